@@ -1,0 +1,222 @@
+"""Decoding any audio file to mono float32 at 48 kHz, block by block, and cutting it into fixed windows.
+
+libsndfile (through soundfile) reads wav, flac, ogg/vorbis, opus, mp3 and aiff without any external program and
+lets us read a long file in blocks. Containers it cannot read (m4a/aac, wma, webm, mp4 ...) are decoded with PyAV,
+the FFmpeg binding faster-whisper already depends on, so no ``ffmpeg`` executable is needed either way.
+Resampling is done by soxr in streaming mode, so a 3-hour recording never has to be in memory at once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+SAMPLE_RATE = 48000  # CLAP's input rate
+BLOCK_SECONDS = 30  # decode this much source audio at a time
+
+# Extensions the indexer picks up when scanning folders.
+AUDIO_EXTENSIONS = frozenset(
+    ".wav .wave .flac .ogg .oga .opus .mp3 .aif .aiff .aifc .m4a .aac .mp4 .wma .webm .mka .caf .au .w64".split()
+)
+
+
+class AudioDecodeError(Exception):
+    """A file could not be decoded. ``str()`` names the file and the reason."""
+
+    def __init__(self, path: str | os.PathLike, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    duration_s: float  # may be an estimate from the header until the file has been read to the end
+    sample_rate: int  # the file's own rate
+    channels: int
+    format: str  # container/codec name, e.g. "OGG/VORBIS", "WAV/PCM_16", "mp4/aac"
+
+
+@dataclass(frozen=True)
+class Window:
+    index: int  # position in the file, 0-based
+    start: int  # first sample, at SAMPLE_RATE
+    end: int  # one past the last real sample; end - start <= len(samples)
+    samples: np.ndarray  # float32, shape = (window,), repeat-padded when the audio is shorter than a window
+
+    @property
+    def start_s(self) -> float:
+        return self.start / SAMPLE_RATE
+
+    @property
+    def end_s(self) -> float:
+        return self.end / SAMPLE_RATE
+
+
+def probe(path: str | os.PathLike) -> AudioInfo:
+    """Read the header only."""
+    try:
+        info = sf.info(str(path))
+        return AudioInfo(info.duration, info.samplerate, info.channels, f"{info.format}/{info.subtype}")
+    except (sf.LibsndfileError, RuntimeError, TypeError):
+        pass
+    av = _import_av()
+    try:
+        with av.open(str(path)) as container:
+            stream = _audio_stream(container, path)
+            duration = float(container.duration / 1e6) if container.duration else 0.0
+            codec = stream.codec_context
+            container_name = container.format.name.split(",")[0]  # "mov,mp4,m4a,3gp,3g2,mj2" → "mov"
+            return AudioInfo(duration, codec.sample_rate, codec.channels, f"{container_name}/{codec.name}")
+    except AudioDecodeError:
+        raise
+    except Exception as e:  # PyAV raises its own error hierarchy per FFmpeg error code
+        raise AudioDecodeError(path, f"not a supported audio format, or a damaged file ({_reason(e)})") from e
+
+
+def stream(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> tuple[AudioInfo, Iterator[np.ndarray]]:
+    """Open ``path`` and return its header info and an iterator of mono float32 blocks at ``sr``.
+
+    Decoding errors found while iterating are raised as :class:`AudioDecodeError`. Non-finite samples are
+    replaced by silence so that one bad frame cannot poison an embedding.
+    """
+    path = str(path)
+    if os.path.isdir(path):
+        raise AudioDecodeError(path, "is a directory, not an audio file")
+    try:
+        f = sf.SoundFile(path)
+    except (sf.LibsndfileError, RuntimeError, TypeError):
+        f = None
+    if f is not None:
+        info = AudioInfo(f.frames / f.samplerate, f.samplerate, f.channels, f"{f.format}/{f.subtype}")
+        return info, _resampled(path, _sndfile_blocks(f, path), f.samplerate, sr)
+    info = probe(path)
+    return info, _resampled(path, _av_blocks(path), info.sample_rate, sr)
+
+
+def load(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """The whole file as one mono float32 array at ``sr``. Use :func:`windows` for long files."""
+    _, blocks = stream(path, sr)
+    parts = list(blocks)
+    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+
+
+def windows(blocks, window: int, hop: int) -> Iterator[Window]:
+    """Cut a stream of sample blocks into windows of exactly ``window`` samples, one every ``hop`` samples.
+
+    Every sample belongs to some window. A window that would run past the end of the audio (the tail, or the
+    whole of a clip shorter than one window) holds the remaining samples repeat-padded like CLAP's own
+    processor ("repeatpad": tiled a whole number of times, then zero-padded), and its ``end`` is the end of the
+    audio. Only ``window + block`` samples are held in memory at a time.
+    """
+    if not 0 < hop <= window:
+        raise ValueError(f"expected 0 < hop <= window so that no audio falls between windows, got {hop=}, {window=}")
+    buf = np.zeros(0, np.float32)
+    buf_start = 0  # sample offset of buf[0] in the stream
+    next_start = 0
+    index = 0
+    covered = 0  # samples [0, covered) are inside an emitted window
+    for block in blocks:
+        buf = np.concatenate([buf, block]) if len(buf) else np.asarray(block, np.float32)
+        while next_start + window <= buf_start + len(buf):
+            lo = next_start - buf_start
+            yield Window(index, next_start, next_start + window, buf[lo : lo + window].copy())
+            covered = next_start + window
+            index += 1
+            next_start += hop
+        drop = min(next_start - buf_start, len(buf))  # samples before the next window are not needed again
+        buf, buf_start = buf[drop:], buf_start + drop
+    total = buf_start + len(buf)
+    if total > covered:
+        # hop <= window, so next_start <= covered < total: the tail starts where the next window would have
+        yield Window(index, next_start, total, repeat_pad(buf[next_start - buf_start :], window))
+
+
+def repeat_pad(x: np.ndarray, length: int) -> np.ndarray:
+    """``x`` tiled ``length // len(x)`` times and zero-padded to ``length`` (ClapFeatureExtractor's "repeatpad")."""
+    x = np.asarray(x, np.float32)
+    if len(x) == 0:
+        return np.zeros(length, np.float32)
+    if len(x) >= length:
+        return x[:length].copy()
+    tiled = np.tile(x, length // len(x))
+    return np.pad(tiled, (0, length - len(tiled)))
+
+
+def _sndfile_blocks(f: sf.SoundFile, path: str) -> Iterator[np.ndarray]:
+    with f:
+        blocksize = max(1, int(BLOCK_SECONDS * f.samplerate))
+        try:
+            while True:
+                block = f.read(blocksize, dtype="float32", always_2d=True)
+                if len(block) == 0:
+                    return
+                yield block.mean(axis=1, dtype=np.float32) if block.shape[1] > 1 else block[:, 0]
+                if len(block) < blocksize:
+                    return
+        except (sf.LibsndfileError, RuntimeError) as e:
+            raise AudioDecodeError(path, f"decoding failed part-way: {_reason(e)}") from e
+
+
+def _av_blocks(path: str) -> Iterator[np.ndarray]:
+    av = _import_av()
+    try:
+        with av.open(path) as container:
+            stream = _audio_stream(container, path)
+            # Convert to planar float at the source rate and layout; downmixing and resampling stay in numpy/soxr
+            # so every format goes through the same signal path.
+            resampler = av.AudioResampler(format="fltp")
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    yield out.to_ndarray().mean(axis=0, dtype=np.float32)
+            for out in resampler.resample(None):
+                yield out.to_ndarray().mean(axis=0, dtype=np.float32)
+    except AudioDecodeError:
+        raise
+    except Exception as e:
+        raise AudioDecodeError(path, _reason(e)) from e
+
+
+def _resampled(path: str, blocks: Iterator[np.ndarray], sr_in: int, sr_out: int) -> Iterator[np.ndarray]:
+    if not sr_in or sr_in <= 0:
+        raise AudioDecodeError(path, f"invalid sample rate {sr_in}")
+    resampler = None if sr_in == sr_out else soxr.ResampleStream(sr_in, sr_out, 1, dtype="float32", quality="HQ")
+    for block in blocks:
+        block = np.nan_to_num(np.ascontiguousarray(block, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+        out = block if resampler is None else resampler.resample_chunk(block)
+        if len(out):
+            yield out
+    if resampler is not None:
+        out = resampler.resample_chunk(np.zeros(0, np.float32), last=True)
+        if len(out):
+            yield out
+
+
+def _audio_stream(container, path):
+    if not container.streams.audio:
+        raise AudioDecodeError(path, "contains no audio stream")
+    return container.streams.audio[0]
+
+
+def _import_av():
+    try:
+        import av
+    except ImportError as e:  # pragma: no cover - av comes with faster-whisper
+        raise ImportError("PyAV is needed for m4a/aac/webm files: pip install av") from e
+    return av
+
+
+def _reason(e: Exception) -> str:
+    # PyAV's errors carry FFmpeg's message in strerror; str() adds the errno and the file name
+    text = (getattr(e, "strerror", None) or str(e)).strip() or type(e).__name__
+    return text.replace("\n", " ")
+
+
+def is_audio_path(path: str | os.PathLike) -> bool:
+    return Path(path).suffix.lower() in AUDIO_EXTENSIONS

@@ -1,0 +1,146 @@
+"""CLAP embeddings of 10-s audio windows and of text, through Hugging Face ``transformers``.
+
+The checkpoint's own preprocessor config decides the sample rate, window length, STFT and mel filterbank (the
+``ClapFeatureExtractor`` class defaults do not match laion/clap-htsat-unfused). The log-mel features are computed
+here in batched torch on the model's device, matching ``ClapFeatureExtractor`` for exact-length windows (see
+tests/test_clap.py): the numpy extractor costs about a third of a CPU forward pass, and inputs never reach its
+random crop because :func:`audioret.audio.windows` cuts exact windows.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from .devices import default_dtype, resolve_device
+
+logger = logging.getLogger("audioret")
+
+KNOWN_MODELS = ("laion/clap-htsat-unfused", "laion/larger_clap_general", "laion/larger_clap_music_and_speech")
+
+
+class ModelLoadError(RuntimeError):
+    """A model could not be loaded; the message says what was tried and how to fix it."""
+
+
+class ClapEmbedder:
+    """Embeds audio windows and text queries into CLAP's joint space (L2-normalised float32 vectors).
+
+    Parameters
+    ----------
+    model : str
+        A hub id (e.g. ``"laion/clap-htsat-unfused"``) or a local directory holding a saved ``ClapModel`` and
+        ``ClapProcessor``.
+    device : str
+        ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
+    dtype : torch.dtype, optional
+        Defaults to fp16 on CUDA and fp32 elsewhere.
+    """
+
+    def __init__(self, model: str, device: str = "auto", dtype: torch.dtype | None = None):
+        from transformers import ClapModel, ClapProcessor
+
+        self.name = model
+        self.device = resolve_device(device)
+        self.dtype = dtype or default_dtype(self.device)
+        try:
+            _quiet_transformers()
+            self.processor = ClapProcessor.from_pretrained(model)
+            self.model = ClapModel.from_pretrained(model, dtype=self.dtype)
+        except (OSError, ValueError) as e:
+            raise ModelLoadError(_load_error_message(model, e)) from e
+        self.model.to(self.device).eval()
+        self.revision = getattr(self.model.config, "_commit_hash", None) or "local"
+
+        fe = self.processor.feature_extractor
+        self.sample_rate: int = fe.sampling_rate
+        self.window: int = fe.nb_max_samples  # samples per embedded window (480,000 = 10 s at 48 kHz)
+        self.fusion = fe.truncation == "fusion"
+        filters = fe.mel_filters if self.fusion else fe.mel_filters_slaney  # shape = (n_freqs, n_mels)
+        self._mel_filters = torch.tensor(np.asarray(filters), dtype=torch.float32, device=self.device)
+        self._n_fft = fe.fft_window_size
+        self._hop = fe.hop_length
+        self._stft_window = torch.hann_window(self._n_fft, periodic=True, device=self.device)
+        self.dim: int = self.model.config.projection_dim
+
+    @property
+    def window_s(self) -> float:
+        return self.window / self.sample_rate
+
+    def features(self, windows: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """Log-mel features of exact-length windows, as ``ClapFeatureExtractor`` computes them.
+
+        Parameters
+        ----------
+        windows : shape = (batch, self.window), float32 at ``self.sample_rate``
+
+        Returns
+        -------
+        torch.Tensor, shape = (batch, 1 or 4, n_frames, n_mels), on the model's device, float32
+        """
+        x = torch.as_tensor(windows, dtype=torch.float32).to(self.device)
+        if x.ndim != 2 or x.shape[1] != self.window:
+            raise ValueError(f"Expected windows of shape (batch, {self.window}), got {tuple(x.shape)}")
+        spec = torch.stft(
+            x, self._n_fft, self._hop, window=self._stft_window, center=True, pad_mode="reflect", return_complex=True
+        )
+        power = spec.real.square() + spec.imag.square()  # (batch, n_freqs, n_frames)
+        mel = torch.einsum("fm,bft->btm", self._mel_filters, power)
+        log_mel = 10.0 * torch.log10(mel.clamp(min=1e-10))  # transformers' power_to_db with reference 1.0
+        log_mel = log_mel[:, None]
+        return log_mel.expand(-1, 4, -1, -1) if self.fusion else log_mel
+
+    @torch.inference_mode()
+    def embed_audio(self, windows: np.ndarray | torch.Tensor) -> np.ndarray:
+        """Embeddings of exact-length windows: shape = (batch, self.dim), float32, unit length."""
+        if len(windows) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        feats = self.features(windows).to(self.dtype)
+        is_longer = torch.zeros(len(feats), 1, dtype=torch.bool, device=self.device)  # windows are never longer
+        out = self.model.get_audio_features(input_features=feats, is_longer=is_longer)
+        return _normalise(out.pooler_output)
+
+    @torch.inference_mode()
+    def embed_text(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings of text queries: shape = (len(texts), self.dim), float32, unit length."""
+        if isinstance(texts, str):
+            raise TypeError("embed_text takes a list of strings; wrap a single query in a list")
+        if len(texts) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        tokens = self.processor.tokenizer(list(texts), padding=True, truncation=True, return_tensors="pt")
+        tokens = {k: v.to(self.device) for k, v in tokens.items()}
+        out = self.model.get_text_features(**tokens)
+        return _normalise(out.pooler_output)
+
+
+def _quiet_transformers():
+    """No per-load weight progress bars from transformers; our own progress bar is the one users watch."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
+def _normalise(x: torch.Tensor) -> np.ndarray:
+    x = torch.nn.functional.normalize(x.float(), dim=-1)
+    return x.cpu().numpy()
+
+
+def _load_error_message(model: str, error: Exception) -> str:
+    is_dir = os.path.isdir(model)
+    lines = [f"Could not load the CLAP model {model!r}: {str(error).splitlines()[0] if str(error) else error!r}"]
+    if is_dir:
+        lines.append(
+            "That directory should hold a ClapModel and its processor, as written by "
+            "ClapModel.save_pretrained() and ClapProcessor.save_pretrained()."
+        )
+    else:
+        lines.append(
+            f"It was looked up on the Hugging Face hub (and in its local cache). If this machine is offline, download "
+            f"it once where you are online (`hf download {model}`) and copy the cache, or point AUDIORET_CLAP_MODEL "
+            f"(or --clap-model) at a local directory. Known CLAP checkpoints: {', '.join(KNOWN_MODELS)}."
+        )
+    return " ".join(lines)

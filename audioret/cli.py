@@ -1,0 +1,166 @@
+"""``audioret`` command line: index, search, similar, stats, remove.
+
+User errors (missing files, unloadable models, bad settings) print one line to stderr and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from . import __version__
+from .audio import AudioDecodeError
+from .config import Config
+from .search import Filters, Hit
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    g = common.add_argument_group("settings (each also read from AUDIORET_<NAME>)")
+    g.add_argument("--data-dir", help="where the index lives (AUDIORET_DATA_DIR)")
+    g.add_argument("--clap-model", help="CLAP hub id or local directory (AUDIORET_CLAP_MODEL)")
+    g.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (AUDIORET_DEVICE)")
+    g.add_argument("--chroma-url", help="http://host:port of a chroma server (AUDIORET_CHROMA_URL)")
+    g.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+
+    results = argparse.ArgumentParser(add_help=False)
+    r = results.add_argument_group("results")
+    r.add_argument("-k", type=int, default=10, help="number of files to return (default 10)")
+    r.add_argument("--json", action="store_true", help="print results as JSON")
+    r.add_argument("--folder", help="only files under this folder")
+    r.add_argument("--ext", help="only these extensions, comma-separated (wav,flac)")
+    r.add_argument("--min-duration", type=float, help="only files at least this many seconds long")
+    r.add_argument("--max-duration", type=float, help="only files at most this many seconds long")
+
+    parser = argparse.ArgumentParser(
+        prog="audioret", description="Search your audio library with language.", parents=[common]
+    )
+    parser.add_argument("--version", action="version", version=f"audioret {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("index", parents=[common], help="index (or update) folders and files")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--hop", type=float, dest="hop_s", help="seconds between window starts (AUDIORET_HOP_S)")
+    p.add_argument("--batch-size", type=int, help="windows per model call (AUDIORET_BATCH_SIZE)")
+    p.add_argument("--workers", type=int, dest="decode_workers", help="decoding threads (AUDIORET_DECODE_WORKERS)")
+    p.add_argument("--no-prune", action="store_true", help="keep index entries of files that no longer exist")
+    p.add_argument("--report", metavar="FILE", help="also write the JSON report here")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("search", parents=[common, results], help="search by text")
+    p.add_argument("query")
+
+    p = sub.add_parser("similar", parents=[common, results], help="search by example: files that sound like FILE")
+    p.add_argument("file", nargs="?", metavar="FILE")
+    p.add_argument("--segment", help='"more like this": a segment id from earlier results, instead of FILE')
+
+    p = sub.add_parser("stats", parents=[common], help="what is in the index")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("remove", parents=[common], help="remove files or folders from the index")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING, format="audioret: %(levelname)s: %(message)s"
+    )
+    try:
+        return _run(args, parser)
+    except (FileNotFoundError, AudioDecodeError, ValueError, KeyError, RuntimeError) as e:
+        # ModelLoadError and StoreError are RuntimeErrors with messages written for users
+        message = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        print(f"audioret: error: {' '.join(str(message).split())}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("audioret: interrupted; the index is consistent and the next run resumes", file=sys.stderr)
+        return 130
+
+
+def _run(args, parser) -> int:
+    from .library import Library
+
+    overrides = {
+        "data_dir": args.data_dir,
+        "clap_model": args.clap_model,
+        "device": args.device,
+        "chroma_url": args.chroma_url,
+    }
+    for name in ("hop_s", "batch_size", "decode_workers"):
+        overrides[name] = getattr(args, name, None)
+    lib = Library(Config.from_env(**overrides))
+
+    if args.command == "index":
+        report = lib.index(args.paths, prune=not args.no_prune, progress=not args.no_progress)
+        if args.report:
+            report.write_json(args.report)
+        print(report.summary())
+        for failure in report.failed:
+            print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
+        if report.failed:
+            print(f"The failures are listed in {args.report or lib.report_path}", file=sys.stderr)
+        return 0
+
+    if args.command == "stats":
+        stats = lib.stats()
+        if args.json:
+            print(json.dumps(stats, indent=2))
+        else:
+            for key, value in stats.items():
+                print(f"{key:>17}: {value:.2f}" if isinstance(value, float) else f"{key:>17}: {value}")
+        return 0
+
+    if args.command == "remove":
+        removed = lib.remove(args.paths)
+        for path in removed:
+            print(f"removed: {path}")
+        if not removed:
+            print("nothing in the index matched", file=sys.stderr)
+        return 0
+
+    filters = Filters(
+        folder=args.folder,
+        extensions=tuple(e for e in args.ext.split(",") if e) if args.ext else None,
+        min_duration_s=args.min_duration,
+        max_duration_s=args.max_duration,
+    )
+    if args.command == "search":
+        hits = lib.search(args.query, k=args.k, filters=filters)
+        _print_hits(hits, args.json, {"query": args.query})
+    elif args.command == "similar":
+        if (args.file is None) == (args.segment is None):
+            parser.error("similar takes either FILE or --segment ID")
+        if args.segment:
+            hits = lib.similar(args.segment, k=args.k, filters=filters)
+            _print_hits(hits, args.json, {"segment": args.segment})
+        else:
+            hits = lib.search_audio(args.file, k=args.k, filters=filters)
+            _print_hits(hits, args.json, {"example": args.file})
+    return 0
+
+
+def _print_hits(hits: list[Hit], as_json: bool, query: dict):
+    if as_json:
+        print(json.dumps({**query, "hits": [h.to_dict() for h in hits]}, indent=2, ensure_ascii=False))
+        return
+    if not hits:
+        print("no results (is the index empty? run `audioret index FOLDER` first)")
+    for h in hits:
+        print(f"{h.rank:>3}. {h.score:6.3f}  {_clock(h.start_s)}-{_clock(h.end_s)}  {h.path}")
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(seconds, 60)
+    h, m = divmod(int(m), 60)
+    return f"{h}:{m:02d}:{s:04.1f}" if h else f"{m}:{s:04.1f}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Settings: one frozen dataclass, filled from defaults, then environment variables, then explicit overrides.
+
+Every field has an environment variable (``AUDIORET_<FIELD>``) and a CLI flag of the same name, so a deployment
+can be configured without code. Model fields take a Hugging Face hub id or a local directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_CLAP_MODEL = "laion/clap-htsat-unfused"
+DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_ASR_MODEL = "base"
+
+# The hop between the starts of consecutive 10-s windows. 10 s means no overlap: each second of audio is embedded
+# once. See docs/BENCHMARKS.md ("Window hop") for the measurement behind this default.
+DEFAULT_HOP_S = 10.0
+
+
+def default_data_dir() -> Path:
+    """Where the index lives when ``AUDIORET_DATA_DIR`` is not set: ``$XDG_DATA_HOME/audioret``."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "audioret"
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path = field(default_factory=default_data_dir)  # the embedded index (ChromaDB) and reports
+    clap_model: str = DEFAULT_CLAP_MODEL  # hub id or local directory of a CLAP checkpoint
+    text_model: str = DEFAULT_TEXT_MODEL  # sentence-transformers model for the text channel
+    asr_model: str = DEFAULT_ASR_MODEL  # Whisper model size, hub id or local directory
+    device: str = "auto"  # "auto" (cuda, then mps, then cpu), or a torch device string such as "cuda:1"
+    chroma_url: str | None = None  # http://host:port of a `chroma run` server; None = embedded store in data_dir
+    hop_s: float = DEFAULT_HOP_S  # seconds between window starts; windows are the model's input length (10 s)
+    batch_size: int = 8  # windows per CLAP forward pass
+    decode_workers: int = 2  # threads decoding files ahead of the model
+
+    def __post_init__(self):
+        object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser())
+        if not self.hop_s > 0:
+            raise ValueError(f"hop_s must be positive, got {self.hop_s}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
+        if self.decode_workers < 1:
+            raise ValueError(f"decode_workers must be at least 1, got {self.decode_workers}")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Config:
+        """Defaults, then ``AUDIORET_*`` environment variables, then ``overrides`` (None values are ignored)."""
+        env = os.environ if env is None else env
+        values = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(f"AUDIORET_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(f.name, raw, f.type)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def _parse(name: str, raw: str, annotation: str):
+    kind = annotation.split("|")[0].strip()
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError:
+        raise ValueError(f"AUDIORET_{name.upper()} must be a number, got {raw!r}") from None
+    return raw

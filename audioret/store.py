@@ -1,0 +1,200 @@
+"""Segment vectors in ChromaDB. This is the only module that imports chromadb.
+
+One collection per embedding model (named after the model, cosine space, dimension checked), so vectors of
+different models never mix. Each record is one window of one file; its id is derived from the file path and the
+window index, so writing a file again is an idempotent upsert. A file counts as indexed only when its first and
+last windows are both present with the same content hash: a crash part-way through a file leaves it "incomplete",
+and the next run re-indexes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+logger = logging.getLogger("audioret")
+
+
+
+class StoreError(RuntimeError):
+    """The vector store refused or failed an operation; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """What the store knows about one fully indexed file."""
+
+    path: str
+    hash: str
+    size: int
+    mtime_ns: int
+    duration_s: float
+    n_segments: int
+    hop_s: float
+
+
+@dataclass(frozen=True)
+class SegmentMatch:
+    id: str
+    score: float  # cosine similarity, 1.0 = same direction
+    metadata: dict
+
+
+def segment_id(path: str, index: int) -> str:
+    """Deterministic id of window ``index`` of the file at ``path`` (an absolute path)."""
+    return f"{hashlib.sha1(path.encode('utf-8', 'surrogateescape')).hexdigest()[:20]}-{index:06d}"
+
+
+def collection_name(model: str) -> str:
+    """A valid Chroma collection name for a model id or a local model directory."""
+    if os.path.isdir(model):
+        stem = Path(model).resolve().name
+        digest = hashlib.sha1(str(Path(model).resolve()).encode()).hexdigest()[:8]
+        raw = f"local-{stem}-{digest}"
+    else:
+        raw = model.replace("/", "--")
+    slug = re.sub(r"[^a-zA-Z0-9._-]", "-", raw).strip("-._")
+    return f"audioret-{slug}"[:200].rstrip("-._")
+
+
+class Store:
+    """Segment vectors of one model in ChromaDB.
+
+    Parameters
+    ----------
+    model : str
+        The embedding model's id; it names the collection.
+    dim : int
+        The embedding dimension; a collection created with another dimension is refused.
+    path : str or Path, optional
+        Directory of the embedded ``PersistentClient`` (used when ``url`` is None).
+    url : str, optional
+        ``http://host:port`` of a ``chroma run`` server.
+    """
+
+    def __init__(self, model: str, dim: int, path: str | os.PathLike | None = None, url: str | None = None):
+        import chromadb
+        from chromadb.config import Settings
+
+        settings = Settings(anonymized_telemetry=False)
+        if url:
+            parsed = urlparse(url if "://" in url else f"http://{url}")
+            self.client = chromadb.HttpClient(
+                host=parsed.hostname or "localhost",
+                port=parsed.port or 8000,
+                ssl=parsed.scheme == "https",
+                settings=settings,
+            )
+            self.location = url
+        else:
+            if path is None:
+                raise ValueError("Store needs either a data directory (path) or a server url")
+            Path(path).mkdir(parents=True, exist_ok=True)
+            self.client = chromadb.PersistentClient(path=str(path), settings=settings)
+            self.location = str(path)
+        self.model = model
+        self.dim = dim
+        name = collection_name(model)
+        self.collection = self.client.get_or_create_collection(
+            name,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"model": model, "dim": dim},
+            embedding_function=None,
+        )
+        stored_dim = (self.collection.metadata or {}).get("dim")
+        if stored_dim is not None and int(stored_dim) != dim:
+            raise StoreError(
+                f"Collection {name!r} in {self.location} holds {stored_dim}-d vectors, but model {model!r} makes "
+                f"{dim}-d vectors; use another data directory or remove the old index"
+            )
+        self.batch_size = self.client.get_max_batch_size()
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def add_file(self, ids: Sequence[str], embeddings: np.ndarray, metadatas: Sequence[dict]):
+        """Write all segments of one file, first window first, in batches the server accepts."""
+        if len(ids) != len(embeddings) or len(ids) != len(metadatas):
+            raise ValueError(f"Expected as many ids, embeddings and metadatas, got {len(ids)}, "
+                             f"{len(embeddings)} and {len(metadatas)}")  # fmt: skip
+        for lo in range(0, len(ids), self.batch_size):
+            hi = lo + self.batch_size
+            self.collection.upsert(
+                ids=list(ids[lo:hi]), embeddings=np.asarray(embeddings[lo:hi]), metadatas=list(metadatas[lo:hi])
+            )
+
+    def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict]):
+        for lo in range(0, len(ids), self.batch_size):
+            hi = lo + self.batch_size
+            self.collection.update(ids=list(ids[lo:hi]), metadatas=list(metadatas[lo:hi]))
+
+    def delete_file(self, path: str):
+        self.collection.delete(where={"path": path})
+
+    def files(self) -> tuple[dict[str, FileRecord], set[str]]:
+        """All files in the store: ``(complete, incomplete_paths)``.
+
+        A file is complete when its first and last windows are present with the same content hash.
+        """
+        firsts = {m["path"]: m for m in self._metadatas({"seg_index": 0})}
+        lasts = {}
+        for m in self._metadatas({"is_last": True}):
+            lasts[m["path"]] = m
+        complete = {}
+        for path, first in firsts.items():
+            last = lasts.get(path)
+            if last is not None and last["hash"] == first["hash"] and last["seg_index"] == first["n_segments"] - 1:
+                complete[path] = FileRecord(
+                    path=path,
+                    hash=first["hash"],
+                    size=int(first["size"]),
+                    mtime_ns=int(first["mtime_ns"]),
+                    duration_s=float(first["duration_s"]),
+                    n_segments=int(first["n_segments"]),
+                    hop_s=float(first["hop_s"]),
+                )
+        incomplete = (set(firsts) | set(lasts)) - set(complete)
+        return complete, incomplete
+
+    def file_segments(self, path: str) -> tuple[list[str], list[dict]]:
+        got = self.collection.get(where={"path": path}, include=["metadatas"])
+        return got["ids"], got["metadatas"]
+
+    def get(self, ids: Sequence[str], embeddings: bool = True) -> tuple[list[str], np.ndarray | None, list[dict]]:
+        include = ["metadatas", "embeddings"] if embeddings else ["metadatas"]
+        got = self.collection.get(ids=list(ids), include=include)
+        vectors = np.asarray(got["embeddings"], np.float32) if embeddings else None
+        return got["ids"], vectors, got["metadatas"]
+
+    def query(self, embeddings: np.ndarray, n: int, where: dict | None = None) -> list[list[SegmentMatch]]:
+        """The ``n`` nearest segments for each query vector, best first."""
+        count = self.count()
+        if count == 0 or len(embeddings) == 0:
+            return [[] for _ in range(len(embeddings))]
+        res = self.collection.query(
+            query_embeddings=np.asarray(embeddings, np.float32),
+            n_results=min(n, count),
+            where=where or None,
+            include=["metadatas", "distances"],
+        )
+        return [
+            [SegmentMatch(i, 1.0 - float(d), m) for i, d, m in zip(ids, dists, metas)]
+            for ids, dists, metas in zip(res["ids"], res["distances"], res["metadatas"])
+        ]
+
+    def _metadatas(self, where: dict, page: int = 5000) -> Iterable[dict]:
+        offset = 0
+        while True:
+            got = self.collection.get(where=where, include=["metadatas"], limit=page, offset=offset)
+            yield from got["metadatas"]
+            if len(got["ids"]) < page:
+                return
+            offset += page

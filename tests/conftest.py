@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach for the hub
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+REPO = Path(__file__).resolve().parents[1]
+# Real recordings live outside the repository (their licences keep them out of it); see README "Tests".
+SHARED_AUDIO = Path(os.environ.get("AUDIORET_TEST_AUDIO", REPO.parent / "shared" / "audio"))
+
+
+def make_tiny_clap(directory: Path, seed: int = 0, **audio_overrides) -> Path:
+    """A small randomly initialised CLAP with the real classes, saved like a hub checkpoint.
+
+    The tokenizer is a byte-level BPE with no merges (covers any text, keeps roberta's special ids); the
+    feature extractor uses laion/clap-htsat-unfused's preprocessor settings.
+    """
+    import torch
+    from tokenizers import pre_tokenizers
+    from transformers import ClapConfig, ClapFeatureExtractor, ClapModel, ClapProcessor, RobertaTokenizer
+
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    vocab = {t: i for i, t in enumerate(specials)}
+    for ch in sorted(pre_tokenizers.ByteLevel.alphabet()):
+        vocab[ch] = len(vocab)
+    tokenizer = RobertaTokenizer(vocab=vocab, merges=[], model_max_length=512)
+    audio_config = dict(
+        patch_embeds_hidden_size=16, depths=[1, 1], num_attention_heads=[2, 4], hidden_size=32,
+        window_size=8, spec_size=256, num_mel_bins=64, enable_fusion=False,
+    )  # fmt: skip
+    audio_config.update(audio_overrides)
+    config = ClapConfig(
+        text_config=dict(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                         intermediate_size=64, max_position_embeddings=514),
+        audio_config=audio_config,
+        projection_dim=64,
+    )  # fmt: skip
+    torch.manual_seed(seed)
+    model = ClapModel(config).eval()
+    truncation = "fusion" if audio_config["enable_fusion"] else "rand_trunc"
+    fe = ClapFeatureExtractor(truncation=truncation, padding="repeatpad", frequency_min=50, frequency_max=14000)
+    model.save_pretrained(directory)
+    ClapProcessor(feature_extractor=fe, tokenizer=tokenizer).save_pretrained(directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_clap_dir(tmp_path_factory) -> Path:
+    return make_tiny_clap(tmp_path_factory.mktemp("tiny-clap"))
+
+
+@pytest.fixture(scope="session")
+def tiny_embedder(tiny_clap_dir):
+    from audioret.clap import ClapEmbedder
+
+    return ClapEmbedder(str(tiny_clap_dir), device="cpu")
+
+
+def require_shared(*parts: str) -> Path:
+    path = SHARED_AUDIO.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real audio not found at {path} (set AUDIORET_TEST_AUDIO to the shared audio folder)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def esc10_dir() -> Path:
+    return require_shared("esc10", "audio")
+
+
+def tone(seconds: float, freq: float = 440.0, sr: int = 48000, channels: int = 1, seed: int = 0) -> np.ndarray:
+    """A sine with a little noise, shape = (n,) or (n, channels)."""
+    t = np.arange(int(round(seconds * sr))) / sr
+    rng = np.random.default_rng(seed)
+    x = (0.5 * np.sin(2 * np.pi * freq * t) + 0.01 * rng.standard_normal(len(t))).astype(np.float32)
+    return np.stack([x] * channels, axis=1) if channels > 1 else x
+
+
+def write(path: Path, samples: np.ndarray, sr: int = 48000, **kwargs) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, samples, sr, **kwargs)
+    return path
+
+
+@pytest.fixture
+def small_library(tmp_path, esc10_dir) -> Path:
+    """12 real ESC-10 clips (one per class where possible), a 25-s synthesised file and a broken file."""
+    lib = tmp_path / "library"
+    (lib / "sounds").mkdir(parents=True)
+    for src in sorted(esc10_dir.glob("*.ogg"))[::33][:12]:
+        shutil.copy(src, lib / "sounds" / src.name)
+    write(lib / "long" / "tones.flac", np.concatenate([tone(10, 300), tone(10, 900), tone(5, 2000)]))
+    (lib / "broken.wav").write_text("this is not audio")
+    return lib
