@@ -95,14 +95,23 @@ class ClapEmbedder:
         return log_mel.expand(-1, 4, -1, -1) if self.fusion else log_mel
 
     @torch.inference_mode()
-    def embed_audio(self, windows: np.ndarray | torch.Tensor) -> np.ndarray:
-        """Embeddings of exact-length windows: shape = (batch, self.dim), float32, unit length."""
+    def embed_audio(self, windows: np.ndarray | torch.Tensor, pad_to: int | None = None) -> np.ndarray:
+        """Embeddings of exact-length windows: shape = (batch, self.dim), float32, unit length.
+
+        With ``pad_to``, the batch is zero-padded to that many rows (``len(windows)`` must not exceed it). A
+        batched CPU matmul is not row-independent at the last bit when the batch size changes (sizes 1-3 vs 8
+        differ by ~1e-7 here), so the indexer always runs the same batch size: a window then embeds to the same
+        bits whatever other windows share its batch.
+        """
         if len(windows) == 0:
             return np.zeros((0, self.dim), np.float32)
+        n = len(windows)
+        if pad_to is not None and n < pad_to:
+            windows = np.concatenate([np.asarray(windows, np.float32), np.zeros((pad_to - n, self.window), np.float32)])
         feats = self.features(windows).to(self.dtype)
         is_longer = torch.zeros(len(feats), 1, dtype=torch.bool, device=self.device)  # windows are never longer
         out = self.model.get_audio_features(input_features=feats, is_longer=is_longer)
-        return _normalise(out.pooler_output)
+        return _normalise(out.pooler_output[:n])
 
     @torch.inference_mode()
     def embed_text(self, texts: Sequence[str]) -> np.ndarray:

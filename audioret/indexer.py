@@ -257,7 +257,7 @@ class Indexer:
 
         def flush():
             if batch:
-                vectors = self.embedder.embed_audio(np.stack([w.samples for _, w in batch]))
+                vectors = self.embedder.embed_audio(np.stack([w.samples for _, w in batch]), pad_to=self.batch_size)
                 for (job, _), vector in zip(batch, vectors):
                     job.vectors.append(vector)
                 batch.clear()

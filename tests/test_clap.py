@@ -123,3 +123,13 @@ def test_unloadable_model_says_what_was_tried_and_how_to_fix(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelLoadError, match="save_pretrained"):
         ClapEmbedder(str(tmp_path / "empty"), device="cpu")
+
+
+def test_fixed_batch_size_makes_vectors_independent_of_batch_companions(tiny_embedder):
+    """What the indexer relies on for bit-identical vectors whatever order files are decoded in."""
+    x = _windows(8, seed=3)
+    alone = tiny_embedder.embed_audio(x[:1], pad_to=8)[0]
+    for position in range(8):
+        batch = np.roll(x, position, axis=0)  # x[0] at `position`, among the others
+        np.testing.assert_array_equal(tiny_embedder.embed_audio(batch, pad_to=8)[position], alone)
+    np.testing.assert_array_equal(tiny_embedder.embed_audio(x[:3], pad_to=8)[0], alone)

@@ -1,0 +1,205 @@
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from audioret import Config, Filters, Library
+from audioret.store import segment_id
+
+from .conftest import tone, write
+
+
+@pytest.fixture
+def library(tmp_path, tiny_clap_dir, tiny_embedder):
+    lib = Library(Config(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), device="cpu", batch_size=4))
+    lib.embedder = tiny_embedder  # share the session's loaded model
+    return lib
+
+
+def _all(lib: Library) -> dict[str, tuple[np.ndarray, dict]]:
+    got = lib.store.collection.get(include=["embeddings", "metadatas"])
+    return {i: (np.asarray(e), m) for i, e, m in zip(got["ids"], got["embeddings"], got["metadatas"])}
+
+
+def test_index_reports_and_segments_cover_files(library, small_library):
+    report = library.index([small_library], progress=False)
+    assert len(report.added) == 13 and report.unchanged == 0
+    # the broken file is named with its reason, and everything else is indexed
+    assert [(os.path.basename(f.path), "not a supported audio format" in f.reason) for f in report.failed] == [
+        ("broken.wav", True)
+    ]
+    saved = json.loads(library.report_path.read_text())
+    assert saved["failed"][0]["path"] == str(small_library / "broken.wav")
+
+    records = _all(library)
+    assert len(records) == report.segments == 12 + 3  # 12 five-second clips, the 25-s file in 3 windows
+    long = sorted((m["start_s"], m["end_s"]) for _, m in records.values() if m["name"] == "tones.flac")
+    assert long == [(0.0, 10.0), (10.0, 20.0), (20.0, 25.0)]
+    clip = next(m for _, m in records.values() if m["ext"] == "ogg")
+    assert (clip["start_s"], clip["sample_rate"], clip["channels"]) == (0.0, 44100, 1)
+    assert abs(clip["end_s"] - 5.0) < 0.01 and clip["duration_s"] == clip["end_s"]
+    assert clip["format"] == "OGG/VORBIS" and len(clip["hash"]) == 32
+
+
+def test_reindex_is_idempotent(library, small_library):
+    library.index([small_library], progress=False)
+    before = _all(library)
+    report = library.index([small_library], progress=False)
+    assert (report.added, report.updated, report.unchanged, report.segments) == ([], [], 13, 0)
+    after = _all(library)
+    assert before.keys() == after.keys()
+    for key in before:
+        np.testing.assert_array_equal(before[key][0], after[key][0])
+
+    # the same again from scratch, in another data directory: identical vectors
+    fresh = Library(Config(data_dir=library.config.data_dir.parent / "fresh", clap_model=library.config.clap_model))
+    fresh.embedder = library.embedder
+    fresh.index([small_library], progress=False)
+    again = _all(fresh)
+    assert again.keys() == before.keys()
+    for key in before:
+        np.testing.assert_array_equal(before[key][0], again[key][0])
+
+
+def test_changed_file_is_reembedded_and_deleted_file_pruned(library, small_library):
+    library.index([small_library], progress=False)
+    long = small_library / "long" / "tones.flac"
+    old = _all(library)
+    write(long, tone(8, 1500))  # now one 8-s window instead of three
+    victim = sorted((small_library / "sounds").glob("*.ogg"))[0]
+    victim.unlink()
+
+    report = library.index([small_library], progress=False)
+    assert report.updated == [str(long)] and report.removed == [str(victim)] and report.unchanged == 11
+    records = _all(library)
+    assert len(records) == len(old) - 2 - 1
+    windows = [m for _, m in records.values() if m["path"] == str(long)]
+    assert [(m["start_s"], m["end_s"]) for m in windows] == [(0.0, 8.0)]
+    assert not [m for _, m in records.values() if m["path"] == str(victim)]
+    assert not np.allclose(records[segment_id(str(long), 0)][0], old[segment_id(str(long), 0)][0])
+
+
+def test_touched_file_is_not_reembedded(library, small_library):
+    library.index([small_library], progress=False)
+    clip = sorted((small_library / "sounds").glob("*.ogg"))[0]
+    os.utime(clip, ns=(1_000_000_000, 1_000_000_000))
+    report = library.index([small_library], progress=False)
+    assert (report.added, report.updated, report.unchanged, report.segments) == ([], [], 13, 0)
+    # the new mtime was recorded, so the next scan skips it without hashing
+    assert library.store.files()[0][str(clip)].mtime_ns == 1_000_000_000
+
+
+def test_query_by_example_returns_the_clip_first(library, small_library):
+    library.index([small_library], progress=False)
+    for clip in sorted((small_library / "sounds").glob("*.ogg"))[:4]:
+        hits = library.search_audio(clip, k=3)
+        assert hits[0].path == str(clip)
+        assert hits[0].score == pytest.approx(1.0, abs=1e-4)
+        assert (hits[0].rank, hits[0].start_s) == (1, 0.0)
+        assert [h.rank for h in hits] == [1, 2, 3] and hits[0].score >= hits[1].score >= hits[2].score
+
+
+def test_query_by_example_with_an_array_finds_the_right_window(library, small_library):
+    library.index([small_library], progress=False)
+    long = small_library / "long" / "tones.flac"
+    from audioret import audio
+
+    second_window = audio.load(long)[480_000:960_000]
+    hit = library.search_audio(second_window, k=1)[0]
+    assert (hit.path, hit.start_s, hit.end_s) == (str(long), 10.0, 20.0)
+    assert hit.score == pytest.approx(1.0, abs=1e-4)
+
+
+def test_more_like_this_excludes_the_segment_itself(library, small_library):
+    library.index([small_library], progress=False)
+    long = str(small_library / "long" / "tones.flac")
+    seg = segment_id(long, 0)
+    hits = library.similar(seg, k=20)
+    assert len(hits) == 12 and long not in [h.path for h in hits]
+    same = library.similar(seg, k=20, same_file=True)
+    assert seg not in [h.segment_id for h in same]
+    assert any(h.path == long for h in same)  # its other windows may match
+    with pytest.raises(KeyError, match="No segment"):
+        library.similar("nope-000000")
+
+
+def test_text_search_ranks_files_and_groups_segments(library, small_library):
+    library.index([small_library], progress=False)
+    hits = library.search("a dog barking", k=5)
+    assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
+    assert len({h.path for h in hits}) == 5  # one hit per file
+    assert all(-1.0 <= h.score <= 1.0 for h in hits)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    # the score is the cosine similarity of the text and the returned segment
+    vector = library.store.get([hits[0].segment_id])[1][0]
+    assert hits[0].score == pytest.approx(float(library.embedder.embed_text(["a dog barking"])[0] @ vector), abs=1e-4)
+    with pytest.raises(ValueError, match="empty"):
+        library.search("   ")
+
+
+def test_filters(library, small_library):
+    library.index([small_library], progress=False)
+    long = str(small_library / "long" / "tones.flac")
+    assert [h.path for h in library.search("tones", k=10, filters=Filters(extensions=("flac",)))] == [long]
+    assert [h.path for h in library.search("tones", k=10, filters=Filters(min_duration_s=20))] == [long]
+    in_sounds = library.search("x", k=50, filters=Filters(folder=str(small_library / "sounds")))
+    assert len(in_sounds) == 12 and all("/sounds/" in h.path for h in in_sounds)
+    assert library.search("x", k=50, filters=Filters(folder=str(small_library / "sound"))) == []  # not a prefix match
+    short = library.search("x", k=50, filters=Filters(max_duration_s=6, extensions=(".OGG",)))
+    assert len(short) == 12
+
+
+def test_index_survives_reopening(library, small_library, tiny_embedder):
+    library.index([small_library], progress=False)
+    clip = sorted((small_library / "sounds").glob("*.ogg"))[3]
+    expected = library.search_audio(clip, k=5)
+    del library.store
+    reopened = Library(library.config)
+    reopened.embedder = tiny_embedder
+    assert reopened.search_audio(clip, k=5) == expected
+    assert reopened.stats()["files"] == 13 and reopened.stats()["segments"] == 15
+
+
+def test_remove(library, small_library):
+    library.index([small_library], progress=False)
+    removed = library.remove([small_library / "sounds"])
+    assert len(removed) == 12
+    assert library.stats()["files"] == 1
+    assert [h.path for h in library.search("x", k=10)] == [str(small_library / "long" / "tones.flac")]
+
+
+def test_incomplete_file_is_reindexed(library, small_library):
+    """A run that died after writing part of a file leaves it incomplete; the next run repairs it."""
+    library.index([small_library], progress=False)
+    long = str(small_library / "long" / "tones.flac")
+    last = segment_id(long, 2)
+    library.store.collection.delete(ids=[last])
+    complete, incomplete = library.store.files()
+    assert long not in complete and incomplete == {long}
+
+    report = library.index([small_library], progress=False)
+    assert report.updated == [] and report.added == [long]
+    assert library.store.files()[1] == set()
+    assert len(library.store.file_segments(long)[0]) == 3
+
+
+def test_unchanged_library_does_not_load_the_model(tmp_path, tiny_clap_dir, small_library):
+    (small_library / "broken.wav").unlink()  # a failed file is retried on every run, which needs the model
+    config = Config(data_dir=tmp_path / "idx", clap_model=str(tiny_clap_dir), device="cpu")
+    Library(config).index([small_library], progress=False)
+    lib = Library(config)
+    report = lib.index([small_library], progress=False)
+    assert report.unchanged == 13 and "embedder" not in lib.__dict__
+
+
+def test_duplicate_content_under_two_names_is_found_twice(library, small_library):
+    clip = sorted((small_library / "sounds").glob("*.ogg"))[0]
+    shutil.copy(clip, small_library / "copy of clip.ogg")
+    library.index([small_library], progress=False)
+    top = library.search_audio(clip, k=2)
+    assert {h.path for h in top} == {str(clip), str(small_library / "copy of clip.ogg")}
+    assert all(h.score == pytest.approx(1.0, abs=1e-4) for h in top)
