@@ -18,14 +18,21 @@ from .search import Filters, Hit
 EXIT_USAGE = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _settings(default) -> argparse.ArgumentParser:
+    """The settings flags, accepted before and after the command. The copy on each command has SUPPRESS defaults
+    so that it does not overwrite a flag given before the command."""
     common = argparse.ArgumentParser(add_help=False)
     g = common.add_argument_group("settings (each also read from AUDIORET_<NAME>)")
-    g.add_argument("--data-dir", help="where the index lives (AUDIORET_DATA_DIR)")
-    g.add_argument("--clap-model", help="CLAP hub id or local directory (AUDIORET_CLAP_MODEL)")
-    g.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (AUDIORET_DEVICE)")
-    g.add_argument("--chroma-url", help="http://host:port of a chroma server (AUDIORET_CHROMA_URL)")
-    g.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    g.add_argument("--data-dir", default=default, help="where the index lives (AUDIORET_DATA_DIR)")
+    g.add_argument("--clap-model", default=default, help="CLAP hub id or local directory (AUDIORET_CLAP_MODEL)")
+    g.add_argument("--device", default=default, help="auto, cpu, cuda, cuda:N or mps (AUDIORET_DEVICE)")
+    g.add_argument("--chroma-url", default=default, help="http://host:port of a chroma server (AUDIORET_CHROMA_URL)")
+    g.add_argument("-v", "--verbose", action="store_true", default=default or False, help="log debug messages")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _settings(argparse.SUPPRESS)
 
     results = argparse.ArgumentParser(add_help=False)
     r = results.add_argument_group("results")
@@ -37,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--max-duration", type=float, help="only files at most this many seconds long")
 
     parser = argparse.ArgumentParser(
-        prog="audioret", description="Search your audio library with language.", parents=[common]
+        prog="audioret", description="Search your audio library with language.", parents=[_settings(None)]
     )
     parser.add_argument("--version", action="version", version=f"audioret {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

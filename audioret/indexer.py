@@ -248,12 +248,13 @@ class Indexer:
             if on_progress is not None:
                 on_progress(IndexProgress(finished, len(jobs), report.segments))
 
-        def settle():  # write the decoded files whose windows are all embedded
-            for job in list(waiting):
-                if len(job.vectors) == len(job.spans):
-                    waiting.remove(job)
-                    self._write(job, report)
-                    finish(job)
+        def settle():  # write the decoded files whose windows are all embedded, in one store call
+            ready = [job for job in waiting if len(job.vectors) == len(job.spans)]
+            if ready:
+                self._write(ready, report)
+            for job in ready:
+                waiting.remove(job)
+                finish(job)
 
         def flush():
             if batch:
@@ -313,9 +314,25 @@ class Indexer:
             m.update(size=job.stat.st_size, mtime_ns=job.stat.st_mtime_ns)
         self.store.update_metadata(ids, metadatas)
 
-    def _write(self, job: _Job, report: IndexReport):
-        info = job.info
-        duration_s = job.spans[-1][2] / audio.SAMPLE_RATE
+    def _write(self, jobs: list[_Job], report: IndexReport):
+        ids, vectors, metadatas = [], [], []
+        for job in jobs:
+            job_ids, job_metadatas = self._records(job)
+            ids += job_ids
+            metadatas += job_metadatas
+            vectors += job.vectors
+            if job.stale:
+                self.store.delete_file(job.path)
+        self.store.add(ids, np.stack(vectors), metadatas)  # each file's windows in order, first to last
+        for job in jobs:
+            (report.updated if job.record is not None else report.added).append(job.path)
+            report.segments += len(job.spans)
+            report.audio_s += job.spans[-1][2] / audio.SAMPLE_RATE
+            job.spans.clear()
+            job.vectors.clear()
+
+    def _records(self, job: _Job) -> tuple[list[str], list[dict]]:
+        sr = audio.SAMPLE_RATE
         n = len(job.spans)
         common = {
             "path": job.path,
@@ -325,27 +342,19 @@ class Indexer:
             "hash": job.hash,
             "size": job.stat.st_size,
             "mtime_ns": job.stat.st_mtime_ns,
-            "duration_s": duration_s,
-            "sample_rate": info.sample_rate,
-            "channels": info.channels,
-            "format": info.format,
+            "duration_s": job.spans[-1][2] / sr,
+            "sample_rate": job.info.sample_rate,
+            "channels": job.info.channels,
+            "format": job.info.format,
             "n_segments": n,
             "hop_s": self.hop_s,
         }
-        sr = audio.SAMPLE_RATE
         ids = [segment_id(job.path, i) for i, _, _ in job.spans]
         metadatas = [
             {**common, "seg_index": i, "start_s": start / sr, "end_s": end / sr, "is_last": i == n - 1}
             for i, start, end in job.spans
         ]
-        if job.stale:
-            self.store.delete_file(job.path)
-        self.store.add_file(ids, np.stack(job.vectors), metadatas)
-        (report.updated if job.record is not None else report.added).append(job.path)
-        report.segments += n
-        report.audio_s += duration_s
-        job.spans.clear()
-        job.vectors.clear()
+        return ids, metadatas
 
 
 def _is_under(path: str, roots: Sequence[str]) -> bool:

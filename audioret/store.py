@@ -120,8 +120,8 @@ class Store:
     def count(self) -> int:
         return self.collection.count()
 
-    def add_file(self, ids: Sequence[str], embeddings: np.ndarray, metadatas: Sequence[dict]):
-        """Write all segments of one file, first window first, in batches the server accepts."""
+    def add(self, ids: Sequence[str], embeddings: np.ndarray, metadatas: Sequence[dict]):
+        """Upsert segments in the order given (each file's first window first), in batches the server accepts."""
         if len(ids) != len(embeddings) or len(ids) != len(metadatas):
             raise ValueError(f"Expected as many ids, embeddings and metadatas, got {len(ids)}, "
                              f"{len(embeddings)} and {len(metadatas)}")  # fmt: skip

@@ -1,0 +1,181 @@
+"""Indexing throughput: a naive per-file loop, audioret's indexer, and the model-only ceiling, in one run.
+
+    python bench/index_throughput.py --audio ../shared/audio/esc10/audio [--model DIR] [--device cpu]
+
+Without --model, a CLAP with laion/clap-htsat-unfused's architecture (``ClapConfig()`` defaults) and random
+weights is built once and saved under bench/out/: its cost per clip is the real model's. Each way runs in its own
+process so that its peak memory (max RSS) is its own. Prints a Markdown table for docs/BENCHMARKS.md.
+
+- naive: what demos do, one file at a time: ``librosa.load`` → ``ClapProcessor`` → batch-1 forward.
+- audioret: ``Library.index()`` end to end (decode threads, torch features, batched forward, Chroma writes).
+- ceiling: batched forward only, on log-mel features computed before the clock starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+
+def build_full_size_model(directory: Path) -> Path:
+    if (directory / "config.json").exists():
+        return directory
+    import torch
+    from transformers import ClapConfig, ClapFeatureExtractor, ClapModel, ClapProcessor
+
+    from tests.conftest import make_tiny_clap
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tokenizer = ClapProcessor.from_pretrained(make_tiny_clap(Path(tmp))).tokenizer
+    torch.manual_seed(0)
+    model = ClapModel(ClapConfig(text_config={"vocab_size": 50265})).eval()
+    fe = ClapFeatureExtractor(truncation="rand_trunc", padding="repeatpad", frequency_min=50, frequency_max=14000)
+    model.save_pretrained(directory)
+    ClapProcessor(feature_extractor=fe, tokenizer=tokenizer).save_pretrained(directory)
+    return directory
+
+
+def files_of(folder: str, limit: int | None) -> list[str]:
+    from audioret.indexer import scan
+
+    files = scan([folder])
+    return files[:limit] if limit else files
+
+
+def way_naive(args) -> dict:
+    import librosa
+    import torch
+    from transformers import ClapModel, ClapProcessor
+
+    processor = ClapProcessor.from_pretrained(args.model)
+    model = ClapModel.from_pretrained(args.model).to(args.device).eval()
+    files = files_of(args.audio, args.limit)
+    t0 = time.perf_counter()
+    with torch.inference_mode():
+        for path in files:
+            y, _ = librosa.load(path, sr=48000)
+            inputs = processor(audio=y, sampling_rate=48000, return_tensors="pt").to(args.device)
+            model.get_audio_features(**inputs)
+    return {"clips": len(files), "seconds": time.perf_counter() - t0}
+
+
+def way_audioret(args) -> dict:
+    from audioret import Config, Library
+
+    with tempfile.TemporaryDirectory() as tmp:
+        lib = Library(Config(data_dir=tmp, clap_model=args.model, device=args.device, batch_size=args.batch_size))
+        lib.embedder  # load before the clock, as the other ways do
+        t0 = time.perf_counter()
+        report = lib.index(files_of(args.audio, args.limit), progress=False)
+        elapsed = time.perf_counter() - t0
+    return {"clips": report.segments, "seconds": elapsed, "failed": len(report.failed)}
+
+
+def way_ceiling(args) -> dict:
+    import numpy as np
+    import torch
+
+    from audioret import audio
+    from audioret.clap import ClapEmbedder
+
+    embedder = ClapEmbedder(args.model, device=args.device)
+    windows = []
+    for path in files_of(args.audio, args.limit):
+        _, blocks = audio.stream(path)
+        windows += [w.samples for w in audio.windows(blocks, embedder.window, embedder.window)]
+    feats = [embedder.features(np.stack(windows[i : i + args.batch_size])) for i in range(0, len(windows), args.batch_size)]
+    if args.device.startswith("cuda"):
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    with torch.inference_mode():
+        for f in feats:
+            is_longer = torch.zeros(len(f), 1, dtype=torch.bool, device=f.device)
+            embedder.model.get_audio_features(input_features=f.to(embedder.dtype), is_longer=is_longer)
+    if args.device.startswith("cuda"):
+        torch.cuda.synchronize()
+    return {"clips": len(windows), "seconds": time.perf_counter() - t0}
+
+
+def way_reindex(args) -> dict:
+    """Index a folder, then index it again unchanged, in fresh processes like a user would."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "AUDIORET_DATA_DIR": tmp, "AUDIORET_CLAP_MODEL": args.model, "AUDIORET_DEVICE": args.device}
+        times = []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "audioret", "index", args.audio, "--no-progress"], env=env,
+                           check=True, capture_output=True, cwd=HERE.parent)  # fmt: skip
+            times.append(time.perf_counter() - t0)
+    return {"first": times[0], "again": times[1], "files": len(files_of(args.audio, None))}
+
+
+WAYS = {"naive": way_naive, "audioret": way_audioret, "ceiling": way_ceiling, "reindex": way_reindex}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--audio", default=str(HERE.parent.parent / "shared" / "audio" / "esc10" / "audio"))
+    parser.add_argument("--reindex-audio", default=str(HERE.parent.parent / "shared" / "audio" / "fsdd" / "audio"))
+    parser.add_argument("--model", help="CLAP directory or hub id (default: full-size architecture, random weights)")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--limit", type=int, help="use only the first N files")
+    parser.add_argument("--ways", default="naive,audioret,ceiling,reindex")
+    parser.add_argument("--way", help=argparse.SUPPRESS)  # internal: run one way in this process
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args()
+    if args.model is None:
+        args.model = str(build_full_size_model(HERE / "out" / "clap-htsat-random"))
+
+    if args.way:
+        result = WAYS[args.way](args)
+        result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
+        return
+
+    results = {}
+    for way in args.ways.split(","):
+        argv = [sys.executable, __file__, "--way", way, "--model", args.model, "--device", args.device,
+                "--batch-size", str(args.batch_size), "--audio", args.reindex_audio if way == "reindex" else args.audio]  # fmt: skip
+        if args.limit and way != "reindex":
+            argv += ["--limit", str(args.limit)]
+        out = subprocess.run(argv, check=True, capture_output=True, text=True)
+        results[way] = json.loads(out.stdout.strip().splitlines()[-1])
+        print(way, results[way], file=sys.stderr, flush=True)
+
+    import torch
+
+    print(f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads, device {args.device}, batch {args.batch_size}\n")  # fmt: skip
+    print("| way | clips | seconds | clips/s | vs ceiling | vs naive | peak RSS |")
+    print("|---|---|---|---|---|---|---|")
+    rate = {w: r["clips"] / r["seconds"] for w, r in results.items() if "clips" in r}
+    for way, r in results.items():
+        if way == "reindex":
+            continue
+        vs_ceiling = f"{rate[way] / rate['ceiling']:.0%}" if "ceiling" in rate else "-"
+        vs_naive = f"{rate[way] / rate['naive']:.2f}×" if "naive" in rate else "-"
+        print(f"| {way} | {r['clips']} | {r['seconds']:.1f} | {rate[way]:.2f} | {vs_ceiling} | {vs_naive} | "
+              f"{r['max_rss_mb']:.0f} MB |")  # fmt: skip
+    if "reindex" in results:
+        r = results["reindex"]
+        print(f"\nRe-index of {r['files']} unchanged files: first run {r['first']:.1f} s, again {r['again']:.2f} s "
+              f"({r['first'] / r['again']:.0f}× faster), both as `audioret index` processes; "
+              f"peak RSS {r['max_rss_mb']:.0f} MB (the bench process).")  # fmt: skip
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from audioret import Config, Library
+from audioret.cli import main
+
+from .conftest import REPO
+
+
+@pytest.fixture
+def env(tmp_path, tiny_clap_dir, monkeypatch):
+    monkeypatch.setenv("AUDIORET_DATA_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("AUDIORET_CLAP_MODEL", str(tiny_clap_dir))
+    monkeypatch.setenv("AUDIORET_DEVICE", "cpu")
+    return tmp_path
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_index_search_similar_stats_remove(env, small_library, capsys):
+    code, out, err = run(capsys, "index", str(small_library), "--no-progress")
+    assert code == 0
+    assert out.startswith("13 added, 0 updated, 0 unchanged, 0 removed, 1 failed; 15 segments")
+    assert f"failed: {small_library / 'broken.wav'}: not a supported audio format" in err
+
+    code, out, _ = run(capsys, "search", "a dog barking", "-k", "3", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["query"] == "a dog barking"
+    assert [h["rank"] for h in result["hits"]] == [1, 2, 3]
+    for h in result["hits"]:
+        assert {"path", "start_s", "end_s", "score"} <= h.keys() and os.path.exists(h["path"])
+
+    clip = sorted((small_library / "sounds").glob("*.ogg"))[2]
+    code, out, _ = run(capsys, "similar", str(clip), "-k", "2", "--json")
+    hits = json.loads(out)["hits"]
+    assert hits[0]["path"] == str(clip) and hits[0]["score"] == pytest.approx(1.0, abs=1e-4)
+
+    code, out, _ = run(capsys, "similar", "--segment", hits[0]["segment_id"], "-k", "2", "--json")
+    assert str(clip) not in [h["path"] for h in json.loads(out)["hits"]]
+
+    code, out, _ = run(capsys, "search", "tones", "--ext", "flac")
+    assert out.strip().endswith(str(small_library / "long" / "tones.flac")) and len(out.strip().splitlines()) == 1
+
+    code, out, _ = run(capsys, "stats", "--json")
+    assert json.loads(out)["files"] == 13 and json.loads(out)["segments"] == 15
+
+    code, out, _ = run(capsys, "remove", str(clip))
+    assert out.strip() == f"removed: {clip}"
+    assert json.loads(run(capsys, "stats", "--json")[1])["files"] == 12
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["index", "/no/such/folder"], "No such file or folder: /no/such/folder"),
+        (["similar", "/no/such.wav"], "/no/such.wav"),
+        (["search", " "], "The query is empty"),
+        (["similar", "--segment", "nope"], "No segment 'nope'"),
+        (["index", ".", "--hop", "0"], "hop_s must be positive"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_2(env, capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert err.startswith("audioret: error: ") and message in err and err.count("\n") == 1
+
+
+def test_unloadable_model_is_a_one_line_error(env, capsys, tmp_path):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "a.wav").write_bytes(b"")
+    code, _, err = run(capsys, "--clap-model", "nobody/no-such-clap", "index", str(tmp_path / "lib"))
+    assert code == 2 and err.count("\n") == 1
+    assert "nobody/no-such-clap" in err and "AUDIORET_CLAP_MODEL" in err
+
+
+def test_python_m_and_console_script_agree(env):
+    out = subprocess.run([sys.executable, "-m", "audioret", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("audioret ")
+
+
+def test_killed_indexer_resumes_to_the_same_index(env, esc10_dir, tiny_clap_dir, tiny_embedder):
+    """SIGKILL an indexing run at random points; each restart finishes with no duplicate and no missing segment,
+    and the result equals a clean build."""
+    library = env / "lib"
+    library.mkdir()
+    for src in sorted(esc10_dir.glob("*.ogg")):  # 400 files: indexing outlasts start-up
+        os.symlink(src, library / src.name)
+
+    clean = Library(Config(data_dir=env / "clean", clap_model=str(tiny_clap_dir), batch_size=4))
+    clean.embedder = tiny_embedder
+    clean.index([library], progress=False)
+    expected = clean.store.collection.get(include=["embeddings", "metadatas"])
+
+    rng = random.Random(0)
+    command = [sys.executable, "-m", "audioret", "index", str(library), "--no-progress", "--batch-size", "4"]
+    stats = [sys.executable, "-m", "audioret", "stats", "--json"]
+    partial = []
+    for _ in range(3):
+        proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(5.0, 8.0))  # start-up takes ~4 s, then files are written
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        # read the killed run's index from another process (Chroma's embedded store is one process at a time)
+        partial.append(json.loads(subprocess.run(stats, cwd=REPO, check=True, capture_output=True).stdout)["files"])
+    subprocess.run(command, cwd=REPO, check=True, capture_output=True)
+    assert any(0 < n < 400 for n in partial), f"no kill landed mid-run: files after each kill {partial}"
+
+    resumed = Library(Config.from_env())
+    got = resumed.store.collection.get(include=["embeddings", "metadatas"])
+    assert sorted(got["ids"]) == sorted(expected["ids"])  # ids are unique in Chroma: no duplicates, no gaps
+    by_id = dict(zip(got["ids"], got["embeddings"]))
+    for i, vector in zip(expected["ids"], expected["embeddings"]):
+        np.testing.assert_array_equal(np.asarray(by_id[i]), np.asarray(vector))
+    assert resumed.stats()["incomplete_files"] == 0
