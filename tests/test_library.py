@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -15,7 +16,9 @@ from .conftest import tone, write
 
 @pytest.fixture
 def library(tmp_path, tiny_clap_dir, tiny_embedder):
-    lib = Library(Config(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), device="cpu", batch_size=4))
+    # a 10-s hop puts windows on a 10-s grid, which keeps expected times easy to read
+    config = Config(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), device="cpu", batch_size=4, hop_s=10)
+    lib = Library(config)
     lib.embedder = tiny_embedder  # share the session's loaded model
     return lib
 
@@ -45,6 +48,25 @@ def test_index_reports_and_segments_cover_files(library, small_library):
     assert clip["format"] == "OGG/VORBIS" and len(clip["hash"]) == 32
 
 
+def test_default_hop_overlaps_windows(tmp_path, tiny_embedder, tiny_clap_dir):
+    lib = Library(Config(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir)))
+    lib.embedder = tiny_embedder
+    path = write(tmp_path / "lib" / "long.wav", tone(27, 300))
+    lib.index([tmp_path / "lib"], progress=False)
+    spans = sorted((m["start_s"], m["end_s"]) for m in lib.store.file_segments(str(path))[1])
+    assert lib.config.hop_s == 7.5
+    assert spans == [(0.0, 10.0), (7.5, 17.5), (15.0, 25.0), (22.5, 27.0)]
+
+
+def test_changing_the_hop_reindexes(library, small_library):
+    library.index([small_library], progress=False)
+    library.config = dataclasses.replace(library.config, hop_s=5.0)
+    report = library.index([small_library], progress=False)
+    assert len(report.updated) == 13 and report.unchanged == 0
+    long = str(small_library / "long" / "tones.flac")
+    assert len(library.store.file_segments(long)[0]) == 4  # 0-10, 5-15, 10-20, 15-25
+
+
 def test_reindex_is_idempotent(library, small_library):
     library.index([small_library], progress=False)
     before = _all(library)
@@ -56,7 +78,7 @@ def test_reindex_is_idempotent(library, small_library):
         np.testing.assert_array_equal(before[key][0], after[key][0])
 
     # the same again from scratch, in another data directory: identical vectors
-    fresh = Library(Config(data_dir=library.config.data_dir.parent / "fresh", clap_model=library.config.clap_model))
+    fresh = Library(dataclasses.replace(library.config, data_dir=library.config.data_dir.parent / "fresh"))
     fresh.embedder = library.embedder
     fresh.index([small_library], progress=False)
     again = _all(fresh)
