@@ -12,8 +12,10 @@ import sys
 
 from . import __version__
 from .audio import AudioDecodeError
+from .clap import ModelLoadError
 from .config import Config
 from .search import Filters, Hit
+from .store import StoreError
 
 EXIT_USAGE = 2
 
@@ -81,8 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return _run(args, parser)
-    except (FileNotFoundError, AudioDecodeError, ValueError, KeyError, RuntimeError) as e:
-        # ModelLoadError and StoreError are RuntimeErrors with messages written for users
+    except (FileNotFoundError, AudioDecodeError, ValueError, KeyError, ModelLoadError, StoreError) as e:
         message = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
         print(f"audioret: error: {' '.join(str(message).split())}", file=sys.stderr)
         return EXIT_USAGE

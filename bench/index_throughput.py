@@ -117,10 +117,34 @@ def way_reindex(args) -> dict:
             subprocess.run([sys.executable, "-m", "audioret", "index", args.audio, "--no-progress"], env=env,
                            check=True, capture_output=True, cwd=HERE.parent)  # fmt: skip
             times.append(time.perf_counter() - t0)
-    return {"first": times[0], "again": times[1], "files": len(files_of(args.audio, None))}
+    # peak RSS of the largest `audioret index` process (the first run: it loads the model)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"first": times[0], "again": times[1], "files": len(files_of(args.audio, None)), "index_rss_mb": peak}
 
 
-WAYS = {"naive": way_naive, "audioret": way_audioret, "ceiling": way_ceiling, "reindex": way_reindex}
+def way_features(args) -> dict:
+    """Log-mel features of one batch: transformers' numpy ClapFeatureExtractor against audioret's torch path."""
+    import numpy as np
+
+    from audioret.clap import ClapEmbedder
+
+    embedder = ClapEmbedder(args.model, device=args.device)
+    x = (0.1 * np.random.default_rng(0).standard_normal((args.batch_size, embedder.window))).astype(np.float32)
+    fe = embedder.processor.feature_extractor
+    timings = {}
+    for name, fn, repeats in (
+        ("numpy_ms", lambda: fe(list(x), sampling_rate=embedder.sample_rate, return_tensors="pt"), 5),
+        ("torch_ms", lambda: embedder.features(x), 20),
+    ):
+        fn()  # warm-up
+        t0 = time.perf_counter()
+        for _ in range(repeats):
+            fn()
+        timings[name] = (time.perf_counter() - t0) / repeats * 1000
+    return timings
+
+
+WAYS = {"features": way_features, "naive": way_naive, "audioret": way_audioret, "ceiling": way_ceiling, "reindex": way_reindex}
 
 
 def main():
@@ -131,7 +155,7 @@ def main():
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--limit", type=int, help="use only the first N files")
-    parser.add_argument("--ways", default="naive,audioret,ceiling,reindex")
+    parser.add_argument("--ways", default="naive,audioret,ceiling,reindex,features")
     parser.add_argument("--way", help=argparse.SUPPRESS)  # internal: run one way in this process
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
@@ -162,7 +186,7 @@ def main():
     print("|---|---|---|---|---|---|---|")
     rate = {w: r["clips"] / r["seconds"] for w, r in results.items() if "clips" in r}
     for way, r in results.items():
-        if way == "reindex":
+        if way in ("reindex", "features"):
             continue
         vs_ceiling = f"{rate[way] / rate['ceiling']:.0%}" if "ceiling" in rate else "-"
         vs_naive = f"{rate[way] / rate['naive']:.2f}×" if "naive" in rate else "-"
@@ -172,7 +196,11 @@ def main():
         r = results["reindex"]
         print(f"\nRe-index of {r['files']} unchanged files: first run {r['first']:.1f} s, again {r['again']:.2f} s "
               f"({r['first'] / r['again']:.0f}× faster), both as `audioret index` processes; "
-              f"peak RSS {r['max_rss_mb']:.0f} MB (the bench process).")  # fmt: skip
+              f"peak RSS {r['index_rss_mb']:.0f} MB.")  # fmt: skip
+    if "features" in results:
+        r = results["features"]
+        print(f"\nLog-mel features for a batch of {args.batch_size} windows: ClapFeatureExtractor (numpy) "
+              f"{r['numpy_ms']:.0f} ms, audioret (torch, {args.device}) {r['torch_ms']:.0f} ms.")  # fmt: skip
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
 
