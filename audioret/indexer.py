@@ -85,8 +85,6 @@ class _Job:
     vectors: list = field(default_factory=list)  # embeddings, in window order
     info: audio.AudioInfo | None = None
     hash: str | None = None
-    decoded: bool = False
-    failed: bool = False
 
 
 def scan(paths: Iterable[str | os.PathLike]) -> list[str]:
@@ -301,7 +299,6 @@ class Indexer:
                 pool.shutdown(wait=True, cancel_futures=True)
 
     def _fail(self, job: _Job, reason: str, report: IndexReport):
-        job.failed = True
         job.spans.clear()
         job.vectors.clear()
         logger.warning("Skipped %s: %s", job.path, reason)
