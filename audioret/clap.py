@@ -54,7 +54,6 @@ class ClapEmbedder:
         except (OSError, ValueError) as e:
             raise ModelLoadError(_load_error_message(model, e)) from e
         self.model.to(self.device).eval()
-        self.revision = getattr(self.model.config, "_commit_hash", None) or "local"
 
         fe = self.processor.feature_extractor
         self.sample_rate: int = fe.sampling_rate

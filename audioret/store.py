@@ -168,11 +168,10 @@ class Store:
         got = self.collection.get(where={"path": path}, include=["metadatas"])
         return got["ids"], got["metadatas"]
 
-    def get(self, ids: Sequence[str], embeddings: bool = True) -> tuple[list[str], np.ndarray | None, list[dict]]:
-        include = ["metadatas", "embeddings"] if embeddings else ["metadatas"]
-        got = self.collection.get(ids=list(ids), include=include)
-        vectors = np.asarray(got["embeddings"], np.float32) if embeddings else None
-        return got["ids"], vectors, got["metadatas"]
+    def get(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray, list[dict]]:
+        """The stored ids, vectors (shape = (n, dim)) and metadata of ``ids``; unknown ids are left out."""
+        got = self.collection.get(ids=list(ids), include=["metadatas", "embeddings"])
+        return got["ids"], np.asarray(got["embeddings"], np.float32), got["metadatas"]
 
     def query(self, embeddings: np.ndarray, n: int, where: dict | None = None) -> list[list[SegmentMatch]]:
         """The ``n`` nearest segments for each query vector, best first."""
