@@ -33,6 +33,10 @@ class Config:
     clap_model: str = DEFAULT_CLAP_MODEL  # hub id or local directory of a CLAP checkpoint
     text_model: str = DEFAULT_TEXT_MODEL  # sentence-transformers model for the text channel
     asr_model: str = DEFAULT_ASR_MODEL  # Whisper model size, hub id or local directory
+    asr_engine: str = "faster-whisper"  # or "openai-whisper"
+    transcribe: bool = True  # transcribe speech in the library at index time (only where the VAD hears speech)
+    clap_weight: float = 1.0  # weight of the CLAP (how it sounds) channel in fusion; 0 turns it off
+    text_weight: float = 1.0  # weight of the text (what is said, names, tags, descriptions) channel; 0 = off
     device: str = "auto"  # "auto" (cuda, then mps, then cpu), or a torch device string such as "cuda:1"
     chroma_url: str | None = None  # http://host:port of a `chroma run` server; None = embedded store in data_dir
     hop_s: float = DEFAULT_HOP_S  # seconds between window starts; windows are the model's input length (10 s)
@@ -47,6 +51,10 @@ class Config:
             raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
         if self.decode_workers < 1:
             raise ValueError(f"decode_workers must be at least 1, got {self.decode_workers}")
+        if self.asr_engine not in ("faster-whisper", "openai-whisper"):
+            raise ValueError(f"asr_engine must be 'faster-whisper' or 'openai-whisper', got {self.asr_engine!r}")
+        if self.clap_weight < 0 or self.text_weight < 0:
+            raise ValueError(f"Channel weights must be at least 0, got clap {self.clap_weight}, text {self.text_weight}")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Config:
@@ -64,6 +72,12 @@ class Config:
 
 def _parse(name: str, raw: str, annotation: str):
     kind = annotation.split("|")[0].strip()
+    if kind == "bool":
+        if raw.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.strip().lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"AUDIORET_{name.upper()} must be true or false (1/0, yes/no, on/off), got {raw!r}")
     try:
         if kind == "int":
             return int(raw)

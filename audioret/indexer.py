@@ -47,8 +47,14 @@ class IndexReport:
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)  # gone from disk, pruned from the index
     failed: list[FileError] = field(default_factory=list)
+    skipped_channels: dict[str, str] = field(default_factory=dict)  # channel -> why its model did not load
     segments: int = 0  # windows embedded and written in this run
     audio_s: float = 0.0  # seconds of audio embedded in this run
+    text_files: int = 0  # files whose text-channel passages were (re)written
+    passages: int = 0  # text passages embedded and written
+    transcribed: int = 0  # files in which Whisper found speech
+    checked_s: float = 0.0  # seconds of audio the speech gate (VAD) examined
+    speech_s: float = 0.0  # seconds of it the gate passed to Whisper
     elapsed_s: float = 0.0
 
     def to_dict(self) -> dict:
@@ -61,10 +67,16 @@ class IndexReport:
         os.replace(tmp, path)
 
     def summary(self) -> str:
+        text = ""
+        if self.text_files:
+            text = f"; text channel: {self.text_files} files, {self.passages} passages"
+            if self.checked_s:
+                text += (f", speech in {self.transcribed} files ({self.speech_s / 60:.1f} of "
+                         f"{self.checked_s / 60:.1f} min transcribed)")  # fmt: skip
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, {self.unchanged} unchanged, "
             f"{len(self.removed)} removed, {len(self.failed)} failed; {self.segments} segments "
-            f"({self.audio_s / 60:.1f} min of audio) in {self.elapsed_s:.1f} s"
+            f"({self.audio_s / 60:.1f} min of audio){text} in {self.elapsed_s:.1f} s"
         )
 
 
@@ -72,7 +84,8 @@ class IndexReport:
 class IndexProgress:
     files_done: int
     files_total: int
-    segments: int
+    segments: int  # records written so far in this stage
+    stage: str = "audio"  # "audio" (CLAP segments), then "text" (transcripts, names, tags, sidecars)
 
 
 @dataclass
@@ -161,15 +174,16 @@ class Indexer:
         prune: bool = True,
         progress: bool = True,
         on_progress: Callable[[IndexProgress], None] | None = None,
+        report: IndexReport | None = None,
     ) -> IndexReport:
         """Index the audio files under ``paths``: add new files, re-embed changed ones and, with ``prune``,
         remove files under ``paths`` that no longer exist. Files already indexed and unchanged (same size and
-        modification time, or same content hash) are skipped."""
+        modification time, or same content hash) are skipped. Results are added to ``report`` when given."""
         t0 = time.perf_counter()
         roots = [os.path.abspath(os.fspath(p)) for p in paths]
         files = scan(roots)
         complete, incomplete = self.store.files()
-        report = IndexReport(roots=roots)
+        report = report if report is not None else IndexReport(roots=roots)
 
         jobs = []
         for path in files:
@@ -196,7 +210,7 @@ class Indexer:
             self._run(jobs, report, bar, on_progress)
         finally:
             bar.close()
-        report.elapsed_s = time.perf_counter() - t0
+            report.elapsed_s += time.perf_counter() - t0
         return report
 
     def _run(self, jobs: list[_Job], report: IndexReport, bar, on_progress):

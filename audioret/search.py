@@ -1,33 +1,48 @@
-"""Nearest-segment search, grouped per file.
+"""Ranking files for a query: nearest records per channel, best record per file, then rank fusion.
 
-A query (one or more vectors) is run against the segment store; each file is represented by its best-matching
-segment, and files are ranked by that segment's cosine similarity. Folder filters are applied after the vector
-search (Chroma's metadata filters have no prefix match), so the search widens until it has ``k`` files or has
-seen the whole collection.
+Each channel (CLAP audio segments, the text channel's passages) is searched on its own; each file is represented
+by its best-matching record, and files are ranked by that record's cosine similarity. The channels' file rankings
+are combined by weighted reciprocal-rank fusion (RRF, Cormack et al. 2009), which needs no calibration between
+the two models' score scales: CLAP's text-audio cosines and MiniLM's text-text cosines live on different scales.
+Text-channel records below ``TEXT_MIN_SCORE`` are dropped before fusion: a text match that weak is noise (every
+file has a name), and letting it in would let the text channel reorder sound queries it knows nothing about.
+See docs/BENCHMARKS.md ("Fusion") for the measurement behind both choices.
+
+Folder filters are applied after the vector search (Chroma's metadata filters have no prefix match), so the search
+widens until it has enough files or has seen the whole collection.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from .store import SegmentMatch, Store
 
+RRF_K = 60  # the constant of reciprocal-rank fusion; 60 is the value of the original paper and common practice
+TEXT_MIN_SCORE = 0.3  # all-MiniLM-L6-v2 cosine below which a passage is not taken as a match
+CLIP_S = 10.0  # the time range shown for a file found only by whole-file text (its name, tags or description)
+
 
 @dataclass(frozen=True)
 class Hit:
-    """One ranked file and its best-matching segment."""
+    """One ranked file, the time range that matched, and how each channel scored it."""
 
     rank: int  # 1-based
     path: str
-    start_s: float  # the matching segment's time range in the file
+    start_s: float  # the matching time range in the file
     end_s: float
-    score: float  # cosine similarity of the best segment, in [-1, 1]
-    segment_id: str  # pass to Library.similar() for "more like this"
+    score: float  # one channel: its cosine similarity; several: fused RRF score in (0, 1], 1 = first in all
+    segment_id: str | None  # the file's best CLAP segment: pass to Library.similar() for "more like this"
     duration_s: float  # the whole file's
+    scores: dict[str, float] = field(default_factory=dict)  # channel -> cosine of the file's best record
+    text: str | None = None  # the text channel's matching passage: transcribed words, name, tags or description
+    text_kind: str | None = None  # "speech", "name", "tags" or "sidecar"
+    text_start_s: float | None = None  # where the matching words are (whole file for name, tags and sidecar)
+    text_end_s: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -68,6 +83,103 @@ class Filters:
         return path.startswith(self.folder.rstrip(os.sep) + os.sep)
 
 
+def rank_files(
+    store: Store,
+    queries: np.ndarray,
+    n_files: int,
+    filters: Filters | None = None,
+    exclude_ids: Collection[str] = (),
+    exclude_paths: Collection[str] = (),
+    min_score: float | None = None,
+) -> list[SegmentMatch]:
+    """Each file's best record for one or more query vectors (shape (n, dim) or (dim,)), best file first.
+
+    With several query vectors (the windows of an example recording), each record scores its best similarity
+    to any of them. At most ``n_files`` files; records scoring below ``min_score`` are left out.
+    """
+    queries = np.atleast_2d(np.asarray(queries, np.float32))
+    filters = filters or Filters()
+    total = store.count()
+    n = max(4 * n_files, 32)
+    while True:
+        results = store.query(queries, n, filters.where())
+        best = _best_per_file(results, filters, exclude_ids, exclude_paths)
+        below = min_score is not None and any(m.score < min_score for matches in results for m in matches)
+        if len(best) >= n_files or n >= total or below:
+            break
+        n *= 4
+    if min_score is not None:
+        best = {p: m for p, m in best.items() if m.score >= min_score}
+    return sorted(best.values(), key=lambda m: (-m.score, m.metadata["path"], m.metadata["start_s"]))[:n_files]
+
+
+def fuse(rankings: Mapping[str, Sequence[SegmentMatch]], weights: Mapping[str, float], k: int) -> list[Hit]:
+    """Weighted reciprocal-rank fusion of per-channel file rankings into the top ``k`` :class:`Hit`.
+
+    A file's fused score is the sum over channels of ``weight / (RRF_K + rank)``, divided by its maximum
+    (``sum(weights) / (RRF_K + 1)``), so 1.0 means first in every channel. When only one channel has results the
+    score is that channel's cosine similarity. Channels with weight 0 are ignored. Pure: no model, no store.
+
+    The time range is the CLAP segment's, unless the text channel contributes more and matched spoken words:
+    then it is where those words are.
+    """
+    active = {c: list(r) for c, r in rankings.items() if weights.get(c, 0) > 0 and len(r)}
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    per_file: dict[str, dict[str, tuple[int, SegmentMatch]]] = {}
+    for channel, ranking in active.items():
+        for rank, match in enumerate(ranking, 1):
+            per_file.setdefault(match.metadata["path"], {})[channel] = (rank, match)
+    norm = sum(weights[c] for c in active) / (RRF_K + 1)
+
+    def contribution(channel: str, rank: int) -> float:
+        return weights[channel] / (RRF_K + rank)
+
+    scored = []
+    for path, found in per_file.items():
+        if len(active) == 1:
+            score = next(iter(found.values()))[1].score
+        else:
+            score = sum(contribution(c, r) for c, (r, _) in found.items()) / norm
+        best_rank = min(r for r, _ in found.values())
+        scored.append((-score, best_rank, path, found))
+    scored.sort(key=lambda item: item[:3])
+
+    hits = []
+    for i, (neg_score, _, path, found) in enumerate(scored[:k]):
+        clap = found.get("clap", (None, None))[1]
+        text_rank, text = found.get("text", (None, None))
+        any_match = (clap or text).metadata
+        duration_s = float(any_match["duration_s"])
+        start_s, end_s = _time_range(clap, text, text_rank, found, contribution, duration_s)
+        hits.append(
+            Hit(
+                rank=i + 1,
+                path=path,
+                start_s=start_s,
+                end_s=end_s,
+                score=float(-neg_score),
+                segment_id=clap.id if clap is not None else None,
+                duration_s=duration_s,
+                scores={c: float(m.score) for c, (_, m) in found.items()},
+                text=text.document if text is not None else None,
+                text_kind=text.metadata.get("kind") if text is not None else None,
+                text_start_s=float(text.metadata["start_s"]) if text is not None else None,
+                text_end_s=float(text.metadata["end_s"]) if text is not None else None,
+            )
+        )
+    return hits
+
+
+def _time_range(clap, text, text_rank, found, contribution, duration_s) -> tuple[float, float]:
+    speech = text is not None and text.metadata.get("kind") == "speech"
+    if clap is not None and not (speech and contribution("text", text_rank) > contribution("clap", found["clap"][0])):
+        return float(clap.metadata["start_s"]), float(clap.metadata["end_s"])
+    if speech:
+        return float(text.metadata["start_s"]), float(text.metadata["end_s"])
+    return 0.0, min(duration_s, CLIP_S)
+
+
 def search_vectors(
     store: Store,
     queries: np.ndarray,
@@ -76,35 +188,11 @@ def search_vectors(
     exclude_ids: Collection[str] = (),
     exclude_paths: Collection[str] = (),
 ) -> list[Hit]:
-    """The top ``k`` files for one or more query vectors (shape = (n, dim) or (dim,)).
-
-    With several query vectors (the windows of an example recording), each segment scores its best similarity
-    to any of them.
-    """
+    """The top ``k`` files of the CLAP store for one or more query vectors (shape = (n, dim) or (dim,))."""
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
-    queries = np.atleast_2d(np.asarray(queries, np.float32))
-    filters = filters or Filters()
-    total = store.count()
-    n = max(4 * k, 32)
-    while True:
-        best = _best_per_file(store.query(queries, n, filters.where()), filters, exclude_ids, exclude_paths)
-        if len(best) >= k or n >= total:
-            break
-        n *= 4
-    ranked = sorted(best.values(), key=lambda m: (-m.score, m.metadata["path"], m.metadata["start_s"]))[:k]
-    return [
-        Hit(
-            rank=i + 1,
-            path=m.metadata["path"],
-            start_s=float(m.metadata["start_s"]),
-            end_s=float(m.metadata["end_s"]),
-            score=m.score,
-            segment_id=m.id,
-            duration_s=float(m.metadata["duration_s"]),
-        )
-        for i, m in enumerate(ranked)
-    ]
+    ranking = rank_files(store, queries, k, filters, exclude_ids, exclude_paths)
+    return fuse({"clap": ranking}, {"clap": 1.0}, k)
 
 
 def _best_per_file(

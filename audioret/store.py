@@ -14,14 +14,13 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
 
 logger = logging.getLogger("audioret")
-
 
 
 class StoreError(RuntimeError):
@@ -38,7 +37,11 @@ class FileRecord:
     mtime_ns: int
     duration_s: float
     n_segments: int
-    hop_s: float
+    metadata: dict = field(default_factory=dict, compare=False, repr=False)  # the first record's, in full
+
+    @property
+    def hop_s(self) -> float:
+        return float(self.metadata.get("hop_s", 0.0))
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class SegmentMatch:
     id: str
     score: float  # cosine similarity, 1.0 = same direction
     metadata: dict
+    document: str | None = None  # the text of a text-channel record
 
 
 def segment_id(path: str, index: int) -> str:
@@ -53,8 +57,8 @@ def segment_id(path: str, index: int) -> str:
     return f"{hashlib.sha1(path.encode('utf-8', 'surrogateescape')).hexdigest()[:20]}-{index:06d}"
 
 
-def collection_name(model: str) -> str:
-    """A valid Chroma collection name for a model id or a local model directory."""
+def collection_name(model: str, channel: str = "clap") -> str:
+    """A valid Chroma collection name for a model id or a local model directory (and a channel other than CLAP)."""
     if os.path.isdir(model):
         stem = Path(model).resolve().name
         digest = hashlib.sha1(str(Path(model).resolve()).encode()).hexdigest()[:8]
@@ -62,7 +66,8 @@ def collection_name(model: str) -> str:
     else:
         raw = model.replace("/", "--")
     slug = re.sub(r"[^a-zA-Z0-9._-]", "-", raw).strip("-._")
-    return f"audioret-{slug}"[:200].rstrip("-._")
+    prefix = "audioret-" if channel == "clap" else f"audioret-{channel}-"
+    return f"{prefix}{slug}"[:200].rstrip("-._")
 
 
 class Store:
@@ -72,15 +77,25 @@ class Store:
     ----------
     model : str
         The embedding model's id; it names the collection.
-    dim : int
-        The embedding dimension; a collection created with another dimension is refused.
+    dim : int or None
+        The embedding dimension; a collection created with another dimension is refused. None defers the check
+        to the first write (so opening a store never needs its model loaded).
     path : str or Path, optional
         Directory of the embedded ``PersistentClient`` (used when ``url`` is None).
     url : str, optional
         ``http://host:port`` of a ``chroma run`` server.
+    channel : str
+        "clap" for audio segments, "text" for the text channel's passages; each has its own collections.
     """
 
-    def __init__(self, model: str, dim: int, path: str | os.PathLike | None = None, url: str | None = None):
+    def __init__(
+        self,
+        model: str,
+        dim: int | None,
+        path: str | os.PathLike | None = None,
+        url: str | None = None,
+        channel: str = "clap",
+    ):
         import chromadb
         from chromadb.config import Settings
 
@@ -102,33 +117,55 @@ class Store:
             self.location = str(path)
         self.model = model
         self.dim = dim
-        name = collection_name(model)
+        self.channel = channel
+        name = collection_name(model, channel)
         self.collection = self.client.get_or_create_collection(
             name,
             configuration={"hnsw": {"space": "cosine"}},
-            metadata={"model": model, "dim": dim},
+            metadata={"model": model, "dim": dim} if dim else {"model": model},
             embedding_function=None,
         )
-        stored_dim = (self.collection.metadata or {}).get("dim")
-        if stored_dim is not None and int(stored_dim) != dim:
-            raise StoreError(
-                f"Collection {name!r} in {self.location} holds {stored_dim}-d vectors, but model {model!r} makes "
-                f"{dim}-d vectors; use another data directory or remove the old index"
-            )
+        if dim:
+            self._check_dim(dim)
         self.batch_size = self.client.get_max_batch_size()
+
+    def _check_dim(self, dim: int):
+        stored_dim = (self.collection.metadata or {}).get("dim")
+        if stored_dim is None:
+            self.collection.modify(metadata={**(self.collection.metadata or {}), "dim": dim})
+        elif int(stored_dim) != dim:
+            raise StoreError(
+                f"Collection {self.collection.name!r} in {self.location} holds {stored_dim}-d vectors, but model "
+                f"{self.model!r} makes {dim}-d vectors; use another data directory or remove the old index"
+            )
+        self.dim = dim
 
     def count(self) -> int:
         return self.collection.count()
 
-    def add(self, ids: Sequence[str], embeddings: np.ndarray, metadatas: Sequence[dict]):
-        """Upsert segments in the order given (each file's first window first), in batches the server accepts."""
+    def count_where(self, where: dict) -> int:
+        return sum(1 for _ in self._metadatas(where))
+
+    def add(
+        self,
+        ids: Sequence[str],
+        embeddings: np.ndarray,
+        metadatas: Sequence[dict],
+        documents: Sequence[str] | None = None,
+    ):
+        """Upsert records in the order given (each file's first record first), in batches the server accepts."""
         if len(ids) != len(embeddings) or len(ids) != len(metadatas):
             raise ValueError(f"Expected as many ids, embeddings and metadatas, got {len(ids)}, "
                              f"{len(embeddings)} and {len(metadatas)}")  # fmt: skip
+        if self.dim is None and len(ids):
+            self._check_dim(int(np.shape(embeddings)[1]))
         for lo in range(0, len(ids), self.batch_size):
             hi = lo + self.batch_size
             self.collection.upsert(
-                ids=list(ids[lo:hi]), embeddings=np.asarray(embeddings[lo:hi]), metadatas=list(metadatas[lo:hi])
+                ids=list(ids[lo:hi]),
+                embeddings=np.asarray(embeddings[lo:hi]),
+                metadatas=list(metadatas[lo:hi]),
+                documents=list(documents[lo:hi]) if documents is not None else None,
             )
 
     def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict]):
@@ -159,14 +196,21 @@ class Store:
                     mtime_ns=int(first["mtime_ns"]),
                     duration_s=float(first["duration_s"]),
                     n_segments=int(first["n_segments"]),
-                    hop_s=float(first["hop_s"]),
+                    metadata=first,
                 )
         incomplete = (set(firsts) | set(lasts)) - set(complete)
         return complete, incomplete
 
     def file_segments(self, path: str) -> tuple[list[str], list[dict]]:
+        """Ids and metadata of every record of a file."""
         got = self.collection.get(where={"path": path}, include=["metadatas"])
         return got["ids"], got["metadatas"]
+
+    def file_documents(self, path: str) -> list[tuple[dict, str]]:
+        """Metadata and text of every record of a file, in record order."""
+        got = self.collection.get(where={"path": path}, include=["metadatas", "documents"])
+        pairs = zip(got["metadatas"], got["documents"] or [""] * len(got["ids"]))
+        return sorted(pairs, key=lambda pair: pair[0]["seg_index"])
 
     def get(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray, list[dict]]:
         """The stored ids, vectors (shape = (n, dim)) and metadata of ``ids``; unknown ids are left out."""
@@ -182,11 +226,12 @@ class Store:
             query_embeddings=np.asarray(embeddings, np.float32),
             n_results=min(n, count),
             where=where or None,
-            include=["metadatas", "distances"],
+            include=["metadatas", "distances", "documents"],
         )
+        documents = res.get("documents") or [[None] * len(ids) for ids in res["ids"]]
         return [
-            [SegmentMatch(i, 1.0 - float(d), m) for i, d, m in zip(ids, dists, metas)]
-            for ids, dists, metas in zip(res["ids"], res["distances"], res["metadatas"])
+            [SegmentMatch(i, 1.0 - float(d), m, doc) for i, d, m, doc in zip(ids, dists, metas, docs or [None] * len(ids))]
+            for ids, dists, metas, docs in zip(res["ids"], res["distances"], res["metadatas"], documents)
         ]
 
     def _metadatas(self, where: dict, page: int = 5000) -> Iterable[dict]:

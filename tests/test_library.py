@@ -17,7 +17,7 @@ from .conftest import tone, write
 @pytest.fixture
 def library(tmp_path, tiny_clap_dir, tiny_embedder):
     # a 10-s hop puts windows on a 10-s grid, which keeps expected times easy to read
-    config = Config(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), device="cpu", batch_size=4, hop_s=10)
+    config = Config.from_env(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), device="cpu", batch_size=4, hop_s=10)
     lib = Library(config)
     lib.embedder = tiny_embedder  # share the session's loaded model
     return lib
@@ -49,7 +49,7 @@ def test_index_reports_and_segments_cover_files(library, small_library):
 
 
 def test_default_hop_overlaps_windows(tmp_path, tiny_embedder, tiny_clap_dir):
-    lib = Library(Config(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir)))
+    lib = Library(Config.from_env(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir)))
     lib.embedder = tiny_embedder
     path = write(tmp_path / "lib" / "long.wav", tone(27, 300))
     lib.index([tmp_path / "lib"], progress=False)
@@ -211,7 +211,7 @@ def test_incomplete_file_is_reindexed(library, small_library):
 
 def test_unchanged_library_does_not_load_the_model(tmp_path, tiny_clap_dir, small_library):
     (small_library / "broken.wav").unlink()  # a failed file is retried on every run, which needs the model
-    config = Config(data_dir=tmp_path / "idx", clap_model=str(tiny_clap_dir), device="cpu")
+    config = Config.from_env(data_dir=tmp_path / "idx", clap_model=str(tiny_clap_dir), device="cpu")
     Library(config).index([small_library], progress=False)
     lib = Library(config)
     report = lib.index([small_library], progress=False)

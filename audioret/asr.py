@@ -1,0 +1,235 @@
+"""Speech to text with Whisper, for spoken queries and for the speech in the library.
+
+Two engines share one interface: faster-whisper (the default: CTranslate2, int8 on CPU, float16 on CUDA) and
+openai-whisper (the reference implementation, PyTorch). Both run only where Silero VAD (shipped with
+faster-whisper) hears speech: Whisper invents words on silence and noise ("Thank you.", "You"), so audio
+without speech never reaches the decoder, and decoding does not condition on earlier text, which stops a
+hallucination from repeating. A recording with no speech raises :class:`NoSpeechError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+logger = logging.getLogger("audioret")
+
+ASR_SAMPLE_RATE = 16000  # Hz, Whisper's input rate
+ENGINES = ("faster-whisper", "openai-whisper")
+MIN_SPEECH_S = 0.25  # less speech than this (after VAD) counts as none
+# Silero VAD settings: 0.5 is its tested threshold; short pauses stay inside one region so Whisper sees whole
+# sentences, and regions are padded so first and last syllables are kept.
+VAD_THRESHOLD = 0.5
+VAD_MIN_SILENCE_MS = 500
+VAD_SPEECH_PAD_MS = 200
+# Whisper's own per-window guard (the values of its reference implementation): a window whose no-speech
+# probability is high and whose text is improbable is dropped, as is text that compresses too well (loops).
+NO_SPEECH_THRESHOLD = 0.6
+LOG_PROB_THRESHOLD = -1.0
+COMPRESSION_RATIO_THRESHOLD = 2.4
+# On the short non-speech sounds that pass the VAD (a baby's cry, a sneeze), tiny/base still write a line with a
+# no-speech probability of 0.5-0.9: "Thank you." most of all. Real speech measured 0.01-0.2 (read speech) and
+# 0.3-0.7 (single spoken digits). So an utterance is also dropped when its no-speech probability is above 0.5 and
+# it is either improbable or one of Whisper's well-known stock phrases.
+SUSPECT_NO_SPEECH = 0.5
+STOCK_PHRASES = frozenset(
+    ["thank you", "thanks", "thank you very much", "thanks for watching", "you", "bye", "so", "okay", "oh", "ah",
+     "please subscribe", "subtitles by the amara org community", "music", "applause"]
+)  # fmt: skip
+
+NO_SPEECH_MESSAGE = "No speech heard in the recording (silence or noise only); speak closer to the microphone or type the query"
+
+
+class NoSpeechError(ValueError):
+    """The recording holds no speech that Whisper could transcribe."""
+
+    def __init__(self, message: str = NO_SPEECH_MESSAGE, speech_s: float = 0.0):
+        super().__init__(message)
+        self.speech_s = speech_s  # seconds the VAD passed to Whisper before it found nothing to keep
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One transcribed stretch of speech, times in seconds from the start of the audio."""
+
+    start_s: float
+    end_s: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What Whisper heard.
+
+    ``text`` is in the spoken language; ``english`` is the English translation when the language is not English
+    and translation was asked for (otherwise the same as ``text``).
+    """
+
+    text: str
+    language: str  # ISO 639-1 code detected by Whisper ("en"); an English-only model always says "en"
+    language_probability: float | None  # None when the engine does not report it (openai-whisper)
+    english: str
+    utterances: tuple[Utterance, ...]
+    speech_s: float  # seconds of audio the VAD passed to Whisper
+    duration_s: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def speech_regions(samples: np.ndarray) -> list[tuple[int, int]]:
+    """Where Silero VAD hears speech in mono float32 audio at 16 kHz: ``[(start, end), ...]`` in samples."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    options = VadOptions(
+        threshold=VAD_THRESHOLD, min_silence_duration_ms=VAD_MIN_SILENCE_MS, speech_pad_ms=VAD_SPEECH_PAD_MS
+    )
+    return [(r["start"], r["end"]) for r in get_speech_timestamps(samples, options, ASR_SAMPLE_RATE)]
+
+
+class Transcriber:
+    """Whisper behind the speech gate. Build with :func:`load_asr`.
+
+    Args:
+        engine: "faster-whisper" or "openai-whisper".
+        model: the loaded engine model.
+        multilingual: whether the model can detect languages and translate (``.en`` models cannot).
+    """
+
+    def __init__(self, name: str, engine: str, model, multilingual: bool, device: str):
+        self.name = name
+        self.engine = engine
+        self.model = model
+        self.multilingual = multilingual
+        self.device = device
+
+    def transcribe(
+        self, samples: np.ndarray, translate: bool = False, language: str | None = None, beam_size: int = 5
+    ) -> Transcript:
+        """Transcribe mono float32 audio at 16 kHz.
+
+        Args:
+            samples: float32, shape (n,), at 16 kHz.
+            translate: also translate non-English speech to English (``Transcript.english``).
+            language: skip language detection and assume this one.
+            beam_size: 5 for queries; 1 (greedy) is faster for bulk transcription.
+
+        Raises:
+            NoSpeechError: the VAD heard no speech, or Whisper dropped everything it heard as noise.
+        """
+        samples = np.asarray(samples, np.float32)
+        if samples.ndim != 1:
+            raise ValueError(f"Expected mono samples of shape (n,), got shape {samples.shape}")
+        regions = speech_regions(samples) if len(samples) else []
+        speech_s = sum(e - s for s, e in regions) / ASR_SAMPLE_RATE
+        if speech_s < MIN_SPEECH_S:
+            raise NoSpeechError()
+        utterances, lang, prob = self._decode(samples, regions, "transcribe", language, beam_size)
+        text = _join(utterances)
+        if not text:
+            raise NoSpeechError(speech_s=speech_s)
+        english = text
+        if translate and lang != "en" and self.multilingual:
+            translated, _, _ = self._decode(samples, regions, "translate", lang, beam_size)
+            english = _join(translated) or text
+        return Transcript(text, lang, prob, english, tuple(utterances), speech_s, len(samples) / ASR_SAMPLE_RATE)
+
+    def _decode(self, samples, regions, task, language, beam_size) -> tuple[list[Utterance], str, float]:
+        """Decode only the speech, concatenated (as faster-whisper's ``vad_filter`` does), with times mapped back."""
+        from faster_whisper.vad import SpeechTimestampsMap, collect_chunks
+
+        if not self.multilingual:
+            language, task = "en", "transcribe"
+        chunks = [{"start": s, "end": e} for s, e in regions]
+        speech = np.concatenate(collect_chunks(samples, chunks, ASR_SAMPLE_RATE)[0])
+        options = dict(
+            language=language,
+            task=task,
+            condition_on_previous_text=False,
+            no_speech_threshold=NO_SPEECH_THRESHOLD,
+            compression_ratio_threshold=COMPRESSION_RATIO_THRESHOLD,
+        )
+        if self.engine == "faster-whisper":
+            segments, info = self.model.transcribe(
+                speech, beam_size=beam_size, log_prob_threshold=LOG_PROB_THRESHOLD, vad_filter=False, **options
+            )
+            found = [(s.start, s.end, s.text, s.no_speech_prob, s.avg_logprob) for s in segments]
+            language, probability = info.language, float(info.language_probability)
+        else:
+            result = self.model.transcribe(
+                speech,
+                beam_size=beam_size if beam_size > 1 else None,
+                logprob_threshold=LOG_PROB_THRESHOLD,
+                fp16=self.device.startswith("cuda"),
+                verbose=None,
+                **options,
+            )
+            found = [(s["start"], s["end"], s["text"], s["no_speech_prob"], s["avg_logprob"]) for s in result["segments"]]
+            language, probability = result.get("language") or language or "en", None
+        times = SpeechTimestampsMap(chunks, ASR_SAMPLE_RATE)
+        utterances = [
+            Utterance(times.get_original_time(start), times.get_original_time(end, is_end=True), text.strip())
+            for start, end, text, no_speech_prob, avg_logprob in found
+            if _is_speech(text, no_speech_prob, avg_logprob)
+        ]
+        return utterances, language, probability
+
+
+def _is_speech(text: str, no_speech_prob: float, avg_logprob: float) -> bool:
+    if not text.strip():
+        return False
+    if no_speech_prob > NO_SPEECH_THRESHOLD and avg_logprob < LOG_PROB_THRESHOLD:  # Whisper's own rule
+        return False
+    if no_speech_prob > SUSPECT_NO_SPEECH:
+        words = " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+        return avg_logprob >= LOG_PROB_THRESHOLD and words not in STOCK_PHRASES
+    return True
+
+
+def _join(utterances: list[Utterance]) -> str:
+    return " ".join(u.text for u in utterances if u.text).strip()
+
+
+def load_asr(name: str = "base", engine: str = "faster-whisper", device: str = "auto") -> Transcriber:
+    """Load a Whisper model.
+
+    Args:
+        name: a model size ("tiny", "base", "small", "large-v3" ...), a hub id, or a local directory
+            (a CTranslate2 conversion for faster-whisper) or ``.pt`` checkpoint (openai-whisper).
+        engine: "faster-whisper" (default) or "openai-whisper".
+        device: "auto", "cpu", "cuda" or "cuda:N".
+    """
+    from .clap import ModelLoadError
+    from .devices import resolve_device
+
+    if engine not in ENGINES:
+        raise ValueError(f"Unknown ASR engine {engine!r}; expected one of {list(ENGINES)}")
+    resolved = resolve_device(device)
+    try:
+        if engine == "faster-whisper":
+            from faster_whisper import WhisperModel
+
+            kind = "cuda" if resolved.type == "cuda" else "cpu"  # CTranslate2 has no MPS backend
+            model = WhisperModel(
+                name,
+                device=kind,
+                device_index=resolved.index or 0,
+                compute_type="float16" if kind == "cuda" else "int8",
+                cpu_threads=min(os.cpu_count() or 1, 8),
+            )
+            return Transcriber(name, engine, model, model.model.is_multilingual, kind)
+        import whisper
+
+        model = whisper.load_model(name, device=resolved)
+        return Transcriber(name, engine, model, model.is_multilingual, str(resolved))
+    except ImportError as e:
+        raise ModelLoadError(f"The {engine} engine is not installed ({e}); pip install {engine}") from e
+    except (OSError, RuntimeError, ValueError) as e:
+        raise ModelLoadError(
+            f"Could not load the Whisper model {name!r} with {engine}: {' '.join(str(e).split())[:300]}. Set "
+            "AUDIORET_ASR_MODEL to a model size that can be downloaded, or to a local model directory"
+        ) from e

@@ -1,0 +1,175 @@
+"""The text channel's inputs and encoder: what a file says, and what is written about it.
+
+Each file becomes a few passages: its name made readable, its embedded tags (through mutagen), a sidecar
+description (``NAME.txt`` or ``NAME.json`` next to the file) and, where Whisper heard speech, one passage per
+transcribed utterance with its time range. A sentence-transformers model embeds them into one vector each.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .asr import Utterance
+
+logger = logging.getLogger("audioret")
+
+TAG_KEYS = ("title", "artist", "albumartist", "album", "genre", "comment", "description", "keywords")
+SIDECAR_KEYS = ("title", "description", "caption", "captions", "tags", "keywords", "text", "transcript", "notes")
+MAX_PASSAGE_WORDS = 120  # all-MiniLM-L6-v2 reads 256 word pieces; longer text is cut into passages
+MAX_SIDECAR_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A piece of text about a file. Whole-file passages (name, tags, sidecar) span the whole file."""
+
+    kind: str  # "name", "tags", "sidecar" or "speech"
+    text: str
+    start_s: float
+    end_s: float
+
+
+def readable_name(path: str | os.PathLike) -> str:
+    """The file name as words: ``rain_on-tinRoof_02.wav`` -> ``rain on tin Roof 02``, with its folder's name."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    folder = os.path.basename(os.path.dirname(os.path.abspath(path)))
+    name = _words(stem)
+    return f"{name} (in {_words(folder)})" if folder else name
+
+
+def _words(s: str) -> str:
+    s = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", s)  # camelCase
+    return " ".join(re.sub(r"[_\-.+~]+", " ", s).split())
+
+
+def read_tags(path: str | os.PathLike) -> str:
+    """Title, artist, album, genre and comment tags as one line (empty when the file has none)."""
+    import mutagen
+
+    try:
+        f = mutagen.File(path, easy=True)
+    except Exception as e:  # mutagen raises many types for damaged headers; tags are optional
+        logger.debug("No tags read from %s: %s", path, e)
+        return ""
+    if f is None or not f.tags:
+        return ""
+    parts = []
+    for key in TAG_KEYS:
+        try:
+            values = f.tags.get(key) or []
+        except (KeyError, ValueError):
+            continue
+        text = "; ".join(str(v).strip() for v in values if str(v).strip())
+        if text:
+            parts.append(f"{key}: {text[:500]}")
+    return ". ".join(parts)
+
+
+def sidecar_paths(path: str | os.PathLike) -> list[str]:
+    stem = os.path.splitext(os.fspath(path))[0]
+    return [stem + ".txt", stem + ".json"]
+
+
+def sidecar_signature(path: str | os.PathLike) -> str:
+    """Size and modification time of the sidecar files: changes when a description is added or edited."""
+    parts = []
+    for p in sidecar_paths(path):
+        try:
+            st = os.stat(p)
+        except OSError:
+            continue
+        parts.append(f"{os.path.basename(p)}:{st.st_size}:{st.st_mtime_ns}")
+    return "|".join(parts)
+
+
+def read_sidecar(path: str | os.PathLike) -> str:
+    """The description in ``NAME.txt`` and/or ``NAME.json`` (its text fields) next to the audio file."""
+    texts = []
+    txt, js = sidecar_paths(path)
+    if os.path.isfile(txt):
+        texts.append(_read_text(txt))
+    if os.path.isfile(js):
+        try:
+            data = json.loads(_read_text(js) or "null")
+        except ValueError as e:
+            logger.warning("Ignored sidecar %s: not valid JSON (%s)", js, e)
+        else:
+            texts.append(_json_text(data))
+    return "\n".join(t for t in texts if t).strip()
+
+
+def _read_text(path: str) -> str:
+    with open(path, "rb") as f:
+        return f.read(MAX_SIDECAR_BYTES).decode("utf-8", "replace")
+
+
+def _json_text(data) -> str:
+    if isinstance(data, str):
+        return data
+    if isinstance(data, list):
+        return ", ".join(t for t in (_json_text(v) for v in data) if t)
+    if isinstance(data, dict):
+        keyed = [data[k] for k in SIDECAR_KEYS if k in data]
+        return ". ".join(t for t in (_json_text(v) for v in keyed) if t)
+    return ""
+
+
+def file_passages(path: str, duration_s: float, utterances: Sequence[Utterance] = ()) -> list[Passage]:
+    """All passages of one file: name, tags, sidecar (cut to at most MAX_PASSAGE_WORDS words each), speech."""
+    passages = [Passage("name", readable_name(path), 0.0, duration_s)]
+    for kind, text in (("tags", read_tags(path)), ("sidecar", read_sidecar(path))):
+        for piece in _cut(text):
+            passages.append(Passage(kind, piece, 0.0, duration_s))
+    for u in utterances:
+        if u.text.strip():
+            passages.append(Passage("speech", u.text.strip(), float(u.start_s), float(u.end_s)))
+    return passages
+
+
+def _cut(text: str) -> list[str]:
+    words = text.split()
+    return [" ".join(words[i : i + MAX_PASSAGE_WORDS]) for i in range(0, len(words), MAX_PASSAGE_WORDS)]
+
+
+class TextEncoder:
+    """A sentence-transformers model. Build with :func:`load_text_encoder`."""
+
+    def __init__(self, name: str, model):
+        self.name = name
+        self.model = model
+        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """L2-normalised embeddings, float32, shape (len(texts), dim)."""
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        vectors = self.model.encode(
+            list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        return np.asarray(vectors, np.float32)
+
+
+def load_text_encoder(name: str = "sentence-transformers/all-MiniLM-L6-v2", device: str = "auto") -> TextEncoder:
+    """Load a sentence-transformers model by hub id or local directory."""
+    from sentence_transformers import SentenceTransformer
+
+    from .clap import ModelLoadError
+    from .devices import resolve_device
+
+    try:
+        model = SentenceTransformer(name, device=str(resolve_device(device)))
+    except (OSError, ValueError, RuntimeError) as e:
+        raise ModelLoadError(
+            f"Could not load the text model {name!r}: {' '.join(str(e).split())[:300]}. Set AUDIORET_TEXT_MODEL "
+            "to a sentence-transformers model that can be downloaded, or to a local model directory"
+        ) from e
+    model.eval()
+    return TextEncoder(name, model)
