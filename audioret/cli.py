@@ -1,4 +1,4 @@
-"""``audioret`` command line: index, search, similar, stats, remove.
+"""``audioret`` command line: index, search, similar, transcribe, stats, remove.
 
 User errors (missing files, unloadable models, bad settings) print one line to stderr and exit with code 2.
 """
@@ -11,6 +11,7 @@ import logging
 import sys
 
 from . import __version__
+from .asr import NoSpeechError
 from .audio import AudioDecodeError
 from .clap import ModelLoadError
 from .config import Config
@@ -29,6 +30,10 @@ def _settings(default) -> argparse.ArgumentParser:
     g.add_argument("--clap-model", default=default, help="CLAP hub id or local directory (AUDIORET_CLAP_MODEL)")
     g.add_argument("--device", default=default, help="auto, cpu, cuda, cuda:N or mps (AUDIORET_DEVICE)")
     g.add_argument("--chroma-url", default=default, help="http://host:port of a chroma server (AUDIORET_CHROMA_URL)")
+    g.add_argument("--text-model", default=default, help="sentence-transformers model (AUDIORET_TEXT_MODEL)")
+    g.add_argument("--asr-model", default=default, help="Whisper size, hub id or directory (AUDIORET_ASR_MODEL)")
+    g.add_argument("--asr-engine", default=default, choices=["faster-whisper", "openai-whisper"],
+                   help="Whisper engine (AUDIORET_ASR_ENGINE)")  # fmt: skip
     g.add_argument("-v", "--verbose", action="store_true", default=default or False, help="log debug messages")
     return common
 
@@ -44,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--ext", help="only these extensions, comma-separated (wav,flac)")
     r.add_argument("--min-duration", type=float, help="only files at least this many seconds long")
     r.add_argument("--max-duration", type=float, help="only files at most this many seconds long")
+    r.add_argument("--clap-weight", type=float, help="weight of the sound channel, 0 = off (AUDIORET_CLAP_WEIGHT)")
+    r.add_argument("--text-weight", type=float, help="weight of the text channel, 0 = off (AUDIORET_TEXT_WEIGHT)")
 
     parser = argparse.ArgumentParser(
         prog="audioret", description="Search your audio library with language.", parents=[_settings(None)]
@@ -59,9 +66,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-prune", action="store_true", help="keep index entries of files that no longer exist")
     p.add_argument("--report", metavar="FILE", help="also write the JSON report here")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-transcribe", dest="transcribe", action="store_false", default=None,
+                   help="do not transcribe speech in the files (AUDIORET_TRANSCRIBE=0)")  # fmt: skip
 
-    p = sub.add_parser("search", parents=[common, results], help="search by text")
-    p.add_argument("query")
+    p = sub.add_parser("search", parents=[common, results], help="search by text, or by a spoken query")
+    p.add_argument("query", nargs="?")
+    p.add_argument("--spoken", metavar="FILE", help="a recording of the query: transcribe it, then search")
+
+    p = sub.add_parser("transcribe", parents=[common], help="what is said in a recording, and its language")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--translate", action="store_true", help="also translate non-English speech to English")
+    p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("similar", parents=[common, results], help="search by example: files that sound like FILE")
     p.add_argument("file", nargs="?", metavar="FILE")
@@ -83,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return _run(args, parser)
+    except NoSpeechError as e:
+        print(f"audioret: {e}", file=sys.stderr)
+        return 1
     except (FileNotFoundError, AudioDecodeError, ValueError, KeyError, ModelLoadError, StoreError) as e:
         message = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
         print(f"audioret: error: {' '.join(str(message).split())}", file=sys.stderr)
@@ -100,8 +118,11 @@ def _run(args, parser) -> int:
         "clap_model": args.clap_model,
         "device": args.device,
         "chroma_url": args.chroma_url,
+        "text_model": args.text_model,
+        "asr_model": args.asr_model,
+        "asr_engine": args.asr_engine,
     }
-    for name in ("hop_s", "batch_size", "decode_workers"):
+    for name in ("hop_s", "batch_size", "decode_workers", "transcribe", "clap_weight", "text_weight"):
         overrides[name] = getattr(args, name, None)
     lib = Library(Config.from_env(**overrides))
 
@@ -110,6 +131,8 @@ def _run(args, parser) -> int:
         if args.report:
             report.write_json(args.report)
         print(report.summary())
+        for channel, reason in report.skipped_channels.items():
+            print(f"warning: the {channel} channel was not indexed: {reason}", file=sys.stderr)
         for failure in report.failed:
             print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
         if report.failed:
@@ -133,6 +156,16 @@ def _run(args, parser) -> int:
             print("nothing in the index matched", file=sys.stderr)
         return 0
 
+    if args.command == "transcribe":
+        t = lib.transcribe(args.file, translate=args.translate)
+        if args.json:
+            print(json.dumps(t.to_dict(), indent=2, ensure_ascii=False))
+        else:
+            print(f"[{t.language}] {t.text}")
+            if args.translate and t.english != t.text:
+                print(f"[en] {t.english}")
+        return 0
+
     filters = Filters(
         folder=args.folder,
         extensions=tuple(e for e in args.ext.split(",") if e) if args.ext else None,
@@ -140,8 +173,17 @@ def _run(args, parser) -> int:
         max_duration_s=args.max_duration,
     )
     if args.command == "search":
-        hits = lib.search(args.query, k=args.k, filters=filters)
-        _print_hits(hits, args.json, {"query": args.query})
+        if (args.query is None) == (args.spoken is None):
+            parser.error("search takes either a QUERY or --spoken FILE")
+        if args.spoken:
+            t, hits = lib.search_spoken(args.spoken, k=args.k, filters=filters)
+            if not args.json:
+                print(f"heard [{t.language}]: {t.text}" + (f"  (searched: {t.english})" if t.english != t.text else ""))
+            spoken = {"file": args.spoken, "text": t.text, "language": t.language, "searched": t.english}
+            _print_hits(hits, args.json, {"query": t.english, "spoken": spoken})
+        else:
+            hits = lib.search(args.query, k=args.k, filters=filters)
+            _print_hits(hits, args.json, {"query": args.query})
     elif args.command == "similar":
         if (args.file is None) == (args.segment is None):
             parser.error("similar takes either FILE or --segment ID")
@@ -161,7 +203,12 @@ def _print_hits(hits: list[Hit], as_json: bool, query: dict):
     if not hits:
         print("no results (is the index empty? run `audioret index FOLDER` first)")
     for h in hits:
-        print(f"{h.rank:>3}. {h.score:6.3f}  {_clock(h.start_s)}-{_clock(h.end_s)}  {h.path}")
+        channels = "  ".join(f"{c} {v:.3f}" for c, v in h.scores.items())
+        print(f"{h.rank:>3}. {h.score:6.3f}  {_clock(h.start_s)}-{_clock(h.end_s)}  {h.path}  ({channels})")
+        if h.text and h.text_kind == "speech":
+            print(f"       said at {_clock(h.text_start_s)}-{_clock(h.text_end_s)}: \"{h.text}\"")
+        elif h.text:
+            print(f"       {h.text_kind}: {h.text[:100]}")
 
 
 def _clock(seconds: float) -> str:

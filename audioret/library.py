@@ -84,7 +84,7 @@ class Library:
 
     @cached_property
     def store(self) -> Store:
-        dim = self.embedder.dim if "embedder" in self.__dict__ else _projection_dim(self.config.clap_model)
+        dim = self.embedder.dim if "embedder" in self.__dict__ else None  # checked on the first write
         return Store(
             self.config.clap_model, dim, path=self.config.data_dir / "chroma", url=self.config.chroma_url
         )
@@ -263,14 +263,3 @@ class Library:
             "store": self.store.location,
             "hop_s": self.config.hop_s,
         }
-
-
-def _projection_dim(model: str) -> int:
-    from transformers import ClapConfig
-
-    from .clap import ModelLoadError, _load_error_message
-
-    try:
-        return ClapConfig.from_pretrained(model).projection_dim
-    except (OSError, ValueError) as e:
-        raise ModelLoadError(_load_error_message(model, e)) from e

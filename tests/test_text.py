@@ -1,0 +1,61 @@
+import json
+
+import mutagen
+import numpy as np
+import pytest
+
+from audioret.asr import Utterance
+from audioret.text import file_passages, read_sidecar, read_tags, readable_name, sidecar_signature
+
+from .conftest import tone, write
+
+
+def test_readable_name():
+    assert readable_name("/x/Field Recordings/rain_on-tinRoof_02.wav") == "rain on tin Roof 02 (in Field Recordings)"
+
+
+def test_tags_sidecars_and_speech_become_passages(tmp_path):
+    path = write(tmp_path / "walks" / "dawn.flac", tone(3))
+    f = mutagen.File(path)
+    f["title"], f["artist"], f["genre"] = "Dawn chorus", "A. Recordist", "Field recording"
+    f.save()
+    assert read_tags(path) == "title: Dawn chorus. artist: A. Recordist. genre: Field recording"
+    assert read_sidecar(path) == "" and sidecar_signature(path) == ""
+
+    (tmp_path / "walks" / "dawn.txt").write_text("Blackbirds and a distant road, recorded at 5 am.")
+    (tmp_path / "walks" / "dawn.json").write_text(json.dumps({"tags": ["birds", "spring"], "other": "ignored"}))
+    assert read_sidecar(path) == "Blackbirds and a distant road, recorded at 5 am.\nbirds, spring"
+    assert "dawn.txt" in sidecar_signature(path) and "dawn.json" in sidecar_signature(path)
+
+    passages = file_passages(str(path), 3.0, [Utterance(1.0, 2.5, " good morning ")])
+    assert [(p.kind, p.start_s, p.end_s) for p in passages] == [
+        ("name", 0.0, 3.0), ("tags", 0.0, 3.0), ("sidecar", 0.0, 3.0), ("speech", 1.0, 2.5)
+    ]  # fmt: skip
+    assert passages[0].text == "dawn (in walks)" and passages[-1].text == "good morning"
+
+
+def test_broken_sidecar_and_long_text(tmp_path, caplog):
+    path = write(tmp_path / "a.wav", np.zeros(4800, np.float32))
+    (tmp_path / "a.json").write_text("{not json")
+    assert read_sidecar(path) == ""
+    assert "not valid JSON" in caplog.text
+    (tmp_path / "a.txt").write_text("word " * 300)
+    sidecar = [p for p in file_passages(str(path), 0.1) if p.kind == "sidecar"]
+    assert [len(p.text.split()) for p in sidecar] == [120, 120, 60]
+
+
+def test_encoder_embeds_paraphrases_close(text_encoder):
+    v = text_encoder.encode(["we brought in the harvest from the fields", "farmers gathering crops", "a jazz trio"])
+    assert v.shape == (3, 384) and v.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, rtol=1e-5)
+    assert v[0] @ v[1] > 0.3 > v[0] @ v[2]
+    assert text_encoder.encode([]).shape == (0, 384)
+
+
+@pytest.mark.parametrize("name", ["/no/such/model"])
+def test_unloadable_text_model_names_the_setting(name):
+    from audioret.clap import ModelLoadError
+    from audioret.text import load_text_encoder
+
+    with pytest.raises(ModelLoadError, match="AUDIORET_TEXT_MODEL"):
+        load_text_encoder(name, device="cpu")
