@@ -1,0 +1,62 @@
+"""audioret's web app: ``python app.py`` opens a search over the demo library in examples/.
+
+    python app.py [--host 127.0.0.1] [--port 7860] [--share] [--auth user:pass] [--data-dir DIR]
+                  [--library PATH ...] [--allow-server-folders]
+
+Every flag also has an environment variable (AUDIORET_HOST, AUDIORET_PORT, AUDIORET_SHARE, AUDIORET_AUTH,
+AUDIORET_LIBRARY with paths separated by os.pathsep, AUDIORET_ALLOW_SERVER_FOLDERS), and the model settings are
+read from the AUDIORET_* variables listed in README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from audioret.config import Config
+from audioret.ui import build_demo
+
+MAX_FILE_SIZE = "200mb"  # per uploaded file
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    env = os.environ.get
+    on = ("1", "true", "yes", "on")
+    p = argparse.ArgumentParser(description="audioret web app")
+    p.add_argument("--host", default=env("AUDIORET_HOST", "127.0.0.1"), help="0.0.0.0 to serve the local network")
+    p.add_argument("--port", type=int, default=int(env("AUDIORET_PORT", env("GRADIO_SERVER_PORT", "7860"))))
+    p.add_argument("--share", action="store_true", default=env("AUDIORET_SHARE", "").lower() in on,
+                   help="also serve on a public gradio.live link")  # fmt: skip
+    p.add_argument("--auth", default=env("AUDIORET_AUTH"), help="user:password required to open the app")
+    p.add_argument("--data-dir", default=env("AUDIORET_DATA_DIR"), help="where the index lives")
+    p.add_argument("--library", nargs="+", default=[x for x in env("AUDIORET_LIBRARY", "").split(os.pathsep) if x],
+                   help="folders to index and serve (default: examples/)")  # fmt: skip
+    p.add_argument("--allow-server-folders", action="store_true",
+                   default=env("AUDIORET_ALLOW_SERVER_FOLDERS", "").lower() in on,
+                   help="let the page index any folder on this machine (never on a public deployment)")  # fmt: skip
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    auth = None
+    if args.auth:
+        user, sep, password = args.auth.partition(":")
+        if not sep or not user or not password:
+            sys.exit("audioret: error: --auth takes user:password")
+        auth = (user, password)
+    if args.share and auth is None:
+        print("audioret: warning: --share without --auth: anyone with the link can search and add files", file=sys.stderr)
+    demo = build_demo(Config.from_env(data_dir=args.data_dir), args.library, args.allow_server_folders)
+    demo.audioret.index_in_background()  # the first run indexes the library (examples/ by default)
+    demo.queue(default_concurrency_limit=2)
+    demo.launch(
+        server_name=args.host, server_port=args.port, share=args.share, auth=auth,
+        allowed_paths=demo.audioret.served_paths, max_file_size=MAX_FILE_SIZE,
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""The web app through its API (gradio_client against a real server on a free localhost port)."""
+
+import socket
+import time
+
+import pytest
+
+from audioret import Config
+from audioret.ui import EXAMPLES_DIR, build_demo
+
+from .conftest import speak
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, tiny_clap_dir, asr_model, text_model):
+    gradio_client = pytest.importorskip("gradio_client")
+    data = tmp_path_factory.mktemp("app")
+    config = Config(data_dir=data / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
+                    asr_model=asr_model, device="cpu")  # fmt: skip
+    demo = build_demo(config)
+    assert demo.audioret.roots == [str(EXAMPLES_DIR)]
+    demo.audioret.index_in_background().join()
+    port = free_port()
+    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                        allowed_paths=demo.audioret.served_paths)  # fmt: skip
+    client = gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
+    yield demo, client
+    demo.close()
+
+
+def test_build_demo_does_not_launch(tiny_clap_dir, tmp_path):
+    demo = build_demo(Config(data_dir=tmp_path, clap_model=str(tiny_clap_dir)))
+    assert not demo.is_running
+    names = {d["api_name"] for d in demo.config["dependencies"] if d.get("api_name")}
+    assert {"search", "search_spoken", "search_example", "add_files", "remove"} <= names
+
+
+def rows(result):
+    table = result[0]
+    return [dict(zip(table["headers"], row)) for row in table["data"]]
+
+
+def test_text_search_api(server):
+    _, client = server
+    hits = rows(client.predict("rain on a tin roof", 5, 1.0, 1.0, "", "", None, None, api_name="/search"))
+    assert [h["rank"] for h in hits] == [1, 2, 3, 4, 5]
+    assert hits[0]["file"].endswith("sounds/rain-on-roof.flac")  # its description says so
+    assert hits[0]["text"] >= 0.3 and 0 <= hits[0]["start_s"] < hits[0]["end_s"] <= 10.0
+    assert "roof" in hits[0]["matched words"]  # its name or its description
+
+
+def test_spoken_query_api(server, tmp_path):
+    from gradio_client import handle_file
+
+    _, client = server
+    recording = speak(tmp_path / "q.wav", "the part where they talk about the harvest")
+    query, table, note = client.predict(handle_file(str(recording)), 3, 1.0, 1.0, "", "", None, None,
+                                        api_name="/search_spoken")  # fmt: skip
+    assert "harvest" in query.lower() and note.startswith("Heard (en)")
+    hits = rows((table,))
+    assert hits[0]["file"].endswith("speech/voice-memo-harvest.flac")
+    assert hits[0]["start_s"] >= 0.3 and "harvest" in hits[0]["matched words"].lower()
+
+
+def test_query_by_example_api(server):
+    from gradio_client import handle_file
+
+    _, client = server
+    bell = EXAMPLES_DIR / "sounds" / "bell.flac"
+    hits = rows(client.predict(handle_file(str(bell)), 3, "", "", None, None, api_name="/search_example"))
+    assert hits[0]["file"] == str(bell) and hits[0]["score"] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_upload_and_index_then_find(server, tmp_path):
+    from gradio_client import handle_file
+
+    demo, client = server
+    new = speak(tmp_path / "dentist.wav", "Your appointment with the dentist is on Friday at noon.")
+    (tmp_path / "notes.txt").write_text("not audio")
+    report, stats = client.predict([handle_file(str(new)), handle_file(str(tmp_path / "notes.txt"))],
+                                   api_name="/add_files")  # fmt: skip
+    assert report.startswith("**1 added") and "notes.txt: not an audio file" in report
+    assert "9 files" in stats
+    hits = rows(client.predict("when do I see the dentist", 3, 1.0, 1.0, "", "", None, None, api_name="/search"))
+    assert hits[0]["file"] == str(demo.audioret.uploads / "dentist.wav")
+
+
+def test_user_errors_are_messages(server):
+    from gradio_client.exceptions import AppError
+
+    _, client = server
+    with pytest.raises(AppError, match="The query is empty"):
+        client.predict("  ", 5, 1.0, 1.0, "", "", None, None, api_name="/search")
