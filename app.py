@@ -24,7 +24,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     env = os.environ.get
     on = ("1", "true", "yes", "on")
     p = argparse.ArgumentParser(description="audioret web app")
-    p.add_argument("--host", default=env("AUDIORET_HOST", "127.0.0.1"), help="0.0.0.0 to serve the local network")
+    p.add_argument("--host", default=env("AUDIORET_HOST", env("GRADIO_SERVER_NAME", "127.0.0.1")),
+                   help="0.0.0.0 to serve the local network (Hugging Face Spaces set GRADIO_SERVER_NAME)")
     p.add_argument("--port", type=int, default=int(env("AUDIORET_PORT", env("GRADIO_SERVER_PORT", "7860"))))
     p.add_argument("--share", action="store_true", default=env("AUDIORET_SHARE", "").lower() in on,
                    help="also serve on a public gradio.live link")  # fmt: skip

@@ -28,6 +28,9 @@ logger = logging.getLogger("audioret")
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 EXAMPLE_QUERIES = ["rain on a tin roof", "the part where they talk about the harvest", "a bell ringing",
                    "someone leaving a voicemail about a car", "waves on a beach"]  # fmt: skip
+# A few stops of the magma colour map (RGB), interpolated for spectrogram pictures.
+MAGMA_AT = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+MAGMA = np.array([[0, 0, 4], [80, 18, 123], [182, 54, 121], [251, 136, 97], [252, 253, 191]], np.float64)
 COLUMNS = ["rank", "file", "start_s", "end_s", "score", "clap", "text", "matched words", "segment_id"]
 USER_ERRORS = (ValueError, KeyError, FileNotFoundError, AudioDecodeError, ModelLoadError, NoSpeechError)
 
@@ -95,12 +98,12 @@ class App:
     def spectrogram(self, clip_path: str) -> np.ndarray:
         """A mel-spectrogram picture of a clip (RGB, uint8), by librosa."""
         import librosa
-        from matplotlib import colormaps
 
         y, sr = librosa.load(clip_path, sr=22050, mono=True)
         mel = librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=sr, n_mels=64), ref=np.max, top_db=80)
-        image = colormaps["magma"]((mel[::-1] + 80) / 80)[..., :3]
-        return (np.repeat(image, 2, axis=0) * 255).astype(np.uint8)
+        level = (mel[::-1] + 80) / 80  # 0 (quiet) .. 1 (loudest), low frequencies at the bottom
+        image = np.stack([np.interp(level, MAGMA_AT, MAGMA[:, c]) for c in range(3)], axis=-1)
+        return np.repeat(image, 2, axis=0).astype(np.uint8)
 
     # -- library -----------------------------------------------------------------------------------------------
 

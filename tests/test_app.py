@@ -30,6 +30,7 @@ def server(tmp_path_factory, tiny_clap_dir, asr_model, text_model):
     demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
                         allowed_paths=demo.audioret.served_paths)  # fmt: skip
     client = gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
+    demo.url = f"http://127.0.0.1:{port}/"
     yield demo, client
     demo.close()
 
@@ -97,3 +98,36 @@ def test_user_errors_are_messages(server):
     _, client = server
     with pytest.raises(AppError, match="The query is empty"):
         client.predict("  ", 5, 1.0, 1.0, "", "", None, None, api_name="/search")
+
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+def test_browser_type_enter_see_cards(server, tmp_path):
+    """A real browser: type a query, press Enter, see cards with players and scores; nothing leaves the machine."""
+    import shutil
+
+    playwright = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    demo, _ = server
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1600})
+        off_machine = []
+        page.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "blob:"))
+                else off_machine.append(r.url))  # fmt: skip
+        page.goto(demo.url)
+        box = page.locator("#query textarea").first
+        box.wait_for(timeout=60_000)
+        box.fill("rain on a tin roof")
+        box.press("Enter")
+        page.locator(".hit").first.wait_for(timeout=60_000)
+        first = page.locator(".hit").first.inner_text()
+        assert first.startswith("1. rain-on-roof.flac") and "score 1.000" in first and "text 0." in first
+        assert page.locator(".hit-audio").count() >= 1
+        page.screenshot(path=str(tmp_path / "search.png"), full_page=True)
+        browser.close()
+    assert off_machine == []
