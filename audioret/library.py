@@ -124,7 +124,7 @@ class Library:
         except ModelLoadError as e:
             self.channel_errors.setdefault("text", str(e))
             report.skipped_channels["text"] = str(e)
-        if len(report.skipped_channels) == 2:
+        if {"clap", "text"} <= set(report.skipped_channels):
             raise ModelLoadError("No channel could index: " + " | ".join(report.skipped_channels.values()))
         if cfg.chroma_url is None or cfg.data_dir.exists():
             report.write_json(self.report_path)

@@ -147,11 +147,11 @@ def fuse(rankings: Mapping[str, Sequence[SegmentMatch]], weights: Mapping[str, f
 
     hits = []
     for i, (neg_score, _, path, found) in enumerate(scored[:k]):
-        clap = found.get("clap", (None, None))[1]
+        clap_rank, clap = found.get("clap", (None, None))
         text_rank, text = found.get("text", (None, None))
-        any_match = (clap or text).metadata
-        duration_s = float(any_match["duration_s"])
-        start_s, end_s = _time_range(clap, text, text_rank, found, contribution, duration_s)
+        duration_s = float((clap or text).metadata["duration_s"])
+        text_leads = text is not None and (clap is None or contribution("text", text_rank) > contribution("clap", clap_rank))
+        start_s, end_s = _time_range(clap, text, text_leads, duration_s)
         hits.append(
             Hit(
                 rank=i + 1,
@@ -171,12 +171,12 @@ def fuse(rankings: Mapping[str, Sequence[SegmentMatch]], weights: Mapping[str, f
     return hits
 
 
-def _time_range(clap, text, text_rank, found, contribution, duration_s) -> tuple[float, float]:
-    speech = text is not None and text.metadata.get("kind") == "speech"
-    if clap is not None and not (speech and contribution("text", text_rank) > contribution("clap", found["clap"][0])):
-        return float(clap.metadata["start_s"]), float(clap.metadata["end_s"])
-    if speech:
+def _time_range(clap, text, text_leads: bool, duration_s: float) -> tuple[float, float]:
+    """Where spoken words matched, if the text channel leads; else the CLAP segment; else the file's start."""
+    if text_leads and text.metadata.get("kind") == "speech":
         return float(text.metadata["start_s"]), float(text.metadata["end_s"])
+    if clap is not None:
+        return float(clap.metadata["start_s"]), float(clap.metadata["end_s"])
     return 0.0, min(duration_s, CLIP_S)
 
 
