@@ -100,11 +100,21 @@ def stream(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> tuple[AudioInfo, I
     return info, _resampled(path, _av_blocks(path), info.sample_rate, sr)
 
 
-def load(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> np.ndarray:
-    """The whole file as one mono float32 array at ``sr``. Use :func:`windows` for long files."""
+def load(
+    path: str | os.PathLike, sr: int = SAMPLE_RATE, start_s: float = 0.0, end_s: float | None = None
+) -> np.ndarray:
+    """The file (or its ``start_s``..``end_s`` part) as one mono float32 array at ``sr``; decoding stops at
+    ``end_s``. Use :func:`windows` for long files."""
     _, blocks = stream(path, sr)
-    parts = list(blocks)
-    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+    end = None if end_s is None else round(end_s * sr)
+    parts, read = [], 0
+    for block in blocks:
+        parts.append(block)
+        read += len(block)
+        if end is not None and read >= end:
+            break
+    samples = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+    return samples[round(start_s * sr) : end]
 
 
 def windows(blocks, window: int, hop: int) -> Iterator[Window]:

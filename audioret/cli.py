@@ -11,11 +11,11 @@ import logging
 import sys
 
 from . import __version__
-from .asr import NoSpeechError
+from .asr import ENGINES, NoSpeechError
 from .audio import AudioDecodeError
 from .clap import ModelLoadError
 from .config import Config
-from .search import Filters, Hit
+from .search import Filters, Hit, clock
 from .store import StoreError
 
 EXIT_USAGE = 2
@@ -32,7 +32,7 @@ def _settings(default) -> argparse.ArgumentParser:
     g.add_argument("--chroma-url", default=default, help="http://host:port of a chroma server (AUDIORET_CHROMA_URL)")
     g.add_argument("--text-model", default=default, help="sentence-transformers model (AUDIORET_TEXT_MODEL)")
     g.add_argument("--asr-model", default=default, help="Whisper size, hub id or directory (AUDIORET_ASR_MODEL)")
-    g.add_argument("--asr-engine", default=default, choices=["faster-whisper", "openai-whisper"],
+    g.add_argument("--asr-engine", default=default, choices=ENGINES,
                    help="Whisper engine (AUDIORET_ASR_ENGINE)")  # fmt: skip
     g.add_argument("-v", "--verbose", action="store_true", default=default or False, help="log debug messages")
     return common
@@ -204,17 +204,11 @@ def _print_hits(hits: list[Hit], as_json: bool, query: dict):
         print("no results (is the index empty? run `audioret index FOLDER` first)")
     for h in hits:
         channels = "  ".join(f"{c} {v:.3f}" for c, v in h.scores.items())
-        print(f"{h.rank:>3}. {h.score:6.3f}  {_clock(h.start_s)}-{_clock(h.end_s)}  {h.path}  ({channels})")
+        print(f"{h.rank:>3}. {h.score:6.3f}  {clock(h.start_s)}-{clock(h.end_s)}  {h.path}  ({channels})")
         if h.text and h.text_kind == "speech":
-            print(f"       said at {_clock(h.text_start_s)}-{_clock(h.text_end_s)}: \"{h.text}\"")
+            print(f"       said at {clock(h.text_start_s)}-{clock(h.text_end_s)}: \"{h.text}\"")
         elif h.text:
             print(f"       {h.text_kind}: {h.text[:100]}")
-
-
-def _clock(seconds: float) -> str:
-    m, s = divmod(seconds, 60)
-    h, m = divmod(int(m), 60)
-    return f"{h}:{m:02d}:{s:04.1f}" if h else f"{m}:{s:04.1f}"
 
 
 if __name__ == "__main__":

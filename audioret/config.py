@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .asr import ENGINES
+
 DEFAULT_CLAP_MODEL = "laion/clap-htsat-unfused"
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_ASR_MODEL = "base"
@@ -51,8 +53,8 @@ class Config:
             raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
         if self.decode_workers < 1:
             raise ValueError(f"decode_workers must be at least 1, got {self.decode_workers}")
-        if self.asr_engine not in ("faster-whisper", "openai-whisper"):
-            raise ValueError(f"asr_engine must be 'faster-whisper' or 'openai-whisper', got {self.asr_engine!r}")
+        if self.asr_engine not in ENGINES:
+            raise ValueError(f"asr_engine must be one of {list(ENGINES)}, got {self.asr_engine!r}")
         if self.clap_weight < 0 or self.text_weight < 0:
             raise ValueError(f"Channel weights must be at least 0, got clap {self.clap_weight}, text {self.text_weight}")
 

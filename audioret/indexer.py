@@ -16,7 +16,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
@@ -119,6 +119,15 @@ def scan(paths: Iterable[str | os.PathLike]) -> list[str]:
     return sorted(found)
 
 
+def stat_files(paths: Iterable[str], report: IndexReport) -> Iterator[tuple[str, os.stat_result]]:
+    """``(path, stat)`` of each file; a file that cannot be stat'ed is reported as failed and left out."""
+    for path in paths:
+        try:
+            yield path, os.stat(path)
+        except OSError as e:
+            report.failed.append(FileError(path, e.strerror or str(e)))
+
+
 def file_hash(path: str, chunk: int = 1 << 20) -> str:
     """BLAKE2b of the file's bytes (hex, 32 chars)."""
     h = hashlib.blake2b(digest_size=16)
@@ -186,12 +195,7 @@ class Indexer:
         report = report if report is not None else IndexReport(roots=roots)
 
         jobs = []
-        for path in files:
-            try:
-                st = os.stat(path)
-            except OSError as e:
-                report.failed.append(FileError(path, e.strerror or str(e)))
-                continue
+        for path, st in stat_files(files, report):
             record = complete.get(path)
             if record and (record.size, record.mtime_ns, record.hop_s) == (st.st_size, st.st_mtime_ns, self.hop_s):
                 report.unchanged += 1

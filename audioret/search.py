@@ -48,6 +48,13 @@ class Hit:
         return asdict(self)
 
 
+def clock(seconds: float) -> str:
+    """A time in a file as ``m:ss.s`` (``h:mm:ss.s`` from an hour on)."""
+    m, s = divmod(seconds, 60)
+    h, m = divmod(int(m), 60)
+    return f"{h}:{m:02d}:{s:04.1f}" if h else f"{m}:{s:04.1f}"
+
+
 @dataclass(frozen=True)
 class Filters:
     """Restrict results to a folder (and its subfolders), file extensions and/or a file duration range."""

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from . import audio
 from .asr import ASR_SAMPLE_RATE, NoSpeechError, Transcriber, Utterance
 from .clap import ModelLoadError
-from .indexer import FileError, IndexProgress, IndexReport, _is_under, file_hash, scan
+from .indexer import FileError, IndexProgress, IndexReport, _is_under, file_hash, scan, stat_files
 from .store import FileRecord, Store, segment_id
 from .text import Passage, TextEncoder, file_passages, sidecar_signature
 
@@ -76,14 +76,7 @@ class TextIndexer:
         files = scan(roots)
         complete, incomplete = self.store.files()
         todo = []
-        for path in files:
-            if path in skip:
-                continue
-            try:
-                st = os.stat(path)
-            except OSError as e:
-                report.failed.append(FileError(path, e.strerror or str(e)))
-                continue
+        for path, st in stat_files([f for f in files if f not in skip], report):
             record = complete.get(path)
             if record is None or not self._unchanged(record, st, path):
                 todo.append((path, st, record, record is not None or path in incomplete))

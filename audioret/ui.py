@@ -21,7 +21,7 @@ from .audio import AudioDecodeError, is_audio_path
 from .clap import ModelLoadError
 from .config import Config
 from .library import Library
-from .search import Filters, Hit
+from .search import Filters, Hit, clock
 
 logger = logging.getLogger("audioret")
 
@@ -53,19 +53,19 @@ class App:
 
     # -- search ------------------------------------------------------------------------------------------------
 
-    def search(self, query, k, clap_weight, text_weight, folder, extensions, min_s, max_s, text_query=None):
-        hits = self.library.search(
+    def search(self, query, k, clap_weight, text_weight, folder, extensions, min_s, max_s):
+        return self.library.search(
             query or "", k=int(k), filters=_filters(folder, extensions, min_s, max_s),
-            weights={"clap": float(clap_weight), "text": float(text_weight)}, text_query=text_query,
+            weights={"clap": float(clap_weight), "text": float(text_weight)},
         )  # fmt: skip
-        return hits
 
     def spoken(self, recording, k, clap_weight, text_weight, folder, extensions, min_s, max_s):
         if not recording:
             raise ValueError("Record or upload a spoken query first")
-        transcript = self.library.transcribe(recording)
-        hits = self.search(transcript.english, k, clap_weight, text_weight, folder, extensions, min_s, max_s,
-                           text_query=transcript.text)  # fmt: skip
+        transcript, hits = self.library.search_spoken(
+            recording, k=int(k), filters=_filters(folder, extensions, min_s, max_s),
+            weights={"clap": float(clap_weight), "text": float(text_weight)},
+        )  # fmt: skip
         note = f"Heard ({transcript.language}): “{transcript.text}”"
         if transcript.english != transcript.text:
             note += f" — searched in English: “{transcript.english}”"
@@ -89,7 +89,7 @@ class App:
         out = self.clips / f"{key[:20]}.wav"
         if not out.exists():
             self.clips.mkdir(parents=True, exist_ok=True)
-            samples = audio.load(hit.path)[int(hit.start_s * audio.SAMPLE_RATE) : int(hit.end_s * audio.SAMPLE_RATE)]
+            samples = audio.load(hit.path, start_s=hit.start_s, end_s=hit.end_s)
             tmp = out.with_suffix(".tmp.wav")
             sf.write(tmp, samples, audio.SAMPLE_RATE, subtype="PCM_16")
             os.replace(tmp, out)
@@ -173,11 +173,6 @@ def _device_name(device: str) -> str:
     return resolved.type.upper()
 
 
-def _clock(seconds: float) -> str:
-    m, s = divmod(seconds, 60)
-    return f"{int(m)}:{s:04.1f}"
-
-
 def table(hits: list[Hit]) -> list[list]:
     return [
         [h.rank, h.path, round(h.start_s, 2), round(h.end_s, 2), round(h.score, 4),
@@ -232,17 +227,17 @@ def build_demo(
                         scores = " · ".join(f"{c} {v:.3f}" for c, v in hit.scores.items())
                         words = ""
                         if hit.text and hit.text_kind == "speech":
-                            words = f"\n\nsaid at {_clock(hit.text_start_s)}–{_clock(hit.text_end_s)}: “{hit.text}”"
+                            words = f"\n\nsaid at {clock(hit.text_start_s)}–{clock(hit.text_end_s)}: “{hit.text}”"
                         elif hit.text:
                             words = f"\n\n{hit.text_kind}: {hit.text[:200]}"
                         gr.Markdown(
-                            f"**{hit.rank}. {Path(hit.path).name}** · {_clock(hit.start_s)}–{_clock(hit.end_s)} · "
+                            f"**{hit.rank}. {Path(hit.path).name}** · {clock(hit.start_s)}–{clock(hit.end_s)} · "
                             f"score {hit.score:.3f} ({scores}){words}",
                             elem_classes=["hit"],
                         )
                         clip = app.clip(hit)
                         with gr.Row():
-                            gr.Audio(clip, label=f"{_clock(hit.start_s)}–{_clock(hit.end_s)}", key=f"audio-{hit.rank}",
+                            gr.Audio(clip, label=f"{clock(hit.start_s)}–{clock(hit.end_s)}", key=f"audio-{hit.rank}",
                                      interactive=False, elem_classes=["hit-audio"])  # fmt: skip
                             gr.Image(app.spectrogram(clip), show_label=False, height=120, key=f"spec-{hit.rank}")
                         if hit.segment_id:
