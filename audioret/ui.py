@@ -12,10 +12,12 @@ import logging
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
 
+from .archive import SIDECAR_SUFFIXES, extract_audio
 from .asr import NoSpeechError
 from .audio import AudioDecodeError, is_audio_path
 from .clap import ModelLoadError
@@ -45,6 +47,7 @@ class App:
         self.roots = [str(Path(p).resolve()) for p in (library_paths or [])] or [str(EXAMPLES_DIR)]
         self.allow_server_folders = allow_server_folders
         self.index_lock = threading.Lock()
+        self.progress = None  # the running indexing job's last IndexProgress
 
     @property
     def served_paths(self) -> list[str]:
@@ -122,31 +125,58 @@ class App:
     def index(self, paths: list[str], on_progress=None):
         if not self.index_lock.acquire(blocking=False):
             raise ValueError("An indexing job is already running; wait for it to finish")
+
+        def track(p):
+            self.progress = p
+            if on_progress:
+                on_progress(p)
+
         try:
-            return self.library.index(paths, prune=False, progress=False, on_progress=on_progress)
+            return self.library.index(paths, prune=False, progress=False, on_progress=track)
         finally:
+            self.progress = None
             self.index_lock.release()
 
+    def wait_for_index(self, on_progress=None, poll_s: float = 0.5) -> None:
+        """Blocks while an indexing job runs (the start-up one), passing its progress on."""
+        while self.index_lock.locked():
+            if on_progress and self.progress is not None:
+                on_progress(self.progress)
+            time.sleep(poll_s)
+
     def add_uploads(self, files: list[str], on_progress=None):
+        """Copies uploaded audio files (and NAME.txt/.json descriptions uploaded with them) into the upload
+        folder, extracts zip archives safely (see :mod:`audioret.archive`), and indexes what was added."""
         if not files:
-            raise ValueError("Choose audio files to add")
+            raise ValueError("Choose audio files or a zip archive to add")
         self.uploads.mkdir(parents=True, exist_ok=True)
+        audio_stems = {Path(f).stem for f in files if is_audio_path(f)}
         added, skipped = [], []
         for f in files:
             name = Path(f).name
-            if not is_audio_path(name):
+            if name.lower().endswith(".zip"):
+                try:
+                    extracted = extract_audio(f, self.uploads / Path(name).stem)
+                except ValueError as e:
+                    skipped.append(str(e))
+                    continue
+                added += extracted.files
+                skipped += [f"{name}: {s}" for s in extracted.skipped]
+            elif is_audio_path(name) or (Path(name).suffix.lower() in SIDECAR_SUFFIXES and Path(name).stem in audio_stems):
+                shutil.copyfile(f, self.uploads / name)
+                added += [str(self.uploads / name)] if is_audio_path(name) else []
+            else:
                 skipped.append(f"{name}: not an audio file type audioret indexes")
-                continue
-            dest = self.uploads / name
-            shutil.copyfile(f, dest)
-            added.append(str(dest))
         report = self.index(added, on_progress=on_progress) if added else None
         return report, skipped
 
     def stats_markdown(self) -> str:
         s = self.library.stats()
         device = _device_name(self.library.config.device)
-        off = "".join(f"\n\n**{c} channel off:** {e}" for c, e in self.library.channel_errors.items())
+        names = {"clap": "The sound (CLAP) channel", "text": "The text channel"}
+        off = "".join(
+            f"\n\n**{names[c]} is off**, searches use the other one. {e}" for c, e in self.library.channel_errors.items()
+        )
         return (
             f"**{s['files']} files**, {s['segments']} sound segments, {s['passages']} text passages "
             f"({s['speech_passages']} spoken), {s['hours']:.2f} h of audio · device: {device}\n\n"
@@ -280,7 +310,8 @@ def build_demo(
 
         with gr.Tab("Library"):
             library_status = gr.Markdown()
-            uploads = gr.File(label="Add audio files", file_count="multiple", type="filepath")
+            uploads = gr.File(label="Add audio files (or a zip of them)", file_count="multiple", type="filepath",
+                              elem_id="uploads")  # fmt: skip
             add_btn = gr.Button("Add and index", variant="primary")
             report_box = gr.Markdown(elem_id="report")
             with gr.Row(visible=allow_server_folders):
@@ -330,15 +361,17 @@ def build_demo(
         remove_btn.click(do_remove, [remove_path], [report_box, library_status], api_name="remove")
 
         def first_load(progress=gr.Progress()):
-            """Index the library folders (only what changed), so search works at once."""
+            """Index the library folders (only what changed), so search works at once; if the start-up job is
+            already indexing them, show its progress until it is done."""
+            note = ""
             try:
                 report = app.index(app.roots, progress_callback(progress))
                 note = report_markdown(report) if report.added or report.failed or report.skipped_channels else ""
             except ValueError:
-                note = ""  # another visitor's load is indexing already
+                app.wait_for_index(progress_callback(progress))
             except ModelLoadError as e:
                 note = f"**No channel could start:** {e}"
             return app.stats_markdown(), app.stats_markdown(), note
 
-        demo.load(first_load, None, [status, library_status, report_box], api_name=False)
+        demo.load(first_load, None, [status, library_status, report_box], api_name=False, concurrency_limit=None)
     return demo

@@ -6,9 +6,13 @@ import time
 import pytest
 
 from audioret import Config
+from audioret.audio import is_audio_path
 from audioret.ui import EXAMPLES_DIR, build_demo
 
 from .conftest import speak
+
+
+EXAMPLE_FILES = sum(map(is_audio_path, EXAMPLES_DIR.rglob("*")))  # 8, more after examples/fetch_cc0.py
 
 
 def free_port() -> int:
@@ -87,9 +91,45 @@ def test_upload_and_index_then_find(server, tmp_path):
     report, stats = client.predict([handle_file(str(new)), handle_file(str(tmp_path / "notes.txt"))],
                                    api_name="/add_files")  # fmt: skip
     assert report.startswith("**1 added") and "notes.txt: not an audio file" in report
-    assert "9 files" in stats
+    assert f"{EXAMPLE_FILES + 1} files" in stats
     hits = rows(client.predict("when do I see the dentist", 3, 1.0, 1.0, "", "", None, None, api_name="/search"))
     assert hits[0]["file"] == str(demo.audioret.uploads / "dentist.wav")
+
+
+def test_zip_upload_indexes_its_audio_and_refuses_unsafe_entries(server, tmp_path):
+    import zipfile
+
+    from gradio_client import handle_file
+
+    demo, client = server
+    memo = speak(tmp_path / "memo.wav", "The plumber will come on Tuesday to fix the kitchen sink.")
+    archive = tmp_path / "memos.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(memo, "house/plumber.wav")
+        zf.write(memo, "../../outside.wav")
+        zf.writestr("house/list.pdf", b"%PDF")
+    report, _ = client.predict([handle_file(str(archive))], api_name="/add_files")
+    assert report.startswith("**1 added")
+    assert "memos.zip: ../../outside.wav: an unsafe path" in report and "memos.zip: house/list.pdf: not an audio" in report
+    uploads = demo.audioret.uploads
+    assert not (uploads.parent / "outside.wav").exists() and not (uploads / "outside.wav").exists()
+    hits = rows(client.predict("when is the plumber coming", 3, 1.0, 1.0, "", "", None, None, api_name="/search"))
+    assert hits[0]["file"] == str(uploads / "memos" / "house" / "plumber.wav")
+    assert "plumber" in hits[0]["matched words"].lower()
+
+
+def test_page_says_which_channel_is_off_and_text_still_answers(tmp_path, text_model, asr_model):
+    """No CLAP model (offline, no local copy): the page loads, names the channel and the setting; text answers."""
+    missing = tmp_path / "no-clap-here"
+    config = Config(data_dir=tmp_path / "index", clap_model=str(missing), text_model=text_model,
+                    asr_model=asr_model, device="cpu")  # fmt: skip
+    demo = build_demo(config)
+    first_load = next(f.fn for f in demo.fns.values() if f.name == "first_load")
+    status, _, note = first_load()
+    assert "The sound (CLAP) channel is off" in status and "AUDIORET_CLAP_MODEL" in status
+    assert f"{EXAMPLE_FILES} files" in status and "clap" in note
+    hits = demo.audioret.search("the part where they talk about the harvest", 3, 1.0, 1.0, "", "", None, None)
+    assert hits[0].path.endswith("voice-memo-harvest.flac") and set(hits[0].scores) == {"text"}
 
 
 def test_user_errors_are_messages(server):
@@ -106,15 +146,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 def test_browser_type_enter_see_cards(server, tmp_path):
     """A real browser: type a query, press Enter, see cards with players and scores; nothing leaves the machine."""
-    import shutil
-
     playwright = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
     demo, _ = server
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        browser = open_browser(p)
         page = browser.new_page(viewport={"width": 1280, "height": 1600})
         off_machine = []
         page.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "blob:"))
@@ -131,3 +166,39 @@ def test_browser_type_enter_see_cards(server, tmp_path):
         page.screenshot(path=str(tmp_path / "search.png"), full_page=True)
         browser.close()
     assert off_machine == []
+
+
+def open_browser(p):
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    return p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+
+
+def test_browser_upload_then_find_on_a_phone_screen(server, tmp_path):
+    """On a 390-px phone screen: add a recording in the Library tab, then find it by searching for what it says."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    demo, _ = server
+    memo = speak(tmp_path / "memo-0412.wav", "Please water the tomatoes in the garden every evening.")
+    with playwright.sync_playwright() as p:
+        browser = open_browser(p)
+        page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        page.goto(demo.url)
+        page.locator("#query textarea").first.wait_for(timeout=60_000)
+        page.get_by_role("tab", name="Library").click()
+        page.locator("#uploads input[type=file]").set_input_files(str(memo))
+        page.get_by_role("button", name="Add and index").click()
+        page.locator("#report").get_by_text("1 added").wait_for(timeout=120_000)
+        page.get_by_role("tab", name="Search").click()
+        box = page.locator("#query textarea").first
+        box.fill("watering the tomato plants")
+        box.press("Enter")
+        page.locator(".hit").filter(has_text="memo-0412.wav").first.wait_for(timeout=60_000)
+        first = page.locator(".hit").first.inner_text()
+        assert first.startswith("1. memo-0412.wav") and "said at 0:00" in first and "tomatoes" in first
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the page is {overflow} px wider than a phone screen"
+        page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
+        browser.close()

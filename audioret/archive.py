@@ -1,0 +1,117 @@
+"""Safe extraction of uploaded zip archives: only audio files and their sidecar descriptions, inside one folder.
+
+An archive from a stranger may hold entries named ``../../etc/cron.d/x`` or ``/home/u/.bashrc``, symlinks, a
+million tiny files or a few kilobytes that inflate to terabytes. Every entry is checked before a byte is written,
+and the bytes written are counted as they are inflated (the sizes in a zip's directory can lie).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from .audio import is_audio_path
+
+MAX_ARCHIVE_FILES = 5000  # audio files and sidecars extracted from one archive
+MAX_ARCHIVE_BYTES = 4 * 1024**3  # bytes extracted from one archive, in all
+SIDECAR_SUFFIXES = (".txt", ".json")
+CHUNK_BYTES = 1 << 20
+
+
+@dataclass
+class Extracted:
+    files: list[str] = field(default_factory=list)  # audio files written, absolute paths
+    skipped: list[str] = field(default_factory=list)  # "entry: reason", one per entry left out
+
+
+def extract_audio(
+    archive: str | os.PathLike,
+    dest: str | os.PathLike,
+    max_files: int = MAX_ARCHIVE_FILES,
+    max_bytes: int = MAX_ARCHIVE_BYTES,
+) -> Extracted:
+    """Extracts the audio files (and ``NAME.txt``/``NAME.json`` descriptions) of a zip archive under ``dest``.
+
+    Args:
+        archive: the zip file.
+        dest: the folder to extract into; entries keep their folders below it.
+        max_files: more entries to extract than this and the archive is refused.
+        max_bytes: more bytes than this, declared or inflated, and the archive is refused (nothing is kept).
+
+    Returns:
+        The audio files written, and each entry left out with the reason (unsafe name, link, not audio).
+
+    Raises:
+        ValueError: the file is not a zip archive, or it is over the limits; the message says which.
+    """
+    name = Path(archive).name
+    dest = Path(dest).resolve()
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise ValueError(f"{name}: not a readable zip archive ({e})") from e
+    out = Extracted()
+    with zf:
+        audio_stems = {_stem(n) for n in zf.namelist() if is_audio_path(n)}
+        wanted = []
+        for info in zf.infolist():
+            if info.is_dir():
+                continue
+            reason = _unsafe(info, dest)
+            sidecar = Path(info.filename).suffix.lower() in SIDECAR_SUFFIXES and _stem(info.filename) in audio_stems
+            if reason is None and not (is_audio_path(info.filename) or sidecar):
+                reason = "not an audio file type audioret indexes"
+            if reason:
+                out.skipped.append(f"{info.filename}: {reason}")
+            else:
+                wanted.append(info)
+        if len(wanted) > max_files:
+            raise ValueError(f"{name}: {len(wanted)} files to extract, more than the limit of {max_files}; "
+                             "split the archive")  # fmt: skip
+        declared = sum(i.file_size for i in wanted)
+        if declared > max_bytes:
+            raise ValueError(f"{name}: {declared / 1e9:.1f} GB to extract, more than the limit of "
+                             f"{max_bytes / 1e9:.1f} GB; split the archive")  # fmt: skip
+        written: list[Path] = []
+        total = 0
+        try:
+            for info in wanted:
+                target = dest.joinpath(*PurePosixPath(info.filename).parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                written.append(target)
+                with zf.open(info) as src, open(target, "wb") as dst:
+                    while chunk := src.read(CHUNK_BYTES):
+                        total += len(chunk)
+                        if total > max_bytes:
+                            raise ValueError(f"{name}: inflates to more than the limit of {max_bytes / 1e9:.1f} GB")
+                        dst.write(chunk)
+                if is_audio_path(target.name):
+                    out.files.append(str(target))
+        except (ValueError, zipfile.BadZipFile, OSError, EOFError) as e:
+            for path in written:  # a refused archive leaves nothing behind
+                path.unlink(missing_ok=True)
+            if isinstance(e, ValueError):
+                raise
+            raise ValueError(f"{name}: the archive is damaged ({e})") from e
+    return out
+
+
+def _unsafe(info: zipfile.ZipInfo, dest: Path) -> str | None:
+    """Why an entry must not be extracted, or None."""
+    name = info.filename
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "a symbolic link, not extracted"
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    if name.startswith(("/", "\\")) or (parts and ":" in parts[0]) or ".." in parts or "\0" in name:
+        return "an unsafe path (absolute or with ..), not extracted"
+    target = dest.joinpath(*parts).resolve()
+    if not target.is_relative_to(dest):
+        return "an unsafe path (outside the upload folder), not extracted"
+    return None
+
+
+def _stem(filename: str) -> str:
+    return str(PurePosixPath(filename).with_suffix(""))
