@@ -82,6 +82,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", metavar="FILE")
     p.add_argument("--segment", help='"more like this": a segment id from earlier results, instead of FILE')
 
+    p = sub.add_parser("eval", parents=[common], help="retrieval quality on a labelled or captioned audio set")
+    p.add_argument("dataset", metavar="DATASET",
+                   help="a folder per class, or a CSV: path,label | Clotho captions | AudioCaps captions")  # fmt: skip
+    p.add_argument("--format", choices=("folders", "labels", "clotho", "audiocaps"), help="default: guessed")
+    p.add_argument("--audio-dir", help="where a captions CSV's audio files are (default: next to the CSV)")
+    p.add_argument("--template", default="the sound of a {label}", help="query for a class (default: %(default)s)")
+    p.add_argument("--label-column", default="label", help="the CSV column holding the class (default: label)")
+    p.add_argument("--channels", default="clap,text,fused", help="which rankings to score (default: %(default)s)")
+    p.add_argument("--keep-names", action="store_true",
+                   help="index under the files' own names (the text channel then sees names and folders)")  # fmt: skip
+    p.add_argument("--no-transcribe", dest="transcribe", action="store_false", default=None,
+                   help="do not transcribe speech in the files (AUDIORET_TRANSCRIBE=0)")  # fmt: skip
+    p.add_argument("--json", metavar="FILE", help="also write the full result as JSON")
+    p.add_argument("--plot", metavar="FILE", help="also draw the R@k curve (PNG/SVG/PDF)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
     p = sub.add_parser("stats", parents=[common], help="what is in the index")
     p.add_argument("--json", action="store_true")
 
@@ -139,6 +155,9 @@ def _run(args, parser) -> int:
             print(f"The failures are listed in {args.report or lib.report_path}", file=sys.stderr)
         return 0
 
+    if args.command == "eval":
+        return _eval(args, lib.config)
+
     if args.command == "stats":
         stats = lib.stats()
         if args.json:
@@ -193,6 +212,39 @@ def _run(args, parser) -> int:
         else:
             hits = lib.search_audio(args.file, k=args.k, filters=filters)
             _print_hits(hits, args.json, {"example": args.file})
+    return 0
+
+
+def _eval(args, config) -> int:
+    from . import evaluate
+
+    dataset = evaluate.load_dataset(args.dataset, args.format, args.audio_dir, args.template, args.label_column)
+    channels = [c.strip() for c in args.channels.split(",") if c.strip()]
+    if unknown := set(channels) - set(evaluate.CHANNELS):
+        raise ValueError(f"Unknown channel(s) {', '.join(sorted(unknown))}; expected clap, text or fused")
+    result = evaluate.evaluate(config, dataset, channels, template=args.template, keep_names=args.keep_names,
+                               progress=not args.no_progress)  # fmt: skip
+    d = result["dataset"]
+    print(f"audioret {result['audioret']} eval: {d['name']} ({d['format']}), {d['files']} files, {d['queries']} "
+          f"queries, fingerprint {d['fingerprint']}")  # fmt: skip
+    for role, model in result["models"].items():
+        print(f"  {role} model: {model['id']} @ {model['revision']}")
+    print("  settings: " + ", ".join(f"{k}={v}" for k, v in result["settings"].items() if v not in (None, {})))
+    for problem in [f"{d['missing_files']} files named by the dataset are missing"] * bool(d["missing_files"]) + [
+        f"failed: {f}" for f in d["failed_files"]
+    ]:
+        print(f"  warning: {problem}", file=sys.stderr)
+    columns = ["R@1", "R@5", "R@10", "mAP@10", "MRR", "P@10", "Rec@10", "F1@10"]
+    print(f"\n{'channel':<8}" + "".join(f"{c:>8}" for c in columns))
+    for channel, m in result["metrics"].items():
+        print(f"{channel:<8}" + "".join(f"{m[c]:>8.3f}" for c in columns))
+    if result["zero_shot_accuracy"] is not None:
+        print(f"\nzero-shot accuracy (CLAP, argmax over the class prompts): {result['zero_shot_accuracy']:.3f}")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(result, f, indent=2, ensure_ascii=False)
+    if args.plot:
+        evaluate.plot_recall(result["recall_curve"], args.plot, f"{d['name']}: {d['queries']} queries")
     return 0
 
 

@@ -1,0 +1,308 @@
+"""``audioret eval``: retrieval quality on a labelled or captioned audio set, with the field's metrics.
+
+Inputs, in the layouts people download them in:
+
+- a folder per class (ESC-50 style): ``DIR/<label>/*.wav``;
+- a CSV of ``path,label`` (paths relative to the CSV; other columns ignored, ``label_column`` picks another);
+- Clotho captions: ``file_name,caption_1..caption_5`` with the audio in ``audio_dir``;
+- AudioCaps captions: ``audiocap_id,youtube_id,start_time,caption``, each row mapped to a local file named after
+  its ids (see ``AUDIOCAPS_NAMES``); rows whose clip is missing are counted and left out.
+
+A class set gives one query per class (``template``, "the sound of a {label}"), relevant = every file of the
+class; a caption set gives one query per caption, relevant = its file. Each query runs through the library's
+search per channel (CLAP alone, text alone) and fused, and ranx computes the metrics: R@k as the audio-text
+retrieval papers report it (a relevant file in the top k: ranx ``hit_rate@k``), mAP@10 (from ranx ``map@10``,
+normalised by min(R, 10); with one relevant file per query it is the DCASE language-based audio retrieval
+mAP@10, 1/rank within the top 10), MRR, and the classic precision, recall and F1 at k. Class sets also get zero-shot accuracy (ESC-50
+protocol: each file's mean CLAP embedding, argmax over the class prompts).
+
+The files are indexed under opaque link names (``000123.wav``) so that neither a file nor a folder name, where
+the labels often live, reaches the text channel; ``keep_names=True`` measures with the names.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .audio import is_audio_path
+
+TEMPLATE = "the sound of a {label}"
+KS = (1, 5, 10)
+DEPTH = 100  # files retrieved per query; MRR is computed over these
+CHANNELS = {"clap": {"clap": 1.0, "text": 0.0}, "text": {"clap": 0.0, "text": 1.0}, "fused": None}
+AUDIOCAPS_NAMES = ("{youtube_id}_{start_time}", "{youtube_id}", "Y{youtube_id}", "{audiocap_id}")
+FORMATS = ("folders", "labels", "clotho", "audiocaps")
+
+
+@dataclass
+class Dataset:
+    name: str
+    kind: str  # one of FORMATS
+    files: dict[str, str]  # doc id (path relative to the dataset) -> absolute path
+    queries: dict[str, str]  # query id -> text
+    qrels: dict[str, dict[str, int]]  # query id -> {doc id: 1}
+    labels: dict[str, str] = field(default_factory=dict)  # doc id -> class (class sets only)
+    missing: list[str] = field(default_factory=list)  # files named by the dataset and not found
+
+    def fingerprint(self) -> str:
+        """A hash of what is evaluated: files, queries and relevance; equal fingerprints, comparable numbers."""
+        payload = json.dumps([sorted(self.files), self.queries, self.qrels], sort_keys=True).encode()
+        return hashlib.sha256(payload).hexdigest()[:16]
+
+
+def load_dataset(
+    source: str | os.PathLike,
+    format: str | None = None,
+    audio_dir: str | os.PathLike | None = None,
+    template: str = TEMPLATE,
+    label_column: str = "label",
+) -> Dataset:
+    """Reads a class or caption set (see the module docstring); ``format`` is guessed from the layout."""
+    source = Path(source).expanduser().resolve()
+    if not source.exists():
+        raise FileNotFoundError(f"{source}: no such folder or CSV file")
+    if source.is_dir():
+        if format not in (None, "folders"):
+            raise ValueError(f"{source} is a folder; the {format!r} format is a CSV file")
+        labelled = {
+            p.relative_to(source).as_posix(): p.parent.name
+            for p in sorted(source.glob("*/*"))
+            if is_audio_path(p)
+        }  # fmt: skip
+        return _class_set(source.name, "folders", source, labelled, template, [])
+    with open(source, newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        rows, columns = list(reader), set(reader.fieldnames or ())
+    format = format or _guess_format(columns, label_column)
+    base = Path(audio_dir).expanduser().resolve() if audio_dir else source.parent
+    if format == "labels":
+        if not {"path", label_column} <= columns:
+            raise ValueError(f"{source}: expected the columns path,{label_column}; found {','.join(sorted(columns))}")
+        labelled = {r["path"]: r[label_column] for r in rows}
+        missing = [p for p in labelled if not (base / p).is_file()]
+        labelled = {p: lab for p, lab in labelled.items() if p not in missing}
+        return _class_set(source.stem, "labels", base, labelled, template, missing)
+    if format == "clotho":
+        captions = {r["file_name"]: [r[c] for c in sorted(r) if c.startswith("caption") and r[c].strip()] for r in rows}
+        return _caption_set(source.stem, "clotho", base, {f: (f, caps) for f, caps in captions.items()})
+    if format == "audiocaps":
+        found: dict[str, tuple[str, list[str]]] = {}
+        for r in rows:
+            path = _audiocaps_file(base, r)
+            key = path.relative_to(base).as_posix() if path else f"{r['youtube_id']}_{r['start_time']} (missing)"
+            found.setdefault(key, (key, []))[1].append(r["caption"])
+        return _caption_set(source.stem, "audiocaps", base, found)
+    raise ValueError(f"Unknown evaluation format {format!r}; expected one of {', '.join(FORMATS)}")
+
+
+def prompt(template: str, label: str) -> str:
+    return template.format(label=label.replace("_", " "))
+
+
+def _guess_format(columns: set[str], label_column: str) -> str:
+    if "file_name" in columns and any(c.startswith("caption") for c in columns):
+        return "clotho"
+    if {"youtube_id", "caption"} <= columns:
+        return "audiocaps"
+    if {"path", label_column} <= columns:
+        return "labels"
+    raise ValueError(
+        f"Cannot tell the CSV's format from its columns ({', '.join(sorted(columns)) or 'none'}); expected "
+        "path,label (classes), file_name,caption_1.. (Clotho) or audiocap_id,youtube_id,start_time,caption (AudioCaps)"
+    )
+
+
+def _class_set(name, kind, base: Path, labelled: dict[str, str], template: str, missing) -> Dataset:
+    if not labelled:
+        raise ValueError(f"{name}: no audio files with labels found under {base}")
+    classes = sorted(set(labelled.values()))
+    queries = {f"class:{c}": prompt(template, c) for c in classes}
+    qrels = {f"class:{c}": {p: 1 for p, lab in labelled.items() if lab == c} for c in classes}
+    files = {p: str(base / p) for p in labelled}
+    return Dataset(name, kind, files, queries, qrels, dict(labelled), list(missing))
+
+
+def _caption_set(name, kind, base: Path, captions: dict[str, tuple[str, list[str]]]) -> Dataset:
+    files, queries, qrels, missing = {}, {}, {}, []
+    for doc, (_, caps) in sorted(captions.items()):
+        if not (base / doc).is_file():
+            missing.append(doc)
+            continue
+        files[doc] = str(base / doc)
+        for i, caption in enumerate(caps, 1):
+            queries[f"{doc}#{i}"] = caption
+            qrels[f"{doc}#{i}"] = {doc: 1}
+    if not files:
+        raise ValueError(f"{name}: none of its {len(captions)} audio files is under {base}; pass --audio-dir")
+    return Dataset(name, kind, files, queries, qrels, missing=missing)
+
+
+def _audiocaps_file(base: Path, row: dict) -> Path | None:
+    for pattern in AUDIOCAPS_NAMES:
+        stem = pattern.format(**row)
+        for path in sorted(base.glob(f"{stem}.*")):
+            if is_audio_path(path):
+                return path
+    return None
+
+
+def link_files(dataset: Dataset, folder: Path, keep_names: bool = False) -> dict[str, str]:
+    """Links the dataset's files into ``folder`` (opaque names unless ``keep_names``); returns link -> doc id."""
+    folder.mkdir(parents=True, exist_ok=True)
+    links = {}
+    for i, (doc, path) in enumerate(sorted(dataset.files.items())):
+        link = folder / (doc if keep_names else f"{i:06d}{Path(path).suffix.lower()}")
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if not (link.is_symlink() and os.readlink(link) == path):
+            link.unlink(missing_ok=True)
+            link.symlink_to(path)
+        links[str(link)] = doc
+    return links
+
+
+def run_queries(library, dataset: Dataset, links: dict[str, str], channels=tuple(CHANNELS)) -> dict[str, dict]:
+    """Each channel's ranking for each query: {channel: {query id: {doc id: score}}} (higher = better)."""
+    runs = {}
+    for channel in channels:
+        run = {}
+        for qid, text in dataset.queries.items():
+            hits = library.search(text, k=DEPTH, weights=CHANNELS[channel])
+            run[qid] = {links[h.path]: float(DEPTH + 1 - h.rank) for h in hits if h.path in links}
+        runs[channel] = run
+    return runs
+
+
+def metrics(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]], ks=KS) -> dict[str, float]:
+    """R@k (hit rate), mAP@10, MRR and precision/recall/F1@k of one run, by ranx.
+
+    mAP@10 normalises each query's AP@10 by min(R, 10) relevant files, so a top 10 full of relevant files
+    scores 1 (ranx's ``map@10`` divides by R); with one relevant file, as in DCASE, the two are the same.
+    """
+    from ranx import Qrels, Run, evaluate
+
+    names = {f"R@{k}": f"hit_rate@{k}" for k in ks} | {"MRR": "mrr"}
+    names |= {f"{ours}@{k}": f"{theirs}@{k}" for ours, theirs in (("P", "precision"), ("Rec", "recall"), ("F1", "f1"))
+              for k in ks}  # fmt: skip
+    run = {q: run.get(q) or {"<nothing>": 0.0} for q in qrels}  # ranx needs every query in the run
+    ranx_qrels, ranx_run = Qrels(qrels), Run(run)
+    scores = evaluate(ranx_qrels, ranx_run, list(names.values()), make_comparable=True)
+    result = {ours: round(float(scores[theirs]), 6) for ours, theirs in names.items()}
+    ap = evaluate(ranx_qrels, ranx_run, "map@10", return_mean=False, make_comparable=True)
+    relevant = np.array([len(qrels[q]) for q in ranx_qrels.keys()])
+    result["mAP@10"] = round(float(np.mean(ap * relevant / np.minimum(relevant, 10))), 6)
+    return result
+
+
+def recall_curve(qrels, run, depth: int = DEPTH) -> list[float]:
+    """R@k (hit rate) for k = 1..depth, for the plot."""
+    firsts = []
+    for q, relevant in qrels.items():
+        ranked = sorted((run.get(q) or {}).items(), key=lambda kv: -kv[1])
+        firsts.append(next((i for i, (d, _) in enumerate(ranked, 1) if d in relevant), depth + 1))
+    firsts = np.asarray(firsts)
+    return [round(float(np.mean(firsts <= k)), 6) for k in range(1, depth + 1)]
+
+
+def zero_shot_accuracy(library, dataset: Dataset, links: dict[str, str], template: str = TEMPLATE) -> float | None:
+    """ESC-50 protocol: each file's mean segment embedding against every class prompt; the argmax is the guess."""
+    if not dataset.labels or not library.available("clap"):
+        return None
+    classes = sorted(set(dataset.labels.values()))
+    prompts = library.embedder.embed_text([prompt(template, c) for c in classes])
+    correct = total = 0
+    for link, doc in links.items():
+        ids, _ = library.store.file_segments(link)
+        if not ids:
+            continue  # failed to index; the report names it
+        _, vectors, _ = library.store.get(ids)
+        mean = vectors.mean(axis=0)
+        guess = classes[int(np.argmax(prompts @ (mean / np.linalg.norm(mean))))]
+        correct += guess == dataset.labels[doc]
+        total += 1
+    return round(correct / total, 6) if total else None
+
+
+def plot_recall(curves: dict[str, list[float]], path: str | os.PathLike, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for channel, curve in curves.items():
+        ax.plot(range(1, len(curve) + 1), curve, label=channel)
+    ax.set(xscale="log", xlabel="k (files returned)", ylabel="R@k (queries with a relevant file in the top k)",
+           ylim=(0, 1.02), title=title)  # fmt: skip
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def evaluate(
+    config,
+    dataset: Dataset,
+    channels=tuple(CHANNELS),
+    ks=KS,
+    template: str = TEMPLATE,
+    keep_names: bool = False,
+    progress: bool = False,
+) -> dict:
+    """Indexes the dataset (its own index under ``config.data_dir/eval``, incremental), runs every query per
+    channel and returns the metrics with everything needed to reproduce them (JSON-ready)."""
+    import dataclasses
+
+    from . import __version__
+    from .library import Library
+
+    key = f"{dataset.name}-{dataset.fingerprint()[:8]}{'-names' if keep_names else ''}"
+    folder = config.data_dir / "eval" / key
+    library = Library(dataclasses.replace(config, data_dir=folder / "index", chroma_url=None))
+    links = link_files(dataset, folder / "files", keep_names)
+    report = library.index([folder / "files"], prune=True, progress=progress)
+    channels = [c for c in channels if c == "fused" or library.available(c)]
+    runs = run_queries(library, dataset, links, channels)
+    return {
+        "audioret": __version__,
+        "dataset": {"name": dataset.name, "format": dataset.kind, "files": len(dataset.files),
+                    "queries": len(dataset.queries), "missing_files": len(dataset.missing),
+                    "failed_files": [f"{links.get(f.path, f.path)}: {f.reason}" for f in report.failed],
+                    "fingerprint": dataset.fingerprint()},
+        "models": {role: {"id": name, "revision": model_revision(name)} for role, name in
+                   (("clap", config.clap_model), ("text", config.text_model), ("asr", config.asr_model))},
+        "settings": {"template": template if dataset.labels else None, "keep_names": keep_names,
+                     "hop_s": config.hop_s, "transcribe": config.transcribe, "asr_engine": config.asr_engine,
+                     "depth": DEPTH, "device": config.device, "channels_off": library.channel_errors},
+        "metrics": {c: metrics(dataset.qrels, runs[c], ks) for c in channels},
+        "zero_shot_accuracy": zero_shot_accuracy(library, dataset, links, template),
+        "recall_curve": {c: recall_curve(dataset.qrels, runs[c]) for c in channels},
+    }  # fmt: skip
+
+
+def model_revision(name: str) -> str:
+    """The hub commit of a cached model, or a fingerprint (file names, sizes, first 64 KiB) of a local one."""
+    path = Path(name).expanduser()
+    if path.exists():
+        h = hashlib.sha256()
+        for f in sorted(p for p in ([path] if path.is_file() else path.rglob("*")) if p.is_file()):
+            h.update(f"{f.relative_to(path) if f != path else f.name}:{f.stat().st_size}".encode())
+            with open(f, "rb") as fh:
+                h.update(fh.read(1 << 16))
+        return f"local:{h.hexdigest()[:16]}"
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(name, "config.json")
+    except ValueError:  # not a hub id (e.g. a Whisper size name)
+        cached = None
+    if isinstance(cached, str) and "/snapshots/" in cached:
+        return cached.split("/snapshots/")[1].split("/")[0]
+    return "unknown (not a local path, not in the hub cache)"
