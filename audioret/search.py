@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .store import SegmentMatch, Store
+from .store import SegmentMatch, Store, segment_id
 
 RRF_K = 60  # the constant of reciprocal-rank fusion; 60 is the value of the original paper and common practice
 TEXT_MIN_SCORE = 0.3  # all-MiniLM-L6-v2 cosine below which a passage is not taken as a match
@@ -106,18 +106,49 @@ def rank_files(
     """
     queries = np.atleast_2d(np.asarray(queries, np.float32))
     filters = filters or Filters()
-    total = store.count()
+    if filters.folder is None:
+        return _rank_files_by_id(store, queries, n_files, filters, exclude_ids, exclude_paths, min_score)
     n = max(4 * n_files, 32)
     while True:
         results = store.query(queries, n, filters.where())
         best = _best_per_file(results, filters, exclude_ids, exclude_paths)
         below = min_score is not None and any(m.score < min_score for matches in results for m in matches)
-        if len(best) >= n_files or n >= total or below:
+        exhausted = all(len(matches) < n for matches in results)  # every record was returned
+        if len(best) >= n_files or exhausted or below:
             break
         n *= 4
     if min_score is not None:
         best = {p: m for p, m in best.items() if m.score >= min_score}
     return sorted(best.values(), key=lambda m: (-m.score, m.metadata["path"], m.metadata["start_s"]))[:n_files]
+
+
+def _rank_files_by_id(store, queries, n_files, filters, exclude_ids, exclude_paths, min_score) -> list[SegmentMatch]:
+    """rank_files without a folder filter: the best record per file is found from ids and scores alone (an id
+    is ``<hash of the path>-<index>``), and only the winners' metadata is fetched."""
+    excluded_files = {segment_id(p, 0).rsplit("-", 1)[0] for p in exclude_paths}
+    n = max(4 * n_files, 32)
+    while True:
+        results = store.query_ids(queries, n, filters.where())
+        best: dict[str, tuple[float, int, str]] = {}  # file key -> (score, -index, id)
+        for scored in results:
+            for i, score in scored:
+                key, index = i.rsplit("-", 1)
+                if i in exclude_ids or key in excluded_files:
+                    continue
+                candidate = (score, -int(index), i)
+                if key not in best or candidate > best[key]:
+                    best[key] = candidate
+        below = min_score is not None and any(score < min_score for scored in results for _, score in scored)
+        exhausted = all(len(scored) < n for scored in results)
+        if len(best) >= n_files or exhausted or below:
+            break
+        n *= 4
+    chosen = sorted(best.values(), reverse=True)
+    if min_score is not None:
+        chosen = [c for c in chosen if c[0] >= min_score]
+    # a few more than needed, so that ties at the cut are broken by path as in rank_files
+    matches = store.matches([(i, score) for score, _, i in chosen[: n_files + 8]])
+    return sorted(matches, key=lambda m: (-m.score, m.metadata["path"], m.metadata["start_s"]))[:n_files]
 
 
 def fuse(rankings: Mapping[str, Sequence[SegmentMatch]], weights: Mapping[str, float], k: int) -> list[Hit]:
