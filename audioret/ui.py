@@ -24,6 +24,7 @@ from .clap import ModelLoadError
 from .config import Config
 from .library import Library
 from .search import Filters, Hit, clock
+from .store import StoreError
 
 logger = logging.getLogger("audioret")
 
@@ -34,7 +35,7 @@ EXAMPLE_QUERIES = ["rain on a tin roof", "the part where they talk about the har
 MAGMA_AT = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
 MAGMA = np.array([[0, 0, 4], [80, 18, 123], [182, 54, 121], [251, 136, 97], [252, 253, 191]], np.float64)
 COLUMNS = ["rank", "file", "start_s", "end_s", "score", "clap", "text", "matched words", "segment_id"]
-USER_ERRORS = (ValueError, KeyError, FileNotFoundError, AudioDecodeError, ModelLoadError, NoSpeechError)
+USER_ERRORS = (ValueError, KeyError, FileNotFoundError, AudioDecodeError, ModelLoadError, NoSpeechError, StoreError)
 
 
 class App:

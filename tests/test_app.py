@@ -9,7 +9,7 @@ from audioret import Config
 from audioret.audio import is_audio_path
 from audioret.ui import EXAMPLES_DIR, build_demo
 
-from .conftest import speak
+from .conftest import speak, tone, write
 
 
 EXAMPLE_FILES = sum(map(is_audio_path, EXAMPLES_DIR.rglob("*")))  # 8, more after examples/fetch_cc0.py
@@ -202,3 +202,57 @@ def test_browser_upload_then_find_on_a_phone_screen(server, tmp_path):
         assert overflow <= 0, f"the page is {overflow} px wider than a phone screen"
         page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
         browser.close()
+
+
+def test_only_the_library_uploads_and_clips_are_served(server):
+    """Path traversal and absolute paths against gradio's file route are refused; library files are served."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    demo, _ = server
+
+    def status(path: str) -> int:
+        url = demo.url + "gradio_api/file=" + urllib.parse.quote(path, safe="/")
+        try:
+            with urllib.request.urlopen(url, timeout=10) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    bell = EXAMPLES_DIR / "sounds" / "bell.flac"
+    assert status(str(bell)) == 200
+    for path in ("/etc/passwd", str(EXAMPLES_DIR / ".." / "README.md"), f"{EXAMPLES_DIR}/../../../etc/passwd",
+                 str(EXAMPLES_DIR.parent / "app.py"), str(demo.audioret.library.config.data_dir / "chroma" / "chroma.sqlite3")):  # fmt: skip
+        assert status(path) in (403, 404), path
+
+
+def test_auth_protects_everything_and_uploads_are_limited(tmp_path, tiny_clap_dir, text_model, asr_model):
+    import urllib.error
+    import urllib.request
+
+    from gradio_client import Client, handle_file
+
+    config = Config(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
+                    asr_model=asr_model, device="cpu")  # fmt: skip
+    demo = build_demo(config, library_paths=[str(tmp_path / "empty")])
+    (tmp_path / "empty").mkdir()
+    port = free_port()
+    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                        auth=("ann", "s3cret"), max_file_size="1mb", allowed_paths=demo.audioret.served_paths)  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for path in ("gradio_api/info", "config", f"gradio_api/file={EXAMPLES_DIR}/sounds/bell.flac"):
+            with pytest.raises(urllib.error.HTTPError) as e:
+                urllib.request.urlopen(url + path, timeout=10)
+            assert e.value.code in (401, 403), path
+        with pytest.raises(Exception):
+            Client(url, verbose=False, auth=("ann", "wrong"))
+        client = Client(url, verbose=False, auth=("ann", "s3cret"))
+        big = write(tmp_path / "big.wav", tone(30.0, 440))  # 2.9 MB
+        assert big.stat().st_size > 2**20
+        with pytest.raises(Exception, match="(?i)too large|exceeds|maximum"):
+            client.predict([handle_file(str(big))], api_name="/add_files")
+        assert not (demo.audioret.uploads / "big.wav").exists()
+    finally:
+        demo.close()

@@ -1,0 +1,128 @@
+"""Load: 32 concurrent API clients for 60 s while an indexing job runs, at several queue concurrency limits.
+
+    python bench/load.py [--clients 32] [--seconds 60] [--limits 1 2 4] [--audio ../shared/audio/esc10/audio]
+
+The app is built as ``app.py`` builds it (``build_demo`` + ``queue(default_concurrency_limit=N)``) and served on
+127.0.0.1; each client is a ``gradio_client.Client`` calling the named endpoints in a loop: 70 % text searches,
+15 % spoken queries (an espeak-ng recording), 15 % query by example (a 5-s clip). Meanwhile the library indexes
+--audio (a real job: decoding, CLAP, text channel). Reported per limit: requests, errors, p50/p95 latency per
+kind, and the process's resident memory sampled every second. The models are the real architectures: CLAP with
+laion/clap-htsat-unfused's shape (random weights, built once under bench/out/), MiniLM and Whisper tiny.en from
+AUDIORET_TEXT_MODEL / AUDIORET_ASR_MODEL (tests/conftest.py sets them to the packaged copies).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+KINDS = (("text", 0.70), ("spoken", 0.15), ("example", 0.15))
+QUERIES = ["rain on a tin roof", "a dog barking", "church bell", "waves on a beach", "someone talking about the budget",
+           "a helicopter flying over", "a baby crying", "clock ticking", "footsteps", "an alarm in the morning"]  # fmt: skip
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
+
+
+def run_limit(limit: int, args, inputs) -> dict:
+    from gradio_client import Client, handle_file
+
+    from app import MAX_FILE_SIZE
+    from audioret import Config
+    from audioret.ui import build_demo
+    from tests.test_app import free_port
+
+    data = Path(tempfile.mkdtemp(prefix=f"load-{limit}-"))
+    config = Config(data_dir=data, clap_model=args.model, device="cpu")
+    demo = build_demo(config)
+    demo.audioret.index_in_background().join()  # examples/, before the clock
+    port = free_port()
+    demo.queue(default_concurrency_limit=limit).launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+        allowed_paths=demo.audioret.served_paths, max_file_size=MAX_FILE_SIZE,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    stop = time.monotonic() + args.seconds
+    results, errors, memory = [], [], []
+    indexing = threading.Thread(target=lambda: demo.audioret.index([args.audio]), daemon=True)
+    indexing.start()
+
+    def client(seed: int):
+        rng = random.Random(seed)
+        c = Client(url, verbose=False)
+        while time.monotonic() < stop:
+            kind = rng.choices([k for k, _ in KINDS], [w for _, w in KINDS])[0]
+            t0 = time.perf_counter()
+            try:
+                if kind == "text":
+                    c.predict(rng.choice(QUERIES), 10, 1.0, 1.0, "", "", None, None, api_name="/search")
+                elif kind == "spoken":
+                    c.predict(handle_file(inputs["spoken"]), 10, 1.0, 1.0, "", "", None, None, api_name="/search_spoken")
+                else:
+                    c.predict(handle_file(inputs["example"]), 10, "", "", None, None, api_name="/search_example")
+                results.append((kind, (time.perf_counter() - t0) * 1000))
+            except Exception as e:  # every failure is counted and shown
+                errors.append(f"{kind}: {type(e).__name__}: {e}")
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        memory.append(rss_mb())
+        time.sleep(1)
+    indexing_done = not indexing.is_alive()
+    demo.close()
+    by_kind = {}
+    for kind, _ in KINDS:
+        ms = [m for k, m in results if k == kind]
+        if ms:
+            by_kind[kind] = {"n": len(ms), "p50_ms": round(float(np.percentile(ms, 50))),
+                             "p95_ms": round(float(np.percentile(ms, 95)))}  # fmt: skip
+    return {"concurrency_limit": limit, "clients": args.clients, "seconds": args.seconds, "requests": len(results),
+            "errors": len(errors), "error_samples": errors[:5], "by_kind": by_kind,
+            "rss_mb_start": round(memory[0]), "rss_mb_max": round(max(memory)), "rss_mb_end": round(memory[-1]),
+            "indexing_finished_within_run": indexing_done}  # fmt: skip
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--clients", type=int, default=32)
+    p.add_argument("--seconds", type=int, default=60)
+    p.add_argument("--limits", type=int, nargs="+", default=[1, 2, 4])
+    p.add_argument("--audio", default=str(HERE.parent.parent / "shared" / "audio" / "esc10" / "audio"))
+    p.add_argument("--model", help="CLAP directory (default: the real architecture, random weights)")
+    args = p.parse_args()
+    import tests.conftest  # noqa: F401  (points AUDIORET_TEXT_MODEL / AUDIORET_ASR_MODEL at the packaged models)
+    from bench.index_throughput import build_full_size_model
+    from tests.conftest import speak
+
+    args.model = args.model or str(build_full_size_model(HERE / "out" / "clap-htsat-random"))
+    out = HERE / "out" / "load"
+    out.mkdir(parents=True, exist_ok=True)
+    inputs = {"spoken": str(speak(out / "spoken.wav", "the meeting about the new budget")),
+              "example": str(sorted(Path(args.audio).glob("*"))[0])}  # fmt: skip
+    rows = []
+    for limit in args.limits:
+        row = run_limit(limit, args, inputs)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    (out / "load.json").write_text(json.dumps(rows, indent=2))
+    print(f"\n{os.cpu_count()} CPUs")
+
+
+if __name__ == "__main__":
+    main()
