@@ -18,6 +18,11 @@ from audioret.config import Config
 from audioret.ui import build_demo
 
 MAX_FILE_SIZE = "200mb"  # per uploaded file
+# Requests of one kind (text, spoken, example, upload) run at most this many at a time. A forward pass already
+# uses every core: on 2 cores, 32 clients got the most answers with 2 (324 in 60 s, against 292 with 1 and 317
+# with 4; bench/load.py, docs/BENCHMARKS.md "Load"), so one per core, up to 4.
+CONCURRENCY_LIMIT = min(4, os.cpu_count() or 2)
+QUEUE_MAX_SIZE = 64  # waiting requests beyond this are refused ("queue full") instead of piling up memory
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -52,7 +57,7 @@ def main(argv=None):
         print("audioret: warning: --share without --auth: anyone with the link can search and add files", file=sys.stderr)
     demo = build_demo(Config.from_env(data_dir=args.data_dir), args.library, args.allow_server_folders)
     demo.audioret.index_in_background()  # the first run indexes the library (examples/ by default)
-    demo.queue(default_concurrency_limit=2)
+    demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_MAX_SIZE)
     demo.launch(
         server_name=args.host, server_port=args.port, share=args.share, auth=auth,
         allowed_paths=demo.audioret.served_paths, max_file_size=MAX_FILE_SIZE,

@@ -9,6 +9,7 @@ import argparse
 import json
 import logging
 import sys
+import warnings
 
 from . import __version__
 from .asr import ENGINES, NoSpeechError
@@ -112,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="audioret: %(levelname)s: %(message)s"
     )
+    # a warning is one line, like the errors (not Python's "file:line: UserWarning: ..." pair)
+    warnings.showwarning = lambda message, *_, **__: print(f"audioret: warning: {message}", file=sys.stderr)
     try:
         return _run(args, parser)
     except NoSpeechError as e:

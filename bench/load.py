@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import threading
@@ -41,17 +42,17 @@ def rss_mb() -> float:
 def run_limit(limit: int, args, inputs) -> dict:
     from gradio_client import Client, handle_file
 
-    from app import MAX_FILE_SIZE
+    from app import MAX_FILE_SIZE, QUEUE_MAX_SIZE
     from audioret import Config
     from audioret.ui import build_demo
     from tests.test_app import free_port
 
     data = Path(tempfile.mkdtemp(prefix=f"load-{limit}-"))
-    config = Config(data_dir=data, clap_model=args.model, device="cpu")
+    config = Config.from_env(data_dir=data, clap_model=args.model, device="cpu")
     demo = build_demo(config)
     demo.audioret.index_in_background().join()  # examples/, before the clock
     port = free_port()
-    demo.queue(default_concurrency_limit=limit).launch(
+    demo.queue(default_concurrency_limit=limit, max_size=QUEUE_MAX_SIZE).launch(
         server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
         allowed_paths=demo.audioret.served_paths, max_file_size=MAX_FILE_SIZE,
     )  # fmt: skip
@@ -105,6 +106,7 @@ def main():
     p.add_argument("--limits", type=int, nargs="+", default=[1, 2, 4])
     p.add_argument("--audio", default=str(HERE.parent.parent / "shared" / "audio" / "esc10" / "audio"))
     p.add_argument("--model", help="CLAP directory (default: the real architecture, random weights)")
+    p.add_argument("--one-limit", type=int, help=argparse.SUPPRESS)
     args = p.parse_args()
     import tests.conftest  # noqa: F401  (points AUDIORET_TEXT_MODEL / AUDIORET_ASR_MODEL at the packaged models)
     from bench.index_throughput import build_full_size_model
@@ -115,9 +117,15 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     inputs = {"spoken": str(speak(out / "spoken.wav", "the meeting about the new budget")),
               "example": str(sorted(Path(args.audio).glob("*"))[0])}  # fmt: skip
+    if args.one_limit:
+        print("RESULT " + json.dumps(run_limit(args.one_limit, args, inputs)), flush=True)
+        os._exit(0)  # the app's worker threads (torch, CTranslate2) need not be torn down one by one
     rows = []
-    for limit in args.limits:
-        row = run_limit(limit, args, inputs)
+    for limit in args.limits:  # each in its own process, so that memory is measured from the same start
+        cmd = [sys.executable, __file__, "--one-limit", str(limit), "--clients", str(args.clients), "--seconds",
+               str(args.seconds), "--audio", args.audio, "--model", args.model]  # fmt: skip
+        out_text = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        row = json.loads(next(line[7:] for line in out_text.splitlines() if line.startswith("RESULT ")))
         rows.append(row)
         print(json.dumps(row), flush=True)
     (out / "load.json").write_text(json.dumps(rows, indent=2))
