@@ -34,6 +34,7 @@ EXAMPLE_QUERIES = ["rain on a tin roof", "the part where they talk about the har
 # A few stops of the magma colour map (RGB), interpolated for spectrogram pictures.
 MAGMA_AT = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
 MAGMA = np.array([[0, 0, 4], [80, 18, 123], [182, 54, 121], [251, 136, 97], [252, 253, 191]], np.float64)
+MAX_UPLOAD_FILES = 1000  # files in one upload (a zip counts as one; see audioret.archive for its limits)
 COLUMNS = ["rank", "file", "start_s", "end_s", "score", "clap", "text", "matched words", "segment_id"]
 USER_ERRORS = (ValueError, KeyError, FileNotFoundError, AudioDecodeError, ModelLoadError, NoSpeechError, StoreError)
 
@@ -150,6 +151,9 @@ class App:
         folder, extracts zip archives safely (see :mod:`audioret.archive`), and indexes what was added."""
         if not files:
             raise ValueError("Choose audio files or a zip archive to add")
+        if len(files) > MAX_UPLOAD_FILES:
+            raise ValueError(f"{len(files)} files in one upload, more than the limit of {MAX_UPLOAD_FILES}; "
+                             "add them in parts, or as a zip archive")  # fmt: skip
         self.uploads.mkdir(parents=True, exist_ok=True)
         audio_stems = {Path(f).stem for f in files if is_audio_path(f)}
         added, skipped = [], []

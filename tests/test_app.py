@@ -256,3 +256,12 @@ def test_auth_protects_everything_and_uploads_are_limited(tmp_path, tiny_clap_di
         assert not (demo.audioret.uploads / "big.wav").exists()
     finally:
         demo.close()
+
+
+def test_too_many_files_in_one_upload_is_refused(tmp_path, tiny_clap_dir):
+    from audioret.ui import MAX_UPLOAD_FILES, App
+
+    app = App(Config(data_dir=tmp_path, clap_model=str(tiny_clap_dir)))
+    with pytest.raises(ValueError, match=f"{MAX_UPLOAD_FILES + 1} files in one upload, more than the limit"):
+        app.add_uploads([str(tmp_path / f"{i}.wav") for i in range(MAX_UPLOAD_FILES + 1)])
+    assert not app.uploads.exists()

@@ -160,3 +160,40 @@ def test_a_second_writer_is_refused_with_the_holders_pid(tmp_path, tiny_clap_dir
         [tmp_path / "a.wav"], progress=False
     )  # the lock dies with its process
     assert len(report.added) == 1
+
+
+def test_a_file_rewritten_while_it_is_indexed(tmp_path, tiny_clap_dir, tiny_embedder):
+    """Whenever the rewrite lands (before, during or after its decoding), the next run leaves the index equal to a
+    clean build of what is on disk: no stale vectors, no duplicate or missing segment."""
+    lib_dir = tmp_path / "lib"
+    for i in range(30):
+        write(lib_dir / f"f{i:02d}.wav", tone(2.0, 200 + 50 * i))
+    last = lib_dir / "f29.wav"
+
+    def config(name):
+        return Config(data_dir=tmp_path / name, clap_model=str(tiny_clap_dir), transcribe=False, device="cpu")
+
+    lib = Library(config("index"))
+    lib.embedder = tiny_embedder
+
+    def rewrite_once(progress):
+        if progress.files_done == 1 and not rewrite_once.done:
+            rewrite_once.done = True
+            write(last, tone(25.0, 5000))  # longer: 3 segments instead of 1
+
+    rewrite_once.done = False
+    lib.index([lib_dir], progress=False, on_progress=rewrite_once)
+    assert rewrite_once.done
+    lib.index([lib_dir], progress=False)  # the next run notices
+
+    clean = Library(config("clean"))
+    clean.embedder = tiny_embedder
+    clean.index([lib_dir], progress=False)
+    got = lib.store.collection.get(include=["embeddings", "metadatas"])
+    want = clean.store.collection.get(include=["embeddings", "metadatas"])
+    assert sorted(got["ids"]) == sorted(want["ids"]) and len(got["ids"]) == 29 + 3
+    by_id = dict(zip(got["ids"], got["embeddings"]))
+    for i, vector in zip(want["ids"], want["embeddings"]):
+        np.testing.assert_allclose(by_id[i], vector, atol=1e-6)
+    complete, incomplete = lib.store.files()
+    assert not incomplete and complete[str(last)].n_segments == 3
