@@ -117,7 +117,7 @@ class App:
         def run():
             try:
                 self.index(self.roots)
-            except (ValueError, ModelLoadError) as e:
+            except (ValueError, ModelLoadError, StoreError) as e:
                 logger.warning("Indexing %s at start-up: %s", self.roots, e)
 
         thread = threading.Thread(target=run, name="audioret-index", daemon=True)
@@ -376,6 +376,8 @@ def build_demo(
                 app.wait_for_index(progress_callback(progress))
             except ModelLoadError as e:
                 note = f"**No channel could start:** {e}"
+            except StoreError as e:  # e.g. another process is writing to this index
+                note = f"**The library was not updated:** {e}"
             return app.stats_markdown(), app.stats_markdown(), note
 
         demo.load(first_load, None, [status, library_status, report_box], api_name=False, concurrency_limit=None)

@@ -137,8 +137,8 @@ def test_odd_queries(tmp_path, tiny_clap_dir, text_model, query):
     assert [h.path for h in hits] == [str(tmp_path / "lib" / "a.wav")]
 
 
-def test_a_second_writer_is_refused_with_the_holders_pid(tmp_path, tiny_clap_dir):
-    data = tmp_path / "index"
+def hold_writer_lock(data) -> subprocess.Popen:
+    """Another process that has written to the embedded index in ``data`` and keeps running."""
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, time
         from audioret.store import Store
@@ -147,8 +147,14 @@ def test_a_second_writer_is_refused_with_the_holders_pid(tmp_path, tiny_clap_dir
         print("holding", flush=True)
         time.sleep(60)
     """)], cwd=REPO, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert holder.stdout.readline().strip() == "holding"
+    return holder
+
+
+def test_a_second_writer_is_refused_with_the_holders_pid(tmp_path, tiny_clap_dir):
+    data = tmp_path / "index"
+    holder = hold_writer_lock(data)
     try:
-        assert holder.stdout.readline().strip() == "holding"
         lib = Library(Config(data_dir=data, clap_model=str(tiny_clap_dir), transcribe=False, device="cpu"))
         with pytest.raises(StoreError, match=f"Another audioret process \\(pid {holder.pid}\\) is writing"):
             lib.index([write(tmp_path / "a.wav", tone(1.0))], progress=False)
@@ -197,3 +203,20 @@ def test_a_file_rewritten_while_it_is_indexed(tmp_path, tiny_clap_dir, tiny_embe
         np.testing.assert_allclose(by_id[i], vector, atol=1e-6)
     complete, incomplete = lib.store.files()
     assert not incomplete and complete[str(last)].n_segments == 3
+
+
+def test_the_page_says_when_another_process_holds_the_index(tmp_path, tiny_clap_dir, text_model):
+    from audioret.ui import build_demo
+
+    data = tmp_path / "index"
+    holder = hold_writer_lock(data)
+    try:
+        config = Config(data_dir=data, clap_model=str(tiny_clap_dir), text_model=text_model, transcribe=False,
+                        device="cpu")  # fmt: skip
+        demo = build_demo(config, library_paths=[str(write(tmp_path / "lib" / "a.wav", tone(1.0)).parent)])
+        first_load = next(f.fn for f in demo.fns.values() if f.name == "first_load")
+        status, _, note = first_load()
+        assert note.startswith("**The library was not updated:** Another audioret process") and "0 files" in status
+    finally:
+        holder.kill()
+        holder.wait()
