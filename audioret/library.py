@@ -154,7 +154,7 @@ class Library:
         rankings = {}
         if weights.get("clap", 0) > 0 and self.available("clap"):
             rankings["clap"] = rank_files(self.store, self.embedder.embed_text([text]), depth, filters)
-        if weights.get("text", 0) > 0 and self.text_store.count() and self.available("text"):
+        if weights.get("text", 0) > 0 and self.text_store.has_records() and self.available("text"):
             query = self.text_encoder.encode([(text_query or text).strip() or text])
             rankings["text"] = rank_files(self.text_store, query, depth, filters, min_score=TEXT_MIN_SCORE)
         if not rankings:
