@@ -24,8 +24,8 @@ import numpy as np
 logger = logging.getLogger("audioret")
 
 # HNSW settings of new collections. Chroma's defaults (max_neighbors 16, ef_construction 100, ef_search 100) give
-# recall@10 0.989 at 100k vectors; these give 0.9995 for 1.1 ms more per query and 40 % more build time
-# (bench/scale.py, docs/BENCHMARKS.md "Scale").
+# recall@10 0.989 at 100k vectors; these give 1.000 at 100k and 1M for 40 % more build time and 0.1-0.3 ms more
+# per query (bench/scale.py, docs/BENCHMARKS.md "Scale").
 HNSW = {"max_neighbors": 32, "ef_construction": 200, "ef_search": 200}
 WRITER_LOCK = "audioret-writer.lock"  # in the embedded store's directory; its .pid sibling names the holder
 _writer_locks: dict[str, object] = {}  # one lock per store directory per process, shared by its Store objects
@@ -175,8 +175,8 @@ class Store:
         self.dim = dim
         self.channel = channel
         name = collection_name(model, channel)
-        create = self.client.get_or_create_collection if url is None else _retrying(self.client.get_or_create_collection, url)
-        self.collection = create(
+        create = self.client.get_or_create_collection
+        self.collection = (create if url is None else _retrying(create, url))(
             name,
             configuration={"hnsw": {"space": "cosine", **(HNSW if hnsw is None else hnsw)}},
             metadata={"model": model, "dim": dim} if dim else {"model": model},
