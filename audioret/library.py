@@ -126,8 +126,11 @@ class Library:
             report.skipped_channels["text"] = str(e)
         if {"clap", "text"} <= set(report.skipped_channels):
             raise ModelLoadError("No channel could index: " + " | ".join(report.skipped_channels.values()))
-        if cfg.chroma_url is None or cfg.data_dir.exists():
+        try:  # next to the index, or in the local data directory when the index is on a server
+            self.report_path.parent.mkdir(parents=True, exist_ok=True)
             report.write_json(self.report_path)
+        except OSError as e:
+            logger.warning("Could not write the index report to %s: %s", self.report_path, e)
         return report
 
     def search(

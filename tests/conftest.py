@@ -2,6 +2,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sysconfig
+import time
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +33,56 @@ for _name, _path in (("AUDIORET_TEXT_MODEL", TEXT_MODEL), ("AUDIORET_ASR_MODEL",
 REPO = Path(__file__).resolve().parents[1]
 # Real recordings live outside the repository (their licences keep them out of it); see README "Tests".
 SHARED_AUDIO = Path(os.environ.get("AUDIORET_TEST_AUDIO", REPO.parent / "shared" / "audio"))
+
+
+CHROMA = shutil.which("chroma", path=sysconfig.get_path("scripts")) or shutil.which("chroma") or "chroma"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(path, port: int) -> subprocess.Popen:
+    if shutil.which(CHROMA) is None:
+        pytest.fail("the `chroma` command (installed with chromadb) was not found")
+    proc = subprocess.Popen([CHROMA, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    pytest.fail(f"chroma run did not start listening on port {port} within 60 s")
+
+
+@pytest.fixture(scope="session")
+def chroma_server_url(tmp_path_factory):
+    """A real `chroma run` server: the one CI started (AUDIORET_TEST_CHROMA_URL), or one started here."""
+    if url := os.environ.get("AUDIORET_TEST_CHROMA_URL"):
+        yield url
+        return
+    port = free_port()
+    proc = start_server(tmp_path_factory.mktemp("chroma-server"), port)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def drop_collections(url: str, clap_model: str, text_model: str | None = None) -> None:
+    """Removes a model's collections from a shared server, so that a test starts from an empty index."""
+    from audioret.store import Store, collection_name
+
+    client = Store("probe", None, url=url).client
+    names = [collection_name(clap_model)] + ([collection_name(text_model, "text")] if text_model else [])
+    existing = {c.name for c in client.list_collections()}
+    for name in names:
+        if name in existing:
+            client.delete_collection(name)
 
 
 def make_tiny_clap(directory: Path, seed: int = 0, **audio_overrides) -> Path:

@@ -11,13 +11,18 @@ import pytest
 from audioret import Config, Filters, Library
 from audioret.store import segment_id
 
-from .conftest import tone, write
+from .conftest import drop_collections, tone, write
 
 
-@pytest.fixture
-def library(tmp_path, tiny_clap_dir, tiny_embedder):
+@pytest.fixture(params=["embedded", "server"])
+def library(request, tmp_path, tiny_clap_dir, tiny_embedder):
+    """The library on the embedded store, and the same on a real Chroma server (a fresh index on each)."""
+    url = request.getfixturevalue("chroma_server_url") if request.param == "server" else None
     # a 10-s hop puts windows on a 10-s grid, which keeps expected times easy to read
-    config = Config.from_env(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), device="cpu", batch_size=4, hop_s=10)
+    config = Config.from_env(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), device="cpu", batch_size=4,
+                             hop_s=10, chroma_url=url)  # fmt: skip
+    if url:
+        drop_collections(url, config.clap_model, config.text_model)
     lib = Library(config)
     lib.embedder = tiny_embedder  # share the session's loaded model
     return lib
@@ -25,7 +30,7 @@ def library(tmp_path, tiny_clap_dir, tiny_embedder):
 
 def _all(lib: Library) -> dict[str, tuple[np.ndarray, dict]]:
     got = lib.store.collection.get(include=["embeddings", "metadatas"])
-    return {i: (np.asarray(e), m) for i, e, m in zip(got["ids"], got["embeddings"], got["metadatas"])}
+    return {i: (np.asarray(e, np.float32), m) for i, e, m in zip(got["ids"], got["embeddings"], got["metadatas"])}
 
 
 def test_index_reports_and_segments_cover_files(library, small_library):
@@ -77,8 +82,9 @@ def test_reindex_is_idempotent(library, small_library):
     for key in before:
         np.testing.assert_array_equal(before[key][0], after[key][0])
 
-    # the same again from scratch, in another data directory: identical vectors
-    fresh = Library(dataclasses.replace(library.config, data_dir=library.config.data_dir.parent / "fresh"))
+    # the same again from scratch, in another (embedded) data directory: identical vectors
+    fresh_config = dataclasses.replace(library.config, data_dir=library.config.data_dir.parent / "fresh", chroma_url=None)
+    fresh = Library(fresh_config)
     fresh.embedder = library.embedder
     fresh.index([small_library], progress=False)
     again = _all(fresh)

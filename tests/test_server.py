@@ -7,11 +7,7 @@ fixture starts its own.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
 import subprocess
-import sysconfig
 import time
 import uuid
 
@@ -20,44 +16,7 @@ import pytest
 from audioret import Config, Library
 from audioret.store import Store, StoreError
 
-from .conftest import tone, write
-
-
-CHROMA = shutil.which("chroma", path=sysconfig.get_path("scripts")) or shutil.which("chroma") or "chroma"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(path, port: int) -> subprocess.Popen:
-    if shutil.which(CHROMA) is None:
-        pytest.fail("the `chroma` command (installed with chromadb) was not found")
-    proc = subprocess.Popen([CHROMA, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    pytest.fail(f"chroma run did not start listening on port {port} within 60 s")
-
-
-@pytest.fixture(scope="module")
-def server_url(tmp_path_factory):
-    if url := os.environ.get("AUDIORET_TEST_CHROMA_URL"):
-        yield url
-        return
-    port = free_port()
-    proc = start_server(tmp_path_factory.mktemp("chroma-server"), port)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=30)
+from .conftest import CHROMA, drop_collections, free_port, start_server, tone, write
 
 
 @pytest.fixture
@@ -66,10 +25,11 @@ def model_name():
     return f"test-model-{uuid.uuid4().hex[:8]}"
 
 
-def test_library_on_the_server_equals_the_embedded_one(server_url, small_library, tiny_clap_dir, tiny_embedder,
+def test_library_on_the_server_equals_the_embedded_one(chroma_server_url, small_library, tiny_clap_dir, tiny_embedder,
                                                        text_model, tmp_path):  # fmt: skip
     results = {}
-    for mode, url in (("embedded", None), ("server", server_url)):
+    drop_collections(chroma_server_url, str(tiny_clap_dir), text_model)  # the server is shared with other tests
+    for mode, url in (("embedded", None), ("server", chroma_server_url)):
         lib = Library(Config(data_dir=tmp_path / mode, clap_model=str(tiny_clap_dir), text_model=text_model,
                              chroma_url=url, transcribe=False, device="cpu"))  # fmt: skip
         lib.embedder = tiny_embedder
@@ -85,11 +45,11 @@ def test_library_on_the_server_equals_the_embedded_one(server_url, small_library
     assert results["server"][:3] == (13, 1, 15)
 
 
-def test_dimension_check_on_the_server(server_url, model_name):
-    store = Store(model_name, 4, url=server_url)
-    assert store.location == server_url and store.count() == 0
+def test_dimension_check_on_the_server(chroma_server_url, model_name):
+    store = Store(model_name, 4, url=chroma_server_url)
+    assert store.location == chroma_server_url and store.count() == 0
     with pytest.raises(StoreError, match="holds 4-d vectors"):
-        Store(model_name, 8, url=server_url)
+        Store(model_name, 8, url=chroma_server_url)
 
 
 def test_server_down_is_a_clear_error_after_retries(monkeypatch):
