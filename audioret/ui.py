@@ -167,7 +167,8 @@ class App:
                     continue
                 added += extracted.files
                 skipped += [f"{name}: {s}" for s in extracted.skipped]
-            elif is_audio_path(name) or (Path(name).suffix.lower() in SIDECAR_SUFFIXES and Path(name).stem in audio_stems):
+            elif is_audio_path(name) or (Path(name).suffix.lower() in SIDECAR_SUFFIXES
+                                         and Path(name).stem in audio_stems):  # a description uploaded with its audio
                 shutil.copyfile(f, self.uploads / name)
                 added += [str(self.uploads / name)] if is_audio_path(name) else []
             else:
