@@ -16,6 +16,7 @@ from .asr import ENGINES, NoSpeechError
 from .audio import AudioDecodeError
 from .clap import ModelLoadError
 from .config import Config
+from .evaluate import FORMATS, TEMPLATE
 from .search import Filters, Hit, clock
 from .store import StoreError
 
@@ -86,9 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", parents=[common], help="retrieval quality on a labelled or captioned audio set")
     p.add_argument("dataset", metavar="DATASET",
                    help="a folder per class, or a CSV: path,label | Clotho captions | AudioCaps captions")  # fmt: skip
-    p.add_argument("--format", choices=("folders", "labels", "clotho", "audiocaps"), help="default: guessed")
+    p.add_argument("--format", choices=FORMATS, help="default: guessed")
     p.add_argument("--audio-dir", help="where a captions CSV's audio files are (default: next to the CSV)")
-    p.add_argument("--template", default="the sound of a {label}", help="query for a class (default: %(default)s)")
+    p.add_argument("--template", default=TEMPLATE, help="query for a class (default: %(default)s)")
     p.add_argument("--label-column", default="label", help="the CSV column holding the class (default: label)")
     p.add_argument("--channels", default="clap,text,fused", help="which rankings to score (default: %(default)s)")
     p.add_argument("--keep-names", action="store_true",

@@ -263,7 +263,8 @@ def evaluate(
     from . import __version__
     from .library import Library
 
-    key = f"{dataset.name}-{dataset.fingerprint()[:8]}{'-names' if keep_names else ''}"
+    fingerprint = dataset.fingerprint()
+    key = f"{dataset.name}-{fingerprint[:8]}{'-names' if keep_names else ''}"
     folder = config.data_dir / "eval" / key
     library = Library(dataclasses.replace(config, data_dir=folder / "index", chroma_url=None))
     links = link_files(dataset, folder / "files", keep_names)
@@ -275,7 +276,7 @@ def evaluate(
         "dataset": {"name": dataset.name, "format": dataset.kind, "files": len(dataset.files),
                     "queries": len(dataset.queries), "missing_files": len(dataset.missing),
                     "failed_files": [f"{links.get(f.path, f.path)}: {f.reason}" for f in report.failed],
-                    "fingerprint": dataset.fingerprint()},
+                    "fingerprint": fingerprint},
         "models": {role: {"id": name, "revision": model_revision(name)} for role, name in
                    (("clap", config.clap_model), ("text", config.text_model), ("asr", config.asr_model))},
         "settings": {"template": template if dataset.labels else None, "keep_names": keep_names,

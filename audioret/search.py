@@ -103,51 +103,44 @@ def rank_files(
 
     With several query vectors (the windows of an example recording), each record scores its best similarity
     to any of them. At most ``n_files`` files; records scoring below ``min_score`` are left out.
+
+    A record's file is read from its id (``<hash of the path>-<index>``, see :func:`segment_id`), so the best
+    record per file is picked from ids and scores alone and only the winners' metadata is fetched. A folder
+    filter is checked on the path, so then the metadata comes with every candidate.
     """
     queries = np.atleast_2d(np.asarray(queries, np.float32))
     filters = filters or Filters()
-    if filters.folder is None:
-        return _rank_files_by_id(store, queries, n_files, filters, exclude_ids, exclude_paths, min_score)
-    n = max(4 * n_files, 32)
-    while True:
-        results = store.query(queries, n, filters.where())
-        best = _best_per_file(results, filters, exclude_ids, exclude_paths)
-        below = min_score is not None and any(m.score < min_score for matches in results for m in matches)
-        exhausted = all(len(matches) < n for matches in results)  # every record was returned
-        if len(best) >= n_files or exhausted or below:
-            break
-        n *= 4
-    if min_score is not None:
-        best = {p: m for p, m in best.items() if m.score >= min_score}
-    return sorted(best.values(), key=lambda m: (-m.score, m.metadata["path"], m.metadata["start_s"]))[:n_files]
-
-
-def _rank_files_by_id(store, queries, n_files, filters, exclude_ids, exclude_paths, min_score) -> list[SegmentMatch]:
-    """rank_files without a folder filter: the best record per file is found from ids and scores alone (an id
-    is ``<hash of the path>-<index>``), and only the winners' metadata is fetched."""
     excluded_files = {segment_id(p, 0).rsplit("-", 1)[0] for p in exclude_paths}
     n = max(4 * n_files, 32)
     while True:
-        results = store.query_ids(queries, n, filters.where())
-        best: dict[str, tuple[float, int, str]] = {}  # file key -> (score, -index, id)
+        where = filters.where()
+        if filters.folder is None:
+            results = [[(i, score, None) for i, score in scored] for scored in store.query_ids(queries, n, where)]
+        else:
+            results = [[(m.id, m.score, m) for m in matches] for matches in store.query(queries, n, where)]
+        best: dict[str, tuple] = {}  # file key -> ((score, -index, id), match or None)
         for scored in results:
-            for i, score in scored:
+            for i, score, match in scored:
                 key, index = i.rsplit("-", 1)
-                if i in exclude_ids or key in excluded_files:
+                outside = match is not None and not filters.accepts(match.metadata)
+                if i in exclude_ids or key in excluded_files or outside:
                     continue
                 candidate = (score, -int(index), i)
-                if key not in best or candidate > best[key]:
-                    best[key] = candidate
-        below = min_score is not None and any(score < min_score for scored in results for _, score in scored)
-        exhausted = all(len(scored) < n for scored in results)
+                if key not in best or candidate > best[key][0]:
+                    best[key] = (candidate, match)
+        below = min_score is not None and any(score < min_score for scored in results for _, score, _ in scored)
+        exhausted = all(len(scored) < n for scored in results)  # every record was returned
         if len(best) >= n_files or exhausted or below:
             break
         n *= 4
-    chosen = sorted(best.values(), reverse=True)
+    chosen = sorted(best.values(), key=lambda b: b[0], reverse=True)
     if min_score is not None:
-        chosen = [c for c in chosen if c[0] >= min_score]
-    # a few more than needed, so that ties at the cut are broken by path as in rank_files
-    matches = store.matches([(i, score) for score, _, i in chosen[: n_files + 8]])
+        chosen = [c for c in chosen if c[0][0] >= min_score]
+    chosen = chosen[: n_files + 8]  # a few more than needed, so that ties at the cut are broken by path
+    if filters.folder is None:
+        matches = store.matches([(i, score) for (score, _, i), _ in chosen])
+    else:
+        matches = [m for _, m in chosen]
     return sorted(matches, key=lambda m: (-m.score, m.metadata["path"], m.metadata["start_s"]))[:n_files]
 
 
@@ -231,18 +224,3 @@ def search_vectors(
         raise ValueError(f"k must be at least 1, got {k}")
     ranking = rank_files(store, queries, k, filters, exclude_ids, exclude_paths)
     return fuse({"clap": ranking}, {"clap": 1.0}, k)
-
-
-def _best_per_file(
-    results: Sequence[Sequence[SegmentMatch]], filters: Filters, exclude_ids, exclude_paths
-) -> dict[str, SegmentMatch]:
-    best: dict[str, SegmentMatch] = {}
-    for matches in results:
-        for m in matches:
-            path = m.metadata["path"]
-            if m.id in exclude_ids or path in exclude_paths or not filters.accepts(m.metadata):
-                continue
-            current = best.get(path)
-            if current is None or (m.score, -m.metadata["start_s"]) > (current.score, -current.metadata["start_s"]):
-                best[path] = m
-    return best

@@ -379,7 +379,8 @@ def build_demo(
                 note = f"**No channel could start:** {e}"
             except StoreError as e:  # e.g. another process is writing to this index
                 note = f"**The library was not updated:** {e}"
-            return app.stats_markdown(), app.stats_markdown(), note
+            stats = app.stats_markdown()
+            return stats, stats, note
 
         demo.load(first_load, None, [status, library_status, report_box], api_name=False, concurrency_limit=None)
     return demo

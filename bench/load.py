@@ -45,7 +45,7 @@ def run_limit(limit: int, args, inputs) -> dict:
     from app import MAX_FILE_SIZE, QUEUE_MAX_SIZE
     from audioret import Config
     from audioret.ui import build_demo
-    from tests.test_app import free_port
+    from tests.conftest import free_port
 
     data = Path(tempfile.mkdtemp(prefix=f"load-{limit}-"))
     config = Config.from_env(data_dir=data, clap_model=args.model, device="cpu")

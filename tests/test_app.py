@@ -1,6 +1,5 @@
 """The web app through its API (gradio_client against a real server on a free localhost port)."""
 
-import socket
 import time
 
 import pytest
@@ -9,16 +8,10 @@ from audioret import Config
 from audioret.audio import is_audio_path
 from audioret.ui import EXAMPLES_DIR, build_demo
 
-from .conftest import speak, tone, write
+from .conftest import free_port, speak, tone, write
 
 
 EXAMPLE_FILES = sum(map(is_audio_path, EXAMPLES_DIR.rglob("*")))  # 8, more after examples/fetch_cc0.py
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
