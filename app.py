@@ -13,9 +13,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from audioret.config import Config
 from audioret.ui import build_demo
+
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"  # the demo library, made by examples/make_examples.py
 
 MAX_FILE_SIZE = "200mb"  # per uploaded file
 # Requests of one kind (text, spoken, example, upload) run at most this many at a time. A forward pass already
@@ -55,7 +58,8 @@ def main(argv=None):
         auth = (user, password)
     if args.share and auth is None:
         print("audioret: warning: --share without --auth: anyone with the link can search and add files", file=sys.stderr)
-    demo = build_demo(Config.from_env(data_dir=args.data_dir), args.library, args.allow_server_folders)
+    library = args.library or [str(EXAMPLES_DIR)]
+    demo = build_demo(Config.from_env(data_dir=args.data_dir), library, args.allow_server_folders)
     demo.audioret.index_in_background()  # the first run indexes the library (examples/ by default)
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_MAX_SIZE)
     demo.launch(

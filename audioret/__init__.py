@@ -1,16 +1,21 @@
 """audioret: search your audio library with language.
 
-Index folders of audio with CLAP embeddings in ChromaDB, then search them by text, by example or "more like this".
+Index folders of audio with CLAP embeddings in ChromaDB, then search them by text, by voice, by example or "more
+like this". Importing the package loads no model and no store: torch, transformers and chromadb are imported
+when a model or the index is first used.
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-from .audio import AudioDecodeError, SAMPLE_RATE
+from .audio import SAMPLE_RATE
 from .config import Config
-from .indexer import IndexReport
+from .errors import AudioDecodeError, AudioretError, IndexBusy, InputError, ModelLoadError, NoSpeechError, StoreError
 from .library import Library
-from .search import Filters, Hit
+from .types import Filters, Hit, IndexReport, Transcript
 
-__all__ = ["AudioDecodeError", "Config", "Filters", "Hit", "IndexReport", "Library", "SAMPLE_RATE", "__version__"]
+__all__ = [
+    "AudioDecodeError", "AudioretError", "Config", "Filters", "Hit", "IndexBusy", "IndexReport", "InputError",
+    "Library", "ModelLoadError", "NoSpeechError", "SAMPLE_RATE", "StoreError", "Transcript", "__version__",
+]  # fmt: skip

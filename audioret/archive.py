@@ -1,4 +1,6 @@
-"""Safe extraction of uploaded zip archives: only audio files and their sidecar descriptions, inside one folder.
+"""Bringing uploaded files into a library folder: audio files, their descriptions, and zip archives of them.
+
+Only audio files and their ``NAME.txt``/``NAME.json`` descriptions are kept, inside one folder.
 
 An archive from a stranger may hold entries named ``../../etc/cron.d/x`` or ``/home/u/.bashrc``, symlinks, a
 million tiny files or a few kilobytes that inflate to terabytes. Every entry is checked before a byte is written,
@@ -8,13 +10,16 @@ and the bytes written are counted as they are inflated (the sizes in a zip's dir
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .audio import is_audio_path
+from .errors import InputError
 
+MAX_UPLOAD_FILES = 1000  # files in one upload (a zip counts as one)
 MAX_ARCHIVE_FILES = 5000  # audio files and sidecars extracted from one archive
 MAX_ARCHIVE_BYTES = 4 * 1024**3  # bytes extracted from one archive, in all
 SIDECAR_SUFFIXES = (".txt", ".json")
@@ -45,57 +50,98 @@ def extract_audio(
         The audio files written, and each entry left out with the reason (unsafe name, link, not audio).
 
     Raises:
-        ValueError: the file is not a zip archive, or it is over the limits; the message says which.
+        InputError: the file is not a zip archive, or it is over the limits; the message says which.
     """
     name = Path(archive).name
     dest = Path(dest).resolve()
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as e:
-        raise ValueError(f"{name}: not a readable zip archive ({e})") from e
+        raise InputError(f"{name}: not a readable zip archive ({e})") from e
     out = Extracted()
     with zf:
-        audio_stems = {_stem(n) for n in zf.namelist() if is_audio_path(n)}
-        wanted = []
-        for info in zf.infolist():
-            if info.is_dir():
-                continue
-            reason = _unsafe(info, dest)
-            sidecar = Path(info.filename).suffix.lower() in SIDECAR_SUFFIXES and _stem(info.filename) in audio_stems
-            if reason is None and not (is_audio_path(info.filename) or sidecar):
-                reason = "not an audio file type audioret indexes"
-            if reason:
-                out.skipped.append(f"{info.filename}: {reason}")
-            else:
-                wanted.append(info)
+        wanted = _wanted(zf, dest, out.skipped)
         if len(wanted) > max_files:
-            raise ValueError(f"{name}: {len(wanted)} files to extract, more than the limit of {max_files}; "
+            raise InputError(f"{name}: {len(wanted)} files to extract, more than the limit of {max_files}; "
                              "split the archive")  # fmt: skip
         declared = sum(i.file_size for i in wanted)
         if declared > max_bytes:
-            raise ValueError(f"{name}: {declared / 1e9:.1f} GB to extract, more than the limit of "
+            raise InputError(f"{name}: {declared / 1e9:.1f} GB to extract, more than the limit of "
                              f"{max_bytes / 1e9:.1f} GB; split the archive")  # fmt: skip
-        written: list[Path] = []
-        total = 0
-        try:
-            for info in wanted:
-                target = dest.joinpath(*PurePosixPath(info.filename).parts)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                written.append(target)
-                with zf.open(info) as src, open(target, "wb") as dst:
-                    while chunk := src.read(CHUNK_BYTES):
-                        total += len(chunk)
-                        if total > max_bytes:
-                            raise ValueError(f"{name}: inflates to more than the limit of {max_bytes / 1e9:.1f} GB")
-                        dst.write(chunk)
-                if is_audio_path(target.name):
-                    out.files.append(str(target))
-        except (ValueError, zipfile.BadZipFile, OSError, EOFError) as e:
-            for path in written:  # a refused archive leaves nothing behind
-                path.unlink(missing_ok=True)
-            if isinstance(e, ValueError):
-                raise
-            raise ValueError(f"{name}: the archive is damaged ({e})") from e
+        out.files = _extract(zf, wanted, dest, name, max_bytes)
+    return out
+
+
+def _wanted(zf: zipfile.ZipFile, dest: Path, skipped: list[str]) -> list[zipfile.ZipInfo]:
+    """The entries to extract: safe audio files and their descriptions; the others go to ``skipped`` with why."""
+    audio_stems = {_stem(n) for n in zf.namelist() if is_audio_path(n)}
+    wanted = []
+    for info in zf.infolist():
+        if info.is_dir():
+            continue
+        reason = _unsafe(info, dest)
+        sidecar = Path(info.filename).suffix.lower() in SIDECAR_SUFFIXES and _stem(info.filename) in audio_stems
+        if reason is None and not (is_audio_path(info.filename) or sidecar):
+            reason = "not an audio file type audioret indexes"
+        if reason:
+            skipped.append(f"{info.filename}: {reason}")
+        else:
+            wanted.append(info)
+    return wanted
+
+
+def _extract(zf: zipfile.ZipFile, wanted: list[zipfile.ZipInfo], dest: Path, name: str, max_bytes: int) -> list[str]:
+    """Writes the entries, counting the bytes as they inflate; a refused archive leaves nothing behind."""
+    written: list[Path] = []
+    total = 0
+    try:
+        for info in wanted:
+            target = dest.joinpath(*PurePosixPath(info.filename).parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            written.append(target)
+            with zf.open(info) as src, open(target, "wb") as dst:
+                while chunk := src.read(CHUNK_BYTES):
+                    total += len(chunk)
+                    if total > max_bytes:
+                        raise InputError(f"{name}: inflates to more than the limit of {max_bytes / 1e9:.1f} GB")
+                    dst.write(chunk)
+    except (InputError, zipfile.BadZipFile, OSError, EOFError) as e:
+        for path in written:
+            path.unlink(missing_ok=True)
+        if isinstance(e, InputError):
+            raise
+        raise InputError(f"{name}: the archive is damaged ({e})") from e
+    return [str(p) for p in written if is_audio_path(p.name)]
+
+
+def import_files(files: list[str], dest: str | os.PathLike, max_files: int = MAX_UPLOAD_FILES) -> Extracted:
+    """Copies audio files (and ``NAME.txt``/``.json`` descriptions uploaded with them) into ``dest`` and extracts
+    zip archives into ``dest/<archive name>/``; returns the audio files written and what was left out, and why.
+    """
+    if not files:
+        raise InputError("Choose audio files or a zip archive to add")
+    if len(files) > max_files:
+        raise InputError(f"{len(files)} files in one upload, more than the limit of {max_files}; "
+                         "add them in parts, or as a zip archive")  # fmt: skip
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    audio_stems = {Path(f).stem for f in files if is_audio_path(f)}
+    out = Extracted()
+    for f in files:
+        name = Path(f).name
+        if name.lower().endswith(".zip"):
+            try:
+                extracted = extract_audio(f, dest / Path(name).stem)
+            except InputError as e:
+                out.skipped.append(str(e))
+                continue
+            out.files += extracted.files
+            out.skipped += [f"{name}: {s}" for s in extracted.skipped]
+        elif is_audio_path(name) or (Path(name).suffix.lower() in SIDECAR_SUFFIXES and Path(name).stem in audio_stems):
+            shutil.copyfile(f, dest / name)
+            out.files += [str(dest / name)] if is_audio_path(name) else []
+        else:
+            out.skipped.append(f"{name}: not an audio file type audioret indexes")
     return out
 
 

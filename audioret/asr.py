@@ -12,14 +12,18 @@ from __future__ import annotations
 import logging
 import os
 import re
-from dataclasses import asdict, dataclass
 
 import numpy as np
+
+from .config import ASR_ENGINES as ENGINES
+from .errors import InputError, ModelLoadError, NoSpeechError
+from .types import Transcript, Utterance
+
+__all__ = ["ASR_SAMPLE_RATE", "NoSpeechError", "Transcriber", "Transcript", "Utterance", "load_asr", "speech_regions"]
 
 logger = logging.getLogger("audioret")
 
 ASR_SAMPLE_RATE = 16000  # Hz, Whisper's input rate
-ENGINES = ("faster-whisper", "openai-whisper")
 MIN_SPEECH_S = 0.25  # less speech than this (after VAD) counts as none
 # Silero VAD settings: 0.5 is its tested threshold; short pauses stay inside one region so Whisper sees whole
 # sentences, and regions are padded so first and last syllables are kept.
@@ -40,46 +44,6 @@ STOCK_PHRASES = frozenset(
     ["thank you", "thanks", "thank you very much", "thanks for watching", "you", "bye", "so", "okay", "oh", "ah",
      "please subscribe", "subtitles by the amara org community", "music", "applause"]
 )  # fmt: skip
-
-NO_SPEECH_MESSAGE = "No speech heard in the recording (silence or noise only); speak closer to the microphone or type the query"
-
-
-class NoSpeechError(ValueError):
-    """The recording holds no speech that Whisper could transcribe."""
-
-    def __init__(self, message: str = NO_SPEECH_MESSAGE, speech_s: float = 0.0):
-        super().__init__(message)
-        self.speech_s = speech_s  # seconds the VAD passed to Whisper before it found nothing to keep
-
-
-@dataclass(frozen=True)
-class Utterance:
-    """One transcribed stretch of speech, times in seconds from the start of the audio."""
-
-    start_s: float
-    end_s: float
-    text: str
-
-
-@dataclass(frozen=True)
-class Transcript:
-    """What Whisper heard.
-
-    ``text`` is in the spoken language; ``english`` is the English translation when the language is not English
-    and translation was asked for (otherwise the same as ``text``).
-    """
-
-    text: str
-    language: str  # ISO 639-1 code detected by Whisper ("en"); an English-only model always says "en"
-    language_probability: float | None  # None when the engine does not report it (openai-whisper)
-    english: str
-    utterances: tuple[Utterance, ...]
-    speech_s: float  # seconds of audio the VAD passed to Whisper
-    duration_s: float
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
 
 def speech_regions(samples: np.ndarray) -> list[tuple[int, int]]:
     """Where Silero VAD hears speech in mono float32 audio at 16 kHz: ``[(start, end), ...]`` in samples."""
@@ -203,11 +167,10 @@ def load_asr(name: str = "base", engine: str = "faster-whisper", device: str = "
         engine: "faster-whisper" (default) or "openai-whisper".
         device: "auto", "cpu", "cuda" or "cuda:N".
     """
-    from .clap import ModelLoadError
     from .devices import resolve_device
 
     if engine not in ENGINES:
-        raise ValueError(f"Unknown ASR engine {engine!r}; expected one of {list(ENGINES)}")
+        raise InputError(f"Unknown ASR engine {engine!r}; expected one of {list(ENGINES)}")
     resolved = resolve_device(device)
     try:
         if engine == "faster-whisper":

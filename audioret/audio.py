@@ -8,14 +8,17 @@ Resampling is done by soxr in streaming mode, so a 3-hour recording never has to
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 import soxr
+
+from .errors import AudioDecodeError
 
 SAMPLE_RATE = 48000  # CLAP's input rate
 BLOCK_SECONDS = 30  # decode this much source audio at a time
@@ -24,15 +27,6 @@ BLOCK_SECONDS = 30  # decode this much source audio at a time
 AUDIO_EXTENSIONS = frozenset(
     ".wav .wave .flac .ogg .oga .opus .mp3 .aif .aiff .aifc .m4a .aac .mp4 .wma .webm .mka .caf .au .w64".split()
 )
-
-
-class AudioDecodeError(Exception):
-    """A file could not be decoded. ``str()`` names the file and the reason."""
-
-    def __init__(self, path: str | os.PathLike, reason: str):
-        self.path = str(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -80,11 +74,10 @@ def probe(path: str | os.PathLike) -> AudioInfo:
         raise AudioDecodeError(path, f"not a supported audio format, or a damaged file ({_reason(e)})") from e
 
 
-def stream(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> tuple[AudioInfo, Iterator[np.ndarray]]:
-    """Open ``path`` and return its header info and an iterator of mono float32 blocks at ``sr``.
+def open_audio(path: str | os.PathLike) -> tuple[AudioInfo, Iterator[np.ndarray]]:
+    """Open ``path`` and return its header info and an iterator of mono float32 blocks at the file's own rate.
 
-    Decoding errors found while iterating are raised as :class:`AudioDecodeError`. Non-finite samples are
-    replaced by silence so that one bad frame cannot poison an embedding.
+    Decoding errors found while iterating are raised as :class:`AudioDecodeError`.
     """
     path = str(path)
     if os.path.isdir(path):
@@ -95,9 +88,19 @@ def stream(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> tuple[AudioInfo, I
         f = None
     if f is not None:
         info = AudioInfo(f.frames / f.samplerate, f.samplerate, f.channels, f"{f.format}/{f.subtype}")
-        return info, _resampled(path, _sndfile_blocks(f, path), f.samplerate, sr)
+        return info, _sndfile_blocks(f, path)
     info = probe(path)
-    return info, _resampled(path, _av_blocks(path), info.sample_rate, sr)
+    return info, _av_blocks(path)
+
+
+def stream(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> tuple[AudioInfo, Iterator[np.ndarray]]:
+    """Open ``path`` and return its header info and an iterator of mono float32 blocks at ``sr``.
+
+    Decoding errors found while iterating are raised as :class:`AudioDecodeError`. Non-finite samples are
+    replaced by silence so that one bad frame cannot poison an embedding.
+    """
+    info, blocks = open_audio(path)
+    return info, resample(blocks, info.sample_rate, sr, str(path))
 
 
 def load(
@@ -117,35 +120,56 @@ def load(
     return samples[round(start_s * sr) : end]
 
 
-def windows(blocks, window: int, hop: int) -> Iterator[Window]:
-    """Cut a stream of sample blocks into windows of exactly ``window`` samples, one every ``hop`` samples.
+class Windower:
+    """Cuts a stream of sample blocks, pushed one at a time, into windows of exactly ``window`` samples, one every
+    ``hop`` samples.
 
     Every sample belongs to some window. A window that would run past the end of the audio (the tail, or the
     whole of a clip shorter than one window) holds the remaining samples repeat-padded like CLAP's own
     processor ("repeatpad": tiled a whole number of times, then zero-padded), and its ``end`` is the end of the
     audio. Only ``window + block`` samples are held in memory at a time.
     """
-    if not 0 < hop <= window:
-        raise ValueError(f"expected 0 < hop <= window so that no audio falls between windows, got {hop=}, {window=}")
-    buf = np.zeros(0, np.float32)
-    buf_start = 0  # sample offset of buf[0] in the stream
-    next_start = 0
-    index = 0
-    covered = 0  # samples [0, covered) are inside an emitted window
-    for block in blocks:
-        buf = np.concatenate([buf, block]) if len(buf) else np.asarray(block, np.float32)
-        while next_start + window <= buf_start + len(buf):
-            lo = next_start - buf_start
-            yield Window(index, next_start, next_start + window, buf[lo : lo + window].copy())
-            covered = next_start + window
-            index += 1
-            next_start += hop
-        drop = min(next_start - buf_start, len(buf))  # samples before the next window are not needed again
-        buf, buf_start = buf[drop:], buf_start + drop
-    total = buf_start + len(buf)
-    if total > covered:
+
+    def __init__(self, window: int, hop: int):
+        if not 0 < hop <= window:
+            raise ValueError(f"expected 0 < hop <= window so that no audio falls between windows, got {hop=}, {window=}")
+        self.window, self.hop = window, hop
+        self._buf = np.zeros(0, np.float32)
+        self._buf_start = 0  # sample offset of buf[0] in the stream
+        self._next_start = 0
+        self._index = 0
+        self._covered = 0  # samples [0, covered) are inside an emitted window
+
+    def push(self, block: np.ndarray) -> list[Window]:
+        """The windows that ``block`` completes."""
+        buf = np.concatenate([self._buf, block]) if len(self._buf) else np.asarray(block, np.float32)
+        out = []
+        while self._next_start + self.window <= self._buf_start + len(buf):
+            lo = self._next_start - self._buf_start
+            out.append(Window(self._index, self._next_start, self._next_start + self.window, buf[lo : lo + self.window].copy()))
+            self._covered = self._next_start + self.window
+            self._index += 1
+            self._next_start += self.hop
+        drop = min(self._next_start - self._buf_start, len(buf))  # samples before the next window are not needed
+        self._buf, self._buf_start = buf[drop:], self._buf_start + drop
+        return out
+
+    def close(self) -> list[Window]:
+        """The repeat-padded tail window, if samples past the last full window remain."""
+        total = self._buf_start + len(self._buf)
+        if total <= self._covered:
+            return []
         # hop <= window, so next_start <= covered < total: the tail starts where the next window would have
-        yield Window(index, next_start, total, repeat_pad(buf[next_start - buf_start :], window))
+        tail = self._buf[self._next_start - self._buf_start :]
+        return [Window(self._index, self._next_start, total, repeat_pad(tail, self.window))]
+
+
+def windows(blocks: Iterable[np.ndarray], window: int, hop: int) -> Iterator[Window]:
+    """The windows of a whole stream of blocks (see :class:`Windower`)."""
+    cutter = Windower(window, hop)
+    for block in blocks:
+        yield from cutter.push(block)
+    yield from cutter.close()
 
 
 def repeat_pad(x: np.ndarray, length: int) -> np.ndarray:
@@ -193,19 +217,59 @@ def _av_blocks(path: str) -> Iterator[np.ndarray]:
         raise AudioDecodeError(path, _reason(e)) from e
 
 
-def _resampled(path: str, blocks: Iterator[np.ndarray], sr_in: int, sr_out: int) -> Iterator[np.ndarray]:
-    if not sr_in or sr_in <= 0:
-        raise AudioDecodeError(path, f"invalid sample rate {sr_in}")
-    resampler = None if sr_in == sr_out else soxr.ResampleStream(sr_in, sr_out, 1, dtype="float32", quality="HQ")
+class Resampler:
+    """Mono float32 blocks, pushed one at a time at ``sr_in``, out at ``sr_out`` (soxr HQ), non-finite samples made
+    silent.
+
+    A file that arrives in one block (up to ``BLOCK_SECONDS``, pushed with ``last=True``) is resampled in one call,
+    which is faster than the streaming resampler; longer files stream, so memory stays bounded. Both give the same
+    samples to within 1e-4 (tests/test_audio.py).
+    """
+
+    def __init__(self, sr_in: int, sr_out: int, path: str = ""):
+        if not sr_in or sr_in <= 0:
+            raise AudioDecodeError(path, f"invalid sample rate {sr_in}")
+        self.sr_in, self.sr_out = sr_in, sr_out
+        self._stream = None
+
+    def push(self, block: np.ndarray, last: bool = False) -> np.ndarray:
+        block = _finite(block)
+        if self.sr_in == self.sr_out:
+            return block
+        if self._stream is None:
+            if last:  # the whole file in one block
+                return soxr.resample(block, self.sr_in, self.sr_out, quality="HQ")
+            self._stream = soxr.ResampleStream(self.sr_in, self.sr_out, 1, dtype="float32", quality="HQ")
+        return self._stream.resample_chunk(block, last=last)
+
+
+def with_last(blocks: Iterable[np.ndarray]) -> Iterator[tuple[np.ndarray, bool]]:
+    """``(block, is_last)`` for each block, reading one block ahead."""
+    blocks = iter(blocks)
+    previous = next(blocks, None)
+    if previous is None:
+        return
     for block in blocks:
-        block = np.nan_to_num(np.ascontiguousarray(block, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-        out = block if resampler is None else resampler.resample_chunk(block)
+        yield previous, False
+        previous = block
+    yield previous, True
+
+
+def resample(blocks: Iterable[np.ndarray], sr_in: int, sr_out: int, path: str = "") -> Iterator[np.ndarray]:
+    """The blocks of a whole stream at ``sr_out`` (see :class:`Resampler`)."""
+    resampler = Resampler(sr_in, sr_out, path)
+    for block, last in with_last(blocks):
+        out = resampler.push(block, last)
         if len(out):
             yield out
-    if resampler is not None:
-        out = resampler.resample_chunk(np.zeros(0, np.float32), last=True)
-        if len(out):
-            yield out
+
+
+def _finite(block: np.ndarray) -> np.ndarray:
+    """Contiguous float32, with NaN and infinity replaced by silence; a finite block is not copied."""
+    block = np.ascontiguousarray(block, np.float32)
+    if np.isfinite(block.sum()):  # one pass, no allocation; NaN and inf (or an overflow) make the sum non-finite
+        return block
+    return np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def _audio_stream(container, path):

@@ -17,14 +17,13 @@ import numpy as np
 import torch
 
 from .devices import default_dtype, resolve_device
+from .errors import ModelLoadError
+
+__all__ = ["ClapEmbedder", "ModelLoadError", "load_clap"]
 
 logger = logging.getLogger("audioret")
 
 KNOWN_MODELS = ("laion/clap-htsat-unfused", "laion/larger_clap_general", "laion/larger_clap_music_and_speech")
-
-
-class ModelLoadError(RuntimeError):
-    """A model could not be loaded; the message says what was tried and how to fix it."""
 
 
 class ClapEmbedder:
@@ -123,6 +122,11 @@ class ClapEmbedder:
         tokens = {k: v.to(self.device) for k, v in tokens.items()}
         out = self.model.get_text_features(**tokens)
         return _normalise(out.pooler_output)
+
+
+def load_clap(name: str = KNOWN_MODELS[0], device: str = "auto") -> ClapEmbedder:
+    """Load a CLAP checkpoint (hub id or local directory) on ``device``; raises ModelLoadError with the fix."""
+    return ClapEmbedder(name, device=device)
 
 
 def _quiet_transformers():

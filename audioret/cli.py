@@ -12,13 +12,11 @@ import sys
 import warnings
 
 from . import __version__
-from .asr import ENGINES, NoSpeechError
-from .audio import AudioDecodeError
-from .clap import ModelLoadError
-from .config import Config
-from .evaluate import FORMATS, TEMPLATE
-from .search import Filters, Hit, clock
-from .store import StoreError
+from .config import ASR_ENGINES, Config
+from .errors import AudioretError, InputError, NoSpeechError, message
+from .eval_data import FORMATS, TEMPLATE
+from .render import hit_lines
+from .types import Filters, Hit
 
 EXIT_USAGE = 2
 
@@ -34,15 +32,13 @@ def _settings(default) -> argparse.ArgumentParser:
     g.add_argument("--chroma-url", default=default, help="http://host:port of a chroma server (AUDIORET_CHROMA_URL)")
     g.add_argument("--text-model", default=default, help="sentence-transformers model (AUDIORET_TEXT_MODEL)")
     g.add_argument("--asr-model", default=default, help="Whisper size, hub id or directory (AUDIORET_ASR_MODEL)")
-    g.add_argument("--asr-engine", default=default, choices=ENGINES,
+    g.add_argument("--asr-engine", default=default, choices=ASR_ENGINES,
                    help="Whisper engine (AUDIORET_ASR_ENGINE)")  # fmt: skip
     g.add_argument("-v", "--verbose", action="store_true", default=default or False, help="log debug messages")
     return common
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = _settings(argparse.SUPPRESS)
-
+def _results() -> argparse.ArgumentParser:
     results = argparse.ArgumentParser(add_help=False)
     r = results.add_argument_group("results")
     r.add_argument("-k", type=int, default=10, help="number of files to return (default 10)")
@@ -53,23 +49,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--max-duration", type=float, help="only files at most this many seconds long")
     r.add_argument("--clap-weight", type=float, help="weight of the sound channel, 0 = off (AUDIORET_CLAP_WEIGHT)")
     r.add_argument("--text-weight", type=float, help="weight of the text channel, 0 = off (AUDIORET_TEXT_WEIGHT)")
+    return results
 
+
+def build_parser() -> argparse.ArgumentParser:
+    common, results = _settings(argparse.SUPPRESS), _results()
     parser = argparse.ArgumentParser(
         prog="audioret", description="Search your audio library with language.", parents=[_settings(None)]
     )
     parser.add_argument("--version", action="version", version=f"audioret {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("index", parents=[common], help="index (or update) folders and files")
-    p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--hop", type=float, dest="hop_s", help="seconds between window starts (AUDIORET_HOP_S)")
-    p.add_argument("--batch-size", type=int, help="windows per model call (AUDIORET_BATCH_SIZE)")
-    p.add_argument("--workers", type=int, dest="decode_workers", help="decoding threads (AUDIORET_DECODE_WORKERS)")
-    p.add_argument("--no-prune", action="store_true", help="keep index entries of files that no longer exist")
-    p.add_argument("--report", metavar="FILE", help="also write the JSON report here")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--no-transcribe", dest="transcribe", action="store_false", default=None,
-                   help="do not transcribe speech in the files (AUDIORET_TRANSCRIBE=0)")  # fmt: skip
+    _add_index(sub.add_parser("index", parents=[common], help="index (or update) folders and files"))
 
     p = sub.add_parser("search", parents=[common, results], help="search by text, or by a spoken query")
     p.add_argument("query", nargs="?")
@@ -84,7 +74,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", metavar="FILE")
     p.add_argument("--segment", help='"more like this": a segment id from earlier results, instead of FILE')
 
-    p = sub.add_parser("eval", parents=[common], help="retrieval quality on a labelled or captioned audio set")
+    _add_eval(sub.add_parser("eval", parents=[common], help="retrieval quality on a labelled or captioned audio set"))
+
+    p = sub.add_parser("stats", parents=[common], help="what is in the index")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("remove", parents=[common], help="remove files or folders from the index")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    return parser
+
+
+def _add_index(p: argparse.ArgumentParser):
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--hop", type=float, dest="hop_s", help="seconds between window starts (AUDIORET_HOP_S)")
+    p.add_argument("--batch-size", type=int, help="windows per model call (AUDIORET_BATCH_SIZE)")
+    p.add_argument("--workers", type=int, dest="decode_workers", help="decoding threads (AUDIORET_DECODE_WORKERS)")
+    p.add_argument("--no-prune", action="store_true", help="keep index entries of files that no longer exist")
+    p.add_argument("--report", metavar="FILE", help="also write the JSON report here")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-transcribe", dest="transcribe", action="store_false", default=None,
+                   help="do not transcribe speech in the files (AUDIORET_TRANSCRIBE=0)")  # fmt: skip
+
+
+def _add_eval(p: argparse.ArgumentParser):
     p.add_argument("dataset", metavar="DATASET",
                    help="a folder per class, or a CSV: path,label | Clotho captions | AudioCaps captions")  # fmt: skip
     p.add_argument("--format", choices=FORMATS, help="default: guessed")
@@ -100,13 +112,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="FILE", help="also draw the R@k curve (PNG/SVG/PDF)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    p = sub.add_parser("stats", parents=[common], help="what is in the index")
-    p.add_argument("--json", action="store_true")
-
-    p = sub.add_parser("remove", parents=[common], help="remove files or folders from the index")
-    p.add_argument("paths", nargs="+", metavar="PATH")
-    return parser
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
@@ -121,9 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     except NoSpeechError as e:
         print(f"audioret: {e}", file=sys.stderr)
         return 1
-    except (FileNotFoundError, AudioDecodeError, ValueError, KeyError, ModelLoadError, StoreError) as e:
-        message = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
-        print(f"audioret: error: {' '.join(str(message).split())}", file=sys.stderr)
+    except AudioretError as e:
+        print(f"audioret: error: {message(e)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("audioret: interrupted; the index is consistent and the next run resumes", file=sys.stderr)
@@ -133,90 +137,96 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args, parser) -> int:
     from .library import Library
 
-    overrides = {
-        "data_dir": args.data_dir,
-        "clap_model": args.clap_model,
-        "device": args.device,
-        "chroma_url": args.chroma_url,
-        "text_model": args.text_model,
-        "asr_model": args.asr_model,
-        "asr_engine": args.asr_engine,
-    }
-    for name in ("hop_s", "batch_size", "decode_workers", "transcribe", "clap_weight", "text_weight"):
-        overrides[name] = getattr(args, name, None)
+    overrides = {name: getattr(args, name, None) for name in SETTINGS}
     lib = Library(Config.from_env(**overrides))
-
-    if args.command == "index":
-        report = lib.index(args.paths, prune=not args.no_prune, progress=not args.no_progress)
-        if args.report:
-            report.write_json(args.report)
-        print(report.summary())
-        for channel, reason in report.skipped_channels.items():
-            print(f"warning: the {channel} channel was not indexed: {reason}", file=sys.stderr)
-        for failure in report.failed:
-            print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
-        if report.failed:
-            print(f"The failures are listed in {args.report or lib.report_path}", file=sys.stderr)
-        return 0
-
     if args.command == "eval":
         return _eval(args, lib.config)
+    return COMMANDS[args.command](args, lib, parser)
 
-    if args.command == "stats":
-        stats = lib.stats()
-        if args.json:
-            print(json.dumps(stats, indent=2))
-        else:
-            for key, value in stats.items():
-                print(f"{key:>17}: {value:.2f}" if isinstance(value, float) else f"{key:>17}: {value}")
-        return 0
 
-    if args.command == "remove":
-        removed = lib.remove(args.paths)
-        for path in removed:
-            print(f"removed: {path}")
-        if not removed:
-            print("nothing in the index matched", file=sys.stderr)
-        return 0
+SETTINGS = ("data_dir", "clap_model", "device", "chroma_url", "text_model", "asr_model", "asr_engine", "hop_s",
+            "batch_size", "decode_workers", "transcribe", "clap_weight", "text_weight")  # fmt: skip
 
-    if args.command == "transcribe":
-        t = lib.transcribe(args.file, translate=args.translate)
-        if args.json:
-            print(json.dumps(t.to_dict(), indent=2, ensure_ascii=False))
-        else:
-            print(f"[{t.language}] {t.text}")
-            if args.translate and t.english != t.text:
-                print(f"[en] {t.english}")
-        return 0
 
-    filters = Filters(
+def _index(args, lib, parser) -> int:
+    report = lib.index(args.paths, prune=not args.no_prune, progress=not args.no_progress)
+    if args.report:
+        report.write_json(args.report)
+    print(report.summary())
+    for channel, reason in report.skipped_channels.items():
+        print(f"warning: the {channel} channel was not indexed: {reason}", file=sys.stderr)
+    for failure in report.failed:
+        print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
+    if report.failed:
+        print(f"The failures are listed in {args.report or lib.report_path}", file=sys.stderr)
+    return 0
+
+
+def _stats(args, lib, parser) -> int:
+    stats = lib.stats()
+    if args.json:
+        print(json.dumps(stats, indent=2))
+    else:
+        for key, value in stats.items():
+            print(f"{key:>17}: {value:.2f}" if isinstance(value, float) else f"{key:>17}: {value}")
+    return 0
+
+
+def _remove(args, lib, parser) -> int:
+    removed = lib.remove(args.paths)
+    for path in removed:
+        print(f"removed: {path}")
+    if not removed:
+        print("nothing in the index matched", file=sys.stderr)
+    return 0
+
+
+def _transcribe(args, lib, parser) -> int:
+    t = lib.transcribe(args.file, translate=args.translate)
+    if args.json:
+        print(json.dumps(t.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(f"[{t.language}] {t.text}")
+        if args.translate and t.english != t.text:
+            print(f"[en] {t.english}")
+    return 0
+
+
+def _filters(args) -> Filters:
+    return Filters(
         folder=args.folder,
         extensions=tuple(e for e in args.ext.split(",") if e) if args.ext else None,
         min_duration_s=args.min_duration,
         max_duration_s=args.max_duration,
     )
-    if args.command == "search":
-        if (args.query is None) == (args.spoken is None):
-            parser.error("search takes either a QUERY or --spoken FILE")
-        if args.spoken:
-            t, hits = lib.search_spoken(args.spoken, k=args.k, filters=filters)
-            if not args.json:
-                print(f"heard [{t.language}]: {t.text}" + (f"  (searched: {t.english})" if t.english != t.text else ""))
-            spoken = {"file": args.spoken, "text": t.text, "language": t.language, "searched": t.english}
-            _print_hits(hits, args.json, {"query": t.english, "spoken": spoken})
-        else:
-            hits = lib.search(args.query, k=args.k, filters=filters)
-            _print_hits(hits, args.json, {"query": args.query})
-    elif args.command == "similar":
-        if (args.file is None) == (args.segment is None):
-            parser.error("similar takes either FILE or --segment ID")
-        if args.segment:
-            hits = lib.similar(args.segment, k=args.k, filters=filters)
-            _print_hits(hits, args.json, {"segment": args.segment})
-        else:
-            hits = lib.search_audio(args.file, k=args.k, filters=filters)
-            _print_hits(hits, args.json, {"example": args.file})
+
+
+def _search(args, lib, parser) -> int:
+    if (args.query is None) == (args.spoken is None):
+        parser.error("search takes either a QUERY or --spoken FILE")
+    if args.query is not None:
+        _print_hits(lib.search(args.query, k=args.k, filters=_filters(args)), args.json, {"query": args.query})
+        return 0
+    t, hits = lib.search_spoken(args.spoken, k=args.k, filters=_filters(args))
+    if not args.json:
+        print(f"heard [{t.language}]: {t.text}" + (f"  (searched: {t.english})" if t.english != t.text else ""))
+    spoken = {"file": args.spoken, "text": t.text, "language": t.language, "searched": t.english}
+    _print_hits(hits, args.json, {"query": t.english, "spoken": spoken})
     return 0
+
+
+def _similar(args, lib, parser) -> int:
+    if (args.file is None) == (args.segment is None):
+        parser.error("similar takes either FILE or --segment ID")
+    if args.segment:
+        _print_hits(lib.similar(args.segment, k=args.k, filters=_filters(args)), args.json, {"segment": args.segment})
+    else:
+        _print_hits(lib.search_audio(args.file, k=args.k, filters=_filters(args)), args.json, {"example": args.file})
+    return 0
+
+
+COMMANDS = {"index": _index, "stats": _stats, "remove": _remove, "transcribe": _transcribe, "search": _search,
+            "similar": _similar}  # fmt: skip
 
 
 def _eval(args, config) -> int:
@@ -225,7 +235,7 @@ def _eval(args, config) -> int:
     dataset = evaluate.load_dataset(args.dataset, args.format, args.audio_dir, args.template, args.label_column)
     channels = [c.strip() for c in args.channels.split(",") if c.strip()]
     if unknown := set(channels) - set(evaluate.CHANNELS):
-        raise ValueError(f"Unknown channel(s) {', '.join(sorted(unknown))}; expected clap, text or fused")
+        raise InputError(f"Unknown channel(s) {', '.join(sorted(unknown))}; expected clap, text or fused")
     result = evaluate.evaluate(config, dataset, channels, template=args.template, keep_names=args.keep_names,
                                progress=not args.no_progress)  # fmt: skip
     d = result["dataset"]
@@ -259,12 +269,7 @@ def _print_hits(hits: list[Hit], as_json: bool, query: dict):
     if not hits:
         print("no results (is the index empty? run `audioret index FOLDER` first)")
     for h in hits:
-        channels = "  ".join(f"{c} {v:.3f}" for c, v in h.scores.items())
-        print(f"{h.rank:>3}. {h.score:6.3f}  {clock(h.start_s)}-{clock(h.end_s)}  {h.path}  ({channels})")
-        if h.text and h.text_kind == "speech":
-            print(f"       said at {clock(h.text_start_s)}-{clock(h.text_end_s)}: \"{h.text}\"")
-        elif h.text:
-            print(f"       {h.text_kind}: {h.text[:100]}")
+        print("\n".join(hit_lines(h)))
 
 
 if __name__ == "__main__":

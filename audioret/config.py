@@ -11,11 +11,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .asr import ENGINES
+from .errors import InputError
 
 DEFAULT_CLAP_MODEL = "laion/clap-htsat-unfused"
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_ASR_MODEL = "base"
+ASR_ENGINES = ("faster-whisper", "openai-whisper")
 
 # Seconds between the starts of consecutive 10-s windows. At 7.5 s every sound event up to 2.5 s long lies wholly
 # inside some window (at 10 s, 20 % of 2-s events are cut in two) for 1.24x the windows of a 10-s hop; 5 s would
@@ -48,15 +49,15 @@ class Config:
     def __post_init__(self):
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser())
         if not self.hop_s > 0:
-            raise ValueError(f"hop_s must be positive, got {self.hop_s}")
+            raise InputError(f"hop_s must be positive, got {self.hop_s}")
         if self.batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
+            raise InputError(f"batch_size must be at least 1, got {self.batch_size}")
         if self.decode_workers < 1:
-            raise ValueError(f"decode_workers must be at least 1, got {self.decode_workers}")
-        if self.asr_engine not in ENGINES:
-            raise ValueError(f"asr_engine must be one of {list(ENGINES)}, got {self.asr_engine!r}")
+            raise InputError(f"decode_workers must be at least 1, got {self.decode_workers}")
+        if self.asr_engine not in ASR_ENGINES:
+            raise InputError(f"asr_engine must be one of {list(ASR_ENGINES)}, got {self.asr_engine!r}")
         if self.clap_weight < 0 or self.text_weight < 0:
-            raise ValueError(f"Channel weights must be at least 0, got clap {self.clap_weight}, text {self.text_weight}")
+            raise InputError(f"Channel weights must be at least 0, got clap {self.clap_weight}, text {self.text_weight}")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Config:
@@ -79,12 +80,12 @@ def _parse(name: str, raw: str, annotation: str):
             return True
         if raw.strip().lower() in ("0", "false", "no", "off"):
             return False
-        raise ValueError(f"AUDIORET_{name.upper()} must be true or false (1/0, yes/no, on/off), got {raw!r}")
+        raise InputError(f"AUDIORET_{name.upper()} must be true or false (1/0, yes/no, on/off), got {raw!r}")
     try:
         if kind == "int":
             return int(raw)
         if kind == "float":
             return float(raw)
     except ValueError:
-        raise ValueError(f"AUDIORET_{name.upper()} must be a number, got {raw!r}") from None
+        raise InputError(f"AUDIORET_{name.upper()} must be a number, got {raw!r}") from None
     return raw

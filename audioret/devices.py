@@ -1,16 +1,14 @@
-"""Choosing the torch device and dtype, in one place."""
+"""Choosing the torch device and dtype, in one place. torch is imported only when a device is resolved."""
 
 from __future__ import annotations
 
-import logging
-
-import torch
-
-logger = logging.getLogger("audioret")
+from .errors import InputError
 
 
-def resolve_device(device: str | None = "auto") -> torch.device:
+def resolve_device(device: str | None = "auto"):
     """``"auto"`` → cuda if available, then mps, then cpu; anything else is passed to :class:`torch.device`."""
+    import torch
+
     if device in (None, "", "auto"):
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -20,12 +18,24 @@ def resolve_device(device: str | None = "auto") -> torch.device:
     try:
         resolved = torch.device(device)
     except RuntimeError as e:
-        raise ValueError(f"Invalid device {device!r}; expected 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'") from e
+        raise InputError(f"Invalid device {device!r}; expected 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'") from e
     if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"Device {device!r} was asked for, but torch sees no CUDA GPU; use 'auto' or 'cpu'")
+        raise InputError(f"Device {device!r} was asked for, but torch sees no CUDA GPU; use 'auto' or 'cpu'")
     return resolved
 
 
-def default_dtype(device: torch.device) -> torch.dtype:
+def default_dtype(device):
     """fp16 on CUDA, where it is fast and accurate enough for embeddings; fp32 everywhere else."""
+    import torch
+
     return torch.float16 if device.type == "cuda" else torch.float32
+
+
+def device_name(device: str) -> str:
+    """What the page shows: ``CPU``, ``MPS`` or ``GPU (<name>)``."""
+    resolved = resolve_device(device)
+    if resolved.type == "cuda":
+        import torch
+
+        return f"GPU ({torch.cuda.get_device_name(resolved)})"
+    return resolved.type.upper()

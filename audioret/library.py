@@ -1,14 +1,17 @@
 """The library API: one object that indexes folders and answers text, spoken, example and "more like this" queries.
 
-Two channels: CLAP (how a file sounds) and text (what is said in it, its name, tags and description). A text query
-runs through both and the rankings are fused (see :mod:`audioret.search`). A channel whose model cannot be loaded
-is switched off with a warning and the other one still answers; ``channel_errors`` says why.
+A thin facade. It owns the settings, the models (loaded on first use, so ``stats()`` and ``remove()`` never
+load one) and the stores, builds the channels (:mod:`audioret.channels`) from them, and hands the work to the
+indexing plan and pipeline (:mod:`audioret.plan`, :mod:`audioret.pipeline`) or to the search
+(:mod:`audioret.search`). A channel whose model cannot be loaded is switched off with a warning and the other
+one still answers; ``channel_errors`` says why.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 from functools import cached_property
@@ -16,24 +19,18 @@ from pathlib import Path
 
 import numpy as np
 
-from . import audio
-from .asr import ASR_SAMPLE_RATE, Transcript
-from .clap import ModelLoadError
+from . import audio, search
+from .asr import ASR_SAMPLE_RATE
 from .config import Config
-from .indexer import Indexer, IndexProgress, IndexReport
-from .search import TEXT_MIN_SCORE, Filters, Hit, fuse, rank_files, search_vectors
-from .store import Store
+from .errors import IndexBusy, InputError, ModelLoadError
+from .types import Filters, Hit, IndexProgress, IndexReport, Transcript
 
 logger = logging.getLogger("audioret")
 
-# Query-by-example uses at most this many windows of the example (the first minute at the default hop).
-MAX_EXAMPLE_WINDOWS = 6
 
 
 class Library:
     """An indexed audio library.
-
-    Models load on first use: ``stats()`` and ``remove()`` never load CLAP.
 
     Example
     -------
@@ -46,12 +43,16 @@ class Library:
     def __init__(self, config: Config | None = None):
         self.config = config or Config.from_env()
         self.channel_errors: dict[str, str] = {}  # channel -> why its model could not be loaded
+        self.progress: IndexProgress | None = None  # the running indexing job's last progress, else None
+        self._index_lock = threading.Lock()
+
+    # -- models and stores (loaded on first use; tests may assign their own) -------------------------------------
 
     @cached_property
     def embedder(self):
-        from .clap import ClapEmbedder
+        from .clap import load_clap
 
-        return ClapEmbedder(self.config.clap_model, device=self.config.device)
+        return load_clap(self.config.clap_model, device=self.config.device)
 
     @cached_property
     def text_encoder(self):
@@ -66,9 +67,31 @@ class Library:
         return load_asr(self.config.asr_model, self.config.asr_engine, device=self.config.device)
 
     @cached_property
-    def text_store(self) -> Store:
+    def store(self):
+        """The sound channel's store (CLAP windows)."""
+        from .store import Store
+
+        dim = self.embedder.dim if "embedder" in self.__dict__ else None  # checked on the first write
+        return Store(self.config.clap_model, dim, path=self.config.data_dir / "chroma", url=self.config.chroma_url)
+
+    @cached_property
+    def text_store(self):
+        """The text channel's store (passages)."""
+        from .store import Store
+
         cfg = self.config
         return Store(cfg.text_model, None, path=cfg.data_dir / "chroma", url=cfg.chroma_url, channel="text")
+
+    def sound_channel(self):
+        from .channels.sound import SoundChannel
+
+        return SoundChannel(lambda: self.embedder, lambda: self.store, self.config.hop_s, self.config.batch_size)
+
+    def text_channel(self):
+        from .channels.text import TextChannel
+
+        transcriber = (lambda: self.transcriber) if self.config.transcribe else None
+        return TextChannel(lambda: self.text_encoder, lambda: self.text_store, transcriber)
 
     def available(self, channel: str) -> bool:
         """Whether the channel's model loads ("clap" or "text"); the first failure is kept in channel_errors."""
@@ -82,65 +105,93 @@ class Library:
             return False
         return True
 
-    @cached_property
-    def store(self) -> Store:
-        dim = self.embedder.dim if "embedder" in self.__dict__ else None  # checked on the first write
-        return Store(
-            self.config.clap_model, dim, path=self.config.data_dir / "chroma", url=self.config.chroma_url
-        )
+    # -- indexing ------------------------------------------------------------------------------------------------
 
     @property
     def report_path(self) -> Path:
         return self.config.data_dir / "last-index-report.json"
 
-    def index(
-        self,
-        paths: Sequence[str | os.PathLike],
-        prune: bool = True,
-        progress: bool = True,
-        on_progress: Callable[[IndexProgress], None] | None = None,
-    ) -> IndexReport:
-        """Add, update and (with ``prune``) remove the audio files under ``paths`` in both channels.
+    @property
+    def indexing(self) -> bool:
+        """Whether an indexing job of this process is running."""
+        return self._index_lock.locked()
 
-        First the CLAP segments (see :class:`Indexer`), then the text channel (see :class:`TextIndexer`); a
-        channel whose model cannot be loaded is skipped and named in ``report.skipped_channels``. The report is
-        also written as JSON to ``report_path``.
+    def index(self, paths: Sequence[str | os.PathLike], prune: bool = True, progress: bool = True,
+              on_progress: Callable[[IndexProgress], None] | None = None) -> IndexReport:  # fmt: skip
+        """Add, update and (with ``prune``) remove the audio files under ``paths`` in every channel.
+
+        Unchanged files are skipped; a channel whose model cannot be loaded is skipped and named in
+        ``report.skipped_channels``. The report is also written as JSON to ``report_path``. Raises IndexBusy when
+        another indexing job of this process (or another process, on the embedded index) is running.
         """
-        from .text_index import TextIndexer
+        from tqdm.auto import tqdm
 
-        cfg = self.config
-        report = IndexReport(roots=[os.path.abspath(os.fspath(p)) for p in paths])
-        indexer = Indexer(lambda: self.embedder, self.store, cfg.hop_s, cfg.batch_size, cfg.decode_workers)
+        from . import pipeline
+        from .plan import make_plan
+
+        if not self._index_lock.acquire(blocking=False):
+            raise IndexBusy("An indexing job is already running; wait for it to finish")
         try:
-            indexer.index(paths, prune=prune, progress=progress, on_progress=on_progress, report=report)
-        except ModelLoadError as e:
-            self.channel_errors["clap"] = str(e)
-            report.skipped_channels["clap"] = str(e)
-        failed = {f.path for f in report.failed}
-        transcriber = (lambda: self.transcriber) if cfg.transcribe else None
-        text = TextIndexer(lambda: self.text_encoder, self.text_store, transcriber)
-        try:
-            text.index(paths, report, prune=prune, skip=failed, progress=progress, on_progress=on_progress)
-        except ModelLoadError as e:
-            self.channel_errors.setdefault("text", str(e))
-            report.skipped_channels["text"] = str(e)
-        if {"clap", "text"} <= set(report.skipped_channels):
-            raise ModelLoadError("No channel could index: " + " | ".join(report.skipped_channels.values()))
+            report = IndexReport(roots=[os.path.abspath(os.fspath(p)) for p in paths])
+            channels = [self.sound_channel(), self.text_channel()]
+            plan = make_plan(paths, channels, report, prune=prune)
+
+            def track(p: IndexProgress):
+                self.progress = p
+                if on_progress is not None:
+                    on_progress(p)
+
+            with tqdm(total=len(plan.jobs), unit="file", desc="indexing", disable=not progress, dynamic_ncols=True) as bar:
+                pipeline.run(plan, channels, report, self.config.decode_workers, 4 * self.config.batch_size, track, bar)
+        finally:
+            self.progress = None
+            self._index_lock.release()
+        for channel in ("clap", "text"):
+            if channel in report.skipped_channels:
+                self.channel_errors.setdefault(channel, report.skipped_channels[channel])
         try:  # next to the index, or in the local data directory when the index is on a server
-            self.report_path.parent.mkdir(parents=True, exist_ok=True)
             report.write_json(self.report_path)
         except OSError as e:
             logger.warning("Could not write the index report to %s: %s", self.report_path, e)
         return report
 
-    def search(
-        self,
-        text: str,
-        k: int = 10,
-        filters: Filters | None = None,
-        weights: dict[str, float] | None = None,
-        text_query: str | None = None,
-    ) -> list[Hit]:
+    def add_files(self, files: Sequence[str], folder: str | os.PathLike,
+                  on_progress: Callable[[IndexProgress], None] | None = None) -> tuple[IndexReport | None, list[str]]:  # fmt: skip
+        """Copies uploaded audio files (with their ``NAME.txt``/``.json`` descriptions) and the audio of zip archives
+        into ``folder`` (see :mod:`audioret.archive`), then indexes them. Returns the report (None when nothing
+        was added) and each file left out, with the reason."""
+        from .archive import import_files
+
+        imported = import_files(list(files), folder)
+        report = self.index(imported.files, prune=False, progress=False, on_progress=on_progress) if imported.files else None
+        return report, imported.skipped
+
+    def clip(self, hit: Hit) -> Path:
+        """A WAV of the hit's matching time range (48 kHz mono), cut once and kept under ``data_dir/clips``."""
+        from .media import cut_clip
+
+        return cut_clip(hit.path, hit.start_s, hit.end_s, self.config.data_dir / "clips")
+
+    def remove(self, paths: Sequence[str | os.PathLike]) -> list[str]:
+        """Remove files (or every file under folders) from the index; returns the removed paths."""
+        from .records import is_under
+
+        stores = (self.store, self.text_store)
+        known = set()
+        for store in stores:
+            complete, incomplete = store.files()
+            known |= set(complete) | incomplete
+        roots = [os.path.abspath(os.fspath(p)) for p in paths]
+        removed = [path for path in sorted(known) if is_under(path, roots)]
+        for path in removed:
+            for store in stores:
+                store.delete_file(path)
+        return removed
+
+    # -- searching -----------------------------------------------------------------------------------------------
+
+    def search(self, text: str, k: int = 10, filters: Filters | None = None, weights: dict[str, float] | None = None,
+               text_query: str | None = None) -> list[Hit]:  # fmt: skip
         """The ``k`` files that best match a text query, both channels fused.
 
         Args:
@@ -149,24 +200,8 @@ class Library:
                 0 turns a channel off.
             text_query: the text channel's query when it differs (the untranslated words of a spoken query).
         """
-        text = text.strip()
-        if not text:
-            raise ValueError("The query is empty; type what you want to hear, e.g. 'rain on a tin roof'")
         weights = weights if weights is not None else {"clap": self.config.clap_weight, "text": self.config.text_weight}
-        depth = max(50, 5 * k)
-        rankings = {}
-        if weights.get("clap", 0) > 0 and self.available("clap"):
-            rankings["clap"] = rank_files(self.store, self.embedder.embed_text([text]), depth, filters)
-        if weights.get("text", 0) > 0 and self.text_store.has_records() and self.available("text"):
-            query = self.text_encoder.encode([(text_query or text).strip() or text])
-            rankings["text"] = rank_files(self.text_store, query, depth, filters, min_score=TEXT_MIN_SCORE)
-        if not rankings:
-            if not any(weights.get(c, 0) > 0 for c in ("clap", "text")):
-                raise ValueError("Both channel weights are 0; give at least one channel a positive weight")
-            if self.channel_errors:
-                raise ModelLoadError(" | ".join(self.channel_errors.values()))
-            return []  # only the text channel is on and it holds nothing yet
-        return fuse(rankings, weights, k)
+        return search.text_search(self, text, k, filters, weights, text_query)
 
     def transcribe(self, recording: str | os.PathLike | np.ndarray, translate: bool = True) -> Transcript:
         """What is said in a recording (a path, or mono float32 samples at 16 kHz), with its language.
@@ -174,80 +209,46 @@ class Library:
         With ``translate``, non-English speech is also translated to English (``Transcript.english``).
         Raises NoSpeechError when there is no speech.
         """
-        if isinstance(recording, np.ndarray):
-            samples = recording
-        else:
-            samples = audio.load(recording, sr=ASR_SAMPLE_RATE)
+        samples = recording if isinstance(recording, np.ndarray) else audio.load(recording, sr=ASR_SAMPLE_RATE)
         return self.transcriber.transcribe(samples, translate=translate)
 
-    def search_spoken(
-        self,
-        recording: str | os.PathLike | np.ndarray,
-        k: int = 10,
-        filters: Filters | None = None,
-        weights: dict[str, float] | None = None,
-    ) -> tuple[Transcript, list[Hit]]:
+    def search_spoken(self, recording: str | os.PathLike | np.ndarray, k: int = 10, filters: Filters | None = None,
+                      weights: dict[str, float] | None = None) -> tuple[Transcript, list[Hit]]:  # fmt: skip
         """Transcribe a spoken query, then search: CLAP gets the English text, the text channel the words said."""
         transcript = self.transcribe(recording, translate=True)
-        hits = self.search(transcript.english, k, filters, weights, text_query=transcript.text)
-        return transcript, hits
+        return transcript, self.search(transcript.english, k, filters, weights, text_query=transcript.text)
 
-    def search_audio(
-        self, example: str | os.PathLike | np.ndarray, k: int = 10, filters: Filters | None = None
-    ) -> list[Hit]:
+    def search_audio(self, example: str | os.PathLike | np.ndarray, k: int = 10,
+                     filters: Filters | None = None) -> list[Hit]:  # fmt: skip
         """Query by example: the files that sound most like ``example`` (a path, or mono float32 at 48 kHz).
 
         The example is cut into windows like the library (its first minute is used); each library segment
         scores its best similarity to any of them.
         """
-        if isinstance(example, np.ndarray):
-            samples = np.asarray(example, np.float32)
-            if samples.ndim != 1:
-                raise ValueError(f"Expected mono samples of shape (n,), got shape {samples.shape}")
-            blocks = iter([samples])
-        else:
-            _, blocks = audio.stream(example)
-        window = self.embedder.window
-        hop = min(window, round(self.config.hop_s * audio.SAMPLE_RATE))
-        chosen = []
-        for w in audio.windows(blocks, window, hop):
-            chosen.append(w.samples)
-            if len(chosen) == MAX_EXAMPLE_WINDOWS:
-                break
-        if not chosen:
-            raise audio.AudioDecodeError(str(example) if not isinstance(example, np.ndarray) else "<array>",
-                                         "contains no audio samples")  # fmt: skip
-        return search_vectors(self.store, self.embedder.embed_audio(np.stack(chosen)), k, filters)
+        windows = search.example_windows(example, self.embedder.window, self.config.hop_s)
+        return search.sound_search(self, self.embedder.embed_audio(windows), k, filters)
 
-    def similar(
-        self, segment_id: str, k: int = 10, filters: Filters | None = None, same_file: bool = False
-    ) -> list[Hit]:
+    def similar(self, segment_id: str, k: int = 10, filters: Filters | None = None,
+                same_file: bool = False) -> list[Hit]:  # fmt: skip
         """"More like this": files that sound like the stored segment ``segment_id``.
 
         The segment itself is never returned; other segments of its file only with ``same_file=True``.
         """
         ids, vectors, metadatas = self.store.get([segment_id])
         if not ids:
-            raise KeyError(f"No segment {segment_id!r} in the index; take ids from search results")
+            raise InputError(f"No segment {segment_id!r} in the index; take ids from search results")
         exclude_paths = () if same_file else (metadatas[0]["path"],)
-        return search_vectors(self.store, vectors, k, filters, exclude_ids={segment_id}, exclude_paths=exclude_paths)
+        return search.sound_search(self, vectors, k, filters, exclude_ids={segment_id}, exclude_paths=exclude_paths)
 
-    def remove(self, paths: Sequence[str | os.PathLike]) -> list[str]:
-        """Remove files (or every file under folders) from the index; returns the removed paths."""
-        complete, incomplete = self.store.files()
-        known = set(complete) | incomplete
-        text_complete, text_incomplete = self.text_store.files()
-        known |= set(text_complete) | text_incomplete
-        removed = []
-        for p in paths:
-            p = os.path.abspath(os.fspath(p))
-            prefix = p.rstrip(os.sep) + os.sep
-            for path in sorted(known):
-                if path == p or path.startswith(prefix):
-                    self.store.delete_file(path)
-                    self.text_store.delete_file(path)
-                    removed.append(path)
-        return removed
+    # -- what evaluation and benchmarks read -------------------------------------------------------------------
+
+    def file_vectors(self, path: str) -> np.ndarray:
+        """The sound channel's window embeddings of one indexed file, in time order: shape (n, dim), float32."""
+        return self.store.file_vectors(os.path.abspath(path))
+
+    def embed_prompts(self, texts: Sequence[str]) -> np.ndarray:
+        """CLAP text embeddings of ``texts``: shape (len(texts), dim), float32, unit length."""
+        return self.embedder.embed_text(list(texts))
 
     def stats(self) -> dict:
         """Counts for the index: files, segments, hours of audio, model, store location."""

@@ -1,10 +1,9 @@
-"""Segment vectors in ChromaDB. This is the only module that imports chromadb.
+"""Records in ChromaDB. This is the only module that imports chromadb.
 
-One collection per embedding model (named after the model, cosine space, dimension checked), so vectors of
-different models never mix. Each record is one window of one file; its id is derived from the file path and the
-window index, so writing a file again is an idempotent upsert. A file counts as indexed only when its first and
-last windows are both present with the same content hash: a crash part-way through a file leaves it "incomplete",
-and the next run re-indexes it.
+One collection per channel and model (named after both, cosine space, dimension checked), so vectors of
+different models never mix. The record schema (ids, metadata, what counts as a complete file) is
+:mod:`audioret.records`. The embedded store belongs to one writing process at a time (a lock file); several
+writers use a ``chroma run`` server, whose calls are retried with backoff while it does not answer.
 """
 
 from __future__ import annotations
@@ -13,13 +12,16 @@ import hashlib
 import logging
 import os
 import re
-import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
+
+from .connection import RetryingCollection, hold_writer_lock, retrying
+from .errors import StoreError
+from .records import FileRecord, SegmentMatch, accepts, best_per_file, complete_files, file_key, where
+from .types import Filters
 
 logger = logging.getLogger("audioret")
 
@@ -27,85 +29,6 @@ logger = logging.getLogger("audioret")
 # recall@10 0.989 at 100k vectors; these give 1.000 at 100k and 1M for 40 % more build time and 0.1-0.3 ms more
 # per query (bench/scale.py, docs/BENCHMARKS.md "Scale").
 HNSW = {"max_neighbors": 32, "ef_construction": 200, "ef_search": 200}
-WRITER_LOCK = "audioret-writer.lock"  # in the embedded store's directory; its .pid sibling names the holder
-_writer_locks: dict[str, object] = {}  # one lock per store directory per process, shared by its Store objects
-
-
-class StoreError(RuntimeError):
-    """The vector store refused or failed an operation; the message says what to do."""
-
-
-RETRY_DELAYS_S = (0.5, 1, 2, 4, 8)  # waits between tries when a Chroma server does not answer (15.5 s in all)
-
-
-def _retrying(fn, url: str):
-    """``fn`` tried again with backoff while the server at ``url`` cannot be reached, then a StoreError.
-
-    Every call the store makes is idempotent (upserts and deletes by deterministic ids, reads), so a call that
-    reached the server before the connection broke can safely be made again.
-    """
-    import httpx
-
-    def call(*args, **kwargs):
-        for delay in (*RETRY_DELAYS_S, None):
-            try:
-                return fn(*args, **kwargs)
-            except (httpx.TransportError, ConnectionError, ValueError) as e:
-                if isinstance(e, ValueError) and "Could not connect" not in str(e):
-                    raise
-                if delay is None:
-                    raise StoreError(
-                        f"Cannot reach the Chroma server at {url} ({e}); tried {len(RETRY_DELAYS_S) + 1} times over "
-                        f"{sum(RETRY_DELAYS_S):.0f} s. Start it with `chroma run --path DIR --host HOST --port PORT`, "
-                        "or unset AUDIORET_CHROMA_URL to use the embedded store"
-                    ) from e
-                logger.warning("Chroma server at %s did not answer (%s); retrying in %s s", url, e, delay)
-                time.sleep(delay)
-
-    return call
-
-
-class _RetryingCollection:
-    """A Chroma collection on a server whose calls retry while the server is unreachable (see ``_retrying``)."""
-
-    def __init__(self, collection, url: str):
-        self._collection, self._url = collection, url
-
-    def __getattr__(self, name):
-        attr = getattr(self._collection, name)
-        return _retrying(attr, self._url) if callable(attr) else attr
-
-
-@dataclass(frozen=True)
-class FileRecord:
-    """What the store knows about one fully indexed file."""
-
-    path: str
-    hash: str
-    size: int
-    mtime_ns: int
-    duration_s: float
-    n_segments: int
-    metadata: dict = field(default_factory=dict, compare=False, repr=False)  # the first record's, in full
-
-    @property
-    def hop_s(self) -> float:
-        return float(self.metadata.get("hop_s", 0.0))
-
-
-@dataclass(frozen=True)
-class SegmentMatch:
-    id: str
-    score: float  # cosine similarity, 1.0 = same direction
-    metadata: dict
-    document: str | None = None  # the text of a text-channel record
-
-
-def segment_id(path: str, index: int) -> str:
-    """Deterministic id of window ``index`` of the file at ``path`` (an absolute path)."""
-    return f"{hashlib.sha1(path.encode('utf-8', 'surrogateescape')).hexdigest()[:20]}-{index:06d}"
-
-
 def collection_name(model: str, channel: str = "clap") -> str:
     """A valid Chroma collection name for a model id or a local model directory (and a channel other than CLAP)."""
     if os.path.isdir(model):
@@ -120,7 +43,7 @@ def collection_name(model: str, channel: str = "clap") -> str:
 
 
 class Store:
-    """Segment vectors of one model in ChromaDB.
+    """Records of one channel and model in ChromaDB.
 
     Parameters
     ----------
@@ -139,30 +62,17 @@ class Store:
         HNSW settings for a new collection (default ``HNSW``); an existing collection keeps its own.
     """
 
-    def __init__(
-        self,
-        model: str,
-        dim: int | None,
-        path: str | os.PathLike | None = None,
-        url: str | None = None,
-        channel: str = "clap",
-        hnsw: dict | None = None,
-    ):
+    def __init__(self, model: str, dim: int | None, path: str | os.PathLike | None = None, url: str | None = None,
+                 channel: str = "clap", hnsw: dict | None = None):  # fmt: skip
         import chromadb
         from chromadb.config import Settings
 
         settings = Settings(anonymized_telemetry=False)
         if url:
             parsed = urlparse(url if "://" in url else f"http://{url}")
-            self.client = _retrying(
-                lambda: chromadb.HttpClient(
-                    host=parsed.hostname or "localhost",
-                    port=parsed.port or 8000,
-                    ssl=parsed.scheme == "https",
-                    settings=settings,
-                ),
-                url,
-            )()
+            connect = lambda: chromadb.HttpClient(host=parsed.hostname or "localhost", port=parsed.port or 8000,  # noqa: E731
+                                                  ssl=parsed.scheme == "https", settings=settings)  # fmt: skip
+            self.client = retrying(connect, url)()
             self.location = url
         else:
             if path is None:
@@ -171,19 +81,16 @@ class Store:
             self.client = chromadb.PersistentClient(path=str(path), settings=settings)
             self.location = str(path)
         self.path = None if url else Path(path)
-        self.model = model
-        self.dim = dim
-        self.channel = channel
-        name = collection_name(model, channel)
+        self.model, self.dim, self.channel = model, dim, channel
         create = self.client.get_or_create_collection
-        self.collection = (create if url is None else _retrying(create, url))(
-            name,
+        self.collection = (create if url is None else retrying(create, url))(
+            collection_name(model, channel),
             configuration={"hnsw": {"space": "cosine", **(HNSW if hnsw is None else hnsw)}},
             metadata={"model": model, "dim": dim} if dim else {"model": model},
             embedding_function=None,
         )
         if url:
-            self.collection = _RetryingCollection(self.collection, url)
+            self.collection = RetryingCollection(self.collection, url)
         if dim:
             self._check_dim(dim)
         self.batch_size = self.client.get_max_batch_size()
@@ -200,26 +107,10 @@ class Store:
             )
         self.dim = dim
 
-    def count(self) -> int:
-        """The number of records; a scan, O(records) (42 ms at 1M): not for the query path."""
-        return self.collection.count()
+    # -- writing -------------------------------------------------------------------------------------------------
 
-    def has_records(self) -> bool:
-        """Whether the store holds anything; counted once, then remembered once true (for the query path)."""
-        if not self._has_records:
-            self._has_records = self.count() > 0
-        return self._has_records
-
-    def count_where(self, where: dict) -> int:
-        return sum(1 for _ in self._metadatas(where))
-
-    def add(
-        self,
-        ids: Sequence[str],
-        embeddings: np.ndarray,
-        metadatas: Sequence[dict],
-        documents: Sequence[str] | None = None,
-    ):
+    def add(self, ids: Sequence[str], embeddings: np.ndarray, metadatas: Sequence[dict],
+            documents: Sequence[str] | None = None):  # fmt: skip
         """Upsert records in the order given (each file's first record first), in batches the server accepts."""
         if len(ids) != len(embeddings) or len(ids) != len(metadatas):
             raise ValueError(f"Expected as many ids, embeddings and metadatas, got {len(ids)}, "
@@ -248,93 +139,68 @@ class Store:
         self.collection.delete(where={"path": path})
 
     def _writable(self):
-        """Takes the embedded store's writer lock for the rest of this process's life, or refuses.
+        if self.path is not None:
+            hold_writer_lock(self.path)
 
-        Two processes writing one embedded store would each keep their own copy of the HNSW index and overwrite
-        each other's; readers are fine. Several writers need the server mode (AUDIORET_CHROMA_URL).
-        """
-        if self.path is None or str(self.path) in _writer_locks:
-            return
-        from filelock import FileLock, Timeout
+    # -- reading -------------------------------------------------------------------------------------------------
 
-        lock = FileLock(self.path / WRITER_LOCK)
-        pid_file = self.path / (WRITER_LOCK + ".pid")
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            holder = pid_file.read_text().strip() if pid_file.exists() else "unknown"
-            raise StoreError(
-                f"Another audioret process (pid {holder}) is writing to the index in {self.path}; only one process "
-                "may index or remove at a time. Wait for it to finish (or stop it), or run a Chroma server and "
-                "point every process at it with AUDIORET_CHROMA_URL"
-            ) from None
-        pid_file.write_text(str(os.getpid()))
-        _writer_locks[str(self.path)] = lock
+    def count(self) -> int:
+        """The number of records; a scan, O(records) (42 ms at 1M): not for the query path."""
+        return self.collection.count()
+
+    def has_records(self) -> bool:
+        """Whether the store holds anything; counted once, then remembered once true (for the query path)."""
+        if not self._has_records:
+            self._has_records = self.count() > 0
+        return self._has_records
+
+    def count_where(self, clause: dict) -> int:
+        return sum(1 for _ in self._metadatas(clause))
 
     def files(self) -> tuple[dict[str, FileRecord], set[str]]:
-        """All files in the store: ``(complete, incomplete_paths)``.
+        """All files in the store: ``(complete, incomplete_paths)`` (see :func:`records.complete_files`)."""
+        return complete_files(self._metadatas({"seg_index": 0}), self._metadatas({"is_last": True}))
 
-        A file is complete when its first and last windows are present with the same content hash.
-        """
-        firsts = {m["path"]: m for m in self._metadatas({"seg_index": 0})}
-        lasts = {}
-        for m in self._metadatas({"is_last": True}):
-            lasts[m["path"]] = m
-        complete = {}
-        for path, first in firsts.items():
-            last = lasts.get(path)
-            if last is not None and last["hash"] == first["hash"] and last["seg_index"] == first["n_segments"] - 1:
-                complete[path] = FileRecord(
-                    path=path,
-                    hash=first["hash"],
-                    size=int(first["size"]),
-                    mtime_ns=int(first["mtime_ns"]),
-                    duration_s=float(first["duration_s"]),
-                    n_segments=int(first["n_segments"]),
-                    metadata=first,
-                )
-        incomplete = (set(firsts) | set(lasts)) - set(complete)
-        return complete, incomplete
+    def file_records(self, path: str, documents: bool = False) -> list[SegmentMatch]:
+        """Every record of a file in record order (score 1.0), with its text on request."""
+        got = self.collection.get(where={"path": path}, include=["metadatas"] + ["documents"] * documents)
+        texts = got.get("documents") or [None] * len(got["ids"])
+        found = [SegmentMatch(i, 1.0, m, t) for i, m, t in zip(got["ids"], got["metadatas"], texts)]
+        return sorted(found, key=lambda m: m.metadata["seg_index"])
 
-    def file_segments(self, path: str) -> tuple[list[str], list[dict]]:
-        """Ids and metadata of every record of a file."""
-        got = self.collection.get(where={"path": path}, include=["metadatas"])
-        return got["ids"], got["metadatas"]
-
-    def file_documents(self, path: str) -> list[tuple[dict, str]]:
-        """Metadata and text of every record of a file, in record order."""
-        got = self.collection.get(where={"path": path}, include=["metadatas", "documents"])
-        pairs = zip(got["metadatas"], got["documents"] or [""] * len(got["ids"]))
-        return sorted(pairs, key=lambda pair: pair[0]["seg_index"])
+    def file_vectors(self, path: str) -> np.ndarray:
+        """The vectors of a file's records in record order, shape (n, dim); empty when the file is not stored."""
+        got = self.collection.get(where={"path": path}, include=["metadatas", "embeddings"])
+        if not got["ids"]:
+            return np.zeros((0, self.dim or 0), np.float32)
+        order = np.argsort([m["seg_index"] for m in got["metadatas"]], kind="stable")
+        return np.asarray(got["embeddings"], np.float32)[order]
 
     def get(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray, list[dict]]:
         """The stored ids, vectors (shape = (n, dim)) and metadata of ``ids``; unknown ids are left out."""
         got = self.collection.get(ids=list(ids), include=["metadatas", "embeddings"])
         return got["ids"], np.asarray(got["embeddings"], np.float32), got["metadatas"]
 
-    def query(self, embeddings: np.ndarray, n: int, where: dict | None = None) -> list[list[SegmentMatch]]:
-        """The ``n`` nearest segments for each query vector, best first."""
+    def query(self, embeddings: np.ndarray, n: int, clause: dict | None = None) -> list[list[SegmentMatch]]:
+        """The ``n`` nearest records for each query vector, best first."""
         if len(embeddings) == 0:
             return []
         res = self.collection.query(  # fewer than n records (or none) is fine; count() would cost O(records)
-            query_embeddings=np.asarray(embeddings, np.float32),
-            n_results=n,
-            where=where or None,
+            query_embeddings=np.asarray(embeddings, np.float32), n_results=n, where=clause or None,
             include=["metadatas", "distances", "documents"],
-        )
+        )  # fmt: skip
         documents = res.get("documents") or [[None] * len(ids) for ids in res["ids"]]
         return [
             [SegmentMatch(i, 1.0 - float(d), m, doc) for i, d, m, doc in zip(ids, dists, metas, docs or [None] * len(ids))]
             for ids, dists, metas, docs in zip(res["ids"], res["distances"], res["metadatas"], documents)
         ]
 
-    def query_ids(self, embeddings: np.ndarray, n: int, where: dict | None = None) -> list[list[tuple[str, float]]]:
+    def query_ids(self, embeddings: np.ndarray, n: int, clause: dict | None = None) -> list[list[tuple[str, float]]]:
         """Like :meth:`query`, ids and cosine similarities only: a tenth of the cost for a few hundred results."""
         if len(embeddings) == 0:
             return []
-        res = self.collection.query(
-            query_embeddings=np.asarray(embeddings, np.float32), n_results=n, where=where or None, include=["distances"]
-        )
+        res = self.collection.query(query_embeddings=np.asarray(embeddings, np.float32), n_results=n,
+                                    where=clause or None, include=["distances"])  # fmt: skip
         return [[(i, 1.0 - float(d)) for i, d in zip(ids, dists)] for ids, dists in zip(res["ids"], res["distances"])]
 
     def matches(self, scored: Sequence[tuple[str, float]]) -> list[SegmentMatch]:
@@ -345,10 +211,56 @@ class Store:
         found = dict(zip(got["ids"], zip(got["metadatas"], got["documents"] or [None] * len(got["ids"]))))
         return [SegmentMatch(i, score, *found[i]) for i, score in scored if i in found]
 
-    def _metadatas(self, where: dict, page: int = 5000) -> Iterable[dict]:
+    def best_files(
+        self,
+        queries: np.ndarray,
+        n_files: int,
+        filters: Filters | None = None,
+        exclude_ids: Collection[str] = (),
+        exclude_paths: Collection[str] = (),
+        min_score: float | None = None,
+    ) -> list[SegmentMatch]:
+        """Each file's best record for one or more query vectors (shape (n, dim) or (dim,)), best file first.
+
+        With several query vectors (the windows of an example recording), each record scores its best similarity
+        to any of them. At most ``n_files`` files; records scoring below ``min_score`` are left out.
+
+        The best record per file is picked from ids and scores alone and only the winners' metadata is fetched. A
+        folder filter is checked on the path, so then the metadata comes with every candidate. The search widens
+        until it has ``n_files`` files or has seen every record.
+        """
+        queries = np.atleast_2d(np.asarray(queries, np.float32))
+        excluded = {file_key(p) for p in exclude_paths}
+        clause = where(filters)
+        by_path = filters is not None and filters.folder is not None
+        n = max(4 * n_files, 32)
+        while True:
+            if by_path:
+                found = self.query(queries, n, clause)
+                results = [[(m.id, m.score, m.metadata) for m in f if accepts(filters, m.metadata)] for f in found]
+            else:
+                found = self.query_ids(queries, n, clause)
+                results = [[(i, score, None) for i, score in f] for f in found]
+            best = best_per_file((r for rs in results for r in rs), exclude_ids, excluded)
+            below = min_score is not None and any(score < min_score for rs in results for _, score, _ in rs)
+            exhausted = all(len(f) < n for f in found)  # every record was returned
+            if len(best) >= n_files or exhausted or below:
+                break
+            n *= 4
+        chosen = sorted(best.values(), key=lambda b: b[0], reverse=True)
+        if min_score is not None:
+            chosen = [c for c in chosen if c[0][0] >= min_score]
+        chosen = chosen[: n_files + 8]  # a few more than needed, so that ties at the cut are broken by path
+        if by_path:
+            found = [SegmentMatch(i, score, metadata) for (score, _, i), metadata in chosen]
+        else:
+            found = self.matches([(i, score) for (score, _, i), _ in chosen])
+        return sorted(found, key=lambda m: (-m.score, m.metadata["path"], m.metadata["start_s"]))[:n_files]
+
+    def _metadatas(self, clause: dict, page: int = 5000) -> Iterable[dict]:
         offset = 0
         while True:
-            got = self.collection.get(where=where, include=["metadatas"], limit=page, offset=offset)
+            got = self.collection.get(where=clause, include=["metadatas"], limit=page, offset=offset)
             yield from got["metadatas"]
             if len(got["ids"]) < page:
                 return

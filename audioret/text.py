@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .asr import Utterance
+from .errors import ModelLoadError
+from .types import Utterance
 
 logger = logging.getLogger("audioret")
 
@@ -161,7 +162,6 @@ def load_text_encoder(name: str = "sentence-transformers/all-MiniLM-L6-v2", devi
     """Load a sentence-transformers model by hub id or local directory."""
     from sentence_transformers import SentenceTransformer
 
-    from .clap import ModelLoadError
     from .devices import resolve_device
 
     try:

@@ -47,7 +47,7 @@ def build_full_size_model(directory: Path) -> Path:
 
 
 def files_of(folder: str, limit: int | None) -> list[str]:
-    from audioret.indexer import scan
+    from audioret.plan import scan
 
     files = scan([folder])
     return files[:limit] if limit else files

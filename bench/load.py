@@ -42,14 +42,14 @@ def rss_mb() -> float:
 def run_limit(limit: int, args, inputs) -> dict:
     from gradio_client import Client, handle_file
 
-    from app import MAX_FILE_SIZE, QUEUE_MAX_SIZE
+    from app import EXAMPLES_DIR, MAX_FILE_SIZE, QUEUE_MAX_SIZE
     from audioret import Config
     from audioret.ui import build_demo
     from tests.conftest import free_port
 
     data = Path(tempfile.mkdtemp(prefix=f"load-{limit}-"))
     config = Config.from_env(data_dir=data, clap_model=args.model, device="cpu")
-    demo = build_demo(config)
+    demo = build_demo(config, library_paths=[str(EXAMPLES_DIR)])
     demo.audioret.index_in_background().join()  # examples/, before the clock
     port = free_port()
     demo.queue(default_concurrency_limit=limit, max_size=QUEUE_MAX_SIZE).launch(

@@ -70,7 +70,7 @@ def seg_id(i: int) -> str:
 
 def real_id(i: int) -> str:
     """The id the indexer gives segment i % 6 of file i // 6 (search reads the file from it)."""
-    from audioret.store import segment_id
+    from audioret.records import segment_id
 
     return segment_id(metadata(i)["path"], i % 6)
 

@@ -24,7 +24,7 @@ import soxr
 
 from audioret import audio
 from audioret.asr import ASR_SAMPLE_RATE, NoSpeechError, load_asr, speech_regions
-from audioret.indexer import scan
+from audioret.plan import scan
 
 QUERY_TEXT = "the part where they talk about the harvest"
 QUERY_S = 5.0

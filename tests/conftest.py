@@ -31,6 +31,7 @@ for _name, _path in (("AUDIORET_TEXT_MODEL", TEXT_MODEL), ("AUDIORET_ASR_MODEL",
         os.environ.setdefault(_name, _path)  # CLI subprocesses inherit these
 
 REPO = Path(__file__).resolve().parents[1]
+EXAMPLES_DIR = REPO / "examples"  # the demo library app.py serves (examples/make_examples.py)
 # Real recordings live outside the repository (their licences keep them out of it); see README "Tests".
 SHARED_AUDIO = Path(os.environ.get("AUDIORET_TEST_AUDIO", REPO.parent / "shared" / "audio"))
 

@@ -4,11 +4,11 @@ import time
 
 import pytest
 
-from audioret import Config
+from audioret import Config, InputError, Library
 from audioret.audio import is_audio_path
-from audioret.ui import EXAMPLES_DIR, build_demo
+from audioret.ui import build_demo
 
-from .conftest import free_port, speak, tone, write
+from .conftest import EXAMPLES_DIR, free_port, speak, tone, write
 
 
 EXAMPLE_FILES = sum(map(is_audio_path, EXAMPLES_DIR.rglob("*")))  # 8, more after examples/fetch_cc0.py
@@ -20,7 +20,7 @@ def server(tmp_path_factory, tiny_clap_dir, asr_model, text_model):
     data = tmp_path_factory.mktemp("app")
     config = Config(data_dir=data / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
                     asr_model=asr_model, device="cpu")  # fmt: skip
-    demo = build_demo(config)
+    demo = build_demo(config, library_paths=[str(EXAMPLES_DIR)])
     assert demo.audioret.roots == [str(EXAMPLES_DIR)]
     demo.audioret.index_in_background().join()
     port = free_port()
@@ -116,7 +116,7 @@ def test_page_says_which_channel_is_off_and_text_still_answers(tmp_path, text_mo
     missing = tmp_path / "no-clap-here"
     config = Config(data_dir=tmp_path / "index", clap_model=str(missing), text_model=text_model,
                     asr_model=asr_model, device="cpu")  # fmt: skip
-    demo = build_demo(config)
+    demo = build_demo(config, library_paths=[str(EXAMPLES_DIR)])
     first_load = next(f.fn for f in demo.fns.values() if f.name == "first_load")
     status, _, note = first_load()
     assert "The sound (CLAP) channel is off" in status and "AUDIORET_CLAP_MODEL" in status
@@ -252,9 +252,9 @@ def test_auth_protects_everything_and_uploads_are_limited(tmp_path, tiny_clap_di
 
 
 def test_too_many_files_in_one_upload_is_refused(tmp_path, tiny_clap_dir):
-    from audioret.ui import MAX_UPLOAD_FILES, App
+    from audioret.archive import MAX_UPLOAD_FILES
 
-    app = App(Config(data_dir=tmp_path, clap_model=str(tiny_clap_dir)))
-    with pytest.raises(ValueError, match=f"{MAX_UPLOAD_FILES + 1} files in one upload, more than the limit"):
-        app.add_uploads([str(tmp_path / f"{i}.wav") for i in range(MAX_UPLOAD_FILES + 1)])
-    assert not app.uploads.exists()
+    library = Library(Config(data_dir=tmp_path, clap_model=str(tiny_clap_dir)))
+    with pytest.raises(InputError, match=f"{MAX_UPLOAD_FILES + 1} files in one upload, more than the limit"):
+        library.add_files([str(tmp_path / f"{i}.wav") for i in range(MAX_UPLOAD_FILES + 1)], tmp_path / "uploads")
+    assert not (tmp_path / "uploads").exists()

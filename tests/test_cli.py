@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -86,8 +87,8 @@ def test_unloadable_model_is_a_one_line_error(env, capsys, tmp_path):
     (tmp_path / "lib" / "a.wav").write_bytes(b"")
     write(tmp_path / "lib" / "b.wav", np.zeros(4800, np.float32))
     code, out, err = run(capsys, "--clap-model", "nobody/no-such-clap", "index", str(tmp_path / "lib"), "--no-progress")
-    # the text channel still indexes; the CLAP channel's failure is one warning line that names the fix
-    assert code == 0 and out.startswith("0 added") and "text channel: 1 files" in out
+    # the text channel still indexes b.wav; the CLAP channel's failure is one warning line that names the fix
+    assert code == 0 and out.startswith("1 added") and "0 segments" in out and "text channel: 1 files" in out
     (warning,) = [line for line in err.splitlines() if line.startswith("warning:")]
     assert "the clap channel was not indexed" in warning
     assert "nobody/no-such-clap" in warning and "AUDIORET_CLAP_MODEL" in warning
@@ -103,14 +104,26 @@ def test_python_m_and_console_script_agree(env):
     assert out.stdout.startswith("audioret ")
 
 
+def wait_for_progress(proc: subprocess.Popen, files: int, timeout_s: float = 120.0):
+    """Reads the progress bar on stderr until it shows at least ``files`` files done (or the run ends)."""
+    deadline, seen = time.monotonic() + timeout_s, ""
+    while time.monotonic() < deadline and proc.poll() is None:
+        seen = (seen + os.read(proc.stderr.fileno(), 4096).decode(errors="replace"))[-200:]
+        done = re.findall(r"(\d+)/\d+ \[", seen)
+        if done and int(done[-1]) >= files:
+            return
+
+
 def test_killed_indexer_resumes_to_the_same_index(env, esc10_dir, tiny_clap_dir, tiny_embedder, monkeypatch):
     """SIGKILL an indexing run at 10 random points (start-up, mid-write, after the end); the last restart finishes with no duplicate and no missing segment,
     and the result equals a clean build."""
     monkeypatch.setenv("AUDIORET_TRANSCRIBE", "0")  # the subject is the CLAP pass; names still go to the text channel
     library = env / "lib"
     library.mkdir()
-    for src in sorted(esc10_dir.glob("*.ogg")):  # 400 files: indexing outlasts start-up
-        os.symlink(src, library / src.name)
+    for copy in "abc":  # 1,200 files: indexing outlasts start-up, and is written in several calls
+        (library / copy).mkdir()
+        for src in sorted(esc10_dir.glob("*.ogg")):
+            os.symlink(src, library / copy / src.name)
 
     clean = Library(Config.from_env(data_dir=env / "clean", batch_size=4))
     clean.embedder = tiny_embedder
@@ -118,18 +131,25 @@ def test_killed_indexer_resumes_to_the_same_index(env, esc10_dir, tiny_clap_dir,
     expected = clean.store.collection.get(include=["embeddings", "metadatas"])
 
     rng = random.Random(0)
-    command = [sys.executable, "-m", "audioret", "index", str(library), "--no-progress", "--batch-size", "4"]
+    command = [sys.executable, "-m", "audioret", "index", str(library), "--batch-size", "4"]
     stats = [sys.executable, "-m", "audioret", "stats", "--json"]
     partial = []
     for _ in range(10):
-        proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(3.0, 8.0))  # start-up takes ~4 s, then files are written
+        # kill at a random point: during start-up, or a random time after the progress bar passed a random file
+        target = rng.choice([0, rng.randint(1, 1199)])
+        proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if target == 0:
+            time.sleep(rng.uniform(0.5, 3.0))
+        else:
+            wait_for_progress(proc, target)
+            time.sleep(rng.uniform(0.0, 2.5))  # between writes, or in the middle of one
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         # read the killed run's index from another process (Chroma's embedded store is one process at a time)
         partial.append(json.loads(subprocess.run(stats, cwd=REPO, check=True, capture_output=True).stdout)["files"])
+    command.append("--no-progress")
     subprocess.run(command, cwd=REPO, check=True, capture_output=True)
-    assert any(0 < n < 400 for n in partial), f"no kill landed mid-run: files after each kill {partial}"
+    assert any(0 < n < 1200 for n in partial), f"no kill landed mid-run: files after each kill {partial}"
 
     resumed = Library(Config.from_env())
     got = resumed.store.collection.get(include=["embeddings", "metadatas"])
@@ -141,7 +161,7 @@ def test_killed_indexer_resumes_to_the_same_index(env, esc10_dir, tiny_clap_dir,
     # the text channel resumed too: one name passage per file, same ids as the clean build
     text_ids = resumed.text_store.collection.get()["ids"]
     assert sorted(text_ids) == sorted(clean.text_store.collection.get()["ids"])
-    assert len(text_ids) == 400
+    assert len(text_ids) == 1200
 
 
 def test_transcribe_and_spoken_search(env, capsys, asr_model, text_model):

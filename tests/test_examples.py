@@ -9,7 +9,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from audioret.audio import probe
-from audioret.ui import EXAMPLES_DIR
+from .conftest import EXAMPLES_DIR
 
 from .conftest import require_shared
 

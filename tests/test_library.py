@@ -8,8 +8,8 @@ import shutil
 import numpy as np
 import pytest
 
-from audioret import Config, Filters, Library
-from audioret.store import segment_id
+from audioret import Config, Filters, InputError, Library
+from audioret.records import segment_id
 
 from .conftest import drop_collections, tone, write
 
@@ -58,7 +58,7 @@ def test_default_hop_overlaps_windows(tmp_path, tiny_embedder, tiny_clap_dir):
     lib.embedder = tiny_embedder
     path = write(tmp_path / "lib" / "long.wav", tone(27, 300))
     lib.index([tmp_path / "lib"], progress=False)
-    spans = sorted((m["start_s"], m["end_s"]) for m in lib.store.file_segments(str(path))[1])
+    spans = sorted((m.metadata["start_s"], m.metadata["end_s"]) for m in lib.store.file_records(str(path)))
     assert lib.config.hop_s == 7.5
     assert spans == [(0.0, 10.0), (7.5, 17.5), (15.0, 25.0), (22.5, 27.0)]
 
@@ -69,7 +69,7 @@ def test_changing_the_hop_reindexes(library, small_library):
     report = library.index([small_library], progress=False)
     assert len(report.updated) == 13 and report.unchanged == 0
     long = str(small_library / "long" / "tones.flac")
-    assert len(library.store.file_segments(long)[0]) == 4  # 0-10, 5-15, 10-20, 15-25
+    assert len(library.store.file_records(long)) == 4  # 0-10, 5-15, 10-20, 15-25
 
 
 def test_reindex_is_idempotent(library, small_library):
@@ -151,7 +151,7 @@ def test_more_like_this_excludes_the_segment_itself(library, small_library):
     same = library.similar(seg, k=20, same_file=True)
     assert seg not in [h.segment_id for h in same]
     assert any(h.path == long for h in same)  # its other windows may match
-    with pytest.raises(KeyError, match="No segment"):
+    with pytest.raises(InputError, match="No segment"):
         library.similar("nope-000000")
 
 
@@ -212,7 +212,7 @@ def test_incomplete_file_is_reindexed(library, small_library):
     report = library.index([small_library], progress=False)
     assert report.updated == [] and report.added == [long]
     assert library.store.files()[1] == set()
-    assert len(library.store.file_segments(long)[0]) == 3
+    assert len(library.store.file_records(long)) == 3
 
 
 def test_unchanged_library_does_not_load_the_model(tmp_path, tiny_clap_dir, small_library):

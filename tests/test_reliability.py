@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 
 from audioret import Config, Library
-from audioret.store import StoreError
+from audioret.errors import IndexBusy
 
 from .conftest import REPO, tone, write
 
@@ -156,7 +156,7 @@ def test_a_second_writer_is_refused_with_the_holders_pid(tmp_path, tiny_clap_dir
     holder = hold_writer_lock(data)
     try:
         lib = Library(Config(data_dir=data, clap_model=str(tiny_clap_dir), transcribe=False, device="cpu"))
-        with pytest.raises(StoreError, match=f"Another audioret process \\(pid {holder.pid}\\) is writing"):
+        with pytest.raises(IndexBusy, match=f"Another audioret process \\(pid {holder.pid}\\) is writing"):
             lib.index([write(tmp_path / "a.wav", tone(1.0))], progress=False)
         assert lib.search("anything", weights={"clap": 1, "text": 0}) == []  # reading is allowed
     finally:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from audioret.search import RRF_K, fuse
-from audioret.store import SegmentMatch
+from audioret.fusion import RRF_K, fuse
+from audioret.records import SegmentMatch
 
 
 def clap(path, score, start=0.0, end=10.0):

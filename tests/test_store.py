@@ -3,7 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audioret.store import Store, StoreError, collection_name, segment_id
+from audioret.records import segment_id
+from audioret.store import Store, StoreError, collection_name
 
 
 def test_collection_names_are_valid_and_distinct(tmp_path):

@@ -1,0 +1,271 @@
+"""Running an indexing plan: decode each file once for every channel, embed in batches, write in few calls.
+
+- **Decode threads** (``workers``) hash each file once, then, if some channel needs its audio, decode it once at
+  its own rate and hand the blocks to every such channel's cutter (48-kHz CLAP windows, 16-kHz speech).
+  libsndfile, soxr and hashlib release the GIL. The pieces go into one bounded queue, so memory stays bounded
+  whatever the file lengths, and the decoders wait when the model falls behind.
+- **The model thread** (the caller's) takes the pieces in order, lets each channel batch and embed them, and
+  hands finished files to the writer.
+- **The writer** coalesces finished files into few store calls (a Chroma call costs 15-30 ms however few
+  records it carries) and writes each file's records first to last, so a file interrupted mid-write is seen as
+  incomplete and redone on the next run.
+
+The events between the threads are typed (:class:`Piece`, :class:`Decoded`, :class:`Failed`).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from . import audio
+from .channels import Channel, Output
+from .errors import AudioDecodeError, ModelLoadError
+from .plan import Job, Plan, file_hash
+from .types import IndexProgress, IndexReport
+
+logger = logging.getLogger("audioret")
+
+WRITE_BATCH = 256  # records per channel buffered before a store call...
+WRITE_EVERY_S = 2.0  # ...or this long since the last one, so an interrupted run loses at most a few seconds
+
+
+@dataclass(frozen=True)
+class Piece:
+    job: Job
+    channel: str
+    item: object  # a CLAP window, a chunk of speech
+
+
+@dataclass(frozen=True)
+class Decoded:
+    job: Job
+    info: audio.AudioInfo
+    duration_s: float
+    fresh: tuple[str, ...]  # channels that got new content
+    reused: tuple[str, ...]  # channels whose stored content is this file's (only metadata changed)
+
+
+@dataclass(frozen=True)
+class Failed:
+    job: Job
+    reason: str
+
+
+class Writer:
+    """Buffers the channels' outputs and writes them in few calls, stale records deleted first."""
+
+    def __init__(self, channels: dict[str, Channel], report: IndexReport, on_written: Callable[[Job, str], None]):
+        self.channels, self.report, self.on_written = channels, report, on_written
+        self.buffers: dict[str, list[Output]] = {name: [] for name in channels}
+        self.since = time.monotonic()
+
+    def put(self, outputs: Sequence[Output], force: bool = False):
+        for out in outputs:
+            self.buffers[out.channel].append(out)
+        due = force or time.monotonic() - self.since >= WRITE_EVERY_S
+        for name, buffered in self.buffers.items():
+            if buffered and (due or sum(len(o.ids) for o in buffered) >= WRITE_BATCH):
+                self._write(name, buffered)
+                self.buffers[name] = []
+        if due:
+            self.since = time.monotonic()
+
+    def _write(self, name: str, outputs: list[Output]):
+        store = self.channels[name].store
+        for out in outputs:
+            if out.update_only:
+                store.update_metadata(out.ids, out.metadatas)
+            elif name in out.job.stale:
+                store.delete_file(out.job.path)
+        fresh = [o for o in outputs if not o.update_only]
+        if fresh:
+            import numpy as np
+
+            documents = [d for o in fresh for d in o.documents] if fresh[0].documents is not None else None
+            store.add([i for o in fresh for i in o.ids], np.concatenate([o.vectors for o in fresh]),
+                      [m for o in fresh for m in o.metadatas], documents)  # fmt: skip
+        for out in outputs:
+            self._count(name, out)
+            self.on_written(out.job, name)
+
+    def _count(self, name: str, out: Output):
+        if out.update_only:
+            return
+        if name == "clap":
+            self.report.segments += len(out.ids)
+            self.report.audio_s += out.metadatas[-1]["end_s"]
+        else:
+            self.report.text_files += 1
+            self.report.passages += len(out.ids)
+
+
+def run(
+    plan: Plan,
+    channels: Sequence[Channel],
+    report: IndexReport,
+    workers: int = 2,
+    queue_size: int = 32,
+    on_progress: Callable[[IndexProgress], None] | None = None,
+    bar=None,
+) -> IndexReport:
+    """Indexes the plan's jobs with ``channels`` (prunes first), adding what happened to ``report``."""
+    t0 = time.perf_counter()
+    by_name = {c.name: c for c in channels}
+    for name, paths in plan.prune.items():
+        for path in paths:
+            by_name[name].store.delete_file(path)
+            if path not in report.removed:
+                report.removed.append(path)
+    jobs = _load(plan.jobs, by_name, report)
+    done = 0
+
+    def written(job: Job, channel: str):
+        nonlocal done
+        job.pending.discard(channel)
+        if job.pending:
+            return
+        done += 1
+        if not job.failed or job.fresh:
+            if job.fresh:
+                (report.updated if any(r is not None for r in job.stored.values()) else report.added).append(job.path)
+            else:
+                report.unchanged += 1
+        if bar is not None:
+            bar.update(1)
+        if on_progress is not None:
+            on_progress(IndexProgress(done, len(jobs), report.segments, report.passages))
+
+    writer = Writer(by_name, report, written)
+    if jobs:
+        _decode_and_embed(jobs, by_name, writer, workers, queue_size)
+    report.elapsed_s += time.perf_counter() - t0
+    return report
+
+
+def _load(jobs: list[Job], channels: dict[str, Channel], report: IndexReport) -> list[Job]:
+    """Loads the model of every channel some job needs; a channel whose model fails is left out of the run."""
+    for name, channel in channels.items():
+        channel.begin(report)
+        if not any(name in job.stored for job in jobs):
+            continue
+        try:
+            channel.load()
+        except ModelLoadError as e:
+            report.skipped_channels[name] = str(e)
+            for job in jobs:
+                job.stored.pop(name, None)
+                job.pending.discard(name)
+    if jobs and not any(job.stored for job in jobs):
+        raise ModelLoadError("No channel could index: " + " | ".join(report.skipped_channels.values()))
+    return [job for job in jobs if job.stored]
+
+
+def _decode_and_embed(jobs: list[Job], channels: dict[str, Channel], writer: Writer, workers: int, size: int):
+    items: queue.Queue = queue.Queue(maxsize=size)
+    stop = threading.Event()
+
+    def put(event):
+        while not stop.is_set():
+            try:
+                return items.put(event, timeout=0.1)
+            except queue.Full:
+                continue
+
+    def decode(job: Job):
+        try:
+            _decode(job, channels, put, stop)
+        except AudioDecodeError as e:
+            put(Failed(job, e.reason))
+        except OSError as e:
+            put(Failed(job, e.strerror or str(e)))
+        except Exception as e:  # a bug or an exotic codec failure must not stop the other files
+            logger.exception("Unexpected error while decoding %s", job.path)
+            put(Failed(job, f"{type(e).__name__}: {e}"))
+
+    ended = 0
+    with ThreadPoolExecutor(workers, thread_name_prefix="audioret-decode") as pool:
+        try:
+            for job in jobs:
+                pool.submit(decode, job)
+            while ended < len(jobs):
+                event = items.get()
+                if isinstance(event, Piece):
+                    _guarded(event.job, event.channel, channels, writer, lambda c, e=event: c.take(e.job, e.item))
+                    continue
+                ended += 1
+                if isinstance(event, Failed):
+                    _fail(event.job, event.reason, channels, writer)
+                else:
+                    _finish(event, channels, writer)
+                writer.put([out for c in channels.values() for out in c.ready()])
+            writer.put([out for c in channels.values() for out in c.drain()], force=True)
+        finally:
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _decode(job: Job, channels: dict[str, Channel], put, stop: threading.Event):
+    """In a decode thread: hash, then decode once for every channel that needs the audio."""
+    job.digest = file_hash(job.path)
+    reused = tuple(n for n in job.stored if channels[n].same_content(job.stored[n], job.digest))
+    fresh = tuple(n for n in job.stored if n not in reused)
+    hearing = [n for n in fresh if channels[n].needs_audio]
+    if not hearing:  # e.g. only names and sidecars to (re)read: the header is enough
+        info = audio.probe(job.path) if fresh else None
+        put(Decoded(job, info, info.duration_s if info else 0.0, fresh, reused))
+        return
+    info, blocks = audio.open_audio(job.path)
+    cutters = {n: channels[n].cutter(job, info.sample_rate) for n in hearing}
+    samples = 0
+    for block, last in audio.with_last(blocks):
+        samples += len(block)
+        for name, cutter in cutters.items():
+            for item in cutter.push(block, last):
+                if stop.is_set():
+                    return
+                put(Piece(job, name, item))
+    if samples == 0:
+        raise AudioDecodeError(job.path, "contains no audio samples")
+    put(Decoded(job, info, samples / info.sample_rate, fresh, reused))
+
+
+def _finish(event: Decoded, channels: dict[str, Channel], writer: Writer):
+    job = event.job
+    for name in event.reused:
+        _guarded(job, name, channels, writer, lambda c: c.reuse(job))
+    for name in event.fresh:
+        if name in job.pending and _guarded(job, name, channels, writer,
+                                            lambda c: c.finish(job, event.info, event.duration_s)):  # fmt: skip
+            job.fresh.add(name)
+
+
+def _guarded(job: Job, name: str, channels: dict[str, Channel], writer: Writer, call) -> bool:
+    """Runs a channel's step for one file; a failure there fails that file in that channel, not the run."""
+    if name not in job.pending:
+        return False  # the channel already gave up on this file
+    try:
+        call(channels[name])
+        return True
+    except ModelLoadError:
+        raise
+    except Exception as e:
+        logger.exception("The %s channel failed on %s", name, job.path)
+        writer.report.fail(job.path, f"{name} channel: {type(e).__name__}: {e}")
+        channels[name].drop(job)
+        writer.on_written(job, name)
+        return False
+
+
+def _fail(job: Job, reason: str, channels: dict[str, Channel], writer: Writer):
+    logger.warning("Skipped %s: %s", job.path, reason)
+    writer.report.fail(job.path, reason)
+    job.failed = True
+    for name in list(job.pending):
+        channels[name].drop(job)
+        writer.on_written(job, name)

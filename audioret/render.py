@@ -1,0 +1,53 @@
+"""How results and reports read, in one place for the command line and the page: times, hit lines, reports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from .types import Hit, IndexReport
+
+
+def clock(seconds: float) -> str:
+    """A time in a file as ``m:ss.s`` (``h:mm:ss.s`` from an hour on)."""
+    m, s = divmod(seconds, 60)
+    h, m = divmod(int(m), 60)
+    return f"{h}:{m:02d}:{s:04.1f}" if h else f"{m}:{s:04.1f}"
+
+
+def time_range(start_s: float, end_s: float, dash: str = "-") -> str:
+    return f"{clock(start_s)}{dash}{clock(end_s)}"
+
+
+def channel_scores(hit: Hit, sep: str = "  ") -> str:
+    """Each channel's cosine: ``clap 0.412  text 0.455``."""
+    return sep.join(f"{c} {v:.3f}" for c, v in hit.scores.items())
+
+
+def matched_text(hit: Hit, limit: int = 100, quote: tuple[str, str] = ('"', '"'), dash: str = "-") -> str:
+    """The text channel's match: ``said at 0:12.0-0:16.0: "…"`` for speech, ``name: …`` for the rest."""
+    if not hit.text:
+        return ""
+    if hit.text_kind == "speech":
+        return f"said at {time_range(hit.text_start_s, hit.text_end_s, dash)}: {quote[0]}{hit.text}{quote[1]}"
+    return f"{hit.text_kind}: {hit.text[:limit]}"
+
+
+def hit_lines(hit: Hit, shown_path: str | None = None) -> list[str]:
+    """The command line's lines for a hit: rank, score, time range, path, channel scores; then what matched."""
+    lines = [f"{hit.rank:>3}. {hit.score:6.3f}  {time_range(hit.start_s, hit.end_s)}  {shown_path or hit.path}  "
+             f"({channel_scores(hit)})"]  # fmt: skip
+    if hit.text:
+        lines.append(f"       {matched_text(hit)}")
+    return lines
+
+
+def report_markdown(report: IndexReport | None, skipped: Iterable[str] = (), name: Callable[[str], str] = str) -> str:
+    """The page's report: the summary in bold, then each failure, skipped channel and skipped upload.
+
+    ``name`` turns a path into what the reader may see (on a public page, never a server path).
+    """
+    lines = [f"**{report.summary()}**"] if report else []
+    lines += [f"- failed: `{name(f.path)}`: {f.reason}" for f in (report.failed if report else [])]
+    lines += [f"- {c} channel skipped: {r}" for c, r in (report.skipped_channels.items() if report else [])]
+    lines += [f"- skipped: {s}" for s in skipped]
+    return "\n".join(lines)

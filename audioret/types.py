@@ -1,0 +1,146 @@
+"""The values every layer passes: frozen results and options, plus the report an indexing run fills in.
+
+Nothing here imports a model, the store or another audioret module, so any layer may use these types.
+Times are in seconds from the start of the file (``_s``), paths are absolute.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked file, the time range that matched, and how each channel scored it."""
+
+    rank: int  # 1-based
+    path: str
+    start_s: float  # the matching time range in the file
+    end_s: float
+    score: float  # one channel: its cosine similarity; several: fused RRF score in (0, 1], 1 = first in all
+    segment_id: str | None  # the file's best CLAP segment: pass to Library.similar() for "more like this"
+    duration_s: float  # the whole file's
+    scores: dict[str, float] = field(default_factory=dict)  # channel -> cosine of the file's best record
+    text: str | None = None  # the text channel's matching passage: transcribed words, name, tags or description
+    text_kind: str | None = None  # "speech", "name", "tags" or "sidecar"
+    text_start_s: float | None = None  # where the matching words are (whole file for name, tags and sidecar)
+    text_end_s: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict results to a folder (and its subfolders), file extensions and/or a file duration range."""
+
+    folder: str | None = None
+    extensions: tuple[str, ...] | None = None  # without dots, lower case: ("wav", "flac")
+    min_duration_s: float | None = None
+    max_duration_s: float | None = None
+
+    def __post_init__(self):
+        if self.folder is not None:
+            object.__setattr__(self, "folder", os.path.abspath(self.folder))
+        if self.extensions is not None:
+            object.__setattr__(self, "extensions", tuple(e.lower().lstrip(".") for e in self.extensions))
+
+    @property
+    def empty(self) -> bool:
+        return not (self.folder or self.extensions or self.min_duration_s is not None
+                    or self.max_duration_s is not None)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One transcribed stretch of speech, times in seconds from the start of the audio."""
+
+    start_s: float
+    end_s: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What Whisper heard.
+
+    ``text`` is in the spoken language; ``english`` is the English translation when the language is not English
+    and translation was asked for (otherwise the same as ``text``).
+    """
+
+    text: str
+    language: str  # ISO 639-1 code detected by Whisper ("en"); an English-only model always says "en"
+    language_probability: float | None  # None when the engine does not report it (openai-whisper)
+    english: str
+    utterances: tuple[Utterance, ...]
+    speech_s: float  # seconds of audio the VAD passed to Whisper
+    duration_s: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class FileError:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class IndexProgress:
+    files_done: int
+    files_total: int
+    segments: int  # sound segments written so far in this run
+    passages: int = 0  # text passages written so far in this run
+
+
+@dataclass
+class IndexReport:
+    """What one indexing run did. ``failed`` names every file that could not be indexed, with the reason."""
+
+    roots: list[str]
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)  # content changed, re-embedded
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)  # gone from disk, pruned from the index
+    failed: list[FileError] = field(default_factory=list)
+    skipped_channels: dict[str, str] = field(default_factory=dict)  # channel -> why its model did not load
+    segments: int = 0  # windows embedded and written in this run
+    audio_s: float = 0.0  # seconds of audio embedded in this run
+    text_files: int = 0  # files whose text-channel passages were (re)written
+    passages: int = 0  # text passages embedded and written
+    transcribed: int = 0  # files in which Whisper found speech
+    checked_s: float = 0.0  # seconds of audio the speech gate (VAD) examined
+    speech_s: float = 0.0  # seconds of it the gate passed to Whisper
+    elapsed_s: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def write_json(self, path: str | os.PathLike):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(f"{path}.tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False))
+        os.replace(tmp, path)
+
+    def summary(self) -> str:
+        """One line: what was added, updated, removed and failed, and how much was embedded."""
+        text = ""
+        if self.text_files:
+            text = f"; text channel: {self.text_files} files, {self.passages} passages"
+            if self.checked_s:
+                text += (f", speech in {self.transcribed} files ({self.speech_s / 60:.1f} of "
+                         f"{self.checked_s / 60:.1f} min transcribed)")  # fmt: skip
+        return (
+            f"{len(self.added)} added, {len(self.updated)} updated, {self.unchanged} unchanged, "
+            f"{len(self.removed)} removed, {len(self.failed)} failed; {self.segments} segments "
+            f"({self.audio_s / 60:.1f} min of audio){text} in {self.elapsed_s:.1f} s"
+        )
+
+    def fail(self, path: str, reason: str):
+        """Names a failed file once, whichever channel found the problem first."""
+        if all(f.path != path for f in self.failed):
+            self.failed.append(FileError(path, reason))
