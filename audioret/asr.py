@@ -32,6 +32,7 @@ VAD_MIN_SILENCE_MS = 500
 VAD_SPEECH_PAD_MS = 200
 # Whisper's own per-window guard (the values of its reference implementation): a window whose no-speech
 # probability is high and whose text is improbable is dropped, as is text that compresses too well (loops).
+MAX_WORD_GAP_S = 2.0  # words further apart than this are in different utterances (index time)
 NO_SPEECH_THRESHOLD = 0.6
 LOG_PROB_THRESHOLD = -1.0
 COMPRESSION_RATIO_THRESHOLD = 2.4
@@ -40,6 +41,15 @@ COMPRESSION_RATIO_THRESHOLD = 2.4
 # 0.3-0.7 (single spoken digits). So an utterance is also dropped when its no-speech probability is above 0.5 and
 # it is either improbable or one of Whisper's well-known stock phrases.
 SUSPECT_NO_SPEECH = 0.5
+# Measured on 400 ESC-10 clips and 300 FSDD digits with tiny.en (docs/BENCHMARKS.md, "Speech"): on a sneeze or a
+# bark, Whisper writes an exclamation or a stock phrase with a no-speech probability of 0.33-0.64, and real single
+# spoken words share those probabilities (and their log-probabilities), so what is said decides: above 0.3, an
+# utterance of nothing but fillers is dropped.
+FILLER_NO_SPEECH = 0.3
+FILLER_WORDS = frozenset(
+    "ah aah ahh oh ooh ow ouch whoa wow yeah yes yep no nope hmm hm mm mmm uh um huh hey ha haha heh yay oops eh shh "
+    "aw aww ugh yikes achoo bless you and but so okay ok here there well the a".split()
+)
 STOCK_PHRASES = frozenset(
     ["thank you", "thanks", "thank you very much", "thanks for watching", "you", "bye", "so", "okay", "oh", "ah",
      "please subscribe", "subtitles by the amara org community", "music", "applause"]
@@ -71,9 +81,8 @@ class Transcriber:
         self.multilingual = multilingual
         self.device = device
 
-    def transcribe(
-        self, samples: np.ndarray, translate: bool = False, language: str | None = None, beam_size: int = 5
-    ) -> Transcript:
+    def transcribe(self, samples: np.ndarray, translate: bool = False, language: str | None = None,
+                   beam_size: int = 5, word_times: bool = False) -> Transcript:  # fmt: skip
         """Transcribe mono float32 audio at 16 kHz.
 
         Args:
@@ -81,6 +90,8 @@ class Transcriber:
             translate: also translate non-English speech to English (``Transcript.english``).
             language: skip language detection and assume this one.
             beam_size: 5 for queries; 1 (greedy) is faster for bulk transcription.
+            word_times: time each word, and cut an utterance where its words are more than MAX_WORD_GAP_S apart
+                (a line of a song can otherwise span the minutes of music between its words).
 
         Raises:
             NoSpeechError: the VAD heard no speech, or Whisper dropped everything it heard as noise.
@@ -92,17 +103,17 @@ class Transcriber:
         speech_s = sum(e - s for s, e in regions) / ASR_SAMPLE_RATE
         if speech_s < MIN_SPEECH_S:
             raise NoSpeechError()
-        utterances, lang, prob = self._decode(samples, regions, "transcribe", language, beam_size)
+        utterances, lang, prob = self._decode(samples, regions, "transcribe", language, beam_size, word_times)
         text = _join(utterances)
         if not text:
             raise NoSpeechError(speech_s=speech_s)
         english = text
         if translate and lang != "en" and self.multilingual:
-            translated, _, _ = self._decode(samples, regions, "translate", lang, beam_size)
+            translated, _, _ = self._decode(samples, regions, "translate", lang, beam_size, False)
             english = _join(translated) or text
         return Transcript(text, lang, prob, english, tuple(utterances), speech_s, len(samples) / ASR_SAMPLE_RATE)
 
-    def _decode(self, samples, regions, task, language, beam_size) -> tuple[list[Utterance], str, float]:
+    def _decode(self, samples, regions, task, language, beam_size, word_times) -> tuple[list[Utterance], str, float]:
         """Decode only the speech, concatenated (as faster-whisper's ``vad_filter`` does), with times mapped back."""
         from faster_whisper.vad import SpeechTimestampsMap, collect_chunks
 
@@ -116,12 +127,14 @@ class Transcriber:
             condition_on_previous_text=False,
             no_speech_threshold=NO_SPEECH_THRESHOLD,
             compression_ratio_threshold=COMPRESSION_RATIO_THRESHOLD,
+            word_timestamps=word_times,
         )
         if self.engine == "faster-whisper":
             segments, info = self.model.transcribe(
                 speech, beam_size=beam_size, log_prob_threshold=LOG_PROB_THRESHOLD, vad_filter=False, **options
             )
-            found = [(s.start, s.end, s.text, s.no_speech_prob, s.avg_logprob) for s in segments]
+            found = [(s.start, s.end, s.text, s.no_speech_prob, s.avg_logprob,
+                      [(w.start, w.end, w.word) for w in s.words or ()]) for s in segments]  # fmt: skip
             language, probability = info.language, float(info.language_probability)
         else:
             result = self.model.transcribe(
@@ -132,15 +145,38 @@ class Transcriber:
                 verbose=None,
                 **options,
             )
-            found = [(s["start"], s["end"], s["text"], s["no_speech_prob"], s["avg_logprob"]) for s in result["segments"]]
+            found = [(s["start"], s["end"], s["text"], s["no_speech_prob"], s["avg_logprob"],
+                      [(w["start"], w["end"], w["word"]) for w in s.get("words", ())]) for s in result["segments"]]  # fmt: skip
             language, probability = result.get("language") or language or "en", None
         times = SpeechTimestampsMap(chunks, ASR_SAMPLE_RATE)
-        utterances = [
-            Utterance(times.get_original_time(start), times.get_original_time(end, is_end=True), text.strip())
-            for start, end, text, no_speech_prob, avg_logprob in found
-            if _is_speech(text, no_speech_prob, avg_logprob)
-        ]
+        duration_s = len(samples) / ASR_SAMPLE_RATE
+
+        def span(start: float, end: float) -> tuple[float, float]:  # in the original audio, never past its end
+            s, e = times.get_original_time(start), times.get_original_time(end, is_end=True)
+            return min(s, duration_s), min(max(e, s), duration_s)
+
+        utterances = []
+        for start, end, text, no_speech_prob, avg_logprob, words in found:
+            if not _is_speech(text, no_speech_prob, avg_logprob):
+                continue
+            if not words:
+                utterances.append(Utterance(*span(start, end), text.strip()))
+                continue
+            timed = [(*span(ws, we), w) for ws, we, w in words]
+            utterances += [Utterance(piece[0][0], piece[-1][1], "".join(w for _, _, w in piece).strip())
+                           for piece in split_at_gaps(timed, MAX_WORD_GAP_S)]  # fmt: skip
         return utterances, language, probability
+
+
+def split_at_gaps(words: list[tuple[float, float, str]], gap_s: float) -> list[list[tuple[float, float, str]]]:
+    """Timed words ``(start_s, end_s, word)`` in runs, cut wherever one ends more than ``gap_s`` before the next."""
+    runs: list[list] = []
+    for word in words:
+        if runs and word[0] - runs[-1][-1][1] <= gap_s:
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+    return [run for run in runs if "".join(w for _, _, w in run).strip()]
 
 
 def _is_speech(text: str, no_speech_prob: float, avg_logprob: float) -> bool:
@@ -148,10 +184,25 @@ def _is_speech(text: str, no_speech_prob: float, avg_logprob: float) -> bool:
         return False
     if no_speech_prob > NO_SPEECH_THRESHOLD and avg_logprob < LOG_PROB_THRESHOLD:  # Whisper's own rule
         return False
+    words = re.sub(r"[^\w\s]", " ", text.lower()).split()
+    if no_speech_prob > FILLER_NO_SPEECH and is_filler(words):
+        return False
     if no_speech_prob > SUSPECT_NO_SPEECH:
-        words = " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
-        return avg_logprob >= LOG_PROB_THRESHOLD and words not in STOCK_PHRASES
+        return avg_logprob >= LOG_PROB_THRESHOLD and " ".join(words) not in STOCK_PHRASES
     return True
+
+
+def is_filler(words: list[str]) -> bool:
+    """Only exclamations, stock words and one word or phrase said over and over: what Whisper writes for a sneeze,
+    a bark or a baby's cry ("Ah!", "Thank you.", "Oh, oh, oh.", "But this year, but this year.")."""
+    if not words:
+        return True
+    if all(w in FILLER_WORDS for w in words) or " ".join(words) in STOCK_PHRASES:
+        return True
+    for n in range(1, len(words) // 2 + 1):  # a phrase of n words repeated to the end
+        if len(words) % n == 0 and words == words[:n] * (len(words) // n):
+            return True
+    return False
 
 
 def _join(utterances: list[Utterance]) -> str:

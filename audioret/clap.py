@@ -24,6 +24,12 @@ __all__ = ["ClapEmbedder", "ModelLoadError", "load_clap"]
 logger = logging.getLogger("audioret")
 
 KNOWN_MODELS = ("laion/clap-htsat-unfused", "laion/larger_clap_general", "laion/larger_clap_music_and_speech")
+# Contrasting prompts embedded at load. A checkpoint whose text tower maps them to nearly one vector would return
+# the same list for every query (laion/larger_clap_music is reported to give cosine 0.999 between "jazz standard"
+# and "heavy metal"); a working CLAP keeps unrelated prompts far apart (a random one: 0.995 here).
+SANITY_PROMPTS = ("jazz standard", "heavy metal", "a dog barking", "rain on a roof", "a man speaking",
+                  "birds singing at dawn", "a car engine starting", "silence")  # fmt: skip
+COLLAPSED_COSINE = 0.97  # mean cosine between the sanity prompts above which a text tower counts as collapsed
 
 
 class ClapEmbedder:
@@ -64,6 +70,18 @@ class ClapEmbedder:
         self._hop = fe.hop_length
         self._stft_window = torch.hann_window(self._n_fft, periodic=True, device=self.device)
         self.dim: int = self.model.config.projection_dim
+        self._check_text_tower()
+
+    def _check_text_tower(self):
+        """Refuses a checkpoint whose text embeddings collapse (see SANITY_PROMPTS)."""
+        cosine = mean_cosine(self.embed_text(list(SANITY_PROMPTS)))
+        if cosine > COLLAPSED_COSINE:
+            raise ModelLoadError(
+                f"The CLAP model {self.name!r} gives nearly the same text embedding for every query (mean cosine "
+                f"{cosine:.3f} between {len(SANITY_PROMPTS)} unrelated prompts such as 'jazz standard' and 'heavy "
+                f"metal'), so every search would return the same list. Set AUDIORET_CLAP_MODEL (or --clap-model) "
+                f"to another checkpoint, e.g. {KNOWN_MODELS[0]}"
+            )
 
     @property
     def window_s(self) -> float:
@@ -127,6 +145,13 @@ class ClapEmbedder:
 def load_clap(name: str = KNOWN_MODELS[0], device: str = "auto") -> ClapEmbedder:
     """Load a CLAP checkpoint (hub id or local directory) on ``device``; raises ModelLoadError with the fix."""
     return ClapEmbedder(name, device=device)
+
+
+def mean_cosine(vectors: np.ndarray) -> float:
+    """Mean cosine between distinct rows of unit vectors, shape (n, dim), n >= 2."""
+    n = len(vectors)
+    gram = vectors @ vectors.T
+    return float((gram.sum() - np.trace(gram)) / (n * n - n))
 
 
 def _quiet_transformers():

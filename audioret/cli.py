@@ -16,7 +16,7 @@ from .config import ASR_ENGINES, Config
 from .errors import AudioretError, InputError, NoSpeechError, message
 from .eval_data import FORMATS, TEMPLATE
 from .render import hit_lines
-from .types import Filters, Hit
+from .types import Filters, Results
 
 EXIT_USAGE = 2
 
@@ -262,12 +262,14 @@ def _eval(args, config) -> int:
     return 0
 
 
-def _print_hits(hits: list[Hit], as_json: bool, query: dict):
+def _print_hits(hits: Results, as_json: bool, query: dict):
     if as_json:
-        print(json.dumps({**query, "hits": [h.to_dict() for h in hits]}, indent=2, ensure_ascii=False))
+        print(json.dumps({**query, **hits.to_dict()}, indent=2, ensure_ascii=False))
         return
     if not hits:
         print("no results (is the index empty? run `audioret index FOLDER` first)")
+    elif hits.no_good_match:
+        print(f"{hits.message}. The closest, all weak:")
     for h in hits:
         print("\n".join(hit_lines(h)))
 

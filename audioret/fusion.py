@@ -1,84 +1,290 @@
-"""Fusing the channels' file rankings into one list of hits. Pure: no model, no store.
+"""Fusing the channels by their evidence for this query. Pure: no model, no store.
 
-Each channel ranks files by their best record. The channels' rankings are combined by weighted reciprocal-rank
-fusion (RRF, Cormack et al. 2009), which needs no calibration between the two models' score scales: CLAP's
-text-audio cosines and MiniLM's text-text cosines live on different scales. See docs/BENCHMARKS.md ("Fusion").
+A channel's raw cosines say little on their own: CLAP's text-audio cosines and MiniLM's text-text cosines live on
+different scales, and a channel that cannot tell the candidates apart (a random CLAP, or a real one hearing "a
+person speaking" in every voice memo) still ranks them. Rank fusion (RRF) gave such a channel as much say as
+one with a clear winner, and the fused ranking lost to its own text channel (docs/BENCHMARKS.md, "Fusion").
+
+So each channel's score for a file is first turned into **evidence**: how surprising the score is for this
+query, given what the channel scores in general (:func:`calibrate`). Two things are taken out first:
+
+- the file's own bias: a file that scores high for every query (a "hub": a random CLAP puts the same file first
+  for every query) is measured against its mean score for a fixed set of unrelated reference queries
+  (``REFERENCE_PROMPTS``; for an example recording, the channel's own records), as CSLS does for cross-modal
+  retrieval (Conneau et al. 2018);
+- the query's scale: the adjusted score is standardised (``z``) against the adjusted scores of a fixed sample
+  of the channel's records (:meth:`Store.background`), with the median and MAD.
+
+The best of ``n`` unrelated records is then what chance gives (a Gumbel law for the maximum of ``n`` standard
+normals), and the evidence is the surprisal of the score under that law, in nats (:func:`evidence`): about 0.7
+for the best of a channel that knows nothing, tens for a clear winner. A channel whose top does not stand out
+from its own background gets almost no say; a channel with a clear winner decides.
+
+Evidence adds up across channels (with their weights), and a file's ``score`` is ``E / (E + MATCH_EVIDENCE)``:
+0.5 is the line between a match and chance, whichever channels found it. When no file reaches it, the results
+say "no good match" instead of showing noise with confident numbers.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
 
 from .errors import InputError
 from .records import SegmentMatch
+from .render import time_range
 from .types import Hit
 
-RRF_K = 60  # the constant of reciprocal-rank fusion; 60 is the value of the original paper and common practice
+# Unrelated everyday queries: a file's mean score for them is its bias (see the module docstring). Any broad
+# set would do; these span sounds, music and speech, and none is in an evaluation set.
+REFERENCE_PROMPTS = (
+    "a dog barking", "rain", "music", "a person talking", "traffic noise", "birds", "a door closing",
+    "a phone call", "a meeting", "a song", "wind", "footsteps", "a baby", "an engine", "applause", "a bell",
+    "water running", "someone laughing", "a piano", "drums", "a guitar", "a crowd", "silence", "a kitchen",
+    "a car", "a train", "an airplane", "cooking", "typing", "a clock", "a siren", "thunder", "the sea",
+    "a horse", "someone singing", "a lecture", "a voice message", "a reminder", "an interview", "the news",
+    "a shopping list", "directions", "a recipe", "a birthday", "a holiday", "an argument", "a machine", "nature",
+)  # fmt: skip
+# The evidence (nats) that makes a match: score 0.5. Chosen from the no-good-match sweep in docs/BENCHMARKS.md
+# ("Fusion"): at 2 nats, 41-86 % of queries for absent things are answered "no good match" and 0-24 % of
+# answerable ones are; higher lines flag more answerable queries, which costs a user more than a weak list does.
+MATCH_EVIDENCE = 2.0
+# A phrase found verbatim: each word of it counts this much (a common English word in its place by chance is
+# rarer than e^-2; so a 4-word quote is strong evidence).
+PHRASE_NATS_PER_WORD = 2.0
+STRONG_SCORE = 0.75  # a channel's strength from here on reads "strong"; from 0.5 "good", below "weak"
 CLIP_S = 10.0  # the time range shown for a file found only by whole-file text (its name, tags or description)
 
 
-def fuse(rankings: Mapping[str, Sequence[SegmentMatch]], weights: Mapping[str, float], k: int) -> list[Hit]:
-    """Weighted reciprocal-rank fusion of per-channel file rankings into the top ``k`` :class:`Hit`.
+@dataclass(frozen=True)
+class Null:
+    """What a channel scores for this query when nothing matches: its background, and how many records there are."""
 
-    A file's fused score is the sum over channels of ``weight / (RRF_K + rank)``, divided by its maximum
-    (``sum(weights) / (RRF_K + 1)``), so 1.0 means first in every channel. When only one channel has results the
-    score is that channel's cosine similarity. Channels with weight 0 are ignored. Pure: no model, no store.
+    mean: float
+    std: float
+    n: int
 
-    The time range is the CLAP segment's, unless the text channel contributes more and matched spoken words:
-    then it is where those words are.
+    @classmethod
+    def of(cls, scores: np.ndarray, n: int) -> Null:
+        """From the cosines of a sample of the channel's records (median and MAD, so a few true matches in the
+        sample do not widen it)."""
+        scores = np.asarray(scores, np.float64)
+        if len(scores) == 0:
+            return cls(0.0, 1.0, max(n, 1))
+        median = float(np.median(scores))
+        spread = 1.4826 * float(np.median(np.abs(scores - median)))
+        return cls(median, max(spread, 1e-3), max(n, 1))
+
+
+@dataclass(frozen=True)
+class Found:
+    """A channel's best record of one file, and the evidence it carries."""
+
+    match: SegmentMatch
+    evidence: float  # nats
+    leg: str  # "clap"; "meaning" or "words" for the text channel's semantic and lexical legs
+    words: tuple[str, ...] = ()  # the query words the lexical leg found in the passage
+    cosine: float | None = None  # the channel's cosine for the file, when ``match.score`` is not one
+
+
+@dataclass(frozen=True)
+class Background:
+    """What a channel scores in general, for calibrating its scores: built from a sample of its records and a set of
+    unrelated reference queries, once per query (it costs about a millisecond).
+
+    ``tops`` holds, for each reference query, the standardised score of its best sample record: what the best
+    answer of a query that has nothing to do with the library looks like in this channel. A channel whose answers
+    do not depend on the query (a collapsed or random model) gives every query such a top, so no query's best
+    stands out from them; an informative channel's answer to a query it knows lies far above them.
     """
-    active = {c: list(r) for c, r in rankings.items() if weights.get(c, 0) > 0 and len(r)}
+
+    sample: np.ndarray  # (s, dim), the channel's background sample (Store.background)
+    n: int  # records in the channel
+    reference: np.ndarray  # (r, dim), unrelated queries in the query's modality
+    sample_bias: np.ndarray  # (s,), each sample record's mean cosine to the reference queries (zeros: no debiasing)
+    scale: float  # the channel's spread of scores: the median over the reference queries of their MAD
+    tops: np.ndarray  # (r,), each reference query's best score over the sample, standardised
+
+    @classmethod
+    def of(cls, sample: np.ndarray, n: int, reference: np.ndarray, debias: bool = True) -> Background:
+        sample = np.asarray(sample, np.float32)
+        if len(sample) < 2 or len(reference) < 2:
+            return cls(sample, max(n, 1), reference, np.zeros(len(sample)), 1.0, np.zeros(0))
+        profiles = reference @ sample.T  # (r, s)
+        bias = profiles.mean(axis=0) if debias else np.zeros(len(sample), np.float32)
+        nulls = [Null.of(p - bias, n) for p in profiles]
+        scale = float(np.median([null.std for null in nulls]))
+        tops = [(float((p - bias).max()) - null.mean) / scale for p, null in zip(profiles, nulls)]
+        return cls(sample, max(n, 1), reference, bias, scale, np.asarray(tops, np.float64))
+
+    def law(self) -> tuple[float, float]:
+        """Location and scale of a Gumbel law fitted to the reference tops, moved from the sample's size to the
+        channel's (the maximum of more records is higher: the Gaussian-tail shift a_n - a_s).
+
+        The fit uses the lower quantiles (10th and 25th percentiles: a Gumbel's are location - 0.834 scale and
+        location - 0.327 scale): some reference queries do match something in a library, and their tops are not
+        chance; this holds while at least a quarter of them match nothing."""
+        if len(self.tops) < 8:
+            return gumbel_max(self.n)
+        q10, q25 = np.quantile(self.tops, [0.10, 0.25])
+        scale = max(float(q25 - q10) / 0.5074, 0.05)
+        location = float(q25) + 0.3266 * scale
+        return location + gumbel_max(self.n)[0] - gumbel_max(len(self.sample))[0], scale
+
+
+def calibrate(scores, candidates: np.ndarray, queries: np.ndarray, background: Background,
+              against_reference: bool = True) -> np.ndarray:  # fmt: skip
+    """Evidence (nats) of each candidate's score for a query: ``-ln P(top >= z)``.
+
+    With ``against_reference`` (a channel with structure: hubs, clusters of similar records), ``z`` is in the
+    channel's typical spread and the law is the reference tops'; without (a channel whose background is plain),
+    ``z`` is in this query's spread and the law the maximum of ``n`` normals.
+
+    Args:
+        scores: each candidate's cosine for the query (its best over ``queries``), shape (m,).
+        candidates: the candidates' vectors, shape (m, dim).
+        queries: the query vectors, shape (q, dim) (several for an example recording's windows).
+        background: the channel's :class:`Background` (with its bias if it debiases).
+    """
+    scores = np.asarray(scores, np.float64)
+    bg = background
+    if len(bg.sample) == 0:
+        return evidence(scores, Null(0.0, 1.0, bg.n))
+    sample_scores = (bg.sample @ queries.T).max(axis=1) - bg.sample_bias
+    if bg.sample_bias.any() and len(candidates):
+        scores = scores - (candidates @ bg.reference.T).mean(axis=1)
+    null = Null.of(sample_scores, bg.n)
+    if not against_reference:
+        return evidence(scores, null)
+    return surprisal((scores - null.mean) / bg.scale, *bg.law())
+
+
+def gumbel_max(n: int) -> tuple[float, float]:
+    """Location and scale of the maximum of ``n`` standard normals (the Gumbel limit)."""
+    if n < 2:
+        return 0.0, 1.0
+    r = math.sqrt(2.0 * math.log(n))
+    return r - (math.log(math.log(n)) + math.log(4.0 * math.pi)) / (2.0 * r), 1.0 / r
+
+
+def evidence(scores, null: Null) -> np.ndarray:
+    """Surprisal (nats) of each score as the best of ``null.n`` unrelated records: ``-ln P(max >= score)``.
+
+    0.7 (ln 2) is the median for the best of a channel that knows nothing; each 1 more means e times less likely
+    by chance. Pure and vectorised: ``scores`` is any array of cosines.
+    """
+    return surprisal((np.asarray(scores, np.float64) - null.mean) / null.std, *gumbel_max(null.n))
+
+
+def surprisal(z, location: float, scale: float) -> np.ndarray:
+    """``-ln P(T >= z)`` for a Gumbel law ``T`` (nats): 0.7 at its median, about ``(z - location) / scale`` far out."""
+    x = (np.asarray(z, np.float64) - location) / scale
+    with np.errstate(over="ignore"):
+        tail = -np.expm1(-np.exp(-x))  # P(T >= z) = 1 - exp(-exp(-x)), stable at both ends
+    return np.where(x > 30, x, -np.log(np.maximum(tail, 1e-300)))
+
+
+def idf(df: int, n: int) -> float:
+    """Inverse document frequency, smoothed: a word in none of ``n`` passages is rarer than one in one."""
+    return math.log((n + 1) / (df + 0.5))
+
+
+def word_evidence(matched_idf: Sequence[float], query_idf: Sequence[float]) -> float:
+    """Evidence (nats) of a passage holding some of the query's words: the matched words' summed idf (how unlikely
+    a passage is to hold all of them by chance), times the share of the query's idf they cover, so that one
+    common word of a long query says little."""
+    total, got = sum(query_idf), sum(matched_idf)
+    return got * got / total if total > 0 else 0.0
+
+
+def phrase_evidence(n_words: int) -> float:
+    """Evidence of a passage holding the query's words in order: PHRASE_NATS_PER_WORD per word, from two words."""
+    return PHRASE_NATS_PER_WORD * n_words if n_words >= 2 else 0.0
+
+
+def strength(e: float) -> float:
+    """Evidence as a 0-1 match strength: 0.5 at MATCH_EVIDENCE."""
+    return e / (e + MATCH_EVIDENCE) if e > 0 else 0.0
+
+
+def strength_word(s: float) -> str:
+    return "strong" if s >= STRONG_SCORE else "good" if s >= 0.5 else "weak"
+
+
+def fuse(found: Mapping[str, Sequence[Found]], weights: Mapping[str, float], k: int) -> list[Hit]:
+    """The top ``k`` files by their weighted evidence summed over channels, as :class:`Hit`.
+
+    ``found`` holds each channel's files (one :class:`Found` per file). The time range follows the channel that
+    carried the hit (the largest weighted evidence): where the words were said, or the best CLAP window.
+    """
     if k < 1:
         raise InputError(f"k must be at least 1, got {k}")
-    per_file: dict[str, dict[str, tuple[int, SegmentMatch]]] = {}
-    for channel, ranking in active.items():
-        for rank, match in enumerate(ranking, 1):
-            per_file.setdefault(match.metadata["path"], {})[channel] = (rank, match)
-    norm = sum(weights[c] for c in active) / (RRF_K + 1)
-
-    def contribution(channel: str, rank: int) -> float:
-        return weights[channel] / (RRF_K + rank)
-
-    scored = []
-    for path, found in per_file.items():
-        if len(active) == 1:
-            score = next(iter(found.values()))[1].score
-        else:
-            score = sum(contribution(c, r) for c, (r, _) in found.items()) / norm
-        best_rank = min(r for r, _ in found.values())
-        scored.append((-score, best_rank, path, found))
-    scored.sort(key=lambda item: item[:3])
-
-    hits = []
-    for i, (neg_score, _, path, found) in enumerate(scored[:k]):
-        clap_rank, clap = found.get("clap", (None, None))
-        text_rank, text = found.get("text", (None, None))
-        duration_s = float((clap or text).metadata["duration_s"])
-        text_leads = text is not None and (clap is None or contribution("text", text_rank) > contribution("clap", clap_rank))
-        start_s, end_s = _time_range(clap, text, text_leads, duration_s)
-        hits.append(
-            Hit(
-                rank=i + 1,
-                path=path,
-                start_s=start_s,
-                end_s=end_s,
-                score=float(-neg_score),
-                segment_id=clap.id if clap is not None else None,
-                duration_s=duration_s,
-                scores={c: float(m.score) for c, (_, m) in found.items()},
-                text=text.document if text is not None else None,
-                text_kind=text.metadata.get("kind") if text is not None else None,
-                text_start_s=float(text.metadata["start_s"]) if text is not None else None,
-                text_end_s=float(text.metadata["end_s"]) if text is not None else None,
-            )
-        )
-    return hits
+    per_file: dict[str, dict[str, Found]] = {}
+    for channel, items in found.items():
+        if weights.get(channel, 0) <= 0:
+            continue
+        for f in items:
+            per_file.setdefault(f.match.path, {})[channel] = f
+    ranked = []
+    for path, by_channel in per_file.items():
+        total = sum(weights[c] * f.evidence for c, f in by_channel.items())
+        best_cosine = max(f.match.score for f in by_channel.values())
+        ranked.append((-total, -best_cosine, path, by_channel))
+    ranked.sort(key=lambda r: r[:3])
+    return [_hit(rank, -neg, by_channel, weights) for rank, (neg, _, _, by_channel) in enumerate(ranked[:k], 1)]
 
 
-def _time_range(clap, text, text_leads: bool, duration_s: float) -> tuple[float, float]:
-    """Where spoken words matched, if the text channel leads; else the CLAP segment; else the file's start."""
-    if text_leads and text.metadata.get("kind") == "speech":
-        return float(text.metadata["start_s"]), float(text.metadata["end_s"])
+def _hit(rank: int, total: float, by_channel: dict[str, Found], weights: Mapping[str, float]) -> Hit:
+    clap, text = by_channel.get("clap"), by_channel.get("text")
+    first = (clap or text).match
+    duration_s = float(first.metadata["duration_s"])
+    carrier = max(by_channel, key=lambda c: (weights[c] * by_channel[c].evidence, c == "clap"))
+    start_s, end_s = _time_range(by_channel[carrier], clap, duration_s)
+    scores = {c: float(f.match.score if f.cosine is None else f.cosine) for c, f in by_channel.items()
+              if f.leg != "words" or f.cosine is not None}  # fmt: skip
+    return Hit(
+        rank=rank,
+        path=first.path,
+        start_s=start_s,
+        end_s=end_s,
+        score=round(strength(total), 6),
+        segment_id=clap.match.id if clap is not None else None,
+        duration_s=duration_s,
+        scores=scores,
+        text=text.match.document if text is not None else None,
+        text_kind=text.match.metadata.get("kind") if text is not None else None,
+        text_start_s=float(text.match.metadata["start_s"]) if text is not None else None,
+        text_end_s=float(text.match.metadata["end_s"]) if text is not None else None,
+        strengths={c: round(strength(f.evidence), 6) for c, f in by_channel.items()},
+        why=explain(by_channel, carrier),
+    )
+
+
+def _time_range(carrier: Found, clap: Found | None, duration_s: float) -> tuple[float, float]:
+    """Where the carrying channel matched: spoken words' times, a CLAP window, or the file's first seconds."""
+    m = carrier.match.metadata
+    if carrier.leg != "clap" and m.get("kind") == "speech":
+        return float(m["start_s"]), min(float(m["end_s"]), duration_s)
     if clap is not None:
-        return float(clap.metadata["start_s"]), float(clap.metadata["end_s"])
+        return float(clap.match.metadata["start_s"]), float(clap.match.metadata["end_s"])
     return 0.0, min(duration_s, CLIP_S)
+
+
+def explain(by_channel: Mapping[str, Found], carrier: str) -> str:
+    """Why a file matched, carrying channel first: ``said at 0:12-0:16: "…" (strong) · sounds like: weak``."""
+    parts = []
+    for channel in sorted(by_channel, key=lambda c: c != carrier):
+        f = by_channel[channel]
+        word = strength_word(strength(f.evidence))
+        if f.leg == "clap":
+            parts.append(f"sounds like: {word}")
+            continue
+        m, text = f.match.metadata, f.match.document or ""
+        quoted = f'"{text[:90]}{"…" if len(text) > 90 else ""}"'
+        where = f"said at {time_range(m['start_s'], m['end_s'])}" if m.get("kind") == "speech" else m.get("kind", "text")
+        words = f" (words {', '.join(repr(w) for w in f.words)})" if f.leg == "words" and f.words else ""
+        parts.append(f"{where}: {quoted}{words} ({word})")
+    return " · ".join(parts)

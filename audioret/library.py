@@ -23,7 +23,7 @@ from . import audio, search
 from .asr import ASR_SAMPLE_RATE
 from .config import Config
 from .errors import IndexBusy, InputError, ModelLoadError
-from .types import Filters, Hit, IndexProgress, IndexReport, Transcript
+from .types import Filters, Hit, IndexProgress, IndexReport, Results, Transcript
 
 logger = logging.getLogger("audioret")
 
@@ -45,6 +45,7 @@ class Library:
         self.channel_errors: dict[str, str] = {}  # channel -> why its model could not be loaded
         self.progress: IndexProgress | None = None  # the running indexing job's last progress, else None
         self._index_lock = threading.Lock()
+        self._references: dict[str, np.ndarray] = {}
 
     # -- models and stores (loaded on first use; tests may assign their own) -------------------------------------
 
@@ -85,13 +86,24 @@ class Library:
     def sound_channel(self):
         from .channels.sound import SoundChannel
 
-        return SoundChannel(lambda: self.embedder, lambda: self.store, self.config.hop_s, self.config.batch_size)
+        reference = lambda: self._reference("clap", lambda texts: self.embedder.embed_text(texts))  # noqa: E731
+        return SoundChannel(lambda: self.embedder, lambda: self.store, self.config.hop_s, self.config.batch_size,
+                            reference)  # fmt: skip
 
     def text_channel(self):
         from .channels.text import TextChannel
 
         transcriber = (lambda: self.transcriber) if self.config.transcribe else None
-        return TextChannel(lambda: self.text_encoder, lambda: self.text_store, transcriber)
+        reference = lambda: self._reference("text", lambda texts: self.text_encoder.encode(texts))  # noqa: E731
+        return TextChannel(lambda: self.text_encoder, lambda: self.text_store, transcriber, reference)
+
+    def _reference(self, channel: str, embed) -> np.ndarray:
+        """The channel's embeddings of the fusion's reference queries, computed once per library."""
+        from .fusion import REFERENCE_PROMPTS
+
+        if channel not in self._references:
+            self._references[channel] = embed(list(REFERENCE_PROMPTS))
+        return self._references[channel]
 
     def available(self, channel: str) -> bool:
         """Whether the channel's model loads ("clap" or "text"); the first failure is kept in channel_errors."""
@@ -191,11 +203,13 @@ class Library:
     # -- searching -----------------------------------------------------------------------------------------------
 
     def search(self, text: str, k: int = 10, filters: Filters | None = None, weights: dict[str, float] | None = None,
-               text_query: str | None = None) -> list[Hit]:  # fmt: skip
-        """The ``k`` files that best match a text query, both channels fused.
+               text_query: str | None = None) -> Results:  # fmt: skip
+        """The ``k`` files that best match a text query, both channels fused by their evidence.
+
+        Returns a list of :class:`Hit` (a :class:`Results`, whose ``no_good_match`` says when none is a match).
 
         Args:
-            text: the query, in English for CLAP.
+            text: the query, in English for CLAP; ``"a phrase"`` is required, ``-word`` leaves files out.
             weights: channel weights, default ``{"clap": config.clap_weight, "text": config.text_weight}``;
                 0 turns a channel off.
             text_query: the text channel's query when it differs (the untranslated words of a spoken query).
@@ -213,13 +227,13 @@ class Library:
         return self.transcriber.transcribe(samples, translate=translate)
 
     def search_spoken(self, recording: str | os.PathLike | np.ndarray, k: int = 10, filters: Filters | None = None,
-                      weights: dict[str, float] | None = None) -> tuple[Transcript, list[Hit]]:  # fmt: skip
+                      weights: dict[str, float] | None = None) -> tuple[Transcript, Results]:  # fmt: skip
         """Transcribe a spoken query, then search: CLAP gets the English text, the text channel the words said."""
         transcript = self.transcribe(recording, translate=True)
         return transcript, self.search(transcript.english, k, filters, weights, text_query=transcript.text)
 
     def search_audio(self, example: str | os.PathLike | np.ndarray, k: int = 10,
-                     filters: Filters | None = None) -> list[Hit]:  # fmt: skip
+                     filters: Filters | None = None) -> Results:  # fmt: skip
         """Query by example: the files that sound most like ``example`` (a path, or mono float32 at 48 kHz).
 
         The example is cut into windows like the library (its first minute is used); each library segment
@@ -229,7 +243,7 @@ class Library:
         return search.sound_search(self, self.embedder.embed_audio(windows), k, filters)
 
     def similar(self, segment_id: str, k: int = 10, filters: Filters | None = None,
-                same_file: bool = False) -> list[Hit]:  # fmt: skip
+                same_file: bool = False) -> Results:  # fmt: skip
         """"More like this": files that sound like the stored segment ``segment_id``.
 
         The segment itself is never returned; other segments of its file only with ``same_file=True``.

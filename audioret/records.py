@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from .types import Filters
 
@@ -28,6 +31,7 @@ class SegmentMatch:
     score: float  # cosine similarity, 1.0 = same direction
     metadata: dict
     document: str | None = None  # the text of a text-channel record
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # when asked for
 
     @property
     def path(self) -> str:
@@ -120,11 +124,11 @@ def is_under(path: str, roots: Iterable[str]) -> bool:
     return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
 
-def where(filters: Filters | None) -> dict | None:
-    """The part of ``filters`` the store evaluates itself: extension and duration."""
+def where(filters: Filters | None, only_paths: Collection[str] | None = None) -> dict | None:
+    """The part of ``filters`` the store evaluates itself (extension and duration), and ``only_paths``."""
+    clauses = [{"path": {"$in": sorted(only_paths)}}] if only_paths is not None else []
     if filters is None:
-        return None
-    clauses = []
+        return clauses[0] if clauses else None
     if filters.extensions:
         clauses.append({"ext": {"$in": list(filters.extensions)}})
     if filters.min_duration_s is not None:
@@ -134,6 +138,16 @@ def where(filters: Filters | None) -> dict | None:
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def word_pattern(word: str) -> str:
+    """A regular expression (for the store's full-text search) matching ``word`` as a whole word, any case."""
+    return rf"(?i)\b{re.escape(word)}\b"
+
+
+def phrase_pattern(words: Sequence[str]) -> str:
+    """A regular expression matching ``words`` in this order, separated by spaces or punctuation, any case."""
+    return r"(?i)\b" + r"\W+".join(re.escape(w) for w in words) + r"\b"
 
 
 def accepts(filters: Filters | None, metadata: Mapping) -> bool:

@@ -1,8 +1,10 @@
-"""From a query to ranked hits: ask each channel for its best files, then fuse (:mod:`audioret.fusion`).
+"""From a query to ranked hits: ask each channel for its best files and their evidence, then fuse.
 
 A text query goes to every channel with a positive weight; an example recording or a stored segment only to the
-sound channel. A channel whose model cannot load is left out with a warning (``Library.channel_errors``), and
-the others answer.
+sound channel. ``"a phrase"`` in a query is required (only files whose text holds it), and ``-word`` leaves out
+files whose text has the word. A channel whose model cannot load is left out with a warning
+(``Library.channel_errors``), and the others answer. The evidence and the fusion rule are :mod:`audioret.fusion`;
+when no file reaches the line of a match, the :class:`Results` say "no good match".
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ import numpy as np
 from . import audio
 from .errors import AudioDecodeError, InputError, ModelLoadError
 from .fusion import fuse
-from .types import Filters, Hit
+from .types import Filters, Query, Results
 
 CHANNEL_NAMES = ("clap", "text")
 # Query-by-example uses at most this many windows of the example (the first minute at the default hop).
 MAX_EXAMPLE_WINDOWS = 6
+DEPTH = 50  # files each channel returns at least (5 k when k is larger)
 
 
 def check_weights(weights: Mapping[str, float]) -> None:
@@ -29,33 +32,53 @@ def check_weights(weights: Mapping[str, float]) -> None:
         raise InputError("Both channel weights are 0; give at least one channel a positive weight")
 
 
+def results(hits: list) -> Results:
+    return Results(hits, no_good_match=not hits or hits[0].score < 0.5)
+
+
 def text_search(library, text: str, k: int, filters: Filters | None, weights: Mapping[str, float],
-                text_query: str | None = None) -> list[Hit]:  # fmt: skip
-    """The ``k`` files that best match a text query, the channels with a positive weight fused."""
-    text = text.strip()
-    if not text:
+                text_query: str | None = None) -> Results:  # fmt: skip
+    """The ``k`` files that best match a text query, the channels with a positive weight fused.
+
+    ``text_query`` is the text channel's query when it differs (the words of a spoken query, untranslated).
+    """
+    query = Query.parse(text)
+    if not query.text:
         raise InputError("The query is empty; type what you want to hear, e.g. 'rain on a tin roof'")
     if k < 1:
         raise InputError(f"k must be at least 1, got {k}")
     check_weights(weights)
-    depth = max(50, 5 * k)
-    rankings = {}
+    words = Query.parse(text_query) if text_query and text_query.strip() else query
+    depth = max(DEPTH, 5 * k)
+    text_on = library.text_store.has_records() and library.available("text")
+    exclude, only = _word_filters(library.text_channel(), query) if text_on else (set(), None)
+    found = {}
     if weights.get("clap", 0) > 0 and library.available("clap"):
-        rankings["clap"] = library.sound_channel().rank_text(text, depth, filters)
-    if weights.get("text", 0) > 0 and library.text_store.has_records() and library.available("text"):
-        rankings["text"] = library.text_channel().rank_text((text_query or "").strip() or text, depth, filters)
-    if not rankings and library.channel_errors:
+        found["clap"] = library.sound_channel().rank_text(query.text, depth, filters, only, exclude)
+    if weights.get("text", 0) > 0 and text_on:
+        found["text"] = library.text_channel().rank_text(words, depth, filters, only, exclude)
+    if not found and library.channel_errors:
         raise ModelLoadError(" | ".join(library.channel_errors.values()))
-    return fuse(rankings, weights, k) if rankings else []  # an empty index, or only text on and it holds nothing
+    return results(fuse(found, weights, k))  # no channel: an empty index, or only text on and it holds nothing
+
+
+def _word_filters(channel, query: Query) -> tuple[set[str], set[str] | None]:
+    """The files ``-word`` leaves out, and (with quoted phrases) the only files that may be returned."""
+    exclude = set().union(*(channel.paths_with([w]) for w in query.excluded))
+    only = None
+    for phrase in query.phrases:
+        holding = channel.paths_with(phrase)
+        only = holding if only is None else only & holding
+    return exclude, (only - exclude if only is not None else None)
 
 
 def sound_search(library, vectors: np.ndarray, k: int, filters: Filters | None = None,
-                 exclude_ids: Collection[str] = (), exclude_paths: Collection[str] = ()) -> list[Hit]:  # fmt: skip
+                 exclude_ids: Collection[str] = (), exclude_paths: Collection[str] = ()) -> Results:  # fmt: skip
     """The ``k`` files of the sound channel nearest to one or more audio embeddings (shape (n, dim) or (dim,))."""
     if k < 1:
         raise InputError(f"k must be at least 1, got {k}")
-    ranking = library.sound_channel().rank_vectors(vectors, k, filters, exclude_ids, exclude_paths)
-    return fuse({"clap": ranking}, {"clap": 1.0}, k)
+    found = library.sound_channel().rank_vectors(vectors, max(k, DEPTH), filters, exclude_ids, exclude_paths)
+    return results(fuse({"clap": found}, {"clap": 1.0}, k))
 
 
 def example_windows(example: str | os.PathLike | np.ndarray, window: int, hop_s: float) -> np.ndarray:

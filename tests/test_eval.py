@@ -118,7 +118,7 @@ def test_esc10_end_to_end_with_the_tiny_clap(tmp_path, esc10_dir, tiny_clap_dir)
     for m in result["metrics"].values():
         assert all(0 <= v <= 1 for v in m.values())
         assert m["R@1"] <= m["R@5"] <= m["R@10"]
-    assert result["metrics"]["text"]["R@10"] == 0  # names hidden: no label reaches the text channel
+    assert result["metrics"]["text"]["R@1"] <= 0.3  # names hidden: no label reaches the text channel (chance: 0.1)
     assert 0 <= result["zero_shot_accuracy"] <= 1 and (tmp_path / "r.png").stat().st_size > 10_000
     assert len(result["recall_curve"]["clap"]) == evaluate.DEPTH and result["recall_curve"]["clap"][-1] == 1.0
     again = run_eval(*args, "--json", str(tmp_path / "2.json"))

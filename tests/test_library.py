@@ -126,7 +126,7 @@ def test_query_by_example_returns_the_clip_first(library, small_library):
     for clip in sorted((small_library / "sounds").glob("*.ogg"))[:4]:
         hits = library.search_audio(clip, k=3)
         assert hits[0].path == str(clip)
-        assert hits[0].score == pytest.approx(1.0, abs=1e-4)
+        assert hits[0].scores["clap"] == pytest.approx(1.0, abs=1e-4)  # itself
         assert (hits[0].rank, hits[0].start_s) == (1, 0.0)
         assert [h.rank for h in hits] == [1, 2, 3] and hits[0].score >= hits[1].score >= hits[2].score
 
@@ -139,7 +139,7 @@ def test_query_by_example_with_an_array_finds_the_right_window(library, small_li
     second_window = audio.load(long)[480_000:960_000]
     hit = library.search_audio(second_window, k=1)[0]
     assert (hit.path, hit.start_s, hit.end_s) == (str(long), 10.0, 20.0)
-    assert hit.score == pytest.approx(1.0, abs=1e-4)
+    assert hit.scores["clap"] == pytest.approx(1.0, abs=1e-4)
 
 
 def test_more_like_this_excludes_the_segment_itself(library, small_library):
@@ -160,11 +160,12 @@ def test_text_search_ranks_files_and_groups_segments(library, small_library):
     hits = library.search("a dog barking", k=5)
     assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
     assert len({h.path for h in hits}) == 5  # one hit per file
-    assert all(-1.0 <= h.score <= 1.0 for h in hits)
+    assert all(0.0 <= h.score < 1.0 for h in hits)  # a match strength
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
-    # the score is the cosine similarity of the text and the returned segment
+    # the channel's score is the cosine similarity of the text and the returned segment
     vector = library.store.get([hits[0].segment_id])[1][0]
-    assert hits[0].score == pytest.approx(float(library.embedder.embed_text(["a dog barking"])[0] @ vector), abs=1e-4)
+    cosine = float(library.embedder.embed_text(["a dog barking"])[0] @ vector)
+    assert hits[0].scores["clap"] == pytest.approx(cosine, abs=1e-4)
     with pytest.raises(ValueError, match="empty"):
         library.search("   ")
 
@@ -230,4 +231,4 @@ def test_duplicate_content_under_two_names_is_found_twice(library, small_library
     library.index([small_library], progress=False)
     top = library.search_audio(clip, k=2)
     assert {h.path for h in top} == {str(clip), str(small_library / "copy of clip.ogg")}
-    assert all(h.score == pytest.approx(1.0, abs=1e-4) for h in top)
+    assert all(h.scores["clap"] == pytest.approx(1.0, abs=1e-4) for h in top)

@@ -19,7 +19,8 @@ import numpy as np
 
 from .. import audio
 from ..errors import InputError
-from ..records import SegmentMatch, file_fields, records
+from ..fusion import REFERENCE_PROMPTS, Background, Found, calibrate
+from ..records import file_fields, records
 from ..types import Filters
 from . import Channel, Output
 
@@ -55,9 +56,13 @@ class SoundChannel(Channel):
     """
 
     name = "clap"
+    debias = True  # CLAP has hubs: files near every query (a random one puts the same file first for all)
+    against_reference = True  # and clusters of similar files: scores are measured against unrelated queries' tops
 
-    def __init__(self, embedder: Callable, store, hop_s: float = 7.5, batch_size: int = 8):
+    def __init__(self, embedder: Callable, store, hop_s: float = 7.5, batch_size: int = 8,
+                 reference: Callable[[], np.ndarray] | None = None):  # fmt: skip
         self._embedder, self._store = embedder, store
+        self._reference = reference or (lambda: self.embedder.embed_text(list(REFERENCE_PROMPTS)))
         self.hop_s, self.batch_size = float(hop_s), batch_size
         self.hop = round(hop_s * audio.SAMPLE_RATE)
         self._files: dict = {}
@@ -140,11 +145,30 @@ class SoundChannel(Channel):
 
     # -- searching -----------------------------------------------------------------------------------------------
 
-    def rank_text(self, text: str, n_files: int, filters: Filters | None = None) -> list[SegmentMatch]:
-        """Each file's best window for a text query, best first."""
-        return self.store.best_files(self.embedder.embed_text([text]), n_files, filters)
+    def rank_text(self, text: str, n_files: int, filters: Filters | None = None,
+                  only_paths: Collection[str] | None = None, exclude_paths: Collection[str] = ()) -> list[Found]:  # fmt: skip
+        """Each file's best window for a text query, best first, with its evidence (:mod:`audioret.fusion`)."""
+        query = self.embedder.embed_text([text])
+        return self._rank(query, self._reference(), n_files, filters, (), exclude_paths, only_paths)
 
     def rank_vectors(self, vectors: np.ndarray, n_files: int, filters: Filters | None = None,
-                     exclude_ids: Collection[str] = (), exclude_paths: Collection[str] = ()) -> list[SegmentMatch]:  # fmt: skip
-        """Each file's best window for one or more audio embeddings (its best similarity to any of them)."""
-        return self.store.best_files(vectors, n_files, filters, exclude_ids, exclude_paths)
+                     exclude_ids: Collection[str] = (), exclude_paths: Collection[str] = (),
+                     only_paths: Collection[str] | None = None) -> list[Found]:  # fmt: skip
+        """Each file's best window for one or more audio embeddings (its best similarity to any of them), with
+        evidence."""
+        return self._rank(vectors, None, n_files, filters, exclude_ids, exclude_paths, only_paths)
+
+    def _rank(self, vectors, reference, n_files, filters, exclude_ids, exclude_paths, only_paths) -> list[Found]:
+        """Text queries (``reference`` given) are calibrated against the reference prompts, each file's bias out;
+        an example recording against the plain background (an exact copy must come first, whatever its bias)."""
+        queries = np.atleast_2d(np.asarray(vectors, np.float32))
+        matches = self.store.best_files(queries, n_files, filters, exclude_ids, exclude_paths, only_paths=only_paths,
+                                        vectors=True)  # fmt: skip
+        if not matches:
+            return []
+        sample, count = self.store.background()
+        text = reference is not None
+        background = Background.of(sample, count, reference if text else sample[:0], self.debias and text)
+        candidates = np.stack([m.vector for m in matches])
+        e = calibrate([m.score for m in matches], candidates, queries, background, self.against_reference and text)
+        return [Found(m, float(x), "clap") for m, x in zip(matches, e)]

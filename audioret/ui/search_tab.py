@@ -16,14 +16,14 @@ from .state import App, user_error
 
 EXAMPLE_QUERIES = ["rain on a tin roof", "the part where they talk about the harvest", "a bell ringing",
                    "someone leaving a voicemail about a car", "waves on a beach"]  # fmt: skip
-COLUMNS = ["rank", "file", "start_s", "end_s", "score", "clap", "text", "matched words", "segment_id"]
+COLUMNS = ["rank", "file", "start_s", "end_s", "score", "clap", "text", "matched words", "why", "segment_id"]
 
 
 def table(hits: list[Hit]) -> list[list]:
     return [
         [h.rank, h.path, round(h.start_s, 2), round(h.end_s, 2), round(h.score, 4),
          round(h.scores["clap"], 4) if "clap" in h.scores else None,
-         round(h.scores["text"], 4) if "text" in h.scores else None, h.text or "", h.segment_id or ""]
+         round(h.scores["text"], 4) if "text" in h.scores else None, h.text or "", h.why, h.segment_id or ""]
         for h in hits
     ]  # fmt: skip
 
@@ -34,6 +34,8 @@ def answer(fn, note: str = ""):
         hits = fn()
     except AudioretError as e:
         raise user_error(e) from e
+    if getattr(hits, "no_good_match", False) and hits:
+        note = f"{note} **{hits.message}.** The closest, all weak:".strip()
     return table(hits), [h.to_dict() for h in hits], note
 
 
@@ -76,7 +78,7 @@ def build_search_tab(app: App):
             text, note, hits = app.spoken(rec, k_, cw, tw, f, e, lo, hi)
         except AudioretError as err:
             raise user_error(err) from err
-        return text, table(hits), [h.to_dict() for h in hits], note
+        return text, *answer(lambda: hits, note)
 
     def do_example(rec, k_, f, e, lo, hi):
         return answer(lambda: app.example(rec, k_, f, e, lo, hi), "Sounds like your example:")
@@ -96,10 +98,10 @@ def _cards(app: App, hits_state, k, outputs):
     def cards(hits):
         for hit in map(lambda d: Hit(**d), hits):  # the state holds plain dicts (gradio hashes state)
             with gr.Group(key=f"card-{hit.rank}-{hit.path}"):
-                words = matched_text(hit, limit=200, quote=("“", "”"), dash="–")
+                why = hit.why or matched_text(hit, limit=200, quote=("“", "”"), dash="–")
                 gr.Markdown(
                     f"**{hit.rank}. {Path(hit.path).name}** · {time_range(hit.start_s, hit.end_s, '–')} · "
-                    f"score {hit.score:.3f} ({channel_scores(hit, ' · ')}){f'{chr(10) * 2}{words}' if words else ''}",
+                    f"score {hit.score:.3f} ({channel_scores(hit, ' · ')}){f'{chr(10) * 2}{why}' if why else ''}",
                     elem_classes=["hit"],
                 )
                 clip = str(app.library.clip(hit))

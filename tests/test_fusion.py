@@ -1,0 +1,182 @@
+"""The evidence rule and fusion on hand-made rankings: no model, no store."""
+
+import math
+
+import numpy as np
+import pytest
+
+from audioret.fusion import (
+    MATCH_EVIDENCE,
+    Background,
+    Found,
+    Null,
+    calibrate,
+    evidence,
+    fuse,
+    gumbel_max,
+    phrase_evidence,
+    strength,
+    word_evidence,
+)
+from audioret.records import SegmentMatch
+from audioret.search import results
+from audioret.types import Query
+
+
+def clap(path, e, score=0.3, start=0.0, end=10.0):
+    meta = {"path": path, "start_s": start, "end_s": end, "duration_s": 60.0}
+    return Found(SegmentMatch(f"{path}-c", score, meta), e, "clap")
+
+
+def text(path, e, score=0.6, kind="speech", start=30.0, end=34.0, words="we brought in the harvest", leg="meaning"):
+    meta = {"path": path, "start_s": start, "end_s": end, "duration_s": 60.0, "kind": kind}
+    return Found(SegmentMatch(f"{path}-t", score, meta, words), e, leg)
+
+
+def test_a_channel_that_knows_nothing_gives_chance_evidence():
+    """The best of n unrelated records carries about ln 2 nats (the median of the Gumbel law), whatever n."""
+    rng = np.random.default_rng(0)
+    for n in (50, 1000, 20000):
+        tops = [rng.standard_normal(n).max() for _ in range(400)]
+        e = evidence(tops, Null(0.0, 1.0, n))
+        assert np.median(e) == pytest.approx(math.log(2), abs=0.15)
+        assert np.mean(e >= 3.0) == pytest.approx(math.exp(-3.0), abs=0.03)  # a surprisal: e^-E of chance tops exceed E
+
+
+def test_evidence_grows_with_the_score_and_is_finite():
+    null = Null(0.05, 0.07, 500)
+    e = evidence([0.0, 0.2, 0.4, 0.6, 0.9, 5.0], null)
+    assert all(np.diff(e) > 0) and np.all(np.isfinite(e)) and e[0] == pytest.approx(0.0, abs=1e-9)
+    assert e[3] > 3 * MATCH_EVIDENCE  # 0.6 against a background of 0.05 +- 0.07 is a clear winner
+    a, b = gumbel_max(1000)
+    assert a == pytest.approx(3.0, abs=0.15) and 0 < b < 1
+
+
+def test_the_null_is_robust_to_a_few_true_matches():
+    rng = np.random.default_rng(1)
+    background = np.concatenate([rng.normal(0.1, 0.05, 990), np.full(10, 0.9)])
+    null = Null.of(background, 1000)
+    assert null.mean == pytest.approx(0.1, abs=0.01) and null.std == pytest.approx(0.05, abs=0.01)
+    assert Null.of([], 0) == Null(0.0, 1.0, 1)
+
+
+def _unit(x):
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def _channel(rng, collapsed: bool):
+    """A sample of 1,000 records from 20 classes, and 40 unrelated reference queries. Collapsed: every query is
+    nearly the same vector, as in a broken checkpoint."""
+    classes = _unit(rng.standard_normal((20, 64)))
+    labels = rng.integers(0, 20, 1000)
+    sample = _unit(classes[labels] + 0.8 * _unit(rng.standard_normal((1000, 64))))
+    common = _unit(rng.standard_normal(64))
+    spread = 0.02 if collapsed else 1.0
+    reference = _unit(common + spread * _unit(rng.standard_normal((40, 64))))
+    return classes, labels, sample, reference, common, spread
+
+
+@pytest.mark.parametrize("debias", [False, True])
+def test_calibration_follows_what_the_channel_knows(debias):
+    rng = np.random.default_rng(3)
+    classes, labels, sample, reference, common, spread = _channel(rng, collapsed=False)
+    background = Background.of(sample, 1000, reference, debias)
+    query = _unit(classes[7] + 0.3 * common)[None]
+    scores = sample @ query[0]
+    best = np.argsort(-scores)[:5]
+    e = calibrate(scores[best], sample[best], query, background)
+    assert labels[best[0]] == 7 and e[0] > 1.5 * MATCH_EVIDENCE  # a class it knows: a clear winner
+    unrelated = _unit(common + spread * _unit(rng.standard_normal(64)))[None]  # like the reference queries
+    top = np.argsort(-(sample @ unrelated[0]))[:1]
+    assert calibrate(sample[top] @ unrelated[0], sample[top], unrelated, background)[0] < MATCH_EVIDENCE
+
+
+def test_a_channel_whose_answers_do_not_depend_on_the_query_gets_no_say():
+    rng = np.random.default_rng(4)
+    _, _, sample, reference, common, spread = _channel(rng, collapsed=True)
+    background = Background.of(sample, 1000, reference)
+    tops = []
+    for _ in range(30):
+        query = _unit(common + spread * _unit(rng.standard_normal(64)))[None]
+        scores = sample @ query[0]
+        best = int(np.argmax(scores))
+        tops.append(calibrate(scores[[best]], sample[[best]], query, background)[0])
+    assert np.median(tops) < 2.0 and np.mean(np.array(tops) < MATCH_EVIDENCE) >= 0.9
+
+
+def test_regime_a_only_the_text_channel_knows():
+    """A sound channel that cannot tell files apart puts some file first, with chance evidence; the text channel's
+    clear winner decides, and the time range is where the words were said."""
+    found = {"clap": [clap("noise-hub", 1.0), clap("memo", 0.5), clap("other", 0.3)],
+             "text": [text("memo", 25.0), text("other", 0.6)]}  # fmt: skip
+    hits = fuse(found, {"clap": 1, "text": 1}, k=3)
+    assert [h.path for h in hits] == ["memo", "noise-hub", "other"]
+    assert (hits[0].start_s, hits[0].end_s) == (30.0, 34.0) and hits[0].score > 0.85
+    assert hits[0].why.startswith('said at 0:30.0-0:34.0: "we brought in the harvest" (strong) · sounds like: weak')
+    assert hits[1].score < 0.5  # the hub is weak, and says so
+
+
+def test_regime_b_only_the_sound_channel_knows():
+    found = {"clap": [clap("dog", 18.0, start=20.0, end=30.0), clap("cat", 1.0)],
+             "text": [text("name-noise", 0.9, kind="name", start=0.0, end=60.0), text("dog", 0.2, kind="name")]}  # fmt: skip
+    hits = fuse(found, {"clap": 1, "text": 1}, k=3)
+    assert hits[0].path == "dog" and (hits[0].start_s, hits[0].end_s) == (20.0, 30.0)
+    assert hits[0].why.startswith("sounds like: strong")
+    assert hits[0].segment_id == "dog-c" and set(hits[0].scores) == {"clap", "text"}
+
+
+def test_regime_c_both_know_and_agreement_adds_up():
+    found = {"clap": [clap("both", 3.0), clap("sound-only", 4.0)], "text": [text("both", 3.0), text("text-only", 4.5)]}
+    hits = fuse(found, {"clap": 1, "text": 1}, k=3)
+    assert hits[0].path == "both"  # 3 + 3 beats 4.5 and 4 alone
+    assert hits[0].score == pytest.approx(strength(6.0)) and hits[0].strengths["clap"] == pytest.approx(strength(3.0))
+
+
+def test_weights_scale_a_channel_and_zero_turns_it_off():
+    found = {"clap": [clap("a", 5.0)], "text": [text("b", 4.0)]}
+    assert fuse(found, {"clap": 1, "text": 2}, k=2)[0].path == "b"
+    hits = fuse(found, {"clap": 0, "text": 1}, k=2)
+    assert [h.path for h in hits] == ["b"] and set(hits[0].scores) == {"text"} and hits[0].segment_id is None
+
+
+def test_score_means_the_same_for_one_channel_or_two():
+    one = fuse({"clap": [clap("a", MATCH_EVIDENCE)]}, {"clap": 1}, k=1)[0]
+    two = fuse({"clap": [clap("a", MATCH_EVIDENCE / 2)], "text": [text("a", MATCH_EVIDENCE / 2)]},
+               {"clap": 1, "text": 1}, k=1)[0]  # fmt: skip
+    assert one.score == pytest.approx(0.5) and two.score == pytest.approx(0.5)
+    assert 0 <= strength(0.0) < strength(1.0) < strength(100.0) < 1
+
+
+def test_no_good_match_when_nothing_stands_out():
+    weak = fuse({"clap": [clap("a", 0.9), clap("b", 0.7)], "text": [text("c", 1.5)]}, {"clap": 1, "text": 1}, k=3)
+    assert results(weak).no_good_match and "No good match" in results(weak).message
+    good = fuse({"clap": [clap("a", 9.0)]}, {"clap": 1}, k=3)
+    assert not results(good).no_good_match and results(good).message == ""
+    assert results([]).no_good_match
+
+
+def test_a_whole_file_text_match_shows_the_first_seconds():
+    hit = fuse({"text": [text("n", 15.0, kind="name", start=0.0, end=60.0, words="rain on roof")]}, {"text": 1}, k=1)[0]
+    assert (hit.start_s, hit.end_s, hit.text_kind) == (0.0, 10.0, "name")
+    assert hit.why == 'name: "rain on roof" (strong)'
+
+
+def test_lexical_evidence():
+    # all of a query's rare words in one passage is strong; one common word of several is weak
+    assert word_evidence([5.0, 4.0], [5.0, 4.0]) == pytest.approx(9.0)
+    assert word_evidence([0.5], [0.5, 5.0, 4.0]) < 0.1
+    assert word_evidence([], [3.0]) == 0 and word_evidence([], []) == 0
+    assert phrase_evidence(4) >= MATCH_EVIDENCE and phrase_evidence(1) == 0
+
+
+def test_k_is_checked():
+    with pytest.raises(ValueError, match="k must be at least 1"):
+        fuse({"clap": [clap("a", 1.0)]}, {"clap": 1}, k=0)
+
+
+def test_query_parsing():
+    q = Query.parse('"canned pears" for lunch -peaches')
+    assert q.text == "canned pears for lunch" and q.phrases == (("canned", "pears"),) and q.excluded == ("peaches",)
+    assert q.words == ("canned", "pears", "lunch")  # "for" is too common to count alone
+    assert Query.parse("-3 dB").excluded == () and Query.parse("re-index").text == "re-index"
+    assert Query.parse("🔔 日本語").text == "🔔 日本語" and Query.parse('  "" ').text == ""
