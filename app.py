@@ -1,22 +1,26 @@
 """audioret's web app: ``python app.py`` opens a search over the demo library in examples/.
 
-    python app.py [--host 127.0.0.1] [--port 7860] [--share] [--auth user:pass] [--data-dir DIR]
-                  [--library PATH ...] [--allow-server-folders]
+    python app.py [--host 127.0.0.1] [--port 7860] [--share] [--auth user:pass] [--public | --private]
+                  [--data-dir DIR] [--library PATH ...] [--allow-server-folders]
 
 Every flag also has an environment variable (AUDIORET_HOST, AUDIORET_PORT, AUDIORET_SHARE, AUDIORET_AUTH,
-AUDIORET_LIBRARY with paths separated by os.pathsep, AUDIORET_ALLOW_SERVER_FOLDERS), and the model settings are
-read from the AUDIORET_* variables listed in README.md.
+AUDIORET_PUBLIC, AUDIORET_PRIVATE, AUDIORET_LIBRARY with paths separated by os.pathsep,
+AUDIORET_ALLOW_SERVER_FOLDERS), and the model settings are read from the AUDIORET_* variables listed in README.md.
+On a Hugging Face Space, behind --share, or on a host other than this machine without --auth, the page is public
+(see audioret/ui/access.py): visitors cannot change the shared library, and --auth is the admin login.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
 
 from audioret.config import Config
-from audioret.ui import build_demo
+from audioret.errors import AudioretError
+from audioret.ui import Limits, build_demo, decide, launch
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"  # the demo library, made by examples/make_examples.py
 
@@ -37,13 +41,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=int(env("AUDIORET_PORT", env("GRADIO_SERVER_PORT", "7860"))))
     p.add_argument("--share", action="store_true", default=env("AUDIORET_SHARE", "").lower() in on,
                    help="also serve on a public gradio.live link")  # fmt: skip
-    p.add_argument("--auth", default=env("AUDIORET_AUTH"), help="user:password required to open the app")
+    p.add_argument("--auth", default=env("AUDIORET_AUTH"),
+                   help="user:password: the admin login of a public page, or the login for the whole private page")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--public", action="store_true", default=env("AUDIORET_PUBLIC", "").lower() in on,
+                      help="the public mode even on this machine alone")
+    mode.add_argument("--private", action="store_true", default=env("AUDIORET_PRIVATE", "").lower() in on,
+                      help="no public mode: the whole page behind --auth")
     p.add_argument("--data-dir", default=env("AUDIORET_DATA_DIR"), help="where the index lives")
     p.add_argument("--library", nargs="+", default=[x for x in env("AUDIORET_LIBRARY", "").split(os.pathsep) if x],
                    help="folders to index and serve (default: examples/)")  # fmt: skip
     p.add_argument("--allow-server-folders", action="store_true",
                    default=env("AUDIORET_ALLOW_SERVER_FOLDERS", "").lower() in on,
-                   help="let the page index any folder on this machine (never on a public deployment)")  # fmt: skip
+                   help="let the page index any folder on this machine (never in the public mode)")  # fmt: skip
     return p.parse_args(argv)
 
 
@@ -56,16 +66,23 @@ def main(argv=None):
         if not sep or not user or not password:
             sys.exit("audioret: error: --auth takes user:password")
         auth = (user, password)
-    if args.share and auth is None:
-        print("audioret: warning: --share without --auth: anyone with the link can search and add files", file=sys.stderr)
-    library = args.library or [str(EXAMPLES_DIR)]
-    demo = build_demo(Config.from_env(data_dir=args.data_dir), library, args.allow_server_folders)
-    demo.audioret.index_in_background()  # the first run indexes the library (examples/ by default)
+    config = Config.from_env(data_dir=args.data_dir)
+    config = dataclasses.replace(config, data_dir=config.data_dir.resolve())
+    library = [str(Path(p).resolve()) for p in args.library or [EXAMPLES_DIR]]
+    try:
+        access = decide(args.host, args.share, auth, os.environ.get("SPACE_ID"), args.public, args.private,
+                        Limits.from_env())  # fmt: skip
+    except AudioretError as e:
+        sys.exit(f"audioret: error: {e}")
+    if access.public:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        os.chdir(config.data_dir)  # Gradio's upload folder (relative, to show no server path) goes in the data folder
+        print(f"audioret: public mode ({access.reason}): the shared library is read-only"
+              + ("; --auth is the admin login" if auth else ""), file=sys.stderr)  # fmt: skip
+    demo = build_demo(config, library, args.allow_server_folders, access)
+    demo.audioret.warm_up()  # loads the models, then indexes the library (only what changed)
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_MAX_SIZE)
-    demo.launch(
-        server_name=args.host, server_port=args.port, share=args.share, auth=auth,
-        allowed_paths=demo.audioret.served_paths, max_file_size=MAX_FILE_SIZE,
-    )  # fmt: skip
+    launch(demo, server_name=args.host, server_port=args.port, share=args.share, max_file_size=MAX_FILE_SIZE)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import re
 
 import numpy as np
 
+from . import hub
 from .config import ASR_ENGINES as ENGINES
 from .errors import InputError, ModelLoadError, NoSpeechError
 from .types import Transcript, Utterance
@@ -234,6 +235,7 @@ def load_asr(name: str = "base", engine: str = "faster-whisper", device: str = "
                 device_index=resolved.index or 0,
                 compute_type="float16" if kind == "cuda" else "int8",
                 cpu_threads=min(os.cpu_count() or 1, 8),
+                local_files_only=hub.local_only(name),
             )
             return Transcriber(name, engine, model, model.model.is_multilingual, kind)
         import whisper
@@ -243,7 +245,4 @@ def load_asr(name: str = "base", engine: str = "faster-whisper", device: str = "
     except ImportError as e:
         raise ModelLoadError(f"The {engine} engine is not installed ({e}); pip install {engine}") from e
     except (OSError, RuntimeError, ValueError) as e:
-        raise ModelLoadError(
-            f"Could not load the Whisper model {name!r} with {engine}: {' '.join(str(e).split())[:300]}. Set "
-            "AUDIORET_ASR_MODEL to a model size that can be downloaded, or to a local model directory"
-        ) from e
+        raise hub.not_found(f"Whisper ({engine})", name, "AUDIORET_ASR_MODEL", e) from e

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from . import hub
 from .devices import default_dtype, resolve_device
 from .errors import ModelLoadError
 
@@ -52,12 +53,13 @@ class ClapEmbedder:
         self.name = model
         self.device = resolve_device(device)
         self.dtype = dtype or default_dtype(self.device)
+        local = hub.local_only(model)
         try:
             _quiet_transformers()
-            self.processor = ClapProcessor.from_pretrained(model)
-            self.model = ClapModel.from_pretrained(model, dtype=self.dtype)
+            self.processor = ClapProcessor.from_pretrained(model, local_files_only=local)
+            self.model = ClapModel.from_pretrained(model, dtype=self.dtype, local_files_only=local)
         except (OSError, ValueError) as e:
-            raise ModelLoadError(_load_error_message(model, e)) from e
+            raise _load_error(model, e) from e
         self.model.to(self.device).eval()
 
         fe = self.processor.feature_extractor
@@ -166,18 +168,13 @@ def _normalise(x: torch.Tensor) -> np.ndarray:
     return x.cpu().numpy()
 
 
-def _load_error_message(model: str, error: Exception) -> str:
-    is_dir = os.path.isdir(model)
-    lines = [f"Could not load the CLAP model {model!r}: {str(error).splitlines()[0] if str(error) else error!r}"]
-    if is_dir:
-        lines.append(
-            "That directory should hold a ClapModel and its processor, as written by "
-            "ClapModel.save_pretrained() and ClapProcessor.save_pretrained()."
-        )
-    else:
-        lines.append(
-            f"It was looked up on the Hugging Face hub (and in its local cache). If this machine is offline, download "
-            f"it once where you are online (`hf download {model}`) and copy the cache, or point AUDIORET_CLAP_MODEL "
-            f"(or --clap-model) at a local directory. Known CLAP checkpoints: {', '.join(KNOWN_MODELS)}."
-        )
-    return " ".join(lines)
+def _load_error(model: str, error: Exception) -> ModelLoadError:
+    e = hub.not_found("CLAP", model, "AUDIORET_CLAP_MODEL (or --clap-model)", error)
+    if os.path.isdir(model):  # a directory that does not hold what from_pretrained needs
+        hint = "It should hold a ClapModel and its processor, as ClapModel.save_pretrained() and " \
+               "ClapProcessor.save_pretrained() write them."  # fmt: skip
+        return ModelLoadError(f"{e} {hint}", f"{e.short} {hint}", e.details)
+    if not os.path.exists(model) and model not in KNOWN_MODELS:
+        hint = f"Known CLAP checkpoints: {', '.join(KNOWN_MODELS)}."
+        return ModelLoadError(f"{e} {hint}", f"{e.short} {hint}", e.details)
+    return e

@@ -39,7 +39,16 @@ class AudioDecodeError(AudioretError):
 
 
 class ModelLoadError(AudioretError, RuntimeError):
-    """A model could not be loaded; the message says what was tried and how to fix it."""
+    """A model could not be loaded; the message says what was tried and how to fix it.
+
+    ``short`` is the same without the library's own words, which are in ``details`` (the page shows them behind a
+    toggle).
+    """
+
+    def __init__(self, message: str, short: str | None = None, details: str | None = None):
+        super().__init__(message)
+        self.short = short or message
+        self.details = details or ""
 
 
 class StoreError(AudioretError, RuntimeError):

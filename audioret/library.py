@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import audio, search
+from . import audio, catalog, search
 from .asr import ASR_SAMPLE_RATE
 from .config import Config
 from .errors import IndexBusy, InputError, ModelLoadError
-from .types import Filters, Hit, IndexProgress, IndexReport, Results, Transcript
+from .types import FileInfo, Filters, Hit, IndexProgress, IndexReport, Moment, Results, Transcript
 
 logger = logging.getLogger("audioret")
 
@@ -43,9 +43,11 @@ class Library:
     def __init__(self, config: Config | None = None):
         self.config = config or Config.from_env()
         self.channel_errors: dict[str, str] = {}  # channel -> why its model could not be loaded
+        self.failures: dict[str, ModelLoadError] = {}  # channel -> the error itself (its short form and details)
         self.progress: IndexProgress | None = None  # the running indexing job's last progress, else None
         self._index_lock = threading.Lock()
         self._references: dict[str, np.ndarray] = {}
+        self._queries: dict[tuple[str, str], np.ndarray] = {}
 
     # -- models and stores (loaded on first use; tests may assign their own) -------------------------------------
 
@@ -97,6 +99,16 @@ class Library:
         reference = lambda: self._reference("text", lambda texts: self.text_encoder.encode(texts))  # noqa: E731
         return TextChannel(lambda: self.text_encoder, lambda: self.text_store, transcriber, reference)
 
+    def warm(self) -> None:
+        """Loads what a first query needs (the models, their embeddings of the fusion's reference queries, each store's
+        background sample), so that it is as fast as the next."""
+        if self.available("clap"):
+            self.sound_channel()._reference()
+            self.store.background()
+        if self.available("text"):
+            self.text_channel()._reference()
+            self.text_store.background()
+
     def _reference(self, channel: str, embed) -> np.ndarray:
         """The channel's embeddings of the fusion's reference queries, computed once per library."""
         from .fusion import REFERENCE_PROMPTS
@@ -113,6 +125,7 @@ class Library:
             self.embedder if channel == "clap" else self.text_encoder
         except ModelLoadError as e:
             self.channel_errors[channel] = str(e)
+            self.failures[channel] = e
             warnings.warn(f"The {channel} channel is off: {e}", stacklevel=2)
             return False
         return True
@@ -154,7 +167,8 @@ class Library:
                     on_progress(p)
 
             with tqdm(total=len(plan.jobs), unit="file", desc="indexing", disable=not progress, dynamic_ncols=True) as bar:
-                pipeline.run(plan, channels, report, self.config.decode_workers, 4 * self.config.batch_size, track, bar)
+                pipeline.run(plan, channels, report, self.config.decode_workers, 4 * self.config.batch_size, track, bar,
+                             self.failures)  # fmt: skip
         finally:
             self.progress = None
             self._index_lock.release()
@@ -248,8 +262,11 @@ class Library:
 
         The segment itself is never returned; other segments of its file only with ``same_file=True``.
         """
+        from .records import accepts
+
         ids, vectors, metadatas = self.store.get([segment_id])
-        if not ids:
+        scope = Filters(folder=filters.folder, folders=filters.folders) if filters is not None else None
+        if not ids or not accepts(scope, metadatas[0]):  # a segment outside the caller's folders does not exist
             raise InputError(f"No segment {segment_id!r} in the index; take ids from search results")
         exclude_paths = () if same_file else (metadatas[0]["path"],)
         return search.sound_search(self, vectors, k, filters, exclude_ids={segment_id}, exclude_paths=exclude_paths)
@@ -264,20 +281,25 @@ class Library:
         """CLAP text embeddings of ``texts``: shape (len(texts), dim), float32, unit length."""
         return self.embedder.embed_text(list(texts))
 
+    def files(self, filters: Filters | None = None) -> list[FileInfo]:
+        """Every indexed file (within ``filters``' folders), by path, with its duration, channels and whether it holds
+        speech."""
+        return catalog.files(self, filters)
+
+    def query_vector(self, channel: str, text: str) -> np.ndarray:
+        """A text query's embedding in a channel ("clap" or "text"), shape (dim,); the last few are kept."""
+        key = (channel, text)
+        if key not in self._queries:
+            embed = self.embedder.embed_text if channel == "clap" else self.text_encoder.encode
+            if len(self._queries) >= 64:
+                self._queries.pop(next(iter(self._queries)))
+            self._queries[key] = embed([text])[0]
+        return self._queries[key]
+
+    def timeline(self, path: str, text: str) -> list[Moment]:
+        """How well each window (sound) and each utterance (what is said) of one file matches a text query."""
+        return search.timeline(self, path, text)
+
     def stats(self) -> dict:
         """Counts for the index: files, segments, hours of audio, model, store location."""
-        complete, incomplete = self.store.files()
-        text_complete, _ = self.text_store.files()
-        return {
-            "files": len(set(complete) | set(text_complete)),
-            "incomplete_files": len(incomplete),
-            "segments": self.store.count(),
-            "passages": self.text_store.count(),
-            "speech_passages": self.text_store.count_where({"kind": "speech"}),
-            "hours": sum(r.duration_s for r in {**text_complete, **complete}.values()) / 3600,
-            "clap_model": self.config.clap_model,
-            "text_model": self.config.text_model,
-            "asr_model": f"{self.config.asr_model} ({self.config.asr_engine})",
-            "store": self.store.location,
-            "hop_s": self.config.hop_s,
-        }
+        return catalog.stats(self)

@@ -113,8 +113,10 @@ def run(
     queue_size: int = 32,
     on_progress: Callable[[IndexProgress], None] | None = None,
     bar=None,
+    failures: dict | None = None,
 ) -> IndexReport:
-    """Indexes the plan's jobs with ``channels`` (prunes first), adding what happened to ``report``."""
+    """Indexes the plan's jobs with ``channels`` (prunes first), adding what happened to ``report``; a channel whose
+    model does not load is named in ``report.skipped_channels`` (and its error put in ``failures``)."""
     t0 = time.perf_counter()
     by_name = {c.name: c for c in channels}
     for name, paths in plan.prune.items():
@@ -122,7 +124,7 @@ def run(
             by_name[name].store.delete_file(path)
             if path not in report.removed:
                 report.removed.append(path)
-    jobs = _load(plan.jobs, by_name, report)
+    jobs = _load(plan.jobs, by_name, report, {} if failures is None else failures)
     done = 0
 
     def written(job: Job, channel: str):
@@ -148,7 +150,7 @@ def run(
     return report
 
 
-def _load(jobs: list[Job], channels: dict[str, Channel], report: IndexReport) -> list[Job]:
+def _load(jobs: list[Job], channels: dict[str, Channel], report: IndexReport, failures: dict) -> list[Job]:
     """Loads the model of every channel some job needs; a channel whose model fails is left out of the run."""
     for name, channel in channels.items():
         channel.begin(report)
@@ -158,6 +160,7 @@ def _load(jobs: list[Job], channels: dict[str, Channel], report: IndexReport) ->
             channel.load()
         except ModelLoadError as e:
             report.skipped_channels[name] = str(e)
+            failures[name] = e
             for job in jobs:
                 job.stored.pop(name, None)
                 job.pending.discard(name)

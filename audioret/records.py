@@ -156,6 +156,8 @@ def accepts(filters: Filters | None, metadata: Mapping) -> bool:
         return True
     if filters.folder is not None and not is_under(metadata["path"], [filters.folder]):
         return False
+    if filters.folders is not None and not is_under(metadata["path"], filters.folders):
+        return False
     if filters.extensions and metadata.get("ext") not in filters.extensions:
         return False
     duration = float(metadata.get("duration_s", 0.0))

@@ -17,7 +17,7 @@ import numpy as np
 from . import audio
 from .errors import AudioDecodeError, InputError, ModelLoadError
 from .fusion import fuse
-from .types import Filters, Query, Results
+from .types import Filters, Moment, Query, Results
 
 CHANNEL_NAMES = ("clap", "text")
 # Query-by-example uses at most this many windows of the example (the first minute at the default hop).
@@ -98,3 +98,28 @@ def example_windows(example: str | os.PathLike | np.ndarray, window: int, hop_s:
     if not chosen:
         raise AudioDecodeError(name, "contains no audio samples")
     return np.stack(chosen)
+
+
+def timeline(library, path: str, text: str) -> list[Moment]:
+    """Each window's and each utterance's cosine with a text query, scaled within the file and channel to 0-1
+    (the best stretch is 1), for a strip under a long file."""
+    moments = []
+    if library.available("clap"):
+        windows = library.store.file_records(path)
+        if windows:
+            cosines = library.file_vectors(path) @ library.query_vector("clap", text)
+            moments += _scaled(windows, cosines, "clap")
+    if library.text_store.has_records() and library.available("text"):
+        passages = library.text_store.file_records(path)
+        speech = [i for i, m in enumerate(passages) if m.metadata.get("kind") == "speech"]
+        if speech:
+            vectors = library.text_store.file_vectors(path)[speech]
+            moments += _scaled([passages[i] for i in speech], vectors @ library.query_vector("text", text), "text")
+    return moments
+
+
+def _scaled(records, cosines: np.ndarray, channel: str) -> list[Moment]:
+    low, high = float(np.min(cosines)), float(np.max(cosines))
+    span = high - low if high > low else 1.0
+    return [Moment(float(r.metadata["start_s"]), float(r.metadata["end_s"]), channel, (float(c) - low) / span if high > low else 1.0)
+            for r, c in zip(records, cosines)]  # fmt: skip

@@ -268,7 +268,7 @@ class Store:
         if only_paths is not None and not only_paths:
             return []
         clause = where(filters, only_paths)
-        by_path = filters is not None and filters.folder is not None
+        by_path = filters is not None and filters.by_path
         n = max(4 * n_files, 32)
         while True:
             if by_path:

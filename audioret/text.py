@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ModelLoadError
 from .types import Utterance
 
 logger = logging.getLogger("audioret")
@@ -163,14 +162,12 @@ def load_text_encoder(name: str = "sentence-transformers/all-MiniLM-L6-v2", devi
     """Load a sentence-transformers model by hub id or local directory."""
     from sentence_transformers import SentenceTransformer
 
+    from . import hub
     from .devices import resolve_device
 
     try:
-        model = SentenceTransformer(name, device=str(resolve_device(device)))
+        model = SentenceTransformer(name, device=str(resolve_device(device)), local_files_only=hub.local_only(name))
     except (OSError, ValueError, RuntimeError) as e:
-        raise ModelLoadError(
-            f"Could not load the text model {name!r}: {' '.join(str(e).split())[:300]}. Set AUDIORET_TEXT_MODEL "
-            "to a sentence-transformers model that can be downloaded, or to a local model directory"
-        ) from e
+        raise hub.not_found("text", name, "AUDIORET_TEXT_MODEL", e) from e
     model.eval()
     return TextEncoder(name, model)

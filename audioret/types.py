@@ -66,23 +66,30 @@ class Results(list):
 
 @dataclass(frozen=True)
 class Filters:
-    """Restrict results to a folder (and its subfolders), file extensions and/or a file duration range."""
+    """Restrict results to a folder (and its subfolders), file extensions and/or a file duration range.
+
+    ``folders`` restricts them to files under any of several folders (the app's scope for one visitor: the shared
+    library and the visitor's own uploads); it applies on top of ``folder``.
+    """
 
     folder: str | None = None
     extensions: tuple[str, ...] | None = None  # without dots, lower case: ("wav", "flac")
     min_duration_s: float | None = None
     max_duration_s: float | None = None
+    folders: tuple[str, ...] | None = None
 
     def __post_init__(self):
         if self.folder is not None:
             object.__setattr__(self, "folder", os.path.abspath(self.folder))
+        if self.folders is not None:
+            object.__setattr__(self, "folders", tuple(os.path.abspath(f) for f in self.folders))
         if self.extensions is not None:
             object.__setattr__(self, "extensions", tuple(e.lower().lstrip(".") for e in self.extensions))
 
     @property
-    def empty(self) -> bool:
-        return not (self.folder or self.extensions or self.min_duration_s is not None
-                    or self.max_duration_s is not None)  # fmt: skip
+    def by_path(self) -> bool:
+        """Whether a folder restriction applies (checked on each record's path)."""
+        return self.folder is not None or self.folders is not None
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,28 @@ class Query:
     def all_words(self) -> tuple[str, ...]:
         """Every word of ``text``, lower case, in order (for matching the whole query as a phrase)."""
         return tuple(w.lower() for w in re.findall(r"[\w']+", self.text))
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """One indexed file, as the library lists it."""
+
+    path: str
+    duration_s: float
+    channels: tuple[str, ...]  # the channels that hold it: "clap", "text"
+    speech: bool | None  # whether Whisper heard speech in it (None: not transcribed, or indexed before this was kept)
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Moment:
+    """How well one stretch of a file matches a query, for a timeline of the file."""
+
+    start_s: float
+    end_s: float
+    channel: str  # "clap" (a window) or "text" (an utterance)
+    strength: float  # 0-1 within this file and channel: 1 is its best stretch
 
 
 @dataclass(frozen=True)

@@ -215,7 +215,7 @@ def test_the_page_says_when_another_process_holds_the_index(tmp_path, tiny_clap_
                         device="cpu")  # fmt: skip
         demo = build_demo(config, library_paths=[str(write(tmp_path / "lib" / "a.wav", tone(1.0)).parent)])
         first_load = next(f.fn for f in demo.fns.values() if f.name == "first_load")
-        status, _, note = first_load()
+        status, _, note, *_ = first_load()
         assert note.startswith("**The library was not updated:** Another audioret process") and "0 files" in status
     finally:
         holder.kill()

@@ -168,7 +168,8 @@ class TextChannel(Channel):
         out, at = [], 0
         for job, passages, duration_s in self._pending:
             common = file_fields(job.path, job.stat, job.digest, duration_s, len(passages))
-            common.update(sidecar=sidecar_signature(job.path), transcribed=self.transcribe)
+            common.update(sidecar=sidecar_signature(job.path), transcribed=self.transcribe,
+                          speech_passages=sum(p.kind == "speech" for p in passages))  # fmt: skip
             ids, metadatas = records(common, [(p.start_s, p.end_s, {"kind": p.kind}) for p in passages])
             out.append(Output(job, self.name, ids, metadatas, vectors[at : at + len(passages)], [p.text for p in passages]))
             at += len(passages)

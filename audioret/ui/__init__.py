@@ -1,41 +1,84 @@
-"""The web app: ``build_demo(config)`` returns the Gradio Blocks, unlaunched (``app.py`` launches it).
+"""The web app: ``build_demo(config)`` returns the Gradio Blocks, unlaunched; :func:`launch` serves it (``app.py``).
 
 The page is laid out by one short function per tab (:mod:`.search_tab`, :mod:`.library_tab`); :mod:`.state`
-holds what the page knows, and :mod:`audioret.render` how results read. Handlers call only the public
+holds what the page knows and what each visitor may see (:mod:`.access`, :mod:`.visitors`), :mod:`.results`
+how results read, and :mod:`.media` serves their audio without server paths. Handlers call only the public
 :class:`~audioret.library.Library` API.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+
+import gradio as gr  # at module level: Gradio reads the handlers' gr.Request / gr.EventData hints from here
+
 from ..config import Config
+from .access import Access, Limits, decide
 from .library_tab import build_library_tab, progress_callback
 from .search_tab import build_search_tab
 from .state import App
 
-__all__ = ["App", "build_demo"]
+__all__ = ["Access", "App", "Limits", "build_demo", "decide", "launch"]
+
+SWEEP_S = 60.0  # how often idle visitors' uploads are looked for
+UPLOADS_DIR = ".audioret-uploads"  # Gradio's upload folder in the public mode, relative to the working directory
 
 
 def build_demo(config: Config | None = None, library_paths: list[str] | None = None,
-               allow_server_folders: bool = False):  # fmt: skip
+               allow_server_folders: bool = False, access: Access | None = None):  # fmt: skip
     """The audioret page, unlaunched. ``library_paths`` are indexed on first load and served to the page."""
-    import gradio as gr
-
-    app = App(config or Config.from_env(), library_paths, allow_server_folders)
+    app = App(config or Config.from_env(), library_paths, allow_server_folders, access)
+    if app.access.public:  # Gradio answers an upload with where it saved it: a relative folder shows no server path
+        os.environ.setdefault("GRADIO_TEMP_DIR", UPLOADS_DIR)
     with gr.Blocks(title="audioret — search your audio with language") as demo:
         demo.audioret = app  # for tests and app.py
         gr.Markdown("# audioret\nSearch your audio library with language: type it, say it, or play an example.")
         status = gr.Markdown(elem_id="status")
         with gr.Tab("Search"):
-            build_search_tab(app)
+            folder = build_search_tab(app)
         with gr.Tab("Library"):
-            library_status, report_box = build_library_tab(app)
+            library_status, report_box, files = build_library_tab(app)
 
-        def first_load(progress=gr.Progress()):
-            """Index the library folders (only what changed), so search works at once; if the start-up job is
-            already indexing them, show its progress until it is done."""
-            note = app.first_load(progress_callback(progress))
-            stats = app.stats_markdown()
-            return stats, stats, note
+        def first_load(request: gr.Request = None, progress=gr.Progress()):
+            """Load the models and index the library folders (only what changed), or wait for the start-up job,
+            showing its progress; then say what the library holds and which channel, if any, is off."""
+            session = request.session_hash if request is not None else ""
+            app.sweep()
+            note = app.first_load(progress_callback(progress), lambda text, fraction: progress(fraction, desc=text))
+            text = app.status(session)
+            from .library_tab import listing
 
-        demo.load(first_load, None, [status, library_status, report_box], api_name=False, concurrency_limit=None)
+            return text, text, note, listing(app, session), gr.update(choices=[""] + app.folder_names(session))
+
+        def leave(request: gr.Request):
+            if request is not None and request.session_hash:
+                app.end_session(request.session_hash)
+
+        demo.load(first_load, None, [status, library_status, report_box, files, folder], api_name=False,
+                  concurrency_limit=None)  # fmt: skip
+        demo.unload(leave)
+    return demo
+
+
+def launch(demo, **kwargs):
+    """Launches the page with its media route and the sweep of idle visitors; keyword arguments go to
+    ``Blocks.launch`` (``prevent_thread_lock=True`` returns at once, as tests want)."""
+    app: App = demo.audioret
+    block = not kwargs.pop("prevent_thread_lock", False)
+    kwargs.setdefault("allowed_paths", app.served_paths)
+    if app.access.page_auth is not None:
+        kwargs.setdefault("auth", app.access.page_auth)
+    demo.launch(prevent_thread_lock=True, **kwargs)
+    app.media.attach(demo)
+    stop = threading.Event()
+
+    def sweep():
+        while not stop.wait(SWEEP_S):
+            app.sweep()
+
+    threading.Thread(target=sweep, name="audioret-sweep", daemon=True).start()
+    demo.audioret_stop = stop
+    if block:
+        demo.block_thread()
     return demo

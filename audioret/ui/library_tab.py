@@ -1,12 +1,19 @@
-"""The Library tab: add files (or a zip of them) with a progress bar, index a server folder, remove from the index."""
+"""The Library tab: what is indexed (a list to filter, with its duration, channels and whether it holds speech),
+files to add (or a zip of them), and removing one file after a confirmation: a visitor's own uploads, or anything
+for the admin. In the public mode an admin login turns the management controls on for that browser session.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import AudioretError
-from ..render import report_markdown
-from .state import App, user_error
+import gradio as gr  # at module level: Gradio reads the handlers' gr.Request / gr.EventData hints here
+
+from ..errors import AudioretError, InputError
+from ..render import clock, report_markdown
+from .state import App
+
+LIST_COLUMNS = ["file", "folder", "duration", "channels", "speech", "yours"]
 
 
 def progress_callback(progress):
@@ -18,45 +25,133 @@ def progress_callback(progress):
     return update
 
 
-def build_library_tab(app: App):
-    """The tab's layout and events; returns its status Markdown (the page load fills it). Call in ``gr.Blocks``."""
-    import gradio as gr
+def listing(app: App, session: str, pattern: str = "") -> list[list]:
+    """The list of indexed files a visitor may see, filtered by a piece of their name or folder."""
+    rows = []
+    for f in app.library.files(app.scope(session)):
+        name, folder = app.shown(f.path, session)
+        if pattern and pattern.lower() not in f"{folder}/{name}".lower():
+            continue
+        speech = {True: "yes", False: "no", None: "?"}[f.speech]
+        rows.append([name, folder, clock(f.duration_s), " + ".join(f.channels).replace("clap", "sound"), speech,
+                     "yes" if app.access.public and app.owns(session, f.path) and not app.can_manage(session) else ""])  # fmt: skip
+    return rows
 
+
+def find(app: App, session: str, shown: str) -> str:
+    """The server path of a file the visitor may see, from its ``folder/name`` as listed."""
+    for f in app.library.files(app.scope(session)):
+        name, folder = app.shown(f.path, session)
+        if shown.strip() in (f"{folder}/{name}", name):
+            return f.path
+    raise InputError(f"No file {shown!r} in the library")
+
+
+def build_library_tab(app: App):
+    """The tab's layout and events; returns its status Markdown and report box (the page load fills them)."""
     library_status = gr.Markdown()
-    uploads = gr.File(label="Add audio files (or a zip of them)", file_count="multiple", type="filepath",
-                      elem_id="uploads")  # fmt: skip
+    with gr.Row():
+        pattern = gr.Textbox(label="Find in the library", placeholder="part of a name or folder", scale=4)
+        refresh = gr.Button("Refresh", scale=1, min_width=80)
+    files = gr.Dataframe(headers=LIST_COLUMNS, interactive=False, wrap=True, elem_id="files", max_height=420)
+    chosen = gr.Textbox(visible=False, elem_id="chosen")
+    with gr.Row(visible=False) as confirm_row:
+        confirm_text = gr.Markdown()
+        confirm_btn = gr.Button("Yes, remove it", variant="stop", scale=0, min_width=140)
+        cancel_btn = gr.Button("Cancel", scale=0, min_width=90)
+    uploads = gr.File(label="Add audio files (or a zip of them)", file_count="multiple", type="filepath", elem_id="uploads")
     add_btn = gr.Button("Add and index", variant="primary")
     report_box = gr.Markdown(elem_id="report")
-    with gr.Row(visible=app.allow_server_folders):
+    with gr.Accordion("Admin", open=False, visible=app.access.public and app.access.admin is not None):
+        with gr.Row():
+            user = gr.Textbox(label="user", scale=1)
+            password = gr.Textbox(label="password", type="password", scale=1)
+            sign_in = gr.Button("Sign in", scale=0, min_width=90)
+        admin_note = gr.Markdown()
+    with gr.Row(visible=app.allow_server_folders) as server_row:
         server_folder = gr.Textbox(label="Index a folder on the server")
         server_btn = gr.Button("Index folder")
-    with gr.Row():
-        remove_path = gr.Textbox(label="Remove a file or folder from the index (its path)")
-        remove_btn = gr.Button("Remove")
 
-    def do_add(files, progress=gr.Progress()):
+    def session_of(request) -> str:
+        return request.session_hash if request is not None else ""
+
+    def do_list(p, request: gr.Request):
+        return listing(app, session_of(request), p or "")
+
+    def do_add(uploaded, p, progress=gr.Progress(), request: gr.Request = None):
+        session = session_of(request)
+        uploaded = uploaded or []
         try:
-            report, skipped = app.library.add_files(files or [], app.uploads, progress_callback(progress))
+            if app.access.public:
+                app.visitors.check_upload(session, len(uploaded), sum(Path(f).stat().st_size for f in uploaded))
+            report, skipped = app.library.add_files(uploaded, app.area(session), progress_callback(progress))
         except AudioretError as e:
-            raise user_error(e) from e
-        return report_markdown(report, skipped), app.stats_markdown()
+            raise app.user_error(e, session) from e
+        finally:
+            for f in uploaded:  # the copy in Gradio's upload folder is not needed any more
+                Path(f).unlink(missing_ok=True)
+        if app.access.public and report is not None:
+            app.visitors.added(session, len(report.added) + len(report.updated), sum(
+                Path(p).stat().st_size for p in report.added + report.updated if Path(p).exists()))  # fmt: skip
+        note = report_markdown(report, [app.scrub(s, session) for s in skipped], name=lambda p: _shown(app, p, session))
+        return note, app.status(session), listing(app, session, p or ""), None
 
-    def do_index_folder(path, progress=gr.Progress()):
+    def do_choose(evt: gr.SelectData, table, request: gr.Request):
+        session = session_of(request)
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        rows = table.values.tolist() if hasattr(table, "values") else table["data"]
+        name, folder = rows[row][0], rows[row][1]
+        shown = f"{folder}/{name}"
+        if not app.owns(session, find(app, session, shown)):
+            return "", gr.update(visible=False), "Only the admin may remove files of the shared library."
+        return shown, gr.update(visible=True), f"Remove **{name}** ({folder}) from the index? The file stays on disk."
+
+    def do_remove(shown, p, request: gr.Request):
+        session = session_of(request)
+        try:
+            path = find(app, session, shown or "")
+            if not app.owns(session, path):
+                raise InputError("Only the admin may remove files of the shared library; sign in on the Admin panel")
+            removed = app.library.remove([path])
+        except AudioretError as e:
+            raise app.user_error(e, session) from e
+        note = "\n".join(f"- removed `{_shown(app, r, session)}`" for r in removed) or "Nothing in the index matched."
+        return note, app.status(session), listing(app, session, p or ""), gr.update(visible=False), ""
+
+    def do_sign_in(u, pw, request: gr.Request):
+        session = session_of(request)
+        try:
+            ok = app.visitors.sign_in(session, u or "", pw or "", app.access.admin)
+        except AudioretError as e:
+            raise app.user_error(e, session) from e
+        return ("Signed in: you may remove any file." if ok else "Wrong user or password."), ""
+
+    def do_index_folder(path, request: gr.Request, progress=gr.Progress()):
+        session = session_of(request)
         if not app.allow_server_folders:
-            raise gr.Error("Indexing server folders is off; start the app with --allow-server-folders")
+            raise gr.Error("Indexing server folders is off; start the app with --allow-server-folders", print_exception=False)
         try:
             report = app.index([path], progress_callback(progress))
         except AudioretError as e:
-            raise user_error(e) from e
+            raise app.user_error(e, session) from e
         app.roots.append(str(Path(path).resolve()))
-        return report_markdown(report), app.stats_markdown()
+        return report_markdown(report), app.status(session), listing(app, session)
 
-    def do_remove(path):
-        removed = app.library.remove([path]) if path else []
-        note = "\n".join(f"- removed `{p}`" for p in removed) or "Nothing in the index matched."
-        return note, app.stats_markdown()
+    pattern.submit(do_list, [pattern], files, api_name="list_files")
+    refresh.click(do_list, [pattern], files, api_name=False)
+    add_btn.click(do_add, [uploads, pattern], [report_box, library_status, files, uploads], api_name="add_files")
+    files.select(do_choose, [files], [chosen, confirm_row, confirm_text], api_name=False)
+    confirm_btn.click(do_remove, [chosen, pattern], [report_box, library_status, files, confirm_row, chosen],
+                      api_name=False)  # fmt: skip
+    cancel_btn.click(lambda: (gr.update(visible=False), ""), None, [confirm_row, chosen], api_name=False)
+    remove_api = gr.Textbox(visible=False)
+    remove_api.submit(do_remove, [remove_api, pattern], [report_box, library_status, files, confirm_row, chosen],
+                      api_name="remove")  # fmt: skip
+    sign_in.click(do_sign_in, [user, password], [admin_note, password], api_name="sign_in")
+    server_btn.click(do_index_folder, [server_folder], [report_box, library_status, files], api_name=False)
+    return library_status, report_box, files
 
-    add_btn.click(do_add, [uploads], [report_box, library_status], api_name="add_files")
-    server_btn.click(do_index_folder, [server_folder], [report_box, library_status], api_name=False)
-    remove_btn.click(do_remove, [remove_path], [report_box, library_status], api_name="remove")
-    return library_status, report_box
+
+def _shown(app: App, path: str, session: str) -> str:
+    name, folder = app.shown(path, session)
+    return f"{folder}/{name}" if folder else name

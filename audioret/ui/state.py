@@ -1,135 +1,268 @@
-"""The state behind the page: one :class:`Library`, the folders it serves, and the start-up indexing job.
+"""The state behind the page: one :class:`Library`, the folders it serves, who the visitors are and what each may
+see and do (:mod:`.access`, :mod:`.visitors`), and the media tokens of their results (:mod:`.media`).
 
 No library work happens here (indexing, uploads and clips are the library's); this turns the page's inputs into
-library calls and the library's answers into what the page shows.
+library calls, scoped to the visitor, and the library's answers into what the visitor may see: names relative to
+a library folder, never a server path (:meth:`App.shown`, :meth:`App.scrub`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import re
 import threading
 import time
 from pathlib import Path
 
+from .. import hub
 from ..config import Config
 from ..devices import device_name
 from ..errors import AudioretError, IndexBusy, InputError, ModelLoadError, message
 from ..library import Library
+from ..records import is_under
 from ..types import Filters
+from .access import Access, decide
+from .media import Media
+from .visitors import Visitors, remove_tree
 
 logger = logging.getLogger("audioret")
 
-CHANNEL_NAMES = {"clap": "The sound (CLAP) channel", "text": "The text channel"}
+CHANNEL_NAMES = {"clap": "the sound channel (CLAP)", "text": "the text channel (what is said, names, descriptions)"}
+UPLOADS = "your uploads"  # how a visitor's own folder is named on the page
+# an absolute path of at least two levels (not "../x" or "a/b"): /home/me/x.wav, C:\\Users\\me\\x.wav
+_ABSOLUTE = re.compile(r"(?<![\w.~-])(?:[A-Za-z]:)?[\\/](?:[^\s\\/:*?\"'<>|`()\[\],;]+[\\/])+[^\s\\/:*?\"'<>|`()\[\],;]*")
 
 
 class App:
     """Args:
     config: the library's settings.
     library_paths: folders indexed on first load and served to the page.
-    allow_server_folders: whether the page may index any folder on the server.
+    allow_server_folders: whether the page may index any folder on the server (never in the public mode).
+    access: who may do what (default: this machine alone, nothing restricted).
     """
 
-    def __init__(self, config: Config, library_paths: list[str] | None = None, allow_server_folders: bool = False):
+    def __init__(self, config: Config, library_paths: list[str] | None = None, allow_server_folders: bool = False,
+                 access: Access | None = None):  # fmt: skip
         self.library = Library(config)
-        self.uploads = config.data_dir / "uploads"
+        self.access = access or decide("127.0.0.1", False, None)
+        self.uploads = config.data_dir / "uploads"  # shared uploads (not public: everyone's)
         self.clips = config.data_dir / "clips"
         self.roots = [str(Path(p).resolve()) for p in (library_paths or [])]
-        self.allow_server_folders = allow_server_folders
+        self.allow_server_folders = allow_server_folders and not self.access.public
+        self.visitors = Visitors(config.data_dir / "visitors", self.access.limits)
+        self.media = Media(self.library)
+        self.start_note: str | None = None  # set once the library folders are indexed
+        self.loading: tuple[str, float | None] = ("", None)  # what the start-up job is loading, and how far
+        self._start_lock = threading.Lock()
 
     @property
     def served_paths(self) -> list[str]:
-        """The only folders the server may send files from: the library, uploads and cut clips."""
-        return [*self.roots, str(self.uploads), str(self.clips)]
+        """Folders Gradio's own file route may serve: none in the public mode (media go through tokens)."""
+        return [] if self.access.public else [*self.roots, str(self.uploads), str(self.clips)]
 
-    # -- searching -----------------------------------------------------------------------------------------------
+    # -- who sees what -------------------------------------------------------------------------------------------
 
-    def search(self, query, k, clap_weight, text_weight, folder, extensions, min_s, max_s):
-        return self.library.search(query or "", k=int(k), filters=filters(folder, extensions, min_s, max_s),
-                                   weights={"clap": float(clap_weight), "text": float(text_weight)})  # fmt: skip
+    def area(self, session: str) -> Path:
+        """Where a visitor's uploads go: their own folder in the public mode, the shared uploads otherwise."""
+        return self.visitors.get(session).area if self.access.public else self.uploads
 
-    def spoken(self, recording, k, clap_weight, text_weight, folder, extensions, min_s, max_s):
-        if not recording:
-            raise InputError("Record or upload a spoken query first")
-        transcript, hits = self.library.search_spoken(
-            recording, k=int(k), filters=filters(folder, extensions, min_s, max_s),
-            weights={"clap": float(clap_weight), "text": float(text_weight)},
-        )  # fmt: skip
-        note = f"Heard ({transcript.language}): “{transcript.text}”"
-        if transcript.english != transcript.text:
-            note += f" — searched in English: “{transcript.english}”"
-        return transcript.english, note, hits
+    def scope(self, session: str, folder_name: str | None = None) -> Filters | None:
+        """The folders a visitor's searches and lists may see (None: everything), narrowed to a shown folder name."""
+        folders = None
+        if self.access.public:
+            folders = (*self.roots, str(self.area(session)))
+        folder = self.folder_of(folder_name, session) if folder_name else None
+        return Filters(folder=folder, folders=folders) if folder or folders else None
 
-    def example(self, recording, k, folder, extensions, min_s, max_s):
-        if not recording:
-            raise InputError("Upload or record an example sound first")
-        return self.library.search_audio(recording, k=int(k), filters=filters(folder, extensions, min_s, max_s))
+    def segment_label(self, segment: str, session: str) -> str | None:
+        """``"<name> 0:10–0:20"`` for a stored segment the visitor may see, else None."""
+        from ..records import accepts
+        from ..render import time_range
 
-    def similar(self, segment_id: str, k):
-        return self.library.similar(segment_id, k=int(k))
+        try:
+            ids, _, metadatas = self.library.store.get([segment])
+        except AudioretError:
+            return None
+        if not ids or not accepts(self.scope(session), metadatas[0]):
+            return None
+        m = metadatas[0]
+        return f"{self.shown(m['path'], session)[0]} {time_range(m['start_s'], m['end_s'], '–')}"
+
+    def can_manage(self, session: str) -> bool:
+        return self.access.open_management or self.visitors.is_admin(session)
+
+    def owns(self, session: str, path: str) -> bool:
+        return self.can_manage(session) or (self.access.public and is_under(path, [str(self.area(session))]))
+
+    def folder_names(self, session: str) -> list[str]:
+        """The folders a visitor may filter by, as shown: each library folder and its subfolders, and their uploads."""
+        names = []
+        for root in self.roots:
+            names.append(Path(root).name)
+            names += sorted(f"{Path(root).name}/{p.name}" for p in Path(root).iterdir() if p.is_dir() and not p.name.startswith("."))
+        return names + [UPLOADS if self.access.public else "uploads"]
+
+    def folder_of(self, name: str, session: str) -> str:
+        """The server folder of a shown folder name; an unknown name is refused."""
+        if name in (UPLOADS, "uploads"):
+            return str(self.area(session))
+        for root in self.roots:
+            head, _, rest = name.partition("/")
+            if head == Path(root).name and (not rest or (Path(root) / rest).is_dir()):
+                return str(Path(root) / rest)
+        raise InputError(f"No folder {name!r} in the library; choose one of {', '.join(self.folder_names(session))}")
+
+    def shown(self, path: str, session: str = "") -> tuple[str, str]:
+        """``(file name, folder)`` as the visitor may see them: relative to a library folder, or "your uploads"."""
+        for root in sorted(self.roots, key=len, reverse=True):
+            if is_under(path, [root]):
+                rel = Path(path).relative_to(root)
+                return rel.name, "/".join((Path(root).name, *rel.parent.parts))
+        own = [str(self.area(session))] if session and self.access.public else []
+        for base, label in ((own, UPLOADS), ([str(self.uploads)], "uploads")):
+            if base and is_under(path, base):
+                rel = Path(path).relative_to(base[0])
+                return rel.name, "/".join((label, *rel.parent.parts))
+        return Path(path).name, ""
+
+    def scrub(self, text: str, session: str = "") -> str:
+        """A message with every server path replaced by what the visitor may see (a library-relative name)."""
+        text = str(text)
+        for root in sorted([*self.roots, str(self.area(session)) if session else str(self.uploads)], key=len, reverse=True):  # noqa: E501
+            text = text.replace(root, self.shown(root + os.sep + "x", session)[1] or Path(root).name)
+        return _ABSOLUTE.sub(lambda m: Path(m.group(0)).name or "…", text)
+
+    def user_error(self, e: Exception, session: str = ""):
+        """An audioret error as a message on the page (a ``gr.Error``), never a traceback or a server path."""
+        import gradio as gr
+
+        return gr.Error(self.scrub(message(e), session), print_exception=False)  # a message, not a traceback in the log
 
     # -- the library ---------------------------------------------------------------------------------------------
 
-    def index_in_background(self) -> threading.Thread:
-        """Index the library folders (only what changed) without holding up the page or the API."""
+    def warm_up(self) -> threading.Thread:
+        """Loads the models (downloading them the first time, with progress in ``loading``) and indexes the library
+        folders (only what changed), in the background; page loads meanwhile show what it is doing."""
 
         def run():
-            try:
-                self.index(self.roots)
-            except AudioretError as e:
-                logger.warning("Indexing %s at start-up: %s", self.roots, e)
+            with self._start_lock:
+                cfg = self.library.config
+                for channel, label, name in (("clap", "the sound model (CLAP)", cfg.clap_model),
+                                             ("text", "the text model", cfg.text_model)):  # fmt: skip
+                    size = hub.SIZES_MB.get(name)
+                    self.loading = (f"loading {label}, {self.model_name(name)}"
+                                    + (f" (its first use downloads about {size} MB)" if size else ""), None)  # fmt: skip
+
+                    def report(done, total, label=label):
+                        self.loading = (f"downloading {label}: {done / 1e6:.0f} of {total / 1e6:.0f} MB", done / total)
+
+                    try:
+                        hub.prefetch(name, report)
+                    except Exception as e:  # the load below fails with the message that names the fix
+                        logger.warning("Could not download %s: %s", name, e)
+                    self.library.available(channel)
+                self.loading = ("", None)
+                self._start(None)
+                self.library.warm()
 
         thread = threading.Thread(target=run, name="audioret-index", daemon=True)
         thread.start()
         return thread
 
-    def index(self, paths: list[str], on_progress=None):
-        return self.library.index(paths, prune=False, progress=False, on_progress=on_progress)
+    def start(self, on_progress=None) -> str:
+        """Indexes the library folders once per process (the start-up job, or the first page load if no start-up
+        job ran); later calls wait for it and return its note. A file removed from the index later stays out until
+        the next start."""
+        with self._start_lock:
+            return self._start(on_progress)
 
-    def wait_for_index(self, on_progress=None, poll_s: float = 0.5) -> None:
-        """Blocks while an indexing job of this process runs (the start-up one), passing its progress on."""
-        while self.library.indexing:
-            if on_progress and self.library.progress is not None:
-                on_progress(self.library.progress)
-            time.sleep(poll_s)
-
-    def first_load(self, on_progress=None) -> str:
-        """Index the library folders (only what changed), or wait for the start-up job; returns a note for the page."""
+    def _start(self, on_progress) -> str:
         from ..render import report_markdown
 
+        if self.start_note is not None:
+            return self.start_note
         try:
             report = self.index(self.roots, on_progress)
         except IndexBusy as e:
-            if not self.library.indexing:  # another process holds the embedded index
-                return f"**The library was not updated:** {e}"
-            self.wait_for_index(on_progress)
-            return ""
+            note = f"**The library was not updated:** {self.scrub(message(e))}"
         except ModelLoadError as e:
-            return f"**No channel could start:** {e}"
+            note = f"**No channel could start.** {self.scrub(e.short)}"
         except AudioretError as e:
-            return f"**The library was not updated:** {e}"
-        return report_markdown(report) if report.added or report.failed or report.skipped_channels else ""
+            note = f"**The library was not updated:** {self.scrub(message(e))}"
+        else:
+            shown = lambda p: "/".join(filter(None, self.shown(p)[::-1]))  # noqa: E731
+            note = report_markdown(report, name=shown) if report.failed or report.skipped_channels else ""
+        self.start_note = note
+        return note
 
-    def stats_markdown(self) -> str:
+    def index(self, paths: list[str], on_progress=None):
+        return self.library.index(paths, prune=False, progress=False, on_progress=on_progress)
+
+    def first_load(self, on_progress=None, say=None) -> str:
+        """What a page load says about the library: the start-up job's note, after waiting for it. Meanwhile
+        ``say(text, fraction or None)`` hears what it is doing (loading or downloading a model) and ``on_progress``
+        the indexing's progress."""
+        while self._start_lock.locked():
+            text, fraction = self.loading
+            if text and say is not None:
+                say(text, fraction)
+            elif on_progress is not None and self.library.progress is not None:
+                on_progress(self.library.progress)
+            time.sleep(0.5)
+        return self.start(on_progress)
+
+    def end_session(self, session: str) -> None:
+        """A visitor left: their uploads leave the index and the disk, their media tokens are revoked."""
+        area = self.visitors.end(session)
+        self.media.forget(session)
+        if area is not None and self.access.public:
+            self._remove_area(area)
+
+    def sweep(self) -> None:
+        """Ends the sessions idle past the limit, and removes areas left behind by an earlier run."""
+        for session in self.visitors.expired():
+            self.end_session(session)
+        for area in self.visitors.leftovers():
+            self._remove_area(area)
+
+    def _remove_area(self, area: Path) -> None:
+        try:
+            self.library.remove([area])
+        except AudioretError as e:
+            logger.warning("Could not remove a visitor's files from the index: %s", message(e))
+        remove_tree(area)
+
+    # -- what the page says --------------------------------------------------------------------------------------
+
+    def model_name(self, name: str) -> str:
+        return f"{Path(name).name} (local)" if os.path.isabs(name) or os.path.exists(name) else name
+
+    def status(self, session: str = "") -> str:
+        """The header: what the library holds, the models, a channel that is off (and why), the public-mode line."""
         s = self.library.stats()
-        off = "".join(f"\n\n**{CHANNEL_NAMES[c]} is off**, searches use the other one. {e}"
-                      for c, e in self.library.channel_errors.items())  # fmt: skip
-        return (
-            f"**{s['files']} files**, {s['segments']} sound segments, {s['passages']} text passages "
-            f"({s['speech_passages']} spoken), {s['hours']:.2f} h of audio · device: "
-            f"{device_name(self.library.config.device)}\n\n"
-            f"Models: CLAP `{s['clap_model']}` · text `{s['text_model']}` · Whisper `{s['asr_model']}`{off}"
-        )
+        files = len(self.library.files(self.scope(session))) if self.access.public else s["files"]
+        cfg = self.library.config
+        lines = [f"**{files} files**, {s['hours']:.2f} h of audio · device: {device_name(cfg.device)} · models: CLAP "
+                 f"`{self.model_name(cfg.clap_model)}`, text `{self.model_name(cfg.text_model)}`, Whisper "
+                 f"`{self.model_name(cfg.asr_model)}`"]  # fmt: skip
+        if self.access.public:
+            hours = self.access.limits.session_hours
+            lines.append(f"Public page: the shared library is read-only; files you add are yours alone and are deleted "
+                         f"when you leave (or after {hours:g} h).")  # fmt: skip
+        off = self.library.channel_errors
+        if off:
+            on = [c for c in CHANNEL_NAMES if c not in off]
+            name = CHANNEL_NAMES[next(iter(off))]
+            lead = (f"**{name[0].upper()}{name[1:]} is off**; searches use {CHANNEL_NAMES[on[0]]}."
+                    if on else "**Both channels are off**: no search can run.")  # fmt: skip
+            lines.append(lead)
+            for channel, error in off.items():
+                failure = self.library.failures.get(channel)
+                short, details = (failure.short, failure.details or str(failure)) if failure else (error, error)
+                lines.append(f"<details><summary>{CHANNEL_NAMES[channel]}: {self.scrub(short)}</summary>\n\n"
+                             f"{self.scrub(details)}</details>")  # fmt: skip
+        return "\n\n".join(lines)
 
+    stats_markdown = status
 
-def user_error(e: Exception):
-    """An audioret error as a message on the page (a ``gr.Error``), not a traceback."""
-    import gradio as gr
-
-    return gr.Error(message(e))
-
-
-def filters(folder, extensions, min_s, max_s) -> Filters:
-    """The page's filter inputs as :class:`Filters` (empty inputs mean no filter)."""
-    exts = tuple(e.strip() for e in (extensions or "").split(",") if e.strip()) or None
-    return Filters(folder=folder or None, extensions=exts, min_duration_s=float(min_s) if min_s else None,
-                   max_duration_s=float(max_s) if max_s else None)  # fmt: skip

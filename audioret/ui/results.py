@@ -1,0 +1,127 @@
+"""The results area as HTML: a header that says what was searched and how many results, then one compact card per
+hit: its name and folder, time range, why it matched, a player of the segment, "play from here in the whole file",
+and, under a long file, a strip of every stretch's match for the query. Pure functions of their arguments.
+
+The page wires the clicks with one script (``SCRIPT``): a strip cell or "play from here" plays the whole file from
+that time, "More like this" sends the segment id back to the server.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..fusion import strength_word
+from ..render import clock, time_range
+from ..types import Hit, Moment
+
+LONG_S = 30.0  # files at least this long get a timeline strip
+CELLS = 48  # cells in a strip
+
+SCRIPT = """
+element.addEventListener('click', (event) => {
+  const card = event.target.closest('.hit');
+  const at = event.target.closest('[data-t]');
+  if (card && at) {
+    const player = card.querySelector('audio.whole');
+    player.hidden = false;
+    player.src = card.dataset.whole + '#t=' + at.dataset.t;
+    player.play().catch(() => {});
+    return;
+  }
+  const more = event.target.closest('button.more');
+  if (more) trigger('click', {segment: more.dataset.segment});
+});
+watch('value', () => {
+  const header = element.querySelector('.results-header');
+  if (header) header.scrollIntoView({behavior: 'smooth', block: 'start'});
+});
+"""
+
+CSS = """
+.results-header { margin: 0.5em 0; font-size: 1.1em; scroll-margin-top: 8px; }
+.hit { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0.6em; margin: 0.5em 0;
+       list-style: none; }
+.hit-title { display: flex; flex-wrap: wrap; gap: 0.4em; align-items: baseline; }
+.hit-name { font-weight: 600; overflow-wrap: anywhere; }
+.hit-folder, .hit-time { color: var(--body-text-color-subdued); }
+.why { margin: 0.3em 0; overflow-wrap: anywhere; }
+.hit audio { width: 100%; height: 36px; }
+.strip { display: flex; height: 18px; margin: 0.3em 0; cursor: pointer; border-radius: 3px; overflow: hidden; }
+.strip span { flex: 1; background: #3b82f6; }
+.strip span.mark { outline: 2px solid #f59e0b; outline-offset: -2px; }
+.actions { display: flex; flex-wrap: wrap; gap: 0.5em; margin-top: 0.3em; }
+.actions button { font-size: 0.85em; padding: 0.2em 0.6em; border-radius: 6px;
+                  border: 1px solid var(--border-color-primary); background: var(--background-fill-secondary); }
+.hit ol { padding: 0; }
+"""
+
+
+@dataclass(frozen=True)
+class Card:
+    """What a card shows besides the hit: its name and folder as the visitor may see them, and its media URLs."""
+
+    hit: Hit
+    name: str
+    folder: str
+    clip_url: str
+    whole_url: str
+    spectrogram_url: str = ""
+    moments: tuple[Moment, ...] = ()
+
+
+def header(described: str, count: int, no_good_match: bool) -> str:
+    """``3 results for "rain on a tin roof"``; or the no-good-match sentence, then the closest."""
+    what = html.escape(described)
+    if count == 0:
+        return f'<h3 class="results-header">No results for {what}: the library holds nothing yet, or the filters leave nothing</h3>'
+    if no_good_match:
+        return (f'<h3 class="results-header">No good match for {what}: nothing in your library sounds like that or '
+                f'says it. The closest {count}, all weak:</h3>')  # fmt: skip
+    return f'<h3 class="results-header">{count} result{"s" * (count != 1)} for {what}</h3>'
+
+
+def strip(moments: Sequence[Moment], duration_s: float, mark: tuple[float, float], cells: int = CELLS) -> str:
+    """A row of cells over the file's length, each as dark as the best match of any stretch overlapping it; the
+    cells of the hit's own time range are marked. A cell's ``data-t`` is its start, for playing from there."""
+    if duration_s <= 0:
+        return ""
+    width = duration_s / cells
+    spans = []
+    for i in range(cells):
+        lo, hi = i * width, (i + 1) * width
+        level = max((m.strength for m in moments if m.start_s < hi and m.end_s > lo), default=0.0)
+        marked = mark[0] < hi and mark[1] > lo
+        spans.append(f'<span data-t="{lo:.1f}" title="{clock(lo)}" class="{"mark" * marked}" '
+                     f'style="opacity:{0.12 + 0.88 * level:.2f}"></span>')  # fmt: skip
+    return f'<div class="strip" title="Where in the file it matches; click to play from there">{"".join(spans)}</div>'
+
+
+def card(c: Card) -> str:
+    hit = c.hit
+    word = strength_word(hit.score)
+    title = (f'<div class="hit-title"><span class="hit-name">{hit.rank}. {html.escape(c.name)}</span>'
+             f'<span class="hit-folder">{html.escape(c.folder)}</span>'
+             f'<span class="hit-time">{time_range(hit.start_s, hit.end_s, "–")}</span>'
+             f'<span class="score" title="match strength: 0.5 is the line between a match and chance">'
+             f"score {hit.score:.2f} ({word})</span></div>")  # fmt: skip
+    why = f'<div class="why">{html.escape(hit.why)}</div>' if hit.why else ""
+    player = f'<audio class="segment" controls preload="none" src="{c.clip_url}"></audio>'
+    whole = '<audio class="whole" controls preload="none" hidden></audio>'
+    said = hit.text_kind == "speech" and hit.text_start_s is not None  # mark where the words are, if any were said
+    mark = (hit.text_start_s, hit.text_end_s) if said else (hit.start_s, hit.end_s)
+    timeline = strip(c.moments, hit.duration_s, mark) if hit.duration_s >= LONG_S else ""
+    actions = [f'<button class="play-from" data-t="{hit.start_s:.1f}">Play from {clock(hit.start_s)} in the whole file</button>']
+    if hit.segment_id:
+        actions.append(f'<button class="more" data-segment="{html.escape(hit.segment_id)}">More like this</button>')
+    spectrogram = (f'<details><summary>Spectrogram</summary><img loading="lazy" alt="mel spectrogram of the segment" '
+                   f'src="{c.spectrogram_url}" style="max-width:100%"></details>') if c.spectrogram_url else ""  # fmt: skip
+    return (f'<li class="hit" data-whole="{c.whole_url}">{title}{why}{player}{timeline}{whole}'
+            f'<div class="actions">{"".join(actions)}</div>{spectrogram}</li>')
+
+
+def results(described: str, cards: Sequence[Card], no_good_match: bool) -> str:
+    """The whole results area."""
+    items = "".join(card(c) for c in cards)
+    return f'<div class="results">{header(described, len(cards), no_good_match)}<ol>{items}</ol></div>'
