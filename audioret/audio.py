@@ -8,7 +8,6 @@ Resampling is done by soxr in streaming mode, so a 3-hour recording never has to
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass

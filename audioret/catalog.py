@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from .records import accepts
 from .types import FileInfo, Filters
 
@@ -23,6 +25,16 @@ def files(library, filters: Filters | None = None) -> list[FileInfo]:
     return found
 
 
+def pipelines(records) -> str:
+    """Which pipelines built a channel's records: ``"openvino fp32 (120 files)"``, several joined by "; " when
+    the index holds vectors of more than one (files indexed before the pipeline was kept say "unrecorded")."""
+    counts = Counter()
+    for r in records:
+        m = r.metadata
+        counts[f"{m['backend']} {m.get('precision', 'fp32')}" if "backend" in m else "unrecorded"] += 1
+    return "; ".join(f"{name} ({n} file{'s' * (n != 1)})" for name, n in counts.most_common()) or "none"
+
+
 def stats(library) -> dict:
     """Counts for the index: files, segments, hours of audio, model, store location."""
     cfg = library.config
@@ -36,7 +48,9 @@ def stats(library) -> dict:
         "speech_passages": library.text_store.count_where({"kind": "speech"}),
         "hours": sum(r.duration_s for r in {**text_complete, **complete}.values()) / 3600,
         "clap_model": cfg.clap_model,
+        "clap_pipeline": pipelines(complete.values()),
         "text_model": cfg.text_model,
+        "text_pipeline": pipelines(text_complete.values()),
         "asr_model": f"{cfg.asr_model} ({cfg.asr_engine})",
         "store": library.store.location,
         "hop_s": cfg.hop_s,

@@ -12,25 +12,22 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from . import hub
+from .backends import OPSET
 from .devices import default_dtype, resolve_device
 from .errors import ModelLoadError
+from .models import KNOWN_CLAP_MODELS, check_text_tower
 
-__all__ = ["ClapEmbedder", "ModelLoadError", "load_clap"]
+__all__ = ["ClapEmbedder", "ModelLoadError", "export"]
 
 logger = logging.getLogger("audioret")
 
-KNOWN_MODELS = ("laion/clap-htsat-unfused", "laion/larger_clap_general", "laion/larger_clap_music_and_speech")
-# Contrasting prompts embedded at load. A checkpoint whose text tower maps them to nearly one vector would return
-# the same list for every query (laion/larger_clap_music is reported to give cosine 0.999 between "jazz standard"
-# and "heavy metal"); a working CLAP keeps unrelated prompts far apart (a random one: 0.995 here).
-SANITY_PROMPTS = ("jazz standard", "heavy metal", "a dog barking", "rain on a roof", "a man speaking",
-                  "birds singing at dawn", "a car engine starting", "silence")  # fmt: skip
-COLLAPSED_COSINE = 0.97  # mean cosine between the sanity prompts above which a text tower counts as collapsed
+KNOWN_MODELS = KNOWN_CLAP_MODELS
 
 
 class ClapEmbedder:
@@ -75,15 +72,7 @@ class ClapEmbedder:
         self._check_text_tower()
 
     def _check_text_tower(self):
-        """Refuses a checkpoint whose text embeddings collapse (see SANITY_PROMPTS)."""
-        cosine = mean_cosine(self.embed_text(list(SANITY_PROMPTS)))
-        if cosine > COLLAPSED_COSINE:
-            raise ModelLoadError(
-                f"The CLAP model {self.name!r} gives nearly the same text embedding for every query (mean cosine "
-                f"{cosine:.3f} between {len(SANITY_PROMPTS)} unrelated prompts such as 'jazz standard' and 'heavy "
-                f"metal'), so every search would return the same list. Set AUDIORET_CLAP_MODEL (or --clap-model) "
-                f"to another checkpoint, e.g. {KNOWN_MODELS[0]}"
-            )
+        check_text_tower(self.name, self.embed_text)
 
     @property
     def window_s(self) -> float:
@@ -144,16 +133,54 @@ class ClapEmbedder:
         return _normalise(out.pooler_output)
 
 
-def load_clap(name: str = KNOWN_MODELS[0], device: str = "auto") -> ClapEmbedder:
-    """Load a CLAP checkpoint (hub id or local directory) on ``device``; raises ModelLoadError with the fix."""
-    return ClapEmbedder(name, device=device)
+def export(embedder: ClapEmbedder, folder: Path) -> dict:
+    """Writes both towers as ONNX graphs (fp32, on the CPU), the mel filterbank and the tokenizer into ``folder``;
+    returns the manifest's ``files`` and ``settings``. The graphs take log-mel features and token ids, and return
+    the projected embeddings (``pooler_output``) before normalisation."""
+    model = embedder.model.float().cpu()
+    fusion = embedder.fusion
 
+    class Audio(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
 
-def mean_cosine(vectors: np.ndarray) -> float:
-    """Mean cosine between distinct rows of unit vectors, shape (n, dim), n >= 2."""
-    n = len(vectors)
-    gram = vectors @ vectors.T
-    return float((gram.sum() - np.trace(gram)) / (n * n - n))
+        def forward(self, input_features):
+            x = input_features.expand(-1, 4, -1, -1) if fusion else input_features
+            is_longer = torch.zeros_like(x[:, :1, 0, 0], dtype=torch.bool)  # windows are never longer
+            return self.model.get_audio_features(input_features=x, is_longer=is_longer).pooler_output
+
+    class Text(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask):
+            return self.model.get_text_features(input_ids=input_ids, attention_mask=attention_mask).pooler_output
+
+    features = embedder.features(np.zeros((2, embedder.window), np.float32))[:, :1].float().cpu()
+    tokens = embedder.processor.tokenizer(["a dog barking", "rain"], padding=True, return_tensors="pt")
+    batch = {0: "batch"}
+    with torch.inference_mode(False), torch.no_grad():
+        torch.onnx.export(Audio().eval(), (features,), folder / "audio.onnx", dynamo=False, opset_version=OPSET,
+                          input_names=["input_features"], output_names=["embedding"],
+                          dynamic_axes={"input_features": batch, "embedding": batch})  # fmt: skip
+        torch.onnx.export(Text().eval(), (tokens["input_ids"], tokens["attention_mask"]), folder / "text.onnx",
+                          dynamo=False, opset_version=OPSET, input_names=["input_ids", "attention_mask"],
+                          output_names=["embedding"],
+                          dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
+                                        "attention_mask": {0: "batch", 1: "tokens"}, "embedding": batch})  # fmt: skip
+    model.to(embedder.device).to(embedder.dtype)
+    np.save(folder / "mel_filters.npy", embedder._mel_filters.cpu().numpy())
+    tokenizer = embedder.processor.tokenizer
+    tokenizer.save_pretrained(folder / "clap-tokenizer")
+    max_positions = model.config.text_config.max_position_embeddings - 2  # roberta's positions start after padding
+    return {
+        "files": {"audio": "audio.onnx", "text": "text.onnx"},
+        "settings": {"sample_rate": embedder.sample_rate, "window": embedder.window, "dim": embedder.dim,
+                     "n_fft": embedder._n_fft, "hop": embedder._hop,
+                     "max_tokens": int(min(tokenizer.model_max_length, max_positions))},
+    }  # fmt: skip
 
 
 def _quiet_transformers():

@@ -12,6 +12,7 @@ import sys
 import warnings
 
 from . import __version__
+from .backends import BACKENDS, PRECISIONS
 from .config import ASR_ENGINES, Config
 from .errors import AudioretError, InputError, NoSpeechError, message
 from .eval_data import FORMATS, TEMPLATE
@@ -29,6 +30,11 @@ def _settings(default) -> argparse.ArgumentParser:
     g.add_argument("--data-dir", default=default, help="where the index lives (AUDIORET_DATA_DIR)")
     g.add_argument("--clap-model", default=default, help="CLAP hub id or local directory (AUDIORET_CLAP_MODEL)")
     g.add_argument("--device", default=default, help="auto, cpu, cuda, cuda:N or mps (AUDIORET_DEVICE)")
+    g.add_argument("--backend", default=default, choices=BACKENDS,
+                   help="what runs the models: auto (torch on a GPU, else openvino or onnxruntime), torch, "
+                        "onnxruntime, openvino (AUDIORET_BACKEND)")  # fmt: skip
+    g.add_argument("--precision", default=default, choices=PRECISIONS,
+                   help="fp32, or int8 (opt-in, approximate; onnxruntime/openvino) (AUDIORET_PRECISION)")
     g.add_argument("--chroma-url", default=default, help="http://host:port of a chroma server (AUDIORET_CHROMA_URL)")
     g.add_argument("--text-model", default=default, help="sentence-transformers model (AUDIORET_TEXT_MODEL)")
     g.add_argument("--asr-model", default=default, help="Whisper size, hub id or directory (AUDIORET_ASR_MODEL)")
@@ -144,8 +150,8 @@ def _run(args, parser) -> int:
     return COMMANDS[args.command](args, lib, parser)
 
 
-SETTINGS = ("data_dir", "clap_model", "device", "chroma_url", "text_model", "asr_model", "asr_engine", "hop_s",
-            "batch_size", "decode_workers", "transcribe", "clap_weight", "text_weight")  # fmt: skip
+SETTINGS = ("data_dir", "clap_model", "device", "backend", "precision", "chroma_url", "text_model", "asr_model",
+            "asr_engine", "hop_s", "batch_size", "decode_workers", "transcribe", "clap_weight", "text_weight")  # fmt: skip
 
 
 def _index(args, lib, parser) -> int:

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .backends import BACKENDS, PRECISIONS
 from .errors import InputError
 
 DEFAULT_CLAP_MODEL = "laion/clap-htsat-unfused"
@@ -41,6 +42,8 @@ class Config:
     clap_weight: float = 1.0  # weight of the CLAP (how it sounds) channel in fusion; 0 turns it off
     text_weight: float = 1.0  # weight of the text (what is said, names, tags, descriptions) channel; 0 = off
     device: str = "auto"  # "auto" (cuda, then mps, then cpu), or a torch device string such as "cuda:1"
+    backend: str = "auto"  # what runs CLAP and the text model: auto, torch, onnxruntime or openvino (backends.py)
+    precision: str = "fp32"  # or "int8" (onnxruntime/openvino only; opt-in, approximate)
     chroma_url: str | None = None  # http://host:port of a `chroma run` server; None = embedded store in data_dir
     hop_s: float = DEFAULT_HOP_S  # seconds between window starts; windows are the model's input length (10 s)
     batch_size: int = 8  # windows per CLAP forward pass
@@ -56,6 +59,10 @@ class Config:
             raise InputError(f"decode_workers must be at least 1, got {self.decode_workers}")
         if self.asr_engine not in ASR_ENGINES:
             raise InputError(f"asr_engine must be one of {list(ASR_ENGINES)}, got {self.asr_engine!r}")
+        if self.backend not in BACKENDS:
+            raise InputError(f"backend must be one of {list(BACKENDS)}, got {self.backend!r}")
+        if self.precision not in PRECISIONS:
+            raise InputError(f"precision must be one of {list(PRECISIONS)}, got {self.precision!r}")
         if self.clap_weight < 0 or self.text_weight < 0:
             raise InputError(f"Channel weights must be at least 0, got clap {self.clap_weight}, text {self.text_weight}")
 

@@ -14,13 +14,13 @@ the labels often live, reaches the text channel; ``keep_names=True`` measures wi
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
 import numpy as np
 
 from .eval_data import FORMATS, TEMPLATE, Dataset, load_dataset, prompt
+from .hub import model_revision
 
 __all__ = ["CHANNELS", "DEPTH", "FORMATS", "TEMPLATE", "Dataset", "evaluate", "load_dataset", "metrics", "prompt"]
 
@@ -161,24 +161,3 @@ def evaluate(
         "zero_shot_accuracy": zero_shot_accuracy(library, dataset, links, template),
         "recall_curve": {c: recall_curve(dataset.qrels, runs[c]) for c in channels},
     }  # fmt: skip
-
-
-def model_revision(name: str) -> str:
-    """The hub commit of a cached model, or a fingerprint (file names, sizes, first 64 KiB) of a local one."""
-    path = Path(name).expanduser()
-    if path.exists():
-        h = hashlib.sha256()
-        for f in sorted(p for p in ([path] if path.is_file() else path.rglob("*")) if p.is_file()):
-            h.update(f"{f.relative_to(path) if f != path else f.name}:{f.stat().st_size}".encode())
-            with open(f, "rb") as fh:
-                h.update(fh.read(1 << 16))
-        return f"local:{h.hexdigest()[:16]}"
-    try:
-        from huggingface_hub import try_to_load_from_cache
-
-        cached = try_to_load_from_cache(name, "config.json")
-    except ValueError:  # not a hub id (e.g. a Whisper size name)
-        cached = None
-    if isinstance(cached, str) and "/snapshots/" in cached:
-        return cached.split("/snapshots/")[1].split("/")[0]
-    return "unknown (not a local path, not in the hub cache)"

@@ -8,11 +8,13 @@ cache or fail at once", and the failure says which setting fixes it (:func:`not_
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlparse
 
 from .errors import ModelLoadError
@@ -99,3 +101,24 @@ def not_found(kind: str, name: str, setting: str, error: Exception) -> ModelLoad
         what = f"Could not download the {kind} model {name!r} from the Hugging Face hub"
     fix = f"set {setting} to a local model directory, or run once where the hub can be reached (HF_HUB_OFFLINE=1 then uses the cache)"
     return ModelLoadError(f"{what}: {raw[:200]}. To fix: {fix}", short=f"{what}. To fix: {fix}", details=raw)
+
+
+def model_revision(name: str) -> str:
+    """The hub commit of a cached model, or a fingerprint (file names, sizes, first 64 KiB) of a local one."""
+    path = Path(name).expanduser()
+    if path.exists():
+        h = hashlib.sha256()
+        for f in sorted(p for p in ([path] if path.is_file() else path.rglob("*")) if p.is_file()):
+            h.update(f"{f.relative_to(path) if f != path else f.name}:{f.stat().st_size}".encode())
+            with open(f, "rb") as fh:
+                h.update(fh.read(1 << 16))
+        return f"local:{h.hexdigest()[:16]}"
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(name, "config.json")
+    except ValueError:  # not a hub id (e.g. a Whisper size name)
+        cached = None
+    if isinstance(cached, str) and "/snapshots/" in cached:
+        return cached.split("/snapshots/")[1].split("/")[0]
+    return "unknown (not a local path, not in the hub cache)"

@@ -53,15 +53,17 @@ class Library:
 
     @cached_property
     def embedder(self):
-        from .clap import load_clap
+        from .models import load_clap
 
-        return load_clap(self.config.clap_model, device=self.config.device)
+        cfg = self.config
+        return load_clap(cfg.clap_model, device=cfg.device, backend=cfg.backend, precision=cfg.precision)
 
     @cached_property
     def text_encoder(self):
-        from .text import load_text_encoder
+        from .models import load_text_encoder
 
-        return load_text_encoder(self.config.text_model, device=self.config.device)
+        cfg = self.config
+        return load_text_encoder(cfg.text_model, device=cfg.device, backend=cfg.backend, precision=cfg.precision)
 
     @cached_property
     def transcriber(self):
@@ -90,14 +92,27 @@ class Library:
 
         reference = lambda: self._reference("clap", lambda texts: self.embedder.embed_text(texts))  # noqa: E731
         return SoundChannel(lambda: self.embedder, lambda: self.store, self.config.hop_s, self.config.batch_size,
-                            reference)  # fmt: skip
+                            reference, lambda: self._pipeline("clap"))  # fmt: skip
 
     def text_channel(self):
         from .channels.text import TextChannel
 
         transcriber = (lambda: self.transcriber) if self.config.transcribe else None
         reference = lambda: self._reference("text", lambda texts: self.text_encoder.encode(texts))  # noqa: E731
-        return TextChannel(lambda: self.text_encoder, lambda: self.text_store, transcriber, reference)
+        return TextChannel(lambda: self.text_encoder, lambda: self.text_store, transcriber, reference,
+                           lambda: self._pipeline("text"))  # fmt: skip
+
+    def _pipeline(self, channel: str) -> dict:
+        """What this library's model for the channel records with its vectors (:func:`audioret.models.pipeline`);
+        empty for a model assigned by hand, whose settings are its own."""
+        from .models import pipeline
+
+        cfg, loaded = self.config, "embedder" if channel == "clap" else "text_encoder"
+        model = self.__dict__.get(loaded)
+        if model is not None and not hasattr(model, "backend"):
+            return {}
+        name = cfg.clap_model if channel == "clap" else cfg.text_model
+        return pipeline(channel, name, cfg.device, cfg.backend, cfg.precision)
 
     def warm(self) -> None:
         """Loads what a first query needs (the models, their embeddings of the fusion's reference queries, each store's
@@ -141,7 +156,7 @@ class Library:
         """Whether an indexing job of this process is running."""
         return self._index_lock.locked()
 
-    def index(self, paths: Sequence[str | os.PathLike], prune: bool = True, progress: bool = True,
+    def index(self, paths: str | os.PathLike | Sequence[str | os.PathLike], prune: bool = True, progress: bool = True,
               on_progress: Callable[[IndexProgress], None] | None = None) -> IndexReport:  # fmt: skip
         """Add, update and (with ``prune``) remove the audio files under ``paths`` in every channel.
 
@@ -154,6 +169,8 @@ class Library:
         from . import pipeline
         from .plan import make_plan
 
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
         if not self._index_lock.acquire(blocking=False):
             raise IndexBusy("An indexing job is already running; wait for it to finish")
         try:

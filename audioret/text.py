@@ -140,7 +140,7 @@ def _cut(text: str) -> list[str]:
 
 
 class TextEncoder:
-    """A sentence-transformers model. Build with :func:`load_text_encoder`."""
+    """A sentence-transformers model. Build with :func:`audioret.models.load_text_encoder`."""
 
     def __init__(self, name: str, model):
         self.name = name
@@ -158,8 +158,9 @@ class TextEncoder:
         return np.asarray(vectors, np.float32)
 
 
-def load_text_encoder(name: str = "sentence-transformers/all-MiniLM-L6-v2", device: str = "auto") -> TextEncoder:
-    """Load a sentence-transformers model by hub id or local directory."""
+def torch_text_encoder(name: str = "sentence-transformers/all-MiniLM-L6-v2", device: str = "auto") -> TextEncoder:
+    """A sentence-transformers model by hub id or local directory, in torch (see :func:`audioret.models.load_text_encoder`
+    for the other backends)."""
     from sentence_transformers import SentenceTransformer
 
     from . import hub
@@ -171,3 +172,47 @@ def load_text_encoder(name: str = "sentence-transformers/all-MiniLM-L6-v2", devi
         raise hub.not_found("text", name, "AUDIORET_TEXT_MODEL", e) from e
     model.eval()
     return TextEncoder(name, model)
+
+
+def export(encoder: TextEncoder, folder) -> dict:
+    """Writes the model as one ONNX graph (transformer and mean pooling; normalised after) and its tokenizer into
+    ``folder``; returns the manifest's ``files`` and ``settings``. Only the common layout is exported: a
+    transformer, mean pooling and optionally normalisation. Any other (CLS pooling, dense layers) raises
+    ModelLoadError, and the model runs in torch."""
+    import torch
+    from .backends import OPSET
+    from .errors import ModelLoadError
+
+    modules = list(encoder.model)
+    kinds = [type(m).__name__ for m in modules]
+    pooling = modules[1].get_config_dict() if kinds[1:2] == ["Pooling"] else {}
+    modes = {pooling.get("pooling_mode")} | {k[len("pooling_mode_"):] for k, v in pooling.items()
+                                             if k.startswith("pooling_mode_") and v is True}  # fmt: skip
+    if kinds[:2] != ["Transformer", "Pooling"] or modes - {None} not in ({"mean"}, {"mean_tokens"}) \
+            or any(k != "Normalize" for k in kinds[2:]):  # fmt: skip
+        raise ModelLoadError(f"The text model {encoder.name!r} is not a transformer with mean pooling ({' + '.join(kinds)}); "
+                             f"it runs in torch")  # fmt: skip
+    transformer = modules[0].auto_model.float().cpu().eval()
+
+    class Mean(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids, attention_mask):
+            hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+    tokens = encoder.model.tokenizer(["a dog barking", "rain"], padding=True, return_tensors="pt")
+    dynamic = {0: "batch", 1: "tokens"}
+    with torch.no_grad():
+        torch.onnx.export(Mean().eval(), (tokens["input_ids"], tokens["attention_mask"]), folder / "text.onnx",
+                          dynamo=False, opset_version=OPSET, input_names=["input_ids", "attention_mask"],
+                          output_names=["embedding"],
+                          dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic,
+                                        "embedding": {0: "batch"}})  # fmt: skip
+    transformer.to(encoder.model.device)
+    encoder.model.tokenizer.save_pretrained(folder / "tokenizer")
+    return {"files": {"text": "text.onnx"},
+            "settings": {"dim": encoder.dim, "max_tokens": int(encoder.model.max_seq_length)}}  # fmt: skip

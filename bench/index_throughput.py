@@ -28,7 +28,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 
-def build_full_size_model(directory: Path) -> Path:
+def build_full_size_model(directory: Path, text_only: bool = False) -> Path:
+    """laion/clap-htsat-unfused's architecture with random weights, spread so that its text tower is not collapsed
+    (tests/conftest.py ``spread_weights``). ``text_only`` spreads the text tower alone, gently, and keeps the audio
+    tower at its initialisation: a model whose vectors runtimes can agree on, for the backend comparison."""
     if (directory / "config.json").exists():
         return directory
     import torch
@@ -40,7 +43,8 @@ def build_full_size_model(directory: Path) -> Path:
         tokenizer = ClapProcessor.from_pretrained(make_tiny_clap(Path(tmp))).tokenizer
     torch.manual_seed(0)
     model = ClapModel(ClapConfig(text_config={"vocab_size": 50265})).eval()
-    spread_weights(model)  # random, but not collapsed: audioret refuses a checkpoint whose text embeddings collapse
+    # random, but not collapsed: audioret refuses a checkpoint whose text embeddings collapse
+    spread_weights(model, **({"gain": 1.5, "only": ("text_model", "text_projection")} if text_only else {}))
     fe = ClapFeatureExtractor(truncation="rand_trunc", padding="repeatpad", frequency_min=50, frequency_max=14000)
     model.save_pretrained(directory)
     ClapProcessor(feature_extractor=fe, tokenizer=tokenizer).save_pretrained(directory)

@@ -2,7 +2,6 @@
 a real server on a free localhost port. The public mode has its own tests (test_public.py)."""
 
 import re
-import urllib.request
 
 import numpy as np
 import pytest

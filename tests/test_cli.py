@@ -114,7 +114,7 @@ def wait_for_progress(proc: subprocess.Popen, files: int, timeout_s: float = 120
             return
 
 
-def test_killed_indexer_resumes_to_the_same_index(env, esc10_dir, tiny_clap_dir, tiny_embedder, monkeypatch):
+def test_killed_indexer_resumes_to_the_same_index(env, esc10_dir, tiny_clap_dir, monkeypatch):
     """SIGKILL an indexing run at 10 random points (start-up, mid-write, after the end); the last restart finishes with no duplicate and no missing segment,
     and the result equals a clean build."""
     monkeypatch.setenv("AUDIORET_TRANSCRIBE", "0")  # the subject is the CLAP pass; names still go to the text channel
@@ -125,8 +125,7 @@ def test_killed_indexer_resumes_to_the_same_index(env, esc10_dir, tiny_clap_dir,
         for src in sorted(esc10_dir.glob("*.ogg")):
             os.symlink(src, library / copy / src.name)
 
-    clean = Library(Config.from_env(data_dir=env / "clean", batch_size=4))
-    clean.embedder = tiny_embedder
+    clean = Library(Config.from_env(data_dir=env / "clean", batch_size=4))  # the same backend as the CLI's runs
     clean.index([library], progress=False)
     expected = clean.store.collection.get(include=["embeddings", "metadatas"])
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from audioret import evaluate
+from audioret import evaluate, hub
 
 from .conftest import require_shared, tone, write
 
@@ -155,8 +155,8 @@ def test_eval_errors(tmp_path):
 def test_model_revision_of_a_local_model_changes_with_its_weights(tmp_path):
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "model.safetensors").write_bytes(b"a" * 100)
-    first = evaluate.model_revision(str(tmp_path / "m"))
-    assert first.startswith("local:") and first == evaluate.model_revision(str(tmp_path / "m"))
+    first = hub.model_revision(str(tmp_path / "m"))
+    assert first.startswith("local:") and first == hub.model_revision(str(tmp_path / "m"))
     (tmp_path / "m" / "model.safetensors").write_bytes(b"b" * 100)
-    assert evaluate.model_revision(str(tmp_path / "m")) != first
-    assert evaluate.model_revision("base").startswith("unknown")
+    assert hub.model_revision(str(tmp_path / "m")) != first
+    assert hub.model_revision("base").startswith("unknown")

@@ -9,7 +9,6 @@ import textwrap
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from audioret import Config, Library
 from audioret.errors import IndexBusy

@@ -16,7 +16,7 @@ import pytest
 from audioret import Config, Library
 from audioret.store import Store, StoreError
 
-from .conftest import CHROMA, drop_collections, free_port, start_server, tone, write
+from .conftest import CHROMA, drop_collections, free_port, start_server
 
 
 @pytest.fixture

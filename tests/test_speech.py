@@ -4,7 +4,6 @@ random CLAP, whose audio scores mean nothing: the assertions here are about what
 import csv
 import json
 import os
-import re
 import shutil
 
 import numpy as np

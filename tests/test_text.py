@@ -55,7 +55,7 @@ def test_encoder_embeds_paraphrases_close(text_encoder):
 @pytest.mark.parametrize("name", ["/no/such/model"])
 def test_unloadable_text_model_names_the_setting(name):
     from audioret.clap import ModelLoadError
-    from audioret.text import load_text_encoder
+    from audioret.models import load_text_encoder
 
     with pytest.raises(ModelLoadError, match="AUDIORET_TEXT_MODEL"):
         load_text_encoder(name, device="cpu")

@@ -17,7 +17,9 @@ and register it in :class:`audioret.library.Library`; docs/ARCHITECTURE.md walks
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 import numpy as np
@@ -53,17 +55,37 @@ class Channel:
     name: str = ""
     store = None
     needs_audio: bool = True  # whether ``cutter`` wants the decoded audio
+    # A function returning what this run's model records with its vectors (models.pipeline: model revision and
+    # precision); None accepts every stored record.
+    pipeline: Callable[[], dict] | None = None
+
+    @cached_property
+    def expected(self) -> dict:
+        return self.pipeline() if self.pipeline is not None else {}
+
+    def same_pipeline(self, record: FileRecord) -> bool:
+        """Whether the record's vectors came from this run's model revision and precision. A field a record lacks
+        (written before it was kept) is taken as matching: those indexes were built at fp32, which every fp32
+        backend reproduces to cosine >= 0.9999, so they need no re-embedding."""
+        stored = record.metadata
+        return all(stored.get(key, value) == value for key, value in self.expected.items())
+
+    def pipeline_fields(self, model) -> dict:
+        """The pipeline fields of new records: the expected ones, and the backend and precision that really ran."""
+        return {**self.expected, "backend": getattr(model, "backend", "custom"),
+                "precision": getattr(model, "precision", "fp32")}  # fmt: skip
 
     def begin(self, report) -> None:
         """A run starts; the channel may add what it measured to ``report`` (an :class:`IndexReport`)."""
 
     def current(self, record: FileRecord, st: os.stat_result, path: str) -> bool:
-        """Whether the stored record of ``path`` is up to date (same size, mtime and settings)."""
-        return (record.size, record.mtime_ns) == (st.st_size, st.st_mtime_ns)
+        """Whether the stored record of ``path`` is up to date (same size, mtime, settings and pipeline)."""
+        return (record.size, record.mtime_ns) == (st.st_size, st.st_mtime_ns) and self.same_pipeline(record)
 
     def same_content(self, record: FileRecord | None, digest: str) -> bool:
-        """Whether the stored record has this content (only metadata, or text beside the audio, changed)."""
-        return record is not None and record.hash == digest
+        """Whether the stored record has this content (only metadata, or text beside the audio, changed) from this
+        pipeline."""
+        return record is not None and record.hash == digest and self.same_pipeline(record)
 
     def load(self) -> None:
         """Loads the model(s); raises ModelLoadError."""

@@ -60,8 +60,8 @@ class SoundChannel(Channel):
     against_reference = True  # and clusters of similar files: scores are measured against unrelated queries' tops
 
     def __init__(self, embedder: Callable, store, hop_s: float = 7.5, batch_size: int = 8,
-                 reference: Callable[[], np.ndarray] | None = None):  # fmt: skip
-        self._embedder, self._store = embedder, store
+                 reference: Callable[[], np.ndarray] | None = None, pipeline: Callable[[], dict] | None = None):  # fmt: skip
+        self._embedder, self._store, self.pipeline = embedder, store, pipeline
         self._reference = reference or (lambda: self.embedder.embed_text(list(REFERENCE_PROMPTS)))
         self.hop_s, self.batch_size = float(hop_s), batch_size
         self.hop = round(hop_s * audio.SAMPLE_RATE)
@@ -139,7 +139,8 @@ class SoundChannel(Channel):
         sr = audio.SAMPLE_RATE
         common = file_fields(job.path, job.stat, job.digest, state.spans[-1][1] / sr, len(state.spans))
         sample_rate, channels, fmt = state.info or (0, 0, "")
-        common.update(sample_rate=sample_rate, channels=channels, format=fmt, hop_s=self.hop_s)
+        common.update(sample_rate=sample_rate, channels=channels, format=fmt, hop_s=self.hop_s,
+                      **self.pipeline_fields(self.embedder))  # fmt: skip
         ids, metadatas = records(common, [(start / sr, end / sr, {}) for start, end in state.spans])
         return Output(job, self.name, ids, metadatas, np.stack(state.vectors))
 

@@ -73,8 +73,8 @@ class TextChannel(Channel):
     against_reference = True  # measured against the query's own spread, text alone lost R@1 and (b) lost 0.45
 
     def __init__(self, encoder: Callable, store, transcriber: Callable | None = None,
-                 reference: Callable[[], np.ndarray] | None = None):  # fmt: skip
-        self._encoder, self._store, self._transcriber = encoder, store, transcriber
+                 reference: Callable[[], np.ndarray] | None = None, pipeline: Callable[[], dict] | None = None):  # fmt: skip
+        self._encoder, self._store, self._transcriber, self.pipeline = encoder, store, transcriber, pipeline
         self._reference = reference or (lambda: self.encoder.encode(list(REFERENCE_PROMPTS)))
         self.transcribe = transcriber is not None
         self.report = IndexReport(roots=[])
@@ -101,7 +101,10 @@ class TextChannel(Channel):
                 and bool(m.get("transcribed")) == self.transcribe)  # fmt: skip
 
     def same_content(self, record, digest: str) -> bool:
-        return super().same_content(record, digest) and bool(record.metadata.get("transcribed")) == self.transcribe
+        """Same audio, transcribed as this run would: its transcript is kept. Its passages are encoded again
+        (:meth:`reuse`), so a new text model or precision needs no new transcription."""
+        return (record is not None and record.hash == digest
+                and bool(record.metadata.get("transcribed")) == self.transcribe)  # fmt: skip
 
     def load(self) -> None:
         self.encoder
@@ -169,7 +172,8 @@ class TextChannel(Channel):
         for job, passages, duration_s in self._pending:
             common = file_fields(job.path, job.stat, job.digest, duration_s, len(passages))
             common.update(sidecar=sidecar_signature(job.path), transcribed=self.transcribe,
-                          speech_passages=sum(p.kind == "speech" for p in passages))  # fmt: skip
+                          speech_passages=sum(p.kind == "speech" for p in passages),
+                          **self.pipeline_fields(self.encoder))  # fmt: skip
             ids, metadatas = records(common, [(p.start_s, p.end_s, {"kind": p.kind}) for p in passages])
             out.append(Output(job, self.name, ids, metadatas, vectors[at : at + len(passages)], [p.text for p in passages]))
             at += len(passages)

@@ -68,7 +68,7 @@ def build_library_tab(app: App):
             password = gr.Textbox(label="password", type="password", scale=1)
             sign_in = gr.Button("Sign in", scale=0, min_width=90)
         admin_note = gr.Markdown()
-    with gr.Row(visible=app.allow_server_folders) as server_row:
+    with gr.Row(visible=app.allow_server_folders):
         server_folder = gr.Textbox(label="Index a folder on the server")
         server_btn = gr.Button("Index folder")
 

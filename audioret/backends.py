@@ -1,0 +1,211 @@
+"""Running the models without PyTorch: ONNX Runtime or OpenVINO, from an export made once and checked against torch.
+
+Eager torch is the slowest way to run CLAP on the 2-4 CPU cores most users have, and importing torch and
+transformers takes seconds before a CLI search can start. Measured side by side on a 2-core CPU (laion/clap-htsat-
+unfused's architecture, batches of 8 windows; docs/BENCHMARKS.md "Backends"), ONNX Runtime and OpenVINO run both
+towers faster and start faster. So the first use of a model on a backend exports it (``torch.onnx.export``, the
+TorchScript exporter, opset 17) into a cache keyed by the model's revision, the backend, the precision and the
+exporter version, embeds fixed inputs with torch and with the export, and keeps the export only if every vector
+agrees (cosine ≥ ``MIN_COSINE``, or ``MIN_COSINE_INT8`` for ``precision="int8"``); otherwise the caller falls back
+to torch with a warning. Later uses load the export with numpy, ``tokenizers`` and the runtime alone.
+
+The log-mel front end (the checkpoint's own STFT and mel filterbank, saved with the export) runs in numpy here;
+the text side uses the model's ``tokenizer.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError, ModelLoadError
+
+logger = logging.getLogger("audioret")
+
+BACKENDS = ("auto", "torch", "onnxruntime", "openvino")
+PRECISIONS = ("fp32", "int8")
+EXPORTER = "audioret-onnx-3"  # bump when the export or its checks change: old exports are redone
+OPSET = 17
+MIN_COSINE = 0.9999  # every vector of the export against torch's, on fixed inputs
+MIN_COSINE_INT8 = 0.98  # int8 is opt-in and approximate; below this it is broken, not approximate
+TEXT_MAX_TOKENS = {"clap": 77, "text": 256}  # roberta in CLAP reads 77 tokens; all-MiniLM-L6-v2 256 word pieces
+CHECK_TEXTS = ("a dog barking in the distance", "rain on a tin roof", "the part where they talk about the harvest",
+               "jazz", "")  # fmt: skip
+
+
+def available(backend: str) -> bool:
+    try:
+        __import__({"onnxruntime": "onnxruntime", "openvino": "openvino", "torch": "torch"}[backend])
+        return True
+    except ImportError:
+        return False
+
+
+def resolve(backend: str, device: str) -> str:
+    """``auto``: torch on a GPU; on a CPU OpenVINO where installed (the fastest measured), else ONNX Runtime, else
+    torch. A named backend that is not installed is an error that says what to install."""
+    if backend not in BACKENDS:
+        raise InputError(f"Unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+    if backend == "auto":
+        if device not in ("auto", "cpu", "") or _has_gpu():
+            return "torch"
+        return next((b for b in ("openvino", "onnxruntime") if available(b)), "torch")
+    if not available(backend):
+        raise InputError(f"The {backend} backend is not installed: pip install {backend}")
+    return backend
+
+
+def _has_gpu() -> bool:
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) == "":
+        return False
+    try:
+        import torch  # only asked when torch is installed; a CPU-only install answers quickly
+
+        return torch.cuda.is_available() or (getattr(torch.backends, "mps", None) is not None
+                                             and torch.backends.mps.is_available())  # fmt: skip
+    except ImportError:
+        return False
+
+
+def cache_root() -> Path:
+    base = os.environ.get("AUDIORET_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "audioret")
+    return Path(base)
+
+
+def export_dir(kind: str, name: str, backend: str, precision: str) -> Path:
+    """Where the export of a model lives: one folder per model revision, backend, precision and exporter."""
+    from .hub import model_revision
+
+    revision = model_revision(name)
+    key = hashlib.sha1(f"{kind}|{name}|{revision}|{backend}|{precision}|{EXPORTER}".encode()).hexdigest()[:16]
+    return cache_root() / "exports" / f"{kind}-{Path(name).name or 'model'}-{key}"
+
+
+class Session:
+    """One exported graph on a runtime: ``run(**inputs) -> first output``, numpy in and out."""
+
+    def __init__(self, path: Path, backend: str, threads: int | None = None):
+        self.backend = backend
+        threads = threads or os.cpu_count() or 1
+        if backend == "onnxruntime":
+            import onnxruntime as ort
+
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        else:
+            import openvino as ov
+
+            core = ov.Core()
+            core.set_property({"CACHE_DIR": str(path.parent / "openvino-cache")})
+            # f32 inference: OpenVINO may pick bf16 on CPUs that have it, which would change the vectors
+            self._compiled = core.compile_model(str(path), "CPU", {"INFERENCE_PRECISION_HINT": "f32",
+                                                                    "INFERENCE_NUM_THREADS": threads})  # fmt: skip
+            self._request = self._compiled.create_infer_request()
+
+    def run(self, **inputs: np.ndarray) -> np.ndarray:
+        if self.backend == "onnxruntime":
+            return self._session.run(None, inputs)[0]
+        return np.asarray(self._request.infer(inputs)[self._compiled.output(0)])
+
+
+def unit(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, np.float32)
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+
+
+def log_mel(windows: np.ndarray, mel_filters: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
+    """CLAP's log-mel features of exact-length windows, as ``ClapEmbedder.features`` computes them in torch:
+    a centred, reflect-padded STFT with a periodic Hann window, power, the mel filterbank, 10·log10.
+
+    Args:
+        windows: float32, shape (batch, samples).
+        mel_filters: shape (n_fft // 2 + 1, n_mels).
+    Returns:
+        float32, shape (batch, 1, frames, n_mels).
+    """
+    import scipy.fft
+
+    x = np.pad(np.asarray(windows, np.float32), ((0, 0), (n_fft // 2, n_fft // 2)), mode="reflect")
+    frames = np.lib.stride_tricks.sliding_window_view(x, n_fft, axis=1)[:, ::hop]  # (batch, frames, n_fft)
+    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
+    spectrum = scipy.fft.rfft(frames * window, axis=-1, workers=-1)
+    power = spectrum.real**2 + spectrum.imag**2
+    mel = power.astype(np.float32) @ mel_filters.astype(np.float32)
+    return (10.0 * np.log10(np.maximum(mel, 1e-10)))[:, None].astype(np.float32)
+
+
+class Tokens:
+    """A ``tokenizer.json`` through the ``tokenizers`` library: padded ids and masks for a batch of texts."""
+
+    def __init__(self, path: Path, max_tokens: int):
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(path))
+        self._tokenizer.enable_truncation(max_tokens)
+        pad_id = self._tokenizer.token_to_id("<pad>")
+        pad_id = self._tokenizer.token_to_id("[PAD]") if pad_id is None else pad_id
+        self._tokenizer.enable_padding(pad_id=pad_id or 0)
+
+    def __call__(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        encoded = self._tokenizer.encode_batch(list(texts))
+        return {"input_ids": np.array([e.ids for e in encoded], np.int64),
+                "attention_mask": np.array([e.attention_mask for e in encoded], np.int64)}  # fmt: skip
+
+
+def write_manifest(folder: Path, manifest: dict) -> None:
+    tmp = folder / "manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2))
+    os.replace(tmp, folder / "manifest.json")
+
+
+def read_manifest(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def check(kind: str, name: str, reference: np.ndarray, exported: np.ndarray, precision: str) -> float:
+    """The lowest cosine between the export's vectors and torch's; refuses an export that disagrees."""
+    cosine = float(np.min(np.sum(unit(reference) * unit(exported), axis=1)))
+    floor = MIN_COSINE_INT8 if precision == "int8" else MIN_COSINE
+    if not cosine >= floor:
+        fallback = "fp32" if precision == "int8" else "torch"
+        raise ModelLoadError(f"The {precision} export of the {kind} model {name!r} disagrees with torch (lowest cosine "
+                             f"{cosine:.6f}, below {floor}); using {fallback} instead")  # fmt: skip
+    return cosine
+
+
+def check_windows(sample_rate: int, window: int) -> np.ndarray:
+    """Fixed inputs for the agreement check, one window each, shaped like recordings: a tone, a chirp, noise
+    bursts and a quiet hum, each over a noise floor 60 dB down. Pure synthetic signals are not used: the bins of
+    their spectra at float32's rounding noise differ by tenths of a dB between any two STFT implementations
+    (torch's and numpy's), which no recording has."""
+    rng = np.random.default_rng(0)
+    t = np.arange(window, dtype=np.float64) / sample_rate
+    floor = 3e-4 * rng.standard_normal((4, window))
+    bursts = rng.standard_normal(window) * (np.sin(2 * np.pi * 1.5 * t) > 0.6)
+    signals = [0.3 * np.sin(2 * np.pi * 440 * t), 0.3 * np.sin(2 * np.pi * (100 + 400 * t) * t), 0.1 * bursts,
+               0.01 * np.sin(2 * np.pi * 50 * t)]  # fmt: skip
+    return (np.stack(signals) + floor).astype(np.float32)
+
+
+def quantize(fp32: Path, int8: Path) -> None:
+    """Dynamic int8 quantisation of the weights (ONNX Runtime's), for ``precision="int8"``."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quiet = logging.getLogger().level
+    logging.getLogger().setLevel(max(quiet, logging.WARNING))  # it logs every tensor it leaves alone at INFO
+    try:
+        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+    finally:
+        logging.getLogger().setLevel(quiet)

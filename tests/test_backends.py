@@ -1,0 +1,151 @@
+"""The export backends (ONNX Runtime, OpenVINO) against the torch reference: agreement, determinism, the int8
+opt-in and its refusal, the pipeline recorded with the index, and a query path that never imports torch."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from audioret import Config, Library, backends
+from audioret.errors import InputError
+from audioret.models import ExportedClap, ExportedTextEncoder, load_clap, load_text_encoder, pipeline
+
+from .conftest import REPO, tone, write
+
+EXPORTS = ("onnxruntime", "openvino")
+
+
+def _windows(n: int, seed: int = 3) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(480_000) / 48_000
+    x = np.stack([0.3 * np.sin(2 * np.pi * (200 + 150 * i) * t) for i in range(n)])
+    x += 0.02 * rng.standard_normal(x.shape)
+    x[-1, 200_000:] = 0  # a short clip padded with silence
+    return x.astype(np.float32)
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+def test_numpy_log_mel_equals_the_torch_front_end(tiny_embedder):
+    x = _windows(3)
+    fe = tiny_embedder.processor.feature_extractor
+    ours = backends.log_mel(x, np.asarray(fe.mel_filters_slaney, np.float32), fe.fft_window_size, fe.hop_length)
+    reference = tiny_embedder.features(x).cpu().numpy()
+    assert ours.shape == reference.shape == (3, 1, 1001, 64)
+    np.testing.assert_allclose(ours, reference, atol=2e-3)  # dB, over a range of about 100 dB
+
+
+@pytest.mark.parametrize("backend", EXPORTS)
+def test_clap_export_agrees_with_torch_and_is_deterministic(backend, tiny_clap_dir, tiny_embedder):
+    model = load_clap(str(tiny_clap_dir), device="cpu", backend=backend)
+    assert isinstance(model, ExportedClap) and (model.backend, model.precision) == (backend, "fp32")
+    manifest = backends.read_manifest(backends.export_dir("clap", str(tiny_clap_dir), backend, "fp32"))
+    assert min(manifest["cosine"].values()) >= backends.MIN_COSINE
+
+    x = _windows(4)  # not the windows the export was checked on
+    audio = model.embed_audio(x, pad_to=8)
+    assert _cosines(audio, tiny_embedder.embed_audio(x, pad_to=8)).min() >= 0.9999
+    texts = ["a dog barking", "waves on a pebble beach at night", "x"]
+    assert _cosines(model.embed_text(texts), tiny_embedder.embed_text(texts)).min() >= 0.9999
+
+    again = load_clap(str(tiny_clap_dir), device="cpu", backend=backend)  # a second load reads the cache
+    np.testing.assert_array_equal(again.embed_audio(x, pad_to=8), audio)
+    # a window embeds to the same bits whatever shares its batch
+    np.testing.assert_array_equal(again.embed_audio(x[:1], pad_to=8), audio[:1])
+
+
+@pytest.mark.parametrize("backend", EXPORTS)
+def test_text_model_export_agrees_with_torch(backend, text_model, text_encoder):
+    model = load_text_encoder(text_model, device="cpu", backend=backend)
+    assert isinstance(model, ExportedTextEncoder)
+    texts = ["the harvest was late this year", "rain", "a much longer sentence about the tides, the moon and " * 6]
+    ours, reference = model.encode(texts), text_encoder.encode(texts)
+    assert ours.shape == reference.shape == (3, 384)
+    assert _cosines(ours, reference).min() >= 0.9999
+    np.testing.assert_array_equal(model.encode(texts), ours)
+
+
+def test_int8_is_refused_when_it_strays_and_fp32_runs(text_model, recwarn):
+    model = load_text_encoder(text_model, device="cpu", backend="onnxruntime", precision="int8")
+    assert (model.backend, model.precision) == ("onnxruntime", "fp32")
+    warned = [str(w.message) for w in recwarn.list]
+    assert any("int8" in m and "fp32" in m and "cosine" in m for m in warned), warned
+    assert pipeline("text", text_model, "cpu", "onnxruntime", "int8")["precision"] == "fp32"
+    # the refusal is remembered: the next load warns again and exports nothing
+    manifest = backends.read_manifest(backends.export_dir("text", text_model, "onnxruntime", "int8"))
+    assert manifest["refused"] and "cosine" in manifest["refused"]
+
+
+def test_int8_on_torch_and_unknown_settings_are_clear_errors(tiny_clap_dir):
+    with pytest.raises(InputError, match="needs the onnxruntime or openvino backend"):
+        load_clap(str(tiny_clap_dir), device="cpu", backend="torch", precision="int8")
+    with pytest.raises(InputError, match="backend must be one of"):
+        Config(backend="tensorrt")
+    with pytest.raises(InputError, match="precision must be one of"):
+        Config(precision="fp16")
+
+
+@pytest.mark.filterwarnings("ignore:The int8 export:UserWarning")
+def test_changing_precision_reembeds_and_stats_name_the_pipeline(tmp_path, tiny_clap_dir, text_model):
+    lib_dir = tmp_path / "lib"
+    for i, freq in enumerate((300, 700, 1500)):
+        write(lib_dir / f"tone {i}.wav", tone(4, freq))
+    settings = dict(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
+                    device="cpu", transcribe=False, backend="openvino")  # fmt: skip
+    first = Library(Config(**settings)).index(lib_dir, progress=False)
+    assert len(first.added) == 3
+    stats = Library(Config(**settings)).stats()
+    assert stats["clap_pipeline"] == "openvino fp32 (3 files)"
+    assert stats["text_pipeline"] == "openvino fp32 (3 files)"
+
+    # another fp32 backend reproduces the vectors (cosine >= 0.9999): nothing is redone
+    assert Library(Config(**{**settings, "backend": "onnxruntime"})).index(lib_dir, progress=False).unchanged == 3
+
+    # int8 is a different pipeline (the tiny CLAP's int8 export is accepted, MiniLM's is refused): CLAP re-embeds
+    with pytest.warns(UserWarning, match="int8"):
+        report = Library(Config(**{**settings, "precision": "int8"})).index(lib_dir, progress=False)
+    assert len(report.updated) == 3 and report.failed == []
+    stats = Library(Config(**settings)).stats()
+    assert stats["clap_pipeline"] == "openvino int8 (3 files)"
+    assert stats["text_pipeline"] == "openvino fp32 (3 files)"
+    hits = Library(Config(**{**settings, "precision": "int8"})).search("tone 1", k=3)
+    assert hits[0].path.endswith("tone 1.wav")
+
+
+_PROBE = """
+import json, sys
+from audioret.cli import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as e:
+    code = e.code
+heavy = sorted(m for m in ("torch", "transformers", "sentence_transformers", "gradio", "matplotlib")
+               if m in sys.modules)
+print(json.dumps({"code": code, "heavy": heavy}), file=sys.stderr)
+"""
+
+
+def _probe(argv: list[str], env: dict) -> dict:
+    proc = subprocess.run([sys.executable, "-c", _PROBE, *argv], capture_output=True, text=True, cwd=REPO,
+                          env={**os.environ, **env}, timeout=300)  # fmt: skip
+    return json.loads(proc.stderr.strip().splitlines()[-1])
+
+
+def test_help_version_and_a_search_from_cache_do_not_import_torch(tmp_path, tiny_clap_dir, text_model):
+    assert _probe(["--version"], {}) == {"code": 0, "heavy": []}
+    assert _probe(["--help"], {}) == {"code": 0, "heavy": []}
+    assert _probe(["search", "--help"], {}) == {"code": 0, "heavy": []}
+
+    write(tmp_path / "lib" / "a low hum.wav", tone(3, 120))
+    env = {"AUDIORET_DATA_DIR": str(tmp_path / "index"), "AUDIORET_CLAP_MODEL": str(tiny_clap_dir),
+           "AUDIORET_TEXT_MODEL": text_model, "AUDIORET_DEVICE": "cpu", "AUDIORET_BACKEND": "openvino"}  # fmt: skip
+    assert _probe(["index", str(tmp_path / "lib"), "--no-progress", "--no-transcribe"], env)["code"] == 0
+    # the exports are cached now (this run made them, or an earlier test did): a search is torch-free
+    assert _probe(["search", "hum", "--json"], env) == {"code": 0, "heavy": []}
