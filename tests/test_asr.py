@@ -84,3 +84,28 @@ def test_unloadable_model_names_the_setting():
         load_asr("/no/such/whisper-model", device="cpu")
     with pytest.raises(ValueError, match="Unknown ASR engine"):
         load_asr("tiny", engine="whisper.cpp")
+
+
+def test_many_short_clips_are_transcribed_each_on_its_own(tmp_path, transcriber):
+    """Index-time transcription of short clips (a short encoder context, in batches) gives each clip its own words
+    and time range, says "no speech" where there is none, and transcribes a long clip the full way."""
+    from audioret.asr import SHORT_BATCH, collapse_repeats
+
+    said = ["rain on a tin roof", "please call me back", "four", "open the window", "two", "good morning everyone",
+            "the dog is barking", "turn left at the church", "three", "six", "close the door", "eight"]  # fmt: skip
+    numerals = {"two": "2", "three": "3", "four": "4", "six": "6", "eight": "8"}  # Whisper writes either
+    clips = [at_16k(speak(tmp_path / f"{i}.wav", text, lead_s=0.5, tail_s=0.3)) for i, text in enumerate(said)]
+    assert len(clips) > SHORT_BATCH  # two batches
+    late = at_16k(speak(tmp_path / "late.wav", "please call me back tomorrow morning", lead_s=12.0, tail_s=4.0))
+    quiet = np.zeros(3 * ASR_SAMPLE_RATE, np.float32)
+    results = transcriber.transcribe_many([*clips, quiet, late])
+    for text, clip, t in zip(said, clips, results):
+        assert not isinstance(t, NoSpeechError), text
+        assert words(t.text) in (text, numerals.get(text)), text
+        (u,) = t.utterances
+        assert 0.2 <= u.start_s <= 0.8 and u.end_s <= len(clip) / ASR_SAMPLE_RATE
+    assert isinstance(results[-2], NoSpeechError)
+    (u,) = results[-1].utterances  # 26 s long with 3 s of speech: the full decode, with word times
+    assert words(results[-1].text) == "please call me back tomorrow morning" and 11.5 <= u.start_s <= 12.5
+    assert collapse_repeats("four four four four") == "four" and collapse_repeats("0 0 0") == "0"
+    assert collapse_repeats("bye, bye now") == "bye, bye now"

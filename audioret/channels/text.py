@@ -24,12 +24,18 @@ from ..errors import ModelLoadError, NoSpeechError
 from ..fusion import REFERENCE_PROMPTS, Background, Found, calibrate, idf, phrase_evidence, word_evidence
 from ..records import accepts, file_fields, phrase_pattern, records, word_pattern
 from ..text import file_passages, sidecar_signature
-from ..types import Filters, IndexReport, Query, Utterance
+from ..types import Filters, IndexReport, Query, Transcript, Utterance
 from . import Channel, Output
 
 logger = logging.getLogger("audioret")
 
 ASR_CHUNK_S = 600  # long files are transcribed in 10-minute pieces, so memory stays bounded
+# Pieces up to SHORT_CLIP_S wait for others, to be transcribed together (Transcriber.transcribe_many: a short
+# encoder context, in batches) once SHORT_BUFFER_S of them are waiting or the oldest has waited SHORT_WAIT_S
+# (docs/BENCHMARKS.md, "Speech").
+SHORT_CLIP_S = 30
+SHORT_BUFFER_S = 240.0
+SHORT_WAIT_S = 10.0
 # The lexical leg speaks only for a passage holding at least this share of the query's words (by idf), or the
 # whole query verbatim: one shared word of several is the semantic leg's to weigh.
 WORD_COVERAGE = 0.5
@@ -79,6 +85,9 @@ class TextChannel(Channel):
         self.transcribe = transcriber is not None
         self.report = IndexReport(roots=[])
         self._speech: dict = {}  # job -> utterances heard so far
+        self._clips: list[tuple] = []  # (job, offset_s, samples): short pieces waiting to be packed for Whisper
+        self._clips_s = self._since_clip = 0.0
+        self._waiting: dict = {}  # job -> duration_s: decoded, with clips still to transcribe
         self._pending: list[tuple] = []  # (job, passages, duration_s)
         self._since = 0.0  # when the oldest pending file arrived
 
@@ -124,18 +133,50 @@ class TextChannel(Channel):
         return _SpeechCutter(sr_in, job.path)
 
     def take(self, job, piece: tuple[float, np.ndarray]) -> None:
+        """Short pieces wait to be transcribed together (Transcriber.transcribe_many); long ones are transcribed at
+        once."""
         offset_s, samples = piece
-        heard = self._speech.setdefault(job, [])
+        self._speech.setdefault(job, [])
         self.report.checked_s += len(samples) / ASR_SAMPLE_RATE
+        if len(samples) <= SHORT_CLIP_S * ASR_SAMPLE_RATE:
+            if not self._clips:
+                self._since_clip = time.monotonic()
+            self._clips.append((job, offset_s, samples))
+            self._clips_s += len(samples) / ASR_SAMPLE_RATE
+            if self._clips_s >= SHORT_BUFFER_S:
+                self._transcribe_clips()
+            return
         try:
             t = self._transcriber().transcribe(samples, beam_size=1, word_times=True)
         except NoSpeechError as e:
             self.report.speech_s += e.speech_s
             return
+        self._heard(job, offset_s, t)
+
+    def _heard(self, job, offset_s: float, t: Transcript) -> None:
         self.report.speech_s += t.speech_s
-        heard.extend(Utterance(offset_s + u.start_s, offset_s + u.end_s, u.text) for u in t.utterances)
+        self._speech[job].extend(Utterance(offset_s + u.start_s, offset_s + u.end_s, u.text) for u in t.utterances)
+
+    def _transcribe_clips(self) -> None:
+        clips, self._clips, self._clips_s = self._clips, [], 0.0
+        if not clips:
+            return
+        results = self._transcriber().transcribe_many([samples for _, _, samples in clips], beam_size=1)
+        for (job, offset_s, _), result in zip(clips, results):
+            if isinstance(result, NoSpeechError):
+                self.report.speech_s += result.speech_s
+            else:
+                self._heard(job, offset_s, result)
+        for job in [j for j in self._waiting if j not in {c[0] for c in self._clips}]:
+            self._finish(job, self._waiting.pop(job))
 
     def finish(self, job, info, duration_s: float) -> None:
+        if any(c[0] is job for c in self._clips):  # finished once its clips are transcribed
+            self._waiting[job] = duration_s
+        else:
+            self._finish(job, duration_s)
+
+    def _finish(self, job, duration_s: float) -> None:
         heard = self._speech.pop(job, [])
         if heard:
             self.report.transcribed += 1
@@ -151,6 +192,9 @@ class TextChannel(Channel):
 
     def drop(self, job) -> None:
         self._speech.pop(job, None)
+        self._waiting.pop(job, None)
+        self._clips = [c for c in self._clips if c[0] is not job]
+        self._clips_s = sum(len(c[2]) for c in self._clips) / ASR_SAMPLE_RATE
         self._pending = [p for p in self._pending if p[0] is not job]
 
     def _queue(self, job, passages, duration_s: float) -> None:
@@ -159,12 +203,15 @@ class TextChannel(Channel):
         self._pending.append((job, passages, duration_s))
 
     def ready(self) -> list[Output]:
+        if self._clips and time.monotonic() - self._since_clip >= SHORT_WAIT_S:
+            self._transcribe_clips()
         if not self._pending:
             return []
         full = sum(len(p) for _, p, _ in self._pending) >= ENCODE_BATCH
         return self.drain() if full or time.monotonic() - self._since >= ENCODE_WAIT_S else []
 
     def drain(self) -> list[Output]:
+        self._transcribe_clips()
         if not self._pending:
             return []
         vectors = self.encoder.encode([p.text for _, passages, _ in self._pending for p in passages])
