@@ -91,6 +91,11 @@ class Filters:
         """Whether a folder restriction applies (checked on each record's path)."""
         return self.folder is not None or self.folders is not None
 
+    @property
+    def active(self) -> bool:
+        """Whether any restriction applies."""
+        return self.by_path or bool(self.extensions) or (self.min_duration_s, self.max_duration_s) != (None, None)
+
 
 @dataclass(frozen=True)
 class Query:

@@ -2,6 +2,7 @@
 
     python bench/scale.py [--sizes 10000 100000 1000000] [--queries 300] [--ef-search 100 200 400]
     python bench/scale.py --e2e 100000      # end-to-end text query latency over 100k segments
+    python bench/scale.py --sizes 1000000 --filters 100   # also filtered queries (extension, duration, folder)
 
 One store grows through the sizes (the build time of a size is the time to add its vectors to the smaller one).
 At each size a fresh process opens the store the way the app does and measures, side by side:
@@ -54,12 +55,18 @@ def draw(n: int, seed: int, dim: int = DIM) -> np.ndarray:
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
+EXTS = ("flac", "mp3", "wav", "ogg")
+
+
 def metadata(i: int) -> dict:
-    """What the indexer writes for a segment (file i // 6, segment i % 6)."""
+    """What the indexer writes for a segment (file i // 6, segment i % 6). Files spread over 10 top folders of 50
+    each, four formats (a quarter each) and durations of 30-79 s, so that filters select realistic shares."""
     f, s = divmod(i, 6)
-    path = f"/music/library/folder-{f % 500:03d}/recording-{f:07d}.flac"
-    return {"path": path, "folder": os.path.dirname(path), "name": os.path.basename(path), "ext": "flac",
-            "hash": f"{f:032x}", "size": 4_000_000, "mtime_ns": 1_700_000_000_000_000_000, "duration_s": 45.0,
+    ext = EXTS[f % 4]
+    path = f"/music/library/genre-{f % 10}/folder-{f % 500:03d}/recording-{f:07d}.{ext}"
+    return {"path": path, "folder": os.path.dirname(path), "name": os.path.basename(path), "ext": ext,
+            "hash": f"{f:032x}", "size": 4_000_000, "mtime_ns": 1_700_000_000_000_000_000,
+            "duration_s": 30.0 + (f * 7) % 50,
             "sample_rate": 44100, "channels": 2, "format": "FLAC/PCM_16", "n_segments": 6, "hop_s": 7.5,
             "seg_index": s, "start_s": s * 7.5, "end_s": min(s * 7.5 + 10, 45.0), "is_last": s == 5}  # fmt: skip
 
@@ -105,6 +112,8 @@ def measure(args) -> dict:
     n = store.count()
     queries = draw(args.queries, seed=10_000)
     store.query(queries[:5], 10)  # load the index
+    if args.filters:
+        return {"n": n, "filters": filtered(store, queries[: args.filters])}
     latency, found = [], []
     for q in queries:
         t0 = time.perf_counter()
@@ -125,6 +134,41 @@ def measure(args) -> dict:
     return {"n": n, "hnsw": {k: hnsw[k] for k in ("max_neighbors", "ef_construction", "ef_search")},
             "store": percentiles(latency), "exact": percentiles(exact_ms), "rss_mb": round(rss_mb),
             "recall@10": round(float(np.mean(recall)), 4)}  # fmt: skip
+
+
+FILTERS = {
+    "extension (mp3: 25 % of files)": {"extensions": ("mp3",)},
+    "duration 30-40 s (20 %)": {"min_duration_s": 30, "max_duration_s": 39.5},
+    "folder (genre-3: 10 %)": {"folder": "/music/library/genre-3"},
+    "extension and duration (5 %)": {"extensions": ("wav",), "min_duration_s": 60},
+    "rare extension (none: aiff)": {"extensions": ("aiff",)},
+}
+
+
+def filtered(store, queries: np.ndarray) -> dict:
+    """Store.best_files (10 files) under each filter, checked on the candidates as audioret does, against the same
+    filter given to Chroma as a ``where`` clause (a single top-40 query; the old way)."""
+    from audioret.records import where
+    from audioret.types import Filters
+
+    out = {}
+    for name, kwargs in FILTERS.items():
+        filters = Filters(**kwargs)
+        ours, chroma = [], []
+        for q in queries:
+            t0 = time.perf_counter()
+            found = store.best_files(q, 10, filters)
+            ours.append((time.perf_counter() - t0) * 1000)
+            assert all(m.metadata["ext"] in (filters.extensions or EXTS) for m in found)
+        for q in queries[:10]:
+            if where(filters) is None:
+                break
+            t0 = time.perf_counter()
+            store.query(q[None], 40, where(filters))
+            chroma.append((time.perf_counter() - t0) * 1000)
+        out[name] = {"audioret": percentiles(ours), "files": len(found),
+                     "chroma where": percentiles(chroma) if chroma else None}  # fmt: skip
+    return out
 
 
 def end_to_end(args) -> dict:
@@ -224,6 +268,7 @@ def main():
     p.add_argument("--repeat", type=int, default=20)
     p.add_argument("--fresh", action="store_true", help="delete the store first")
     p.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--filters", type=int, default=0, help="also time filtered queries, with this many queries")
     p.add_argument("--plot", type=Path, help="draw latency and memory against size from the JSON results")
     args = p.parse_args()
     out = HERE / "out" / "scale"
@@ -252,19 +297,25 @@ def main():
         have = store.count()
         if have > size:
             raise SystemExit(f"the store already holds {have} vectors; use --fresh")
-        build_s = build(store, args.data / "vectors.f32", have, size)
+        build_s = build(store, args.data / "vectors.f32", have, size, ids=real_id if args.filters else None)
         previous = out / f"scale{args.tag}-{size}.json"
         if have == size and previous.exists():  # measuring an existing store again: keep how long it took to build
             build_s, have = json.loads(previous.read_text())["build_s"], size - json.loads(previous.read_text())["added"]
         cmd = [sys.executable, __file__, "--measure", "--data", str(args.data), "--queries", str(args.queries)]
         row = {"added": size - have, "build_s": round(build_s, 1),
                "disk_mb": round((disk_bytes(args.data) - (args.data / "vectors.f32").stat().st_size) / 2**20)}  # fmt: skip
-        for ef in args.ef_search:  # ef_search is read when a process opens the collection: one process per value
+        for ef in [] if args.filters else args.ef_search:  # ef_search is read when a process opens the collection: one process per value
             store.collection.modify(configuration={"hnsw": {"ef_search": ef}})
             run = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
             row = {**run, **row} if "store" not in row else row
             row.setdefault("by_ef_search", {})[ef] = {"recall@10": run["recall@10"], **run["store"]}
         store.collection.modify(configuration={"hnsw": {"ef_search": args.ef_search[0]}})
+        if args.filters:  # a store built with the indexer's ids (file and segment), filters timed
+            run = subprocess.run([*cmd, "--filters", str(args.filters)], check=True, capture_output=True, text=True)
+            row = {**row, **json.loads(run.stdout)}
+            print(json.dumps(row), flush=True)
+            (out / f"scale{args.tag}-{size}.json").write_text(json.dumps(row, indent=2))
+            continue
         print(json.dumps(row), flush=True)
         (out / f"scale{args.tag}-{size}.json").write_text(json.dumps(row, indent=2))
     print(f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")

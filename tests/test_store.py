@@ -35,3 +35,44 @@ def test_models_do_not_mix(tmp_path):
     assert b.query(np.eye(4, dtype=np.float32)[:1], 5) == [[]]
     (match,) = a.query(np.eye(4, dtype=np.float32)[:1], 5)[0]
     assert match.id == "x-000000" and match.score == pytest.approx(1.0)
+
+
+def _library_store(tmp_path, files: int = 300, per_file: int = 4) -> tuple[Store, np.ndarray]:
+    """A store of ``files`` files: mostly flac under /lib/common, a few wav under /lib/rare, and one aiff. The rare
+    files sit far from the query, so the nearest hundreds of records are all common flac ones."""
+    rng = np.random.default_rng(0)
+    query = np.zeros(16, np.float32)
+    query[0] = 1
+    store = Store("filters/model", 16, path=tmp_path)
+    ids, vectors, metas = [], [], []
+    for f in range(files):
+        ext, folder = ("aiff", "/lib/rare") if f == 7 else ("wav", "/lib/rare") if f % 100 == 3 else ("flac", "/lib/common")
+        path = f"{folder}/file-{f:04d}.{ext}"
+        for s in range(per_file):
+            v = rng.standard_normal(16).astype(np.float32) * 0.3
+            v[0] += 1.0 if folder == "/lib/common" else -1.0
+            ids.append(segment_id(path, s))
+            vectors.append(v / np.linalg.norm(v))
+            metas.append({"path": path, "ext": ext, "duration_s": 10.0 + f, "seg_index": s, "n_segments": per_file,
+                          "is_last": s == per_file - 1, "start_s": 7.5 * s, "end_s": 7.5 * s + 10, "hash": str(f),
+                          "size": 1, "mtime_ns": 1, "hop_s": 7.5})  # fmt: skip
+    store.add(ids, np.stack(vectors), metas)
+    return store, query
+
+
+def test_filters_find_files_far_down_the_ranking(tmp_path):
+    """A filter is checked on the candidates; one that few records pass goes to the store after POST_FILTER_LIMIT
+    candidates, and every filter still finds exactly its files."""
+    from audioret.types import Filters
+
+    store, query = _library_store(tmp_path)
+    rare = store.best_files(query, 5, Filters(extensions=("aiff",)))
+    assert [m.metadata["path"] for m in rare] == ["/lib/rare/file-0007.aiff"]
+    wavs = store.best_files(query, 10, Filters(extensions=("wav",)))
+    assert sorted(m.metadata["path"] for m in wavs) == ["/lib/rare/file-0003.wav", "/lib/rare/file-0103.wav",
+                                                        "/lib/rare/file-0203.wav"]  # fmt: skip
+    folder = store.best_files(query, 10, Filters(folder="/lib/rare"))
+    assert len(folder) == 4 and all(m.metadata["path"].startswith("/lib/rare/") for m in folder)
+    short = store.best_files(query, 10, Filters(min_duration_s=100, max_duration_s=104.5))
+    assert sorted(m.metadata["duration_s"] for m in short) == [100.0, 101.0, 102.0, 103.0, 104.0]  # 103: a far wav
+    assert store.best_files(query, 5, Filters(extensions=("mp3",))) == []
