@@ -6,9 +6,11 @@ User errors (missing files, unloadable models, bad settings) print one line to s
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import sys
+import threading
 import warnings
 
 from . import __version__
@@ -87,6 +89,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("remove", parents=[common], help="remove files or folders from the index")
     p.add_argument("paths", nargs="+", metavar="PATH")
+
+    p = sub.add_parser("duplicates", parents=[common],
+                       help="groups of indexed files that are the same recording (nothing is deleted)")  # fmt: skip
+    p.add_argument("--threshold", type=float, help="the most bits two copies may differ in (default 0.25)")
+    p.add_argument("--folder", help="only files under this folder")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--csv", metavar="FILE", help="also write the groups as CSV (one row per file)")
+    p.add_argument("--move-extras-to", metavar="FOLDER",
+                   help="move every copy but the first of each group into FOLDER (asks first; see --yes)")  # fmt: skip
+    p.add_argument("--yes", action="store_true", help="move without asking")
     return parser
 
 
@@ -143,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args, parser) -> int:
     from .library import Library
 
+    if args.command in ("search", "similar", "stats", "files"):
+        # chromadb takes 1.4 s to import on 2 cores: do it on the other core while the models load
+        threading.Thread(target=importlib.import_module, args=("chromadb",), daemon=True).start()
     overrides = {name: getattr(args, name, None) for name in SETTINGS}
     lib = Library(Config.from_env(**overrides))
     if args.command == "eval":
@@ -231,8 +246,40 @@ def _similar(args, lib, parser) -> int:
     return 0
 
 
+def _duplicates(args, lib, parser) -> int:
+    from .types import Filters
+
+    groups = lib.duplicates(args.threshold, Filters(folder=args.folder) if args.folder else None)
+    rows = [{"group": n, "keep": i == 0, **m.as_dict()} for n, g in enumerate(groups, 1) for i, m in enumerate(g)]
+    if args.csv:
+        import csv
+
+        with open(args.csv, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["group", "keep", "path"])
+            writer.writeheader()
+            writer.writerows(rows)
+    if args.json:
+        print(json.dumps({"groups": [[m.as_dict() for m in g] for g in groups]}, indent=2))
+    else:
+        from .render import duplicate_lines
+
+        print("\n".join(duplicate_lines(groups)) if groups else "No duplicates found.")
+    if args.move_extras_to and groups:
+        extras = [m.path for g in groups for m in g[1:]]
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise InputError("--move-extras-to asks before moving; add --yes to move without asking")
+            answer = input(f"Move {len(extras)} files into {args.move_extras_to}? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Nothing moved.")
+                return 0
+        for path in lib.move_files(extras, args.move_extras_to):
+            print(f"moved: {path}")
+    return 0
+
+
 COMMANDS = {"index": _index, "stats": _stats, "remove": _remove, "transcribe": _transcribe, "search": _search,
-            "similar": _similar}  # fmt: skip
+            "similar": _similar, "duplicates": _duplicates}  # fmt: skip
 
 
 def _eval(args, config) -> int:

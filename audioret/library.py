@@ -127,9 +127,11 @@ class Library:
     def _reference(self, channel: str, embed) -> np.ndarray:
         """The channel's embeddings of the fusion's reference queries, computed once per library."""
         from .fusion import REFERENCE_PROMPTS
+        from .models import remembered
 
         if channel not in self._references:
-            self._references[channel] = embed(list(REFERENCE_PROMPTS))
+            model = self.embedder if channel == "clap" else self.text_encoder
+            self._references[channel] = remembered(model, REFERENCE_PROMPTS, embed)
         return self._references[channel]
 
     def available(self, channel: str) -> bool:
@@ -302,6 +304,41 @@ class Library:
         """Every indexed file (within ``filters``' folders), by path, with its duration, channels and whether it holds
         speech."""
         return catalog.files(self, filters)
+
+    def duplicates(self, max_bit_error: float | None = None, filters: Filters | None = None,
+                   on_progress: Callable[[int, int], None] | None = None) -> list:  # fmt: skip
+        """Groups of indexed files that are the same recording (other formats, bitrates, trims...): lists of
+        :class:`audioret.duplicates.Member`, the copy suggested to keep first. Fingerprints are kept beside the
+        index, so a second call reads only new or changed files. Nothing is deleted."""
+        from .duplicates import DEFAULT_MAX_BIT_ERROR, FingerprintCache, find
+
+        paths = [f.path for f in self.files(filters)]
+        cache = FingerprintCache(self.config.data_dir / "fingerprints.sqlite3")
+        groups = find(paths, cache, DEFAULT_MAX_BIT_ERROR if max_bit_error is None else max_bit_error,
+                      self.config.decode_workers, on_progress)  # fmt: skip
+        if filters is None:
+            cache.forget_except(paths)
+        return groups
+
+    def move_files(self, paths: Sequence[str], folder: str | os.PathLike) -> list[str]:
+        """Moves files into ``folder`` (a name taken there gets a number) and out of the index: how a user sets
+        duplicates aside without deleting anything. Returns the new paths."""
+        import shutil
+
+        target = Path(folder).expanduser().resolve()
+        target.mkdir(parents=True, exist_ok=True)
+        moved = []
+        for path in paths:
+            src = Path(path)
+            dest = target / src.name
+            n = 1
+            while dest.exists():
+                dest = target / f"{src.stem} ({n}){src.suffix}"
+                n += 1
+            shutil.move(str(src), str(dest))
+            self.remove([str(src)])
+            moved.append(str(dest))
+        return moved
 
     def query_vector(self, channel: str, text: str) -> np.ndarray:
         """A text query's embedding in a channel ("clap" or "text"), shape (dim,); the last few are kept."""

@@ -51,3 +51,21 @@ def report_markdown(report: IndexReport | None, skipped: Iterable[str] = (), nam
     lines += [f"- {c} channel skipped: {r}" for c, r in (report.skipped_channels.items() if report else [])]
     lines += [f"- skipped: {s}" for s in skipped]
     return "\n".join(lines)
+
+
+def size_text(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.0f} kB"
+
+
+def duplicate_lines(groups, name: Callable[[str], str] = str) -> list[str]:
+    """The command line's lines for duplicate groups: per file, what tells the copies apart; the first is the one
+    suggested to keep."""
+    lines = []
+    for n, group in enumerate(groups, 1):
+        lines.append(f"group {n}: {len(group)} copies")
+        for i, m in enumerate(group):
+            mark = "keep" if i == 0 else f"bits differ {m.bit_error:.0%}"
+            lines.append(f"  {'*' if i == 0 else ' '} {name(m.path)}  {m.format}  {m.sample_rate / 1000:g} kHz  "
+                         f"{'mono' if m.channels == 1 else f'{m.channels} ch'}  {clock(m.duration_s)}  "
+                         f"{m.kbps:.0f} kb/s  {size_text(m.size)}  ({mark})")  # fmt: skip
+    return lines

@@ -1,0 +1,269 @@
+"""Near-duplicate recordings: one recording in other formats, bitrates, sample rates, channels, gains or trims.
+
+The method is an acoustic fingerprint, Chromaprint (through pyacoustid and libchromaprint), not CLAP: CLAP hears
+what kind of sound it is, so two different dog barks are as close as two copies of one (and a random-weight CLAP
+tells nothing apart). Chromaprint reduces audio to one 32-bit word per 0.124 s; copies of one recording keep most
+bits of most words, different recordings differ in half of the bits.
+
+- Each file is decoded to 11,025 Hz mono (Chromaprint's own rate) and fingerprinted, at most its first
+  MAX_FINGERPRINT_S; audio shorter than MIN_FINGERPRINT_S (a one-shot sample) is repeated to that length, since
+  Chromaprint needs about 3 s before it writes a word. Fingerprints are kept in ``fingerprints.sqlite3`` beside the
+  index, keyed by path, size and mtime, so only new or changed files are fingerprinted again.
+- Candidates come from an inverted index of the words (no all-pairs loop): two files sharing at least
+  MIN_SHARED_WORDS words are compared; a word found in more than STOP_FILES files (silence, hum) proposes nothing.
+- A candidate pair is compared at the offsets its shared words vote for: the bit error rate over the aligned
+  overlap, which must cover MIN_OVERLAP of the shorter fingerprint. Below ``max_bit_error`` (DEFAULT_MAX_BIT_ERROR)
+  it is a duplicate; groups are the connected pairs.
+
+Measured on 300+ originals from ESC-10, Sonic Pi and librosa-data, each re-encoded 2-4 ways (bench/duplicates.py,
+docs/BENCHMARKS.md "Duplicates").
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError, ModelLoadError
+
+FINGERPRINT_RATE = 11025  # Hz; Chromaprint resamples to this itself
+MIN_FINGERPRINT_S = 6.0
+MAX_FINGERPRINT_S = 120.0
+MIN_SHARED_WORDS = 2
+STOP_FILES = 50
+MIN_OVERLAP = 0.5
+OFFSETS_TRIED = 3
+DEFAULT_MAX_BIT_ERROR = 0.25
+
+
+@dataclass(frozen=True)
+class Member:
+    """One file of a duplicate group, with what a user compares to pick the one to keep."""
+
+    path: str
+    format: str
+    sample_rate: int
+    channels: int
+    duration_s: float
+    size: int
+    bit_error: float  # against the group's first member, the copy suggested to keep (0 for it)
+
+    @property
+    def kbps(self) -> float:
+        """The average bitrate, from the size and the duration."""
+        return self.size * 8 / 1000 / self.duration_s if self.duration_s > 0 else 0.0
+
+    def as_dict(self) -> dict:
+        return {"path": self.path, "format": self.format, "sample_rate": self.sample_rate, "channels": self.channels,
+                "duration_s": round(self.duration_s, 3), "size": self.size, "kbps": round(self.kbps),
+                "bit_error": round(self.bit_error, 4)}  # fmt: skip
+
+
+@dataclass
+class Fingerprinted:
+    path: str
+    words: np.ndarray  # uint32
+    format: str = ""
+    sample_rate: int = 0
+    channels: int = 0
+    duration_s: float = 0.0
+    size: int = 0
+
+
+def fingerprint(samples: np.ndarray) -> np.ndarray:
+    """Chromaprint words (uint32) of mono float32 audio at FINGERPRINT_RATE."""
+    try:
+        import acoustid
+        import chromaprint
+    except (ImportError, OSError) as e:
+        raise ModelLoadError(f"Chromaprint is needed to find duplicates ({e}): pip install pyacoustid, and install "
+                             "the library: apt-get install libchromaprint-tools (Debian/Ubuntu), brew install "
+                             "chromaprint (macOS)") from e  # fmt: skip
+
+    x = np.asarray(samples, np.float32)[: int(MAX_FINGERPRINT_S * FINGERPRINT_RATE)]
+    if len(x) == 0:
+        return np.zeros(0, np.uint32)
+    shortest = int(MIN_FINGERPRINT_S * FINGERPRINT_RATE)
+    if len(x) < shortest:
+        x = np.resize(x, shortest)
+    pcm = (np.clip(np.nan_to_num(x), -1.0, 1.0) * 32767).astype("<i2").tobytes()
+    encoded = acoustid.fingerprint(FINGERPRINT_RATE, 1, iter([pcm]))
+    words, _ = chromaprint.decode_fingerprint(encoded)
+    return np.asarray(words, np.int64).astype(np.uint32)
+
+
+def bit_error(a: np.ndarray, b: np.ndarray, offset: int) -> tuple[float, int]:
+    """The share of differing bits between ``a[i]`` and ``b[i - offset]`` over their overlap, and its length."""
+    lo, hi = max(0, offset), min(len(a), len(b) + offset)
+    if hi <= lo:
+        return 1.0, 0
+    diff = np.bitwise_xor(a[lo:hi], b[lo - offset : hi - offset])
+    return float(np.bitwise_count(diff).sum()) / (32 * (hi - lo)), hi - lo
+
+
+def compare(a: np.ndarray, b: np.ndarray) -> float:
+    """The lowest bit error rate between two fingerprints over the offsets their equal words vote for (1.0 when
+    they share none, or overlap less than MIN_OVERLAP of the shorter)."""
+    if len(a) == 0 or len(b) == 0:
+        return 1.0
+    where_b = defaultdict(list)
+    for j, w in enumerate(b.tolist()):
+        where_b[w].append(j)
+    votes: dict[int, int] = defaultdict(int)
+    for i, w in enumerate(a.tolist()):
+        for j in where_b.get(w, ()):
+            votes[i - j] += 1
+    best = 1.0
+    need = MIN_OVERLAP * min(len(a), len(b))
+    for offset, _ in sorted(votes.items(), key=lambda kv: -kv[1])[:OFFSETS_TRIED]:
+        error, overlap = bit_error(a, b, offset)
+        if overlap >= need:
+            best = min(best, error)
+    return best
+
+
+def candidate_pairs(prints: Sequence[np.ndarray]) -> set[tuple[int, int]]:
+    """Pairs of fingerprints sharing at least MIN_SHARED_WORDS words, through an inverted index of the words."""
+    index: dict[int, list[int]] = defaultdict(list)
+    for n, words in enumerate(prints):
+        for w in np.unique(words).tolist():
+            index[w].append(n)
+    shared: dict[tuple[int, int], int] = defaultdict(int)
+    for files in index.values():
+        if len(files) < 2 or len(files) > STOP_FILES:
+            continue
+        for i, a in enumerate(files):
+            for b in files[i + 1 :]:
+                shared[(a, b)] += 1
+    return {pair for pair, n in shared.items() if n >= MIN_SHARED_WORDS}
+
+
+def group(prints: Sequence[np.ndarray], max_bit_error: float = DEFAULT_MAX_BIT_ERROR) -> list[list[tuple[int, float]]]:
+    """Groups of near-duplicates among ``prints``: lists of (position, bit error against the group's first), the
+    first being the lowest position; groups sorted by their first member. Pure: no files, no store."""
+    parent = list(range(len(prints)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    errors: dict[tuple[int, int], float] = {}
+    for a, b in sorted(candidate_pairs(prints)):
+        error = compare(prints[a], prints[b])
+        if error <= max_bit_error:
+            errors[(a, b)] = error
+            ra, rb = root(a), root(b)
+            parent[max(ra, rb)] = min(ra, rb)
+    members: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(prints)):
+        members[root(i)].append(i)
+    out = []
+    for first, ids in sorted(members.items()):
+        if len(ids) < 2:
+            continue
+        out.append([(i, 0.0 if i == first else errors.get((first, i), compare(prints[first], prints[i])))
+                    for i in ids])  # fmt: skip
+    return out
+
+
+class FingerprintCache:
+    """Fingerprints of files by path, valid while the file's size and mtime are unchanged (SQLite, one file)."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        self._lock = threading.Lock()
+        with self._lock, self._db:
+            self._db.execute("CREATE TABLE IF NOT EXISTS prints (path TEXT PRIMARY KEY, size INTEGER, mtime_ns "
+                             "INTEGER, format TEXT, sample_rate INTEGER, channels INTEGER, duration_s REAL, "
+                             "words BLOB)")  # fmt: skip
+
+    def get(self, path: str, st: os.stat_result) -> Fingerprinted | None:
+        with self._lock:
+            row = self._db.execute("SELECT size, mtime_ns, format, sample_rate, channels, duration_s, words FROM "
+                                   "prints WHERE path = ?", (path,)).fetchone()  # fmt: skip
+        if row is None or (row[0], row[1]) != (st.st_size, st.st_mtime_ns):
+            return None
+        return Fingerprinted(path, np.frombuffer(row[6], np.uint32), row[2], row[3], row[4], row[5], row[0])
+
+    def put(self, fp: Fingerprinted, st: os.stat_result) -> None:
+        with self._lock, self._db:
+            self._db.execute("INSERT OR REPLACE INTO prints VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             (fp.path, st.st_size, st.st_mtime_ns, fp.format, fp.sample_rate, fp.channels,
+                              fp.duration_s, fp.words.astype(np.uint32).tobytes()))  # fmt: skip
+
+    def forget_except(self, paths: Iterable[str]) -> None:
+        """Drops the fingerprints of files no longer in the library."""
+        keep = set(paths)
+        with self._lock:
+            stored = [r[0] for r in self._db.execute("SELECT path FROM prints")]
+        with self._lock, self._db:
+            self._db.executemany("DELETE FROM prints WHERE path = ?", [(p,) for p in stored if p not in keep])
+
+
+def fingerprint_file(path: str) -> Fingerprinted:
+    """Decodes a file at FINGERPRINT_RATE and fingerprints it; raises AudioDecodeError."""
+    from . import audio
+
+    info = audio.probe(path)
+    samples = audio.load(path, sr=FINGERPRINT_RATE)
+    return Fingerprinted(path, fingerprint(samples), info.format, info.sample_rate, info.channels,
+                         len(samples) / FINGERPRINT_RATE, os.path.getsize(path))  # fmt: skip
+
+
+def find(paths: Sequence[str], cache: FingerprintCache | None = None, max_bit_error: float = DEFAULT_MAX_BIT_ERROR,
+         workers: int | None = None, on_progress: Callable[[int, int], None] | None = None) -> list[list[Member]]:  # fmt: skip
+    """Groups of near-duplicate files among ``paths`` (fingerprinted in ``workers`` threads, reusing ``cache``).
+    Files that cannot be read are left out."""
+    from .errors import AudioDecodeError
+
+    if not 0.0 < max_bit_error < 0.5:
+        raise InputError(f"threshold must be between 0 and 0.5 (a share of differing bits), got {max_bit_error}")
+    done = [0]
+
+    def one(path: str) -> Fingerprinted | None:
+        try:
+            st = os.stat(path)
+            found = cache.get(path, st) if cache is not None else None
+            if found is None:
+                found = fingerprint_file(path)
+                if cache is not None:
+                    cache.put(found, st)
+            return found
+        except (OSError, AudioDecodeError):
+            return None
+        finally:
+            done[0] += 1
+            if on_progress is not None:
+                on_progress(done[0], len(paths))
+
+    with ThreadPoolExecutor(workers or min(4, os.cpu_count() or 1)) as pool:
+        prints = [fp for fp in pool.map(one, paths) if fp is not None and len(fp.words)]
+    groups = []
+    for members in group([fp.words for fp in prints], max_bit_error):
+        ordered = sorted((prints[i] for i, _ in members), key=keep_order)
+        keep = ordered[0].words
+        groups.append([Member(fp.path, fp.format, fp.sample_rate, fp.channels, fp.duration_s, fp.size,
+                              0.0 if n == 0 else compare(keep, fp.words)) for n, fp in enumerate(ordered)])  # fmt: skip
+    return sorted(groups, key=lambda g: g[0].path)
+
+
+LOSSLESS = ("PCM", "FLAC", "ALAC", "WAV", "AIFF", "WAVPACK")
+
+
+def keep_order(fp: Fingerprinted) -> tuple:
+    """The copy to suggest keeping comes first: lossless, then the highest bitrate, sample rate, channels and the
+    longest (an untrimmed copy), then by path."""
+    lossless = any(word in fp.format.upper() for word in LOSSLESS)
+    kbps = fp.size * 8 / 1000 / fp.duration_s if fp.duration_s > 0 else 0.0
+    return (not lossless, -kbps, -fp.sample_rate, -fp.channels, -round(fp.duration_s, 1), fp.path)

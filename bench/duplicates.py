@@ -1,0 +1,166 @@
+"""Near-duplicate detection (audioret/duplicates.py): pairwise precision and recall, run time, cost per file.
+
+    python bench/duplicates.py [--audio ../shared/audio] [--thresholds 0.15 0.2 0.25 0.3 0.35]
+
+The set is made here, under bench/out/duplicates (once): every ESC-10 clip, Sonic Pi sample and librosa-data
+recording, and 600 FSDD digits, as originals; each original is re-encoded 2-4 ways, chosen in turn from: mp3 at
+128 and 320 kb/s, Ogg Vorbis q3, FLAC, WAV at 22.05 kHz, mono, -6 dB, and 0.5 s trimmed from the start (not for
+originals under 2 s). Copies of one original are duplicates; everything else is not, and the set is full of
+near misses: ESC-10 has 40 clips of each class (two dog barks are different recordings), FSDD has each speaker
+say each digit 50 times (different takes). Reported per threshold: pairwise precision and recall, and the groups
+that mix originals; then the run time with an empty fingerprint cache and with a full one, and the cost of adding
+one file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+VARIANTS = ("mp3-128", "mp3-320", "ogg-q3", "flac", "wav-22k", "mono", "minus-6db", "trim-0.5s")
+
+
+def originals(root: Path) -> list[Path]:
+    import csv
+
+    files = sorted((root / "esc10" / "audio").glob("*.ogg"))
+    files += sorted(p for p in (root / "sonicpi_samples").rglob("*") if p.suffix.lower() in (".flac", ".wav", ".ogg"))
+    # librosa-data holds each recording twice (name.ogg and name.hq.ogg): the first only
+    files += sorted(p for p in (root / "librosa-data").glob("*.ogg") if not p.name.endswith(".hq.ogg"))
+    rows = list(csv.DictReader(open(root / "fsdd" / "labels.csv")))
+    files += [root / "fsdd" / r["path"] for r in rows[::5]]
+    return [f for f in files if f.exists()]
+
+
+def make_variant(src: Path, kind: str, out: Path) -> Path | None:
+    x, sr = sf.read(str(src), dtype="float32", always_2d=True)
+    if kind == "trim-0.5s" and len(x) < 2 * sr:
+        return None
+    stem = out / f"{src.stem}.{kind}"
+    if kind in ("mp3-128", "mp3-320", "ogg-q3"):
+        wav = stem.with_suffix(".in.wav")
+        sf.write(wav, x, sr)
+        target = stem.with_suffix(".mp3" if kind.startswith("mp3") else ".ogg")
+        quality = {"mp3-128": "128", "mp3-320": "320", "ogg-q3": "3"}[kind]
+        subprocess.run(["sox", str(wav), "-C", quality, str(target)], check=True, capture_output=True)
+        wav.unlink()
+        return target
+    if kind == "flac":
+        sf.write(stem.with_suffix(".flac"), x, sr)
+        return stem.with_suffix(".flac")
+    if kind == "wav-22k":
+        import soxr
+
+        sf.write(stem.with_suffix(".wav"), soxr.resample(x, sr, 22050), 22050)
+        return stem.with_suffix(".wav")
+    if kind == "mono":
+        sf.write(stem.with_suffix(".wav"), x.mean(axis=1), sr)
+        return stem.with_suffix(".wav")
+    if kind == "minus-6db":
+        sf.write(stem.with_suffix(".wav"), x * 0.5, sr)
+        return stem.with_suffix(".wav")
+    sf.write(stem.with_suffix(".wav"), x[int(0.5 * sr) :], sr)
+    return stem.with_suffix(".wav")
+
+
+def build(root: Path, out: Path) -> dict[str, int]:
+    """The set on disk and the original of every file: {path: original number}."""
+    truth_file = out / "truth.tsv"
+    if truth_file.exists():
+        return {p: int(n) for n, p in (line.split("\t", 1) for line in truth_file.read_text().splitlines())}
+    if shutil.which("sox") is None:
+        raise SystemExit("sox is needed to make the mp3 and ogg copies (apt-get install sox libsox-fmt-mp3)")
+    truth = {}
+    cycle = itertools.cycle(VARIANTS)
+    for n, src in enumerate(originals(root)):
+        folder = out / f"{n // 100:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        copy = folder / f"{n:04d}-{src.name}"
+        shutil.copy(src, copy)
+        truth[str(copy)] = n
+        for _ in range(2 + n % 3):  # 2, 3 or 4 copies
+            made = make_variant(src, next(cycle), folder)
+            if made is not None:
+                final = made.with_name(f"{n:04d}-{made.name}")
+                made.rename(final)
+                truth[str(final)] = n
+    truth_file.write_text("".join(f"{n}\t{p}\n" for p, n in truth.items()))
+    return truth
+
+
+def score(groups, truth: dict[str, int]) -> dict:
+    predicted = {tuple(sorted((a.path, b.path))) for g in groups for a, b in itertools.combinations(g, 2)}
+    by_original: dict[int, list[str]] = {}
+    for p, n in truth.items():
+        by_original.setdefault(n, []).append(p)
+    actual = {tuple(sorted(pair)) for files in by_original.values() for pair in itertools.combinations(files, 2)}
+    hits = len(predicted & actual)
+    mixed = sum(len({truth[m.path] for m in g}) > 1 for g in groups)
+    return {"precision": hits / len(predicted) if predicted else 1.0, "recall": hits / len(actual),
+            "predicted_pairs": len(predicted), "true_pairs": len(actual), "groups": len(groups), "mixed": mixed}  # fmt: skip
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--audio", default=str(HERE.parent.parent / "shared" / "audio"))
+    parser.add_argument("--out", default=str(HERE / "out" / "duplicates"))
+    parser.add_argument("--thresholds", type=float, nargs="+", default=[0.15, 0.2, 0.25, 0.3, 0.35])
+    args = parser.parse_args()
+    from audioret.duplicates import DEFAULT_MAX_BIT_ERROR, FingerprintCache, find, group
+
+    t0 = time.perf_counter()
+    truth = build(Path(args.audio), Path(args.out))
+    paths = sorted(truth)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; {len(set(truth.values()))} originals, "
+          f"{len(paths)} files (set made or read in {time.perf_counter() - t0:.0f} s)")
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = FingerprintCache(Path(tmp) / "fingerprints.sqlite3")
+        t0 = time.perf_counter()
+        groups = find(paths, cache)
+        cold = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        again = find(paths, cache)
+        warm = time.perf_counter() - t0
+        assert [[m.path for m in g] for g in groups] == [[m.path for m in g] for g in again]
+        extra = Path(tmp) / "added.wav"
+        x, sr = sf.read(paths[0], dtype="float32")
+        sf.write(extra, np.asarray(x)[::-1], sr)  # a new recording (the first one reversed)
+        t0 = time.perf_counter()
+        find([*paths, str(extra)], cache)
+        added = time.perf_counter() - t0
+        prints = {p: cache.get(p, os.stat(p)) for p in paths}
+    print(f"\nfind, empty cache: {cold:.1f} s ({cold / len(paths) * 1000:.1f} ms per file); full cache: {warm:.1f} s; "
+          f"one file added to the full cache: {added:.1f} s (the grouping of all files included)")
+    print("\n| max bit error | precision | recall | predicted pairs | true pairs | groups | groups mixing originals |")
+    print("|---|---|---|---|---|---|---|")
+    ordered = [p for p in paths if prints[p] is not None]
+    for threshold in sorted(set(args.thresholds) | {DEFAULT_MAX_BIT_ERROR}):
+        from audioret.duplicates import Member
+
+        found = [[Member(ordered[i], "", 0, 0, 0.0, 0, e) for i, e in g]
+                 for g in group([prints[p].words for p in ordered], threshold)]  # fmt: skip
+        s = score(found, truth)
+        mark = " (default)" if threshold == DEFAULT_MAX_BIT_ERROR else ""
+        print(f"| {threshold}{mark} | {s['precision']:.4f} | {s['recall']:.4f} | {s['predicted_pairs']} | "
+              f"{s['true_pairs']} | {s['groups']} | {s['mixed']} |")
+    missed = len(paths) - len(ordered)
+    if missed:
+        print(f"\n{missed} files gave no fingerprint")
+
+
+if __name__ == "__main__":
+    main()
