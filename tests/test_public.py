@@ -7,6 +7,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+import soundfile as sf
 
 from audioret import Config
 from audioret.errors import InputError
@@ -235,4 +236,46 @@ def test_browser_two_visitors_and_no_path_on_the_page(public, tmp_path):
         assert "bike-lock.wav" not in b.locator("#files").inner_text()
         for page in (a, b):
             assert no_server_path(page.content(), *hidden)
+        browser.close()
+
+
+def test_browser_duplicates_of_a_visitors_uploads(public, tmp_path):
+    """A visitor adds a recording and its FLAC copy; Duplicates finds the pair, with a player for each (a media
+    token, no path), marks the copy, offers the list without server paths, and leaves moving to the admin."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    memo = speak(tmp_path / "parking.wav", "The car is parked on level three, row twelve.")
+    samples, sr = sf.read(memo, dtype="float32")
+    copy = tmp_path / "parking copy.flac"
+    sf.write(copy, samples * 0.5, sr)
+    hidden = (str(public.audioret.library.config.data_dir), str(EXAMPLES_DIR), str(tmp_path))
+    with playwright.sync_playwright() as p:
+        browser = open_browser(p)
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.goto(public.url)
+        page.locator("#query input").first.wait_for(timeout=60_000)
+        page.get_by_role("tab", name="Library").click()
+        page.locator("#uploads input[type=file]").set_input_files([str(memo), str(copy)])
+        page.get_by_role("button", name="Add and index").click()
+        page.locator("#files").get_by_text("parking copy.flac").wait_for(timeout=120_000)
+        page.locator("#duplicates").get_by_text("Duplicates").first.click()
+        page.get_by_role("button", name="Find duplicates").click()
+        table = page.locator("table.duplicates")
+        table.wait_for(timeout=120_000)
+        text = table.inner_text()
+        assert "parking.wav" in text and "parking copy.flac" in text and "keep (suggested)" in text
+        sources = [a.get_attribute("src") for a in table.locator("audio").all()]
+        assert len(sources) == 2 and all(s.startswith("/media/") for s in sources)
+        marked = page.locator("#marked input[type=checkbox]:checked")
+        assert marked.count() == 1
+        page.get_by_label("Move the marked copies into this folder").fill("set aside")
+        page.get_by_role("button", name="Move…").click()
+        page.get_by_text("Only the admin may move files").wait_for(timeout=30_000)
+        link = page.locator("#duplicates a[download]").first
+        link.wait_for(timeout=30_000)
+        with page.expect_download() as download:
+            link.click()
+        listed = open(download.value.path()).read()
+        assert "parking.wav" in listed and no_server_path(listed, *hidden)
+        content = page.content()
+        assert no_server_path(content, *hidden), [content[m.start() - 200 : m.end() + 100] for m in ABSOLUTE.finditer(content)]
         browser.close()

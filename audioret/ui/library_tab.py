@@ -11,6 +11,7 @@ import gradio as gr  # at module level: Gradio reads the handlers' gr.Request / 
 
 from ..errors import AudioretError, InputError
 from ..render import clock, report_markdown
+from .duplicates_view import build_duplicates_view
 from .state import App
 
 LIST_COLUMNS = ["file", "folder", "duration", "channels", "speech", "yours"]
@@ -71,6 +72,7 @@ def build_library_tab(app: App):
     with gr.Row(visible=app.allow_server_folders):
         server_folder = gr.Textbox(label="Index a folder on the server")
         server_btn = gr.Button("Index folder")
+    build_duplicates_view(app)
 
     def session_of(request) -> str:
         return request.session_hash if request is not None else ""

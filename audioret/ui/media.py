@@ -21,7 +21,7 @@ BROWSER_AUDIO = {".wav", ".mp3", ".ogg", ".oga", ".opus", ".flac", ".m4a", ".aac
 
 @dataclass(frozen=True)
 class Item:
-    kind: str  # "clip", "file" or "spectrogram"
+    kind: str  # "clip", "file", "spectrogram" or "download" (a file the app made, saved under its own name)
     path: str
     start_s: float = 0.0
     end_s: float = 0.0
@@ -55,6 +55,10 @@ class Media:
             return self.url(Item("file", path, owner=owner))
         return self.clip(path, 0.0, 60.0, owner)
 
+    def download(self, path: str, owner: str) -> str:
+        """A file the app made for a visitor (an exported list), offered under its own name."""
+        return self.url(Item("download", path, owner=owner))
+
     def spectrogram(self, path: str, start_s: float, end_s: float, owner: str) -> str:
         return self.url(Item("spectrogram", path, start_s, end_s, owner))
 
@@ -73,6 +77,8 @@ class Media:
             return Response(status_code=404)
         if item.kind == "file":
             return FileResponse(item.path, headers={"Cache-Control": "private, max-age=3600"})
+        if item.kind == "download":
+            return FileResponse(item.path, filename=Path(item.path).name, headers={"Cache-Control": "private"})
         from ..media import cut_clip, spectrogram_image
 
         clip = cut_clip(item.path, item.start_s, item.end_s, self.library.config.data_dir / "clips")

@@ -1,0 +1,130 @@
+"""The Duplicates panel of the Library tab: groups of files that are the same recording, each copy with what tells
+it apart (format, sample rate, channels, duration, bitrate, size) and a player; the copies to set aside are marked
+(all but the suggested one, at first) and the list downloads as CSV. Moving the marked copies into a folder, after
+a confirmation, is for whoever may manage the library (locally, or the admin in the public mode). Nothing is
+deleted. A visitor sees names relative to the library and only the files they may see.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+
+from ..errors import AudioretError, InputError
+from ..render import clock, size_text
+from .state import App
+
+
+def table_html(app: App, groups, session: str) -> str:
+    """The groups as an HTML table with a player per copy (media tokens: no server path reaches the page)."""
+    if not groups:
+        return "<p>No duplicates: every file in the library is its own recording.</p>"
+    rows = []
+    for n, group in enumerate(groups, 1):
+        for i, m in enumerate(group):
+            name = html.escape(_shown(app, m.path, session))
+            player = f'<audio controls preload="none" src="{app.media.whole(m.path, session)}"></audio>'
+            channels = "mono" if m.channels == 1 else f"{m.channels} ch"
+            note = "keep (suggested)" if i == 0 else f"{m.bit_error:.0%} of bits differ"
+            rows.append(f"<tr><td>{n}</td><td>{name}</td><td>{html.escape(m.format)}</td>"
+                        f"<td>{m.sample_rate / 1000:g} kHz</td><td>{channels}</td><td>{clock(m.duration_s)}</td>"
+                        f"<td>{m.kbps:.0f} kb/s</td><td>{size_text(m.size)}</td><td>{note}</td><td>{player}</td></tr>")  # fmt: skip
+    head = "".join(f"<th>{h}</th>" for h in ("group", "file", "format", "rate", "channels", "duration", "bitrate",
+                                             "size", "", "listen"))  # fmt: skip
+    total = sum(len(g) for g in groups)
+    return (f"<p>{len(groups)} group{'s' * (len(groups) != 1)} of copies, {total} files.</p>"
+            f'<table class="duplicates"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')  # fmt: skip
+
+
+def build_duplicates_view(app: App):
+    with gr.Accordion("Duplicates", open=False, elem_id="duplicates"):
+        find_btn = gr.Button("Find duplicates")
+        table = gr.HTML()
+        marked = gr.CheckboxGroup(label="Marked copies (to set aside)", choices=[], elem_id="marked")
+        download = gr.HTML()
+        with gr.Row():
+            target = gr.Textbox(label="Move the marked copies into this folder", scale=4)
+            move_btn = gr.Button("Move…", scale=1, min_width=90)
+        with gr.Row(visible=False) as confirm_row:
+            confirm_text = gr.Markdown()
+            confirm_btn = gr.Button("Yes, move them", variant="stop", scale=0, min_width=140)
+            cancel_btn = gr.Button("Cancel", scale=0, min_width=90)
+        note = gr.Markdown()
+    found: dict[str, list] = {}  # session -> its last groups
+
+    def session_of(request) -> str:
+        return request.session_hash if request is not None else ""
+
+    def do_find(request: gr.Request, progress=gr.Progress()):
+        session = session_of(request)
+        try:
+            groups = app.library.duplicates(filters=app.scope(session),
+                                            on_progress=lambda d, n: progress(d / max(n, 1), desc=f"{d}/{n} files"))  # fmt: skip
+        except AudioretError as e:
+            raise app.user_error(e, session) from e
+        found[session] = groups
+        names = [_shown(app, m.path, session) for g in groups for m in g]
+        extras = [_shown(app, m.path, session) for g in groups for m in g[1:]]
+        link = ""
+        if groups:
+            link = (f'<a class="download" href="{app.media.download(_csv(app, groups, session), session)}" '
+                    'download="duplicates.csv">Download the list (CSV)</a>')  # fmt: skip
+        return table_html(app, groups, session), gr.update(choices=names, value=extras), link
+
+    def chosen_paths(session: str, names: list[str]) -> list[str]:
+        by_name = {_shown(app, m.path, session): m.path for g in found.get(session, []) for m in g}
+        return [by_name[n] for n in names or [] if n in by_name]
+
+    def do_ask(names, folder, request: gr.Request):
+        session = session_of(request)
+        if not app.can_manage(session):
+            return gr.update(visible=False), "", "Only the admin may move files; sign in on the Admin panel."
+        paths = chosen_paths(session, names)
+        if not paths or not (folder or "").strip():
+            return gr.update(visible=False), "", "Mark some copies and name a folder first."
+        return gr.update(visible=True), f"Move **{len(paths)}** files into `{folder.strip()}`? Nothing is deleted.", ""
+
+    def do_move(names, folder, request: gr.Request):
+        session = session_of(request)
+        try:
+            if not app.can_manage(session):
+                raise InputError("Only the admin may move files; sign in on the Admin panel")
+            moved = app.library.move_files(chosen_paths(session, names), folder.strip())
+        except AudioretError as e:
+            raise app.user_error(e, session) from e
+        except OSError as e:
+            raise gr.Error(f"Could not move the files: {e.strerror or e}", print_exception=False) from e
+        found.pop(session, None)
+        return gr.update(visible=False), f"Moved {len(moved)} files into `{folder.strip()}`.", "", gr.update(choices=[], value=[])
+
+    find_btn.click(do_find, None, [table, marked, download], api_name=False)
+    move_btn.click(do_ask, [marked, target], [confirm_row, confirm_text, note], api_name=False)
+    confirm_btn.click(do_move, [marked, target], [confirm_row, note, table, marked], api_name=False)
+    cancel_btn.click(lambda: gr.update(visible=False), None, confirm_row, api_name=False)
+
+
+def _shown(app: App, path: str, session: str) -> str:
+    name, folder = app.shown(path, session)
+    return f"{folder}/{name}" if folder else name
+
+
+def _csv(app: App, groups, session: str) -> str:
+    """The list as CSV: server paths on a local app, names as shown in the public mode."""
+    exports = app.library.config.data_dir / "exports"
+    exports.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="duplicates-", dir=exports))
+    path = folder / "duplicates.csv"
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["group", "keep", "file", "format", "sample_rate", "channels", "duration_s", "kbps", "size",
+                         "bit_error"])  # fmt: skip
+        for n, group in enumerate(groups, 1):
+            for i, m in enumerate(group):
+                shown = _shown(app, m.path, session) if app.access.public else m.path
+                writer.writerow([n, i == 0, shown, m.format, m.sample_rate, m.channels, round(m.duration_s, 3),
+                                 round(m.kbps), m.size, round(m.bit_error, 4)])  # fmt: skip
+    return str(path)
