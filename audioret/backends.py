@@ -19,7 +19,9 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Sequence
+import shutil
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -89,32 +91,46 @@ def export_dir(kind: str, name: str, backend: str, precision: str) -> Path:
 
 
 class Session:
-    """One exported graph on a runtime: ``run(**inputs) -> first output``, numpy in and out."""
+    """One exported graph on a runtime: ``run(**inputs) -> first output``, numpy in and out. The graph is compiled
+    on its first run (a text search never compiles CLAP's audio tower: 0.3 s of a cold start), and runs one call
+    at a time (an OpenVINO infer request is not thread-safe; the app searches from several threads)."""
 
     def __init__(self, path: Path, backend: str, threads: int | None = None):
-        self.backend = backend
-        threads = threads or os.cpu_count() or 1
-        if backend == "onnxruntime":
+        self.path, self.backend = path, backend
+        self.threads = threads or os.cpu_count() or 1
+        self._lock = threading.Lock()
+        self._run: Callable[[dict], np.ndarray] | None = None
+
+    def _open(self) -> Callable[[dict], np.ndarray]:
+        if self.backend == "onnxruntime":
             import onnxruntime as ort
 
             options = ort.SessionOptions()
-            options.intra_op_num_threads = threads
+            options.intra_op_num_threads = self.threads
             options.inter_op_num_threads = 1
-            self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        else:
-            import openvino as ov
+            session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+            return lambda inputs: session.run(None, inputs)[0]
+        import openvino as ov
 
-            core = ov.Core()
-            core.set_property({"CACHE_DIR": str(path.parent / "openvino-cache")})
-            # f32 inference: OpenVINO may pick bf16 on CPUs that have it, which would change the vectors
-            self._compiled = core.compile_model(str(path), "CPU", {"INFERENCE_PRECISION_HINT": "f32",
-                                                                    "INFERENCE_NUM_THREADS": threads})  # fmt: skip
-            self._request = self._compiled.create_infer_request()
+        core = ov.Core()
+        core.set_property({"CACHE_DIR": str(self.path.parent / "openvino-cache")})
+        # f32 inference: OpenVINO may pick bf16 on CPUs that have it, which would change the vectors
+        compiled = core.compile_model(str(self.path), "CPU", {"INFERENCE_PRECISION_HINT": "f32",
+                                                               "INFERENCE_NUM_THREADS": self.threads})  # fmt: skip
+        request, output = compiled.create_infer_request(), compiled.output(0)
+        return lambda inputs: np.asarray(request.infer(inputs)[output])
 
     def run(self, **inputs: np.ndarray) -> np.ndarray:
-        if self.backend == "onnxruntime":
-            return self._session.run(None, inputs)[0]
-        return np.asarray(self._request.infer(inputs)[self._compiled.output(0)])
+        with self._lock:
+            if self._run is None:
+                try:
+                    self._run = self._open()
+                except Exception as e:  # a damaged cache: export again next time
+                    shutil.rmtree(self.path.parent, ignore_errors=True)
+                    why = (str(e).strip().splitlines() or [type(e).__name__])[-1]  # runtimes write pages
+                    raise ModelLoadError(f"The {self.backend} export in {self.path.parent} could not be loaded "
+                                         f"({why}); it was removed and is made again on the next start") from e  # fmt: skip
+            return self._run(inputs)
 
 
 def unit(x: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ The collapsed-text-tower check runs here for every backend, so a broken checkpoi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -44,9 +45,31 @@ def mean_cosine(vectors: np.ndarray) -> float:
     return float((gram.sum() - np.trace(gram)) / (n * n - n))
 
 
-def check_text_tower(name: str, embed_text: Callable[[list[str]], np.ndarray]) -> None:
+def remembered(model, texts: Sequence[str], embed: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    """``embed(texts)``, kept beside an exported model (whose vectors are the same on every run) so that a cold
+    start does not compute them again: the sanity prompts and the fusion's reference queries, 0.7 and 1.7 s of a
+    cold CLI search on 2 cores (docs/BENCHMARKS.md, "Backends"). A torch model computes them each time."""
+    folder = getattr(model, "folder", None)
+    if folder is None:
+        return embed(list(texts))
+    path = folder / f"texts-{hashlib.sha1(chr(10).join(texts).encode()).hexdigest()[:16]}.npy"
+    try:
+        return np.load(path)
+    except (OSError, ValueError):
+        pass
+    vectors = embed(list(texts))
+    try:  # a read-only cache only costs the time
+        tmp = path.with_name(f"{path.stem}.tmp-{os.getpid()}.npy")
+        np.save(tmp, vectors)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return vectors
+
+
+def check_text_tower(name: str, embed_text: Callable[[list[str]], np.ndarray], model=None) -> None:
     """Refuses a CLAP checkpoint whose text embeddings collapse (see SANITY_PROMPTS)."""
-    cosine = mean_cosine(embed_text(list(SANITY_PROMPTS)))
+    cosine = mean_cosine(remembered(model, SANITY_PROMPTS, embed_text))
     if cosine > COLLAPSED_COSINE:
         raise ModelLoadError(
             f"The CLAP model {name!r} gives nearly the same text embedding for every query (mean cosine "
@@ -60,7 +83,7 @@ class ExportedClap:
     """CLAP's audio and text towers as exported graphs: the interface of :class:`audioret.clap.ClapEmbedder`."""
 
     def __init__(self, name: str, folder: Path, backend: str, precision: str):
-        self.name, self.backend, self.precision = name, backend, precision
+        self.name, self.backend, self.precision, self.folder = name, backend, precision, folder
         manifest = backends.read_manifest(folder) or {}
         settings = manifest["settings"]
         self.sample_rate: int = settings["sample_rate"]
@@ -106,7 +129,7 @@ class ExportedTextEncoder:
     interface of :class:`audioret.text.TextEncoder`."""
 
     def __init__(self, name: str, folder: Path, backend: str, precision: str):
-        self.name, self.backend, self.precision = name, backend, precision
+        self.name, self.backend, self.precision, self.folder = name, backend, precision, folder
         manifest = backends.read_manifest(folder) or {}
         self.dim: int = manifest["settings"]["dim"]
         self._session = Session(folder / manifest["files"]["text"], backend)
@@ -141,7 +164,7 @@ def load_clap(name: str = KNOWN_CLAP_MODELS[0], device: str = "auto", backend: s
 
     model = _load("clap", name, device, backend, precision, torch_model, export, ExportedClap)
     if isinstance(model, ExportedClap):  # a torch ClapEmbedder checks itself when it loads
-        check_text_tower(name, model.embed_text)
+        check_text_tower(name, model.embed_text, model)
     return model
 
 

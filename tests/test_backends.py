@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -149,3 +150,20 @@ def test_help_version_and_a_search_from_cache_do_not_import_torch(tmp_path, tiny
     assert _probe(["index", str(tmp_path / "lib"), "--no-progress", "--no-transcribe"], env)["code"] == 0
     # the exports are cached now (this run made them, or an earlier test did): a search is torch-free
     assert _probe(["search", "hum", "--json"], env) == {"code": 0, "heavy": []}
+
+
+def test_a_damaged_export_is_removed_and_made_again(tmp_path, tiny_clap_dir, monkeypatch):
+    from audioret.errors import ModelLoadError
+
+    monkeypatch.setenv("AUDIORET_CACHE_DIR", str(tmp_path / "cache"))
+    load_clap(str(tiny_clap_dir), device="cpu", backend="openvino")
+    folder = backends.export_dir("clap", str(tiny_clap_dir), "openvino", "fp32")
+    manifest = backends.read_manifest(folder)
+    (folder / manifest["files"]["audio"]).write_bytes(b"not a model")  # a disk error, a killed copy
+    shutil.rmtree(folder / "openvino-cache", ignore_errors=True)
+    model = load_clap(str(tiny_clap_dir), device="cpu", backend="openvino")
+    with pytest.raises(ModelLoadError, match="could not be loaded .* removed and is made again"):
+        model.embed_audio(_windows(1))
+    assert not folder.exists()
+    again = load_clap(str(tiny_clap_dir), device="cpu", backend="openvino")  # exported again
+    assert again.embed_audio(_windows(1)).shape == (1, again.dim)
