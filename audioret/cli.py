@@ -57,6 +57,9 @@ def _results() -> argparse.ArgumentParser:
     r.add_argument("--max-duration", type=float, help="only files at most this many seconds long")
     r.add_argument("--clap-weight", type=float, help="weight of the sound channel, 0 = off (AUDIORET_CLAP_WEIGHT)")
     r.add_argument("--text-weight", type=float, help="weight of the text channel, 0 = off (AUDIORET_TEXT_WEIGHT)")
+    r.add_argument("--export", metavar="FILE",
+                   help="also write the results to FILE: .m3u8/.m3u playlist, .csv, .json, or .zip of the segments "
+                        "as WAV clips")  # fmt: skip
     return results
 
 
@@ -72,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", parents=[common, results], help="search by text, or by a spoken query")
     p.add_argument("query", nargs="?")
     p.add_argument("--spoken", metavar="FILE", help="a recording of the query: transcribe it, then search")
+    p.add_argument("--like", action="append", default=[], metavar="ID",
+                   help="more like this result (a segment id or path from earlier results; repeat for more)")  # fmt: skip
+    p.add_argument("--unlike", action="append", default=[], metavar="ID",
+                   help="less like this result, and leave it out (repeat for more)")
 
     p = sub.add_parser("transcribe", parents=[common], help="what is said in a recording, and its language")
     p.add_argument("file", metavar="FILE")
@@ -226,13 +233,14 @@ def _search(args, lib, parser) -> int:
     if (args.query is None) == (args.spoken is None):
         parser.error("search takes either a QUERY or --spoken FILE")
     if args.query is not None:
-        _print_hits(lib.search(args.query, k=args.k, filters=_filters(args)), args.json, {"query": args.query})
+        hits = lib.search(args.query, k=args.k, filters=_filters(args), like=args.like, unlike=args.unlike)
+        _print_hits(hits, args.json, {"query": args.query}, lib, args.export)
         return 0
     t, hits = lib.search_spoken(args.spoken, k=args.k, filters=_filters(args))
     if not args.json:
         print(f"heard [{t.language}]: {t.text}" + (f"  (searched: {t.english})" if t.english != t.text else ""))
     spoken = {"file": args.spoken, "text": t.text, "language": t.language, "searched": t.english}
-    _print_hits(hits, args.json, {"query": t.english, "spoken": spoken})
+    _print_hits(hits, args.json, {"query": t.english, "spoken": spoken}, lib, args.export)
     return 0
 
 
@@ -240,9 +248,11 @@ def _similar(args, lib, parser) -> int:
     if (args.file is None) == (args.segment is None):
         parser.error("similar takes either FILE or --segment ID")
     if args.segment:
-        _print_hits(lib.similar(args.segment, k=args.k, filters=_filters(args)), args.json, {"segment": args.segment})
+        hits = lib.similar(args.segment, k=args.k, filters=_filters(args))
+        _print_hits(hits, args.json, {"segment": args.segment}, lib, args.export)
     else:
-        _print_hits(lib.search_audio(args.file, k=args.k, filters=_filters(args)), args.json, {"example": args.file})
+        hits = lib.search_audio(args.file, k=args.k, filters=_filters(args))
+        _print_hits(hits, args.json, {"example": args.file}, lib, args.export)
     return 0
 
 
@@ -315,10 +325,19 @@ def _eval(args, config) -> int:
     return 0
 
 
-def _print_hits(hits: Results, as_json: bool, query: dict):
+def _print_hits(hits: Results, as_json: bool, query: dict, lib=None, export: str | None = None):
+    if export:
+        from .export import write
+        from .media import cut_clip
+
+        clips = lib.config.data_dir / "clips"
+        written = write(hits, export, query, lambda h: cut_clip(h.path, h.start_s, h.end_s, clips))
+        print(f"exported {len(hits)} results to {written}", file=sys.stderr)
     if as_json:
         print(json.dumps({**query, **hits.to_dict()}, indent=2, ensure_ascii=False))
         return
+    if hits.changed:
+        print(f"with your feedback: {hits.changed}")
     if not hits:
         print("no results (is the index empty? run `audioret index FOLDER` first)")
     elif hits.no_good_match:

@@ -23,7 +23,7 @@ from . import audio, catalog, search
 from .asr import ASR_SAMPLE_RATE
 from .config import Config
 from .errors import IndexBusy, InputError, ModelLoadError
-from .types import FileInfo, Filters, Hit, IndexProgress, IndexReport, Moment, Results, Transcript
+from .types import Feedback, FileInfo, Filters, Hit, IndexProgress, IndexReport, Moment, Results, Transcript
 
 logger = logging.getLogger("audioret")
 
@@ -236,7 +236,7 @@ class Library:
     # -- searching -----------------------------------------------------------------------------------------------
 
     def search(self, text: str, k: int = 10, filters: Filters | None = None, weights: dict[str, float] | None = None,
-               text_query: str | None = None) -> Results:  # fmt: skip
+               text_query: str | None = None, like: Sequence[str] = (), unlike: Sequence[str] = ()) -> Results:  # fmt: skip
         """The ``k`` files that best match a text query, both channels fused by their evidence.
 
         Returns a list of :class:`Hit` (a :class:`Results`, whose ``no_good_match`` says when none is a match).
@@ -246,9 +246,29 @@ class Library:
             weights: channel weights, default ``{"clap": config.clap_weight, "text": config.text_weight}``;
                 0 turns a channel off.
             text_query: the text channel's query when it differs (the untranslated words of a spoken query).
+            like, unlike: relevance feedback, segment ids or paths from earlier results: "more like these, less like
+                those" (Rocchio on each channel's query); unliked files are left out. ``Results.changed`` then says
+                what the feedback changed.
         """
         weights = weights if weights is not None else {"clap": self.config.clap_weight, "text": self.config.text_weight}
-        return search.text_search(self, text, k, filters, weights, text_query)
+        if not like and not unlike:
+            return search.text_search(self, text, k, filters, weights, text_query)
+        feedback = Feedback(tuple(self.resolve(i) for i in like), tuple(self.resolve(i) for i in unlike))
+        before = search.text_search(self, text, k, filters, weights, text_query)
+        after = search.text_search(self, text, k, filters, weights, text_query, feedback)
+        after.changed = search.changes(before, after)
+        return after
+
+    def resolve(self, item: str) -> str:
+        """The indexed file of a segment id (of either channel) or a path; InputError for anything else."""
+        path = os.path.abspath(item)
+        if os.path.exists(path) and (self.store.file_records(path) or self.text_store.file_records(path)):
+            return path
+        for store in (self.store, self.text_store):
+            ids, _, metadatas = store.get([item])
+            if ids:
+                return metadatas[0]["path"]
+        raise InputError(f"No segment or indexed file {item!r}; take segment ids from search results")
 
     def transcribe(self, recording: str | os.PathLike | np.ndarray, translate: bool = True) -> Transcript:
         """What is said in a recording (a path, or mono float32 samples at 16 kHz), with its language.

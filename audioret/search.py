@@ -10,14 +10,14 @@ when no file reaches the line of a match, the :class:`Results` say "no good matc
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 
 from . import audio
 from .errors import AudioDecodeError, InputError, ModelLoadError
 from .fusion import fuse
-from .types import Filters, Moment, Query, Results
+from .types import Feedback, Filters, Moment, Query, Results
 
 CHANNEL_NAMES = ("clap", "text")
 # Query-by-example uses at most this many windows of the example (the first minute at the default hop).
@@ -37,10 +37,11 @@ def results(hits: list) -> Results:
 
 
 def text_search(library, text: str, k: int, filters: Filters | None, weights: Mapping[str, float],
-                text_query: str | None = None) -> Results:  # fmt: skip
+                text_query: str | None = None, feedback: Feedback | None = None) -> Results:  # fmt: skip
     """The ``k`` files that best match a text query, the channels with a positive weight fused.
 
     ``text_query`` is the text channel's query when it differs (the words of a spoken query, untranslated).
+    ``feedback`` moves each channel's query towards the files liked and away from the others, which are left out.
     """
     query = Query.parse(text)
     if not query.text:
@@ -52,11 +53,13 @@ def text_search(library, text: str, k: int, filters: Filters | None, weights: Ma
     depth = max(DEPTH, 5 * k)
     text_on = library.text_store.has_records() and library.available("text")
     exclude, only = _word_filters(library.text_channel(), query) if text_on else (set(), None)
+    if feedback:
+        exclude |= set(feedback.unliked)
     found = {}
     if weights.get("clap", 0) > 0 and library.available("clap"):
-        found["clap"] = library.sound_channel().rank_text(query.text, depth, filters, only, exclude)
+        found["clap"] = library.sound_channel().rank_text(query.text, depth, filters, only, exclude, feedback)
     if weights.get("text", 0) > 0 and text_on:
-        found["text"] = library.text_channel().rank_text(words, depth, filters, only, exclude)
+        found["text"] = library.text_channel().rank_text(words, depth, filters, only, exclude, feedback)
     if not found and library.channel_errors:
         raise ModelLoadError(" | ".join(library.channel_errors.values()))
     return results(fuse(found, weights, k))  # no channel: an empty index, or only text on and it holds nothing
@@ -123,3 +126,15 @@ def _scaled(records, cosines: np.ndarray, channel: str) -> list[Moment]:
     span = high - low if high > low else 1.0
     return [Moment(float(r.metadata["start_s"]), float(r.metadata["end_s"]), channel, (float(c) - low) / span if high > low else 1.0)
             for r, c in zip(records, cosines)]  # fmt: skip
+
+
+def changes(before: Sequence, after: Sequence) -> str:
+    """What feedback changed in a ranking, in words: "2 new in the top 10, 1 left out, 3 moved up"."""
+    old = [h.path for h in before]
+    new = [h.path for h in after]
+    added = sum(p not in old for p in new)
+    gone = sum(p not in new for p in old)
+    up = sum(p in old and i < old.index(p) for i, p in enumerate(new))
+    parts = [f"{added} new in the top {len(new)}" if added else "", f"{gone} left out" if gone else "",
+             f"{up} moved up" if up else ""]  # fmt: skip
+    return ", ".join(p for p in parts if p) or "the same results"

@@ -52,16 +52,18 @@ class Results(list):
 
     NO_MATCH = "No good match: nothing in your library sounds like that or says it"
 
-    def __init__(self, hits=(), no_good_match: bool = False):
+    def __init__(self, hits=(), no_good_match: bool = False, changed: str = ""):
         super().__init__(hits)
         self.no_good_match = no_good_match
+        self.changed = changed  # what feedback changed, in words ("3 new in the top 10, 1 left out")
 
     @property
     def message(self) -> str:
         return self.NO_MATCH if self.no_good_match else ""
 
     def to_dict(self) -> dict:
-        return {"no_good_match": self.no_good_match, "message": self.message, "hits": [h.to_dict() for h in self]}
+        out = {"no_good_match": self.no_good_match, "message": self.message, "hits": [h.to_dict() for h in self]}
+        return {**out, "feedback": self.changed} if self.changed else out
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,31 @@ class Filters:
     def active(self) -> bool:
         """Whether any restriction applies."""
         return self.by_path or bool(self.extensions) or (self.min_duration_s, self.max_duration_s) != (None, None)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """Files marked on earlier results: ``liked`` ("more like these") and ``unliked`` ("less like those"; they
+    are also left out of the results). Paths, absolute."""
+
+    liked: tuple[str, ...] = ()
+    unliked: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.liked or self.unliked)
+
+    def move(self, query, store):
+        """The channel's query vector moved by Rocchio's rule, each marked file standing as the mean of its
+        vectors in ``store`` (a file the channel does not hold counts for nothing)."""
+        import numpy as np
+
+        from .fusion import rocchio
+
+        def means(paths):
+            rows = [v.mean(axis=0) for v in (store.file_vectors(p) for p in paths) if len(v)]
+            return np.stack(rows) if rows else np.zeros((0, len(query)), np.float32)
+
+        return rocchio(query, means(self.liked), means(self.unliked))
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ import numpy as np
 from .. import audio
 from ..errors import InputError
 from ..fusion import REFERENCE_PROMPTS, Background, Found, calibrate
+from ..types import Feedback
 from ..records import file_fields, records
 from ..types import Filters
 from . import Channel, Output
@@ -147,9 +148,13 @@ class SoundChannel(Channel):
     # -- searching -----------------------------------------------------------------------------------------------
 
     def rank_text(self, text: str, n_files: int, filters: Filters | None = None,
-                  only_paths: Collection[str] | None = None, exclude_paths: Collection[str] = ()) -> list[Found]:  # fmt: skip
-        """Each file's best window for a text query, best first, with its evidence (:mod:`audioret.fusion`)."""
+                  only_paths: Collection[str] | None = None, exclude_paths: Collection[str] = (),
+                  feedback: Feedback | None = None) -> list[Found]:  # fmt: skip
+        """Each file's best window for a text query, best first, with its evidence (:mod:`audioret.fusion`);
+        with ``feedback``, the query moved towards the files liked and away from the others (Rocchio)."""
         query = self.embedder.embed_text([text])
+        if feedback:
+            query = feedback.move(query[0], self.store)[None]
         return self._rank(query, self._reference(), n_files, filters, (), exclude_paths, only_paths)
 
     def rank_vectors(self, vectors: np.ndarray, n_files: int, filters: Filters | None = None,

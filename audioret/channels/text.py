@@ -24,7 +24,7 @@ from ..errors import ModelLoadError, NoSpeechError
 from ..fusion import REFERENCE_PROMPTS, Background, Found, calibrate, idf, phrase_evidence, word_evidence
 from ..records import accepts, file_fields, phrase_pattern, records, word_pattern
 from ..text import file_passages, sidecar_signature
-from ..types import Filters, IndexReport, Query, Transcript, Utterance
+from ..types import Feedback, Filters, IndexReport, Query, Transcript, Utterance
 from . import Channel, Output
 
 logger = logging.getLogger("audioret")
@@ -230,12 +230,16 @@ class TextChannel(Channel):
     # -- searching -----------------------------------------------------------------------------------------------
 
     def rank_text(self, query: Query, n_files: int, filters: Filters | None = None,
-                  only_paths: Collection[str] | None = None, exclude_paths: Collection[str] = ()) -> list[Found]:  # fmt: skip
+                  only_paths: Collection[str] | None = None, exclude_paths: Collection[str] = (),
+                  feedback: Feedback | None = None) -> list[Found]:  # fmt: skip
         """Each file's best passage for a query, best first, by the stronger of two legs: its meaning
-        (sentence-transformers) and its words (the store's full-text search: rare words, phrases)."""
+        (sentence-transformers; with ``feedback``, moved towards the files liked, Rocchio) and its words (the
+        store's full-text search: rare words, phrases)."""
         if not self.store.has_records() or not query.text:
             return []
         vector = self.encoder.encode([query.text])
+        if feedback:
+            vector = feedback.move(vector[0], self.store)[None]
         matches = self.store.best_files(vector, n_files, filters, exclude_paths=exclude_paths, only_paths=only_paths,
                                         vectors=True)  # fmt: skip
         sample, count = self.store.background()

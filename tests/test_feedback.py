@@ -1,0 +1,80 @@
+"""Relevance feedback: "more like these, less like those" moves each channel's query (Rocchio), leaves the files
+marked down out, and says what changed; the command line takes segment ids from earlier results."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from audioret import Config, InputError, Library
+from audioret.cli import main
+from audioret.fusion import rocchio
+
+from .conftest import tone, write
+
+
+def test_rocchio_moves_towards_the_liked_and_away_from_the_rest():
+    q, liked, unliked = np.eye(4, dtype=np.float32)[:3]
+    moved = rocchio(q, liked[None], unliked[None])
+    assert np.linalg.norm(moved) == pytest.approx(1.0)
+    assert moved @ liked > q @ liked and moved @ unliked < q @ unliked
+    assert moved @ q > moved @ liked  # the query still leads (weights 1, 0.75, 0.15)
+    np.testing.assert_allclose(rocchio(q, np.zeros((0, 4)), np.zeros((0, 4))), q)
+
+
+NAMES = ["dog barking in the park", "dog barking at night", "a dog toy squeaking", "puppy whining at the door",
+         "dog show applause", "rain on a tin roof", "church bells at noon", "a cat purring"]  # fmt: skip
+
+
+@pytest.fixture
+def names_library(tmp_path, tiny_clap_dir, text_model):
+    for i, name in enumerate(NAMES):
+        write(tmp_path / "lib" / f"{name}.wav", tone(3, 200 + 90 * i))
+    config = Config(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
+                    device="cpu", transcribe=False)  # fmt: skip
+    library = Library(config)
+    library.index(tmp_path / "lib", progress=False)
+    return library, tmp_path / "lib"
+
+
+def test_feedback_reshapes_the_list_and_says_so(names_library):
+    library, lib = names_library
+    text_only = {"clap": 0.0, "text": 1.0}
+    before = library.search("dog", k=5, weights=text_only)
+    names = [h.path.rsplit("/", 1)[1][:-4] for h in before]
+    assert "a dog toy squeaking" in names and before.changed == ""
+    toy = next(h for h in before if "toy" in h.path)
+    night = next(h for h in before if "at night" in h.path)
+    # text-only hits carry no CLAP segment: their paths stand for them
+    assert toy.segment_id is None
+    after = library.search("dog", k=5, weights=text_only, like=[night.path], unlike=[toy.path])
+    paths = [h.path for h in after]
+    assert toy.path not in paths  # marked down: left out
+    assert after.changed == "1 new in the top 5, 1 left out, 3 moved up"
+    # liking "dog barking at night" lifts its neighbour "dog barking in the park" above where marking down alone
+    # puts it
+    unliked_only = library.search("dog", k=5, weights=text_only, unlike=[toy.path])
+    park = str(lib / "dog barking in the park.wav")
+    assert next(h.score for h in after if h.path == park) > next(h.score for h in unliked_only if h.path == park)
+    # segment ids work as well as paths; anything else is a clear error
+    both = library.search("dog", k=5)
+    toy_id = next(h.segment_id for h in both if "toy" in h.path)
+    assert toy_id and toy.path not in [h.path for h in library.search("dog", k=5, unlike=[toy_id])]
+    with pytest.raises(InputError, match="No segment or indexed file"):
+        library.search("dog", like=["no-such-segment"])
+
+
+def test_the_command_line_takes_like_and_unlike(names_library, capsys, monkeypatch):
+    library, _ = names_library
+    config = library.config
+    for name, value in (("DATA_DIR", config.data_dir), ("CLAP_MODEL", config.clap_model),
+                        ("TEXT_MODEL", config.text_model), ("DEVICE", "cpu")):  # fmt: skip
+        monkeypatch.setenv(f"AUDIORET_{name}", str(value))
+    assert main(["search", "dog", "-k", "4", "--json", "--clap-weight", "0"]) == 0
+    hits = json.loads(capsys.readouterr().out)["hits"]
+    toy = next(h for h in hits if "toy" in h["path"])
+    assert main(["search", "dog", "-k", "4", "--clap-weight", "0", "--unlike", toy["path"]]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("with your feedback: ") and "left out" in out.splitlines()[0] and "toy" not in out
