@@ -320,6 +320,43 @@ def test_browser_chip_searches_and_more_like_this_says_so(server):
         browser.close()
 
 
+def test_browser_thumbs_reshape_the_results_and_say_so(server):
+    """👎 on the first card hides it and the header says what the feedback changed; 👍 on another keeps it."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    demo, _ = server
+    with playwright.sync_playwright() as p:
+        browser = open_browser(p)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(demo.url)
+        box = page.locator("#query input").first
+        box.wait_for(timeout=60_000)
+        box.fill("rain on a tin roof")
+        box.press("Enter")
+        page.locator(".hit").first.wait_for(timeout=60_000)
+        first = page.locator(".hit .hit-name").first.inner_text().split(". ", 1)[1]
+        second = page.locator(".hit .hit-name").nth(1).inner_text().split(". ", 1)[1]
+        page.locator(".hit").first.locator("button.vote[data-vote=unlike]").click()
+        page.locator(".results-header", has_text="with your feedback").wait_for(timeout=60_000)
+        assert "left out" in page.locator(".results-header").inner_text()
+        names = [n.split(". ", 1)[1] for n in page.locator(".hit .hit-name").all_inner_texts()]
+        assert first not in names and second in names
+        page.locator(".hit", has_text=second).first.locator("button.vote[data-vote=like]").click()
+        page.wait_for_function("() => document.querySelector('.hit .hit-name').innerText.startsWith('1. ')")
+        page.locator(".results-header", has_text="with your feedback").wait_for(timeout=60_000)
+        names = [n.split(". ", 1)[1] for n in page.locator(".hit .hit-name").all_inner_texts()]
+        assert first not in names and second in names  # the feedback of the session adds up
+        # each card offers its segment; the list goes out as a playlist on this (local) page
+        assert page.locator(".hit a.download").count() == len(names)
+        page.locator("#export").get_by_role("button", name="Playlist (M3U8)").click()
+        link = page.locator("#export-link a")
+        link.wait_for(timeout=30_000)
+        with page.expect_download() as download:
+            link.click()
+        entries = [line for line in open(download.value.path()).read().splitlines() if not line.startswith("#")]
+        assert len(entries) == len(names) and all(e.startswith(str(EXAMPLES_DIR)) for e in entries)
+        browser.close()
+
+
 def test_browser_timeline_strip_marks_where_the_words_are(server, tmp_path):
     """A 70-s recording, the words at 40 s: its card's strip marks the cells around 40 s, and a click plays the
     whole file from there."""

@@ -279,3 +279,30 @@ def test_browser_duplicates_of_a_visitors_uploads(public, tmp_path):
         content = page.content()
         assert no_server_path(content, *hidden), [content[m.start() - 200 : m.end() + 100] for m in ABSOLUTE.finditer(content)]
         browser.close()
+
+
+def test_a_visitor_exports_names_and_clips_never_paths(public):
+    """The export of a visitor's last results: CSV/JSON name files as shown, the zip holds clips; a playlist (server
+    paths) is not offered."""
+    import zipfile
+
+    app = public.audioret
+    hits = app.library.search("the museum opening hours", k=3, filters=app.scope("visitor-x"))
+    app.last_results["visitor-x"] = ("“the museum opening hours”", hits)
+    hidden = (str(app.library.config.data_dir), str(EXAMPLES_DIR))
+    for kind in ("csv", "json"):
+        url = app.export("visitor-x", kind)
+        assert url.startswith("/media/")
+        text = urllib.request.urlopen(public.url.rstrip("/") + url, timeout=30).read().decode()
+        assert "shared-note.wav" in text and no_server_path(text, *hidden)
+    url = app.export("visitor-x", "clips")
+    data = urllib.request.urlopen(public.url.rstrip("/") + url, timeout=30).read()
+    import io
+
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert sum(n.endswith(".wav") for n in z.namelist()) == len(hits)
+        assert all(no_server_path(n, *hidden) for n in z.namelist())
+    with pytest.raises(InputError, match="does not offer one"):
+        app.export("visitor-x", "playlist")
+    with pytest.raises(InputError, match="Search first"):
+        app.export("someone-else", "csv")

@@ -3,7 +3,8 @@ hit: its name and folder, time range, why it matched, a player of the segment, "
 and, under a long file, a strip of every stretch's match for the query. Pure functions of their arguments.
 
 The page wires the clicks with one script (``SCRIPT``): a strip cell or "play from here" plays the whole file from
-that time, "More like this" sends the segment id back to the server.
+that time, "More like this" sends the segment id back to the server, and 👍 / 👎 the card's rank (relevance
+feedback on the visitor's last typed or spoken query).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..export import clip_name
 from ..fusion import strength_word
 from ..render import clock, time_range
 from ..types import Hit, Moment
@@ -32,6 +34,8 @@ element.addEventListener('click', (event) => {
   }
   const more = event.target.closest('button.more');
   if (more) trigger('click', {segment: more.dataset.segment});
+  const vote = event.target.closest('button.vote');
+  if (vote) trigger('click', {vote: vote.dataset.vote, rank: vote.dataset.rank});
 });
 watch('value', () => {
   const header = element.querySelector('.results-header');
@@ -52,6 +56,7 @@ CSS = """
 .strip span { flex: 1; background: #3b82f6; }
 .strip span.mark { outline: 2px solid #f59e0b; outline-offset: -2px; }
 .actions { display: flex; flex-wrap: wrap; gap: 0.5em; margin-top: 0.3em; }
+.actions a.download { font-size: 0.85em; align-self: center; }
 .actions button { font-size: 0.85em; padding: 0.2em 0.6em; border-radius: 6px;
                   border: 1px solid var(--border-color-primary); background: var(--background-fill-secondary); }
 .hit ol { padding: 0; }
@@ -69,6 +74,7 @@ class Card:
     whole_url: str
     spectrogram_url: str = ""
     moments: tuple[Moment, ...] = ()
+    votes: bool = False  # 👍 / 👎 for relevance feedback (typed and spoken queries)
 
 
 def header(described: str, count: int, no_good_match: bool) -> str:
@@ -112,9 +118,16 @@ def card(c: Card) -> str:
     said = hit.text_kind == "speech" and hit.text_start_s is not None  # mark where the words are, if any were said
     mark = (hit.text_start_s, hit.text_end_s) if said else (hit.start_s, hit.end_s)
     timeline = strip(c.moments, hit.duration_s, mark) if hit.duration_s >= LONG_S else ""
-    actions = [f'<button class="play-from" data-t="{hit.start_s:.1f}">Play from {clock(hit.start_s)} in the whole file</button>']
+    actions = [f'<button class="play-from" data-t="{hit.start_s:.1f}">Play from {clock(hit.start_s)} in the whole file</button>',
+               f'<a class="download" href="{c.clip_url}" download="{html.escape(clip_name(hit, lambda _: c.name))}">'
+               "Download this segment</a>"]  # fmt: skip
     if hit.segment_id:
         actions.append(f'<button class="more" data-segment="{html.escape(hit.segment_id)}">More like this</button>')
+    if c.votes:
+        actions.append(f'<button class="vote" data-vote="like" data-rank="{hit.rank}" title="more like this one">'
+                       f"👍 More like this one</button>"
+                       f'<button class="vote" data-vote="unlike" data-rank="{hit.rank}" title="less like this one, '
+                       f'and hide it">👎 Less like it</button>')  # fmt: skip
     spectrogram = (f'<details><summary>Spectrogram</summary><img loading="lazy" alt="mel spectrogram of the segment" '
                    f'src="{c.spectrogram_url}" style="max-width:100%"></details>') if c.spectrogram_url else ""  # fmt: skip
     return (f'<li class="hit" data-whole="{c.whole_url}">{title}{why}{player}{timeline}{whole}'

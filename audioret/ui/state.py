@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -21,7 +22,7 @@ from ..devices import device_name
 from ..errors import AudioretError, IndexBusy, InputError, ModelLoadError, message
 from ..library import Library
 from ..records import is_under
-from ..types import Filters
+from ..types import Filters, Results
 from .access import Access, decide
 from .media import Media
 from .visitors import Visitors, remove_tree
@@ -52,6 +53,7 @@ class App:
         self.allow_server_folders = allow_server_folders and not self.access.public
         self.visitors = Visitors(config.data_dir / "visitors", self.access.limits)
         self.media = Media(self.library)
+        self.last_results: dict[str, tuple[str, Results]] = {}  # session -> what it searched last, and the hits
         self.start_note: str | None = None  # set once the library folders are indexed
         self.loading: tuple[str, float | None] = ("", None)  # what the start-up job is loading, and how far
         self._start_lock = threading.Lock()
@@ -212,10 +214,37 @@ class App:
             time.sleep(0.5)
         return self.start(on_progress)
 
+    def export(self, session: str, kind: str) -> str:
+        """The session's last results as a file to download ("playlist", "csv", "json" or "clips"): its media URL.
+        A playlist holds server paths, so the public mode refuses it; the other formats name files as shown."""
+        from .. import export
+        from ..media import cut_clip
+
+        if session not in self.last_results:
+            raise InputError("Search first: there are no results to export yet")
+        if kind == "playlist" and self.access.public:
+            raise InputError("A playlist names files by their place on the server, so this public page does not "
+                             "offer one; take the CSV, the JSON or the clips")  # fmt: skip
+        described, hits = self.last_results[session]
+        name = (lambda p: "/".join(reversed(self.shown(p, session))).strip("/")) if self.access.public else str
+        exports = self.library.config.data_dir / "exports"
+        exports.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix="results-", dir=exports))
+        out = folder / {"playlist": "results.m3u8", "csv": "results.csv", "json": "results.json",
+                        "clips": "results.zip"}[kind]  # fmt: skip
+        if kind == "clips":
+            export.clips(hits, lambda h: cut_clip(h.path, h.start_s, h.end_s, self.clips), out, name)
+        else:
+            text = {"playlist": lambda: export.playlist(hits), "csv": lambda: export.table(hits, name),
+                    "json": lambda: export.as_json(hits, {"query": described}, name)}[kind]()  # fmt: skip
+            out.write_text(text, encoding="utf-8")
+        return self.media.download(str(out), session)
+
     def end_session(self, session: str) -> None:
         """A visitor left: their uploads leave the index and the disk, their media tokens are revoked."""
         area = self.visitors.end(session)
         self.media.forget(session)
+        self.last_results.pop(session, None)
         if area is not None and self.access.public:
             self._remove_area(area)
 

@@ -1,0 +1,58 @@
+"""Export: a playlist, CSV, JSON and a zip of the matching segments from the command line; in the public app, names
+and clips only."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+
+import soundfile as sf
+
+from audioret.cli import main
+from audioret.export import clip_name, playlist
+
+from .conftest import tone, write
+
+
+def test_command_line_exports(tmp_path, tiny_clap_dir, text_model, capsys, monkeypatch):
+    lib = tmp_path / "lib"
+    write(lib / "long hum.wav", tone(25, 120))
+    write(lib / "short beep.flac", tone(2, 2000))
+    for name, value in (("DATA_DIR", tmp_path / "index"), ("CLAP_MODEL", tiny_clap_dir), ("TEXT_MODEL", text_model),
+                        ("DEVICE", "cpu")):  # fmt: skip
+        monkeypatch.setenv(f"AUDIORET_{name}", str(value))
+    assert main(["index", str(lib), "--no-progress", "--no-transcribe"]) == 0
+    out = tmp_path / "out"
+    out.mkdir()
+    for ext in ("m3u8", "csv", "json", "zip"):
+        assert main(["search", "a low hum", "-k", "2", "--export", str(out / f"results.{ext}")]) == 0
+    assert "exported 2 results to" in capsys.readouterr().err
+
+    lines = (out / "results.m3u8").read_text().splitlines()
+    assert lines[0] == "#EXTM3U" and sum(line.startswith("#EXTINF:") for line in lines) == 2
+    listed = [line for line in lines if not line.startswith("#")]
+    assert sorted(listed) == sorted(str(p) for p in lib.iterdir())  # absolute paths, playable as they are
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    assert [r["rank"] for r in rows] == ["1", "2"] and {r["file"] for r in rows} == set(listed)
+    assert json.loads((out / "results.json").read_text())["query"] == "a low hum"
+    with zipfile.ZipFile(out / "results.zip") as z:
+        wavs = sorted(n for n in z.namelist() if n.endswith(".wav"))
+        assert len(wavs) == 2 and "results.csv" in z.namelist()
+        for n, row in zip(sorted(wavs, key=lambda n: n[:2]), rows):
+            data, sr = sf.read(io.BytesIO(z.read(n)))
+            assert abs(len(data) / sr - (float(row["end_s"]) - float(row["start_s"]))) < 0.05  # the segment alone
+
+    assert main(["search", "a low hum", "--export", str(out / "results.mp4")]) == 2
+    assert "use one of .m3u8" in capsys.readouterr().err
+
+
+def test_playlist_starts_where_the_hit_matched_and_clip_names_are_safe():
+    from audioret.types import Hit
+
+    hit = Hit(rank=3, path="/music/a: b?.flac", start_s=67.5, end_s=77.5, score=0.8, scores={}, segment_id=None,
+              duration_s=180.0)  # fmt: skip
+    assert playlist([hit]).splitlines() == ["#EXTM3U", "#EXTINF:180,a: b? (score 0.80)", "#EXTVLCOPT:start-time=67.5",
+                                            "/music/a: b?.flac"]  # fmt: skip
+    assert clip_name(hit) == "03 a_ b_ 1m07s-1m17s.wav"
