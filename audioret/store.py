@@ -33,7 +33,12 @@ HNSW = {"max_neighbors": 32, "ef_construction": 200, "ef_search": 200}
 # spread settle to within 1 % from about 500 records (docs/BENCHMARKS.md, "Fusion").
 BACKGROUND_SIZE = 1024
 BACKGROUND_SLICES = 8
-POST_FILTER_LIMIT = 1024  # candidates fetched for a filter checked here, before the store evaluates it instead
+# A filter is checked on the nearest candidates (with their metadata), widening as the files found so far say, as
+# long as at least 1 in RARE_FILTER candidates passes and fewer than POST_FILTER_LIMIT were fetched; a rarer
+# extension or duration goes to the store's own index, which is fast when few records match (97 ms at 1M) and
+# slow when many do (1.4-3.1 s). docs/BENCHMARKS.md, "Scale".
+POST_FILTER_LIMIT = 4096
+RARE_FILTER = 40
 TEXT_MATCH_LIMIT = 5000  # records returned by one full-text match; a word in more than that is a common word
 def collection_name(model: str, channel: str = "clap") -> str:
     """A valid Chroma collection name for a model id or a local model directory (and a channel other than CLAP)."""
@@ -262,9 +267,9 @@ class Store:
 
         The best record per file is picked from ids and scores alone and only the winners' metadata is fetched.
         Filters are checked here on the candidates' metadata, not by the store: Chroma evaluates a ``where`` in
-        SQLite, 805 ms at 1M records against 1.1 ms unfiltered (docs/BENCHMARKS.md, "Scale"). The search widens
-        until it has ``n_files`` files or has seen every record; a filter that so few records pass that
-        POST_FILTER_LIMIT candidates hold too few goes to the store after all, which is then the faster way.
+        SQLite, 1.4-3.1 s at 1M records against 2.4 ms unfiltered (docs/BENCHMARKS.md, "Scale"). The search widens
+        until it has ``n_files`` files or has seen every record; a filter that few candidates pass (RARE_FILTER)
+        goes to the store after all, which is then the faster way.
         """
         queries = np.atleast_2d(np.asarray(queries, np.float32))
         excluded = {file_key(p) for p in exclude_paths}
@@ -272,22 +277,26 @@ class Store:
             return []
         filtered = filters is not None and filters.active
         clause, in_store = where(None, only_paths), False
-        n = max(4 * n_files, 32)
+        known: dict[str, dict] = {}  # metadata fetched so far, by id
+        n = max((16 if filtered else 4) * n_files, 32)  # ids alone are cheap (3 ms for 160 at 1M)
         while True:
-            if filtered:
-                found = self.query(queries, n, clause)
-                results = [[(m.id, m.score, m.metadata) for m in f if accepts(filters, m.metadata)] for f in found]
-            else:
-                found = self.query_ids(queries, n, clause)
-                results = [[(i, score, None) for i, score in f] for f in found]
-            best = best_per_file((r for rs in results for r in rs), exclude_ids, excluded)
-            below = min_score is not None and any(score < min_score for rs in results for _, score, _ in rs)
+            found = self.query_ids(queries, n, clause)
             exhausted = all(len(f) < n for f in found)  # every record was returned
+            below = min_score is not None and any(score < min_score for f in found for _, score in f)
+            if filtered:
+                records, fetched = self._passing(found, filters, n_files, exclude_ids, excluded, known)
+            else:
+                records, fetched = [(i, score, None) for f in found for i, score in f], 0
+            best = best_per_file(records, exclude_ids, excluded)
             if len(best) >= n_files or exhausted or below:
                 break
-            if filtered and n >= POST_FILTER_LIMIT and where(filters) is not None and not in_store:
-                clause, in_store = where(filters, only_paths), True  # a rare extension or duration: the store
-                n = max(4 * n_files, 32)
+            if filtered and not in_store:
+                rare = len(records) * RARE_FILTER < fetched or n >= POST_FILTER_LIMIT
+                if rare and where(filters) is not None:  # a rare extension or duration: the store's index
+                    clause, in_store, n = where(filters, only_paths), True, max(4 * n_files, 32)
+                    continue
+                # as many more candidates as the files found so far say are needed, with a margin
+                n = int(n * min(max(2.5 * n_files / max(len(best), 1), 2), 16))
                 continue
             n *= 4
         chosen = sorted(best.values(), key=lambda b: b[0], reverse=True)
@@ -299,6 +308,29 @@ class Store:
         else:
             found = self.matches([(i, score) for (score, _, i), _ in chosen], vectors)
         return sorted(found, key=lambda m: (-m.score, m.metadata["path"], m.metadata["start_s"]))[:n_files]
+
+    def _passing(self, found, filters: Filters, n_files: int, exclude_ids, excluded, known: dict[str, dict]):
+        """The candidates that pass ``filters``, best first, fetching metadata (0.09 ms a record at 1M, ten times
+        the search itself) only until ``n_files`` files pass: ``([(id, score, metadata)], records looked at)``."""
+        scores: dict[str, float] = {}
+        for f in found:  # several query vectors: each record's best score
+            for i, score in f:
+                if score > scores.get(i, -2.0):
+                    scores[i] = score
+        order = sorted(scores.items(), key=lambda kv: -kv[1])
+        passing: list[tuple[str, float, dict]] = []
+        step, at = max(12 * n_files, 32), 0  # one call costs 4 ms and 0.06 ms a record: few, large calls
+        while at < len(order):
+            chunk = order[at : at + step]
+            missing = [i for i, _ in chunk if i not in known]
+            if missing:
+                got = self.collection.get(ids=missing, include=["metadatas"])
+                known.update(zip(got["ids"], got["metadatas"]))
+            passing += [(i, score, known[i]) for i, score in chunk if i in known and accepts(filters, known[i])]
+            at += len(chunk)
+            if len(best_per_file(passing, exclude_ids, excluded)) >= n_files:
+                break
+        return passing, at
 
     def _metadatas(self, clause: dict, page: int = 5000) -> Iterable[dict]:
         offset = 0

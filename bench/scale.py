@@ -177,10 +177,10 @@ def end_to_end(args) -> dict:
     from audioret.store import Store
     from bench.index_throughput import build_full_size_model
 
-    model = str(build_full_size_model(HERE / "out" / "clap-htsat-random-spread"))
+    model = str(build_full_size_model(HERE / "out" / "clap-htsat-random-textspread", text_only=True))
     text_model = os.environ.get("AUDIORET_TEXT_MODEL", "sentence-transformers/all-MiniLM-L6-v2")
     data = args.data / "e2e"
-    config = Config(data_dir=data, clap_model=model, text_model=text_model, device="cpu")
+    config = Config(data_dir=data, clap_model=model, text_model=text_model, device="cpu", backend=args.backend)
     store = Store(model, DIM, path=data / "chroma")
     have = store.count()
     build_s = build(store, data / "vectors.f32", have, args.e2e, ids=real_id) if have < args.e2e else None
@@ -198,12 +198,18 @@ def end_to_end(args) -> dict:
         lib.search(q, k=10)  # load the models and the indexes
     result = {"segments": store.count(), "passages": text_store.count(), "build_s": build_s,
               "queries": len(queries) * args.repeat}  # fmt: skip
-    byte_tokenizer = lib.embedder.processor.tokenizer
+    torch_model = hasattr(lib.embedder, "processor")  # else an export (backends.py), with its own tokenizer
+    byte_tokenizer = lib.embedder.processor.tokenizer if torch_model else lib.embedder._tokens
+    result["backend"] = getattr(lib.embedder, "backend", "torch")
     # Our offline CLAP copy has a byte-level tokenizer: "rain on a tin roof" is 20 tokens, where roberta's BPE
     # (the real checkpoint's) makes 7, one per common word plus <s> and </s>. The second pass feeds sequences of
     # that length (the model's cost depends on the length, not on which tokens).
-    for tokens, tokenizer in (("byte-level tokens", byte_tokenizer), ("roberta-length tokens", _word_tokenizer)):
-        lib.embedder.processor.tokenizer = tokenizer
+    words = _word_tokenizer if torch_model else lambda texts: {k: v.numpy() for k, v in _word_tokenizer(texts).items()}
+    for tokens, tokenizer in (("byte-level tokens", byte_tokenizer), ("roberta-length tokens", words)):
+        if torch_model:
+            lib.embedder.processor.tokenizer = tokenizer
+        else:
+            lib.embedder._tokens = tokenizer
         parts = {"clap text encode": [], "text channel encode": [], "search (both channels, fused)": []}
         for _ in range(args.repeat):
             for q in queries:
@@ -266,6 +272,7 @@ def main():
     p.add_argument("--e2e", type=int, help="measure end-to-end text queries over this many segments instead")
     p.add_argument("--tag", default="", help="added to the result file names (scale<TAG>-<size>.json)")
     p.add_argument("--repeat", type=int, default=20)
+    p.add_argument("--backend", default="auto", help="with --e2e: what runs the models (audioret's --backend)")
     p.add_argument("--fresh", action="store_true", help="delete the store first")
     p.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--filters", type=int, default=0, help="also time filtered queries, with this many queries")
@@ -285,7 +292,7 @@ def main():
     if args.e2e:
         result = end_to_end(args)
         print(json.dumps(result, indent=2))
-        (out / f"e2e-{args.e2e}.json").write_text(json.dumps(result, indent=2))
+        (out / f"e2e-{args.e2e}-{result['backend']}.json").write_text(json.dumps(result, indent=2))
         return
     if args.fresh and args.data.exists():
         shutil.rmtree(args.data)
