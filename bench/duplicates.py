@@ -1,15 +1,17 @@
 """Near-duplicate detection (audioret/duplicates.py): pairwise precision and recall, run time, cost per file.
 
-    python bench/duplicates.py [--audio ../shared/audio] [--thresholds 0.15 0.2 0.25 0.3 0.35]
+    python bench/duplicates.py [--audio ../shared/audio] [--thresholds 0.05 0.1 0.15 0.2]
 
 The set is made here, under bench/out/duplicates (once): every ESC-10 clip, Sonic Pi sample and librosa-data
 recording, and 600 FSDD digits, as originals; each original is re-encoded 2-4 ways, chosen in turn from: mp3 at
 128 and 320 kb/s, Ogg Vorbis q3, FLAC, WAV at 22.05 kHz, mono, -6 dB, and 0.5 s trimmed from the start (not for
 originals under 2 s). Copies of one original are duplicates; everything else is not, and the set is full of
 near misses: ESC-10 has 40 clips of each class (two dog barks are different recordings), FSDD has each speaker
-say each digit 50 times (different takes). Reported per threshold: pairwise precision and recall, and the groups
-that mix originals; then the run time with an empty fingerprint cache and with a full one, and the cost of adding
-one file.
+say each digit 50 times (different takes). Reported per threshold: pairwise precision and recall over the files
+audioret compares (3 s and longer), per source too; the pairs it finds between different originals, with the
+cross-correlation of those originals' waveforms (near 1: the source set holds one recording twice); how many files
+are too short to compare; the run time with an empty fingerprint cache and with a full one, and the cost of
+adding one file.
 """
 
 from __future__ import annotations
@@ -109,16 +111,16 @@ def score(groups, truth: dict[str, int]) -> dict:
         by_original.setdefault(n, []).append(p)
     actual = {tuple(sorted(pair)) for files in by_original.values() for pair in itertools.combinations(files, 2)}
     hits = len(predicted & actual)
-    mixed = sum(len({truth[m.path] for m in g}) > 1 for g in groups)
-    return {"precision": hits / len(predicted) if predicted else 1.0, "recall": hits / len(actual),
-            "predicted_pairs": len(predicted), "true_pairs": len(actual), "groups": len(groups), "mixed": mixed}  # fmt: skip
+    return {"precision": hits / len(predicted) if predicted else 1.0, "recall": hits / len(actual), "hits": hits,
+            "predicted_pairs": len(predicted), "true_pairs": len(actual), "false": sorted(predicted - actual),
+            "true_found": sorted(predicted & actual), "actual": sorted(actual)}  # fmt: skip
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--audio", default=str(HERE.parent.parent / "shared" / "audio"))
     parser.add_argument("--out", default=str(HERE / "out" / "duplicates"))
-    parser.add_argument("--thresholds", type=float, nargs="+", default=[0.15, 0.2, 0.25, 0.3, 0.35])
+    parser.add_argument("--thresholds", type=float, nargs="+", default=[0.05, 0.1, 0.15, 0.2])
     args = parser.parse_args()
     from audioret.duplicates import DEFAULT_MAX_BIT_ERROR, FingerprintCache, find, group
 
@@ -145,21 +147,72 @@ def main():
         prints = {p: cache.get(p, os.stat(p)) for p in paths}
     print(f"\nfind, empty cache: {cold:.1f} s ({cold / len(paths) * 1000:.1f} ms per file); full cache: {warm:.1f} s; "
           f"one file added to the full cache: {added:.1f} s (the grouping of all files included)")
-    print("\n| max bit error | precision | recall | predicted pairs | true pairs | groups | groups mixing originals |")
-    print("|---|---|---|---|---|---|---|")
-    ordered = [p for p in paths if prints[p] is not None]
-    for threshold in sorted(set(args.thresholds) | {DEFAULT_MAX_BIT_ERROR}):
-        from audioret.duplicates import Member
+    from audioret.duplicates import MIN_DURATION_S, Member
 
-        found = [[Member(ordered[i], "", 0, 0, 0.0, 0, e) for i, e in g]
-                 for g in group([prints[p].words for p in ordered], threshold)]  # fmt: skip
-        s = score(found, truth)
+    kept = [p for p in paths if prints[p] is not None and prints[p].duration_s >= MIN_DURATION_S]
+    short = [p for p in paths if prints[p] is not None and prints[p].duration_s < MIN_DURATION_S]
+    sources = source_names(Path(args.audio), truth)
+    print(f"\ncompared: {len(kept)} files of 3 s and longer; {len(short)} shorter files not compared "
+          f"({', '.join(f'{k} {v}' for k, v in sorted(_count(sources[truth[p]] for p in short).items()))})")
+    kept_truth = {p: truth[p] for p in kept}
+    print("\n| max bit error | precision | recall | precision, source duplicates counted | predicted pairs | "
+          "true pairs | recall by source |")
+    print("|---|---|---|---|---|---|---|")
+    same_source = {}
+    for threshold in sorted(set(args.thresholds) | {DEFAULT_MAX_BIT_ERROR}):
+        found = [[Member(kept[i], "", 0, 0, 0.0, 0, e) for i, e in g]
+                 for g in group([prints[p].words for p in kept], threshold)]  # fmt: skip
+        s = score(found, kept_truth)
+        for a, b in s["false"]:
+            key = (truth[a], truth[b])
+            if key not in same_source:
+                same_source[key] = waveform_match(originals_of(truth)[key[0]], originals_of(truth)[key[1]])
+        counted = sum(same_source[(truth[a], truth[b])] >= 0.9 for a, b in s["false"])
+        by_source = _count(sources[truth[a]] for a, b in s["true_found"])
+        totals = _count(sources[truth[a]] for a, b in s["actual"])
+        recall = ", ".join(f"{k} {by_source.get(k, 0) / v:.2f}" for k, v in sorted(totals.items()))
         mark = " (default)" if threshold == DEFAULT_MAX_BIT_ERROR else ""
-        print(f"| {threshold}{mark} | {s['precision']:.4f} | {s['recall']:.4f} | {s['predicted_pairs']} | "
-              f"{s['true_pairs']} | {s['groups']} | {s['mixed']} |")
-    missed = len(paths) - len(ordered)
-    if missed:
-        print(f"\n{missed} files gave no fingerprint")
+        print(f"| {threshold}{mark} | {s['precision']:.4f} | {s['recall']:.4f} | "
+              f"{(s['hits'] + counted) / max(s['predicted_pairs'], 1):.4f} | {s['predicted_pairs']} | "
+              f"{s['true_pairs']} | {recall} |")  # fmt: skip
+    print("\npairs of different originals found at some threshold, and their originals' waveform cross-correlation:")
+    for (a, b), c in sorted(same_source.items(), key=lambda kv: -kv[1]):
+        print(f"- {Path(originals_of(truth)[a]).name} ~ {Path(originals_of(truth)[b]).name}: {c:.3f}")
+
+
+def _count(items) -> dict:
+    out: dict = {}
+    for item in items:
+        out[item] = out.get(item, 0) + 1
+    return out
+
+
+def originals_of(truth: dict[str, int]) -> dict[int, str]:
+    """The first file of each original (its untouched copy)."""
+    out: dict[int, str] = {}
+    for p, n in sorted(truth.items()):
+        out.setdefault(n, p)
+    return out
+
+
+def source_names(root: Path, truth: dict[str, int]) -> dict[int, str]:
+    """Which collection each original came from."""
+    names = {}
+    for n, p in originals_of(truth).items():
+        stem = Path(p).name.split("-", 1)[1]
+        names[n] = ("FSDD" if stem[:1].isdigit() and "_" in stem else "ESC-10" if stem[:1].isdigit() else
+                    "librosa-data" if (root / "librosa-data" / stem).exists() else "Sonic Pi")  # fmt: skip
+    return names
+
+
+def waveform_match(a: str, b: str) -> float:
+    """The highest normalised cross-correlation of two recordings' waveforms at 11,025 Hz, over every lag."""
+    from audioret import audio
+
+    x, y = audio.load(a, sr=11025)[: 60 * 11025], audio.load(b, sr=11025)[: 60 * 11025]
+    n = len(x) + len(y)
+    c = np.fft.irfft(np.fft.rfft(x - x.mean(), n) * np.conj(np.fft.rfft(y - y.mean(), n)), n)
+    return float(c.max() / (np.linalg.norm(x - x.mean()) * np.linalg.norm(y - y.mean()) + 1e-12))
 
 
 if __name__ == "__main__":

@@ -113,6 +113,8 @@ def test_the_command_lists_exports_and_moves_aside_without_deleting(copies, tmp_
     assert out.count("group ") == 5 and "(keep)" in out and "kb/s" in out
 
     aside = tmp_path / "set aside"
+    assert main(["duplicates", "--move-extras-to", str(aside)]) == 2  # no terminal to ask on, and no --yes
+    assert "add --yes" in capsys.readouterr().err and not aside.exists()
     assert main(["duplicates", "--folder", str(lib / "dog-bark-0"), "--move-extras-to", str(aside), "--yes"]) == 0
     assert len(list(aside.iterdir())) == 7 and len(list((lib / "dog-bark-0").iterdir())) == 1  # moved, not deleted
     library = Library(Config.from_env())

@@ -21,8 +21,13 @@ from .state import App
 
 def table_html(app: App, groups, session: str) -> str:
     """The groups as an HTML table with a player per copy (media tokens: no server path reaches the page)."""
+    from ..duplicates import MIN_DURATION_S
+
+    short = getattr(groups, "too_short", [])
+    note = (f"<p>{len(short)} files under {MIN_DURATION_S:g} s were not compared (too short to fingerprint).</p>"
+            if short else "")  # fmt: skip
     if not groups:
-        return "<p>No duplicates: every file in the library is its own recording.</p>"
+        return "<p>No duplicates: every file in the library is its own recording.</p>" + note
     rows = []
     for n, group in enumerate(groups, 1):
         for i, m in enumerate(group):
@@ -36,7 +41,7 @@ def table_html(app: App, groups, session: str) -> str:
     head = "".join(f"<th>{h}</th>" for h in ("group", "file", "format", "rate", "channels", "duration", "bitrate",
                                              "size", "", "listen"))  # fmt: skip
     total = sum(len(g) for g in groups)
-    return (f"<p>{len(groups)} group{'s' * (len(groups) != 1)} of copies, {total} files.</p>"
+    return (f"<p>{len(groups)} group{'s' * (len(groups) != 1)} of copies, {total} files.</p>{note}"
             f'<table class="duplicates"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')  # fmt: skip
 
 
