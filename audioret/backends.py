@@ -55,7 +55,7 @@ def resolve(backend: str, device: str) -> str:
     if backend not in BACKENDS:
         raise InputError(f"Unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
     if backend == "auto":
-        if device not in ("auto", "cpu", "") or _has_gpu():
+        if device not in ("auto", "cpu", "") or has_gpu():
             return "torch"
         return next((b for b in ("openvino", "onnxruntime") if available(b)), "torch")
     if not available(backend):
@@ -63,7 +63,7 @@ def resolve(backend: str, device: str) -> str:
     return backend
 
 
-def _has_gpu() -> bool:
+def has_gpu() -> bool:
     if os.environ.get("CUDA_VISIBLE_DEVICES", None) == "":
         return False
     try:

@@ -54,4 +54,6 @@ def stats(library) -> dict:
         "asr_model": f"{cfg.asr_model} ({cfg.asr_engine})",
         "store": library.store.location,
         "hop_s": cfg.hop_s,
+        "index_settings": ", ".join(f"{k} {v}" + (" (auto)" if getattr(cfg, k) == "auto" else "")
+                                    for k, v in library.settings.items()),
     }

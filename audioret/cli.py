@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("duplicates", parents=[common],
                        help="groups of indexed files that are the same recording (nothing is deleted)")  # fmt: skip
-    p.add_argument("--threshold", type=float, help="the most bits two copies may differ in (default 0.25)")
+    p.add_argument("--threshold", type=float, help="the share of bits two copies may differ in (default 0.1)")
     p.add_argument("--folder", help="only files under this folder")
     p.add_argument("--json", action="store_true")
     p.add_argument("--csv", metavar="FILE", help="also write the groups as CSV (one row per file)")
@@ -112,13 +112,23 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_index(p: argparse.ArgumentParser):
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--hop", type=float, dest="hop_s", help="seconds between window starts (AUDIORET_HOP_S)")
-    p.add_argument("--batch-size", type=int, help="windows per model call (AUDIORET_BATCH_SIZE)")
-    p.add_argument("--workers", type=int, dest="decode_workers", help="decoding threads (AUDIORET_DECODE_WORKERS)")
+    p.add_argument("--batch-size", type=_count, help="windows per model call, or auto (AUDIORET_BATCH_SIZE)")
+    p.add_argument("--workers", type=_count, dest="decode_workers",
+                   help="decoding threads, or auto (AUDIORET_DECODE_WORKERS)")  # fmt: skip
     p.add_argument("--no-prune", action="store_true", help="keep index entries of files that no longer exist")
     p.add_argument("--report", metavar="FILE", help="also write the JSON report here")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-transcribe", dest="transcribe", action="store_false", default=None,
                    help="do not transcribe speech in the files (AUDIORET_TRANSCRIBE=0)")  # fmt: skip
+
+
+def _count(raw: str) -> int | str:
+    if raw.strip().lower() == "auto":
+        return "auto"
+    try:
+        return int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number or auto, got {raw!r}") from None
 
 
 def _add_eval(p: argparse.ArgumentParser):
@@ -181,6 +191,11 @@ def _index(args, lib, parser) -> int:
     if args.report:
         report.write_json(args.report)
     print(report.summary())
+    from .pipeline import bottleneck
+
+    if limit := bottleneck(report.stages):
+        print(f"{limit} (batch {report.settings.get('batch_size')}, {report.settings.get('decode_workers')} decode "
+              f"threads)", file=sys.stderr)  # fmt: skip
     for channel, reason in report.skipped_channels.items():
         print(f"warning: the {channel} channel was not indexed: {reason}", file=sys.stderr)
     for failure in report.failed:
@@ -269,11 +284,16 @@ def _duplicates(args, lib, parser) -> int:
             writer.writeheader()
             writer.writerows(rows)
     if args.json:
-        print(json.dumps({"groups": [[m.as_dict() for m in g] for g in groups]}, indent=2))
+        print(json.dumps({"groups": [[m.as_dict() for m in g] for g in groups], "too_short": groups.too_short},
+                         indent=2))  # fmt: skip
     else:
+        from .duplicates import MIN_DURATION_S
         from .render import duplicate_lines
 
         print("\n".join(duplicate_lines(groups)) if groups else "No duplicates found.")
+        if groups.too_short:
+            print(f"{len(groups.too_short)} files under {MIN_DURATION_S:g} s were not compared (too short to "
+                  "fingerprint)")
     if args.move_extras_to and groups:
         extras = [m.path for g in groups for m in g[1:]]
         if not args.yes:

@@ -25,6 +25,22 @@ ASR_ENGINES = ("faster-whisper", "openai-whisper")
 DEFAULT_HOP_S = 7.5
 
 
+# Indexing settings by device, measured: on a CPU batch 8 and 2 decode threads (docs/BENCHMARKS.md, "Indexing
+# throughput"); on a CUDA GPU the model's ceiling rises from 418 windows/s at batch 8 to 1,969 at 128, and decoding
+# scales with threads to 10.6x at 16 (the GPU issue's figures on an H200 with 16 cores).
+CPU_SETTINGS = {"batch_size": 8, "decode_workers": 2}
+GPU_BATCH_SIZE = 128
+GPU_MAX_WORKERS = 16
+
+
+def auto_settings(gpu: bool, cores: int) -> dict[str, int]:
+    """The batch size and decode threads that "auto" stands for on a device (pure)."""
+    if not gpu:
+        return {"batch_size": CPU_SETTINGS["batch_size"], "decode_workers": min(CPU_SETTINGS["decode_workers"],
+                                                                                max(cores, 1))}  # fmt: skip
+    return {"batch_size": GPU_BATCH_SIZE, "decode_workers": max(1, min(cores - 1, GPU_MAX_WORKERS))}
+
+
 def default_data_dir() -> Path:
     """Where the index lives when ``AUDIORET_DATA_DIR`` is not set: ``$XDG_DATA_HOME/audioret``."""
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
@@ -46,17 +62,17 @@ class Config:
     precision: str = "fp32"  # or "int8" (onnxruntime/openvino only; opt-in, approximate)
     chroma_url: str | None = None  # http://host:port of a `chroma run` server; None = embedded store in data_dir
     hop_s: float = DEFAULT_HOP_S  # seconds between window starts; windows are the model's input length (10 s)
-    batch_size: int = 8  # windows per CLAP forward pass
-    decode_workers: int = 2  # threads decoding files ahead of the model
+    batch_size: int | str = "auto"  # windows per CLAP forward pass; "auto": by the device (auto_settings)
+    decode_workers: int | str = "auto"  # threads decoding files ahead of the model; "auto": by the device
 
     def __post_init__(self):
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser())
         if not self.hop_s > 0:
             raise InputError(f"hop_s must be positive, got {self.hop_s}")
-        if self.batch_size < 1:
-            raise InputError(f"batch_size must be at least 1, got {self.batch_size}")
-        if self.decode_workers < 1:
-            raise InputError(f"decode_workers must be at least 1, got {self.decode_workers}")
+        for name in ("batch_size", "decode_workers"):
+            value = getattr(self, name)
+            if value != "auto" and not (isinstance(value, int) and value >= 1):
+                raise InputError(f"{name} must be 'auto' or a whole number of at least 1, got {value!r}")
         if self.asr_engine not in ASR_ENGINES:
             raise InputError(f"asr_engine must be one of {list(ASR_ENGINES)}, got {self.asr_engine!r}")
         if self.backend not in BACKENDS:
@@ -88,6 +104,8 @@ def _parse(name: str, raw: str, annotation: str):
         if raw.strip().lower() in ("0", "false", "no", "off"):
             return False
         raise InputError(f"AUDIORET_{name.upper()} must be true or false (1/0, yes/no, on/off), got {raw!r}")
+    if raw.strip().lower() == "auto" and "str" in annotation:
+        return "auto"
     try:
         if kind == "int":
             return int(raw)

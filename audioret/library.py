@@ -52,6 +52,22 @@ class Library:
     # -- models and stores (loaded on first use; tests may assign their own) -------------------------------------
 
     @cached_property
+    def settings(self) -> dict[str, int]:
+        """The batch size and decode threads indexing uses: the config's, with "auto" resolved for the device the
+        CLAP model runs on (config.auto_settings)."""
+        from .backends import has_gpu, resolve
+        from .config import auto_settings
+
+        cfg = self.config
+        resolved = {k: getattr(cfg, k) for k in ("batch_size", "decode_workers")}
+        if "auto" in resolved.values():
+            on_torch = resolve(cfg.backend, cfg.device) == "torch"
+            gpu = on_torch and (cfg.device.startswith("cuda") or (cfg.device == "auto" and has_gpu()))
+            auto = auto_settings(gpu, os.cpu_count() or 1)
+            resolved = {k: auto[k] if v == "auto" else v for k, v in resolved.items()}
+        return resolved
+
+    @cached_property
     def embedder(self):
         from .models import load_clap
 
@@ -91,7 +107,7 @@ class Library:
         from .channels.sound import SoundChannel
 
         reference = lambda: self._reference("clap", lambda texts: self.embedder.embed_text(texts))  # noqa: E731
-        return SoundChannel(lambda: self.embedder, lambda: self.store, self.config.hop_s, self.config.batch_size,
+        return SoundChannel(lambda: self.embedder, lambda: self.store, self.config.hop_s, self.settings["batch_size"],
                             reference, lambda: self._pipeline("clap"))  # fmt: skip
 
     def text_channel(self):
@@ -177,6 +193,7 @@ class Library:
             raise IndexBusy("An indexing job is already running; wait for it to finish")
         try:
             report = IndexReport(roots=[os.path.abspath(os.fspath(p)) for p in paths])
+            report.settings = {**self.settings, "backend": self.config.backend, "precision": self.config.precision}
             channels = [self.sound_channel(), self.text_channel()]
             plan = make_plan(paths, channels, report, prune=prune)
 
@@ -186,8 +203,10 @@ class Library:
                     on_progress(p)
 
             with tqdm(total=len(plan.jobs), unit="file", desc="indexing", disable=not progress, dynamic_ncols=True) as bar:
-                pipeline.run(plan, channels, report, self.config.decode_workers, 4 * self.config.batch_size, track, bar,
-                             self.failures)  # fmt: skip
+                workers, batch = self.settings["decode_workers"], self.settings["batch_size"]
+                pipeline.run(plan, channels, report, workers, 4 * batch, track, bar, self.failures)
+            model = self.__dict__.get("embedder")
+            report.settings["backend"] = getattr(model, "backend", report.settings["backend"])
         finally:
             self.progress = None
             self._index_lock.release()
@@ -335,7 +354,7 @@ class Library:
         paths = [f.path for f in self.files(filters)]
         cache = FingerprintCache(self.config.data_dir / "fingerprints.sqlite3")
         groups = find(paths, cache, DEFAULT_MAX_BIT_ERROR if max_bit_error is None else max_bit_error,
-                      self.config.decode_workers, on_progress)  # fmt: skip
+                      self.settings["decode_workers"], on_progress)  # fmt: skip
         if filters is None:
             cache.forget_except(paths)
         return groups

@@ -139,6 +139,7 @@ def run(
             else:
                 report.unchanged += 1
         if bar is not None:
+            bar.set_postfix_str(bottleneck(report.stages).split(" (")[0], refresh=False)
             bar.update(1)
         if on_progress is not None:
             on_progress(IndexProgress(done, len(jobs), report.segments, report.passages))
@@ -192,25 +193,53 @@ def _decode_and_embed(jobs: list[Job], channels: dict[str, Channel], writer: Wri
             put(Failed(job, f"{type(e).__name__}: {e}"))
 
     ended = 0
+    stages = writer.report.stages
+    clock = time.perf_counter
+
+    def timed(stage: str, call):
+        t = clock()
+        try:
+            return call()
+        finally:
+            stages[stage] = stages.get(stage, 0.0) + clock() - t
+
     with ThreadPoolExecutor(workers, thread_name_prefix="audioret-decode") as pool:
         try:
             for job in jobs:
                 pool.submit(decode, job)
             while ended < len(jobs):
-                event = items.get()
+                event = timed("waiting for audio", items.get)
                 if isinstance(event, Piece):
-                    _guarded(event.job, event.channel, channels, writer, lambda c, e=event: c.take(e.job, e.item))
+                    timed("model", lambda e=event: _guarded(e.job, e.channel, channels, writer,
+                                                             lambda c: c.take(e.job, e.item)))  # fmt: skip
                     continue
                 ended += 1
                 if isinstance(event, Failed):
                     _fail(event.job, event.reason, channels, writer)
                 else:
-                    _finish(event, channels, writer)
-                writer.put([out for c in channels.values() for out in c.ready()])
-            writer.put([out for c in channels.values() for out in c.drain()], force=True)
+                    timed("model", lambda e=event: _finish(e, channels, writer))
+                ready = timed("model", lambda: [out for c in channels.values() for out in c.ready()])
+                timed("writing", lambda: writer.put(ready))
+            drained = timed("model", lambda: [out for c in channels.values() for out in c.drain()])
+            timed("writing", lambda: writer.put(drained, force=True))
         finally:
             stop.set()
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def bottleneck(stages: dict[str, float]) -> str:
+    """What limited a run, from the seconds its model thread spent per stage (pure): "decode-bound: the model
+    waited for audio 62 % of the time" names the setting to change."""
+    total = sum(stages.values())
+    if total <= 0:
+        return ""
+    share = {k: v / total for k, v in stages.items()}
+    waiting, writing = share.get("waiting for audio", 0.0), share.get("writing", 0.0)
+    if waiting >= 0.5:
+        return f"decode-bound: the model waited for audio {waiting * 100:.0f} % of the time (more --workers may help)"
+    if writing >= 0.3:
+        return f"write-bound: {writing * 100:.0f} % of the time went to the store"
+    return f"model-bound: the model was busy {share.get('model', 0.0) * 100:.0f} % of the time"
 
 
 def _decode(job: Job, channels: dict[str, Channel], put, stop: threading.Event):

@@ -240,6 +240,8 @@ class IndexReport:
     checked_s: float = 0.0  # seconds of audio the speech gate (VAD) examined
     speech_s: float = 0.0  # seconds of it the gate passed to Whisper
     elapsed_s: float = 0.0
+    settings: dict = field(default_factory=dict)  # what ran: batch size, decode threads, backend, precision
+    stages: dict[str, float] = field(default_factory=dict)  # seconds the model thread spent waiting, embedding, writing
 
     def to_dict(self) -> dict:
         return asdict(self)
