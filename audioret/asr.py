@@ -5,6 +5,9 @@ openai-whisper (the reference implementation, PyTorch). Both run only where Sile
 faster-whisper) hears speech: Whisper invents words on silence and noise ("Thank you.", "You"), so audio
 without speech never reaches the decoder, and decoding does not condition on earlier text, which stops a
 hallucination from repeating. A recording with no speech raises :class:`NoSpeechError`.
+
+Index-time transcription of many short clips (``transcribe_many``) shares the gate and the speech rules with
+``transcribe``, which keeps both here (about 370 lines).
 """
 
 from __future__ import annotations

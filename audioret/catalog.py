@@ -1,9 +1,15 @@
-"""What a library holds: its files (from every channel's store) and the counts ``audioret stats`` prints."""
+"""What a library holds: its files (from every channel's store), the counts ``audioret stats`` prints, which file a
+segment id names, and the copies among them (duplicates, and setting them aside)."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
+from .errors import InputError
 from .records import accepts
 from .types import FileInfo, Filters
 
@@ -57,3 +63,47 @@ def stats(library) -> dict:
         "index_settings": ", ".join(f"{k} {v}" + (" (auto)" if getattr(cfg, k) == "auto" else "")
                                     for k, v in library.settings.items()),
     }
+
+
+def resolve(library, item: str) -> str:
+    """The indexed file of a segment id (of either channel) or a path; InputError for anything else."""
+    path = os.path.abspath(item)
+    if os.path.exists(path) and (library.store.file_records(path) or library.text_store.file_records(path)):
+        return path
+    for store in (library.store, library.text_store):
+        ids, _, metadatas = store.get([item])
+        if ids:
+            return metadatas[0]["path"]
+    raise InputError(f"No segment or indexed file {item!r}; take segment ids from search results")
+
+
+def duplicates(library, max_bit_error: float | None, filters: Filters | None,
+               on_progress: Callable[[int, int], None] | None):  # fmt: skip
+    """The library's duplicate groups (:func:`audioret.duplicates.find` over its files, with the fingerprint
+    cache beside the index; fingerprints of files no longer indexed are dropped)."""
+    from .duplicates import DEFAULT_MAX_BIT_ERROR, FingerprintCache, find
+
+    paths = [f.path for f in files(library, filters)]
+    cache = FingerprintCache(library.config.data_dir / "fingerprints.sqlite3")
+    groups = find(paths, cache, DEFAULT_MAX_BIT_ERROR if max_bit_error is None else max_bit_error,
+                  library.settings["decode_workers"], on_progress)  # fmt: skip
+    if filters is None:
+        cache.forget_except(paths)
+    return groups
+
+
+def move_files(library, paths: Sequence[str], folder: str | os.PathLike) -> list[str]:
+    """Moves files into ``folder`` (a taken name gets a number) and out of the index; returns the new paths."""
+    target = Path(folder).expanduser().resolve()
+    target.mkdir(parents=True, exist_ok=True)
+    moved = []
+    for path in paths:
+        src = Path(path)
+        dest, n = target / src.name, 1
+        while dest.exists():
+            dest = target / f"{src.stem} ({n}){src.suffix}"
+            n += 1
+        shutil.move(str(src), str(dest))
+        library.remove([str(src)])
+        moved.append(str(dest))
+    return moved

@@ -1,6 +1,7 @@
-"""``audioret`` command line: index, search, similar, transcribe, stats, remove.
+"""``audioret`` command line: index, search, similar, transcribe, eval, stats, remove, duplicates.
 
-User errors (missing files, unloadable models, bad settings) print one line to stderr and exit with code 2.
+User errors (missing files, unloadable models, bad settings) print one line to stderr and exit with code 2. Each
+command is one short function with its flags beside it: the file is long (about 370 lines) but flat.
 """
 
 from __future__ import annotations

@@ -41,6 +41,20 @@ def auto_settings(gpu: bool, cores: int) -> dict[str, int]:
     return {"batch_size": GPU_BATCH_SIZE, "decode_workers": max(1, min(cores - 1, GPU_MAX_WORKERS))}
 
 
+def settings_for(cfg: Config) -> dict[str, int]:
+    """``cfg``'s batch size and decode threads, "auto" resolved for the device CLAP runs on: a CUDA GPU when
+    torch runs it there, else the CPU (an export backend always runs on the CPU)."""
+    from .backends import has_gpu, resolve
+
+    chosen = {k: getattr(cfg, k) for k in ("batch_size", "decode_workers")}
+    if "auto" not in chosen.values():
+        return chosen
+    on_torch = resolve(cfg.backend, cfg.device) == "torch"
+    gpu = on_torch and (cfg.device.startswith("cuda") or (cfg.device == "auto" and has_gpu()))
+    auto = auto_settings(gpu, os.cpu_count() or 1)
+    return {k: auto[k] if v == "auto" else v for k, v in chosen.items()}
+
+
 def default_data_dir() -> Path:
     """Where the index lives when ``AUDIORET_DATA_DIR`` is not set: ``$XDG_DATA_HOME/audioret``."""
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")

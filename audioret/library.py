@@ -1,6 +1,7 @@
 """The library API: one object that indexes folders and answers text, spoken, example and "more like this" queries.
 
-A thin facade. It owns the settings, the models (loaded on first use, so ``stats()`` and ``remove()`` never
+A thin facade: every public method of the API is here, each a few lines over the module that does the work, which
+is why the file runs past 300 lines (most of them docstrings). It owns the settings, the models (loaded on first use, so ``stats()`` and ``remove()`` never
 load one) and the stores, builds the channels (:mod:`audioret.channels`) from them, and hands the work to the
 indexing plan and pipeline (:mod:`audioret.plan`, :mod:`audioret.pipeline`) or to the search
 (:mod:`audioret.search`). A channel whose model cannot be loaded is switched off with a warning and the other
@@ -53,19 +54,10 @@ class Library:
 
     @cached_property
     def settings(self) -> dict[str, int]:
-        """The batch size and decode threads indexing uses: the config's, with "auto" resolved for the device the
-        CLAP model runs on (config.auto_settings)."""
-        from .backends import has_gpu, resolve
-        from .config import auto_settings
+        """The batch size and decode threads indexing uses ("auto" resolved for the device: config.settings_for)."""
+        from .config import settings_for
 
-        cfg = self.config
-        resolved = {k: getattr(cfg, k) for k in ("batch_size", "decode_workers")}
-        if "auto" in resolved.values():
-            on_torch = resolve(cfg.backend, cfg.device) == "torch"
-            gpu = on_torch and (cfg.device.startswith("cuda") or (cfg.device == "auto" and has_gpu()))
-            auto = auto_settings(gpu, os.cpu_count() or 1)
-            resolved = {k: auto[k] if v == "auto" else v for k, v in resolved.items()}
-        return resolved
+        return settings_for(self.config)
 
     @cached_property
     def embedder(self):
@@ -273,21 +265,11 @@ class Library:
         if not like and not unlike:
             return search.text_search(self, text, k, filters, weights, text_query)
         feedback = Feedback(tuple(self.resolve(i) for i in like), tuple(self.resolve(i) for i in unlike))
-        before = search.text_search(self, text, k, filters, weights, text_query)
-        after = search.text_search(self, text, k, filters, weights, text_query, feedback)
-        after.changed = search.changes(before, after)
-        return after
+        return search.with_feedback(self, text, k, filters, weights, text_query, feedback)
 
     def resolve(self, item: str) -> str:
         """The indexed file of a segment id (of either channel) or a path; InputError for anything else."""
-        path = os.path.abspath(item)
-        if os.path.exists(path) and (self.store.file_records(path) or self.text_store.file_records(path)):
-            return path
-        for store in (self.store, self.text_store):
-            ids, _, metadatas = store.get([item])
-            if ids:
-                return metadatas[0]["path"]
-        raise InputError(f"No segment or indexed file {item!r}; take segment ids from search results")
+        return catalog.resolve(self, item)
 
     def transcribe(self, recording: str | os.PathLike | np.ndarray, translate: bool = True) -> Transcript:
         """What is said in a recording (a path, or mono float32 samples at 16 kHz), with its language.
@@ -349,35 +331,12 @@ class Library:
         """Groups of indexed files that are the same recording (other formats, bitrates, trims...): lists of
         :class:`audioret.duplicates.Member`, the copy suggested to keep first. Fingerprints are kept beside the
         index, so a second call reads only new or changed files. Nothing is deleted."""
-        from .duplicates import DEFAULT_MAX_BIT_ERROR, FingerprintCache, find
-
-        paths = [f.path for f in self.files(filters)]
-        cache = FingerprintCache(self.config.data_dir / "fingerprints.sqlite3")
-        groups = find(paths, cache, DEFAULT_MAX_BIT_ERROR if max_bit_error is None else max_bit_error,
-                      self.settings["decode_workers"], on_progress)  # fmt: skip
-        if filters is None:
-            cache.forget_except(paths)
-        return groups
+        return catalog.duplicates(self, max_bit_error, filters, on_progress)
 
     def move_files(self, paths: Sequence[str], folder: str | os.PathLike) -> list[str]:
         """Moves files into ``folder`` (a name taken there gets a number) and out of the index: how a user sets
         duplicates aside without deleting anything. Returns the new paths."""
-        import shutil
-
-        target = Path(folder).expanduser().resolve()
-        target.mkdir(parents=True, exist_ok=True)
-        moved = []
-        for path in paths:
-            src = Path(path)
-            dest = target / src.name
-            n = 1
-            while dest.exists():
-                dest = target / f"{src.stem} ({n}){src.suffix}"
-                n += 1
-            shutil.move(str(src), str(dest))
-            self.remove([str(src)])
-            moved.append(str(dest))
-        return moved
+        return catalog.move_files(self, paths, folder)
 
     def query_vector(self, channel: str, text: str) -> np.ndarray:
         """A text query's embedding in a channel ("clap" or "text"), shape (dim,); the last few are kept."""

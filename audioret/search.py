@@ -128,6 +128,15 @@ def _scaled(records, cosines: np.ndarray, channel: str) -> list[Moment]:
             for r, c in zip(records, cosines)]  # fmt: skip
 
 
+def with_feedback(library, text: str, k: int, filters: Filters | None, weights: Mapping[str, float],
+                  text_query: str | None, feedback: Feedback) -> Results:  # fmt: skip
+    """``text_search`` with feedback, its ``changed`` saying what the feedback changed in the ranking."""
+    before = text_search(library, text, k, filters, weights, text_query)
+    after = text_search(library, text, k, filters, weights, text_query, feedback)
+    after.changed = changes(before, after)
+    return after
+
+
 def changes(before: Sequence, after: Sequence) -> str:
     """What feedback changed in a ranking, in words: "2 new in the top 10, 1 left out, 3 moved up"."""
     old = [h.path for h in before]

@@ -1,4 +1,5 @@
-"""Records in ChromaDB. This is the only module that imports chromadb.
+"""Records in ChromaDB. This is the only module that imports chromadb, so every Chroma call is here (about 340
+lines).
 
 One collection per channel and model (named after both, cosine space, dimension checked), so vectors of
 different models never mix. The record schema (ids, metadata, what counts as a complete file) is

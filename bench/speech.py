@@ -123,7 +123,7 @@ def digits(root: Path, transcriber, n: int, rounds: int = 2, ways: str = "one,sh
     for r in range(rounds):
         chosen = [w for w in (("one", "one Whisper call per clip", one_by_one),
                               ("short", "short context, batched", short_context)) if w[0] in ways.split(",")]  # fmt: skip
-        for _, name, way in chosen:
+        for _, name, way in chosen if r % 2 == 0 else chosen[::-1]:
             t0 = time.perf_counter()
             texts = way()
             wall = time.perf_counter() - t0

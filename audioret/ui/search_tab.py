@@ -12,6 +12,7 @@ import gradio as gr  # at module level: Gradio reads the handlers' gr.Request / 
 from ..errors import AudioretError
 from ..types import Hit, Results
 from .results import CSS, SCRIPT, Card, results
+from .results_actions import Votes, build_export
 from .state import App
 
 EXAMPLE_QUERIES = ["rain on a tin roof", "the part where they talk about the harvest", "a bell ringing",
@@ -81,12 +82,7 @@ def build_search_tab(app: App):
             max_s = gr.Number(label="max duration (s)", value=None, minimum=0)
     heard = gr.Markdown(elem_id="heard")
     area = gr.HTML("", elem_id="results", css_template=CSS, js_on_load=SCRIPT, padding=False)
-    with gr.Row(elem_id="export"):
-        gr.Markdown("Export these results:")
-        formats = [("Playlist (M3U8)", "playlist")] * (not app.access.public) + [
-            ("CSV", "csv"), ("JSON", "json"), ("Segments as WAV (zip)", "clips")]  # fmt: skip
-        export_btns = [(gr.Button(label, size="sm", variant="secondary"), kind) for label, kind in formats]
-        export_link = gr.HTML(elem_id="export-link")
+    build_export(app)
     with gr.Accordion("Show as table", open=False):
         grid = gr.Dataframe(headers=COLUMNS, value=EMPTY_TABLE, interactive=False, wrap=True, elem_id="table")
 
@@ -103,42 +99,12 @@ def build_search_tab(app: App):
                        extensions=exts_, min_duration_s=float(lo) if lo else None,
                        max_duration_s=float(hi) if hi else None)  # fmt: skip
 
-    # each visitor's last typed or spoken query, its hits' paths and their feedback (server-side: no path reaches
-    # the page; a card's 👍 / 👎 sends its rank)
-    voted: dict[str, dict] = {}
-
-    def text_answer(request, q: str, text_query: str | None, k_, weights, scope_args, described: str):
-        session = request.session_hash if request is not None else ""
-        state = voted.setdefault(session, {})
-        if state.get("query") != (q, text_query, k_, tuple(weights.items()), scope_args):
-            state.clear()
-            state.update(query=(q, text_query, k_, tuple(weights.items()), scope_args), like=[], unlike=[], paths=[])
-
-        def run(s):
-            hits = app.library.search(q, k=int(k_), filters=filters(s, *scope_args), weights=weights,
-                                      text_query=text_query, like=state["like"], unlike=state["unlike"])  # fmt: skip
-            state["paths"] = [h.path for h in hits]
-            return hits
-
-        return answer(app, request, run, described, q.strip(), votes=True)
+    votes = Votes(app, answer, filters)
 
     def do_search(q, k_, cw, tw, f, e, lo, hi, request: gr.Request):
         weights = {"clap": float(cw), "text": float(tw)}
         q = q or ""
-        return *text_answer(request, q, None, k_, weights, (f, e, lo, hi), f"“{q.strip()}”"), "", None, None
-
-    def do_vote(vote: str, rank: int, request: gr.Request):
-        session = request.session_hash if request is not None else ""
-        state = voted.get(session)
-        if not state or not 1 <= rank <= len(state["paths"]):
-            raise gr.Error("Search first, then mark results with 👍 or 👎", print_exception=False)
-        path = state["paths"][rank - 1]
-        for kind in ("like", "unlike"):
-            if path in state[kind]:
-                state[kind].remove(path)
-        state[vote].append(path)
-        q, text_query, k_, weights, scope_args = state["query"]
-        return text_answer(request, q, text_query, k_, dict(weights), scope_args, f"“{q.strip()}”")
+        return *votes.search(request, q, None, k_, weights, (f, e, lo, hi), f"“{q.strip()}”"), "", None, None
 
     def do_spoken(rec, k_, cw, tw, f, e, lo, hi, request: gr.Request):
         if not rec:
@@ -171,29 +137,11 @@ def build_search_tab(app: App):
     def on_card(evt: gr.EventData, k_, request: gr.Request):
         data = getattr(evt, "_data", None) or {}
         if data.get("vote") in ("like", "unlike") and str(data.get("rank", "")).isdigit():
-            return *do_vote(data["vote"], int(data["rank"]), request), gr.skip()
+            return *votes.vote(data["vote"], int(data["rank"]), request), gr.skip()
         segment = data.get("segment")
         if not segment:
             return gr.skip(), gr.skip(), gr.skip()
         return do_similar(segment, k_, request)
-
-    def do_export(kind: str, request: gr.Request):
-        session = request.session_hash if request is not None else ""
-        try:
-            url = app.export(session, kind)
-        except AudioretError as e:
-            raise app.user_error(e, session) from e
-        name = {"playlist": "results.m3u8", "csv": "results.csv", "json": "results.json", "clips": "results.zip"}[kind]
-        return f'<a class="download" href="{url}" download="{name}">Download {name}</a>'
-
-    def exporter(kind: str):
-        def handler(request: gr.Request):
-            return do_export(kind, request)
-
-        return handler
-
-    for btn, kind in export_btns:
-        btn.click(exporter(kind), None, export_link, api_name=False)
 
     search_inputs = [query, *settings]
     query.submit(do_search, search_inputs, [*outputs, spoken, example], api_name="search")

@@ -1,0 +1,84 @@
+"""What a visitor does with a results list besides listening: 👍 / 👎 (relevance feedback on their last typed
+query, kept per session on the server, so no path reaches the page: a card sends its rank), and export (a
+download link made through a media token; no playlist on a public page, whose paths are the server's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import gradio as gr  # at module level: Gradio reads the handlers' gr.Request hints here
+
+from ..errors import AudioretError
+from .state import App
+
+EXPORT_NAMES = {"playlist": "results.m3u8", "csv": "results.csv", "json": "results.json", "clips": "results.zip"}
+
+
+class Votes:
+    """Each visitor's last typed query (and its settings), its hits' paths and their feedback.
+
+    Args:
+        app: the page's state.
+        answer: runs a search for a visitor and renders it (search_tab.answer).
+        filters: a visitor's filters from the page's filter inputs.
+    """
+
+    def __init__(self, app: App, answer: Callable, filters: Callable):
+        self.app, self.answer, self.filters = app, answer, filters
+        self.sessions: dict[str, dict] = {}
+
+    def search(self, request, q: str, text_query: str | None, k, weights: dict, scope_args: tuple, described: str):
+        """A text search with the session's feedback for this query (a new query starts without any)."""
+        session = request.session_hash if request is not None else ""
+        state = self.sessions.setdefault(session, {})
+        key = (q, text_query, k, tuple(weights.items()), scope_args)
+        if state.get("query") != key:
+            state.clear()
+            state.update(query=key, like=[], unlike=[], paths=[])
+
+        def run(s):
+            hits = self.app.library.search(q, k=int(k), filters=self.filters(s, *scope_args), weights=weights,
+                                           text_query=text_query, like=state["like"], unlike=state["unlike"])  # fmt: skip
+            state["paths"] = [h.path for h in hits]
+            return hits
+
+        return self.answer(self.app, request, run, described, q.strip(), votes=True)
+
+    def vote(self, kind: str, rank: int, request):
+        """👍 ("like") or 👎 ("unlike") on the card at ``rank`` of the visitor's last results; searches again."""
+        session = request.session_hash if request is not None else ""
+        state = self.sessions.get(session)
+        if not state or not 1 <= rank <= len(state["paths"]):
+            raise gr.Error("Search first, then mark results with 👍 or 👎", print_exception=False)
+        path = state["paths"][rank - 1]
+        for marked in ("like", "unlike"):
+            if path in state[marked]:
+                state[marked].remove(path)
+        state[kind].append(path)
+        q, text_query, k, weights, scope_args = state["query"]
+        return self.search(request, q, text_query, k, dict(weights), scope_args, f"“{q.strip()}”")
+
+
+def build_export(app: App) -> None:
+    """The export row under the results, and its events."""
+    with gr.Row(elem_id="export"):
+        gr.Markdown("Export these results:")
+        formats = [("Playlist (M3U8)", "playlist")] * (not app.access.public) + [
+            ("CSV", "csv"), ("JSON", "json"), ("Segments as WAV (zip)", "clips")]  # fmt: skip
+        buttons = [(gr.Button(label, size="sm", variant="secondary"), kind) for label, kind in formats]
+        link = gr.HTML(elem_id="export-link")
+
+    def exporter(kind: str):
+        def handler(request: gr.Request):
+            session = request.session_hash if request is not None else ""
+            try:
+                url = app.export(session, kind)
+            except AudioretError as e:
+                raise app.user_error(e, session) from e
+            return f'<a class="download" href="{url}" download="{EXPORT_NAMES[kind]}">Download {EXPORT_NAMES[kind]}</a>'
+
+        return handler
+
+    for button, kind in buttons:
+        button.click(exporter(kind), None, link, api_name=False)
