@@ -76,3 +76,13 @@ def test_filters_find_files_far_down_the_ranking(tmp_path):
     short = store.best_files(query, 10, Filters(min_duration_s=100, max_duration_s=104.5))
     assert sorted(m.metadata["duration_s"] for m in short) == [100.0, 101.0, 102.0, 103.0, 104.0]  # 103: a far wav
     assert store.best_files(query, 5, Filters(extensions=("mp3",))) == []
+
+
+def test_any_word_pattern_matches_whole_words_in_any_case():
+    import re
+
+    from audioret.records import any_word_pattern
+
+    pattern = re.compile(any_word_pattern(["pears", "don't"]))
+    assert pattern.search("Canned PEARS, please") and not pattern.search("it appears so")
+    assert pattern.search("Don't go") and not pattern.search("dont go")

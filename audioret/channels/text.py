@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
@@ -22,9 +23,10 @@ from .. import audio
 from ..asr import ASR_SAMPLE_RATE
 from ..errors import ModelLoadError, NoSpeechError
 from ..fusion import REFERENCE_PROMPTS, Background, Found, calibrate, idf, phrase_evidence, word_evidence
-from ..records import accepts, file_fields, phrase_pattern, records, word_pattern
+from ..records import accepts, any_word_pattern, file_fields, phrase_pattern, records, word_pattern
 from ..text import file_passages, sidecar_signature
 from ..types import Feedback, Filters, IndexReport, Query, Transcript, Utterance
+from ..store import TEXT_MATCH_LIMIT
 from . import Channel, Output
 
 logger = logging.getLogger("audioret")
@@ -256,16 +258,24 @@ class TextChannel(Channel):
     def lexical(self, query: Query, count: int, filters: Filters | None = None,
                 only_paths: Collection[str] | None = None, exclude_paths: Collection[str] = ()) -> list[Found]:  # fmt: skip
         """Each file's best passage by the query's words: rare words found, and the whole query found verbatim."""
+        # One full-text scan for all the words (the store reads every passage once per scan: about 20 ms for 50k),
+        # then each passage's words, and the phrase, found in its text here
         passages: dict[str, tuple] = {}  # id -> (match, words found)
-        by_word = {w: self.store.text_matches(word_pattern(w)) for w in query.words}
-        for word, matches in by_word.items():
-            for m in matches:
-                passages.setdefault(m.id, (m, set()))[1].add(word)
-        phrase, verbatim = query.all_words, set()
-        for m in self.store.text_matches(phrase_pattern(phrase)) if len(phrase) >= 2 else ():
-            passages.setdefault(m.id, (m, set()))
-            verbatim.add(m.id)
-        weight = {w: idf(len(by_word[w]), count) for w in query.words}
+        words, phrase, verbatim = list(query.words), query.all_words, set()
+        found = self.store.text_matches(any_word_pattern(words), limit=TEXT_MATCH_LIMIT * len(words)) if words else []
+        if not words and len(phrase) >= 2:  # only function words: the phrase alone
+            found = self.store.text_matches(phrase_pattern(phrase))
+        patterns = {w: re.compile(word_pattern(w)) for w in words}
+        whole = re.compile(phrase_pattern(phrase)) if len(phrase) >= 2 else None
+        hits = {w: 0 for w in words}
+        for m in found:
+            held = {w for w, pattern in patterns.items() if pattern.search(m.document or "")}
+            for w in held:
+                hits[w] += 1
+            passages[m.id] = (m, held)
+            if whole is not None and whole.search(m.document or ""):
+                verbatim.add(m.id)
+        weight = {w: idf(min(hits[w], TEXT_MATCH_LIMIT), count) for w in query.words}
         best: dict[str, Found] = {}
         for record_id, (m, words) in passages.items():
             if not accepts(filters, m.metadata) or m.path in exclude_paths or (only_paths is not None and m.path not in only_paths):
