@@ -194,10 +194,12 @@ def cold_search(args, runs: int = 5) -> None:
         for p in sorted((Path(args.audio) / "esc10" / "audio").glob("*.ogg"))[:10]:
             shutil.copy(p, lib / p.name)
         env = {**os.environ, "AUDIORET_DATA_DIR": str(Path(tmp) / "index"), "AUDIORET_CLAP_MODEL": args.clap_model,
-               "AUDIORET_TEXT_MODEL": args.text_model, "AUDIORET_DEVICE": "cpu", "HF_HUB_OFFLINE": "1"}  # fmt: skip
+               "AUDIORET_TEXT_MODEL": args.text_model, "HF_HUB_OFFLINE": "1"}  # fmt: skip
         subprocess.run([sys.executable, "-m", "audioret", "index", str(lib), "--no-progress", "--no-transcribe"],
                        env=env, check=True, capture_output=True)  # fmt: skip
-        commands = {"--version": [sys.executable, "-m", "audioret", "--version"]}
+        commands = {"--version": [sys.executable, "-m", "audioret", "--version"],
+                    "search (defaults: backend and device auto)": [sys.executable, "-m", "audioret", "search",
+                                                                    "a dog barking", "-k", "5"]}  # fmt: skip
         for backend in ("torch", "onnxruntime", "openvino"):
             commands[f"search ({backend})"] = [sys.executable, "-m", "audioret", "--backend", backend, "search",
                                                "a dog barking", "-k", "5"]  # fmt: skip

@@ -148,8 +148,11 @@ def test_help_version_and_a_search_from_cache_do_not_import_torch(tmp_path, tiny
     env = {"AUDIORET_DATA_DIR": str(tmp_path / "index"), "AUDIORET_CLAP_MODEL": str(tiny_clap_dir),
            "AUDIORET_TEXT_MODEL": text_model, "AUDIORET_DEVICE": "cpu", "AUDIORET_BACKEND": "openvino"}  # fmt: skip
     assert _probe(["index", str(tmp_path / "lib"), "--no-progress", "--no-transcribe"], env)["code"] == 0
-    # the exports are cached now (this run made them, or an earlier test did): a search is torch-free
-    assert _probe(["search", "hum", "--json"], env) == {"code": 0, "heavy": []}
+    # the exports are cached now (this run made them, or an earlier test did): a search with the default settings
+    # (backend and device "auto") is torch-free on a machine without a GPU
+    defaults = {k: v for k, v in env.items() if k not in ("AUDIORET_BACKEND", "AUDIORET_DEVICE")}
+    assert _probe(["search", "hum", "--json"], defaults) == {"code": 0, "heavy": []}
+    assert _probe(["--device", "cpu", "search", "hum", "--json"], defaults) == {"code": 0, "heavy": []}
 
 
 def test_a_damaged_export_is_removed_and_made_again(tmp_path, tiny_clap_dir, monkeypatch):
