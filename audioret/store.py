@@ -300,11 +300,16 @@ class Store:
                 n = int(n * min(max(2.5 * n_files / max(len(best), 1), 2), 16))
                 continue
             n *= 4
+        return self._winners(best, n_files, min_score, have_metadata=filtered and not vectors, vectors=vectors)
+
+    def _winners(self, best: dict, n_files: int, min_score, have_metadata: bool, vectors: bool) -> list[SegmentMatch]:
+        """The ``n_files`` best of each file's best record, with their metadata (fetched unless it already was);
+        ties are broken by path, then start."""
         chosen = sorted(best.values(), key=lambda b: b[0], reverse=True)
         if min_score is not None:
             chosen = [c for c in chosen if c[0][0] >= min_score]
         chosen = chosen[: n_files + 8]  # a few more than needed, so that ties at the cut are broken by path
-        if filtered and not vectors:
+        if have_metadata:
             found = [SegmentMatch(i, score, metadata) for (score, _, i), metadata in chosen]
         else:
             found = self.matches([(i, score) for (score, _, i), _ in chosen], vectors)

@@ -17,7 +17,7 @@ from ..config import Config
 from .access import Access, Limits, decide
 from .library_tab import build_library_tab, progress_callback
 from .search_tab import build_search_tab
-from .state import App
+from .state import App, session_of
 
 __all__ = ["Access", "App", "Limits", "build_demo", "decide", "launch"]
 
@@ -43,7 +43,7 @@ def build_demo(config: Config | None = None, library_paths: list[str] | None = N
         def first_load(request: gr.Request = None, progress=gr.Progress()):
             """Load the models and index the library folders (only what changed), or wait for the start-up job,
             showing its progress; then say what the library holds and which channel, if any, is off."""
-            session = request.session_hash if request is not None else ""
+            session = session_of(request)
             app.sweep()
             note = app.first_load(progress_callback(progress), lambda text, fraction: progress(fraction, desc=text))
             text = app.status(session)

@@ -16,7 +16,7 @@ import gradio as gr
 
 from ..errors import AudioretError, InputError
 from ..render import clock, size_text
-from .state import App
+from .state import App, session_of
 
 
 def table_html(app: App, groups, session: str) -> str:
@@ -45,7 +45,58 @@ def table_html(app: App, groups, session: str) -> str:
             f'<table class="duplicates"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')  # fmt: skip
 
 
+class DuplicatesHandlers:
+    """The panel's event handlers; each browser session keeps the groups it last found."""
+
+    def __init__(self, app: App):
+        self.app = app
+        self.found: dict[str, list] = {}  # session -> its last groups
+
+    def find(self, request: gr.Request, progress=gr.Progress()):
+        app, session = self.app, session_of(request)
+        try:
+            groups = app.library.duplicates(filters=app.scope(session),
+                                            on_progress=lambda d, n: progress(d / max(n, 1), desc=f"{d}/{n} files"))  # fmt: skip
+        except AudioretError as e:
+            raise app.user_error(e, session) from e
+        self.found[session] = groups
+        names = [_shown(app, m.path, session) for g in groups for m in g]
+        extras = [_shown(app, m.path, session) for g in groups for m in g[1:]]
+        link = ""
+        if groups:
+            link = (f'<a class="download" href="{app.media.download(_csv(app, groups, session), session)}" '
+                    'download="duplicates.csv">Download the list (CSV)</a>')  # fmt: skip
+        return table_html(app, groups, session), gr.update(choices=names, value=extras), link
+
+    def chosen_paths(self, session: str, names: list[str]) -> list[str]:
+        by_name = {_shown(self.app, m.path, session): m.path for g in self.found.get(session, []) for m in g}
+        return [by_name[n] for n in names or [] if n in by_name]
+
+    def ask(self, names, folder, request: gr.Request):
+        session = session_of(request)
+        if not self.app.can_manage(session):
+            return gr.update(visible=False), "", "Only the admin may move files; sign in on the Admin panel."
+        paths = self.chosen_paths(session, names)
+        if not paths or not (folder or "").strip():
+            return gr.update(visible=False), "", "Mark some copies and name a folder first."
+        return gr.update(visible=True), f"Move **{len(paths)}** files into `{folder.strip()}`? Nothing is deleted.", ""
+
+    def move(self, names, folder, request: gr.Request):
+        app, session = self.app, session_of(request)
+        try:
+            if not app.can_manage(session):
+                raise InputError("Only the admin may move files; sign in on the Admin panel")
+            moved = app.library.move_files(self.chosen_paths(session, names), folder.strip())
+        except AudioretError as e:
+            raise app.user_error(e, session) from e
+        except OSError as e:
+            raise gr.Error(f"Could not move the files: {e.strerror or e}", print_exception=False) from e
+        self.found.pop(session, None)
+        return gr.update(visible=False), f"Moved {len(moved)} files into `{folder.strip()}`.", "", gr.update(choices=[], value=[])
+
+
 def build_duplicates_view(app: App):
+    on = DuplicatesHandlers(app)
     with gr.Accordion("Duplicates", open=False, elem_id="duplicates"):
         find_btn = gr.Button("Find duplicates")
         table = gr.HTML()
@@ -59,56 +110,9 @@ def build_duplicates_view(app: App):
             confirm_btn = gr.Button("Yes, move them", variant="stop", scale=0, min_width=140)
             cancel_btn = gr.Button("Cancel", scale=0, min_width=90)
         note = gr.Markdown()
-    found: dict[str, list] = {}  # session -> its last groups
-
-    def session_of(request) -> str:
-        return request.session_hash if request is not None else ""
-
-    def do_find(request: gr.Request, progress=gr.Progress()):
-        session = session_of(request)
-        try:
-            groups = app.library.duplicates(filters=app.scope(session),
-                                            on_progress=lambda d, n: progress(d / max(n, 1), desc=f"{d}/{n} files"))  # fmt: skip
-        except AudioretError as e:
-            raise app.user_error(e, session) from e
-        found[session] = groups
-        names = [_shown(app, m.path, session) for g in groups for m in g]
-        extras = [_shown(app, m.path, session) for g in groups for m in g[1:]]
-        link = ""
-        if groups:
-            link = (f'<a class="download" href="{app.media.download(_csv(app, groups, session), session)}" '
-                    'download="duplicates.csv">Download the list (CSV)</a>')  # fmt: skip
-        return table_html(app, groups, session), gr.update(choices=names, value=extras), link
-
-    def chosen_paths(session: str, names: list[str]) -> list[str]:
-        by_name = {_shown(app, m.path, session): m.path for g in found.get(session, []) for m in g}
-        return [by_name[n] for n in names or [] if n in by_name]
-
-    def do_ask(names, folder, request: gr.Request):
-        session = session_of(request)
-        if not app.can_manage(session):
-            return gr.update(visible=False), "", "Only the admin may move files; sign in on the Admin panel."
-        paths = chosen_paths(session, names)
-        if not paths or not (folder or "").strip():
-            return gr.update(visible=False), "", "Mark some copies and name a folder first."
-        return gr.update(visible=True), f"Move **{len(paths)}** files into `{folder.strip()}`? Nothing is deleted.", ""
-
-    def do_move(names, folder, request: gr.Request):
-        session = session_of(request)
-        try:
-            if not app.can_manage(session):
-                raise InputError("Only the admin may move files; sign in on the Admin panel")
-            moved = app.library.move_files(chosen_paths(session, names), folder.strip())
-        except AudioretError as e:
-            raise app.user_error(e, session) from e
-        except OSError as e:
-            raise gr.Error(f"Could not move the files: {e.strerror or e}", print_exception=False) from e
-        found.pop(session, None)
-        return gr.update(visible=False), f"Moved {len(moved)} files into `{folder.strip()}`.", "", gr.update(choices=[], value=[])
-
-    find_btn.click(do_find, None, [table, marked, download], api_name=False)
-    move_btn.click(do_ask, [marked, target], [confirm_row, confirm_text, note], api_name=False)
-    confirm_btn.click(do_move, [marked, target], [confirm_row, note, table, marked], api_name=False)
+    find_btn.click(on.find, None, [table, marked, download], api_name=False)
+    move_btn.click(on.ask, [marked, target], [confirm_row, confirm_text, note], api_name=False)
+    confirm_btn.click(on.move, [marked, target], [confirm_row, note, table, marked], api_name=False)
     cancel_btn.click(lambda: gr.update(visible=False), None, confirm_row, api_name=False)
 
 

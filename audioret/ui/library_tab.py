@@ -6,13 +6,14 @@ for the admin. In the public mode an admin login turns the management controls o
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import gradio as gr  # at module level: Gradio reads the handlers' gr.Request / gr.EventData hints here
 
 from ..errors import AudioretError, InputError
 from ..render import clock, report_markdown
 from .duplicates_view import build_duplicates_view
-from .state import App
+from .state import App, session_of
 
 LIST_COLUMNS = ["file", "folder", "duration", "channels", "speech", "yours"]
 
@@ -48,40 +49,46 @@ def find(app: App, session: str, shown: str) -> str:
     raise InputError(f"No file {shown!r} in the library")
 
 
-def build_library_tab(app: App):
-    """The tab's layout and events; returns its status Markdown and report box (the page load fills them)."""
-    library_status = gr.Markdown()
+def _layout(app: App) -> SimpleNamespace:
+    """The tab's components, top to bottom."""
+    ui = SimpleNamespace(status=gr.Markdown())
     with gr.Row():
-        pattern = gr.Textbox(label="Find in the library", placeholder="part of a name or folder", scale=4)
-        refresh = gr.Button("Refresh", scale=1, min_width=80)
-    files = gr.Dataframe(headers=LIST_COLUMNS, interactive=False, wrap=True, elem_id="files", max_height=420)
-    chosen = gr.Textbox(visible=False, elem_id="chosen")
-    with gr.Row(visible=False) as confirm_row:
-        confirm_text = gr.Markdown()
-        confirm_btn = gr.Button("Yes, remove it", variant="stop", scale=0, min_width=140)
-        cancel_btn = gr.Button("Cancel", scale=0, min_width=90)
-    uploads = gr.File(label="Add audio files (or a zip of them)", file_count="multiple", type="filepath", elem_id="uploads")
-    add_btn = gr.Button("Add and index", variant="primary")
-    report_box = gr.Markdown(elem_id="report")
+        ui.pattern = gr.Textbox(label="Find in the library", placeholder="part of a name or folder", scale=4)
+        ui.refresh = gr.Button("Refresh", scale=1, min_width=80)
+    ui.files = gr.Dataframe(headers=LIST_COLUMNS, interactive=False, wrap=True, elem_id="files", max_height=420)
+    ui.chosen = gr.Textbox(visible=False, elem_id="chosen")
+    with gr.Row(visible=False) as ui.confirm_row:
+        ui.confirm_text = gr.Markdown()
+        ui.confirm_btn = gr.Button("Yes, remove it", variant="stop", scale=0, min_width=140)
+        ui.cancel_btn = gr.Button("Cancel", scale=0, min_width=90)
+    ui.uploads = gr.File(label="Add audio files (or a zip of them)", file_count="multiple", type="filepath",
+                         elem_id="uploads")  # fmt: skip
+    ui.add_btn = gr.Button("Add and index", variant="primary")
+    ui.report = gr.Markdown(elem_id="report")
     with gr.Accordion("Admin", open=False, visible=app.access.public and app.access.admin is not None):
         with gr.Row():
-            user = gr.Textbox(label="user", scale=1)
-            password = gr.Textbox(label="password", type="password", scale=1)
-            sign_in = gr.Button("Sign in", scale=0, min_width=90)
-        admin_note = gr.Markdown()
+            ui.user = gr.Textbox(label="user", scale=1)
+            ui.password = gr.Textbox(label="password", type="password", scale=1)
+            ui.sign_in = gr.Button("Sign in", scale=0, min_width=90)
+        ui.admin_note = gr.Markdown()
     with gr.Row(visible=app.allow_server_folders):
-        server_folder = gr.Textbox(label="Index a folder on the server")
-        server_btn = gr.Button("Index folder")
+        ui.server_folder = gr.Textbox(label="Index a folder on the server")
+        ui.server_btn = gr.Button("Index folder")
     build_duplicates_view(app)
+    return ui
 
-    def session_of(request) -> str:
-        return request.session_hash if request is not None else ""
 
-    def do_list(p, request: gr.Request):
-        return listing(app, session_of(request), p or "")
+class LibraryHandlers:
+    """The tab's event handlers, apart from its layout."""
 
-    def do_add(uploaded, p, progress=gr.Progress(), request: gr.Request = None):
-        session = session_of(request)
+    def __init__(self, app: App):
+        self.app = app
+
+    def list(self, p, request: gr.Request):
+        return listing(self.app, session_of(request), p or "")
+
+    def add(self, uploaded, p, progress=gr.Progress(), request: gr.Request = None):
+        app, session = self.app, session_of(request)
         uploaded = uploaded or []
         try:
             if app.access.public:
@@ -98,8 +105,8 @@ def build_library_tab(app: App):
         note = report_markdown(report, [app.scrub(s, session) for s in skipped], name=lambda p: _shown(app, p, session))
         return note, app.status(session), listing(app, session, p or ""), None
 
-    def do_choose(evt: gr.SelectData, table, request: gr.Request):
-        session = session_of(request)
+    def choose(self, evt: gr.SelectData, table, request: gr.Request):
+        app, session = self.app, session_of(request)
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         rows = table.values.tolist() if hasattr(table, "values") else table["data"]
         name, folder = rows[row][0], rows[row][1]
@@ -108,8 +115,8 @@ def build_library_tab(app: App):
             return "", gr.update(visible=False), "Only the admin may remove files of the shared library."
         return shown, gr.update(visible=True), f"Remove **{name}** ({folder}) from the index? The file stays on disk."
 
-    def do_remove(shown, p, request: gr.Request):
-        session = session_of(request)
+    def remove(self, shown, p, request: gr.Request):
+        app, session = self.app, session_of(request)
         try:
             path = find(app, session, shown or "")
             if not app.owns(session, path):
@@ -120,16 +127,16 @@ def build_library_tab(app: App):
         note = "\n".join(f"- removed `{_shown(app, r, session)}`" for r in removed) or "Nothing in the index matched."
         return note, app.status(session), listing(app, session, p or ""), gr.update(visible=False), ""
 
-    def do_sign_in(u, pw, request: gr.Request):
-        session = session_of(request)
+    def sign_in(self, u, pw, request: gr.Request):
+        app, session = self.app, session_of(request)
         try:
             ok = app.visitors.sign_in(session, u or "", pw or "", app.access.admin)
         except AudioretError as e:
             raise app.user_error(e, session) from e
         return ("Signed in: you may remove any file." if ok else "Wrong user or password."), ""
 
-    def do_index_folder(path, request: gr.Request, progress=gr.Progress()):
-        session = session_of(request)
+    def index_folder(self, path, request: gr.Request, progress=gr.Progress()):
+        app, session = self.app, session_of(request)
         if not app.allow_server_folders:
             raise gr.Error("Indexing server folders is off; start the app with --allow-server-folders", print_exception=False)
         try:
@@ -139,19 +146,22 @@ def build_library_tab(app: App):
         app.roots.append(str(Path(path).resolve()))
         return report_markdown(report), app.status(session), listing(app, session)
 
-    pattern.submit(do_list, [pattern], files, api_name="list_files")
-    refresh.click(do_list, [pattern], files, api_name=False)
-    add_btn.click(do_add, [uploads, pattern], [report_box, library_status, files, uploads], api_name="add_files")
-    files.select(do_choose, [files], [chosen, confirm_row, confirm_text], api_name=False)
-    confirm_btn.click(do_remove, [chosen, pattern], [report_box, library_status, files, confirm_row, chosen],
-                      api_name=False)  # fmt: skip
-    cancel_btn.click(lambda: (gr.update(visible=False), ""), None, [confirm_row, chosen], api_name=False)
+
+def build_library_tab(app: App):
+    """The tab's layout and events; returns its status Markdown and report box (the page load fills them)."""
+    ui, on = _layout(app), LibraryHandlers(app)
+    ui.pattern.submit(on.list, [ui.pattern], ui.files, api_name="list_files")
+    ui.refresh.click(on.list, [ui.pattern], ui.files, api_name=False)
+    ui.add_btn.click(on.add, [ui.uploads, ui.pattern], [ui.report, ui.status, ui.files, ui.uploads], api_name="add_files")
+    ui.files.select(on.choose, [ui.files], [ui.chosen, ui.confirm_row, ui.confirm_text], api_name=False)
+    removed = [ui.report, ui.status, ui.files, ui.confirm_row, ui.chosen]
+    ui.confirm_btn.click(on.remove, [ui.chosen, ui.pattern], removed, api_name=False)
+    ui.cancel_btn.click(lambda: (gr.update(visible=False), ""), None, [ui.confirm_row, ui.chosen], api_name=False)
     remove_api = gr.Textbox(visible=False)
-    remove_api.submit(do_remove, [remove_api, pattern], [report_box, library_status, files, confirm_row, chosen],
-                      api_name="remove")  # fmt: skip
-    sign_in.click(do_sign_in, [user, password], [admin_note, password], api_name="sign_in")
-    server_btn.click(do_index_folder, [server_folder], [report_box, library_status, files], api_name=False)
-    return library_status, report_box, files
+    remove_api.submit(on.remove, [remove_api, ui.pattern], removed, api_name="remove")
+    ui.sign_in.click(on.sign_in, [ui.user, ui.password], [ui.admin_note, ui.password], api_name="sign_in")
+    ui.server_btn.click(on.index_folder, [ui.server_folder], [ui.report, ui.status, ui.files], api_name=False)
+    return ui.status, ui.report, ui.files
 
 
 def _shown(app: App, path: str, session: str) -> str:

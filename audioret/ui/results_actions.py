@@ -10,7 +10,7 @@ from collections.abc import Callable
 import gradio as gr  # at module level: Gradio reads the handlers' gr.Request hints here
 
 from ..errors import AudioretError
-from .state import App
+from .state import App, session_of
 
 EXPORT_NAMES = {"playlist": "results.m3u8", "csv": "results.csv", "json": "results.json", "clips": "results.zip"}
 
@@ -30,7 +30,7 @@ class Votes:
 
     def search(self, request, q: str, text_query: str | None, k, weights: dict, scope_args: tuple, described: str):
         """A text search with the session's feedback for this query (a new query starts without any)."""
-        session = request.session_hash if request is not None else ""
+        session = session_of(request)
         state = self.sessions.setdefault(session, {})
         key = (q, text_query, k, tuple(weights.items()), scope_args)
         if state.get("query") != key:
@@ -47,7 +47,7 @@ class Votes:
 
     def vote(self, kind: str, rank: int, request):
         """👍 ("like") or 👎 ("unlike") on the card at ``rank`` of the visitor's last results; searches again."""
-        session = request.session_hash if request is not None else ""
+        session = session_of(request)
         state = self.sessions.get(session)
         if not state or not 1 <= rank <= len(state["paths"]):
             raise gr.Error("Search first, then mark results with 👍 or 👎", print_exception=False)
@@ -71,7 +71,7 @@ def build_export(app: App) -> None:
 
     def exporter(kind: str):
         def handler(request: gr.Request):
-            session = request.session_hash if request is not None else ""
+            session = session_of(request)
             try:
                 url = app.export(session, kind)
             except AudioretError as e:

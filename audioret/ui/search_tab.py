@@ -7,13 +7,15 @@ card searches by that segment and says so in the header.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import gradio as gr  # at module level: Gradio reads the handlers' gr.Request / gr.EventData hints here
 
 from ..errors import AudioretError
 from ..types import Hit, Results
 from .results import CSS, SCRIPT, Card, results
 from .results_actions import Votes, build_export
-from .state import App
+from .state import App, session_of
 
 EXAMPLE_QUERIES = ["rain on a tin roof", "the part where they talk about the harvest", "a bell ringing",
                    "someone leaving a voicemail about a car", "waves on a beach"]  # fmt: skip
@@ -35,7 +37,7 @@ def table(app: App, hits: list[Hit], session: str) -> list[list]:
 def answer(app: App, request, search, described: str, query: str | None = None, votes: bool = False):
     """Runs a search for a visitor; returns the table and the results HTML, or the error as a message. With
     ``votes`` the cards offer 👍 / 👎, and what feedback changed goes into the header."""
-    session = request.session_hash if request is not None else ""
+    session = session_of(request)
     try:
         if app.access.public:
             app.visitors.check_search(session)
@@ -55,112 +57,126 @@ def answer(app: App, request, search, described: str, query: str | None = None, 
     return table(app, hits, session), results(described, cards, hits.no_good_match)
 
 
-def build_search_tab(app: App):
-    """The tab's layout and events; call inside ``gr.Blocks``. Returns the components other tabs update."""
-    config = app.library.config
-    with gr.Row(equal_height=True):
-        query = gr.Textbox(label="What do you want to hear?", placeholder="rain on a tin roof", scale=5,
-                           elem_id="query", lines=1, max_lines=1)  # fmt: skip
-        search_btn = gr.Button("Search", variant="primary", scale=1, min_width=90)
-        reset_btn = gr.Button("New search", scale=1, min_width=90, elem_id="new-search")
-    with gr.Row(elem_id="chips"):
-        chips = [gr.Button(q, size="sm", variant="secondary", elem_classes=["chip"]) for q in EXAMPLE_QUERIES]
-    with gr.Accordion("Say it, or play an example sound", open=False):
-        with gr.Row():
-            spoken = gr.Audio(sources=["microphone", "upload"], type="filepath", label="Say what you want to hear")
-            example = gr.Audio(sources=["upload", "microphone"], type="filepath", label="…or play an example")
-    with gr.Accordion("Filters and channel weights", open=False):
-        with gr.Row():
-            k = gr.Slider(1, 50, value=10, step=1, label="results")
-            clap_w = gr.Slider(0, 3, value=config.clap_weight, step=0.1, label="sound (CLAP) weight")
-            text_w = gr.Slider(0, 3, value=config.text_weight, step=0.1, label="text weight")
-        with gr.Row():
-            folder = gr.Dropdown(choices=[""] + app.folder_names(""), value="", label="only in folder",
-                                 allow_custom_value=False)  # fmt: skip
-            exts = gr.Textbox(label="only types (wav,flac)")
-            min_s = gr.Number(label="min duration (s)", value=None, minimum=0)
-            max_s = gr.Number(label="max duration (s)", value=None, minimum=0)
-    heard = gr.Markdown(elem_id="heard")
-    area = gr.HTML("", elem_id="results", css_template=CSS, js_on_load=SCRIPT, padding=False)
-    build_export(app)
-    with gr.Accordion("Show as table", open=False):
-        grid = gr.Dataframe(headers=COLUMNS, value=EMPTY_TABLE, interactive=False, wrap=True, elem_id="table")
+class SearchHandlers:
+    """The tab's event handlers, apart from its layout: each takes the inputs Gradio passes and returns the outputs
+    its event names."""
 
-    filter_inputs = [folder, exts, min_s, max_s]
-    settings = [k, clap_w, text_w, *filter_inputs]
-    outputs = [grid, area, heard]
+    def __init__(self, app: App):
+        self.app = app
+        self.votes = Votes(app, answer, self.filters)
 
-    def filters(session, folder_name, extensions, lo, hi):
+    def filters(self, session, folder_name, extensions, lo, hi):
         from ..types import Filters
 
-        scope = app.scope(session, folder_name or None)
+        scope = self.app.scope(session, folder_name or None)
         exts_ = tuple(e.strip() for e in (extensions or "").split(",") if e.strip()) or None
         return Filters(folder=scope.folder if scope else None, folders=scope.folders if scope else None,
                        extensions=exts_, min_duration_s=float(lo) if lo else None,
                        max_duration_s=float(hi) if hi else None)  # fmt: skip
 
-    votes = Votes(app, answer, filters)
-
-    def do_search(q, k_, cw, tw, f, e, lo, hi, request: gr.Request):
+    def search(self, q, k_, cw, tw, f, e, lo, hi, request: gr.Request):
         weights = {"clap": float(cw), "text": float(tw)}
         q = q or ""
-        return *votes.search(request, q, None, k_, weights, (f, e, lo, hi), f"“{q.strip()}”"), "", None, None
+        return *self.votes.search(request, q, None, k_, weights, (f, e, lo, hi), f"“{q.strip()}”"), "", None, None
 
-    def do_spoken(rec, k_, cw, tw, f, e, lo, hi, request: gr.Request):
+    def spoken(self, rec, k_, cw, tw, f, e, lo, hi, request: gr.Request):
         if not rec:
             raise gr.Error("Record or upload a spoken query first", print_exception=False)
         weights = {"clap": float(cw), "text": float(tw)}
         heard_ = {}
 
         def run(s):
-            transcript, hits = app.library.search_spoken(rec, k=int(k_), filters=filters(s, f, e, lo, hi), weights=weights)
+            transcript, hits = self.app.library.search_spoken(rec, k=int(k_), filters=self.filters(s, f, e, lo, hi),
+                                                              weights=weights)  # fmt: skip
             heard_["t"] = transcript
             return hits
 
-        grid_, html = answer(app, request, run, "what you said")
+        grid_, html = answer(self.app, request, run, "what you said")
         t = heard_["t"]
         note = f"Heard ({t.language}): “{t.text}”" + (f" — searched in English: “{t.english}”" if t.english != t.text else "")
         return t.english, grid_, html.replace("what you said", f"“{_escape(t.english)}”", 1), note, None
 
-    def do_example(rec, k_, f, e, lo, hi, request: gr.Request):
+    def example(self, rec, k_, f, e, lo, hi, request: gr.Request):
         if not rec:
             raise gr.Error("Upload or record an example sound first", print_exception=False)
-        run = lambda s: app.library.search_audio(rec, k=int(k_), filters=filters(s, f, e, lo, hi))  # noqa: E731
-        return *answer(app, request, run, "your example sound"), "Sounds like your example:", "", None
+        run = lambda s: self.app.library.search_audio(rec, k=int(k_), filters=self.filters(s, f, e, lo, hi))  # noqa: E731
+        return *answer(self.app, request, run, "your example sound"), "Sounds like your example:", "", None
 
-    def do_similar(segment, k_, request: gr.Request):
-        session = request.session_hash if request is not None else ""
-        run = lambda s: app.library.similar(segment, k=int(k_), filters=app.scope(s))  # noqa: E731
-        label = app.segment_label(segment, session)
-        return *answer(app, request, run, f"sounds like {label}" if label else "this segment"), ""
+    def similar(self, segment, k_, request: gr.Request):
+        session = session_of(request)
+        run = lambda s: self.app.library.similar(segment, k=int(k_), filters=self.app.scope(s))  # noqa: E731
+        label = self.app.segment_label(segment, session)
+        return *answer(self.app, request, run, f"sounds like {label}" if label else "this segment"), ""
 
-    def on_card(evt: gr.EventData, k_, request: gr.Request):
+    def card(self, evt: gr.EventData, k_, request: gr.Request):
+        """A click on a card: 👍 / 👎 re-rank with the feedback; "More like this" searches by the segment."""
         data = getattr(evt, "_data", None) or {}
         if data.get("vote") in ("like", "unlike") and str(data.get("rank", "")).isdigit():
-            return *votes.vote(data["vote"], int(data["rank"]), request), gr.skip()
+            return *self.votes.vote(data["vote"], int(data["rank"]), request), gr.skip()
         segment = data.get("segment")
         if not segment:
             return gr.skip(), gr.skip(), gr.skip()
-        return do_similar(segment, k_, request)
+        return self.similar(segment, k_, request)
 
-    search_inputs = [query, *settings]
-    query.submit(do_search, search_inputs, [*outputs, spoken, example], api_name="search")
-    search_btn.click(do_search, search_inputs, [*outputs, spoken, example], api_name=False)
-    for chip, text in zip(chips, EXAMPLE_QUERIES):
-        chip.click(lambda t=text: t, None, query, api_name=False).then(
-            do_search, search_inputs, [*outputs, spoken, example], api_name=False)  # fmt: skip
-    spoken_outputs = [query, *outputs, example]
-    spoken.stop_recording(do_spoken, [spoken, *settings], spoken_outputs, api_name=False)
-    spoken.upload(do_spoken, [spoken, *settings], spoken_outputs, api_name="search_spoken")
-    example_inputs = [example, k, *filter_inputs]
-    example.upload(do_example, example_inputs, [*outputs, query, spoken], api_name="search_example")
-    example.stop_recording(do_example, example_inputs, [*outputs, query, spoken], api_name=False)
+
+def _layout(app: App) -> SimpleNamespace:
+    """The tab's components, top to bottom."""
+    config = app.library.config
+    ui = SimpleNamespace()
+    with gr.Row(equal_height=True):
+        ui.query = gr.Textbox(label="What do you want to hear?", placeholder="rain on a tin roof", scale=5,
+                              elem_id="query", lines=1, max_lines=1)  # fmt: skip
+        ui.search_btn = gr.Button("Search", variant="primary", scale=1, min_width=90)
+        ui.reset_btn = gr.Button("New search", scale=1, min_width=90, elem_id="new-search")
+    with gr.Row(elem_id="chips"):
+        ui.chips = [gr.Button(q, size="sm", variant="secondary", elem_classes=["chip"]) for q in EXAMPLE_QUERIES]
+    with gr.Accordion("Say it, or play an example sound", open=False):
+        with gr.Row():
+            ui.spoken = gr.Audio(sources=["microphone", "upload"], type="filepath", label="Say what you want to hear")
+            ui.example = gr.Audio(sources=["upload", "microphone"], type="filepath", label="…or play an example")
+    with gr.Accordion("Filters and channel weights", open=False):
+        with gr.Row():
+            ui.k = gr.Slider(1, 50, value=10, step=1, label="results")
+            ui.clap_w = gr.Slider(0, 3, value=config.clap_weight, step=0.1, label="sound (CLAP) weight")
+            ui.text_w = gr.Slider(0, 3, value=config.text_weight, step=0.1, label="text weight")
+        with gr.Row():
+            ui.folder = gr.Dropdown(choices=[""] + app.folder_names(""), value="", label="only in folder",
+                                    allow_custom_value=False)  # fmt: skip
+            ui.exts = gr.Textbox(label="only types (wav,flac)")
+            ui.min_s = gr.Number(label="min duration (s)", value=None, minimum=0)
+            ui.max_s = gr.Number(label="max duration (s)", value=None, minimum=0)
+    ui.heard = gr.Markdown(elem_id="heard")
+    ui.area = gr.HTML("", elem_id="results", css_template=CSS, js_on_load=SCRIPT, padding=False)
+    build_export(app)
+    with gr.Accordion("Show as table", open=False):
+        ui.grid = gr.Dataframe(headers=COLUMNS, value=EMPTY_TABLE, interactive=False, wrap=True, elem_id="table")
+    return ui
+
+
+def build_search_tab(app: App):
+    """The tab's layout and events; call inside ``gr.Blocks``. Returns the components other tabs update."""
+    ui, on = _layout(app), SearchHandlers(app)
+    filter_inputs = [ui.folder, ui.exts, ui.min_s, ui.max_s]
+    settings = [ui.k, ui.clap_w, ui.text_w, *filter_inputs]
+    outputs = [ui.grid, ui.area, ui.heard]
+    search_inputs, search_outputs = [ui.query, *settings], [*outputs, ui.spoken, ui.example]
+    ui.query.submit(on.search, search_inputs, search_outputs, api_name="search")
+    ui.search_btn.click(on.search, search_inputs, search_outputs, api_name=False)
+    for chip, text in zip(ui.chips, EXAMPLE_QUERIES):
+        chip.click(lambda t=text: t, None, ui.query, api_name=False).then(on.search, search_inputs, search_outputs,
+                                                                          api_name=False)  # fmt: skip
+    spoken_outputs = [ui.query, *outputs, ui.example]
+    ui.spoken.stop_recording(on.spoken, [ui.spoken, *settings], spoken_outputs, api_name=False)
+    ui.spoken.upload(on.spoken, [ui.spoken, *settings], spoken_outputs, api_name="search_spoken")
+    example_inputs, example_outputs = [ui.example, ui.k, *filter_inputs], [*outputs, ui.query, ui.spoken]
+    ui.example.upload(on.example, example_inputs, example_outputs, api_name="search_example")
+    ui.example.stop_recording(on.example, example_inputs, example_outputs, api_name=False)
     segment_box = gr.Textbox(visible=False)
-    segment_box.submit(do_similar, [segment_box, k], outputs, api_name="similar")
-    area.click(on_card, [k], outputs, api_name=False)
-    reset_btn.click(lambda: ("", None, None, EMPTY_TABLE, "", ""), None, [query, spoken, example, grid, area, heard],
-                    api_name=False)  # fmt: skip
-    return folder
+    segment_box.submit(on.similar, [segment_box, ui.k], outputs, api_name="similar")
+    ui.area.click(on.card, [ui.k], outputs, api_name=False)
+    ui.reset_btn.click(lambda: ("", None, None, EMPTY_TABLE, "", ""), None,
+                       [ui.query, ui.spoken, ui.example, ui.grid, ui.area, ui.heard], api_name=False)  # fmt: skip
+    return ui.folder
 
 
 def _escape(text: str) -> str:

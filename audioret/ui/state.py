@@ -35,6 +35,11 @@ UPLOADS = "your uploads"  # how a visitor's own folder is named on the page
 _ABSOLUTE = re.compile(r"(?<![\w.~-])(?:[A-Za-z]:)?[\\/](?:[^\s\\/:*?\"'<>|`()\[\],;]+[\\/])+[^\s\\/:*?\"'<>|`()\[\],;]*")
 
 
+def session_of(request) -> str:
+    """The browser session a Gradio request comes from ("" outside a request, e.g. in tests calling handlers)."""
+    return request.session_hash if request is not None else ""
+
+
 class App:
     """Args:
     config: the library's settings.
