@@ -90,10 +90,13 @@ class Found:
     cosine: float | None = None  # the channel's cosine for the file, when ``match.score`` is not one
 
 
+_REMEMBERED: dict[tuple, tuple] = {}  # Background.remembered: (id(sample), id(reference), n, debias) -> arrays, value
+
+
 @dataclass(frozen=True)
 class Background:
     """What a channel scores in general, for calibrating its scores: built from a sample of its records and a set of
-    unrelated reference queries, once per query (it costs about a millisecond).
+    unrelated reference queries (:meth:`remembered` keeps it while they stay the same).
 
     ``tops`` holds, for each reference query, the standardised score of its best sample record: what the best
     answer of a query that has nothing to do with the library looks like in this channel. A channel whose answers
@@ -115,10 +118,26 @@ class Background:
             return cls(sample, max(n, 1), reference, np.zeros(len(sample)), 1.0, np.zeros(0))
         profiles = reference @ sample.T  # (r, s)
         bias = profiles.mean(axis=0) if debias else np.zeros(len(sample), np.float32)
-        nulls = [Null.of(p - bias, n) for p in profiles]
-        scale = float(np.median([null.std for null in nulls]))
-        tops = [(float((p - bias).max()) - null.mean) / scale for p, null in zip(profiles, nulls)]
-        return cls(sample, max(n, 1), reference, bias, scale, np.asarray(tops, np.float64))
+        centred = (profiles - bias).astype(np.float64)
+        median = np.median(centred, axis=1)  # each reference query's Null (median and MAD), all at once
+        spread = np.maximum(1.4826 * np.median(np.abs(centred - median[:, None]), axis=1), 1e-3)
+        scale = float(np.median(spread))
+        tops = (centred.max(axis=1) - median) / scale
+        return cls(sample, max(n, 1), reference, bias, scale, tops)
+
+    @classmethod
+    def remembered(cls, sample: np.ndarray, n: int, reference: np.ndarray, debias: bool = True) -> Background:
+        """:meth:`of`, kept while the same sample and reference arrays come back (a store keeps its sample until
+        it writes; the reference prompts' vectors are computed once): 5 ms a query saved per channel at 100k."""
+        if len(reference) < 2:  # an example recording's query: nothing to compute
+            return cls.of(sample, n, reference, debias)
+        key = (id(sample), id(reference), n, debias)
+        held = _REMEMBERED.get(key)
+        if held is None or held[0] is not sample or held[1] is not reference:
+            if len(_REMEMBERED) >= 8:
+                _REMEMBERED.clear()
+            held = _REMEMBERED[key] = (sample, reference, cls.of(sample, n, reference, debias))
+        return held[2]
 
     def law(self) -> tuple[float, float]:
         """Location and scale of a Gumbel law fitted to the reference tops, moved from the sample's size to the

@@ -1,8 +1,8 @@
-"""Records in ChromaDB. This is the only module that imports chromadb, so every Chroma call is here (about 340
-lines).
+"""Records in ChromaDB. This is the only module that imports chromadb, so every Chroma call is here (about 400
+lines: writing, reading, the filtered nearest-file search and keeping the word index in step).
 
 One collection per channel and model (named after both, cosine space, dimension checked), so vectors of
-different models never mix. The record schema (ids, metadata, what counts as a complete file) is
+different models never mix. The text channel's store keeps a word index beside it (:mod:`audioret.words`). The record schema (ids, metadata, what counts as a complete file) is
 :mod:`audioret.records`. The embedded store belongs to one writing process at a time (a lock file); several
 writers use a ``chroma run`` server, whose calls are retried with backoff while it does not answer.
 """
@@ -20,9 +20,11 @@ from urllib.parse import urlparse
 import numpy as np
 
 from .connection import RetryingCollection, hold_writer_lock, retrying
-from .errors import StoreError
-from .records import FileRecord, SegmentMatch, accepts, best_per_file, complete_files, file_key, where
+from .errors import IndexBusy, StoreError
+from .records import (FileRecord, SegmentMatch, accepts, any_word_pattern, best_per_file, complete_files, file_key,
+                      phrase_pattern, where)  # fmt: skip
 from .types import Filters
+from .words import WordIndex, fts_phrase
 
 logger = logging.getLogger("audioret")
 
@@ -106,6 +108,9 @@ class Store:
         if dim:
             self._check_dim(dim)
         self.batch_size = self.client.get_max_batch_size()
+        # the text channel's words, in an inverted index beside an embedded store (words.py); a server's are scanned
+        self.words = WordIndex(self.path / f"{self.collection.name}.words.sqlite3") if channel == "text" and path and not url else None
+        self._words_checked = False
         self._has_records = False
         self._background: tuple[np.ndarray, int] | None = None
 
@@ -133,6 +138,9 @@ class Store:
         self._background = None
         if self.dim is None and len(ids):
             self._check_dim(int(np.shape(embeddings)[1]))
+        words = self.words if documents is not None and len(ids) else None
+        if words:
+            words.unsynced()
         for lo in range(0, len(ids), self.batch_size):
             hi = lo + self.batch_size
             self.collection.upsert(
@@ -141,21 +149,53 @@ class Store:
                 metadatas=list(metadatas[lo:hi]),
                 documents=list(documents[lo:hi]) if documents is not None else None,
             )
+        if words:
+            words.put(ids, metadatas, documents)
 
     def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict]):
         self._writable()
+        if self.words:
+            self.words.unsynced()
         for lo in range(0, len(ids), self.batch_size):
             hi = lo + self.batch_size
             self.collection.update(ids=list(ids[lo:hi]), metadatas=list(metadatas[lo:hi]))
+        if self.words:
+            self.words.update(ids, metadatas)
 
     def delete_file(self, path: str):
         self._writable()
         self._background = None
+        if self.words:
+            self.words.unsynced()
         self.collection.delete(where={"path": path})
+        if self.words:
+            self.words.delete_path(path)
 
     def _writable(self):
         if self.path is not None:
             hold_writer_lock(self.path)
+            if not self._words_checked:
+                self._words_checked = True
+                self.sync_words()
+
+    def sync_words(self) -> None:
+        """Rebuilds the word index from the store when it is missing, was left unsynced by a crash or holds
+        another number of passages (the writer only; readers scan meanwhile)."""
+        if self.words is None:
+            return
+        try:
+            hold_writer_lock(self.path)
+        except IndexBusy:
+            return  # another process writes: it keeps the index
+        self._words_checked = True
+        count = self.count()
+        if self.words.synced() and self.words.count() == count:
+            return
+        if count:
+            logger.info("Building the word index of %d passages (once)", count)
+        page = 5000
+        pages = (self._page(lo, page) for lo in range(0, count, page))
+        self.words.rebuild(pages)
 
     # -- reading -------------------------------------------------------------------------------------------------
 
@@ -184,9 +224,34 @@ class Store:
         return self._background
 
     def text_matches(self, pattern: str, limit: int = TEXT_MATCH_LIMIT) -> list[SegmentMatch]:
-        """Records whose text matches a regular expression (:func:`records.word_pattern`), with metadata and text."""
+        """Records whose text matches a regular expression (:func:`records.word_pattern`), with metadata and text:
+        a scan of every record."""
         got = self.collection.get(where_document={"$regex": pattern}, include=["metadatas", "documents"], limit=limit)
         return [SegmentMatch(i, 1.0, m, d) for i, m, d in zip(got["ids"], got["metadatas"], got["documents"])]
+
+    def word_matches(self, words: Sequence[str], limit: int | None = TEXT_MATCH_LIMIT) -> list[SegmentMatch]:
+        """Records whose text may hold any of ``words`` (at most ``limit`` for each word), with metadata and text,
+        from the word index; a superset of the whole-word matches, which the caller checks in the text. Without a
+        synced word index, one scan for all the words (:func:`records.any_word_pattern`)."""
+        queries = [fts_phrase([w]) for w in words]
+        if not self._words_usable() or None in queries:
+            return self.text_matches(any_word_pattern(words), limit=None if limit is None else limit * len(words))
+        found = {i: (m, t) for q in queries for i, m, t in self.words.matching(q, limit)}
+        return [SegmentMatch(i, 1.0, m, t) for i, (m, t) in found.items()]
+
+    def phrase_matches(self, words: Sequence[str], limit: int | None = TEXT_MATCH_LIMIT) -> list[SegmentMatch]:
+        """Records whose text may hold ``words`` in this order (a superset, as :meth:`word_matches`)."""
+        query = fts_phrase(words)
+        if not self._words_usable() or query is None:
+            return self.text_matches(phrase_pattern(words), limit=limit)
+        return [SegmentMatch(i, 1.0, m, t) for i, m, t in self.words.matching(query, limit)]
+
+    def _words_usable(self) -> bool:
+        return self.words is not None and self.words.synced()
+
+    def _page(self, offset: int, limit: int) -> tuple[list[str], list[dict], list[str]]:
+        got = self.collection.get(include=["metadatas", "documents"], limit=limit, offset=offset)
+        return got["ids"], got["metadatas"], got["documents"]
 
     def count_where(self, clause: dict) -> int:
         return sum(1 for _ in self._metadatas(clause))
@@ -300,7 +365,8 @@ class Store:
                 n = int(n * min(max(2.5 * n_files / max(len(best), 1), 2), 16))
                 continue
             n *= 4
-        return self._winners(best, n_files, min_score, have_metadata=filtered and not vectors, vectors=vectors)
+        # the filter fetched the winners' metadata; passages also need their text, which it did not fetch
+        return self._winners(best, n_files, min_score, filtered and not vectors and self.channel == "clap", vectors)
 
     def _winners(self, best: dict, n_files: int, min_score, have_metadata: bool, vectors: bool) -> list[SegmentMatch]:
         """The ``n_files`` best of each file's best record, with their metadata (fetched unless it already was);

@@ -191,6 +191,7 @@ def end_to_end(args) -> dict:
             x = draw(hi - lo, seed=50_000 + lo, dim=384)
             text_store.add([real_id(i) for i in range(lo, hi)], x, [{**metadata(i), "kind": "name"} for i in range(lo, hi)],
                            [f"recording {i}" for i in range(lo, hi)])  # fmt: skip
+    text_store.sync_words()  # the word index of a store built before it existed (as `audioret index` would)
     lib = Library(config)
     queries = ["rain on a tin roof", "a dog barking in the distance", "the part where they talk about the harvest",
                "church bells", "someone typing on a keyboard", "waves on a beach at night"]  # fmt: skip

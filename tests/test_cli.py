@@ -161,6 +161,9 @@ def test_killed_indexer_resumes_to_the_same_index(env, esc10_dir, tiny_clap_dir,
     text_ids = resumed.text_store.collection.get()["ids"]
     assert sorted(text_ids) == sorted(clean.text_store.collection.get()["ids"])
     assert len(text_ids) == 1200
+    # and the word index holds the same passages, marked as in step with the store
+    words = resumed.text_store.words
+    assert words.synced() and sorted(i for i, *_ in words.matching('"in"', None)) == sorted(text_ids)
 
 
 def test_transcribe_and_spoken_search(env, capsys, asr_model, text_model):

@@ -91,6 +91,25 @@ def test_calibration_follows_what_the_channel_knows(debias):
     assert calibrate(sample[top] @ unrelated[0], sample[top], unrelated, background)[0] < MATCH_EVIDENCE
 
 
+@pytest.mark.parametrize("debias", [False, True])
+def test_background_is_each_reference_querys_null_and_is_kept_while_its_inputs_stay(debias):
+    rng = np.random.default_rng(5)
+    _, _, sample, reference, _, _ = _channel(rng, collapsed=False)
+    sample, reference = sample.astype(np.float32), reference.astype(np.float32)
+    background = Background.of(sample, 1000, reference, debias)
+    profiles = reference @ sample.T
+    bias = profiles.mean(axis=0) if debias else 0.0
+    nulls = [Null.of(p - bias, 1000) for p in profiles]
+    scale = float(np.median([n.std for n in nulls]))
+    assert background.scale == pytest.approx(scale, rel=1e-9)
+    tops = [(float((p - bias).max()) - n.mean) / scale for p, n in zip(profiles, nulls)]
+    assert np.allclose(background.tops, tops, rtol=1e-9, atol=1e-12)
+    kept = Background.remembered(sample, 1000, reference, debias)
+    assert Background.remembered(sample, 1000, reference, debias) is kept  # same arrays: computed once
+    assert Background.remembered(sample.copy(), 1000, reference, debias) is not kept  # a new sample (the store wrote)
+    assert Background.remembered(sample, 2000, reference, debias).n == 2000
+
+
 def test_a_channel_whose_answers_do_not_depend_on_the_query_gets_no_say():
     rng = np.random.default_rng(4)
     _, _, sample, reference, common, spread = _channel(rng, collapsed=True)

@@ -174,7 +174,7 @@ class SoundChannel(Channel):
             return []
         sample, count = self.store.background()
         text = reference is not None
-        background = Background.of(sample, count, reference if text else sample[:0], self.debias and text)
+        background = Background.remembered(sample, count, reference if text else sample[:0], self.debias and text)
         candidates = np.stack([m.vector for m in matches])
         e = calibrate([m.score for m in matches], candidates, queries, background, self.against_reference and text)
         return [Found(m, float(x), "clap") for m, x in zip(matches, e)]

@@ -23,7 +23,7 @@ from .. import audio
 from ..asr import ASR_SAMPLE_RATE
 from ..errors import ModelLoadError, NoSpeechError
 from ..fusion import REFERENCE_PROMPTS, Background, Found, calibrate, idf, phrase_evidence, word_evidence
-from ..records import accepts, any_word_pattern, file_fields, phrase_pattern, records, word_pattern
+from ..records import accepts, file_fields, phrase_pattern, records, word_pattern
 from ..text import file_passages, sidecar_signature
 from ..types import Feedback, Filters, IndexReport, Query, Transcript, Utterance
 from ..store import TEXT_MATCH_LIMIT
@@ -105,6 +105,7 @@ class TextChannel(Channel):
 
     def begin(self, report: IndexReport) -> None:
         self.report = report
+        self.store.sync_words()  # a run with nothing to write still repairs a word index a crash left behind
 
     def current(self, record, st: os.stat_result, path: str) -> bool:
         m = record.metadata
@@ -242,11 +243,13 @@ class TextChannel(Channel):
         vector = self.encoder.encode([query.text])
         if feedback:
             vector = feedback.move(vector[0], self.store)[None]
+        # the passages' own vectors are needed only to take their bias out (4 ms at 100k to fetch them)
         matches = self.store.best_files(vector, n_files, filters, exclude_paths=exclude_paths, only_paths=only_paths,
-                                        vectors=True)  # fmt: skip
+                                        vectors=self.debias)  # fmt: skip
         sample, count = self.store.background()
-        background = Background.of(sample, count, self._reference(), self.debias)
-        candidates = np.stack([m.vector for m in matches]) if matches else np.zeros((0, vector.shape[1]), np.float32)
+        background = Background.remembered(sample, count, self._reference(), self.debias)
+        candidates = (np.stack([m.vector for m in matches]) if matches and self.debias
+                      else np.zeros((0, vector.shape[1]), np.float32))  # fmt: skip
         e = calibrate([m.score for m in matches], candidates, vector, background, self.against_reference)
         found = {m.path: Found(m, float(x), "meaning") for m, x in zip(matches, e)}
         for f in self.lexical(query, count, filters, only_paths, exclude_paths):
@@ -258,13 +261,13 @@ class TextChannel(Channel):
     def lexical(self, query: Query, count: int, filters: Filters | None = None,
                 only_paths: Collection[str] | None = None, exclude_paths: Collection[str] = ()) -> list[Found]:  # fmt: skip
         """Each file's best passage by the query's words: rare words found, and the whole query found verbatim."""
-        # One full-text scan for all the words (the store reads every passage once per scan: about 20 ms for 50k),
-        # then each passage's words, and the phrase, found in its text here
+        # The passages that may hold a word (the store's word index: words.py), then each passage's words, and the
+        # phrase, found in its text here
         passages: dict[str, tuple] = {}  # id -> (match, words found)
         words, phrase, verbatim = list(query.words), query.all_words, set()
-        found = self.store.text_matches(any_word_pattern(words), limit=TEXT_MATCH_LIMIT * len(words)) if words else []
+        found = self.store.word_matches(words) if words else []
         if not words and len(phrase) >= 2:  # only function words: the phrase alone
-            found = self.store.text_matches(phrase_pattern(phrase))
+            found = self.store.phrase_matches(phrase)
         patterns = {w: re.compile(word_pattern(w)) for w in words}
         whole = re.compile(phrase_pattern(phrase)) if len(phrase) >= 2 else None
         hits = {w: 0 for w in words}
@@ -289,5 +292,5 @@ class TextChannel(Channel):
 
     def paths_with(self, words: Sequence[str]) -> set[str]:
         """The files whose text holds ``words`` (one word, or a phrase in this order)."""
-        pattern = word_pattern(words[0]) if len(words) == 1 else phrase_pattern(words)
-        return {m.path for m in self.store.text_matches(pattern, limit=None)}
+        check = re.compile(word_pattern(words[0]) if len(words) == 1 else phrase_pattern(words))
+        return {m.path for m in self.store.phrase_matches(words, limit=None) if check.search(m.document or "")}

@@ -1,0 +1,148 @@
+"""A word index of the text channel's passages: SQLite FTS5 in a file beside the embedded Chroma store.
+
+The lexical leg looks up the query's words. Chroma answers a ``$regex`` or ``$contains`` on documents by reading
+every passage: 14-26 ms for 50k passages on a 2-core machine, growing with the library (about 300 ms at 1M), and
+a common word fills the scan's limit before a rare one is reached. An inverted index answers each word from its
+own posting list, in about a millisecond at any size (docs/BENCHMARKS.md, "Word index").
+
+What the index returns is a superset of what the channel accepts: FTS5's ``unicode61`` tokens (case and diacritics
+folded, ``_`` and ``'`` split words) find every passage where the channel's own whole-word regular expression
+matches, and the channel checks each passage's text with that expression, so results are the same as a scan's.
+
+The index follows the store; Chroma stays the truth. The writer (the process holding the store's writer lock)
+marks the index unsynced, writes the store, then writes the index and marks it synced in one transaction; a crash
+in between leaves it unsynced, and the next writer rebuilds it from Chroma, as it does when the index is missing
+or its row count differs from the store's. Readers use the index only while it is synced and scan otherwise (an
+index being written, an index from before this one existed), so a search is never wrong, at worst slower.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+VERSION = 1  # of the tables and the tokenizer; an index of another version is rebuilt
+# The passages in a plain table (ids and paths indexed, for replacing and deleting); FTS5 indexes its text and
+# follows it through triggers (an external-content table, as the SQLite FTS5 documentation sets out).
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value INTEGER);
+CREATE TABLE IF NOT EXISTS docs (n INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, path TEXT NOT NULL,
+                                 meta TEXT NOT NULL, text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS docs_path ON docs (path);
+CREATE VIRTUAL TABLE IF NOT EXISTS passages USING fts5(text, content = 'docs', content_rowid = 'n',
+                                                      tokenize = 'unicode61 remove_diacritics 2');
+CREATE TRIGGER IF NOT EXISTS docs_added AFTER INSERT ON docs BEGIN
+    INSERT INTO passages (rowid, text) VALUES (new.n, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS docs_removed AFTER DELETE ON docs BEGIN
+    INSERT INTO passages (passages, rowid, text) VALUES ('delete', old.n, old.text);
+END;
+"""
+DROP = "DROP TABLE IF EXISTS passages; DROP TABLE IF EXISTS docs; DELETE FROM state;"
+
+
+def fts_phrase(words: Sequence[str]) -> str | None:
+    """An FTS5 query for ``words`` in this order (one word is a phrase of one), or None when a word holds no letter
+    or digit for the tokenizer to index (the caller then scans)."""
+    if not words or any(not re.search(r"[^\W_]", w) for w in words):
+        return None
+    return '"' + " ".join(w.replace('"', '""') for w in words) + '"'
+
+
+class WordIndex:
+    """Passages (id, path, metadata, text) by their words, in ``path`` (an SQLite file)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._lock = threading.Lock()  # one connection, shared by the threads of a server
+        self._db: sqlite3.Connection | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._db is None:
+            db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+            db.execute("PRAGMA journal_mode=WAL")  # readers in other processes while the writer writes
+            db.executescript(SCHEMA)
+            self._db = db
+        return self._db
+
+    def exists(self) -> bool:
+        return self._db is not None or self.path.exists()
+
+    # -- state ---------------------------------------------------------------------------------------------------
+
+    def synced(self) -> bool:
+        """Whether the index holds exactly the store's passages (no write in flight or crashed, current layout)."""
+        if not self.exists():
+            return False
+        with self._lock:
+            rows = dict(self._connect().execute("SELECT key, value FROM state").fetchall())
+        return rows.get("version") == VERSION and rows.get("synced") == 1
+
+    def _mark(self, db: sqlite3.Connection, synced: bool) -> None:
+        db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)", [("version", VERSION), ("synced", int(synced))])
+
+    def unsynced(self) -> None:
+        """Marks the index as not matching the store: before the store is written."""
+        with self._lock, self._connect() as db:
+            self._mark(db, False)
+
+    def count(self) -> int:
+        with self._lock:
+            return self._connect().execute("SELECT count(*) FROM docs").fetchone()[0]
+
+    # -- writing (the store's writer only, after writing the store; each marks the index synced again) ---------
+
+    def put(self, ids: Sequence[str], metadatas: Sequence[dict], documents: Sequence[str]) -> None:
+        """Adds or replaces passages."""
+        with self._lock, self._connect() as db:
+            db.executemany("DELETE FROM docs WHERE id = ?", [(i,) for i in ids])
+            db.executemany("INSERT INTO docs (id, path, meta, text) VALUES (?, ?, ?, ?)", _rows(ids, metadatas, documents))
+            self._mark(db, True)
+
+    def update(self, ids: Sequence[str], metadatas: Sequence[dict]) -> None:
+        with self._lock, self._connect() as db:
+            db.executemany("UPDATE docs SET meta = ?, path = ? WHERE id = ?",
+                           [(json.dumps(m), m.get("path", ""), i) for i, m in zip(ids, metadatas)])  # fmt: skip
+            self._mark(db, True)
+
+    def delete_path(self, path: str) -> None:
+        with self._lock, self._connect() as db:
+            db.execute("DELETE FROM docs WHERE path = ?", (path,))
+            self._mark(db, True)
+
+    def rebuild(self, pages: Iterable[tuple[Sequence[str], Sequence[dict], Sequence[str]]]) -> int:
+        """Replaces the whole index by the store's records, in pages of ids, metadatas and documents."""
+        n = 0
+        with self._lock, self._connect() as db:
+            db.executescript(DROP + SCHEMA)  # faster than deleting row by row, and drops another version's layout
+            for ids, metadatas, documents in pages:
+                db.executemany("INSERT INTO docs (id, path, meta, text) VALUES (?, ?, ?, ?)",
+                               _rows(ids, metadatas, documents))  # fmt: skip
+                n += len(ids)
+            self._mark(db, True)
+        return n
+
+    # -- reading -------------------------------------------------------------------------------------------------
+
+    def matching(self, query: str, limit: int | None) -> list[tuple[str, dict, str]]:
+        """``(id, metadata, text)`` of the passages matching an FTS5 query (:func:`fts_phrase`), at most
+        ``limit``."""
+        sql = ("SELECT docs.id, docs.meta, docs.text FROM passages JOIN docs ON docs.n = passages.rowid "
+               "WHERE passages MATCH ?" + (" LIMIT ?" if limit is not None else ""))  # fmt: skip
+        with self._lock:
+            rows = self._connect().execute(sql, (query,) if limit is None else (query, limit)).fetchall()
+        return [(i, json.loads(m), t) for i, m, t in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+
+def _rows(ids: Sequence[str], metadatas: Sequence[dict], documents: Sequence[str]) -> list[tuple]:
+    return [(i, m.get("path", ""), json.dumps(m), d or "") for i, m, d in zip(ids, metadatas, documents)]

@@ -1,0 +1,106 @@
+"""The text channel's word index (audioret/words.py): what it finds, and how it stays in step with the store."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import numpy as np
+import pytest
+
+from audioret import Config, Library
+from audioret.records import any_word_pattern, phrase_pattern, word_pattern
+from audioret.store import Store
+
+from .conftest import tone, write
+
+PASSAGES = [
+    "Rain on the tin roof, all night",
+    "rain_drop_03 (in field recordings)",
+    "It's raining; the ROOF leaks",
+    "Café au lait at the harvest—festival",
+    "the harvest festival, recorded in 2019",
+    "cafe noise",
+    "don't stop the tinroof",
+    "drums",
+]
+
+
+def _store(tmp_path) -> Store:
+    store = Store("some-text-model", 8, path=tmp_path / "chroma", channel="text")
+    ids = [f"/lib/f{i}.wav-0" for i in range(len(PASSAGES))]
+    metadatas = [{"path": f"/lib/f{i}.wav", "start_s": 0.0, "end_s": 1.0} for i in range(len(PASSAGES))]
+    store.add(ids, np.random.default_rng(0).standard_normal((len(PASSAGES), 8)).astype(np.float32), metadatas, PASSAGES)
+    return store
+
+
+def _checked(matches, pattern: str) -> set[str]:
+    check = re.compile(pattern)
+    return {m.id for m in matches if check.search(m.document or "")}
+
+
+@pytest.mark.parametrize("words", [["rain"], ["roof", "harvest"], ["café"], ["cafe"], ["don't"], ["tin"], ["drop"],
+                                   ["2019"], ["missing"], ["rain_drop_03"]])  # fmt: skip
+def test_the_index_finds_what_a_scan_of_every_passage_finds(tmp_path, words):
+    store = _store(tmp_path)
+    assert store.words.synced()
+    indexed = _checked(store.word_matches(words), any_word_pattern(words))
+    scanned = _checked(store.text_matches(any_word_pattern(words)), any_word_pattern(words))
+    assert indexed == scanned
+    if words == ["rain"]:
+        assert indexed == {"/lib/f0.wav-0"}  # not "raining", not "rain_drop"
+
+
+@pytest.mark.parametrize("phrase", [["the", "harvest", "festival"], ["tin", "roof"], ["all", "night"], ["at", "the"]])
+def test_phrases_are_found_as_a_scan_finds_them(tmp_path, phrase):
+    store = _store(tmp_path)
+    indexed = _checked(store.phrase_matches(phrase), phrase_pattern(phrase))
+    assert indexed == _checked(store.text_matches(phrase_pattern(phrase)), phrase_pattern(phrase)) and indexed
+
+
+def test_removing_a_file_removes_its_words(tmp_path):
+    store = _store(tmp_path)
+    store.delete_file("/lib/f7.wav")
+    assert store.words.synced() and store.word_matches(["drums"]) == []
+
+
+def test_a_crash_between_the_store_and_the_word_index_is_repaired_by_the_next_writer(tmp_path):
+    """The state a SIGKILL leaves between Chroma's write and the index's: marked unsynced, a passage missing from
+    the index. Searches scan meanwhile (and find it); the next writer rebuilds the index."""
+    store = _store(tmp_path)
+    store.words.unsynced()
+    store.collection.upsert(ids=["/lib/late.wav-0"], embeddings=np.ones((1, 8), np.float32),
+                            metadatas=[{"path": "/lib/late.wav", "start_s": 0.0, "end_s": 1.0}],
+                            documents=["a thunderstorm far away"])  # fmt: skip
+    assert not store.words.synced()
+    assert _checked(store.word_matches(["thunderstorm"]), word_pattern("thunderstorm")) == {"/lib/late.wav-0"}
+    store.words.close()
+
+    writer = Store("some-text-model", 8, path=tmp_path / "chroma", channel="text")
+    writer.sync_words()
+    assert writer.words.synced() and writer.words.count() == len(PASSAGES) + 1
+    assert [i for i, *_ in writer.words.matching('"thunderstorm"', None)] == ["/lib/late.wav-0"]
+
+
+def test_an_index_from_before_the_word_index_gets_one_at_its_next_run(tmp_path, tiny_clap_dir, text_model):
+    """A library indexed without a word index is searched by scanning; the next `index` run, even one with
+    nothing new to index, builds the index, and the search gives the same answer through it."""
+    lib_dir = tmp_path / "lib"
+    write(lib_dir / "thunderstorm over the bay.wav", tone(3.0, 220))
+    write(lib_dir / "kitchen kettle.wav", tone(3.0, 880))
+    config = Config.from_env(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
+                             device="cpu", transcribe=False)  # fmt: skip
+    Library(config).index([lib_dir], progress=False)
+    words_file = next((tmp_path / "index" / "chroma").glob("*.words.sqlite3"))
+    words_file.unlink()  # as an index built before the word index existed
+
+    before = Library(config).search("thunderstorm", k=2)
+    assert not words_file.exists() and before[0].path.endswith("thunderstorm over the bay.wav")
+    assert "thunderstorm" in before[0].why
+
+    report = Library(config).index([lib_dir], progress=False)
+    assert report.unchanged == 2 and words_file.exists()
+    rows = sqlite3.connect(words_file).execute("SELECT count(*) FROM passages").fetchone()[0]
+    assert rows == 2
+    after = Library(config).search("thunderstorm", k=2)
+    assert [(h.path, round(h.score, 6)) for h in after] == [(h.path, round(h.score, 6)) for h in before]
