@@ -1,7 +1,7 @@
 """``audioret`` command line: index, search, similar, transcribe, eval, stats, remove, duplicates.
 
 User errors (missing files, unloadable models, bad settings) print one line to stderr and exit with code 2. Each
-command is one short function with its flags beside it: the file is long (about 370 lines) but flat.
+command is one short function with its flags beside it: the file is long (about 400 lines) but flat.
 """
 
 from __future__ import annotations
@@ -133,8 +133,11 @@ def _count(raw: str) -> int | str:
 
 
 def _add_eval(p: argparse.ArgumentParser):
-    p.add_argument("dataset", metavar="DATASET",
+    p.add_argument("dataset", metavar="DATASET", nargs="?",
                    help="a folder per class, or a CSV: path,label | Clotho captions | AudioCaps captions")  # fmt: skip
+    p.add_argument("--qrels", metavar="FILE", nargs="?", const="",
+                   help="score the library as it is against your own 👍 / 👎 instead of a set (default FILE: "
+                        "judgements.jsonl in the data directory, written by the app and by search --like)")  # fmt: skip
     p.add_argument("--format", choices=FORMATS, help="default: guessed")
     p.add_argument("--audio-dir", help="where a captions CSV's audio files are (default: next to the CSV)")
     p.add_argument("--template", default=TEMPLATE, help="query for a class (default: %(default)s)")
@@ -179,7 +182,7 @@ def _run(args, parser) -> int:
     overrides = {name: getattr(args, name, None) for name in SETTINGS}
     lib = Library(Config.from_env(**overrides))
     if args.command == "eval":
-        return _eval(args, lib.config)
+        return _eval(args, lib, parser)
     return COMMANDS[args.command](args, lib, parser)
 
 
@@ -251,6 +254,9 @@ def _search(args, lib, parser) -> int:
     if args.query is not None:
         hits = lib.search(args.query, k=args.k, filters=_filters(args), like=args.like, unlike=args.unlike)
         _print_hits(hits, args.json, {"query": args.query}, lib, args.export)
+        if saved := lib.judge(args.query, args.like, args.unlike):
+            print(f"saved {saved} judgements to {lib.judgements_path} (score them: audioret eval --qrels)",
+                  file=sys.stderr)
         return 0
     t, hits = lib.search_spoken(args.spoken, k=args.k, filters=_filters(args))
     if not args.json:
@@ -288,13 +294,12 @@ def _duplicates(args, lib, parser) -> int:
         print(json.dumps({"groups": [[m.as_dict() for m in g] for g in groups], "too_short": groups.too_short},
                          indent=2))  # fmt: skip
     else:
-        from .duplicates import MIN_DURATION_S
+        from .duplicates import MIN_SHORT_S
         from .render import duplicate_lines
 
         print("\n".join(duplicate_lines(groups)) if groups else "No duplicates found.")
         if groups.too_short:
-            print(f"{len(groups.too_short)} files under {MIN_DURATION_S:g} s were not compared (too short to "
-                  "fingerprint)")
+            print(f"{len(groups.too_short)} files under {MIN_SHORT_S:g} s were not compared (too short to tell apart)")
     if args.move_extras_to and groups:
         extras = [m.path for g in groups for m in g[1:]]
         if not args.yes:
@@ -313,15 +318,16 @@ COMMANDS = {"index": _index, "stats": _stats, "remove": _remove, "transcribe": _
             "similar": _similar, "duplicates": _duplicates}  # fmt: skip
 
 
-def _eval(args, config) -> int:
+def _eval(args, lib, parser) -> int:
     from . import evaluate
 
+    if (args.dataset is None) == (args.qrels is None):
+        parser.error("eval takes either a DATASET or --qrels [FILE]")
+    if args.qrels is not None:
+        return _eval_judgements(args, lib, _channels(args))
     dataset = evaluate.load_dataset(args.dataset, args.format, args.audio_dir, args.template, args.label_column)
-    channels = [c.strip() for c in args.channels.split(",") if c.strip()]
-    if unknown := set(channels) - set(evaluate.CHANNELS):
-        raise InputError(f"Unknown channel(s) {', '.join(sorted(unknown))}; expected clap, text or fused")
-    result = evaluate.evaluate(config, dataset, channels, template=args.template, keep_names=args.keep_names,
-                               progress=not args.no_progress)  # fmt: skip
+    result = evaluate.evaluate(lib.config, dataset, _channels(args), template=args.template,
+                               keep_names=args.keep_names, progress=not args.no_progress)  # fmt: skip
     d = result["dataset"]
     print(f"audioret {result['audioret']} eval: {d['name']} ({d['format']}), {d['files']} files, {d['queries']} "
           f"queries, fingerprint {d['fingerprint']}")  # fmt: skip
@@ -332,10 +338,7 @@ def _eval(args, config) -> int:
         f"failed: {f}" for f in d["failed_files"]
     ]:
         print(f"  warning: {problem}", file=sys.stderr)
-    columns = ["R@1", "R@5", "R@10", "mAP@10", "MRR", "P@10", "Rec@10", "F1@10"]
-    print(f"\n{'channel':<8}" + "".join(f"{c:>8}" for c in columns))
-    for channel, m in result["metrics"].items():
-        print(f"{channel:<8}" + "".join(f"{m[c]:>8.3f}" for c in columns))
+    _print_metrics(result["metrics"])
     if result["zero_shot_accuracy"] is not None:
         print(f"\nzero-shot accuracy (CLAP, argmax over the class prompts): {result['zero_shot_accuracy']:.3f}")
     if args.json:
@@ -344,6 +347,41 @@ def _eval(args, config) -> int:
     if args.plot:
         evaluate.plot_recall(result["recall_curve"], args.plot, f"{d['name']}: {d['queries']} queries")
     return 0
+
+
+def _channels(args) -> list[str]:
+    from .evaluate import CHANNELS
+
+    channels = [c.strip() for c in args.channels.split(",") if c.strip()]
+    if unknown := set(channels) - set(CHANNELS):
+        raise InputError(f"Unknown channel(s) {', '.join(sorted(unknown))}; expected clap, text or fused")
+    return channels
+
+
+def _eval_judgements(args, lib, channels) -> int:
+    from . import evaluate
+
+    path = args.qrels or lib.judgements_path
+    result = evaluate.evaluate_judgements(lib, path, channels)
+    j = result["judgements"]
+    print(f"audioret {result['audioret']} eval: your judgements in {j['file']}: {j['queries']} queries, "
+          f"{j['relevant']} relevant of {j['judged_files']} judged files")  # fmt: skip
+    if j["relevant_not_indexed"]:
+        print(f"  warning: {len(j['relevant_not_indexed'])} relevant files are not in the index", file=sys.stderr)
+    _print_metrics(result["metrics"])
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(result, f, indent=2, ensure_ascii=False)
+    if args.plot:
+        evaluate.plot_recall(result["recall_curve"], args.plot, f"your judgements: {j['queries']} queries")
+    return 0
+
+
+def _print_metrics(metrics: dict) -> None:
+    columns = ["R@1", "R@5", "R@10", "mAP@10", "MRR", "P@10", "Rec@10", "F1@10"]
+    print(f"\n{'channel':<8}" + "".join(f"{c:>8}" for c in columns))
+    for channel, m in metrics.items():
+        print(f"{channel:<8}" + "".join(f"{m[c]:>8.3f}" for c in columns))
 
 
 def _print_hits(hits: Results, as_json: bool, query: dict, lib=None, export: str | None = None):

@@ -8,6 +8,9 @@ DCASE language-based audio retrieval mAP@10, 1/rank within the top 10), MRR, and
 F1 at k. Class sets also get zero-shot accuracy (ESC-50 protocol: each file's mean CLAP embedding, argmax over the
 class prompts).
 
+``evaluate_judgements`` scores the library as it is, with the user's own 👍 / 👎 (:mod:`audioret.judgements`) as
+the relevance judgements: no set to download, no re-indexing.
+
 The files are indexed under opaque link names (``000123.wav``) so that neither a file nor a folder name, where
 the labels often live, reaches the text channel; ``keep_names=True`` measures with the names.
 """
@@ -19,10 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import InputError
 from .eval_data import FORMATS, TEMPLATE, Dataset, load_dataset, prompt
 from .hub import model_revision
 
-__all__ = ["CHANNELS", "DEPTH", "FORMATS", "TEMPLATE", "Dataset", "evaluate", "load_dataset", "metrics", "prompt"]
+__all__ = ["CHANNELS", "DEPTH", "FORMATS", "TEMPLATE", "Dataset", "evaluate", "evaluate_judgements", "load_dataset",
+           "metrics", "prompt"]
 
 KS = (1, 5, 10)
 DEPTH = 100  # files retrieved per query; MRR is computed over these
@@ -161,3 +166,30 @@ def evaluate(
         "zero_shot_accuracy": zero_shot_accuracy(library, dataset, links, template),
         "recall_curve": {c: recall_curve(dataset.qrels, runs[c]) for c in channels},
     }  # fmt: skip
+
+
+def evaluate_judgements(library, path, channels=tuple(CHANNELS), ks=KS) -> dict:
+    """Runs each judged query (:func:`audioret.judgements.load`) on ``library`` as it is, per channel and fused,
+    and scores the rankings against the files marked relevant (JSON-ready, like :func:`evaluate`)."""
+    from . import __version__
+    from .judgements import load
+
+    queries, qrels = load(path)
+    if not queries:
+        raise InputError(f"{path} holds no query with a 👍 (a relevant file) to score; mark some results relevant first")
+    channels = [c for c in channels if c == "fused" or library.available(c)]
+    runs = {}
+    for channel in channels:
+        runs[channel] = {qid: {h.path: float(DEPTH + 1 - h.rank) for h in library.search(text, k=DEPTH, weights=CHANNELS[channel])}
+                         for qid, text in queries.items()}  # fmt: skip
+    judged = sum(len(v) for v in qrels.values())
+    indexed = {f.path for f in library.files()}
+    missing = sorted({f for v in qrels.values() for f, r in v.items() if r > 0 and f not in indexed})
+    return {
+        "audioret": __version__,
+        "judgements": {"file": str(path), "queries": len(queries), "judged_files": judged,
+                       "relevant": sum(r > 0 for v in qrels.values() for r in v.values()),
+                       "relevant_not_indexed": missing},  # fmt: skip
+        "metrics": {c: metrics(qrels, runs[c], ks) for c in channels},
+        "recall_curve": {c: recall_curve(qrels, runs[c]) for c in channels},
+    }

@@ -267,6 +267,20 @@ class Library:
         feedback = Feedback(tuple(self.resolve(i) for i in like), tuple(self.resolve(i) for i in unlike))
         return search.with_feedback(self, text, k, filters, weights, text_query, feedback)
 
+    def judge(self, query: str, like: Sequence[str] = (), unlike: Sequence[str] = ()) -> int:
+        """Saves 👍 (``like``) and 👎 (``unlike``) on results of ``query`` (segment ids or paths) as relevance
+        judgements in :attr:`judgements_path`, which ``audioret eval --qrels`` scores; returns how many."""
+        from . import judgements
+
+        liked, unliked = [self.resolve(i) for i in like], [self.resolve(i) for i in unlike]
+        return judgements.record(self.judgements_path, query, liked, unliked)
+
+    @property
+    def judgements_path(self) -> Path:
+        from .judgements import FILE_NAME
+
+        return self.config.data_dir / FILE_NAME
+
     def resolve(self, item: str) -> str:
         """The indexed file of a segment id (of either channel) or a path; InputError for anything else."""
         return catalog.resolve(self, item)

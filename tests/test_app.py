@@ -349,6 +349,12 @@ def test_browser_thumbs_reshape_the_results_and_say_so(server):
         page.locator(".results-header", has_text="with your feedback").wait_for(timeout=60_000)
         names = [n.split(". ", 1)[1] for n in page.locator(".hit .hit-name").all_inner_texts()]
         assert first not in names and second in names  # the feedback of the session adds up
+        # a local page saves the votes as the owner's relevance judgements (for `audioret eval --qrels`)
+        from audioret import judgements
+
+        queries, qrels = judgements.load(demo.audioret.library.judgements_path)
+        judged = qrels[judgements.query_id("rain on a tin roof")]
+        assert sorted(judged.values()) == [0, 1] and all(os.path.basename(f) in (first, second) for f in judged)
         # each card offers its segment; the list goes out as a playlist on this (local) page
         assert page.locator(".hit a.download").count() == len(names)
         page.locator("#export").get_by_role("button", name="Playlist (M3U8)").click()

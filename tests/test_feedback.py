@@ -78,3 +78,43 @@ def test_the_command_line_takes_like_and_unlike(names_library, capsys, monkeypat
     assert main(["search", "dog", "-k", "4", "--clap-weight", "0", "--unlike", toy["path"]]) == 0
     out = capsys.readouterr().out
     assert out.startswith("with your feedback: ") and "left out" in out.splitlines()[0] and "toy" not in out
+
+
+def test_votes_become_judgements_that_eval_scores(names_library, capsys, monkeypatch, tmp_path):
+    """--like / --unlike are saved as relevance judgements; `eval --qrels` runs the judged queries on the library
+    as it is and scores each channel against the files marked relevant."""
+    library, lib = names_library
+    for name, value in (("DATA_DIR", library.config.data_dir), ("CLAP_MODEL", library.config.clap_model),
+                        ("TEXT_MODEL", library.config.text_model), ("DEVICE", "cpu")):  # fmt: skip
+        monkeypatch.setenv(f"AUDIORET_{name}", str(value))
+    bells, toy = str(lib / "church bells at noon.wav"), str(lib / "a dog toy squeaking.wav")
+    assert main(["search", "Church  bells", "-k", "3", "--like", bells]) == 0
+    assert "saved 1 judgements" in capsys.readouterr().err
+    assert main(["search", "dog", "-k", "3", "--unlike", toy]) == 0  # a query with no relevant file: not scored
+    capsys.readouterr()
+    out = tmp_path / "judged.json"
+    assert main(["eval", "--qrels", "--channels", "text,fused", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "1 queries, 1 relevant of 1 judged files" in printed
+    result = json.loads(out.read_text())
+    assert result["judgements"]["relevant_not_indexed"] == []
+    assert result["metrics"]["text"]["R@1"] == 1.0 and result["metrics"]["text"]["MRR"] == 1.0
+    assert set(result["metrics"]) == {"text", "fused"}
+    with pytest.raises(SystemExit):
+        main(["eval"])  # neither a set nor --qrels
+
+
+def test_the_latest_vote_counts_and_a_bad_line_is_named(tmp_path):
+    from audioret import judgements
+
+    path = tmp_path / "judgements.jsonl"
+    judgements.record(path, "Rain on a roof", liked=["/a.wav", "/b.wav"], when=1.0)
+    judgements.record(path, "rain on a  ROOF", unliked=["/b.wav"], when=2.0)  # the same query, b changed its mind
+    judgements.record(path, "only dislikes", unliked=["/c.wav"], when=3.0)
+    queries, qrels = judgements.load(path)
+    assert queries == {"rain on a roof": "Rain on a roof"}
+    assert qrels == {"rain on a roof": {"/a.wav": 1, "/b.wav": 0}}
+    with open(path, "a") as f:
+        f.write("not json\n")
+    with pytest.raises(InputError, match="line 5: not a judgement"):
+        judgements.load(path)

@@ -223,6 +223,9 @@ def test_browser_two_visitors_and_no_path_on_the_page(public, tmp_path):
         box.press("Enter")
         a.locator(".hit", has_text="bike-lock.wav").first.wait_for(timeout=60_000)
         assert "your uploads" in a.locator(".hit").first.inner_text()
+        a.locator(".hit").first.locator("button.vote[data-vote=like]").click()  # feedback works for a visitor...
+        a.locator(".results-header", has_text="with your feedback").wait_for(timeout=60_000)
+        assert not public.audioret.library.judgements_path.exists()  # ...and is not saved as the owner's judgements
         b = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
         b.goto(public.url)
         box = b.locator("#query input").first

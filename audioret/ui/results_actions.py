@@ -1,6 +1,7 @@
 """What a visitor does with a results list besides listening: 👍 / 👎 (relevance feedback on their last typed
-query, kept per session on the server, so no path reaches the page: a card sends its rank), and export (a
-download link made through a media token; no playlist on a public page, whose paths are the server's).
+query, kept per session on the server, so no path reaches the page: a card sends its rank; on a local page also
+saved as relevance judgements for `audioret eval --qrels`), and export (a download link made through a media
+token; no playlist on a public page, whose paths are the server's).
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class Votes:
                 state[marked].remove(path)
         state[kind].append(path)
         q, text_query, k, weights, scope_args = state["query"]
+        if not self.app.access.public:  # the owner's judgements, for `audioret eval --qrels`; never a visitor's
+            self.app.library.judge(q, **{kind: [path]})
         return self.search(request, q, text_query, k, dict(weights), scope_args, f"“{q.strip()}”")
 
 
