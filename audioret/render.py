@@ -57,6 +57,15 @@ def size_text(size: int) -> str:
     return f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.0f} kB"
 
 
+def closeness(member) -> str:
+    """How a copy compares with the one suggested to keep, in the words of the method that compared them."""
+    if member.method == "spectrum":
+        return f"spectra {1 - member.bit_error:.0%} alike"
+    if member.method == "linked":
+        return "same as another copy"
+    return f"{member.bit_error:.0%} of bits differ"
+
+
 def duplicate_lines(groups, name: Callable[[str], str] = str) -> list[str]:
     """The command line's lines for duplicate groups: per file, what tells the copies apart; the first is the one
     suggested to keep."""
@@ -64,7 +73,7 @@ def duplicate_lines(groups, name: Callable[[str], str] = str) -> list[str]:
     for n, group in enumerate(groups, 1):
         lines.append(f"group {n}: {len(group)} copies")
         for i, m in enumerate(group):
-            mark = "keep" if i == 0 else f"bits differ {m.bit_error:.0%}"
+            mark = "keep" if i == 0 else closeness(m)
             lines.append(f"  {'*' if i == 0 else ' '} {name(m.path)}  {m.format}  {m.sample_rate / 1000:g} kHz  "
                          f"{'mono' if m.channels == 1 else f'{m.channels} ch'}  {clock(m.duration_s)}  "
                          f"{m.kbps:.0f} kb/s  {size_text(m.size)}  ({mark})")  # fmt: skip

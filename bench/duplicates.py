@@ -8,10 +8,10 @@ recording, and 600 FSDD digits, as originals; each original is re-encoded 2-4 wa
 originals under 2 s). Copies of one original are duplicates; everything else is not, and the set is full of
 near misses: ESC-10 has 40 clips of each class (two dog barks are different recordings), FSDD has each speaker
 say each digit 50 times (different takes). Reported per threshold: pairwise precision and recall over the files
-audioret compares (3 s and longer), per source too; the pairs it finds between different originals, with the
-cross-correlation of those originals' waveforms (near 1: the source set holds one recording twice); how many files
-are too short to compare; the run time with an empty fingerprint cache and with a full one, and the cost of
-adding one file.
+Chromaprint compares (3 s and longer), per source too; the pairs it finds between different originals, with the
+cross-correlation of those originals' waveforms (near 1: the source set holds one recording twice); the same for
+the shorter files, compared by their spectrum, per required correlation; the whole set at the defaults; the run
+time with an empty fingerprint cache and with a full one, and the cost of adding one file.
 """
 
 from __future__ import annotations
@@ -121,6 +121,8 @@ def main():
     parser.add_argument("--audio", default=str(HERE.parent.parent / "shared" / "audio"))
     parser.add_argument("--out", default=str(HERE / "out" / "duplicates"))
     parser.add_argument("--thresholds", type=float, nargs="+", default=[0.05, 0.1, 0.15, 0.2])
+    parser.add_argument("--correlations", type=float, nargs="+", default=[0.9, 0.93, 0.95, 0.97],
+                        help="for files under 3 s: the spectral correlation a pair needs")  # fmt: skip
     args = parser.parse_args()
     from audioret.duplicates import DEFAULT_MAX_BIT_ERROR, FingerprintCache, find, group
 
@@ -152,8 +154,8 @@ def main():
     kept = [p for p in paths if prints[p] is not None and prints[p].duration_s >= MIN_DURATION_S]
     short = [p for p in paths if prints[p] is not None and prints[p].duration_s < MIN_DURATION_S]
     sources = source_names(Path(args.audio), truth)
-    print(f"\ncompared: {len(kept)} files of 3 s and longer; {len(short)} shorter files not compared "
-          f"({', '.join(f'{k} {v}' for k, v in sorted(_count(sources[truth[p]] for p in short).items()))})")
+    print(f"\nby Chromaprint: {len(kept)} files of 3 s and longer; the {len(short)} shorter files are compared by their "
+          f"spectrum, below ({', '.join(f'{k} {v}' for k, v in sorted(_count(sources[truth[p]] for p in short).items()))})")
     kept_truth = {p: truth[p] for p in kept}
     print("\n| max bit error | precision | recall | precision, source duplicates counted | predicted pairs | "
           "true pairs | recall by source |")
@@ -178,6 +180,42 @@ def main():
     print("\npairs of different originals found at some threshold, and their originals' waveform cross-correlation:")
     for (a, b), c in sorted(same_source.items(), key=lambda kv: -kv[1]):
         print(f"- {Path(originals_of(truth)[a]).name} ~ {Path(originals_of(truth)[b]).name}: {c:.3f}")
+    short_files(args, truth, prints, sources)
+    whole = score(groups, {p: truth[p] for p in paths if prints[p] is not None})
+    print(f"\nthe whole set at the defaults (both methods, {len(groups.too_short)} files under the shortest compared): "
+          f"precision {whole['precision']:.4f}, recall {whole['recall']:.4f} ({whole['hits']} of {whole['true_pairs']} "
+          f"pairs, {whole['predicted_pairs']} predicted)")  # fmt: skip
+
+
+def short_files(args, truth: dict[str, int], prints: dict, sources: dict[int, str]) -> None:
+    """Precision and recall over the pairs with a file under 3 s, by the spectral correlation a pair needs."""
+    from audioret.duplicates import MIN_CORRELATION, MIN_DURATION_S, connected, short_pairs
+
+    profiled = [p for p in sorted(prints) if prints[p] is not None and prints[p].profile is not None
+                and len(prints[p].profile)]  # fmt: skip
+    short = [prints[p].duration_s < MIN_DURATION_S for p in profiled]
+    actual = {(a, b) for (i, a), (j, b) in itertools.combinations(enumerate(profiled), 2)
+              if truth[a] == truth[b] and (short[i] or short[j])}  # fmt: skip
+    print(f"\nfiles under 3 s, by their spectrum: {sum(short)} short files, {len(profiled)} with a spectrum; "
+          f"{len(actual)} true pairs with a short file")
+    print("\n| min correlation | precision | recall | predicted pairs | recall by source | time |")
+    print("|---|---|---|---|---|---|")
+    for c in sorted(set(args.correlations) | {MIN_CORRELATION}):
+        t0 = time.perf_counter()
+        pairs = short_pairs([prints[p].profile for p in profiled], short, c)
+        took = time.perf_counter() - t0
+        predicted = {tuple(sorted((profiled[a], profiled[b]))) for ids in connected(len(profiled), pairs)
+                     for a, b in itertools.combinations(ids, 2) if short[a] or short[b]}  # fmt: skip
+        hits = predicted & actual
+        by_source = _count(sources[truth[a]] for a, _ in hits)
+        totals = _count(sources[truth[a]] for a, _ in actual)
+        recall = ", ".join(f"{k} {by_source.get(k, 0) / v:.2f}" for k, v in sorted(totals.items()))
+        mark = " (default)" if c == MIN_CORRELATION else ""
+        print(f"| {c}{mark} | {len(hits) / max(len(predicted), 1):.4f} | {len(hits) / max(len(actual), 1):.4f} | "
+              f"{len(predicted)} | {recall} | {took:.1f} s |")  # fmt: skip
+        if c == MIN_CORRELATION:
+            false = sorted(predicted - actual)
+            print("  false pairs at the default: " + "; ".join(f"{Path(a).name} ~ {Path(b).name}" for a, b in false[:12]))
 
 
 def _count(items) -> dict:

@@ -14,7 +14,8 @@ import soxr
 
 from audioret import Config, Library
 from audioret.cli import main
-from audioret.duplicates import STOP_FILES, bit_error, candidate_pairs, compare, find, group
+from audioret.duplicates import (MIN_CORRELATION, STOP_FILES, bit_error, candidate_pairs, compare, correlation, find,
+                                 group, profile)  # fmt: skip
 
 from .conftest import require_shared
 
@@ -120,3 +121,69 @@ def test_the_command_lists_exports_and_moves_aside_without_deleting(copies, tmp_
     library = Library(Config.from_env())
     assert len(library.files()) == 40 - 7  # the moved copies left the index
     assert len(library.duplicates()) == 4
+
+
+def _correlation_by_loop(a, b, max_shift):
+    """The definition, shift by shift: Pearson correlation of the frame-to-frame changes over each overlap of at
+    least half of the shorter."""
+    best, need = -1.0, max(min(len(a), len(b)) // 2, 4)
+    for shift in range(-max_shift, max_shift + 1):
+        lo, hi = max(0, shift), min(len(a), len(b) + shift)
+        if hi - lo >= need:
+            x = np.diff(a[lo:hi].astype(float), axis=0).ravel()
+            y = np.diff(b[lo - shift : hi - shift].astype(float), axis=0).ravel()
+            best = max(best, float(np.corrcoef(x, y)[0, 1]))
+    return best
+
+
+def test_spectral_correlation_finds_the_shift_and_matches_its_definition():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 160, (40, 48)).astype(np.uint8)
+    assert correlation(a, a) == pytest.approx(1.0)
+    assert correlation(a, a[7:]) == pytest.approx(1.0)  # trimmed by 7 frames: found at that shift
+    assert correlation(a, a[30:]) < 0.5  # trimmed by 30 frames (0.7 s): past the largest shift tried
+    other = rng.integers(0, 160, (35, 48)).astype(np.uint8)
+    assert correlation(a, other) < 0.3
+    for n in range(20):
+        x = rng.integers(0, 160, (rng.integers(4, 50), 48)).astype(np.uint8)
+        y = rng.integers(0, 160, (rng.integers(4, 50), 48)).astype(np.uint8)
+        assert correlation(x, y, 12) == pytest.approx(_correlation_by_loop(x, y, 12), abs=1e-9)
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory):
+    """Spoken digits (under a second each): three takes of one speaker saying one digit, each with copies, and the
+    same speaker's other digits; takes of one digit by one speaker are the hardest near misses there are."""
+    fsdd = require_shared("fsdd")
+    rows = list(csv.DictReader(open(fsdd / "labels.csv")))
+    takes = [r for r in rows if r["speaker"] == "george" and r["label"] == "7"][:3]
+    takes += [r for r in rows if r["speaker"] == "george" and r["label"] == "3"][:2]
+    root = tmp_path_factory.mktemp("digits")
+    families = []
+    for n, r in enumerate(takes):
+        x, sr = sf.read(fsdd / r["path"], dtype="float32")
+        folder = root / f"take-{n}"
+        folder.mkdir()
+        sf.write(folder / "original.wav", x, sr)
+        sf.write(folder / "copy.ogg", x, sr, format="OGG", subtype="VORBIS")
+        sf.write(folder / "copy-22k.wav", soxr.resample(x, sr, 22050), 22050)
+        sf.write(folder / "copy-quiet.flac", x * 0.5, sr)
+        families.append(sorted(str(p) for p in folder.iterdir()))
+    return families
+
+
+def test_short_clips_are_compared_by_their_spectrum(digits):
+    """Copies of a spoken digit group together; other takes of the same digit by the same speaker do not."""
+    groups = find([p for family in digits for p in family])
+    assert groups.too_short == []
+    assert sorted(sorted(m.path for m in g) for g in groups) == sorted(digits)
+    for g in groups:
+        assert g[0].format.startswith(("WAV/PCM", "FLAC")) and g[0].duration_s < 1.5
+        assert all(m.method == "spectrum" and 1 - m.bit_error >= MIN_CORRELATION for m in g[1:])
+
+
+def test_a_profile_ignores_gain_and_rate():
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(11025) * np.linspace(0, 1, 11025)).astype(np.float32) * 0.3
+    np.testing.assert_array_equal(profile(x), profile(x * 0.5))  # levels are under the loudest cell
+    assert profile(x[:500]).shape == (0, 48)  # too short for a frame

@@ -15,16 +15,16 @@ from pathlib import Path
 import gradio as gr
 
 from ..errors import AudioretError, InputError
-from ..render import clock, size_text
+from ..render import clock, closeness, size_text
 from .state import App, session_of
 
 
 def table_html(app: App, groups, session: str) -> str:
     """The groups as an HTML table with a player per copy (media tokens: no server path reaches the page)."""
-    from ..duplicates import MIN_DURATION_S
+    from ..duplicates import MIN_SHORT_S
 
     short = getattr(groups, "too_short", [])
-    note = (f"<p>{len(short)} files under {MIN_DURATION_S:g} s were not compared (too short to fingerprint).</p>"
+    note = (f"<p>{len(short)} files under {MIN_SHORT_S:g} s were not compared (too short to tell apart).</p>"
             if short else "")  # fmt: skip
     if not groups:
         return "<p>No duplicates: every file in the library is its own recording.</p>" + note
@@ -34,7 +34,7 @@ def table_html(app: App, groups, session: str) -> str:
             name = html.escape(_shown(app, m.path, session))
             player = f'<audio controls preload="none" src="{app.media.whole(m.path, session)}"></audio>'
             channels = "mono" if m.channels == 1 else f"{m.channels} ch"
-            note = "keep (suggested)" if i == 0 else f"{m.bit_error:.0%} of bits differ"
+            note = "keep (suggested)" if i == 0 else closeness(m)
             rows.append(f"<tr><td>{n}</td><td>{name}</td><td>{html.escape(m.format)}</td>"
                         f"<td>{m.sample_rate / 1000:g} kHz</td><td>{channels}</td><td>{clock(m.duration_s)}</td>"
                         f"<td>{m.kbps:.0f} kb/s</td><td>{size_text(m.size)}</td><td>{note}</td><td>{player}</td></tr>")  # fmt: skip
@@ -130,10 +130,10 @@ def _csv(app: App, groups, session: str) -> str:
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["group", "keep", "file", "format", "sample_rate", "channels", "duration_s", "kbps", "size",
-                         "bit_error"])  # fmt: skip
+                         "bit_error", "method"])  # fmt: skip
         for n, group in enumerate(groups, 1):
             for i, m in enumerate(group):
                 shown = _shown(app, m.path, session) if app.access.public else m.path
                 writer.writerow([n, i == 0, shown, m.format, m.sample_rate, m.channels, round(m.duration_s, 3),
-                                 round(m.kbps), m.size, round(m.bit_error, 4)])  # fmt: skip
+                                 round(m.kbps), m.size, m.as_dict()["bit_error"], m.method])  # fmt: skip
     return str(path)
