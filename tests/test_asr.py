@@ -109,3 +109,40 @@ def test_many_short_clips_are_transcribed_each_on_its_own(tmp_path, transcriber)
     assert words(results[-1].text) == "please call me back tomorrow morning" and 11.5 <= u.start_s <= 12.5
     assert collapse_repeats("four four four four") == "four" and collapse_repeats("0 0 0") == "0"
     assert collapse_repeats("bye, bye now") == "bye, bye now"
+
+
+def test_speech_regions_become_the_batched_pipelines_clips():
+    from audioret.asr import clip_pieces
+
+    sr = ASR_SAMPLE_RATE
+    regions = [(0, 5 * sr), (8 * sr, 20 * sr), (40 * sr, 41 * sr), (50 * sr, 125 * sr)]
+    assert clip_pieces(regions) == [{"start": 0.0, "end": 20.0}, {"start": 40.0, "end": 41.0},
+                                    {"start": 50.0, "end": 80.0}, {"start": 80.0, "end": 110.0},
+                                    {"start": 110.0, "end": 125.0}]  # fmt: skip
+
+
+def test_long_speech_in_batches_keeps_its_words_and_times(tmp_path, transcriber, monkeypatch):
+    """The batched pipeline (what long speech gets on CUDA), forced here on the CPU: the words, and each
+    utterance where it was said."""
+    import soundfile as sf
+
+    from audioret import asr
+
+    phrases = ["Good morning everyone.", "The meeting is about the new budget.", "See you all tomorrow."]
+    parts, starts = [], []
+    for n, text in enumerate(phrases):
+        x, sr = sf.read(speak(tmp_path / f"{n}.wav", text), dtype="float32")
+        starts.append(sum(len(p) for p in parts) / sr)
+        parts += [x, np.zeros(int(sr * 6), np.float32)]
+    sf.write(tmp_path / "talk.wav", np.concatenate(parts), sr)
+    monkeypatch.setattr(asr, "BATCHED_SPEECH_S", 2.0)  # these few seconds count as long
+    transcriber.batched = True
+    try:
+        t = transcriber.transcribe(at_16k(tmp_path / "talk.wav"), beam_size=1, word_times=True)
+    finally:
+        transcriber.batched = False
+    assert transcriber._pipeline is not None  # it went through the batched pipeline
+    assert words(t.text) == words(" ".join(phrases))
+    assert len(t.utterances) == 3
+    for u, start in zip(t.utterances, starts):
+        assert abs(u.start_s - start) < 0.7 and u.end_s - u.start_s < 4.0
