@@ -338,15 +338,9 @@ def _eval(args, lib, parser) -> int:
         f"failed: {f}" for f in d["failed_files"]
     ]:
         print(f"  warning: {problem}", file=sys.stderr)
-    _print_metrics(result["metrics"])
-    if result["zero_shot_accuracy"] is not None:
-        print(f"\nzero-shot accuracy (CLAP, argmax over the class prompts): {result['zero_shot_accuracy']:.3f}")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(result, f, indent=2, ensure_ascii=False)
-    if args.plot:
-        evaluate.plot_recall(result["recall_curve"], args.plot, f"{d['name']}: {d['queries']} queries")
-    return 0
+    zero_shot = result["zero_shot_accuracy"]
+    note = "" if zero_shot is None else f"\nzero-shot accuracy (CLAP, argmax over the class prompts): {zero_shot:.3f}"
+    return _eval_results(args, result, note, f"{d['name']}: {d['queries']} queries")
 
 
 def _channels(args) -> list[str]:
@@ -368,20 +362,25 @@ def _eval_judgements(args, lib, channels) -> int:
           f"{j['relevant']} relevant of {j['judged_files']} judged files")  # fmt: skip
     if j["relevant_not_indexed"]:
         print(f"  warning: {len(j['relevant_not_indexed'])} relevant files are not in the index", file=sys.stderr)
-    _print_metrics(result["metrics"])
+    return _eval_results(args, result, "", f"your judgements: {j['queries']} queries")
+
+
+def _eval_results(args, result: dict, note: str, title: str) -> int:
+    """The metrics table (and a note under it), then the JSON and the plot when asked for."""
+    from .evaluate import plot_recall
+
+    columns = ["R@1", "R@5", "R@10", "mAP@10", "MRR", "P@10", "Rec@10", "F1@10"]
+    print(f"\n{'channel':<8}" + "".join(f"{c:>8}" for c in columns))
+    for channel, m in result["metrics"].items():
+        print(f"{channel:<8}" + "".join(f"{m[c]:>8.3f}" for c in columns))
+    if note:
+        print(note)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(result, f, indent=2, ensure_ascii=False)
     if args.plot:
-        evaluate.plot_recall(result["recall_curve"], args.plot, f"your judgements: {j['queries']} queries")
+        plot_recall(result["recall_curve"], args.plot, title)
     return 0
-
-
-def _print_metrics(metrics: dict) -> None:
-    columns = ["R@1", "R@5", "R@10", "mAP@10", "MRR", "P@10", "Rec@10", "F1@10"]
-    print(f"\n{'channel':<8}" + "".join(f"{c:>8}" for c in columns))
-    for channel, m in metrics.items():
-        print(f"{channel:<8}" + "".join(f"{m[c]:>8.3f}" for c in columns))
 
 
 def _print_hits(hits: Results, as_json: bool, query: dict, lib=None, export: str | None = None):
