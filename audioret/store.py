@@ -24,7 +24,7 @@ from .errors import IndexBusy, StoreError
 from .records import (FileRecord, SegmentMatch, accepts, any_word_pattern, best_per_file, complete_files, file_key,
                       phrase_pattern, where)  # fmt: skip
 from .types import Filters
-from .words import WordIndex, fts_phrase
+from .words import WordIndex, fts_phrase, available as words_available
 
 logger = logging.getLogger("audioret")
 
@@ -109,7 +109,8 @@ class Store:
             self._check_dim(dim)
         self.batch_size = self.client.get_max_batch_size()
         # the text channel's words, in an inverted index beside an embedded store (words.py); a server's are scanned
-        self.words = WordIndex(self.path / f"{self.collection.name}.words.sqlite3") if channel == "text" and path and not url else None
+        with_words = channel == "text" and path is not None and not url and words_available()
+        self.words = WordIndex(self.path / f"{self.collection.name}.words.sqlite3") if with_words else None
         self._words_checked = False
         self._has_records = False
         self._background: tuple[np.ndarray, int] | None = None

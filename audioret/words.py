@@ -45,6 +45,21 @@ END;
 DROP = "DROP TABLE IF EXISTS passages; DROP TABLE IF EXISTS docs; DELETE FROM state;"
 
 
+def available() -> bool:
+    """Whether this Python's SQLite has FTS5 (most builds do; without it the channel scans, as before)."""
+    global _AVAILABLE
+    if _AVAILABLE is None:
+        try:
+            sqlite3.connect(":memory:").execute("CREATE VIRTUAL TABLE t USING fts5(x)")
+            _AVAILABLE = True
+        except sqlite3.Error:
+            _AVAILABLE = False
+    return _AVAILABLE
+
+
+_AVAILABLE: bool | None = None
+
+
 def fts_phrase(words: Sequence[str]) -> str | None:
     """An FTS5 query for ``words`` in this order (one word is a phrase of one), or None when a word holds no letter
     or digit for the tokenizer to index (the caller then scans)."""
