@@ -2,9 +2,10 @@
 lines: writing, reading, the filtered nearest-file search and keeping the word index in step).
 
 One collection per channel and model (named after both, cosine space, dimension checked), so vectors of
-different models never mix. The text channel's store keeps a word index beside it (:mod:`audioret.words`). The record schema (ids, metadata, what counts as a complete file) is
-:mod:`audioret.records`. The embedded store belongs to one writing process at a time (a lock file); several
-writers use a ``chroma run`` server, whose calls are retried with backoff while it does not answer.
+different models never mix. The text channel's store keeps a word index beside it (:mod:`audioret.words`). The
+record schema (ids, metadata, what counts as a complete file) is :mod:`audioret.records`. The embedded store
+belongs to one writing process at a time (a lock file); several writers use a ``chroma run`` server, whose calls
+are retried with backoff while it does not answer.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 import logging
 import os
 import re
+import sqlite3
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from urllib.parse import urlparse
@@ -190,13 +192,19 @@ class Store:
             return  # another process writes: it keeps the index
         self._words_checked = True
         count = self.count()
-        if self.words.synced() and self.words.count() == count:
-            return
+        try:
+            if self.words.synced() and self.words.count() == count:
+                return
+            self._rebuild_words(count)
+        except sqlite3.DatabaseError as e:  # not a database any more (a disk error, a stray write): made anew
+            logger.warning("The word index %s is damaged (%s); it is made again from the store", self.words.path, e)
+            self.words.remove()
+            self._rebuild_words(count)
+
+    def _rebuild_words(self, count: int, page: int = 5000) -> None:
         if count:
             logger.info("Building the word index of %d passages (once)", count)
-        page = 5000
-        pages = (self._page(lo, page) for lo in range(0, count, page))
-        self.words.rebuild(pages)
+        self.words.rebuild(self._page(lo, page) for lo in range(0, count, page))
 
     # -- reading -------------------------------------------------------------------------------------------------
 
@@ -235,17 +243,23 @@ class Store:
         from the word index; a superset of the whole-word matches, which the caller checks in the text. Without a
         synced word index, one scan for all the words (:func:`records.any_word_pattern`)."""
         queries = [fts_phrase([w]) for w in words]
-        if not self._words_usable() or None in queries:
-            return self.text_matches(any_word_pattern(words), limit=None if limit is None else limit * len(words))
-        found = {i: (m, t) for q in queries for i, m, t in self.words.matching(q, limit)}
-        return [SegmentMatch(i, 1.0, m, t) for i, (m, t) in found.items()]
+        if self._words_usable() and None not in queries:
+            try:
+                found = {i: (m, t) for q in queries for i, m, t in self.words.matching(q, limit)}
+                return [SegmentMatch(i, 1.0, m, t) for i, (m, t) in found.items()]
+            except sqlite3.Error as e:  # e.g. locked by a long rebuild: the scan answers
+                logger.info("The word index could not be read (%s); scanning", e)
+        return self.text_matches(any_word_pattern(words), limit=None if limit is None else limit * len(words))
 
     def phrase_matches(self, words: Sequence[str], limit: int | None = TEXT_MATCH_LIMIT) -> list[SegmentMatch]:
         """Records whose text may hold ``words`` in this order (a superset, as :meth:`word_matches`)."""
         query = fts_phrase(words)
-        if not self._words_usable() or query is None:
-            return self.text_matches(phrase_pattern(words), limit=limit)
-        return [SegmentMatch(i, 1.0, m, t) for i, m, t in self.words.matching(query, limit)]
+        if self._words_usable() and query is not None:
+            try:
+                return [SegmentMatch(i, 1.0, m, t) for i, m, t in self.words.matching(query, limit)]
+            except sqlite3.Error as e:
+                logger.info("The word index could not be read (%s); scanning", e)
+        return self.text_matches(phrase_pattern(words), limit=limit)
 
     def _words_usable(self) -> bool:
         return self.words is not None and self.words.synced()

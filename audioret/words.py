@@ -75,13 +75,17 @@ class WordIndex:
         self.path = Path(path)
         self._lock = threading.Lock()  # one connection, shared by the threads of a server
         self._db: sqlite3.Connection | None = None
+        self._schema = False
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, write: bool = True) -> sqlite3.Connection:
+        """The connection; a writer's first also makes the tables (a reader never writes, so never waits for a
+        writer's lock: it reads the last committed state)."""
         if self._db is None:
-            db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-            db.execute("PRAGMA journal_mode=WAL")  # readers in other processes while the writer writes
-            db.executescript(SCHEMA)
-            self._db = db
+            self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        if write and not self._schema:
+            self._db.execute("PRAGMA journal_mode=WAL")  # readers in other processes while the writer writes
+            self._db.executescript(SCHEMA)
+            self._schema = True
         return self._db
 
     def exists(self) -> bool:
@@ -90,11 +94,15 @@ class WordIndex:
     # -- state ---------------------------------------------------------------------------------------------------
 
     def synced(self) -> bool:
-        """Whether the index holds exactly the store's passages (no write in flight or crashed, current layout)."""
+        """Whether the index holds exactly the store's passages (no write in flight or crashed, current layout);
+        False as well when it cannot be read."""
         if not self.exists():
             return False
-        with self._lock:
-            rows = dict(self._connect().execute("SELECT key, value FROM state").fetchall())
+        try:
+            with self._lock:
+                rows = dict(self._connect(write=False).execute("SELECT key, value FROM state").fetchall())
+        except sqlite3.Error:
+            return False
         return rows.get("version") == VERSION and rows.get("synced") == 1
 
     def _mark(self, db: sqlite3.Connection, synced: bool) -> None:
@@ -115,7 +123,8 @@ class WordIndex:
         """Adds or replaces passages."""
         with self._lock, self._connect() as db:
             db.executemany("DELETE FROM docs WHERE id = ?", [(i,) for i in ids])
-            db.executemany("INSERT INTO docs (id, path, meta, text) VALUES (?, ?, ?, ?)", _rows(ids, metadatas, documents))
+            db.executemany("INSERT INTO docs (id, path, meta, text) VALUES (?, ?, ?, ?)",
+                           _rows(ids, metadatas, documents))  # fmt: skip
             self._mark(db, True)
 
     def update(self, ids: Sequence[str], metadatas: Sequence[dict]) -> None:
@@ -149,14 +158,20 @@ class WordIndex:
         sql = ("SELECT docs.id, docs.meta, docs.text FROM passages JOIN docs ON docs.n = passages.rowid "
                "WHERE passages MATCH ?" + (" LIMIT ?" if limit is not None else ""))  # fmt: skip
         with self._lock:
-            rows = self._connect().execute(sql, (query,) if limit is None else (query, limit)).fetchall()
+            rows = self._connect(write=False).execute(sql, (query,) if limit is None else (query, limit)).fetchall()
         return [(i, json.loads(m), t) for i, m, t in rows]
+
+    def remove(self) -> None:
+        """Deletes the index's files (the writer, before making it again)."""
+        self.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
     def close(self) -> None:
         with self._lock:
             if self._db is not None:
                 self._db.close()
-                self._db = None
+                self._db, self._schema = None, False
 
 
 def _rows(ids: Sequence[str], metadatas: Sequence[dict], documents: Sequence[str]) -> list[tuple]:

@@ -82,6 +82,20 @@ def test_a_crash_between_the_store_and_the_word_index_is_repaired_by_the_next_wr
     assert [i for i, *_ in writer.words.matching('"thunderstorm"', None)] == ["/lib/late.wav-0"]
 
 
+def test_a_damaged_word_index_is_scanned_around_then_made_again(tmp_path):
+    store = _store(tmp_path)
+    store.words.close()
+    store.words.path.write_bytes(b"not a database" * 100)
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / "chroma" / f"{store.words.path.name}{suffix}").unlink(missing_ok=True)
+    reader = Store("some-text-model", 8, path=tmp_path / "chroma", channel="text")
+    assert not reader.words.synced()
+    assert _checked(reader.word_matches(["drums"]), word_pattern("drums")) == {"/lib/f7.wav-0"}  # by the scan
+    reader.sync_words()  # what the next writer does
+    assert reader.words.synced() and reader.words.count() == len(PASSAGES)
+    assert [i for i, *_ in reader.words.matching('"drums"', None)] == ["/lib/f7.wav-0"]
+
+
 def test_an_index_from_before_the_word_index_gets_one_at_its_next_run(tmp_path, tiny_clap_dir, text_model):
     """A library indexed without a word index is searched by scanning; the next `index` run, even one with
     nothing new to index, builds the index, and the search gives the same answer through it."""
