@@ -310,8 +310,9 @@ class Transcriber:
 def _span(times, duration_s: float, start: float, end: float) -> tuple[float, float]:
     """A time range in concatenated speech, mapped back to the original audio (``times`` None: already in it),
     never past its end."""
-    s, e = (start, end) if times is None else (times.get_original_time(start), times.get_original_time(end, is_end=True))
-    return min(s, duration_s), min(max(e, s), duration_s)
+    if times is not None:
+        start, end = times.get_original_time(start), times.get_original_time(end, is_end=True)
+    return min(start, duration_s), min(max(end, start), duration_s)
 
 
 def clip_pieces(regions: list[tuple[int, int]], most_s: float = 30.0) -> list[dict[str, float]]:

@@ -176,12 +176,14 @@ def evaluate_judgements(library, path, channels=tuple(CHANNELS), ks=KS) -> dict:
 
     queries, qrels = load(path)
     if not queries:
-        raise InputError(f"{path} holds no query with a 👍 (a relevant file) to score; mark some results relevant first")
+        raise InputError(f"{path} holds no query with a 👍 (a relevant file) to score; mark some results relevant "
+                         "first")
     channels = [c for c in channels if c == "fused" or library.available(c)]
-    runs = {}
+    runs: dict[str, dict] = {c: {} for c in channels}
     for channel in channels:
-        runs[channel] = {qid: {h.path: float(DEPTH + 1 - h.rank) for h in library.search(text, k=DEPTH, weights=CHANNELS[channel])}
-                         for qid, text in queries.items()}  # fmt: skip
+        for qid, text in queries.items():
+            hits = library.search(text, k=DEPTH, weights=CHANNELS[channel])
+            runs[channel][qid] = {h.path: float(DEPTH + 1 - h.rank) for h in hits}
     judged = sum(len(v) for v in qrels.values())
     indexed = {f.path for f in library.files()}
     missing = sorted({f for v in qrels.values() for f, r in v.items() if r > 0 and f not in indexed})

@@ -4,9 +4,9 @@ and their own idea of what a query should find.
 
 Each vote is one JSON line in ``judgements.jsonl`` in the data directory: the query as typed, the file, 1 (👍) or
 0 (👎), and when. A file's latest vote for a query counts. Queries are compared with their spaces and case
-normalised. A query with no 👍 has nothing to find and is not scored (its 👎 still count against nothing: R@k,
-MRR and mAP only reward relevant files). The app saves the votes of a local page, never those of a public page's
-visitors; the CLI saves ``--like`` / ``--unlike``.
+normalised. A query with no 👍 has nothing to find and is not scored; a 👎 is kept as judged not relevant, which
+R@k, MRR and mAP treat as they treat any file not marked relevant. The app saves the votes of a local page, never
+those of a public page's visitors; the CLI saves ``--like`` / ``--unlike``.
 """
 
 from __future__ import annotations

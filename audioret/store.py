@@ -1,4 +1,4 @@
-"""Records in ChromaDB. This is the only module that imports chromadb, so every Chroma call is here (about 400
+"""Records in ChromaDB. This is the only module that imports chromadb, so every Chroma call is here (about 430
 lines: writing, reading, the filtered nearest-file search and keeping the word index in step).
 
 One collection per channel and model (named after both, cosine space, dimension checked), so vectors of

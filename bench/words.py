@@ -57,8 +57,10 @@ def queries(words: list[str], n: int, seed: int = 1) -> list[list[str]]:
         kind = i % 3
         lo, hi = [(50, 1000), (3000, len(words)), (0, 0)][kind]
         count = int(rng.integers(1, 4))
-        picked = [words[int(j)] for j in rng.integers(lo, hi, count)] if hi else [f"zq{int(j)}x" for j in rng.integers(0, 10**6, count)]
-        out.append(picked)
+        if hi:
+            out.append([words[int(j)] for j in rng.integers(lo, hi, count)])
+        else:  # words in no passage
+            out.append([f"zq{int(j)}x" for j in rng.integers(0, 10**6, count)])
     return out
 
 

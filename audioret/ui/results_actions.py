@@ -6,6 +6,7 @@ token; no playlist on a public page, whose paths are the server's).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import gradio as gr  # at module level: Gradio reads the handlers' gr.Request hints here
@@ -13,6 +14,7 @@ import gradio as gr  # at module level: Gradio reads the handlers' gr.Request hi
 from ..errors import AudioretError
 from .state import App, session_of
 
+logger = logging.getLogger("audioret")
 EXPORT_NAMES = {"playlist": "results.m3u8", "csv": "results.csv", "json": "results.json", "clips": "results.zip"}
 
 
@@ -59,7 +61,10 @@ class Votes:
         state[kind].append(path)
         q, text_query, k, weights, scope_args = state["query"]
         if not self.app.access.public:  # the owner's judgements, for `audioret eval --qrels`; never a visitor's
-            self.app.library.judge(q, **{kind: [path]})
+            try:
+                self.app.library.judge(q, **{kind: [path]})
+            except AudioretError as e:  # the file left the index meanwhile: the search below says so
+                logger.warning("The vote was not saved: %s", e)
         return self.search(request, q, text_query, k, dict(weights), scope_args, f"“{q.strip()}”")
 
 
