@@ -282,14 +282,10 @@ def _duplicates(args, lib, parser) -> int:
     from .types import Filters
 
     groups = lib.duplicates(args.threshold, Filters(folder=args.folder) if args.folder else None)
-    rows = [{"group": n, "keep": i == 0, **m.as_dict()} for n, g in enumerate(groups, 1) for i, m in enumerate(g)]
     if args.csv:
-        import csv
+        from .duplicates import write_csv
 
-        with open(args.csv, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["group", "keep", "path"])
-            writer.writeheader()
-            writer.writerows(rows)
+        write_csv(groups, args.csv)
     if args.json:
         print(json.dumps({"groups": [[m.as_dict() for m in g] for g in groups], "too_short": groups.too_short},
                          indent=2))  # fmt: skip

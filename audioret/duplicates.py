@@ -412,6 +412,19 @@ def difference(a: Fingerprinted, b: Fingerprinted) -> tuple[float, str]:
     return float("nan"), "linked"
 
 
+def write_csv(groups: Sequence[Sequence[Member]], path: str | os.PathLike, name: Callable[[str], str] = str) -> None:
+    """The groups as CSV, a row per copy (group number, whether it is the one to keep, :meth:`Member.as_dict`), each
+    file named by ``name`` (a public page passes the names it shows)."""
+    import csv
+
+    rows = [{"group": n, "keep": i == 0, **m.as_dict(), "path": name(m.path)}
+            for n, g in enumerate(groups, 1) for i, m in enumerate(g)]  # fmt: skip
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["group", "keep", "path"])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 LOSSLESS = ("PCM", "FLAC", "ALAC", "WAV", "AIFF", "WAVPACK")
 
 

@@ -20,6 +20,7 @@ from .errors import InputError
 from .types import Hit
 
 FORMATS = {".m3u8": "playlist", ".m3u": "playlist", ".csv": "csv", ".json": "json", ".zip": "clips"}
+FILE_NAMES = {"playlist": "results.m3u8", "csv": "results.csv", "json": "results.json", "clips": "results.zip"}
 COLUMNS = ["rank", "score", "file", "start_s", "end_s", "duration_s", "why", "text"]
 
 
@@ -68,15 +69,16 @@ def clips(hits: Sequence[Hit], cut: Callable[[Hit], str | os.PathLike], out: Pat
     return out
 
 
-def write(hits: Sequence[Hit], out: str | os.PathLike, query: dict, cut: Callable[[Hit], str | os.PathLike]) -> Path:
-    """Writes the hits to ``out`` in the format its extension names (FORMATS)."""
+def write(hits: Sequence[Hit], out: str | os.PathLike, query: dict, cut: Callable[[Hit], str | os.PathLike],
+          name: Callable[[str], str] = str) -> Path:  # fmt: skip
+    """Writes the hits to ``out`` in the format its extension names (FORMATS), files named by ``name``."""
     out = Path(out)
     kind = FORMATS.get(out.suffix.lower())
     if kind is None:
         raise InputError(f"Cannot export to {out.name!r}: use one of {', '.join(FORMATS)}")
     if kind == "clips":
-        return clips(hits, cut, out)
-    text = playlist(hits) if kind == "playlist" else table(hits) if kind == "csv" else as_json(hits, query)
+        return clips(hits, cut, out, name)
+    text = playlist(hits) if kind == "playlist" else table(hits, name) if kind == "csv" else as_json(hits, query, name)
     out.write_text(text, encoding="utf-8")
     return out
 

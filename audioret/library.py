@@ -1,11 +1,11 @@
 """The library API: one object that indexes folders and answers text, spoken, example and "more like this" queries.
 
 A thin facade: every public method of the API is here, each a few lines over the module that does the work, which
-is why the file runs past 300 lines (most of them docstrings). It owns the settings, the models (loaded on first use, so ``stats()`` and ``remove()`` never
-load one) and the stores, builds the channels (:mod:`audioret.channels`) from them, and hands the work to the
-indexing plan and pipeline (:mod:`audioret.plan`, :mod:`audioret.pipeline`) or to the search
-(:mod:`audioret.search`). A channel whose model cannot be loaded is switched off with a warning and the other
-one still answers; ``channel_errors`` says why.
+is why the file runs past 300 lines (most of them docstrings). It owns the settings, the models (loaded on first
+use, so ``stats()`` and ``remove()`` never load one) and the stores, builds the channels (:mod:`audioret.channels`)
+from them, and hands the work to the indexing plan and pipeline (:mod:`audioret.plan`, :mod:`audioret.pipeline`)
+or to the search (:mod:`audioret.search`). A channel whose model cannot be loaded is switched off with a warning
+and the other one still answers; ``channel_errors`` says why.
 """
 
 from __future__ import annotations

@@ -7,10 +7,7 @@ deleted. A visitor sees names relative to the library and only the files they ma
 
 from __future__ import annotations
 
-import csv
 import html
-import tempfile
-from pathlib import Path
 
 import gradio as gr
 
@@ -31,7 +28,7 @@ def table_html(app: App, groups, session: str) -> str:
     rows = []
     for n, group in enumerate(groups, 1):
         for i, m in enumerate(group):
-            name = html.escape(_shown(app, m.path, session))
+            name = html.escape(app.shown_path(m.path, session))
             player = f'<audio controls preload="none" src="{app.media.whole(m.path, session)}"></audio>'
             channels = "mono" if m.channels == 1 else f"{m.channels} ch"
             note = "keep (suggested)" if i == 0 else closeness(m)
@@ -60,8 +57,8 @@ class DuplicatesHandlers:
         except AudioretError as e:
             raise app.user_error(e, session) from e
         self.found[session] = groups
-        names = [_shown(app, m.path, session) for g in groups for m in g]
-        extras = [_shown(app, m.path, session) for g in groups for m in g[1:]]
+        names = [app.shown_path(m.path, session) for g in groups for m in g]
+        extras = [app.shown_path(m.path, session) for g in groups for m in g[1:]]
         link = ""
         if groups:
             link = (f'<a class="download" href="{app.media.download(_csv(app, groups, session), session)}" '
@@ -69,7 +66,7 @@ class DuplicatesHandlers:
         return table_html(app, groups, session), gr.update(choices=names, value=extras), link
 
     def chosen_paths(self, session: str, names: list[str]) -> list[str]:
-        by_name = {_shown(self.app, m.path, session): m.path for g in self.found.get(session, []) for m in g}
+        by_name = {self.app.shown_path(m.path, session): m.path for g in self.found.get(session, []) for m in g}
         return [by_name[n] for n in names or [] if n in by_name]
 
     def ask(self, names, folder, request: gr.Request):
@@ -116,24 +113,11 @@ def build_duplicates_view(app: App):
     cancel_btn.click(lambda: gr.update(visible=False), None, confirm_row, api_name=False)
 
 
-def _shown(app: App, path: str, session: str) -> str:
-    name, folder = app.shown(path, session)
-    return f"{folder}/{name}" if folder else name
-
 
 def _csv(app: App, groups, session: str) -> str:
     """The list as CSV: server paths on a local app, names as shown in the public mode."""
-    exports = app.library.config.data_dir / "exports"
-    exports.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="duplicates-", dir=exports))
-    path = folder / "duplicates.csv"
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["group", "keep", "file", "format", "sample_rate", "channels", "duration_s", "kbps", "size",
-                         "bit_error", "method"])  # fmt: skip
-        for n, group in enumerate(groups, 1):
-            for i, m in enumerate(group):
-                shown = _shown(app, m.path, session) if app.access.public else m.path
-                writer.writerow([n, i == 0, shown, m.format, m.sample_rate, m.channels, round(m.duration_s, 3),
-                                 round(m.kbps), m.size, m.as_dict()["bit_error"], m.method])  # fmt: skip
+    from ..duplicates import write_csv
+
+    path = app.export_folder("duplicates-") / "duplicates.csv"
+    write_csv(groups, path, (lambda p: app.shown_path(p, session)) if app.access.public else str)
     return str(path)

@@ -102,7 +102,7 @@ class LibraryHandlers:
         if app.access.public and report is not None:
             app.visitors.added(session, len(report.added) + len(report.updated), sum(
                 Path(p).stat().st_size for p in report.added + report.updated if Path(p).exists()))  # fmt: skip
-        note = report_markdown(report, [app.scrub(s, session) for s in skipped], name=lambda p: _shown(app, p, session))
+        note = report_markdown(report, [app.scrub(s, session) for s in skipped], name=lambda p: app.shown_path(p, session))
         return note, app.status(session), listing(app, session, p or ""), None
 
     def choose(self, evt: gr.SelectData, table, request: gr.Request):
@@ -124,7 +124,7 @@ class LibraryHandlers:
             removed = app.library.remove([path])
         except AudioretError as e:
             raise app.user_error(e, session) from e
-        note = "\n".join(f"- removed `{_shown(app, r, session)}`" for r in removed) or "Nothing in the index matched."
+        note = "\n".join(f"- removed `{app.shown_path(r, session)}`" for r in removed) or "Nothing in the index matched."
         return note, app.status(session), listing(app, session, p or ""), gr.update(visible=False), ""
 
     def sign_in(self, u, pw, request: gr.Request):
@@ -163,7 +163,3 @@ def build_library_tab(app: App):
     ui.server_btn.click(on.index_folder, [ui.server_folder], [ui.report, ui.status, ui.files], api_name=False)
     return ui.status, ui.report, ui.files
 
-
-def _shown(app: App, path: str, session: str) -> str:
-    name, folder = app.shown(path, session)
-    return f"{folder}/{name}" if folder else name

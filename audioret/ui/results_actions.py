@@ -12,10 +12,10 @@ from collections.abc import Callable
 import gradio as gr  # at module level: Gradio reads the handlers' gr.Request hints here
 
 from ..errors import AudioretError
+from ..export import FILE_NAMES
 from .state import App, session_of
 
 logger = logging.getLogger("audioret")
-EXPORT_NAMES = {"playlist": "results.m3u8", "csv": "results.csv", "json": "results.json", "clips": "results.zip"}
 
 
 class Votes:
@@ -84,7 +84,8 @@ def build_export(app: App) -> None:
                 url = app.export(session, kind)
             except AudioretError as e:
                 raise app.user_error(e, session) from e
-            return f'<a class="download" href="{url}" download="{EXPORT_NAMES[kind]}">Download {EXPORT_NAMES[kind]}</a>'
+            file = FILE_NAMES[kind]
+            return f'<a class="download" href="{url}" download="{file}">Download {file}</a>'
 
         return handler
 

@@ -133,6 +133,17 @@ class App:
                 return rel.name, "/".join((label, *rel.parent.parts))
         return Path(path).name, ""
 
+    def shown_path(self, path: str, session: str = "") -> str:
+        """A file as the visitor may see it, in one string: ``folder/name`` (the name alone at no folder)."""
+        name, folder = self.shown(path, session)
+        return f"{folder}/{name}" if folder else name
+
+    def export_folder(self, prefix: str) -> Path:
+        """A new folder for a file the app makes for a visitor to download, under the data directory."""
+        exports = self.library.config.data_dir / "exports"
+        exports.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=exports))
+
     def scrub(self, text: str, session: str = "") -> str:
         """A message with every server path replaced by what the visitor may see (a library-relative name)."""
         text = str(text)
@@ -231,18 +242,9 @@ class App:
             raise InputError("A playlist names files by their place on the server, so this public page does not "
                              "offer one; take the CSV, the JSON or the clips")  # fmt: skip
         described, hits = self.last_results[session]
-        name = (lambda p: "/".join(reversed(self.shown(p, session))).strip("/")) if self.access.public else str
-        exports = self.library.config.data_dir / "exports"
-        exports.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(prefix="results-", dir=exports))
-        out = folder / {"playlist": "results.m3u8", "csv": "results.csv", "json": "results.json",
-                        "clips": "results.zip"}[kind]  # fmt: skip
-        if kind == "clips":
-            export.clips(hits, lambda h: cut_clip(h.path, h.start_s, h.end_s, self.clips), out, name)
-        else:
-            text = {"playlist": lambda: export.playlist(hits), "csv": lambda: export.table(hits, name),
-                    "json": lambda: export.as_json(hits, {"query": described}, name)}[kind]()  # fmt: skip
-            out.write_text(text, encoding="utf-8")
+        name = (lambda p: self.shown_path(p, session)) if self.access.public else str
+        out = self.export_folder("results-") / export.FILE_NAMES[kind]
+        export.write(hits, out, {"query": described}, lambda h: cut_clip(h.path, h.start_s, h.end_s, self.clips), name)
         return self.media.download(str(out), session)
 
     def end_session(self, session: str) -> None:
