@@ -12,8 +12,9 @@ Measured on the duplicates benchmark's copies: docs/BENCHMARKS.md ("Fusion", "Co
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 
@@ -30,7 +31,9 @@ from .duplicates import (
     fingerprint_file,
     profile,
 )
-from .errors import AudioDecodeError
+from .errors import AudioDecodeError, ModelLoadError
+
+logger = logging.getLogger("audioret")
 
 # The evidence (nats) of "the same recording": strength 0.96 at the line of 2 nats, far above what a channel's
 # evidence for a merely similar sound reaches.
@@ -86,3 +89,30 @@ def copies(example: Fingerprinted, paths: Sequence[str], cache: FingerprintCache
         if same is not None:
             found[path] = same
     return found
+
+
+def of_example(example: str | os.PathLike | np.ndarray, sample_rate: int,
+               cache: FingerprintCache | None = None) -> Fingerprinted | None:  # fmt: skip
+    """The example's fingerprint (a path, from ``cache`` when given; or mono samples at ``sample_rate``); None
+    when Chromaprint is missing or the file cannot be read (query by example then goes by sound alone)."""
+    try:
+        if isinstance(example, np.ndarray):
+            return of_samples(example, sample_rate)
+        return fingerprinted(os.path.abspath(example), cache)
+    except ModelLoadError as e:
+        logger.info("Copies of the example are not looked for: %s", e)
+        return None
+
+
+def in_library(store, example: Fingerprinted | None, vectors: np.ndarray, filters=None,
+               exclude_paths: Collection[str] = (), cache: FingerprintCache | None = None) -> dict[str, tuple[float, str]]:  # fmt: skip
+    """The library files that are the same recording as ``example``, among the CANDIDATES files nearest to its
+    windows' embeddings ``vectors`` in the sound channel's ``store``."""
+    if example is None:
+        return {}
+    nearest = store.best_files(vectors, CANDIDATES, filters, exclude_paths=exclude_paths)
+    try:
+        return copies(example, [m.path for m in nearest], cache)
+    except ModelLoadError as e:
+        logger.info("Copies of the example are not looked for: %s", e)
+        return {}

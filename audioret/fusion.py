@@ -85,7 +85,7 @@ class Found:
 
     match: SegmentMatch
     evidence: float  # nats
-    leg: str  # "clap"; "meaning" or "words" for the text channel's semantic and lexical legs
+    leg: str  # "clap" ("copy": the same recording); "meaning" or "words" for the text channel's two legs
     words: tuple[str, ...] = ()  # the query words the lexical leg found in the passage
     cosine: float | None = None  # the channel's cosine for the file, when ``match.score`` is not one
 
@@ -300,6 +300,9 @@ def explain(by_channel: Mapping[str, Found], carrier: str) -> str:
         word = strength_word(strength(f.evidence))
         if f.leg == "clap":
             parts.append(f"sounds like: {word}")
+            continue
+        if f.leg == "copy":
+            parts.append("the same recording")
             continue
         m, text = f.match.metadata, f.match.document or ""
         quoted = f'"{text[:90]}{"…" if len(text) > 90 else ""}"'

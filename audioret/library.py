@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import audio, catalog, search
+from . import audio, catalog, copies, search
 from .asr import ASR_SAMPLE_RATE
 from .config import Config
 from .errors import IndexBusy, InputError, ModelLoadError
@@ -94,6 +94,13 @@ class Library:
 
         cfg = self.config
         return Store(cfg.text_model, None, path=cfg.data_dir / "chroma", url=cfg.chroma_url, channel="text")
+
+    @cached_property
+    def fingerprints(self):
+        """The duplicates finder's fingerprints, kept beside the index (query by example looks for copies)."""
+        from .duplicates import FingerprintCache
+
+        return FingerprintCache(self.config.data_dir / "fingerprints.sqlite3")
 
     def sound_channel(self):
         from .channels.sound import SoundChannel
@@ -308,7 +315,10 @@ class Library:
         scores its best similarity to any of them.
         """
         windows = search.example_windows(example, self.embedder.window, self.config.hop_s)
-        return search.sound_search(self, self.embedder.embed_audio(windows), k, filters)
+        vectors = self.embedder.embed_audio(windows)
+        same = copies.in_library(self.store, copies.of_example(example, audio.SAMPLE_RATE, None), vectors, filters,
+                                 cache=self.fingerprints)  # fmt: skip
+        return search.sound_search(self, vectors, k, filters, same=same)
 
     def similar(self, segment_id: str, k: int = 10, filters: Filters | None = None,
                 same_file: bool = False) -> Results:  # fmt: skip
@@ -323,7 +333,10 @@ class Library:
         if not ids or not accepts(scope, metadatas[0]):  # a segment outside the caller's folders does not exist
             raise InputError(f"No segment {segment_id!r} in the index; take ids from search results")
         exclude_paths = () if same_file else (metadatas[0]["path"],)
-        return search.sound_search(self, vectors, k, filters, exclude_ids={segment_id}, exclude_paths=exclude_paths)
+        example = copies.of_example(metadatas[0]["path"], audio.SAMPLE_RATE, self.fingerprints)
+        same = copies.in_library(self.store, example, vectors, filters, exclude_paths, self.fingerprints)
+        return search.sound_search(self, vectors, k, filters, exclude_ids={segment_id}, exclude_paths=exclude_paths,
+                                   same=same)  # fmt: skip
 
     # -- what evaluation and benchmarks read -------------------------------------------------------------------
 

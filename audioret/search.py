@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from . import audio
+from .copies import COPY_EVIDENCE
 from .errors import AudioDecodeError, InputError, ModelLoadError
 from .fusion import fuse
 from .types import Feedback, Filters, Moment, Query, Results
@@ -76,11 +78,17 @@ def _word_filters(channel, query: Query) -> tuple[set[str], set[str] | None]:
 
 
 def sound_search(library, vectors: np.ndarray, k: int, filters: Filters | None = None,
-                 exclude_ids: Collection[str] = (), exclude_paths: Collection[str] = ()) -> Results:  # fmt: skip
-    """The ``k`` files of the sound channel nearest to one or more audio embeddings (shape (n, dim) or (dim,))."""
+                 exclude_ids: Collection[str] = (), exclude_paths: Collection[str] = (),
+                 same: Mapping[str, tuple[float, str]] | None = None) -> Results:  # fmt: skip
+    """The ``k`` files of the sound channel nearest to one or more audio embeddings (shape (n, dim) or (dim,)).
+
+    ``same`` names the files that are the same recording as the example (:mod:`audioret.copies`): they come
+    first, as "the same recording"."""
     if k < 1:
         raise InputError(f"k must be at least 1, got {k}")
     found = library.sound_channel().rank_vectors(vectors, max(k, DEPTH), filters, exclude_ids, exclude_paths)
+    if same:
+        found = [replace(f, evidence=COPY_EVIDENCE, leg="copy") if f.match.path in same else f for f in found]
     return results(fuse({"clap": found}, {"clap": 1.0}, k))
 
 
