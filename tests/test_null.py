@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from audioret.fusion import gumbel_max, surprisal
-from audioret.null import fit_tops, measured, reference_tops, say, standardise
+from audioret.ranking.calibration import gumbel_max, surprisal
+from audioret.ranking.null import fit_tops, measured, reference_tops, say, standardise
 
 
 def _unit(x):

@@ -1,6 +1,6 @@
 """What a channel's best answer looks like by chance, measured on this library. Pure: numpy in, numbers out.
 
-A channel's evidence for a file is how surprising its score is for this query (:mod:`audioret.fusion`). The
+A channel's evidence for a file is how surprising its score is for this query (:mod:`audioret.ranking.calibration`). The
 surprise is measured against what the same channel answers, on this library, for everyday queries that have
 nothing to do with it (``REFERENCE_PROMPTS``), not against a law assumed for independent scores: the windows of
 one file, and files alike (a folder of voice memos, of kick drums), move together, so a channel's best answer to
