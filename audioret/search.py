@@ -65,12 +65,15 @@ def text_search(library, text: str, k: int, filters: Filters | None, weights: Ma
         found["text"] = library.text_channel().rank_text(words, depth, filters, only, exclude, feedback)
     if not found and library.channel_errors:
         raise ModelLoadError(" | ".join(library.channel_errors.values()))
-    return results(fuse(found, weights, k))  # no channel: an empty index, or only text on and it holds nothing
+    out = results(fuse(found, weights, k))  # no channel: an empty index, or only text on and it holds nothing
+    out.note = query.note
+    return out
 
 
 def _word_filters(channel, query: Query) -> tuple[set[str], set[str] | None]:
-    """The files ``-word`` leaves out, and (with quoted phrases) the only files that may be returned."""
-    exclude = set().union(*(channel.paths_with([w]) for w in query.excluded))
+    """The files ``-word`` and ``-"a phrase"`` leave out, and (with quoted phrases) the only files that may be
+    returned."""
+    exclude = set().union(*(channel.paths_with(words) for words in query.exclusions))
     only = None
     for phrase in query.phrases:
         holding = channel.paths_with(phrase)
