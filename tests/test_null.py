@@ -1,4 +1,4 @@
-"""The measured null (audioret/null.py) on hand-made channels: no model, no store."""
+"""The measured null (audioret/ranking/null.py) on hand-made channels: no model, no store."""
 
 from __future__ import annotations
 
@@ -7,35 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from audioret.ranking.calibration import gumbel_max, surprisal
-from audioret.ranking.null import fit_tops, measured, reference_tops, say, standardise
+from audioret.ranking.calibration import Background, calibrate, surprisal
+from audioret.ranking.null import fit_tops, say
 
 
 def _unit(x):
-    return x / np.linalg.norm(x, axis=-1, keepdims=True)
-
-
-def test_standardise_is_each_records_mean_and_spread_over_the_references_with_a_floor():
-    profiles = np.array([[0.1, 0.5, 0.30], [0.3, 0.5, 0.30], [0.2, 0.5, 0.31]])
-    mean, spread = standardise(profiles)
-    assert mean == pytest.approx([0.2, 0.5, 0.30333333])
-    # the middle record never moves: its spread is floored at a quarter of the median spread, not 0
-    assert spread[0] == pytest.approx(np.std([0.1, 0.3, 0.2])) and spread[1] == pytest.approx(0.25 * spread[2])
-    assert measured(0.4, mean[0], spread[0]) == pytest.approx(0.2 / np.std([0.1, 0.3, 0.2]))
-
-
-def test_reference_tops_leave_each_reference_out_of_its_own_null():
-    rng = np.random.default_rng(0)
-    profiles = rng.standard_normal((30, 200))
-    mean, spread = standardise(profiles)
-    tops, scale = reference_tops(profiles, mean, spread)
-    others = np.delete(profiles, 7, axis=0)
-    z = (profiles[7] - others.mean(axis=0)) / others.std(axis=0)
-    all_z = [(profiles[i] - np.delete(profiles, i, axis=0).mean(0)) / np.delete(profiles, i, axis=0).std(0)
-             for i in range(30)]  # fmt: skip
-    mads = [1.4826 * np.median(np.abs(x - np.median(x))) for x in all_z]
-    assert scale == pytest.approx(np.median(mads))
-    assert tops[7] == pytest.approx((z.max() - np.median(z)) / scale)
+    return (x / np.linalg.norm(x, axis=-1, keepdims=True)).astype(np.float32)
 
 
 def test_fit_tops_recovers_a_gumbel_law():
@@ -49,6 +26,15 @@ def test_fit_tops_recovers_a_gumbel_law():
     assert np.mean(e >= math.log(10)) == pytest.approx(0.1, abs=0.02)
 
 
+def test_fit_tops_holds_while_a_sixth_of_the_references_truly_match():
+    rng = np.random.default_rng(2)
+    chance = 3.0 + 0.5 * rng.gumbel(size=300)
+    matches = rng.uniform(8.0, 20.0, size=60)  # a sixth of the reference prompts find something
+    location, scale = fit_tops(np.concatenate([chance, matches]))
+    assert np.median(surprisal(chance, location, scale)) < 1.0  # chance tops stay chance
+    assert np.all(surprisal(matches, location, scale) > 5.0)
+
+
 def test_say_is_nothing_at_chance_and_most_of_a_clear_winner():
     assert say([0.0, 0.7, 1.0]).tolist() == [0.0, 0.0, 0.0]
     assert say(2.0) == pytest.approx(1.0 - math.log(2.0))
@@ -57,8 +43,8 @@ def test_say_is_nothing_at_chance_and_most_of_a_clear_winner():
 
 
 def _clustered_channel(rng, dim=64):
-    """600 unrelated records and 3 clusters of files alike (12 each, 10 windows a file): unrelated queries lift
-    a whole cluster at once, a channel whose answers depend on the query but mean nothing."""
+    """600 unrelated records and 3 clusters of files alike (12 each, 10 windows a file): an unrelated query that
+    leans towards a cluster lifts all of it, as a channel whose answers are query-dependent noise does."""
     diffuse = _unit(rng.standard_normal((600, dim)))
     centres = _unit(rng.standard_normal((3, dim)))
     files = _unit(np.repeat(centres, 12, axis=0) + 0.2 * _unit(rng.standard_normal((36, dim))))
@@ -67,38 +53,29 @@ def _clustered_channel(rng, dim=64):
 
 
 def test_correlated_records_do_not_fake_evidence():
-    """Unrelated queries lift whole clusters of records at once: the best of n independent normals calls their
-    tops a find; measured against the reference queries' tops, a new unrelated query's top is chance."""
+    """Measured against the reference queries' tops, an unrelated query's top is chance and has next to no say;
+    against the best of n independent normals (the law assumed before), one in six looks like a find."""
     rng = np.random.default_rng(2)
     records = _clustered_channel(rng)
-    reference = _unit(rng.standard_normal((48, records.shape[1])))
-    profiles = reference @ records.T
-    mean, spread = standardise(profiles)
-    tops, scale = reference_tops(profiles, mean, spread)
-    law = fit_tops(tops)
-    measured_e, assumed_e = [], []
-    for _ in range(200):
-        q = _unit(rng.standard_normal(records.shape[1]))
-        z = measured(records @ q, mean, spread)
-        measured_e.append(float(surprisal((z.max() - np.median(z)) / scale, *law)))
-        raw = records @ q
-        mad = 1.4826 * np.median(np.abs(raw - np.median(raw)))
-        assumed_e.append(float(surprisal((raw.max() - np.median(raw)) / mad, *gumbel_max(len(records)))))
-    assert np.mean(np.array(assumed_e) > 4.0) > 0.12  # the assumed law: many unrelated queries look like finds
-    assert np.median(measured_e) < 1.0 and np.mean(np.array(measured_e) > 4.0) < 0.05
-    assert np.mean(say(measured_e) > 1.0) < 0.05  # and a chance top has next to no say
+    background = Background.of(records, len(records), _unit(rng.standard_normal((48, records.shape[1]))))
+    measured, assumed = [], []
+    for _ in range(300):
+        query = _unit(rng.standard_normal((1, records.shape[1])))
+        scores = records @ query[0]
+        top = [int(np.argmax(scores))]
+        measured.append(float(calibrate(scores[top], records[top], query, background)[0]))
+        assumed.append(float(calibrate(scores[top], records[top], query, background, against_reference=False)[0]))
+    measured, assumed = np.array(measured), np.array(assumed)
+    assert np.mean(assumed > 4.0) > 0.12
+    assert np.median(measured) == pytest.approx(math.log(2), abs=0.15) and np.mean(measured > 4.0) < 0.03
+    assert np.mean(say(measured) > 0.5) < 0.1
 
 
 def test_a_true_match_stands_out_of_the_measured_null():
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(2)
     records = _clustered_channel(rng)
-    reference = _unit(rng.standard_normal((48, records.shape[1])))
-    profiles = reference @ records.T
-    mean, spread = standardise(profiles)
-    tops, scale = reference_tops(profiles, mean, spread)
-    law = fit_tops(tops)
+    background = Background.of(records, len(records), _unit(rng.standard_normal((48, records.shape[1]))))
     for target in (17, 700):  # one unrelated record, one window of a file in a cluster
-        q = _unit(records[target] + 0.5 * _unit(rng.standard_normal(records.shape[1])))
-        z = measured(records @ q, mean, spread)
-        e = surprisal((z - np.median(z)) / scale, *law)
+        query = _unit(records[target] + 0.5 * _unit(rng.standard_normal(records.shape[1])))[None]
+        e = calibrate(records @ query[0], records, query, background)
         assert say(e[target]) > 5.0 and e[target] >= e.max() - 1.0  # (its file's neighbours are alike)

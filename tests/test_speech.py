@@ -207,6 +207,18 @@ def test_no_good_match_for_something_the_library_does_not_hold(mixed):
     assert not library.search("a thunderstorm over the hills", k=5, weights=text).no_good_match
 
 
+def test_no_good_match_when_one_channel_is_noise(mixed):
+    """Both channels on, as a user has them: this library's random CLAP answers every query with some file, and
+    that chance top has no say, so a query for something absent is still "no good match"; what the text channel
+    finds is still a match."""
+    library, lib, _ = mixed
+    for absent in ("a cat meowing on a windowsill", "a lecture about volcanoes", "applause in a theatre"):
+        hits = library.search(absent, k=5)
+        assert hits.no_good_match and all(h.score < 0.5 for h in hits), absent
+    found = library.search("a thunderstorm over the hills", k=5)
+    assert not found.no_good_match and found[0].path == str(lib / "field" / "porch.wav")
+
+
 def test_speech_times_stay_inside_the_file(mixed):
     library, lib, _ = mixed
     got = library.text_store.collection.get(where={"kind": "speech"}, include=["metadatas"])

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from ..errors import InputError
 from ..types import Hit
 from .calibration import Found, strength
 from .explain import explain
+from .null import say
 
 CLIP_S = 10.0  # the time range shown for a file found only by whole-file text (its name, tags or description)
 
@@ -15,8 +17,9 @@ CLIP_S = 10.0  # the time range shown for a file found only by whole-file text (
 def fuse(found: Mapping[str, Sequence[Found]], weights: Mapping[str, float], k: int) -> list[Hit]:
     """The top ``k`` files by their weighted evidence summed over channels, as :class:`Hit`.
 
-    ``found`` holds each channel's files (one :class:`Found` per file). The time range follows the channel that
-    carried the hit (the largest weighted evidence): where the words were said, or the best CLAP window.
+    ``found`` holds each channel's files (one :class:`Found` per file). Each channel's evidence counts by its say
+    (:func:`null.say`: nothing at chance, most of a clear winner's). The time range follows the channel that
+    carried the hit (the largest weighted say): where the words were said, or the best CLAP window.
     """
     if k < 1:
         raise InputError(f"k must be at least 1, got {k}")
@@ -25,7 +28,7 @@ def fuse(found: Mapping[str, Sequence[Found]], weights: Mapping[str, float], k: 
         if weights.get(channel, 0) <= 0:
             continue
         for f in items:
-            per_file.setdefault(f.match.path, {})[channel] = f
+            per_file.setdefault(f.match.path, {})[channel] = replace(f, evidence=float(say(f.evidence)))
     ranked = []
     for path, by_channel in per_file.items():
         total = sum(weights[c] * f.evidence for c, f in by_channel.items())
