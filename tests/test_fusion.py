@@ -86,10 +86,10 @@ def test_calibration_follows_what_the_channel_knows(debias):
     scores = sample @ query[0]
     best = np.argsort(-scores)[:5]
     e = calibrate(scores[best], sample[best], query, background)
-    assert labels[best[0]] == 7 and e[0] > 1.5 * MATCH_EVIDENCE  # a class it knows: a clear winner
+    assert labels[best[0]] == 7 and say(e[0]) > 1.5 * MATCH_EVIDENCE  # a class it knows: a clear winner
     unrelated = _unit(common + spread * _unit(rng.standard_normal(64)))[None]  # like the reference queries
     top = np.argsort(-(sample @ unrelated[0]))[:1]
-    assert calibrate(sample[top] @ unrelated[0], sample[top], unrelated, background)[0] < MATCH_EVIDENCE
+    assert say(calibrate(sample[top] @ unrelated[0], sample[top], unrelated, background)[0]) < MATCH_EVIDENCE
 
 
 @pytest.mark.parametrize("debias", [False, True])
@@ -121,7 +121,7 @@ def test_a_channel_whose_answers_do_not_depend_on_the_query_gets_no_say():
         scores = sample @ query[0]
         best = int(np.argmax(scores))
         tops.append(calibrate(scores[[best]], sample[[best]], query, background)[0])
-    assert np.median(tops) < 2.0 and np.mean(np.array(tops) < MATCH_EVIDENCE) >= 0.9
+    assert np.median(tops) < 2.0 and np.mean(say(tops) < MATCH_EVIDENCE) >= 0.9
 
 
 def test_regime_a_only_the_text_channel_knows():
