@@ -6,7 +6,8 @@ out from its neighbours by that measure. Whether two files are one recording is 
 (:mod:`audioret.duplicates`) decides, by Chromaprint's bit error for files of 3 s and longer and by the
 correlation of their spectra for shorter ones. So the example is fingerprinted, compared with the sound
 channel's nearest files (a copy's windows are among the nearest, whatever the model), and each file that is the
-same recording gets COPY_EVIDENCE: it comes first, strength >= 0.95, and says "the same recording".
+same recording gets COPY_EVIDENCE: it comes first, strength >= 0.95, and says "the same recording". Chromaprint
+missing, or a file it cannot read, leaves query by example to the sound channel alone.
 Measured on the duplicates benchmark's copies: docs/BENCHMARKS.md ("Fusion", "Copies").
 """
 
@@ -35,7 +36,7 @@ from .errors import AudioDecodeError, ModelLoadError
 
 logger = logging.getLogger("audioret")
 
-# The evidence (nats) of "the same recording": strength 0.96 at the line of 2 nats, far above what a channel's
+# The evidence (nats) of "the same recording": a say of 45 nats, strength 0.98, far above what a channel's
 # evidence for a merely similar sound reaches.
 COPY_EVIDENCE = 50.0
 CANDIDATES = 10  # the sound channel's nearest files compared with the example

@@ -265,8 +265,8 @@ def print_regime(name: str, result: dict, kinds: tuple[str, ...]):
     print("\n\"No good match\" said: " + ", ".join(f"{k}: {a} of {b}" + (f" ({a / b:.0%})" if b else "")
                                                  for k, (a, b) in said.items()))  # fmt: skip
     top = {k: np.array(v) for k, v in result["top_evidence"].items()}
-    sweep = [f"{e:g}: {np.mean(top['absent'] < e):.0%} / {np.mean(top['answerable'] < e):.0%}" for e in (2, 3, 4, 5, 6, 8)]
-    print("The top's fused evidence against other lines (nats: absent / answerable under it): " + ", ".join(sweep))
+    sweep = [f"{e:g}: {np.mean(top['absent'] < e):.0%} / {np.mean(top['answerable'] < e):.0%}" for e in (0.25, 0.5, 0.75, 1, 1.5, 2)]
+    print("The top's fused say against other lines (nats: absent / answerable under it): " + ", ".join(sweep))
 
 
 def main():
