@@ -85,7 +85,8 @@ class Library:
         from .store import Store
 
         dim = self.embedder.dim if "embedder" in self.__dict__ else None  # checked on the first write
-        return Store(self.config.clap_model, dim, path=self.config.data_dir / "chroma", url=self.config.chroma_url)
+        return Store(self.config.clap_model, dim, path=self.config.data_dir / "chroma", url=self.config.chroma_url,
+                     key=self.id_key)
 
     @cached_property
     def text_store(self):
@@ -93,7 +94,15 @@ class Library:
         from .store import Store
 
         cfg = self.config
-        return Store(cfg.text_model, None, path=cfg.data_dir / "chroma", url=cfg.chroma_url, channel="text")
+        return Store(cfg.text_model, None, path=cfg.data_dir / "chroma", url=cfg.chroma_url, channel="text",
+                     key=self.id_key)
+
+    @cached_property
+    def id_key(self) -> bytes:
+        """The secret that record ids are derived with (``DATA_DIR/id-key``, :mod:`audioret.idkey`)."""
+        from .idkey import load
+
+        return load(self.config.data_dir)
 
     def sound_channel(self):
         from .channels.sound import SoundChannel

@@ -24,7 +24,7 @@ import numpy as np
 from .connection import RetryingCollection, hold_writer_lock, retrying
 from .errors import IndexBusy, StoreError
 from .records import (FileRecord, SegmentMatch, accepts, any_word_pattern, best_per_file, complete_files, file_key,
-                      phrase_pattern, where)  # fmt: skip
+                      is_under, phrase_pattern, where)  # fmt: skip
 from .types import Filters
 from .words import WordIndex, fts_phrase, available as words_available
 
@@ -79,7 +79,7 @@ class Store:
     """
 
     def __init__(self, model: str, dim: int | None, path: str | os.PathLike | None = None, url: str | None = None,
-                 channel: str = "clap", hnsw: dict | None = None):  # fmt: skip
+                 channel: str = "clap", hnsw: dict | None = None, key: bytes = b""):  # fmt: skip
         import chromadb
         from chromadb.config import Settings
 
@@ -116,6 +116,13 @@ class Store:
         self._words_checked = False
         self._has_records = False
         self._background: tuple[np.ndarray, int] | None = None
+        self.key = key  # the index's id key (idkey.py); b"": unkeyed ids
+        # records under these folders (a public page's visitors) stay out of the background sample and its count,
+        # and writing them keeps the sample: one visitor's uploads never move another's scores
+        self.private_roots: tuple[str, ...] = ()
+        from .idkey import ensure
+
+        ensure(self)
 
     def _check_dim(self, dim: int):
         stored_dim = (self.collection.metadata or {}).get("dim")
@@ -138,7 +145,8 @@ class Store:
                              f"{len(embeddings)} and {len(metadatas)}")  # fmt: skip
         self._writable()
         self._has_records = self._has_records or len(ids) > 0
-        self._background = None
+        if not all(self._private(m["path"]) for m in metadatas):
+            self._background = None
         if self.dim is None and len(ids):
             self._check_dim(int(np.shape(embeddings)[1]))
         words = self.words if documents is not None and len(ids) else None
@@ -167,7 +175,8 @@ class Store:
 
     def delete_file(self, path: str):
         self._writable()
-        self._background = None
+        if not self._private(path):
+            self._background = None
         if self.words:
             self.words.unsynced()
         self.collection.delete(where={"path": path})
@@ -226,11 +235,20 @@ class Store:
             count = self.count()
             slices = 1 if count <= size else BACKGROUND_SLICES
             step, per = count / slices, min(size, count) // slices
-            vectors = [self.collection.get(limit=per, offset=int(i * step), include=["embeddings"])["embeddings"]
-                       for i in range(slices)]  # fmt: skip
-            found = [np.asarray(v, np.float32) for v in vectors if v is not None and len(v)]
+            include = ["embeddings", "metadatas"] if self.private_roots else ["embeddings"]
+            pages = [self.collection.get(limit=per, offset=int(i * step), include=include) for i in range(slices)]
+            found = [np.asarray(g["embeddings"], np.float32)[[not self._private(m["path"]) for m in g["metadatas"]]]
+                     if self.private_roots else np.asarray(g["embeddings"], np.float32)
+                     for g in pages if g["embeddings"] is not None and len(g["embeddings"])]  # fmt: skip
+            if self.private_roots:  # the shared records only
+                complete, _ = self.files()
+                count -= sum(f.n_segments for p, f in complete.items() if self._private(p))
+            found = [f for f in found if len(f)]
             self._background = (np.concatenate(found) if found else np.zeros((0, self.dim or 0), np.float32), count)
         return self._background
+
+    def _private(self, path: str) -> bool:
+        return bool(self.private_roots) and is_under(path, self.private_roots)
 
     def text_matches(self, pattern: str, limit: int = TEXT_MATCH_LIMIT) -> list[SegmentMatch]:
         """Records whose text matches a regular expression (:func:`records.word_pattern`), with metadata and text:
@@ -353,7 +371,7 @@ class Store:
         goes to the store after all, which is then the faster way.
         """
         queries = np.atleast_2d(np.asarray(queries, np.float32))
-        excluded = {file_key(p) for p in exclude_paths}
+        excluded = {file_key(p, self.key) for p in exclude_paths}
         if only_paths is not None and not only_paths:
             return []
         filtered = filters is not None and filters.active

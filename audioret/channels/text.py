@@ -224,7 +224,7 @@ class TextChannel(Channel):
             common.update(sidecar=sidecar_signature(job.path), transcribed=self.transcribe,
                           speech_passages=sum(p.kind == "speech" for p in passages),
                           **self.pipeline_fields(self.encoder))  # fmt: skip
-            ids, metadatas = records(common, [(p.start_s, p.end_s, {"kind": p.kind}) for p in passages])
+            ids, metadatas = records(common, [(p.start_s, p.end_s, {"kind": p.kind}) for p in passages], self.store.key)
             out.append(Output(job, self.name, ids, metadatas, vectors[at : at + len(passages)], [p.text for p in passages]))
             at += len(passages)
         self._pending = []
