@@ -145,7 +145,7 @@ class Store:
                              f"{len(embeddings)} and {len(metadatas)}")  # fmt: skip
         self._writable()
         self._has_records = self._has_records or len(ids) > 0
-        if not all(self._private(m["path"]) for m in metadatas):
+        if not all(self.is_private(m["path"]) for m in metadatas):
             self._background = None
         if self.dim is None and len(ids):
             self._check_dim(int(np.shape(embeddings)[1]))
@@ -175,7 +175,7 @@ class Store:
 
     def delete_file(self, path: str):
         self._writable()
-        if not self._private(path):
+        if not self.is_private(path):
             self._background = None
         if self.words:
             self.words.unsynced()
@@ -237,17 +237,18 @@ class Store:
             step, per = count / slices, min(size, count) // slices
             include = ["embeddings", "metadatas"] if self.private_roots else ["embeddings"]
             pages = [self.collection.get(limit=per, offset=int(i * step), include=include) for i in range(slices)]
-            found = [np.asarray(g["embeddings"], np.float32)[[not self._private(m["path"]) for m in g["metadatas"]]]
+            found = [np.asarray(g["embeddings"], np.float32)[[not self.is_private(m["path"]) for m in g["metadatas"]]]
                      if self.private_roots else np.asarray(g["embeddings"], np.float32)
                      for g in pages if g["embeddings"] is not None and len(g["embeddings"])]  # fmt: skip
             if self.private_roots:  # the shared records only
                 complete, _ = self.files()
-                count -= sum(f.n_segments for p, f in complete.items() if self._private(p))
+                count -= sum(f.n_segments for p, f in complete.items() if self.is_private(p))
             found = [f for f in found if len(f)]
             self._background = (np.concatenate(found) if found else np.zeros((0, self.dim or 0), np.float32), count)
         return self._background
 
-    def _private(self, path: str) -> bool:
+    def is_private(self, path: str) -> bool:
+        """Whether ``path`` lies under :attr:`private_roots` (kept out of the background and the word counts)."""
         return bool(self.private_roots) and is_under(path, self.private_roots)
 
     def text_matches(self, pattern: str, limit: int = TEXT_MATCH_LIMIT) -> list[SegmentMatch]:

@@ -273,8 +273,9 @@ class TextChannel(Channel):
         hits = {w: 0 for w in words}
         for m in found:
             held = {w for w, pattern in patterns.items() if pattern.search(m.document or "")}
+            shared = not self.store.is_private(m.path)  # a public page's visitors never change how rare a word is
             for w in held:
-                hits[w] += 1
+                hits[w] += shared
             passages[m.id] = (m, held)
             if whole is not None and whole.search(m.document or ""):
                 verbatim.add(m.id)
