@@ -15,7 +15,7 @@ import soundfile as sf
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach for the hub
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-# Model exports (audioret.backends) go to a cache of this test run, which CLI subprocesses share
+# Model exports (audioret.models.backends) go to a cache of this test run, which CLI subprocesses share
 os.environ.setdefault("AUDIORET_CACHE_DIR", tempfile.mkdtemp(prefix="audioret-test-cache-"))
 
 
@@ -79,7 +79,7 @@ def chroma_server_url(tmp_path_factory):
 
 def drop_collections(url: str, clap_model: str, text_model: str | None = None) -> None:
     """Removes a model's collections from a shared server, so that a test starts from an empty index."""
-    from audioret.store import Store, collection_name
+    from audioret.store.chroma import Store, collection_name
 
     client = Store("probe", None, url=url).client
     names = [collection_name(clap_model)] + ([collection_name(text_model, "text")] if text_model else [])
@@ -151,7 +151,7 @@ def tiny_clap_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_embedder(tiny_clap_dir):
-    from audioret.clap import ClapEmbedder
+    from audioret.models.clap import ClapEmbedder
 
     return ClapEmbedder(str(tiny_clap_dir), device="cpu")
 
@@ -231,13 +231,13 @@ def text_model() -> str:
 
 @pytest.fixture(scope="session")
 def transcriber(asr_model):
-    from audioret.asr import load_asr
+    from audioret.models.asr import load_asr
 
     return load_asr(asr_model, device="cpu")
 
 
 @pytest.fixture(scope="session")
 def text_encoder(text_model):
-    from audioret.text import torch_text_encoder
+    from audioret.models.text_encoder import torch_text_encoder
 
     return torch_text_encoder(text_model, device="cpu")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from audioret import Config, Filters, InputError, Library
-from audioret.records import segment_id
+from audioret.store.records import segment_id
 
 from .conftest import drop_collections, tone, write
 
@@ -98,7 +98,7 @@ def test_reindex_is_idempotent(library, small_library):
 def test_an_index_from_before_id_keys_is_migrated_not_reembedded(library, small_library):
     """An index whose ids are the SHA-1 of the path (as before id keys) is moved to keyed ids when it is opened:
     nothing is embedded again, the vectors are the same, and the next run finds every file unchanged."""
-    from audioret import idkey
+    from audioret.store import idkey
 
     if library.config.chroma_url:
         pytest.skip("the migration is the same on a server; once is enough")

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audioret.records import segment_id
-from audioret.store import Store, StoreError, collection_name
+from audioret.store.chroma import Store, StoreError, collection_name
+from audioret.store.records import segment_id
 
 
 def test_collection_names_are_valid_and_distinct(tmp_path):
@@ -25,7 +25,7 @@ def test_ids_are_keyed_with_the_index_secret_and_reveal_no_path(tmp_path):
     offline); another key gives other ids; the key is made once per data directory and read back unchanged."""
     import hashlib
 
-    from audioret import idkey
+    from audioret.store import idkey
 
     key = idkey.load(tmp_path)
     assert key == idkey.load(tmp_path) and len(key) == 32 and (tmp_path / "id-key").stat().st_mode & 0o077 == 0
@@ -43,7 +43,7 @@ def test_ids_are_keyed_with_the_index_secret_and_reveal_no_path(tmp_path):
 def test_an_index_with_unkeyed_ids_is_moved_to_keyed_ids_without_embedding(tmp_path):
     """Records written with the old ids (SHA-1 of the path) get keyed ids when a keyed store opens the index: the
     same vectors, metadata and texts, the word index rebuilt, and a second opening moves nothing."""
-    from audioret import idkey
+    from audioret.store import idkey
 
     old = Store("text/model", 4, path=tmp_path, channel="text")
     metas = [{"path": f"/lib/{name}.wav", "seg_index": 0, "n_segments": 1, "is_last": True, "start_s": 0.0,
@@ -123,7 +123,7 @@ def test_filters_find_files_far_down_the_ranking(tmp_path):
 def test_any_word_pattern_matches_whole_words_in_any_case():
     import re
 
-    from audioret.records import any_word_pattern
+    from audioret.store.word_index import any_word_pattern
 
     pattern = re.compile(any_word_pattern(["pears", "don't"]))
     assert pattern.search("Canned PEARS, please") and not pattern.search("it appears so")

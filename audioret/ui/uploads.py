@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..errors import IndexBusy, InputError
-from ..records import is_under
+from ..store.filters import is_under
 from ..types import IndexReport
 from .access import client_address
 

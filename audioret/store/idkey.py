@@ -1,6 +1,6 @@
 """The index's secret key, and moving an index made before keys to keyed record ids.
 
-Record ids name their file (:func:`audioret.records.file_key`). As the SHA-1 of the path they let anyone who sees an
+Record ids name their file (:func:`.records.file_key`). As the SHA-1 of the path they let anyone who sees an
 id test guesses of the path offline (the install folder, a user name); keyed with a secret of the index (an HMAC),
 they tell nothing. The key is made once, kept in ``DATA_DIR/id-key`` (readable by its owner only) and read by every
 later run, so ids stay the same from run to run: re-indexing stays an idempotent upsert and an interrupted run
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import IndexBusy
+from ..errors import IndexBusy
 from .records import segment_id
 
 logger = logging.getLogger(__name__)
