@@ -76,7 +76,7 @@ def extract_audio(
                              f"{max_bytes / 1e9:.1f} GB; split the archive")  # fmt: skip
         out.files = _extract(zf, wanted, dest, name, max_bytes)
     out.bytes = sum(os.path.getsize(p) for p in out.files) + sum(
-        (dest / PurePosixPath(i.filename)).stat().st_size for i in wanted if not is_audio_path(i.filename))  # fmt: skip
+        (dest / PurePosixPath(i.filename)).stat().st_size for i in wanted if not is_audio_path(i.filename))
     return out
 
 
@@ -148,7 +148,7 @@ def measure(files: list[str]) -> tuple[int, int, list[str]]:
 
 
 def import_files(files: list[str], dest: str | os.PathLike, max_files: int = MAX_UPLOAD_FILES,
-                 allowance: tuple[int, int] | None = None) -> Extracted:  # fmt: skip
+                 allowance: tuple[int, int] | None = None) -> Extracted:
     """Copies audio files (and ``NAME.txt``/``.json`` descriptions uploaded with them) into ``dest`` and extracts
     zip archives into ``dest/<archive name>/``; returns the audio files written and what was left out, and why.
 
@@ -175,7 +175,7 @@ def import_files(files: list[str], dest: str | os.PathLike, max_files: int = MAX
             within = f" ({'; '.join(archives)})" if archives else ""
             raise InputError(f"This upload holds {count:,} audio files and {size / 1e6:,.1f} MB{within}; you may add "
                              f"{files_left:,} more files and {bytes_left / 1e6:,.1f} MB. Nothing was added; "
-                             "add fewer files")  # fmt: skip
+                             "add fewer files")
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     audio_stems = {Path(f).stem for f in files if is_audio_path(f)}

@@ -49,7 +49,6 @@ def rss_mb() -> float:
 
 def run_limit(limit: int, args, inputs) -> dict:
     from gradio_client import Client, handle_file
-
     from gradio_client.exceptions import AppError
 
     from app import EXAMPLES_DIR, QUEUE_MAX_SIZE
@@ -64,7 +63,7 @@ def run_limit(limit: int, args, inputs) -> dict:
     demo.audioret.warm_up().join()  # examples/, before the clock
     port = free_port()
     launch(demo.queue(default_concurrency_limit=limit, max_size=QUEUE_MAX_SIZE), server_name="127.0.0.1",
-           server_port=port, prevent_thread_lock=True, quiet=True)  # fmt: skip
+           server_port=port, prevent_thread_lock=True, quiet=True)
     url = f"http://127.0.0.1:{port}/"
     stop = time.monotonic() + args.seconds
     results, errors, memory, guesses = [], [], [], []
@@ -121,7 +120,7 @@ def run_limit(limit: int, args, inputs) -> dict:
         except Exception as e:  # reported as it came
             note = f"{type(e).__name__}: {e}"
         admin = {"note": note, "seconds": round(time.perf_counter() - t0, 1), "signed_in": note.startswith("Signed in"),
-                 "guesses": len(guesses), "guesses_refused": sum("Too many wrong logins" in g for g in guesses)}  # fmt: skip
+                 "guesses": len(guesses), "guesses_refused": sum("Too many wrong logins" in g for g in guesses)}
     demo.close()
     by_kind = {}
     for kind, _ in KINDS:
@@ -163,7 +162,7 @@ def main():
     for limit in args.limits:  # each in its own process, so that memory is measured from the same start
         cmd = [sys.executable, __file__, "--one-limit", str(limit), "--clients", str(args.clients), "--seconds",
                str(args.seconds), "--audio", args.audio, "--model", args.model] + ["--public"] * args.public + [
-               "--fresh-sessions"] * args.fresh_sessions  # fmt: skip
+               "--fresh-sessions"] * args.fresh_sessions
         out_text = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
         row = json.loads(next(line[7:] for line in out_text.splitlines() if line.startswith("RESULT ")))
         rows.append(row)

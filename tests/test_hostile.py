@@ -35,7 +35,7 @@ from .test_app import SEARCH, open_browser, rows, serve
 ADMIN = ("keeper", "s3cret-pass")
 LIMITS = Limits(searches_per_minute=6, address_searches_per_minute=10, all_searches_per_minute=10_000,
                 upload_files=2, upload_mb=5, address_files=3, address_mb=8, all_files=1000, all_mb=1000,
-                login_free_tries=2, login_wait_s=0.3)  # fmt: skip
+                login_free_tries=2, login_wait_s=0.3)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def space(tmp_path_factory, tiny_clap_dir, asr_model, text_model):
     shared = data / "shared"
     speak(shared / "shared-note.wav", "The museum opens at nine on Sundays.")
     config = Config(data_dir=data / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
-                    asr_model=asr_model, device="cpu")  # fmt: skip
+                    asr_model=asr_model, device="cpu")
     access = decide("127.0.0.1", False, ADMIN, space_id="someone/audioret", limits=LIMITS)
     assert access.public and access.trust_proxy
     demo = serve(config, [str(EXAMPLES_DIR), str(shared)], access)
@@ -91,7 +91,7 @@ def post_upload(demo, data: bytes, address: str, name: str = "x.wav"):
     import requests
 
     return requests.post(demo.url + "gradio_api/upload", files={"files": (name, data)},
-                         headers={"X-Forwarded-For": address}, timeout=60)  # fmt: skip
+                         headers={"X-Forwarded-For": address}, timeout=60)
 
 
 def call(demo, api_name: str, data: list, address: str) -> dict:
@@ -102,10 +102,10 @@ def call(demo, api_name: str, data: list, address: str) -> dict:
     session = str(uuid.uuid4())
     headers = {"X-Forwarded-For": address}
     requests.post(demo.url + "gradio_api/queue/join", json={"data": data, "fn_index": fn, "session_hash": session,
-                  "event_data": None, "trigger_id": None}, headers=headers, timeout=30).raise_for_status()  # fmt: skip
+                  "event_data": None, "trigger_id": None}, headers=headers, timeout=30).raise_for_status()
     last = {}
     with requests.get(demo.url + "gradio_api/queue/data", params={"session_hash": session}, headers=headers,
-                      stream=True, timeout=120) as r:  # fmt: skip
+                      stream=True, timeout=120) as r:
         for line in r.iter_lines():
             if line.startswith(b"data:"):
                 last = json.loads(line[5:])
@@ -205,11 +205,11 @@ def test_a_zip_bomb_is_refused_by_its_unpacked_size(space, tmp_path):
 
     archive = tmp_path / "bomb.zip"
     size = 1 << 30
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        with zf.open("big.wav", "w", force_zip64=True) as f:
-            zeros = bytes(1 << 24)
-            for _ in range(size // len(zeros)):
-                f.write(zeros)
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf, zf.open(
+            "big.wav", "w", force_zip64=True) as f:
+        zeros = bytes(1 << 24)
+        for _ in range(size // len(zeros)):
+            f.write(zeros)
     assert archive.stat().st_size < 5_000_000
     c = client(space, "203.0.113.31")
     t0 = time.monotonic()
@@ -282,9 +282,8 @@ def test_gradios_upload_route_is_bounded(space, tmp_path):
 
 
 def test_query_recordings_go_with_their_visitor(space, tmp_path):
-    from gradio_client import handle_file
-
     from gradio.utils import get_upload_folder
+    from gradio_client import handle_file
 
     app = space.audioret
     c = client(space, "203.0.113.60")
@@ -309,7 +308,7 @@ def test_a_media_token_answers_only_the_address_it_was_made_for(space):
 def test_one_address_cannot_flush_the_token_table(space, monkeypatch):
     """Searches under fresh session ids pushed every visitor's tokens out of the table; now the flooding address
     loses its own oldest."""
-    import audioret.ui.media as media
+    from audioret.ui import media
 
     monkeypatch.setattr(media, "MAX_TOKENS", 120)
     monkeypatch.setattr(media, "MAX_TOKENS_PER_CLIENT", 60, raising=False)
@@ -382,7 +381,7 @@ def test_parallel_requests_for_a_clip_not_yet_cut_all_get_it(space):
         cut.unlink()
     answers: list[tuple[str, int, bytes]] = []
     threads = [threading.Thread(target=lambda u=u: answers.append((u, *get(space, u, "203.0.113.110"))))
-               for u in clips * 4 + pictures * 2]  # fmt: skip
+               for u in clips * 4 + pictures * 2]
     for t in threads:
         t.start()
     for t in threads:
@@ -410,7 +409,7 @@ def test_every_limit_counts_per_session_per_address_and_overall(tmp_path):
     now = [0.0]
     visitors = Visitors(tmp_path, Limits(searches_per_minute=2, address_searches_per_minute=3, all_searches_per_minute=4,
                                          upload_files=5, address_files=6, all_files=7),
-                        clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))  # fmt: skip
+                        clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
     visitors.check_search("s1", "a")
     visitors.check_search("s1", "a")
     with pytest.raises(InputError, match="More than 2 searches in a minute;"):

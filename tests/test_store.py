@@ -47,7 +47,7 @@ def test_an_index_with_unkeyed_ids_is_moved_to_keyed_ids_without_embedding(tmp_p
 
     old = Store("text/model", 4, path=tmp_path, channel="text")
     metas = [{"path": f"/lib/{name}.wav", "seg_index": 0, "n_segments": 1, "is_last": True, "start_s": 0.0,
-              "end_s": 1.0, "duration_s": 1.0, "hash": name, "size": 1, "mtime_ns": 1} for name in ("owl", "fox")]  # fmt: skip
+              "end_s": 1.0, "duration_s": 1.0, "hash": name, "size": 1, "mtime_ns": 1} for name in ("owl", "fox")]
     vectors = np.eye(4, dtype=np.float32)[:2]
     old.add([segment_id(m["path"], 0) for m in metas], vectors, metas, ["an owl hoots", "a fox barks"])
     del old

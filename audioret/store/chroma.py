@@ -81,7 +81,7 @@ class Store:
     """
 
     def __init__(self, model: str, dim: int | None, path: str | os.PathLike | None = None, url: str | None = None,
-                 channel: str = "clap", hnsw: dict | None = None, key: bytes = b""):  # fmt: skip
+                 channel: str = "clap", hnsw: dict | None = None, key: bytes = b""):
         import chromadb
         from chromadb.config import Settings
 
@@ -241,7 +241,7 @@ class Store:
             pages = [self.collection.get(limit=per, offset=int(i * step), include=include) for i in range(slices)]
             found = [np.asarray(g["embeddings"], np.float32)[[not self.is_private(m["path"]) for m in g["metadatas"]]]
                      if self.private_roots else np.asarray(g["embeddings"], np.float32)
-                     for g in pages if g["embeddings"] is not None and len(g["embeddings"])]  # fmt: skip
+                     for g in pages if g["embeddings"] is not None and len(g["embeddings"])]
             if self.private_roots:  # the shared records only
                 complete, _ = self.files()
                 count -= sum(f.n_segments for p, f in complete.items() if self.is_private(p))

@@ -52,7 +52,7 @@ def load(data_dir: str | os.PathLike) -> bytes:
     if len(key) != KEY_BYTES:
         raise ValueError(f"{path} should hold {2 * KEY_BYTES} hex digits (the index's id key), got {len(text)} "
                          "characters; restore it from a backup, or remove it to make a new key (the index is then "
-                         "moved to it on the next start)")  # fmt: skip
+                         "moved to it on the next start)")
     return key
 
 
@@ -106,7 +106,7 @@ def migrate(store, page: int = PAGE) -> int:
         documents = got.get("documents")
         store.collection.upsert(ids=[new_of[i] for i in got["ids"]], embeddings=np.asarray(got["embeddings"]),
                                 metadatas=got["metadatas"],
-                                documents=documents if documents and any(d is not None for d in documents) else None)  # fmt: skip
+                                documents=documents if documents and any(d is not None for d in documents) else None)
         store.collection.delete(ids=got["ids"])
     store._background = None
     store.sync_words()

@@ -2,8 +2,8 @@
 
 The page is laid out by one short function per tab (:mod:`.search_tab`, :mod:`.library_tab`); :mod:`.state`
 holds what the page knows and what each visitor may see (:mod:`.access`, :mod:`.visitors`), :mod:`.results`
-how results read, and :mod:`.media` serves their audio without server paths. Handlers call only the public
-:class:`~audioret.library.Library` API.
+how results read, and :mod:`.media` serves their audio without server paths; :mod:`.uploads` bounds Gradio's upload
+route and indexes visitors' uploads in turns. Handlers call only the public :class:`~audioret.library.Library` API.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def launch(demo, **kwargs):
         kwargs["enable_monitoring"] = False  # /monitoring/summary would show every visitor's endpoints and timings
         limits = app.access.limits
         app.upload_route = UploadRoute(get_upload_folder(), 2 * limits.address_mb * 1e6, limits.all_mb * 1e6,
-                                       app.access.trust_proxy)  # fmt: skip
+                                       app.access.trust_proxy)
         app_kwargs = dict(kwargs.pop("app_kwargs", None) or {})
         app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), app.upload_route.middleware()]
         kwargs["app_kwargs"] = app_kwargs

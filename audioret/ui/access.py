@@ -22,13 +22,12 @@ from dataclasses import dataclass, fields
 
 from ..errors import InputError
 
-
 # the AUDIORET_* variable of each limit
 SETTINGS = {"session_hours": "SESSION_HOURS", "upload_mb": "VISITOR_MB", "upload_files": "VISITOR_FILES",
             "searches_per_minute": "SEARCHES_PER_MINUTE", "address_mb": "ADDRESS_MB", "address_files": "ADDRESS_FILES",
             "address_searches_per_minute": "ADDRESS_SEARCHES_PER_MINUTE", "all_mb": "ALL_VISITORS_MB",
             "all_files": "ALL_VISITORS_FILES", "all_searches_per_minute": "ALL_SEARCHES_PER_MINUTE",
-            "login_free_tries": "LOGIN_FREE_TRIES", "login_wait_s": "LOGIN_WAIT_S"}  # fmt: skip
+            "login_free_tries": "LOGIN_FREE_TRIES", "login_wait_s": "LOGIN_WAIT_S"}
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,7 @@ class LibraryHandlers:
         app, session = self.app, session_of(request)
         try:
             report, skipped = app.add(session, app.address(request), list(uploaded or []), progress_callback(progress),
-                                      lambda text, fraction: progress(fraction, desc=text))  # fmt: skip
+                                      lambda text, fraction: progress(fraction, desc=text))
         except AudioretError as e:
             raise app.user_error(e, session) from e
         note = report_markdown(report, [app.scrub(s, session) for s in skipped], name=lambda p: app.shown_path(p, session))
@@ -156,7 +156,7 @@ def build_library_tab(app: App):
     ui.refresh.click(on.list, [ui.pattern], ui.files, api_name=False)
     # uploads wait their turn in the app's own queue (fair between visitors), not in Gradio's
     ui.add_btn.click(on.add, [ui.uploads, ui.pattern], [ui.report, ui.status, ui.files, ui.uploads], api_name="add_files",
-                     concurrency_limit=ADD_CONCURRENCY)  # fmt: skip
+                     concurrency_limit=ADD_CONCURRENCY)
     ui.files.select(on.choose, [ui.files], [ui.chosen, ui.confirm_row, ui.confirm_text], api_name=False)
     removed = [ui.report, ui.status, ui.files, ui.confirm_row, ui.chosen]
     ui.confirm_btn.click(on.remove, [ui.chosen, ui.pattern], removed, api_name=False)

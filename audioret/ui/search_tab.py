@@ -51,7 +51,7 @@ def answer(app: App, request, search, described: str, query: str | None = None, 
         media = app.media
         cards.append(Card(hit, name, folder, media.clip(hit.path, hit.start_s, hit.end_s, session, address),
                           media.whole(hit.path, session, address),
-                          media.spectrogram(hit.path, hit.start_s, hit.end_s, session, address), moments, votes))  # fmt: skip
+                          media.spectrogram(hit.path, hit.start_s, hit.end_s, session, address), moments, votes))
     app.last_results[session] = (described, hits)
     if hits.changed:
         described = f"{described}, with your feedback ({hits.changed})"

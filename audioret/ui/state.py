@@ -23,9 +23,10 @@ from ..models import hub
 from ..models.devices import device_name
 from ..store.filters import is_under
 from ..types import Filters, Results
+from . import uploads
 from .access import Access, client_address, decide
 from .media import Media
-from .uploads import UploadQueue, UploadRoute, claim
+from .uploads import UploadQueue, UploadRoute
 from .visitors import Visitors, remove_tree
 
 logger = logging.getLogger("audioret")
@@ -241,55 +242,12 @@ class App:
         return self.start(on_progress)
 
     def add(self, session: str, address: str, uploaded: list[str], on_progress=None, say=None):
-        """Adds a visitor's uploaded files (or zips) to their area and indexes them in turns with other uploads
-        (:class:`.uploads.UploadQueue`); returns ``(report or None, skipped)``. In the public mode only files this
-        address uploaded are taken, and the upload is measured by its content against what the visitor, their
-        address and everyone may still add (:func:`audioret.archive.import_files`)."""
-        from ..archive import import_files, measure
-
-        files = claim(uploaded, self.upload_route, address, self.upload_folder) if self.access.public else uploaded
-        area = self.area(session)
-        if self.access.public:
-            with self.visitors.reserving(address):
-                count, size, archives = measure(files)
-                try:
-                    self.visitors.check_upload(session, count, size, address)
-                except InputError as e:
-                    within = f" ({'; '.join(archives)})" if archives else ""
-                    raise InputError(f"{e}{within}. Nothing was added") from None
-                imported = import_files(files, area, allowance=self.visitors.allowance(session, address))
-                self.visitors.added(session, len(imported.files), imported.bytes, address)
-        else:
-            imported = import_files(files, area)
-        self.release(files, address)
-        if not imported.files:
-            return None, imported.skipped
-        return self.upload_queue.run(session, address, imported.files, on_progress, say), imported.skipped
-
-    @property
-    def upload_folder(self) -> str:
-        """Gradio's upload folder (GRADIO_TEMP_DIR, as build_demo sets it)."""
-        from gradio.utils import get_upload_folder
-
-        return get_upload_folder()
-
-    def release(self, uploaded: list[str], address: str) -> None:
-        """Removes uploaded files from Gradio's upload folder once copied: only those this address sent (public
-        mode), or any in the upload folder (on this machine); never a file elsewhere."""
-        route = self.upload_route
-        for f in uploaded:
-            if self.access.public and (route is None or not route.owned(f, address) or not route.release(f, address)):
-                continue  # not this address's, or another visitor sent the same content (the same path) too
-            if is_under(os.path.realpath(f), [os.path.realpath(self.upload_folder)]):
-                Path(f).unlink(missing_ok=True)
+        """A visitor's uploads added and indexed in turns (:func:`.uploads.add`): ``(report or None, skipped)``."""
+        return uploads.add(self, session, address, uploaded, on_progress, say)
 
     def recording(self, session: str, address: str, path: str) -> str:
-        """A spoken or example query's recording: on a public page, only one this address uploaded; it is removed
-        when the visitor leaves."""
-        if self.access.public:
-            claim([path], self.upload_route, address, self.upload_folder)
-            self.visitors.get(session, address).recordings.append(path)
-        return path
+        """A query recording, checked and kept for removal when the visitor leaves (:func:`.uploads.recording`)."""
+        return uploads.recording(self, session, address, path)
 
     def export(self, session: str, kind: str, address: str = "") -> str:
         """The session's last results as a file to download ("playlist", "csv", "json" or "clips"): its media URL.
@@ -315,7 +273,7 @@ class App:
         self.last_results.pop(session, None)
         if visitor is not None and self.access.public:
             self._remove_area(visitor.area)
-            self.release(visitor.recordings, visitor.address)
+            uploads.release(self, visitor.recordings, visitor.address)
 
     def sweep(self) -> None:
         """Ends the sessions idle past the limit, and removes areas left behind by an earlier run."""

@@ -49,7 +49,7 @@ class UploadRoute:
     """
 
     def __init__(self, folder: str | os.PathLike, address_bytes: float, all_bytes: float, trust_proxy: bool = False,
-                 clock=time.monotonic):  # fmt: skip
+                 clock=time.monotonic):
         self.folder, self.trust_proxy, self.clock = Path(folder), trust_proxy, clock
         self.address_bytes, self.all_bytes = address_bytes, all_bytes
         self._sent: dict[str, set[str]] = {}  # real path -> the addresses that sent it (the same content, same path)
@@ -69,7 +69,7 @@ class UploadRoute:
             mine = sum(n for _, a, n in posted if a == address)
             if mine + size > self.address_bytes:
                 return (f"Uploads from your address are limited to {self.address_bytes / 1e6:g} MB an hour; "
-                        f"{mine / 1e6:.1f} MB were sent in the last hour")  # fmt: skip
+                        f"{mine / 1e6:.1f} MB were sent in the last hour")
             if sum(n for *_, n in posted) + size > self.all_bytes:
                 return "This page takes no more uploads this hour; come back later"
             self._posted.append((self.clock(), address, size))
@@ -154,7 +154,7 @@ class UploadQueue:
     """
 
     def __init__(self, index: Callable[..., IndexReport], busy: Callable[[], bool], turn_files: int = TURN_FILES,
-                 per_address: int = PER_ADDRESS):  # fmt: skip
+                 per_address: int = PER_ADDRESS):
         self.index, self.busy, self.turn_files, self.per_address = index, busy, turn_files, per_address
         self._ring: deque[object] = deque()  # one ticket per waiting upload; the first indexes
         self._who: dict[object, tuple[str, str]] = {}  # ticket -> (session, address)
@@ -164,7 +164,7 @@ class UploadQueue:
         return len(self._ring)
 
     def run(self, session: str, address: str, files: list[str], on_progress=None,
-            say: Callable[[str, float | None], None] | None = None) -> IndexReport:  # fmt: skip
+            say: Callable[[str, float | None], None] | None = None) -> IndexReport:
         """Indexes ``files`` in turns; ``say(text, fraction or None)`` hears the place in the queue while waiting."""
         ticket = object()
         with self._turn:
@@ -173,7 +173,7 @@ class UploadQueue:
                 raise InputError("Your previous upload is still being indexed; add more when it is done")
             if len(mine) >= self.per_address:
                 raise InputError(f"{self.per_address} uploads from your address are being indexed; add more when "
-                                 "one is done")  # fmt: skip
+                                 "one is done")
             self._ring.append(ticket)
             self._who[ticket] = (session, address)
         reports, done = [], 0
@@ -204,7 +204,7 @@ class UploadQueue:
                 ahead = self._ring.index(ticket)
                 if say is not None:
                     say(f"waiting for {ahead} other upload{'s' * (ahead != 1)} to take a turn "
-                        f"({done} of {total} files indexed)", done / max(total, 1))  # fmt: skip
+                        f"({done} of {total} files indexed)", done / max(total, 1))
                 self._turn.wait(timeout=1.0)
 
     def _index(self, files: list[str], on_progress, say) -> IndexReport:
@@ -218,6 +218,66 @@ class UploadQueue:
                 if say is not None:
                     say("waiting for the library's own indexing to finish", None)
                 time.sleep(1.0)
+
+
+def upload_folder() -> str:
+    """Gradio's upload folder (GRADIO_TEMP_DIR, as build_demo sets it)."""
+    from gradio.utils import get_upload_folder
+
+    return get_upload_folder()
+
+
+def add(app, session: str, address: str, uploaded: list[str], on_progress=None, say=None):
+    """Adds a visitor's uploaded files (or zips) to their area and indexes them in turns with other uploads
+    (:class:`UploadQueue`); returns ``(report or None, skipped)``. In the public mode only files this address
+    uploaded are taken, and the upload is measured by its content against what the visitor, their address and
+    everyone may still add (:func:`audioret.archive.measure`), refused whole with the figures.
+
+    Args:
+        app: the page's state (:class:`.state.App`).
+    """
+    from ..archive import import_files, measure
+
+    public = app.access.public
+    files = claim(uploaded, app.upload_route, address, upload_folder()) if public else list(uploaded)
+    area = app.area(session)
+    if public:
+        with app.visitors.reserving(address):
+            count, size, archives = measure(files)
+            try:
+                app.visitors.check_upload(session, count, size, address)
+            except InputError as e:
+                within = f" ({'; '.join(archives)})" if archives else ""
+                raise InputError(f"{e}{within}. Nothing was added") from None
+            imported = import_files(files, area, allowance=app.visitors.allowance(session, address))
+            app.visitors.added(session, len(imported.files), imported.bytes, address)
+    else:
+        imported = import_files(files, area)
+    release(app, files, address)
+    if not imported.files:
+        return None, imported.skipped
+    return app.upload_queue.run(session, address, imported.files, on_progress, say), imported.skipped
+
+
+def release(app, uploaded: Sequence[str], address: str) -> None:
+    """Removes uploaded files from Gradio's upload folder once used: on a public page only those this address sent
+    and nobody else did (the same content is the same path), on this machine any in the upload folder; never a
+    file elsewhere."""
+    route, folder = app.upload_route, os.path.realpath(upload_folder())
+    for f in uploaded:
+        if app.access.public and (route is None or not route.owned(f, address) or not route.release(f, address)):
+            continue
+        if is_under(os.path.realpath(f), [folder]):
+            Path(f).unlink(missing_ok=True)
+
+
+def recording(app, session: str, address: str, path: str) -> str:
+    """A spoken or example query's recording: on a public page, only one this address uploaded; it is removed
+    when the visitor leaves."""
+    if app.access.public:
+        claim([path], app.upload_route, address, upload_folder())
+        app.visitors.get(session, address).recordings.append(path)
+    return path
 
 
 class _Guard:

@@ -104,7 +104,7 @@ class Visitors:
                                       (by_address, limits.address_searches_per_minute,
                                        "searches in a minute from your address"),
                                       (self._all_searches, limits.all_searches_per_minute,
-                                       "searches in a minute on this page, from everyone")):  # fmt: skip
+                                       "searches in a minute on this page, from everyone")):
                 if len(_recent(times, now, MINUTE)) >= limit:
                     raise InputError(f"More than {limit} {who}; wait a little and search again")
             for times in (visitor.searches, by_address, self._all_searches):
@@ -119,13 +119,13 @@ class Visitors:
                 ("Visitors from one address", "yours have", sum(v.files for v in same), sum(v.bytes for v in same),
                  limits.address_files, limits.address_mb),
                 ("All visitors together", "they have", sum(v.files for v in live), sum(v.bytes for v in live),
-                 limits.all_files, limits.all_mb)]  # fmt: skip
+                 limits.all_files, limits.all_mb)]
 
     def allowance(self, session: str, address: str = "") -> tuple[int, int]:
         """``(files, bytes)`` a visitor may still add: the least of what they, their address and everyone have left."""
         rows = self._rows(session, address)
         return (max(0, min(m - f for _, _, f, _, m, _ in rows)),
-                max(0, int(min(mb * 1e6 - b for _, _, _, b, _, mb in rows))))  # fmt: skip
+                max(0, int(min(mb * 1e6 - b for _, _, _, b, _, mb in rows))))
 
     def check_upload(self, session: str, files: int, size: int, address: str = "") -> None:
         """Refuses an upload that would take a visitor, their address or everyone over the files or bytes, with the
@@ -136,7 +136,7 @@ class Visitors:
                 raise InputError(f"{who} may add {max_files} files in all; {verb} added {used}{holds}")
             if used_bytes + size > max_mb * 1e6:
                 raise InputError(f"{who} may add {max_mb:g} MB in all; {verb} added {_mb(used_bytes)}"
-                                 + (f"; this upload holds {_mb(size)}" if size else ""))  # fmt: skip
+                                 + (f"; this upload holds {_mb(size)}" if size else ""))
 
     def added(self, session: str, files: int, size: int, address: str | None = None) -> None:
         visitor = self.get(session, address)
@@ -150,7 +150,7 @@ class Visitors:
             return self._address_locks.setdefault(address, threading.Lock())
 
     def sign_in(self, session: str, user: str, password: str, admin: tuple[str, str] | None, address: str = "",
-                say: Callable[[str], None] | None = None) -> bool:  # fmt: skip
+                say: Callable[[str], None] | None = None) -> bool:
         """Checks an admin login.
 
         Five wrong tries in a minute from a session or an address refuse that session or address for the minute.
@@ -161,7 +161,7 @@ class Visitors:
         with self._lock:
             by_address = _recent(self._address_logins.setdefault(address, deque()), now, MINUTE)
             if len(_recent(visitor.failed_logins, now, MINUTE)) >= LOGIN_TRIES_PER_MINUTE or (
-                    len(by_address) >= LOGIN_TRIES_PER_MINUTE):  # fmt: skip
+                    len(by_address) >= LOGIN_TRIES_PER_MINUTE):
                 raise InputError("Too many wrong logins; wait a minute")
         with self._login_turn:
             failures = len(_recent(self._account_failures, self.clock(), LOGIN_WINDOW_S))
@@ -170,7 +170,7 @@ class Visitors:
             if wait_s > 0:
                 if say is not None:
                     say(f"{failures} wrong logins on this account in the last 15 minutes: every try now waits "
-                        f"{wait_s:g} s")  # fmt: skip
+                        f"{wait_s:g} s")
                 self.sleep(wait_s)
             ok = admin is not None and secrets.compare_digest(f"{user}\0{password}", f"{admin[0]}\0{admin[1]}")
             if not ok:
