@@ -63,8 +63,7 @@ class App:
         self.upload_route: UploadRoute | None = None  # Gradio's upload route, bounded (public mode; set by launch)
         self.upload_queue = UploadQueue(self.index, lambda: self.library.indexing)
         if self.access.public:  # a visitor's uploads never move the scores another visitor sees
-            for store in (self.library.store, self.library.text_store):
-                store.private_roots = (str(self.visitors.root),)
+            self.library.keep_private([self.visitors.root])
         self.last_results: dict[str, tuple[str, Results]] = {}  # session -> what it searched last, and the hits
         self.start_note: str | None = None  # set once the library folders are indexed
         self.loading: tuple[str, float | None] = ("", None)  # what the start-up job is loading, and how far
