@@ -92,7 +92,7 @@ class ExportedClap:
         self._n_fft, self._hop = settings["n_fft"], settings["hop"]
         self._mel_filters = np.load(folder / "mel_filters.npy")
         self._audio = Session(folder / manifest["files"]["audio"], backend)
-        self._text = Session(folder / manifest["files"]["text"], backend)
+        self._text = Session(folder / manifest["files"]["text"], backends.runtime(backend, "text"))
         self._tokens = Tokens(folder / "clap-tokenizer" / "tokenizer.json", settings["max_tokens"])
 
     @property
@@ -132,7 +132,7 @@ class ExportedTextEncoder:
         self.name, self.backend, self.precision, self.folder = name, backend, precision, folder
         manifest = backends.read_manifest(folder) or {}
         self.dim: int = manifest["settings"]["dim"]
-        self._session = Session(folder / manifest["files"]["text"], backend)
+        self._session = Session(folder / manifest["files"]["text"], backends.runtime(backend, "text"))
         self._tokens = Tokens(folder / "tokenizer" / "tokenizer.json", manifest["settings"]["max_tokens"])
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
@@ -245,6 +245,8 @@ def _export(kind, name, backend, precision, folder: Path, torch_model, export) -
                 backends.quantize(tmp / file, tmp / f"{role}-int8.onnx")
                 (tmp / file).unlink()
                 manifest["files"][role] = f"{role}-int8.onnx"
+        for file in manifest["files"].values():
+            backends.external_weights(tmp / file)
         manifest.update(model=name, revision=hub.model_revision(name), backend=backend, precision=precision,
                         exporter=backends.EXPORTER)  # fmt: skip
         backends.write_manifest(tmp, manifest)
