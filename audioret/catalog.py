@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .errors import InputError
-from .records import accepts
+from .store.filters import accepts
 from .types import FileInfo, Filters
 
 
@@ -31,8 +31,8 @@ def files(library, filters: Filters | None = None) -> list[FileInfo]:
     return found
 
 
-def pipelines(records) -> str:
-    """Which pipelines built a channel's records: ``"openvino fp32 (120 files)"``, several joined by "; " when
+def provenances(records) -> str:
+    """Which model provenances (backend and precision) built a channel's records: ``"openvino fp32 (120 files)"``, several joined by "; " when
     the index holds vectors of more than one (files indexed before the pipeline was kept say "unrecorded")."""
     counts = Counter()
     for r in records:
@@ -54,9 +54,9 @@ def stats(library) -> dict:
         "speech_passages": library.text_store.count_where({"kind": "speech"}),
         "hours": sum(r.duration_s for r in {**text_complete, **complete}.values()) / 3600,
         "clap_model": cfg.clap_model,
-        "clap_pipeline": pipelines(complete.values()),
+        "clap_pipeline": provenances(complete.values()),
         "text_model": cfg.text_model,
-        "text_pipeline": pipelines(text_complete.values()),
+        "text_pipeline": provenances(text_complete.values()),
         "asr_model": f"{cfg.asr_model} ({cfg.asr_engine})",
         "store": library.store.location,
         "hop_s": cfg.hop_s,

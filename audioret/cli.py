@@ -15,10 +15,10 @@ import threading
 import warnings
 
 from . import __version__
-from .backends import BACKENDS, PRECISIONS
 from .config import ASR_ENGINES, Config
 from .errors import AudioretError, InputError, NoSpeechError, message
 from .eval_data import FORMATS, TEMPLATE
+from .models.backends import BACKENDS, PRECISIONS
 from .render import hit_lines
 from .types import Filters, Results
 
@@ -195,7 +195,7 @@ def _index(args, lib, parser) -> int:
     if args.report:
         report.write_json(args.report)
     print(report.summary())
-    from .pipeline import bottleneck
+    from .indexing.pipeline import bottleneck
 
     if limit := bottleneck(report.stages):
         print(f"{limit} (batch {report.settings.get('batch_size')}, {report.settings.get('decode_workers')} decode "
@@ -381,8 +381,8 @@ def _eval_results(args, result: dict, note: str, title: str) -> int:
 
 def _print_hits(hits: Results, as_json: bool, query: dict, lib=None, export: str | None = None):
     if export:
+        from .clips import cut_clip
         from .export import write
-        from .media import cut_clip
 
         clips = lib.config.data_dir / "clips"
         written = write(hits, export, query, lambda h: cut_clip(h.path, h.start_s, h.end_s, clips))

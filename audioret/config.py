@@ -11,10 +11,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .backends import BACKENDS, PRECISIONS
 from .errors import InputError
+from .models.backends import BACKENDS, PRECISIONS
 
-DEFAULT_CLAP_MODEL = "laion/clap-htsat-unfused"
+KNOWN_CLAP_MODELS = ("laion/clap-htsat-unfused", "laion/larger_clap_general", "laion/larger_clap_music_and_speech")
+DEFAULT_CLAP_MODEL = KNOWN_CLAP_MODELS[0]
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_ASR_MODEL = "base"
 ASR_ENGINES = ("faster-whisper", "openai-whisper")
@@ -44,7 +45,7 @@ def auto_settings(gpu: bool, cores: int) -> dict[str, int]:
 def settings_for(cfg: Config) -> dict[str, int]:
     """``cfg``'s batch size and decode threads, "auto" resolved for the device CLAP runs on: a CUDA GPU when
     torch runs it there, else the CPU (an export backend always runs on the CPU)."""
-    from .backends import has_gpu, resolve
+    from .models.backends import has_gpu, resolve
 
     chosen = {k: getattr(cfg, k) for k in ("batch_size", "decode_workers")}
     if "auto" not in chosen.values():

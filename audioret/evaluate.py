@@ -24,7 +24,7 @@ import numpy as np
 
 from .errors import InputError
 from .eval_data import FORMATS, TEMPLATE, Dataset, load_dataset, prompt
-from .hub import model_revision
+from .models.hub import model_revision
 
 __all__ = ["CHANNELS", "DEPTH", "FORMATS", "TEMPLATE", "Dataset", "evaluate", "evaluate_judgements", "load_dataset",
            "metrics", "prompt"]

@@ -3,7 +3,7 @@
 A thin facade: every public method of the API is here, each a few lines over the module that does the work, which
 is why the file runs past 300 lines (most of them docstrings). It owns the settings, the models (loaded on first
 use, so ``stats()`` and ``remove()`` never load one) and the stores, builds the channels (:mod:`audioret.channels`)
-from them, and hands the work to the indexing plan and pipeline (:mod:`audioret.plan`, :mod:`audioret.pipeline`)
+from them, and hands the work to the indexing plan and pipeline (:mod:`audioret.indexing.plan`, :mod:`audioret.indexing.pipeline`)
 or to the search (:mod:`audioret.search`). A channel whose model cannot be loaded is switched off with a warning
 and the other one still answers; ``channel_errors`` says why.
 """
@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from . import audio, catalog, search
-from .asr import ASR_SAMPLE_RATE
 from .config import Config
 from .errors import IndexBusy, InputError, ModelLoadError
+from .models.asr import ASR_SAMPLE_RATE
 from .types import Feedback, FileInfo, Filters, Hit, IndexProgress, IndexReport, Moment, Results, Transcript
 
 logger = logging.getLogger("audioret")
@@ -61,28 +61,28 @@ class Library:
 
     @cached_property
     def embedder(self):
-        from .models import load_clap
+        from .models.load import load_clap
 
         cfg = self.config
         return load_clap(cfg.clap_model, device=cfg.device, backend=cfg.backend, precision=cfg.precision)
 
     @cached_property
     def text_encoder(self):
-        from .models import load_text_encoder
+        from .models.load import load_text_encoder
 
         cfg = self.config
         return load_text_encoder(cfg.text_model, device=cfg.device, backend=cfg.backend, precision=cfg.precision)
 
     @cached_property
     def transcriber(self):
-        from .asr import load_asr
+        from .models.asr import load_asr
 
         return load_asr(self.config.asr_model, self.config.asr_engine, device=self.config.device)
 
     @cached_property
     def store(self):
         """The sound channel's store (CLAP windows)."""
-        from .store import Store
+        from .store.chroma import Store
 
         dim = self.embedder.dim if "embedder" in self.__dict__ else None  # checked on the first write
         return Store(self.config.clap_model, dim, path=self.config.data_dir / "chroma", url=self.config.chroma_url)
@@ -90,7 +90,7 @@ class Library:
     @cached_property
     def text_store(self):
         """The text channel's store (passages)."""
-        from .store import Store
+        from .store.chroma import Store
 
         cfg = self.config
         return Store(cfg.text_model, None, path=cfg.data_dir / "chroma", url=cfg.chroma_url, channel="text")
@@ -100,7 +100,7 @@ class Library:
 
         reference = lambda: self._reference("clap", lambda texts: self.embedder.embed_text(texts))  # noqa: E731
         return SoundChannel(lambda: self.embedder, lambda: self.store, self.config.hop_s, self.settings["batch_size"],
-                            reference, lambda: self._pipeline("clap"))  # fmt: skip
+                            reference, lambda: self._provenance("clap"))  # fmt: skip
 
     def text_channel(self):
         from .channels.text import TextChannel
@@ -108,19 +108,19 @@ class Library:
         transcriber = (lambda: self.transcriber) if self.config.transcribe else None
         reference = lambda: self._reference("text", lambda texts: self.text_encoder.encode(texts))  # noqa: E731
         return TextChannel(lambda: self.text_encoder, lambda: self.text_store, transcriber, reference,
-                           lambda: self._pipeline("text"))  # fmt: skip
+                           lambda: self._provenance("text"))  # fmt: skip
 
-    def _pipeline(self, channel: str) -> dict:
-        """What this library's model for the channel records with its vectors (:func:`audioret.models.pipeline`);
+    def _provenance(self, channel: str) -> dict:
+        """What this library's model for the channel records with its vectors (:func:`audioret.models.load.provenance`);
         empty for a model assigned by hand, whose settings are its own."""
-        from .models import pipeline
+        from .models.load import provenance
 
         cfg, loaded = self.config, "embedder" if channel == "clap" else "text_encoder"
         model = self.__dict__.get(loaded)
         if model is not None and not hasattr(model, "backend"):
             return {}
         name = cfg.clap_model if channel == "clap" else cfg.text_model
-        return pipeline(channel, name, cfg.device, cfg.backend, cfg.precision)
+        return provenance(channel, name, cfg.device, cfg.backend, cfg.precision)
 
     def warm(self) -> None:
         """Loads what a first query needs (the models, their embeddings of the fusion's reference queries, each store's
@@ -134,8 +134,8 @@ class Library:
 
     def _reference(self, channel: str, embed) -> np.ndarray:
         """The channel's embeddings of the fusion's reference queries, computed once per library."""
-        from .fusion import REFERENCE_PROMPTS
-        from .models import remembered
+        from .models.checks import remembered
+        from .ranking.calibration import REFERENCE_PROMPTS
 
         if channel not in self._references:
             model = self.embedder if channel == "clap" else self.text_encoder
@@ -176,8 +176,8 @@ class Library:
         """
         from tqdm.auto import tqdm
 
-        from . import pipeline
-        from .plan import make_plan
+        from .indexing import pipeline
+        from .indexing.plan import make_plan
 
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
@@ -224,13 +224,13 @@ class Library:
 
     def clip(self, hit: Hit) -> Path:
         """A WAV of the hit's matching time range (48 kHz mono), cut once and kept under ``data_dir/clips``."""
-        from .media import cut_clip
+        from .clips import cut_clip
 
         return cut_clip(hit.path, hit.start_s, hit.end_s, self.config.data_dir / "clips")
 
     def remove(self, paths: Sequence[str | os.PathLike]) -> list[str]:
         """Remove files (or every file under folders) from the index; returns the removed paths."""
-        from .records import is_under
+        from .store.filters import is_under
 
         stores = (self.store, self.text_store)
         known = set()
@@ -316,7 +316,7 @@ class Library:
 
         The segment itself is never returned; other segments of its file only with ``same_file=True``.
         """
-        from .records import accepts
+        from .store.filters import accepts
 
         ids, vectors, metadatas = self.store.get([segment_id])
         scope = Filters(folder=filters.folder, folders=filters.folders) if filters is not None else None

@@ -3,7 +3,7 @@
 A text query goes to every channel with a positive weight; an example recording or a stored segment only to the
 sound channel. ``"a phrase"`` in a query is required (only files whose text holds it), and ``-word`` leaves out
 files whose text has the word. A channel whose model cannot load is left out with a warning
-(``Library.channel_errors``), and the others answer. The evidence and the fusion rule are :mod:`audioret.fusion`;
+(``Library.channel_errors``), and the others answer. The evidence and the fusion rule are :mod:`audioret.ranking.calibration`;
 when no file reaches the line of a match, the :class:`Results` say "no good match".
 """
 
@@ -16,8 +16,9 @@ import numpy as np
 
 from . import audio
 from .errors import AudioDecodeError, InputError, ModelLoadError
-from .fusion import fuse
-from .types import Feedback, Filters, Moment, Query, Results
+from .query import Query
+from .ranking.fusion import fuse
+from .types import Feedback, Filters, Moment, Results
 
 CHANNEL_NAMES = ("clap", "text")
 # Query-by-example uses at most this many windows of the example (the first minute at the default hop).

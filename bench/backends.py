@@ -58,7 +58,7 @@ def child(args) -> None:
     import numpy as np
 
     warnings.simplefilter("ignore")
-    from audioret import models
+    from audioret.models import load as models
 
     t0 = time.perf_counter()
     clap = models.load_clap(args.clap_model, "cpu", args.backend, args.precision)

@@ -37,9 +37,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from audioret import Config, Library, audio  # noqa: E402
-from audioret.clap import ClapEmbedder  # noqa: E402
-from audioret.fusion import MATCH_EVIDENCE, fuse  # noqa: E402
-from audioret.types import Query  # noqa: E402
+from audioret.models.clap import ClapEmbedder  # noqa: E402
+from audioret.query import Query  # noqa: E402
+from audioret.ranking.calibration import MATCH_EVIDENCE  # noqa: E402
+from audioret.ranking.fusion import fuse  # noqa: E402
 from bench.fusion_set import ABSENT_QUERIES, MEMOS, SAMPLE_QUERIES, SOUND_QUERIES, SPEEDS, VOICES  # noqa: E402
 from bench.standin import StandInClap, window_key  # noqa: E402
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from audioret import audio
-from audioret.plan import scan
+from audioret.indexing.plan import scan
 
 WINDOW_S = 10.0
 

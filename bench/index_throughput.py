@@ -53,7 +53,7 @@ def build_full_size_model(directory: Path, text_only: bool = False) -> Path:
 
 
 def files_of(folder: str, limit: int | None) -> list[str]:
-    from audioret.plan import scan
+    from audioret.indexing.plan import scan
 
     files = scan([folder])
     return files[:limit] if limit else files
@@ -103,7 +103,7 @@ def way_ceiling(args) -> dict:
     from audioret import audio
 
     if args.backend and args.backend != "torch":  # an export: its audio graph alone, on features made beforehand
-        from audioret.models import load_clap
+        from audioret.models.load import load_clap
 
         model = load_clap(args.model, args.device, args.backend)
         windows = []
@@ -119,7 +119,7 @@ def way_ceiling(args) -> dict:
         return {"clips": len(windows), "seconds": time.perf_counter() - t0, "backend": model.backend}
     import torch
 
-    from audioret.clap import ClapEmbedder
+    from audioret.models.clap import ClapEmbedder
 
     embedder = ClapEmbedder(args.model, device=args.device)
     windows = []
@@ -160,7 +160,7 @@ def way_features(args) -> dict:
     """Log-mel features of one batch: transformers' numpy ClapFeatureExtractor against audioret's torch path."""
     import numpy as np
 
-    from audioret.clap import ClapEmbedder
+    from audioret.models.clap import ClapEmbedder
 
     embedder = ClapEmbedder(args.model, device=args.device)
     x = (0.1 * np.random.default_rng(0).standard_normal((args.batch_size, embedder.window))).astype(np.float32)

@@ -73,7 +73,7 @@ def way_decode(files: list[str], workers: int) -> dict:
     from concurrent.futures import ThreadPoolExecutor
 
     from audioret import audio
-    from audioret.plan import file_hash
+    from audioret.indexing.plan import file_hash
 
     def one(path: str) -> int:
         file_hash(path)
@@ -96,7 +96,7 @@ def _decode_into(files: list[str], name: str, free, ready) -> None:
     import numpy as np
 
     from audioret import audio
-    from audioret.plan import file_hash
+    from audioret.indexing.plan import file_hash
 
     shm = shared_memory.SharedMemory(name=name)
     ring = np.ndarray((SLOTS, 480_000), np.float32, buffer=shm.buf)
@@ -212,7 +212,7 @@ def main():
     parser.add_argument("--way", help=argparse.SUPPRESS)
     parser.add_argument("--worker-count", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    from audioret.plan import scan
+    from audioret.indexing.plan import scan
 
     files = scan([args.audio])
     if args.way:

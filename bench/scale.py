@@ -77,7 +77,7 @@ def seg_id(i: int) -> str:
 
 def real_id(i: int) -> str:
     """The id the indexer gives segment i % 6 of file i // 6 (search reads the file from it)."""
-    from audioret.records import segment_id
+    from audioret.store.records import segment_id
 
     return segment_id(metadata(i)["path"], i % 6)
 
@@ -106,7 +106,7 @@ def percentiles(ms: list[float]) -> dict:
 
 def measure(args) -> dict:
     """In a fresh process: open the store, time queries, then the exact scan, and compare."""
-    from audioret.store import Store
+    from audioret.store.chroma import Store
 
     store = Store(MODEL, DIM, path=args.data)
     n = store.count()
@@ -148,7 +148,7 @@ FILTERS = {
 def filtered(store, queries: np.ndarray) -> dict:
     """Store.best_files (10 files) under each filter, checked on the candidates as audioret does, against the same
     filter given to Chroma as a ``where`` clause (a single top-40 query; the old way)."""
-    from audioret.records import where
+    from audioret.store.filters import where
     from audioret.types import Filters
 
     out = {}
@@ -174,7 +174,7 @@ def filtered(store, queries: np.ndarray) -> dict:
 def end_to_end(args) -> dict:
     """Library.search over n CLAP segments and n/2 text passages, with the real CLAP architecture and MiniLM."""
     from audioret import Config, Library
-    from audioret.store import Store
+    from audioret.store.chroma import Store
     from bench.index_throughput import build_full_size_model
 
     model = str(build_full_size_model(HERE / "out" / "clap-htsat-random-textspread", text_only=True))
@@ -297,7 +297,7 @@ def main():
         return
     if args.fresh and args.data.exists():
         shutil.rmtree(args.data)
-    from audioret.store import Store
+    from audioret.store.chroma import Store
 
     args.data.mkdir(parents=True, exist_ok=True)
     store = Store(MODEL, DIM, path=args.data, hnsw=args.hnsw)

@@ -35,8 +35,8 @@ import soxr
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from audioret import audio  # noqa: E402
-from audioret.asr import ASR_SAMPLE_RATE, NoSpeechError, load_asr, speech_regions  # noqa: E402
-from audioret.plan import scan  # noqa: E402
+from audioret.indexing.plan import scan  # noqa: E402
+from audioret.models.asr import ASR_SAMPLE_RATE, NoSpeechError, load_asr, speech_regions  # noqa: E402
 
 QUERY_TEXT = "the part where they talk about the harvest"
 QUERY_S = 5.0

@@ -2,7 +2,7 @@
 
 No CLAP weights can be downloaded where these benchmarks run, and a random CLAP knows nothing, so a claim about
 fusing an *informative* sound channel needs a stand-in. This one plugs into the real indexer and search in place
-of :class:`audioret.clap.ClapEmbedder` (same attributes and methods):
+of :class:`audioret.models.clap.ClapEmbedder` (same attributes and methods):
 
 - every audio class has a centroid; all centroids share a common "audio" direction (unrelated sounds still score
   about 0.5 against each other, as CLAP's do);

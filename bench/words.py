@@ -1,4 +1,4 @@
-"""The text channel's lexical leg: the word index (audioret/words.py, SQLite FTS5) against Chroma's full-text scan.
+"""The text channel's lexical leg: the word index (audioret/store/word_index.py, SQLite FTS5) against Chroma's full-text scan.
 
     python bench/words.py                      # 50k and 200k passages
     python bench/words.py --sizes 50000 --queries 60
@@ -23,8 +23,8 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from audioret.records import any_word_pattern  # noqa: E402
-from audioret.store import TEXT_MATCH_LIMIT, Store  # noqa: E402
+from audioret.store.chroma import TEXT_MATCH_LIMIT, Store  # noqa: E402
+from audioret.store.word_index import any_word_pattern  # noqa: E402
 
 
 def vocabulary() -> list[str]:

@@ -15,9 +15,10 @@ import soundfile as sf
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach for the hub
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-# What the test run writes outside pytest's tmp_path (model exports, Gradio's copies of uploads and clips) goes to
-# one folder of this run, which CLI subprocesses share through the environment and pytest_sessionfinish removes. A
-# cache set from outside (AUDIORET_CACHE_DIR, e.g. kept between CI runs) is the caller's, and is left alone.
+# What the test run writes outside pytest's tmp_path (model exports: audioret.models.backends; Gradio's copies of
+# uploads and clips) goes to one folder of this run, which CLI subprocesses share through the environment and
+# pytest_sessionfinish removes. A cache set from outside (AUDIORET_CACHE_DIR, e.g. kept between CI runs) is the
+# caller's, and is left alone.
 RUN_DIR: Path | None = None
 if "AUDIORET_CACHE_DIR" not in os.environ:
     RUN_DIR = Path(tempfile.mkdtemp(prefix="audioret-test-cache-"))
@@ -91,7 +92,7 @@ def chroma_server_url(tmp_path_factory):
 
 def drop_collections(url: str, clap_model: str, text_model: str | None = None) -> None:
     """Removes a model's collections from a shared server, so that a test starts from an empty index."""
-    from audioret.store import Store, collection_name
+    from audioret.store.chroma import Store, collection_name
 
     client = Store("probe", None, url=url).client
     names = [collection_name(clap_model)] + ([collection_name(text_model, "text")] if text_model else [])
@@ -163,7 +164,7 @@ def tiny_clap_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_embedder(tiny_clap_dir):
-    from audioret.clap import ClapEmbedder
+    from audioret.models.clap import ClapEmbedder
 
     return ClapEmbedder(str(tiny_clap_dir), device="cpu")
 
@@ -243,13 +244,13 @@ def text_model() -> str:
 
 @pytest.fixture(scope="session")
 def transcriber(asr_model):
-    from audioret.asr import load_asr
+    from audioret.models.asr import load_asr
 
     return load_asr(asr_model, device="cpu")
 
 
 @pytest.fixture(scope="session")
 def text_encoder(text_model):
-    from audioret.text import torch_text_encoder
+    from audioret.models.text_encoder import torch_text_encoder
 
     return torch_text_encoder(text_model, device="cpu")

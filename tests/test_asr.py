@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from audioret import audio
-from audioret.asr import ASR_SAMPLE_RATE, NoSpeechError, load_asr
 from audioret.cli import main
 from audioret.errors import ModelLoadError
+from audioret.models.asr import ASR_SAMPLE_RATE, NoSpeechError, load_asr
 
 from .conftest import require_shared, speak, tone
 
@@ -100,7 +100,7 @@ def test_openai_whisper_missing_is_one_line_naming_the_extra(tmp_path, monkeypat
 
 
 def test_unloadable_model_names_the_setting():
-    from audioret.clap import ModelLoadError
+    from audioret.errors import ModelLoadError
 
     with pytest.raises(ModelLoadError, match="AUDIORET_ASR_MODEL"):
         load_asr("/no/such/whisper-model", device="cpu")
@@ -111,7 +111,7 @@ def test_unloadable_model_names_the_setting():
 def test_many_short_clips_are_transcribed_each_on_its_own(tmp_path, transcriber):
     """Index-time transcription of short clips (a short encoder context, in batches) gives each clip its own words
     and time range, says "no speech" where there is none, and transcribes a long clip the full way."""
-    from audioret.asr import SHORT_BATCH, collapse_repeats
+    from audioret.models.asr import SHORT_BATCH, collapse_repeats
 
     said = ["rain on a tin roof", "please call me back", "four", "open the window", "two", "good morning everyone",
             "the dog is barking", "turn left at the church", "three", "six", "close the door", "eight"]  # fmt: skip
@@ -134,7 +134,7 @@ def test_many_short_clips_are_transcribed_each_on_its_own(tmp_path, transcriber)
 
 
 def test_speech_regions_become_the_batched_pipelines_clips():
-    from audioret.asr import clip_pieces
+    from audioret.models.asr import clip_pieces
 
     sr = ASR_SAMPLE_RATE
     regions = [(0, 5 * sr), (8 * sr, 20 * sr), (40 * sr, 41 * sr), (50 * sr, 125 * sr)]
@@ -148,7 +148,7 @@ def test_long_speech_in_batches_keeps_its_words_and_times(tmp_path, transcriber,
     utterance where it was said."""
     import soundfile as sf
 
-    from audioret import asr
+    from audioret.models import asr
 
     phrases = ["Good morning everyone.", "The meeting is about the new budget.", "See you all tomorrow."]
     parts, starts = [], []

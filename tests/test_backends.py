@@ -12,9 +12,11 @@ import sys
 import numpy as np
 import pytest
 
-from audioret import Config, Library, backends
+from audioret import Config, Library
 from audioret.errors import InputError
-from audioret.models import ExportedClap, ExportedTextEncoder, load_clap, load_text_encoder, pipeline
+from audioret.models import backends
+from audioret.models.exported import ExportedClap, ExportedTextEncoder
+from audioret.models.load import load_clap, load_text_encoder, provenance
 
 from .conftest import REPO, tone, write
 
@@ -81,7 +83,7 @@ def test_int8_is_refused_when_it_strays_and_fp32_runs(text_model, recwarn):
     assert (model.backend, model.precision) == ("onnxruntime", "fp32")
     warned = [str(w.message) for w in recwarn.list]
     assert any("int8" in m and "fp32" in m and "cosine" in m for m in warned), warned
-    assert pipeline("text", text_model, "cpu", "onnxruntime", "int8")["precision"] == "fp32"
+    assert provenance("text", text_model, "cpu", "onnxruntime", "int8")["precision"] == "fp32"
     # the refusal is remembered: the next load warns again and exports nothing
     manifest = backends.read_manifest(backends.export_dir("text", text_model, "onnxruntime", "int8"))
     assert manifest["refused"] and "cosine" in manifest["refused"]

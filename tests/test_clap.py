@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from audioret import audio
-from audioret.clap import ClapEmbedder, ModelLoadError
+from audioret.errors import ModelLoadError
+from audioret.models.clap import ClapEmbedder
 
 from .conftest import make_tiny_clap, require_shared, tone
 
@@ -139,7 +140,7 @@ def test_fixed_batch_size_makes_vectors_independent_of_batch_companions(tiny_emb
 
 def test_a_collapsed_text_tower_is_refused_with_the_setting_to_change(tmp_path):
     """A checkpoint that embeds every text alike would return one list for every query: refused at load."""
-    from audioret.models import COLLAPSED_COSINE, SANITY_PROMPTS, mean_cosine
+    from audioret.models.checks import COLLAPSED_COSINE, SANITY_PROMPTS, mean_cosine
 
     collapsed = make_tiny_clap(tmp_path / "collapsed", spread=False)  # transformers' random init: all texts alike
     with pytest.raises(ModelLoadError, match="nearly the same text embedding for every query") as e:

@@ -14,8 +14,17 @@ import soxr
 
 from audioret import Config, Library
 from audioret.cli import main
-from audioret.duplicates import (MIN_CORRELATION, STOP_FILES, bit_error, candidate_pairs, compare, correlation, find,
-                                 group, profile)  # fmt: skip
+from audioret.duplicates import (
+    MIN_CORRELATION,
+    STOP_FILES,
+    bit_error,
+    candidate_pairs,
+    compare,
+    correlation,
+    find,
+    group,
+    profile,
+)
 
 from .conftest import require_shared
 

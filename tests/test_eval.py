@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from audioret import evaluate, hub
+from audioret import evaluate
+from audioret.models import hub
 
 from .conftest import require_shared, tone, write
 

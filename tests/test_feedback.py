@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from audioret import Config, InputError, Library
+from audioret.channels.feedback import rocchio
 from audioret.cli import main
-from audioret.fusion import rocchio
 
 from .conftest import tone, write
 

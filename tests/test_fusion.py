@@ -5,22 +5,22 @@ import math
 import numpy as np
 import pytest
 
-from audioret.fusion import (
+from audioret.query import Query
+from audioret.ranking.calibration import (
     MATCH_EVIDENCE,
     Background,
     Found,
     Null,
     calibrate,
     evidence,
-    fuse,
     gumbel_max,
     phrase_evidence,
     strength,
     word_evidence,
 )
-from audioret.records import SegmentMatch
+from audioret.ranking.fusion import fuse
 from audioret.search import results
-from audioret.types import Query
+from audioret.store.records import SegmentMatch
 
 
 def clap(path, e, score=0.3, start=0.0, end=10.0):

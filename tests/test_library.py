@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from audioret import Config, Filters, InputError, Library
-from audioret.records import segment_id
+from audioret.store.records import segment_id
 
 from .conftest import drop_collections, tone, write
 

@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from audioret import Config, Library
-from audioret.store import Store, StoreError
+from audioret.store.chroma import Store, StoreError
 
 from .conftest import CHROMA, drop_collections, free_port, start_server
 
@@ -54,7 +54,7 @@ def test_dimension_check_on_the_server(chroma_server_url, model_name):
 
 
 def test_server_down_is_a_clear_error_after_retries(monkeypatch):
-    monkeypatch.setattr("audioret.connection.RETRY_DELAYS_S", (0.05, 0.1))
+    monkeypatch.setattr("audioret.store.connection.RETRY_DELAYS_S", (0.05, 0.1))
     started = time.monotonic()
     with pytest.raises(StoreError, match=r"Cannot reach the Chroma server at http://127.0.0.1:\d+ .*tried 3 times"):
         Store("m", 4, url=f"http://127.0.0.1:{free_port()}")

@@ -10,7 +10,7 @@ import pytest
 from audioret import Config, InputError, Library
 from audioret.cli import main
 from audioret.config import auto_settings
-from audioret.pipeline import bottleneck
+from audioret.indexing.pipeline import bottleneck
 
 from .conftest import tone, write
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audioret.records import segment_id
-from audioret.store import Store, StoreError, collection_name
+from audioret.store.chroma import Store, StoreError, collection_name
+from audioret.store.records import segment_id
 
 
 def test_collection_names_are_valid_and_distinct(tmp_path):
@@ -81,7 +81,7 @@ def test_filters_find_files_far_down_the_ranking(tmp_path):
 def test_any_word_pattern_matches_whole_words_in_any_case():
     import re
 
-    from audioret.records import any_word_pattern
+    from audioret.store.word_index import any_word_pattern
 
     pattern = re.compile(any_word_pattern(["pears", "don't"]))
     assert pattern.search("Canned PEARS, please") and not pattern.search("it appears so")

@@ -4,8 +4,8 @@ import mutagen
 import numpy as np
 import pytest
 
-from audioret.asr import Utterance
-from audioret.text import file_passages, read_sidecar, read_tags, readable_name, sidecar_signature
+from audioret.channels.passages import file_passages, read_sidecar, read_tags, readable_name, sidecar_signature
+from audioret.models.asr import Utterance
 
 from .conftest import tone, write
 
@@ -54,8 +54,8 @@ def test_encoder_embeds_paraphrases_close(text_encoder):
 
 @pytest.mark.parametrize("name", ["/no/such/model"])
 def test_unloadable_text_model_names_the_setting(name):
-    from audioret.clap import ModelLoadError
-    from audioret.models import load_text_encoder
+    from audioret.errors import ModelLoadError
+    from audioret.models.load import load_text_encoder
 
     with pytest.raises(ModelLoadError, match="AUDIORET_TEXT_MODEL"):
         load_text_encoder(name, device="cpu")

@@ -1,4 +1,4 @@
-"""The text channel's word index (audioret/words.py): what it finds, and how it stays in step with the store."""
+"""The text channel's word index (audioret/store/word_index.py): what it finds, and how it stays in step with the store."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from audioret import Config, Library
-from audioret.records import any_word_pattern, phrase_pattern, word_pattern
-from audioret.store import Store
+from audioret.store.chroma import Store
+from audioret.store.word_index import any_word_pattern, phrase_pattern, word_pattern
 
 from .conftest import tone, write
 

@@ -19,11 +19,10 @@ import numpy as np
 
 from .. import audio
 from ..errors import InputError
-from ..fusion import REFERENCE_PROMPTS, Background, Found, calibrate
-from ..types import Feedback
-from ..records import file_fields, records
-from ..types import Filters
-from . import Channel, Output
+from ..ranking.calibration import REFERENCE_PROMPTS, Background, Found, calibrate
+from ..store.records import file_fields, records
+from ..types import Feedback, Filters
+from .base import Channel, Output
 
 
 @dataclass
@@ -50,8 +49,8 @@ class SoundChannel(Channel):
     """CLAP windows in their own collection.
 
     Args:
-        embedder: a function returning the loaded :class:`~audioret.clap.ClapEmbedder` (called only when needed).
-        store: the channel's :class:`~audioret.store.Store` (a function returning it is accepted too).
+        embedder: a function returning the loaded :class:`~audioret.models.clap.ClapEmbedder` (called only when needed).
+        store: the channel's :class:`~audioret.store.chroma.Store` (a function returning it is accepted too).
         hop_s: seconds between window starts.
         batch_size: windows per forward pass.
     """
@@ -61,8 +60,8 @@ class SoundChannel(Channel):
     against_reference = True  # and clusters of similar files: scores are measured against unrelated queries' tops
 
     def __init__(self, embedder: Callable, store, hop_s: float = 7.5, batch_size: int = 8,
-                 reference: Callable[[], np.ndarray] | None = None, pipeline: Callable[[], dict] | None = None):  # fmt: skip
-        self._embedder, self._store, self.pipeline = embedder, store, pipeline
+                 reference: Callable[[], np.ndarray] | None = None, provenance: Callable[[], dict] | None = None):  # fmt: skip
+        self._embedder, self._store, self.provenance = embedder, store, provenance
         self._reference = reference or (lambda: self.embedder.embed_text(list(REFERENCE_PROMPTS)))
         self.hop_s, self.batch_size = float(hop_s), batch_size
         self.hop = round(hop_s * audio.SAMPLE_RATE)
@@ -141,7 +140,7 @@ class SoundChannel(Channel):
         common = file_fields(job.path, job.stat, job.digest, state.spans[-1][1] / sr, len(state.spans))
         sample_rate, channels, fmt = state.info or (0, 0, "")
         common.update(sample_rate=sample_rate, channels=channels, format=fmt, hop_s=self.hop_s,
-                      **self.pipeline_fields(self.embedder))  # fmt: skip
+                      **self.provenance_fields(self.embedder))  # fmt: skip
         ids, metadatas = records(common, [(start / sr, end / sr, {}) for start, end in state.spans])
         return Output(job, self.name, ids, metadatas, np.stack(state.vectors))
 
@@ -150,7 +149,7 @@ class SoundChannel(Channel):
     def rank_text(self, text: str, n_files: int, filters: Filters | None = None,
                   only_paths: Collection[str] | None = None, exclude_paths: Collection[str] = (),
                   feedback: Feedback | None = None) -> list[Found]:  # fmt: skip
-        """Each file's best window for a text query, best first, with its evidence (:mod:`audioret.fusion`);
+        """Each file's best window for a text query, best first, with its evidence (:mod:`audioret.ranking.calibration`);
         with ``feedback``, the query moved towards the files liked and away from the others (Rocchio)."""
         query = self.embedder.embed_text([text])
         if feedback:

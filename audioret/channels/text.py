@@ -1,6 +1,6 @@
 """The text channel: what is said in a file and what is written about it, embedded with sentence-transformers.
 
-Each file becomes passages (:func:`audioret.text.file_passages`): its name, tags, sidecar description and, where
+Each file becomes passages (:func:`audioret.channels.passages.file_passages`): its name, tags, sidecar description and, where
 Whisper heard speech, one passage per utterance with its time range. Speech is transcribed only where Silero VAD
 hears it: a file without speech costs the VAD (hundreds of times faster than real time) and never reaches
 Whisper. Long files are transcribed in 10-minute pieces, so memory stays bounded. The passages of many files are
@@ -20,14 +20,17 @@ from dataclasses import replace
 import numpy as np
 
 from .. import audio
-from ..asr import ASR_SAMPLE_RATE
 from ..errors import ModelLoadError, NoSpeechError
-from ..fusion import REFERENCE_PROMPTS, Background, Found, calibrate, idf, phrase_evidence, word_evidence
-from ..records import accepts, file_fields, phrase_pattern, records, word_pattern
-from ..text import file_passages, sidecar_signature
-from ..types import Feedback, Filters, IndexReport, Query, Transcript, Utterance
-from ..store import TEXT_MATCH_LIMIT
-from . import Channel, Output
+from ..models.asr import ASR_SAMPLE_RATE
+from ..query import Query
+from ..ranking.calibration import REFERENCE_PROMPTS, Background, Found, calibrate, idf, phrase_evidence, word_evidence
+from ..store.chroma import TEXT_MATCH_LIMIT
+from ..store.filters import accepts
+from ..store.records import file_fields, records
+from ..store.word_index import phrase_pattern, word_pattern
+from ..types import Feedback, Filters, IndexReport, Transcript, Utterance
+from .base import Channel, Output
+from .passages import file_passages, sidecar_signature
 
 logger = logging.getLogger("audioret")
 
@@ -70,9 +73,9 @@ class TextChannel(Channel):
     """Passages in their own collection.
 
     Args:
-        encoder: a function returning the loaded :class:`~audioret.text.TextEncoder`.
+        encoder: a function returning the loaded :class:`~audioret.models.text_encoder.TextEncoder`.
         store: the channel's store (or a function returning it).
-        transcriber: a function returning the loaded :class:`~audioret.asr.Transcriber`, or None to index names,
+        transcriber: a function returning the loaded :class:`~audioret.models.asr.Transcriber`, or None to index names,
             tags and sidecars without transcribing speech.
     """
 
@@ -81,8 +84,8 @@ class TextChannel(Channel):
     against_reference = True  # measured against the query's own spread, text alone lost R@1 and (b) lost 0.45
 
     def __init__(self, encoder: Callable, store, transcriber: Callable | None = None,
-                 reference: Callable[[], np.ndarray] | None = None, pipeline: Callable[[], dict] | None = None):  # fmt: skip
-        self._encoder, self._store, self._transcriber, self.pipeline = encoder, store, transcriber, pipeline
+                 reference: Callable[[], np.ndarray] | None = None, provenance: Callable[[], dict] | None = None):  # fmt: skip
+        self._encoder, self._store, self._transcriber, self.provenance = encoder, store, transcriber, provenance
         self._reference = reference or (lambda: self.encoder.encode(list(REFERENCE_PROMPTS)))
         self.transcribe = transcriber is not None
         self.report = IndexReport(roots=[])
@@ -223,7 +226,7 @@ class TextChannel(Channel):
             common = file_fields(job.path, job.stat, job.digest, duration_s, len(passages))
             common.update(sidecar=sidecar_signature(job.path), transcribed=self.transcribe,
                           speech_passages=sum(p.kind == "speech" for p in passages),
-                          **self.pipeline_fields(self.encoder))  # fmt: skip
+                          **self.provenance_fields(self.encoder))  # fmt: skip
             ids, metadatas = records(common, [(p.start_s, p.end_s, {"kind": p.kind}) for p in passages])
             out.append(Output(job, self.name, ids, metadatas, vectors[at : at + len(passages)], [p.text for p in passages]))
             at += len(passages)

@@ -79,7 +79,7 @@ class Media:
             return FileResponse(item.path, headers={"Cache-Control": "private, max-age=3600"})
         if item.kind == "download":
             return FileResponse(item.path, filename=Path(item.path).name, headers={"Cache-Control": "private"})
-        from ..media import cut_clip, spectrogram_image
+        from ..clips import cut_clip, spectrogram_image
 
         clip = cut_clip(item.path, item.start_s, item.end_s, self.library.config.data_dir / "clips")
         if item.kind == "clip":

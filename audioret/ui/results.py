@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..export import clip_name
-from ..fusion import strength_word
+from ..ranking.explain import strength_word
 from ..render import clock, time_range
 from ..types import Hit, Moment
 

@@ -16,12 +16,12 @@ import threading
 import time
 from pathlib import Path
 
-from .. import hub
 from ..config import Config
-from ..devices import device_name
 from ..errors import AudioretError, IndexBusy, InputError, ModelLoadError, message
 from ..library import Library
-from ..records import is_under
+from ..models import hub
+from ..models.devices import device_name
+from ..store.filters import is_under
 from ..types import Filters, Results
 from .access import Access, decide
 from .media import Media
@@ -84,8 +84,8 @@ class App:
 
     def segment_label(self, segment: str, session: str) -> str | None:
         """``"<name> 0:10–0:20"`` for a stored segment the visitor may see, else None."""
-        from ..records import accepts
         from ..render import time_range
+        from ..store.filters import accepts
 
         try:
             ids, _, metadatas = self.library.store.get([segment])
@@ -234,7 +234,7 @@ class App:
         """The session's last results as a file to download ("playlist", "csv", "json" or "clips"): its media URL.
         A playlist holds server paths, so the public mode refuses it; the other formats name files as shown."""
         from .. import export
-        from ..media import cut_clip
+        from ..clips import cut_clip
 
         if session not in self.last_results:
             raise InputError("Search first: there are no results to export yet")

@@ -2,8 +2,8 @@
 
 ``load_clap`` and ``load_text_encoder`` return objects with one interface whatever runs them (``embed_audio``,
 ``embed_text``; ``encode``). ``backend="auto"`` takes torch on a GPU and, on a CPU, the fastest export runtime
-installed (:func:`audioret.backends.resolve`). The first use of a model on an export backend loads it in torch,
-exports it and checks the export against torch (:mod:`audioret.backends`); a refused export is remembered and
+installed (:func:`audioret.models.backends.resolve`). The first use of a model on an export backend loads it in torch,
+exports it and checks the export against torch (:mod:`audioret.models.backends`); a refused export is remembered and
 torch is used, with a warning. Later uses load the export without importing torch or transformers: a cold CLI
 search then starts in well under the time torch takes to import (docs/BENCHMARKS.md, "Backends").
 
@@ -12,140 +12,22 @@ The collapsed-text-tower check runs here for every backend, so a broken checkpoi
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import shutil
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
+from ..config import KNOWN_CLAP_MODELS
+from ..errors import InputError, ModelLoadError
 from . import backends, hub
-from .backends import PRECISIONS, Session, Tokens, unit
-from .errors import InputError, ModelLoadError
+from .backends import PRECISIONS
+from .checks import check_text_tower
+from .exported import ExportedClap, ExportedTextEncoder
 
 logger = logging.getLogger("audioret")
-
-KNOWN_CLAP_MODELS = ("laion/clap-htsat-unfused", "laion/larger_clap_general", "laion/larger_clap_music_and_speech")
-# Contrasting prompts embedded at load. A checkpoint whose text tower maps them to nearly one vector would return
-# the same list for every query (laion/larger_clap_music is reported to give cosine 0.999 between "jazz standard"
-# and "heavy metal"); a working CLAP keeps unrelated prompts far apart (a random one: 0.995 here).
-SANITY_PROMPTS = ("jazz standard", "heavy metal", "a dog barking", "rain on a roof", "a man speaking",
-                  "birds singing at dawn", "a car engine starting", "silence")  # fmt: skip
-COLLAPSED_COSINE = 0.97  # mean cosine between the sanity prompts above which a text tower counts as collapsed
-
-
-def mean_cosine(vectors: np.ndarray) -> float:
-    """Mean cosine between distinct rows of unit vectors, shape (n, dim), n >= 2."""
-    n = len(vectors)
-    gram = vectors @ vectors.T
-    return float((gram.sum() - np.trace(gram)) / (n * n - n))
-
-
-def remembered(model, texts: Sequence[str], embed: Callable[[list[str]], np.ndarray]) -> np.ndarray:
-    """``embed(texts)``, kept beside an exported model (whose vectors are the same on every run) so that a cold
-    start does not compute them again: the sanity prompts and the fusion's reference queries, 0.7 and 1.7 s of a
-    cold CLI search on 2 cores (docs/BENCHMARKS.md, "Backends"). A torch model computes them each time."""
-    folder = getattr(model, "folder", None)
-    if folder is None:
-        return embed(list(texts))
-    path = folder / f"texts-{hashlib.sha1(chr(10).join(texts).encode()).hexdigest()[:16]}.npy"
-    try:
-        return np.load(path)
-    except (OSError, ValueError):
-        pass
-    vectors = embed(list(texts))
-    try:  # a read-only cache only costs the time
-        tmp = path.with_name(f"{path.stem}.tmp-{os.getpid()}.npy")
-        np.save(tmp, vectors)
-        os.replace(tmp, path)
-    except OSError:
-        pass
-    return vectors
-
-
-def check_text_tower(name: str, embed_text: Callable[[list[str]], np.ndarray], model=None) -> None:
-    """Refuses a CLAP checkpoint whose text embeddings collapse (see SANITY_PROMPTS)."""
-    cosine = mean_cosine(remembered(model, SANITY_PROMPTS, embed_text))
-    if cosine > COLLAPSED_COSINE:
-        raise ModelLoadError(
-            f"The CLAP model {name!r} gives nearly the same text embedding for every query (mean cosine "
-            f"{cosine:.3f} between {len(SANITY_PROMPTS)} unrelated prompts such as 'jazz standard' and 'heavy "
-            f"metal'), so every search would return the same list. Set AUDIORET_CLAP_MODEL (or --clap-model) "
-            f"to another checkpoint, e.g. {KNOWN_CLAP_MODELS[0]}"
-        )
-
-
-class ExportedClap:
-    """CLAP's audio and text towers as exported graphs: the interface of :class:`audioret.clap.ClapEmbedder`."""
-
-    def __init__(self, name: str, folder: Path, backend: str, precision: str):
-        self.name, self.backend, self.precision, self.folder = name, backend, precision, folder
-        manifest = backends.read_manifest(folder) or {}
-        settings = manifest["settings"]
-        self.sample_rate: int = settings["sample_rate"]
-        self.window: int = settings["window"]
-        self.dim: int = settings["dim"]
-        self._n_fft, self._hop = settings["n_fft"], settings["hop"]
-        self._mel_filters = np.load(folder / "mel_filters.npy")
-        self._audio = Session(folder / manifest["files"]["audio"], backend)
-        self._text = Session(folder / manifest["files"]["text"], backends.runtime(backend, "text"))
-        self._tokens = Tokens(folder / "clap-tokenizer" / "tokenizer.json", settings["max_tokens"])
-
-    @property
-    def window_s(self) -> float:
-        return self.window / self.sample_rate
-
-    def features(self, windows: np.ndarray) -> np.ndarray:
-        x = np.asarray(windows, np.float32)
-        if x.ndim != 2 or x.shape[1] != self.window:
-            raise ValueError(f"Expected windows of shape (batch, {self.window}), got {tuple(x.shape)}")
-        return backends.log_mel(x, self._mel_filters, self._n_fft, self._hop)
-
-    def embed_audio(self, windows: np.ndarray, pad_to: int | None = None) -> np.ndarray:
-        """As :meth:`audioret.clap.ClapEmbedder.embed_audio`: padded to ``pad_to`` rows, so that a window embeds
-        to the same bits whatever shares its batch."""
-        if len(windows) == 0:
-            return np.zeros((0, self.dim), np.float32)
-        n = len(windows)
-        windows = np.asarray(windows, np.float32)
-        if pad_to is not None and n < pad_to:
-            windows = np.concatenate([windows, np.zeros((pad_to - n, self.window), np.float32)])
-        return unit(self._audio.run(input_features=self.features(windows))[:n])
-
-    def embed_text(self, texts: Sequence[str]) -> np.ndarray:
-        if isinstance(texts, str):
-            raise TypeError("embed_text takes a list of strings; wrap a single query in a list")
-        if len(texts) == 0:
-            return np.zeros((0, self.dim), np.float32)
-        return unit(self._text.run(**self._tokens(texts)))
-
-
-class ExportedTextEncoder:
-    """A sentence-transformers model (transformer, mean pooling, normalisation) as an exported graph: the
-    interface of :class:`audioret.text.TextEncoder`."""
-
-    def __init__(self, name: str, folder: Path, backend: str, precision: str):
-        self.name, self.backend, self.precision, self.folder = name, backend, precision, folder
-        manifest = backends.read_manifest(folder) or {}
-        self.dim: int = manifest["settings"]["dim"]
-        self._session = Session(folder / manifest["files"]["text"], backends.runtime(backend, "text"))
-        self._tokens = Tokens(folder / "tokenizer" / "tokenizer.json", manifest["settings"]["max_tokens"])
-
-    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """L2-normalised embeddings, float32, shape (len(texts), dim). Texts are batched by length, as
-        sentence-transformers does, so that short texts are not padded to a long one."""
-        if not texts:
-            return np.zeros((0, self.dim), np.float32)
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        out = np.zeros((len(texts), self.dim), np.float32)
-        for i in range(0, len(texts), batch_size):
-            rows = order[i : i + batch_size]
-            out[rows] = unit(self._session.run(**self._tokens([texts[j] for j in rows])))
-        return out
 
 
 def load_clap(name: str = KNOWN_CLAP_MODELS[0], device: str = "auto", backend: str = "auto",
@@ -173,19 +55,19 @@ def load_text_encoder(name: str = "sentence-transformers/all-MiniLM-L6-v2", devi
     """A sentence-transformers model (hub id or local directory) on ``backend``."""
 
     def torch_model():
-        from .text import torch_text_encoder
+        from .text_encoder import torch_text_encoder
 
         return torch_text_encoder(name, device)
 
     def export(model, folder: Path):
-        from .text import export
+        from .text_encoder import export
 
         return export(model, folder)
 
     return _load("text", name, device, backend, precision, torch_model, export, ExportedTextEncoder)
 
 
-def pipeline(kind: str, name: str, device: str = "auto", backend: str = "auto", precision: str = "fp32") -> dict:
+def provenance(kind: str, name: str, device: str = "auto", backend: str = "auto", precision: str = "fp32") -> dict:
     """What a model loaded with these settings records with its vectors: its revision, and the precision it will
     really run at (an int8 export that was refused runs at fp32). Reads the export cache; loads no model."""
     effective = precision
@@ -271,7 +153,7 @@ def _export(kind, name, backend, precision, folder: Path, torch_model, export) -
 
 def _agreement(kind: str, name: str, reference, exported, precision: str) -> dict[str, float]:
     """The lowest cosine between the export's vectors and torch's on fixed inputs; refuses an export below the
-    floor (:func:`audioret.backends.check`)."""
+    floor (:func:`audioret.models.backends.check`)."""
     if kind == "text":
         return {"text": backends.check(kind, name, reference.encode(list(backends.CHECK_TEXTS)),
                                        exported.encode(list(backends.CHECK_TEXTS)), precision)}  # fmt: skip

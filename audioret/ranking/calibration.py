@@ -28,15 +28,12 @@ say "no good match" instead of showing noise with confident numbers.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InputError
-from .records import SegmentMatch
-from .render import time_range
-from .types import Hit
+from ..store.records import SegmentMatch
 
 # Unrelated everyday queries: a file's mean score for them is its bias (see the module docstring). Any broad
 # set would do; these span sounds, music and speech, and none is in an evaluation set.
@@ -55,8 +52,6 @@ MATCH_EVIDENCE = 2.0
 # A phrase found verbatim: each word of it counts this much (a common English word in its place by chance is
 # rarer than e^-2; so a 4-word quote is strong evidence).
 PHRASE_NATS_PER_WORD = 2.0
-STRONG_SCORE = 0.75  # a channel's strength from here on reads "strong"; from 0.5 "good", below "weak"
-CLIP_S = 10.0  # the time range shown for a file found only by whole-file text (its name, tags or description)
 
 
 @dataclass(frozen=True)
@@ -229,99 +224,3 @@ def strength(e: float) -> float:
     return e / (e + MATCH_EVIDENCE) if e > 0 else 0.0
 
 
-def strength_word(s: float) -> str:
-    return "strong" if s >= STRONG_SCORE else "good" if s >= 0.5 else "weak"
-
-
-def fuse(found: Mapping[str, Sequence[Found]], weights: Mapping[str, float], k: int) -> list[Hit]:
-    """The top ``k`` files by their weighted evidence summed over channels, as :class:`Hit`.
-
-    ``found`` holds each channel's files (one :class:`Found` per file). The time range follows the channel that
-    carried the hit (the largest weighted evidence): where the words were said, or the best CLAP window.
-    """
-    if k < 1:
-        raise InputError(f"k must be at least 1, got {k}")
-    per_file: dict[str, dict[str, Found]] = {}
-    for channel, items in found.items():
-        if weights.get(channel, 0) <= 0:
-            continue
-        for f in items:
-            per_file.setdefault(f.match.path, {})[channel] = f
-    ranked = []
-    for path, by_channel in per_file.items():
-        total = sum(weights[c] * f.evidence for c, f in by_channel.items())
-        best_cosine = max(f.match.score for f in by_channel.values())
-        ranked.append((-total, -best_cosine, path, by_channel))
-    ranked.sort(key=lambda r: r[:3])
-    return [_hit(rank, -neg, by_channel, weights) for rank, (neg, _, _, by_channel) in enumerate(ranked[:k], 1)]
-
-
-def _hit(rank: int, total: float, by_channel: dict[str, Found], weights: Mapping[str, float]) -> Hit:
-    clap, text = by_channel.get("clap"), by_channel.get("text")
-    first = (clap or text).match
-    duration_s = float(first.metadata["duration_s"])
-    carrier = max(by_channel, key=lambda c: (weights[c] * by_channel[c].evidence, c == "clap"))
-    start_s, end_s = _time_range(by_channel[carrier], clap, duration_s)
-    scores = {c: float(f.match.score if f.cosine is None else f.cosine) for c, f in by_channel.items()
-              if f.leg != "words" or f.cosine is not None}  # fmt: skip
-    return Hit(
-        rank=rank,
-        path=first.path,
-        start_s=start_s,
-        end_s=end_s,
-        score=round(strength(total), 6),
-        segment_id=clap.match.id if clap is not None else None,
-        duration_s=duration_s,
-        scores=scores,
-        text=text.match.document if text is not None else None,
-        text_kind=text.match.metadata.get("kind") if text is not None else None,
-        text_start_s=float(text.match.metadata["start_s"]) if text is not None else None,
-        text_end_s=float(text.match.metadata["end_s"]) if text is not None else None,
-        strengths={c: round(strength(f.evidence), 6) for c, f in by_channel.items()},
-        why=explain(by_channel, carrier),
-    )
-
-
-def _time_range(carrier: Found, clap: Found | None, duration_s: float) -> tuple[float, float]:
-    """Where the carrying channel matched: spoken words' times, a CLAP window, or the file's first seconds."""
-    m = carrier.match.metadata
-    if carrier.leg != "clap" and m.get("kind") == "speech":
-        return float(m["start_s"]), min(float(m["end_s"]), duration_s)
-    if clap is not None:
-        return float(clap.match.metadata["start_s"]), float(clap.match.metadata["end_s"])
-    return 0.0, min(duration_s, CLIP_S)
-
-
-def explain(by_channel: Mapping[str, Found], carrier: str) -> str:
-    """Why a file matched, carrying channel first: ``said at 0:12-0:16: "…" (strong) · sounds like: weak``."""
-    parts = []
-    for channel in sorted(by_channel, key=lambda c: c != carrier):
-        f = by_channel[channel]
-        word = strength_word(strength(f.evidence))
-        if f.leg == "clap":
-            parts.append(f"sounds like: {word}")
-            continue
-        m, text = f.match.metadata, f.match.document or ""
-        quoted = f'"{text[:90]}{"…" if len(text) > 90 else ""}"'
-        where = f"said at {time_range(m['start_s'], m['end_s'])}" if m.get("kind") == "speech" else m.get("kind", "text")
-        words = f" (words {', '.join(repr(w) for w in f.words)})" if f.leg == "words" and f.words else ""
-        parts.append(f"{where}: {quoted}{words} ({word})")
-    return " · ".join(parts)
-
-
-# Relevance feedback, Rocchio's rule with its textbook weights (Manning et al., "Introduction to Information
-# Retrieval", 9.1.1): the query moves towards the mean of what was liked and, less, away from what was not.
-ROCCHIO = (1.0, 0.75, 0.15)
-
-
-def rocchio(query: np.ndarray, liked: np.ndarray, unliked: np.ndarray,
-            weights: tuple[float, float, float] = ROCCHIO) -> np.ndarray:  # fmt: skip
-    """A query vector (dim,) moved towards the mean of ``liked`` (n, dim) and away from the mean of ``unliked``
-    (m, dim), unit length. Either may be empty."""
-    alpha, beta, gamma = weights
-    moved = alpha * np.asarray(query, np.float32)
-    if len(liked):
-        moved = moved + beta * np.mean(liked, axis=0)
-    if len(unliked):
-        moved = moved - gamma * np.mean(unliked, axis=0)
-    return (moved / max(float(np.linalg.norm(moved)), 1e-12)).astype(np.float32)

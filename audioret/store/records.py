@@ -6,7 +6,7 @@ a record's file is known from its id alone. Every record carries the same file-l
 hash, size, mtime, duration, record count) plus its own index, time range and ``is_last`` flag: a file counts
 as indexed only when its first and last records are stored with the same hash (:func:`complete_files`).
 
-Together with :mod:`audioret.store` this module is the only place that builds ids, parses them, or turns
+Together with :mod:`audioret.store.chroma` this module is the only place that builds ids, parses them, or turns
 :class:`~audioret.types.Filters` into store clauses.
 """
 
@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from .types import Filters
 
 
 @dataclass(frozen=True)
@@ -119,73 +116,3 @@ def complete_files(firsts: Iterable[dict], lasts: Iterable[dict]) -> tuple[dict[
     return complete, (set(first_of) | set(last_of)) - set(complete)
 
 
-def is_under(path: str, roots: Iterable[str]) -> bool:
-    """Whether ``path`` is one of ``roots`` or inside one of them (absolute paths, no prefix matching)."""
-    return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
-
-
-def where(filters: Filters | None, only_paths: Collection[str] | None = None) -> dict | None:
-    """The part of ``filters`` the store evaluates itself (extension and duration), and ``only_paths``."""
-    clauses = [{"path": {"$in": sorted(only_paths)}}] if only_paths is not None else []
-    if filters is None:
-        return clauses[0] if clauses else None
-    if filters.extensions:
-        clauses.append({"ext": {"$in": list(filters.extensions)}})
-    if filters.min_duration_s is not None:
-        clauses.append({"duration_s": {"$gte": float(filters.min_duration_s)}})
-    if filters.max_duration_s is not None:
-        clauses.append({"duration_s": {"$lte": float(filters.max_duration_s)}})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
-def word_pattern(word: str) -> str:
-    """A regular expression (for the store's full-text search) matching ``word`` as a whole word, any case."""
-    return rf"(?i)\b{re.escape(word)}\b"
-
-
-def any_word_pattern(words: Sequence[str]) -> str:
-    """A regular expression matching any of ``words`` as a whole word, any case: one scan for several words."""
-    return r"(?i)\b(?:" + "|".join(re.escape(w) for w in words) + r")\b"
-
-
-def phrase_pattern(words: Sequence[str]) -> str:
-    """A regular expression matching ``words`` in this order, separated by spaces or punctuation, any case."""
-    return r"(?i)\b" + r"\W+".join(re.escape(w) for w in words) + r"\b"
-
-
-def accepts(filters: Filters | None, metadata: Mapping) -> bool:
-    """Whether a record passes every filter (the store's part included)."""
-    if filters is None:
-        return True
-    if filters.folder is not None and not is_under(metadata["path"], [filters.folder]):
-        return False
-    if filters.folders is not None and not is_under(metadata["path"], filters.folders):
-        return False
-    if filters.extensions and metadata.get("ext") not in filters.extensions:
-        return False
-    duration = float(metadata.get("duration_s", 0.0))
-    if filters.min_duration_s is not None and duration < filters.min_duration_s:
-        return False
-    return filters.max_duration_s is None or duration <= filters.max_duration_s
-
-
-def best_per_file(
-    scored: Iterable[tuple[str, float, dict | None]],
-    exclude_ids: Collection[str] = (),
-    exclude_files: Collection[str] = (),
-) -> dict[str, tuple[tuple[float, int, str], dict | None]]:
-    """Each file's best record among ``(id, score, metadata or None)``: file key -> ((score, -index, id), metadata).
-
-    Ties go to the earlier record. Ids in ``exclude_ids`` and files whose key is in ``exclude_files`` are left out.
-    """
-    best: dict[str, tuple[tuple[float, int, str], dict | None]] = {}
-    for record_id, score, metadata in scored:
-        key, index = parse_id(record_id)
-        if record_id in exclude_ids or key in exclude_files:
-            continue
-        candidate = (score, -index, record_id)
-        if key not in best or candidate > best[key][0]:
-            best[key] = (candidate, metadata)
-    return best

@@ -13,7 +13,7 @@ import os
 import time
 from pathlib import Path
 
-from .errors import IndexBusy, StoreError
+from ..errors import IndexBusy, StoreError
 
 logger = logging.getLogger("audioret")
 

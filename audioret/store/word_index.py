@@ -177,3 +177,18 @@ class WordIndex:
 
 def _rows(ids: Sequence[str], metadatas: Sequence[dict], documents: Sequence[str]) -> list[tuple]:
     return [(i, m.get("path", ""), json.dumps(m), d or "") for i, m, d in zip(ids, metadatas, documents)]
+
+
+def word_pattern(word: str) -> str:
+    """A regular expression (for the store's full-text search) matching ``word`` as a whole word, any case."""
+    return rf"(?i)\b{re.escape(word)}\b"
+
+
+def any_word_pattern(words: Sequence[str]) -> str:
+    """A regular expression matching any of ``words`` as a whole word, any case: one scan for several words."""
+    return r"(?i)\b(?:" + "|".join(re.escape(w) for w in words) + r")\b"
+
+
+def phrase_pattern(words: Sequence[str]) -> str:
+    """A regular expression matching ``words`` in this order, separated by spaces or punctuation, any case."""
+    return r"(?i)\b" + r"\W+".join(re.escape(w) for w in words) + r"\b"

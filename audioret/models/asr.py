@@ -21,10 +21,10 @@ import re
 
 import numpy as np
 
+from ..config import ASR_ENGINES as ENGINES
+from ..errors import InputError, ModelLoadError, NoSpeechError
+from ..types import Transcript, Utterance
 from . import hub
-from .config import ASR_ENGINES as ENGINES
-from .errors import InputError, ModelLoadError, NoSpeechError
-from .types import Transcript, Utterance
 
 __all__ = ["ASR_SAMPLE_RATE", "NoSpeechError", "Transcriber", "Transcript", "Utterance", "load_asr", "speech_regions"]
 

@@ -23,11 +23,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from . import audio
-from .channels import Channel, Output
-from .errors import AudioDecodeError, ModelLoadError
+from .. import audio
+from ..channels.base import Channel, Output
+from ..errors import AudioDecodeError, ModelLoadError
+from ..types import IndexProgress, IndexReport
 from .plan import Job, Plan, file_hash
-from .types import IndexProgress, IndexReport
 
 logger = logging.getLogger("audioret")
 

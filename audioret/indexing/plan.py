@@ -14,10 +14,11 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from . import audio
-from .errors import PathNotFound
-from .records import FileRecord, is_under
-from .types import IndexReport
+from .. import audio
+from ..errors import PathNotFound
+from ..store.filters import is_under
+from ..store.records import FileRecord
+from ..types import IndexReport
 
 logger = logging.getLogger("audioret")
 

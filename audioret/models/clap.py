@@ -17,11 +17,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..config import KNOWN_CLAP_MODELS
+from ..errors import ModelLoadError
 from . import hub
 from .backends import OPSET
+from .checks import check_text_tower
 from .devices import default_dtype, resolve_device
-from .errors import ModelLoadError
-from .models import KNOWN_CLAP_MODELS, check_text_tower
 
 __all__ = ["ClapEmbedder", "ModelLoadError", "export"]
 

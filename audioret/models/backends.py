@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError, ModelLoadError
+from ..errors import InputError, ModelLoadError
 
 logger = logging.getLogger("audioret")
 

@@ -2,8 +2,8 @@
 lines: writing, reading, the filtered nearest-file search and keeping the word index in step).
 
 One collection per channel and model (named after both, cosine space, dimension checked), so vectors of
-different models never mix. The text channel's store keeps a word index beside it (:mod:`audioret.words`). The
-record schema (ids, metadata, what counts as a complete file) is :mod:`audioret.records`. The embedded store
+different models never mix. The text channel's store keeps a word index beside it (:mod:`audioret.store.word_index`). The
+record schema (ids, metadata, what counts as a complete file) is :mod:`audioret.store.records`. The embedded store
 belongs to one writing process at a time (a lock file); several writers use a ``chroma run`` server, whose calls
 are retried with backoff while it does not answer.
 """
@@ -21,12 +21,14 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from ..errors import IndexBusy, StoreError
+from ..ranking.nearest import best_per_file
+from ..types import Filters
 from .connection import RetryingCollection, hold_writer_lock, retrying
-from .errors import IndexBusy, StoreError
-from .records import (FileRecord, SegmentMatch, accepts, any_word_pattern, best_per_file, complete_files, file_key,
-                      phrase_pattern, where)  # fmt: skip
-from .types import Filters
-from .words import WordIndex, fts_phrase, available as words_available
+from .filters import accepts, where
+from .records import FileRecord, SegmentMatch, complete_files, file_key
+from .word_index import WordIndex, any_word_pattern, fts_phrase, phrase_pattern
+from .word_index import available as words_available
 
 logger = logging.getLogger("audioret")
 

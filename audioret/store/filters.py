@@ -1,0 +1,45 @@
+"""What :class:`~audioret.types.Filters` mean for a record: a Chroma ``where`` clause, and the same check in Python."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection, Iterable, Mapping
+
+from ..types import Filters
+
+
+def is_under(path: str, roots: Iterable[str]) -> bool:
+    """Whether ``path`` is one of ``roots`` or inside one of them (absolute paths, no prefix matching)."""
+    return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
+def where(filters: Filters | None, only_paths: Collection[str] | None = None) -> dict | None:
+    """The part of ``filters`` the store evaluates itself (extension and duration), and ``only_paths``."""
+    clauses = [{"path": {"$in": sorted(only_paths)}}] if only_paths is not None else []
+    if filters is None:
+        return clauses[0] if clauses else None
+    if filters.extensions:
+        clauses.append({"ext": {"$in": list(filters.extensions)}})
+    if filters.min_duration_s is not None:
+        clauses.append({"duration_s": {"$gte": float(filters.min_duration_s)}})
+    if filters.max_duration_s is not None:
+        clauses.append({"duration_s": {"$lte": float(filters.max_duration_s)}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def accepts(filters: Filters | None, metadata: Mapping) -> bool:
+    """Whether a record passes every filter (the store's part included)."""
+    if filters is None:
+        return True
+    if filters.folder is not None and not is_under(metadata["path"], [filters.folder]):
+        return False
+    if filters.folders is not None and not is_under(metadata["path"], filters.folders):
+        return False
+    if filters.extensions and metadata.get("ext") not in filters.extensions:
+        return False
+    duration = float(metadata.get("duration_s", 0.0))
+    if filters.min_duration_s is not None and duration < filters.min_duration_s:
+        return False
+    return filters.max_duration_s is None or duration <= filters.max_duration_s
