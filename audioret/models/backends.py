@@ -65,12 +65,13 @@ def resolve(backend: str, device: str) -> str:
     return backend
 
 
-def runtime(backend: str, role: str) -> str:
-    """What runs one graph of an export. Under ``openvino`` the text graphs (CLAP's text tower, the text model) run
-    on ONNX Runtime where it is installed: one query at a time it is as fast, and it maps the weights file instead
-    of keeping a compiled copy beside it, a third of the memory (docs/BENCHMARKS.md, "Memory"). The audio tower,
-    which indexing runs in batches, stays on OpenVINO."""
-    if backend == "openvino" and role == "text" and available("onnxruntime"):
+def runtime(backend: str, role: str, precision: str = "fp32") -> str:
+    """What runs one graph of an export. Under ``openvino`` the fp32 text graphs (CLAP's text tower, the text model)
+    run on ONNX Runtime where it is installed: one query at a time it is as fast, and it maps the weights file
+    instead of keeping a compiled copy beside it, a third of the memory (docs/BENCHMARKS.md, "Memory"). The audio
+    tower, which indexing runs in batches, stays on OpenVINO, and so do int8 graphs (ONNX Runtime's int8 kernels
+    stray further from torch: a tiny CLAP's text tower at cosine 0.92 against OpenVINO's 0.98)."""
+    if backend == "openvino" and role == "text" and precision == "fp32" and available("onnxruntime"):
         return "onnxruntime"
     return backend
 
