@@ -63,19 +63,20 @@ def _library_store(tmp_path, files: int = 300, per_file: int = 4) -> tuple[Store
 def test_filters_find_files_far_down_the_ranking(tmp_path):
     """A filter is checked on the candidates; one that few records pass goes to the store after POST_FILTER_LIMIT
     candidates, and every filter still finds exactly its files."""
-    from audioret.types import Filters
+    from audioret.ranking.nearest import best_files
+    from audioret.types import Filters, Scope
 
     store, query = _library_store(tmp_path)
-    rare = store.best_files(query, 5, Filters(extensions=("aiff",)))
+    rare = best_files(store, query, 5, Scope(Filters(extensions=("aiff",))))
     assert [m.metadata["path"] for m in rare] == ["/lib/rare/file-0007.aiff"]
-    wavs = store.best_files(query, 10, Filters(extensions=("wav",)))
+    wavs = best_files(store, query, 10, Scope(Filters(extensions=("wav",))))
     assert sorted(m.metadata["path"] for m in wavs) == ["/lib/rare/file-0003.wav", "/lib/rare/file-0103.wav",
                                                         "/lib/rare/file-0203.wav"]  # fmt: skip
-    folder = store.best_files(query, 10, Filters(folder="/lib/rare"))
+    folder = best_files(store, query, 10, Scope(Filters(folder="/lib/rare")))
     assert len(folder) == 4 and all(m.metadata["path"].startswith("/lib/rare/") for m in folder)
-    short = store.best_files(query, 10, Filters(min_duration_s=100, max_duration_s=104.5))
+    short = best_files(store, query, 10, Scope(Filters(min_duration_s=100, max_duration_s=104.5)))
     assert sorted(m.metadata["duration_s"] for m in short) == [100.0, 101.0, 102.0, 103.0, 104.0]  # 103: a far wav
-    assert store.best_files(query, 5, Filters(extensions=("mp3",))) == []
+    assert best_files(store, query, 5, Scope(Filters(extensions=("mp3",)))) == []
 
 
 def test_any_word_pattern_matches_whole_words_in_any_case():

@@ -28,12 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import BACKENDS
 from ..errors import InputError, ModelLoadError
 
 logger = logging.getLogger("audioret")
 
-BACKENDS = ("auto", "torch", "onnxruntime", "openvino")
-PRECISIONS = ("fp32", "int8")
 EXPORTER = "audioret-onnx-4"  # bump when the export or its checks change: old exports are redone
 OPSET = 17
 MIN_COSINE = 0.9999  # every vector of the export against torch's, on fixed inputs
@@ -77,8 +76,8 @@ def runtime(backend: str, role: str, precision: str = "fp32") -> str:
 
 
 def has_gpu() -> bool:
-    """Whether torch sees a CUDA or MPS device. torch (2.5 s to import on 2 cores) is asked only where a GPU may be:
-    an NVIDIA driver, Apple silicon, or torch already imported; elsewhere the answer is no, at no cost."""
+    """Whether torch sees a CUDA or MPS device. torch (slow to import) is asked only where a GPU may be: an NVIDIA
+    driver, Apple silicon, or torch already imported; elsewhere the answer is no, at no cost."""
     if os.environ.get("CUDA_VISIBLE_DEVICES", None) == "":
         return False
     maybe = ("torch" in sys.modules or os.path.exists("/proc/driver/nvidia/version") or shutil.which("nvidia-smi")
@@ -111,7 +110,7 @@ def export_dir(kind: str, name: str, backend: str, precision: str) -> Path:
 
 class Session:
     """One exported graph on a runtime: ``run(**inputs) -> first output``, numpy in and out. The graph is compiled
-    on its first run (a text search never compiles CLAP's audio tower: 0.3 s of a cold start), and runs one call
+    on its first run (so a text search never compiles CLAP's audio tower), and runs one call
     at a time (an OpenVINO infer request is not thread-safe; the app searches from several threads)."""
 
     def __init__(self, path: Path, backend: str, threads: int | None = None):

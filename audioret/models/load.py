@@ -20,10 +20,9 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from ..config import KNOWN_CLAP_MODELS
+from ..config import KNOWN_CLAP_MODELS, PRECISIONS
 from ..errors import InputError, ModelLoadError
 from . import backends, hub
-from .backends import PRECISIONS
 from .checks import check_text_tower
 from .exported import ExportedClap, ExportedTextEncoder
 

@@ -33,8 +33,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..store.records import SegmentMatch
-
 # Unrelated everyday queries: a file's mean score for them is its bias (see the module docstring). Any broad
 # set would do; these span sounds, music and speech, and none is in an evaluation set.
 REFERENCE_PROMPTS = (
@@ -72,17 +70,6 @@ class Null:
         median = float(np.median(scores))
         spread = 1.4826 * float(np.median(np.abs(scores - median)))
         return cls(median, max(spread, 1e-3), max(n, 1))
-
-
-@dataclass(frozen=True)
-class Found:
-    """A channel's best record of one file, and the evidence it carries."""
-
-    match: SegmentMatch
-    evidence: float  # nats
-    leg: str  # "clap"; "meaning" or "words" for the text channel's semantic and lexical legs
-    words: tuple[str, ...] = ()  # the query words the lexical leg found in the passage
-    cosine: float | None = None  # the channel's cosine for the file, when ``match.score`` is not one
 
 
 _REMEMBERED: dict[tuple, tuple] = {}  # Background.remembered: (id(sample), id(reference), n, debias) -> arrays, value
@@ -123,7 +110,8 @@ class Background:
     @classmethod
     def remembered(cls, sample: np.ndarray, n: int, reference: np.ndarray, debias: bool = True) -> Background:
         """:meth:`of`, kept while the same sample and reference arrays come back (a store keeps its sample until
-        it writes; the reference prompts' vectors are computed once): 5 ms a query saved per channel at 100k."""
+        it writes; the reference prompts' vectors are computed once), which saves each query the work
+        (docs/BENCHMARKS.md, "Figures behind the code")."""
         if len(reference) < 2:  # an example recording's query: nothing to compute
             return cls.of(sample, n, reference, debias)
         key = (id(sample), id(reference), n, debias)

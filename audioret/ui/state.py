@@ -85,15 +85,13 @@ class App:
     def segment_label(self, segment: str, session: str) -> str | None:
         """``"<name> 0:10–0:20"`` for a stored segment the visitor may see, else None."""
         from ..render import time_range
-        from ..store.filters import accepts
 
         try:
-            ids, _, metadatas = self.library.store.get([segment])
+            m = self.library.segment(segment, self.scope(session))
         except AudioretError:
             return None
-        if not ids or not accepts(self.scope(session), metadatas[0]):
+        if m is None:
             return None
-        m = metadatas[0]
         return f"{self.shown(m['path'], session)[0]} {time_range(m['start_s'], m['end_s'], '–')}"
 
     def can_manage(self, session: str) -> bool:
