@@ -5,76 +5,75 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .errors import InputError
-from .store.filters import accepts
+from .store.filters import accepts, is_under
 from .types import FileInfo, Filters
 
 
-def files(library, filters: Filters | None = None) -> list[FileInfo]:
-    """Every indexed file (within ``filters``' folders), by path, with its duration, channels and whether it holds
-    speech (from the text channel's records; None for files indexed before that was kept)."""
-    sound, _ = library.store.files()
-    text, _ = library.text_store.files()
+def files(channels, filters: Filters | None = None) -> list[FileInfo]:
+    """Every indexed file (within ``filters``' folders), by path, with its duration, the channels that hold it and
+    whether it holds speech (as the channel that listens for it heard; None when none did)."""
+    held = [(channel, channel.files()[0]) for channel in channels]
     found = []
-    for path in sorted(set(sound) | set(text)):
-        record = sound.get(path) or text[path]
+    for path in sorted(set().union(*(complete for _, complete in held))):
+        records = [(channel, complete[path]) for channel, complete in held if path in complete]
+        record = records[0][1]
         if not accepts(filters, record.metadata):
             continue
-        speech = text[path].metadata.get("speech_passages") if path in text else None
-        channels = tuple(c for c, held in (("clap", sound), ("text", text)) if path in held)
-        found.append(FileInfo(path, record.duration_s, channels, None if speech is None else speech > 0,
-                              record.size, record.mtime_ns))  # fmt: skip
+        speech = next((s for s in (c.heard_speech(r) for c, r in records) if s is not None), None)
+        found.append(FileInfo(path, record.duration_s, tuple(c.name for c, _ in records), speech, record.size,
+                              record.mtime_ns))  # fmt: skip
     return found
 
 
-def provenances(records) -> str:
-    """Which model provenances (backend and precision) built a channel's records: ``"openvino fp32 (120 files)"``, several joined by "; " when
-    the index holds vectors of more than one (files indexed before the pipeline was kept say "unrecorded")."""
-    counts = Counter()
-    for r in records:
-        m = r.metadata
-        counts[f"{m['backend']} {m.get('precision', 'fp32')}" if "backend" in m else "unrecorded"] += 1
-    return "; ".join(f"{name} ({n} file{'s' * (n != 1)})" for name, n in counts.most_common()) or "none"
-
-
-def stats(library) -> dict:
-    """Counts for the index: files, segments, hours of audio, model, store location."""
-    cfg = library.config
-    complete, incomplete = library.store.files()
-    text_complete, _ = library.text_store.files()
+def stats(channels, config, settings: dict) -> dict:
+    """Counts for the index: files, each channel's records and model, hours of audio, store location."""
+    complete_of, incomplete, by_path = {}, set(), {}
+    for channel in channels:
+        complete, broken = channel.files()
+        complete_of[channel.name] = complete
+        incomplete |= broken
+        for path, record in complete.items():
+            by_path.setdefault(path, record)
+    per_channel = {k: v for channel in channels for k, v in channel.stats(complete_of[channel.name]).items()}
     return {
-        "files": len(set(complete) | set(text_complete)),
+        "files": len(by_path),
         "incomplete_files": len(incomplete),
-        "segments": library.store.count(),
-        "passages": library.text_store.count(),
-        "speech_passages": library.text_store.count_where({"kind": "speech"}),
-        "hours": sum(r.duration_s for r in {**text_complete, **complete}.values()) / 3600,
-        "clap_model": cfg.clap_model,
-        "clap_pipeline": provenances(complete.values()),
-        "text_model": cfg.text_model,
-        "text_pipeline": provenances(text_complete.values()),
-        "asr_model": f"{cfg.asr_model} ({cfg.asr_engine})",
-        "store": library.store.location,
-        "hop_s": cfg.hop_s,
-        "index_settings": ", ".join(f"{k} {v}" + (" (auto)" if getattr(cfg, k) == "auto" else "")
-                                    for k, v in library.settings.items()),
+        **per_channel,
+        "hours": sum(r.duration_s for r in by_path.values()) / 3600,
+        "store": config.chroma_url or str(config.data_dir / "chroma"),
+        "index_settings": ", ".join(f"{k} {v}" + (" (auto)" if getattr(config, k) == "auto" else "")
+                                    for k, v in settings.items()),
     }
 
 
-def resolve(library, item: str) -> str:
-    """The indexed file of a segment id (of either channel) or a path; InputError for anything else."""
+def resolve(channels, item: str) -> str:
+    """The indexed file of a segment id (of any channel) or a path; InputError for anything else."""
     path = os.path.abspath(item)
-    if os.path.exists(path) and (library.store.file_records(path) or library.text_store.file_records(path)):
+    if os.path.exists(path) and any(channel.store.file_records(path) for channel in channels):
         return path
-    for store in (library.store, library.text_store):
-        ids, _, metadatas = store.get([item])
+    for channel in channels:
+        ids, _, metadatas = channel.store.get([item])
         if ids:
             return metadatas[0]["path"]
     raise InputError(f"No segment or indexed file {item!r}; take segment ids from search results")
+
+
+def remove(channels, paths: Sequence[str | os.PathLike]) -> list[str]:
+    """Removes files (or every file under folders) from every channel; returns the removed paths."""
+    known = set()
+    for channel in channels:
+        complete, incomplete = channel.files()
+        known |= set(complete) | incomplete
+    roots = [os.path.abspath(os.fspath(p)) for p in paths]
+    removed = [path for path in sorted(known) if is_under(path, roots)]
+    for path in removed:
+        for channel in channels:
+            channel.store.delete_file(path)
+    return removed
 
 
 def duplicates(library, max_bit_error: float | None, filters: Filters | None,
@@ -83,7 +82,7 @@ def duplicates(library, max_bit_error: float | None, filters: Filters | None,
     cache beside the index; fingerprints of files no longer indexed are dropped)."""
     from .duplicates import DEFAULT_MAX_BIT_ERROR, FingerprintCache, find
 
-    paths = [f.path for f in files(library, filters)]
+    paths = [f.path for f in files(library.channels, filters)]
     cache = FingerprintCache(library.config.data_dir / "fingerprints.sqlite3")
     groups = find(paths, cache, DEFAULT_MAX_BIT_ERROR if max_bit_error is None else max_bit_error,
                   library.settings["decode_workers"], on_progress)  # fmt: skip

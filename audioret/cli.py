@@ -1,7 +1,7 @@
 """``audioret`` command line: index, search, similar, transcribe, eval, stats, remove, duplicates.
 
 User errors (missing files, unloadable models, bad settings) print one line to stderr and exit with code 2. Each
-command is one short function with its flags beside it: the file is long (about 400 lines) but flat.
+command is one short function with its flags beside it.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ import threading
 import warnings
 
 from . import __version__
-from .config import ASR_ENGINES, Config
+from .config import ASR_ENGINES, BACKENDS, PRECISIONS, Config
 from .errors import AudioretError, InputError, NoSpeechError, message
 from .eval_data import FORMATS, TEMPLATE
-from .models.backends import BACKENDS, PRECISIONS
 from .render import hit_lines
 from .types import Filters, Results
 
@@ -330,9 +329,8 @@ def _eval(args, lib, parser) -> int:
     for role, model in result["models"].items():
         print(f"  {role} model: {model['id']} @ {model['revision']}")
     print("  settings: " + ", ".join(f"{k}={v}" for k, v in result["settings"].items() if v not in (None, {})))
-    for problem in [f"{d['missing_files']} files named by the dataset are missing"] * bool(d["missing_files"]) + [
-        f"failed: {f}" for f in d["failed_files"]
-    ]:
+    problems = [f"{d['missing_files']} files named by the dataset are missing"] * bool(d["missing_files"])
+    for problem in problems + [f"failed: {f}" for f in d["failed_files"]]:
         print(f"  warning: {problem}", file=sys.stderr)
     zero_shot = result["zero_shot_accuracy"]
     note = "" if zero_shot is None else f"\nzero-shot accuracy (CLAP, argmax over the class prompts): {zero_shot:.3f}"
@@ -363,12 +361,9 @@ def _eval_judgements(args, lib, channels) -> int:
 
 def _eval_results(args, result: dict, note: str, title: str) -> int:
     """The metrics table (and a note under it), then the JSON and the plot when asked for."""
-    from .evaluate import plot_recall
+    from .evaluate import metrics_table, plot_recall
 
-    columns = ["R@1", "R@5", "R@10", "mAP@10", "MRR", "P@10", "Rec@10", "F1@10"]
-    print(f"\n{'channel':<8}" + "".join(f"{c:>8}" for c in columns))
-    for channel, m in result["metrics"].items():
-        print(f"{channel:<8}" + "".join(f"{m[c]:>8.3f}" for c in columns))
+    print("\n" + "\n".join(metrics_table(result["metrics"])))
     if note:
         print(note)
     if args.json:

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError
-from .models.backends import BACKENDS, PRECISIONS
 
 KNOWN_CLAP_MODELS = ("laion/clap-htsat-unfused", "laion/larger_clap_general", "laion/larger_clap_music_and_speech")
 DEFAULT_CLAP_MODEL = KNOWN_CLAP_MODELS[0]
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_ASR_MODEL = "base"
 ASR_ENGINES = ("faster-whisper", "openai-whisper")
+BACKENDS = ("auto", "torch", "onnxruntime", "openvino")  # how the models run: "auto" picks (models/backends.py)
+PRECISIONS = ("fp32", "int8")
 
 # Seconds between the starts of consecutive 10-s windows. At 7.5 s every sound event up to 2.5 s long lies wholly
 # inside some window (at 10 s, 20 % of 2-s events are cut in two) for 1.24x the windows of a 10-s hop; 5 s would
@@ -40,20 +41,6 @@ def auto_settings(gpu: bool, cores: int) -> dict[str, int]:
         return {"batch_size": CPU_SETTINGS["batch_size"], "decode_workers": min(CPU_SETTINGS["decode_workers"],
                                                                                 max(cores, 1))}  # fmt: skip
     return {"batch_size": GPU_BATCH_SIZE, "decode_workers": max(1, min(cores - 1, GPU_MAX_WORKERS))}
-
-
-def settings_for(cfg: Config) -> dict[str, int]:
-    """``cfg``'s batch size and decode threads, "auto" resolved for the device CLAP runs on: a CUDA GPU when
-    torch runs it there, else the CPU (an export backend always runs on the CPU)."""
-    from .models.backends import has_gpu, resolve
-
-    chosen = {k: getattr(cfg, k) for k in ("batch_size", "decode_workers")}
-    if "auto" not in chosen.values():
-        return chosen
-    on_torch = resolve(cfg.backend, cfg.device) == "torch"
-    gpu = on_torch and (cfg.device.startswith("cuda") or (cfg.device == "auto" and has_gpu()))
-    auto = auto_settings(gpu, os.cpu_count() or 1)
-    return {k: auto[k] if v == "auto" else v for k, v in chosen.items()}
 
 
 def default_data_dir() -> Path:

@@ -32,6 +32,13 @@ __all__ = ["CHANNELS", "DEPTH", "FORMATS", "TEMPLATE", "Dataset", "evaluate", "e
 KS = (1, 5, 10)
 DEPTH = 100  # files retrieved per query; MRR is computed over these
 CHANNELS = {"clap": {"clap": 1.0, "text": 0.0}, "text": {"clap": 0.0, "text": 1.0}, "fused": None}
+COLUMNS = ("R@1", "R@5", "R@10", "mAP@10", "MRR", "P@10", "Rec@10", "F1@10")  # the metrics table's, in order
+
+
+def metrics_table(metrics: dict[str, dict[str, float]]) -> list[str]:
+    """The metrics as a text table: a header, then one line per channel (or "fused")."""
+    rows = [f"{channel:<8}" + "".join(f"{m[c]:>8.3f}" for c in COLUMNS) for channel, m in metrics.items()]
+    return [f"{'channel':<8}" + "".join(f"{c:>8}" for c in COLUMNS), *rows]
 
 
 def link_files(dataset: Dataset, folder: Path, keep_names: bool = False) -> dict[str, str]:

@@ -1,11 +1,11 @@
 """The library API: one object that indexes folders and answers text, spoken, example and "more like this" queries.
 
-A thin facade: every public method of the API is here, each a few lines over the module that does the work, which
-is why the file runs past 300 lines (most of them docstrings). It owns the settings, the models (loaded on first
-use, so ``stats()`` and ``remove()`` never load one) and the stores, builds the channels (:mod:`audioret.channels`)
-from them, and hands the work to the indexing plan and pipeline (:mod:`audioret.indexing.plan`, :mod:`audioret.indexing.pipeline`)
-or to the search (:mod:`audioret.search`). A channel whose model cannot be loaded is switched off with a warning
-and the other one still answers; ``channel_errors`` says why.
+A facade: each public method is a few lines over the module that does the work. The library owns the settings and
+the models and stores (loaded on first use, so ``stats()`` and ``remove()`` never load one; tests may assign their
+own), builds its channels once (:mod:`audioret.channels.registry`), and hands the work to the indexing plan and
+pipeline (:mod:`audioret.indexing`), to the search (:mod:`audioret.search`) or to the catalog
+(:mod:`audioret.catalog`). A channel whose model cannot be loaded is switched off with a warning and the others
+still answer; ``channel_errors`` says why.
 """
 
 from __future__ import annotations
@@ -13,18 +13,18 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import warnings
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from . import audio, catalog, copies, search
+from . import audio, catalog, search
+from .duplicates import copies
 from .config import Config
-from .errors import IndexBusy, InputError, ModelLoadError
+from .errors import IndexBusy, ModelLoadError
 from .models.asr import ASR_SAMPLE_RATE
-from .types import Feedback, FileInfo, Filters, Hit, IndexProgress, IndexReport, Moment, Results, Transcript
+from .types import Feedback, FileInfo, Filters, Hit, IndexProgress, IndexReport, Moment, Results, Scope, Transcript
 
 logger = logging.getLogger("audioret")
 
@@ -33,29 +33,30 @@ logger = logging.getLogger("audioret")
 class Library:
     """An indexed audio library.
 
-    Example
-    -------
-    >>> lib = Library(Config.from_env(data_dir="~/.audioret"))
-    >>> lib.index(["~/Music/field-recordings"])
-    >>> for hit in lib.search("rain on a tin roof", k=5):
-    ...     print(hit.rank, hit.path, f"{hit.start_s:.0f}-{hit.end_s:.0f} s", f"{hit.score:.3f}")
+    Args:
+        config: the settings (default: from the environment).
+        channels: the channel factories (default :data:`audioret.channels.registry.CHANNELS`).
+
+    Example:
+        >>> lib = Library(Config.from_env(data_dir="~/.audioret"))
+        >>> lib.index(["~/Music/field-recordings"])
+        >>> for hit in lib.search("rain on a tin roof", k=5):
+        ...     print(hit.rank, hit.path, f"{hit.start_s:.0f}-{hit.end_s:.0f} s", f"{hit.score:.3f}")
     """
 
-    def __init__(self, config: Config | None = None):
+    def __init__(self, config: Config | None = None, channels: Sequence[Callable] | None = None):
         self.config = config or Config.from_env()
-        self.channel_errors: dict[str, str] = {}  # channel -> why its model could not be loaded
-        self.failures: dict[str, ModelLoadError] = {}  # channel -> the error itself (its short form and details)
         self.progress: IndexProgress | None = None  # the running indexing job's last progress, else None
         self._index_lock = threading.Lock()
-        self._references: dict[str, np.ndarray] = {}
-        self._queries: dict[tuple[str, str], np.ndarray] = {}
+        self._factories = channels
+        self._channels: tuple[Config, object] | None = None
 
     # -- models and stores (loaded on first use; tests may assign their own) -------------------------------------
 
     @cached_property
     def settings(self) -> dict[str, int]:
-        """The batch size and decode threads indexing uses ("auto" resolved for the device: config.settings_for)."""
-        from .config import settings_for
+        """The batch size and decode threads indexing uses ("auto" resolved for the device: devices.settings_for)."""
+        from .models.devices import settings_for
 
         return settings_for(self.config)
 
@@ -85,7 +86,8 @@ class Library:
         from .store.chroma import Store
 
         dim = self.embedder.dim if "embedder" in self.__dict__ else None  # checked on the first write
-        return Store(self.config.clap_model, dim, path=self.config.data_dir / "chroma", url=self.config.chroma_url)
+        return Store(self.config.clap_model, dim, path=self.config.data_dir / "chroma", url=self.config.chroma_url,
+                     key=self.id_key)
 
     @cached_property
     def text_store(self):
@@ -93,74 +95,49 @@ class Library:
         from .store.chroma import Store
 
         cfg = self.config
-        return Store(cfg.text_model, None, path=cfg.data_dir / "chroma", url=cfg.chroma_url, channel="text")
+        return Store(cfg.text_model, None, path=cfg.data_dir / "chroma", url=cfg.chroma_url, channel="text", words=True,
+                     key=self.id_key)
 
     @cached_property
-    def fingerprints(self):
-        """The duplicates finder's fingerprints, kept beside the index (query by example looks for copies)."""
-        from .duplicates import FingerprintCache
+    def id_key(self) -> bytes:
+        """The secret that record ids are derived with (``DATA_DIR/id-key``, :mod:`audioret.store.idkey`)."""
+        from .store.idkey import load
 
-        return FingerprintCache(self.config.data_dir / "fingerprints.sqlite3")
+        return load(self.config.data_dir)
 
-    def sound_channel(self):
-        from .channels.sound import SoundChannel
+    @property
+    def channels(self):
+        """The library's channels (:class:`~audioret.channels.registry.Channels`), built once (and again when
+        ``config`` is replaced)."""
+        from .channels.registry import CHANNELS, Channels
 
-        reference = lambda: self._reference("clap", lambda texts: self.embedder.embed_text(texts))  # noqa: E731
-        return SoundChannel(lambda: self.embedder, lambda: self.store, self.config.hop_s, self.settings["batch_size"],
-                            reference, lambda: self._provenance("clap"))  # fmt: skip
+        built = self._channels
+        if built is None or built[0] is not self.config:
+            built = self._channels = (self.config, Channels.build(self, CHANNELS if self._factories is None
+                                                                  else self._factories))  # fmt: skip
+        return built[1]
 
-    def text_channel(self):
-        from .channels.text import TextChannel
+    @property
+    def channel_errors(self) -> dict[str, str]:
+        """Channel -> why its model could not be loaded."""
+        return self.channels.errors
 
-        transcriber = (lambda: self.transcriber) if self.config.transcribe else None
-        reference = lambda: self._reference("text", lambda texts: self.text_encoder.encode(texts))  # noqa: E731
-        return TextChannel(lambda: self.text_encoder, lambda: self.text_store, transcriber, reference,
-                           lambda: self._provenance("text"))  # fmt: skip
-
-    def _provenance(self, channel: str) -> dict:
-        """What this library's model for the channel records with its vectors (:func:`audioret.models.load.provenance`);
-        empty for a model assigned by hand, whose settings are its own."""
-        from .models.load import provenance
-
-        cfg, loaded = self.config, "embedder" if channel == "clap" else "text_encoder"
-        model = self.__dict__.get(loaded)
-        if model is not None and not hasattr(model, "backend"):
-            return {}
-        name = cfg.clap_model if channel == "clap" else cfg.text_model
-        return provenance(channel, name, cfg.device, cfg.backend, cfg.precision)
+    @property
+    def failures(self) -> dict[str, ModelLoadError]:
+        """Channel -> the error that turned it off (its short form and details)."""
+        return self.channels.failures
 
     def warm(self) -> None:
-        """Loads what a first query needs (the models, their embeddings of the fusion's reference queries, each store's
-        background sample), so that it is as fast as the next."""
-        if self.available("clap"):
-            self.sound_channel()._reference()
-            self.store.background()
-        if self.available("text"):
-            self.text_channel()._reference()
-            self.text_store.background()
-
-    def _reference(self, channel: str, embed) -> np.ndarray:
-        """The channel's embeddings of the fusion's reference queries, computed once per library."""
-        from .models.checks import remembered
-        from .ranking.calibration import REFERENCE_PROMPTS
-
-        if channel not in self._references:
-            model = self.embedder if channel == "clap" else self.text_encoder
-            self._references[channel] = remembered(model, REFERENCE_PROMPTS, embed)
-        return self._references[channel]
+        """Loads what a first query needs (the models, their embeddings of the fusion's reference queries, each
+        store's background sample), so that it is as fast as the next."""
+        for channel in self.channels:
+            if self.available(channel.name):
+                channel.reference()
+                channel.store.background()
 
     def available(self, channel: str) -> bool:
         """Whether the channel's model loads ("clap" or "text"); the first failure is kept in channel_errors."""
-        if channel in self.channel_errors:
-            return False
-        try:
-            self.embedder if channel == "clap" else self.text_encoder
-        except ModelLoadError as e:
-            self.channel_errors[channel] = str(e)
-            self.failures[channel] = e
-            warnings.warn(f"The {channel} channel is off: {e}", stacklevel=2)
-            return False
-        return True
+        return self.channels.available(channel)
 
     # -- indexing ------------------------------------------------------------------------------------------------
 
@@ -193,7 +170,9 @@ class Library:
         try:
             report = IndexReport(roots=[os.path.abspath(os.fspath(p)) for p in paths])
             report.settings = {**self.settings, "backend": self.config.backend, "precision": self.config.precision}
-            channels = [self.sound_channel(), self.text_channel()]
+            channels = list(self.channels)
+            for channel in channels:
+                channel.reset()
             plan = make_plan(paths, channels, report, prune=prune)
 
             def track(p: IndexProgress):
@@ -204,14 +183,12 @@ class Library:
             with tqdm(total=len(plan.jobs), unit="file", desc="indexing", disable=not progress, dynamic_ncols=True) as bar:
                 workers, batch = self.settings["decode_workers"], self.settings["batch_size"]
                 pipeline.run(plan, channels, report, workers, 4 * batch, track, bar, self.failures)
-            model = self.__dict__.get("embedder")
+            model = self.__dict__.get("embedder")  # the backend that really ran (an export may have been refused)
             report.settings["backend"] = getattr(model, "backend", report.settings["backend"])
         finally:
             self.progress = None
             self._index_lock.release()
-        for channel in ("clap", "text"):
-            if channel in report.skipped_channels:
-                self.channel_errors.setdefault(channel, report.skipped_channels[channel])
+        self.channels.skipped(report.skipped_channels)
         try:  # next to the index, or in the local data directory when the index is on a server
             report.write_json(self.report_path)
         except OSError as e:
@@ -237,19 +214,7 @@ class Library:
 
     def remove(self, paths: Sequence[str | os.PathLike]) -> list[str]:
         """Remove files (or every file under folders) from the index; returns the removed paths."""
-        from .store.filters import is_under
-
-        stores = (self.store, self.text_store)
-        known = set()
-        for store in stores:
-            complete, incomplete = store.files()
-            known |= set(complete) | incomplete
-        roots = [os.path.abspath(os.fspath(p)) for p in paths]
-        removed = [path for path in sorted(known) if is_under(path, roots)]
-        for path in removed:
-            for store in stores:
-                store.delete_file(path)
-        return removed
+        return catalog.remove(self.channels, paths)
 
     # -- searching -----------------------------------------------------------------------------------------------
 
@@ -261,18 +226,19 @@ class Library:
 
         Args:
             text: the query, in English for CLAP; ``"a phrase"`` is required, ``-word`` leaves files out.
-            weights: channel weights, default ``{"clap": config.clap_weight, "text": config.text_weight}``;
-                0 turns a channel off.
+            weights: channel weights by name, default each channel's (``{"clap": config.clap_weight,
+                "text": config.text_weight}``); 0 turns a channel off.
             text_query: the text channel's query when it differs (the untranslated words of a spoken query).
             like, unlike: relevance feedback, segment ids or paths from earlier results: "more like these, less like
                 those" (Rocchio on each channel's query); unliked files are left out. ``Results.changed`` then says
                 what the feedback changed.
         """
-        weights = weights if weights is not None else {"clap": self.config.clap_weight, "text": self.config.text_weight}
-        if not like and not unlike:
-            return search.text_search(self, text, k, filters, weights, text_query)
+        weights = weights if weights is not None else self.channels.weights()
         feedback = Feedback(tuple(self.resolve(i) for i in like), tuple(self.resolve(i) for i in unlike))
-        return search.with_feedback(self, text, k, filters, weights, text_query, feedback)
+        request = search.Request.parse(text, k, filters, text_query, feedback)
+        if not feedback:
+            return search.search(self.channels, weights, request)
+        return search.with_feedback(self.channels, weights, request)
 
     def judge(self, query: str, like: Sequence[str] = (), unlike: Sequence[str] = ()) -> int:
         """Saves 👍 (``like``) and 👎 (``unlike``) on results of ``query`` (segment ids or paths) as relevance
@@ -290,7 +256,7 @@ class Library:
 
     def resolve(self, item: str) -> str:
         """The indexed file of a segment id (of either channel) or a path; InputError for anything else."""
-        return catalog.resolve(self, item)
+        return catalog.resolve(self.channels, item)
 
     def transcribe(self, recording: str | os.PathLike | np.ndarray, translate: bool = True) -> Transcript:
         """What is said in a recording (a path, or mono float32 samples at 16 kHz), with its language.
@@ -314,11 +280,10 @@ class Library:
         The example is cut into windows like the library (its first minute is used); each library segment
         scores its best similarity to any of them.
         """
-        windows = search.example_windows(example, self.embedder.window, self.config.hop_s)
-        vectors = self.embedder.embed_audio(windows)
-        same = copies.in_library(self.store, copies.of_example(example, audio.SAMPLE_RATE, None), vectors, filters,
-                                 cache=self.fingerprints)  # fmt: skip
-        return search.sound_search(self, vectors, k, filters, same=same)
+        channel = self.channels.hearing()
+        vectors = channel.embed_example(example)
+        fingerprint = copies.of_example(example, audio.SAMPLE_RATE)  # a copy of a library file is "the same recording"
+        return search.by_example(channel, vectors, k, Scope(filters), fingerprint, self.fingerprints)
 
     def similar(self, segment_id: str, k: int = 10, filters: Filters | None = None,
                 same_file: bool = False) -> Results:  # fmt: skip
@@ -326,32 +291,42 @@ class Library:
 
         The segment itself is never returned; other segments of its file only with ``same_file=True``.
         """
-        from .store.filters import accepts
+        return search.similar(self.channels.hearing(), segment_id, k, filters, same_file, self.fingerprints)
 
-        ids, vectors, metadatas = self.store.get([segment_id])
-        scope = Filters(folder=filters.folder, folders=filters.folders) if filters is not None else None
-        if not ids or not accepts(scope, metadatas[0]):  # a segment outside the caller's folders does not exist
-            raise InputError(f"No segment {segment_id!r} in the index; take ids from search results")
-        exclude_paths = () if same_file else (metadatas[0]["path"],)
-        example = copies.of_example(metadatas[0]["path"], audio.SAMPLE_RATE, self.fingerprints)
-        same = copies.in_library(self.store, example, vectors, filters, exclude_paths, self.fingerprints)
-        return search.sound_search(self, vectors, k, filters, exclude_ids={segment_id}, exclude_paths=exclude_paths,
-                                   same=same)  # fmt: skip
+    @cached_property
+    def fingerprints(self):
+        """The duplicates finder's fingerprints, kept beside the index (query by example looks for copies)."""
+        from .duplicates import FingerprintCache
+
+        return FingerprintCache(self.config.data_dir / "fingerprints.sqlite3")
+
+    def keep_private(self, roots: Sequence[str | os.PathLike]) -> None:
+        """Files under ``roots`` (a public page's visitors' uploads) stay out of what scores are calibrated against
+        (each store's background sample and count, the text channel's word counts), and writing them keeps those:
+        one visitor's files never move the scores another sees."""
+        for channel in self.channels:
+            channel.store.private_roots = tuple(os.path.abspath(os.fspath(r)) for r in roots)
+
+    def segment(self, segment_id: str, filters: Filters | None = None) -> dict | None:
+        """A stored segment's metadata (its ``path``, ``start_s``, ``end_s``...), or None when there is none within
+        ``filters``' folders."""
+        got = search.segment(self.channels.hearing(), segment_id, filters)
+        return got[1] if got is not None else None
 
     # -- what evaluation and benchmarks read -------------------------------------------------------------------
 
     def file_vectors(self, path: str) -> np.ndarray:
         """The sound channel's window embeddings of one indexed file, in time order: shape (n, dim), float32."""
-        return self.store.file_vectors(os.path.abspath(path))
+        return self.channels.hearing().store.file_vectors(os.path.abspath(path))
 
     def embed_prompts(self, texts: Sequence[str]) -> np.ndarray:
         """CLAP text embeddings of ``texts``: shape (len(texts), dim), float32, unit length."""
-        return self.embedder.embed_text(list(texts))
+        return self.channels.hearing().model.embed_text(list(texts))
 
     def files(self, filters: Filters | None = None) -> list[FileInfo]:
         """Every indexed file (within ``filters``' folders), by path, with its duration, channels and whether it holds
         speech."""
-        return catalog.files(self, filters)
+        return catalog.files(self.channels, filters)
 
     def duplicates(self, max_bit_error: float | None = None, filters: Filters | None = None,
                    on_progress: Callable[[int, int], None] | None = None) -> list:  # fmt: skip
@@ -367,18 +342,12 @@ class Library:
 
     def query_vector(self, channel: str, text: str) -> np.ndarray:
         """A text query's embedding in a channel ("clap" or "text"), shape (dim,); the last few are kept."""
-        key = (channel, text)
-        if key not in self._queries:
-            embed = self.embedder.embed_text if channel == "clap" else self.text_encoder.encode
-            if len(self._queries) >= 64:
-                self._queries.pop(next(iter(self._queries)))
-            self._queries[key] = embed([text])[0]
-        return self._queries[key]
+        return self.channels[channel].embed_query(text)
 
     def timeline(self, path: str, text: str) -> list[Moment]:
         """How well each window (sound) and each utterance (what is said) of one file matches a text query."""
-        return search.timeline(self, path, text)
+        return search.timeline(self.channels, path, text)
 
     def stats(self) -> dict:
         """Counts for the index: files, segments, hours of audio, model, store location."""
-        return catalog.stats(self)
+        return catalog.stats(self.channels, self.config, self.settings)

@@ -6,6 +6,13 @@ from collections.abc import Callable, Iterable
 
 from .types import Hit, IndexReport
 
+STRONG_SCORE = 0.75  # a strength from here on reads "strong"; from 0.5 "good", below "weak"
+
+
+def strength_word(s: float) -> str:
+    """A 0-1 match strength in a word: "strong", "good" or "weak"."""
+    return "strong" if s >= STRONG_SCORE else "good" if s >= 0.5 else "weak"
+
 
 def clock(seconds: float) -> str:
     """A time in a file as ``m:ss.s`` (``h:mm:ss.s`` from an hour on)."""

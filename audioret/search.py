@@ -1,152 +1,141 @@
-"""From a query to ranked hits: ask each channel for its best files and their evidence, then fuse.
+"""From a query to ranked hits: a function over the channels, their weights and the request.
 
 A text query goes to every channel with a positive weight; an example recording or a stored segment only to the
-sound channel. ``"a phrase"`` in a query is required (only files whose text holds it), and ``-word`` leaves out
-files whose text has the word. A channel whose model cannot load is left out with a warning
-(``Library.channel_errors``), and the others answer. The evidence and the fusion rule are :mod:`audioret.ranking.calibration`;
-when no file reaches the line of a match, the :class:`Results` say "no good match".
+channel that hears sound. ``"a phrase"`` in a query is required (only files whose text holds it), and ``-word``
+leaves out files whose text has the word: a channel that reads words narrows the request's
+:class:`~audioret.types.Scope` once, and the scope then goes down unchanged to every channel and its store. A
+channel whose model cannot load is left out with a warning (``Library.channel_errors``), and the others answer.
+Each channel returns its files with their evidence, and :func:`audioret.ranking.fusion.fuse` adds it up; when no
+file reaches the line of a match, the :class:`Results` say "no good match".
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import audio
-from .copies import COPY_EVIDENCE
-from .errors import AudioDecodeError, InputError, ModelLoadError
+from .duplicates import copies
+from .errors import InputError, ModelLoadError
 from .query import Query
 from .ranking.fusion import fuse
-from .types import Feedback, Filters, Moment, Results
+from .store.filters import accepts
+from .types import Feedback, Filters, Moment, Results, Scope
 
-CHANNEL_NAMES = ("clap", "text")
-# Query-by-example uses at most this many windows of the example (the first minute at the default hop).
-MAX_EXAMPLE_WINDOWS = 6
 DEPTH = 50  # files each channel returns at least (5 k when k is larger)
 
 
-def check_weights(weights: Mapping[str, float]) -> None:
+@dataclass(frozen=True)
+class Request:
+    """A text query, parsed, and what it may return."""
+
+    query: Query  # what the channels' models get (the English text, for CLAP)
+    words: Query  # what a channel reading words gets: the words said, in their own language (else ``query``)
+    k: int
+    scope: Scope = Scope()
+    feedback: Feedback | None = None  # "more like these, less like those": each channel moves its query
+
+    @classmethod
+    def parse(cls, text: str, k: int = 10, filters: Filters | None = None, text_query: str | None = None,
+              feedback: Feedback | None = None) -> Request:  # fmt: skip
+        """A request from what a caller typed; InputError for an empty query or ``k`` below 1."""
+        query = Query.parse(text)
+        if not query.text:
+            raise InputError("The query is empty; type what you want to hear, e.g. 'rain on a tin roof'")
+        if k < 1:
+            raise InputError(f"k must be at least 1, got {k}")
+        words = Query.parse(text_query) if text_query and text_query.strip() else query
+        return cls(query, words, k, Scope(filters), feedback or None)
+
+
+def check_weights(names: Sequence[str], weights: Mapping[str, float]) -> None:
     if any(w < 0 for w in weights.values()):
         raise InputError(f"Channel weights must be at least 0, got {dict(weights)}")
-    if not any(weights.get(c, 0) > 0 for c in CHANNEL_NAMES):
-        raise InputError("Both channel weights are 0; give at least one channel a positive weight")
+    if not any(weights.get(c, 0) > 0 for c in names):
+        every = "Both channel weights are" if len(names) == 2 else f"All {len(names)} channel weights are"
+        raise InputError(f"{every} 0; give at least one channel ({', '.join(names)}) a positive weight")
 
 
 def results(hits: list) -> Results:
     return Results(hits, no_good_match=not hits or hits[0].score < 0.5)
 
 
-def text_search(library, text: str, k: int, filters: Filters | None, weights: Mapping[str, float],
-                text_query: str | None = None, feedback: Feedback | None = None) -> Results:  # fmt: skip
-    """The ``k`` files that best match a text query, the channels with a positive weight fused.
+def search(channels, weights: Mapping[str, float], request: Request) -> Results:
+    """The ``request.k`` files that best match a text query, the channels with a positive weight fused.
 
-    ``text_query`` is the text channel's query when it differs (the words of a spoken query, untranslated).
-    ``feedback`` moves each channel's query towards the files liked and away from the others, which are left out.
+    Args:
+        channels: the library's :class:`~audioret.channels.registry.Channels`.
+        weights: each channel's weight, by name; 0 leaves a channel out.
+        request: the query and its scope; with feedback, the files not liked are left out too.
     """
-    query = Query.parse(text)
-    if not query.text:
-        raise InputError("The query is empty; type what you want to hear, e.g. 'rain on a tin roof'")
-    if k < 1:
-        raise InputError(f"k must be at least 1, got {k}")
-    check_weights(weights)
-    words = Query.parse(text_query) if text_query and text_query.strip() else query
-    depth = max(DEPTH, 5 * k)
-    text_on = library.text_store.has_records() and library.available("text")
-    exclude, only = _word_filters(library.text_channel(), query) if text_on else (set(), None)
-    if feedback:
-        exclude |= set(feedback.unliked)
-    found = {}
-    if weights.get("clap", 0) > 0 and library.available("clap"):
-        found["clap"] = library.sound_channel().rank_text(query.text, depth, filters, only, exclude, feedback)
-    if weights.get("text", 0) > 0 and text_on:
-        found["text"] = library.text_channel().rank_text(words, depth, filters, only, exclude, feedback)
-    if not found and library.channel_errors:
-        raise ModelLoadError(" | ".join(library.channel_errors.values()))
-    out = results(fuse(found, weights, k))  # no channel: an empty index, or only text on and it holds nothing
-    out.note = query.note
+    check_weights(channels.names, weights)
+    scope = request.scope
+    for channel in channels:  # the query's phrases and -words, by the channels that hold the files' words
+        if channel.reads_words and channel.holds_records() and channels.available(channel.name):
+            scope = channel.narrow(request.query, scope)
+    if request.feedback:
+        scope = scope.narrowed(exclude_paths=request.feedback.unliked)
+    request = replace(request, scope=scope)
+    depth = max(DEPTH, 5 * request.k)
+    asked = [c for c in channels if weights.get(c.name, 0) > 0]
+    found = {c.name: c.rank(request, depth) for c in asked
+             if (c.primary or c.holds_records()) and channels.available(c.name)}  # fmt: skip
+    if not found and channels.errors:
+        raise ModelLoadError(" | ".join(channels.errors.values()))
+    out = results(fuse(found, weights, request.k))  # no channel: an empty index, or only one on that holds nothing
+    out.note = request.query.note
     return out
 
 
-def _word_filters(channel, query: Query) -> tuple[set[str], set[str] | None]:
-    """The files ``-word`` and ``-"a phrase"`` leave out, and (with quoted phrases) the only files that may be
-    returned."""
-    exclude = set().union(*(channel.paths_with(words) for words in query.exclusions))
-    only = None
-    for phrase in query.phrases:
-        holding = channel.paths_with(phrase)
-        only = holding if only is None else only & holding
-    return exclude, (only - exclude if only is not None else None)
-
-
-def sound_search(library, vectors: np.ndarray, k: int, filters: Filters | None = None,
-                 exclude_ids: Collection[str] = (), exclude_paths: Collection[str] = (),
-                 same: Mapping[str, tuple[float, str]] | None = None) -> Results:  # fmt: skip
-    """The ``k`` files of the sound channel nearest to one or more audio embeddings (shape (n, dim) or (dim,)).
-
-    ``same`` names the files that are the same recording as the example (:mod:`audioret.copies`): they come
-    first, as "the same recording"."""
-    if k < 1:
-        raise InputError(f"k must be at least 1, got {k}")
-    found = library.sound_channel().rank_vectors(vectors, max(k, DEPTH), filters, exclude_ids, exclude_paths)
-    if same:
-        found = [replace(f, evidence=COPY_EVIDENCE, leg="copy") if f.match.path in same else f for f in found]
-    return results(fuse({"clap": found}, {"clap": 1.0}, k))
-
-
-def example_windows(example: str | os.PathLike | np.ndarray, window: int, hop_s: float) -> np.ndarray:
-    """The first MAX_EXAMPLE_WINDOWS windows of an example recording (a path, or mono float32 at 48 kHz), cut
-    like the library's: shape (n, window), float32."""
-    if isinstance(example, np.ndarray):
-        if example.ndim != 1:
-            raise InputError(f"Expected mono samples of shape (n,), got shape {example.shape}")
-        name, blocks = "<array>", iter([np.asarray(example, np.float32)])
-    else:
-        name, (_, blocks) = str(example), audio.stream(example)
-    chosen = []
-    for w in audio.windows(blocks, window, min(window, round(hop_s * audio.SAMPLE_RATE))):
-        chosen.append(w.samples)
-        if len(chosen) == MAX_EXAMPLE_WINDOWS:
-            break
-    if not chosen:
-        raise AudioDecodeError(name, "contains no audio samples")
-    return np.stack(chosen)
-
-
-def timeline(library, path: str, text: str) -> list[Moment]:
-    """Each window's and each utterance's cosine with a text query, scaled within the file and channel to 0-1
-    (the best stretch is 1), for a strip under a long file."""
-    moments = []
-    if library.available("clap"):
-        windows = library.store.file_records(path)
-        if windows:
-            cosines = library.file_vectors(path) @ library.query_vector("clap", text)
-            moments += _scaled(windows, cosines, "clap")
-    if library.text_store.has_records() and library.available("text"):
-        passages = library.text_store.file_records(path)
-        speech = [i for i, m in enumerate(passages) if m.metadata.get("kind") == "speech"]
-        if speech:
-            vectors = library.text_store.file_vectors(path)[speech]
-            moments += _scaled([passages[i] for i in speech], vectors @ library.query_vector("text", text), "text")
-    return moments
-
-
-def _scaled(records, cosines: np.ndarray, channel: str) -> list[Moment]:
-    low, high = float(np.min(cosines)), float(np.max(cosines))
-    span = high - low if high > low else 1.0
-    return [Moment(float(r.metadata["start_s"]), float(r.metadata["end_s"]), channel, (float(c) - low) / span if high > low else 1.0)
-            for r, c in zip(records, cosines)]  # fmt: skip
-
-
-def with_feedback(library, text: str, k: int, filters: Filters | None, weights: Mapping[str, float],
-                  text_query: str | None, feedback: Feedback) -> Results:  # fmt: skip
-    """``text_search`` with feedback, its ``changed`` saying what the feedback changed in the ranking."""
-    before = text_search(library, text, k, filters, weights, text_query)
-    after = text_search(library, text, k, filters, weights, text_query, feedback)
+def with_feedback(channels, weights: Mapping[str, float], request: Request) -> Results:
+    """:func:`search` with feedback, its ``changed`` saying what the feedback changed in the ranking."""
+    before = search(channels, weights, replace(request, feedback=None))
+    after = search(channels, weights, request)
     after.changed = changes(before, after)
     return after
+
+
+def by_example(channel, vectors: np.ndarray, k: int, scope: Scope = Scope(), example=None, cache=None) -> Results:
+    """The ``k`` files of the sound channel nearest to one or more audio embeddings (shape (n, dim) or (dim,)).
+
+    With the example's fingerprint (:func:`copies.of_example`), the nearest files that are the same recording
+    come first, as "the same recording" (:mod:`audioret.copies`; ``cache``: the library's fingerprints)."""
+    if k < 1:
+        raise InputError(f"k must be at least 1, got {k}")
+    found = channel.rank_vectors(vectors, max(k, DEPTH), scope)
+    if example is not None:
+        same = copies.copies(example, [f.match.path for f in found[: copies.CANDIDATES]], cache)
+        found = [replace(f, evidence=copies.COPY_EVIDENCE, leg="copy", label="the same recording") if f.match.path in same
+                 else f for f in found]  # fmt: skip
+    return results(fuse({channel.name: found}, {channel.name: 1.0}, k))
+
+
+def segment(channel, segment_id: str, filters: Filters | None = None) -> tuple[np.ndarray, dict] | None:
+    """A stored segment's vector and metadata, or None when there is none within ``filters``' folders (a segment
+    outside the caller's folders does not exist for the caller)."""
+    got = channel.segment(segment_id)
+    visible = Filters(folder=filters.folder, folders=filters.folders) if filters is not None else None
+    return got if got is not None and accepts(visible, got[1]) else None
+
+
+def similar(channel, segment_id: str, k: int, filters: Filters | None, same_file: bool, cache=None) -> Results:
+    """"More like this": the files that sound like a stored segment, never the segment itself, and other segments
+    of its file only with ``same_file``."""
+    got = segment(channel, segment_id, filters)
+    if got is None:
+        raise InputError(f"No segment {segment_id!r} in the index; take ids from search results")
+    vectors, metadata = got
+    exclude_paths = frozenset() if same_file else frozenset({metadata["path"]})
+    scope = Scope(filters, exclude_paths=exclude_paths, exclude_ids=frozenset({segment_id}))
+    return by_example(channel, vectors, k, scope, copies.of_example(metadata["path"], 0, cache), cache)
+
+
+def timeline(channels, path: str, text: str) -> list[Moment]:
+    """Each window's and each utterance's cosine with a text query, scaled within the file and channel to 0-1
+    (the best stretch is 1), for a strip under a long file."""
+    return [m for channel in channels.answering() for m in channel.moments(os.path.abspath(path), text)]
 
 
 def changes(before: Sequence, after: Sequence) -> str:

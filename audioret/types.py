@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 
@@ -94,6 +95,33 @@ class Filters:
 
 
 @dataclass(frozen=True)
+class Scope:
+    """Which records a query may return: the :class:`Filters`, and the files and records kept or left out.
+
+    Built once per query (:meth:`audioret.library.Library.search`, narrowed by the query's required phrases and
+    excluded words in :func:`audioret.search.search`) and handed down unchanged to each channel and the store.
+    """
+
+    filters: Filters | None = None
+    only_paths: frozenset[str] | None = None  # when given, only these files (absolute paths)
+    exclude_paths: frozenset[str] = frozenset()
+    exclude_ids: frozenset[str] = frozenset()  # records (segment ids) never returned
+
+    def narrowed(self, only_paths: Iterable[str] | None = None, exclude_paths: Iterable[str] = ()) -> Scope:
+        """This scope with fewer files: only ``only_paths`` (within the ones kept so far), ``exclude_paths`` out."""
+        exclude = self.exclude_paths | frozenset(exclude_paths)
+        only = self.only_paths
+        if only_paths is not None:
+            only = frozenset(only_paths) if only is None else only & frozenset(only_paths)
+        return replace(self, only_paths=None if only is None else only - exclude, exclude_paths=exclude)
+
+    @property
+    def empty(self) -> bool:
+        """Whether no file can pass (an empty ``only_paths``)."""
+        return self.only_paths is not None and not self.only_paths
+
+
+@dataclass(frozen=True)
 class Feedback:
     """Files marked on earlier results: ``liked`` ("more like these") and ``unliked`` ("less like those"; they
     are also left out of the results). Paths, absolute."""
@@ -103,19 +131,6 @@ class Feedback:
 
     def __bool__(self) -> bool:
         return bool(self.liked or self.unliked)
-
-    def move(self, query, store):
-        """The channel's query vector moved by Rocchio's rule, each marked file standing as the mean of its
-        vectors in ``store`` (a file the channel does not hold counts for nothing)."""
-        import numpy as np
-
-        from .channels.feedback import rocchio
-
-        def means(paths):
-            rows = [v.mean(axis=0) for v in (store.file_vectors(p) for p in paths) if len(v)]
-            return np.stack(rows) if rows else np.zeros((0, len(query)), np.float32)
-
-        return rocchio(query, means(self.liked), means(self.unliked))
 
 
 @dataclass(frozen=True)

@@ -189,7 +189,8 @@ def main():
 
 def short_files(args, truth: dict[str, int], prints: dict, sources: dict[int, str]) -> None:
     """Precision and recall over the pairs with a file under 3 s, by the spectral correlation a pair needs."""
-    from audioret.duplicates import MIN_CORRELATION, MIN_DURATION_S, connected, short_pairs
+    from audioret.duplicates import MIN_DURATION_S, connected, short_pairs
+    from audioret.duplicates.spectrum import MIN_CORRELATION
 
     profiled = [p for p in sorted(prints) if prints[p] is not None and prints[p].profile is not None
                 and len(prints[p].profile)]  # fmt: skip

@@ -44,10 +44,9 @@ sys.path.insert(0, str(HERE.parent))
 
 from audioret import Config, Library, audio  # noqa: E402
 from audioret.models.clap import ClapEmbedder  # noqa: E402
-from audioret.query import Query  # noqa: E402
 from audioret.ranking.calibration import MATCH_EVIDENCE  # noqa: E402
 from audioret.ranking.fusion import fuse  # noqa: E402
-from audioret.search import results  # noqa: E402
+from audioret.search import Request, results  # noqa: E402
 from bench.fusion_set import ABSENT_QUERIES, MEMOS, SAMPLE_QUERIES, SOUND_QUERIES, SPEEDS, VOICES  # noqa: E402
 from bench.standin import StandInClap, window_key  # noqa: E402
 
@@ -173,9 +172,9 @@ def window_classes(labels: dict[str, str], hop_s: float) -> dict[str, str]:
 
 def channel_results(library: Library, query: str, depth: int) -> dict:
     """Each channel's files for a query, with evidence; and the previous rule's inputs (cosine rankings)."""
-    parsed = Query.parse(query)
-    sound = library.sound_channel().rank_text(parsed.text, depth)
-    text = library.text_channel().rank_text(parsed, depth)
+    request = Request.parse(query)
+    sound = library.channels["clap"].rank(request, depth)
+    text = library.channels["text"].rank(request, depth)
     semantic = [f for f in text if f.leg == "meaning" or f.cosine is not None]
     return {"clap": sound, "text": text, "semantic": sorted(semantic, key=lambda f: -(f.cosine or f.match.score))}
 

@@ -25,10 +25,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from audioret import Config, Library  # noqa: E402
-from audioret.query import Query  # noqa: E402
 from audioret.ranking.fusion import fuse  # noqa: E402
 from audioret.search import results  # noqa: E402
-from bench.fusion import UncheckedClap, build_talks, window_classes  # noqa: E402
+from bench.fusion import UncheckedClap, build_talks, channel_results, window_classes  # noqa: E402
 from bench.standin import StandInClap  # noqa: E402
 from bench.talks_set import SOUND_QUERIES  # noqa: E402
 
@@ -66,10 +65,8 @@ def answers(library: Library, queries: dict, kinds: tuple[str, ...], depth: int)
     for query, (kind, relevant) in queries.items():
         if kind not in kinds:
             continue
-        parsed = Query.parse(query)
-        found = {"clap": library.sound_channel().rank_text(parsed.text, depth),
-                 "text": library.text_channel().rank_text(parsed, depth)}  # fmt: skip
-        hits = fuse(found, {"clap": 1.0, "text": 1.0}, depth)
+        found = channel_results(library, query, depth)
+        hits = fuse({"clap": found["clap"], "text": found["text"]}, {"clap": 1.0, "text": 1.0}, depth)
         right = max((h.score for h in hits if h.path in relevant), default=0.0)
         out[query] = (results(hits).no_good_match, hits[0].path if hits else "", hits[0].score if hits else 0.0, right)
     return out

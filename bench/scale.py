@@ -146,10 +146,11 @@ FILTERS = {
 
 
 def filtered(store, queries: np.ndarray) -> dict:
-    """Store.best_files (10 files) under each filter, checked on the candidates as audioret does, against the same
+    """ranking.nearest.best_files (10 files) under each filter, checked on the candidates as audioret does, against the same
     filter given to Chroma as a ``where`` clause (a single top-40 query; the old way)."""
+    from audioret.ranking.nearest import best_files
     from audioret.store.filters import where
-    from audioret.types import Filters
+    from audioret.types import Filters, Scope
 
     out = {}
     for name, kwargs in FILTERS.items():
@@ -157,7 +158,7 @@ def filtered(store, queries: np.ndarray) -> dict:
         ours, chroma = [], []
         for q in queries:
             t0 = time.perf_counter()
-            found = store.best_files(q, 10, filters)
+            found = best_files(store, q, 10, Scope(filters))
             ours.append((time.perf_counter() - t0) * 1000)
             assert all(m.metadata["ext"] in (filters.extensions or EXTS) for m in found)
         for q in queries[:10]:
@@ -184,7 +185,7 @@ def end_to_end(args) -> dict:
     store = Store(model, DIM, path=data / "chroma")
     have = store.count()
     build_s = build(store, data / "vectors.f32", have, args.e2e, ids=real_id) if have < args.e2e else None
-    text_store = Store(text_model, 384, path=data / "chroma", channel="text")
+    text_store = Store(text_model, 384, path=data / "chroma", channel="text", words=True)
     if text_store.count() < args.e2e // 2:
         for lo in range(text_store.count(), args.e2e // 2, 20_000):
             hi = min(lo + 20_000, args.e2e // 2)

@@ -35,7 +35,7 @@ def vocabulary() -> list[str]:
 
 
 def build(path: Path, n: int, words: list[str], seed: int = 0) -> Store:
-    store = Store("bench-words", 384, path=path, channel="text")
+    store = Store("bench-words", 384, path=path, channel="text", words=True)
     have = store.count()
     rng = np.random.default_rng(seed + have)
     p = 1.0 / (np.arange(len(words)) + 10.0)

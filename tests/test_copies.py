@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from audioret import Config, Library
-from audioret.copies import fingerprinted, same_recording
+from audioret.duplicates.copies import fingerprinted, same_recording
 
 from .conftest import speak, write
 

@@ -15,7 +15,6 @@ import soxr
 from audioret import Config, Library
 from audioret.cli import main
 from audioret.duplicates import (
-    MIN_CORRELATION,
     STOP_FILES,
     bit_error,
     candidate_pairs,
@@ -25,6 +24,7 @@ from audioret.duplicates import (
     group,
     profile,
 )
+from audioret.duplicates.spectrum import MIN_CORRELATION
 
 from .conftest import require_shared
 

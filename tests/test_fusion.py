@@ -5,11 +5,12 @@ import math
 import numpy as np
 import pytest
 
+from audioret.channels.sound import SoundChannel
+from audioret.channels.text import TextChannel
 from audioret.query import Query
 from audioret.ranking.calibration import (
     MATCH_EVIDENCE,
     Background,
-    Found,
     Null,
     calibrate,
     evidence,
@@ -26,12 +27,12 @@ from audioret.store.records import SegmentMatch
 
 def clap(path, e, score=0.3, start=0.0, end=10.0):
     meta = {"path": path, "start_s": start, "end_s": end, "duration_s": 60.0}
-    return Found(SegmentMatch(f"{path}-c", score, meta), e, "clap")
+    return SoundChannel.found(SegmentMatch(f"{path}-c", score, meta), e)
 
 
 def text(path, e, score=0.6, kind="speech", start=30.0, end=34.0, words="we brought in the harvest", leg="meaning"):
     meta = {"path": path, "start_s": start, "end_s": end, "duration_s": 60.0, "kind": kind}
-    return Found(SegmentMatch(f"{path}-t", score, meta, words), e, leg)
+    return TextChannel.found(SegmentMatch(f"{path}-t", score, meta, words), e, leg)
 
 
 def test_a_channel_that_knows_nothing_gives_chance_evidence():

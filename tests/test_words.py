@@ -27,7 +27,7 @@ PASSAGES = [
 
 
 def _store(tmp_path) -> Store:
-    store = Store("some-text-model", 8, path=tmp_path / "chroma", channel="text")
+    store = Store("some-text-model", 8, path=tmp_path / "chroma", channel="text", words=True)
     ids = [f"/lib/f{i}.wav-0" for i in range(len(PASSAGES))]
     metadatas = [{"path": f"/lib/f{i}.wav", "start_s": 0.0, "end_s": 1.0} for i in range(len(PASSAGES))]
     store.add(ids, np.random.default_rng(0).standard_normal((len(PASSAGES), 8)).astype(np.float32), metadatas, PASSAGES)
@@ -76,7 +76,7 @@ def test_a_crash_between_the_store_and_the_word_index_is_repaired_by_the_next_wr
     assert _checked(store.word_matches(["thunderstorm"]), word_pattern("thunderstorm")) == {"/lib/late.wav-0"}
     store.words.close()
 
-    writer = Store("some-text-model", 8, path=tmp_path / "chroma", channel="text")
+    writer = Store("some-text-model", 8, path=tmp_path / "chroma", channel="text", words=True)
     writer.sync_words()
     assert writer.words.synced() and writer.words.count() == len(PASSAGES) + 1
     assert [i for i, *_ in writer.words.matching('"thunderstorm"', None)] == ["/lib/late.wav-0"]
@@ -88,7 +88,7 @@ def test_a_damaged_word_index_is_scanned_around_then_made_again(tmp_path):
     store.words.path.write_bytes(b"not a database" * 100)
     for suffix in ("-wal", "-shm"):
         (tmp_path / "chroma" / f"{store.words.path.name}{suffix}").unlink(missing_ok=True)
-    reader = Store("some-text-model", 8, path=tmp_path / "chroma", channel="text")
+    reader = Store("some-text-model", 8, path=tmp_path / "chroma", channel="text", words=True)
     assert not reader.words.synced()
     assert _checked(reader.word_matches(["drums"]), word_pattern("drums")) == {"/lib/f7.wav-0"}  # by the scan
     reader.sync_words()  # what the next writer does

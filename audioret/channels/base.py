@@ -1,7 +1,8 @@
-"""Channels: each one a way of finding a file, with its own model, its own store collection and the same shape.
+"""The shape every channel has: how the pipeline drives it at index time, and how a search asks it.
 
-A channel indexes files into records (:mod:`audioret.store.records`) and, for a query, ranks files by their best
-record. The pipeline (:mod:`audioret.indexing.pipeline`) drives every channel through the same calls:
+A channel is a way of finding a file, with its own model and its own store collection. It indexes files into
+records (:mod:`audioret.store.records`) and, for a query, ranks files by their best record. The pipeline
+(:mod:`audioret.indexing.pipeline`) drives every channel through the same calls:
 
 1. ``current(record, stat, path)``: nothing to do for this file (planning; no model is loaded).
 2. ``load()``: load the model(s), only when some file needs work; a ModelLoadError turns the channel off.
@@ -10,14 +11,20 @@ record. The pipeline (:mod:`audioret.indexing.pipeline`) drives every channel th
 4. ``take(job, piece)``, ``finish(job, info, duration_s)`` or ``reuse(job)``: in the model thread.
 5. ``ready()`` and, at the end, ``drain()``: the :class:`Output` records whose embeddings are done.
 
-To add a channel, subclass :class:`Channel`, give it a store of its own (``Store(model, dim, channel=NAME)``)
-and register it in :class:`audioret.library.Library`; docs/ARCHITECTURE.md walks through it.
+A search (:func:`audioret.search.search`) asks each channel with a positive weight to ``rank`` the query within a
+:class:`~audioret.types.Scope` and gets back each file's evidence (:class:`~audioret.ranking.fusion.Found`);
+``narrow`` lets a channel that holds words turn the query's required phrases and excluded words into the scope.
+The library's file list and counts ask each channel too (``files``, ``stats``).
+
+To add a channel, subclass :class:`Channel` and add its factory to :data:`audioret.channels.registry.CHANNELS`;
+docs/ARCHITECTURE.md walks through it.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
@@ -26,6 +33,7 @@ import numpy as np
 
 from ..indexing.plan import Job
 from ..store.records import FileRecord
+from ..types import Moment
 
 
 class Cutter(Protocol):
@@ -52,9 +60,15 @@ class Output:
 class Channel:
     """What every channel has; see the module docstring for the order of the calls."""
 
-    name: str = ""
+    name: str = ""  # the channel's key in weights, scores and reports
     store = None
     needs_audio: bool = True  # whether ``cutter`` wants the decoded audio
+    weight: float = 1.0  # its weight in a search when the caller gives none
+    # Whether its model is checked on every search, even before its store holds anything (so a broken model warns
+    # at once); other channels are asked only once their store holds records.
+    primary: bool = False
+    hears: bool = False  # whether it answers an example recording and "more like this" (``rank_vectors``)
+    reads_words: bool = False  # whether it holds the files' words, and so decides a query's phrases and -words
     # A function returning what this run's model records with its vectors (models.load.provenance: model revision and
     # precision); None accepts every stored record.
     provenance: Callable[[], dict] | None = None
@@ -74,6 +88,10 @@ class Channel:
         """The provenance fields of new records: the expected ones, and the backend and precision that really ran."""
         return {**self.expected, "backend": getattr(model, "backend", "custom"),
                 "precision": getattr(model, "precision", "fp32")}  # fmt: skip
+
+    def reset(self) -> None:
+        """Forgets what an earlier indexing run left: a run starts with a plan (called before planning)."""
+        self.__dict__.pop("expected", None)
 
     def begin(self, report) -> None:
         """A run starts; the channel may add what it measured to ``report`` (an :class:`IndexReport`)."""
@@ -111,5 +129,78 @@ class Channel:
     def ready(self) -> list[Output]:
         return []
 
+    def written(self, out: Output, report) -> None:
+        """``out``'s records were written: add what they hold to ``report`` (an :class:`IndexReport`)."""
+
     def drain(self) -> list[Output]:
         return self.ready()
+
+    # -- searching -----------------------------------------------------------------------------------------------
+
+    @property
+    def model(self):
+        """The channel's loaded model (loaded on first use); raises ModelLoadError."""
+        raise NotImplementedError
+
+    def holds_records(self) -> bool:
+        return self.store.has_records()
+
+    def rank(self, request, n_files: int) -> list:
+        """Each file's best record for a text query (a :class:`~audioret.search.Request`, whose scope it keeps to),
+        best first, with its evidence: a list of :class:`~audioret.ranking.fusion.Found`."""
+        return []
+
+    def narrow(self, query, scope):
+        """``scope`` narrowed by the query's required phrases and excluded words, for a channel that holds words;
+        the scope unchanged otherwise."""
+        return scope
+
+    def moments(self, path: str, text: str) -> list:
+        """How well each stretch of one file matches a text query (:class:`~audioret.types.Moment`)."""
+        return []
+
+    def files(self):
+        """``(complete, incomplete paths)`` of the files this channel holds (see
+        :func:`audioret.store.records.complete_files`)."""
+        return self.store.files()
+
+    def stats(self, complete: dict) -> dict:
+        """What ``audioret stats`` says about this channel, given its complete files."""
+        return {}
+
+    def heard_speech(self, record: FileRecord) -> bool | None:
+        """Whether the channel heard speech in a file it holds (None: it does not listen for speech)."""
+        return None
+
+
+class Recent:
+    """The last few values computed, by key (a channel's query embeddings, for a file's timeline)."""
+
+    def __init__(self, size: int = 64):
+        self.size, self.values = size, {}
+
+    def get(self, key, compute: Callable):
+        if key not in self.values:
+            if len(self.values) >= self.size:
+                self.values.pop(next(iter(self.values)))
+            self.values[key] = compute()
+        return self.values[key]
+
+
+def scaled(records: Sequence, cosines: np.ndarray, channel: str) -> list[Moment]:
+    """Each record's cosine with a query, scaled within the file to 0-1 (its best stretch is 1)."""
+    low, high = float(np.min(cosines)), float(np.max(cosines))
+    span = high - low if high > low else 1.0
+    return [Moment(float(r.metadata["start_s"]), float(r.metadata["end_s"]), channel, (float(c) - low) / span if high > low else 1.0)
+            for r, c in zip(records, cosines)]  # fmt: skip
+
+
+def provenances(records: Iterable[FileRecord]) -> str:
+    """Which model provenances (backend and precision) built a channel's records: ``"openvino fp32 (120 files)"``,
+    several joined by "; " when the index holds vectors of more than one (files indexed before the provenance was
+    kept say "unrecorded")."""
+    counts = Counter()
+    for r in records:
+        m = r.metadata
+        counts[f"{m['backend']} {m.get('precision', 'fp32')}" if "backend" in m else "unrecorded"] += 1
+    return "; ".join(f"{name} ({n} file{'s' * (n != 1)})" for name, n in counts.most_common()) or "none"

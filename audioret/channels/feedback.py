@@ -20,3 +20,15 @@ def rocchio(query: np.ndarray, liked: np.ndarray, unliked: np.ndarray,
     if len(unliked):
         moved = moved - gamma * np.mean(unliked, axis=0)
     return (moved / max(float(np.linalg.norm(moved)), 1e-12)).astype(np.float32)
+
+
+def moved(query: np.ndarray, store, feedback) -> np.ndarray:
+    """A channel's query vector (dim,) moved by Rocchio's rule, each file of ``feedback`` (a
+    :class:`~audioret.types.Feedback`) standing as the mean of its vectors in the channel's ``store``; a file the
+    channel does not hold counts for nothing."""
+
+    def means(paths):
+        rows = [v.mean(axis=0) for v in (store.file_vectors(p) for p in paths) if len(v)]
+        return np.stack(rows) if rows else np.zeros((0, len(query)), np.float32)
+
+    return rocchio(query, means(feedback.liked), means(feedback.unliked))

@@ -12,17 +12,23 @@ file is represented by its best window.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import audio
-from ..errors import InputError
-from ..ranking.calibration import REFERENCE_PROMPTS, Background, Found, calibrate
-from ..store.records import file_fields, records
-from ..types import Feedback, Filters
-from .base import Channel, Output
+from ..errors import AudioDecodeError, InputError
+from ..ranking.calibration import REFERENCE_PROMPTS, Background, calibrate
+from ..ranking.fusion import Found
+from ..ranking.nearest import best_files
+from ..store.records import SegmentMatch, file_fields, records
+from ..types import Moment, Scope
+from .base import Channel, Output, Recent, provenances, scaled
+from .feedback import moved
+
+# Query-by-example uses at most this many windows of the example (the first minute at the default hop).
+MAX_EXAMPLE_WINDOWS = 6
 
 
 @dataclass
@@ -53,18 +59,31 @@ class SoundChannel(Channel):
         store: the channel's :class:`~audioret.store.chroma.Store` (a function returning it is accepted too).
         hop_s: seconds between window starts.
         batch_size: windows per forward pass.
+        reference: a function returning the CLAP text embeddings of the fusion's reference prompts.
+        provenance: a function returning what this run's model records with its vectors.
+        weight: the channel's weight when a search gives none.
+        model_name: the model's name, for ``audioret stats``.
     """
 
     name = "clap"
+    primary = True  # the channel every library has: a broken CLAP warns on the first search
+    hears = True
     debias = True  # CLAP has hubs: files near every query (a random one puts the same file first for all)
     against_reference = True  # and clusters of similar files: scores are measured against unrelated queries' tops
 
     def __init__(self, embedder: Callable, store, hop_s: float = 7.5, batch_size: int = 8,
-                 reference: Callable[[], np.ndarray] | None = None, provenance: Callable[[], dict] | None = None):  # fmt: skip
+                 reference: Callable[[], np.ndarray] | None = None, provenance: Callable[[], dict] | None = None,
+                 weight: float = 1.0, model_name: str = ""):  # fmt: skip
         self._embedder, self._store, self.provenance = embedder, store, provenance
         self._reference = reference or (lambda: self.embedder.embed_text(list(REFERENCE_PROMPTS)))
-        self.hop_s, self.batch_size = float(hop_s), batch_size
+        self._reference_vectors: np.ndarray | None = None
+        self._queries = Recent()
+        self.hop_s, self.batch_size, self.weight, self.model_name = float(hop_s), batch_size, weight, model_name
         self.hop = round(hop_s * audio.SAMPLE_RATE)
+        self.reset()
+
+    def reset(self) -> None:
+        super().reset()
         self._files: dict = {}
         self._batch: list = []  # (job, window samples)
         self._updates: list[Output] = []
@@ -141,34 +160,50 @@ class SoundChannel(Channel):
         sample_rate, channels, fmt = state.info or (0, 0, "")
         common.update(sample_rate=sample_rate, channels=channels, format=fmt, hop_s=self.hop_s,
                       **self.provenance_fields(self.embedder))  # fmt: skip
-        ids, metadatas = records(common, [(start / sr, end / sr, {}) for start, end in state.spans])
+        ids, metadatas = records(common, [(start / sr, end / sr, {}) for start, end in state.spans], self.store.key)
         return Output(job, self.name, ids, metadatas, np.stack(state.vectors))
+
+    def written(self, out: Output, report) -> None:
+        report.segments += len(out.ids)
+        report.audio_s += out.metadatas[-1]["end_s"]
 
     # -- searching -----------------------------------------------------------------------------------------------
 
-    def rank_text(self, text: str, n_files: int, filters: Filters | None = None,
-                  only_paths: Collection[str] | None = None, exclude_paths: Collection[str] = (),
-                  feedback: Feedback | None = None) -> list[Found]:  # fmt: skip
-        """Each file's best window for a text query, best first, with its evidence (:mod:`audioret.ranking.calibration`);
-        with ``feedback``, the query moved towards the files liked and away from the others (Rocchio)."""
-        query = self.embedder.embed_text([text])
-        if feedback:
-            query = feedback.move(query[0], self.store)[None]
-        return self._rank(query, self._reference(), n_files, filters, (), exclude_paths, only_paths)
+    @property
+    def model(self):
+        return self.embedder
 
-    def rank_vectors(self, vectors: np.ndarray, n_files: int, filters: Filters | None = None,
-                     exclude_ids: Collection[str] = (), exclude_paths: Collection[str] = (),
-                     only_paths: Collection[str] | None = None) -> list[Found]:  # fmt: skip
+    @staticmethod
+    def found(match: SegmentMatch, evidence: float) -> Found:
+        """What a window adds to a hit: its time range, its id for "more like this", "sounds like"."""
+        m = match.metadata
+        return Found(match, evidence, "sound", match.score, (float(m["start_s"]), float(m["end_s"])), match.id,
+                     "sounds like")  # fmt: skip
+
+    def reference(self) -> np.ndarray:
+        """The CLAP text embeddings of the fusion's reference queries (computed once; kept beside an export)."""
+        if self._reference_vectors is None:
+            self._reference_vectors = self._reference()
+        return self._reference_vectors
+
+    def rank(self, request, n_files: int) -> list[Found]:
+        """Each file's best window for a text query, best first, with its evidence (:mod:`audioret.ranking`); with
+        feedback, the query moved towards the files liked and away from the others (Rocchio)."""
+        query = self.embedder.embed_text([request.query.text])
+        if request.feedback:
+            query = moved(query[0], self.store, request.feedback)[None]
+        return self._rank(query, self.reference(), n_files, request.scope)
+
+    def rank_vectors(self, vectors: np.ndarray, n_files: int, scope: Scope = Scope()) -> list[Found]:
         """Each file's best window for one or more audio embeddings (its best similarity to any of them), with
         evidence."""
-        return self._rank(vectors, None, n_files, filters, exclude_ids, exclude_paths, only_paths)
+        return self._rank(vectors, None, n_files, scope)
 
-    def _rank(self, vectors, reference, n_files, filters, exclude_ids, exclude_paths, only_paths) -> list[Found]:
+    def _rank(self, vectors, reference, n_files: int, scope: Scope) -> list[Found]:
         """Text queries (``reference`` given) are calibrated against the reference prompts, each file's bias out;
         an example recording against the plain background (an exact copy must come first, whatever its bias)."""
         queries = np.atleast_2d(np.asarray(vectors, np.float32))
-        matches = self.store.best_files(queries, n_files, filters, exclude_ids, exclude_paths, only_paths=only_paths,
-                                        vectors=True)  # fmt: skip
+        matches = best_files(self.store, queries, n_files, scope, vectors=True)
         if not matches:
             return []
         sample, count = self.store.background()
@@ -176,4 +211,48 @@ class SoundChannel(Channel):
         background = Background.remembered(sample, count, reference if text else sample[:0], self.debias and text)
         candidates = np.stack([m.vector for m in matches])
         e = calibrate([m.score for m in matches], candidates, queries, background, self.against_reference and text)
-        return [Found(m, float(x), "clap") for m, x in zip(matches, e)]
+        return [self.found(m, float(x)) for m, x in zip(matches, e)]
+
+    def embed_example(self, example) -> np.ndarray:
+        """The audio embeddings of an example recording's first windows (a path, or mono float32 at 48 kHz), cut
+        like the library's: shape (n, dim)."""
+        windows = example_windows(example, self.embedder.window, self.hop_s)
+        return self.embedder.embed_audio(windows)
+
+    def segment(self, segment_id: str) -> tuple[np.ndarray, dict] | None:
+        """A stored window's vector and metadata, or None."""
+        ids, vectors, metadatas = self.store.get([segment_id])
+        return (vectors, metadatas[0]) if ids else None
+
+    def moments(self, path: str, text: str) -> list[Moment]:
+        windows = self.store.file_records(path)
+        if not windows:
+            return []
+        return scaled(windows, self.store.file_vectors(path) @ self.embed_query(text), self.name)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """A text query's CLAP embedding, shape (dim,); the last few are kept."""
+        return self._queries.get(text, lambda: self.embedder.embed_text([text])[0])
+
+    def stats(self, complete: dict) -> dict:
+        return {"segments": self.store.count(), "clap_model": self.model_name, "clap_pipeline": provenances(complete.values()),
+                "hop_s": self.hop_s}  # fmt: skip
+
+
+def example_windows(example: str | os.PathLike | np.ndarray, window: int, hop_s: float) -> np.ndarray:
+    """The first MAX_EXAMPLE_WINDOWS windows of an example recording (a path, or mono float32 at 48 kHz), cut
+    like the library's: shape (n, window), float32."""
+    if isinstance(example, np.ndarray):
+        if example.ndim != 1:
+            raise InputError(f"Expected mono samples of shape (n,), got shape {example.shape}")
+        name, blocks = "<array>", iter([np.asarray(example, np.float32)])
+    else:
+        name, (_, blocks) = str(example), audio.stream(example)
+    chosen = []
+    for w in audio.windows(blocks, window, min(window, round(hop_s * audio.SAMPLE_RATE))):
+        chosen.append(w.samples)
+        if len(chosen) == MAX_EXAMPLE_WINDOWS:
+            break
+    if not chosen:
+        raise AudioDecodeError(name, "contains no audio samples")
+    return np.stack(chosen)

@@ -14,8 +14,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -23,13 +22,17 @@ from .. import audio
 from ..errors import ModelLoadError, NoSpeechError
 from ..models.asr import ASR_SAMPLE_RATE
 from ..query import Query
-from ..ranking.calibration import REFERENCE_PROMPTS, Background, Found, calibrate, idf, phrase_evidence, word_evidence
+from ..ranking.calibration import REFERENCE_PROMPTS, Background, calibrate, idf, phrase_evidence, word_evidence
+from ..ranking.fusion import Found
+from ..ranking.nearest import best_files
+from ..render import time_range
 from ..store.chroma import TEXT_MATCH_LIMIT
-from ..store.filters import accepts
-from ..store.records import file_fields, records
+from ..store.filters import admits
+from ..store.records import SegmentMatch, file_fields, records
 from ..store.word_index import phrase_pattern, word_pattern
-from ..types import Feedback, Filters, IndexReport, Transcript, Utterance
-from .base import Channel, Output
+from ..types import IndexReport, Moment, Scope, Transcript, Utterance
+from .base import Channel, Output, Recent, provenances, scaled
+from .feedback import moved
 from .passages import file_passages, sidecar_signature
 
 logger = logging.getLogger("audioret")
@@ -77,17 +80,30 @@ class TextChannel(Channel):
         store: the channel's store (or a function returning it).
         transcriber: a function returning the loaded :class:`~audioret.models.asr.Transcriber`, or None to index names,
             tags and sidecars without transcribing speech.
+        reference: a function returning the text model's embeddings of the fusion's reference prompts.
+        provenance: a function returning what this run's model records with its vectors.
+        weight: the channel's weight when a search gives none.
+        model_name, asr_name: the text and speech models' names, for ``audioret stats``.
     """
 
     name = "text"
+    reads_words = True
     debias = False  # measured: taking passages' bias out lost R@1 (0.775 -> 0.735 on the fusion benchmark)
     against_reference = True  # measured against the query's own spread, text alone lost R@1 and (b) lost 0.45
 
     def __init__(self, encoder: Callable, store, transcriber: Callable | None = None,
-                 reference: Callable[[], np.ndarray] | None = None, provenance: Callable[[], dict] | None = None):  # fmt: skip
+                 reference: Callable[[], np.ndarray] | None = None, provenance: Callable[[], dict] | None = None,
+                 weight: float = 1.0, model_name: str = "", asr_name: str = ""):  # fmt: skip
         self._encoder, self._store, self._transcriber, self.provenance = encoder, store, transcriber, provenance
         self._reference = reference or (lambda: self.encoder.encode(list(REFERENCE_PROMPTS)))
-        self.transcribe = transcriber is not None
+        self._reference_vectors: np.ndarray | None = None
+        self._queries = Recent()
+        self.weight, self.model_name, self.asr_name = weight, model_name, asr_name
+        self.reset()
+
+    def reset(self) -> None:
+        super().reset()
+        self.transcribe = self._transcriber is not None
         self.report = IndexReport(roots=[])
         self._speech: dict = {}  # job -> utterances heard so far
         self._clips: list[tuple] = []  # (job, offset_s, samples): short pieces waiting to be packed for Whisper
@@ -227,42 +243,69 @@ class TextChannel(Channel):
             common.update(sidecar=sidecar_signature(job.path), transcribed=self.transcribe,
                           speech_passages=sum(p.kind == "speech" for p in passages),
                           **self.provenance_fields(self.encoder))  # fmt: skip
-            ids, metadatas = records(common, [(p.start_s, p.end_s, {"kind": p.kind}) for p in passages])
+            ids, metadatas = records(common, [(p.start_s, p.end_s, {"kind": p.kind}) for p in passages], self.store.key)
             out.append(Output(job, self.name, ids, metadatas, vectors[at : at + len(passages)], [p.text for p in passages]))
             at += len(passages)
         self._pending = []
         return out
 
+    def written(self, out: Output, report) -> None:
+        report.text_files += 1
+        report.passages += len(out.ids)
+
     # -- searching -----------------------------------------------------------------------------------------------
 
-    def rank_text(self, query: Query, n_files: int, filters: Filters | None = None,
-                  only_paths: Collection[str] | None = None, exclude_paths: Collection[str] = (),
-                  feedback: Feedback | None = None) -> list[Found]:  # fmt: skip
+    @property
+    def model(self):
+        return self.encoder
+
+    @staticmethod
+    def found(match: SegmentMatch, evidence: float, leg: str = "meaning", words: tuple[str, ...] = (),
+              cosine: float | None = None) -> Found:  # fmt: skip
+        """What a passage adds to a hit: where the words were said (speech) and the passage itself, quoted.
+        ``cosine`` is the passage's cosine when the meaning leg did not find it (the words leg)."""
+        m, text = match.metadata, match.document or ""
+        speech = m.get("kind") == "speech"
+        label = f"said at {time_range(m['start_s'], m['end_s'])}" if speech else m.get("kind", "text")
+        quote = f'"{text[:90]}{"…" if len(text) > 90 else ""}"'
+        if leg == "words" and words:
+            quote += f" (words {', '.join(repr(w) for w in words)})"
+        return Found(match, evidence, leg, match.score if leg == "meaning" else cosine,
+                     (float(m["start_s"]), float(m["end_s"])) if speech else None, None, label, quote, words)  # fmt: skip
+
+    def reference(self) -> np.ndarray:
+        """The text model's embeddings of the fusion's reference queries (computed once; kept beside an export)."""
+        if self._reference_vectors is None:
+            self._reference_vectors = self._reference()
+        return self._reference_vectors
+
+    def rank(self, request, n_files: int) -> list[Found]:
         """Each file's best passage for a query, best first, by the stronger of two legs: its meaning
-        (sentence-transformers; with ``feedback``, moved towards the files liked, Rocchio) and its words (the
-        store's full-text search: rare words, phrases)."""
+        (sentence-transformers; with feedback, moved towards the files liked, Rocchio) and its words (the
+        store's full-text search: rare words, phrases). A spoken query's own words (``request.words``) are what
+        this channel reads."""
+        query, scope = request.words, request.scope
         if not self.store.has_records() or not query.text:
             return []
         vector = self.encoder.encode([query.text])
-        if feedback:
-            vector = feedback.move(vector[0], self.store)[None]
-        # the passages' own vectors are needed only to take their bias out (4 ms at 100k to fetch them)
-        matches = self.store.best_files(vector, n_files, filters, exclude_paths=exclude_paths, only_paths=only_paths,
-                                        vectors=self.debias)  # fmt: skip
+        if request.feedback:
+            vector = moved(vector[0], self.store, request.feedback)[None]
+        # the passages' own vectors are needed only to take their bias out
+        matches = best_files(self.store, vector, n_files, scope, vectors=self.debias, documents=True)
         sample, count = self.store.background()
-        background = Background.remembered(sample, count, self._reference(), self.debias)
+        background = Background.remembered(sample, count, self.reference(), self.debias)
         candidates = (np.stack([m.vector for m in matches]) if matches and self.debias
                       else np.zeros((0, vector.shape[1]), np.float32))  # fmt: skip
         e = calibrate([m.score for m in matches], candidates, vector, background, self.against_reference)
-        found = {m.path: Found(m, float(x), "meaning") for m, x in zip(matches, e)}
-        for f in self.lexical(query, count, filters, only_paths, exclude_paths):
+        found = {m.path: self.found(m, float(x)) for m, x in zip(matches, e)}
+        for f in self.lexical(query, count, scope):
             held = found.get(f.match.path)
             if held is None or f.evidence > held.evidence:
-                found[f.match.path] = replace(f, cosine=held.match.score if held else None)
+                found[f.match.path] = self.found(f.match, f.evidence, "words", f.words,
+                                                 held.match.score if held else None)  # fmt: skip
         return sorted(found.values(), key=lambda f: (-f.evidence, f.match.path))[:n_files]
 
-    def lexical(self, query: Query, count: int, filters: Filters | None = None,
-                only_paths: Collection[str] | None = None, exclude_paths: Collection[str] = ()) -> list[Found]:  # fmt: skip
+    def lexical(self, query: Query, count: int, scope: Scope = Scope()) -> list[Found]:
         """Each file's best passage by the query's words: rare words found, and the whole query found verbatim."""
         # The passages that may hold a word (the store's word index: words.py), then each passage's words, and the
         # phrase, found in its text here
@@ -276,24 +319,60 @@ class TextChannel(Channel):
         hits = {w: 0 for w in words}
         for m in found:
             held = {w for w, pattern in patterns.items() if pattern.search(m.document or "")}
+            shared = not self.store.is_private(m.path)  # a public page's visitors never change how rare a word is
             for w in held:
-                hits[w] += 1
+                hits[w] += shared
             passages[m.id] = (m, held)
             if whole is not None and whole.search(m.document or ""):
                 verbatim.add(m.id)
         weight = {w: idf(min(hits[w], TEXT_MATCH_LIMIT), count) for w in query.words}
         best: dict[str, Found] = {}
         for record_id, (m, words) in passages.items():
-            if not accepts(filters, m.metadata) or m.path in exclude_paths or (only_paths is not None and m.path not in only_paths):
+            if not admits(scope, m.metadata):
                 continue
             e = word_evidence([weight[w] for w in words], list(weight.values()))
             e = e if sum(weight[w] for w in words) >= WORD_COVERAGE * sum(weight.values()) else 0.0
             e = max(e, phrase_evidence(len(phrase)) if record_id in verbatim else 0.0)
             if e > 0 and (m.path not in best or e > best[m.path].evidence):
-                best[m.path] = Found(m, e, "words", tuple(w for w in query.words if w in words))
+                best[m.path] = self.found(m, e, "words", tuple(w for w in query.words if w in words))
         return list(best.values())
 
     def paths_with(self, words: Sequence[str]) -> set[str]:
         """The files whose text holds ``words`` (one word, or a phrase in this order)."""
         check = re.compile(word_pattern(words[0]) if len(words) == 1 else phrase_pattern(words))
         return {m.path for m in self.store.phrase_matches(words, limit=None) if check.search(m.document or "")}
+
+    def narrow(self, query: Query, scope: Scope) -> Scope:
+        """Only the files whose text holds each required phrase, and none whose text has an excluded word or
+        phrase."""
+        if not (query.phrases or query.exclusions) or not self.holds_records():
+            return scope
+        exclude = set().union(*(self.paths_with(words) for words in query.exclusions))
+        only = None
+        for phrase in query.phrases:
+            holding = self.paths_with(phrase)
+            only = holding if only is None else only & holding
+        return scope.narrowed(only, exclude)
+
+    def moments(self, path: str, text: str) -> list[Moment]:
+        if not self.holds_records():
+            return []
+        passages = self.store.file_records(path)
+        speech = [i for i, m in enumerate(passages) if m.metadata.get("kind") == "speech"]
+        if not speech:
+            return []
+        vectors = self.store.file_vectors(path)[speech]
+        return scaled([passages[i] for i in speech], vectors @ self.embed_query(text), self.name)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """A text query's embedding, shape (dim,); the last few are kept."""
+        return self._queries.get(text, lambda: self.encoder.encode([text])[0])
+
+    def heard_speech(self, record) -> bool | None:
+        speech = record.metadata.get("speech_passages")  # None for files indexed before it was kept
+        return None if speech is None else speech > 0
+
+    def stats(self, complete: dict) -> dict:
+        return {"passages": self.store.count(), "speech_passages": self.store.count_where({"kind": "speech"}),
+                "text_model": self.model_name, "text_pipeline": provenances(complete.values()),
+                "asr_model": self.asr_name}  # fmt: skip

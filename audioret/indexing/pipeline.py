@@ -6,7 +6,7 @@
   whatever the file lengths, and the decoders wait when the model falls behind.
 - **The model thread** (the caller's) takes the pieces in order, lets each channel batch and embed them, and
   hands finished files to the writer.
-- **The writer** coalesces finished files into few store calls (a Chroma call costs 15-30 ms however few
+- **The writer** coalesces finished files into few store calls (a Chroma call has a fixed cost however few
   records it carries) and writes each file's records first to last, so a file interrupted mid-write is seen as
   incomplete and redone on the next run.
 
@@ -95,14 +95,8 @@ class Writer:
             self.on_written(out.job, name)
 
     def _count(self, name: str, out: Output):
-        if out.update_only:
-            return
-        if name == "clap":
-            self.report.segments += len(out.ids)
-            self.report.audio_s += out.metadatas[-1]["end_s"]
-        else:
-            self.report.text_files += 1
-            self.report.passages += len(out.ids)
+        if not out.update_only:
+            self.channels[name].written(out, self.report)
 
 
 def run(

@@ -7,17 +7,16 @@ without speech never reaches the decoder, and decoding does not condition on ear
 hallucination from repeating. A recording with no speech raises :class:`NoSpeechError`.
 
 Index-time transcription of many short clips (``transcribe_many``) shares the gate and the speech rules with
-``transcribe``, which keeps both here (about 420 lines). On CUDA, a recording with more than BATCHED_SPEECH_S of
+``transcribe``, which keeps both here; what counts as speech in Whisper's output is :mod:`.speech_rules`. On CUDA, a recording with more than BATCHED_SPEECH_S of
 speech goes through faster-whisper's batched pipeline: its speech regions, in pieces of up to 30 s, decoded
-BATCH_SIZE at a time. Not on a CPU: for 158 s of speech with tiny.en on 2 cores it took 3.5-4.1 s against 3.7-4.3
-for the sequential decoder, with more word errors (0.109 against 0.086; docs/BENCHMARKS.md, "Speech").
+BATCH_SIZE at a time. Not on a CPU, where it was no faster than the sequential decoder and made more word errors
+(docs/BENCHMARKS.md, "Speech").
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 
 import numpy as np
 
@@ -25,6 +24,7 @@ from ..config import ASR_ENGINES as ENGINES
 from ..errors import InputError, ModelLoadError, NoSpeechError
 from ..types import Transcript, Utterance
 from . import hub
+from .speech_rules import LOG_PROB_THRESHOLD, NO_SPEECH_THRESHOLD, collapse_repeats, is_speech, split_at_gaps
 
 __all__ = ["ASR_SAMPLE_RATE", "NoSpeechError", "Transcriber", "Transcript", "Utterance", "load_asr", "speech_regions"]
 
@@ -42,23 +42,7 @@ VAD_SPEECH_PAD_MS = 200
 BATCHED_SPEECH_S = 60.0
 BATCH_SIZE = 8
 MAX_WORD_GAP_S = 2.0  # words further apart than this are in different utterances (index time)
-NO_SPEECH_THRESHOLD = 0.6
-LOG_PROB_THRESHOLD = -1.0
 COMPRESSION_RATIO_THRESHOLD = 2.4
-# On the short non-speech sounds that pass the VAD (a baby's cry, a sneeze), tiny/base still write a line with a
-# no-speech probability of 0.5-0.9: "Thank you." most of all. Real speech measured 0.01-0.2 (read speech) and
-# 0.3-0.7 (single spoken digits). So an utterance is also dropped when its no-speech probability is above 0.5 and
-# it is either improbable or one of Whisper's well-known stock phrases.
-SUSPECT_NO_SPEECH = 0.5
-# Measured on 400 ESC-10 clips and 300 FSDD digits with tiny.en (docs/BENCHMARKS.md, "Speech"): on a sneeze or a
-# bark, Whisper writes an exclamation or a stock phrase with a no-speech probability of 0.33-0.64, and real single
-# spoken words share those probabilities (and their log-probabilities), so what is said decides: above 0.3, an
-# utterance of nothing but fillers is dropped.
-FILLER_NO_SPEECH = 0.3
-FILLER_WORDS = frozenset(
-    "ah aah ahh oh ooh ow ouch whoa wow yeah yes yep no nope hmm hm mm mmm uh um huh hey ha haha heh yay oops eh shh "
-    "aw aww ugh yikes achoo bless you and but so okay ok here there well the a".split()
-)
 # Short clips (a spoken digit, a voice note, a sample) are decoded with a short encoder context: Whisper's encoder
 # reads 30 s (3,000 frames) whatever the clip, and that pass is 90 % of a short clip's cost (284 of 315 ms for
 # tiny.en on 2 cores). CTranslate2 accepts fewer frames (whisper.cpp calls it audio_ctx): a clip whose speech fits
@@ -74,10 +58,6 @@ SHORT_BATCH = 8
 SHORT_LANGUAGE_PROB = 0.8
 MEL_FRAMES_PER_S = 100
 TOKENS_PER_S = 8  # the most tokens a short decode may write per second of speech (stops loops early)
-STOCK_PHRASES = frozenset(
-    ["thank you", "thanks", "thank you very much", "thanks for watching", "you", "bye", "so", "okay", "oh", "ah",
-     "please subscribe", "subtitles by the amara org community", "music", "applause"]
-)  # fmt: skip
 
 def speech_regions(samples: np.ndarray) -> list[tuple[int, int]]:
     """Where Silero VAD hears speech in mono float32 audio at 16 kHz: ``[(start, end), ...]`` in samples."""
@@ -214,7 +194,7 @@ class Transcriber:
             else:  # a short context makes Whisper less sure of speech (no-speech probability 0.7-0.9 on some
                 # clear digits), so the rules drop a little more: decoded again the full way, 2 of 19 such FSDD
                 # clips came back right, at 0.5 s each, so what they drop stays dropped
-                keep = _is_speech(text, result.no_speech_prob, avg_logprob)
+                keep = is_speech(text, result.no_speech_prob, avg_logprob)
                 out.append((text, lang, probability) if keep else ())
         return out
 
@@ -243,7 +223,7 @@ class Transcriber:
             times = SpeechTimestampsMap(chunks, ASR_SAMPLE_RATE)
         utterances = []
         for start, end, text, no_speech_prob, avg_logprob, words in found:
-            if not _is_speech(text, no_speech_prob, avg_logprob):
+            if not is_speech(text, no_speech_prob, avg_logprob):
                 continue
             if not words:
                 utterances.append(Utterance(*_span(times, duration_s, start, end), text.strip()))
@@ -332,53 +312,6 @@ def clip_pieces(regions: list[tuple[int, int]], most_s: float = 30.0) -> list[di
     return pieces
 
 
-def split_at_gaps(words: list[tuple[float, float, str]], gap_s: float) -> list[list[tuple[float, float, str]]]:
-    """Timed words ``(start_s, end_s, word)`` in runs, cut wherever one ends more than ``gap_s`` before the next."""
-    runs: list[list] = []
-    for word in words:
-        if runs and word[0] - runs[-1][-1][1] <= gap_s:
-            runs[-1].append(word)
-        else:
-            runs.append([word])
-    return [run for run in runs if "".join(w for _, _, w in run).strip()]
-
-
-def collapse_repeats(text: str) -> str:
-    """Text that starts over and over ("four four four", "call me back call me back call") as its first run:
-    what a decode that loops writes. Other text is returned as it is."""
-    words = text.split()
-    for n in range(1, len(words) // 2 + 1):
-        if words[n:] == words[: len(words) - n]:
-            return " ".join(words[:n])
-    return text
-
-
-def _is_speech(text: str, no_speech_prob: float, avg_logprob: float) -> bool:
-    if not text.strip():
-        return False
-    if no_speech_prob > NO_SPEECH_THRESHOLD and avg_logprob < LOG_PROB_THRESHOLD:  # Whisper's own rule
-        return False
-    words = re.sub(r"[^\w\s]", " ", text.lower()).split()
-    if no_speech_prob > FILLER_NO_SPEECH and is_filler(words):
-        return False
-    if no_speech_prob > SUSPECT_NO_SPEECH:
-        return avg_logprob >= LOG_PROB_THRESHOLD and " ".join(words) not in STOCK_PHRASES
-    return True
-
-
-def is_filler(words: list[str]) -> bool:
-    """Only exclamations, stock words and one word or phrase said over and over: what Whisper writes for a sneeze,
-    a bark or a baby's cry ("Ah!", "Thank you.", "Oh, oh, oh.", "But this year, but this year.")."""
-    if not words:
-        return True
-    if all(w in FILLER_WORDS for w in words) or " ".join(words) in STOCK_PHRASES:
-        return True
-    for n in range(1, len(words) // 2 + 1):  # a phrase of n words repeated to the end
-        if len(words) % n == 0 and words == words[:n] * (len(words) // n):
-            return True
-    return False
-
-
 def _join(utterances: list[Utterance]) -> str:
     return " ".join(u.text for u in utterances if u.text).strip()
 
@@ -411,7 +344,11 @@ def load_asr(name: str = "base", engine: str = "faster-whisper", device: str = "
                 local_files_only=hub.local_only(name),
             )
             return Transcriber(name, engine, model, model.model.is_multilingual, kind)
-        import whisper
+        try:
+            import whisper
+        except ImportError as e:  # an extra (it brings triton, ~1 GB), not in the default install
+            raise ModelLoadError('The openai-whisper engine is not installed: pip install "audioret[openai-whisper]" '
+                                 "(or use the default, AUDIORET_ASR_ENGINE=faster-whisper)") from e
 
         model = whisper.load_model(name, device=resolved)
         return Transcriber(name, engine, model, model.is_multilingual, str(resolved))

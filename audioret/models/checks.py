@@ -30,8 +30,8 @@ def mean_cosine(vectors: np.ndarray) -> float:
 
 def remembered(model, texts: Sequence[str], embed: Callable[[list[str]], np.ndarray]) -> np.ndarray:
     """``embed(texts)``, kept beside an exported model (whose vectors are the same on every run) so that a cold
-    start does not compute them again: the sanity prompts and the fusion's reference queries, 0.7 and 1.7 s of a
-    cold CLI search on 2 cores (docs/BENCHMARKS.md, "Backends"). A torch model computes them each time."""
+    start does not compute them again: the sanity prompts and the fusion's reference queries, a large part of a
+    cold CLI search (docs/BENCHMARKS.md, "Backends"). A torch model computes them each time."""
     folder = getattr(model, "folder", None)
     if folder is None:
         return embed(list(texts))

@@ -3,8 +3,8 @@
 The checkpoint's own preprocessor config decides the sample rate, window length, STFT and mel filterbank (the
 ``ClapFeatureExtractor`` class defaults do not match laion/clap-htsat-unfused). The log-mel features are computed
 here in batched torch on the model's device, matching ``ClapFeatureExtractor`` for exact-length windows (see
-tests/test_clap.py): 15 ms per batch of 8 against the numpy extractor's 84 ms on a 2-core CPU. Inputs never
-reach the extractor's random crop, because :func:`audioret.audio.windows` cuts exact windows.
+tests/test_clap.py), several times faster than the numpy extractor (docs/BENCHMARKS.md, "Figures behind the
+code"). Inputs never reach the extractor's random crop, because :func:`audioret.audio.windows` cuts exact windows.
 """
 
 from __future__ import annotations
@@ -34,15 +34,11 @@ KNOWN_MODELS = KNOWN_CLAP_MODELS
 class ClapEmbedder:
     """Embeds audio windows and text queries into CLAP's joint space (L2-normalised float32 vectors).
 
-    Parameters
-    ----------
-    model : str
-        A hub id (e.g. ``"laion/clap-htsat-unfused"``) or a local directory holding a saved ``ClapModel`` and
-        ``ClapProcessor``.
-    device : str
-        ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
-    dtype : torch.dtype, optional
-        Defaults to fp16 on CUDA and fp32 elsewhere.
+    Args:
+        model: a hub id (e.g. ``"laion/clap-htsat-unfused"``) or a local directory holding a saved ``ClapModel``
+            and ``ClapProcessor``.
+        device: ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
+        dtype: a ``torch.dtype``; defaults to fp16 on CUDA and fp32 elsewhere.
     """
 
     def __init__(self, model: str, device: str = "auto", dtype: torch.dtype | None = None):
@@ -82,13 +78,11 @@ class ClapEmbedder:
     def features(self, windows: np.ndarray | torch.Tensor) -> torch.Tensor:
         """Log-mel features of exact-length windows, as ``ClapFeatureExtractor`` computes them.
 
-        Parameters
-        ----------
-        windows : shape = (batch, self.window), float32 at ``self.sample_rate``
+        Args:
+            windows: float32 at ``self.sample_rate``, shape (batch, self.window).
 
-        Returns
-        -------
-        torch.Tensor, shape = (batch, 1 or 4, n_frames, n_mels), on the model's device, float32
+        Returns:
+            torch.Tensor, float32, shape (batch, 1 or 4, n_frames, n_mels), on the model's device.
         """
         x = torch.as_tensor(windows, dtype=torch.float32).to(self.device)
         if x.ndim != 2 or x.shape[1] != self.window:

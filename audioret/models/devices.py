@@ -1,7 +1,11 @@
-"""Choosing the torch device and dtype, in one place. torch is imported only when a device is resolved."""
+"""Choosing the torch device and dtype, and the indexing settings for it, in one place. torch is imported only when
+a device is resolved."""
 
 from __future__ import annotations
 
+import os
+
+from ..config import Config, auto_settings
 from ..errors import InputError
 
 
@@ -39,3 +43,17 @@ def device_name(device: str) -> str:
 
         return f"GPU ({torch.cuda.get_device_name(resolved)})"
     return resolved.type.upper()
+
+
+def settings_for(cfg: Config) -> dict[str, int]:
+    """``cfg``'s batch size and decode threads, "auto" resolved for the device CLAP runs on: a CUDA GPU when
+    torch runs it there, else the CPU (an export backend always runs on the CPU)."""
+    from .backends import has_gpu, resolve
+
+    chosen = {k: getattr(cfg, k) for k in ("batch_size", "decode_workers")}
+    if "auto" not in chosen.values():
+        return chosen
+    on_torch = resolve(cfg.backend, cfg.device) == "torch"
+    gpu = on_torch and (cfg.device.startswith("cuda") or (cfg.device == "auto" and has_gpu()))
+    auto = auto_settings(gpu, os.cpu_count() or 1)
+    return {k: auto[k] if v == "auto" else v for k, v in chosen.items()}

@@ -1,7 +1,7 @@
 """Where models come from: a local directory, the Hugging Face cache, or a download the user can follow.
 
-A machine that cannot reach the hub used to wait minutes per model while the download was retried (167 s for CLAP
-here) before failing with a page of library text. Now each loader asks :func:`local_only` first: a local path,
+A machine that cannot reach the hub used to wait minutes per model while the download was retried before
+failing with a page of library text (docs/BENCHMARKS.md, "Figures behind the code"). Now each loader asks :func:`local_only` first: a local path,
 ``HF_HUB_OFFLINE=1`` or a hub that does not answer a TCP connect within ``PROBE_TIMEOUT_S`` means "load from the
 cache or fail at once", and the failure says which setting fixes it (:func:`not_found`).
 """

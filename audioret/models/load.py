@@ -20,10 +20,9 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from ..config import KNOWN_CLAP_MODELS
+from ..config import KNOWN_CLAP_MODELS, PRECISIONS
 from ..errors import InputError, ModelLoadError
 from . import backends, hub
-from .backends import PRECISIONS
 from .checks import check_text_tower
 from .exported import ExportedClap, ExportedTextEncoder
 
@@ -127,6 +126,8 @@ def _export(kind, name, backend, precision, folder: Path, torch_model, export) -
                 backends.quantize(tmp / file, tmp / f"{role}-int8.onnx")
                 (tmp / file).unlink()
                 manifest["files"][role] = f"{role}-int8.onnx"
+        for file in manifest["files"].values():
+            backends.external_weights(tmp / file)
         manifest.update(model=name, revision=hub.model_revision(name), backend=backend, precision=precision,
                         exporter=backends.EXPORTER)  # fmt: skip
         backends.write_manifest(tmp, manifest)

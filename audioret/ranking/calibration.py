@@ -15,11 +15,10 @@ query, given what the channel scores in general (:func:`calibrate`). Two things 
 - the query's scale: the adjusted score is standardised (``z``) against the adjusted scores of a fixed sample
   of the channel's records (:meth:`Store.background`), with the median and MAD.
 
-What chance gives is measured, not assumed: the law of the channel's top for unrelated queries on this
-library (:meth:`Background.law`, :mod:`audioret.ranking.null`), because windows of one file and files alike
-move together and the best of ``n`` independent normals underestimates a channel's chance top. The evidence is
-the surprisal of the score under that law, in nats: about 0.7 for the best of a channel that knows nothing,
-tens for a clear winner.
+What chance gives is measured, not assumed: the law of the channel's top for unrelated queries on this library
+(:meth:`Background.law`, :mod:`audioret.ranking.null`), because windows of one file and files alike move
+together. The evidence is the surprisal of the score under that law, in nats: about 0.7 for the best of a
+channel that knows nothing, tens for a clear winner.
 
 Each channel's evidence counts by its say (:func:`null.say`, nothing at chance), the says add up across channels
 (with their weights), and a file's ``score`` is ``E / (E + MATCH_EVIDENCE)``: 0.5 is the line between a match
@@ -35,7 +34,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..store.records import SegmentMatch
 from .null import fit_tops
 
 # Unrelated everyday queries: a file's mean score for them is its bias (see the module docstring). Any broad
@@ -49,8 +47,8 @@ REFERENCE_PROMPTS = (
     "a shopping list", "directions", "a recipe", "a birthday", "a holiday", "an argument", "a machine", "nature",
 )  # fmt: skip
 # The summed say (nats, null.say) that makes a match: score 0.5; one channel reaches it with a surprisal of about
-# 3.2 nats (one chance top in 25). Chosen on the memos set's sweep in docs/BENCHMARKS.md ("Fusion"), between 0.5
-# (fewer right answers flagged) and 1 (more absent ones flagged), and checked on the talks set.
+# 3.2 nats (one chance top in 25). Chosen on the memos set's sweep in docs/BENCHMARKS.md ("Fusion") and checked on
+# the talks set.
 MATCH_EVIDENCE = 0.75
 # A phrase found verbatim: each word of it counts this much (a common English word in its place by chance is
 # rarer than e^-2; so a 4-word quote is strong evidence).
@@ -75,17 +73,6 @@ class Null:
         median = float(np.median(scores))
         spread = 1.4826 * float(np.median(np.abs(scores - median)))
         return cls(median, max(spread, 1e-3), max(n, 1))
-
-
-@dataclass(frozen=True)
-class Found:
-    """A channel's best record of one file, and the evidence it carries."""
-
-    match: SegmentMatch
-    evidence: float  # nats
-    leg: str  # "clap" ("copy": the same recording); "meaning" or "words" for the text channel's two legs
-    words: tuple[str, ...] = ()  # the query words the lexical leg found in the passage
-    cosine: float | None = None  # the channel's cosine for the file, when ``match.score`` is not one
 
 
 _REMEMBERED: dict[tuple, tuple] = {}  # Background.remembered: (id(sample), id(reference), n, debias) -> arrays, value
@@ -126,7 +113,8 @@ class Background:
     @classmethod
     def remembered(cls, sample: np.ndarray, n: int, reference: np.ndarray, debias: bool = True) -> Background:
         """:meth:`of`, kept while the same sample and reference arrays come back (a store keeps its sample until
-        it writes; the reference prompts' vectors are computed once): 5 ms a query saved per channel at 100k."""
+        it writes; the reference prompts' vectors are computed once), which saves each query the work
+        (docs/BENCHMARKS.md, "Figures behind the code")."""
         if len(reference) < 2:  # an example recording's query: nothing to compute
             return cls.of(sample, n, reference, debias)
         key = (id(sample), id(reference), n, debias)
@@ -138,9 +126,15 @@ class Background:
         return held[2]
 
     def law(self) -> tuple[float, float]:
+        """The Gumbel law of the channel's tops (:meth:`fit_law`), computed once per background."""
+        if "_law" not in self.__dict__:
+            self.__dict__["_law"] = self.fit_law()
+        return self.__dict__["_law"]
+
+    def fit_law(self) -> tuple[float, float]:
         """Location and scale of the chance law of the channel's top, measured on this library: a Gumbel law
-        through the reference tops' median and upper quartile (:func:`null.fit_tops`), moved from the sample's
-        size to the channel's (the maximum of more records is higher: the Gaussian-tail shift a_n - a_s)."""
+        through two quantiles of the reference tops (:func:`null.fit_tops`), moved from the sample's size to the
+        channel's (the maximum of more records is higher: the Gaussian-tail shift a_n - a_s)."""
         if len(self.tops) < 8:
             return gumbel_max(self.n)
         location, scale = fit_tops(self.tops)
@@ -220,3 +214,5 @@ def phrase_evidence(n_words: int) -> float:
 def strength(e: float) -> float:
     """Evidence as a 0-1 match strength: 0.5 at MATCH_EVIDENCE."""
     return e / (e + MATCH_EVIDENCE) if e > 0 else 0.0
+
+

@@ -1,5 +1,6 @@
-"""Records in ChromaDB. This is the only module that imports chromadb, so every Chroma call is here (about 430
-lines: writing, reading, the filtered nearest-file search and keeping the word index in step).
+"""Records in ChromaDB. This is the only module that imports chromadb, so every Chroma call is here: writing,
+reading, and keeping a word index in step. How a query picks each file's best record is
+:mod:`audioret.ranking.nearest`.
 
 One collection per channel and model (named after both, cosine space, dimension checked), so vectors of
 different models never mix. The text channel's store keeps a word index beside it (:mod:`audioret.store.word_index`). The
@@ -15,18 +16,17 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import Collection, Iterable, Sequence
+import threading
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
 
 from ..errors import IndexBusy, StoreError
-from ..ranking.nearest import best_per_file
-from ..types import Filters
 from .connection import RetryingCollection, hold_writer_lock, retrying
-from .filters import accepts, where
-from .records import FileRecord, SegmentMatch, complete_files, file_key
+from .filters import is_under
+from .records import FileRecord, SegmentMatch, complete_files
 from .word_index import WordIndex, any_word_pattern, fts_phrase, phrase_pattern
 from .word_index import available as words_available
 
@@ -40,15 +40,14 @@ HNSW = {"max_neighbors": 32, "ef_construction": 200, "ef_search": 200}
 # spread settle to within 1 % from about 500 records (docs/BENCHMARKS.md, "Fusion").
 BACKGROUND_SIZE = 1024
 BACKGROUND_SLICES = 8
-# A filter is checked on the nearest candidates (with their metadata), widening as the files found so far say, as
-# long as at least 1 in RARE_FILTER candidates passes and fewer than POST_FILTER_LIMIT were fetched; a rarer
-# extension or duration goes to the store's own index, which is fast when few records match (97 ms at 1M) and
-# slow when many do (1.4-3.1 s). docs/BENCHMARKS.md, "Scale".
-POST_FILTER_LIMIT = 4096
-RARE_FILTER = 40
+# The records (metadata, text, vector) an embedded store keeps in memory for the query path, by id, so that a warm
+# query asks Chroma only for ids and scores; dropped whenever the store's files change (docs/BENCHMARKS.md, "Warm
+# query").
+KEPT_RECORDS = 8192
 TEXT_MATCH_LIMIT = 5000  # records returned by one full-text match; a word in more than that is a common word
-def collection_name(model: str, channel: str = "clap") -> str:
-    """A valid Chroma collection name for a model id or a local model directory (and a channel other than CLAP)."""
+def collection_name(model: str, channel: str | None = None) -> str:
+    """A valid Chroma collection name for a model id or a local model directory, and the channel that holds it
+    (None: the first channel's, named before there were others)."""
     if os.path.isdir(model):
         stem = Path(model).resolve().name
         digest = hashlib.sha1(str(Path(model).resolve()).encode()).hexdigest()[:8]
@@ -56,32 +55,28 @@ def collection_name(model: str, channel: str = "clap") -> str:
     else:
         raw = model.replace("/", "--")
     slug = re.sub(r"[^a-zA-Z0-9._-]", "-", raw).strip("-._")
-    prefix = "audioret-" if channel == "clap" else f"audioret-{channel}-"
+    prefix = "audioret-" if channel is None else f"audioret-{channel}-"
     return f"{prefix}{slug}"[:200].rstrip("-._")
 
 
 class Store:
     """Records of one channel and model in ChromaDB.
 
-    Parameters
-    ----------
-    model : str
-        The embedding model's id; it names the collection.
-    dim : int or None
-        The embedding dimension; a collection created with another dimension is refused. None defers the check
-        to the first write (so opening a store never needs its model loaded).
-    path : str or Path, optional
-        Directory of the embedded ``PersistentClient`` (used when ``url`` is None).
-    url : str, optional
-        ``http://host:port`` of a ``chroma run`` server.
-    channel : str
-        "clap" for audio segments, "text" for the text channel's passages; each has its own collections.
-    hnsw : dict, optional
-        HNSW settings for a new collection (default ``HNSW``); an existing collection keeps its own.
+    Args:
+        model: the embedding model's id; it names the collection.
+        dim: the embedding dimension; a collection created with another dimension is refused. None defers the
+            check to the first write (so opening a store never needs its model loaded).
+        path: the directory of the embedded ``PersistentClient`` (used when ``url`` is None).
+        url: ``http://host:port`` of a ``chroma run`` server.
+        channel: the channel whose records these are; each channel has its own collections (None: the sound
+            channel's, named before there were others).
+        hnsw: HNSW settings for a new collection (default ``HNSW``); an existing collection keeps its own.
+        words: keep a word index of the records' text beside an embedded store (:mod:`audioret.store.word_index`);
+            a server's records are scanned instead.
     """
 
     def __init__(self, model: str, dim: int | None, path: str | os.PathLike | None = None, url: str | None = None,
-                 channel: str = "clap", hnsw: dict | None = None):  # fmt: skip
+                 channel: str | None = None, hnsw: dict | None = None, words: bool = False, key: bytes = b""):  # fmt: skip
         import chromadb
         from chromadb.config import Settings
 
@@ -112,12 +107,22 @@ class Store:
         if dim:
             self._check_dim(dim)
         self.batch_size = self.client.get_max_batch_size()
-        # the text channel's words, in an inverted index beside an embedded store (words.py); a server's are scanned
-        with_words = channel == "text" and path is not None and not url and words_available()
+        # the records' words, in an inverted index beside an embedded store; a server's are scanned
+        with_words = words and path is not None and not url and words_available()
         self.words = WordIndex(self.path / f"{self.collection.name}.words.sqlite3") if with_words else None
         self._words_checked = False
         self._has_records = False
         self._background: tuple[np.ndarray, int] | None = None
+        self._kept: dict[str, tuple[dict, str | None, np.ndarray | None]] = {}  # id -> metadata, text, vector
+        self._stamp_seen: tuple | None = None
+        self._kept_lock = threading.Lock()
+        self.key = key  # the index's id key (idkey.py); b"": unkeyed ids
+        # records under these folders (a public page's visitors) stay out of the background sample and its count,
+        # and writing them keeps the sample: one visitor's uploads never move another's scores
+        self.private_roots: tuple[str, ...] = ()
+        from .idkey import ensure
+
+        ensure(self)
 
     def _check_dim(self, dim: int):
         stored_dim = (self.collection.metadata or {}).get("dim")
@@ -140,7 +145,9 @@ class Store:
                              f"{len(embeddings)} and {len(metadatas)}")  # fmt: skip
         self._writable()
         self._has_records = self._has_records or len(ids) > 0
-        self._background = None
+        if not all(self.is_private(m["path"]) for m in metadatas):
+            self._background = None
+        self._forget_kept()
         if self.dim is None and len(ids):
             self._check_dim(int(np.shape(embeddings)[1]))
         words = self.words if documents is not None and len(ids) else None
@@ -159,6 +166,7 @@ class Store:
 
     def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict]):
         self._writable()
+        self._forget_kept()
         if self.words:
             self.words.unsynced()
         for lo in range(0, len(ids), self.batch_size):
@@ -169,7 +177,9 @@ class Store:
 
     def delete_file(self, path: str):
         self._writable()
-        self._background = None
+        if not self.is_private(path):
+            self._background = None
+        self._forget_kept()
         if self.words:
             self.words.unsynced()
         self.collection.delete(where={"path": path})
@@ -211,7 +221,7 @@ class Store:
     # -- reading -------------------------------------------------------------------------------------------------
 
     def count(self) -> int:
-        """The number of records; a scan, O(records) (42 ms at 1M): not for the query path."""
+        """The number of records; a scan, O(records): not for the query path (docs/BENCHMARKS.md, "Scale")."""
         return self.collection.count()
 
     def has_records(self) -> bool:
@@ -228,11 +238,21 @@ class Store:
             count = self.count()
             slices = 1 if count <= size else BACKGROUND_SLICES
             step, per = count / slices, min(size, count) // slices
-            vectors = [self.collection.get(limit=per, offset=int(i * step), include=["embeddings"])["embeddings"]
-                       for i in range(slices)]  # fmt: skip
-            found = [np.asarray(v, np.float32) for v in vectors if v is not None and len(v)]
+            include = ["embeddings", "metadatas"] if self.private_roots else ["embeddings"]
+            pages = [self.collection.get(limit=per, offset=int(i * step), include=include) for i in range(slices)]
+            found = [np.asarray(g["embeddings"], np.float32)[[not self.is_private(m["path"]) for m in g["metadatas"]]]
+                     if self.private_roots else np.asarray(g["embeddings"], np.float32)
+                     for g in pages if g["embeddings"] is not None and len(g["embeddings"])]
+            if self.private_roots:  # the shared records only
+                complete, _ = self.files()
+                count -= sum(f.n_segments for p, f in complete.items() if self.is_private(p))
+            found = [f for f in found if len(f)]
             self._background = (np.concatenate(found) if found else np.zeros((0, self.dim or 0), np.float32), count)
         return self._background
+
+    def is_private(self, path: str) -> bool:
+        """Whether ``path`` lies under :attr:`private_roots` (kept out of the background and the word counts)."""
+        return bool(self.private_roots) and is_under(path, self.private_roots)
 
     def text_matches(self, pattern: str, limit: int = TEXT_MATCH_LIMIT) -> list[SegmentMatch]:
         """Records whose text matches a regular expression (:func:`records.word_pattern`), with metadata and text:
@@ -321,105 +341,56 @@ class Store:
 
     def matches(self, scored: Sequence[tuple[str, float]], vectors: bool = False) -> list[SegmentMatch]:
         """:class:`SegmentMatch` of ``(id, score)`` pairs, with their metadata, text and (on request) vector;
-        unknown ids are left out."""
+        unknown ids are left out. An embedded store keeps the records it fetched (up to KEPT_RECORDS) until its
+        files change, so a warm query fetches only the records it has not seen."""
         if not scored:
             return []
-        got = self.collection.get(ids=[i for i, _ in scored], include=["metadatas", "documents"] + ["embeddings"] * vectors)
-        n = len(got["ids"])
-        embeddings = np.asarray(got["embeddings"], np.float32) if vectors else [None] * n
-        found = dict(zip(got["ids"], zip(got["metadatas"], got["documents"] or [None] * n, embeddings)))
-        return [SegmentMatch(i, score, *found[i]) for i, score in scored if i in found]
+        kept = {}
+        if self.path is not None:
+            with self._kept_lock:
+                self._drop_kept_if_changed()
+                kept = {i: self._kept[i] for i, _ in scored if i in self._kept}
+        missing = [i for i, _ in scored if i not in kept or (vectors and kept[i][2] is None)]
+        if missing:
+            got = self.collection.get(ids=missing, include=["metadatas", "documents"] + ["embeddings"] * vectors)
+            n = len(got["ids"])
+            embeddings = np.asarray(got["embeddings"], np.float32) if vectors else [None] * n
+            fetched = dict(zip(got["ids"], zip(got["metadatas"], got["documents"] or [None] * n, embeddings)))
+            kept.update(fetched)
+            if self.path is not None:
+                with self._kept_lock:
+                    self._keep(fetched)
+        return [SegmentMatch(i, score, *kept[i][:2], kept[i][2] if vectors else None) for i, score in scored
+                if i in kept]  # fmt: skip
 
-    def best_files(
-        self,
-        queries: np.ndarray,
-        n_files: int,
-        filters: Filters | None = None,
-        exclude_ids: Collection[str] = (),
-        exclude_paths: Collection[str] = (),
-        min_score: float | None = None,
-        only_paths: Collection[str] | None = None,
-        vectors: bool = False,
-    ) -> list[SegmentMatch]:
-        """Each file's best record for one or more query vectors (shape (n, dim) or (dim,)), best file first.
+    def _forget_kept(self) -> None:
+        with self._kept_lock:
+            self._kept.clear()
 
-        With several query vectors (the windows of an example recording), each record scores its best similarity
-        to any of them. At most ``n_files`` files; records scoring below ``min_score`` are left out, and so are the
-        files in ``exclude_paths`` or, when given, not in ``only_paths``. With ``vectors`` each match carries its
-        record's vector.
+    def _drop_kept_if_changed(self) -> None:
+        """Drops the kept records when the store's files changed since they were fetched: any write, by this
+        process or another, changes the SQLite file or its write-ahead log."""
+        stamp = []
+        for name in ("chroma.sqlite3", "chroma.sqlite3-wal"):
+            try:
+                st = os.stat(self.path / name)
+                stamp.append((st.st_mtime_ns, st.st_size))
+            except OSError:
+                stamp.append(None)
+        if tuple(stamp) != self._stamp_seen:
+            self._kept.clear()
+            self._stamp_seen = tuple(stamp)
 
-        The best record per file is picked from ids and scores alone and only the winners' metadata is fetched.
-        Filters are checked here on the candidates' metadata, not by the store: Chroma evaluates a ``where`` in
-        SQLite, 1.4-3.1 s at 1M records against 2.4 ms unfiltered (docs/BENCHMARKS.md, "Scale"). The search widens
-        until it has ``n_files`` files or has seen every record; a filter that few candidates pass (RARE_FILTER)
-        goes to the store after all, which is then the faster way.
-        """
-        queries = np.atleast_2d(np.asarray(queries, np.float32))
-        excluded = {file_key(p) for p in exclude_paths}
-        if only_paths is not None and not only_paths:
-            return []
-        filtered = filters is not None and filters.active
-        clause, in_store = where(None, only_paths), False
-        known: dict[str, dict] = {}  # metadata fetched so far, by id
-        n = max((16 if filtered else 4) * n_files, 32)  # ids alone are cheap (3 ms for 160 at 1M)
-        while True:
-            found = self.query_ids(queries, n, clause)
-            exhausted = all(len(f) < n for f in found)  # every record was returned
-            below = min_score is not None and any(score < min_score for f in found for _, score in f)
-            if filtered:
-                records, fetched = self._passing(found, filters, n_files, exclude_ids, excluded, known)
-            else:
-                records, fetched = [(i, score, None) for f in found for i, score in f], 0
-            best = best_per_file(records, exclude_ids, excluded)
-            if len(best) >= n_files or exhausted or below:
-                break
-            if filtered and not in_store:
-                rare = len(records) * RARE_FILTER < fetched or n >= POST_FILTER_LIMIT
-                if rare and where(filters) is not None:  # a rare extension or duration: the store's index
-                    clause, in_store, n = where(filters, only_paths), True, max(4 * n_files, 32)
-                    continue
-                # as many more candidates as the files found so far say are needed, with a margin
-                n = int(n * min(max(2.5 * n_files / max(len(best), 1), 2), 16))
-                continue
-            n *= 4
-        # the filter fetched the winners' metadata; passages also need their text, which it did not fetch
-        return self._winners(best, n_files, min_score, filtered and not vectors and self.channel == "clap", vectors)
+    def _keep(self, fetched: dict) -> None:
+        while self._kept and len(self._kept) + len(fetched) > KEPT_RECORDS:
+            self._kept.pop(next(iter(self._kept)))
+        if len(fetched) <= KEPT_RECORDS:
+            self._kept.update(fetched)
 
-    def _winners(self, best: dict, n_files: int, min_score, have_metadata: bool, vectors: bool) -> list[SegmentMatch]:
-        """The ``n_files`` best of each file's best record, with their metadata (fetched unless it already was);
-        ties are broken by path, then start."""
-        chosen = sorted(best.values(), key=lambda b: b[0], reverse=True)
-        if min_score is not None:
-            chosen = [c for c in chosen if c[0][0] >= min_score]
-        chosen = chosen[: n_files + 8]  # a few more than needed, so that ties at the cut are broken by path
-        if have_metadata:
-            found = [SegmentMatch(i, score, metadata) for (score, _, i), metadata in chosen]
-        else:
-            found = self.matches([(i, score) for (score, _, i), _ in chosen], vectors)
-        return sorted(found, key=lambda m: (-m.score, m.metadata["path"], m.metadata["start_s"]))[:n_files]
-
-    def _passing(self, found, filters: Filters, n_files: int, exclude_ids, excluded, known: dict[str, dict]):
-        """The candidates that pass ``filters``, best first, fetching metadata (0.09 ms a record at 1M, ten times
-        the search itself) only until ``n_files`` files pass: ``([(id, score, metadata)], records looked at)``."""
-        scores: dict[str, float] = {}
-        for f in found:  # several query vectors: each record's best score
-            for i, score in f:
-                if score > scores.get(i, -2.0):
-                    scores[i] = score
-        order = sorted(scores.items(), key=lambda kv: -kv[1])
-        passing: list[tuple[str, float, dict]] = []
-        step, at = max(12 * n_files, 32), 0  # one call costs 4 ms and 0.06 ms a record: few, large calls
-        while at < len(order):
-            chunk = order[at : at + step]
-            missing = [i for i, _ in chunk if i not in known]
-            if missing:
-                got = self.collection.get(ids=missing, include=["metadatas"])
-                known.update(zip(got["ids"], got["metadatas"]))
-            passing += [(i, score, known[i]) for i, score in chunk if i in known and accepts(filters, known[i])]
-            at += len(chunk)
-            if len(best_per_file(passing, exclude_ids, excluded)) >= n_files:
-                break
-        return passing, at
+    def metadatas(self, ids: Sequence[str]) -> dict[str, dict]:
+        """The metadata of ``ids``, by id; unknown ids are left out."""
+        got = self.collection.get(ids=list(ids), include=["metadatas"])
+        return dict(zip(got["ids"], got["metadatas"]))
 
     def _metadatas(self, clause: dict, page: int = 5000) -> Iterable[dict]:
         offset = 0

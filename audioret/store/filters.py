@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Collection, Iterable, Mapping
 
-from ..types import Filters
+from ..types import Filters, Scope
 
 
 def is_under(path: str, roots: Iterable[str]) -> bool:
@@ -43,3 +43,12 @@ def accepts(filters: Filters | None, metadata: Mapping) -> bool:
     if filters.min_duration_s is not None and duration < filters.min_duration_s:
         return False
     return filters.max_duration_s is None or duration <= filters.max_duration_s
+
+
+def admits(scope: Scope, metadata: Mapping) -> bool:
+    """Whether a record is within ``scope``: it passes the filters, and its file is kept and not left out (records
+    left out by id are the nearest-file search's to drop)."""
+    path = metadata["path"]
+    if path in scope.exclude_paths or (scope.only_paths is not None and path not in scope.only_paths):
+        return False
+    return accepts(scope.filters, metadata)

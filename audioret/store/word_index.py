@@ -1,10 +1,9 @@
 """A word index of the text channel's passages: SQLite FTS5 in a file beside the embedded Chroma store.
 
 The lexical leg looks up the query's words. Chroma answers a ``$regex`` or ``$contains`` on documents by reading
-every passage: 29 ms p50 at 50k passages and 82 ms at 200k on a 2-core machine, growing with the library, and a
-common word fills the scan's limit before a rare one is reached. An inverted index answers each word from its own
-posting list: 0.6 ms at 50k, 1.0 ms at 200k, the same passages found (bench/words.py; docs/BENCHMARKS.md, "The
-word index").
+every passage, which grows with the library, and a common word fills the scan's limit before a rare one is
+reached. An inverted index answers each word from its own posting list, far faster and with the same passages
+found (bench/words.py; docs/BENCHMARKS.md, "The word index").
 
 What the index returns is a superset of what the channel accepts: FTS5's ``unicode61`` tokens (case and diacritics
 folded, ``_`` and ``'`` split words) find every passage where the channel's own whole-word regular expression

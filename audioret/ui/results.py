@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..export import clip_name
-from ..ranking.explain import strength_word
-from ..render import clock, time_range
+from ..render import clock, strength_word, time_range
 from ..types import Hit, Moment
 
 LONG_S = 30.0  # files at least this long get a timeline strip

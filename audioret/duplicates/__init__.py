@@ -10,7 +10,7 @@ bits of most words, different recordings differ in half of the bits.
   mtime, so only new or changed files are fingerprinted again.
 - Files shorter than MIN_DURATION_S are not compared by Chromaprint: it writes a handful of words for them, and
   short sounds (a spoken digit, a drum hit) looped or padded to a usable length matched unrelated ones (on the set
-  below, recall 0.49 and 105 false pairs among 600 spoken digits). They are compared by their spectrum instead:
+  below, docs/BENCHMARKS.md "Duplicates"). They are compared by their spectrum instead:
   a mel spectrogram (48 bands, 23 ms frames) in dB under the file's loudest cell, floored at -40 dB, so that gain,
   format, rate and channels change little. Candidates are each file's nearest files by band means and spreads
   (SHORT_NEIGHBOURS, in matrix products, no all-pairs loop); a pair is a duplicate when its spectrograms' changes
@@ -24,12 +24,11 @@ bits of most words, different recordings differ in half of the bits.
   overlap, which must cover MIN_OVERLAP of the shorter fingerprint. Below ``max_bit_error`` (DEFAULT_MAX_BIT_ERROR)
   it is a duplicate; groups are the connected pairs.
 
-The module (about 420 lines) holds both methods, the cache and the grouping: one feature, pure numeric parts
-first, each with its tests.
+This package holds both methods (the spectra in :mod:`.spectrum`), the cache and the grouping: one feature, pure
+numeric parts first, each with its tests.
 
-Measured on 1,209 originals from ESC-10, Sonic Pi, librosa-data and FSDD, each re-encoded 2-4 ways (3,049 files;
-bench/duplicates.py, docs/BENCHMARKS.md "Duplicates"): pairwise precision 0.990 and recall 0.950 over the whole
-set; 0.991 and 0.953 over the pairs with a file under 3 s.
+Precision and recall on originals from ESC-10, Sonic Pi, librosa-data and FSDD, each re-encoded several ways:
+bench/duplicates.py, docs/BENCHMARKS.md "Duplicates".
 """
 
 from __future__ import annotations
@@ -45,19 +44,19 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError, ModelLoadError
+from ..errors import InputError, ModelLoadError
+from .spectrum import (
+    FINGERPRINT_RATE,
+    PROFILE_BANDS,
+    correlation,
+    profile,
+    short_pairs,
+)
 
-FINGERPRINT_RATE = 11025  # Hz; Chromaprint resamples to this itself
 MIN_DURATION_S = 3.0
 # short files: compared by spectrum (see above)
 MIN_SHORT_S = 0.2
 PROFILE_UNDER_S = MIN_DURATION_S + 1.0
-PROFILE_BANDS = 48
-PROFILE_HOP = 256  # samples at FINGERPRINT_RATE: 23 ms
-PROFILE_FLOOR_DB = 40.0  # codec noise lives under it: -60 dB let Vorbis q3 copies of a digit fall to 0.87
-MAX_SHIFT_S = 0.6
-SHORT_NEIGHBOURS = 12
-MIN_CORRELATION = 0.93
 MAX_FINGERPRINT_S = 120.0
 MIN_SHARED_WORDS = 2
 STOP_FILES = 50
@@ -103,90 +102,6 @@ class Fingerprinted:
     duration_s: float = 0.0
     size: int = 0
     profile: np.ndarray | None = None  # (frames, PROFILE_BANDS) uint8, quarter-dB above the floor; short files
-
-
-def profile(samples: np.ndarray) -> np.ndarray:
-    """The spectrum short files are compared by: a mel spectrogram of mono audio at FINGERPRINT_RATE, in dB under
-    its loudest cell (so gain drops out), floored at -PROFILE_FLOOR_DB, as quarter-dB steps in uint8,
-    shape (frames, PROFILE_BANDS)."""
-    import librosa
-
-    x = np.nan_to_num(np.asarray(samples, np.float32))
-    if len(x) < 4 * PROFILE_HOP:
-        return np.zeros((0, PROFILE_BANDS), np.uint8)
-    mel = librosa.feature.melspectrogram(y=x, sr=FINGERPRINT_RATE, n_fft=4 * PROFILE_HOP, hop_length=PROFILE_HOP,
-                                         n_mels=PROFILE_BANDS, fmin=40.0, center=False)  # fmt: skip
-    db = 10.0 * np.log10(np.maximum(mel, 1e-12))
-    above = np.clip(db - db.max() + PROFILE_FLOOR_DB, 0.0, PROFILE_FLOOR_DB)
-    return np.round(above.T * 4).astype(np.uint8)
-
-
-def correlation(a: np.ndarray, b: np.ndarray, max_shift: int = round(MAX_SHIFT_S * FINGERPRINT_RATE / PROFILE_HOP),
-                ) -> float:  # fmt: skip
-    """The best Pearson correlation of two profiles' changes from frame to frame (:func:`profile`) over shifts of
-    up to ``max_shift`` frames, counting only overlaps of at least half of the shorter (-1.0 when there is none).
-    The changes, not the levels: every take of one speaker's "seven" has the same spectral envelope (levels
-    correlated up to 0.97 between takes, changes up to 0.87; copies 0.97 and more).
-
-    Every shift at once: the products of all frame pairs, summed along each diagonal, and running sums for the
-    means and norms of each overlap (0.08 ms a pair, against 0.8 for a loop over the shifts)."""
-    x, y = np.diff(np.asarray(a, np.float64), axis=0), np.diff(np.asarray(b, np.float64), axis=0)
-    nx, ny = len(x), len(y)
-    if min(nx, ny) < 1:
-        return -1.0
-    shifts = np.arange(-max_shift, max_shift + 1)
-    lo, hi = np.maximum(0, shifts), np.minimum(nx, ny + shifts)
-    length = hi - lo
-    ok = (length + 1 >= max((min(nx, ny) + 1) // 2, 4)) & (length > 0)  # an overlap of k frames: k - 1 changes
-    if not ok.any():
-        return -1.0
-    shifts, lo, hi, length = shifts[ok], lo[ok], hi[ok], length[ok]
-    products = x @ y.T  # (nx, ny): frame i of a against frame j of b
-    i, j = np.indices(products.shape)
-    diagonals = np.bincount((i - j + ny - 1).ravel(), weights=products.ravel(), minlength=nx + ny - 1)
-    sxy = diagonals[shifts + ny - 1]
-    run = lambda v: np.concatenate([[0.0], np.cumsum(v)])  # noqa: E731
-    sum_x, sq_x, sum_y, sq_y = run(x.sum(1)), run((x * x).sum(1)), run(y.sum(1)), run((y * y).sum(1))
-    n = length * x.shape[1]
-    sx, sxx = sum_x[hi] - sum_x[lo], sq_x[hi] - sq_x[lo]
-    sy, syy = sum_y[hi - shifts] - sum_y[lo - shifts], sq_y[hi - shifts] - sq_y[lo - shifts]
-    spread = (sxx - sx * sx / n) * (syy - sy * sy / n)
-    r = np.where(spread > 1e-12, (sxy - sx * sy / n) / np.sqrt(np.maximum(spread, 1e-12)), -1.0)
-    return float(r.max())
-
-
-def short_pairs(profiles: Sequence[np.ndarray], short: Sequence[bool], min_correlation: float = MIN_CORRELATION,
-                neighbours: int = SHORT_NEIGHBOURS) -> dict[tuple[int, int], float]:  # fmt: skip
-    """Duplicate pairs ``(i, j): correlation`` among profiles, each pair with at least one ``short`` file: each
-    file's nearest ``neighbours`` by band means and spreads (matrix products in blocks), checked by
-    :func:`correlation`. Pure."""
-    n = len(profiles)
-    if n < 2:
-        return {}
-    summary = np.stack([_summary(p) for p in profiles])
-    summary -= summary.mean(axis=0)
-    summary /= np.maximum(np.linalg.norm(summary, axis=1, keepdims=True), 1e-9)
-    k = min(neighbours, n - 1)
-    pairs: dict[tuple[int, int], float] = {}
-    for lo in range(0, n, 1024):
-        sims = summary[lo : lo + 1024] @ summary.T
-        for row, i in enumerate(range(lo, min(lo + 1024, n))):
-            sims[row, i] = -np.inf
-            for j in np.argpartition(-sims[row], k - 1)[:k].tolist():
-                pair = (min(i, j), max(i, j))
-                if pair in pairs or not (short[i] or short[j]) or not len(profiles[i]) or not len(profiles[j]):
-                    continue
-                pairs[pair] = correlation(profiles[i], profiles[j])
-    return {pair: c for pair, c in pairs.items() if c >= min_correlation}
-
-
-def _summary(p: np.ndarray) -> np.ndarray:
-    """A profile's band means and spreads over its sounding frames (an encoder's padding and a trimmed silence
-    left out), for finding candidates."""
-    if not len(p):
-        return np.zeros(2 * PROFILE_BANDS, np.float32)
-    sounding = p[p.max(axis=1) >= p.max() / 2]
-    return np.concatenate([sounding.mean(axis=0), sounding.std(axis=0)]).astype(np.float32)
 
 
 def fingerprint(samples: np.ndarray) -> np.ndarray:
@@ -335,7 +250,7 @@ class FingerprintCache:
 
 def fingerprint_file(path: str) -> Fingerprinted:
     """Decodes a file at FINGERPRINT_RATE and fingerprints it; raises AudioDecodeError."""
-    from . import audio
+    from .. import audio
 
     info = audio.probe(path)
     samples = audio.load(path, sr=FINGERPRINT_RATE)
@@ -358,7 +273,7 @@ def find(paths: Sequence[str], cache: FingerprintCache | None = None, max_bit_er
     """Groups of near-duplicate files among ``paths`` (fingerprinted in ``workers`` threads, reusing ``cache``):
     Chromaprint for files of MIN_DURATION_S and longer, the spectrum for shorter ones. Files that cannot be read
     are left out; files under MIN_SHORT_S are named in ``too_short``."""
-    from .errors import AudioDecodeError
+    from ..errors import AudioDecodeError
 
     if not 0.0 < max_bit_error < 0.5:
         raise InputError(f"threshold must be between 0 and 0.5 (a share of differing bits), got {max_bit_error}")

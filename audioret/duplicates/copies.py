@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from .duplicates import (
+from ..errors import AudioDecodeError, ModelLoadError
+from . import (
     DEFAULT_MAX_BIT_ERROR,
-    FINGERPRINT_RATE,
-    MIN_CORRELATION,
     MIN_SHORT_S,
     PROFILE_UNDER_S,
     FingerprintCache,
@@ -30,9 +29,8 @@ from .duplicates import (
     difference,
     fingerprint,
     fingerprint_file,
-    profile,
 )
-from .errors import AudioDecodeError, ModelLoadError
+from .spectrum import FINGERPRINT_RATE, MIN_CORRELATION, profile
 
 logger = logging.getLogger("audioret")
 
@@ -103,17 +101,3 @@ def of_example(example: str | os.PathLike | np.ndarray, sample_rate: int,
     except ModelLoadError as e:
         logger.info("Copies of the example are not looked for: %s", e)
         return None
-
-
-def in_library(store, example: Fingerprinted | None, vectors: np.ndarray, filters=None,
-               exclude_paths: Collection[str] = (), cache: FingerprintCache | None = None) -> dict[str, tuple[float, str]]:  # fmt: skip
-    """The library files that are the same recording as ``example``, among the CANDIDATES files nearest to its
-    windows' embeddings ``vectors`` in the sound channel's ``store``."""
-    if example is None:
-        return {}
-    nearest = store.best_files(vectors, CANDIDATES, filters, exclude_paths=exclude_paths)
-    try:
-        return copies(example, [m.path for m in nearest], cache)
-    except ModelLoadError as e:
-        logger.info("Copies of the example are not looked for: %s", e)
-        return {}
