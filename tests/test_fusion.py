@@ -20,7 +20,6 @@ from audioret.ranking.calibration import (
     word_evidence,
 )
 from audioret.ranking.fusion import fuse
-from audioret.ranking.null import say
 from audioret.search import results
 from audioret.store.records import SegmentMatch
 
@@ -87,10 +86,10 @@ def test_calibration_follows_what_the_channel_knows(debias):
     scores = sample @ query[0]
     best = np.argsort(-scores)[:5]
     e = calibrate(scores[best], sample[best], query, background)
-    assert labels[best[0]] == 7 and say(e[0]) > 1.5 * MATCH_EVIDENCE  # a class it knows: a clear winner
+    assert labels[best[0]] == 7 and e[0] > 1.5 * MATCH_EVIDENCE  # a class it knows: a clear winner
     unrelated = _unit(common + spread * _unit(rng.standard_normal(64)))[None]  # like the reference queries
     top = np.argsort(-(sample @ unrelated[0]))[:1]
-    assert say(calibrate(sample[top] @ unrelated[0], sample[top], unrelated, background)[0]) < MATCH_EVIDENCE
+    assert calibrate(sample[top] @ unrelated[0], sample[top], unrelated, background)[0] < MATCH_EVIDENCE
 
 
 @pytest.mark.parametrize("debias", [False, True])
@@ -122,7 +121,7 @@ def test_a_channel_whose_answers_do_not_depend_on_the_query_gets_no_say():
         scores = sample @ query[0]
         best = int(np.argmax(scores))
         tops.append(calibrate(scores[[best]], sample[[best]], query, background)[0])
-    assert np.median(tops) < 2.0 and np.mean(say(tops) < MATCH_EVIDENCE) >= 0.9
+    assert np.median(tops) < 2.0 and np.mean(np.array(tops) < MATCH_EVIDENCE) >= 0.9
 
 
 def test_regime_a_only_the_text_channel_knows():
@@ -131,13 +130,10 @@ def test_regime_a_only_the_text_channel_knows():
     found = {"clap": [clap("noise-hub", 1.0), clap("memo", 0.5), clap("other", 0.3)],
              "text": [text("memo", 25.0), text("other", 0.6)]}  # fmt: skip
     hits = fuse(found, {"clap": 1, "text": 1}, k=3)
-    assert hits[0].path == "memo" and {h.path for h in hits[1:]} == {"noise-hub", "other"}
+    assert [h.path for h in hits] == ["memo", "noise-hub", "other"]
     assert (hits[0].start_s, hits[0].end_s) == (30.0, 34.0) and hits[0].score > 0.85
     assert hits[0].why.startswith('said at 0:30.0-0:34.0: "we brought in the harvest" (strong) · sounds like: weak')
-    assert hits[1].score < 0.5 and hits[2].score < 0.5  # chance evidence has no say: the rest are weak, and say so
-    # a chance top (1 nat) has no say over even a modest find of the other channel
-    modest = fuse({"clap": [clap("noise-hub", 1.0)], "text": [text("memo", 2.0)]}, {"clap": 1, "text": 1}, k=2)
-    assert modest[0].path == "memo" and modest[1].strengths["clap"] == 0.0
+    assert hits[1].score < 0.5  # the hub is weak, and says so
 
 
 def test_regime_b_only_the_sound_channel_knows():
@@ -150,11 +146,10 @@ def test_regime_b_only_the_sound_channel_knows():
 
 
 def test_regime_c_both_know_and_agreement_adds_up():
-    found = {"clap": [clap("both", 4.0), clap("sound-only", 5.0)], "text": [text("both", 4.0), text("text-only", 5.5)]}
+    found = {"clap": [clap("both", 3.0), clap("sound-only", 4.0)], "text": [text("both", 3.0), text("text-only", 4.5)]}
     hits = fuse(found, {"clap": 1, "text": 1}, k=3)
-    assert hits[0].path == "both"  # the says of 4 and 4 nats add up past those of 5.5 and 5 alone
-    assert hits[0].score == pytest.approx(strength(2 * float(say(4.0))))
-    assert hits[0].strengths["clap"] == pytest.approx(strength(float(say(4.0))), abs=1e-6)
+    assert hits[0].path == "both"  # 3 + 3 beats 4.5 and 4 alone
+    assert hits[0].score == pytest.approx(strength(6.0)) and hits[0].strengths["clap"] == pytest.approx(strength(3.0))
 
 
 def test_weights_scale_a_channel_and_zero_turns_it_off():
@@ -164,19 +159,10 @@ def test_weights_scale_a_channel_and_zero_turns_it_off():
     assert [h.path for h in hits] == ["b"] and set(hits[0].scores) == {"text"} and hits[0].segment_id is None
 
 
-def _evidence_saying(target: float) -> float:
-    """The evidence whose say is ``target`` (say is increasing: bisection)."""
-    lo, hi = 1.0, 200.0
-    for _ in range(100):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if say(mid) < target else (lo, mid)
-    return lo
-
-
 def test_score_means_the_same_for_one_channel_or_two():
-    one = fuse({"clap": [clap("a", _evidence_saying(MATCH_EVIDENCE))]}, {"clap": 1}, k=1)[0]
-    half = _evidence_saying(MATCH_EVIDENCE / 2)
-    two = fuse({"clap": [clap("a", half)], "text": [text("a", half)]}, {"clap": 1, "text": 1}, k=1)[0]
+    one = fuse({"clap": [clap("a", MATCH_EVIDENCE)]}, {"clap": 1}, k=1)[0]
+    two = fuse({"clap": [clap("a", MATCH_EVIDENCE / 2)], "text": [text("a", MATCH_EVIDENCE / 2)]},
+               {"clap": 1, "text": 1}, k=1)[0]  # fmt: skip
     assert one.score == pytest.approx(0.5) and two.score == pytest.approx(0.5)
     assert 0 <= strength(0.0) < strength(1.0) < strength(100.0) < 1
 

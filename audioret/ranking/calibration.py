@@ -20,9 +20,8 @@ What chance gives is measured, not assumed: the law of the channel's top for unr
 together. The evidence is the surprisal of the score under that law, in nats: about 0.7 for the best of a
 channel that knows nothing, tens for a clear winner.
 
-Each channel's evidence counts by its say (:func:`null.say`, nothing at chance), the says add up across channels
-(with their weights), and a file's ``score`` is ``E / (E + MATCH_EVIDENCE)``: 0.5 is the line between a match
-and chance, whichever channels found it. When no file reaches it, the results say "no good match" instead of
+Evidence adds up across channels (with their weights), and a file's ``score`` is ``E / (E + MATCH_EVIDENCE)``:
+0.5 is the line between a match and chance, whichever channels found it. When no file reaches it, the results say "no good match" instead of
 showing noise with confident numbers.
 """
 
@@ -46,10 +45,9 @@ REFERENCE_PROMPTS = (
     "a horse", "someone singing", "a lecture", "a voice message", "a reminder", "an interview", "the news",
     "a shopping list", "directions", "a recipe", "a birthday", "a holiday", "an argument", "a machine", "nature",
 )  # fmt: skip
-# The summed say (nats, null.say) that makes a match: score 0.5; one channel reaches it with a surprisal of about
-# 3.2 nats (one chance top in 25). Chosen on the memos set's sweep in docs/BENCHMARKS.md ("Fusion") and checked on
-# the talks set.
-MATCH_EVIDENCE = 0.75
+# The evidence (nats) that makes a match: score 0.5. Chosen from the no-good-match sweep in docs/BENCHMARKS.md
+# ("Fusion"): higher lines flag more answerable queries, which costs a user more than a weak list does.
+MATCH_EVIDENCE = 2.0
 # A phrase found verbatim: each word of it counts this much (a common English word in its place by chance is
 # rarer than e^-2; so a 4-word quote is strong evidence).
 PHRASE_NATS_PER_WORD = 2.0
@@ -137,7 +135,7 @@ class Background:
         channel's (the maximum of more records is higher: the Gaussian-tail shift a_n - a_s)."""
         if len(self.tops) < 8:
             return gumbel_max(self.n)
-        location, scale = fit_tops(self.tops)
+        location, scale = fit_tops(self.tops)  # the 10th and 25th percentiles (null.TOP_QUANTILES)
         return location + gumbel_max(self.n)[0] - gumbel_max(len(self.sample))[0], scale
 
 

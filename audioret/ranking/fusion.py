@@ -3,21 +3,19 @@
 Each channel hands in its files as :class:`Found`: the file's best record, the evidence it carries (nats, see
 :mod:`audioret.ranking.calibration`) and what the channel adds to a hit (the stretch that matched, a segment for
 "more like this", what it found in words). A file's evidence adds up over the channels, with their weights; fusion
-knows no channel by name. Each channel's evidence counts by its say (:func:`null.say`): nothing for a chance
-top, most of a clear winner's, so a channel whose answers are noise has no say over one that found the words.
+knows no channel by name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ..errors import InputError
 from ..render import strength_word
 from ..store.records import SegmentMatch
 from ..types import Hit
 from .calibration import strength
-from .null import say
 
 CLIP_S = 10.0  # the time range shown for a file found only by whole-file text (its name, tags or description)
 
@@ -56,8 +54,8 @@ def fuse(found: Mapping[str, Sequence[Found]], weights: Mapping[str, float], k: 
     for channel, items in found.items():
         if weights.get(channel, 0) <= 0:
             continue
-        for f in items:  # each channel's evidence counts by its say: nothing at chance (null.say)
-            per_file.setdefault(f.match.path, {})[channel] = replace(f, evidence=float(say(f.evidence)))
+        for f in items:
+            per_file.setdefault(f.match.path, {})[channel] = f
     ranked = []
     for path, by_channel in per_file.items():
         total = sum(weights[c] * f.evidence for c, f in by_channel.items())
