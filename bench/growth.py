@@ -4,8 +4,9 @@ files added; does any query's answer flip between a match and "no good match", a
     python bench/growth.py [--audio ../shared/audio] [--out bench/out/growth]
 
 The base library is bench/fusion.py's talks set (212 files; built there under bench/out/talks). The grown one
-holds the same files and 2,120 more that no query is about: 1,711 FSDD spoken digits, the 195 Sonic Pi samples,
-the 200 ESC-10 clips the talks set leaves out and the 14 librosa-data recordings. Both are indexed with the
+holds the same files and 2,120 more that no query is about: 1,711 synthesised clips of 2-4 s (noise bands and
+chirps, each drawn anew, named ``clip_NNNN.wav``), the 195 Sonic Pi samples, the 200 ESC-10 clips the talks set
+leaves out and the 14 librosa-data recordings. Both are indexed with the
 random "spread" CLAP (regime a') and with the stand-in CLAP (regime c); the text channel is the real one. Every
 query of the talks set runs on both; compared: whether the results say "no good match", the top file's strength,
 and the strength of the file the query is about.
@@ -31,7 +32,7 @@ from bench.fusion import UncheckedClap, build_talks, channel_results, window_cla
 from bench.standin import StandInClap  # noqa: E402
 from bench.talks_set import SOUND_QUERIES  # noqa: E402
 
-EXTRA_DIGITS = 1711
+EXTRA_CLIPS = 1711
 
 
 def extra_files(root: Path, lib: Path) -> dict[str, str]:
@@ -44,8 +45,19 @@ def extra_files(root: Path, lib: Path) -> dict[str, str]:
             os.symlink(src.resolve(), dst)
         labels[str(dst.absolute())] = label
 
-    for r in list(csv.DictReader(open(root / "fsdd" / "labels.csv")))[:EXTRA_DIGITS]:
-        link(root / "fsdd" / r["path"], lib / "digits" / Path(r["path"]).name, "speech")
+    import soundfile as sf
+
+    rng = np.random.default_rng(0)
+    for i in range(EXTRA_CLIPS):
+        path = lib / "clips" / f"clip_{i:04d}.wav"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            sr, n = 22050, int(rng.uniform(2, 4) * 22050)
+            t = np.arange(n) / sr
+            f0, f1 = rng.uniform(80, 4000, 2)
+            x = 0.3 * np.sin(2 * np.pi * (f0 * t + (f1 - f0) * t * t / (2 * t[-1]))) + rng.uniform(0, 0.3) * rng.standard_normal(n)
+            sf.write(path, (x * np.hanning(n) ** 0.2).astype(np.float32), sr)
+        labels[str(path.absolute())] = "synthetic clip"
     for r in csv.DictReader(open(root / "sonicpi_samples" / "labels.csv")):
         link(root / "sonicpi_samples" / r["path"], lib / "samples" / Path(r["path"]).name, r["category"])
     seen: dict[str, int] = {}
