@@ -9,7 +9,8 @@ import pytest
 import soundfile as sf
 
 from audioret import Config, Library
-from audioret.duplicates.copies import fingerprinted, same_recording
+from audioret.duplicates import fingerprinted
+from audioret.duplicates.copies import same_recording
 
 from .conftest import speak, write
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..errors import AudioDecodeError, ModelLoadError
+from ..errors import ModelLoadError
 from . import (
     DEFAULT_MAX_BIT_ERROR,
     MIN_SHORT_S,
@@ -28,7 +28,7 @@ from . import (
     Fingerprinted,
     difference,
     fingerprint,
-    fingerprint_file,
+    fingerprinted,
 )
 from .spectrum import FINGERPRINT_RATE, MIN_CORRELATION, profile
 
@@ -50,21 +50,6 @@ def same_recording(a: Fingerprinted, b: Fingerprinted, max_bit_error: float = DE
     value, method = difference(a, b)
     limit = {"chromaprint": max_bit_error, "spectrum": 1.0 - min_correlation}.get(method)
     return (value, method) if limit is not None and value <= limit else None
-
-
-def fingerprinted(path: str, cache: FingerprintCache | None = None) -> Fingerprinted | None:
-    """A file's fingerprint, from ``cache`` while the file is unchanged (else computed and kept there); None when
-    the file cannot be read."""
-    try:
-        st = os.stat(path)
-        found = cache.get(path, st) if cache is not None else None
-        if found is None:
-            found = fingerprint_file(path)
-            if cache is not None:
-                cache.put(found, st)
-        return found
-    except (OSError, AudioDecodeError):
-        return None
 
 
 def of_samples(samples: np.ndarray, sample_rate: int, name: str = "<array>") -> Fingerprinted:
