@@ -282,8 +282,7 @@ class Library:
         """
         channel = self.channels.hearing()
         vectors = channel.embed_example(example)
-        fingerprint = copies.of_example(example, audio.SAMPLE_RATE)  # a copy of a library file is "the same recording"
-        return search.by_example(channel, vectors, k, Scope(filters), fingerprint, self.fingerprints)
+        return search.by_example(channel, vectors, k, Scope(filters), self._copies_of(example))
 
     def similar(self, segment_id: str, k: int = 10, filters: Filters | None = None,
                 same_file: bool = False) -> Results:  # fmt: skip
@@ -291,7 +290,13 @@ class Library:
 
         The segment itself is never returned; other segments of its file only with ``same_file=True``.
         """
-        return search.similar(self.channels.hearing(), segment_id, k, filters, same_file, self.fingerprints)
+        return search.similar(self.channels.hearing(), segment_id, k, filters, same_file, self._copies_of)
+
+    def _copies_of(self, example):
+        """What picks, from the nearest files, the copies of ``example`` (a path, or samples at 48 kHz); None when
+        its fingerprint cannot be taken (query by example then goes by sound alone)."""
+        fingerprint = copies.of_example(example, audio.SAMPLE_RATE, self.fingerprints)
+        return None if fingerprint is None else lambda paths: copies.copies(fingerprint, paths, self.fingerprints)
 
     @cached_property
     def fingerprints(self):

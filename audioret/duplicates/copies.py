@@ -6,8 +6,8 @@ out from its neighbours by that measure. Whether two files are one recording is 
 (:mod:`audioret.duplicates`) decides, by Chromaprint's bit error for files of 3 s and longer and by the
 correlation of their spectra for shorter ones. So the example is fingerprinted, compared with the sound
 channel's nearest files (a copy's windows are among the nearest, whatever the model), and each file that is the
-same recording gets COPY_EVIDENCE: it comes first, strength >= 0.95, and says "the same recording". Chromaprint
-missing, or a file it cannot read, leaves query by example to the sound channel alone.
+same recording gets ``ranking.calibration.COPY_EVIDENCE``: it comes first, strength >= 0.95, and says "the same
+recording". Chromaprint missing, or a file it cannot read, leaves query by example to the sound channel alone.
 Measured on the duplicates benchmark's copies: docs/BENCHMARKS.md ("Fusion", "Copies").
 """
 
@@ -34,9 +34,6 @@ from .spectrum import FINGERPRINT_RATE, MIN_CORRELATION, profile
 
 logger = logging.getLogger("audioret")
 
-# The evidence (nats) of "the same recording": a say of 45 nats, strength 0.98, far above what a channel's
-# evidence for a merely similar sound reaches.
-COPY_EVIDENCE = 50.0
 CANDIDATES = 10  # the sound channel's nearest files compared with the example
 
 
@@ -65,9 +62,10 @@ def of_samples(samples: np.ndarray, sample_rate: int, name: str = "<array>") -> 
 
 
 def copies(example: Fingerprinted, paths: Sequence[str], cache: FingerprintCache | None = None) -> dict[str, tuple[float, str]]:
-    """Which of ``paths`` are the same recording as ``example``: {path: (difference, method)}."""
+    """Which of the first CANDIDATES of ``paths`` (the sound channel's nearest files, nearest first) are the same
+    recording as ``example``: {path: (difference, method)}."""
     found = {}
-    for path in paths:
+    for path in paths[:CANDIDATES]:
         other = fingerprinted(path, cache)
         same = same_recording(example, other) if other is not None else None
         if same is not None:

@@ -48,6 +48,9 @@ REFERENCE_PROMPTS = (
 # The evidence (nats) that makes a match: score 0.5. Chosen from the no-good-match sweep in docs/BENCHMARKS.md
 # ("Fusion"): higher lines flag more answerable queries, which costs a user more than a weak list does.
 MATCH_EVIDENCE = 2.0
+# The evidence (nats) of "the same recording" (query by example, audioret/duplicates/copies.py): strength 0.96,
+# far above what a channel's evidence for a merely similar sound reaches.
+COPY_EVIDENCE = 50.0
 # A phrase found verbatim: each word of it counts this much (a common English word in its place by chance is
 # rarer than e^-2; so a 4-word quote is strong evidence).
 PHRASE_NATS_PER_WORD = 2.0
