@@ -85,7 +85,8 @@ class Library:
         from .store.chroma import Store
 
         dim = self.embedder.dim if "embedder" in self.__dict__ else None  # checked on the first write
-        return Store(self.config.clap_model, dim, path=self.config.data_dir / "chroma", url=self.config.chroma_url)
+        return Store(self.config.clap_model, dim, path=self.config.data_dir / "chroma", url=self.config.chroma_url,
+                     key=self.id_key)
 
     @cached_property
     def text_store(self):
@@ -93,7 +94,15 @@ class Library:
         from .store.chroma import Store
 
         cfg = self.config
-        return Store(cfg.text_model, None, path=cfg.data_dir / "chroma", url=cfg.chroma_url, channel="text", words=True)
+        return Store(cfg.text_model, None, path=cfg.data_dir / "chroma", url=cfg.chroma_url, channel="text", words=True,
+                     key=self.id_key)
+
+    @cached_property
+    def id_key(self) -> bytes:
+        """The secret that record ids are derived with (``DATA_DIR/id-key``, :mod:`audioret.store.idkey`)."""
+        from .store.idkey import load
+
+        return load(self.config.data_dir)
 
     @property
     def channels(self):
@@ -280,6 +289,13 @@ class Library:
         The segment itself is never returned; other segments of its file only with ``same_file=True``.
         """
         return search.similar(self.channels.hearing(), segment_id, k, filters, same_file)
+
+    def keep_private(self, roots: Sequence[str | os.PathLike]) -> None:
+        """Files under ``roots`` (a public page's visitors' uploads) stay out of what scores are calibrated against
+        (each store's background sample and count, the text channel's word counts), and writing them keeps those:
+        one visitor's files never move the scores another sees."""
+        for channel in self.channels:
+            channel.store.private_roots = tuple(os.path.abspath(os.fspath(r)) for r in roots)
 
     def segment(self, segment_id: str, filters: Filters | None = None) -> dict | None:
         """A stored segment's metadata (its ``path``, ``start_s``, ``end_s``...), or None when there is none within

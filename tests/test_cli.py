@@ -4,6 +4,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -130,6 +131,8 @@ def test_killed_indexer_resumes_to_the_same_index(env, esc10_dir, tiny_clap_dir,
     clean = Library(Config.from_env(data_dir=env / "clean", batch_size=4))  # the same backend as the CLI's runs
     clean.index([library], progress=False)
     expected = clean.store.collection.get(include=["embeddings", "metadatas"])
+    Config.from_env().data_dir.mkdir(parents=True, exist_ok=True)  # the runs below derive ids with the same key
+    shutil.copy(env / "clean" / "id-key", Config.from_env().data_dir / "id-key")
 
     rng = random.Random(0)
     command = [sys.executable, "-m", "audioret", "index", str(library), "--batch-size", "4"]

@@ -160,7 +160,7 @@ class SoundChannel(Channel):
         sample_rate, channels, fmt = state.info or (0, 0, "")
         common.update(sample_rate=sample_rate, channels=channels, format=fmt, hop_s=self.hop_s,
                       **self.provenance_fields(self.embedder))  # fmt: skip
-        ids, metadatas = records(common, [(start / sr, end / sr, {}) for start, end in state.spans])
+        ids, metadatas = records(common, [(start / sr, end / sr, {}) for start, end in state.spans], self.store.key)
         return Output(job, self.name, ids, metadatas, np.stack(state.vectors))
 
     def written(self, out: Output, report) -> None:
