@@ -31,8 +31,11 @@ def status() -> dict[str, float]:
 
 def step(name: str) -> None:
     d = status()
-    print(f"{name:52s} rss {d['VmRSS']:6.0f} (+{d['VmRSS'] - _last[0]:4.0f})  peak {d['VmHWM']:6.0f}  "
-          f"anon {d['RssAnon']:5.0f}  file {d['RssFile']:5.0f}", flush=True)  # fmt: skip
+    print(
+        f"{name:52s} rss {d['VmRSS']:6.0f} (+{d['VmRSS'] - _last[0]:4.0f})  peak {d['VmHWM']:6.0f}  "
+        f"anon {d['RssAnon']:5.0f}  file {d['RssFile']:5.0f}",
+        flush=True,
+    )
     _last[0] = d["VmRSS"]
 
 
@@ -40,8 +43,11 @@ def main():
     step("Python")
     import numpy  # noqa: F401
 
-    from audioret import Config, Library
-    from audioret import cli  # noqa: F401
+    from audioret import (
+        Config,
+        Library,
+        cli,  # noqa: F401
+    )
 
     step("numpy, audioret's modules")
     import chromadb  # noqa: F401

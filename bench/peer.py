@@ -37,10 +37,28 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-QUERIES = ["a dog barking", "rain on a tin roof", "waves on a beach", "a baby crying", "clock ticking",
-           "someone sneezing", "a helicopter flying over", "a chainsaw cutting wood", "a rooster at dawn",
-           "a crackling fire", "string orchestra", "jazz with vibraphone", "a whale singing", "drum and bass",
-           "a man reading aloud", "ragtime piano", "a dog howling", "a waltz", "birds", "engine noise"]  # fmt: skip
+QUERIES = [
+    "a dog barking",
+    "rain on a tin roof",
+    "waves on a beach",
+    "a baby crying",
+    "clock ticking",
+    "someone sneezing",
+    "a helicopter flying over",
+    "a chainsaw cutting wood",
+    "a rooster at dawn",
+    "a crackling fire",
+    "string orchestra",
+    "jazz with vibraphone",
+    "a whale singing",
+    "drum and bass",
+    "a man reading aloud",
+    "ragtime piano",
+    "a dog howling",
+    "a waltz",
+    "birds",
+    "engine noise",
+]
 REVISION = "0" * 40  # the Hugging Face cache's snapshot name for the tokenizer clapback fetches
 
 
@@ -151,16 +169,23 @@ def main():
     tmp = Path(tempfile.mkdtemp(prefix="audioret-peer-"))
     try:
         lib = library(Path(args.audio), tmp / "lib")
-        base = {**os.environ, "HF_HUB_OFFLINE": "1", "AUDIORET_CACHE_DIR": str(tmp / "cache"),
-                "AUDIORET_CLAP_MODEL": args.clap_model, "AUDIORET_TEXT_MODEL": args.text_model,
-                "PYTHONPATH": str(HERE.parent)}  # fmt: skip
+        base = {
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "AUDIORET_CACHE_DIR": str(tmp / "cache"),
+            "AUDIORET_CLAP_MODEL": args.clap_model,
+            "AUDIORET_TEXT_MODEL": args.text_model,
+            "PYTHONPATH": str(HERE.parent),
+        }
         ours = lambda r: {**base, "AUDIORET_DATA_DIR": str(tmp / f"audioret-{r}")}  # noqa: E731
         # audioret's exports of both models (made once, outside the clock: an export loads torch), by indexing one
         # clip and searching it; then clapback's folder of the same graphs
         (tmp / "warm-up").mkdir()
         shutil.copy(next((lib / "esc10").iterdir()), tmp / "warm-up")
         for cmd in (["index", str(tmp / "warm-up"), "--no-progress", "--no-transcribe"], ["search", "warm-up"]):
-            subprocess.run([sys.executable, "-m", "audioret", *cmd], env=ours("export"), check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "audioret", *cmd], env=ours("export"), check=True, capture_output=True
+            )
         (export,) = [p for p in (tmp / "cache" / "exports").glob("clap-*") if (p / "manifest.json").exists()]
         models = tmp / "clapback-models"
         models.mkdir()
@@ -182,8 +207,9 @@ def main():
             runs[tool].setdefault(key, []).append(value)
 
         def audioret_round(r):
-            index = timed([sys.executable, "-m", "audioret", "index", str(lib), "--no-progress", "--no-transcribe"],
-                          ours(r))  # fmt: skip
+            index = timed(
+                [sys.executable, "-m", "audioret", "index", str(lib), "--no-progress", "--no-transcribe"], ours(r)
+            )
             search = timed([sys.executable, "-m", "audioret", "search", QUERIES[0], "-k", "10"], ours(r))
             for name, got in (("index", index), ("search", search)):
                 add("audioret", f"{name}_s", got["wall_s"])
@@ -196,16 +222,28 @@ def main():
             for name, got in (("index", index), ("search", search)):
                 add("clapback", f"{name}_s", got["wall_s"])
                 add("clapback", f"{name}_rss", got["rss_mb"])
-            add("clapback", "warm", warm([clapback_python, "-c", WARM_CLAPBACK, json.dumps(QUERIES), home(r)],
-                                         theirs_env))  # fmt: skip
+            add(
+                "clapback",
+                "warm",
+                warm([clapback_python, "-c", WARM_CLAPBACK, json.dumps(QUERIES), home(r)], theirs_env),
+            )
 
         for r in range(args.rounds):
             order = (audioret_round, clapback_round) if r % 2 == 0 else (clapback_round, audioret_round)
             for way in order:
                 way(r)
-            print(f"round {r + 1}: " + json.dumps({t: {k: round(statistics.median(v[-1]) * 1000 if k == "warm" else
-                                                                 v[-1], 2) for k, v in d.items()}
-                                                    for t, d in runs.items()}), flush=True)  # fmt: skip
+            print(
+                f"round {r + 1}: "
+                + json.dumps(
+                    {
+                        t: {
+                            k: round(statistics.median(v[-1]) * 1000 if k == "warm" else v[-1], 2) for k, v in d.items()
+                        }
+                        for t, d in runs.items()
+                    }
+                ),
+                flush=True,
+            )
         worst = agreement(ours(0), Path(home(0)))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -218,16 +256,24 @@ def main():
         per_round = [statistics.quantiles(times, n=100)[q - 1] * 1000 for times in runs[tool]["warm"]]
         return per_round
 
-    print(f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} cores; {args.rounds} alternating rounds; "
-          f"median (min–max); largest 1 − cos between the two tools' vectors of the 5-s clips: {worst:.1e}\n")  # fmt: skip
+    print(
+        f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} cores; {args.rounds} alternating rounds; "
+        f"median (min–max); largest 1 − cos between the two tools' vectors of the 5-s clips: {worst:.1e}\n"
+    )
     print("| | audioret | clapback | audioret / clapback |")
     print("|---|---|---|---|")
-    rows = [("index from empty, wall (s)", "index_s", 1.0, 1), ("cold `search`, wall (s)", "search_s", 1.0, 2),
-            ("peak RSS, index (MB)", "index_rss", 1.0, 0), ("peak RSS, cold search (MB)", "search_rss", 1.0, 0)]  # fmt: skip
+    rows = [
+        ("index from empty, wall (s)", "index_s", 1.0, 1),
+        ("cold `search`, wall (s)", "search_s", 1.0, 2),
+        ("peak RSS, index (MB)", "index_rss", 1.0, 0),
+        ("peak RSS, cold search (MB)", "search_rss", 1.0, 0),
+    ]
     for label, key, scale, digits in rows:
         a, b = runs["audioret"][key], runs["clapback"][key]
-        print(f"| {label} | {span(a, scale, digits)} | {span(b, scale, digits)} | "
-              f"{statistics.median(a) / statistics.median(b):.2f} |")  # fmt: skip
+        print(
+            f"| {label} | {span(a, scale, digits)} | {span(b, scale, digits)} | "
+            f"{statistics.median(a) / statistics.median(b):.2f} |"
+        )
     for label, q in (("warm query p50 (ms)", 50), ("warm query p95 (ms)", 95)):
         a, b = pct("audioret", q), pct("clapback", q)
         print(f"| {label} | {span(a)} | {span(b)} | {statistics.median(a) / statistics.median(b):.2f} |")
