@@ -15,8 +15,21 @@ import soundfile as sf
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach for the hub
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-# Model exports (audioret.models.backends) go to a cache of this test run, which CLI subprocesses share
-os.environ.setdefault("AUDIORET_CACHE_DIR", tempfile.mkdtemp(prefix="audioret-test-cache-"))
+# What the test run writes outside pytest's tmp_path (model exports: audioret.models.backends; Gradio's copies of
+# uploads and clips) goes to one folder of this run, which CLI subprocesses share through the environment and
+# pytest_sessionfinish removes. A cache set from outside (AUDIORET_CACHE_DIR, e.g. kept between CI runs) is the
+# caller's, and is left alone.
+RUN_DIR: Path | None = None
+if "AUDIORET_CACHE_DIR" not in os.environ:
+    RUN_DIR = Path(tempfile.mkdtemp(prefix="audioret-test-cache-"))
+    os.environ["AUDIORET_CACHE_DIR"] = str(RUN_DIR)
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(RUN_DIR / "gradio"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Removes this run's folder (only the process that made it does: not a process that inherited it)."""
+    if RUN_DIR is not None:
+        shutil.rmtree(RUN_DIR, ignore_errors=True)
 
 
 def _packaged_model(module: str) -> str | None:

@@ -33,6 +33,7 @@ def run(capsys, *argv) -> tuple[int, str, str]:
     return code, out, err
 
 
+@pytest.mark.slow
 def test_index_search_similar_stats_remove(env, small_library, capsys):
     code, out, err = run(capsys, "index", str(small_library), "--no-progress")
     assert code == 0
@@ -115,6 +116,7 @@ def wait_for_progress(proc: subprocess.Popen, files: int, timeout_s: float = 120
             return
 
 
+@pytest.mark.slow
 def test_killed_indexer_resumes_to_the_same_index(env, esc10_dir, tiny_clap_dir, monkeypatch):
     """SIGKILL an indexing run at 10 random points (start-up, mid-write, after the end); the last restart finishes with no duplicate and no missing segment,
     and the result equals a clean build."""

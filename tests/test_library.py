@@ -14,7 +14,7 @@ from audioret.store.records import segment_id
 from .conftest import drop_collections, tone, write
 
 
-@pytest.fixture(params=["embedded", "server"])
+@pytest.fixture(params=["embedded", pytest.param("server", marks=pytest.mark.slow)])
 def library(request, tmp_path, tiny_clap_dir, tiny_embedder):
     """The library on the embedded store, and the same on a real Chroma server (a fresh index on each)."""
     url = request.getfixturevalue("chroma_server_url") if request.param == "server" else None

@@ -129,3 +129,22 @@ def test_any_word_pattern_matches_whole_words_in_any_case():
     pattern = re.compile(any_word_pattern(["pears", "don't"]))
     assert pattern.search("Canned PEARS, please") and not pattern.search("it appears so")
     assert pattern.search("Don't go") and not pattern.search("dont go")
+
+
+def test_records_kept_for_the_query_path_follow_every_write(tmp_path):
+    """A store keeps the records a query fetched; another writer's update or removal (here a second Store on the
+    same data directory, as another process would be) is seen by the next query, as are its own writes."""
+    meta = {"path": "/x.wav", "hash": "h", "seg_index": 0, "n_segments": 1, "is_last": True, "start_s": 0.0,
+            "end_s": 1.0, "duration_s": 1.0, "size": 1, "mtime_ns": 1, "hop_s": 7.5}  # fmt: skip
+    reader, writer = Store("kept/model", 4, path=tmp_path), Store("kept/model", 4, path=tmp_path)
+    writer.add(["x-000000"], np.eye(4, dtype=np.float32)[:1], [meta])
+    (first,) = reader.matches([("x-000000", 0.9)], vectors=True)
+    assert first.metadata["size"] == 1 and first.score == 0.9 and first.vector[0] == pytest.approx(1.0)
+    assert reader.matches([("x-000000", 0.8)])[0].score == 0.8  # kept: the score is the caller's
+    writer.update_metadata(["x-000000"], [{**meta, "size": 2}])
+    assert reader.matches([("x-000000", 0.9)])[0].metadata["size"] == 2
+    writer.add(["x-000000"], np.eye(4, dtype=np.float32)[1:2], [{**meta, "size": 3}])
+    (again,) = reader.matches([("x-000000", 0.9)], vectors=True)
+    assert again.metadata["size"] == 3 and again.vector[1] == pytest.approx(1.0)
+    writer.delete_file("/x.wav")
+    assert reader.matches([("x-000000", 0.9)]) == []

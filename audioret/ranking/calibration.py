@@ -123,6 +123,12 @@ class Background:
         return held[2]
 
     def law(self) -> tuple[float, float]:
+        """The Gumbel law of the channel's tops (:meth:`fit_law`), computed once per background."""
+        if "_law" not in self.__dict__:
+            self.__dict__["_law"] = self.fit_law()
+        return self.__dict__["_law"]
+
+    def fit_law(self) -> tuple[float, float]:
         """Location and scale of a Gumbel law fitted to the reference tops, moved from the sample's size to the
         channel's (the maximum of more records is higher: the Gaussian-tail shift a_n - a_s).
 

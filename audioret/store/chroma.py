@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import sqlite3
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from urllib.parse import urlparse
@@ -39,6 +40,10 @@ HNSW = {"max_neighbors": 32, "ef_construction": 200, "ef_search": 200}
 # spread settle to within 1 % from about 500 records (docs/BENCHMARKS.md, "Fusion").
 BACKGROUND_SIZE = 1024
 BACKGROUND_SLICES = 8
+# The records (metadata, text, vector) an embedded store keeps in memory for the query path, by id, so that a warm
+# query asks Chroma only for ids and scores; dropped whenever the store's files change (docs/BENCHMARKS.md, "Warm
+# query").
+KEPT_RECORDS = 8192
 TEXT_MATCH_LIMIT = 5000  # records returned by one full-text match; a word in more than that is a common word
 def collection_name(model: str, channel: str | None = None) -> str:
     """A valid Chroma collection name for a model id or a local model directory, and the channel that holds it
@@ -108,6 +113,9 @@ class Store:
         self._words_checked = False
         self._has_records = False
         self._background: tuple[np.ndarray, int] | None = None
+        self._kept: dict[str, tuple[dict, str | None, np.ndarray | None]] = {}  # id -> metadata, text, vector
+        self._stamp_seen: tuple | None = None
+        self._kept_lock = threading.Lock()
         self.key = key  # the index's id key (idkey.py); b"": unkeyed ids
         # records under these folders (a public page's visitors) stay out of the background sample and its count,
         # and writing them keeps the sample: one visitor's uploads never move another's scores
@@ -139,6 +147,7 @@ class Store:
         self._has_records = self._has_records or len(ids) > 0
         if not all(self.is_private(m["path"]) for m in metadatas):
             self._background = None
+        self._forget_kept()
         if self.dim is None and len(ids):
             self._check_dim(int(np.shape(embeddings)[1]))
         words = self.words if documents is not None and len(ids) else None
@@ -157,6 +166,7 @@ class Store:
 
     def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict]):
         self._writable()
+        self._forget_kept()
         if self.words:
             self.words.unsynced()
         for lo in range(0, len(ids), self.batch_size):
@@ -169,6 +179,7 @@ class Store:
         self._writable()
         if not self.is_private(path):
             self._background = None
+        self._forget_kept()
         if self.words:
             self.words.unsynced()
         self.collection.delete(where={"path": path})
@@ -330,14 +341,51 @@ class Store:
 
     def matches(self, scored: Sequence[tuple[str, float]], vectors: bool = False) -> list[SegmentMatch]:
         """:class:`SegmentMatch` of ``(id, score)`` pairs, with their metadata, text and (on request) vector;
-        unknown ids are left out."""
+        unknown ids are left out. An embedded store keeps the records it fetched (up to KEPT_RECORDS) until its
+        files change, so a warm query fetches only the records it has not seen."""
         if not scored:
             return []
-        got = self.collection.get(ids=[i for i, _ in scored], include=["metadatas", "documents"] + ["embeddings"] * vectors)
-        n = len(got["ids"])
-        embeddings = np.asarray(got["embeddings"], np.float32) if vectors else [None] * n
-        found = dict(zip(got["ids"], zip(got["metadatas"], got["documents"] or [None] * n, embeddings)))
-        return [SegmentMatch(i, score, *found[i]) for i, score in scored if i in found]
+        kept = {}
+        if self.path is not None:
+            with self._kept_lock:
+                self._drop_kept_if_changed()
+                kept = {i: self._kept[i] for i, _ in scored if i in self._kept}
+        missing = [i for i, _ in scored if i not in kept or (vectors and kept[i][2] is None)]
+        if missing:
+            got = self.collection.get(ids=missing, include=["metadatas", "documents"] + ["embeddings"] * vectors)
+            n = len(got["ids"])
+            embeddings = np.asarray(got["embeddings"], np.float32) if vectors else [None] * n
+            fetched = dict(zip(got["ids"], zip(got["metadatas"], got["documents"] or [None] * n, embeddings)))
+            kept.update(fetched)
+            if self.path is not None:
+                with self._kept_lock:
+                    self._keep(fetched)
+        return [SegmentMatch(i, score, *kept[i][:2], kept[i][2] if vectors else None) for i, score in scored
+                if i in kept]  # fmt: skip
+
+    def _forget_kept(self) -> None:
+        with self._kept_lock:
+            self._kept.clear()
+
+    def _drop_kept_if_changed(self) -> None:
+        """Drops the kept records when the store's files changed since they were fetched: any write, by this
+        process or another, changes the SQLite file or its write-ahead log."""
+        stamp = []
+        for name in ("chroma.sqlite3", "chroma.sqlite3-wal"):
+            try:
+                st = os.stat(self.path / name)
+                stamp.append((st.st_mtime_ns, st.st_size))
+            except OSError:
+                stamp.append(None)
+        if tuple(stamp) != self._stamp_seen:
+            self._kept.clear()
+            self._stamp_seen = tuple(stamp)
+
+    def _keep(self, fetched: dict) -> None:
+        while self._kept and len(self._kept) + len(fetched) > KEPT_RECORDS:
+            self._kept.pop(next(iter(self._kept)))
+        if len(fetched) <= KEPT_RECORDS:
+            self._kept.update(fetched)
 
     def metadatas(self, ids: Sequence[str]) -> dict[str, dict]:
         """The metadata of ``ids``, by id; unknown ids are left out."""
