@@ -32,6 +32,19 @@ def pytest_sessionfinish(session, exitstatus):
         shutil.rmtree(RUN_DIR, ignore_errors=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _tmp_paths_removed_after_a_clean_run(request, tmp_path_factory):
+    """Removes the run's tmp_path folders when every test passed, and keeps them all when one failed.
+
+    pytest's own ``tmp_path_retention_policy = "failed"`` deletes a passing test's folder at once, and the next test
+    of the same name gets the same path back while an embedded Chroma client of the first still has it open
+    ("attempt to write a readonly database"), so the folders go only at the end of the run.
+    """
+    yield
+    if request.session.testsfailed == 0:
+        shutil.rmtree(tmp_path_factory.getbasetemp(), ignore_errors=True)
+
+
 def _packaged_model(module: str) -> str | None:
     """The real models shipped inside PyPI packages (requirements-dev.txt), used in place of hub downloads."""
     try:
