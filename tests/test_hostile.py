@@ -422,7 +422,8 @@ def test_the_upload_folder_is_in_the_data_directory(space):
 
 def test_every_limit_counts_per_session_per_address_and_overall(tmp_path):
     now = [0.0]
-    visitors = Visitors(tmp_path, Limits(searches_per_minute=2, address_searches_per_minute=3, all_searches_per_minute=4,
+    visitors = Visitors(tmp_path, Limits(searches_per_minute=2, address_searches_per_minute=3,
+                                         all_searches_per_minute=4,
                                          upload_files=5, address_files=6, all_files=7),
                         clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
     visitors.check_search("s1", "a")
