@@ -63,10 +63,11 @@ def test_real_read_speech(transcriber):
     assert starts == sorted(starts) and t.utterances[-1].end_s <= t.duration_s + 0.1
 
 
-OPENAI_WHISPER = importlib.util.find_spec("whisper") is not None  # the extra: pip install "audioret[openai-whisper]"
+OPENAI_WHISPER = importlib.util.find_spec("whisper") is not None  # the extra audioret[openai-whisper]
+NO_OPENAI_WHISPER = 'openai-whisper is not installed: pip install "audioret[openai-whisper]"'
 
 
-@pytest.mark.skipif(not OPENAI_WHISPER, reason='openai-whisper is not installed: pip install "audioret[openai-whisper]"')
+@pytest.mark.skipif(not OPENAI_WHISPER, reason=NO_OPENAI_WHISPER)
 def test_openai_whisper_engine_runs_behind_the_same_gate(tmp_path):
     """openai-whisper has no offline checkpoint; a tiny random one checks loading and the gate. (Decoding with
     random weights ends in NaN logits inside whisper's temperature fallback, so it is not run here.) Installed but

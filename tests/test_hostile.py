@@ -122,6 +122,7 @@ def tiny_wav() -> bytes:
     return buffer.getvalue()
 
 
+@pytest.mark.slow  # the public app on a port
 def test_rotated_session_ids_meet_the_address_limit_on_searches(space):
     """90 searches in 11 s under fresh session ids went through before; now the address's limit holds, and
     another address is not held up."""
@@ -140,6 +141,7 @@ def test_rotated_session_ids_meet_the_address_limit_on_searches(space):
     assert rows(search(client(space, "203.0.113.2"))[0])  # someone else searches on
 
 
+@pytest.mark.slow  # the public app on a port
 def test_rotated_session_ids_cannot_guess_the_admin_password(space):
     """Wrong guesses under fresh session ids: the address is refused after five, even with the right password;
     the account then makes every try wait, and says so; the admin, from elsewhere, still signs in."""
@@ -165,6 +167,7 @@ def test_rotated_session_ids_cannot_guess_the_admin_password(space):
     assert time.monotonic() - t0 >= waited
 
 
+@pytest.mark.slow  # the public app on a port
 def test_rotated_session_ids_meet_the_address_allowance(space, tmp_path):
     from gradio_client.exceptions import AppError
 
@@ -179,6 +182,7 @@ def test_rotated_session_ids_meet_the_address_allowance(space, tmp_path):
     assert upload(client(space, "203.0.113.21"), files[4])[0].startswith("**1 added")  # another address may
 
 
+@pytest.mark.slow  # the public app on a port
 def test_an_archive_is_counted_by_its_entries(space, tmp_path):
     """A zip of 4,999 tiny WAVs counted as one file and all 4,999 were added; now it is refused whole, with the
     figures, and nothing is extracted."""
@@ -198,6 +202,7 @@ def test_an_archive_is_counted_by_its_entries(space, tmp_path):
     assert visitor.files == 0
 
 
+@pytest.mark.slow  # the public app on a port
 def test_a_zip_bomb_is_refused_by_its_unpacked_size(space, tmp_path):
     """A 1-GB WAV zipped to about a megabyte passed a check of the compressed size and was indexed for minutes;
     now the uncompressed size is checked against the allowance before anything is written."""
@@ -222,6 +227,7 @@ def test_a_zip_bomb_is_refused_by_its_unpacked_size(space, tmp_path):
     assert not visitor.area.exists() or not any(p.is_file() for p in visitor.area.rglob("*"))
 
 
+@pytest.mark.slow  # the public app on a port
 def test_uploads_take_turns_and_the_waiting_one_is_told(space, tmp_path, monkeypatch):
     """While one visitor's upload is indexed, another's waits its turn (not "An indexing job is already
     running"), is told how many uploads are ahead, and finishes before the long one."""
@@ -254,6 +260,7 @@ def test_uploads_take_turns_and_the_waiting_one_is_told(space, tmp_path, monkeyp
     assert done["b"] <= done["a"]
 
 
+@pytest.mark.slow  # the public app on a port
 def test_gradios_upload_route_is_bounded(space, tmp_path):
     """Posting to /gradio_api/upload without a session stored anything, for ever, for anyone who knew the path:
     now an address may post 2 x AUDIORET_ADDRESS_MB an hour, another address cannot add or take what it posted,
@@ -281,6 +288,7 @@ def test_gradios_upload_route_is_bounded(space, tmp_path):
     assert not stray.exists()
 
 
+@pytest.mark.slow  # the public app on a port
 def test_query_recordings_go_with_their_visitor(space, tmp_path):
     from gradio.utils import get_upload_folder
     from gradio_client import handle_file
@@ -294,6 +302,7 @@ def test_query_recordings_go_with_their_visitor(space, tmp_path):
     assert not kept.exists()
 
 
+@pytest.mark.slow  # the public app on a port
 def test_a_media_token_answers_only_the_address_it_was_made_for(space):
     """Visitor B fetched A's file, clip and spectrogram with A's token; now B gets 404 and A still gets them."""
     a = client(space, "203.0.113.70")
@@ -305,6 +314,7 @@ def test_a_media_token_answers_only_the_address_it_was_made_for(space):
         assert get(space, url, "203.0.113.71")[0] == 404
 
 
+@pytest.mark.slow  # the public app on a port
 def test_one_address_cannot_flush_the_token_table(space, monkeypatch):
     """Searches under fresh session ids pushed every visitor's tokens out of the table; now the flooding address
     loses its own oldest."""
@@ -320,6 +330,7 @@ def test_one_address_cannot_flush_the_token_table(space, monkeypatch):
     assert get(space, clip, "203.0.113.80")[0] == 200
 
 
+@pytest.mark.slow  # the public app on a port
 def test_the_header_counts_nothing_of_another_visitors_uploads(space, tmp_path):
     """The header's hours counted everyone's audio (0.03 h became 0.20 h after another visitor uploaded); now B's
     header, in a browser, is the same before A uploads 90 s of audio, while it is there, and after A left."""
@@ -345,6 +356,7 @@ def test_the_header_counts_nothing_of_another_visitors_uploads(space, tmp_path):
         browser.close()
 
 
+@pytest.mark.slow  # the public app on a port
 def test_scores_tell_nothing_of_another_visitors_uploads(space, tmp_path):
     """The calibration sampled the whole index: B's "dog barking" became "no good match" after A uploaded a bark,
     and stayed so after A left. Now B's results and scores are the same before A uploads, while A's files are
@@ -364,11 +376,13 @@ def test_scores_tell_nothing_of_another_visitors_uploads(space, tmp_path):
     assert seen() == results
 
 
+@pytest.mark.slow  # the public app on a port
 def test_monitoring_is_off(space):
     for path in ("monitoring", "monitoring/summary"):
         assert get(space, "/" + path, "203.0.113.100")[0] in (403, 404)
 
 
+@pytest.mark.slow  # the public app on a port
 def test_parallel_requests_for_a_clip_not_yet_cut_all_get_it(space):
     """2-3 of 4 parallel requests for a clip not yet cut got a 500 (every thread wrote the same temporary file);
     now every player and spectrogram of a page asked for at once gets a whole file."""
@@ -397,6 +411,7 @@ def test_parallel_requests_for_a_clip_not_yet_cut_all_get_it(space):
     assert not list(space.audioret.clips.glob("*.tmp.wav"))
 
 
+@pytest.mark.slow  # the public app on a port
 def test_the_upload_folder_is_in_the_data_directory(space):
     from gradio.utils import get_upload_folder
 
@@ -407,7 +422,8 @@ def test_the_upload_folder_is_in_the_data_directory(space):
 
 def test_every_limit_counts_per_session_per_address_and_overall(tmp_path):
     now = [0.0]
-    visitors = Visitors(tmp_path, Limits(searches_per_minute=2, address_searches_per_minute=3, all_searches_per_minute=4,
+    visitors = Visitors(tmp_path, Limits(searches_per_minute=2, address_searches_per_minute=3,
+                                         all_searches_per_minute=4,
                                          upload_files=5, address_files=6, all_files=7),
                         clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
     visitors.check_search("s1", "a")

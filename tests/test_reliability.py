@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -140,7 +141,7 @@ def hold_writer_lock(data) -> subprocess.Popen:
     """Another process that has written to the embedded index in ``data`` and keeps running."""
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, time
-        from audioret.store import Store
+        from audioret.store.chroma import Store
         store = Store("m", 4, path={str(data / "chroma")!r})
         store.delete_file("/nothing")  # a write: takes the lock
         print("holding", flush=True)
@@ -191,6 +192,8 @@ def test_a_file_rewritten_while_it_is_indexed(tmp_path, tiny_clap_dir, tiny_embe
     assert rewrite_once.done
     lib.index([lib_dir], progress=False)  # the next run notices
 
+    (tmp_path / "clean").mkdir()
+    shutil.copy(tmp_path / "index" / "id-key", tmp_path / "clean")  # ids follow the index's key (store/idkey.py)
     clean = Library(config("clean"))
     clean.embedder = tiny_embedder
     clean.index([lib_dir], progress=False)

@@ -48,6 +48,7 @@ class DuplicatesHandlers:
     def __init__(self, app: App):
         self.app = app
         self.found: dict[str, list] = {}  # session -> its last groups
+        app.on_end.append(lambda session: self.found.pop(session, None))
 
     def find(self, request: gr.Request, progress=gr.Progress()):
         app, session = self.app, session_of(request)

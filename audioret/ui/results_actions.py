@@ -30,6 +30,7 @@ class Votes:
     def __init__(self, app: App, answer: Callable, filters: Callable):
         self.app, self.answer, self.filters = app, answer, filters
         self.sessions: dict[str, dict] = {}
+        app.on_end.append(lambda session: self.sessions.pop(session, None))
 
     def search(self, request, q: str, text_query: str | None, k, weights: dict, scope_args: tuple, described: str):
         """A text search with the session's feedback for this query (a new query starts without any)."""

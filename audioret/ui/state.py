@@ -65,6 +65,7 @@ class App:
         if self.access.public:  # a visitor's uploads never move the scores another visitor sees
             self.library.keep_private([self.visitors.root])
         self.last_results: dict[str, tuple[str, Results]] = {}  # session -> what it searched last, and the hits
+        self.on_end: list = []  # what else forgets a session when it ends (handlers' own per-session state)
         self.start_note: str | None = None  # set once the library folders are indexed
         self.loading: tuple[str, float | None] = ("", None)  # what the start-up job is loading, and how far
         self._start_lock = threading.Lock()
@@ -268,6 +269,8 @@ class App:
         visitor = self.visitors.end(session)
         self.media.forget(session)
         self.last_results.pop(session, None)
+        for forget in self.on_end:
+            forget(session)
         if visitor is not None and self.access.public:
             self._remove_area(visitor.area)
             uploads.release(self, visitor.recordings, visitor.address)

@@ -288,7 +288,8 @@ class _Guard:
         self.app, self.route = app, route
 
     async def __call__(self, scope, receive, send):
-        if scope.get("type") != "http" or scope.get("method") != "POST" or not scope.get("path", "").endswith(UPLOAD_PATH):
+        posting = scope.get("type") == "http" and scope.get("method") == "POST"
+        if not posting or not scope.get("path", "").endswith(UPLOAD_PATH):
             return await self.app(scope, receive, send)
         from starlette.requests import Request
         from starlette.responses import PlainTextResponse

@@ -1,0 +1,74 @@
+"""Where a cold search's memory goes: resident memory after each step of one, in one process.
+
+    AUDIORET_DATA_DIR=INDEX AUDIORET_CLAP_MODEL=MODEL AUDIORET_TEXT_MODEL=MINILM python bench/memory.py
+
+Run it over an index made with the same models (their exports cached; ``audioret index`` makes them). Each line
+is the resident memory after a step (VmRSS), what the step added, the peak so far (VmHWM) and the split between
+anonymous memory and mapped files. tracemalloc cannot see these: most of it is the runtimes' native memory.
+Prints the lines for docs/BENCHMARKS.md ("Memory").
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+_last = [0.0]
+
+
+def status() -> dict[str, float]:
+    """VmRSS, VmHWM, RssAnon and RssFile of this process, in MB."""
+    out = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
+                out[key] = int(value.split()[0]) / 1024
+    return out
+
+
+def step(name: str) -> None:
+    d = status()
+    print(
+        f"{name:52s} rss {d['VmRSS']:6.0f} (+{d['VmRSS'] - _last[0]:4.0f})  peak {d['VmHWM']:6.0f}  "
+        f"anon {d['RssAnon']:5.0f}  file {d['RssFile']:5.0f}",
+        flush=True,
+    )
+    _last[0] = d["VmRSS"]
+
+
+def main():
+    step("Python")
+    import numpy  # noqa: F401
+
+    from audioret import (
+        Config,
+        Library,
+        cli,  # noqa: F401
+    )
+
+    step("numpy, audioret's modules")
+    import chromadb  # noqa: F401
+
+    step("import chromadb")
+    import openvino  # noqa: F401
+    import tokenizers  # noqa: F401
+
+    step("import openvino, tokenizers")
+    lib = Library(Config.from_env())
+    clap = lib.embedder
+    step("load CLAP from the export")
+    clap.embed_text(["a dog barking"])
+    step("CLAP's text tower: compile and one query")
+    lib.text_encoder.encode(["a dog barking"])
+    step("MiniLM: load, compile and one query")
+    lib.search("a dog barking", k=5)
+    step("open the store, first search")
+    lib.search("rain on a roof", k=5)
+    step("second search")
+
+
+if __name__ == "__main__":
+    main()
