@@ -387,6 +387,8 @@ def _print_hits(hits: Results, as_json: bool, query: dict, lib=None, export: str
         return
     if hits.changed:
         print(f"with your feedback: {hits.changed}")
+    if hits.note:
+        print(hits.note)
     if not hits:
         print("no results (is the index empty? run `audioret index FOLDER` first)")
     elif hits.no_good_match:

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import audio, catalog, search
+from .duplicates import copies
 from .config import Config
 from .errors import IndexBusy, ModelLoadError
 from .models.asr import ASR_SAMPLE_RATE
@@ -280,7 +281,8 @@ class Library:
         scores its best similarity to any of them.
         """
         channel = self.channels.hearing()
-        return search.by_example(channel, channel.embed_example(example), k, Scope(filters))
+        vectors = channel.embed_example(example)
+        return search.by_example(channel, vectors, k, Scope(filters), self._copies_of(example))
 
     def similar(self, segment_id: str, k: int = 10, filters: Filters | None = None,
                 same_file: bool = False) -> Results:  # fmt: skip
@@ -288,7 +290,20 @@ class Library:
 
         The segment itself is never returned; other segments of its file only with ``same_file=True``.
         """
-        return search.similar(self.channels.hearing(), segment_id, k, filters, same_file)
+        return search.similar(self.channels.hearing(), segment_id, k, filters, same_file, self._copies_of)
+
+    def _copies_of(self, example):
+        """What picks, from the nearest files, the copies of ``example`` (a path, or samples at 48 kHz); None when
+        its fingerprint cannot be taken (query by example then goes by sound alone)."""
+        fingerprint = copies.of_example(example, audio.SAMPLE_RATE, self.fingerprints)
+        return None if fingerprint is None else lambda paths: copies.copies(fingerprint, paths, self.fingerprints)
+
+    @cached_property
+    def fingerprints(self):
+        """The duplicates finder's fingerprints, kept beside the index (query by example looks for copies)."""
+        from .duplicates import FingerprintCache
+
+        return FingerprintCache(self.config.data_dir / "fingerprints.sqlite3")
 
     def keep_private(self, roots: Sequence[str | os.PathLike]) -> None:
         """Files under ``roots`` (a public page's visitors' uploads) stay out of what scores are calibrated against

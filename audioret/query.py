@@ -11,39 +11,60 @@ STOPWORDS = frozenset("a an and are as at be by for from has have i in is it its
                       "will with".split())  # fmt: skip
 
 
-_MINUS = re.compile(r"(?<!\S)-[^\W\d_][\w']*")  # -word (a letter first, so "-3 dB" is not an exclusion)
+_MINUS = re.compile(r"(?<!\S)-(?:\"[^\"]*\"|[^\W\d_][\w']*)")  # -word or -"a phrase" ("-3 dB" is no exclusion)
 
 
-_TOKEN = re.compile(r"\"([^\"]*)\"|(?<!\S)-([^\W\d_][\w']*)|([\w']+)")
+_TOKEN = re.compile(r"(?<!\S)-\"([^\"]*)\"|\"([^\"]*)\"|(?<!\S)-([^\W\d_][\w']*)|([\w']+)")
+UNMATCHED_QUOTE = 'The unmatched " was read as a plain character: the words after it are ordinary words'
 
 
 @dataclass(frozen=True)
 class Query:
-    """A typed query, parsed: ``"an exact phrase"`` is required, ``-word`` excludes files whose text has it.
+    """A typed query, parsed: ``"an exact phrase"`` is required, ``-word`` and ``-"a phrase"`` exclude the files
+    whose text has them. A quote left unmatched is read as a plain character, and ``note`` says so.
 
-    ``text`` is what the embedding models get (quotes and excluded words removed), ``words`` the lower-case words
-    the lexical leg looks for (function words left out), ``phrases`` each required phrase as its words.
+    ``text`` is what the embedding models get (quotes and exclusions removed), ``words`` the lower-case words
+    the lexical leg looks for (function words left out), ``phrases`` each required phrase as its words,
+    ``excluded`` the excluded words and ``excluded_phrases`` the excluded phrases (as their words).
     """
 
     text: str
     words: tuple[str, ...] = ()
     phrases: tuple[tuple[str, ...], ...] = ()
     excluded: tuple[str, ...] = ()
+    excluded_phrases: tuple[tuple[str, ...], ...] = ()
+    note: str = ""  # how the query was read, where that is not plain (an unmatched quote)
 
     @classmethod
     def parse(cls, raw: str) -> Query:
-        phrases, excluded = [], []
-        for quoted, minus, _ in _TOKEN.findall(raw):
+        note = ""
+        if raw.count('"') % 2:  # the last quote has no partner: read it as a plain character
+            at = raw.rindex('"')
+            raw, note = f"{raw[:at]} {raw[at + 1 :]}", UNMATCHED_QUOTE
+        phrases, excluded, excluded_phrases = [], [], []
+        for minus_quoted, quoted, minus, _ in _TOKEN.findall(raw):
             if minus:
                 excluded.append(minus.lower())
-            elif quoted.strip():
-                phrases.append(tuple(w.lower() for w in re.findall(r"[\w']+", quoted)))
+            elif _words(minus_quoted):
+                excluded_phrases.append(_words(minus_quoted))
+            elif _words(quoted):
+                phrases.append(_words(quoted))
         text = " ".join(_MINUS.sub(" ", raw).replace('"', " ").split())
-        words = [w.lower() for w in re.findall(r"[\w']+", text)]
-        content = tuple(dict.fromkeys(w for w in words if w not in STOPWORDS))
-        return cls(text, content, tuple(p for p in phrases if p), tuple(dict.fromkeys(excluded)))
+        content = tuple(dict.fromkeys(w for w in _words(text) if w not in STOPWORDS))
+        single = [p[0] for p in excluded_phrases if len(p) == 1]  # -"word" is -word
+        return cls(text, content, tuple(phrases), tuple(dict.fromkeys(excluded + single)),
+                   tuple(dict.fromkeys(p for p in excluded_phrases if len(p) > 1)), note)  # fmt: skip
+
+    @property
+    def exclusions(self) -> tuple[tuple[str, ...], ...]:
+        """Every exclusion as its words: each excluded word alone, and each excluded phrase."""
+        return tuple((w,) for w in self.excluded) + self.excluded_phrases
 
     @property
     def all_words(self) -> tuple[str, ...]:
         """Every word of ``text``, lower case, in order (for matching the whole query as a phrase)."""
         return tuple(w.lower() for w in re.findall(r"[\w']+", self.text))
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(w.lower() for w in re.findall(r"[\w']+", text))

@@ -12,13 +12,14 @@ file reaches the line of a match, the :class:`Results` say "no good match".
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .errors import InputError, ModelLoadError
 from .query import Query
+from .ranking.calibration import COPY_EVIDENCE
 from .ranking.fusion import fuse
 from .store.filters import accepts
 from .types import Feedback, Filters, Moment, Results, Scope
@@ -83,7 +84,9 @@ def search(channels, weights: Mapping[str, float], request: Request) -> Results:
              if (c.primary or c.holds_records()) and channels.available(c.name)}  # fmt: skip
     if not found and channels.errors:
         raise ModelLoadError(" | ".join(channels.errors.values()))
-    return results(fuse(found, weights, request.k))  # no channel: an empty index, or only one on that holds nothing
+    out = results(fuse(found, weights, request.k))  # no channel: an empty index, or only one on that holds nothing
+    out.note = request.query.note
+    return out
 
 
 def with_feedback(channels, weights: Mapping[str, float], request: Request) -> Results:
@@ -94,11 +97,19 @@ def with_feedback(channels, weights: Mapping[str, float], request: Request) -> R
     return after
 
 
-def by_example(channel, vectors: np.ndarray, k: int, scope: Scope = Scope()) -> Results:
-    """The ``k`` files of the sound channel nearest to one or more audio embeddings (shape (n, dim) or (dim,))."""
+def by_example(channel, vectors: np.ndarray, k: int, scope: Scope = Scope(),
+               same: Callable[[list[str]], Collection[str]] | None = None) -> Results:  # fmt: skip
+    """The ``k`` files of the sound channel nearest to one or more audio embeddings (shape (n, dim) or (dim,)).
+
+    ``same`` picks, from the nearest files' paths (nearest first), those that are the same recording as the
+    example (:func:`audioret.duplicates.copies.copies`): they come first, as "the same recording"."""
     if k < 1:
         raise InputError(f"k must be at least 1, got {k}")
     found = channel.rank_vectors(vectors, max(k, DEPTH), scope)
+    if same is not None:
+        copies = same([f.match.path for f in found])
+        found = [replace(f, evidence=COPY_EVIDENCE, leg="copy", label="the same recording") if f.match.path in copies
+                 else f for f in found]  # fmt: skip
     return results(fuse({channel.name: found}, {channel.name: 1.0}, k))
 
 
@@ -110,7 +121,8 @@ def segment(channel, segment_id: str, filters: Filters | None = None) -> tuple[n
     return got if got is not None and accepts(visible, got[1]) else None
 
 
-def similar(channel, segment_id: str, k: int, filters: Filters | None, same_file: bool) -> Results:
+def similar(channel, segment_id: str, k: int, filters: Filters | None, same_file: bool,
+            same: Callable[[str], Callable[[list[str]], Collection[str]] | None] | None = None) -> Results:  # fmt: skip
     """"More like this": the files that sound like a stored segment, never the segment itself, and other segments
     of its file only with ``same_file``."""
     got = segment(channel, segment_id, filters)
@@ -118,7 +130,8 @@ def similar(channel, segment_id: str, k: int, filters: Filters | None, same_file
         raise InputError(f"No segment {segment_id!r} in the index; take ids from search results")
     vectors, metadata = got
     exclude_paths = frozenset() if same_file else frozenset({metadata["path"]})
-    return by_example(channel, vectors, k, Scope(filters, exclude_paths=exclude_paths, exclude_ids=frozenset({segment_id})))
+    scope = Scope(filters, exclude_paths=exclude_paths, exclude_ids=frozenset({segment_id}))
+    return by_example(channel, vectors, k, scope, same(metadata["path"]) if same is not None else None)
 
 
 def timeline(channels, path: str, text: str) -> list[Moment]:

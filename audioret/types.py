@@ -45,10 +45,11 @@ class Results(list):
 
     NO_MATCH = "No good match: nothing in your library sounds like that or says it"
 
-    def __init__(self, hits=(), no_good_match: bool = False, changed: str = ""):
+    def __init__(self, hits=(), no_good_match: bool = False, changed: str = "", note: str = ""):
         super().__init__(hits)
         self.no_good_match = no_good_match
         self.changed = changed  # what feedback changed, in words ("3 new in the top 10, 1 left out")
+        self.note = note  # how the query was read, where that is not plain (Query.note)
 
     @property
     def message(self) -> str:
@@ -56,6 +57,7 @@ class Results(list):
 
     def to_dict(self) -> dict:
         out = {"no_good_match": self.no_good_match, "message": self.message, "hits": [h.to_dict() for h in self]}
+        out |= {"note": self.note} if self.note else {}
         return {**out, "feedback": self.changed} if self.changed else out
 
 

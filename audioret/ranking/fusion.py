@@ -26,7 +26,7 @@ class Found:
 
     match: SegmentMatch
     evidence: float  # nats
-    leg: str  # how the channel found it: "sound"; "meaning" or "words" (the text channel's two legs)
+    leg: str  # how the channel found it: "sound" ("copy": the same recording); "meaning" or "words" (text)
     cosine: float | None  # the channel's cosine for the file; None when it found the file by other means alone
     span: tuple[float, float] | None = None  # the stretch that matched (s); None: the whole file (a name, tags)
     similar_id: str | None = None  # a stored segment that "more like this" (Library.similar) starts from

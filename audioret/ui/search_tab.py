@@ -55,6 +55,8 @@ def answer(app: App, request, search, described: str, query: str | None = None, 
     app.last_results[session] = (described, hits)
     if hits.changed:
         described = f"{described}, with your feedback ({hits.changed})"
+    if hits.note:
+        described = f"{described}. {hits.note}"
     return table(app, hits, session), results(described, cards, hits.no_good_match)
 
 

