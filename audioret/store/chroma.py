@@ -75,7 +75,7 @@ class Store:
     """
 
     def __init__(self, model: str, dim: int | None, path: str | os.PathLike | None = None, url: str | None = None,
-                 channel: str | None = None, hnsw: dict | None = None, words: bool = False):  # fmt: skip
+                 channel: str | None = None, hnsw: dict | None = None, words: bool = False):
         import chromadb
         from chromadb.config import Settings
 
@@ -341,7 +341,7 @@ class Store:
                 with self._kept_lock:
                     self._keep(fetched)
         return [SegmentMatch(i, score, *kept[i][:2], kept[i][2] if vectors else None) for i, score in scored
-                if i in kept]  # fmt: skip
+                if i in kept]
 
     def _forget_kept(self) -> None:
         with self._kept_lock:
