@@ -140,7 +140,7 @@ def hold_writer_lock(data) -> subprocess.Popen:
     """Another process that has written to the embedded index in ``data`` and keeps running."""
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, time
-        from audioret.store import Store
+        from audioret.store.chroma import Store
         store = Store("m", 4, path={str(data / "chroma")!r})
         store.delete_file("/nothing")  # a write: takes the lock
         print("holding", flush=True)
