@@ -20,11 +20,10 @@ from pathlib import Path
 
 from audioret.config import Config
 from audioret.errors import AudioretError
-from audioret.ui import Limits, build_demo, decide, launch
+from audioret.ui import MAX_FILE_SIZE, Limits, build_demo, decide, launch
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"  # the demo library, made by examples/make_examples.py
 
-MAX_FILE_SIZE = "200mb"  # per uploaded file
 # Requests of one kind (text, spoken, example, upload) run at most this many at a time. A forward pass already
 # uses every core: on 2 cores, 32 clients got the most answers with 2 (324 in 60 s, against 292 with 1 and 317
 # with 4; bench/load.py, docs/BENCHMARKS.md "Load"), so one per core, up to 4.
@@ -76,7 +75,7 @@ def main(argv=None):
         sys.exit(f"audioret: error: {e}")
     if access.public:
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        os.chdir(config.data_dir)  # Gradio's upload folder (relative, to show no server path) goes in the data folder
+        os.chdir(config.data_dir)  # Gradio's upload folder goes in the data folder, named relative to it (no server path)
         print(f"audioret: public mode ({access.reason}): the shared library is read-only"
               + ("; --auth is the admin login" if auth else ""), file=sys.stderr)  # fmt: skip
     demo = build_demo(config, library, args.allow_server_folders, access)

@@ -5,6 +5,11 @@ Only audio files and their ``NAME.txt``/``NAME.json`` descriptions are kept, ins
 An archive from a stranger may hold entries named ``../../etc/cron.d/x`` or ``/home/u/.bashrc``, symlinks, a
 million tiny files or a few kilobytes that inflate to terabytes. Every entry is checked before a byte is written,
 and the bytes written are counted as they are inflated (the sizes in a zip's directory can lie).
+
+An upload with an allowance (a public page's visitor, :func:`import_files`) is measured by its content before
+anything is written: every audio file, an archive's entries counted one by one with their uncompressed sizes; one
+over what is left is refused whole, with the figures, and extraction stops at the bytes left whatever the zip
+declared.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ CHUNK_BYTES = 1 << 20
 class Extracted:
     files: list[str] = field(default_factory=list)  # audio files written, absolute paths
     skipped: list[str] = field(default_factory=list)  # "entry: reason", one per entry left out
+    bytes: int = 0  # bytes written (audio files and descriptions)
 
 
 def extract_audio(
@@ -69,6 +75,8 @@ def extract_audio(
             raise InputError(f"{name}: {declared / 1e9:.1f} GB to extract, more than the limit of "
                              f"{max_bytes / 1e9:.1f} GB; split the archive")  # fmt: skip
         out.files = _extract(zf, wanted, dest, name, max_bytes)
+    out.bytes = sum(os.path.getsize(p) for p in out.files) + sum(
+        (dest / PurePosixPath(i.filename)).stat().st_size for i in wanted if not is_audio_path(i.filename))
     return out
 
 
@@ -114,15 +122,60 @@ def _extract(zf: zipfile.ZipFile, wanted: list[zipfile.ZipInfo], dest: Path, nam
     return [str(p) for p in written if is_audio_path(p.name)]
 
 
-def import_files(files: list[str], dest: str | os.PathLike, max_files: int = MAX_UPLOAD_FILES) -> Extracted:
+def measure(files: list[str]) -> tuple[int, int, list[str]]:
+    """What an upload would add, by its content: ``(audio files, bytes, one line per archive)``. An archive counts
+    each audio entry and the uncompressed size of every entry that would be extracted (audio and descriptions);
+    archives that cannot be read count nothing (they are refused when extracted)."""
+    audio_stems = {Path(f).stem for f in files if is_audio_path(f)}
+    count = size = 0
+    archives = []
+    for f in files:
+        name = Path(f).name
+        if name.lower().endswith(".zip"):
+            try:
+                with zipfile.ZipFile(f) as zf:
+                    wanted = _wanted(zf, Path("/nonexistent-destination"), [])
+            except (zipfile.BadZipFile, OSError):
+                continue
+            n = sum(is_audio_path(i.filename) for i in wanted)
+            unpacked = sum(i.file_size for i in wanted)
+            count, size = count + n, size + unpacked
+            archives.append(f"{name}: {n:,} audio files, {unpacked / 1e6:,.1f} MB unpacked")
+        elif is_audio_path(name) or (Path(name).suffix.lower() in SIDECAR_SUFFIXES and Path(name).stem in audio_stems):
+            count += is_audio_path(name)
+            size += os.path.getsize(f)
+    return count, size, archives
+
+
+def import_files(files: list[str], dest: str | os.PathLike, max_files: int = MAX_UPLOAD_FILES,
+                 allowance: tuple[int, int] | None = None) -> Extracted:
     """Copies audio files (and ``NAME.txt``/``.json`` descriptions uploaded with them) into ``dest`` and extracts
     zip archives into ``dest/<archive name>/``; returns the audio files written and what was left out, and why.
+
+    Args:
+        allowance: ``(audio files, bytes)`` the uploader may still add. The upload is measured by its content first
+            (:func:`measure`) and refused whole when it holds more; archives are inflated up to the bytes left.
+
+    Raises:
+        InputError: no files, more than ``max_files``, or more than the allowance (the message gives the figures).
     """
     if not files:
         raise InputError("Choose audio files or a zip archive to add")
     if len(files) > max_files:
         raise InputError(f"{len(files)} files in one upload, more than the limit of {max_files}; "
                          "add them in parts, or as a zip archive")  # fmt: skip
+    for f in files:
+        if os.path.isdir(f):
+            raise InputError(f"{Path(f).name} is a folder; add the audio files in it, or a zip archive of it")
+    bytes_left = MAX_ARCHIVE_BYTES
+    if allowance is not None:
+        files_left, bytes_left = allowance
+        count, size, archives = measure(files)
+        if count > files_left or size > bytes_left:
+            within = f" ({'; '.join(archives)})" if archives else ""
+            raise InputError(f"This upload holds {count:,} audio files and {size / 1e6:,.1f} MB{within}; you may add "
+                             f"{files_left:,} more files and {bytes_left / 1e6:,.1f} MB. Nothing was added; "
+                             "add fewer files")
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     audio_stems = {Path(f).stem for f in files if is_audio_path(f)}
@@ -131,14 +184,16 @@ def import_files(files: list[str], dest: str | os.PathLike, max_files: int = MAX
         name = Path(f).name
         if name.lower().endswith(".zip"):
             try:
-                extracted = extract_audio(f, dest / Path(name).stem)
+                extracted = extract_audio(f, dest / Path(name).stem, max_bytes=min(MAX_ARCHIVE_BYTES, bytes_left - out.bytes))
             except InputError as e:
                 out.skipped.append(str(e))
                 continue
             out.files += extracted.files
+            out.bytes += extracted.bytes
             out.skipped += [f"{name}: {s}" for s in extracted.skipped]
         elif is_audio_path(name) or (Path(name).suffix.lower() in SIDECAR_SUFFIXES and Path(name).stem in audio_stems):
             shutil.copyfile(f, dest / name)
+            out.bytes += os.path.getsize(dest / name)
             out.files += [str(dest / name)] if is_audio_path(name) else []
         else:
             out.skipped.append(f"{name}: not an audio file type audioret indexes")

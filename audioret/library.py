@@ -93,6 +93,13 @@ class Library:
 
         return text_store(self)
 
+    @cached_property
+    def id_key(self) -> bytes:
+        """The secret that record ids are derived with (``DATA_DIR/id-key``, :mod:`audioret.store.idkey`)."""
+        from .store.idkey import load
+
+        return load(self.config.data_dir)
+
     @property
     def channels(self):
         """The library's channels (:class:`~audioret.channels.registry.Channels`), built once (and again when
@@ -278,6 +285,13 @@ class Library:
         The segment itself is never returned; other segments of its file only with ``same_file=True``.
         """
         return search.similar(self.channels.hearing(), segment_id, k, filters, same_file)
+
+    def keep_private(self, roots: Sequence[str | os.PathLike]) -> None:
+        """Files under ``roots`` (a public page's visitors' uploads) stay out of what scores are calibrated against
+        (each store's background sample and count, the text channel's word counts), and writing them keeps those:
+        one visitor's files never move the scores another sees."""
+        for channel in self.channels:
+            channel.store.private_roots = tuple(os.path.abspath(os.fspath(r)) for r in roots)
 
     def segment(self, segment_id: str, filters: Filters | None = None) -> dict | None:
         """A stored segment's metadata (its ``path``, ``start_s``, ``end_s``...), or None when there is none within

@@ -1,6 +1,7 @@
 """Load: 32 concurrent API clients for 60 s while an indexing job runs, at several queue concurrency limits.
 
     python bench/load.py [--clients 32] [--seconds 60] [--limits 1 2 4] [--audio ../shared/audio/esc10/audio]
+                         [--public] [--fresh-sessions]
 
 The app is built as ``app.py`` builds it (``build_demo`` + ``queue(default_concurrency_limit=N)``) and served on
 127.0.0.1; each client is a ``gradio_client.Client`` calling the named endpoints in a loop: 70 % text searches,
@@ -9,6 +10,11 @@ The app is built as ``app.py`` builds it (``build_demo`` + ``queue(default_concu
 kind, and the process's resident memory sampled every second. The models are the real architectures: CLAP with
 laion/clap-htsat-unfused's shape (random weights, built once under bench/out/), MiniLM and Whisper tiny.en from
 AUDIORET_TEXT_MODEL / AUDIORET_ASR_MODEL (tests/conftest.py sets them to the packaged copies).
+
+``--public`` serves the page as on a Hugging Face Space (the public mode, with the default limits), each client
+from its own address in ``X-Forwarded-For``; meanwhile an attacker guesses the admin password from one address,
+and at the end the admin signs in from another (reported: whether it worked, and how long the try waited).
+``--fresh-sessions`` gives every request a new session id, as a client that lies about it would.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +37,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 KINDS = (("text", 0.70), ("spoken", 0.15), ("example", 0.15))
+ADMIN = ("admin", "a-long-admin-password")
 QUERIES = ["rain on a tin roof", "a dog barking", "church bell", "waves on a beach", "someone talking about the budget",
            "a helicopter flying over", "a baby crying", "clock ticking", "footsteps", "an alarm in the morning"]  # fmt: skip
 
@@ -41,32 +49,48 @@ def rss_mb() -> float:
 
 def run_limit(limit: int, args, inputs) -> dict:
     from gradio_client import Client, handle_file
+    from gradio_client.exceptions import AppError
 
-    from app import EXAMPLES_DIR, MAX_FILE_SIZE, QUEUE_MAX_SIZE
+    from app import EXAMPLES_DIR, QUEUE_MAX_SIZE
     from audioret import Config
-    from audioret.ui import build_demo
+    from audioret.ui import build_demo, decide, launch
     from tests.conftest import free_port
 
     data = Path(tempfile.mkdtemp(prefix=f"load-{limit}-"))
     config = Config.from_env(data_dir=data, clap_model=args.model, device="cpu")
-    demo = build_demo(config, library_paths=[str(EXAMPLES_DIR)])
-    demo.audioret.index_in_background().join()  # examples/, before the clock
+    access = decide("127.0.0.1", False, ADMIN, space_id="bench/load") if args.public else None
+    demo = build_demo(config, library_paths=[str(EXAMPLES_DIR)], access=access)
+    demo.audioret.warm_up().join()  # examples/, before the clock
     port = free_port()
-    demo.queue(default_concurrency_limit=limit, max_size=QUEUE_MAX_SIZE).launch(
-        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-        allowed_paths=demo.audioret.served_paths, max_file_size=MAX_FILE_SIZE,
-    )  # fmt: skip
+    launch(demo.queue(default_concurrency_limit=limit, max_size=QUEUE_MAX_SIZE), server_name="127.0.0.1",
+           server_port=port, prevent_thread_lock=True, quiet=True)
     url = f"http://127.0.0.1:{port}/"
     stop = time.monotonic() + args.seconds
-    results, errors, memory = [], [], []
+    results, errors, memory, guesses = [], [], [], []
     indexing = threading.Thread(target=lambda: demo.audioret.index([args.audio]), daemon=True)
     indexing.start()
 
+    def connect(address: str):
+        return Client(url, verbose=False, headers={"X-Forwarded-For": address} if args.public else None)
+
+    def attacker():
+        """Wrong admin passwords under a new session id each, from one address, until the end."""
+        c = connect("10.2.0.1")
+        while time.monotonic() < stop:
+            c.session_hash = str(uuid.uuid4())
+            try:
+                guesses.append(c.predict(ADMIN[0], f"guess-{len(guesses)}", api_name="/sign_in")[0])
+            except AppError as e:
+                guesses.append(str(e))
+            time.sleep(0.5)
+
     def client(seed: int):
         rng = random.Random(seed)
-        c = Client(url, verbose=False)
+        c = connect(f"10.1.{seed // 250}.{seed % 250 + 1}")
         while time.monotonic() < stop:
             kind = rng.choices([k for k, _ in KINDS], [w for _, w in KINDS])[0]
+            if args.fresh_sessions:
+                c.session_hash = str(uuid.uuid4())
             t0 = time.perf_counter()
             try:
                 if kind == "text":
@@ -80,12 +104,23 @@ def run_limit(limit: int, args, inputs) -> dict:
                 errors.append(f"{kind}: {type(e).__name__}: {e}")
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+    if args.public:
+        threads.append(threading.Thread(target=attacker))
     for t in threads:
         t.start()
     while any(t.is_alive() for t in threads):
         memory.append(rss_mb())
         time.sleep(1)
     indexing_done = not indexing.is_alive()
+    admin = None
+    if args.public:  # the admin, from elsewhere, after a minute of guesses
+        t0 = time.perf_counter()
+        try:
+            note = connect("10.3.0.1").predict(*ADMIN, api_name="/sign_in")[0]
+        except Exception as e:  # reported as it came
+            note = f"{type(e).__name__}: {e}"
+        admin = {"note": note, "seconds": round(time.perf_counter() - t0, 1), "signed_in": note.startswith("Signed in"),
+                 "guesses": len(guesses), "guesses_refused": sum("Too many wrong logins" in g for g in guesses)}
     demo.close()
     by_kind = {}
     for kind, _ in KINDS:
@@ -93,7 +128,8 @@ def run_limit(limit: int, args, inputs) -> dict:
         if ms:
             by_kind[kind] = {"n": len(ms), "p50_ms": round(float(np.percentile(ms, 50))),
                              "p95_ms": round(float(np.percentile(ms, 95)))}  # fmt: skip
-    return {"concurrency_limit": limit, "clients": args.clients, "seconds": args.seconds, "requests": len(results),
+    return {"concurrency_limit": limit, "clients": args.clients, "seconds": args.seconds, "public": args.public,
+            "fresh_sessions": args.fresh_sessions, "admin": admin, "requests": len(results),
             "errors": len(errors), "error_samples": errors[:5], "by_kind": by_kind,
             "rss_mb_start": round(memory[0]), "rss_mb_max": round(max(memory)), "rss_mb_end": round(memory[-1]),
             "indexing_finished_within_run": indexing_done}  # fmt: skip
@@ -106,6 +142,8 @@ def main():
     p.add_argument("--limits", type=int, nargs="+", default=[1, 2, 4])
     p.add_argument("--audio", default=str(HERE.parent.parent / "shared" / "audio" / "esc10" / "audio"))
     p.add_argument("--model", help="CLAP directory (default: the real architecture, random weights)")
+    p.add_argument("--public", action="store_true", help="as on a Space: the public mode, an address per client")
+    p.add_argument("--fresh-sessions", action="store_true", help="a new session id on every request")
     p.add_argument("--one-limit", type=int, help=argparse.SUPPRESS)
     args = p.parse_args()
     import tests.conftest  # noqa: F401  (points AUDIORET_TEXT_MODEL / AUDIORET_ASR_MODEL at the packaged models)
@@ -123,12 +161,14 @@ def main():
     rows = []
     for limit in args.limits:  # each in its own process, so that memory is measured from the same start
         cmd = [sys.executable, __file__, "--one-limit", str(limit), "--clients", str(args.clients), "--seconds",
-               str(args.seconds), "--audio", args.audio, "--model", args.model]  # fmt: skip
+               str(args.seconds), "--audio", args.audio, "--model", args.model] + ["--public"] * args.public + [
+               "--fresh-sessions"] * args.fresh_sessions
         out_text = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
         row = json.loads(next(line[7:] for line in out_text.splitlines() if line.startswith("RESULT ")))
         rows.append(row)
         print(json.dumps(row), flush=True)
-    (out / "load.json").write_text(json.dumps(rows, indent=2))
+    name = "load" + "-public" * args.public + "-fresh" * args.fresh_sessions
+    (out / f"{name}.json").write_text(json.dumps(rows, indent=2))
     print(f"\n{os.cpu_count()} CPUs")
 
 

@@ -15,8 +15,34 @@ import soundfile as sf
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach for the hub
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-# Model exports (audioret.models.backends) go to a cache of this test run, which CLI subprocesses share
-os.environ.setdefault("AUDIORET_CACHE_DIR", tempfile.mkdtemp(prefix="audioret-test-cache-"))
+# What the test run writes outside pytest's tmp_path (model exports: audioret.models.backends; Gradio's copies of
+# uploads and clips) goes to one folder of this run, which CLI subprocesses share through the environment and
+# pytest_sessionfinish removes. A cache set from outside (AUDIORET_CACHE_DIR, e.g. kept between CI runs) is the
+# caller's, and is left alone.
+RUN_DIR: Path | None = None
+if "AUDIORET_CACHE_DIR" not in os.environ:
+    RUN_DIR = Path(tempfile.mkdtemp(prefix="audioret-test-cache-"))
+    os.environ["AUDIORET_CACHE_DIR"] = str(RUN_DIR)
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(RUN_DIR / "gradio"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Removes this run's folder (only the process that made it does: not a process that inherited it)."""
+    if RUN_DIR is not None:
+        shutil.rmtree(RUN_DIR, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tmp_paths_removed_after_a_clean_run(request, tmp_path_factory):
+    """Removes the run's tmp_path folders when every test passed, and keeps them all when one failed.
+
+    pytest's own ``tmp_path_retention_policy = "failed"`` deletes a passing test's folder at once, and the next test
+    of the same name gets the same path back while an embedded Chroma client of the first still has it open
+    ("attempt to write a readonly database"), so the folders go only at the end of the run.
+    """
+    yield
+    if request.session.testsfailed == 0:
+        shutil.rmtree(tmp_path_factory.getbasetemp(), ignore_errors=True)
 
 
 def _packaged_model(module: str) -> str | None:

@@ -19,6 +19,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 SEARCH = ("", "", None, None)  # no folder, extension or duration filter
 
+pytestmark = pytest.mark.slow  # the app on a port, a browser
+
 
 def serve(config, library, access=None, **launch_kwargs):
     """The page as app.py serves it, on a free localhost port; returns the demo with its ``url``."""

@@ -1,10 +1,14 @@
+import importlib.util
 import re
+import sys
 
 import numpy as np
 import pytest
 import torch
 
 from audioret import audio
+from audioret.cli import main
+from audioret.errors import ModelLoadError
 from audioret.models.asr import ASR_SAMPLE_RATE, NoSpeechError, load_asr
 
 from .conftest import require_shared, speak, tone
@@ -59,10 +63,16 @@ def test_real_read_speech(transcriber):
     assert starts == sorted(starts) and t.utterances[-1].end_s <= t.duration_s + 0.1
 
 
+OPENAI_WHISPER = importlib.util.find_spec("whisper") is not None  # the extra: pip install "audioret[openai-whisper]"
+
+
+@pytest.mark.skipif(not OPENAI_WHISPER, reason='openai-whisper is not installed: pip install "audioret[openai-whisper]"')
 def test_openai_whisper_engine_runs_behind_the_same_gate(tmp_path):
     """openai-whisper has no offline checkpoint; a tiny random one checks loading and the gate. (Decoding with
-    random weights ends in NaN logits inside whisper's temperature fallback, so it is not run here.)"""
-    whisper = pytest.importorskip("whisper")
+    random weights ends in NaN logits inside whisper's temperature fallback, so it is not run here.) Installed but
+    broken is a failure, not a skip."""
+    import whisper
+
     dims = whisper.model.ModelDimensions(
         n_mels=80, n_audio_ctx=1500, n_audio_state=32, n_audio_head=2, n_audio_layer=1,
         n_vocab=51864, n_text_ctx=448, n_text_state=32, n_text_head=2, n_text_layer=1,
@@ -75,6 +85,18 @@ def test_openai_whisper_engine_runs_behind_the_same_gate(tmp_path):
     assert (t.engine, t.multilingual) == ("openai-whisper", False)
     with pytest.raises(NoSpeechError):
         t.transcribe(np.zeros(3 * ASR_SAMPLE_RATE, np.float32))  # the VAD stops it before the decoder
+
+
+def test_openai_whisper_missing_is_one_line_naming_the_extra(tmp_path, monkeypatch, capsys):
+    """Without the extra, choosing its engine stops with one line that names the install command."""
+    monkeypatch.setitem(sys.modules, "whisper", None)  # `import whisper` raises ImportError, as when not installed
+    with pytest.raises(ModelLoadError, match=re.escape('pip install "audioret[openai-whisper]"')):
+        load_asr("tiny", engine="openai-whisper", device="cpu")
+    clip = speak(tmp_path / "q.wav", "rain on a tin roof")
+    monkeypatch.setenv("AUDIORET_DATA_DIR", str(tmp_path / "index"))
+    assert main(["--asr-engine", "openai-whisper", "transcribe", str(clip)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and 'pip install "audioret[openai-whisper]"' in err
 
 
 def test_unloadable_model_names_the_setting():

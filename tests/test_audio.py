@@ -115,6 +115,7 @@ def test_empty_audio_gives_no_windows():
     assert list(audio.windows(iter([np.zeros(0, np.float32)]), WINDOW, WINDOW)) == []
 
 
+@pytest.mark.slow
 def test_long_file_is_streamed_in_bounded_memory(tmp_path):
     """A 3-hour file (2 GB as float32 at 48 kHz) is cut into windows holding a few MB at a time."""
     sr = 8000

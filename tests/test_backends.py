@@ -45,6 +45,7 @@ def test_numpy_log_mel_equals_the_torch_front_end(tiny_embedder):
     np.testing.assert_allclose(ours, reference, atol=2e-3)  # dB, over a range of about 100 dB
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", EXPORTS)
 def test_clap_export_agrees_with_torch_and_is_deterministic(backend, tiny_clap_dir, tiny_embedder):
     model = load_clap(str(tiny_clap_dir), device="cpu", backend=backend)
@@ -64,6 +65,7 @@ def test_clap_export_agrees_with_torch_and_is_deterministic(backend, tiny_clap_d
     np.testing.assert_array_equal(again.embed_audio(x[:1], pad_to=8), audio[:1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", EXPORTS)
 def test_text_model_export_agrees_with_torch(backend, text_model, text_encoder):
     model = load_text_encoder(text_model, device="cpu", backend=backend)
@@ -75,6 +77,7 @@ def test_text_model_export_agrees_with_torch(backend, text_model, text_encoder):
     np.testing.assert_array_equal(model.encode(texts), ours)
 
 
+@pytest.mark.slow
 def test_int8_is_refused_when_it_strays_and_fp32_runs(text_model, recwarn):
     model = load_text_encoder(text_model, device="cpu", backend="onnxruntime", precision="int8")
     assert (model.backend, model.precision) == ("onnxruntime", "fp32")
@@ -95,6 +98,7 @@ def test_int8_on_torch_and_unknown_settings_are_clear_errors(tiny_clap_dir):
         Config(precision="fp16")
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:The int8 export:UserWarning")
 def test_changing_precision_reembeds_and_stats_name_the_pipeline(tmp_path, tiny_clap_dir, text_model):
     lib_dir = tmp_path / "lib"
@@ -141,6 +145,7 @@ def _probe(argv: list[str], env: dict) -> dict:
     return json.loads(proc.stderr.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_help_version_and_a_search_from_cache_do_not_import_torch(tmp_path, tiny_clap_dir, text_model):
     assert _probe(["--version"], {}) == {"code": 0, "heavy": []}
     assert _probe(["--help"], {}) == {"code": 0, "heavy": []}
@@ -157,6 +162,7 @@ def test_help_version_and_a_search_from_cache_do_not_import_torch(tmp_path, tiny
     assert _probe(["--device", "cpu", "search", "hum", "--json"], defaults) == {"code": 0, "heavy": []}
 
 
+@pytest.mark.slow
 def test_a_damaged_export_is_removed_and_made_again(tmp_path, tiny_clap_dir, monkeypatch):
     from audioret.errors import ModelLoadError
 

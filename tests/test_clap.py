@@ -93,6 +93,7 @@ def test_wrong_window_shape_is_refused(tiny_embedder):
         tiny_embedder.features(tone(3.0)[None])
 
 
+@pytest.mark.slow
 def test_real_architecture_loads_and_embeds(tmp_path):
     """laion/clap-htsat-unfused's architecture (ClapConfig defaults, random weights), loaded as a checkpoint."""
     from transformers import ClapConfig, ClapFeatureExtractor, ClapModel, ClapProcessor

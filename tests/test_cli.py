@@ -4,6 +4,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -32,6 +33,7 @@ def run(capsys, *argv) -> tuple[int, str, str]:
     return code, out, err
 
 
+@pytest.mark.slow
 def test_index_search_similar_stats_remove(env, small_library, capsys):
     code, out, err = run(capsys, "index", str(small_library), "--no-progress")
     assert code == 0
@@ -114,6 +116,7 @@ def wait_for_progress(proc: subprocess.Popen, files: int, timeout_s: float = 120
             return
 
 
+@pytest.mark.slow
 def test_killed_indexer_resumes_to_the_same_index(env, esc10_dir, tiny_clap_dir, monkeypatch):
     """SIGKILL an indexing run at 10 random points (start-up, mid-write, after the end); the last restart finishes with no duplicate and no missing segment,
     and the result equals a clean build."""
@@ -128,6 +131,8 @@ def test_killed_indexer_resumes_to_the_same_index(env, esc10_dir, tiny_clap_dir,
     clean = Library(Config.from_env(data_dir=env / "clean", batch_size=4))  # the same backend as the CLI's runs
     clean.index([library], progress=False)
     expected = clean.store.collection.get(include=["embeddings", "metadatas"])
+    Config.from_env().data_dir.mkdir(parents=True, exist_ok=True)  # the runs below derive ids with the same key
+    shutil.copy(env / "clean" / "id-key", Config.from_env().data_dir / "id-key")
 
     rng = random.Random(0)
     command = [sys.executable, "-m", "audioret", "index", str(library), "--batch-size", "4"]

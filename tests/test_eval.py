@@ -14,6 +14,7 @@ from audioret.models import hub
 from .conftest import require_shared, tone, write
 
 
+@pytest.mark.slow
 def test_metrics_on_hand_made_rankings():
     qrels = {"q1": {"a": 1}, "q2": {"b": 1}, "q3": {"c": 1, "d": 1}}
     run = {
@@ -37,6 +38,7 @@ def test_metrics_on_hand_made_rankings():
     assert m["F1@5"] == approx((2 * (1 / 5) / (1 / 5 + 1) * 2 + 2 * p * r / (p + r)) / 3)
 
 
+@pytest.mark.slow
 def test_map_at_10_is_the_dcase_definition_with_one_relevant_file():
     """DCASE language-based audio retrieval: one relevant file per caption, AP@10 = 1/rank if in the top 10."""
     approx = functools.partial(pytest.approx, abs=1e-6)
@@ -48,6 +50,7 @@ def test_map_at_10_is_the_dcase_definition_with_one_relevant_file():
     assert curve[0] == approx(1 / 12) and curve[9] == approx(10 / 12) and curve[11] == 1.0
 
 
+@pytest.mark.slow
 def test_a_query_with_no_results_scores_zero():
     m = evaluate.metrics({"q1": {"a": 1}, "q2": {"b": 1}}, {"q1": {"a": 1.0}})
     assert m["R@1"] == 0.5 and m["MRR"] == 0.5
@@ -101,6 +104,7 @@ def run_eval(*args, env=None):
                           text=True, timeout=600, env=env)  # fmt: skip
 
 
+@pytest.mark.slow
 def test_esc10_end_to_end_with_the_tiny_clap(tmp_path, esc10_dir, tiny_clap_dir):
     """A random CLAP: the numbers mean nothing, the pipeline is what is checked (and that it repeats exactly)."""
     rows = list(csv.DictReader(open(esc10_dir.parent / "labels.csv")))
@@ -127,6 +131,7 @@ def test_esc10_end_to_end_with_the_tiny_clap(tmp_path, esc10_dir, tiny_clap_dir)
     assert json.loads((tmp_path / "2.json").read_text())["metrics"] == result["metrics"]
 
 
+@pytest.mark.slow
 def test_spoken_digits_with_the_real_text_and_speech_models(tmp_path, tiny_clap_dir):
     """FSDD: the query "seven" must find the recordings of people saying seven, through Whisper and MiniLM."""
     fsdd = require_shared("fsdd")

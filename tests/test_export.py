@@ -8,6 +8,7 @@ import io
 import json
 import zipfile
 
+import pytest
 import soundfile as sf
 
 from audioret.cli import main
@@ -16,6 +17,7 @@ from audioret.export import clip_name, playlist
 from .conftest import tone, write
 
 
+@pytest.mark.slow
 def test_command_line_exports(tmp_path, tiny_clap_dir, text_model, capsys, monkeypatch):
     lib = tmp_path / "lib"
     write(lib / "long hum.wav", tone(25, 120))

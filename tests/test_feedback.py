@@ -80,6 +80,7 @@ def test_the_command_line_takes_like_and_unlike(names_library, capsys, monkeypat
     assert out.startswith("with your feedback: ") and "left out" in out.splitlines()[0] and "toy" not in out
 
 
+@pytest.mark.slow
 def test_votes_become_judgements_that_eval_scores(names_library, capsys, monkeypatch, tmp_path):
     """--like / --unlike are saved as relevance judgements; `eval --qrels` runs the judged queries on the library
     as it is and scores each channel against the files marked relevant."""

@@ -19,6 +19,8 @@ from .test_app import SEARCH, open_browser, rows, serve
 
 ADMIN = ("keeper", "s3cret-pass")
 
+pytestmark = pytest.mark.slow  # the public app on a port, a browser
+
 
 @pytest.fixture(scope="module")
 def public(tmp_path_factory, tiny_clap_dir, asr_model, text_model):

@@ -204,6 +204,7 @@ def test_a_file_rewritten_while_it_is_indexed(tmp_path, tiny_clap_dir, tiny_embe
     assert not incomplete and complete[str(last)].n_segments == 3
 
 
+@pytest.mark.slow
 def test_the_page_says_when_another_process_holds_the_index(tmp_path, tiny_clap_dir, text_model):
     from audioret.ui import build_demo
 

@@ -25,6 +25,7 @@ def model_name():
     return f"test-model-{uuid.uuid4().hex[:8]}"
 
 
+@pytest.mark.slow
 def test_library_on_the_server_equals_the_embedded_one(chroma_server_url, small_library, tiny_clap_dir, tiny_embedder,
                                                        text_model, tmp_path):  # fmt: skip
     results = {}
@@ -60,6 +61,7 @@ def test_server_down_is_a_clear_error_after_retries(monkeypatch):
     assert time.monotonic() - started >= 0.15
 
 
+@pytest.mark.slow
 def test_server_restart_mid_run_is_retried(tmp_path, small_library, tiny_clap_dir, tiny_embedder, text_model):
     """Stop the server between two writes and bring it back during the backoff: the run finishes, complete."""
     port = free_port()

@@ -15,6 +15,8 @@ from .conftest import require_shared, speak, tone, write
 
 SOUND_CLASSES = ("dog bark", "rain", "sea waves", "clock tick", "chainsaw", "helicopter")
 
+pytestmark = pytest.mark.slow  # an indexed library with real speech models
+
 
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory, tiny_clap_dir, asr_model, text_model):

@@ -20,6 +20,48 @@ def test_segment_ids_are_deterministic_per_path_and_window():
     assert segment_id("/a/b.wav", 3).endswith("-000003")
 
 
+def test_ids_are_keyed_with_the_index_secret_and_reveal_no_path(tmp_path):
+    """An id made with the index's key is not the SHA-1 of the path (which lets anyone test guesses of the path
+    offline); another key gives other ids; the key is made once per data directory and read back unchanged."""
+    import hashlib
+
+    from audioret.store import idkey
+
+    key = idkey.load(tmp_path)
+    assert key == idkey.load(tmp_path) and len(key) == 32 and (tmp_path / "id-key").stat().st_mode & 0o077 == 0
+    path = "/home/alice/Music/x.wav"
+    keyed = segment_id(path, 0, key)
+    assert keyed == segment_id(path, 0, key) and keyed.endswith("-000000")
+    assert not keyed.startswith(hashlib.sha1(path.encode()).hexdigest()[:20])
+    assert keyed != segment_id(path, 0, idkey.load(tmp_path / "other"))
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "id-key").write_text("not hex")
+    with pytest.raises(ValueError, match="should hold 64 hex digits"):
+        idkey.load(tmp_path / "bad")
+
+
+def test_an_index_with_unkeyed_ids_is_moved_to_keyed_ids_without_embedding(tmp_path):
+    """Records written with the old ids (SHA-1 of the path) get keyed ids when a keyed store opens the index: the
+    same vectors, metadata and texts, the word index rebuilt, and a second opening moves nothing."""
+    from audioret.store import idkey
+
+    old = Store("text/model", 4, path=tmp_path, channel="text")
+    metas = [{"path": f"/lib/{name}.wav", "seg_index": 0, "n_segments": 1, "is_last": True, "start_s": 0.0,
+              "end_s": 1.0, "duration_s": 1.0, "hash": name, "size": 1, "mtime_ns": 1} for name in ("owl", "fox")]
+    vectors = np.eye(4, dtype=np.float32)[:2]
+    old.add([segment_id(m["path"], 0) for m in metas], vectors, metas, ["an owl hoots", "a fox barks"])
+    del old
+    key = idkey.load(tmp_path)
+    new = Store("text/model", 4, path=tmp_path, channel="text", key=key)
+    got = new.collection.get(include=["embeddings", "metadatas", "documents"])
+    assert sorted(got["ids"]) == sorted(segment_id(m["path"], 0, key) for m in metas)
+    by_path = {m["path"]: (np.asarray(e), d) for m, e, d in zip(got["metadatas"], got["embeddings"], got["documents"])}
+    assert by_path["/lib/owl.wav"][1] == "an owl hoots" and np.array_equal(by_path["/lib/fox.wav"][0], vectors[1])
+    if new.words is not None:
+        assert [m.id for m in new.word_matches(["fox"])] == [segment_id("/lib/fox.wav", 0, key)]
+    assert idkey.ensure(Store("text/model", 4, path=tmp_path, channel="text", key=key)) == 0
+
+
 def test_vectors_of_another_dimension_are_refused(tmp_path):
     Store("some/model", 512, path=tmp_path)
     with pytest.raises(StoreError, match="holds 512-d vectors, but model 'some/model' makes 64-d vectors"):

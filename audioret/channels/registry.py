@@ -48,7 +48,7 @@ def sound_store(library):
 
     cfg = library.config
     dim = library.embedder.dim if "embedder" in library.__dict__ else None  # checked on the first write
-    return Store(cfg.clap_model, dim, path=cfg.data_dir / "chroma", url=cfg.chroma_url)
+    return Store(cfg.clap_model, dim, path=cfg.data_dir / "chroma", url=cfg.chroma_url, key=library.id_key)
 
 
 def text_store(library):
@@ -56,7 +56,8 @@ def text_store(library):
     from ..store.chroma import Store
 
     cfg = library.config
-    return Store(cfg.text_model, None, path=cfg.data_dir / "chroma", url=cfg.chroma_url, channel="text", words=True)
+    return Store(cfg.text_model, None, path=cfg.data_dir / "chroma", url=cfg.chroma_url, channel="text", words=True,
+                 key=library.id_key)
 
 
 # Every channel, in order. To add one, write its factory (a function of the library returning a Channel) and add

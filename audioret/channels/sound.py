@@ -159,8 +159,8 @@ class SoundChannel(Channel):
         common = file_fields(job.path, job.stat, job.digest, state.spans[-1][1] / sr, len(state.spans))
         sample_rate, channels, fmt = state.info or (0, 0, "")
         common.update(sample_rate=sample_rate, channels=channels, format=fmt, hop_s=self.hop_s,
-                      **self.provenance_fields(self.embedder))
-        ids, metadatas = records(common, [(start / sr, end / sr, {}) for start, end in state.spans])
+                      **self.provenance_fields(self.embedder))  # fmt: skip
+        ids, metadatas = records(common, [(start / sr, end / sr, {}) for start, end in state.spans], self.store.key)
         return Output(job, self.name, ids, metadatas, np.stack(state.vectors))
 
     def written(self, out: Output, report) -> None:

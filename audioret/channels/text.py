@@ -242,8 +242,8 @@ class TextChannel(Channel):
             common = file_fields(job.path, job.stat, job.digest, duration_s, len(passages))
             common.update(sidecar=sidecar_signature(job.path), transcribed=self.transcribe,
                           speech_passages=sum(p.kind == "speech" for p in passages),
-                          **self.provenance_fields(self.encoder))
-            ids, metadatas = records(common, [(p.start_s, p.end_s, {"kind": p.kind}) for p in passages])
+                          **self.provenance_fields(self.encoder))  # fmt: skip
+            ids, metadatas = records(common, [(p.start_s, p.end_s, {"kind": p.kind}) for p in passages], self.store.key)
             out.append(Output(job, self.name, ids, metadatas, vectors[at : at + len(passages)], [p.text for p in passages]))
             at += len(passages)
         self._pending = []
@@ -319,8 +319,9 @@ class TextChannel(Channel):
         hits = {w: 0 for w in words}
         for m in found:
             held = {w for w, pattern in patterns.items() if pattern.search(m.document or "")}
+            shared = not self.store.is_private(m.path)  # a public page's visitors never change how rare a word is
             for w in held:
-                hits[w] += 1
+                hits[w] += shared
             passages[m.id] = (m, held)
             if whole is not None and whole.search(m.document or ""):
                 verbatim.add(m.id)

@@ -344,7 +344,11 @@ def load_asr(name: str = "base", engine: str = "faster-whisper", device: str = "
                 local_files_only=hub.local_only(name),
             )
             return Transcriber(name, engine, model, model.model.is_multilingual, kind)
-        import whisper
+        try:
+            import whisper
+        except ImportError as e:  # an extra (it brings triton, ~1 GB), not in the default install
+            raise ModelLoadError('The openai-whisper engine is not installed: pip install "audioret[openai-whisper]" '
+                                 "(or use the default, AUDIORET_ASR_ENGINE=faster-whisper)") from e
 
         model = whisper.load_model(name, device=resolved)
         return Transcriber(name, engine, model, model.is_multilingual, str(resolved))

@@ -33,7 +33,7 @@ from ..errors import InputError, ModelLoadError
 
 logger = logging.getLogger("audioret")
 
-EXPORTER = "audioret-onnx-3"  # bump when the export or its checks change: old exports are redone
+EXPORTER = "audioret-onnx-4"  # bump when the export or its checks change: old exports are redone
 OPSET = 17
 MIN_COSINE = 0.9999  # every vector of the export against torch's, on fixed inputs
 MIN_COSINE_INT8 = 0.98  # int8 is opt-in and approximate; below this it is broken, not approximate
@@ -61,6 +61,17 @@ def resolve(backend: str, device: str) -> str:
         return next((b for b in ("openvino", "onnxruntime") if available(b)), "torch")
     if not available(backend):
         raise InputError(f"The {backend} backend is not installed: pip install {backend}")
+    return backend
+
+
+def runtime(backend: str, role: str, precision: str = "fp32") -> str:
+    """What runs one graph of an export. Under ``openvino`` the fp32 text graphs (CLAP's text tower, the text model)
+    run on ONNX Runtime where it is installed: one query at a time it is as fast, and it maps the weights file
+    instead of keeping a compiled copy beside it, a third of the memory (docs/BENCHMARKS.md, "Memory"). The audio
+    tower, which indexing runs in batches, stays on OpenVINO, and so do int8 graphs (ONNX Runtime's int8 kernels
+    stray further from torch: a tiny CLAP's text tower at cosine 0.92 against OpenVINO's 0.98)."""
+    if backend == "openvino" and role == "text" and precision == "fp32" and available("onnxruntime"):
+        return "onnxruntime"
     return backend
 
 
@@ -115,6 +126,8 @@ class Session:
             options = ort.SessionOptions()
             options.intra_op_num_threads = self.threads
             options.inter_op_num_threads = 1
+            # no busy-waiting after a run: the threads would spin against OpenVINO's on the same cores
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
             return lambda inputs: session.run(None, inputs)[0]
         import openvino as ov
@@ -182,6 +195,17 @@ class Tokens:
         encoded = self._tokenizer.encode_batch(list(texts))
         return {"input_ids": np.array([e.ids for e in encoded], np.int64),
                 "attention_mask": np.array([e.attention_mask for e in encoded], np.int64)}  # fmt: skip
+
+
+def external_weights(path: Path) -> None:
+    """Rewrites an ONNX file with its weights in ``NAME.data`` beside it. ONNX Runtime maps such a file into memory
+    and reads the weights in place (an embedding table's unused rows are never loaded); from a single file it
+    copies them all."""
+    import onnx
+
+    model = onnx.load(str(path))
+    onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=f"{path.name}.data", size_threshold=1024)  # fmt: skip
 
 
 def write_manifest(folder: Path, manifest: dict) -> None:

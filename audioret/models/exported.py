@@ -24,7 +24,7 @@ class ExportedClap:
         self._n_fft, self._hop = settings["n_fft"], settings["hop"]
         self._mel_filters = np.load(folder / "mel_filters.npy")
         self._audio = Session(folder / manifest["files"]["audio"], backend)
-        self._text = Session(folder / manifest["files"]["text"], backend)
+        self._text = Session(folder / manifest["files"]["text"], backends.runtime(backend, "text", precision))
         self._tokens = Tokens(folder / "clap-tokenizer" / "tokenizer.json", settings["max_tokens"])
 
     @property
@@ -64,7 +64,7 @@ class ExportedTextEncoder:
         self.name, self.backend, self.precision, self.folder = name, backend, precision, folder
         manifest = backends.read_manifest(folder) or {}
         self.dim: int = manifest["settings"]["dim"]
-        self._session = Session(folder / manifest["files"]["text"], backend)
+        self._session = Session(folder / manifest["files"]["text"], backends.runtime(backend, "text", precision))
         self._tokens = Tokens(folder / "tokenizer" / "tokenizer.json", manifest["settings"]["max_tokens"])
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:

@@ -126,6 +126,8 @@ def _export(kind, name, backend, precision, folder: Path, torch_model, export) -
                 backends.quantize(tmp / file, tmp / f"{role}-int8.onnx")
                 (tmp / file).unlink()
                 manifest["files"][role] = f"{role}-int8.onnx"
+        for file in manifest["files"].values():
+            backends.external_weights(tmp / file)
         manifest.update(model=name, revision=hub.model_revision(name), backend=backend, precision=precision,
                         exporter=backends.EXPORTER)  # fmt: skip
         backends.write_manifest(tmp, manifest)

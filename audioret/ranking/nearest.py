@@ -50,7 +50,7 @@ def best_files(store, queries: np.ndarray, n_files: int, scope: Scope = Scope(),
     if scope.empty:
         return []
     filters, exclude_ids = scope.filters, scope.exclude_ids
-    excluded = {file_key(p) for p in scope.exclude_paths}
+    excluded = {file_key(p, store.key) for p in scope.exclude_paths}
     filtered = filters is not None and filters.active
     clause, in_store = where(None, scope.only_paths), False
     known: dict[str, dict] = {}  # metadata fetched so far, by id

@@ -25,23 +25,21 @@ import numpy as np
 
 from ..errors import IndexBusy, StoreError
 from .connection import RetryingCollection, hold_writer_lock, retrying
+from .filters import is_under
 from .records import FileRecord, SegmentMatch, complete_files
 from .word_index import WordIndex, any_word_pattern, fts_phrase, phrase_pattern
 from .word_index import available as words_available
 
 logger = logging.getLogger("audioret")
 
-# HNSW settings of new collections. Chroma's defaults (max_neighbors 16, ef_construction 100, ef_search 100) give
-# recall@10 0.989 at 100k vectors; these give 1.000 at 100k and 1M for 40 % more build time and 0.1-0.3 ms more
-# per query (bench/scale.py, docs/BENCHMARKS.md "Scale").
+# HNSW settings of new collections: a higher recall@10 than Chroma's defaults (16, 100, 100) at 100k and 1M vectors,
+# for more build time and a little more per query (bench/scale.py, docs/BENCHMARKS.md "Scale").
 HNSW = {"max_neighbors": 32, "ef_construction": 200, "ef_search": 200}
-# The background sample of a collection (fusion.Null): 1,024 vectors from 8 evenly spaced places. Its median and
-# spread settle to within 1 % from about 500 records (docs/BENCHMARKS.md, "Fusion").
+# The background sample of a collection (calibration.Null), from evenly spaced places (docs/BENCHMARKS.md, "Fusion").
 BACKGROUND_SIZE = 1024
 BACKGROUND_SLICES = 8
-# The records (metadata, text, vector) an embedded store keeps in memory for the query path, by id, so that a warm
-# query asks Chroma only for ids and scores; dropped whenever the store's files change (docs/BENCHMARKS.md, "Warm
-# query").
+# Records an embedded store keeps in memory for the query path, so that a warm query asks Chroma only for ids and
+# scores; dropped whenever the store's files change (docs/BENCHMARKS.md, "Warm query").
 KEPT_RECORDS = 8192
 TEXT_MATCH_LIMIT = 5000  # records returned by one full-text match; a word in more than that is a common word
 def collection_name(model: str, channel: str | None = None) -> str:
@@ -75,7 +73,7 @@ class Store:
     """
 
     def __init__(self, model: str, dim: int | None, path: str | os.PathLike | None = None, url: str | None = None,
-                 channel: str | None = None, hnsw: dict | None = None, words: bool = False):
+                 channel: str | None = None, hnsw: dict | None = None, words: bool = False, key: bytes = b""):  # fmt: skip
         import chromadb
         from chromadb.config import Settings
 
@@ -115,6 +113,13 @@ class Store:
         self._kept: dict[str, tuple[dict, str | None, np.ndarray | None]] = {}  # id -> metadata, text, vector
         self._stamp_seen: tuple | None = None
         self._kept_lock = threading.Lock()
+        self.key = key  # the index's id key (idkey.py); b"": unkeyed ids
+        # records under these folders (a public page's visitors) stay out of the background sample and its count,
+        # and writing them keeps the sample: one visitor's uploads never move another's scores
+        self.private_roots: tuple[str, ...] = ()
+        from .idkey import ensure
+
+        ensure(self)
 
     def _check_dim(self, dim: int):
         stored_dim = (self.collection.metadata or {}).get("dim")
@@ -137,7 +142,8 @@ class Store:
                              f"{len(embeddings)} and {len(metadatas)}")  # fmt: skip
         self._writable()
         self._has_records = self._has_records or len(ids) > 0
-        self._background = None
+        if not all(self.is_private(m["path"]) for m in metadatas):
+            self._background = None
         self._forget_kept()
         if self.dim is None and len(ids):
             self._check_dim(int(np.shape(embeddings)[1]))
@@ -168,7 +174,8 @@ class Store:
 
     def delete_file(self, path: str):
         self._writable()
-        self._background = None
+        if not self.is_private(path):
+            self._background = None
         self._forget_kept()
         if self.words:
             self.words.unsynced()
@@ -228,11 +235,21 @@ class Store:
             count = self.count()
             slices = 1 if count <= size else BACKGROUND_SLICES
             step, per = count / slices, min(size, count) // slices
-            vectors = [self.collection.get(limit=per, offset=int(i * step), include=["embeddings"])["embeddings"]
-                       for i in range(slices)]  # fmt: skip
-            found = [np.asarray(v, np.float32) for v in vectors if v is not None and len(v)]
+            include = ["embeddings", "metadatas"] if self.private_roots else ["embeddings"]
+            pages = [self.collection.get(limit=per, offset=int(i * step), include=include) for i in range(slices)]
+            found = [np.asarray(g["embeddings"], np.float32)[[not self.is_private(m["path"]) for m in g["metadatas"]]]
+                     if self.private_roots else np.asarray(g["embeddings"], np.float32)
+                     for g in pages if g["embeddings"] is not None and len(g["embeddings"])]
+            if self.private_roots:  # the shared records only
+                complete, _ = self.files()
+                count -= sum(f.n_segments for p, f in complete.items() if self.is_private(p))
+            found = [f for f in found if len(f)]
             self._background = (np.concatenate(found) if found else np.zeros((0, self.dim or 0), np.float32), count)
         return self._background
+
+    def is_private(self, path: str) -> bool:
+        """Whether ``path`` lies under :attr:`private_roots` (kept out of the background and the word counts)."""
+        return bool(self.private_roots) and is_under(path, self.private_roots)
 
     def text_matches(self, pattern: str, limit: int = TEXT_MATCH_LIMIT) -> list[SegmentMatch]:
         """Records whose text matches a regular expression (:func:`records.word_pattern`), with metadata and text:
@@ -380,3 +397,4 @@ class Store:
             if len(got["ids"]) < page:
                 return
             offset += page
+

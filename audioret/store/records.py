@@ -1,8 +1,9 @@
 """The record schema: ids, the metadata every channel writes, and what a filter means for a record.
 
 A channel stores a file as records numbered 0..n-1 (CLAP windows, text passages): the id is
-``<20 hex chars of SHA-1 of the path>-<6-digit index>``, so writing a file again is an idempotent upsert and
-a record's file is known from its id alone. Every record carries the same file-level fields (path, content
+``<20 hex chars of HMAC-SHA-256 of the path>-<6-digit index>``, keyed with the index's secret (:mod:`.idkey`),
+so writing a file again is an idempotent upsert, a record's file is known from its id alone, and an id shown to a
+visitor tells nothing about the path. Every record carries the same file-level fields (path, content
 hash, size, mtime, duration, record count) plus its own index, time range and ``is_last`` flag: a file counts
 as indexed only when its first and last records are stored with the same hash (:func:`complete_files`).
 
@@ -13,6 +14,7 @@ Together with :mod:`audioret.store.chroma` this module is the only place that bu
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -52,14 +54,18 @@ class FileRecord:
         return float(self.metadata.get("hop_s", 0.0))
 
 
-def file_key(path: str) -> str:
-    """The part of a record id that names its file."""
-    return hashlib.sha1(path.encode("utf-8", "surrogateescape")).hexdigest()[:20]
+def file_key(path: str, key: bytes = b"") -> str:
+    """The part of a record id that names its file: keyed with the index's secret ``key``; without one, the SHA-1
+    of the path (the ids of indexes made before keys, which :func:`.idkey.migrate` replaces)."""
+    data = path.encode("utf-8", "surrogateescape")
+    if not key:
+        return hashlib.sha1(data).hexdigest()[:20]
+    return hmac.new(key, data, hashlib.sha256).hexdigest()[:20]
 
 
-def segment_id(path: str, index: int) -> str:
-    """Deterministic id of record ``index`` of the file at ``path`` (an absolute path)."""
-    return f"{file_key(path)}-{index:06d}"
+def segment_id(path: str, index: int, key: bytes = b"") -> str:
+    """Deterministic id of record ``index`` of the file at ``path`` (an absolute path), keyed with ``key``."""
+    return f"{file_key(path, key)}-{index:06d}"
 
 
 def parse_id(record_id: str) -> tuple[str, int]:
@@ -83,11 +89,12 @@ def file_fields(path: str, st: os.stat_result, digest: str, duration_s: float, n
     }
 
 
-def records(common: dict, spans: Sequence[tuple[float, float, dict]]) -> tuple[list[str], list[dict]]:
-    """Ids and metadata of a file's records: ``spans`` holds each record's (start_s, end_s, extra fields)."""
+def records(common: dict, spans: Sequence[tuple[float, float, dict]], key: bytes = b"") -> tuple[list[str], list[dict]]:
+    """Ids (keyed with the store's ``key``) and metadata of a file's records: ``spans`` holds each record's
+    (start_s, end_s, extra fields)."""
     n = len(spans)
     path = common["path"]
-    ids = [segment_id(path, i) for i in range(n)]
+    ids = [segment_id(path, i, key) for i in range(n)]
     metadatas = [
         {**common, **extra, "n_segments": n, "seg_index": i, "start_s": float(start), "end_s": float(end),
          "is_last": i == n - 1}

@@ -2,14 +2,16 @@
 
 The page is laid out by one short function per tab (:mod:`.search_tab`, :mod:`.library_tab`); :mod:`.state`
 holds what the page knows and what each visitor may see (:mod:`.access`, :mod:`.visitors`), :mod:`.results`
-how results read, and :mod:`.media` serves their audio without server paths. Handlers call only the public
-:class:`~audioret.library.Library` API.
+how results read, and :mod:`.media` serves their audio without server paths; :mod:`.uploads` bounds Gradio's upload
+route and indexes visitors' uploads in turns. Handlers call only the public :class:`~audioret.library.Library` API.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+from pathlib import Path
 
 import gradio as gr  # at module level: Gradio reads the handlers' gr.Request / gr.EventData hints from here
 
@@ -18,20 +20,23 @@ from .access import Access, Limits, decide
 from .library_tab import build_library_tab, progress_callback
 from .search_tab import build_search_tab
 from .state import App, session_of
+from .uploads import CACHE_DELETE, UploadRoute
 
-__all__ = ["Access", "App", "Limits", "build_demo", "decide", "launch"]
+logger = logging.getLogger("audioret")
+
+__all__ = ["MAX_FILE_SIZE", "Access", "App", "Limits", "build_demo", "decide", "launch"]
 
 SWEEP_S = 60.0  # how often idle visitors' uploads are looked for
-UPLOADS_DIR = ".audioret-uploads"  # Gradio's upload folder in the public mode, relative to the working directory
+UPLOADS_DIR = "gradio-uploads"  # Gradio's upload folder in the public mode: in the data directory
+MAX_FILE_SIZE = "200mb"  # per uploaded file, unless launch is given another
 
 
 def build_demo(config: Config | None = None, library_paths: list[str] | None = None,
                allow_server_folders: bool = False, access: Access | None = None):  # fmt: skip
     """The audioret page, unlaunched. ``library_paths`` are indexed on first load and served to the page."""
     app = App(config or Config.from_env(), library_paths, allow_server_folders, access)
-    if app.access.public:  # Gradio answers an upload with where it saved it: a relative folder shows no server path
-        os.environ.setdefault("GRADIO_TEMP_DIR", UPLOADS_DIR)
-    with gr.Blocks(title="audioret — search your audio with language") as demo:
+    _upload_folder(app)
+    with gr.Blocks(title="audioret — search your audio with language", delete_cache=CACHE_DELETE) as demo:
         demo.audioret = app  # for tests and app.py
         gr.Markdown("# audioret\nSearch your audio library with language: type it, say it, or play an example.")
         status = gr.Markdown(elem_id="status")
@@ -61,14 +66,45 @@ def build_demo(config: Config | None = None, library_paths: list[str] | None = N
     return demo
 
 
+def _upload_folder(app: App) -> None:
+    """Where Gradio keeps uploads: in the public mode ``DATA_DIR/gradio-uploads``, otherwise Gradio's default.
+
+    Gradio answers an upload with the path it saved it at, so in the public mode the folder is named relative to the
+    working directory, which must hold the data directory: app.py moves into the data directory, and a public page
+    built elsewhere moves there too. The app never makes a folder in a working directory it did not choose."""
+    data = app.library.config.data_dir.resolve()
+    ours = os.environ.get("GRADIO_TEMP_DIR", "")
+    if app.access.public:
+        data.mkdir(parents=True, exist_ok=True)
+        if not data.is_relative_to(Path.cwd().resolve()):
+            logger.info("The public mode runs in the data directory: moving there")
+            os.chdir(data)
+        os.environ["GRADIO_TEMP_DIR"] = os.path.relpath(data / UPLOADS_DIR)
+    elif ours and Path(ours).name == UPLOADS_DIR:  # set for an earlier public page of this process
+        del os.environ["GRADIO_TEMP_DIR"]
+
+
 def launch(demo, **kwargs):
     """Launches the page with its media route and the sweep of idle visitors; keyword arguments go to
-    ``Blocks.launch`` (``prevent_thread_lock=True`` returns at once, as tests want)."""
+    ``Blocks.launch`` (``prevent_thread_lock=True`` returns at once, as tests want). Uploads are capped at
+    ``max_file_size`` (default :data:`MAX_FILE_SIZE`); in the public mode Gradio's monitoring routes are off and its
+    upload route is bounded (:class:`.uploads.UploadRoute`)."""
     app: App = demo.audioret
     block = not kwargs.pop("prevent_thread_lock", False)
     kwargs.setdefault("allowed_paths", app.served_paths)
+    kwargs.setdefault("max_file_size", MAX_FILE_SIZE)
     if app.access.page_auth is not None:
         kwargs.setdefault("auth", app.access.page_auth)
+    if app.access.public:
+        from gradio.utils import get_upload_folder
+
+        kwargs["enable_monitoring"] = False  # /monitoring/summary would show every visitor's endpoints and timings
+        limits = app.access.limits
+        app.upload_route = UploadRoute(get_upload_folder(), 2 * limits.address_mb * 1e6, limits.all_mb * 1e6,
+                                       app.access.trust_proxy)
+        app_kwargs = dict(kwargs.pop("app_kwargs", None) or {})
+        app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), app.upload_route.middleware()]
+        kwargs["app_kwargs"] = app_kwargs
     demo.launch(prevent_thread_lock=True, **kwargs)
     app.media.attach(demo)
     stop = threading.Event()

@@ -6,33 +6,59 @@ library is read-only, each visitor's uploads live in a private area of their own
 indexing server folders are off, and ``--auth`` is the *admin login* that turns them back on for whoever signs
 in. ``--private`` puts the whole page behind ``--auth`` instead (not public). On this machine alone
 (127.0.0.1, no share link) nothing is restricted.
+
+Every limit counts three ways: per browser session, per client address and for all visitors together, so a client
+that makes up a new session id for each request still meets its address's limits and the overall ones. The address
+is the connection's, except on a Hugging Face Space, where every request comes through the Space's proxy: there it
+is the first entry of the ``X-Forwarded-For`` header the proxy sets (the visitor's own address). Elsewhere that
+header is ignored, since a client can send any value in it.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from ..errors import InputError
+
+# the AUDIORET_* variable of each limit
+SETTINGS = {"session_hours": "SESSION_HOURS", "upload_mb": "VISITOR_MB", "upload_files": "VISITOR_FILES",
+            "searches_per_minute": "SEARCHES_PER_MINUTE", "address_mb": "ADDRESS_MB", "address_files": "ADDRESS_FILES",
+            "address_searches_per_minute": "ADDRESS_SEARCHES_PER_MINUTE", "all_mb": "ALL_VISITORS_MB",
+            "all_files": "ALL_VISITORS_FILES", "all_searches_per_minute": "ALL_SEARCHES_PER_MINUTE",
+            "login_free_tries": "LOGIN_FREE_TRIES", "login_wait_s": "LOGIN_WAIT_S"}
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What one visitor may do in the public mode (each an AUDIORET_* setting)."""
+    """What visitors may do in the public mode: each visitor (browser session), each client address, and all of
+    them together (each an AUDIORET_* setting, :data:`SETTINGS`)."""
 
     session_hours: float = 2.0  # AUDIORET_SESSION_HOURS: a visitor's uploads are deleted after this long idle
     upload_mb: float = 200.0  # AUDIORET_VISITOR_MB: bytes a visitor may add, in all
     upload_files: int = 100  # AUDIORET_VISITOR_FILES: audio files a visitor may add, in all
     searches_per_minute: int = 30  # AUDIORET_SEARCHES_PER_MINUTE
+    # one client address (a household or an office behind one router shares it): its visitors together
+    address_mb: float = 400.0  # AUDIORET_ADDRESS_MB
+    address_files: int = 200  # AUDIORET_ADDRESS_FILES
+    address_searches_per_minute: int = 60  # AUDIORET_ADDRESS_SEARCHES_PER_MINUTE
+    # every visitor together: what the disk and the CPU can give the public
+    all_mb: float = 4000.0  # AUDIORET_ALL_VISITORS_MB
+    all_files: int = 4000  # AUDIORET_ALL_VISITORS_FILES
+    all_searches_per_minute: int = 600  # AUDIORET_ALL_SEARCHES_PER_MINUTE
+    # the admin login: after this many wrong tries in 15 minutes (from anywhere), every try on the account waits,
+    # login_wait_s doubled with each further wrong try, up to visitors.LOGIN_MAX_WAIT_S
+    login_free_tries: int = 3  # AUDIORET_LOGIN_FREE_TRIES
+    login_wait_s: float = 2.0  # AUDIORET_LOGIN_WAIT_S
 
     @classmethod
     def from_env(cls, env=None) -> Limits:
         env = os.environ if env is None else env
         values = {}
-        for field, name, kind in (("session_hours", "SESSION_HOURS", float), ("upload_mb", "VISITOR_MB", float),
-                                  ("upload_files", "VISITOR_FILES", int),
-                                  ("searches_per_minute", "SEARCHES_PER_MINUTE", int)):  # fmt: skip
+        kinds = {f.name: (int if f.type in ("int", int) else float) for f in fields(cls)}
+        for field, name in SETTINGS.items():
+            kind = kinds[field]
             raw = env.get(f"AUDIORET_{name}", "").strip()
             if raw:
                 try:
@@ -49,6 +75,7 @@ class Access:
     admin: tuple[str, str] | None  # the in-page admin login (public mode)
     page_auth: tuple[str, str] | None  # a login for the whole page (not public)
     limits: Limits = Limits()
+    trust_proxy: bool = False  # on a Space: the client's address is the first hop of X-Forwarded-For
 
     @property
     def open_management(self) -> bool:
@@ -79,5 +106,19 @@ def decide(host: str, share: bool, auth: tuple[str, str] | None, space_id: str |
     reason = ("forced with --public" if public else "a Hugging Face Space" if space_id else "a share link" if share
               else f"served on {host} without --auth" if exposed and auth is None else "")  # fmt: skip
     if reason:
-        return Access(True, reason, auth, None, limits)
+        return Access(True, reason, auth, None, limits, trust_proxy=bool(space_id))
     return Access(False, "", None, auth, limits)
+
+
+def client_address(request, trust_proxy: bool) -> str:
+    """The address a Gradio or Starlette request comes from: on a Space (``trust_proxy``), the first entry of the
+    ``X-Forwarded-For`` header its proxy sets; elsewhere the connection's. "" when unknown (a handler called directly).
+    """
+    if request is None:
+        return ""
+    if trust_proxy:
+        forwarded = (request.headers.get("x-forwarded-for") or "").split(",")[0].strip()
+        if forwarded:
+            return forwarded
+    client = getattr(request, "client", None)
+    return getattr(client, "host", "") or ""

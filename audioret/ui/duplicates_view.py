@@ -16,7 +16,7 @@ from ..render import clock, closeness, size_text
 from .state import App, session_of
 
 
-def table_html(app: App, groups, session: str) -> str:
+def table_html(app: App, groups, session: str, address: str = "") -> str:
     """The groups as an HTML table with a player per copy (media tokens: no server path reaches the page)."""
     from ..duplicates import MIN_SHORT_S
 
@@ -29,7 +29,7 @@ def table_html(app: App, groups, session: str) -> str:
     for n, group in enumerate(groups, 1):
         for i, m in enumerate(group):
             name = html.escape(app.shown_path(m.path, session))
-            player = f'<audio controls preload="none" src="{app.media.whole(m.path, session)}"></audio>'
+            player = f'<audio controls preload="none" src="{app.media.whole(m.path, session, address)}"></audio>'
             channels = "mono" if m.channels == 1 else f"{m.channels} ch"
             note = "keep (suggested)" if i == 0 else closeness(m)
             rows.append(f"<tr><td>{n}</td><td>{name}</td><td>{html.escape(m.format)}</td>"
@@ -61,9 +61,9 @@ class DuplicatesHandlers:
         extras = [app.shown_path(m.path, session) for g in groups for m in g[1:]]
         link = ""
         if groups:
-            link = (f'<a class="download" href="{app.media.download(_csv(app, groups, session), session)}" '
+            link = (f'<a class="download" href="{app.media.download(_csv(app, groups, session), session, app.address(request))}" '
                     'download="duplicates.csv">Download the list (CSV)</a>')  # fmt: skip
-        return table_html(app, groups, session), gr.update(choices=names, value=extras), link
+        return table_html(app, groups, session, app.address(request)), gr.update(choices=names, value=extras), link
 
     def chosen_paths(self, session: str, names: list[str]) -> list[str]:
         by_name = {self.app.shown_path(m.path, session): m.path for g in self.found.get(session, []) for m in g}

@@ -16,6 +16,7 @@ from .duplicates_view import build_duplicates_view
 from .state import App, session_of
 
 LIST_COLUMNS = ["file", "folder", "duration", "channels", "speech", "yours"]
+ADD_CONCURRENCY = 16  # add_files requests handled at once: each copies its files, then waits for its indexing turn
 
 
 def progress_callback(progress):
@@ -88,20 +89,13 @@ class LibraryHandlers:
         return listing(self.app, session_of(request), p or "")
 
     def add(self, uploaded, p, progress=gr.Progress(), request: gr.Request = None):
+        """Adds the visitor's uploads; while other uploads take their turn, the progress bar says how many."""
         app, session = self.app, session_of(request)
-        uploaded = uploaded or []
         try:
-            if app.access.public:
-                app.visitors.check_upload(session, len(uploaded), sum(Path(f).stat().st_size for f in uploaded))
-            report, skipped = app.library.add_files(uploaded, app.area(session), progress_callback(progress))
+            report, skipped = app.add(session, app.address(request), list(uploaded or []), progress_callback(progress),
+                                      lambda text, fraction: progress(fraction, desc=text))
         except AudioretError as e:
             raise app.user_error(e, session) from e
-        finally:
-            for f in uploaded:  # the copy in Gradio's upload folder is not needed any more
-                Path(f).unlink(missing_ok=True)
-        if app.access.public and report is not None:
-            app.visitors.added(session, len(report.added) + len(report.updated), sum(
-                Path(p).stat().st_size for p in report.added + report.updated if Path(p).exists()))  # fmt: skip
         note = report_markdown(report, [app.scrub(s, session) for s in skipped], name=lambda p: app.shown_path(p, session))
         return note, app.status(session), listing(app, session, p or ""), None
 
@@ -127,13 +121,21 @@ class LibraryHandlers:
         note = "\n".join(f"- removed `{app.shown_path(r, session)}`" for r in removed) or "Nothing in the index matched."
         return note, app.status(session), listing(app, session, p or ""), gr.update(visible=False), ""
 
-    def sign_in(self, u, pw, request: gr.Request):
+    def sign_in(self, u, pw, request: gr.Request, progress=gr.Progress()):
+        """Checks the admin login; after a few wrong tries on the account every try waits, and says so."""
         app, session = self.app, session_of(request)
+        waited = []
+
+        def say(text):
+            waited.append(text)
+            progress(None, desc=text)
+
         try:
-            ok = app.visitors.sign_in(session, u or "", pw or "", app.access.admin)
+            ok = app.visitors.sign_in(session, u or "", pw or "", app.access.admin, app.address(request), say)
         except AudioretError as e:
             raise app.user_error(e, session) from e
-        return ("Signed in: you may remove any file." if ok else "Wrong user or password."), ""
+        note = "Signed in: you may remove any file." if ok else "Wrong user or password."
+        return note + (f" ({waited[0]}.)" if waited else ""), ""
 
     def index_folder(self, path, request: gr.Request, progress=gr.Progress()):
         app, session = self.app, session_of(request)
@@ -152,7 +154,9 @@ def build_library_tab(app: App):
     ui, on = _layout(app), LibraryHandlers(app)
     ui.pattern.submit(on.list, [ui.pattern], ui.files, api_name="list_files")
     ui.refresh.click(on.list, [ui.pattern], ui.files, api_name=False)
-    ui.add_btn.click(on.add, [ui.uploads, ui.pattern], [ui.report, ui.status, ui.files, ui.uploads], api_name="add_files")
+    # uploads wait their turn in the app's own queue (fair between visitors), not in Gradio's
+    ui.add_btn.click(on.add, [ui.uploads, ui.pattern], [ui.report, ui.status, ui.files, ui.uploads], api_name="add_files",
+                     concurrency_limit=ADD_CONCURRENCY)
     ui.files.select(on.choose, [ui.files], [ui.chosen, ui.confirm_row, ui.confirm_text], api_name=False)
     removed = [ui.report, ui.status, ui.files, ui.confirm_row, ui.chosen]
     ui.confirm_btn.click(on.remove, [ui.chosen, ui.pattern], removed, api_name=False)

@@ -81,7 +81,7 @@ def build_export(app: App) -> None:
         def handler(request: gr.Request):
             session = session_of(request)
             try:
-                url = app.export(session, kind)
+                url = app.export(session, kind, app.address(request))
             except AudioretError as e:
                 raise app.user_error(e, session) from e
             file = FILE_NAMES[kind]

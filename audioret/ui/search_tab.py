@@ -37,10 +37,10 @@ def table(app: App, hits: list[Hit], session: str) -> list[list]:
 def answer(app: App, request, search, described: str, query: str | None = None, votes: bool = False):
     """Runs a search for a visitor; returns the table and the results HTML, or the error as a message. With
     ``votes`` the cards offer 👍 / 👎, and what feedback changed goes into the header."""
-    session = session_of(request)
+    session, address = session_of(request), app.address(request)
     try:
         if app.access.public:
-            app.visitors.check_search(session)
+            app.visitors.check_search(session, address)
         hits: Results = search(session)
     except AudioretError as e:
         raise app.user_error(e, session) from e
@@ -48,9 +48,10 @@ def answer(app: App, request, search, described: str, query: str | None = None, 
     for hit in hits:
         name, folder = app.shown(hit.path, session)
         moments = tuple(app.library.timeline(hit.path, query)) if query and hit.duration_s >= 30 else ()
-        cards.append(Card(hit, name, folder, app.media.clip(hit.path, hit.start_s, hit.end_s, session),
-                          app.media.whole(hit.path, session), app.media.spectrogram(hit.path, hit.start_s, hit.end_s, session),
-                          moments, votes))  # fmt: skip
+        media = app.media
+        cards.append(Card(hit, name, folder, media.clip(hit.path, hit.start_s, hit.end_s, session, address),
+                          media.whole(hit.path, session, address),
+                          media.spectrogram(hit.path, hit.start_s, hit.end_s, session, address), moments, votes))
     app.last_results[session] = (described, hits)
     if hits.changed:
         described = f"{described}, with your feedback ({hits.changed})"
@@ -82,6 +83,7 @@ class SearchHandlers:
     def spoken(self, rec, k_, cw, tw, f, e, lo, hi, request: gr.Request):
         if not rec:
             raise gr.Error("Record or upload a spoken query first", print_exception=False)
+        rec = self._recording(rec, request)
         weights = {"clap": float(cw), "text": float(tw)}
         heard_ = {}
 
@@ -99,8 +101,16 @@ class SearchHandlers:
     def example(self, rec, k_, f, e, lo, hi, request: gr.Request):
         if not rec:
             raise gr.Error("Upload or record an example sound first", print_exception=False)
+        rec = self._recording(rec, request)
         run = lambda s: self.app.library.search_audio(rec, k=int(k_), filters=self.filters(s, f, e, lo, hi))  # noqa: E731
         return *answer(self.app, request, run, "your example sound"), "Sounds like your example:", "", None
+
+    def _recording(self, rec: str, request) -> str:
+        app, session = self.app, session_of(request)
+        try:
+            return app.recording(session, app.address(request), rec)
+        except AudioretError as e:
+            raise app.user_error(e, session) from e
 
     def similar(self, segment, k_, request: gr.Request):
         session = session_of(request)

@@ -23,8 +23,10 @@ from ..models import hub
 from ..models.devices import device_name
 from ..store.filters import is_under
 from ..types import Filters, Results
-from .access import Access, decide
+from . import uploads
+from .access import Access, client_address, decide
 from .media import Media
+from .uploads import UploadQueue, UploadRoute
 from .visitors import Visitors, remove_tree
 
 logger = logging.getLogger("audioret")
@@ -57,7 +59,11 @@ class App:
         self.roots = [str(Path(p).resolve()) for p in (library_paths or [])]
         self.allow_server_folders = allow_server_folders and not self.access.public
         self.visitors = Visitors(config.data_dir / "visitors", self.access.limits)
-        self.media = Media(self.library)
+        self.media = Media(self.library, trust_proxy=self.access.trust_proxy)
+        self.upload_route: UploadRoute | None = None  # Gradio's upload route, bounded (public mode; set by launch)
+        self.upload_queue = UploadQueue(self.index, lambda: self.library.indexing)
+        if self.access.public:  # a visitor's uploads never move the scores another visitor sees
+            self.library.keep_private([self.visitors.root])
         self.last_results: dict[str, tuple[str, Results]] = {}  # session -> what it searched last, and the hits
         self.start_note: str | None = None  # set once the library folders are indexed
         self.loading: tuple[str, float | None] = ("", None)  # what the start-up job is loading, and how far
@@ -69,6 +75,10 @@ class App:
         return [] if self.access.public else [*self.roots, str(self.uploads), str(self.clips)]
 
     # -- who sees what -------------------------------------------------------------------------------------------
+
+    def address(self, request) -> str:
+        """The client address of a request (on a Space, from the proxy's header; see :mod:`.access`)."""
+        return client_address(request, self.access.trust_proxy)
 
     def area(self, session: str) -> Path:
         """Where a visitor's uploads go: their own folder in the public mode, the shared uploads otherwise."""
@@ -228,7 +238,15 @@ class App:
             time.sleep(0.5)
         return self.start(on_progress)
 
-    def export(self, session: str, kind: str) -> str:
+    def add(self, session: str, address: str, uploaded: list[str], on_progress=None, say=None):
+        """A visitor's uploads added and indexed in turns (:func:`.uploads.add`): ``(report or None, skipped)``."""
+        return uploads.add(self, session, address, uploaded, on_progress, say)
+
+    def recording(self, session: str, address: str, path: str) -> str:
+        """A query recording, checked and kept for removal when the visitor leaves (:func:`.uploads.recording`)."""
+        return uploads.recording(self, session, address, path)
+
+    def export(self, session: str, kind: str, address: str = "") -> str:
         """The session's last results as a file to download ("playlist", "csv", "json" or "clips"): its media URL.
         A playlist holds server paths, so the public mode refuses it; the other formats name files as shown."""
         from .. import export
@@ -243,15 +261,16 @@ class App:
         name = (lambda p: self.shown_path(p, session)) if self.access.public else str
         out = self.export_folder("results-") / export.FILE_NAMES[kind]
         export.write(hits, out, {"query": described}, lambda h: cut_clip(h.path, h.start_s, h.end_s, self.clips), name)
-        return self.media.download(str(out), session)
+        return self.media.download(str(out), session, address)
 
     def end_session(self, session: str) -> None:
         """A visitor left: their uploads leave the index and the disk, their media tokens are revoked."""
-        area = self.visitors.end(session)
+        visitor = self.visitors.end(session)
         self.media.forget(session)
         self.last_results.pop(session, None)
-        if area is not None and self.access.public:
-            self._remove_area(area)
+        if visitor is not None and self.access.public:
+            self._remove_area(visitor.area)
+            uploads.release(self, visitor.recordings, visitor.address)
 
     def sweep(self) -> None:
         """Ends the sessions idle past the limit, and removes areas left behind by an earlier run."""
@@ -259,6 +278,9 @@ class App:
             self.end_session(session)
         for area in self.visitors.leftovers():
             self._remove_area(area)
+        self.visitors.forget_idle_addresses()
+        if self.upload_route is not None:
+            self.upload_route.sweep()
 
     def _remove_area(self, area: Path) -> None:
         try:
@@ -274,10 +296,14 @@ class App:
 
     def status(self, session: str = "") -> str:
         """The header: what the library holds, the models, a channel that is off (and why), the public-mode line."""
-        s = self.library.stats()
-        files = len(self.library.files(self.scope(session))) if self.access.public else s["files"]
+        if self.access.public:  # the shared library and this visitor's own uploads, never another visitor's
+            seen = self.library.files(self.scope(session))
+            files, hours = len(seen), sum(f.duration_s for f in seen) / 3600
+        else:
+            s = self.library.stats()
+            files, hours = s["files"], s["hours"]
         cfg = self.library.config
-        lines = [f"**{files} files**, {s['hours']:.2f} h of audio · device: {device_name(cfg.device)} · models: CLAP "
+        lines = [f"**{files} files**, {hours:.2f} h of audio · device: {device_name(cfg.device)} · models: CLAP "
                  f"`{self.model_name(cfg.clap_model)}`, text `{self.model_name(cfg.text_model)}`, Whisper "
                  f"`{self.model_name(cfg.asr_model)}`"]  # fmt: skip
         if self.access.public:

@@ -5,6 +5,14 @@ folder with a random name under ``DATA_DIR/visitors/``; searches see the shared 
 The folder and its index entries go when the session ends (the page is closed) or after ``Limits.session_hours``
 without a request. Everything here is in memory: a restart ends every session (and the next start removes
 what was left behind).
+
+A client chooses its session id, so every limit is also kept per client address and for all visitors together
+(:mod:`.access`): a new session id on each request starts a new visitor, never a new allowance. What a visitor
+has added counts against their address and the whole page for as long as it is kept (until the session ends).
+
+The admin login is throttled per account, whoever tries: after ``Limits.login_free_tries`` wrong tries in 15
+minutes every try waits before it is checked, one at a time, ``login_wait_s`` doubled with each further wrong try
+(up to :data:`LOGIN_MAX_WAIT_S`); a session or an address with five wrong tries in a minute is refused outright.
 """
 
 from __future__ import annotations
@@ -14,85 +22,163 @@ import shutil
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
 from .access import Limits
 
+MINUTE = 60.0
+LOGIN_WINDOW_S = 15 * 60.0  # wrong logins on the account are counted over this long
+LOGIN_TRIES_PER_MINUTE = 5  # wrong logins a session, or an address, may make in a minute
+LOGIN_MAX_WAIT_S = 10.0  # the longest a login try waits: at most one guess in this long, from everywhere
+
 
 @dataclass
 class Visitor:
     area: Path
     seen: float
+    address: str = ""
     files: int = 0
     bytes: int = 0
     admin: bool = False
     searches: deque = field(default_factory=deque)  # times of the searches in the last minute
     failed_logins: deque = field(default_factory=deque)
+    recordings: list = field(default_factory=list)  # query recordings this visitor sent (removed when they leave)
+
+
+def _recent(times: deque, now: float, window_s: float) -> deque:
+    while times and now - times[0] > window_s:
+        times.popleft()
+    return times
+
+
+def _mb(n: float) -> str:
+    return f"{n / 1e6:,.1f} MB"
 
 
 class Visitors:
     """Args:
     root: the folder holding every visitor's area (``DATA_DIR/visitors``).
-    limits: each visitor's limits.
+    limits: the limits of each visitor, each address and everyone.
     clock: seconds, monotonic (tests pass their own).
+    sleep: waits a number of seconds (tests pass their own).
     """
 
-    def __init__(self, root: Path, limits: Limits, clock=time.monotonic):
-        self.root, self.limits, self.clock = Path(root), limits, clock
+    def __init__(self, root: Path, limits: Limits, clock=time.monotonic, sleep=time.sleep):
+        self.root, self.limits, self.clock, self.sleep = Path(root), limits, clock, sleep
         self._visitors: dict[str, Visitor] = {}
         self._lock = threading.Lock()
+        self._searches: dict[str, deque] = {}  # address -> times of its searches in the last minute
+        self._all_searches: deque = deque()
+        self._address_logins: dict[str, deque] = {}  # address -> times of its wrong logins in the last minute
+        self._account_failures: deque = deque()  # times of the admin account's wrong logins
+        self._login_turn = threading.Lock()  # login tries that wait are checked one at a time
+        self._address_locks: dict[str, threading.Lock] = {}
 
-    def get(self, session: str) -> Visitor:
-        """The visitor of a session (created on first sight), marked as seen now."""
+    def get(self, session: str, address: str | None = None) -> Visitor:
+        """The visitor of a session (created on first sight), marked as seen now (from ``address``, when given)."""
         with self._lock:
             visitor = self._visitors.get(session)
             if visitor is None:
                 visitor = self._visitors[session] = Visitor(self.root / secrets.token_hex(8), self.clock())
             visitor.seen = self.clock()
+            if address is not None:
+                visitor.address = address
             return visitor
 
     def known(self, session: str) -> Visitor | None:
         return self._visitors.get(session)
 
     def areas(self) -> list[Path]:
-        return [v.area for v in self._visitors.values()]
+        return [v.area for v in list(self._visitors.values())]
 
-    def check_search(self, session: str) -> None:
-        """Counts a search; refuses one over the per-minute limit."""
-        visitor, now = self.get(session), self.clock()
-        while visitor.searches and now - visitor.searches[0] > 60:
-            visitor.searches.popleft()
-        if len(visitor.searches) >= self.limits.searches_per_minute:
-            raise InputError(f"More than {self.limits.searches_per_minute} searches in a minute; wait a little and "
-                             "search again")  # fmt: skip
-        visitor.searches.append(now)
+    def check_search(self, session: str, address: str = "") -> None:
+        """Counts a search; refuses one over the per-minute limit of the visitor, their address or everyone."""
+        limits = self.limits
+        visitor, now = self.get(session, address), self.clock()
+        with self._lock:
+            by_address = self._searches.setdefault(address, deque())
+            for times, limit, who in ((visitor.searches, limits.searches_per_minute, "searches in a minute"),
+                                      (by_address, limits.address_searches_per_minute,
+                                       "searches in a minute from your address"),
+                                      (self._all_searches, limits.all_searches_per_minute,
+                                       "searches in a minute on this page, from everyone")):
+                if len(_recent(times, now, MINUTE)) >= limit:
+                    raise InputError(f"More than {limit} {who}; wait a little and search again")
+            for times in (visitor.searches, by_address, self._all_searches):
+                times.append(now)
 
-    def check_upload(self, session: str, files: int, size: int) -> None:
-        """Refuses an upload that would take a visitor over their files or bytes."""
-        visitor, limits = self.get(session), self.limits
-        if visitor.files + files > limits.upload_files:
-            raise InputError(f"A visitor may add {limits.upload_files} files in all; you have added {visitor.files}")
-        if visitor.bytes + size > limits.upload_mb * 1e6:
-            raise InputError(f"A visitor may add {limits.upload_mb:g} MB in all; you have added "
-                             f"{visitor.bytes / 1e6:.1f} MB")  # fmt: skip
+    def _rows(self, session: str, address: str) -> list[tuple[str, str, int, int, int, float]]:
+        """What the visitor, their address and everyone have added: ``(who, verb, files, bytes, max files, max MB)``."""
+        limits, visitor = self.limits, self.get(session, address)
+        live = list(self._visitors.values())
+        same = [v for v in live if v.address == address]
+        return [("A visitor", "you have", visitor.files, visitor.bytes, limits.upload_files, limits.upload_mb),
+                ("Visitors from one address", "yours have", sum(v.files for v in same), sum(v.bytes for v in same),
+                 limits.address_files, limits.address_mb),
+                ("All visitors together", "they have", sum(v.files for v in live), sum(v.bytes for v in live),
+                 limits.all_files, limits.all_mb)]
 
-    def added(self, session: str, files: int, size: int) -> None:
-        visitor = self.get(session)
+    def allowance(self, session: str, address: str = "") -> tuple[int, int]:
+        """``(files, bytes)`` a visitor may still add: the least of what they, their address and everyone have left."""
+        rows = self._rows(session, address)
+        return (max(0, min(m - f for _, _, f, _, m, _ in rows)),
+                max(0, int(min(mb * 1e6 - b for _, _, _, b, _, mb in rows))))
+
+    def check_upload(self, session: str, files: int, size: int, address: str = "") -> None:
+        """Refuses an upload that would take a visitor, their address or everyone over the files or bytes, with the
+        figures."""
+        for who, verb, used, used_bytes, max_files, max_mb in self._rows(session, address):
+            holds = f"; this upload holds {files:,}" if files else ""
+            if used + files > max_files:
+                raise InputError(f"{who} may add {max_files} files in all; {verb} added {used}{holds}")
+            if used_bytes + size > max_mb * 1e6:
+                raise InputError(f"{who} may add {max_mb:g} MB in all; {verb} added {_mb(used_bytes)}"
+                                 + (f"; this upload holds {_mb(size)}" if size else ""))
+
+    def added(self, session: str, files: int, size: int, address: str | None = None) -> None:
+        visitor = self.get(session, address)
         visitor.files += files
         visitor.bytes += size
 
-    def sign_in(self, session: str, user: str, password: str, admin: tuple[str, str] | None) -> bool:
-        """Checks an admin login; five wrong tries in a minute lock the session out for that minute."""
-        visitor, now = self.get(session), self.clock()
-        while visitor.failed_logins and now - visitor.failed_logins[0] > 60:
-            visitor.failed_logins.popleft()
-        if len(visitor.failed_logins) >= 5:
-            raise InputError("Too many wrong logins; wait a minute")
-        ok = admin is not None and secrets.compare_digest(f"{user}\0{password}", f"{admin[0]}\0{admin[1]}")
-        if not ok:
-            visitor.failed_logins.append(now)
+    def reserving(self, address: str) -> threading.Lock:
+        """A lock per address, held while an upload is measured, extracted and counted: two at once from one
+        address cannot both spend the same allowance."""
+        with self._lock:
+            return self._address_locks.setdefault(address, threading.Lock())
+
+    def sign_in(self, session: str, user: str, password: str, admin: tuple[str, str] | None, address: str = "",
+                say: Callable[[str], None] | None = None) -> bool:
+        """Checks an admin login.
+
+        Five wrong tries in a minute from a session or an address refuse that session or address for the minute.
+        After ``login_free_tries`` wrong tries on the account in 15 minutes, from anywhere, each try waits its turn
+        and then the throttle's delay; ``say`` hears why before the wait.
+        """
+        visitor, now = self.get(session, address), self.clock()
+        with self._lock:
+            by_address = _recent(self._address_logins.setdefault(address, deque()), now, MINUTE)
+            if len(_recent(visitor.failed_logins, now, MINUTE)) >= LOGIN_TRIES_PER_MINUTE or (
+                    len(by_address) >= LOGIN_TRIES_PER_MINUTE):
+                raise InputError("Too many wrong logins; wait a minute")
+        with self._login_turn:
+            failures = len(_recent(self._account_failures, self.clock(), LOGIN_WINDOW_S))
+            extra = failures - self.limits.login_free_tries
+            wait_s = 0.0 if extra < 0 else min(self.limits.login_wait_s * 2**extra, LOGIN_MAX_WAIT_S)
+            if wait_s > 0:
+                if say is not None:
+                    say(f"{failures} wrong logins on this account in the last 15 minutes: every try now waits "
+                        f"{wait_s:g} s")
+                self.sleep(wait_s)
+            ok = admin is not None and secrets.compare_digest(f"{user}\0{password}", f"{admin[0]}\0{admin[1]}")
+            if not ok:
+                now = self.clock()
+                with self._lock:
+                    visitor.failed_logins.append(now)
+                    self._address_logins.setdefault(address, deque()).append(now)
+                    self._account_failures.append(now)
         visitor.admin = visitor.admin or ok
         return ok
 
@@ -100,16 +186,26 @@ class Visitors:
         visitor = self._visitors.get(session)
         return visitor is not None and visitor.admin
 
-    def end(self, session: str) -> Path | None:
-        """Forgets a session; returns its area for the caller to remove from the index and disk."""
+    def end(self, session: str) -> Visitor | None:
+        """Forgets a session; returns its visitor for the caller to remove their area from the index and disk."""
         with self._lock:
-            visitor = self._visitors.pop(session, None)
-        return visitor.area if visitor else None
+            return self._visitors.pop(session, None)
 
     def expired(self) -> list[str]:
         """The sessions idle for longer than the limit."""
         cutoff = self.clock() - self.limits.session_hours * 3600
         return [s for s, v in list(self._visitors.items()) if v.seen < cutoff]
+
+    def forget_idle_addresses(self) -> None:
+        """Drops the per-address counters that have been quiet for a minute (so they do not pile up)."""
+        now = self.clock()
+        with self._lock:
+            for table in (self._searches, self._address_logins):
+                for address in [a for a, times in table.items() if not _recent(times, now, MINUTE)]:
+                    del table[address]
+            live = {v.address for v in self._visitors.values()}
+            for address in [a for a, lock in self._address_locks.items() if a not in live and not lock.locked()]:
+                del self._address_locks[address]
 
     def leftovers(self) -> list[Path]:
         """Areas on disk that belong to no current session (left by an earlier run)."""

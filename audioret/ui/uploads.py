@@ -1,0 +1,318 @@
+"""Uploads on a shared page: Gradio's upload route bounded, each file claimed only by whoever sent it, and indexing
+that takes turns between visitors.
+
+Gradio stores whatever is posted to ``/gradio_api/upload``, session or not, in a folder named by the content's hash
+(so the same content lands at the same path for anyone). :class:`UploadRoute` wraps that route: a client address
+may post at most ``2 x AUDIORET_ADDRESS_MB`` an hour there, everyone together ``AUDIORET_ALL_VISITORS_MB`` an hour
+(beyond, 429), and each stored path is remembered with the address that sent it. ``add_files`` on a public page then
+takes only paths its own address sent, and removes only those. The files themselves go with Gradio's
+``delete_cache`` (:data:`CACHE_DELETE`); empty ``tmp*`` files that a refused or broken upload leaves in the folder
+are removed by the page's sweep.
+
+:class:`UploadQueue` runs the indexing of uploads in turns: each waiting upload indexes a few files
+(:data:`TURN_FILES`), then the next visitor's takes its turn, so a large upload delays a small one by one turn, not
+by its whole length. A visitor has one upload in the queue at a time (an address :data:`PER_ADDRESS`); whoever waits
+sees how many uploads are ahead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ..errors import IndexBusy, InputError
+from ..store.filters import is_under
+from ..types import IndexReport
+from .access import client_address
+
+TURN_FILES = 8  # files one upload indexes before the next visitor's takes a turn
+PER_ADDRESS = 3  # uploads one client address may have waiting or indexing at once
+CACHE_DELETE = (600, 3600)  # Gradio's delete_cache: every 10 minutes, the uploads older than an hour
+HOUR = 3600.0
+STRAY_S = 600.0  # a tmp* file untouched this long in the upload folder is left over from a broken upload
+UPLOAD_PATH = "/gradio_api/upload"
+
+
+class UploadRoute:
+    """Who sent which file through Gradio's upload route, and how much each address sent in the last hour.
+
+    Args:
+        folder: Gradio's upload folder.
+        address_bytes: bytes one address may post in an hour.
+        all_bytes: bytes everyone together may post in an hour.
+        trust_proxy: whether the client address is the proxy header's (:func:`.access.client_address`).
+    """
+
+    def __init__(self, folder: str | os.PathLike, address_bytes: float, all_bytes: float, trust_proxy: bool = False,
+                 clock=time.monotonic):
+        self.folder, self.trust_proxy, self.clock = Path(folder), trust_proxy, clock
+        self.address_bytes, self.all_bytes = address_bytes, all_bytes
+        self._sent: dict[str, set[str]] = {}  # real path -> the addresses that sent it (the same content, same path)
+        self._posted: deque[tuple[float, str, int]] = deque()  # (time, address, bytes) in the last hour
+        self._lock = threading.Lock()
+
+    def _recent(self) -> list[tuple[float, str, int]]:
+        now = self.clock()
+        while self._posted and now - self._posted[0][0] > HOUR:
+            self._posted.popleft()
+        return list(self._posted)
+
+    def admit(self, address: str, size: int) -> str | None:
+        """Counts a post of ``size`` bytes from ``address``; the reason it is refused, or None."""
+        with self._lock:
+            posted = self._recent()
+            mine = sum(n for _, a, n in posted if a == address)
+            if mine + size > self.address_bytes:
+                return (f"Uploads from your address are limited to {self.address_bytes / 1e6:g} MB an hour; "
+                        f"{mine / 1e6:.1f} MB were sent in the last hour")
+            if sum(n for *_, n in posted) + size > self.all_bytes:
+                return "This page takes no more uploads this hour; come back later"
+            self._posted.append((self.clock(), address, size))
+        return None
+
+    def sent(self, address: str, paths: Sequence[str]) -> None:
+        with self._lock:
+            for p in paths:
+                self._sent.setdefault(os.path.realpath(p), set()).add(address)
+
+    def owned(self, path: str, address: str) -> bool:
+        """Whether ``path`` was sent through the upload route from ``address``."""
+        return address in self._sent.get(os.path.realpath(path), ())
+
+    def release(self, path: str, address: str) -> bool:
+        """``address`` is done with ``path``; returns whether nobody else sent it (so it may be removed)."""
+        with self._lock:
+            holders = self._sent.get(os.path.realpath(path), set())
+            holders.discard(address)
+            if holders:
+                return False
+            self._sent.pop(os.path.realpath(path), None)
+            return True
+
+    def middleware(self):
+        """The ASGI middleware that bounds Gradio's upload route, for ``Blocks.launch(app_kwargs={"middleware":
+        [...]})`` (see the module docstring)."""
+        from starlette.middleware import Middleware
+
+        return Middleware(_Guard, route=self)
+
+    def sweep(self) -> None:
+        """Removes the ``tmp*`` files a refused or broken upload left at the top of the upload folder, and forgets
+        paths whose files Gradio's cache deletion removed."""
+        if self.folder.is_dir():
+            now = time.time()
+            for p in self.folder.glob("tmp*"):
+                try:
+                    if p.is_file() and now - p.stat().st_mtime > STRAY_S:
+                        p.unlink()
+                except OSError:
+                    pass
+        with self._lock:
+            for path in [p for p in self._sent if not os.path.exists(p)]:
+                del self._sent[path]
+
+
+def claim(files: Sequence[str], route: UploadRoute | None, address: str, folder: str | os.PathLike) -> list[str]:
+    """The uploaded files ``add_files`` may take: on a public page (``route`` given) only files its address sent
+    through the upload route; anywhere, never a folder. Raises InputError naming the file otherwise."""
+    for f in files:
+        if os.path.isdir(f):
+            raise InputError(f"{Path(f).name} is a folder; add the audio files in it, or a zip archive of it")
+        if route is not None and not route.owned(f, address):
+            raise InputError(f"{Path(f).name} was not uploaded from this browser; upload the file again")
+    return [str(f) for f in files if is_under(os.path.realpath(f), [os.path.realpath(folder)])]
+
+
+def merge(reports: Sequence[IndexReport], roots: list[str]) -> IndexReport:
+    """One report of an upload indexed in turns."""
+    out = IndexReport(roots=roots)
+    for r in reports:
+        out.added += r.added
+        out.updated += r.updated
+        out.failed += r.failed
+        out.unchanged += r.unchanged
+        out.skipped_channels.update(r.skipped_channels)
+        out.segments += r.segments
+        out.audio_s += r.audio_s
+        out.passages += r.passages
+        out.elapsed_s += r.elapsed_s
+    return out
+
+
+class UploadQueue:
+    """Indexing of uploads, in turns between the uploads waiting (see the module docstring).
+
+    Args:
+        index: indexes a list of files, with an ``on_progress`` callback (the library's, scoped by the caller).
+        busy: whether the library's own indexing job of this process is running (waited for; another process's
+            job fails the upload with its message).
+    """
+
+    def __init__(self, index: Callable[..., IndexReport], busy: Callable[[], bool], turn_files: int = TURN_FILES,
+                 per_address: int = PER_ADDRESS):
+        self.index, self.busy, self.turn_files, self.per_address = index, busy, turn_files, per_address
+        self._ring: deque[object] = deque()  # one ticket per waiting upload; the first indexes
+        self._who: dict[object, tuple[str, str]] = {}  # ticket -> (session, address)
+        self._turn = threading.Condition()
+
+    def waiting(self) -> int:
+        return len(self._ring)
+
+    def run(self, session: str, address: str, files: list[str], on_progress=None,
+            say: Callable[[str, float | None], None] | None = None) -> IndexReport:
+        """Indexes ``files`` in turns; ``say(text, fraction or None)`` hears the place in the queue while waiting."""
+        ticket = object()
+        with self._turn:
+            mine = [t for t, (s, a) in self._who.items() if s == session or a == address]
+            if any(self._who[t][0] == session for t in mine):
+                raise InputError("Your previous upload is still being indexed; add more when it is done")
+            if len(mine) >= self.per_address:
+                raise InputError(f"{self.per_address} uploads from your address are being indexed; add more when "
+                                 "one is done")
+            self._ring.append(ticket)
+            self._who[ticket] = (session, address)
+        reports, done = [], 0
+        try:
+            while done < len(files):
+                self._wait(ticket, say, done, len(files))
+                try:
+                    part = files[done : done + self.turn_files]
+                    reports.append(self._index(part, on_progress, say))
+                    done += len(part)
+                finally:
+                    with self._turn:  # the next upload's turn; this one goes to the back, if it has more
+                        self._ring.remove(ticket)
+                        if done < len(files):
+                            self._ring.append(ticket)
+                        self._turn.notify_all()
+        finally:
+            with self._turn:
+                if ticket in self._ring:
+                    self._ring.remove(ticket)
+                self._who.pop(ticket, None)
+                self._turn.notify_all()
+        return merge(reports, sorted({str(Path(f).parent) for f in files}))
+
+    def _wait(self, ticket, say, done: int, total: int) -> None:
+        with self._turn:
+            while self._ring[0] is not ticket:
+                ahead = self._ring.index(ticket)
+                if say is not None:
+                    say(f"waiting for {ahead} other upload{'s' * (ahead != 1)} to take a turn "
+                        f"({done} of {total} files indexed)", done / max(total, 1))
+                self._turn.wait(timeout=1.0)
+
+    def _index(self, files: list[str], on_progress, say) -> IndexReport:
+        """One turn; the library's own job (the start-up indexing, a server folder) is waited for, not failed on."""
+        while True:
+            try:
+                return self.index(files, on_progress)
+            except IndexBusy:
+                if not self.busy():
+                    raise
+                if say is not None:
+                    say("waiting for the library's own indexing to finish", None)
+                time.sleep(1.0)
+
+
+def upload_folder() -> str:
+    """Gradio's upload folder (GRADIO_TEMP_DIR, as build_demo sets it)."""
+    from gradio.utils import get_upload_folder
+
+    return get_upload_folder()
+
+
+def add(app, session: str, address: str, uploaded: list[str], on_progress=None, say=None):
+    """Adds a visitor's uploaded files (or zips) to their area and indexes them in turns with other uploads
+    (:class:`UploadQueue`); returns ``(report or None, skipped)``. In the public mode only files this address
+    uploaded are taken, and the upload is measured by its content against what the visitor, their address and
+    everyone may still add (:func:`audioret.archive.measure`), refused whole with the figures.
+
+    Args:
+        app: the page's state (:class:`.state.App`).
+    """
+    from ..archive import import_files, measure
+
+    public = app.access.public
+    files = claim(uploaded, app.upload_route, address, upload_folder()) if public else list(uploaded)
+    area = app.area(session)
+    if public:
+        with app.visitors.reserving(address):
+            count, size, archives = measure(files)
+            try:
+                app.visitors.check_upload(session, count, size, address)
+            except InputError as e:
+                within = f" ({'; '.join(archives)})" if archives else ""
+                raise InputError(f"{e}{within}. Nothing was added") from None
+            imported = import_files(files, area, allowance=app.visitors.allowance(session, address))
+            app.visitors.added(session, len(imported.files), imported.bytes, address)
+    else:
+        imported = import_files(files, area)
+    release(app, files, address)
+    if not imported.files:
+        return None, imported.skipped
+    return app.upload_queue.run(session, address, imported.files, on_progress, say), imported.skipped
+
+
+def release(app, uploaded: Sequence[str], address: str) -> None:
+    """Removes uploaded files from Gradio's upload folder once used: on a public page only those this address sent
+    and nobody else did (the same content is the same path), on this machine any in the upload folder; never a
+    file elsewhere."""
+    route, folder = app.upload_route, os.path.realpath(upload_folder())
+    for f in uploaded:
+        if app.access.public and (route is None or not route.owned(f, address) or not route.release(f, address)):
+            continue
+        if is_under(os.path.realpath(f), [folder]):
+            Path(f).unlink(missing_ok=True)
+
+
+def recording(app, session: str, address: str, path: str) -> str:
+    """A spoken or example query's recording: on a public page, only one this address uploaded; it is removed
+    when the visitor leaves."""
+    if app.access.public:
+        claim([path], app.upload_route, address, upload_folder())
+        app.visitors.get(session, address).recordings.append(path)
+    return path
+
+
+class _Guard:
+    """ASGI middleware: posts to Gradio's upload route are counted against the sender's address (429 beyond), and the
+    paths Gradio stored are remembered with that address (:class:`UploadRoute`)."""
+
+    def __init__(self, app, route: UploadRoute):
+        self.app, self.route = app, route
+
+    async def __call__(self, scope, receive, send):
+        if scope.get("type") != "http" or scope.get("method") != "POST" or not scope.get("path", "").endswith(UPLOAD_PATH):
+            return await self.app(scope, receive, send)
+        from starlette.requests import Request
+        from starlette.responses import PlainTextResponse
+
+        route = self.route
+        address = client_address(Request(scope), route.trust_proxy)
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        size = int(declared) if declared.isdigit() else int(route.address_bytes)  # unknown: counted as the most
+        refused = route.admit(address, size)
+        if refused:
+            return await PlainTextResponse(refused, status_code=429)(scope, receive, send)
+        status, body = [0], []
+
+        async def capture(message):
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            elif message["type"] == "http.response.body":
+                body.append(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, capture)
+        if status[0] == 200:
+            try:
+                paths = json.loads(b"".join(body))
+            except ValueError:
+                paths = []
+            route.sent(address, [p for p in paths if isinstance(p, str)] if isinstance(paths, list) else [])

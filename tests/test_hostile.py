@@ -1,0 +1,436 @@
+"""The public mode probed as a hostile visitor would: a client that makes up a new session id for each request,
+archives that lie by their wrapping, Gradio's raw upload route, borrowed media tokens, numbers that would tell about
+other visitors, and requests racing for the same clip. The page runs as on a Hugging Face Space (``SPACE_ID``),
+so each client's address is the first entry of the ``X-Forwarded-For`` header the test sends, as the Space's
+proxy sets it."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+import wave
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from audioret import Config
+from audioret.errors import InputError
+from audioret.ui import Limits, decide
+from audioret.ui.uploads import CACHE_DELETE
+from audioret.ui.visitors import Visitors
+
+from .conftest import EXAMPLES_DIR, REPO, speak, tone, write
+from .test_app import SEARCH, open_browser, rows, serve
+
+ADMIN = ("keeper", "s3cret-pass")
+LIMITS = Limits(searches_per_minute=6, address_searches_per_minute=10, all_searches_per_minute=10_000,
+                upload_files=2, upload_mb=5, address_files=3, address_mb=8, all_files=1000, all_mb=1000,
+                login_free_tries=2, login_wait_s=0.3)
+
+
+@pytest.fixture(scope="module")
+def space(tmp_path_factory, tiny_clap_dir, asr_model, text_model):
+    pytest.importorskip("gradio_client")
+    data = tmp_path_factory.mktemp("space")
+    here = os.getcwd()
+    os.chdir(data)  # as app.py does
+    shared = data / "shared"
+    speak(shared / "shared-note.wav", "The museum opens at nine on Sundays.")
+    config = Config(data_dir=data / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
+                    asr_model=asr_model, device="cpu")
+    access = decide("127.0.0.1", False, ADMIN, space_id="someone/audioret", limits=LIMITS)
+    assert access.public and access.trust_proxy
+    demo = serve(config, [str(EXAMPLES_DIR), str(shared)], access)
+    yield demo
+    demo.close()
+    os.chdir(here)
+
+
+def client(demo, address: str):
+    from gradio_client import Client
+
+    return Client(demo.url, verbose=False, headers={"X-Forwarded-For": f"{address}, 10.16.3.80"})
+
+
+def fresh(c):
+    """A new session id for the next request, as a lying client makes one up."""
+    c.session_hash = str(uuid.uuid4())
+    return c
+
+
+def search(c, q="a bell ringing", k=5):
+    return c.predict(q, k, 1.0, 1.0, *SEARCH, api_name="/search")
+
+
+def upload(c, *paths):
+    from gradio_client import handle_file
+
+    return c.predict([handle_file(str(p)) for p in paths], "", api_name="/add_files")
+
+
+def get(demo, url: str, address: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(demo.url.rstrip("/") + url, headers={"X-Forwarded-For": address})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, b""
+
+
+def post_upload(demo, data: bytes, address: str, name: str = "x.wav"):
+    import requests
+
+    return requests.post(demo.url + "gradio_api/upload", files={"files": (name, data)},
+                         headers={"X-Forwarded-For": address}, timeout=60)
+
+
+def call(demo, api_name: str, data: list, address: str) -> dict:
+    """An event called through Gradio's raw queue API (as a script would, without gradio_client): its last message."""
+    import requests
+
+    fn = next(d["id"] for d in demo.config["dependencies"] if d.get("api_name") == api_name)
+    session = str(uuid.uuid4())
+    headers = {"X-Forwarded-For": address}
+    requests.post(demo.url + "gradio_api/queue/join", json={"data": data, "fn_index": fn, "session_hash": session,
+                  "event_data": None, "trigger_id": None}, headers=headers, timeout=30).raise_for_status()
+    last = {}
+    with requests.get(demo.url + "gradio_api/queue/data", params={"session_hash": session}, headers=headers,
+                      stream=True, timeout=120) as r:
+        for line in r.iter_lines():
+            if line.startswith(b"data:"):
+                last = json.loads(line[5:])
+                if last.get("msg") == "process_completed":
+                    return last
+    return last
+
+
+def tiny_wav() -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000)
+        w.writeframes(b"\0\1" * 80)
+    return buffer.getvalue()
+
+
+def test_rotated_session_ids_meet_the_address_limit_on_searches(space):
+    """90 searches in 11 s under fresh session ids went through before; now the address's limit holds, and
+    another address is not held up."""
+    from gradio_client.exceptions import AppError
+
+    c = client(space, "203.0.113.1")
+    answered, refused = 0, []
+    for _ in range(14):
+        try:
+            search(fresh(c))
+            answered += 1
+        except AppError as e:
+            refused.append(str(e))
+    assert answered == LIMITS.address_searches_per_minute
+    assert refused and all("searches in a minute from your address" in r for r in refused)
+    assert rows(search(client(space, "203.0.113.2"))[0])  # someone else searches on
+
+
+def test_rotated_session_ids_cannot_guess_the_admin_password(space):
+    """Wrong guesses under fresh session ids: the address is refused after five, even with the right password;
+    the account then makes every try wait, and says so; the admin, from elsewhere, still signs in."""
+    from gradio_client.exceptions import AppError
+
+    attacker = client(space, "198.51.100.7")
+    notes, refused = [], 0
+    for i in range(8):
+        try:
+            notes.append(fresh(attacker).predict(ADMIN[0], f"guess-{i}", api_name="/sign_in")[0])
+        except AppError as e:
+            assert "Too many wrong logins" in str(e)
+            refused += 1
+    assert notes[:2] == ["Wrong user or password."] * 2 and refused == 3
+    assert "every try now waits" in notes[-1]
+    with pytest.raises(AppError, match="Too many wrong logins"):
+        fresh(attacker).predict(*ADMIN, api_name="/sign_in")
+    t0 = time.monotonic()
+    note, _ = client(space, "192.0.2.10").predict(*ADMIN, api_name="/sign_in")
+    waited = float(re.search(r"waits ([\d.]+) s", note).group(1))
+    assert note.startswith("Signed in") and "5 wrong logins on this account" in note
+    assert waited == pytest.approx(LIMITS.login_wait_s * 2 ** (5 - LIMITS.login_free_tries))
+    assert time.monotonic() - t0 >= waited
+
+
+def test_rotated_session_ids_meet_the_address_allowance(space, tmp_path):
+    from gradio_client.exceptions import AppError
+
+    c = client(space, "203.0.113.20")
+    files = [write(tmp_path / f"hum-{i}.wav", tone(1.0, 300 + 100 * i, seed=i)) for i in range(5)]
+    assert upload(fresh(c), files[0], files[1])[0].startswith("**2 added")
+    with pytest.raises(AppError, match="A visitor may add 2 files in all; you have added 2"):
+        upload(c, files[2])  # the same session: its own limit
+    assert upload(fresh(c), files[2])[0].startswith("**1 added")
+    with pytest.raises(AppError, match="Visitors from one address may add 3 files in all; yours have added 3"):
+        upload(fresh(c), files[3])
+    assert upload(client(space, "203.0.113.21"), files[4])[0].startswith("**1 added")  # another address may
+
+
+def test_an_archive_is_counted_by_its_entries(space, tmp_path):
+    """A zip of 4,999 tiny WAVs counted as one file and all 4,999 were added; now it is refused whole, with the
+    figures, and nothing is extracted."""
+    from gradio_client.exceptions import AppError
+
+    archive = tmp_path / "many.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i in range(4999):
+            zf.writestr(f"clips/{i:04d}.wav", tiny_wav())
+    c = client(space, "203.0.113.30")
+    with pytest.raises(AppError) as e:
+        upload(c, archive)
+    assert "A visitor may add 2 files in all; you have added 0; this upload holds 4,999" in str(e.value)
+    assert "(many.zip: 4,999 audio files, 1.0 MB unpacked). Nothing was added" in str(e.value)
+    visitor = space.audioret.visitors.known(c.session_hash)
+    assert not visitor.area.exists() or not any(visitor.area.rglob("*.wav"))
+    assert visitor.files == 0
+
+
+def test_a_zip_bomb_is_refused_by_its_unpacked_size(space, tmp_path):
+    """A 1-GB WAV zipped to about a megabyte passed a check of the compressed size and was indexed for minutes;
+    now the uncompressed size is checked against the allowance before anything is written."""
+    from gradio_client.exceptions import AppError
+
+    archive = tmp_path / "bomb.zip"
+    size = 1 << 30
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf, zf.open(
+            "big.wav", "w", force_zip64=True) as f:
+        zeros = bytes(1 << 24)
+        for _ in range(size // len(zeros)):
+            f.write(zeros)
+    assert archive.stat().st_size < 5_000_000
+    c = client(space, "203.0.113.31")
+    t0 = time.monotonic()
+    with pytest.raises(AppError) as e:
+        upload(c, archive)
+    assert time.monotonic() - t0 < 30
+    assert "A visitor may add 5 MB in all; you have added 0.0 MB; this upload holds 1,073.7 MB" in str(e.value)
+    assert "(bomb.zip: 1 audio files, 1,073.7 MB unpacked)" in str(e.value)
+    visitor = space.audioret.visitors.known(c.session_hash)
+    assert not visitor.area.exists() or not any(p.is_file() for p in visitor.area.rglob("*"))
+
+
+def test_uploads_take_turns_and_the_waiting_one_is_told(space, tmp_path, monkeypatch):
+    """While one visitor's upload is indexed, another's waits its turn (not "An indexing job is already
+    running"), is told how many uploads are ahead, and finishes before the long one."""
+    from gradio_client import handle_file
+
+    app = space.audioret
+    queue = getattr(app, "upload_queue", None)
+    if queue is not None:
+        monkeypatch.setattr(queue, "turn_files", 1)  # one file a turn: the visitor's two files make two turns
+    if True:
+        long_one = [write(tmp_path / "a" / f"rain-{i}.wav", tone(20.0, 200 + 50 * i, seed=i)) for i in range(2)]
+        short = write(tmp_path / "b" / "beep.wav", tone(1.0, 1000))
+        a, b = client(space, "203.0.113.40"), client(space, "203.0.113.41")
+        done = {}
+        job_a = a.submit([handle_file(str(p)) for p in long_one], "", api_name="/add_files")
+        while not app.library.indexing:
+            time.sleep(0.05)
+        job_b = b.submit([handle_file(str(short))], "", api_name="/add_files")
+        said = set()
+        while not job_b.done():
+            progress = job_b.status().progress_data or []
+            said |= {p.desc for p in progress if p.desc}
+            time.sleep(0.05)
+        done["b"] = time.monotonic()
+        report_b = job_b.result()[0]
+        report_a = job_a.result()[0]
+        done["a"] = time.monotonic()
+    assert report_b.startswith("**1 added") and report_a.startswith("**2 added")
+    assert any(s.startswith("waiting for 1 other upload") for s in said), said
+    assert done["b"] <= done["a"]
+
+
+def test_gradios_upload_route_is_bounded(space, tmp_path):
+    """Posting to /gradio_api/upload without a session stored anything, for ever, for anyone who knew the path:
+    now an address may post 2 x AUDIORET_ADDRESS_MB an hour, another address cannot add or take what it posted,
+    the cache is deleted on a schedule, and empty tmp files are swept."""
+    app = space.audioret
+    blob = np.random.default_rng(0).integers(0, 255, 6_000_000, dtype=np.uint8).tobytes()
+    answers = [post_upload(space, blob[:-i or None], "203.0.113.50") for i in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert "Uploads from your address are limited to 16 MB an hour" in answers[2].text
+    stored = answers[0].json()[0]
+    assert not os.path.isabs(stored) and os.path.exists(stored)
+    assert post_upload(space, blob[:1000], "203.0.113.51").status_code == 200  # another address is not held up
+    # another visitor names the stored path in add_files: refused, and the file is left alone
+    answer = call(space, "add_files", [[{"path": stored, "meta": {"_type": "gradio.FileData"}}], ""], "203.0.113.52")
+    assert "was not uploaded from this browser" in json.dumps(answer), answer
+    assert os.path.exists(stored)
+    # a folder inside the upload folder is refused by name, not with IsADirectoryError
+    with pytest.raises(InputError, match="is a folder; add the audio files in it"):
+        app.add("someone", "203.0.113.50", [os.path.dirname(stored)])
+    assert space.max_file_size == 200 * 1024**2 and space.delete_cache == CACHE_DELETE
+    stray = app.upload_route.folder / "tmpabandoned"
+    stray.write_bytes(b"")
+    os.utime(stray, (time.time() - 3600, time.time() - 3600))
+    app.sweep()
+    assert not stray.exists()
+
+
+def test_query_recordings_go_with_their_visitor(space, tmp_path):
+    from gradio.utils import get_upload_folder
+    from gradio_client import handle_file
+
+    app = space.audioret
+    c = client(space, "203.0.113.60")
+    recording = speak(tmp_path / "query-recording.wav", "a bell ringing")
+    c.predict(handle_file(str(recording)), 3, *SEARCH, api_name="/search_example")
+    (kept,) = Path(get_upload_folder()).rglob("query-recording.wav")
+    app.end_session(c.session_hash)
+    assert not kept.exists()
+
+
+def test_a_media_token_answers_only_the_address_it_was_made_for(space):
+    """Visitor B fetched A's file, clip and spectrogram with A's token; now B gets 404 and A still gets them."""
+    a = client(space, "203.0.113.70")
+    html = search(a, "when does the museum open")[1]
+    urls = re.findall(r'(?:src|data-whole)="(/media/[^"#]+)"', html)
+    assert len(urls) >= 3
+    for url in urls[:3]:
+        assert get(space, url, "203.0.113.70")[0] == 200
+        assert get(space, url, "203.0.113.71")[0] == 404
+
+
+def test_one_address_cannot_flush_the_token_table(space, monkeypatch):
+    """Searches under fresh session ids pushed every visitor's tokens out of the table; now the flooding address
+    loses its own oldest."""
+    from audioret.ui import media
+
+    monkeypatch.setattr(media, "MAX_TOKENS", 120)
+    monkeypatch.setattr(media, "MAX_TOKENS_PER_CLIENT", 60, raising=False)
+    a = client(space, "203.0.113.80")
+    clip = re.findall(r'src="(/media/[^"#]+)"', search(a, "when does the museum open", k=3)[1])[0]
+    flood = client(space, "203.0.113.81")
+    for _ in range(8):
+        search(fresh(flood), k=10)
+    assert get(space, clip, "203.0.113.80")[0] == 200
+
+
+def test_the_header_counts_nothing_of_another_visitors_uploads(space, tmp_path):
+    """The header's hours counted everyone's audio (0.03 h became 0.20 h after another visitor uploaded); now B's
+    header, in a browser, is the same before A uploads 90 s of audio, while it is there, and after A left."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    a = client(space, "203.0.113.90")
+    with playwright.sync_playwright() as p:
+        browser = open_browser(p)
+        context = browser.new_context()
+        context.set_extra_http_headers({"X-Forwarded-For": "203.0.113.91"})
+        page = context.new_page()
+
+        def header():
+            page.goto(space.url)
+            page.locator("#status").get_by_text("Public page").wait_for(timeout=60_000)
+            return page.locator("#status").inner_text()
+
+        before = header()
+        long = write(tmp_path / "surf.wav", tone(90.0, 180, sr=8000), sr=8000)  # 0.025 h in 1.4 MB
+        assert upload(a, long)[0].startswith("**1 added")
+        assert re.search(r"\d+\.\d\d h", before) and header() == before
+        space.audioret.end_session(a.session_hash)
+        assert header() == before
+        browser.close()
+
+
+def test_scores_tell_nothing_of_another_visitors_uploads(space, tmp_path):
+    """The calibration sampled the whole index: B's "dog barking" became "no good match" after A uploaded a bark,
+    and stayed so after A left. Now B's results and scores are the same before A uploads, while A's files are
+    there, and after A left."""
+    a, b = client(space, "203.0.113.92"), client(space, "203.0.113.93")
+    queries = ("a bell ringing", "when does the museum open on sundays", "waves on a beach")
+
+    def seen():
+        return [[(h["file"], h["score"], h["from"]) for h in rows(search(fresh(b), q, k=8)[0])] for q in queries]
+
+    results = seen()
+    memo = speak(tmp_path / "bell.wav", "A bell is ringing in the museum on Sunday, a bell, a bell.")
+    waves = speak(tmp_path / "waves.wav", "Waves on a beach, the museum opens on Sundays.")
+    assert upload(a, memo, waves)[0].startswith("**2 added")
+    assert seen() == results
+    space.audioret.end_session(a.session_hash)
+    assert seen() == results
+
+
+def test_monitoring_is_off(space):
+    for path in ("monitoring", "monitoring/summary"):
+        assert get(space, "/" + path, "203.0.113.100")[0] in (403, 404)
+
+
+def test_parallel_requests_for_a_clip_not_yet_cut_all_get_it(space):
+    """2-3 of 4 parallel requests for a clip not yet cut got a 500 (every thread wrote the same temporary file);
+    now every player and spectrogram of a page asked for at once gets a whole file."""
+    c = client(space, "203.0.113.110")
+    html = search(c, "waves on a beach", k=5)[1]
+    clips = re.findall(r'<audio class="segment"[^>]*src="(/media/[^"#]+)"', html)[:3]
+    pictures = re.findall(r'<img[^>]*src="(/media/[^"#]+)"', html)[:3]
+    assert len(clips) == len(pictures) == 3
+    for cut in space.audioret.clips.glob("*.wav"):  # none of them cut yet
+        cut.unlink()
+    answers: list[tuple[str, int, bytes]] = []
+    threads = [threading.Thread(target=lambda u=u: answers.append((u, *get(space, u, "203.0.113.110"))))
+               for u in clips * 4 + pictures * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [code for _, code, _ in answers] == [200] * len(threads)
+    for url, _, body in answers:
+        if url in pictures:
+            assert body[:4] == b"\x89PNG"
+            continue
+        samples, sr = sf.read(io.BytesIO(body))
+        assert sr == 48000 and len(samples) > 0
+    assert len({body for u, _, body in answers if u == clips[0]}) == 1  # the same clip for everyone
+    assert not list(space.audioret.clips.glob("*.tmp.wav"))
+
+
+def test_the_upload_folder_is_in_the_data_directory(space):
+    from gradio.utils import get_upload_folder
+
+    folder = Path(get_upload_folder())
+    assert (space.audioret.library.config.data_dir.resolve() / "gradio-uploads") == folder.resolve()
+    assert not (REPO / ".audioret-uploads").exists() and not (REPO / "gradio-uploads").exists()
+
+
+def test_every_limit_counts_per_session_per_address_and_overall(tmp_path):
+    now = [0.0]
+    visitors = Visitors(tmp_path, Limits(searches_per_minute=2, address_searches_per_minute=3, all_searches_per_minute=4,
+                                         upload_files=5, address_files=6, all_files=7),
+                        clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
+    visitors.check_search("s1", "a")
+    visitors.check_search("s1", "a")
+    with pytest.raises(InputError, match="More than 2 searches in a minute;"):
+        visitors.check_search("s1", "a")
+    visitors.check_search("s2", "a")
+    with pytest.raises(InputError, match="More than 3 searches in a minute from your address"):
+        visitors.check_search("s3", "a")
+    visitors.check_search("s4", "b")
+    with pytest.raises(InputError, match="More than 4 searches in a minute on this page, from everyone"):
+        visitors.check_search("s5", "c")
+    now[0] += 61
+    visitors.check_search("s5", "c")
+    visitors.added("s1", 4, 10, "a")
+    visitors.added("s4", 2, 10, "b")
+    assert visitors.allowance("s2", "a") == (1, 200_000_000)  # the page's 7 files: 6 added
+    with pytest.raises(InputError, match="All visitors together may add 7 files in all; they have added 6"):
+        visitors.check_upload("s6", 2, 1, "c")
+    said = []
+    for _ in range(4):
+        assert not visitors.sign_in(f"x{_}", "keeper", "wrong", ADMIN, f"10.0.0.{_}", said.append)
+    assert said == ["3 wrong logins on this account in the last 15 minutes: every try now waits 2 s"]
+    t0 = now[0]
+    assert visitors.sign_in("y", *ADMIN, ADMIN, "10.0.1.1", said.append)
+    assert now[0] - t0 == 4.0 and said[-1].endswith("every try now waits 4 s")
