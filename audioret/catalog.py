@@ -25,7 +25,7 @@ def files(channels, filters: Filters | None = None) -> list[FileInfo]:
             continue
         speech = next((s for s in (c.heard_speech(r) for c, r in records) if s is not None), None)
         found.append(FileInfo(path, record.duration_s, tuple(c.name for c, _ in records), speech, record.size,
-                              record.mtime_ns))  # fmt: skip
+                              record.mtime_ns))
     return found
 
 

@@ -83,20 +83,16 @@ class Library:
     @cached_property
     def store(self):
         """The sound channel's store (CLAP windows)."""
-        from .store.chroma import Store
+        from .channels.registry import sound_store
 
-        dim = self.embedder.dim if "embedder" in self.__dict__ else None  # checked on the first write
-        return Store(self.config.clap_model, dim, path=self.config.data_dir / "chroma", url=self.config.chroma_url,
-                     key=self.id_key)
+        return sound_store(self)
 
     @cached_property
     def text_store(self):
         """The text channel's store (passages)."""
-        from .store.chroma import Store
+        from .channels.registry import text_store
 
-        cfg = self.config
-        return Store(cfg.text_model, None, path=cfg.data_dir / "chroma", url=cfg.chroma_url, channel="text", words=True,
-                     key=self.id_key)
+        return text_store(self)
 
     @cached_property
     def id_key(self) -> bytes:
@@ -114,7 +110,7 @@ class Library:
         built = self._channels
         if built is None or built[0] is not self.config:
             built = self._channels = (self.config, Channels.build(self, CHANNELS if self._factories is None
-                                                                  else self._factories))  # fmt: skip
+                                                                  else self._factories))
         return built[1]
 
     @property

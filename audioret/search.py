@@ -39,7 +39,7 @@ class Request:
 
     @classmethod
     def parse(cls, text: str, k: int = 10, filters: Filters | None = None, text_query: str | None = None,
-              feedback: Feedback | None = None) -> Request:  # fmt: skip
+              feedback: Feedback | None = None) -> Request:
         """A request from what a caller typed; InputError for an empty query or ``k`` below 1."""
         query = Query.parse(text)
         if not query.text:
@@ -81,7 +81,7 @@ def search(channels, weights: Mapping[str, float], request: Request) -> Results:
     depth = max(DEPTH, 5 * request.k)
     asked = [c for c in channels if weights.get(c.name, 0) > 0]
     found = {c.name: c.rank(request, depth) for c in asked
-             if (c.primary or c.holds_records()) and channels.available(c.name)}  # fmt: skip
+             if (c.primary or c.holds_records()) and channels.available(c.name)}
     if not found and channels.errors:
         raise ModelLoadError(" | ".join(channels.errors.values()))
     out = results(fuse(found, weights, request.k))  # no channel: an empty index, or only one on that holds nothing

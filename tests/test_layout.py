@@ -30,10 +30,10 @@ def imports(name: str, path: Path, known: set[str]) -> set[str]:
             else:
                 continue
             found |= {_module("/".join(target + [a.name]), known) or _module("/".join(target), known)
-                      for a in node.names}  # fmt: skip
+                      for a in node.names}
         elif isinstance(node, ast.Import):
             found |= {_module("/".join(a.name.split(".")[1:]), known) for a in node.names
-                      if a.name.split(".")[0] == "audioret"}  # fmt: skip
+                      if a.name.split(".")[0] == "audioret"}
     return found - {None, name}
 
 
@@ -51,7 +51,7 @@ def graph() -> dict[str, set[str]]:
     edges = {name: imports(name, path, known) for name, path in found.items()}
     # a module importing its own package's __init__ (``from . import x`` of a sibling resolves to x) is no edge
     return {name: {t for t in targets if not (t.endswith("__init__") and name.startswith(t[: -len("__init__")]))}
-            for name, targets in edges.items()}  # fmt: skip
+            for name, targets in edges.items()}
 
 
 def circles(edges: dict[str, set[str]]) -> list[list[str]]:
@@ -95,7 +95,7 @@ def floors() -> list[tuple[str, list[str]]]:
     block = re.search(r"^## Floors\n.*?^```\n(.*?)^```", text, re.M | re.S)
     assert block, "docs/ARCHITECTURE.md has no fenced block under '## Floors'"
     return [(name.strip(), mods.split()) for name, mods in
-            (line.split(":", 1) for line in block.group(1).splitlines() if line.strip())]  # fmt: skip
+            (line.split(":", 1) for line in block.group(1).splitlines() if line.strip())]
 
 
 def test_the_package_has_no_import_circle():
@@ -118,3 +118,22 @@ def test_every_import_goes_down_the_documented_floors():
     assert set(edges) - empty <= set(order), f"in the package, not listed: {sorted(set(edges) - empty - set(order))}"
     up = sorted(f"{m} -> {t}" for m in order for t in edges[m] if t in order and order[t] >= order[m])
     assert up == [], "imports that go up (or sideways to a module listed later) the floors of docs/ARCHITECTURE.md"
+
+
+def test_no_channel_is_named_in_the_mechanics():
+    """Ranking, indexing, the store, the search, the catalog and the library never spell out a channel's name (as
+    code: docstrings may): each asks the channels."""
+    from audioret.channels.sound import SoundChannel
+    from audioret.channels.text import TextChannel
+
+    names = {SoundChannel.name, TextChannel.name}
+    mechanics = [m for m in modules() if m.split("/")[0] in ("ranking", "indexing", "store")]
+    named = []
+    for module in mechanics + ["search", "catalog", "library"]:
+        tree = ast.parse(modules()[module].read_text())
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body
+                      and isinstance(node.body[0], ast.Expr)}
+        named += [f"{module}:{node.lineno} {node.value!r}" for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and node.value in names and id(node) not in docstrings]
+    assert named == []

@@ -25,7 +25,7 @@ def sound(library) -> Channel:
     reference = lambda: remembered(library.embedder, REFERENCE_PROMPTS, library.embedder.embed_text)  # noqa: E731
     return SoundChannel(lambda: library.embedder, lambda: library.store, cfg.hop_s, library.settings["batch_size"],
                         reference, lambda: _provenance(library, "embedder", "clap", cfg.clap_model),
-                        cfg.clap_weight, cfg.clap_model)  # fmt: skip
+                        cfg.clap_weight, cfg.clap_model)
 
 
 def text(library) -> Channel:
@@ -39,7 +39,25 @@ def text(library) -> Channel:
     reference = lambda: remembered(library.text_encoder, REFERENCE_PROMPTS, library.text_encoder.encode)  # noqa: E731
     return TextChannel(lambda: library.text_encoder, lambda: library.text_store, transcriber, reference,
                        lambda: _provenance(library, "text_encoder", "text", cfg.text_model), cfg.text_weight,
-                       cfg.text_model, f"{cfg.asr_model} ({cfg.asr_engine})")  # fmt: skip
+                       cfg.text_model, f"{cfg.asr_model} ({cfg.asr_engine})")
+
+
+def sound_store(library):
+    """The sound channel's store (its collections are named as before there were other channels)."""
+    from ..store.chroma import Store
+
+    cfg = library.config
+    dim = library.embedder.dim if "embedder" in library.__dict__ else None  # checked on the first write
+    return Store(cfg.clap_model, dim, path=cfg.data_dir / "chroma", url=cfg.chroma_url, key=library.id_key)
+
+
+def text_store(library):
+    """The text channel's store, with a word index of its passages."""
+    from ..store.chroma import Store
+
+    cfg = library.config
+    return Store(cfg.text_model, None, path=cfg.data_dir / "chroma", url=cfg.chroma_url, channel="text", words=True,
+                 key=library.id_key)
 
 
 # Every channel, in order. To add one, write its factory (a function of the library returning a Channel) and add

@@ -73,7 +73,7 @@ class SoundChannel(Channel):
 
     def __init__(self, embedder: Callable, store, hop_s: float = 7.5, batch_size: int = 8,
                  reference: Callable[[], np.ndarray] | None = None, provenance: Callable[[], dict] | None = None,
-                 weight: float = 1.0, model_name: str = ""):  # fmt: skip
+                 weight: float = 1.0, model_name: str = ""):
         self._embedder, self._store, self.provenance = embedder, store, provenance
         self._reference = reference or (lambda: self.embedder.embed_text(list(REFERENCE_PROMPTS)))
         self._reference_vectors: np.ndarray | None = None
@@ -178,7 +178,7 @@ class SoundChannel(Channel):
         """What a window adds to a hit: its time range, its id for "more like this", "sounds like"."""
         m = match.metadata
         return Found(match, evidence, "sound", match.score, (float(m["start_s"]), float(m["end_s"])), match.id,
-                     "sounds like")  # fmt: skip
+                     "sounds like")
 
     def reference(self) -> np.ndarray:
         """The CLAP text embeddings of the fusion's reference queries (computed once; kept beside an export)."""
@@ -236,7 +236,7 @@ class SoundChannel(Channel):
 
     def stats(self, complete: dict) -> dict:
         return {"segments": self.store.count(), "clap_model": self.model_name, "clap_pipeline": provenances(complete.values()),
-                "hop_s": self.hop_s}  # fmt: skip
+                "hop_s": self.hop_s}
 
 
 def example_windows(example: str | os.PathLike | np.ndarray, window: int, hop_s: float) -> np.ndarray:

@@ -93,7 +93,7 @@ class TextChannel(Channel):
 
     def __init__(self, encoder: Callable, store, transcriber: Callable | None = None,
                  reference: Callable[[], np.ndarray] | None = None, provenance: Callable[[], dict] | None = None,
-                 weight: float = 1.0, model_name: str = "", asr_name: str = ""):  # fmt: skip
+                 weight: float = 1.0, model_name: str = "", asr_name: str = ""):
         self._encoder, self._store, self._transcriber, self.provenance = encoder, store, transcriber, provenance
         self._reference = reference or (lambda: self.encoder.encode(list(REFERENCE_PROMPTS)))
         self._reference_vectors: np.ndarray | None = None
@@ -261,7 +261,7 @@ class TextChannel(Channel):
 
     @staticmethod
     def found(match: SegmentMatch, evidence: float, leg: str = "meaning", words: tuple[str, ...] = (),
-              cosine: float | None = None) -> Found:  # fmt: skip
+              cosine: float | None = None) -> Found:
         """What a passage adds to a hit: where the words were said (speech) and the passage itself, quoted.
         ``cosine`` is the passage's cosine when the meaning leg did not find it (the words leg)."""
         m, text = match.metadata, match.document or ""
@@ -271,7 +271,7 @@ class TextChannel(Channel):
         if leg == "words" and words:
             quote += f" (words {', '.join(repr(w) for w in words)})"
         return Found(match, evidence, leg, match.score if leg == "meaning" else cosine,
-                     (float(m["start_s"]), float(m["end_s"])) if speech else None, None, label, quote, words)  # fmt: skip
+                     (float(m["start_s"]), float(m["end_s"])) if speech else None, None, label, quote, words)
 
     def reference(self) -> np.ndarray:
         """The text model's embeddings of the fusion's reference queries (computed once; kept beside an export)."""
@@ -302,7 +302,7 @@ class TextChannel(Channel):
             held = found.get(f.match.path)
             if held is None or f.evidence > held.evidence:
                 found[f.match.path] = self.found(f.match, f.evidence, "words", f.words,
-                                                 held.match.score if held else None)  # fmt: skip
+                                                 held.match.score if held else None)
         return sorted(found.values(), key=lambda f: (-f.evidence, f.match.path))[:n_files]
 
     def lexical(self, query: Query, count: int, scope: Scope = Scope()) -> list[Found]:
@@ -375,4 +375,4 @@ class TextChannel(Channel):
     def stats(self, complete: dict) -> dict:
         return {"passages": self.store.count(), "speech_passages": self.store.count_where({"kind": "speech"}),
                 "text_model": self.model_name, "text_pipeline": provenances(complete.values()),
-                "asr_model": self.asr_name}  # fmt: skip
+                "asr_model": self.asr_name}

@@ -66,7 +66,7 @@ def fuse(found: Mapping[str, Sequence[Found]], weights: Mapping[str, float], k: 
 
 
 def _hit(rank: int, total: float, by_channel: dict[str, Found], weights: Mapping[str, float],
-         order: Mapping[str, int]) -> Hit:  # fmt: skip
+         order: Mapping[str, int]) -> Hit:
     founds = list(by_channel.values())
     first = founds[0].match
     duration_s = float(first.metadata["duration_s"])

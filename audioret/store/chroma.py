@@ -32,17 +32,14 @@ from .word_index import available as words_available
 
 logger = logging.getLogger("audioret")
 
-# HNSW settings of new collections. Chroma's defaults (max_neighbors 16, ef_construction 100, ef_search 100) give
-# recall@10 0.989 at 100k vectors; these give 1.000 at 100k and 1M for 40 % more build time and 0.1-0.3 ms more
-# per query (bench/scale.py, docs/BENCHMARKS.md "Scale").
+# HNSW settings of new collections: a higher recall@10 than Chroma's defaults (16, 100, 100) at 100k and 1M vectors,
+# for more build time and a little more per query (bench/scale.py, docs/BENCHMARKS.md "Scale").
 HNSW = {"max_neighbors": 32, "ef_construction": 200, "ef_search": 200}
-# The background sample of a collection (fusion.Null): 1,024 vectors from 8 evenly spaced places. Its median and
-# spread settle to within 1 % from about 500 records (docs/BENCHMARKS.md, "Fusion").
+# The background sample of a collection (calibration.Null), from evenly spaced places (docs/BENCHMARKS.md, "Fusion").
 BACKGROUND_SIZE = 1024
 BACKGROUND_SLICES = 8
-# The records (metadata, text, vector) an embedded store keeps in memory for the query path, by id, so that a warm
-# query asks Chroma only for ids and scores; dropped whenever the store's files change (docs/BENCHMARKS.md, "Warm
-# query").
+# Records an embedded store keeps in memory for the query path, so that a warm query asks Chroma only for ids and
+# scores; dropped whenever the store's files change (docs/BENCHMARKS.md, "Warm query").
 KEPT_RECORDS = 8192
 TEXT_MATCH_LIMIT = 5000  # records returned by one full-text match; a word in more than that is a common word
 def collection_name(model: str, channel: str | None = None) -> str:
@@ -361,7 +358,7 @@ class Store:
                 with self._kept_lock:
                     self._keep(fetched)
         return [SegmentMatch(i, score, *kept[i][:2], kept[i][2] if vectors else None) for i, score in scored
-                if i in kept]  # fmt: skip
+                if i in kept]
 
     def _forget_kept(self) -> None:
         with self._kept_lock:
@@ -400,3 +397,4 @@ class Store:
             if len(got["ids"]) < page:
                 return
             offset += page
+
