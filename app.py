@@ -35,24 +35,49 @@ def parse_args(argv=None) -> argparse.Namespace:
     env = os.environ.get
     on = ("1", "true", "yes", "on")
     p = argparse.ArgumentParser(description="audioret web app")
-    p.add_argument("--host", default=env("AUDIORET_HOST", env("GRADIO_SERVER_NAME", "127.0.0.1")),
-                   help="0.0.0.0 to serve the local network (Hugging Face Spaces set GRADIO_SERVER_NAME)")
+    p.add_argument(
+        "--host",
+        default=env("AUDIORET_HOST", env("GRADIO_SERVER_NAME", "127.0.0.1")),
+        help="0.0.0.0 to serve the local network (Hugging Face Spaces set GRADIO_SERVER_NAME)",
+    )
     p.add_argument("--port", type=int, default=int(env("AUDIORET_PORT", env("GRADIO_SERVER_PORT", "7860"))))
-    p.add_argument("--share", action="store_true", default=env("AUDIORET_SHARE", "").lower() in on,
-                   help="also serve on a public gradio.live link")  # fmt: skip
-    p.add_argument("--auth", default=env("AUDIORET_AUTH"),
-                   help="user:password: the admin login of a public page, or the login for the whole private page")
+    p.add_argument(
+        "--share",
+        action="store_true",
+        default=env("AUDIORET_SHARE", "").lower() in on,
+        help="also serve on a public gradio.live link",
+    )
+    p.add_argument(
+        "--auth",
+        default=env("AUDIORET_AUTH"),
+        help="user:password: the admin login of a public page, or the login for the whole private page",
+    )
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--public", action="store_true", default=env("AUDIORET_PUBLIC", "").lower() in on,
-                      help="the public mode even on this machine alone")
-    mode.add_argument("--private", action="store_true", default=env("AUDIORET_PRIVATE", "").lower() in on,
-                      help="no public mode: the whole page behind --auth")
+    mode.add_argument(
+        "--public",
+        action="store_true",
+        default=env("AUDIORET_PUBLIC", "").lower() in on,
+        help="the public mode even on this machine alone",
+    )
+    mode.add_argument(
+        "--private",
+        action="store_true",
+        default=env("AUDIORET_PRIVATE", "").lower() in on,
+        help="no public mode: the whole page behind --auth",
+    )
     p.add_argument("--data-dir", default=env("AUDIORET_DATA_DIR"), help="where the index lives")
-    p.add_argument("--library", nargs="+", default=[x for x in env("AUDIORET_LIBRARY", "").split(os.pathsep) if x],
-                   help="folders to index and serve (default: examples/)")  # fmt: skip
-    p.add_argument("--allow-server-folders", action="store_true",
-                   default=env("AUDIORET_ALLOW_SERVER_FOLDERS", "").lower() in on,
-                   help="let the page index any folder on this machine (never in the public mode)")  # fmt: skip
+    p.add_argument(
+        "--library",
+        nargs="+",
+        default=[x for x in env("AUDIORET_LIBRARY", "").split(os.pathsep) if x],
+        help="folders to index and serve (default: examples/)",
+    )
+    p.add_argument(
+        "--allow-server-folders",
+        action="store_true",
+        default=env("AUDIORET_ALLOW_SERVER_FOLDERS", "").lower() in on,
+        help="let the page index any folder on this machine (never in the public mode)",
+    )
     return p.parse_args(argv)
 
 
@@ -69,15 +94,21 @@ def main(argv=None):
     config = dataclasses.replace(config, data_dir=config.data_dir.resolve())
     library = [str(Path(p).resolve()) for p in args.library or [EXAMPLES_DIR]]
     try:
-        access = decide(args.host, args.share, auth, os.environ.get("SPACE_ID"), args.public, args.private,
-                        Limits.from_env())  # fmt: skip
+        access = decide(
+            args.host, args.share, auth, os.environ.get("SPACE_ID"), args.public, args.private, Limits.from_env()
+        )
     except AudioretError as e:
         sys.exit(f"audioret: error: {e}")
     if access.public:
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        os.chdir(config.data_dir)  # Gradio's upload folder goes in the data folder, named relative to it (no server path)
-        print(f"audioret: public mode ({access.reason}): the shared library is read-only"
-              + ("; --auth is the admin login" if auth else ""), file=sys.stderr)  # fmt: skip
+        os.chdir(
+            config.data_dir
+        )  # Gradio's upload folder goes in the data folder, named relative to it (no server path)
+        print(
+            f"audioret: public mode ({access.reason}): the shared library is read-only"
+            + ("; --auth is the admin login" if auth else ""),
+            file=sys.stderr,
+        )
     demo = build_demo(config, library, args.allow_server_folders, access)
     demo.audioret.warm_up()  # loads the models, then indexes the library (only what changed)
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_MAX_SIZE)

@@ -16,6 +16,19 @@ from .library import Library
 from .types import Filters, Hit, IndexReport, Transcript
 
 __all__ = [
-    "AudioDecodeError", "AudioretError", "Config", "Filters", "Hit", "IndexBusy", "IndexReport", "InputError",
-    "Library", "ModelLoadError", "NoSpeechError", "SAMPLE_RATE", "StoreError", "Transcript", "__version__",
-]  # fmt: skip
+    "AudioDecodeError",
+    "AudioretError",
+    "Config",
+    "Filters",
+    "Hit",
+    "IndexBusy",
+    "IndexReport",
+    "InputError",
+    "Library",
+    "ModelLoadError",
+    "NoSpeechError",
+    "SAMPLE_RATE",
+    "StoreError",
+    "Transcript",
+    "__version__",
+]

@@ -68,15 +68,19 @@ def extract_audio(
     with zf:
         wanted = _wanted(zf, dest, out.skipped)
         if len(wanted) > max_files:
-            raise InputError(f"{name}: {len(wanted)} files to extract, more than the limit of {max_files}; "
-                             "split the archive")  # fmt: skip
+            raise InputError(
+                f"{name}: {len(wanted)} files to extract, more than the limit of {max_files}; split the archive"
+            )
         declared = sum(i.file_size for i in wanted)
         if declared > max_bytes:
-            raise InputError(f"{name}: {declared / 1e9:.1f} GB to extract, more than the limit of "
-                             f"{max_bytes / 1e9:.1f} GB; split the archive")  # fmt: skip
+            raise InputError(
+                f"{name}: {declared / 1e9:.1f} GB to extract, more than the limit of "
+                f"{max_bytes / 1e9:.1f} GB; split the archive"
+            )
         out.files = _extract(zf, wanted, dest, name, max_bytes)
     out.bytes = sum(os.path.getsize(p) for p in out.files) + sum(
-        (dest / PurePosixPath(i.filename)).stat().st_size for i in wanted if not is_audio_path(i.filename))
+        (dest / PurePosixPath(i.filename)).stat().st_size for i in wanted if not is_audio_path(i.filename)
+    )
     return out
 
 
@@ -147,8 +151,12 @@ def measure(files: list[str]) -> tuple[int, int, list[str]]:
     return count, size, archives
 
 
-def import_files(files: list[str], dest: str | os.PathLike, max_files: int = MAX_UPLOAD_FILES,
-                 allowance: tuple[int, int] | None = None) -> Extracted:
+def import_files(
+    files: list[str],
+    dest: str | os.PathLike,
+    max_files: int = MAX_UPLOAD_FILES,
+    allowance: tuple[int, int] | None = None,
+) -> Extracted:
     """Copies audio files (and ``NAME.txt``/``.json`` descriptions uploaded with them) into ``dest`` and extracts
     zip archives into ``dest/<archive name>/``; returns the audio files written and what was left out, and why.
 
@@ -162,8 +170,10 @@ def import_files(files: list[str], dest: str | os.PathLike, max_files: int = MAX
     if not files:
         raise InputError("Choose audio files or a zip archive to add")
     if len(files) > max_files:
-        raise InputError(f"{len(files)} files in one upload, more than the limit of {max_files}; "
-                         "add them in parts, or as a zip archive")  # fmt: skip
+        raise InputError(
+            f"{len(files)} files in one upload, more than the limit of {max_files}; "
+            "add them in parts, or as a zip archive"
+        )
     for f in files:
         if os.path.isdir(f):
             raise InputError(f"{Path(f).name} is a folder; add the audio files in it, or a zip archive of it")
@@ -173,9 +183,11 @@ def import_files(files: list[str], dest: str | os.PathLike, max_files: int = MAX
         count, size, archives = measure(files)
         if count > files_left or size > bytes_left:
             within = f" ({'; '.join(archives)})" if archives else ""
-            raise InputError(f"This upload holds {count:,} audio files and {size / 1e6:,.1f} MB{within}; you may add "
-                             f"{files_left:,} more files and {bytes_left / 1e6:,.1f} MB. Nothing was added; "
-                             "add fewer files")
+            raise InputError(
+                f"This upload holds {count:,} audio files and {size / 1e6:,.1f} MB{within}; you may add "
+                f"{files_left:,} more files and {bytes_left / 1e6:,.1f} MB. Nothing was added; "
+                "add fewer files"
+            )
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     audio_stems = {Path(f).stem for f in files if is_audio_path(f)}
@@ -184,7 +196,9 @@ def import_files(files: list[str], dest: str | os.PathLike, max_files: int = MAX
         name = Path(f).name
         if name.lower().endswith(".zip"):
             try:
-                extracted = extract_audio(f, dest / Path(name).stem, max_bytes=min(MAX_ARCHIVE_BYTES, bytes_left - out.bytes))
+                extracted = extract_audio(
+                    f, dest / Path(name).stem, max_bytes=min(MAX_ARCHIVE_BYTES, bytes_left - out.bytes)
+                )
             except InputError as e:
                 out.skipped.append(str(e))
                 continue

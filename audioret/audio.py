@@ -131,7 +131,9 @@ class Windower:
 
     def __init__(self, window: int, hop: int):
         if not 0 < hop <= window:
-            raise ValueError(f"expected 0 < hop <= window so that no audio falls between windows, got {hop=}, {window=}")
+            raise ValueError(
+                f"expected 0 < hop <= window so that no audio falls between windows, got {hop=}, {window=}"
+            )
         self.window, self.hop = window, hop
         self._buf = np.zeros(0, np.float32)
         self._buf_start = 0  # sample offset of buf[0] in the stream
@@ -145,7 +147,9 @@ class Windower:
         out = []
         while self._next_start + self.window <= self._buf_start + len(buf):
             lo = self._next_start - self._buf_start
-            out.append(Window(self._index, self._next_start, self._next_start + self.window, buf[lo : lo + self.window].copy()))
+            out.append(
+                Window(self._index, self._next_start, self._next_start + self.window, buf[lo : lo + self.window].copy())
+            )
             self._covered = self._next_start + self.window
             self._index += 1
             self._next_start += self.hop

@@ -24,8 +24,9 @@ def files(channels, filters: Filters | None = None) -> list[FileInfo]:
         if not accepts(filters, record.metadata):
             continue
         speech = next((s for s in (c.heard_speech(r) for c, r in records) if s is not None), None)
-        found.append(FileInfo(path, record.duration_s, tuple(c.name for c, _ in records), speech, record.size,
-                              record.mtime_ns))
+        found.append(
+            FileInfo(path, record.duration_s, tuple(c.name for c, _ in records), speech, record.size, record.mtime_ns)
+        )
     return found
 
 
@@ -45,8 +46,9 @@ def stats(channels, config, settings: dict) -> dict:
         **per_channel,
         "hours": sum(r.duration_s for r in by_path.values()) / 3600,
         "store": config.chroma_url or str(config.data_dir / "chroma"),
-        "index_settings": ", ".join(f"{k} {v}" + (" (auto)" if getattr(config, k) == "auto" else "")
-                                    for k, v in settings.items()),
+        "index_settings": ", ".join(
+            f"{k} {v}" + (" (auto)" if getattr(config, k) == "auto" else "") for k, v in settings.items()
+        ),
     }
 
 
@@ -76,16 +78,22 @@ def remove(channels, paths: Sequence[str | os.PathLike]) -> list[str]:
     return removed
 
 
-def duplicates(library, max_bit_error: float | None, filters: Filters | None,
-               on_progress: Callable[[int, int], None] | None):  # fmt: skip
+def duplicates(
+    library, max_bit_error: float | None, filters: Filters | None, on_progress: Callable[[int, int], None] | None
+):
     """The library's duplicate groups (:func:`audioret.duplicates.find` over its files, with the fingerprint
     cache beside the index; fingerprints of files no longer indexed are dropped)."""
     from .duplicates import DEFAULT_MAX_BIT_ERROR, FingerprintCache, find
 
     paths = [f.path for f in files(library.channels, filters)]
     cache = FingerprintCache(library.config.data_dir / "fingerprints.sqlite3")
-    groups = find(paths, cache, DEFAULT_MAX_BIT_ERROR if max_bit_error is None else max_bit_error,
-                  library.settings["decode_workers"], on_progress)  # fmt: skip
+    groups = find(
+        paths,
+        cache,
+        DEFAULT_MAX_BIT_ERROR if max_bit_error is None else max_bit_error,
+        library.settings["decode_workers"],
+        on_progress,
+    )
     if filters is None:
         cache.forget_except(paths)
     return groups

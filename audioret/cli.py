@@ -32,16 +32,23 @@ def _settings(default) -> argparse.ArgumentParser:
     g.add_argument("--data-dir", default=default, help="where the index lives (AUDIORET_DATA_DIR)")
     g.add_argument("--clap-model", default=default, help="CLAP hub id or local directory (AUDIORET_CLAP_MODEL)")
     g.add_argument("--device", default=default, help="auto, cpu, cuda, cuda:N or mps (AUDIORET_DEVICE)")
-    g.add_argument("--backend", default=default, choices=BACKENDS,
-                   help="what runs the models: auto (torch on a GPU, else openvino or onnxruntime), torch, "
-                        "onnxruntime, openvino (AUDIORET_BACKEND)")  # fmt: skip
-    g.add_argument("--precision", default=default, choices=PRECISIONS,
-                   help="fp32, or int8 (opt-in, approximate; onnxruntime/openvino) (AUDIORET_PRECISION)")
+    g.add_argument(
+        "--backend",
+        default=default,
+        choices=BACKENDS,
+        help="what runs the models: auto (torch on a GPU, else openvino or onnxruntime), torch, "
+        "onnxruntime, openvino (AUDIORET_BACKEND)",
+    )
+    g.add_argument(
+        "--precision",
+        default=default,
+        choices=PRECISIONS,
+        help="fp32, or int8 (opt-in, approximate; onnxruntime/openvino) (AUDIORET_PRECISION)",
+    )
     g.add_argument("--chroma-url", default=default, help="http://host:port of a chroma server (AUDIORET_CHROMA_URL)")
     g.add_argument("--text-model", default=default, help="sentence-transformers model (AUDIORET_TEXT_MODEL)")
     g.add_argument("--asr-model", default=default, help="Whisper size, hub id or directory (AUDIORET_ASR_MODEL)")
-    g.add_argument("--asr-engine", default=default, choices=ASR_ENGINES,
-                   help="Whisper engine (AUDIORET_ASR_ENGINE)")  # fmt: skip
+    g.add_argument("--asr-engine", default=default, choices=ASR_ENGINES, help="Whisper engine (AUDIORET_ASR_ENGINE)")
     g.add_argument("-v", "--verbose", action="store_true", default=default or False, help="log debug messages")
     return common
 
@@ -57,9 +64,11 @@ def _results() -> argparse.ArgumentParser:
     r.add_argument("--max-duration", type=float, help="only files at most this many seconds long")
     r.add_argument("--clap-weight", type=float, help="weight of the sound channel, 0 = off (AUDIORET_CLAP_WEIGHT)")
     r.add_argument("--text-weight", type=float, help="weight of the text channel, 0 = off (AUDIORET_TEXT_WEIGHT)")
-    r.add_argument("--export", metavar="FILE",
-                   help="also write the results to FILE: .m3u8/.m3u playlist, .csv, .json, or .zip of the segments "
-                        "as WAV clips")  # fmt: skip
+    r.add_argument(
+        "--export",
+        metavar="FILE",
+        help="also write the results to FILE: .m3u8/.m3u playlist, .csv, .json, or .zip of the segments as WAV clips",
+    )
     return results
 
 
@@ -75,10 +84,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", parents=[common, results], help="search by text, or by a spoken query")
     p.add_argument("query", nargs="?")
     p.add_argument("--spoken", metavar="FILE", help="a recording of the query: transcribe it, then search")
-    p.add_argument("--like", action="append", default=[], metavar="ID",
-                   help="more like this result (a segment id or path from earlier results; repeat for more)")  # fmt: skip
-    p.add_argument("--unlike", action="append", default=[], metavar="ID",
-                   help="less like this result, and leave it out (repeat for more)")
+    p.add_argument(
+        "--like",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="more like this result (a segment id or path from earlier results; repeat for more)",
+    )
+    p.add_argument(
+        "--unlike",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="less like this result, and leave it out (repeat for more)",
+    )
 
     p = sub.add_parser("transcribe", parents=[common], help="what is said in a recording, and its language")
     p.add_argument("file", metavar="FILE")
@@ -97,14 +116,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("remove", parents=[common], help="remove files or folders from the index")
     p.add_argument("paths", nargs="+", metavar="PATH")
 
-    p = sub.add_parser("duplicates", parents=[common],
-                       help="groups of indexed files that are the same recording (nothing is deleted)")  # fmt: skip
+    p = sub.add_parser(
+        "duplicates", parents=[common], help="groups of indexed files that are the same recording (nothing is deleted)"
+    )
     p.add_argument("--threshold", type=float, help="the share of bits two copies may differ in (default 0.1)")
     p.add_argument("--folder", help="only files under this folder")
     p.add_argument("--json", action="store_true")
     p.add_argument("--csv", metavar="FILE", help="also write the groups as CSV (one row per file)")
-    p.add_argument("--move-extras-to", metavar="FOLDER",
-                   help="move every copy but the first of each group into FOLDER (asks first; see --yes)")  # fmt: skip
+    p.add_argument(
+        "--move-extras-to",
+        metavar="FOLDER",
+        help="move every copy but the first of each group into FOLDER (asks first; see --yes)",
+    )
     p.add_argument("--yes", action="store_true", help="move without asking")
     return parser
 
@@ -113,13 +136,19 @@ def _add_index(p: argparse.ArgumentParser):
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--hop", type=float, dest="hop_s", help="seconds between window starts (AUDIORET_HOP_S)")
     p.add_argument("--batch-size", type=_count, help="windows per model call, or auto (AUDIORET_BATCH_SIZE)")
-    p.add_argument("--workers", type=_count, dest="decode_workers",
-                   help="decoding threads, or auto (AUDIORET_DECODE_WORKERS)")  # fmt: skip
+    p.add_argument(
+        "--workers", type=_count, dest="decode_workers", help="decoding threads, or auto (AUDIORET_DECODE_WORKERS)"
+    )
     p.add_argument("--no-prune", action="store_true", help="keep index entries of files that no longer exist")
     p.add_argument("--report", metavar="FILE", help="also write the JSON report here")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--no-transcribe", dest="transcribe", action="store_false", default=None,
-                   help="do not transcribe speech in the files (AUDIORET_TRANSCRIBE=0)")  # fmt: skip
+    p.add_argument(
+        "--no-transcribe",
+        dest="transcribe",
+        action="store_false",
+        default=None,
+        help="do not transcribe speech in the files (AUDIORET_TRANSCRIBE=0)",
+    )
 
 
 def _count(raw: str) -> int | str:
@@ -132,20 +161,37 @@ def _count(raw: str) -> int | str:
 
 
 def _add_eval(p: argparse.ArgumentParser):
-    p.add_argument("dataset", metavar="DATASET", nargs="?",
-                   help="a folder per class, or a CSV: path,label | Clotho captions | AudioCaps captions")  # fmt: skip
-    p.add_argument("--qrels", metavar="FILE", nargs="?", const="",
-                   help="score the library as it is against your own 👍 / 👎 instead of a set (default FILE: "
-                        "judgements.jsonl in the data directory, written by the app and by search --like)")  # fmt: skip
+    p.add_argument(
+        "dataset",
+        metavar="DATASET",
+        nargs="?",
+        help="a folder per class, or a CSV: path,label | Clotho captions | AudioCaps captions",
+    )
+    p.add_argument(
+        "--qrels",
+        metavar="FILE",
+        nargs="?",
+        const="",
+        help="score the library as it is against your own 👍 / 👎 instead of a set (default FILE: "
+        "judgements.jsonl in the data directory, written by the app and by search --like)",
+    )
     p.add_argument("--format", choices=FORMATS, help="default: guessed")
     p.add_argument("--audio-dir", help="where a captions CSV's audio files are (default: next to the CSV)")
     p.add_argument("--template", default=TEMPLATE, help="query for a class (default: %(default)s)")
     p.add_argument("--label-column", default="label", help="the CSV column holding the class (default: label)")
     p.add_argument("--channels", default="clap,text,fused", help="which rankings to score (default: %(default)s)")
-    p.add_argument("--keep-names", action="store_true",
-                   help="index under the files' own names (the text channel then sees names and folders)")  # fmt: skip
-    p.add_argument("--no-transcribe", dest="transcribe", action="store_false", default=None,
-                   help="do not transcribe speech in the files (AUDIORET_TRANSCRIBE=0)")  # fmt: skip
+    p.add_argument(
+        "--keep-names",
+        action="store_true",
+        help="index under the files' own names (the text channel then sees names and folders)",
+    )
+    p.add_argument(
+        "--no-transcribe",
+        dest="transcribe",
+        action="store_false",
+        default=None,
+        help="do not transcribe speech in the files (AUDIORET_TRANSCRIBE=0)",
+    )
     p.add_argument("--json", metavar="FILE", help="also write the full result as JSON")
     p.add_argument("--plot", metavar="FILE", help="also draw the R@k curve (PNG/SVG/PDF)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -185,8 +231,23 @@ def _run(args, parser) -> int:
     return COMMANDS[args.command](args, lib, parser)
 
 
-SETTINGS = ("data_dir", "clap_model", "device", "backend", "precision", "chroma_url", "text_model", "asr_model",
-            "asr_engine", "hop_s", "batch_size", "decode_workers", "transcribe", "clap_weight", "text_weight")  # fmt: skip
+SETTINGS = (
+    "data_dir",
+    "clap_model",
+    "device",
+    "backend",
+    "precision",
+    "chroma_url",
+    "text_model",
+    "asr_model",
+    "asr_engine",
+    "hop_s",
+    "batch_size",
+    "decode_workers",
+    "transcribe",
+    "clap_weight",
+    "text_weight",
+)
 
 
 def _index(args, lib, parser) -> int:
@@ -197,8 +258,11 @@ def _index(args, lib, parser) -> int:
     from .indexing.pipeline import bottleneck
 
     if limit := bottleneck(report.stages):
-        print(f"{limit} (batch {report.settings.get('batch_size')}, {report.settings.get('decode_workers')} decode "
-              f"threads)", file=sys.stderr)  # fmt: skip
+        print(
+            f"{limit} (batch {report.settings.get('batch_size')}, {report.settings.get('decode_workers')} decode "
+            f"threads)",
+            file=sys.stderr,
+        )
     for channel, reason in report.skipped_channels.items():
         print(f"warning: the {channel} channel was not indexed: {reason}", file=sys.stderr)
     for failure in report.failed:
@@ -254,8 +318,10 @@ def _search(args, lib, parser) -> int:
         hits = lib.search(args.query, k=args.k, filters=_filters(args), like=args.like, unlike=args.unlike)
         _print_hits(hits, args.json, {"query": args.query}, lib, args.export)
         if saved := lib.judge(args.query, args.like, args.unlike):
-            print(f"saved {saved} judgements to {lib.judgements_path} (score them: audioret eval --qrels)",
-                  file=sys.stderr)
+            print(
+                f"saved {saved} judgements to {lib.judgements_path} (score them: audioret eval --qrels)",
+                file=sys.stderr,
+            )
         return 0
     t, hits = lib.search_spoken(args.spoken, k=args.k, filters=_filters(args))
     if not args.json:
@@ -286,8 +352,9 @@ def _duplicates(args, lib, parser) -> int:
 
         write_csv(groups, args.csv)
     if args.json:
-        print(json.dumps({"groups": [[m.as_dict() for m in g] for g in groups], "too_short": groups.too_short},
-                         indent=2))  # fmt: skip
+        print(
+            json.dumps({"groups": [[m.as_dict() for m in g] for g in groups], "too_short": groups.too_short}, indent=2)
+        )
     else:
         from .duplicates import MIN_SHORT_S
         from .render import duplicate_lines
@@ -309,8 +376,15 @@ def _duplicates(args, lib, parser) -> int:
     return 0
 
 
-COMMANDS = {"index": _index, "stats": _stats, "remove": _remove, "transcribe": _transcribe, "search": _search,
-            "similar": _similar, "duplicates": _duplicates}  # fmt: skip
+COMMANDS = {
+    "index": _index,
+    "stats": _stats,
+    "remove": _remove,
+    "transcribe": _transcribe,
+    "search": _search,
+    "similar": _similar,
+    "duplicates": _duplicates,
+}
 
 
 def _eval(args, lib, parser) -> int:
@@ -321,11 +395,19 @@ def _eval(args, lib, parser) -> int:
     if args.qrels is not None:
         return _eval_judgements(args, lib, _channels(args))
     dataset = evaluate.load_dataset(args.dataset, args.format, args.audio_dir, args.template, args.label_column)
-    result = evaluate.evaluate(lib.config, dataset, _channels(args), template=args.template,
-                               keep_names=args.keep_names, progress=not args.no_progress)  # fmt: skip
+    result = evaluate.evaluate(
+        lib.config,
+        dataset,
+        _channels(args),
+        template=args.template,
+        keep_names=args.keep_names,
+        progress=not args.no_progress,
+    )
     d = result["dataset"]
-    print(f"audioret {result['audioret']} eval: {d['name']} ({d['format']}), {d['files']} files, {d['queries']} "
-          f"queries, fingerprint {d['fingerprint']}")  # fmt: skip
+    print(
+        f"audioret {result['audioret']} eval: {d['name']} ({d['format']}), {d['files']} files, {d['queries']} "
+        f"queries, fingerprint {d['fingerprint']}"
+    )
     for role, model in result["models"].items():
         print(f"  {role} model: {model['id']} @ {model['revision']}")
     print("  settings: " + ", ".join(f"{k}={v}" for k, v in result["settings"].items() if v not in (None, {})))
@@ -352,8 +434,10 @@ def _eval_judgements(args, lib, channels) -> int:
     path = args.qrels or lib.judgements_path
     result = evaluate.evaluate_judgements(lib, path, channels)
     j = result["judgements"]
-    print(f"audioret {result['audioret']} eval: your judgements in {j['file']}: {j['queries']} queries, "
-          f"{j['relevant']} relevant of {j['judged_files']} judged files")  # fmt: skip
+    print(
+        f"audioret {result['audioret']} eval: your judgements in {j['file']}: {j['queries']} queries, "
+        f"{j['relevant']} relevant of {j['judged_files']} judged files"
+    )
     if j["relevant_not_indexed"]:
         print(f"  warning: {len(j['relevant_not_indexed'])} relevant files are not in the index", file=sys.stderr)
     return _eval_results(args, result, "", f"your judgements: {j['queries']} queries")

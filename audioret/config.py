@@ -38,8 +38,10 @@ GPU_MAX_WORKERS = 16
 def auto_settings(gpu: bool, cores: int) -> dict[str, int]:
     """The batch size and decode threads that "auto" stands for on a device (pure)."""
     if not gpu:
-        return {"batch_size": CPU_SETTINGS["batch_size"], "decode_workers": min(CPU_SETTINGS["decode_workers"],
-                                                                                max(cores, 1))}  # fmt: skip
+        return {
+            "batch_size": CPU_SETTINGS["batch_size"],
+            "decode_workers": min(CPU_SETTINGS["decode_workers"], max(cores, 1)),
+        }
     return {"batch_size": GPU_BATCH_SIZE, "decode_workers": max(1, min(cores - 1, GPU_MAX_WORKERS))}
 
 
@@ -82,7 +84,9 @@ class Config:
         if self.precision not in PRECISIONS:
             raise InputError(f"precision must be one of {list(PRECISIONS)}, got {self.precision!r}")
         if self.clap_weight < 0 or self.text_weight < 0:
-            raise InputError(f"Channel weights must be at least 0, got clap {self.clap_weight}, text {self.text_weight}")
+            raise InputError(
+                f"Channel weights must be at least 0, got clap {self.clap_weight}, text {self.text_weight}"
+            )
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Config:

@@ -59,7 +59,9 @@ class IndexBusy(AudioretError):
     """Another indexing job (in this process, or another process on an embedded index) is writing the index."""
 
 
-NO_SPEECH_MESSAGE = "No speech heard in the recording (silence or noise only); speak closer to the microphone or type the query"
+NO_SPEECH_MESSAGE = (
+    "No speech heard in the recording (silence or noise only); speak closer to the microphone or type the query"
+)
 
 
 class NoSpeechError(AudioretError, ValueError):

@@ -58,10 +58,8 @@ def load_dataset(
         if format not in (None, "folders"):
             raise InputError(f"{source} is a folder; the {format!r} format is a CSV file")
         labelled = {
-            p.relative_to(source).as_posix(): p.parent.name
-            for p in sorted(source.glob("*/*"))
-            if is_audio_path(p)
-        }  # fmt: skip
+            p.relative_to(source).as_posix(): p.parent.name for p in sorted(source.glob("*/*")) if is_audio_path(p)
+        }
         return _class_set(source.name, "folders", source, labelled, template, [])
     with open(source, newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)

@@ -26,8 +26,18 @@ from .errors import InputError
 from .eval_data import FORMATS, TEMPLATE, Dataset, load_dataset, prompt
 from .models.hub import model_revision
 
-__all__ = ["CHANNELS", "DEPTH", "FORMATS", "TEMPLATE", "Dataset", "evaluate", "evaluate_judgements", "load_dataset",
-           "metrics", "prompt"]
+__all__ = [
+    "CHANNELS",
+    "DEPTH",
+    "FORMATS",
+    "TEMPLATE",
+    "Dataset",
+    "evaluate",
+    "evaluate_judgements",
+    "load_dataset",
+    "metrics",
+    "prompt",
+]
 
 KS = (1, 5, 10)
 DEPTH = 100  # files retrieved per query; MRR is computed over these
@@ -76,8 +86,11 @@ def metrics(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]], 
     from ranx import Qrels, Run, evaluate
 
     names = {f"R@{k}": f"hit_rate@{k}" for k in ks} | {"MRR": "mrr"}
-    names |= {f"{ours}@{k}": f"{theirs}@{k}" for ours, theirs in (("P", "precision"), ("Rec", "recall"), ("F1", "f1"))
-              for k in ks}  # fmt: skip
+    names |= {
+        f"{ours}@{k}": f"{theirs}@{k}"
+        for ours, theirs in (("P", "precision"), ("Rec", "recall"), ("F1", "f1"))
+        for k in ks
+    }
     run = {q: run.get(q) or {"<nothing>": 0.0} for q in qrels}  # ranx needs every query in the run
     ranx_qrels, ranx_run = Qrels(qrels), Run(run)
     scores = evaluate(ranx_qrels, ranx_run, list(names.values()), make_comparable=True)
@@ -125,8 +138,13 @@ def plot_recall(curves: dict[str, list[float]], path: str | os.PathLike, title: 
     fig, ax = plt.subplots(figsize=(6, 4))
     for channel, curve in curves.items():
         ax.plot(range(1, len(curve) + 1), curve, label=channel)
-    ax.set(xscale="log", xlabel="k (files returned)", ylabel="R@k (queries with a relevant file in the top k)",
-           ylim=(0, 1.02), title=title)  # fmt: skip
+    ax.set(
+        xscale="log",
+        xlabel="k (files returned)",
+        ylabel="R@k (queries with a relevant file in the top k)",
+        ylim=(0, 1.02),
+        title=title,
+    )
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
@@ -160,19 +178,33 @@ def evaluate(
     runs = run_queries(library, dataset, links, channels)
     return {
         "audioret": __version__,
-        "dataset": {"name": dataset.name, "format": dataset.kind, "files": len(dataset.files),
-                    "queries": len(dataset.queries), "missing_files": len(dataset.missing),
-                    "failed_files": [f"{links.get(f.path, f.path)}: {f.reason}" for f in report.failed],
-                    "fingerprint": fingerprint},
-        "models": {role: {"id": name, "revision": model_revision(name)} for role, name in
-                   (("clap", config.clap_model), ("text", config.text_model), ("asr", config.asr_model))},
-        "settings": {"template": template if dataset.labels else None, "keep_names": keep_names,
-                     "hop_s": config.hop_s, "transcribe": config.transcribe, "asr_engine": config.asr_engine,
-                     "depth": DEPTH, "device": config.device, "channels_off": library.channel_errors},
+        "dataset": {
+            "name": dataset.name,
+            "format": dataset.kind,
+            "files": len(dataset.files),
+            "queries": len(dataset.queries),
+            "missing_files": len(dataset.missing),
+            "failed_files": [f"{links.get(f.path, f.path)}: {f.reason}" for f in report.failed],
+            "fingerprint": fingerprint,
+        },
+        "models": {
+            role: {"id": name, "revision": model_revision(name)}
+            for role, name in (("clap", config.clap_model), ("text", config.text_model), ("asr", config.asr_model))
+        },
+        "settings": {
+            "template": template if dataset.labels else None,
+            "keep_names": keep_names,
+            "hop_s": config.hop_s,
+            "transcribe": config.transcribe,
+            "asr_engine": config.asr_engine,
+            "depth": DEPTH,
+            "device": config.device,
+            "channels_off": library.channel_errors,
+        },
         "metrics": {c: metrics(dataset.qrels, runs[c], ks) for c in channels},
         "zero_shot_accuracy": zero_shot_accuracy(library, dataset, links, template),
         "recall_curve": {c: recall_curve(dataset.qrels, runs[c]) for c in channels},
-    }  # fmt: skip
+    }
 
 
 def evaluate_judgements(library, path, channels=tuple(CHANNELS), ks=KS) -> dict:
@@ -183,8 +215,9 @@ def evaluate_judgements(library, path, channels=tuple(CHANNELS), ks=KS) -> dict:
 
     queries, qrels = load(path)
     if not queries:
-        raise InputError(f"{path} holds no query with a 👍 (a relevant file) to score; mark some results relevant "
-                         "first")
+        raise InputError(
+            f"{path} holds no query with a 👍 (a relevant file) to score; mark some results relevant first"
+        )
     channels = [c for c in channels if c == "fused" or library.available(c)]
     runs: dict[str, dict] = {c: {} for c in channels}
     for channel in channels:
@@ -196,9 +229,13 @@ def evaluate_judgements(library, path, channels=tuple(CHANNELS), ks=KS) -> dict:
     missing = sorted({f for v in qrels.values() for f, r in v.items() if r > 0 and f not in indexed})
     return {
         "audioret": __version__,
-        "judgements": {"file": str(path), "queries": len(queries), "judged_files": judged,
-                       "relevant": sum(r > 0 for v in qrels.values() for r in v.values()),
-                       "relevant_not_indexed": missing},  # fmt: skip
+        "judgements": {
+            "file": str(path),
+            "queries": len(queries),
+            "judged_files": judged,
+            "relevant": sum(r > 0 for v in qrels.values() for r in v.values()),
+            "relevant_not_indexed": missing,
+        },
         "metrics": {c: metrics(qrels, runs[c], ks) for c in channels},
         "recall_curve": {c: recall_curve(qrels, runs[c]) for c in channels},
     }

@@ -41,8 +41,18 @@ def table(hits: Sequence[Hit], name: Callable[[str], str] = str) -> str:
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for h in hits:
-        writer.writerow([h.rank, round(h.score, 4), name(h.path), round(h.start_s, 2), round(h.end_s, 2),
-                         round(h.duration_s, 2), h.why, h.text or ""])  # fmt: skip
+        writer.writerow(
+            [
+                h.rank,
+                round(h.score, 4),
+                name(h.path),
+                round(h.start_s, 2),
+                round(h.end_s, 2),
+                round(h.duration_s, 2),
+                h.why,
+                h.text or "",
+            ]
+        )
     return out.getvalue()
 
 
@@ -57,8 +67,9 @@ def clip_name(hit: Hit, name: Callable[[str], str] = str) -> str:
     return f"{hit.rank:02d} {stem} {_t(hit.start_s)}-{_t(hit.end_s)}.wav"
 
 
-def clips(hits: Sequence[Hit], cut: Callable[[Hit], str | os.PathLike], out: Path,
-          name: Callable[[str], str] = str) -> Path:  # fmt: skip
+def clips(
+    hits: Sequence[Hit], cut: Callable[[Hit], str | os.PathLike], out: Path, name: Callable[[str], str] = str
+) -> Path:
     """One zip of the hits' segments as WAV clips (``cut`` makes a hit's clip), and a CSV of what they are."""
     tmp = out.with_name(f"{out.name}.tmp-{os.getpid()}")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as z:  # WAV hardly compresses
@@ -69,8 +80,13 @@ def clips(hits: Sequence[Hit], cut: Callable[[Hit], str | os.PathLike], out: Pat
     return out
 
 
-def write(hits: Sequence[Hit], out: str | os.PathLike, query: dict, cut: Callable[[Hit], str | os.PathLike],
-          name: Callable[[str], str] = str) -> Path:  # fmt: skip
+def write(
+    hits: Sequence[Hit],
+    out: str | os.PathLike,
+    query: dict,
+    cut: Callable[[Hit], str | os.PathLike],
+    name: Callable[[str], str] = str,
+) -> Path:
     """Writes the hits to ``out`` in the format its extension names (FORMATS), files named by ``name``."""
     out = Path(out)
     kind = FORMATS.get(out.suffix.lower())

@@ -27,14 +27,24 @@ def query_id(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def record(path: str | os.PathLike, query: str, liked: Sequence[str] = (), unliked: Sequence[str] = (),
-           when: float | None = None) -> int:  # fmt: skip
+def record(
+    path: str | os.PathLike,
+    query: str,
+    liked: Sequence[str] = (),
+    unliked: Sequence[str] = (),
+    when: float | None = None,
+) -> int:
     """Appends a vote per file (1 for ``liked``, 0 for ``unliked``) for ``query``; returns how many."""
     if not query_id(query) or not (liked or unliked):
         return 0
     when = time.time() if when is None else when
-    lines = [json.dumps({"query": query.strip(), "file": str(f), "relevance": rel, "time": round(when, 3)},
-                        ensure_ascii=False) for rel, files in ((1, liked), (0, unliked)) for f in files]  # fmt: skip
+    lines = [
+        json.dumps(
+            {"query": query.strip(), "file": str(f), "relevance": rel, "time": round(when, 3)}, ensure_ascii=False
+        )
+        for rel, files in ((1, liked), (0, unliked))
+        for f in files
+    ]
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
@@ -57,8 +67,10 @@ def load(path: str | os.PathLike) -> tuple[dict[str, str], dict[str, dict[str, i
                 vote = json.loads(line)
                 qid, file, relevance = query_id(vote["query"]), str(vote["file"]), int(vote["relevance"])
             except (ValueError, KeyError, TypeError):
-                raise InputError(f"{path}, line {n}: not a judgement; each line is "
-                                 '{"query": ..., "file": ..., "relevance": 0 or 1}') from None  # fmt: skip
+                raise InputError(
+                    f"{path}, line {n}: not a judgement; each line is "
+                    '{"query": ..., "file": ..., "relevance": 0 or 1}'
+                ) from None
             queries.setdefault(qid, vote["query"])
             votes.setdefault(qid, {})[file] = relevance
     qrels = {q: v for q, v in votes.items() if any(r > 0 for r in v.values())}

@@ -20,14 +20,13 @@ from pathlib import Path
 import numpy as np
 
 from . import audio, catalog, search
-from .duplicates import copies
 from .config import Config
+from .duplicates import copies
 from .errors import IndexBusy, ModelLoadError
 from .models.asr import ASR_SAMPLE_RATE
 from .types import Feedback, FileInfo, Filters, Hit, IndexProgress, IndexReport, Moment, Results, Scope, Transcript
 
 logger = logging.getLogger("audioret")
-
 
 
 class Library:
@@ -109,8 +108,10 @@ class Library:
 
         built = self._channels
         if built is None or built[0] is not self.config:
-            built = self._channels = (self.config, Channels.build(self, CHANNELS if self._factories is None
-                                                                  else self._factories))
+            built = self._channels = (
+                self.config,
+                Channels.build(self, CHANNELS if self._factories is None else self._factories),
+            )
         return built[1]
 
     @property
@@ -146,8 +147,13 @@ class Library:
         """Whether an indexing job of this process is running."""
         return self._index_lock.locked()
 
-    def index(self, paths: str | os.PathLike | Sequence[str | os.PathLike], prune: bool = True, progress: bool = True,
-              on_progress: Callable[[IndexProgress], None] | None = None) -> IndexReport:  # fmt: skip
+    def index(
+        self,
+        paths: str | os.PathLike | Sequence[str | os.PathLike],
+        prune: bool = True,
+        progress: bool = True,
+        on_progress: Callable[[IndexProgress], None] | None = None,
+    ) -> IndexReport:
         """Add, update and (with ``prune``) remove the audio files under ``paths`` in every channel.
 
         Unchanged files are skipped; a channel whose model cannot be loaded is skipped and named in
@@ -176,7 +182,9 @@ class Library:
                 if on_progress is not None:
                     on_progress(p)
 
-            with tqdm(total=len(plan.jobs), unit="file", desc="indexing", disable=not progress, dynamic_ncols=True) as bar:
+            with tqdm(
+                total=len(plan.jobs), unit="file", desc="indexing", disable=not progress, dynamic_ncols=True
+            ) as bar:
                 workers, batch = self.settings["decode_workers"], self.settings["batch_size"]
                 pipeline.run(plan, channels, report, workers, 4 * batch, track, bar, self.failures)
             model = self.__dict__.get("embedder")  # the backend that really ran (an export may have been refused)
@@ -191,15 +199,21 @@ class Library:
             logger.warning("Could not write the index report to %s: %s", self.report_path, e)
         return report
 
-    def add_files(self, files: Sequence[str], folder: str | os.PathLike,
-                  on_progress: Callable[[IndexProgress], None] | None = None) -> tuple[IndexReport | None, list[str]]:  # fmt: skip
+    def add_files(
+        self,
+        files: Sequence[str],
+        folder: str | os.PathLike,
+        on_progress: Callable[[IndexProgress], None] | None = None,
+    ) -> tuple[IndexReport | None, list[str]]:
         """Copies uploaded audio files (with their ``NAME.txt``/``.json`` descriptions) and the audio of zip archives
         into ``folder`` (see :mod:`audioret.archive`), then indexes them. Returns the report (None when nothing
         was added) and each file left out, with the reason."""
         from .archive import import_files
 
         imported = import_files(list(files), folder)
-        report = self.index(imported.files, prune=False, progress=False, on_progress=on_progress) if imported.files else None
+        report = (
+            self.index(imported.files, prune=False, progress=False, on_progress=on_progress) if imported.files else None
+        )
         return report, imported.skipped
 
     def clip(self, hit: Hit) -> Path:
@@ -214,8 +228,16 @@ class Library:
 
     # -- searching -----------------------------------------------------------------------------------------------
 
-    def search(self, text: str, k: int = 10, filters: Filters | None = None, weights: dict[str, float] | None = None,
-               text_query: str | None = None, like: Sequence[str] = (), unlike: Sequence[str] = ()) -> Results:  # fmt: skip
+    def search(
+        self,
+        text: str,
+        k: int = 10,
+        filters: Filters | None = None,
+        weights: dict[str, float] | None = None,
+        text_query: str | None = None,
+        like: Sequence[str] = (),
+        unlike: Sequence[str] = (),
+    ) -> Results:
         """The ``k`` files that best match a text query, both channels fused by their evidence.
 
         Returns a list of :class:`Hit` (a :class:`Results`, whose ``no_good_match`` says when none is a match).
@@ -263,14 +285,20 @@ class Library:
         samples = recording if isinstance(recording, np.ndarray) else audio.load(recording, sr=ASR_SAMPLE_RATE)
         return self.transcriber.transcribe(samples, translate=translate)
 
-    def search_spoken(self, recording: str | os.PathLike | np.ndarray, k: int = 10, filters: Filters | None = None,
-                      weights: dict[str, float] | None = None) -> tuple[Transcript, Results]:  # fmt: skip
+    def search_spoken(
+        self,
+        recording: str | os.PathLike | np.ndarray,
+        k: int = 10,
+        filters: Filters | None = None,
+        weights: dict[str, float] | None = None,
+    ) -> tuple[Transcript, Results]:
         """Transcribe a spoken query, then search: CLAP gets the English text, the text channel the words said."""
         transcript = self.transcribe(recording, translate=True)
         return transcript, self.search(transcript.english, k, filters, weights, text_query=transcript.text)
 
-    def search_audio(self, example: str | os.PathLike | np.ndarray, k: int = 10,
-                     filters: Filters | None = None) -> Results:  # fmt: skip
+    def search_audio(
+        self, example: str | os.PathLike | np.ndarray, k: int = 10, filters: Filters | None = None
+    ) -> Results:
         """Query by example: the files that sound most like ``example`` (a path, or mono float32 at 48 kHz).
 
         The example is cut into windows like the library (its first minute is used); each library segment
@@ -280,9 +308,8 @@ class Library:
         vectors = channel.embed_example(example)
         return search.by_example(channel, vectors, k, Scope(filters), self._copies_of(example))
 
-    def similar(self, segment_id: str, k: int = 10, filters: Filters | None = None,
-                same_file: bool = False) -> Results:  # fmt: skip
-        """"More like this": files that sound like the stored segment ``segment_id``.
+    def similar(self, segment_id: str, k: int = 10, filters: Filters | None = None, same_file: bool = False) -> Results:
+        """ "More like this": files that sound like the stored segment ``segment_id``.
 
         The segment itself is never returned; other segments of its file only with ``same_file=True``.
         """
@@ -329,8 +356,12 @@ class Library:
         speech."""
         return catalog.files(self.channels, filters)
 
-    def duplicates(self, max_bit_error: float | None = None, filters: Filters | None = None,
-                   on_progress: Callable[[int, int], None] | None = None) -> list:  # fmt: skip
+    def duplicates(
+        self,
+        max_bit_error: float | None = None,
+        filters: Filters | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> list:
         """Groups of indexed files that are the same recording (other formats, bitrates, trims...): lists of
         :class:`audioret.duplicates.Member`, the copy suggested to keep first. Fingerprints are kept beside the
         index, so a second call reads only new or changed files. Nothing is deleted."""

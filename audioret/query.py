@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 # The commonest English function words: too frequent to tell passages apart, so the lexical leg skips them as
 # single words (they still count inside a phrase).
-STOPWORDS = frozenset("a an and are as at be by for from has have i in is it its of on or that the this to was were "
-                      "will with".split())  # fmt: skip
+STOPWORDS = frozenset(
+    "a an and are as at be by for from has have i in is it its of on or that the this to was were will with".split()
+)
 
 
 _MINUS = re.compile(r"(?<!\S)-(?:\"[^\"]*\"|[^\W\d_][\w']*)")  # -word or -"a phrase" ("-3 dB" is no exclusion)
@@ -52,8 +53,14 @@ class Query:
         text = " ".join(_MINUS.sub(" ", raw).replace('"', " ").split())
         content = tuple(dict.fromkeys(w for w in _words(text) if w not in STOPWORDS))
         single = [p[0] for p in excluded_phrases if len(p) == 1]  # -"word" is -word
-        return cls(text, content, tuple(phrases), tuple(dict.fromkeys(excluded + single)),
-                   tuple(dict.fromkeys(p for p in excluded_phrases if len(p) > 1)), note)  # fmt: skip
+        return cls(
+            text,
+            content,
+            tuple(phrases),
+            tuple(dict.fromkeys(excluded + single)),
+            tuple(dict.fromkeys(p for p in excluded_phrases if len(p) > 1)),
+            note,
+        )
 
     @property
     def exclusions(self) -> tuple[tuple[str, ...], ...]:

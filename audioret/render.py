@@ -41,8 +41,10 @@ def matched_text(hit: Hit, limit: int = 100, quote: tuple[str, str] = ('"', '"')
 
 def hit_lines(hit: Hit, shown_path: str | None = None) -> list[str]:
     """The command line's lines for a hit: rank, score, time range, path, channel cosines; then why it matched."""
-    lines = [f"{hit.rank:>3}. {hit.score:6.3f}  {time_range(hit.start_s, hit.end_s)}  {shown_path or hit.path}  "
-             f"({channel_scores(hit)})"]  # fmt: skip
+    lines = [
+        f"{hit.rank:>3}. {hit.score:6.3f}  {time_range(hit.start_s, hit.end_s)}  {shown_path or hit.path}  "
+        f"({channel_scores(hit)})"
+    ]
     if hit.why or hit.text:
         lines.append(f"       {hit.why or matched_text(hit)}")
     return lines
@@ -81,7 +83,9 @@ def duplicate_lines(groups, name: Callable[[str], str] = str) -> list[str]:
         lines.append(f"group {n}: {len(group)} copies")
         for i, m in enumerate(group):
             mark = "keep" if i == 0 else closeness(m)
-            lines.append(f"  {'*' if i == 0 else ' '} {name(m.path)}  {m.format}  {m.sample_rate / 1000:g} kHz  "
-                         f"{'mono' if m.channels == 1 else f'{m.channels} ch'}  {clock(m.duration_s)}  "
-                         f"{m.kbps:.0f} kb/s  {size_text(m.size)}  ({mark})")  # fmt: skip
+            lines.append(
+                f"  {'*' if i == 0 else ' '} {name(m.path)}  {m.format}  {m.sample_rate / 1000:g} kHz  "
+                f"{'mono' if m.channels == 1 else f'{m.channels} ch'}  {clock(m.duration_s)}  "
+                f"{m.kbps:.0f} kb/s  {size_text(m.size)}  ({mark})"
+            )
     return lines

@@ -38,8 +38,14 @@ class Request:
     feedback: Feedback | None = None  # "more like these, less like those": each channel moves its query
 
     @classmethod
-    def parse(cls, text: str, k: int = 10, filters: Filters | None = None, text_query: str | None = None,
-              feedback: Feedback | None = None) -> Request:
+    def parse(
+        cls,
+        text: str,
+        k: int = 10,
+        filters: Filters | None = None,
+        text_query: str | None = None,
+        feedback: Feedback | None = None,
+    ) -> Request:
         """A request from what a caller typed; InputError for an empty query or ``k`` below 1."""
         query = Query.parse(text)
         if not query.text:
@@ -80,8 +86,9 @@ def search(channels, weights: Mapping[str, float], request: Request) -> Results:
     request = replace(request, scope=scope)
     depth = max(DEPTH, 5 * request.k)
     asked = [c for c in channels if weights.get(c.name, 0) > 0]
-    found = {c.name: c.rank(request, depth) for c in asked
-             if (c.primary or c.holds_records()) and channels.available(c.name)}
+    found = {
+        c.name: c.rank(request, depth) for c in asked if (c.primary or c.holds_records()) and channels.available(c.name)
+    }
     if not found and channels.errors:
         raise ModelLoadError(" | ".join(channels.errors.values()))
     out = results(fuse(found, weights, request.k))  # no channel: an empty index, or only one on that holds nothing
@@ -97,8 +104,13 @@ def with_feedback(channels, weights: Mapping[str, float], request: Request) -> R
     return after
 
 
-def by_example(channel, vectors: np.ndarray, k: int, scope: Scope = Scope(),
-               same: Callable[[list[str]], Collection[str]] | None = None) -> Results:  # fmt: skip
+def by_example(
+    channel,
+    vectors: np.ndarray,
+    k: int,
+    scope: Scope = Scope(),
+    same: Callable[[list[str]], Collection[str]] | None = None,
+) -> Results:
     """The ``k`` files of the sound channel nearest to one or more audio embeddings (shape (n, dim) or (dim,)).
 
     ``same`` picks, from the nearest files' paths (nearest first), those that are the same recording as the
@@ -108,8 +120,10 @@ def by_example(channel, vectors: np.ndarray, k: int, scope: Scope = Scope(),
     found = channel.rank_vectors(vectors, max(k, DEPTH), scope)
     if same is not None:
         copies = same([f.match.path for f in found])
-        found = [replace(f, evidence=COPY_EVIDENCE, leg="copy", label="the same recording") if f.match.path in copies
-                 else f for f in found]  # fmt: skip
+        found = [
+            replace(f, evidence=COPY_EVIDENCE, leg="copy", label="the same recording") if f.match.path in copies else f
+            for f in found
+        ]
     return results(fuse({channel.name: found}, {channel.name: 1.0}, k))
 
 
@@ -121,9 +135,15 @@ def segment(channel, segment_id: str, filters: Filters | None = None) -> tuple[n
     return got if got is not None and accepts(visible, got[1]) else None
 
 
-def similar(channel, segment_id: str, k: int, filters: Filters | None, same_file: bool,
-            same: Callable[[str], Callable[[list[str]], Collection[str]] | None] | None = None) -> Results:  # fmt: skip
-    """"More like this": the files that sound like a stored segment, never the segment itself, and other segments
+def similar(
+    channel,
+    segment_id: str,
+    k: int,
+    filters: Filters | None,
+    same_file: bool,
+    same: Callable[[str], Callable[[list[str]], Collection[str]] | None] | None = None,
+) -> Results:
+    """ "More like this": the files that sound like a stored segment, never the segment itself, and other segments
     of its file only with ``same_file``."""
     got = segment(channel, segment_id, filters)
     if got is None:
@@ -147,6 +167,9 @@ def changes(before: Sequence, after: Sequence) -> str:
     added = sum(p not in old for p in new)
     gone = sum(p not in new for p in old)
     up = sum(p in old and i < old.index(p) for i, p in enumerate(new))
-    parts = [f"{added} new in the top {len(new)}" if added else "", f"{gone} left out" if gone else "",
-             f"{up} moved up" if up else ""]  # fmt: skip
+    parts = [
+        f"{added} new in the top {len(new)}" if added else "",
+        f"{gone} left out" if gone else "",
+        f"{up} moved up" if up else "",
+    ]
     return ", ".join(p for p in parts if p) or "the same results"

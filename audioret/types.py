@@ -235,8 +235,10 @@ class IndexReport:
         if self.text_files:
             text = f"; text channel: {self.text_files} files, {self.passages} passages"
             if self.checked_s:
-                text += (f", speech in {self.transcribed} files ({self.speech_s / 60:.1f} of "
-                         f"{self.checked_s / 60:.1f} min transcribed)")  # fmt: skip
+                text += (
+                    f", speech in {self.transcribed} files ({self.speech_s / 60:.1f} of "
+                    f"{self.checked_s / 60:.1f} min transcribed)"
+                )
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, {self.unchanged} unchanged, "
             f"{len(self.removed)} removed, {len(self.failed)} failed; {self.segments} segments "

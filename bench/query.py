@@ -9,7 +9,8 @@ and fuses; the target is that the whole ``Library.search`` costs at most the two
 every query five ways, one after the other in the same process: the CLAP text tower alone (``embed_text``), the
 text encoder alone (``encode``), ``Library.search(q, k=10)`` at the default weights, and the same search with the
 two models' answers for the query already computed (the query path's own work alone; its results are checked to
-be the same), and that once more for a query with a word added, whose records the stores have not kept yet. The report gives p50 and p95 of each over all rounds, and of search minus the two models measured
+be the same), and that once more for a query with a word added, whose records the stores have not kept yet. The report
+gives p50 and p95 of each over all rounds, and of search minus the two models measured
 just before it.
 
 The libraries:
@@ -42,9 +43,18 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-QUERIES = ("rain on a tin roof", "a dog barking in the distance", "the part where they talk about the harvest",
-           "church bells", "someone typing on a keyboard", "waves on a beach at night", "a baby crying",
-           "a clock ticking", "a helicopter flying over", "fire crackling")
+QUERIES = (
+    "rain on a tin roof",
+    "a dog barking in the distance",
+    "the part where they talk about the harvest",
+    "church bells",
+    "someone typing on a keyboard",
+    "waves on a beach at night",
+    "a baby crying",
+    "a clock ticking",
+    "a helicopter flying over",
+    "fire crackling",
+)
 
 
 def percentiles(values: list[float]) -> dict:
@@ -66,8 +76,16 @@ def small_library(args, clap: str, text: str):
     audio = Path(args.audio)
     if not audio.is_dir():
         sys.exit(f"No ESC-10 clips in {audio}; give --audio FOLDER")
-    lib = Library(Config(data_dir=args.out / "small", clap_model=clap, text_model=text, device="cpu",
-                         transcribe=False, backend=args.backend))
+    lib = Library(
+        Config(
+            data_dir=args.out / "small",
+            clap_model=clap,
+            text_model=text,
+            device="cpu",
+            transcribe=False,
+            backend=args.backend,
+        )
+    )
     clips = sorted(audio.rglob("*.ogg"))[: args.files]
     folder = args.out / "small-files"
     folder.mkdir(parents=True, exist_ok=True)
@@ -91,9 +109,12 @@ def large_library(args, clap: str, text: str, n: int):
     text_store = Store(text, 384, path=data / "chroma", channel="text", words=True)
     for lo in range(text_store.count(), n // 2, 20_000):
         hi = min(lo + 20_000, n // 2)
-        text_store.add([real_id(i) for i in range(lo, hi)], draw(hi - lo, seed=50_000 + lo, dim=384),
-                       [{**metadata(i), "kind": "name"} for i in range(lo, hi)],
-                       [f"recording {i}" for i in range(lo, hi)])  # fmt: skip
+        text_store.add(
+            [real_id(i) for i in range(lo, hi)],
+            draw(hi - lo, seed=50_000 + lo, dim=384),
+            [{**metadata(i), "kind": "name"} for i in range(lo, hi)],
+            [f"recording {i}" for i in range(lo, hi)],
+        )
     text_store.sync_words()
     return Library(Config(data_dir=data, clap_model=clap, text_model=text, device="cpu", backend=args.backend))
 
@@ -128,9 +149,14 @@ def measure(lib, rounds: int) -> dict:
         lib.search(q, k=10)  # warm: the models, their reference prompts, the backgrounds, the word index
     clap, encoder = lib.embedder, lib.text_encoder
     remembered = Remembered(clap), Remembered(encoder)
-    parts: dict[str, list[float]] = {"clap text tower": [], "text encoder": [], "search": [],
-                                      "search, models remembered": [], "search, models remembered, new words": [],
-                                      "search - models": []}
+    parts: dict[str, list[float]] = {
+        "clap text tower": [],
+        "text encoder": [],
+        "search": [],
+        "search, models remembered": [],
+        "search, models remembered, new words": [],
+        "search - models": [],
+    }
     for _ in range(rounds):
         for q in QUERIES:
             t0 = time.perf_counter()
@@ -160,8 +186,11 @@ def measure(lib, rounds: int) -> dict:
             ms = [(t1 - t0) * 1000, (t2 - t1) * 1000, (t3 - t2) * 1000, (t5 - t4) * 1000, (t7 - t6) * 1000]
             for name, v in zip(parts, ms + [ms[2] - ms[0] - ms[1]]):
                 parts[name].append(v)
-    return {"records": {c.name: c.store.count() for c in lib.channels}, "queries": len(QUERIES) * rounds,
-            **{k: percentiles(v) for k, v in parts.items()}}
+    return {
+        "records": {c.name: c.store.count() for c in lib.channels},
+        "queries": len(QUERIES) * rounds,
+        **{k: percentiles(v) for k, v in parts.items()},
+    }
 
 
 def profile(lib, rounds: int) -> str:

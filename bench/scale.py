@@ -64,11 +64,25 @@ def metadata(i: int) -> dict:
     f, s = divmod(i, 6)
     ext = EXTS[f % 4]
     path = f"/music/library/genre-{f % 10}/folder-{f % 500:03d}/recording-{f:07d}.{ext}"
-    return {"path": path, "folder": os.path.dirname(path), "name": os.path.basename(path), "ext": ext,
-            "hash": f"{f:032x}", "size": 4_000_000, "mtime_ns": 1_700_000_000_000_000_000,
-            "duration_s": 30.0 + (f * 7) % 50,
-            "sample_rate": 44100, "channels": 2, "format": "FLAC/PCM_16", "n_segments": 6, "hop_s": 7.5,
-            "seg_index": s, "start_s": s * 7.5, "end_s": min(s * 7.5 + 10, 45.0), "is_last": s == 5}  # fmt: skip
+    return {
+        "path": path,
+        "folder": os.path.dirname(path),
+        "name": os.path.basename(path),
+        "ext": ext,
+        "hash": f"{f:032x}",
+        "size": 4_000_000,
+        "mtime_ns": 1_700_000_000_000_000_000,
+        "duration_s": 30.0 + (f * 7) % 50,
+        "sample_rate": 44100,
+        "channels": 2,
+        "format": "FLAC/PCM_16",
+        "n_segments": 6,
+        "hop_s": 7.5,
+        "seg_index": s,
+        "start_s": s * 7.5,
+        "end_s": min(s * 7.5 + 10, 45.0),
+        "is_last": s == 5,
+    }
 
 
 def seg_id(i: int) -> str:
@@ -131,9 +145,14 @@ def measure(args) -> dict:
         exact_ms.append((time.perf_counter() - t0) * 1000)
         recall.append(len(f & set(top.tolist())) / 10)
     hnsw = store.collection.configuration_json["hnsw"]
-    return {"n": n, "hnsw": {k: hnsw[k] for k in ("max_neighbors", "ef_construction", "ef_search")},
-            "store": percentiles(latency), "exact": percentiles(exact_ms), "rss_mb": round(rss_mb),
-            "recall@10": round(float(np.mean(recall)), 4)}  # fmt: skip
+    return {
+        "n": n,
+        "hnsw": {k: hnsw[k] for k in ("max_neighbors", "ef_construction", "ef_search")},
+        "store": percentiles(latency),
+        "exact": percentiles(exact_ms),
+        "rss_mb": round(rss_mb),
+        "recall@10": round(float(np.mean(recall)), 4),
+    }
 
 
 FILTERS = {
@@ -146,7 +165,8 @@ FILTERS = {
 
 
 def filtered(store, queries: np.ndarray) -> dict:
-    """ranking.nearest.best_files (10 files) under each filter, checked on the candidates as audioret does, against the same
+    """ranking.nearest.best_files (10 files) under each filter, checked on the candidates as audioret does, against the
+    same
     filter given to Chroma as a ``where`` clause (a single top-40 query; the old way)."""
     from audioret.ranking.nearest import best_files
     from audioret.store.filters import where
@@ -167,8 +187,11 @@ def filtered(store, queries: np.ndarray) -> dict:
             t0 = time.perf_counter()
             store.query(q[None], 40, where(filters))
             chroma.append((time.perf_counter() - t0) * 1000)
-        out[name] = {"audioret": percentiles(ours), "files": len(found),
-                     "chroma where": percentiles(chroma) if chroma else None}  # fmt: skip
+        out[name] = {
+            "audioret": percentiles(ours),
+            "files": len(found),
+            "chroma where": percentiles(chroma) if chroma else None,
+        }
     return out
 
 
@@ -190,16 +213,30 @@ def end_to_end(args) -> dict:
         for lo in range(text_store.count(), args.e2e // 2, 20_000):
             hi = min(lo + 20_000, args.e2e // 2)
             x = draw(hi - lo, seed=50_000 + lo, dim=384)
-            text_store.add([real_id(i) for i in range(lo, hi)], x, [{**metadata(i), "kind": "name"} for i in range(lo, hi)],
-                           [f"recording {i}" for i in range(lo, hi)])  # fmt: skip
+            text_store.add(
+                [real_id(i) for i in range(lo, hi)],
+                x,
+                [{**metadata(i), "kind": "name"} for i in range(lo, hi)],
+                [f"recording {i}" for i in range(lo, hi)],
+            )
     text_store.sync_words()  # the word index of a store built before it existed (as `audioret index` would)
     lib = Library(config)
-    queries = ["rain on a tin roof", "a dog barking in the distance", "the part where they talk about the harvest",
-               "church bells", "someone typing on a keyboard", "waves on a beach at night"]  # fmt: skip
+    queries = [
+        "rain on a tin roof",
+        "a dog barking in the distance",
+        "the part where they talk about the harvest",
+        "church bells",
+        "someone typing on a keyboard",
+        "waves on a beach at night",
+    ]
     for q in queries:
         lib.search(q, k=10)  # load the models and the indexes
-    result = {"segments": store.count(), "passages": text_store.count(), "build_s": build_s,
-              "queries": len(queries) * args.repeat}  # fmt: skip
+    result = {
+        "segments": store.count(),
+        "passages": text_store.count(),
+        "build_s": build_s,
+        "queries": len(queries) * args.repeat,
+    }
     torch_model = hasattr(lib.embedder, "processor")  # else an export (backends.py), with its own tokenizer
     byte_tokenizer = lib.embedder.processor.tokenizer if torch_model else lib.embedder._tokens
     result["backend"] = getattr(lib.embedder, "backend", "torch")
@@ -269,7 +306,7 @@ def main():
     p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     p.add_argument("--queries", type=int, default=300)
     p.add_argument("--ef-search", type=int, nargs="+", default=[100, 200, 400], help="the first is the one reported")
-    p.add_argument("--hnsw", type=json.loads, help='settings of a new store, JSON (default: audioret\'s store.HNSW)')
+    p.add_argument("--hnsw", type=json.loads, help="settings of a new store, JSON (default: audioret's store.HNSW)")
     p.add_argument("--data", type=Path, default=HERE / "out" / "scale" / "store")
     p.add_argument("--e2e", type=int, help="measure end-to-end text queries over this many segments instead")
     p.add_argument("--tag", default="", help="added to the result file names (scale<TAG>-<size>.json)")
@@ -286,8 +323,11 @@ def main():
         print(json.dumps(measure(args)))
         return
     if args.plot:
-        files = [f for f in out.glob(f"scale{args.tag}-*.json") if f.stem.rsplit("-", 1)[1].isdigit()
-                 and f.stem.rsplit("-", 1)[0] == f"scale{args.tag}"]  # fmt: skip
+        files = [
+            f
+            for f in out.glob(f"scale{args.tag}-*.json")
+            if f.stem.rsplit("-", 1)[1].isdigit() and f.stem.rsplit("-", 1)[0] == f"scale{args.tag}"
+        ]
         rows = sorted((json.loads(f.read_text()) for f in files), key=lambda r: r["n"])
         plot(args.plot, rows)
         return
@@ -309,11 +349,19 @@ def main():
         build_s = build(store, args.data / "vectors.f32", have, size, ids=real_id if args.filters else None)
         previous = out / f"scale{args.tag}-{size}.json"
         if have == size and previous.exists():  # measuring an existing store again: keep how long it took to build
-            build_s, have = json.loads(previous.read_text())["build_s"], size - json.loads(previous.read_text())["added"]
+            build_s, have = (
+                json.loads(previous.read_text())["build_s"],
+                size - json.loads(previous.read_text())["added"],
+            )
         cmd = [sys.executable, __file__, "--measure", "--data", str(args.data), "--queries", str(args.queries)]
-        row = {"added": size - have, "build_s": round(build_s, 1),
-               "disk_mb": round((disk_bytes(args.data) - (args.data / "vectors.f32").stat().st_size) / 2**20)}  # fmt: skip
-        for ef in [] if args.filters else args.ef_search:  # ef_search is read when a process opens the collection: one process per value
+        row = {
+            "added": size - have,
+            "build_s": round(build_s, 1),
+            "disk_mb": round((disk_bytes(args.data) - (args.data / "vectors.f32").stat().st_size) / 2**20),
+        }
+        for ef in (
+            [] if args.filters else args.ef_search
+        ):  # ef_search is read when a process opens the collection: one process per value
             store.collection.modify(configuration={"hnsw": {"ef_search": ef}})
             run = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
             row = {**run, **row} if "store" not in row else row

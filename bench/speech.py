@@ -111,8 +111,10 @@ def digits(root: Path, transcriber, n: int, rounds: int = 2, ways: str = "one,sh
         out, start, buffered = [], 0, 0.0
         for i, c in enumerate(clips + [None]):
             if c is None or buffered >= SHORT_BUFFER_S:
-                out += [r.text if not isinstance(r, NoSpeechError) else "" for r in
-                        transcriber.transcribe_many(clips[start:i], beam_size=1)]  # fmt: skip
+                out += [
+                    r.text if not isinstance(r, NoSpeechError) else ""
+                    for r in transcriber.transcribe_many(clips[start:i], beam_size=1)
+                ]
                 start, buffered = i, 0.0
             if c is not None:
                 buffered += len(c) / ASR_SAMPLE_RATE
@@ -123,13 +125,21 @@ def digits(root: Path, transcriber, n: int, rounds: int = 2, ways: str = "one,sh
     def written(texts):
         return sum(bool(t) for t in texts)
 
-    print(f"\n{len(clips)} FSDD clips ({audio_s / 60:.1f} min of audio) and {len(sounds)} ESC-10 clips (no speech: "
-          f"a transcript there is a false one), {rounds} alternating rounds")
+    print(
+        f"\n{len(clips)} FSDD clips ({audio_s / 60:.1f} min of audio) and {len(sounds)} ESC-10 clips (no speech: "
+        f"a transcript there is a false one), {rounds} alternating rounds"
+    )
     print("| way | FSDD wall (s) | clips/s | real-time factor | digit heard | ESC-10 wall (s) | ESC-10 transcribed |")
     print("|---|---|---|---|---|---|---|")
     for r in range(rounds):
-        chosen = [w for w in (("one", "one Whisper call per clip", one_by_one),
-                              ("short", "short context, batched", short_context)) if w[0] in ways.split(",")]  # fmt: skip
+        chosen = [
+            w
+            for w in (
+                ("one", "one Whisper call per clip", one_by_one),
+                ("short", "short context, batched", short_context),
+            )
+            if w[0] in ways.split(",")
+        ]
         for _, name, way in chosen if r % 2 == 0 else chosen[::-1]:
             t0 = time.perf_counter()
             texts = way()
@@ -138,19 +148,23 @@ def digits(root: Path, transcriber, n: int, rounds: int = 2, ways: str = "one,sh
             t0 = time.perf_counter()
             wrote = written(way(sounds)) if sounds else 0
             sounds_wall = time.perf_counter() - t0
-            print(f"| {name} (round {r + 1}) | {wall:.1f} | {len(clips) / wall:.1f} | {audio_s / wall:.1f}x | "
-                  f"{right}/{len(clips)} ({right / len(clips):.1%}) | {sounds_wall:.1f} | {wrote}/{len(sounds)} |",
-                  flush=True)  # fmt: skip
+            print(
+                f"| {name} (round {r + 1}) | {wall:.1f} | {len(clips) / wall:.1f} | {audio_s / wall:.1f}x | "
+                f"{right}/{len(clips)} ({right / len(clips):.1%}) | {sounds_wall:.1f} | {wrote}/{len(sounds)} |",
+                flush=True,
+            )
 
 
-TALK = ["The committee met on Tuesday to discuss the new budget for the library.",
-        "Rain is expected over the weekend, with strong winds along the coast.",
-        "Please remember to bring your tickets and a form of identification.",
-        "The train to the airport leaves every fifteen minutes from platform four.",
-        "Our guest today is a historian who studies medieval farming and the harvest.",
-        "After the concert, the orchestra will sign programs in the main hall.",
-        "The recipe calls for two cups of flour, three eggs and a pinch of salt.",
-        "Scientists have found a new species of frog in the mountains of Peru."]  # fmt: skip
+TALK = [
+    "The committee met on Tuesday to discuss the new budget for the library.",
+    "Rain is expected over the weekend, with strong winds along the coast.",
+    "Please remember to bring your tickets and a form of identification.",
+    "The train to the airport leaves every fifteen minutes from platform four.",
+    "Our guest today is a historian who studies medieval farming and the harvest.",
+    "After the concert, the orchestra will sign programs in the main hall.",
+    "The recipe calls for two cups of flour, three eggs and a pinch of salt.",
+    "Scientists have found a new species of frog in the mountains of Peru.",
+]
 
 
 def word_error_rate(reference: list[str], hypothesis: list[str]) -> float:
@@ -172,8 +186,9 @@ def long_talk(transcriber, rounds: int) -> None:
         for i in range(24):
             wav = Path(tmp) / f"{i}.wav"
             voice = ["en-us", "en", "en-us+f3", "en+m3"][i % 4]
-            subprocess.run(["espeak-ng", "-w", str(wav), "-s", str(140 + 7 * (i % 5)), "-v", voice, TALK[i % 8]],
-                           check=True)  # fmt: skip
+            subprocess.run(
+                ["espeak-ng", "-w", str(wav), "-s", str(140 + 7 * (i % 5)), "-v", voice, TALK[i % 8]], check=True
+            )
             x, sr = sf.read(wav, dtype="float32")
             parts += [soxr.resample(x, sr, ASR_SAMPLE_RATE), np.zeros(ASR_SAMPLE_RATE * (1 + i % 3), np.float32)]
             script.append(TALK[i % 8])
@@ -214,8 +229,10 @@ def main():
     root = Path(args.audio)
     t0 = time.perf_counter()
     transcriber = load_asr(args.asr_model, device="cpu")
-    print(f"machine: {platform.machine()}, {__import__('os').cpu_count()} cores; model {args.asr_model} "
-          f"({transcriber.engine}, int8), loaded in {time.perf_counter() - t0:.2f} s")  # fmt: skip
+    print(
+        f"machine: {platform.machine()}, {__import__('os').cpu_count()} cores; model {args.asr_model} "
+        f"({transcriber.engine}, int8), loaded in {time.perf_counter() - t0:.2f} s"
+    )
 
     if args.digits:
         digits(root, transcriber, args.digits, args.rounds, args.ways)
@@ -231,20 +248,28 @@ def main():
         t = transcriber.transcribe(query)
         times.append(time.perf_counter() - t0)
     print(f"\nspoken query ({QUERY_S:.1f} s, beam 5): heard {t.text!r}")
-    print(f"  median {statistics.median(times) * 1000:.0f} ms over {args.runs} runs -> real-time factor "
-          f"{statistics.median(times) / QUERY_S:.3f} (max {max(times) / QUERY_S:.3f})")  # fmt: skip
+    print(
+        f"  median {statistics.median(times) * 1000:.0f} ms over {args.runs} runs -> real-time factor "
+        f"{statistics.median(times) / QUERY_S:.3f} (max {max(times) / QUERY_S:.3f})"
+    )
 
     sets = {
         "read speech (LibriSpeech, librosa-data)": sorted(str(p) for p in (root / "librosa-data").glob("*-0000.ogg")),
         "spoken digits (FSDD, 200 files)": scan([root / "fsdd"])[::15],
         "music (librosa-data, 9 pieces)": [
             str(root / "librosa-data" / f"{stem}.ogg")
-            for stem in ("Kevin_MacLeod_-_Vibe_Ace", "admiralbob77_-_Choice_-_Drum-bass", "Karissa_Hobbs_-_Lets_Go_Fishin",
-                         "Kevin_MacLeod_-_P_I_Tchaikovsky_Dance_of_the_Sugar_Plum_Fairy", "147793__setuniman__sweet-waltz-0i-22mi",
-                         "Hungarian_Dance_number_5_-_Allegro_in_F_sharp_minor_(string_orchestra)",
-                         "442789__lena-orsa__happy-music-pistachio-ice-cream-ragtime", "sorohanro_-_solo-trumpet-06",
-                         "glacier-bay-humpback")
-        ],  # fmt: skip
+            for stem in (
+                "Kevin_MacLeod_-_Vibe_Ace",
+                "admiralbob77_-_Choice_-_Drum-bass",
+                "Karissa_Hobbs_-_Lets_Go_Fishin",
+                "Kevin_MacLeod_-_P_I_Tchaikovsky_Dance_of_the_Sugar_Plum_Fairy",
+                "147793__setuniman__sweet-waltz-0i-22mi",
+                "Hungarian_Dance_number_5_-_Allegro_in_F_sharp_minor_(string_orchestra)",
+                "442789__lena-orsa__happy-music-pistachio-ice-cream-ragtime",
+                "sorohanro_-_solo-trumpet-06",
+                "glacier-bay-humpback",
+            )
+        ],
         "instrument samples (sonicpi, 195 files)": scan([root / "sonicpi_samples"]),
         "environmental sounds (ESC-10, 400 clips)": scan([root / "esc10"]),
     }
@@ -256,8 +281,10 @@ def main():
             continue
         r = folder(paths, transcriber, transcribe=True)
         wall = r["decode_s"] + r["vad_s"] + r["asr_s"]
-        print(f"| {name} | {r['files']} | {r['audio_s'] / 60:.1f} min | {r['speech_s'] / r['audio_s']:.1%} | "
-              f"{r['decode_s']:.1f} s | {r['vad_s']:.1f} s | {r['asr_s']:.1f} s | {r['audio_s'] / wall:.0f}x |")  # fmt: skip
+        print(
+            f"| {name} | {r['files']} | {r['audio_s'] / 60:.1f} min | {r['speech_s'] / r['audio_s']:.1%} | "
+            f"{r['decode_s']:.1f} s | {r['vad_s']:.1f} s | {r['asr_s']:.1f} s | {r['audio_s'] / wall:.0f}x |"
+        )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ of :class:`audioret.models.clap.ClapEmbedder` (same attributes and methods):
   everyday prompt) gets a centroid of its own.
 
 With the defaults, zero-shot classification of 10 classes (argmax over the class prompts) is about 0.85 and a
-class query's top file is of its class about 9 times in 10, near what laion/clap-htsat-unfused reaches on ESC-50. The window is told apart by a hash of its samples, which the benchmark
+class query's top file is of its class about 9 times in 10, near what laion/clap-htsat-unfused reaches on ESC-50. The
+window is told apart by a hash of its samples, which the benchmark
 maps to the file's class beforehand (:func:`window_key`). What it stands in for, and what it cannot show (how
 CLAP ranks *within* a class), is written in docs/BENCHMARKS.md.
 """
@@ -51,12 +52,24 @@ class StandInClap:
     window_s = 10.0
     dim = DIM
 
-    def __init__(self, window_class: dict[str, str], query_class: dict[str, str], seed: int = 0,
-                 audio_common: float = 1.0, file_noise: float = 0.6, window_noise: float = 0.2, mix: float = 0.3,
-                 text_mix: float = 0.15, text_gap: float = 1.6, text_noise: float = 0.9):  # fmt: skip
+    def __init__(
+        self,
+        window_class: dict[str, str],
+        query_class: dict[str, str],
+        seed: int = 0,
+        audio_common: float = 1.0,
+        file_noise: float = 0.6,
+        window_noise: float = 0.2,
+        mix: float = 0.3,
+        text_mix: float = 0.15,
+        text_gap: float = 1.6,
+        text_noise: float = 0.9,
+    ):
         self.window_class, self.query_class = window_class, query_class
-        self.classes = sorted(({c for k, c in window_class.items() if not k.startswith("file:")}
-                               | set(query_class.values())) - {"speech content"})  # fmt: skip
+        self.classes = sorted(
+            ({c for k, c in window_class.items() if not k.startswith("file:")} | set(query_class.values()))
+            - {"speech content"}
+        )
         self.mix, self.text_mix = mix, text_mix
         params = (seed, audio_common, file_noise, window_noise, mix, text_mix, text_gap, text_noise, self.classes)
         self.name = f"stand-in-clap-{hashlib.md5(repr(params).encode()).hexdigest()[:8]}"  # its own collection
@@ -85,7 +98,9 @@ class StandInClap:
         if not self.classes:
             return np.zeros(DIM)
         centroids = np.array([self.centroid(c) for c in self.classes])
-        return weight * 3.0 * (self._rng("m" + key).standard_normal(len(centroids)) @ centroids) / np.sqrt(len(centroids))
+        return (
+            weight * 3.0 * (self._rng("m" + key).standard_normal(len(centroids)) @ centroids) / np.sqrt(len(centroids))
+        )
 
     def embed_audio(self, windows, pad_to: int | None = None) -> np.ndarray:
         out = []
@@ -93,8 +108,12 @@ class StandInClap:
             key = window_key(samples)
             label = self.window_class.get(key, f"unknown:{key}")
             file_key = self.window_class.get(f"file:{key}", key)  # windows of one file share its file noise
-            v = (self.centroid(label) + self._mixed(file_key, self.mix) + self.file_noise * self._noise("f" + file_key)
-                 + self.window_noise * self._noise(key))  # fmt: skip
+            v = (
+                self.centroid(label)
+                + self._mixed(file_key, self.mix)
+                + self.file_noise * self._noise("f" + file_key)
+                + self.window_noise * self._noise(key)
+            )
             out.append(_unit(v))
         return np.asarray(out, np.float32)
 

@@ -1,4 +1,5 @@
-"""The text channel's lexical leg: the word index (audioret/store/word_index.py, SQLite FTS5) against Chroma's full-text scan.
+"""The text channel's lexical leg: the word index (audioret/store/word_index.py, SQLite FTS5) against Chroma's full-text
+scan.
 
     python bench/words.py                      # 50k and 200k passages
     python bench/words.py --sizes 50000 --queries 60
@@ -44,8 +45,10 @@ def build(path: Path, n: int, words: list[str], seed: int = 0) -> Store:
         hi = min(lo + 5000, n)
         docs = [" ".join(words[j] for j in rng.choice(len(words), rng.integers(6, 31), p=p)) for _ in range(lo, hi)]
         ids = [f"/lib/{i // 20}.wav-{i % 20}" for i in range(lo, hi)]
-        metas = [{"path": f"/lib/{i // 20}.wav", "start_s": float(i % 20), "end_s": float(i % 20 + 1),
-                  "duration_s": 20.0} for i in range(lo, hi)]  # fmt: skip
+        metas = [
+            {"path": f"/lib/{i // 20}.wav", "start_s": float(i % 20), "end_s": float(i % 20 + 1), "duration_s": 20.0}
+            for i in range(lo, hi)
+        ]
         store.add(ids, rng.standard_normal((hi - lo, 384)).astype(np.float32), metas, docs)
     return store
 
@@ -86,7 +89,7 @@ def main():
         for n, q in enumerate(queries(words, args.queries)):
             check = re.compile(any_word_pattern(q))
             got = {}
-            for way in (("scan", "index") if n % 2 else ("index", "scan")):
+            for way in ("scan", "index") if n % 2 else ("index", "scan"):
                 t0 = time.perf_counter()
                 if way == "scan":
                     found = store.text_matches(any_word_pattern(q), limit=TEXT_MATCH_LIMIT * len(q))
@@ -97,8 +100,14 @@ def main():
             if len(got["scan"]) < TEXT_MATCH_LIMIT:  # below the scan's limit the two must agree exactly
                 compared += 1
                 same += got["scan"] == got["index"]
-        row = {"passages": store.count(), "build_s": round(build_s, 1), "index_rebuild_s": round(rebuild_s, 2),
-               "queries": len(timing["scan"]), "compared": compared, "identical": same}  # fmt: skip
+        row = {
+            "passages": store.count(),
+            "build_s": round(build_s, 1),
+            "index_rebuild_s": round(rebuild_s, 2),
+            "queries": len(timing["scan"]),
+            "compared": compared,
+            "identical": same,
+        }
         for way, ms in timing.items():
             row[f"{way}_p50_ms"] = round(float(np.percentile(ms, 50)), 2)
             row[f"{way}_p95_ms"] = round(float(np.percentile(ms, 95)), 2)

@@ -64,7 +64,7 @@ SAMPLES = {
     "tabla_na": ("a single tabla stroke", "dio_333/sounds/130421/"),
     "vinyl_hiss": ("the hiss and crackle of a vinyl record", "veezay/sounds/130393/"),
     "vinyl_scratch": ("a DJ scratching a vinyl record", "hello_flowers/sounds/28681/"),
-}  # fmt: skip
+}
 
 
 def fetch(dest: Path, base_url: str = BASE_URL) -> tuple[list[str], list[str]]:
@@ -87,7 +87,10 @@ def fetch(dest: Path, base_url: str = BASE_URL) -> tuple[list[str], list[str]]:
                 tmp.unlink(missing_ok=True)
                 failed.append(f"{path.name}: {getattr(e, 'reason', e)}")
                 continue
-        sidecar, text = path.with_suffix(".txt"), f"{description}. Sonic Pi sample {name}, CC0 1.0, from {FREESOUND}{source}\n"
+        sidecar, text = (
+            path.with_suffix(".txt"),
+            f"{description}. Sonic Pi sample {name}, CC0 1.0, from {FREESOUND}{source}\n",
+        )
         if not sidecar.exists() or sidecar.read_text(encoding="utf-8") != text:
             sidecar.write_text(text, encoding="utf-8")
         done.append(str(path))

@@ -42,8 +42,10 @@ def pink(n: int, rng) -> np.ndarray:
 
 def sounds(rng) -> dict[str, tuple[np.ndarray, str]]:
     t = np.arange(8 * SR) / SR
-    bell = sum(np.sin(2 * np.pi * f * t) * np.exp(-t * d) / (i + 1) for i, (f, d) in
-               enumerate([(523, 0.6), (1046, 1.0), (1569, 1.6), (2093, 2.2)]))  # fmt: skip
+    bell = sum(
+        np.sin(2 * np.pi * f * t) * np.exp(-t * d) / (i + 1)
+        for i, (f, d) in enumerate([(523, 0.6), (1046, 1.0), (1569, 1.6), (2093, 2.2)])
+    )
     waves = pink(len(t), rng) * (0.55 + 0.45 * np.sin(2 * np.pi * t / 4.0))  # surf rising and falling
     rain = np.zeros(len(t))
     for at in rng.uniform(0, len(t) - 400, 1500).astype(int):  # drops: short bright clicks

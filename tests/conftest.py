@@ -77,8 +77,11 @@ def free_port() -> int:
 def start_server(path, port: int) -> subprocess.Popen:
     if shutil.which(CHROMA) is None:
         pytest.fail("the `chroma` command (installed with chromadb) was not found")
-    proc = subprocess.Popen([CHROMA, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [CHROMA, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -149,16 +152,28 @@ def make_tiny_clap(directory: Path, seed: int = 0, spread: bool = True, **audio_
         vocab[ch] = len(vocab)
     tokenizer = RobertaTokenizer(vocab=vocab, merges=[], model_max_length=512)
     audio_config = dict(
-        patch_embeds_hidden_size=16, depths=[1, 1], num_attention_heads=[2, 4], hidden_size=32,
-        window_size=8, spec_size=256, num_mel_bins=64, enable_fusion=False,
-    )  # fmt: skip
+        patch_embeds_hidden_size=16,
+        depths=[1, 1],
+        num_attention_heads=[2, 4],
+        hidden_size=32,
+        window_size=8,
+        spec_size=256,
+        num_mel_bins=64,
+        enable_fusion=False,
+    )
     audio_config.update(audio_overrides)
     config = ClapConfig(
-        text_config=dict(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                         intermediate_size=64, max_position_embeddings=514),
+        text_config=dict(
+            vocab_size=len(tokenizer),
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            max_position_embeddings=514,
+        ),
         audio_config=audio_config,
         projection_dim=64,
-    )  # fmt: skip
+    )
     torch.manual_seed(seed)
     model = ClapModel(config).eval()
     if spread:

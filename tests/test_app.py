@@ -15,8 +15,16 @@ from audioret.ui import build_demo, decide, launch
 from .conftest import EXAMPLES_DIR, free_port, speak, tone, write
 
 EXAMPLE_FILES = sum(map(is_audio_path, EXAMPLES_DIR.rglob("*")))  # 8, more after examples/fetch_cc0.py
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SEARCH = ("", "", None, None)  # no folder, extension or duration filter
 
 pytestmark = pytest.mark.slow  # the app on a port, a browser
@@ -27,8 +35,9 @@ def serve(config, library, access=None, **launch_kwargs):
     demo = build_demo(config, library_paths=library, access=access)
     demo.audioret.warm_up().join()
     port = free_port()
-    launch(demo.queue(), server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-           **launch_kwargs)  # fmt: skip
+    launch(
+        demo.queue(), server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs
+    )
     demo.url = f"http://127.0.0.1:{port}/"
     return demo
 
@@ -37,8 +46,9 @@ def serve(config, library, access=None, **launch_kwargs):
 def server(tmp_path_factory, tiny_clap_dir, asr_model, text_model):
     gradio_client = pytest.importorskip("gradio_client")
     data = tmp_path_factory.mktemp("app")
-    config = Config(data_dir=data / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
-                    asr_model=asr_model, device="cpu")  # fmt: skip
+    config = Config(
+        data_dir=data / "index", clap_model=str(tiny_clap_dir), text_model=text_model, asr_model=asr_model, device="cpu"
+    )
     demo = serve(config, [str(EXAMPLES_DIR)])
     assert demo.audioret.roots == [str(EXAMPLES_DIR)] and not demo.audioret.access.public
     yield demo, gradio_client.Client(demo.url, verbose=False)
@@ -64,7 +74,7 @@ def test_text_search_api(server):
     assert (hits[0]["file"], hits[0]["folder"]) == ("rain-on-roof.flac", "examples/sounds")  # its description says so
     assert hits[0]["text (cosine)"] >= 0.3 and 0 <= hits[0]["from"] < hits[0]["to"] <= 10.0
     assert "roof" in hits[0]["matched words"] and hits[0]["why"].startswith(("name:", "sidecar:"))
-    assert '5 results for “rain on a tin roof”' in html and html.count('class="hit"') == 5
+    assert "5 results for “rain on a tin roof”" in html and html.count('class="hit"') == 5
 
 
 def test_spoken_query_api(server, tmp_path):
@@ -72,8 +82,9 @@ def test_spoken_query_api(server, tmp_path):
 
     _, client = server
     recording = speak(tmp_path / "q.wav", "the part where they talk about the harvest")
-    query, table, html, note, _ = client.predict(handle_file(str(recording)), 3, 1.0, 1.0, *SEARCH,
-                                                 api_name="/search_spoken")  # fmt: skip
+    query, table, html, note, _ = client.predict(
+        handle_file(str(recording)), 3, 1.0, 1.0, *SEARCH, api_name="/search_spoken"
+    )
     assert "harvest" in query.lower() and note.startswith("Heard (en)") and "harvest" in html
     hits = rows(table)
     assert hits[0]["file"] == "voice-memo-harvest.flac"
@@ -100,8 +111,9 @@ def test_upload_and_index_then_find(server, tmp_path):
     demo, client = server
     new = speak(tmp_path / "dentist.wav", "Your appointment with the dentist is on Friday at noon.")
     (tmp_path / "notes.txt").write_text("not audio")
-    report, status, listed, uploads = client.predict([handle_file(str(new)), handle_file(str(tmp_path / "notes.txt"))],
-                                                     "", api_name="/add_files")  # fmt: skip
+    report, status, listed, uploads = client.predict(
+        [handle_file(str(new)), handle_file(str(tmp_path / "notes.txt"))], "", api_name="/add_files"
+    )
     assert report.startswith("**1 added") and "notes.txt: not an audio file" in report
     assert f"{EXAMPLE_FILES + 1} files" in status and uploads is None  # the upload box is cleared
     assert ["dentist.wav", "uploads"] in [row[:2] for row in listed["data"]]
@@ -124,7 +136,9 @@ def test_zip_upload_indexes_its_audio_and_refuses_unsafe_entries(server, tmp_pat
         zf.writestr("house/list.pdf", b"%PDF")
     report, *_ = client.predict([handle_file(str(archive))], "", api_name="/add_files")
     assert report.startswith("**1 added")
-    assert "memos.zip: ../../outside.wav: an unsafe path" in report and "memos.zip: house/list.pdf: not an audio" in report
+    assert (
+        "memos.zip: ../../outside.wav: an unsafe path" in report and "memos.zip: house/list.pdf: not an audio" in report
+    )
     uploads = demo.audioret.uploads
     assert not (uploads.parent / "outside.wav").exists() and not (uploads / "outside.wav").exists()
     hits = rows(client.predict("when is the plumber coming", 3, 1.0, 1.0, *SEARCH, api_name="/search")[0])
@@ -148,8 +162,9 @@ def test_library_list_filters_and_removes_with_the_shown_name(server, tmp_path):
 def test_page_says_which_channel_is_off_and_text_still_answers(tmp_path, text_model, asr_model):
     """No CLAP model (offline, no local copy): the page loads, names the channel and the setting; text answers."""
     missing = tmp_path / "no-clap-here"
-    config = Config(data_dir=tmp_path / "index", clap_model=str(missing), text_model=text_model,
-                    asr_model=asr_model, device="cpu")  # fmt: skip
+    config = Config(
+        data_dir=tmp_path / "index", clap_model=str(missing), text_model=text_model, asr_model=asr_model, device="cpu"
+    )
     demo = build_demo(config, library_paths=[str(EXAMPLES_DIR)])
     first_load = next(f.fn for f in demo.fns.values() if f.name == "first_load")
     status, _, note, *_ = first_load()
@@ -166,8 +181,13 @@ def test_an_unreachable_hub_is_a_message_within_seconds(tmp_path, text_model, as
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens: connection refused at once
-    config = Config(data_dir=tmp_path / "index", clap_model="laion/clap-htsat-unfused", text_model=text_model,
-                    asr_model=asr_model, device="cpu")  # fmt: skip
+    config = Config(
+        data_dir=tmp_path / "index",
+        clap_model="laion/clap-htsat-unfused",
+        text_model=text_model,
+        asr_model=asr_model,
+        device="cpu",
+    )
     demo = build_demo(config, library_paths=[str(EXAMPLES_DIR)])
     first_load = next(f.fn for f in demo.fns.values() if f.name == "first_load")
     t0 = time.monotonic()
@@ -206,8 +226,13 @@ def test_only_the_library_uploads_and_clips_are_served(server):
         return "gradio_api/file=" + urllib.parse.quote(path, safe="/")
 
     assert status(file_route(str(EXAMPLES_DIR / "sounds" / "bell.flac"))) == 200
-    for path in ("/etc/passwd", str(EXAMPLES_DIR / ".." / "README.md"), f"{EXAMPLES_DIR}/../../../etc/passwd",
-                 str(EXAMPLES_DIR.parent / "app.py"), str(demo.audioret.library.config.data_dir / "chroma" / "chroma.sqlite3")):  # fmt: skip
+    for path in (
+        "/etc/passwd",
+        str(EXAMPLES_DIR / ".." / "README.md"),
+        f"{EXAMPLES_DIR}/../../../etc/passwd",
+        str(EXAMPLES_DIR.parent / "app.py"),
+        str(demo.audioret.library.config.data_dir / "chroma" / "chroma.sqlite3"),
+    ):
         assert status(file_route(path)) in (403, 404), path
     assert status("media/not-a-token") == 404 and status("media/..%2F..%2Fetc%2Fpasswd") == 404
 
@@ -217,8 +242,13 @@ def test_auth_protects_everything_and_uploads_are_limited(tmp_path, tiny_clap_di
 
     from gradio_client import Client, handle_file
 
-    config = Config(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
-                    asr_model=asr_model, device="cpu")  # fmt: skip
+    config = Config(
+        data_dir=tmp_path / "index",
+        clap_model=str(tiny_clap_dir),
+        text_model=text_model,
+        asr_model=asr_model,
+        device="cpu",
+    )
     (tmp_path / "empty").mkdir()
     access = decide("127.0.0.1", False, ("ann", "s3cret"))  # on this machine, --auth is a login for the page
     assert not access.public and access.page_auth == ("ann", "s3cret")
@@ -273,8 +303,11 @@ def open_page(p, url: str, width: int = 1280, height: int = 900):
 def header_in_view(page) -> bool:
     """Whether the results header is (within 3 s: the scroll is smooth) wholly inside the window."""
     try:
-        page.wait_for_function("""() => { const r = document.querySelector('.results-header').getBoundingClientRect();
-                                          return r.top >= 0 && r.bottom <= window.innerHeight; }""", timeout=3000)
+        page.wait_for_function(
+            """() => { const r = document.querySelector('.results-header').getBoundingClientRect();
+                                          return r.top >= 0 && r.bottom <= window.innerHeight; }""",
+            timeout=3000,
+        )
         return True
     except Exception:
         return False
@@ -290,8 +323,10 @@ def test_browser_type_enter_see_cards(server, tmp_path, width, height):
         browser = open_browser(p)
         page = browser.new_page(viewport={"width": width, "height": height})
         off_machine = []
-        page.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "blob:"))
-                else off_machine.append(r.url))  # fmt: skip
+        page.on(
+            "request",
+            lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else off_machine.append(r.url),
+        )
         page.goto(demo.url)
         box = page.locator("#query input").first
         box.wait_for(timeout=60_000)
@@ -377,8 +412,13 @@ def test_browser_timeline_strip_marks_where_the_words_are(server, tmp_path):
     words = speak(tmp_path / "words.wav", "The lighthouse keeper found a letter inside the ink bottle.")
     said = sf.read(words, dtype="float32")[0]
     rng = np.random.default_rng(5)
-    recording = np.concatenate([0.05 * rng.standard_normal(48000 * 40).astype(np.float32), said,
-                                0.05 * rng.standard_normal(48000 * 25).astype(np.float32)])  # fmt: skip
+    recording = np.concatenate(
+        [
+            0.05 * rng.standard_normal(48000 * 40).astype(np.float32),
+            said,
+            0.05 * rng.standard_normal(48000 * 25).astype(np.float32),
+        ]
+    )
     write(tmp_path / "long-walk.wav", recording)
     from gradio_client import handle_file
 

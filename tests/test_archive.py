@@ -28,11 +28,20 @@ def make_zip(path, entries):
 def test_extracts_audio_and_sidecars_and_reports_the_rest(tmp_path, wav_bytes):
     link = zipfile.ZipInfo("link.wav")
     link.external_attr = (stat.S_IFLNK | 0o777) << 16
-    archive = make_zip(tmp_path / "in.zip", [
-        ("field/rain.wav", wav_bytes), ("field/rain.txt", b"rain on a tin roof"), ("readme.txt", b"hello"),
-        ("../../escape.wav", wav_bytes), ("/abs/evil.wav", wav_bytes), ("C:/win/evil.wav", wav_bytes),
-        ("sub/../../up.wav", wav_bytes), ("link.wav", link), ("notes.pdf", b"%PDF"),
-    ])  # fmt: skip
+    archive = make_zip(
+        tmp_path / "in.zip",
+        [
+            ("field/rain.wav", wav_bytes),
+            ("field/rain.txt", b"rain on a tin roof"),
+            ("readme.txt", b"hello"),
+            ("../../escape.wav", wav_bytes),
+            ("/abs/evil.wav", wav_bytes),
+            ("C:/win/evil.wav", wav_bytes),
+            ("sub/../../up.wav", wav_bytes),
+            ("link.wav", link),
+            ("notes.pdf", b"%PDF"),
+        ],
+    )
     dest = tmp_path / "uploads" / "in"
     out = extract_audio(archive, dest)
     assert out.files == [str(dest / "field" / "rain.wav")]

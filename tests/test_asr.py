@@ -75,9 +75,17 @@ def test_openai_whisper_engine_runs_behind_the_same_gate(tmp_path):
     import whisper
 
     dims = whisper.model.ModelDimensions(
-        n_mels=80, n_audio_ctx=1500, n_audio_state=32, n_audio_head=2, n_audio_layer=1,
-        n_vocab=51864, n_text_ctx=448, n_text_state=32, n_text_head=2, n_text_layer=1,
-    )  # fmt: skip
+        n_mels=80,
+        n_audio_ctx=1500,
+        n_audio_state=32,
+        n_audio_head=2,
+        n_audio_layer=1,
+        n_vocab=51864,
+        n_text_ctx=448,
+        n_text_state=32,
+        n_text_head=2,
+        n_text_layer=1,
+    )
     torch.manual_seed(0)
     model = whisper.model.Whisper(dims)
     checkpoint = tmp_path / "tiny-random.pt"
@@ -114,8 +122,20 @@ def test_many_short_clips_are_transcribed_each_on_its_own(tmp_path, transcriber)
     and time range, says "no speech" where there is none, and transcribes a long clip the full way."""
     from audioret.models.asr import SHORT_BATCH, collapse_repeats
 
-    said = ["rain on a tin roof", "please call me back", "four", "open the window", "two", "good morning everyone",
-            "the dog is barking", "turn left at the church", "three", "six", "close the door", "eight"]  # fmt: skip
+    said = [
+        "rain on a tin roof",
+        "please call me back",
+        "four",
+        "open the window",
+        "two",
+        "good morning everyone",
+        "the dog is barking",
+        "turn left at the church",
+        "three",
+        "six",
+        "close the door",
+        "eight",
+    ]
     numerals = {"two": "2", "three": "3", "four": "4", "six": "6", "eight": "8"}  # Whisper writes either
     clips = [at_16k(speak(tmp_path / f"{i}.wav", text, lead_s=0.5, tail_s=0.3)) for i, text in enumerate(said)]
     assert len(clips) > SHORT_BATCH  # two batches
@@ -139,9 +159,13 @@ def test_speech_regions_become_the_batched_pipelines_clips():
 
     sr = ASR_SAMPLE_RATE
     regions = [(0, 5 * sr), (8 * sr, 20 * sr), (40 * sr, 41 * sr), (50 * sr, 125 * sr)]
-    assert clip_pieces(regions) == [{"start": 0.0, "end": 20.0}, {"start": 40.0, "end": 41.0},
-                                    {"start": 50.0, "end": 80.0}, {"start": 80.0, "end": 110.0},
-                                    {"start": 110.0, "end": 125.0}]  # fmt: skip
+    assert clip_pieces(regions) == [
+        {"start": 0.0, "end": 20.0},
+        {"start": 40.0, "end": 41.0},
+        {"start": 50.0, "end": 80.0},
+        {"start": 80.0, "end": 110.0},
+        {"start": 110.0, "end": 125.0},
+    ]
 
 
 def test_long_speech_in_batches_keeps_its_words_and_times(tmp_path, transcriber, monkeypatch):

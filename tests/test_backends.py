@@ -104,8 +104,14 @@ def test_changing_precision_reembeds_and_stats_name_the_pipeline(tmp_path, tiny_
     lib_dir = tmp_path / "lib"
     for i, freq in enumerate((300, 700, 1500)):
         write(lib_dir / f"tone {i}.wav", tone(4, freq))
-    settings = dict(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
-                    device="cpu", transcribe=False, backend="openvino")  # fmt: skip
+    settings = dict(
+        data_dir=tmp_path / "index",
+        clap_model=str(tiny_clap_dir),
+        text_model=text_model,
+        device="cpu",
+        transcribe=False,
+        backend="openvino",
+    )
     first = Library(Config(**settings)).index(lib_dir, progress=False)
     assert len(first.added) == 3
     stats = Library(Config(**settings)).stats()
@@ -140,8 +146,14 @@ print(json.dumps({"code": code, "heavy": heavy}), file=sys.stderr)
 
 
 def _probe(argv: list[str], env: dict) -> dict:
-    proc = subprocess.run([sys.executable, "-c", _PROBE, *argv], capture_output=True, text=True, cwd=REPO,
-                          env={**os.environ, **env}, timeout=300)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, *argv],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, **env},
+        timeout=300,
+    )
     return json.loads(proc.stderr.strip().splitlines()[-1])
 
 
@@ -152,8 +164,13 @@ def test_help_version_and_a_search_from_cache_do_not_import_torch(tmp_path, tiny
     assert _probe(["search", "--help"], {}) == {"code": 0, "heavy": []}
 
     write(tmp_path / "lib" / "a low hum.wav", tone(3, 120))
-    env = {"AUDIORET_DATA_DIR": str(tmp_path / "index"), "AUDIORET_CLAP_MODEL": str(tiny_clap_dir),
-           "AUDIORET_TEXT_MODEL": text_model, "AUDIORET_DEVICE": "cpu", "AUDIORET_BACKEND": "openvino"}  # fmt: skip
+    env = {
+        "AUDIORET_DATA_DIR": str(tmp_path / "index"),
+        "AUDIORET_CLAP_MODEL": str(tiny_clap_dir),
+        "AUDIORET_TEXT_MODEL": text_model,
+        "AUDIORET_DEVICE": "cpu",
+        "AUDIORET_BACKEND": "openvino",
+    }
     assert _probe(["index", str(tmp_path / "lib"), "--no-progress", "--no-transcribe"], env)["code"] == 0
     # the exports are cached now (this run made them, or an earlier test did): a search with the default settings
     # (backend and device "auto") is torch-free on a machine without a GPU

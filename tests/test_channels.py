@@ -62,8 +62,10 @@ class NameChannel(Channel):
 
     def rank(self, request, n_files: int) -> list[Found]:
         matches = best_files(self.store, name_vector(request.query.text), n_files, request.scope)
-        return [Found(m, 20.0 * max(m.score - 0.2, 0.0), "name", m.score, None, None, "named", f'"{m.metadata["name"]}"')
-                for m in matches]
+        return [
+            Found(m, 20.0 * max(m.score - 0.2, 0.0), "name", m.score, None, None, "named", f'"{m.metadata["name"]}"')
+            for m in matches
+        ]
 
     def stats(self, complete: dict) -> dict:
         return {"names": self.store.count()}
@@ -77,10 +79,18 @@ def names(library) -> Channel:
 @pytest.fixture
 def three(tmp_path, tiny_clap_dir, tiny_embedder, text_model):
     folder = tmp_path / "lib"
-    for i, name in enumerate(["doorbell ring.wav", "rain on the roof.wav", "kettle whistle.flac", "doorbell chime.flac"]):
+    for i, name in enumerate(
+        ["doorbell ring.wav", "rain on the roof.wav", "kettle whistle.flac", "doorbell chime.flac"]
+    ):
         write(folder / name, tone(3, 300 + 200 * i, seed=i))
-    config = Config(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), text_model=text_model, device="cpu",
-                    transcribe=False, batch_size=4)
+    config = Config(
+        data_dir=tmp_path / "index",
+        clap_model=str(tiny_clap_dir),
+        text_model=text_model,
+        device="cpu",
+        transcribe=False,
+        batch_size=4,
+    )
     library = Library(config, channels=CHANNELS + (names,))
     library.embedder = tiny_embedder
     report = library.index([folder], progress=False)

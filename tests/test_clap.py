@@ -20,7 +20,12 @@ def _windows(n: int, seed: int = 0) -> np.ndarray:
 
 def test_checkpoint_preprocessor_settings_are_used(tiny_embedder):
     fe = tiny_embedder.processor.feature_extractor
-    assert (fe.sampling_rate, fe.nb_max_samples, fe.truncation, fe.padding) == (48000, 480000, "rand_trunc", "repeatpad")
+    assert (fe.sampling_rate, fe.nb_max_samples, fe.truncation, fe.padding) == (
+        48000,
+        480000,
+        "rand_trunc",
+        "repeatpad",
+    )
     assert fe.frequency_min == 50 and fe.frequency_max == 14000  # not the class defaults (0 and 14000)
     assert tiny_embedder.window_s == 10.0
 
@@ -146,6 +151,7 @@ def test_a_collapsed_text_tower_is_refused_with_the_setting_to_change(tmp_path):
     with pytest.raises(ModelLoadError, match="nearly the same text embedding for every query") as e:
         ClapEmbedder(str(collapsed), device="cpu")
     assert "AUDIORET_CLAP_MODEL" in str(e.value) and "jazz standard" in str(e.value)
-    assert mean_cosine(tiny := ClapEmbedder(str(make_tiny_clap(tmp_path / "ok")), device="cpu").embed_text(
-        list(SANITY_PROMPTS))) < COLLAPSED_COSINE and tiny.shape == (len(SANITY_PROMPTS), 64)
+    assert mean_cosine(
+        tiny := ClapEmbedder(str(make_tiny_clap(tmp_path / "ok")), device="cpu").embed_text(list(SANITY_PROMPTS))
+    ) < COLLAPSED_COSINE and tiny.shape == (len(SANITY_PROMPTS), 64)
     assert mean_cosine(np.eye(3, dtype=np.float32)) == 0.0 and mean_cosine(np.ones((2, 4), np.float32) / 2) == 1.0

@@ -118,7 +118,8 @@ def wait_for_progress(proc: subprocess.Popen, files: int, timeout_s: float = 120
 
 @pytest.mark.slow
 def test_killed_indexer_resumes_to_the_same_index(env, esc10_dir, tiny_clap_dir, monkeypatch):
-    """SIGKILL an indexing run at 10 random points (start-up, mid-write, after the end); the last restart finishes with no duplicate and no missing segment,
+    """SIGKILL an indexing run at 10 random points (start-up, mid-write, after the end); the last restart finishes with
+    no duplicate and no missing segment,
     and the result equals a clean build."""
     monkeypatch.setenv("AUDIORET_TRANSCRIBE", "0")  # the subject is the CLAP pass; names still go to the text channel
     library = env / "lib"
@@ -191,7 +192,7 @@ def test_transcribe_and_spoken_search(env, capsys, asr_model, text_model):
     assert first["start_s"] >= 1.5  # the words start after two seconds of room noise
 
     code, out, _ = run(capsys, "search", "--spoken", str(query), "-k", "1")
-    assert out.startswith(f"heard [en]: {t['text']}") and 'said at 0:0' in out
+    assert out.startswith(f"heard [en]: {t['text']}") and "said at 0:0" in out
 
     code, _, err = run(capsys, "transcribe", str(lib / "quiet.wav"))
     assert code == 1 and "No speech heard" in err

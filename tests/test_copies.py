@@ -54,8 +54,15 @@ def memos(tmp_path_factory, tiny_clap_dir, text_model):
     lib = root / "library"
     for i, said in enumerate(MEMOS):
         speak(lib / f"memo_{i}.wav", said, lead_s=0.5, tail_s=0.5)
-    library = Library(Config(data_dir=root / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
-                             transcribe=False, device="cpu"))  # fmt: skip
+    library = Library(
+        Config(
+            data_dir=root / "index",
+            clap_model=str(tiny_clap_dir),
+            text_model=text_model,
+            transcribe=False,
+            device="cpu",
+        )
+    )
     library.index([lib], progress=False)
     return library, lib, root
 

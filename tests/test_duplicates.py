@@ -54,8 +54,10 @@ def test_groups_come_from_shared_words_not_all_pairs():
     prints = [a, _flip(a, 0.04, 2), other, _flip(a[20:], 0.08, 3), _flip(other, 0.45, 4)]
     assert group(prints, 0.25) == [[(0, 0.0), (1, pytest.approx(0.04, abs=0.01)), (3, pytest.approx(0.08, abs=0.015))]]
     # a word in more than STOP_FILES fingerprints (silence, hum) proposes no pair
-    common = [np.concatenate([np.full(5, 7, np.uint32), rng.integers(0, 2**32, 30, dtype=np.uint32)])
-              for _ in range(STOP_FILES + 1)]  # fmt: skip
+    common = [
+        np.concatenate([np.full(5, 7, np.uint32), rng.integers(0, 2**32, 30, dtype=np.uint32)])
+        for _ in range(STOP_FILES + 1)
+    ]
     assert candidate_pairs(common) == set()
 
 
@@ -100,8 +102,9 @@ def test_copies_group_together_and_other_recordings_do_not(copies):
         assert all(0.0 <= m.bit_error <= 0.25 for m in g) and all(m.size > 0 and m.duration_s > 4 for m in g)
 
 
-def test_the_command_lists_exports_and_moves_aside_without_deleting(copies, tmp_path, tiny_clap_dir, text_model,
-                                                                     capsys, monkeypatch):  # fmt: skip
+def test_the_command_lists_exports_and_moves_aside_without_deleting(
+    copies, tmp_path, tiny_clap_dir, text_model, capsys, monkeypatch
+):
     root, families = copies
     lib = tmp_path / "library"
     shutil.copytree(root, lib)

@@ -67,7 +67,10 @@ def test_input_layouts(tmp_path, clips):
         (folders / label).mkdir(parents=True, exist_ok=True)
         (folders / label / clip.name).symlink_to(clip)
     d = evaluate.load_dataset(folders)
-    assert d.kind == "folders" and d.queries == {"class:dog_bark": "the sound of a dog bark", "class:rain": "the sound of a rain"}
+    assert d.kind == "folders" and d.queries == {
+        "class:dog_bark": "the sound of a dog bark",
+        "class:rain": "the sound of a rain",
+    }
     assert d.qrels["class:rain"] == {"rain/c2.wav": 1, "rain/c3.wav": 1}
 
     labels = tmp_path / "labels.csv"
@@ -86,8 +89,9 @@ def test_input_layouts(tmp_path, clips):
     assert d.missing == ["nope.wav"]
 
     audiocaps = tmp_path / "test.csv"
-    audiocaps.write_text("audiocap_id,youtube_id,start_time,caption\n"
-                         "1,abc,30,a dog barks\n2,abc,30,barking\n3,zzz,0,wind\n")  # fmt: skip
+    audiocaps.write_text(
+        "audiocap_id,youtube_id,start_time,caption\n1,abc,30,a dog barks\n2,abc,30,barking\n3,zzz,0,wind\n"
+    )
     (tmp_path / "src" / "c1.wav").rename(tmp_path / "src" / "abc_30.wav")
     d = evaluate.load_dataset(audiocaps, audio_dir=tmp_path / "src")
     assert d.kind == "audiocaps" and d.queries == {"abc_30.wav#1": "a dog barks", "abc_30.wav#2": "barking"}
@@ -100,8 +104,13 @@ def test_input_layouts(tmp_path, clips):
 
 
 def run_eval(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "audioret", "eval", *args, "--no-progress"], capture_output=True,
-                          text=True, timeout=600, env=env)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "audioret", "eval", *args, "--no-progress"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
 
 
 @pytest.mark.slow
@@ -142,8 +151,19 @@ def test_spoken_digits_with_the_real_text_and_speech_models(tmp_path, tiny_clap_
         w.writerow(["path", "transcript"])
         for digit in sorted({r["transcript"] for r in rows}):
             w.writerows([str(fsdd / r["path"]), digit] for r in [r for r in rows if r["transcript"] == digit][:3])
-    out = run_eval(str(subset), "--label-column", "transcript", "--template", "{label}", "--json",
-                   str(tmp_path / "r.json"), "--clap-model", str(tiny_clap_dir), "--data-dir", str(tmp_path / "d"))  # fmt: skip
+    out = run_eval(
+        str(subset),
+        "--label-column",
+        "transcript",
+        "--template",
+        "{label}",
+        "--json",
+        str(tmp_path / "r.json"),
+        "--clap-model",
+        str(tiny_clap_dir),
+        "--data-dir",
+        str(tmp_path / "d"),
+    )
     assert out.returncode == 0, out.stderr
     m = json.loads((tmp_path / "r.json").read_text())["metrics"]
     assert m["text"]["R@1"] >= 0.9 and m["text"]["MRR"] >= 0.9 and m["text"]["mAP@10"] >= 0.5

@@ -9,9 +9,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from audioret.audio import probe
-from .conftest import EXAMPLES_DIR
 
-from .conftest import require_shared
+from .conftest import EXAMPLES_DIR, require_shared
 
 
 @pytest.fixture
@@ -31,8 +30,9 @@ def mirror(tmp_path):
 
 
 def run_fetch(*args):
-    return subprocess.run([sys.executable, str(EXAMPLES_DIR / "fetch_cc0.py"), *args], capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES_DIR / "fetch_cc0.py"), *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_fetch_cc0_downloads_describes_and_resumes(mirror, tmp_path):

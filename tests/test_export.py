@@ -22,8 +22,12 @@ def test_command_line_exports(tmp_path, tiny_clap_dir, text_model, capsys, monke
     lib = tmp_path / "lib"
     write(lib / "long hum.wav", tone(25, 120))
     write(lib / "short beep.flac", tone(2, 2000))
-    for name, value in (("DATA_DIR", tmp_path / "index"), ("CLAP_MODEL", tiny_clap_dir), ("TEXT_MODEL", text_model),
-                        ("DEVICE", "cpu")):  # fmt: skip
+    for name, value in (
+        ("DATA_DIR", tmp_path / "index"),
+        ("CLAP_MODEL", tiny_clap_dir),
+        ("TEXT_MODEL", text_model),
+        ("DEVICE", "cpu"),
+    ):
         monkeypatch.setenv(f"AUDIORET_{name}", str(value))
     assert main(["index", str(lib), "--no-progress", "--no-transcribe"]) == 0
     out = tmp_path / "out"
@@ -53,8 +57,20 @@ def test_command_line_exports(tmp_path, tiny_clap_dir, text_model, capsys, monke
 def test_playlist_starts_where_the_hit_matched_and_clip_names_are_safe():
     from audioret.types import Hit
 
-    hit = Hit(rank=3, path="/music/a: b?.flac", start_s=67.5, end_s=77.5, score=0.8, scores={}, segment_id=None,
-              duration_s=180.0)  # fmt: skip
-    assert playlist([hit]).splitlines() == ["#EXTM3U", "#EXTINF:180,a: b? (score 0.80)", "#EXTVLCOPT:start-time=67.5",
-                                            "/music/a: b?.flac"]  # fmt: skip
+    hit = Hit(
+        rank=3,
+        path="/music/a: b?.flac",
+        start_s=67.5,
+        end_s=77.5,
+        score=0.8,
+        scores={},
+        segment_id=None,
+        duration_s=180.0,
+    )
+    assert playlist([hit]).splitlines() == [
+        "#EXTM3U",
+        "#EXTINF:180,a: b? (score 0.80)",
+        "#EXTVLCOPT:start-time=67.5",
+        "/music/a: b?.flac",
+    ]
     assert clip_name(hit) == "03 a_ b_ 1m07s-1m17s.wav"

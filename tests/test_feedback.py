@@ -24,16 +24,29 @@ def test_rocchio_moves_towards_the_liked_and_away_from_the_rest():
     np.testing.assert_allclose(rocchio(q, np.zeros((0, 4)), np.zeros((0, 4))), q)
 
 
-NAMES = ["dog barking in the park", "dog barking at night", "a dog toy squeaking", "puppy whining at the door",
-         "dog show applause", "rain on a tin roof", "church bells at noon", "a cat purring"]  # fmt: skip
+NAMES = [
+    "dog barking in the park",
+    "dog barking at night",
+    "a dog toy squeaking",
+    "puppy whining at the door",
+    "dog show applause",
+    "rain on a tin roof",
+    "church bells at noon",
+    "a cat purring",
+]
 
 
 @pytest.fixture
 def names_library(tmp_path, tiny_clap_dir, text_model):
     for i, name in enumerate(NAMES):
         write(tmp_path / "lib" / f"{name}.wav", tone(3, 200 + 90 * i))
-    config = Config(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
-                    device="cpu", transcribe=False)  # fmt: skip
+    config = Config(
+        data_dir=tmp_path / "index",
+        clap_model=str(tiny_clap_dir),
+        text_model=text_model,
+        device="cpu",
+        transcribe=False,
+    )
     library = Library(config)
     library.index(tmp_path / "lib", progress=False)
     return library, tmp_path / "lib"
@@ -69,8 +82,12 @@ def test_feedback_reshapes_the_list_and_says_so(names_library):
 def test_the_command_line_takes_like_and_unlike(names_library, capsys, monkeypatch):
     library, _ = names_library
     config = library.config
-    for name, value in (("DATA_DIR", config.data_dir), ("CLAP_MODEL", config.clap_model),
-                        ("TEXT_MODEL", config.text_model), ("DEVICE", "cpu")):  # fmt: skip
+    for name, value in (
+        ("DATA_DIR", config.data_dir),
+        ("CLAP_MODEL", config.clap_model),
+        ("TEXT_MODEL", config.text_model),
+        ("DEVICE", "cpu"),
+    ):
         monkeypatch.setenv(f"AUDIORET_{name}", str(value))
     assert main(["search", "dog", "-k", "4", "--json", "--clap-weight", "0"]) == 0
     hits = json.loads(capsys.readouterr().out)["hits"]
@@ -85,8 +102,12 @@ def test_votes_become_judgements_that_eval_scores(names_library, capsys, monkeyp
     """--like / --unlike are saved as relevance judgements; `eval --qrels` runs the judged queries on the library
     as it is and scores each channel against the files marked relevant."""
     library, lib = names_library
-    for name, value in (("DATA_DIR", library.config.data_dir), ("CLAP_MODEL", library.config.clap_model),
-                        ("TEXT_MODEL", library.config.text_model), ("DEVICE", "cpu")):  # fmt: skip
+    for name, value in (
+        ("DATA_DIR", library.config.data_dir),
+        ("CLAP_MODEL", library.config.clap_model),
+        ("TEXT_MODEL", library.config.text_model),
+        ("DEVICE", "cpu"),
+    ):
         monkeypatch.setenv(f"AUDIORET_{name}", str(value))
     bells, toy = str(lib / "church bells at noon.wav"), str(lib / "a dog toy squeaking.wav")
     assert main(["search", "Church  bells", "-k", "3", "--like", bells]) == 0

@@ -127,8 +127,10 @@ def test_a_channel_whose_answers_do_not_depend_on_the_query_gets_no_say():
 def test_regime_a_only_the_text_channel_knows():
     """A sound channel that cannot tell files apart puts some file first, with chance evidence; the text channel's
     clear winner decides, and the time range is where the words were said."""
-    found = {"clap": [clap("noise-hub", 1.0), clap("memo", 0.5), clap("other", 0.3)],
-             "text": [text("memo", 25.0), text("other", 0.6)]}  # fmt: skip
+    found = {
+        "clap": [clap("noise-hub", 1.0), clap("memo", 0.5), clap("other", 0.3)],
+        "text": [text("memo", 25.0), text("other", 0.6)],
+    }
     hits = fuse(found, {"clap": 1, "text": 1}, k=3)
     assert [h.path for h in hits] == ["memo", "noise-hub", "other"]
     assert (hits[0].start_s, hits[0].end_s) == (30.0, 34.0) and hits[0].score > 0.85
@@ -137,8 +139,10 @@ def test_regime_a_only_the_text_channel_knows():
 
 
 def test_regime_b_only_the_sound_channel_knows():
-    found = {"clap": [clap("dog", 18.0, start=20.0, end=30.0), clap("cat", 1.0)],
-             "text": [text("name-noise", 0.9, kind="name", start=0.0, end=60.0), text("dog", 0.2, kind="name")]}  # fmt: skip
+    found = {
+        "clap": [clap("dog", 18.0, start=20.0, end=30.0), clap("cat", 1.0)],
+        "text": [text("name-noise", 0.9, kind="name", start=0.0, end=60.0), text("dog", 0.2, kind="name")],
+    }
     hits = fuse(found, {"clap": 1, "text": 1}, k=3)
     assert hits[0].path == "dog" and (hits[0].start_s, hits[0].end_s) == (20.0, 30.0)
     assert hits[0].why.startswith("sounds like: strong")
@@ -161,8 +165,9 @@ def test_weights_scale_a_channel_and_zero_turns_it_off():
 
 def test_score_means_the_same_for_one_channel_or_two():
     one = fuse({"clap": [clap("a", MATCH_EVIDENCE)]}, {"clap": 1}, k=1)[0]
-    two = fuse({"clap": [clap("a", MATCH_EVIDENCE / 2)], "text": [text("a", MATCH_EVIDENCE / 2)]},
-               {"clap": 1, "text": 1}, k=1)[0]  # fmt: skip
+    two = fuse(
+        {"clap": [clap("a", MATCH_EVIDENCE / 2)], "text": [text("a", MATCH_EVIDENCE / 2)]}, {"clap": 1, "text": 1}, k=1
+    )[0]
     assert one.score == pytest.approx(0.5) and two.score == pytest.approx(0.5)
     assert 0 <= strength(0.0) < strength(1.0) < strength(100.0) < 1
 

@@ -33,9 +33,19 @@ from .conftest import EXAMPLES_DIR, REPO, speak, tone, write
 from .test_app import SEARCH, open_browser, rows, serve
 
 ADMIN = ("keeper", "s3cret-pass")
-LIMITS = Limits(searches_per_minute=6, address_searches_per_minute=10, all_searches_per_minute=10_000,
-                upload_files=2, upload_mb=5, address_files=3, address_mb=8, all_files=1000, all_mb=1000,
-                login_free_tries=2, login_wait_s=0.3)
+LIMITS = Limits(
+    searches_per_minute=6,
+    address_searches_per_minute=10,
+    all_searches_per_minute=10_000,
+    upload_files=2,
+    upload_mb=5,
+    address_files=3,
+    address_mb=8,
+    all_files=1000,
+    all_mb=1000,
+    login_free_tries=2,
+    login_wait_s=0.3,
+)
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +56,9 @@ def space(tmp_path_factory, tiny_clap_dir, asr_model, text_model):
     os.chdir(data)  # as app.py does
     shared = data / "shared"
     speak(shared / "shared-note.wav", "The museum opens at nine on Sundays.")
-    config = Config(data_dir=data / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
-                    asr_model=asr_model, device="cpu")
+    config = Config(
+        data_dir=data / "index", clap_model=str(tiny_clap_dir), text_model=text_model, asr_model=asr_model, device="cpu"
+    )
     access = decide("127.0.0.1", False, ADMIN, space_id="someone/audioret", limits=LIMITS)
     assert access.public and access.trust_proxy
     demo = serve(config, [str(EXAMPLES_DIR), str(shared)], access)
@@ -90,8 +101,9 @@ def get(demo, url: str, address: str) -> tuple[int, bytes]:
 def post_upload(demo, data: bytes, address: str, name: str = "x.wav"):
     import requests
 
-    return requests.post(demo.url + "gradio_api/upload", files={"files": (name, data)},
-                         headers={"X-Forwarded-For": address}, timeout=60)
+    return requests.post(
+        demo.url + "gradio_api/upload", files={"files": (name, data)}, headers={"X-Forwarded-For": address}, timeout=60
+    )
 
 
 def call(demo, api_name: str, data: list, address: str) -> dict:
@@ -101,11 +113,16 @@ def call(demo, api_name: str, data: list, address: str) -> dict:
     fn = next(d["id"] for d in demo.config["dependencies"] if d.get("api_name") == api_name)
     session = str(uuid.uuid4())
     headers = {"X-Forwarded-For": address}
-    requests.post(demo.url + "gradio_api/queue/join", json={"data": data, "fn_index": fn, "session_hash": session,
-                  "event_data": None, "trigger_id": None}, headers=headers, timeout=30).raise_for_status()
+    requests.post(
+        demo.url + "gradio_api/queue/join",
+        json={"data": data, "fn_index": fn, "session_hash": session, "event_data": None, "trigger_id": None},
+        headers=headers,
+        timeout=30,
+    ).raise_for_status()
     last = {}
-    with requests.get(demo.url + "gradio_api/queue/data", params={"session_hash": session}, headers=headers,
-                      stream=True, timeout=120) as r:
+    with requests.get(
+        demo.url + "gradio_api/queue/data", params={"session_hash": session}, headers=headers, stream=True, timeout=120
+    ) as r:
         for line in r.iter_lines():
             if line.startswith(b"data:"):
                 last = json.loads(line[5:])
@@ -210,8 +227,10 @@ def test_a_zip_bomb_is_refused_by_its_unpacked_size(space, tmp_path):
 
     archive = tmp_path / "bomb.zip"
     size = 1 << 30
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf, zf.open(
-            "big.wav", "w", force_zip64=True) as f:
+    with (
+        zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf,
+        zf.open("big.wav", "w", force_zip64=True) as f,
+    ):
         zeros = bytes(1 << 24)
         for _ in range(size // len(zeros)):
             f.write(zeros)
@@ -267,7 +286,7 @@ def test_gradios_upload_route_is_bounded(space, tmp_path):
     the cache is deleted on a schedule, and empty tmp files are swept."""
     app = space.audioret
     blob = np.random.default_rng(0).integers(0, 255, 6_000_000, dtype=np.uint8).tobytes()
-    answers = [post_upload(space, blob[:-i or None], "203.0.113.50") for i in range(3)]
+    answers = [post_upload(space, blob[: -i or None], "203.0.113.50") for i in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert "Uploads from your address are limited to 16 MB an hour" in answers[2].text
     stored = answers[0].json()[0]
@@ -394,8 +413,10 @@ def test_parallel_requests_for_a_clip_not_yet_cut_all_get_it(space):
     for cut in space.audioret.clips.glob("*.wav"):  # none of them cut yet
         cut.unlink()
     answers: list[tuple[str, int, bytes]] = []
-    threads = [threading.Thread(target=lambda u=u: answers.append((u, *get(space, u, "203.0.113.110"))))
-               for u in clips * 4 + pictures * 2]
+    threads = [
+        threading.Thread(target=lambda u=u: answers.append((u, *get(space, u, "203.0.113.110"))))
+        for u in clips * 4 + pictures * 2
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -422,10 +443,19 @@ def test_the_upload_folder_is_in_the_data_directory(space):
 
 def test_every_limit_counts_per_session_per_address_and_overall(tmp_path):
     now = [0.0]
-    visitors = Visitors(tmp_path, Limits(searches_per_minute=2, address_searches_per_minute=3,
-                                         all_searches_per_minute=4,
-                                         upload_files=5, address_files=6, all_files=7),
-                        clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
+    visitors = Visitors(
+        tmp_path,
+        Limits(
+            searches_per_minute=2,
+            address_searches_per_minute=3,
+            all_searches_per_minute=4,
+            upload_files=5,
+            address_files=6,
+            all_files=7,
+        ),
+        clock=lambda: now[0],
+        sleep=lambda s: now.__setitem__(0, now[0] + s),
+    )
     visitors.check_search("s1", "a")
     visitors.check_search("s1", "a")
     with pytest.raises(InputError, match="More than 2 searches in a minute;"):

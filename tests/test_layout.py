@@ -29,11 +29,15 @@ def imports(name: str, path: Path, known: set[str]) -> set[str]:
                 target = node.module.split(".")[1:]
             else:
                 continue
-            found |= {_module("/".join(target + [a.name]), known) or _module("/".join(target), known)
-                      for a in node.names}
+            found |= {
+                _module("/".join(target + [a.name]), known) or _module("/".join(target), known) for a in node.names
+            }
         elif isinstance(node, ast.Import):
-            found |= {_module("/".join(a.name.split(".")[1:]), known) for a in node.names
-                      if a.name.split(".")[0] == "audioret"}
+            found |= {
+                _module("/".join(a.name.split(".")[1:]), known)
+                for a in node.names
+                if a.name.split(".")[0] == "audioret"
+            }
     return found - {None, name}
 
 
@@ -50,8 +54,10 @@ def graph() -> dict[str, set[str]]:
     known = set(found)
     edges = {name: imports(name, path, known) for name, path in found.items()}
     # a module importing its own package's __init__ (``from . import x`` of a sibling resolves to x) is no edge
-    return {name: {t for t in targets if not (t.endswith("__init__") and name.startswith(t[: -len("__init__")]))}
-            for name, targets in edges.items()}
+    return {
+        name: {t for t in targets if not (t.endswith("__init__") and name.startswith(t[: -len("__init__")]))}
+        for name, targets in edges.items()
+    }
 
 
 def circles(edges: dict[str, set[str]]) -> list[list[str]]:
@@ -94,8 +100,10 @@ def floors() -> list[tuple[str, list[str]]]:
     text = (ROOT / "docs" / "ARCHITECTURE.md").read_text()
     block = re.search(r"^## Floors\n.*?^```\n(.*?)^```", text, re.M | re.S)
     assert block, "docs/ARCHITECTURE.md has no fenced block under '## Floors'"
-    return [(name.strip(), mods.split()) for name, mods in
-            (line.split(":", 1) for line in block.group(1).splitlines() if line.strip())]
+    return [
+        (name.strip(), mods.split())
+        for name, mods in (line.split(":", 1) for line in block.group(1).splitlines() if line.strip())
+    ]
 
 
 def test_the_package_has_no_import_circle():
@@ -111,8 +119,12 @@ def test_every_import_goes_down_the_documented_floors():
     edges = graph()
     listed = [m for _, mods in floors() for m in mods]
     order = {m: i for i, m in enumerate(listed)}
-    empty = {m for m, p in modules().items() if m.endswith("__init__")
-             and not any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in ast.walk(ast.parse(p.read_text())))}
+    empty = {
+        m
+        for m, p in modules().items()
+        if m.endswith("__init__")
+        and not any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in ast.walk(ast.parse(p.read_text())))
+    }
     assert len(order) == len(listed), f"listed twice: {sorted({m for m in listed if listed.count(m) > 1})}"
     assert set(order) <= set(edges), f"listed, not in the package: {sorted(set(order) - set(edges))}"
     assert set(edges) - empty <= set(order), f"in the package, not listed: {sorted(set(edges) - empty - set(order))}"
@@ -131,9 +143,16 @@ def test_no_channel_is_named_in_the_mechanics():
     named = []
     for module in mechanics + ["search", "catalog", "library"]:
         tree = ast.parse(modules()[module].read_text())
-        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body
-                      and isinstance(node.body[0], ast.Expr)}
-        named += [f"{module}:{node.lineno} {node.value!r}" for node in ast.walk(tree)
-                  if isinstance(node, ast.Constant) and node.value in names and id(node) not in docstrings]
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef))
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+        }
+        named += [
+            f"{module}:{node.lineno} {node.value!r}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and node.value in names and id(node) not in docstrings
+        ]
     assert named == []

@@ -19,8 +19,9 @@ def library(request, tmp_path, tiny_clap_dir, tiny_embedder):
     """The library on the embedded store, and the same on a real Chroma server (a fresh index on each)."""
     url = request.getfixturevalue("chroma_server_url") if request.param == "server" else None
     # a 10-s hop puts windows on a 10-s grid, which keeps expected times easy to read
-    config = Config.from_env(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), device="cpu", batch_size=4,
-                             hop_s=10, chroma_url=url)  # fmt: skip
+    config = Config.from_env(
+        data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), device="cpu", batch_size=4, hop_s=10, chroma_url=url
+    )
     if url:
         drop_collections(url, config.clap_model, config.text_model)
     lib = Library(config)
@@ -83,7 +84,9 @@ def test_reindex_is_idempotent(library, small_library):
         np.testing.assert_array_equal(before[key][0], after[key][0])
 
     # the same again from scratch, in another (embedded) data directory: identical vectors
-    fresh_config = dataclasses.replace(library.config, data_dir=library.config.data_dir.parent / "fresh", chroma_url=None)
+    fresh_config = dataclasses.replace(
+        library.config, data_dir=library.config.data_dir.parent / "fresh", chroma_url=None
+    )
     fresh_config.data_dir.mkdir()
     shutil.copy(library.config.data_dir / "id-key", fresh_config.data_dir)  # ids follow the index's key (idkey.py)
     fresh = Library(fresh_config)
@@ -134,7 +137,9 @@ def test_changed_file_is_reembedded_and_deleted_file_pruned(library, small_libra
     windows = [m for _, m in records.values() if m["path"] == str(long)]
     assert [(m["start_s"], m["end_s"]) for m in windows] == [(0.0, 8.0)]
     assert not [m for _, m in records.values() if m["path"] == str(victim)]
-    assert not np.allclose(records[segment_id(str(long), 0, library.id_key)][0], old[segment_id(str(long), 0, library.id_key)][0])
+    assert not np.allclose(
+        records[segment_id(str(long), 0, library.id_key)][0], old[segment_id(str(long), 0, library.id_key)][0]
+    )
 
 
 def test_touched_file_is_not_reembedded(library, small_library):

@@ -55,8 +55,12 @@ def test_correlated_records_fake_less_evidence_against_the_measured_law():
     background = Background.of(records, len(records), _unit(rng.standard_normal((48, records.shape[1]))))
     queries = [_unit(rng.standard_normal((1, records.shape[1]))) for _ in range(300)]
     tops = [int(np.argmax(records @ q[0])) for q in queries]
-    assumed = np.array([calibrate(records[[t]] @ q[0], records[[t]], q, background, against_reference=False)[0]
-                        for q, t in zip(queries, tops)])  # fmt: skip
+    assumed = np.array(
+        [
+            calibrate(records[[t]] @ q[0], records[[t]], q, background, against_reference=False)[0]
+            for q, t in zip(queries, tops)
+        ]
+    )
     measured = np.array([calibrate(records[[t]] @ q[0], records[[t]], q, background)[0] for q, t in zip(queries, tops)])
     upper = Background.of(records, len(records), background.reference)
     upper.__dict__["_law"] = (fit_tops(upper.tops, (0.5, 0.75))[0], fit_tops(upper.tops, (0.5, 0.75))[1])

@@ -32,8 +32,9 @@ def public(tmp_path_factory, tiny_clap_dir, asr_model, text_model):
     os.chdir(data)  # as app.py does: Gradio's upload folder of the public mode is relative to the working directory
     shared = data / "shared"
     speak(shared / "shared-note.wav", "The museum opens at nine on Sundays.")
-    config = Config(data_dir=data / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
-                    asr_model=asr_model, device="cpu")  # fmt: skip
+    config = Config(
+        data_dir=data / "index", clap_model=str(tiny_clap_dir), text_model=text_model, asr_model=asr_model, device="cpu"
+    )
     access = decide("127.0.0.1", False, ADMIN, public=True, limits=Limits(searches_per_minute=1000))
     demo = serve(config, [str(EXAMPLES_DIR), str(shared)], access)
     assert demo.audioret.access.public and demo.audioret.served_paths == []
@@ -130,7 +131,9 @@ def test_no_server_path_reaches_a_visitor(public, tmp_path):
     app = public.audioret
     hidden = (str(app.library.config.data_dir), str(EXAMPLES_DIR))
     c = client(public)
-    answers = [urllib.request.urlopen(public.url + p, timeout=10).read().decode() for p in ("config", "gradio_api/info")]
+    answers = [
+        urllib.request.urlopen(public.url + p, timeout=10).read().decode() for p in ("config", "gradio_api/info")
+    ]
     memo = speak(tmp_path / "ferry.wav", "The ferry to the island leaves from pier three.")
     answers.append(json.dumps(upload(c, memo)))
     with open(memo, "rb") as f:  # what the browser gets back when it uploads a file
@@ -139,11 +142,20 @@ def test_no_server_path_reaches_a_visitor(public, tmp_path):
         answers.append(requests.post(public.url + "gradio_api/upload", files={"files": f}, timeout=10).text)
     table, html, *_ = c.predict("when does the ferry leave", 5, 1.0, 1.0, *SEARCH, api_name="/search")
     answers += [json.dumps(table), html]
-    answers.append(json.dumps(c.predict(handle_file(str(EXAMPLES_DIR / "sounds" / "bell.flac")), 3, *SEARCH,
-                                        api_name="/search_example")[:3]))  # fmt: skip
+    answers.append(
+        json.dumps(
+            c.predict(handle_file(str(EXAMPLES_DIR / "sounds" / "bell.flac")), 3, *SEARCH, api_name="/search_example")[
+                :3
+            ]
+        )
+    )
     answers.append(json.dumps(c.predict(rows(table)[0]["segment"], 3, api_name="/similar")))
     answers.append(json.dumps(c.predict("", api_name="/list_files")))
-    for call in ((("  ", 5, 1.0, 1.0, *SEARCH), "/search"), (("nope/x.wav", ""), "/remove"), (("nope-000000", 3), "/similar")):
+    for call in (
+        (("  ", 5, 1.0, 1.0, *SEARCH), "/search"),
+        (("nope/x.wav", ""), "/remove"),
+        (("nope-000000", 3), "/similar"),
+    ):
         with pytest.raises(AppError) as e:
             c.predict(*call[0], api_name=call[1])
         answers.append(str(e.value))
@@ -176,8 +188,9 @@ def test_a_visitors_uploads_go_when_the_session_ends(public, tmp_path):
 
 def test_idle_visitors_expire_and_their_limits_hold(tmp_path):
     now = [0.0]
-    visitors = Visitors(tmp_path, Limits(session_hours=1, upload_mb=1, upload_files=2, searches_per_minute=2),
-                        clock=lambda: now[0])  # fmt: skip
+    visitors = Visitors(
+        tmp_path, Limits(session_hours=1, upload_mb=1, upload_files=2, searches_per_minute=2), clock=lambda: now[0]
+    )
     visitors.check_search("s")
     visitors.check_search("s")
     with pytest.raises(InputError, match="More than 2 searches in a minute"):
@@ -282,7 +295,9 @@ def test_browser_duplicates_of_a_visitors_uploads(public, tmp_path):
         listed = open(download.value.path()).read()
         assert "parking.wav" in listed and no_server_path(listed, *hidden)
         content = page.content()
-        assert no_server_path(content, *hidden), [content[m.start() - 200 : m.end() + 100] for m in ABSOLUTE.finditer(content)]
+        assert no_server_path(content, *hidden), [
+            content[m.start() - 200 : m.end() + 100] for m in ABSOLUTE.finditer(content)
+        ]
         browser.close()
 
 

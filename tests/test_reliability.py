@@ -105,8 +105,15 @@ def test_bad_input_is_named_and_everything_good_is_indexed(corpus, tmp_path, tin
         bad["unreadable.wav"] = "Permission denied"
     else:
         good["unreadable.wav"] = str(unreadable)
-    lib = Library(Config(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
-                         transcribe=False, device="cpu"))  # fmt: skip
+    lib = Library(
+        Config(
+            data_dir=tmp_path / "index",
+            clap_model=str(tiny_clap_dir),
+            text_model=text_model,
+            transcribe=False,
+            device="cpu",
+        )
+    )
     report = lib.index([root], progress=False)
     failed = {os.path.basename(f.path): f.reason for f in report.failed}
     assert set(failed) == set(bad), f"unexpected failures: {failed}"
@@ -126,8 +133,15 @@ def test_bad_input_is_named_and_everything_good_is_indexed(corpus, tmp_path, tin
 
 @pytest.mark.parametrize("query", ["", "   ", "x" * 10_000, "雨が屋根に当たる音", "صوت المطر على السطح", "🌧️🏠"])
 def test_odd_queries(tmp_path, tiny_clap_dir, text_model, query):
-    lib = Library(Config(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
-                         transcribe=False, device="cpu"))  # fmt: skip
+    lib = Library(
+        Config(
+            data_dir=tmp_path / "index",
+            clap_model=str(tiny_clap_dir),
+            text_model=text_model,
+            transcribe=False,
+            device="cpu",
+        )
+    )
     lib.index([write(tmp_path / "lib" / "a.wav", tone(2.0, 440))], progress=False)
     if not query.strip():
         with pytest.raises(ValueError, match="The query is empty"):
@@ -139,14 +153,23 @@ def test_odd_queries(tmp_path, tiny_clap_dir, text_model, query):
 
 def hold_writer_lock(data) -> subprocess.Popen:
     """Another process that has written to the embedded index in ``data`` and keeps running."""
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import sys, time
         from audioret.store.chroma import Store
         store = Store("m", 4, path={str(data / "chroma")!r})
         store.delete_file("/nothing")  # a write: takes the lock
         print("holding", flush=True)
         time.sleep(60)
-    """)], cwd=REPO, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    """),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline().strip() == "holding"
     return holder
 
@@ -214,8 +237,9 @@ def test_the_page_says_when_another_process_holds_the_index(tmp_path, tiny_clap_
     data = tmp_path / "index"
     holder = hold_writer_lock(data)
     try:
-        config = Config(data_dir=data, clap_model=str(tiny_clap_dir), text_model=text_model, transcribe=False,
-                        device="cpu")  # fmt: skip
+        config = Config(
+            data_dir=data, clap_model=str(tiny_clap_dir), text_model=text_model, transcribe=False, device="cpu"
+        )
         demo = build_demo(config, library_paths=[str(write(tmp_path / "lib" / "a.wav", tone(1.0)).parent)])
         first_load = next(f.fn for f in demo.fns.values() if f.name == "first_load")
         status, _, note, *_ = first_load()

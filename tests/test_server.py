@@ -26,19 +26,33 @@ def model_name():
 
 
 @pytest.mark.slow
-def test_library_on_the_server_equals_the_embedded_one(chroma_server_url, small_library, tiny_clap_dir, tiny_embedder,
-                                                       text_model, tmp_path):  # fmt: skip
+def test_library_on_the_server_equals_the_embedded_one(
+    chroma_server_url, small_library, tiny_clap_dir, tiny_embedder, text_model, tmp_path
+):
     results = {}
     drop_collections(chroma_server_url, str(tiny_clap_dir), text_model)  # the server is shared with other tests
     for mode, url in (("embedded", None), ("server", chroma_server_url)):
-        lib = Library(Config(data_dir=tmp_path / mode, clap_model=str(tiny_clap_dir), text_model=text_model,
-                             chroma_url=url, transcribe=False, device="cpu"))  # fmt: skip
+        lib = Library(
+            Config(
+                data_dir=tmp_path / mode,
+                clap_model=str(tiny_clap_dir),
+                text_model=text_model,
+                chroma_url=url,
+                transcribe=False,
+                device="cpu",
+            )
+        )
         lib.embedder = tiny_embedder
         report = lib.index([small_library], progress=False)
         hits = lib.search("a dog barking", k=5)
         example = lib.search_audio(str(small_library / "long" / "tones.flac"), k=3)
-        results[mode] = (len(report.added), len(report.failed), lib.stats()["segments"],
-                         [(h.path, round(h.score, 4), h.start_s) for h in hits], [h.path for h in example])  # fmt: skip
+        results[mode] = (
+            len(report.added),
+            len(report.failed),
+            lib.stats()["segments"],
+            [(h.path, round(h.score, 4), h.start_s) for h in hits],
+            [h.path for h in example],
+        )
         again = lib.index([small_library], progress=False)
         assert not again.added and again.unchanged == len(report.added)  # incremental on the server too
         assert lib.remove([small_library / "long"]) == [str(small_library / "long" / "tones.flac")]
@@ -69,8 +83,17 @@ def test_server_restart_mid_run_is_retried(tmp_path, small_library, tiny_clap_di
     proc = start_server(path, port)
     url = f"http://127.0.0.1:{port}"
     try:
-        lib = Library(Config(data_dir=tmp_path / "d", clap_model=str(tiny_clap_dir), text_model=text_model,
-                             chroma_url=url, transcribe=False, device="cpu", batch_size=2))  # fmt: skip
+        lib = Library(
+            Config(
+                data_dir=tmp_path / "d",
+                clap_model=str(tiny_clap_dir),
+                text_model=text_model,
+                chroma_url=url,
+                transcribe=False,
+                device="cpu",
+                batch_size=2,
+            )
+        )
         lib.embedder = tiny_embedder
         restarted = {}
 
@@ -82,7 +105,9 @@ def test_server_restart_mid_run_is_retried(tmp_path, small_library, tiny_clap_di
                 # back before the retries run out (0.5 + 1 + 2 + ... s)
                 restarted["proc"] = subprocess.Popen(
                     ["bash", "-c", f"sleep 2; exec {CHROMA} run --path {path} --host 127.0.0.1 --port {port}"],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
 
         report = lib.index([small_library], progress=False, on_progress=on_progress)
         assert restarted, "the server was never stopped"

@@ -36,9 +36,11 @@ def test_auto_resolves_for_cpu_and_cuda_device_strings(tmp_path):
 
 def test_bottleneck_names_the_limit():
     assert bottleneck({"waiting for audio": 6.0, "model": 3.0, "writing": 1.0}).startswith(
-        "decode-bound: the model waited for audio 60 %")
+        "decode-bound: the model waited for audio 60 %"
+    )
     assert bottleneck({"waiting for audio": 1.0, "model": 8.0, "writing": 1.0}) == (
-        "model-bound: the model was busy 80 % of the time")
+        "model-bound: the model was busy 80 % of the time"
+    )
     assert bottleneck({"waiting for audio": 1.0, "model": 5.0, "writing": 4.0}).startswith("write-bound: 40 %")
     assert bottleneck({}) == ""
 

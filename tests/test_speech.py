@@ -32,14 +32,24 @@ def mixed(tmp_path_factory, tiny_clap_dir, asr_model, text_model):
     (lib / "music").mkdir()
     for name in ("admiralbob77_-_Choice_-_Drum-bass.ogg", "sorohanro_-_solo-trumpet-06.ogg"):
         shutil.copy(music / name, lib / "music" / name)
-    shutil.copy(music / "198-209-0000.ogg", lib / "speech" / "reading.ogg") if (lib / "speech").mkdir() is None else None
+    shutil.copy(music / "198-209-0000.ogg", lib / "speech" / "reading.ogg") if (
+        lib / "speech"
+    ).mkdir() is None else None
     speak(lib / "speech" / "harvest.wav", "We brought in the harvest from the fields.", lead_s=12.0, tail_s=3.0)
     speak(lib / "speech" / "meeting.wav", "The meeting is about the new budget.", lead_s=1.0, tail_s=1.0)
     write(lib / "long" / "tones.flac", np.concatenate([tone(10, 300), tone(10, 900)]))
     write(lib / "field" / "porch.wav", 0.05 * np.random.default_rng(1).standard_normal(48000 * 4).astype(np.float32))
     (lib / "field" / "porch.txt").write_text("A thunderstorm rolling over the hills, recorded from the porch.")
-    library = Library(Config(data_dir=root / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
-                             asr_model=asr_model, device="cpu", hop_s=10))  # fmt: skip
+    library = Library(
+        Config(
+            data_dir=root / "index",
+            clap_model=str(tiny_clap_dir),
+            text_model=text_model,
+            asr_model=asr_model,
+            device="cpu",
+            hop_s=10,
+        )
+    )
     report = library.index([lib], progress=False)
     return library, lib, report
 
@@ -108,8 +118,15 @@ def test_reindex_is_incremental_for_the_text_channel(tmp_path, tiny_clap_dir, as
     lib = tmp_path / "lib"
     speak(lib / "note.wav", "please call me back tomorrow morning")
     write(lib / "hum.wav", tone(3, 100))
-    library = Library(Config(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
-                             asr_model=asr_model, device="cpu"))  # fmt: skip
+    library = Library(
+        Config(
+            data_dir=tmp_path / "index",
+            clap_model=str(tiny_clap_dir),
+            text_model=text_model,
+            asr_model=asr_model,
+            device="cpu",
+        )
+    )
     first = library.index([lib], progress=False)
     assert (first.text_files, first.transcribed) == (2, 1)
     again = library.index([lib], progress=False)
@@ -133,8 +150,14 @@ def test_reindex_is_incremental_for_the_text_channel(tmp_path, tiny_clap_dir, as
 def test_transcription_can_be_turned_off(tmp_path, tiny_clap_dir, text_model):
     lib = tmp_path / "lib"
     speak(lib / "note.wav", "please call me back tomorrow morning")
-    config = Config(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
-                    asr_model="/no/whisper/needed", device="cpu", transcribe=False)  # fmt: skip
+    config = Config(
+        data_dir=tmp_path / "index",
+        clap_model=str(tiny_clap_dir),
+        text_model=text_model,
+        asr_model="/no/whisper/needed",
+        device="cpu",
+        transcribe=False,
+    )
     library = Library(config)
     report = library.index([lib], progress=False)
     assert (report.text_files, report.transcribed, report.checked_s) == (1, 0, 0.0)
@@ -145,14 +168,28 @@ def test_transcription_can_be_turned_off(tmp_path, tiny_clap_dir, text_model):
 def test_missing_models_turn_a_channel_off_not_the_library(tmp_path, tiny_clap_dir, text_model, asr_model):
     lib = tmp_path / "lib"
     speak(lib / "note.wav", "please call me back tomorrow morning")
-    no_whisper = Library(Config(data_dir=tmp_path / "a", clap_model=str(tiny_clap_dir), text_model=text_model,
-                                asr_model="/no/such/whisper", device="cpu"))  # fmt: skip
+    no_whisper = Library(
+        Config(
+            data_dir=tmp_path / "a",
+            clap_model=str(tiny_clap_dir),
+            text_model=text_model,
+            asr_model="/no/such/whisper",
+            device="cpu",
+        )
+    )
     report = no_whisper.index([lib], progress=False)
     assert "AUDIORET_ASR_MODEL" in report.skipped_channels["speech"] and report.text_files == 1
     assert len(no_whisper.search("note", k=1)) == 1
 
-    no_clap = Library(Config(data_dir=tmp_path / "b", clap_model="/no/such/clap", text_model=text_model,
-                             asr_model=asr_model, device="cpu"))  # fmt: skip
+    no_clap = Library(
+        Config(
+            data_dir=tmp_path / "b",
+            clap_model="/no/such/clap",
+            text_model=text_model,
+            asr_model=asr_model,
+            device="cpu",
+        )
+    )
     report = no_clap.index([lib], progress=False)
     assert "AUDIORET_CLAP_MODEL" in report.skipped_channels["clap"] and report.text_files == 1
     hits = no_clap.search("call me tomorrow", k=1)
@@ -209,8 +246,11 @@ def test_no_good_match_for_something_the_library_does_not_hold(mixed):
     assert not library.search("a thunderstorm over the hills", k=5, weights=text).no_good_match
 
 
-@pytest.mark.xfail(strict=True, reason="known miss: this random CLAP puts the pure tones first for sentences, with "
-                   "more evidence than its chance tops for the short reference prompts (docs/BENCHMARKS.md, Fusion)")  # fmt: skip
+@pytest.mark.xfail(
+    strict=True,
+    reason="known miss: this random CLAP puts the pure tones first for sentences, with "
+    "more evidence than its chance tops for the short reference prompts (docs/BENCHMARKS.md, Fusion)",
+)
 def test_no_good_match_when_one_channel_is_noise(mixed):
     """Both channels on, as a user has them: this library's random CLAP answers every query with some file; that
     chance top should not make a query for something absent a match, and what the text channel finds stays one."""

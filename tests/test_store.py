@@ -46,8 +46,21 @@ def test_an_index_with_unkeyed_ids_is_moved_to_keyed_ids_without_embedding(tmp_p
     from audioret.store import idkey
 
     old = Store("text/model", 4, path=tmp_path, channel="text")
-    metas = [{"path": f"/lib/{name}.wav", "seg_index": 0, "n_segments": 1, "is_last": True, "start_s": 0.0,
-              "end_s": 1.0, "duration_s": 1.0, "hash": name, "size": 1, "mtime_ns": 1} for name in ("owl", "fox")]
+    metas = [
+        {
+            "path": f"/lib/{name}.wav",
+            "seg_index": 0,
+            "n_segments": 1,
+            "is_last": True,
+            "start_s": 0.0,
+            "end_s": 1.0,
+            "duration_s": 1.0,
+            "hash": name,
+            "size": 1,
+            "mtime_ns": 1,
+        }
+        for name in ("owl", "fox")
+    ]
     vectors = np.eye(4, dtype=np.float32)[:2]
     old.add([segment_id(m["path"], 0) for m in metas], vectors, metas, ["an owl hoots", "a fox barks"])
     del old
@@ -70,8 +83,19 @@ def test_vectors_of_another_dimension_are_refused(tmp_path):
 
 def test_models_do_not_mix(tmp_path):
     a, b = Store("model/a", 4, path=tmp_path), Store("model/b", 4, path=tmp_path)
-    meta = {"path": "/x.wav", "hash": "h", "seg_index": 0, "n_segments": 1, "is_last": True, "start_s": 0.0,
-            "end_s": 1.0, "duration_s": 1.0, "size": 1, "mtime_ns": 1, "hop_s": 7.5}  # fmt: skip
+    meta = {
+        "path": "/x.wav",
+        "hash": "h",
+        "seg_index": 0,
+        "n_segments": 1,
+        "is_last": True,
+        "start_s": 0.0,
+        "end_s": 1.0,
+        "duration_s": 1.0,
+        "size": 1,
+        "mtime_ns": 1,
+        "hop_s": 7.5,
+    }
     a.add(["x-000000"], np.eye(4, dtype=np.float32)[:1], [meta])
     assert (a.count(), b.count()) == (1, 0)
     assert b.query(np.eye(4, dtype=np.float32)[:1], 5) == [[]]
@@ -88,16 +112,31 @@ def _library_store(tmp_path, files: int = 300, per_file: int = 4) -> tuple[Store
     store = Store("filters/model", 16, path=tmp_path)
     ids, vectors, metas = [], [], []
     for f in range(files):
-        ext, folder = ("aiff", "/lib/rare") if f == 7 else ("wav", "/lib/rare") if f % 100 == 3 else ("flac", "/lib/common")
+        ext, folder = (
+            ("aiff", "/lib/rare") if f == 7 else ("wav", "/lib/rare") if f % 100 == 3 else ("flac", "/lib/common")
+        )
         path = f"{folder}/file-{f:04d}.{ext}"
         for s in range(per_file):
             v = rng.standard_normal(16).astype(np.float32) * 0.3
             v[0] += 1.0 if folder == "/lib/common" else -1.0
             ids.append(segment_id(path, s))
             vectors.append(v / np.linalg.norm(v))
-            metas.append({"path": path, "ext": ext, "duration_s": 10.0 + f, "seg_index": s, "n_segments": per_file,
-                          "is_last": s == per_file - 1, "start_s": 7.5 * s, "end_s": 7.5 * s + 10, "hash": str(f),
-                          "size": 1, "mtime_ns": 1, "hop_s": 7.5})  # fmt: skip
+            metas.append(
+                {
+                    "path": path,
+                    "ext": ext,
+                    "duration_s": 10.0 + f,
+                    "seg_index": s,
+                    "n_segments": per_file,
+                    "is_last": s == per_file - 1,
+                    "start_s": 7.5 * s,
+                    "end_s": 7.5 * s + 10,
+                    "hash": str(f),
+                    "size": 1,
+                    "mtime_ns": 1,
+                    "hop_s": 7.5,
+                }
+            )
     store.add(ids, np.stack(vectors), metas)
     return store, query
 
@@ -112,8 +151,11 @@ def test_filters_find_files_far_down_the_ranking(tmp_path):
     rare = best_files(store, query, 5, Scope(Filters(extensions=("aiff",))))
     assert [m.metadata["path"] for m in rare] == ["/lib/rare/file-0007.aiff"]
     wavs = best_files(store, query, 10, Scope(Filters(extensions=("wav",))))
-    assert sorted(m.metadata["path"] for m in wavs) == ["/lib/rare/file-0003.wav", "/lib/rare/file-0103.wav",
-                                                        "/lib/rare/file-0203.wav"]  # fmt: skip
+    assert sorted(m.metadata["path"] for m in wavs) == [
+        "/lib/rare/file-0003.wav",
+        "/lib/rare/file-0103.wav",
+        "/lib/rare/file-0203.wav",
+    ]
     folder = best_files(store, query, 10, Scope(Filters(folder="/lib/rare")))
     assert len(folder) == 4 and all(m.metadata["path"].startswith("/lib/rare/") for m in folder)
     short = best_files(store, query, 10, Scope(Filters(min_duration_s=100, max_duration_s=104.5)))
@@ -134,8 +176,19 @@ def test_any_word_pattern_matches_whole_words_in_any_case():
 def test_records_kept_for_the_query_path_follow_every_write(tmp_path):
     """A store keeps the records a query fetched; another writer's update or removal (here a second Store on the
     same data directory, as another process would be) is seen by the next query, as are its own writes."""
-    meta = {"path": "/x.wav", "hash": "h", "seg_index": 0, "n_segments": 1, "is_last": True, "start_s": 0.0,
-            "end_s": 1.0, "duration_s": 1.0, "size": 1, "mtime_ns": 1, "hop_s": 7.5}  # fmt: skip
+    meta = {
+        "path": "/x.wav",
+        "hash": "h",
+        "seg_index": 0,
+        "n_segments": 1,
+        "is_last": True,
+        "start_s": 0.0,
+        "end_s": 1.0,
+        "duration_s": 1.0,
+        "size": 1,
+        "mtime_ns": 1,
+        "hop_s": 7.5,
+    }
     reader, writer = Store("kept/model", 4, path=tmp_path), Store("kept/model", 4, path=tmp_path)
     writer.add(["x-000000"], np.eye(4, dtype=np.float32)[:1], [meta])
     (first,) = reader.matches([("x-000000", 0.9)], vectors=True)

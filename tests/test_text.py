@@ -29,8 +29,11 @@ def test_tags_sidecars_and_speech_become_passages(tmp_path):
 
     passages = file_passages(str(path), 3.0, [Utterance(1.0, 2.5, " good morning ")])
     assert [(p.kind, p.start_s, p.end_s) for p in passages] == [
-        ("name", 0.0, 3.0), ("tags", 0.0, 3.0), ("sidecar", 0.0, 3.0), ("speech", 1.0, 2.5)
-    ]  # fmt: skip
+        ("name", 0.0, 3.0),
+        ("tags", 0.0, 3.0),
+        ("sidecar", 0.0, 3.0),
+        ("speech", 1.0, 2.5),
+    ]
     assert passages[0].text == "dawn (in walks)" and passages[-1].text == "good morning"
 
 

@@ -1,4 +1,5 @@
-"""The text channel's word index (audioret/store/word_index.py): what it finds, and how it stays in step with the store."""
+"""The text channel's word index (audioret/store/word_index.py): what it finds, and how it stays in step with the
+store."""
 
 from __future__ import annotations
 
@@ -39,8 +40,21 @@ def _checked(matches, pattern: str) -> set[str]:
     return {m.id for m in matches if check.search(m.document or "")}
 
 
-@pytest.mark.parametrize("words", [["rain"], ["roof", "harvest"], ["café"], ["cafe"], ["don't"], ["tin"], ["drop"],
-                                   ["2019"], ["missing"], ["rain_drop_03"]])  # fmt: skip
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["rain"],
+        ["roof", "harvest"],
+        ["café"],
+        ["cafe"],
+        ["don't"],
+        ["tin"],
+        ["drop"],
+        ["2019"],
+        ["missing"],
+        ["rain_drop_03"],
+    ],
+)
 def test_the_index_finds_what_a_scan_of_every_passage_finds(tmp_path, words):
     store = _store(tmp_path)
     assert store.words.synced()
@@ -69,9 +83,12 @@ def test_a_crash_between_the_store_and_the_word_index_is_repaired_by_the_next_wr
     the index. Searches scan meanwhile (and find it); the next writer rebuilds the index."""
     store = _store(tmp_path)
     store.words.unsynced()
-    store.collection.upsert(ids=["/lib/late.wav-0"], embeddings=np.ones((1, 8), np.float32),
-                            metadatas=[{"path": "/lib/late.wav", "start_s": 0.0, "end_s": 1.0}],
-                            documents=["a thunderstorm far away"])  # fmt: skip
+    store.collection.upsert(
+        ids=["/lib/late.wav-0"],
+        embeddings=np.ones((1, 8), np.float32),
+        metadatas=[{"path": "/lib/late.wav", "start_s": 0.0, "end_s": 1.0}],
+        documents=["a thunderstorm far away"],
+    )
     assert not store.words.synced()
     assert _checked(store.word_matches(["thunderstorm"]), word_pattern("thunderstorm")) == {"/lib/late.wav-0"}
     store.words.close()
@@ -102,8 +119,13 @@ def test_an_index_from_before_the_word_index_gets_one_at_its_next_run(tmp_path, 
     lib_dir = tmp_path / "lib"
     write(lib_dir / "thunderstorm over the bay.wav", tone(3.0, 220))
     write(lib_dir / "kitchen kettle.wav", tone(3.0, 880))
-    config = Config.from_env(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), text_model=text_model,
-                             device="cpu", transcribe=False)  # fmt: skip
+    config = Config.from_env(
+        data_dir=tmp_path / "index",
+        clap_model=str(tiny_clap_dir),
+        text_model=text_model,
+        device="cpu",
+        transcribe=False,
+    )
     Library(config).index([lib_dir], progress=False)
     words_file = next((tmp_path / "index" / "chroma").glob("*.words.sqlite3"))
     words_file.unlink()  # as an index built before the word index existed

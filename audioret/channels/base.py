@@ -86,8 +86,11 @@ class Channel:
 
     def provenance_fields(self, model) -> dict:
         """The provenance fields of new records: the expected ones, and the backend and precision that really ran."""
-        return {**self.expected, "backend": getattr(model, "backend", "custom"),
-                "precision": getattr(model, "precision", "fp32")}  # fmt: skip
+        return {
+            **self.expected,
+            "backend": getattr(model, "backend", "custom"),
+            "precision": getattr(model, "precision", "fp32"),
+        }
 
     def reset(self) -> None:
         """Forgets what an earlier indexing run left: a run starts with a plan (called before planning)."""
@@ -191,8 +194,15 @@ def scaled(records: Sequence, cosines: np.ndarray, channel: str) -> list[Moment]
     """Each record's cosine with a query, scaled within the file to 0-1 (its best stretch is 1)."""
     low, high = float(np.min(cosines)), float(np.max(cosines))
     span = high - low if high > low else 1.0
-    return [Moment(float(r.metadata["start_s"]), float(r.metadata["end_s"]), channel, (float(c) - low) / span if high > low else 1.0)
-            for r, c in zip(records, cosines)]  # fmt: skip
+    return [
+        Moment(
+            float(r.metadata["start_s"]),
+            float(r.metadata["end_s"]),
+            channel,
+            (float(c) - low) / span if high > low else 1.0,
+        )
+        for r, c in zip(records, cosines)
+    ]
 
 
 def provenances(records: Iterable[FileRecord]) -> str:

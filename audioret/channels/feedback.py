@@ -9,8 +9,9 @@ import numpy as np
 ROCCHIO = (1.0, 0.75, 0.15)
 
 
-def rocchio(query: np.ndarray, liked: np.ndarray, unliked: np.ndarray,
-            weights: tuple[float, float, float] = ROCCHIO) -> np.ndarray:  # fmt: skip
+def rocchio(
+    query: np.ndarray, liked: np.ndarray, unliked: np.ndarray, weights: tuple[float, float, float] = ROCCHIO
+) -> np.ndarray:
     """A query vector (dim,) moved towards the mean of ``liked`` (n, dim) and away from the mean of ``unliked``
     (m, dim), unit length. Either may be empty."""
     alpha, beta, gamma = weights

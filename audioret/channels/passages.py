@@ -135,5 +135,3 @@ def file_passages(path: str, duration_s: float, utterances: Sequence[Utterance] 
 def _cut(text: str) -> list[str]:
     words = text.split()
     return [" ".join(words[i : i + MAX_PASSAGE_WORDS]) for i in range(0, len(words), MAX_PASSAGE_WORDS)]
-
-

@@ -23,9 +23,16 @@ def sound(library) -> Channel:
 
     cfg = library.config
     reference = lambda: remembered(library.embedder, REFERENCE_PROMPTS, library.embedder.embed_text)  # noqa: E731
-    return SoundChannel(lambda: library.embedder, lambda: library.store, cfg.hop_s, library.settings["batch_size"],
-                        reference, lambda: _provenance(library, "embedder", "clap", cfg.clap_model),
-                        cfg.clap_weight, cfg.clap_model)
+    return SoundChannel(
+        lambda: library.embedder,
+        lambda: library.store,
+        cfg.hop_s,
+        library.settings["batch_size"],
+        reference,
+        lambda: _provenance(library, "embedder", "clap", cfg.clap_model),
+        cfg.clap_weight,
+        cfg.clap_model,
+    )
 
 
 def text(library) -> Channel:
@@ -37,9 +44,16 @@ def text(library) -> Channel:
     cfg = library.config
     transcriber = (lambda: library.transcriber) if cfg.transcribe else None
     reference = lambda: remembered(library.text_encoder, REFERENCE_PROMPTS, library.text_encoder.encode)  # noqa: E731
-    return TextChannel(lambda: library.text_encoder, lambda: library.text_store, transcriber, reference,
-                       lambda: _provenance(library, "text_encoder", "text", cfg.text_model), cfg.text_weight,
-                       cfg.text_model, f"{cfg.asr_model} ({cfg.asr_engine})")
+    return TextChannel(
+        lambda: library.text_encoder,
+        lambda: library.text_store,
+        transcriber,
+        reference,
+        lambda: _provenance(library, "text_encoder", "text", cfg.text_model),
+        cfg.text_weight,
+        cfg.text_model,
+        f"{cfg.asr_model} ({cfg.asr_engine})",
+    )
 
 
 def sound_store(library):
@@ -56,8 +70,15 @@ def text_store(library):
     from ..store.chroma import Store
 
     cfg = library.config
-    return Store(cfg.text_model, None, path=cfg.data_dir / "chroma", url=cfg.chroma_url, channel="text", words=True,
-                 key=library.id_key)
+    return Store(
+        cfg.text_model,
+        None,
+        path=cfg.data_dir / "chroma",
+        url=cfg.chroma_url,
+        channel="text",
+        words=True,
+        key=library.id_key,
+    )
 
 
 # Every channel, in order. To add one, write its factory (a function of the library returning a Channel) and add

@@ -71,9 +71,17 @@ class SoundChannel(Channel):
     debias = True  # CLAP has hubs: files near every query (a random one puts the same file first for all)
     against_reference = True  # and clusters of similar files: scores are measured against unrelated queries' tops
 
-    def __init__(self, embedder: Callable, store, hop_s: float = 7.5, batch_size: int = 8,
-                 reference: Callable[[], np.ndarray] | None = None, provenance: Callable[[], dict] | None = None,
-                 weight: float = 1.0, model_name: str = ""):
+    def __init__(
+        self,
+        embedder: Callable,
+        store,
+        hop_s: float = 7.5,
+        batch_size: int = 8,
+        reference: Callable[[], np.ndarray] | None = None,
+        provenance: Callable[[], dict] | None = None,
+        weight: float = 1.0,
+        model_name: str = "",
+    ):
         self._embedder, self._store, self.provenance = embedder, store, provenance
         self._reference = reference or (lambda: self.embedder.embed_text(list(REFERENCE_PROMPTS)))
         self._reference_vectors: np.ndarray | None = None
@@ -158,8 +166,13 @@ class SoundChannel(Channel):
         sr = audio.SAMPLE_RATE
         common = file_fields(job.path, job.stat, job.digest, state.spans[-1][1] / sr, len(state.spans))
         sample_rate, channels, fmt = state.info or (0, 0, "")
-        common.update(sample_rate=sample_rate, channels=channels, format=fmt, hop_s=self.hop_s,
-                      **self.provenance_fields(self.embedder))  # fmt: skip
+        common.update(
+            sample_rate=sample_rate,
+            channels=channels,
+            format=fmt,
+            hop_s=self.hop_s,
+            **self.provenance_fields(self.embedder),
+        )
         ids, metadatas = records(common, [(start / sr, end / sr, {}) for start, end in state.spans], self.store.key)
         return Output(job, self.name, ids, metadatas, np.stack(state.vectors))
 
@@ -177,8 +190,9 @@ class SoundChannel(Channel):
     def found(match: SegmentMatch, evidence: float) -> Found:
         """What a window adds to a hit: its time range, its id for "more like this", "sounds like"."""
         m = match.metadata
-        return Found(match, evidence, "sound", match.score, (float(m["start_s"]), float(m["end_s"])), match.id,
-                     "sounds like")
+        return Found(
+            match, evidence, "sound", match.score, (float(m["start_s"]), float(m["end_s"])), match.id, "sounds like"
+        )
 
     def reference(self) -> np.ndarray:
         """The CLAP text embeddings of the fusion's reference queries (computed once; kept beside an export)."""
@@ -235,8 +249,12 @@ class SoundChannel(Channel):
         return self._queries.get(text, lambda: self.embedder.embed_text([text])[0])
 
     def stats(self, complete: dict) -> dict:
-        return {"segments": self.store.count(), "clap_model": self.model_name, "clap_pipeline": provenances(complete.values()),
-                "hop_s": self.hop_s}
+        return {
+            "segments": self.store.count(),
+            "clap_model": self.model_name,
+            "clap_pipeline": provenances(complete.values()),
+            "hop_s": self.hop_s,
+        }
 
 
 def example_windows(example: str | os.PathLike | np.ndarray, window: int, hop_s: float) -> np.ndarray:

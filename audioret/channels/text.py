@@ -1,6 +1,7 @@
 """The text channel: what is said in a file and what is written about it, embedded with sentence-transformers.
 
-Each file becomes passages (:func:`audioret.channels.passages.file_passages`): its name, tags, sidecar description and, where
+Each file becomes passages (:func:`audioret.channels.passages.file_passages`): its name, tags, sidecar description and,
+where
 Whisper heard speech, one passage per utterance with its time range. Speech is transcribed only where Silero VAD
 hears it: a file without speech costs the VAD (hundreds of times faster than real time) and never reaches
 Whisper. Long files are transcribed in 10-minute pieces, so memory stays bounded. The passages of many files are
@@ -91,9 +92,17 @@ class TextChannel(Channel):
     debias = False  # measured: taking passages' bias out lost R@1 (0.775 -> 0.735 on the fusion benchmark)
     against_reference = True  # measured against the query's own spread, text alone lost R@1 and (b) lost 0.45
 
-    def __init__(self, encoder: Callable, store, transcriber: Callable | None = None,
-                 reference: Callable[[], np.ndarray] | None = None, provenance: Callable[[], dict] | None = None,
-                 weight: float = 1.0, model_name: str = "", asr_name: str = ""):
+    def __init__(
+        self,
+        encoder: Callable,
+        store,
+        transcriber: Callable | None = None,
+        reference: Callable[[], np.ndarray] | None = None,
+        provenance: Callable[[], dict] | None = None,
+        weight: float = 1.0,
+        model_name: str = "",
+        asr_name: str = "",
+    ):
         self._encoder, self._store, self._transcriber, self.provenance = encoder, store, transcriber, provenance
         self._reference = reference or (lambda: self.encoder.encode(list(REFERENCE_PROMPTS)))
         self._reference_vectors: np.ndarray | None = None
@@ -128,14 +137,18 @@ class TextChannel(Channel):
 
     def current(self, record, st: os.stat_result, path: str) -> bool:
         m = record.metadata
-        return (super().current(record, st, path) and m.get("sidecar") == sidecar_signature(path)
-                and bool(m.get("transcribed")) == self.transcribe)  # fmt: skip
+        return (
+            super().current(record, st, path)
+            and m.get("sidecar") == sidecar_signature(path)
+            and bool(m.get("transcribed")) == self.transcribe
+        )
 
     def same_content(self, record, digest: str) -> bool:
         """Same audio, transcribed as this run would: its transcript is kept. Its passages are encoded again
         (:meth:`reuse`), so a new text model or precision needs no new transcription."""
-        return (record is not None and record.hash == digest
-                and bool(record.metadata.get("transcribed")) == self.transcribe)  # fmt: skip
+        return (
+            record is not None and record.hash == digest and bool(record.metadata.get("transcribed")) == self.transcribe
+        )
 
     def load(self) -> None:
         self.encoder
@@ -208,8 +221,11 @@ class TextChannel(Channel):
         """Same audio: keep the stored transcript, read the name, tags and sidecar again."""
         stored = self.store.file_records(job.path, documents=True)
         duration_s = job.stored[self.name].duration_s
-        heard = [Utterance(m.metadata["start_s"], m.metadata["end_s"], m.document) for m in stored
-                 if m.metadata.get("kind") == "speech"]  # fmt: skip
+        heard = [
+            Utterance(m.metadata["start_s"], m.metadata["end_s"], m.document)
+            for m in stored
+            if m.metadata.get("kind") == "speech"
+        ]
         self._queue(job, file_passages(job.path, duration_s, heard), duration_s)
 
     def drop(self, job) -> None:
@@ -240,11 +256,16 @@ class TextChannel(Channel):
         out, at = [], 0
         for job, passages, duration_s in self._pending:
             common = file_fields(job.path, job.stat, job.digest, duration_s, len(passages))
-            common.update(sidecar=sidecar_signature(job.path), transcribed=self.transcribe,
-                          speech_passages=sum(p.kind == "speech" for p in passages),
-                          **self.provenance_fields(self.encoder))  # fmt: skip
+            common.update(
+                sidecar=sidecar_signature(job.path),
+                transcribed=self.transcribe,
+                speech_passages=sum(p.kind == "speech" for p in passages),
+                **self.provenance_fields(self.encoder),
+            )
             ids, metadatas = records(common, [(p.start_s, p.end_s, {"kind": p.kind}) for p in passages], self.store.key)
-            out.append(Output(job, self.name, ids, metadatas, vectors[at : at + len(passages)], [p.text for p in passages]))
+            out.append(
+                Output(job, self.name, ids, metadatas, vectors[at : at + len(passages)], [p.text for p in passages])
+            )
             at += len(passages)
         self._pending = []
         return out
@@ -260,8 +281,13 @@ class TextChannel(Channel):
         return self.encoder
 
     @staticmethod
-    def found(match: SegmentMatch, evidence: float, leg: str = "meaning", words: tuple[str, ...] = (),
-              cosine: float | None = None) -> Found:
+    def found(
+        match: SegmentMatch,
+        evidence: float,
+        leg: str = "meaning",
+        words: tuple[str, ...] = (),
+        cosine: float | None = None,
+    ) -> Found:
         """What a passage adds to a hit: where the words were said (speech) and the passage itself, quoted.
         ``cosine`` is the passage's cosine when the meaning leg did not find it (the words leg)."""
         m, text = match.metadata, match.document or ""
@@ -270,8 +296,17 @@ class TextChannel(Channel):
         quote = f'"{text[:90]}{"…" if len(text) > 90 else ""}"'
         if leg == "words" and words:
             quote += f" (words {', '.join(repr(w) for w in words)})"
-        return Found(match, evidence, leg, match.score if leg == "meaning" else cosine,
-                     (float(m["start_s"]), float(m["end_s"])) if speech else None, None, label, quote, words)
+        return Found(
+            match,
+            evidence,
+            leg,
+            match.score if leg == "meaning" else cosine,
+            (float(m["start_s"]), float(m["end_s"])) if speech else None,
+            None,
+            label,
+            quote,
+            words,
+        )
 
     def reference(self) -> np.ndarray:
         """The text model's embeddings of the fusion's reference queries (computed once; kept beside an export)."""
@@ -294,15 +329,19 @@ class TextChannel(Channel):
         matches = best_files(self.store, vector, n_files, scope, vectors=self.debias, documents=True)
         sample, count = self.store.background()
         background = Background.remembered(sample, count, self.reference(), self.debias)
-        candidates = (np.stack([m.vector for m in matches]) if matches and self.debias
-                      else np.zeros((0, vector.shape[1]), np.float32))  # fmt: skip
+        candidates = (
+            np.stack([m.vector for m in matches])
+            if matches and self.debias
+            else np.zeros((0, vector.shape[1]), np.float32)
+        )
         e = calibrate([m.score for m in matches], candidates, vector, background, self.against_reference)
         found = {m.path: self.found(m, float(x)) for m, x in zip(matches, e)}
         for f in self.lexical(query, count, scope):
             held = found.get(f.match.path)
             if held is None or f.evidence > held.evidence:
-                found[f.match.path] = self.found(f.match, f.evidence, "words", f.words,
-                                                 held.match.score if held else None)
+                found[f.match.path] = self.found(
+                    f.match, f.evidence, "words", f.words, held.match.score if held else None
+                )
         return sorted(found.values(), key=lambda f: (-f.evidence, f.match.path))[:n_files]
 
     def lexical(self, query: Query, count: int, scope: Scope = Scope()) -> list[Found]:
@@ -373,6 +412,10 @@ class TextChannel(Channel):
         return None if speech is None else speech > 0
 
     def stats(self, complete: dict) -> dict:
-        return {"passages": self.store.count(), "speech_passages": self.store.count_where({"kind": "speech"}),
-                "text_model": self.model_name, "text_pipeline": provenances(complete.values()),
-                "asr_model": self.asr_name}
+        return {
+            "passages": self.store.count(),
+            "speech_passages": self.store.count_where({"kind": "speech"}),
+            "text_model": self.model_name,
+            "text_pipeline": provenances(complete.values()),
+            "asr_model": self.asr_name,
+        }

@@ -86,10 +86,17 @@ class Member:
         return self.size * 8 / 1000 / self.duration_s if self.duration_s > 0 else 0.0
 
     def as_dict(self) -> dict:
-        return {"path": self.path, "format": self.format, "sample_rate": self.sample_rate, "channels": self.channels,
-                "duration_s": round(self.duration_s, 3), "size": self.size, "kbps": round(self.kbps),
-                "bit_error": None if self.method == "linked" else round(self.bit_error, 4),
-                "method": self.method}  # fmt: skip
+        return {
+            "path": self.path,
+            "format": self.format,
+            "sample_rate": self.sample_rate,
+            "channels": self.channels,
+            "duration_s": round(self.duration_s, 3),
+            "size": self.size,
+            "kbps": round(self.kbps),
+            "bit_error": None if self.method == "linked" else round(self.bit_error, 4),
+            "method": self.method,
+        }
 
 
 @dataclass
@@ -110,9 +117,11 @@ def fingerprint(samples: np.ndarray) -> np.ndarray:
         import acoustid
         import chromaprint
     except (ImportError, OSError) as e:
-        raise ModelLoadError(f"Chromaprint is needed to find duplicates ({e}): pip install pyacoustid, and install "
-                             "the library: apt-get install libchromaprint-tools (Debian/Ubuntu), brew install "
-                             "chromaprint (macOS)") from e  # fmt: skip
+        raise ModelLoadError(
+            f"Chromaprint is needed to find duplicates ({e}): pip install pyacoustid, and install "
+            "the library: apt-get install libchromaprint-tools (Debian/Ubuntu), brew install "
+            "chromaprint (macOS)"
+        ) from e
 
     x = np.asarray(samples, np.float32)[: int(MAX_FINGERPRINT_S * FINGERPRINT_RATE)]
     if len(x) == 0:
@@ -202,8 +211,10 @@ def group(prints: Sequence[np.ndarray], max_bit_error: float = DEFAULT_MAX_BIT_E
     """Groups of near-duplicates among fingerprints: lists of (position, bit error against the group's first), the
     first being the lowest position; groups sorted by their first member. Pure: no files, no store."""
     pairs = chromaprint_pairs(prints, max_bit_error)
-    return [[(i, 0.0 if i == ids[0] else pairs.get((ids[0], i), compare(prints[ids[0]], prints[i]))) for i in ids]
-            for ids in connected(len(prints), pairs)]  # fmt: skip
+    return [
+        [(i, 0.0 if i == ids[0] else pairs.get((ids[0], i), compare(prints[ids[0]], prints[i]))) for i in ids]
+        for ids in connected(len(prints), pairs)
+    ]
 
 
 class FingerprintCache:
@@ -214,17 +225,22 @@ class FingerprintCache:
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
         self._lock = threading.Lock()
         with self._lock, self._db:
-            self._db.execute("CREATE TABLE IF NOT EXISTS prints (path TEXT PRIMARY KEY, size INTEGER, mtime_ns "
-                             "INTEGER, format TEXT, sample_rate INTEGER, channels INTEGER, duration_s REAL, "
-                             "words BLOB, profile BLOB)")  # fmt: skip
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS prints (path TEXT PRIMARY KEY, size INTEGER, mtime_ns "
+                "INTEGER, format TEXT, sample_rate INTEGER, channels INTEGER, duration_s REAL, "
+                "words BLOB, profile BLOB)"
+            )
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(prints)")}
             if "profile" not in columns:  # a cache from before short files were compared
                 self._db.execute("ALTER TABLE prints ADD COLUMN profile BLOB")
 
     def get(self, path: str, st: os.stat_result) -> Fingerprinted | None:
         with self._lock:
-            row = self._db.execute("SELECT size, mtime_ns, format, sample_rate, channels, duration_s, words, profile "
-                                   "FROM prints WHERE path = ?", (path,)).fetchone()  # fmt: skip
+            row = self._db.execute(
+                "SELECT size, mtime_ns, format, sample_rate, channels, duration_s, words, profile "
+                "FROM prints WHERE path = ?",
+                (path,),
+            ).fetchone()
         if row is None or (row[0], row[1]) != (st.st_size, st.st_mtime_ns):
             return None
         if row[5] < PROFILE_UNDER_S and row[7] is None:
@@ -234,10 +250,20 @@ class FingerprintCache:
 
     def put(self, fp: Fingerprinted, st: os.stat_result) -> None:
         with self._lock, self._db:
-            self._db.execute("INSERT OR REPLACE INTO prints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             (fp.path, st.st_size, st.st_mtime_ns, fp.format, fp.sample_rate, fp.channels,
-                              fp.duration_s, fp.words.astype(np.uint32).tobytes(),
-                              None if fp.profile is None else fp.profile.astype(np.uint8).tobytes()))  # fmt: skip
+            self._db.execute(
+                "INSERT OR REPLACE INTO prints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    fp.path,
+                    st.st_size,
+                    st.st_mtime_ns,
+                    fp.format,
+                    fp.sample_rate,
+                    fp.channels,
+                    fp.duration_s,
+                    fp.words.astype(np.uint32).tobytes(),
+                    None if fp.profile is None else fp.profile.astype(np.uint8).tobytes(),
+                ),
+            )
 
     def forget_except(self, paths: Iterable[str]) -> None:
         """Drops the fingerprints of files no longer in the library."""
@@ -255,8 +281,16 @@ def fingerprint_file(path: str) -> Fingerprinted:
     info = audio.probe(path)
     samples = audio.load(path, sr=FINGERPRINT_RATE)
     duration_s = len(samples) / FINGERPRINT_RATE
-    return Fingerprinted(path, fingerprint(samples), info.format, info.sample_rate, info.channels, duration_s,
-                         os.path.getsize(path), profile(samples) if duration_s < PROFILE_UNDER_S else None)  # fmt: skip
+    return Fingerprinted(
+        path,
+        fingerprint(samples),
+        info.format,
+        info.sample_rate,
+        info.channels,
+        duration_s,
+        os.path.getsize(path),
+        profile(samples) if duration_s < PROFILE_UNDER_S else None,
+    )
 
 
 class Groups(list):
@@ -285,8 +319,13 @@ def fingerprinted(path: str, cache: FingerprintCache | None = None) -> Fingerpri
         return None
 
 
-def find(paths: Sequence[str], cache: FingerprintCache | None = None, max_bit_error: float = DEFAULT_MAX_BIT_ERROR,
-         workers: int | None = None, on_progress: Callable[[int, int], None] | None = None) -> Groups:  # fmt: skip
+def find(
+    paths: Sequence[str],
+    cache: FingerprintCache | None = None,
+    max_bit_error: float = DEFAULT_MAX_BIT_ERROR,
+    workers: int | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Groups:
     """Groups of near-duplicate files among ``paths`` (fingerprinted in ``workers`` threads, reusing ``cache``):
     Chromaprint for files of MIN_DURATION_S and longer, the spectrum for shorter ones. Files that cannot be read
     are left out; files under MIN_SHORT_S are named in ``too_short``."""
@@ -319,8 +358,12 @@ def find(paths: Sequence[str], cache: FingerprintCache | None = None, max_bit_er
         ordered = sorted((usable[i] for i in ids), key=keep_order)
         measured = [difference(ordered[0], fp) for fp in ordered[1:]]
         kept = (0.0, next((method for _, method in measured if method != "linked"), "chromaprint"))
-        groups.append([Member(fp.path, fp.format, fp.sample_rate, fp.channels, fp.duration_s, fp.size, *how)
-                       for fp, how in zip(ordered, [kept, *measured])])  # fmt: skip
+        groups.append(
+            [
+                Member(fp.path, fp.format, fp.sample_rate, fp.channels, fp.duration_s, fp.size, *how)
+                for fp, how in zip(ordered, [kept, *measured])
+            ]
+        )
     groups.sort(key=lambda g: g[0].path)
     return groups
 
@@ -339,8 +382,11 @@ def write_csv(groups: Sequence[Sequence[Member]], path: str | os.PathLike, name:
     file named by ``name`` (a public page passes the names it shows)."""
     import csv
 
-    rows = [{"group": n, "keep": i == 0, **m.as_dict(), "path": name(m.path)}
-            for n, g in enumerate(groups, 1) for i, m in enumerate(g)]  # fmt: skip
+    rows = [
+        {"group": n, "keep": i == 0, **m.as_dict(), "path": name(m.path)}
+        for n, g in enumerate(groups, 1)
+        for i, m in enumerate(g)
+    ]
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["group", "keep", "path"])
         writer.writeheader()

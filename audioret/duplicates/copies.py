@@ -37,8 +37,12 @@ logger = logging.getLogger("audioret")
 CANDIDATES = 10  # the sound channel's nearest files compared with the example
 
 
-def same_recording(a: Fingerprinted, b: Fingerprinted, max_bit_error: float = DEFAULT_MAX_BIT_ERROR,
-                   min_correlation: float = MIN_CORRELATION) -> tuple[float, str] | None:  # fmt: skip
+def same_recording(
+    a: Fingerprinted,
+    b: Fingerprinted,
+    max_bit_error: float = DEFAULT_MAX_BIT_ERROR,
+    min_correlation: float = MIN_CORRELATION,
+) -> tuple[float, str] | None:
     """Whether two fingerprinted files are one recording (a copy in another format, rate, gain or trim), by the
     rule the duplicates finder groups them by: ``(difference, method)`` as :func:`duplicates.difference` gives
     it (a share of differing bits, or 1 - the spectra's correlation), or None. Pure."""
@@ -57,11 +61,14 @@ def of_samples(samples: np.ndarray, sample_rate: int, name: str = "<array>") -> 
     if sample_rate != FINGERPRINT_RATE:
         x = soxr.resample(x, sample_rate, FINGERPRINT_RATE).astype(np.float32)
     duration_s = len(x) / FINGERPRINT_RATE
-    return Fingerprinted(name, fingerprint(x), "", sample_rate, 1, duration_s, 0,
-                         profile(x) if duration_s < PROFILE_UNDER_S else None)  # fmt: skip
+    return Fingerprinted(
+        name, fingerprint(x), "", sample_rate, 1, duration_s, 0, profile(x) if duration_s < PROFILE_UNDER_S else None
+    )
 
 
-def copies(example: Fingerprinted, paths: Sequence[str], cache: FingerprintCache | None = None) -> dict[str, tuple[float, str]]:
+def copies(
+    example: Fingerprinted, paths: Sequence[str], cache: FingerprintCache | None = None
+) -> dict[str, tuple[float, str]]:
     """Which of the first CANDIDATES of ``paths`` (the sound channel's nearest files, nearest first) are the same
     recording as ``example``: {path: (difference, method)}."""
     found = {}
@@ -73,8 +80,9 @@ def copies(example: Fingerprinted, paths: Sequence[str], cache: FingerprintCache
     return found
 
 
-def of_example(example: str | os.PathLike | np.ndarray, sample_rate: int,
-               cache: FingerprintCache | None = None) -> Fingerprinted | None:  # fmt: skip
+def of_example(
+    example: str | os.PathLike | np.ndarray, sample_rate: int, cache: FingerprintCache | None = None
+) -> Fingerprinted | None:
     """The example's fingerprint (a path, from ``cache`` when given; or mono samples at ``sample_rate``); None
     when Chromaprint is missing or the file cannot be read (query by example then goes by sound alone)."""
     try:

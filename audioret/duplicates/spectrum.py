@@ -37,15 +37,25 @@ def profile(samples: np.ndarray) -> np.ndarray:
     x = np.nan_to_num(np.asarray(samples, np.float32))
     if len(x) < 4 * PROFILE_HOP:
         return np.zeros((0, PROFILE_BANDS), np.uint8)
-    mel = librosa.feature.melspectrogram(y=x, sr=FINGERPRINT_RATE, n_fft=4 * PROFILE_HOP, hop_length=PROFILE_HOP,
-                                         n_mels=PROFILE_BANDS, fmin=40.0, center=False)  # fmt: skip
+    mel = librosa.feature.melspectrogram(
+        y=x,
+        sr=FINGERPRINT_RATE,
+        n_fft=4 * PROFILE_HOP,
+        hop_length=PROFILE_HOP,
+        n_mels=PROFILE_BANDS,
+        fmin=40.0,
+        center=False,
+    )
     db = 10.0 * np.log10(np.maximum(mel, 1e-12))
     above = np.clip(db - db.max() + PROFILE_FLOOR_DB, 0.0, PROFILE_FLOOR_DB)
     return np.round(above.T * 4).astype(np.uint8)
 
 
-def correlation(a: np.ndarray, b: np.ndarray, max_shift: int = round(MAX_SHIFT_S * FINGERPRINT_RATE / PROFILE_HOP),
-                ) -> float:  # fmt: skip
+def correlation(
+    a: np.ndarray,
+    b: np.ndarray,
+    max_shift: int = round(MAX_SHIFT_S * FINGERPRINT_RATE / PROFILE_HOP),
+) -> float:
     """The best Pearson correlation of two profiles' changes from frame to frame (:func:`profile`) over shifts of
     up to ``max_shift`` frames, counting only overlaps of at least half of the shorter (-1.0 when there is none).
     The changes, not the levels: every take of one speaker's "seven" has the same spectral envelope, so the levels
@@ -79,8 +89,12 @@ def correlation(a: np.ndarray, b: np.ndarray, max_shift: int = round(MAX_SHIFT_S
     return float(r.max())
 
 
-def short_pairs(profiles: Sequence[np.ndarray], short: Sequence[bool], min_correlation: float = MIN_CORRELATION,
-                neighbours: int = SHORT_NEIGHBOURS) -> dict[tuple[int, int], float]:  # fmt: skip
+def short_pairs(
+    profiles: Sequence[np.ndarray],
+    short: Sequence[bool],
+    min_correlation: float = MIN_CORRELATION,
+    neighbours: int = SHORT_NEIGHBOURS,
+) -> dict[tuple[int, int], float]:
     """Duplicate pairs ``(i, j): correlation`` among profiles, each pair with at least one ``short`` file: each
     file's nearest ``neighbours`` by band means and spreads (matrix products in blocks), checked by
     :func:`correlation`. Pure."""

@@ -88,8 +88,12 @@ class Writer:
             import numpy as np
 
             documents = [d for o in fresh for d in o.documents] if fresh[0].documents is not None else None
-            store.add([i for o in fresh for i in o.ids], np.concatenate([o.vectors for o in fresh]),
-                      [m for o in fresh for m in o.metadatas], documents)  # fmt: skip
+            store.add(
+                [i for o in fresh for i in o.ids],
+                np.concatenate([o.vectors for o in fresh]),
+                [m for o in fresh for m in o.metadatas],
+                documents,
+            )
         for out in outputs:
             self._count(name, out)
             self.on_written(out.job, name)
@@ -204,8 +208,10 @@ def _decode_and_embed(jobs: list[Job], channels: dict[str, Channel], writer: Wri
             while ended < len(jobs):
                 event = timed("waiting for audio", items.get)
                 if isinstance(event, Piece):
-                    timed("model", lambda e=event: _guarded(e.job, e.channel, channels, writer,
-                                                             lambda c: c.take(e.job, e.item)))  # fmt: skip
+                    timed(
+                        "model",
+                        lambda e=event: _guarded(e.job, e.channel, channels, writer, lambda c: c.take(e.job, e.item)),
+                    )
                     continue
                 ended += 1
                 if isinstance(event, Failed):
@@ -266,8 +272,9 @@ def _finish(event: Decoded, channels: dict[str, Channel], writer: Writer):
     for name in event.reused:
         _guarded(job, name, channels, writer, lambda c: c.reuse(job))
     for name in event.fresh:
-        if name in job.pending and _guarded(job, name, channels, writer,
-                                            lambda c: c.finish(job, event.info, event.duration_s)):  # fmt: skip
+        if name in job.pending and _guarded(
+            job, name, channels, writer, lambda c: c.finish(job, event.info, event.duration_s)
+        ):
             job.fresh.add(name)
 
 

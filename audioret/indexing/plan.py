@@ -112,8 +112,9 @@ def make_plan(paths: Sequence[str | os.PathLike], channels: Sequence, report: In
         on_disk = set(files)
         for c in channels:
             complete, incomplete = stored[c.name]
-            gone[c.name] = sorted(p for p in (set(complete) | incomplete) - on_disk
-                                  if is_under(p, roots) and not os.path.exists(p))  # fmt: skip
+            gone[c.name] = sorted(
+                p for p in (set(complete) | incomplete) - on_disk if is_under(p, roots) and not os.path.exists(p)
+            )
     return Plan(roots, jobs, gone)
 
 

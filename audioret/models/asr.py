@@ -7,7 +7,8 @@ without speech never reaches the decoder, and decoding does not condition on ear
 hallucination from repeating. A recording with no speech raises :class:`NoSpeechError`.
 
 Index-time transcription of many short clips (``transcribe_many``) shares the gate and the speech rules with
-``transcribe``, which keeps both here; what counts as speech in Whisper's output is :mod:`.speech_rules`. On CUDA, a recording with more than BATCHED_SPEECH_S of
+``transcribe``, which keeps both here; what counts as speech in Whisper's output is :mod:`.speech_rules`. On CUDA, a
+recording with more than BATCHED_SPEECH_S of
 speech goes through faster-whisper's batched pipeline: its speech regions, in pieces of up to 30 s, decoded
 BATCH_SIZE at a time. Not on a CPU, where it was no faster than the sequential decoder and made more word errors
 (docs/BENCHMARKS.md, "Speech").
@@ -59,6 +60,7 @@ SHORT_LANGUAGE_PROB = 0.8
 MEL_FRAMES_PER_S = 100
 TOKENS_PER_S = 8  # the most tokens a short decode may write per second of speech (stops loops early)
 
+
 def speech_regions(samples: np.ndarray) -> list[tuple[int, int]]:
     """Where Silero VAD hears speech in mono float32 audio at 16 kHz: ``[(start, end), ...]`` in samples."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
@@ -87,8 +89,14 @@ class Transcriber:
         self.batched = engine == "faster-whisper" and device.startswith("cuda")  # long speech in batches (above)
         self._pipeline = None  # faster-whisper's BatchedInferencePipeline over the same model, made on first use
 
-    def transcribe(self, samples: np.ndarray, translate: bool = False, language: str | None = None,
-                   beam_size: int = 5, word_times: bool = False) -> Transcript:  # fmt: skip
+    def transcribe(
+        self,
+        samples: np.ndarray,
+        translate: bool = False,
+        language: str | None = None,
+        beam_size: int = 5,
+        word_times: bool = False,
+    ) -> Transcript:
         """Transcribe mono float32 audio at 16 kHz.
 
         Args:
@@ -147,10 +155,12 @@ class Transcriber:
                         results[i] = NoSpeechError(speech_s=speech_s)
                     else:
                         duration_s = len(samples) / ASR_SAMPLE_RATE
-                        utterance = Utterance(regions[0][0] / ASR_SAMPLE_RATE,
-                                              min(regions[-1][1] / ASR_SAMPLE_RATE, duration_s), heard[0])  # fmt: skip
-                        results[i] = Transcript(heard[0], heard[1], heard[2], heard[0], (utterance,), speech_s,
-                                                duration_s)  # fmt: skip
+                        utterance = Utterance(
+                            regions[0][0] / ASR_SAMPLE_RATE, min(regions[-1][1] / ASR_SAMPLE_RATE, duration_s), heard[0]
+                        )
+                        results[i] = Transcript(
+                            heard[0], heard[1], heard[2], heard[0], (utterance,), speech_s, duration_s
+                        )
         return results
 
     def _alone(self, samples: np.ndarray, beam_size: int) -> Transcript | NoSpeechError:
@@ -169,8 +179,9 @@ class Transcriber:
         model = self.model
         features = np.zeros((len(batch), model.model.n_mels, frames), np.float32)
         for row, (_, samples, regions, _) in enumerate(batch):
-            speech = np.concatenate(collect_chunks(samples, [{"start": s, "end": e} for s, e in regions],
-                                                   ASR_SAMPLE_RATE)[0])  # fmt: skip
+            speech = np.concatenate(
+                collect_chunks(samples, [{"start": s, "end": e} for s, e in regions], ASR_SAMPLE_RATE)[0]
+            )
             mel = model.feature_extractor(speech)[:, :frames]
             features[row, :, : mel.shape[1]] = mel
         encoded = model.model.encode(ctranslate2.StorageView.from_array(features), to_cpu=False)
@@ -179,9 +190,16 @@ class Transcriber:
             languages = [(found[0][0][2:-2], found[0][1]) for found in model.model.detect_language(encoded)]
         prompts = [model.get_prompt(self._tokenizer(lang), [], without_timestamps=True) for lang, _ in languages]
         longest = max(speech_s for *_, speech_s in batch)
-        found = model.model.generate(encoded, prompts, beam_size=beam_size, return_scores=True,
-                                     return_no_speech_prob=True, suppress_blank=True, suppress_tokens=[-1],
-                                     max_length=len(prompts[0]) + 4 + int(TOKENS_PER_S * longest))  # fmt: skip
+        found = model.model.generate(
+            encoded,
+            prompts,
+            beam_size=beam_size,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=[-1],
+            max_length=len(prompts[0]) + 4 + int(TOKENS_PER_S * longest),
+        )
         out = []
         for (lang, probability), result, (*_, speech_s) in zip(languages, found, batch):
             tokens = result.sequences_ids[0]
@@ -203,8 +221,9 @@ class Transcriber:
 
         cache = self.__dict__.setdefault("_tokenizers", {})
         if language not in cache:
-            cache[language] = Tokenizer(self.model.hf_tokenizer, self.multilingual, task="transcribe",
-                                        language=language)  # fmt: skip
+            cache[language] = Tokenizer(
+                self.model.hf_tokenizer, self.multilingual, task="transcribe", language=language
+            )
         return cache[language]
 
     def _decode(self, samples, regions, task, language, beam_size, word_times) -> tuple[list[Utterance], str, float]:
@@ -229,8 +248,10 @@ class Transcriber:
                 utterances.append(Utterance(*_span(times, duration_s, start, end), text.strip()))
                 continue
             timed = [(*_span(times, duration_s, ws, we), w) for ws, we, w in words]
-            utterances += [Utterance(piece[0][0], piece[-1][1], "".join(w for _, _, w in piece).strip())
-                           for piece in split_at_gaps(timed, MAX_WORD_GAP_S)]  # fmt: skip
+            utterances += [
+                Utterance(piece[0][0], piece[-1][1], "".join(w for _, _, w in piece).strip())
+                for piece in split_at_gaps(timed, MAX_WORD_GAP_S)
+            ]
         return utterances, language, probability
 
     def _run_batched(self, samples, regions, task, language, beam_size, word_times):
@@ -243,13 +264,24 @@ class Transcriber:
         if not self.multilingual:
             language, task = "en", "transcribe"
         segments, info = self._pipeline.transcribe(
-            samples, language=language, task=task, beam_size=beam_size, batch_size=BATCH_SIZE, vad_filter=False,
-            clip_timestamps=clip_pieces(regions), condition_on_previous_text=False, word_timestamps=word_times,
-            no_speech_threshold=NO_SPEECH_THRESHOLD, compression_ratio_threshold=COMPRESSION_RATIO_THRESHOLD,
-            log_prob_threshold=LOG_PROB_THRESHOLD, without_timestamps=False,
-        )  # fmt: skip
-        found = [(s.start, s.end, s.text, s.no_speech_prob, s.avg_logprob,
-                  [(w.start, w.end, w.word) for w in s.words or ()]) for s in segments]  # fmt: skip
+            samples,
+            language=language,
+            task=task,
+            beam_size=beam_size,
+            batch_size=BATCH_SIZE,
+            vad_filter=False,
+            clip_timestamps=clip_pieces(regions),
+            condition_on_previous_text=False,
+            word_timestamps=word_times,
+            no_speech_threshold=NO_SPEECH_THRESHOLD,
+            compression_ratio_threshold=COMPRESSION_RATIO_THRESHOLD,
+            log_prob_threshold=LOG_PROB_THRESHOLD,
+            without_timestamps=False,
+        )
+        found = [
+            (s.start, s.end, s.text, s.no_speech_prob, s.avg_logprob, [(w.start, w.end, w.word) for w in s.words or ()])
+            for s in segments
+        ]
         return found, info.language, float(info.language_probability)
 
     def _run(self, speech: np.ndarray, task: str, language: str | None, beam_size: int, word_times: bool):
@@ -269,8 +301,17 @@ class Transcriber:
             segments, info = self.model.transcribe(
                 speech, beam_size=beam_size, log_prob_threshold=LOG_PROB_THRESHOLD, vad_filter=False, **options
             )
-            found = [(s.start, s.end, s.text, s.no_speech_prob, s.avg_logprob,
-                      [(w.start, w.end, w.word) for w in s.words or ()]) for s in segments]  # fmt: skip
+            found = [
+                (
+                    s.start,
+                    s.end,
+                    s.text,
+                    s.no_speech_prob,
+                    s.avg_logprob,
+                    [(w.start, w.end, w.word) for w in s.words or ()],
+                )
+                for s in segments
+            ]
             language, probability = info.language, float(info.language_probability)
         else:
             result = self.model.transcribe(
@@ -281,8 +322,17 @@ class Transcriber:
                 verbose=None,
                 **options,
             )
-            found = [(s["start"], s["end"], s["text"], s["no_speech_prob"], s["avg_logprob"],
-                      [(w["start"], w["end"], w["word"]) for w in s.get("words", ())]) for s in result["segments"]]  # fmt: skip
+            found = [
+                (
+                    s["start"],
+                    s["end"],
+                    s["text"],
+                    s["no_speech_prob"],
+                    s["avg_logprob"],
+                    [(w["start"], w["end"], w["word"]) for w in s.get("words", ())],
+                )
+                for s in result["segments"]
+            ]
             language, probability = result.get("language") or language or "en", None
         return found, language, probability
 
@@ -347,8 +397,10 @@ def load_asr(name: str = "base", engine: str = "faster-whisper", device: str = "
         try:
             import whisper
         except ImportError as e:  # an extra (it brings triton, ~1 GB), not in the default install
-            raise ModelLoadError('The openai-whisper engine is not installed: pip install "audioret[openai-whisper]" '
-                                 "(or use the default, AUDIORET_ASR_ENGINE=faster-whisper)") from e
+            raise ModelLoadError(
+                'The openai-whisper engine is not installed: pip install "audioret[openai-whisper]" '
+                "(or use the default, AUDIORET_ASR_ENGINE=faster-whisper)"
+            ) from e
 
         model = whisper.load_model(name, device=resolved)
         return Transcriber(name, engine, model, model.is_multilingual, str(resolved))

@@ -38,8 +38,13 @@ OPSET = 17
 MIN_COSINE = 0.9999  # every vector of the export against torch's, on fixed inputs
 MIN_COSINE_INT8 = 0.98  # int8 is opt-in and approximate; below this it is broken, not approximate
 TEXT_MAX_TOKENS = {"clap": 77, "text": 256}  # roberta in CLAP reads 77 tokens; all-MiniLM-L6-v2 256 word pieces
-CHECK_TEXTS = ("a dog barking in the distance", "rain on a tin roof", "the part where they talk about the harvest",
-               "jazz", "")  # fmt: skip
+CHECK_TEXTS = (
+    "a dog barking in the distance",
+    "rain on a tin roof",
+    "the part where they talk about the harvest",
+    "jazz",
+    "",
+)
 
 
 def available(backend: str) -> bool:
@@ -80,22 +85,28 @@ def has_gpu() -> bool:
     driver, Apple silicon, or torch already imported; elsewhere the answer is no, at no cost."""
     if os.environ.get("CUDA_VISIBLE_DEVICES", None) == "":
         return False
-    maybe = ("torch" in sys.modules or os.path.exists("/proc/driver/nvidia/version") or shutil.which("nvidia-smi")
-             or (sys.platform == "darwin" and platform.machine() == "arm64"))  # fmt: skip
+    maybe = (
+        "torch" in sys.modules
+        or os.path.exists("/proc/driver/nvidia/version")
+        or shutil.which("nvidia-smi")
+        or (sys.platform == "darwin" and platform.machine() == "arm64")
+    )
     if not maybe:
         return False
     try:
         import torch  # only asked when torch is installed; a CPU-only install answers quickly
 
-        return torch.cuda.is_available() or (getattr(torch.backends, "mps", None) is not None
-                                             and torch.backends.mps.is_available())  # fmt: skip
+        return torch.cuda.is_available() or (
+            getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+        )
     except ImportError:
         return False
 
 
 def cache_root() -> Path:
     base = os.environ.get("AUDIORET_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "audioret")
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "audioret"
+    )
     return Path(base)
 
 
@@ -135,8 +146,9 @@ class Session:
         core = ov.Core()
         core.set_property({"CACHE_DIR": str(self.path.parent / "openvino-cache")})
         # f32 inference: OpenVINO may pick bf16 on CPUs that have it, which would change the vectors
-        compiled = core.compile_model(str(self.path), "CPU", {"INFERENCE_PRECISION_HINT": "f32",
-                                                               "INFERENCE_NUM_THREADS": self.threads})  # fmt: skip
+        compiled = core.compile_model(
+            str(self.path), "CPU", {"INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": self.threads}
+        )
         request, output = compiled.create_infer_request(), compiled.output(0)
         return lambda inputs: np.asarray(request.infer(inputs)[output])
 
@@ -148,8 +160,10 @@ class Session:
                 except Exception as e:  # a damaged cache: export again next time
                     shutil.rmtree(self.path.parent, ignore_errors=True)
                     why = (str(e).strip().splitlines() or [type(e).__name__])[-1]  # runtimes write pages
-                    raise ModelLoadError(f"The {self.backend} export in {self.path.parent} could not be loaded "
-                                         f"({why}); it was removed and is made again on the next start") from e  # fmt: skip
+                    raise ModelLoadError(
+                        f"The {self.backend} export in {self.path.parent} could not be loaded "
+                        f"({why}); it was removed and is made again on the next start"
+                    ) from e
             return self._run(inputs)
 
 
@@ -193,8 +207,10 @@ class Tokens:
 
     def __call__(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         encoded = self._tokenizer.encode_batch(list(texts))
-        return {"input_ids": np.array([e.ids for e in encoded], np.int64),
-                "attention_mask": np.array([e.attention_mask for e in encoded], np.int64)}  # fmt: skip
+        return {
+            "input_ids": np.array([e.ids for e in encoded], np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encoded], np.int64),
+        }
 
 
 def external_weights(path: Path) -> None:
@@ -204,8 +220,14 @@ def external_weights(path: Path) -> None:
     import onnx
 
     model = onnx.load(str(path))
-    onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
-                    location=f"{path.name}.data", size_threshold=1024)  # fmt: skip
+    onnx.save_model(
+        model,
+        str(path),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location=f"{path.name}.data",
+        size_threshold=1024,
+    )
 
 
 def write_manifest(folder: Path, manifest: dict) -> None:
@@ -227,8 +249,10 @@ def check(kind: str, name: str, reference: np.ndarray, exported: np.ndarray, pre
     floor = MIN_COSINE_INT8 if precision == "int8" else MIN_COSINE
     if not cosine >= floor:
         fallback = "fp32" if precision == "int8" else "torch"
-        raise ModelLoadError(f"The {precision} export of the {kind} model {name!r} disagrees with torch (lowest cosine "
-                             f"{cosine:.6f}, below {floor}); using {fallback} instead")  # fmt: skip
+        raise ModelLoadError(
+            f"The {precision} export of the {kind} model {name!r} disagrees with torch (lowest cosine "
+            f"{cosine:.6f}, below {floor}); using {fallback} instead"
+        )
     return cosine
 
 
@@ -241,8 +265,12 @@ def check_windows(sample_rate: int, window: int) -> np.ndarray:
     t = np.arange(window, dtype=np.float64) / sample_rate
     floor = 3e-4 * rng.standard_normal((4, window))
     bursts = rng.standard_normal(window) * (np.sin(2 * np.pi * 1.5 * t) > 0.6)
-    signals = [0.3 * np.sin(2 * np.pi * 440 * t), 0.3 * np.sin(2 * np.pi * (100 + 400 * t) * t), 0.1 * bursts,
-               0.01 * np.sin(2 * np.pi * 50 * t)]  # fmt: skip
+    signals = [
+        0.3 * np.sin(2 * np.pi * 440 * t),
+        0.3 * np.sin(2 * np.pi * (100 + 400 * t) * t),
+        0.1 * bursts,
+        0.01 * np.sin(2 * np.pi * 50 * t),
+    ]
     return (np.stack(signals) + floor).astype(np.float32)
 
 

@@ -14,8 +14,16 @@ from ..errors import ModelLoadError
 # Contrasting prompts embedded at load. A checkpoint whose text tower maps them to nearly one vector would return
 # the same list for every query (laion/larger_clap_music is reported to give cosine 0.999 between "jazz standard"
 # and "heavy metal"); a working CLAP keeps unrelated prompts far apart (a random one: 0.995 here).
-SANITY_PROMPTS = ("jazz standard", "heavy metal", "a dog barking", "rain on a roof", "a man speaking",
-                  "birds singing at dawn", "a car engine starting", "silence")  # fmt: skip
+SANITY_PROMPTS = (
+    "jazz standard",
+    "heavy metal",
+    "a dog barking",
+    "rain on a roof",
+    "a man speaking",
+    "birds singing at dawn",
+    "a car engine starting",
+    "silence",
+)
 
 
 COLLAPSED_COSINE = 0.97  # mean cosine between the sanity prompts above which a text tower counts as collapsed

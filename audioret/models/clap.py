@@ -157,14 +157,30 @@ def export(embedder: ClapEmbedder, folder: Path) -> dict:
     tokens = embedder.processor.tokenizer(["a dog barking", "rain"], padding=True, return_tensors="pt")
     batch = {0: "batch"}
     with torch.inference_mode(False), torch.no_grad():
-        torch.onnx.export(Audio().eval(), (features,), folder / "audio.onnx", dynamo=False, opset_version=OPSET,
-                          input_names=["input_features"], output_names=["embedding"],
-                          dynamic_axes={"input_features": batch, "embedding": batch})  # fmt: skip
-        torch.onnx.export(Text().eval(), (tokens["input_ids"], tokens["attention_mask"]), folder / "text.onnx",
-                          dynamo=False, opset_version=OPSET, input_names=["input_ids", "attention_mask"],
-                          output_names=["embedding"],
-                          dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
-                                        "attention_mask": {0: "batch", 1: "tokens"}, "embedding": batch})  # fmt: skip
+        torch.onnx.export(
+            Audio().eval(),
+            (features,),
+            folder / "audio.onnx",
+            dynamo=False,
+            opset_version=OPSET,
+            input_names=["input_features"],
+            output_names=["embedding"],
+            dynamic_axes={"input_features": batch, "embedding": batch},
+        )
+        torch.onnx.export(
+            Text().eval(),
+            (tokens["input_ids"], tokens["attention_mask"]),
+            folder / "text.onnx",
+            dynamo=False,
+            opset_version=OPSET,
+            input_names=["input_ids", "attention_mask"],
+            output_names=["embedding"],
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "tokens"},
+                "attention_mask": {0: "batch", 1: "tokens"},
+                "embedding": batch,
+            },
+        )
     model.to(embedder.device).to(embedder.dtype)
     np.save(folder / "mel_filters.npy", embedder._mel_filters.cpu().numpy())
     tokenizer = embedder.processor.tokenizer
@@ -172,10 +188,15 @@ def export(embedder: ClapEmbedder, folder: Path) -> dict:
     max_positions = model.config.text_config.max_position_embeddings - 2  # roberta's positions start after padding
     return {
         "files": {"audio": "audio.onnx", "text": "text.onnx"},
-        "settings": {"sample_rate": embedder.sample_rate, "window": embedder.window, "dim": embedder.dim,
-                     "n_fft": embedder._n_fft, "hop": embedder._hop,
-                     "max_tokens": int(min(tokenizer.model_max_length, max_positions))},
-    }  # fmt: skip
+        "settings": {
+            "sample_rate": embedder.sample_rate,
+            "window": embedder.window,
+            "dim": embedder.dim,
+            "n_fft": embedder._n_fft,
+            "hop": embedder._hop,
+            "max_tokens": int(min(tokenizer.model_max_length, max_positions)),
+        },
+    }
 
 
 def _quiet_transformers():
@@ -193,8 +214,10 @@ def _normalise(x: torch.Tensor) -> np.ndarray:
 def _load_error(model: str, error: Exception) -> ModelLoadError:
     e = hub.not_found("CLAP", model, "AUDIORET_CLAP_MODEL (or --clap-model)", error)
     if os.path.isdir(model):  # a directory that does not hold what from_pretrained needs
-        hint = "It should hold a ClapModel and its processor, as ClapModel.save_pretrained() and " \
-               "ClapProcessor.save_pretrained() write them."  # fmt: skip
+        hint = (
+            "It should hold a ClapModel and its processor, as ClapModel.save_pretrained() and "
+            "ClapProcessor.save_pretrained() write them."
+        )
         return ModelLoadError(f"{e} {hint}", f"{e.short} {hint}", e.details)
     if not os.path.exists(model) and model not in KNOWN_MODELS:
         hint = f"Known CLAP checkpoints: {', '.join(KNOWN_MODELS)}."

@@ -1,7 +1,8 @@
 """Where models come from: a local directory, the Hugging Face cache, or a download the user can follow.
 
 A machine that cannot reach the hub used to wait minutes per model while the download was retried before
-failing with a page of library text (docs/BENCHMARKS.md, "Figures behind the code"). Now each loader asks :func:`local_only` first: a local path,
+failing with a page of library text (docs/BENCHMARKS.md, "Figures behind the code"). Now each loader asks
+:func:`local_only` first: a local path,
 ``HF_HUB_OFFLINE=1`` or a hub that does not answer a TCP connect within ``PROBE_TIMEOUT_S`` means "load from the
 cache or fail at once", and the failure says which setting fixes it (:func:`not_found`).
 """
@@ -25,8 +26,12 @@ _probe: dict[str, tuple[float, bool]] = {}
 _lock = threading.Lock()
 
 # Roughly what the first use downloads, for the page's "downloading …" line.
-SIZES_MB = {"laion/clap-htsat-unfused": 615, "laion/larger_clap_general": 776, "laion/larger_clap_music_and_speech": 776,
-            "sentence-transformers/all-MiniLM-L6-v2": 90}  # fmt: skip
+SIZES_MB = {
+    "laion/clap-htsat-unfused": 615,
+    "laion/larger_clap_general": 776,
+    "laion/larger_clap_music_and_speech": 776,
+    "sentence-transformers/all-MiniLM-L6-v2": 90,
+}
 
 
 def endpoint() -> str:
@@ -99,7 +104,8 @@ def not_found(kind: str, name: str, setting: str, error: Exception) -> ModelLoad
         what = f"The {kind} model {name!r} is not in the local cache and {why}"
     else:
         what = f"Could not download the {kind} model {name!r} from the Hugging Face hub"
-    fix = f"set {setting} to a local model directory, or run once where the hub can be reached (HF_HUB_OFFLINE=1 then uses the cache)"
+    fix = f"set {setting} to a local model directory, or run once where the hub can be reached (HF_HUB_OFFLINE=1 then "
+    "uses the cache)"
     return ModelLoadError(f"{what}: {raw[:200]}. To fix: {fix}", short=f"{what}. To fix: {fix}", details=raw)
 
 

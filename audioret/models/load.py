@@ -29,8 +29,7 @@ from .exported import ExportedClap, ExportedTextEncoder
 logger = logging.getLogger("audioret")
 
 
-def load_clap(name: str = KNOWN_CLAP_MODELS[0], device: str = "auto", backend: str = "auto",
-              precision: str = "fp32"):  # fmt: skip
+def load_clap(name: str = KNOWN_CLAP_MODELS[0], device: str = "auto", backend: str = "auto", precision: str = "fp32"):
     """A CLAP checkpoint (hub id or local directory) on ``backend``; raises ModelLoadError with the fix."""
 
     def torch_model():
@@ -49,8 +48,12 @@ def load_clap(name: str = KNOWN_CLAP_MODELS[0], device: str = "auto", backend: s
     return model
 
 
-def load_text_encoder(name: str = "sentence-transformers/all-MiniLM-L6-v2", device: str = "auto",
-                      backend: str = "auto", precision: str = "fp32"):  # fmt: skip
+def load_text_encoder(
+    name: str = "sentence-transformers/all-MiniLM-L6-v2",
+    device: str = "auto",
+    backend: str = "auto",
+    precision: str = "fp32",
+):
     """A sentence-transformers model (hub id or local directory) on ``backend``."""
 
     def torch_model():
@@ -78,8 +81,16 @@ def provenance(kind: str, name: str, device: str = "auto", backend: str = "auto"
     return {"model_revision": hub.model_revision(name), "precision": effective}
 
 
-def _load(kind: str, name: str, device: str, backend: str, precision: str, torch_model: Callable,
-          export: Callable, exported: Callable):  # fmt: skip
+def _load(
+    kind: str,
+    name: str,
+    device: str,
+    backend: str,
+    precision: str,
+    torch_model: Callable,
+    export: Callable,
+    exported: Callable,
+):
     if precision not in PRECISIONS:
         raise InputError(f"Unknown precision {precision!r}; expected one of {', '.join(PRECISIONS)}")
     chosen = backends.resolve(backend, device)
@@ -104,15 +115,18 @@ def _load(kind: str, name: str, device: str, backend: str, precision: str, torch
         return exported(name, folder, chosen, precision)
     except Exception as e:  # a damaged cache: export again next time
         shutil.rmtree(folder, ignore_errors=True)
-        raise ModelLoadError(f"The {chosen} export of {name!r} in {folder} could not be loaded ({e}); it was "
-                             f"removed and is made again on the next start") from e  # fmt: skip
+        raise ModelLoadError(
+            f"The {chosen} export of {name!r} in {folder} could not be loaded ({e}); it was "
+            f"removed and is made again on the next start"
+        ) from e
 
 
 def _export(kind, name, backend, precision, folder: Path, torch_model, export) -> dict:
     """Exports ``name`` into ``folder`` (through a temporary folder, so a crash leaves nothing half-written),
     checks it against torch and writes the manifest: the export's files and settings, or why it was refused."""
-    logger.warning("Preparing the %s model %s for %s %s (once; it is cached in %s)", kind, name, backend, precision,
-                   folder)  # fmt: skip
+    logger.warning(
+        "Preparing the %s model %s for %s %s (once; it is cached in %s)", kind, name, backend, precision, folder
+    )
     model = torch_model()
     tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -128,8 +142,13 @@ def _export(kind, name, backend, precision, folder: Path, torch_model, export) -
                 manifest["files"][role] = f"{role}-int8.onnx"
         for file in manifest["files"].values():
             backends.external_weights(tmp / file)
-        manifest.update(model=name, revision=hub.model_revision(name), backend=backend, precision=precision,
-                        exporter=backends.EXPORTER)  # fmt: skip
+        manifest.update(
+            model=name,
+            revision=hub.model_revision(name),
+            backend=backend,
+            precision=precision,
+            exporter=backends.EXPORTER,
+        )
         backends.write_manifest(tmp, manifest)
         loaded = (ExportedClap if kind == "clap" else ExportedTextEncoder)(name, tmp, backend, precision)
         manifest["cosine"] = _agreement(kind, name, model, loaded, precision)
@@ -139,8 +158,10 @@ def _export(kind, name, backend, precision, folder: Path, torch_model, export) -
         manifest = {"refused": str(e), "model": name, "backend": backend, "precision": precision}
     except Exception as e:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise ModelLoadError(f"Could not export the {kind} model {name!r} for {backend}: {e}. Use --backend torch "
-                             f"(AUDIORET_BACKEND=torch) to run it without an export") from e  # fmt: skip
+        raise ModelLoadError(
+            f"Could not export the {kind} model {name!r} for {backend}: {e}. Use --backend torch "
+            f"(AUDIORET_BACKEND=torch) to run it without an export"
+        ) from e
     backends.write_manifest(tmp, manifest)
     if folder.exists():  # another process finished first: keep its export
         shutil.rmtree(tmp, ignore_errors=True)
@@ -154,11 +175,23 @@ def _agreement(kind: str, name: str, reference, exported, precision: str) -> dic
     """The lowest cosine between the export's vectors and torch's on fixed inputs; refuses an export below the
     floor (:func:`audioret.models.backends.check`)."""
     if kind == "text":
-        return {"text": backends.check(kind, name, reference.encode(list(backends.CHECK_TEXTS)),
-                                       exported.encode(list(backends.CHECK_TEXTS)), precision)}  # fmt: skip
+        return {
+            "text": backends.check(
+                kind,
+                name,
+                reference.encode(list(backends.CHECK_TEXTS)),
+                exported.encode(list(backends.CHECK_TEXTS)),
+                precision,
+            )
+        }
     windows = backends.check_windows(reference.sample_rate, reference.window)
     return {
         "audio": backends.check(kind, name, reference.embed_audio(windows), exported.embed_audio(windows), precision),
-        "text": backends.check(kind, name, reference.embed_text(list(backends.CHECK_TEXTS)),
-                               exported.embed_text(list(backends.CHECK_TEXTS)), precision),
-    }  # fmt: skip
+        "text": backends.check(
+            kind,
+            name,
+            reference.embed_text(list(backends.CHECK_TEXTS)),
+            exported.embed_text(list(backends.CHECK_TEXTS)),
+            precision,
+        ),
+    }

@@ -32,9 +32,23 @@ FILLER_WORDS = frozenset(
 
 
 STOCK_PHRASES = frozenset(
-    ["thank you", "thanks", "thank you very much", "thanks for watching", "you", "bye", "so", "okay", "oh", "ah",
-     "please subscribe", "subtitles by the amara org community", "music", "applause"]
-)  # fmt: skip
+    [
+        "thank you",
+        "thanks",
+        "thank you very much",
+        "thanks for watching",
+        "you",
+        "bye",
+        "so",
+        "okay",
+        "oh",
+        "ah",
+        "please subscribe",
+        "subtitles by the amara org community",
+        "music",
+        "applause",
+    ]
+)
 
 
 def split_at_gaps(words: list[tuple[float, float, str]], gap_s: float) -> list[list[tuple[float, float, str]]]:

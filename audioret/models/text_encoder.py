@@ -21,13 +21,18 @@ class TextEncoder:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         vectors = self.model.encode(
-            list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            list(texts),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
         )
         return np.asarray(vectors, np.float32)
 
 
 def torch_text_encoder(name: str = "sentence-transformers/all-MiniLM-L6-v2", device: str = "auto") -> TextEncoder:
-    """A sentence-transformers model by hub id or local directory, in torch (see :func:`audioret.models.load.load_text_encoder`
+    """A sentence-transformers model by hub id or local directory, in torch (see
+    :func:`audioret.models.load.load_text_encoder`
     for the other backends)."""
     from sentence_transformers import SentenceTransformer
 
@@ -55,12 +60,18 @@ def export(encoder: TextEncoder, folder) -> dict:
     modules = list(encoder.model)
     kinds = [type(m).__name__ for m in modules]
     pooling = modules[1].get_config_dict() if kinds[1:2] == ["Pooling"] else {}
-    modes = {pooling.get("pooling_mode")} | {k[len("pooling_mode_"):] for k, v in pooling.items()
-                                             if k.startswith("pooling_mode_") and v is True}  # fmt: skip
-    if kinds[:2] != ["Transformer", "Pooling"] or modes - {None} not in ({"mean"}, {"mean_tokens"}) \
-            or any(k != "Normalize" for k in kinds[2:]):  # fmt: skip
-        raise ModelLoadError(f"The text model {encoder.name!r} is not a transformer with mean pooling ({' + '.join(kinds)}); "
-                             f"it runs in torch")  # fmt: skip
+    modes = {pooling.get("pooling_mode")} | {
+        k[len("pooling_mode_") :] for k, v in pooling.items() if k.startswith("pooling_mode_") and v is True
+    }
+    if (
+        kinds[:2] != ["Transformer", "Pooling"]
+        or modes - {None} not in ({"mean"}, {"mean_tokens"})
+        or any(k != "Normalize" for k in kinds[2:])
+    ):
+        raise ModelLoadError(
+            f"The text model {encoder.name!r} is not a transformer with mean pooling ({' + '.join(kinds)}); "
+            f"it runs in torch"
+        )
     transformer = modules[0].auto_model.float().cpu().eval()
 
     class Mean(torch.nn.Module):
@@ -76,12 +87,19 @@ def export(encoder: TextEncoder, folder) -> dict:
     tokens = encoder.model.tokenizer(["a dog barking", "rain"], padding=True, return_tensors="pt")
     dynamic = {0: "batch", 1: "tokens"}
     with torch.no_grad():
-        torch.onnx.export(Mean().eval(), (tokens["input_ids"], tokens["attention_mask"]), folder / "text.onnx",
-                          dynamo=False, opset_version=OPSET, input_names=["input_ids", "attention_mask"],
-                          output_names=["embedding"],
-                          dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic,
-                                        "embedding": {0: "batch"}})  # fmt: skip
+        torch.onnx.export(
+            Mean().eval(),
+            (tokens["input_ids"], tokens["attention_mask"]),
+            folder / "text.onnx",
+            dynamo=False,
+            opset_version=OPSET,
+            input_names=["input_ids", "attention_mask"],
+            output_names=["embedding"],
+            dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic, "embedding": {0: "batch"}},
+        )
     transformer.to(encoder.model.device)
     encoder.model.tokenizer.save_pretrained(folder / "tokenizer")
-    return {"files": {"text": "text.onnx"},
-            "settings": {"dim": encoder.dim, "max_tokens": int(encoder.model.max_seq_length)}}  # fmt: skip
+    return {
+        "files": {"text": "text.onnx"},
+        "settings": {"dim": encoder.dim, "max_tokens": int(encoder.model.max_seq_length)},
+    }

@@ -21,7 +21,8 @@ together. The evidence is the surprisal of the score under that law, in nats: ab
 channel that knows nothing, tens for a clear winner.
 
 Evidence adds up across channels (with their weights), and a file's ``score`` is ``E / (E + MATCH_EVIDENCE)``:
-0.5 is the line between a match and chance, whichever channels found it. When no file reaches it, the results say "no good match" instead of
+0.5 is the line between a match and chance, whichever channels found it. When no file reaches it, the results say "no
+good match" instead of
 showing noise with confident numbers.
 """
 
@@ -38,13 +39,55 @@ from .null import fit_tops
 # Unrelated everyday queries: a file's mean score for them is its bias (see the module docstring). Any broad
 # set would do; these span sounds, music and speech, and none is in an evaluation set.
 REFERENCE_PROMPTS = (
-    "a dog barking", "rain", "music", "a person talking", "traffic noise", "birds", "a door closing",
-    "a phone call", "a meeting", "a song", "wind", "footsteps", "a baby", "an engine", "applause", "a bell",
-    "water running", "someone laughing", "a piano", "drums", "a guitar", "a crowd", "silence", "a kitchen",
-    "a car", "a train", "an airplane", "cooking", "typing", "a clock", "a siren", "thunder", "the sea",
-    "a horse", "someone singing", "a lecture", "a voice message", "a reminder", "an interview", "the news",
-    "a shopping list", "directions", "a recipe", "a birthday", "a holiday", "an argument", "a machine", "nature",
-)  # fmt: skip
+    "a dog barking",
+    "rain",
+    "music",
+    "a person talking",
+    "traffic noise",
+    "birds",
+    "a door closing",
+    "a phone call",
+    "a meeting",
+    "a song",
+    "wind",
+    "footsteps",
+    "a baby",
+    "an engine",
+    "applause",
+    "a bell",
+    "water running",
+    "someone laughing",
+    "a piano",
+    "drums",
+    "a guitar",
+    "a crowd",
+    "silence",
+    "a kitchen",
+    "a car",
+    "a train",
+    "an airplane",
+    "cooking",
+    "typing",
+    "a clock",
+    "a siren",
+    "thunder",
+    "the sea",
+    "a horse",
+    "someone singing",
+    "a lecture",
+    "a voice message",
+    "a reminder",
+    "an interview",
+    "the news",
+    "a shopping list",
+    "directions",
+    "a recipe",
+    "a birthday",
+    "a holiday",
+    "an argument",
+    "a machine",
+    "nature",
+)
 # The evidence (nats) that makes a match: score 0.5. Chosen from the no-good-match sweep in docs/BENCHMARKS.md
 # ("Fusion"): higher lines flag more answerable queries, which costs a user more than a weak list does.
 MATCH_EVIDENCE = 2.0
@@ -142,8 +185,9 @@ class Background:
         return location + gumbel_max(self.n)[0] - gumbel_max(len(self.sample))[0], scale
 
 
-def calibrate(scores, candidates: np.ndarray, queries: np.ndarray, background: Background,
-              against_reference: bool = True) -> np.ndarray:  # fmt: skip
+def calibrate(
+    scores, candidates: np.ndarray, queries: np.ndarray, background: Background, against_reference: bool = True
+) -> np.ndarray:
     """Evidence (nats) of each candidate's score for a query: ``-ln P(top >= z)``.
 
     With ``against_reference`` (a channel with structure: hubs, clusters of similar records), ``z`` is in the
@@ -215,5 +259,3 @@ def phrase_evidence(n_words: int) -> float:
 def strength(e: float) -> float:
     """Evidence as a 0-1 match strength: 0.5 at MATCH_EVIDENCE."""
     return e / (e + MATCH_EVIDENCE) if e > 0 else 0.0
-
-

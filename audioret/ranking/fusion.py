@@ -65,8 +65,9 @@ def fuse(found: Mapping[str, Sequence[Found]], weights: Mapping[str, float], k: 
     return [_hit(rank, -neg, by_channel, weights, order) for rank, (neg, _, _, by_channel) in enumerate(ranked[:k], 1)]
 
 
-def _hit(rank: int, total: float, by_channel: dict[str, Found], weights: Mapping[str, float],
-         order: Mapping[str, int]) -> Hit:
+def _hit(
+    rank: int, total: float, by_channel: dict[str, Found], weights: Mapping[str, float], order: Mapping[str, int]
+) -> Hit:
     founds = list(by_channel.values())
     first = founds[0].match
     duration_s = float(first.metadata["duration_s"])

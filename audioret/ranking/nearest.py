@@ -27,8 +27,15 @@ POST_FILTER_LIMIT = 4096
 RARE_FILTER = 40
 
 
-def best_files(store, queries: np.ndarray, n_files: int, scope: Scope = Scope(), min_score: float | None = None,
-               vectors: bool = False, documents: bool = False) -> list[SegmentMatch]:
+def best_files(
+    store,
+    queries: np.ndarray,
+    n_files: int,
+    scope: Scope = Scope(),
+    min_score: float | None = None,
+    vectors: bool = False,
+    documents: bool = False,
+) -> list[SegmentMatch]:
     """Each file's best record in ``store`` for one or more query vectors, best file first.
 
     With several query vectors (the windows of an example recording), each record scores its best similarity to

@@ -3,7 +3,8 @@ reading, and keeping a word index in step. How a query picks each file's best re
 :mod:`audioret.ranking.nearest`.
 
 One collection per channel and model (named after both, cosine space, dimension checked), so vectors of
-different models never mix. The text channel's store keeps a word index beside it (:mod:`audioret.store.word_index`). The
+different models never mix. The text channel's store keeps a word index beside it (:mod:`audioret.store.word_index`).
+The
 record schema (ids, metadata, what counts as a complete file) is :mod:`audioret.store.records`. The embedded store
 belongs to one writing process at a time (a lock file); several writers use a ``chroma run`` server, whose calls
 are retried with backoff while it does not answer.
@@ -42,6 +43,8 @@ BACKGROUND_SLICES = 8
 # scores; dropped whenever the store's files change (docs/BENCHMARKS.md, "Warm query").
 KEPT_RECORDS = 8192
 TEXT_MATCH_LIMIT = 5000  # records returned by one full-text match; a word in more than that is a common word
+
+
 def collection_name(model: str, channel: str | None = None) -> str:
     """A valid Chroma collection name for a model id or a local model directory, and the channel that holds it
     (None: the first channel's, named before there were others)."""
@@ -72,16 +75,32 @@ class Store:
             a server's records are scanned instead.
     """
 
-    def __init__(self, model: str, dim: int | None, path: str | os.PathLike | None = None, url: str | None = None,
-                 channel: str | None = None, hnsw: dict | None = None, words: bool = False, key: bytes = b""):  # fmt: skip
+    def __init__(
+        self,
+        model: str,
+        dim: int | None,
+        path: str | os.PathLike | None = None,
+        url: str | None = None,
+        channel: str | None = None,
+        hnsw: dict | None = None,
+        words: bool = False,
+        key: bytes = b"",
+    ):
         import chromadb
         from chromadb.config import Settings
 
         settings = Settings(anonymized_telemetry=False)
         if url:
             parsed = urlparse(url if "://" in url else f"http://{url}")
-            connect = lambda: chromadb.HttpClient(host=parsed.hostname or "localhost", port=parsed.port or 8000,  # noqa: E731
-                                                  ssl=parsed.scheme == "https", settings=settings)  # fmt: skip
+
+            def connect():
+                return chromadb.HttpClient(
+                    host=parsed.hostname or "localhost",
+                    port=parsed.port or 8000,
+                    ssl=parsed.scheme == "https",
+                    settings=settings,
+                )
+
             self.client = retrying(connect, url)()
             self.location = url
         else:
@@ -134,12 +153,19 @@ class Store:
 
     # -- writing -------------------------------------------------------------------------------------------------
 
-    def add(self, ids: Sequence[str], embeddings: np.ndarray, metadatas: Sequence[dict],
-            documents: Sequence[str] | None = None):  # fmt: skip
+    def add(
+        self,
+        ids: Sequence[str],
+        embeddings: np.ndarray,
+        metadatas: Sequence[dict],
+        documents: Sequence[str] | None = None,
+    ):
         """Upsert records in the order given (each file's first record first), in batches the server accepts."""
         if len(ids) != len(embeddings) or len(ids) != len(metadatas):
-            raise ValueError(f"Expected as many ids, embeddings and metadatas, got {len(ids)}, "
-                             f"{len(embeddings)} and {len(metadatas)}")  # fmt: skip
+            raise ValueError(
+                f"Expected as many ids, embeddings and metadatas, got {len(ids)}, "
+                f"{len(embeddings)} and {len(metadatas)}"
+            )
         self._writable()
         self._has_records = self._has_records or len(ids) > 0
         if not all(self.is_private(m["path"]) for m in metadatas):
@@ -237,9 +263,13 @@ class Store:
             step, per = count / slices, min(size, count) // slices
             include = ["embeddings", "metadatas"] if self.private_roots else ["embeddings"]
             pages = [self.collection.get(limit=per, offset=int(i * step), include=include) for i in range(slices)]
-            found = [np.asarray(g["embeddings"], np.float32)[[not self.is_private(m["path"]) for m in g["metadatas"]]]
-                     if self.private_roots else np.asarray(g["embeddings"], np.float32)
-                     for g in pages if g["embeddings"] is not None and len(g["embeddings"])]
+            found = [
+                np.asarray(g["embeddings"], np.float32)[[not self.is_private(m["path"]) for m in g["metadatas"]]]
+                if self.private_roots
+                else np.asarray(g["embeddings"], np.float32)
+                for g in pages
+                if g["embeddings"] is not None and len(g["embeddings"])
+            ]
             if self.private_roots:  # the shared records only
                 complete, _ = self.files()
                 count -= sum(f.n_segments for p, f in complete.items() if self.is_private(p))
@@ -319,12 +349,17 @@ class Store:
         if len(embeddings) == 0:
             return []
         res = self.collection.query(  # fewer than n records (or none) is fine; count() would cost O(records)
-            query_embeddings=np.asarray(embeddings, np.float32), n_results=n, where=clause or None,
+            query_embeddings=np.asarray(embeddings, np.float32),
+            n_results=n,
+            where=clause or None,
             include=["metadatas", "distances", "documents"],
-        )  # fmt: skip
+        )
         documents = res.get("documents") or [[None] * len(ids) for ids in res["ids"]]
         return [
-            [SegmentMatch(i, 1.0 - float(d), m, doc) for i, d, m, doc in zip(ids, dists, metas, docs or [None] * len(ids))]
+            [
+                SegmentMatch(i, 1.0 - float(d), m, doc)
+                for i, d, m, doc in zip(ids, dists, metas, docs or [None] * len(ids))
+            ]
             for ids, dists, metas, docs in zip(res["ids"], res["distances"], res["metadatas"], documents)
         ]
 
@@ -332,8 +367,12 @@ class Store:
         """Like :meth:`query`, ids and cosine similarities only: a tenth of the cost for a few hundred results."""
         if len(embeddings) == 0:
             return []
-        res = self.collection.query(query_embeddings=np.asarray(embeddings, np.float32), n_results=n,
-                                    where=clause or None, include=["distances"])  # fmt: skip
+        res = self.collection.query(
+            query_embeddings=np.asarray(embeddings, np.float32),
+            n_results=n,
+            where=clause or None,
+            include=["distances"],
+        )
         return [[(i, 1.0 - float(d)) for i, d in zip(ids, dists)] for ids, dists in zip(res["ids"], res["distances"])]
 
     def matches(self, scored: Sequence[tuple[str, float]], vectors: bool = False) -> list[SegmentMatch]:
@@ -357,8 +396,9 @@ class Store:
             if self.path is not None:
                 with self._kept_lock:
                     self._keep(fetched)
-        return [SegmentMatch(i, score, *kept[i][:2], kept[i][2] if vectors else None) for i, score in scored
-                if i in kept]
+        return [
+            SegmentMatch(i, score, *kept[i][:2], kept[i][2] if vectors else None) for i, score in scored if i in kept
+        ]
 
     def _forget_kept(self) -> None:
         with self._kept_lock:
@@ -397,4 +437,3 @@ class Store:
             if len(got["ids"]) < page:
                 return
             offset += page
-

@@ -60,7 +60,6 @@ class RetryingCollection:
         return retrying(attr, self._url) if callable(attr) else attr
 
 
-
 def hold_writer_lock(path: Path) -> None:
     """Takes the embedded store's writer lock in ``path`` for the rest of this process's life, or raises IndexBusy."""
     if str(path) in _writer_locks:

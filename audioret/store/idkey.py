@@ -50,9 +50,11 @@ def load(data_dir: str | os.PathLike) -> bytes:
     except ValueError:
         key = b""
     if len(key) != KEY_BYTES:
-        raise ValueError(f"{path} should hold {2 * KEY_BYTES} hex digits (the index's id key), got {len(text)} "
-                         "characters; restore it from a backup, or remove it to make a new key (the index is then "
-                         "moved to it on the next start)")
+        raise ValueError(
+            f"{path} should hold {2 * KEY_BYTES} hex digits (the index's id key), got {len(text)} "
+            "characters; restore it from a backup, or remove it to make a new key (the index is then "
+            "moved to it on the next start)"
+        )
     return key
 
 
@@ -104,9 +106,12 @@ def migrate(store, page: int = PAGE) -> int:
         new_of = dict(moves[lo : lo + step])
         got = store.collection.get(ids=list(new_of), include=["embeddings", "metadatas", "documents"])
         documents = got.get("documents")
-        store.collection.upsert(ids=[new_of[i] for i in got["ids"]], embeddings=np.asarray(got["embeddings"]),
-                                metadatas=got["metadatas"],
-                                documents=documents if documents and any(d is not None for d in documents) else None)
+        store.collection.upsert(
+            ids=[new_of[i] for i in got["ids"]],
+            embeddings=np.asarray(got["embeddings"]),
+            metadatas=got["metadatas"],
+            documents=documents if documents and any(d is not None for d in documents) else None,
+        )
         store.collection.delete(ids=got["ids"])
     store._background = None
     store.sync_words()

@@ -96,10 +96,17 @@ def records(common: dict, spans: Sequence[tuple[float, float, dict]], key: bytes
     path = common["path"]
     ids = [segment_id(path, i, key) for i in range(n)]
     metadatas = [
-        {**common, **extra, "n_segments": n, "seg_index": i, "start_s": float(start), "end_s": float(end),
-         "is_last": i == n - 1}
+        {
+            **common,
+            **extra,
+            "n_segments": n,
+            "seg_index": i,
+            "start_s": float(start),
+            "end_s": float(end),
+            "is_last": i == n - 1,
+        }
         for i, (start, end, extra) in enumerate(spans)
-    ]  # fmt: skip
+    ]
     return ids, metadatas
 
 
@@ -121,5 +128,3 @@ def complete_files(firsts: Iterable[dict], lasts: Iterable[dict]) -> tuple[dict[
                 metadata=first,
             )
     return complete, (set(first_of) | set(last_of)) - set(complete)
-
-

@@ -123,14 +123,17 @@ class WordIndex:
         """Adds or replaces passages."""
         with self._lock, self._connect() as db:
             db.executemany("DELETE FROM docs WHERE id = ?", [(i,) for i in ids])
-            db.executemany("INSERT INTO docs (id, path, meta, text) VALUES (?, ?, ?, ?)",
-                           _rows(ids, metadatas, documents))  # fmt: skip
+            db.executemany(
+                "INSERT INTO docs (id, path, meta, text) VALUES (?, ?, ?, ?)", _rows(ids, metadatas, documents)
+            )
             self._mark(db, True)
 
     def update(self, ids: Sequence[str], metadatas: Sequence[dict]) -> None:
         with self._lock, self._connect() as db:
-            db.executemany("UPDATE docs SET meta = ?, path = ? WHERE id = ?",
-                           [(json.dumps(m), m.get("path", ""), i) for i, m in zip(ids, metadatas)])  # fmt: skip
+            db.executemany(
+                "UPDATE docs SET meta = ?, path = ? WHERE id = ?",
+                [(json.dumps(m), m.get("path", ""), i) for i, m in zip(ids, metadatas)],
+            )
             self._mark(db, True)
 
     def delete_path(self, path: str) -> None:
@@ -144,8 +147,9 @@ class WordIndex:
         with self._lock, self._connect() as db:
             db.executescript(DROP + SCHEMA)  # faster than deleting row by row, and drops another version's layout
             for ids, metadatas, documents in pages:
-                db.executemany("INSERT INTO docs (id, path, meta, text) VALUES (?, ?, ?, ?)",
-                               _rows(ids, metadatas, documents))  # fmt: skip
+                db.executemany(
+                    "INSERT INTO docs (id, path, meta, text) VALUES (?, ?, ?, ?)", _rows(ids, metadatas, documents)
+                )
                 n += len(ids)
             self._mark(db, True)
         return n
@@ -155,8 +159,10 @@ class WordIndex:
     def matching(self, query: str, limit: int | None) -> list[tuple[str, dict, str]]:
         """``(id, metadata, text)`` of the passages matching an FTS5 query (:func:`fts_phrase`), at most
         ``limit``."""
-        sql = ("SELECT docs.id, docs.meta, docs.text FROM passages JOIN docs ON docs.n = passages.rowid "
-               "WHERE passages MATCH ?" + (" LIMIT ?" if limit is not None else ""))  # fmt: skip
+        sql = (
+            "SELECT docs.id, docs.meta, docs.text FROM passages JOIN docs ON docs.n = passages.rowid "
+            "WHERE passages MATCH ?" + (" LIMIT ?" if limit is not None else "")
+        )
         with self._lock:
             rows = self._connect(write=False).execute(sql, (query,) if limit is None else (query, limit)).fetchall()
         return [(i, json.loads(m), t) for i, m, t in rows]

@@ -31,8 +31,12 @@ UPLOADS_DIR = "gradio-uploads"  # Gradio's upload folder in the public mode: in 
 MAX_FILE_SIZE = "200mb"  # per uploaded file, unless launch is given another
 
 
-def build_demo(config: Config | None = None, library_paths: list[str] | None = None,
-               allow_server_folders: bool = False, access: Access | None = None):  # fmt: skip
+def build_demo(
+    config: Config | None = None,
+    library_paths: list[str] | None = None,
+    allow_server_folders: bool = False,
+    access: Access | None = None,
+):
     """The audioret page, unlaunched. ``library_paths`` are indexed on first load and served to the page."""
     app = App(config or Config.from_env(), library_paths, allow_server_folders, access)
     _upload_folder(app)
@@ -60,8 +64,13 @@ def build_demo(config: Config | None = None, library_paths: list[str] | None = N
             if request is not None and request.session_hash:
                 app.end_session(request.session_hash)
 
-        demo.load(first_load, None, [status, library_status, report_box, files, folder], api_name=False,
-                  concurrency_limit=None)  # fmt: skip
+        demo.load(
+            first_load,
+            None,
+            [status, library_status, report_box, files, folder],
+            api_name=False,
+            concurrency_limit=None,
+        )
         demo.unload(leave)
     return demo
 
@@ -100,8 +109,9 @@ def launch(demo, **kwargs):
 
         kwargs["enable_monitoring"] = False  # /monitoring/summary would show every visitor's endpoints and timings
         limits = app.access.limits
-        app.upload_route = UploadRoute(get_upload_folder(), 2 * limits.address_mb * 1e6, limits.all_mb * 1e6,
-                                       app.access.trust_proxy)
+        app.upload_route = UploadRoute(
+            get_upload_folder(), 2 * limits.address_mb * 1e6, limits.all_mb * 1e6, app.access.trust_proxy
+        )
         app_kwargs = dict(kwargs.pop("app_kwargs", None) or {})
         app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), app.upload_route.middleware()]
         kwargs["app_kwargs"] = app_kwargs

@@ -23,11 +23,20 @@ from dataclasses import dataclass, fields
 from ..errors import InputError
 
 # the AUDIORET_* variable of each limit
-SETTINGS = {"session_hours": "SESSION_HOURS", "upload_mb": "VISITOR_MB", "upload_files": "VISITOR_FILES",
-            "searches_per_minute": "SEARCHES_PER_MINUTE", "address_mb": "ADDRESS_MB", "address_files": "ADDRESS_FILES",
-            "address_searches_per_minute": "ADDRESS_SEARCHES_PER_MINUTE", "all_mb": "ALL_VISITORS_MB",
-            "all_files": "ALL_VISITORS_FILES", "all_searches_per_minute": "ALL_SEARCHES_PER_MINUTE",
-            "login_free_tries": "LOGIN_FREE_TRIES", "login_wait_s": "LOGIN_WAIT_S"}
+SETTINGS = {
+    "session_hours": "SESSION_HOURS",
+    "upload_mb": "VISITOR_MB",
+    "upload_files": "VISITOR_FILES",
+    "searches_per_minute": "SEARCHES_PER_MINUTE",
+    "address_mb": "ADDRESS_MB",
+    "address_files": "ADDRESS_FILES",
+    "address_searches_per_minute": "ADDRESS_SEARCHES_PER_MINUTE",
+    "all_mb": "ALL_VISITORS_MB",
+    "all_files": "ALL_VISITORS_FILES",
+    "all_searches_per_minute": "ALL_SEARCHES_PER_MINUTE",
+    "login_free_tries": "LOGIN_FREE_TRIES",
+    "login_wait_s": "LOGIN_WAIT_S",
+}
 
 
 @dataclass(frozen=True)
@@ -92,8 +101,15 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def decide(host: str, share: bool, auth: tuple[str, str] | None, space_id: str | None = None,
-           public: bool = False, private: bool = False, limits: Limits | None = None) -> Access:  # fmt: skip
+def decide(
+    host: str,
+    share: bool,
+    auth: tuple[str, str] | None,
+    space_id: str | None = None,
+    public: bool = False,
+    private: bool = False,
+    limits: Limits | None = None,
+) -> Access:
     """The access rules for a launch (see the module docstring). ``public``/``private`` force a mode."""
     limits = limits or Limits()
     exposed = bool(space_id) or share or not is_loopback(host)
@@ -103,8 +119,17 @@ def decide(host: str, share: bool, auth: tuple[str, str] | None, space_id: str |
         if exposed and auth is None:
             raise InputError("--private on a page others can reach needs --auth user:password (AUDIORET_AUTH)")
         return Access(False, "", None, auth, limits)
-    reason = ("forced with --public" if public else "a Hugging Face Space" if space_id else "a share link" if share
-              else f"served on {host} without --auth" if exposed and auth is None else "")  # fmt: skip
+    reason = (
+        "forced with --public"
+        if public
+        else "a Hugging Face Space"
+        if space_id
+        else "a share link"
+        if share
+        else f"served on {host} without --auth"
+        if exposed and auth is None
+        else ""
+    )
     if reason:
         return Access(True, reason, auth, None, limits, trust_proxy=bool(space_id))
     return Access(False, "", None, auth, limits)

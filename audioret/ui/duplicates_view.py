@@ -21,8 +21,11 @@ def table_html(app: App, groups, session: str, address: str = "") -> str:
     from ..duplicates import MIN_SHORT_S
 
     short = getattr(groups, "too_short", [])
-    note = (f"<p>{len(short)} files under {MIN_SHORT_S:g} s were not compared (too short to tell apart).</p>"
-            if short else "")  # fmt: skip
+    note = (
+        f"<p>{len(short)} files under {MIN_SHORT_S:g} s were not compared (too short to tell apart).</p>"
+        if short
+        else ""
+    )
     if not groups:
         return "<p>No duplicates: every file in the library is its own recording.</p>" + note
     rows = []
@@ -32,14 +35,20 @@ def table_html(app: App, groups, session: str, address: str = "") -> str:
             player = f'<audio controls preload="none" src="{app.media.whole(m.path, session, address)}"></audio>'
             channels = "mono" if m.channels == 1 else f"{m.channels} ch"
             note = "keep (suggested)" if i == 0 else closeness(m)
-            rows.append(f"<tr><td>{n}</td><td>{name}</td><td>{html.escape(m.format)}</td>"
-                        f"<td>{m.sample_rate / 1000:g} kHz</td><td>{channels}</td><td>{clock(m.duration_s)}</td>"
-                        f"<td>{m.kbps:.0f} kb/s</td><td>{size_text(m.size)}</td><td>{note}</td><td>{player}</td></tr>")  # fmt: skip
-    head = "".join(f"<th>{h}</th>" for h in ("group", "file", "format", "rate", "channels", "duration", "bitrate",
-                                             "size", "", "listen"))  # fmt: skip
+            rows.append(
+                f"<tr><td>{n}</td><td>{name}</td><td>{html.escape(m.format)}</td>"
+                f"<td>{m.sample_rate / 1000:g} kHz</td><td>{channels}</td><td>{clock(m.duration_s)}</td>"
+                f"<td>{m.kbps:.0f} kb/s</td><td>{size_text(m.size)}</td><td>{note}</td><td>{player}</td></tr>"
+            )
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("group", "file", "format", "rate", "channels", "duration", "bitrate", "size", "", "listen")
+    )
     total = sum(len(g) for g in groups)
-    return (f"<p>{len(groups)} group{'s' * (len(groups) != 1)} of copies, {total} files.</p>{note}"
-            f'<table class="duplicates"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')  # fmt: skip
+    return (
+        f"<p>{len(groups)} group{'s' * (len(groups) != 1)} of copies, {total} files.</p>{note}"
+        f'<table class="duplicates"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
 
 
 class DuplicatesHandlers:
@@ -53,8 +62,9 @@ class DuplicatesHandlers:
     def find(self, request: gr.Request, progress=gr.Progress()):
         app, session = self.app, session_of(request)
         try:
-            groups = app.library.duplicates(filters=app.scope(session),
-                                            on_progress=lambda d, n: progress(d / max(n, 1), desc=f"{d}/{n} files"))  # fmt: skip
+            groups = app.library.duplicates(
+                filters=app.scope(session), on_progress=lambda d, n: progress(d / max(n, 1), desc=f"{d}/{n} files")
+            )
         except AudioretError as e:
             raise app.user_error(e, session) from e
         self.found[session] = groups
@@ -62,8 +72,8 @@ class DuplicatesHandlers:
         extras = [app.shown_path(m.path, session) for g in groups for m in g[1:]]
         link = ""
         if groups:
-            link = (f'<a class="download" href="{app.media.download(_csv(app, groups, session), session, app.address(request))}" '
-                    'download="duplicates.csv">Download the list (CSV)</a>')  # fmt: skip
+            href = app.media.download(_csv(app, groups, session), session, app.address(request))
+            link = f'<a class="download" href="{href}" download="duplicates.csv">Download the list (CSV)</a>'
         return table_html(app, groups, session, app.address(request)), gr.update(choices=names, value=extras), link
 
     def chosen_paths(self, session: str, names: list[str]) -> list[str]:
@@ -90,7 +100,12 @@ class DuplicatesHandlers:
         except OSError as e:
             raise gr.Error(f"Could not move the files: {e.strerror or e}", print_exception=False) from e
         self.found.pop(session, None)
-        return gr.update(visible=False), f"Moved {len(moved)} files into `{folder.strip()}`.", "", gr.update(choices=[], value=[])
+        return (
+            gr.update(visible=False),
+            f"Moved {len(moved)} files into `{folder.strip()}`.",
+            "",
+            gr.update(choices=[], value=[]),
+        )
 
 
 def build_duplicates_view(app: App):
@@ -112,7 +127,6 @@ def build_duplicates_view(app: App):
     move_btn.click(on.ask, [marked, target], [confirm_row, confirm_text, note], api_name=False)
     confirm_btn.click(on.move, [marked, target], [confirm_row, note, table, marked], api_name=False)
     cancel_btn.click(lambda: gr.update(visible=False), None, confirm_row, api_name=False)
-
 
 
 def _csv(app: App, groups, session: str) -> str:

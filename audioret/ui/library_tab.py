@@ -36,8 +36,16 @@ def listing(app: App, session: str, pattern: str = "") -> list[list]:
         if pattern and pattern.lower() not in f"{folder}/{name}".lower():
             continue
         speech = {True: "yes", False: "no", None: "?"}[f.speech]
-        rows.append([name, folder, clock(f.duration_s), " + ".join(f.channels).replace("clap", "sound"), speech,
-                     "yes" if app.access.public and app.owns(session, f.path) and not app.can_manage(session) else ""])  # fmt: skip
+        rows.append(
+            [
+                name,
+                folder,
+                clock(f.duration_s),
+                " + ".join(f.channels).replace("clap", "sound"),
+                speech,
+                "yes" if app.access.public and app.owns(session, f.path) and not app.can_manage(session) else "",
+            ]
+        )
     return rows
 
 
@@ -62,8 +70,9 @@ def _layout(app: App) -> SimpleNamespace:
         ui.confirm_text = gr.Markdown()
         ui.confirm_btn = gr.Button("Yes, remove it", variant="stop", scale=0, min_width=140)
         ui.cancel_btn = gr.Button("Cancel", scale=0, min_width=90)
-    ui.uploads = gr.File(label="Add audio files (or a zip of them)", file_count="multiple", type="filepath",
-                         elem_id="uploads")  # fmt: skip
+    ui.uploads = gr.File(
+        label="Add audio files (or a zip of them)", file_count="multiple", type="filepath", elem_id="uploads"
+    )
     ui.add_btn = gr.Button("Add and index", variant="primary")
     ui.report = gr.Markdown(elem_id="report")
     with gr.Accordion("Admin", open=False, visible=app.access.public and app.access.admin is not None):
@@ -92,11 +101,18 @@ class LibraryHandlers:
         """Adds the visitor's uploads; while other uploads take their turn, the progress bar says how many."""
         app, session = self.app, session_of(request)
         try:
-            report, skipped = app.add(session, app.address(request), list(uploaded or []), progress_callback(progress),
-                                      lambda text, fraction: progress(fraction, desc=text))
+            report, skipped = app.add(
+                session,
+                app.address(request),
+                list(uploaded or []),
+                progress_callback(progress),
+                lambda text, fraction: progress(fraction, desc=text),
+            )
         except AudioretError as e:
             raise app.user_error(e, session) from e
-        note = report_markdown(report, [app.scrub(s, session) for s in skipped], name=lambda p: app.shown_path(p, session))
+        note = report_markdown(
+            report, [app.scrub(s, session) for s in skipped], name=lambda p: app.shown_path(p, session)
+        )
         return note, app.status(session), listing(app, session, p or ""), None
 
     def choose(self, evt: gr.SelectData, table, request: gr.Request):
@@ -118,7 +134,9 @@ class LibraryHandlers:
             removed = app.library.remove([path])
         except AudioretError as e:
             raise app.user_error(e, session) from e
-        note = "\n".join(f"- removed `{app.shown_path(r, session)}`" for r in removed) or "Nothing in the index matched."
+        note = (
+            "\n".join(f"- removed `{app.shown_path(r, session)}`" for r in removed) or "Nothing in the index matched."
+        )
         return note, app.status(session), listing(app, session, p or ""), gr.update(visible=False), ""
 
     def sign_in(self, u, pw, request: gr.Request, progress=gr.Progress()):
@@ -140,7 +158,9 @@ class LibraryHandlers:
     def index_folder(self, path, request: gr.Request, progress=gr.Progress()):
         app, session = self.app, session_of(request)
         if not app.allow_server_folders:
-            raise gr.Error("Indexing server folders is off; start the app with --allow-server-folders", print_exception=False)
+            raise gr.Error(
+                "Indexing server folders is off; start the app with --allow-server-folders", print_exception=False
+            )
         try:
             report = app.index([path], progress_callback(progress))
         except AudioretError as e:
@@ -155,8 +175,13 @@ def build_library_tab(app: App):
     ui.pattern.submit(on.list, [ui.pattern], ui.files, api_name="list_files")
     ui.refresh.click(on.list, [ui.pattern], ui.files, api_name=False)
     # uploads wait their turn in the app's own queue (fair between visitors), not in Gradio's
-    ui.add_btn.click(on.add, [ui.uploads, ui.pattern], [ui.report, ui.status, ui.files, ui.uploads], api_name="add_files",
-                     concurrency_limit=ADD_CONCURRENCY)
+    ui.add_btn.click(
+        on.add,
+        [ui.uploads, ui.pattern],
+        [ui.report, ui.status, ui.files, ui.uploads],
+        api_name="add_files",
+        concurrency_limit=ADD_CONCURRENCY,
+    )
     ui.files.select(on.choose, [ui.files], [ui.chosen, ui.confirm_row, ui.confirm_text], api_name=False)
     removed = [ui.report, ui.status, ui.files, ui.confirm_row, ui.chosen]
     ui.confirm_btn.click(on.remove, [ui.chosen, ui.pattern], removed, api_name=False)
@@ -166,4 +191,3 @@ def build_library_tab(app: App):
     ui.sign_in.click(on.sign_in, [ui.user, ui.password], [ui.admin_note, ui.password], api_name="sign_in")
     ui.server_btn.click(on.index_folder, [ui.server_folder], [ui.report, ui.status, ui.files], api_name=False)
     return ui.status, ui.report, ui.files
-

@@ -80,10 +80,13 @@ def header(described: str, count: int, no_good_match: bool) -> str:
     """``3 results for "rain on a tin roof"``; or the no-good-match sentence, then the closest."""
     what = html.escape(described)
     if count == 0:
-        return f'<h3 class="results-header">No results for {what}: the library holds nothing yet, or the filters leave nothing</h3>'
+        return f'<h3 class="results-header">No results for {what}: the library holds nothing yet, or the filters leave '
+        "nothing</h3>"
     if no_good_match:
-        return (f'<h3 class="results-header">No good match for {what}: nothing in your library sounds like that or '
-                f'says it. The closest {count}, all weak:</h3>')  # fmt: skip
+        return (
+            f'<h3 class="results-header">No good match for {what}: nothing in your library sounds like that or '
+            f"says it. The closest {count}, all weak:</h3>"
+        )
     return f'<h3 class="results-header">{count} result{"s" * (count != 1)} for {what}</h3>'
 
 
@@ -98,39 +101,56 @@ def strip(moments: Sequence[Moment], duration_s: float, mark: tuple[float, float
         lo, hi = i * width, (i + 1) * width
         level = max((m.strength for m in moments if m.start_s < hi and m.end_s > lo), default=0.0)
         marked = mark[0] < hi and mark[1] > lo
-        spans.append(f'<span data-t="{lo:.1f}" title="{clock(lo)}" class="{"mark" * marked}" '
-                     f'style="opacity:{0.12 + 0.88 * level:.2f}"></span>')  # fmt: skip
+        spans.append(
+            f'<span data-t="{lo:.1f}" title="{clock(lo)}" class="{"mark" * marked}" '
+            f'style="opacity:{0.12 + 0.88 * level:.2f}"></span>'
+        )
     return f'<div class="strip" title="Where in the file it matches; click to play from there">{"".join(spans)}</div>'
 
 
 def card(c: Card) -> str:
     hit = c.hit
     word = strength_word(hit.score)
-    title = (f'<div class="hit-title"><span class="hit-name">{hit.rank}. {html.escape(c.name)}</span>'
-             f'<span class="hit-folder">{html.escape(c.folder)}</span>'
-             f'<span class="hit-time">{time_range(hit.start_s, hit.end_s, "–")}</span>'
-             f'<span class="score" title="match strength: 0.5 is the line between a match and chance">'
-             f"score {hit.score:.2f} ({word})</span></div>")  # fmt: skip
+    title = (
+        f'<div class="hit-title"><span class="hit-name">{hit.rank}. {html.escape(c.name)}</span>'
+        f'<span class="hit-folder">{html.escape(c.folder)}</span>'
+        f'<span class="hit-time">{time_range(hit.start_s, hit.end_s, "–")}</span>'
+        f'<span class="score" title="match strength: 0.5 is the line between a match and chance">'
+        f"score {hit.score:.2f} ({word})</span></div>"
+    )
     why = f'<div class="why">{html.escape(hit.why)}</div>' if hit.why else ""
     player = f'<audio class="segment" controls preload="none" src="{c.clip_url}"></audio>'
     whole = '<audio class="whole" controls preload="none" hidden></audio>'
     said = hit.text_kind == "speech" and hit.text_start_s is not None  # mark where the words are, if any were said
     mark = (hit.text_start_s, hit.text_end_s) if said else (hit.start_s, hit.end_s)
     timeline = strip(c.moments, hit.duration_s, mark) if hit.duration_s >= LONG_S else ""
-    actions = [f'<button class="play-from" data-t="{hit.start_s:.1f}">Play from {clock(hit.start_s)} in the whole file</button>',
-               f'<a class="download" href="{c.clip_url}" download="{html.escape(clip_name(hit, lambda _: c.name))}">'
-               "Download this segment</a>"]  # fmt: skip
+    actions = [
+        f'<button class="play-from" data-t="{hit.start_s:.1f}">Play from {clock(hit.start_s)} in the whole '
+        f"file</button>",
+        f'<a class="download" href="{c.clip_url}" download="{html.escape(clip_name(hit, lambda _: c.name))}">'
+        "Download this segment</a>",
+    ]
     if hit.segment_id:
         actions.append(f'<button class="more" data-segment="{html.escape(hit.segment_id)}">More like this</button>')
     if c.votes:
-        actions.append(f'<button class="vote" data-vote="like" data-rank="{hit.rank}" title="more like this one">'
-                       f"👍 More like this one</button>"
-                       f'<button class="vote" data-vote="unlike" data-rank="{hit.rank}" title="less like this one, '
-                       f'and hide it">👎 Less like it</button>')  # fmt: skip
-    spectrogram = (f'<details><summary>Spectrogram</summary><img loading="lazy" alt="mel spectrogram of the segment" '
-                   f'src="{c.spectrogram_url}" style="max-width:100%"></details>') if c.spectrogram_url else ""  # fmt: skip
-    return (f'<li class="hit" data-whole="{c.whole_url}">{title}{why}{player}{timeline}{whole}'
-            f'<div class="actions">{"".join(actions)}</div>{spectrogram}</li>')
+        actions.append(
+            f'<button class="vote" data-vote="like" data-rank="{hit.rank}" title="more like this one">'
+            f"👍 More like this one</button>"
+            f'<button class="vote" data-vote="unlike" data-rank="{hit.rank}" title="less like this one, '
+            f'and hide it">👎 Less like it</button>'
+        )
+    spectrogram = (
+        (
+            f'<details><summary>Spectrogram</summary><img loading="lazy" alt="mel spectrogram of the segment" '
+            f'src="{c.spectrogram_url}" style="max-width:100%"></details>'
+        )
+        if c.spectrogram_url
+        else ""
+    )
+    return (
+        f'<li class="hit" data-whole="{c.whole_url}">{title}{why}{player}{timeline}{whole}'
+        f'<div class="actions">{"".join(actions)}</div>{spectrogram}</li>'
+    )
 
 
 def results(described: str, cards: Sequence[Card], no_good_match: bool) -> str:

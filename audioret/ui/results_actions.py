@@ -42,8 +42,15 @@ class Votes:
             state.update(query=key, like=[], unlike=[], paths=[])
 
         def run(s):
-            hits = self.app.library.search(q, k=int(k), filters=self.filters(s, *scope_args), weights=weights,
-                                           text_query=text_query, like=state["like"], unlike=state["unlike"])  # fmt: skip
+            hits = self.app.library.search(
+                q,
+                k=int(k),
+                filters=self.filters(s, *scope_args),
+                weights=weights,
+                text_query=text_query,
+                like=state["like"],
+                unlike=state["unlike"],
+            )
             state["paths"] = [h.path for h in hits]
             return hits
 
@@ -74,7 +81,10 @@ def build_export(app: App) -> None:
     with gr.Row(elem_id="export"):
         gr.Markdown("Export these results:")
         formats = [("Playlist (M3U8)", "playlist")] * (not app.access.public) + [
-            ("CSV", "csv"), ("JSON", "json"), ("Segments as WAV (zip)", "clips")]  # fmt: skip
+            ("CSV", "csv"),
+            ("JSON", "json"),
+            ("Segments as WAV (zip)", "clips"),
+        ]
         buttons = [(gr.Button(label, size="sm", variant="secondary"), kind) for label, kind in formats]
         link = gr.HTML(elem_id="export-link")
 

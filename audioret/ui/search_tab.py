@@ -17,10 +17,26 @@ from .results import CSS, SCRIPT, Card, results
 from .results_actions import Votes, build_export
 from .state import App, session_of
 
-EXAMPLE_QUERIES = ["rain on a tin roof", "the part where they talk about the harvest", "a bell ringing",
-                   "someone leaving a voicemail about a car", "waves on a beach"]  # fmt: skip
-COLUMNS = ["rank", "file", "folder", "from", "to", "score", "why", "sound (cosine)", "text (cosine)", "matched words",
-           "segment"]  # fmt: skip
+EXAMPLE_QUERIES = [
+    "rain on a tin roof",
+    "the part where they talk about the harvest",
+    "a bell ringing",
+    "someone leaving a voicemail about a car",
+    "waves on a beach",
+]
+COLUMNS = [
+    "rank",
+    "file",
+    "folder",
+    "from",
+    "to",
+    "score",
+    "why",
+    "sound (cosine)",
+    "text (cosine)",
+    "matched words",
+    "segment",
+]
 EMPTY_TABLE = {"headers": COLUMNS, "data": []}
 
 
@@ -28,9 +44,21 @@ def table(app: App, hits: list[Hit], session: str) -> list[list]:
     rows = []
     for h in hits:
         name, folder = app.shown(h.path, session)
-        rows.append([h.rank, name, folder, round(h.start_s, 2), round(h.end_s, 2), round(h.score, 4), h.why,
-                     round(h.scores["clap"], 4) if "clap" in h.scores else None,
-                     round(h.scores["text"], 4) if "text" in h.scores else None, h.text or "", h.segment_id or ""])  # fmt: skip
+        rows.append(
+            [
+                h.rank,
+                name,
+                folder,
+                round(h.start_s, 2),
+                round(h.end_s, 2),
+                round(h.score, 4),
+                h.why,
+                round(h.scores["clap"], 4) if "clap" in h.scores else None,
+                round(h.scores["text"], 4) if "text" in h.scores else None,
+                h.text or "",
+                h.segment_id or "",
+            ]
+        )
     return rows
 
 
@@ -49,9 +77,18 @@ def answer(app: App, request, search, described: str, query: str | None = None, 
         name, folder = app.shown(hit.path, session)
         moments = tuple(app.library.timeline(hit.path, query)) if query and hit.duration_s >= 30 else ()
         media = app.media
-        cards.append(Card(hit, name, folder, media.clip(hit.path, hit.start_s, hit.end_s, session, address),
-                          media.whole(hit.path, session, address),
-                          media.spectrogram(hit.path, hit.start_s, hit.end_s, session, address), moments, votes))
+        cards.append(
+            Card(
+                hit,
+                name,
+                folder,
+                media.clip(hit.path, hit.start_s, hit.end_s, session, address),
+                media.whole(hit.path, session, address),
+                media.spectrogram(hit.path, hit.start_s, hit.end_s, session, address),
+                moments,
+                votes,
+            )
+        )
     app.last_results[session] = (described, hits)
     if hits.changed:
         described = f"{described}, with your feedback ({hits.changed})"
@@ -73,9 +110,13 @@ class SearchHandlers:
 
         scope = self.app.scope(session, folder_name or None)
         exts_ = tuple(e.strip() for e in (extensions or "").split(",") if e.strip()) or None
-        return Filters(folder=scope.folder if scope else None, folders=scope.folders if scope else None,
-                       extensions=exts_, min_duration_s=float(lo) if lo else None,
-                       max_duration_s=float(hi) if hi else None)  # fmt: skip
+        return Filters(
+            folder=scope.folder if scope else None,
+            folders=scope.folders if scope else None,
+            extensions=exts_,
+            min_duration_s=float(lo) if lo else None,
+            max_duration_s=float(hi) if hi else None,
+        )
 
     def search(self, q, k_, cw, tw, f, e, lo, hi, request: gr.Request):
         weights = {"clap": float(cw), "text": float(tw)}
@@ -90,14 +131,17 @@ class SearchHandlers:
         heard_ = {}
 
         def run(s):
-            transcript, hits = self.app.library.search_spoken(rec, k=int(k_), filters=self.filters(s, f, e, lo, hi),
-                                                              weights=weights)  # fmt: skip
+            transcript, hits = self.app.library.search_spoken(
+                rec, k=int(k_), filters=self.filters(s, f, e, lo, hi), weights=weights
+            )
             heard_["t"] = transcript
             return hits
 
         grid_, html = answer(self.app, request, run, "what you said")
         t = heard_["t"]
-        note = f"Heard ({t.language}): “{t.text}”" + (f" — searched in English: “{t.english}”" if t.english != t.text else "")
+        note = f"Heard ({t.language}): “{t.text}”" + (
+            f" — searched in English: “{t.english}”" if t.english != t.text else ""
+        )
         return t.english, grid_, html.replace("what you said", f"“{_escape(t.english)}”", 1), note, None
 
     def example(self, rec, k_, f, e, lo, hi, request: gr.Request):
@@ -136,8 +180,14 @@ def _layout(app: App) -> SimpleNamespace:
     config = app.library.config
     ui = SimpleNamespace()
     with gr.Row(equal_height=True):
-        ui.query = gr.Textbox(label="What do you want to hear?", placeholder="rain on a tin roof", scale=5,
-                              elem_id="query", lines=1, max_lines=1)  # fmt: skip
+        ui.query = gr.Textbox(
+            label="What do you want to hear?",
+            placeholder="rain on a tin roof",
+            scale=5,
+            elem_id="query",
+            lines=1,
+            max_lines=1,
+        )
         ui.search_btn = gr.Button("Search", variant="primary", scale=1, min_width=90)
         ui.reset_btn = gr.Button("New search", scale=1, min_width=90, elem_id="new-search")
     with gr.Row(elem_id="chips"):
@@ -152,8 +202,9 @@ def _layout(app: App) -> SimpleNamespace:
             ui.clap_w = gr.Slider(0, 3, value=config.clap_weight, step=0.1, label="sound (CLAP) weight")
             ui.text_w = gr.Slider(0, 3, value=config.text_weight, step=0.1, label="text weight")
         with gr.Row():
-            ui.folder = gr.Dropdown(choices=[""] + app.folder_names(""), value="", label="only in folder",
-                                    allow_custom_value=False)  # fmt: skip
+            ui.folder = gr.Dropdown(
+                choices=[""] + app.folder_names(""), value="", label="only in folder", allow_custom_value=False
+            )
             ui.exts = gr.Textbox(label="only types (wav,flac)")
             ui.min_s = gr.Number(label="min duration (s)", value=None, minimum=0)
             ui.max_s = gr.Number(label="max duration (s)", value=None, minimum=0)
@@ -175,8 +226,9 @@ def build_search_tab(app: App):
     ui.query.submit(on.search, search_inputs, search_outputs, api_name="search")
     ui.search_btn.click(on.search, search_inputs, search_outputs, api_name=False)
     for chip, text in zip(ui.chips, EXAMPLE_QUERIES):
-        chip.click(lambda t=text: t, None, ui.query, api_name=False).then(on.search, search_inputs, search_outputs,
-                                                                          api_name=False)  # fmt: skip
+        chip.click(lambda t=text: t, None, ui.query, api_name=False).then(
+            on.search, search_inputs, search_outputs, api_name=False
+        )
     spoken_outputs = [ui.query, *outputs, ui.example]
     ui.spoken.stop_recording(on.spoken, [ui.spoken, *settings], spoken_outputs, api_name=False)
     ui.spoken.upload(on.spoken, [ui.spoken, *settings], spoken_outputs, api_name="search_spoken")
@@ -186,8 +238,12 @@ def build_search_tab(app: App):
     segment_box = gr.Textbox(visible=False)
     segment_box.submit(on.similar, [segment_box, ui.k], outputs, api_name="similar")
     ui.area.click(on.card, [ui.k], outputs, api_name=False)
-    ui.reset_btn.click(lambda: ("", None, None, EMPTY_TABLE, "", ""), None,
-                       [ui.query, ui.spoken, ui.example, ui.grid, ui.area, ui.heard], api_name=False)  # fmt: skip
+    ui.reset_btn.click(
+        lambda: ("", None, None, EMPTY_TABLE, "", ""),
+        None,
+        [ui.query, ui.spoken, ui.example, ui.grid, ui.area, ui.heard],
+        api_name=False,
+    )
     return ui.folder
 
 

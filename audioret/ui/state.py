@@ -34,7 +34,9 @@ logger = logging.getLogger("audioret")
 CHANNEL_NAMES = {"clap": "the sound channel (CLAP)", "text": "the text channel (what is said, names, descriptions)"}
 UPLOADS = "your uploads"  # how a visitor's own folder is named on the page
 # an absolute path of at least two levels (not "../x" or "a/b"): /home/me/x.wav, C:\\Users\\me\\x.wav
-_ABSOLUTE = re.compile(r"(?<![\w.~-])(?:[A-Za-z]:)?[\\/](?:[^\s\\/:*?\"'<>|`()\[\],;]+[\\/])+[^\s\\/:*?\"'<>|`()\[\],;]*")
+_ABSOLUTE = re.compile(
+    r"(?<![\w.~-])(?:[A-Za-z]:)?[\\/](?:[^\s\\/:*?\"'<>|`()\[\],;]+[\\/])+[^\s\\/:*?\"'<>|`()\[\],;]*"
+)
 
 
 def session_of(request) -> str:
@@ -50,8 +52,13 @@ class App:
     access: who may do what (default: this machine alone, nothing restricted).
     """
 
-    def __init__(self, config: Config, library_paths: list[str] | None = None, allow_server_folders: bool = False,
-                 access: Access | None = None):  # fmt: skip
+    def __init__(
+        self,
+        config: Config,
+        library_paths: list[str] | None = None,
+        allow_server_folders: bool = False,
+        access: Access | None = None,
+    ):
         self.library = Library(config)
         self.access = access or decide("127.0.0.1", False, None)
         self.uploads = config.data_dir / "uploads"  # shared uploads (not public: everyone's)
@@ -116,7 +123,9 @@ class App:
         names = []
         for root in self.roots:
             names.append(Path(root).name)
-            names += sorted(f"{Path(root).name}/{p.name}" for p in Path(root).iterdir() if p.is_dir() and not p.name.startswith("."))
+            names += sorted(
+                f"{Path(root).name}/{p.name}" for p in Path(root).iterdir() if p.is_dir() and not p.name.startswith(".")
+            )
         return names + [UPLOADS if self.access.public else "uploads"]
 
     def folder_of(self, name: str, session: str) -> str:
@@ -156,7 +165,9 @@ class App:
     def scrub(self, text: str, session: str = "") -> str:
         """A message with every server path replaced by what the visitor may see (a library-relative name)."""
         text = str(text)
-        for root in sorted([*self.roots, str(self.area(session)) if session else str(self.uploads)], key=len, reverse=True):  # noqa: E501
+        for root in sorted(
+            [*self.roots, str(self.area(session)) if session else str(self.uploads)], key=len, reverse=True
+        ):  # noqa: E501
             text = text.replace(root, self.shown(root + os.sep + "x", session)[1] or Path(root).name)
         return _ABSOLUTE.sub(lambda m: Path(m.group(0)).name or "…", text)
 
@@ -175,11 +186,16 @@ class App:
         def run():
             with self._start_lock:
                 cfg = self.library.config
-                for channel, label, name in (("clap", "the sound model (CLAP)", cfg.clap_model),
-                                             ("text", "the text model", cfg.text_model)):  # fmt: skip
+                for channel, label, name in (
+                    ("clap", "the sound model (CLAP)", cfg.clap_model),
+                    ("text", "the text model", cfg.text_model),
+                ):
                     size = hub.SIZES_MB.get(name)
-                    self.loading = (f"loading {label}, {self.model_name(name)}"
-                                    + (f" (its first use downloads about {size} MB)" if size else ""), None)  # fmt: skip
+                    self.loading = (
+                        f"loading {label}, {self.model_name(name)}"
+                        + (f" (its first use downloads about {size} MB)" if size else ""),
+                        None,
+                    )
 
                     def report(done, total, label=label):
                         self.loading = (f"downloading {label}: {done / 1e6:.0f} of {total / 1e6:.0f} MB", done / total)
@@ -256,8 +272,10 @@ class App:
         if session not in self.last_results:
             raise InputError("Search first: there are no results to export yet")
         if kind == "playlist" and self.access.public:
-            raise InputError("A playlist names files by their place on the server, so this public page does not "
-                             "offer one; take the CSV, the JSON or the clips")  # fmt: skip
+            raise InputError(
+                "A playlist names files by their place on the server, so this public page does not "
+                "offer one; take the CSV, the JSON or the clips"
+            )
         described, hits = self.last_results[session]
         name = (lambda p: self.shown_path(p, session)) if self.access.public else str
         out = self.export_folder("results-") / export.FILE_NAMES[kind]
@@ -306,26 +324,34 @@ class App:
             s = self.library.stats()
             files, hours = s["files"], s["hours"]
         cfg = self.library.config
-        lines = [f"**{files} files**, {hours:.2f} h of audio · device: {device_name(cfg.device)} · models: CLAP "
-                 f"`{self.model_name(cfg.clap_model)}`, text `{self.model_name(cfg.text_model)}`, Whisper "
-                 f"`{self.model_name(cfg.asr_model)}`"]  # fmt: skip
+        lines = [
+            f"**{files} files**, {hours:.2f} h of audio · device: {device_name(cfg.device)} · models: CLAP "
+            f"`{self.model_name(cfg.clap_model)}`, text `{self.model_name(cfg.text_model)}`, Whisper "
+            f"`{self.model_name(cfg.asr_model)}`"
+        ]
         if self.access.public:
             hours = self.access.limits.session_hours
-            lines.append(f"Public page: the shared library is read-only; files you add are yours alone and are deleted "
-                         f"when you leave (or after {hours:g} h).")  # fmt: skip
+            lines.append(
+                f"Public page: the shared library is read-only; files you add are yours alone and are deleted "
+                f"when you leave (or after {hours:g} h)."
+            )
         off = self.library.channel_errors
         if off:
             on = [c for c in CHANNEL_NAMES if c not in off]
             name = CHANNEL_NAMES[next(iter(off))]
-            lead = (f"**{name[0].upper()}{name[1:]} is off**; searches use {CHANNEL_NAMES[on[0]]}."
-                    if on else "**Both channels are off**: no search can run.")  # fmt: skip
+            lead = (
+                f"**{name[0].upper()}{name[1:]} is off**; searches use {CHANNEL_NAMES[on[0]]}."
+                if on
+                else "**Both channels are off**: no search can run."
+            )
             lines.append(lead)
             for channel, error in off.items():
                 failure = self.library.failures.get(channel)
                 short, details = (failure.short, failure.details or str(failure)) if failure else (error, error)
-                lines.append(f"<details><summary>{CHANNEL_NAMES[channel]}: {self.scrub(short)}</summary>\n\n"
-                             f"{self.scrub(details)}</details>")  # fmt: skip
+                lines.append(
+                    f"<details><summary>{CHANNEL_NAMES[channel]}: {self.scrub(short)}</summary>\n\n"
+                    f"{self.scrub(details)}</details>"
+                )
         return "\n\n".join(lines)
 
     stats_markdown = status
-

@@ -48,8 +48,14 @@ class UploadRoute:
         trust_proxy: whether the client address is the proxy header's (:func:`.access.client_address`).
     """
 
-    def __init__(self, folder: str | os.PathLike, address_bytes: float, all_bytes: float, trust_proxy: bool = False,
-                 clock=time.monotonic):
+    def __init__(
+        self,
+        folder: str | os.PathLike,
+        address_bytes: float,
+        all_bytes: float,
+        trust_proxy: bool = False,
+        clock=time.monotonic,
+    ):
         self.folder, self.trust_proxy, self.clock = Path(folder), trust_proxy, clock
         self.address_bytes, self.all_bytes = address_bytes, all_bytes
         self._sent: dict[str, set[str]] = {}  # real path -> the addresses that sent it (the same content, same path)
@@ -68,8 +74,10 @@ class UploadRoute:
             posted = self._recent()
             mine = sum(n for _, a, n in posted if a == address)
             if mine + size > self.address_bytes:
-                return (f"Uploads from your address are limited to {self.address_bytes / 1e6:g} MB an hour; "
-                        f"{mine / 1e6:.1f} MB were sent in the last hour")
+                return (
+                    f"Uploads from your address are limited to {self.address_bytes / 1e6:g} MB an hour; "
+                    f"{mine / 1e6:.1f} MB were sent in the last hour"
+                )
             if sum(n for *_, n in posted) + size > self.all_bytes:
                 return "This page takes no more uploads this hour; come back later"
             self._posted.append((self.clock(), address, size))
@@ -153,8 +161,13 @@ class UploadQueue:
             job fails the upload with its message).
     """
 
-    def __init__(self, index: Callable[..., IndexReport], busy: Callable[[], bool], turn_files: int = TURN_FILES,
-                 per_address: int = PER_ADDRESS):
+    def __init__(
+        self,
+        index: Callable[..., IndexReport],
+        busy: Callable[[], bool],
+        turn_files: int = TURN_FILES,
+        per_address: int = PER_ADDRESS,
+    ):
         self.index, self.busy, self.turn_files, self.per_address = index, busy, turn_files, per_address
         self._ring: deque[object] = deque()  # one ticket per waiting upload; the first indexes
         self._who: dict[object, tuple[str, str]] = {}  # ticket -> (session, address)
@@ -163,8 +176,14 @@ class UploadQueue:
     def waiting(self) -> int:
         return len(self._ring)
 
-    def run(self, session: str, address: str, files: list[str], on_progress=None,
-            say: Callable[[str, float | None], None] | None = None) -> IndexReport:
+    def run(
+        self,
+        session: str,
+        address: str,
+        files: list[str],
+        on_progress=None,
+        say: Callable[[str, float | None], None] | None = None,
+    ) -> IndexReport:
         """Indexes ``files`` in turns; ``say(text, fraction or None)`` hears the place in the queue while waiting."""
         ticket = object()
         with self._turn:
@@ -172,8 +191,9 @@ class UploadQueue:
             if any(self._who[t][0] == session for t in mine):
                 raise InputError("Your previous upload is still being indexed; add more when it is done")
             if len(mine) >= self.per_address:
-                raise InputError(f"{self.per_address} uploads from your address are being indexed; add more when "
-                                 "one is done")
+                raise InputError(
+                    f"{self.per_address} uploads from your address are being indexed; add more when one is done"
+                )
             self._ring.append(ticket)
             self._who[ticket] = (session, address)
         reports, done = [], 0
@@ -203,8 +223,11 @@ class UploadQueue:
             while self._ring[0] is not ticket:
                 ahead = self._ring.index(ticket)
                 if say is not None:
-                    say(f"waiting for {ahead} other upload{'s' * (ahead != 1)} to take a turn "
-                        f"({done} of {total} files indexed)", done / max(total, 1))
+                    say(
+                        f"waiting for {ahead} other upload{'s' * (ahead != 1)} to take a turn "
+                        f"({done} of {total} files indexed)",
+                        done / max(total, 1),
+                    )
                 self._turn.wait(timeout=1.0)
 
     def _index(self, files: list[str], on_progress, say) -> IndexReport:

@@ -100,11 +100,15 @@ class Visitors:
         visitor, now = self.get(session, address), self.clock()
         with self._lock:
             by_address = self._searches.setdefault(address, deque())
-            for times, limit, who in ((visitor.searches, limits.searches_per_minute, "searches in a minute"),
-                                      (by_address, limits.address_searches_per_minute,
-                                       "searches in a minute from your address"),
-                                      (self._all_searches, limits.all_searches_per_minute,
-                                       "searches in a minute on this page, from everyone")):
+            for times, limit, who in (
+                (visitor.searches, limits.searches_per_minute, "searches in a minute"),
+                (by_address, limits.address_searches_per_minute, "searches in a minute from your address"),
+                (
+                    self._all_searches,
+                    limits.all_searches_per_minute,
+                    "searches in a minute on this page, from everyone",
+                ),
+            ):
                 if len(_recent(times, now, MINUTE)) >= limit:
                     raise InputError(f"More than {limit} {who}; wait a little and search again")
             for times in (visitor.searches, by_address, self._all_searches):
@@ -115,17 +119,33 @@ class Visitors:
         limits, visitor = self.limits, self.get(session, address)
         live = list(self._visitors.values())
         same = [v for v in live if v.address == address]
-        return [("A visitor", "you have", visitor.files, visitor.bytes, limits.upload_files, limits.upload_mb),
-                ("Visitors from one address", "yours have", sum(v.files for v in same), sum(v.bytes for v in same),
-                 limits.address_files, limits.address_mb),
-                ("All visitors together", "they have", sum(v.files for v in live), sum(v.bytes for v in live),
-                 limits.all_files, limits.all_mb)]
+        return [
+            ("A visitor", "you have", visitor.files, visitor.bytes, limits.upload_files, limits.upload_mb),
+            (
+                "Visitors from one address",
+                "yours have",
+                sum(v.files for v in same),
+                sum(v.bytes for v in same),
+                limits.address_files,
+                limits.address_mb,
+            ),
+            (
+                "All visitors together",
+                "they have",
+                sum(v.files for v in live),
+                sum(v.bytes for v in live),
+                limits.all_files,
+                limits.all_mb,
+            ),
+        ]
 
     def allowance(self, session: str, address: str = "") -> tuple[int, int]:
         """``(files, bytes)`` a visitor may still add: the least of what they, their address and everyone have left."""
         rows = self._rows(session, address)
-        return (max(0, min(m - f for _, _, f, _, m, _ in rows)),
-                max(0, int(min(mb * 1e6 - b for _, _, _, b, _, mb in rows))))
+        return (
+            max(0, min(m - f for _, _, f, _, m, _ in rows)),
+            max(0, int(min(mb * 1e6 - b for _, _, _, b, _, mb in rows))),
+        )
 
     def check_upload(self, session: str, files: int, size: int, address: str = "") -> None:
         """Refuses an upload that would take a visitor, their address or everyone over the files or bytes, with the
@@ -135,8 +155,10 @@ class Visitors:
             if used + files > max_files:
                 raise InputError(f"{who} may add {max_files} files in all; {verb} added {used}{holds}")
             if used_bytes + size > max_mb * 1e6:
-                raise InputError(f"{who} may add {max_mb:g} MB in all; {verb} added {_mb(used_bytes)}"
-                                 + (f"; this upload holds {_mb(size)}" if size else ""))
+                raise InputError(
+                    f"{who} may add {max_mb:g} MB in all; {verb} added {_mb(used_bytes)}"
+                    + (f"; this upload holds {_mb(size)}" if size else "")
+                )
 
     def added(self, session: str, files: int, size: int, address: str | None = None) -> None:
         visitor = self.get(session, address)
@@ -149,8 +171,15 @@ class Visitors:
         with self._lock:
             return self._address_locks.setdefault(address, threading.Lock())
 
-    def sign_in(self, session: str, user: str, password: str, admin: tuple[str, str] | None, address: str = "",
-                say: Callable[[str], None] | None = None) -> bool:
+    def sign_in(
+        self,
+        session: str,
+        user: str,
+        password: str,
+        admin: tuple[str, str] | None,
+        address: str = "",
+        say: Callable[[str], None] | None = None,
+    ) -> bool:
         """Checks an admin login.
 
         Five wrong tries in a minute from a session or an address refuse that session or address for the minute.
@@ -161,7 +190,8 @@ class Visitors:
         with self._lock:
             by_address = _recent(self._address_logins.setdefault(address, deque()), now, MINUTE)
             if len(_recent(visitor.failed_logins, now, MINUTE)) >= LOGIN_TRIES_PER_MINUTE or (
-                    len(by_address) >= LOGIN_TRIES_PER_MINUTE):
+                len(by_address) >= LOGIN_TRIES_PER_MINUTE
+            ):
                 raise InputError("Too many wrong logins; wait a minute")
         with self._login_turn:
             failures = len(_recent(self._account_failures, self.clock(), LOGIN_WINDOW_S))
@@ -169,8 +199,10 @@ class Visitors:
             wait_s = 0.0 if extra < 0 else min(self.limits.login_wait_s * 2**extra, LOGIN_MAX_WAIT_S)
             if wait_s > 0:
                 if say is not None:
-                    say(f"{failures} wrong logins on this account in the last 15 minutes: every try now waits "
-                        f"{wait_s:g} s")
+                    say(
+                        f"{failures} wrong logins on this account in the last 15 minutes: every try now waits "
+                        f"{wait_s:g} s"
+                    )
                 self.sleep(wait_s)
             ok = admin is not None and secrets.compare_digest(f"{user}\0{password}", f"{admin[0]}\0{admin[1]}")
             if not ok:
