@@ -6,6 +6,21 @@ import pytest
 from audioret.store.chroma import Store, StoreError, collection_name
 from audioret.store.records import segment_id
 
+# the metadata of a one-window file, as the indexer writes it
+ONE_RECORD = {
+    "path": "/x.wav",
+    "hash": "h",
+    "seg_index": 0,
+    "n_segments": 1,
+    "is_last": True,
+    "start_s": 0.0,
+    "end_s": 1.0,
+    "duration_s": 1.0,
+    "size": 1,
+    "mtime_ns": 1,
+    "hop_s": 7.5,
+}
+
 
 def test_collection_names_are_valid_and_distinct(tmp_path):
     names = {collection_name(m) for m in ("laion/clap-htsat-unfused", "laion/larger_clap_general", str(tmp_path))}
@@ -83,19 +98,7 @@ def test_vectors_of_another_dimension_are_refused(tmp_path):
 
 def test_models_do_not_mix(tmp_path):
     a, b = Store("model/a", 4, path=tmp_path), Store("model/b", 4, path=tmp_path)
-    meta = {
-        "path": "/x.wav",
-        "hash": "h",
-        "seg_index": 0,
-        "n_segments": 1,
-        "is_last": True,
-        "start_s": 0.0,
-        "end_s": 1.0,
-        "duration_s": 1.0,
-        "size": 1,
-        "mtime_ns": 1,
-        "hop_s": 7.5,
-    }
+    meta = dict(ONE_RECORD)
     a.add(["x-000000"], np.eye(4, dtype=np.float32)[:1], [meta])
     assert (a.count(), b.count()) == (1, 0)
     assert b.query(np.eye(4, dtype=np.float32)[:1], 5) == [[]]
@@ -176,19 +179,7 @@ def test_any_word_pattern_matches_whole_words_in_any_case():
 def test_records_kept_for_the_query_path_follow_every_write(tmp_path):
     """A store keeps the records a query fetched; another writer's update or removal (here a second Store on the
     same data directory, as another process would be) is seen by the next query, as are its own writes."""
-    meta = {
-        "path": "/x.wav",
-        "hash": "h",
-        "seg_index": 0,
-        "n_segments": 1,
-        "is_last": True,
-        "start_s": 0.0,
-        "end_s": 1.0,
-        "duration_s": 1.0,
-        "size": 1,
-        "mtime_ns": 1,
-        "hop_s": 7.5,
-    }
+    meta = dict(ONE_RECORD)
     reader, writer = Store("kept/model", 4, path=tmp_path), Store("kept/model", 4, path=tmp_path)
     writer.add(["x-000000"], np.eye(4, dtype=np.float32)[:1], [meta])
     (first,) = reader.matches([("x-000000", 0.9)], vectors=True)
