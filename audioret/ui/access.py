@@ -10,8 +10,10 @@ in. ``--private`` puts the whole page behind ``--auth`` instead (not public). On
 Every limit counts three ways: per browser session, per client address and for all visitors together, so a client
 that makes up a new session id for each request still meets its address's limits and the overall ones. The address
 is the connection's, except on a Hugging Face Space, where every request comes through the Space's proxy: there it
-is the first entry of the ``X-Forwarded-For`` header the proxy sets (the visitor's own address). Elsewhere that
-header is ignored, since a client can send any value in it.
+is the rightmost global address in the ``X-Forwarded-For`` header, the one the Space's edge proxy appended (its
+internal proxies have internal addresses). The entries left of it are whatever the client sent, so they are never
+trusted: a client that made one up per request would otherwise meet no per-address limit. Elsewhere the header is
+ignored.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ class Access:
     admin: tuple[str, str] | None  # the in-page admin login (public mode)
     page_auth: tuple[str, str] | None  # a login for the whole page (not public)
     limits: Limits = Limits()
-    trust_proxy: bool = False  # on a Space: the client's address is the first hop of X-Forwarded-For
+    trust_proxy: bool = False  # on a Space: the client's address is the proxy's entry of X-Forwarded-For
 
     @property
     def open_management(self) -> bool:
@@ -135,14 +137,33 @@ def decide(
     return Access(False, "", None, auth, limits)
 
 
+def forwarded_address(header: str) -> str:
+    """The client's address in an ``X-Forwarded-For`` header as a Space's proxies leave it ("" if none).
+
+    Each proxy appends the address it was connected from, so the entries on the right were written by proxies and
+    anything further left came from the client, who may write anything there. The client is the rightmost entry
+    with a global address (the Space's own proxies have internal ones); only when no entry is global (a test, a
+    private network) is it the first.
+    """
+    entries = [e.strip() for e in header.split(",") if e.strip()]
+    for entry in reversed(entries):
+        try:
+            if ipaddress.ip_address(entry).is_global:
+                return entry
+        except ValueError:
+            continue
+    return entries[0] if entries else ""
+
+
 def client_address(request, trust_proxy: bool) -> str:
-    """The address a Gradio or Starlette request comes from: on a Space (``trust_proxy``), the first entry of the
-    ``X-Forwarded-For`` header its proxy sets; elsewhere the connection's. "" when unknown (a handler called directly).
+    """The address a Gradio or Starlette request comes from: on a Space (``trust_proxy``), the one its proxies wrote
+    into ``X-Forwarded-For`` (:func:`forwarded_address`); elsewhere the connection's. "" when unknown (a handler
+    called directly).
     """
     if request is None:
         return ""
     if trust_proxy:
-        forwarded = (request.headers.get("x-forwarded-for") or "").split(",")[0].strip()
+        forwarded = forwarded_address(request.headers.get("x-forwarded-for") or "")
         if forwarded:
             return forwarded
     client = getattr(request, "client", None)

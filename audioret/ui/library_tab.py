@@ -139,21 +139,15 @@ class LibraryHandlers:
         )
         return note, app.status(session), listing(app, session, p or ""), gr.update(visible=False), ""
 
-    def sign_in(self, u, pw, request: gr.Request, progress=gr.Progress()):
-        """Checks the admin login; after a few wrong tries on the account every try waits, and says so."""
+    def sign_in(self, u, pw, request: gr.Request):
+        """Checks the admin login; after a few wrong tries on the account a try too soon is refused with the time
+        left."""
         app, session = self.app, session_of(request)
-        waited = []
-
-        def say(text):
-            waited.append(text)
-            progress(None, desc=text)
-
         try:
-            ok = app.visitors.sign_in(session, u or "", pw or "", app.access.admin, app.address(request), say)
+            ok = app.visitors.sign_in(session, u or "", pw or "", app.access.admin, app.address(request))
         except AudioretError as e:
             raise app.user_error(e, session) from e
-        note = "Signed in: you may remove any file." if ok else "Wrong user or password."
-        return note + (f" ({waited[0]}.)" if waited else ""), ""
+        return ("Signed in: you may remove any file." if ok else "Wrong user or password."), ""
 
     def index_folder(self, path, request: gr.Request, progress=gr.Progress()):
         app, session = self.app, session_of(request)

@@ -320,11 +320,22 @@ class _Guard:
         route = self.route
         address = client_address(Request(scope), route.trust_proxy)
         declared = dict(scope.get("headers") or []).get(b"content-length", b"")
-        size = int(declared) if declared.isdigit() else int(route.address_bytes)  # unknown: counted as the most
+        if not declared.isdigit():  # a chunked body's size is known only once it is stored: refused before
+            message = "Uploads must say their size (Content-Length); send the file as a browser does"
+            return await PlainTextResponse(message, status_code=411)(scope, receive, send)
+        size = int(declared)
         refused = route.admit(address, size)
         if refused:
             return await PlainTextResponse(refused, status_code=429)(scope, receive, send)
-        status, body = [0], []
+        status, body, received = [0], [], [0]
+
+        async def bounded():  # never more than the size the sender declared, and counted
+            message = await receive()
+            if message["type"] == "http.request":
+                received[0] += len(message.get("body", b""))
+                if received[0] > size:
+                    return {"type": "http.disconnect"}
+            return message
 
         async def capture(message):
             if message["type"] == "http.response.start":
@@ -333,7 +344,7 @@ class _Guard:
                 body.append(message.get("body", b""))
             await send(message)
 
-        await self.app(scope, receive, capture)
+        await self.app(scope, bounded, capture)
         if status[0] == 200:
             try:
                 paths = json.loads(b"".join(body))

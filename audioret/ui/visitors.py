@@ -11,8 +11,10 @@ A client chooses its session id, so every limit is also kept per client address 
 has added counts against their address and the whole page for as long as it is kept (until the session ends).
 
 The admin login is throttled per account, whoever tries: after ``Limits.login_free_tries`` wrong tries in 15
-minutes every try waits before it is checked, one at a time, ``login_wait_s`` doubled with each further wrong try
-(up to :data:`LOGIN_MAX_WAIT_S`); a session or an address with five wrong tries in a minute is refused outright.
+minutes the account takes its next try only ``login_wait_s`` after the last wrong one, doubled with each further
+wrong try (up to :data:`LOGIN_MAX_WAIT_S`), and a try before then is refused at once with the time left; a session
+or an address with five wrong tries in a minute is refused outright. Nothing waits inside a handler: a burst of
+tries would otherwise hold the page's workers and fill its queue for everyone (docs/RELIABILITY.md).
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import shutil
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +55,17 @@ def _recent(times: deque, now: float, window_s: float) -> deque:
     return times
 
 
+def login_wait_s(failures: int, limits: Limits) -> float:
+    """Seconds the admin account waits, after its latest wrong try, before it takes the next one.
+
+    Args:
+        failures: wrong tries on the account in the last ``LOGIN_WINDOW_S``, the latest included.
+        limits: ``login_free_tries`` (no wait below it) and ``login_wait_s`` (the first wait, doubled per try).
+    """
+    extra = failures - limits.login_free_tries
+    return 0.0 if extra < 0 else min(limits.login_wait_s * 2**extra, LOGIN_MAX_WAIT_S)
+
+
 def _mb(n: float) -> str:
     return f"{n / 1e6:,.1f} MB"
 
@@ -63,18 +75,17 @@ class Visitors:
     root: the folder holding every visitor's area (``DATA_DIR/visitors``).
     limits: the limits of each visitor, each address and everyone.
     clock: seconds, monotonic (tests pass their own).
-    sleep: waits a number of seconds (tests pass their own).
     """
 
-    def __init__(self, root: Path, limits: Limits, clock=time.monotonic, sleep=time.sleep):
-        self.root, self.limits, self.clock, self.sleep = Path(root), limits, clock, sleep
+    def __init__(self, root: Path, limits: Limits, clock=time.monotonic):
+        self.root, self.limits, self.clock = Path(root), limits, clock
         self._visitors: dict[str, Visitor] = {}
         self._lock = threading.Lock()
         self._searches: dict[str, deque] = {}  # address -> times of its searches in the last minute
         self._all_searches: deque = deque()
         self._address_logins: dict[str, deque] = {}  # address -> times of its wrong logins in the last minute
         self._account_failures: deque = deque()  # times of the admin account's wrong logins
-        self._login_turn = threading.Lock()  # login tries that wait are checked one at a time
+        self._account_opens = 0.0  # when the account takes its next try (clock seconds)
         self._address_locks: dict[str, threading.Lock] = {}
 
     def get(self, session: str, address: str | None = None) -> Visitor:
@@ -171,20 +182,12 @@ class Visitors:
         with self._lock:
             return self._address_locks.setdefault(address, threading.Lock())
 
-    def sign_in(
-        self,
-        session: str,
-        user: str,
-        password: str,
-        admin: tuple[str, str] | None,
-        address: str = "",
-        say: Callable[[str], None] | None = None,
-    ) -> bool:
+    def sign_in(self, session: str, user: str, password: str, admin: tuple[str, str] | None, address: str = "") -> bool:
         """Checks an admin login.
 
         Five wrong tries in a minute from a session or an address refuse that session or address for the minute.
-        After ``login_free_tries`` wrong tries on the account in 15 minutes, from anywhere, each try waits its turn
-        and then the throttle's delay; ``say`` hears why before the wait.
+        After ``login_free_tries`` wrong tries on the account in 15 minutes, from anywhere, the account takes its
+        next try only some seconds after the last wrong one; a try before then raises InputError with the time left.
         """
         visitor, now = self.get(session, address), self.clock()
         with self._lock:
@@ -193,24 +196,18 @@ class Visitors:
                 len(by_address) >= LOGIN_TRIES_PER_MINUTE
             ):
                 raise InputError("Too many wrong logins; wait a minute")
-        with self._login_turn:
-            failures = len(_recent(self._account_failures, self.clock(), LOGIN_WINDOW_S))
-            extra = failures - self.limits.login_free_tries
-            wait_s = 0.0 if extra < 0 else min(self.limits.login_wait_s * 2**extra, LOGIN_MAX_WAIT_S)
-            if wait_s > 0:
-                if say is not None:
-                    say(
-                        f"{failures} wrong logins on this account in the last 15 minutes: every try now waits "
-                        f"{wait_s:g} s"
-                    )
-                self.sleep(wait_s)
+            failures = len(_recent(self._account_failures, now, LOGIN_WINDOW_S))
+            if now < self._account_opens:
+                raise InputError(
+                    f"Too many wrong logins on this account ({failures} in the last 15 minutes): the next try is "
+                    f"taken in {self._account_opens - now:.0f} s"
+                )
             ok = admin is not None and secrets.compare_digest(f"{user}\0{password}", f"{admin[0]}\0{admin[1]}")
             if not ok:
-                now = self.clock()
-                with self._lock:
-                    visitor.failed_logins.append(now)
-                    self._address_logins.setdefault(address, deque()).append(now)
-                    self._account_failures.append(now)
+                visitor.failed_logins.append(now)
+                by_address.append(now)
+                self._account_failures.append(now)
+                self._account_opens = now + login_wait_s(failures + 1, self.limits)
         visitor.admin = visitor.admin or ok
         return ok
 
