@@ -4,20 +4,16 @@ reading, and keeping a word index in step. How a query picks each file's best re
 
 One collection per channel and model (named after both, cosine space, dimension checked), so vectors of
 different models never mix. The text channel's store keeps a word index beside it (:mod:`audioret.store.word_index`).
-The
-record schema (ids, metadata, what counts as a complete file) is :mod:`audioret.store.records`. The embedded store
+The record schema (ids, metadata, what counts as a complete file) is :mod:`audioret.store.records`. The embedded store
 belongs to one writing process at a time (a lock file); several writers use a ``chroma run`` server, whose calls
 are retried with backoff while it does not answer.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import re
 import sqlite3
-import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from urllib.parse import urlparse
@@ -27,7 +23,8 @@ import numpy as np
 from ..errors import IndexBusy, StoreError
 from .connection import RetryingCollection, hold_writer_lock, retrying
 from .filters import is_under
-from .records import FileRecord, SegmentMatch, complete_files
+from .kept import KeptRecords
+from .records import FileRecord, SegmentMatch, collection_name, complete_files
 from .word_index import WordIndex, any_word_pattern, fts_phrase, phrase_pattern
 from .word_index import available as words_available
 
@@ -39,24 +36,7 @@ HNSW = {"max_neighbors": 32, "ef_construction": 200, "ef_search": 200}
 # The background sample of a collection (calibration.Null), from evenly spaced places (docs/BENCHMARKS.md, "Fusion").
 BACKGROUND_SIZE = 1024
 BACKGROUND_SLICES = 8
-# Records an embedded store keeps in memory for the query path, so that a warm query asks Chroma only for ids and
-# scores; dropped whenever the store's files change (docs/BENCHMARKS.md, "Warm query").
-KEPT_RECORDS = 8192
 TEXT_MATCH_LIMIT = 5000  # records returned by one full-text match; a word in more than that is a common word
-
-
-def collection_name(model: str, channel: str | None = None) -> str:
-    """A valid Chroma collection name for a model id or a local model directory, and the channel that holds it
-    (None: the first channel's, named before there were others)."""
-    if os.path.isdir(model):
-        stem = Path(model).resolve().name
-        digest = hashlib.sha1(str(Path(model).resolve()).encode()).hexdigest()[:8]
-        raw = f"local-{stem}-{digest}"
-    else:
-        raw = model.replace("/", "--")
-    slug = re.sub(r"[^a-zA-Z0-9._-]", "-", raw).strip("-._")
-    prefix = "audioret-" if channel is None else f"audioret-{channel}-"
-    return f"{prefix}{slug}"[:200].rstrip("-._")
 
 
 class Store:
@@ -129,9 +109,7 @@ class Store:
         self._words_checked = False
         self._has_records = False
         self._background: tuple[np.ndarray, int] | None = None
-        self._kept: dict[str, tuple[dict, str | None, np.ndarray | None]] = {}  # id -> metadata, text, vector
-        self._stamp_seen: tuple | None = None
-        self._kept_lock = threading.Lock()
+        self._kept = KeptRecords(self.path)  # used by an embedded store only
         self.key = key  # the index's id key (idkey.py); b"": unkeyed ids
         # records under these folders (a public page's visitors) stay out of the background sample and its count,
         # and writing them keeps the sample: one visitor's uploads never move another's scores
@@ -170,7 +148,7 @@ class Store:
         self._has_records = self._has_records or len(ids) > 0
         if not all(self.is_private(m["path"]) for m in metadatas):
             self._background = None
-        self._forget_kept()
+        self._kept.forget()
         if self.dim is None and len(ids):
             self._check_dim(int(np.shape(embeddings)[1]))
         words = self.words if documents is not None and len(ids) else None
@@ -189,7 +167,7 @@ class Store:
 
     def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict]):
         self._writable()
-        self._forget_kept()
+        self._kept.forget()
         if self.words:
             self.words.unsynced()
         for lo in range(0, len(ids), self.batch_size):
@@ -202,7 +180,7 @@ class Store:
         self._writable()
         if not self.is_private(path):
             self._background = None
-        self._forget_kept()
+        self._kept.forget()
         if self.words:
             self.words.unsynced()
         self.collection.delete(where={"path": path})
@@ -377,15 +355,13 @@ class Store:
 
     def matches(self, scored: Sequence[tuple[str, float]], vectors: bool = False) -> list[SegmentMatch]:
         """:class:`SegmentMatch` of ``(id, score)`` pairs, with their metadata, text and (on request) vector;
-        unknown ids are left out. An embedded store keeps the records it fetched (up to KEPT_RECORDS) until its
+        unknown ids are left out. An embedded store keeps the records it fetched (:mod:`audioret.store.kept`) until its
         files change, so a warm query fetches only the records it has not seen."""
         if not scored:
             return []
         kept = {}
         if self.path is not None:
-            with self._kept_lock:
-                self._drop_kept_if_changed()
-                kept = {i: self._kept[i] for i, _ in scored if i in self._kept}
+            kept = self._kept.take([i for i, _ in scored])
         missing = [i for i, _ in scored if i not in kept or (vectors and kept[i][2] is None)]
         if missing:
             got = self.collection.get(ids=missing, include=["metadatas", "documents"] + ["embeddings"] * vectors)
@@ -394,35 +370,10 @@ class Store:
             fetched = dict(zip(got["ids"], zip(got["metadatas"], got["documents"] or [None] * n, embeddings)))
             kept.update(fetched)
             if self.path is not None:
-                with self._kept_lock:
-                    self._keep(fetched)
+                self._kept.keep(fetched)
         return [
             SegmentMatch(i, score, *kept[i][:2], kept[i][2] if vectors else None) for i, score in scored if i in kept
         ]
-
-    def _forget_kept(self) -> None:
-        with self._kept_lock:
-            self._kept.clear()
-
-    def _drop_kept_if_changed(self) -> None:
-        """Drops the kept records when the store's files changed since they were fetched: any write, by this
-        process or another, changes the SQLite file or its write-ahead log."""
-        stamp = []
-        for name in ("chroma.sqlite3", "chroma.sqlite3-wal"):
-            try:
-                st = os.stat(self.path / name)
-                stamp.append((st.st_mtime_ns, st.st_size))
-            except OSError:
-                stamp.append(None)
-        if tuple(stamp) != self._stamp_seen:
-            self._kept.clear()
-            self._stamp_seen = tuple(stamp)
-
-    def _keep(self, fetched: dict) -> None:
-        while self._kept and len(self._kept) + len(fetched) > KEPT_RECORDS:
-            self._kept.pop(next(iter(self._kept)))
-        if len(fetched) <= KEPT_RECORDS:
-            self._kept.update(fetched)
 
     def metadatas(self, ids: Sequence[str]) -> dict[str, dict]:
         """The metadata of ``ids``, by id; unknown ids are left out."""

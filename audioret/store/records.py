@@ -1,4 +1,4 @@
-"""The record schema: ids, the metadata every channel writes, and what a filter means for a record.
+"""The record schema: collection names, ids, the metadata every channel writes, and what a filter means for a record.
 
 A channel stores a file as records numbered 0..n-1 (CLAP windows, text passages): the id is
 ``<20 hex chars of HMAC-SHA-256 of the path>-<6-digit index>``, keyed with the index's secret (:mod:`.idkey`),
@@ -16,10 +16,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+
+
+def collection_name(model: str, channel: str | None = None) -> str:
+    """A valid Chroma collection name for a model id or a local model directory, and the channel that holds it
+    (None: the first channel's, named before there were others)."""
+    if os.path.isdir(model):
+        stem = Path(model).resolve().name
+        digest = hashlib.sha1(str(Path(model).resolve()).encode()).hexdigest()[:8]
+        raw = f"local-{stem}-{digest}"
+    else:
+        raw = model.replace("/", "--")
+    slug = re.sub(r"[^a-zA-Z0-9._-]", "-", raw).strip("-._")
+    prefix = "audioret-" if channel is None else f"audioret-{channel}-"
+    return f"{prefix}{slug}"[:200].rstrip("-._")
 
 
 @dataclass(frozen=True)
