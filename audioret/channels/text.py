@@ -1,12 +1,11 @@
 """The text channel: what is said in a file and what is written about it, embedded with sentence-transformers.
 
 Each file becomes passages (:func:`audioret.channels.passages.file_passages`): its name, tags, sidecar description and,
-where
-Whisper heard speech, one passage per utterance with its time range. Speech is transcribed only where Silero VAD
-hears it: a file without speech costs the VAD (hundreds of times faster than real time) and never reaches
-Whisper. Long files are transcribed in 10-minute pieces, so memory stays bounded. The passages of many files are
-embedded in one call. A file whose audio is unchanged but whose sidecar changed keeps its stored transcript and
-only re-embeds the text.
+where Whisper heard speech, one passage per utterance with its time range. Speech is transcribed only where Silero VAD
+hears it: a file without speech costs the VAD (hundreds of times faster than real time) and never reaches Whisper. Long
+files are transcribed in 10-minute pieces (:mod:`audioret.channels.speech_cutter`). The passages of many files are
+embedded in one call. A file whose audio is unchanged but whose sidecar changed keeps its stored transcript and only
+re-embeds the text.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .. import audio
 from ..errors import ModelLoadError, NoSpeechError
 from ..models.asr import ASR_SAMPLE_RATE
 from ..query import Query
@@ -35,10 +33,10 @@ from ..types import IndexReport, Moment, Scope, Transcript, Utterance
 from .base import Channel, Output, Recent, provenances, scaled
 from .feedback import moved
 from .passages import file_passages, sidecar_signature
+from .speech_cutter import SpeechCutter
 
 logger = logging.getLogger("audioret")
 
-ASR_CHUNK_S = 600  # long files are transcribed in 10-minute pieces, so memory stays bounded
 # Pieces up to SHORT_CLIP_S wait for others, to be transcribed together (Transcriber.transcribe_many: a short
 # encoder context, in batches) once SHORT_BUFFER_S of them are waiting or the oldest has waited SHORT_WAIT_S
 # (docs/BENCHMARKS.md, "Speech").
@@ -50,27 +48,6 @@ SHORT_WAIT_S = 10.0
 WORD_COVERAGE = 0.5
 ENCODE_BATCH = 256  # passages embedded in one call (or fewer, once the oldest has waited ENCODE_WAIT_S)...
 ENCODE_WAIT_S = 2.0  # ...so few calls, one upsert for many files, and an interrupted run loses little
-
-
-class _SpeechCutter:
-    """Native-rate blocks -> (offset_s, 16-kHz samples) pieces of at most ASR_CHUNK_S."""
-
-    def __init__(self, sr_in: int, path: str):
-        self.resampler = audio.Resampler(sr_in, ASR_SAMPLE_RATE, path)
-        self.buffer: list[np.ndarray] = []
-        self.buffered = self.offset = 0
-
-    def push(self, block: np.ndarray, last: bool) -> list[tuple[float, np.ndarray]]:
-        chunk = ASR_CHUNK_S * ASR_SAMPLE_RATE
-        self.buffer.append(self.resampler.push(block, last))
-        self.buffered += len(self.buffer[-1])
-        pieces = []
-        while self.buffered >= chunk or (last and self.buffered):
-            joined = np.concatenate(self.buffer)
-            pieces.append((self.offset / ASR_SAMPLE_RATE, joined[:chunk]))
-            self.offset += min(chunk, len(joined))
-            self.buffer, self.buffered = [joined[chunk:]], max(0, self.buffered - chunk)
-        return pieces
 
 
 class TextChannel(Channel):
@@ -164,8 +141,8 @@ class TextChannel(Channel):
     def needs_audio(self) -> bool:
         return self.transcribe
 
-    def cutter(self, job, sr_in: int) -> _SpeechCutter:
-        return _SpeechCutter(sr_in, job.path)
+    def cutter(self, job, sr_in: int) -> SpeechCutter:
+        return SpeechCutter(sr_in, job.path)
 
     def take(self, job, piece: tuple[float, np.ndarray]) -> None:
         """Short pieces wait to be transcribed together (Transcriber.transcribe_many); long ones are transcribed at
