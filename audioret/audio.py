@@ -17,7 +17,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from .errors import AudioDecodeError
+from .errors import AudioDecodeError, PathNotFound
 
 SAMPLE_RATE = 48000  # CLAP's input rate
 BLOCK_SECONDS = 30  # decode this much source audio at a time
@@ -79,6 +79,8 @@ def open_audio(path: str | os.PathLike) -> tuple[AudioInfo, Iterator[np.ndarray]
     Decoding errors found while iterating are raised as :class:`AudioDecodeError`.
     """
     path = str(path)
+    if not os.path.exists(path):
+        raise PathNotFound(path)  # not "a damaged file": the fix is another path
     if os.path.isdir(path):
         raise AudioDecodeError(path, "is a directory, not an audio file")
     try:

@@ -155,7 +155,7 @@ def test_many_short_clips_are_transcribed_each_on_its_own(tmp_path, transcriber)
 
 
 def test_speech_regions_become_the_batched_pipelines_clips():
-    from audioret.models.asr import clip_pieces
+    from audioret.models.speech_gate import clip_pieces
 
     sr = ASR_SAMPLE_RATE
     regions = [(0, 5 * sr), (8 * sr, 20 * sr), (40 * sr, 41 * sr), (50 * sr, 125 * sr)]

@@ -173,3 +173,10 @@ def test_real_recordings_decode():
     x = audio.load(path)
     assert abs(len(x) / SAMPLE_RATE - info.duration_s) < 0.01
     assert np.abs(x).max() > 0.05
+
+
+def test_a_missing_file_is_named_as_missing_not_damaged(tmp_path):
+    from audioret.errors import PathNotFound
+
+    with pytest.raises(PathNotFound, match="No such file or folder: .*nowhere.wav"):
+        audio.stream(tmp_path / "nowhere.wav")

@@ -25,19 +25,14 @@ from ..config import ASR_ENGINES as ENGINES
 from ..errors import InputError, ModelLoadError, NoSpeechError
 from ..types import Transcript, Utterance
 from . import hub
+from .speech_gate import ASR_SAMPLE_RATE, clip_pieces, speech_regions
 from .speech_rules import LOG_PROB_THRESHOLD, NO_SPEECH_THRESHOLD, collapse_repeats, is_speech, split_at_gaps
 
 __all__ = ["ASR_SAMPLE_RATE", "NoSpeechError", "Transcriber", "Transcript", "Utterance", "load_asr", "speech_regions"]
 
 logger = logging.getLogger("audioret")
 
-ASR_SAMPLE_RATE = 16000  # Hz, Whisper's input rate
 MIN_SPEECH_S = 0.25  # less speech than this (after VAD) counts as none
-# Silero VAD settings: 0.5 is its tested threshold; short pauses stay inside one region so Whisper sees whole
-# sentences, and regions are padded so first and last syllables are kept.
-VAD_THRESHOLD = 0.5
-VAD_MIN_SILENCE_MS = 500
-VAD_SPEECH_PAD_MS = 200
 # Whisper's own per-window guard (the values of its reference implementation): a window whose no-speech
 # probability is high and whose text is improbable is dropped, as is text that compresses too well (loops).
 BATCHED_SPEECH_S = 60.0
@@ -59,16 +54,6 @@ SHORT_BATCH = 8
 SHORT_LANGUAGE_PROB = 0.8
 MEL_FRAMES_PER_S = 100
 TOKENS_PER_S = 8  # the most tokens a short decode may write per second of speech (stops loops early)
-
-
-def speech_regions(samples: np.ndarray) -> list[tuple[int, int]]:
-    """Where Silero VAD hears speech in mono float32 audio at 16 kHz: ``[(start, end), ...]`` in samples."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    options = VadOptions(
-        threshold=VAD_THRESHOLD, min_silence_duration_ms=VAD_MIN_SILENCE_MS, speech_pad_ms=VAD_SPEECH_PAD_MS
-    )
-    return [(r["start"], r["end"]) for r in get_speech_timestamps(samples, options, ASR_SAMPLE_RATE)]
 
 
 class Transcriber:
@@ -343,23 +328,6 @@ def _span(times, duration_s: float, start: float, end: float) -> tuple[float, fl
     if times is not None:
         start, end = times.get_original_time(start), times.get_original_time(end, is_end=True)
     return min(start, duration_s), min(max(end, start), duration_s)
-
-
-def clip_pieces(regions: list[tuple[int, int]], most_s: float = 30.0) -> list[dict[str, float]]:
-    """Speech regions (samples at 16 kHz) as the batched pipeline's clips, in seconds: neighbours joined while the
-    piece stays within ``most_s``, and a longer region cut into ``most_s`` pieces (the pipeline would keep only a
-    piece's first 30 s)."""
-    pieces: list[dict[str, float]] = []
-    for start, end in regions:
-        start_s, end_s = start / ASR_SAMPLE_RATE, end / ASR_SAMPLE_RATE
-        if pieces and end_s - pieces[-1]["start"] <= most_s:
-            pieces[-1]["end"] = end_s
-            continue
-        while end_s - start_s > most_s:
-            pieces.append({"start": start_s, "end": start_s + most_s})
-            start_s += most_s
-        pieces.append({"start": start_s, "end": end_s})
-    return pieces
 
 
 def _join(utterances: list[Utterance]) -> str:
