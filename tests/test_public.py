@@ -329,3 +329,14 @@ def test_a_visitor_exports_names_and_clips_never_paths(public):
         app.export("visitor-x", "playlist")
     with pytest.raises(InputError, match="Search first"):
         app.export("someone-else", "csv")
+
+
+def test_messages_are_whole_sentences():
+    """The header of an empty answer and a model's not-found error end where they should (a wrapped string once
+    lost its second half and the page said '... or the filters leave')."""
+    from audioret.models.hub import not_found
+    from audioret.ui.results import header
+
+    assert header("“x”", 0, False).endswith("or the library holds nothing yet</h3>")
+    error = not_found("clap", "laion/clap-htsat-unfused", "AUDIORET_CLAP_MODEL", OSError("offline"))
+    assert str(error).endswith("(HF_HUB_OFFLINE=1 then uses the cache)")

@@ -104,8 +104,10 @@ def not_found(kind: str, name: str, setting: str, error: Exception) -> ModelLoad
         what = f"The {kind} model {name!r} is not in the local cache and {why}"
     else:
         what = f"Could not download the {kind} model {name!r} from the Hugging Face hub"
-    fix = f"set {setting} to a local model directory, or run once where the hub can be reached (HF_HUB_OFFLINE=1 then "
-    "uses the cache)"
+    fix = (
+        f"set {setting} to a local model directory, or run once where the hub can be reached (HF_HUB_OFFLINE=1 then "
+        "uses the cache)"
+    )
     return ModelLoadError(f"{what}: {raw[:200]}. To fix: {fix}", short=f"{what}. To fix: {fix}", details=raw)
 
 

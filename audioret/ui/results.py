@@ -80,8 +80,10 @@ def header(described: str, count: int, no_good_match: bool) -> str:
     """``3 results for "rain on a tin roof"``; or the no-good-match sentence, then the closest."""
     what = html.escape(described)
     if count == 0:
-        return f'<h3 class="results-header">No results for {what}: the library holds nothing yet, or the filters leave '
-        "nothing</h3>"
+        return (
+            f'<h3 class="results-header">No results for {what}: no file holds the "quoted words" word for word, the '
+            "filters leave nothing, or the library holds nothing yet</h3>"
+        )
     if no_good_match:
         return (
             f'<h3 class="results-header">No good match for {what}: nothing in your library sounds like that or '
