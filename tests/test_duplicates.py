@@ -15,15 +15,13 @@ import soxr
 from audioret import Config, Library
 from audioret.cli import main
 from audioret.duplicates import (
-    STOP_FILES,
-    bit_error,
-    candidate_pairs,
     compare,
     correlation,
     find,
     group,
     profile,
 )
+from audioret.duplicates.fingerprints import STOP_FILES, bit_error, candidate_pairs
 from audioret.duplicates.spectrum import MIN_CORRELATION
 
 from .conftest import require_shared

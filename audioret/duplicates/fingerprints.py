@@ -1,0 +1,99 @@
+"""Chromaprint fingerprints and how two compare: one 32-bit word per 0.124 s of a file's first MAX_FINGERPRINT_S,
+candidate pairs from an inverted index of the words, and the bit error rate at the offsets the shared words vote
+for. Pure numeric parts but :func:`fingerprint`; the method and its figures are in :mod:`audioret.duplicates`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..errors import ModelLoadError
+from .spectrum import FINGERPRINT_RATE
+
+MAX_FINGERPRINT_S = 120.0
+MIN_SHARED_WORDS = 2
+STOP_FILES = 50
+MIN_OVERLAP = 0.5  # of the shorter fingerprint...
+MIN_OVERLAP_WORDS = 8  # ...and at least this many words (1 s): a few words agree by chance
+OFFSETS_TRIED = 3
+DEFAULT_MAX_BIT_ERROR = 0.1
+
+
+def fingerprint(samples: np.ndarray) -> np.ndarray:
+    """Chromaprint words (uint32) of mono float32 audio at FINGERPRINT_RATE."""
+    try:
+        import acoustid
+        import chromaprint
+    except (ImportError, OSError) as e:
+        raise ModelLoadError(
+            f"Chromaprint is needed to find duplicates ({e}): pip install pyacoustid, and install "
+            "the library: apt-get install libchromaprint-tools (Debian/Ubuntu), brew install "
+            "chromaprint (macOS)"
+        ) from e
+
+    x = np.asarray(samples, np.float32)[: int(MAX_FINGERPRINT_S * FINGERPRINT_RATE)]
+    if len(x) == 0:
+        return np.zeros(0, np.uint32)
+    pcm = (np.clip(np.nan_to_num(x), -1.0, 1.0) * 32767).astype("<i2").tobytes()
+    encoded = acoustid.fingerprint(FINGERPRINT_RATE, 1, iter([pcm]))
+    words, _ = chromaprint.decode_fingerprint(encoded)
+    return np.asarray(words, np.int64).astype(np.uint32)
+
+
+def bit_error(a: np.ndarray, b: np.ndarray, offset: int) -> tuple[float, int]:
+    """The share of differing bits between ``a[i]`` and ``b[i - offset]`` over their overlap, and its length."""
+    lo, hi = max(0, offset), min(len(a), len(b) + offset)
+    if hi <= lo:
+        return 1.0, 0
+    diff = np.bitwise_xor(a[lo:hi], b[lo - offset : hi - offset])
+    return float(np.bitwise_count(diff).sum()) / (32 * (hi - lo)), hi - lo
+
+
+def compare(a: np.ndarray, b: np.ndarray) -> float:
+    """The lowest bit error rate between two fingerprints over the offsets their equal words vote for (1.0 when
+    they share none, or overlap less than MIN_OVERLAP of the shorter)."""
+    if len(a) == 0 or len(b) == 0:
+        return 1.0
+    where_b = defaultdict(list)
+    for j, w in enumerate(b.tolist()):
+        where_b[w].append(j)
+    votes: dict[int, int] = defaultdict(int)
+    for i, w in enumerate(a.tolist()):
+        for j in where_b.get(w, ()):
+            votes[i - j] += 1
+    best = 1.0
+    need = max(MIN_OVERLAP * min(len(a), len(b)), MIN_OVERLAP_WORDS)
+    for offset, _ in sorted(votes.items(), key=lambda kv: -kv[1])[:OFFSETS_TRIED]:
+        error, overlap = bit_error(a, b, offset)
+        if overlap >= need:
+            best = min(best, error)
+    return best
+
+
+def candidate_pairs(prints: Sequence[np.ndarray]) -> set[tuple[int, int]]:
+    """Pairs of fingerprints sharing at least MIN_SHARED_WORDS words, through an inverted index of the words."""
+    index: dict[int, list[int]] = defaultdict(list)
+    for n, words in enumerate(prints):
+        for w in np.unique(words).tolist():
+            index[w].append(n)
+    shared: dict[tuple[int, int], int] = defaultdict(int)
+    for files in index.values():
+        if len(files) < 2 or len(files) > STOP_FILES:
+            continue
+        for i, a in enumerate(files):
+            for b in files[i + 1 :]:
+                shared[(a, b)] += 1
+    return {pair for pair, n in shared.items() if n >= MIN_SHARED_WORDS}
+
+
+def chromaprint_pairs(prints: Sequence[np.ndarray], max_bit_error: float = DEFAULT_MAX_BIT_ERROR) -> dict:
+    """Duplicate pairs ``(i, j): bit error`` among fingerprints (candidates from shared words). Pure."""
+    pairs = {}
+    for a, b in sorted(candidate_pairs(prints)):
+        error = compare(prints[a], prints[b])
+        if error <= max_bit_error:
+            pairs[(a, b)] = error
+    return pairs
