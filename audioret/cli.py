@@ -366,7 +366,10 @@ def _print_hits(hits: Results, as_json: bool, query: dict, lib=None, export: str
     if hits.note:
         print(hits.note)
     if not hits:
-        print("no results (is the index empty? run `audioret index FOLDER` first)")
+        print(
+            'no results: no file holds the "quoted words" word for word, the filters leave nothing, or the index is '
+            "empty (`audioret stats` says which; `audioret index FOLDER` adds files)"
+        )
     elif hits.no_good_match:
         print(f"{hits.message}. The closest, all weak:")
     for h in hits:

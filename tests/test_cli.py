@@ -60,6 +60,9 @@ def test_index_search_similar_stats_remove(env, small_library, capsys):
     assert first.startswith("1.  0.") and str(small_library / "long" / "tones.flac") in first
     assert "(clap " in first and " text 0." in first and 'name: "tones (in long)" (strong)' in matched
 
+    code, out, _ = run(capsys, "search", '"zebra crossing"')  # a phrase no file holds, in an index that is not empty
+    assert code == 0 and out.startswith('no results: no file holds the "quoted words" word for word')
+
     code, out, _ = run(capsys, "stats", "--json")
     assert json.loads(out)["files"] == 13 and json.loads(out)["segments"] == 15
 
