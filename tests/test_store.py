@@ -192,3 +192,12 @@ def test_records_kept_for_the_query_path_follow_every_write(tmp_path):
     assert again.metadata["size"] == 3 and again.vector[1] == pytest.approx(1.0)
     writer.delete_file("/x.wav")
     assert reader.matches([("x-000000", 0.9)]) == []
+
+
+def test_opening_a_new_index_takes_no_writer_lock(tmp_path):
+    """A reader that opens an index first (a search before any index run) marks its empty collections with the
+    id key without taking the writer lock, which it would keep for its whole life and so refuse every indexer."""
+    from audioret.store import connection
+
+    Store("reader/model", 4, path=tmp_path, key=b"k" * 32)
+    assert str(tmp_path) not in connection._writer_locks

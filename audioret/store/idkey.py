@@ -74,6 +74,9 @@ def ensure(store) -> int:
     metadata = dict(store.collection.metadata or {})
     if metadata.get("ids") == mark:
         return 0
+    if store.count() == 0:  # nothing to move: marked without the writer lock, which a reader must not keep
+        store.collection.modify(metadata={**metadata, "ids": mark})
+        return 0
     if store.path is not None:
         try:
             hold_writer_lock(store.path)
