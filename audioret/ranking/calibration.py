@@ -15,15 +15,18 @@ query, given what the channel scores in general (:func:`calibrate`). Two things 
 - the query's scale: the adjusted score is standardised (``z``) against the adjusted scores of a fixed sample
   of the channel's records (:meth:`Store.background`), with the median and MAD.
 
-What chance gives is measured, not assumed: the law of the channel's top for unrelated queries on this library
-(:meth:`Background.law`, :mod:`audioret.ranking.null`), because windows of one file and files alike move
-together. The evidence is the surprisal of the score under that law, in nats: about 0.7 for the best of a
-channel that knows nothing, tens for a clear winner.
+What chance gives is measured, not assumed (:meth:`Background.law`, :mod:`audioret.ranking.null`), because
+windows of one file and files alike move together: the evidence (:func:`judge`) is the smaller surprisal of the
+score, in nats, under two measured laws of the channel's top: the chance bulk of unrelated prompts' tops, and the
+tops of directions that point nowhere (so a channel whose answers are query-dependent noise stays at chance:
+about 0.7 nats for its best file; a clear winner gets tens). A second value measures the score against what
+unrelated queries reach in this library (their tops' median and upper quartile).
 
-Evidence adds up across channels (with their weights), and a file's ``score`` is ``E / (E + MATCH_EVIDENCE)``:
-0.5 is the line between a match and chance, whichever channels found it. When no file reaches it, the results say "no
-good match" instead of
-showing noise with confident numbers.
+Fusion (:mod:`audioret.ranking.fusion`) adds each channel's say (:func:`null.say`) to rank the files. A file's
+``score`` is :func:`strength` of :func:`match_evidence`: 0.5 where the fused say reaches MATCH_SAY and the
+evidence against unrelated queries reaches MATCH_EVIDENCE, whichever channels found it. When no hit shown
+reaches it, the results say "no good match" instead of showing noise with confident numbers. The rule and what
+it was measured against: docs/BENCHMARKS.md ("Fusion").
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ class Found:
     @property
     def said(self) -> float:
         """What the channel's evidence adds to the fused sum (:func:`null.say`)."""
-        return float(say(self.evidence))
+        return say(float(self.evidence))
 
     @property
     def against_unrelated(self) -> float:

@@ -60,10 +60,13 @@ def nowhere(reference: np.ndarray, n: int = NOWHERE_COUNT, seed: int = 0) -> np.
     return (v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
-def say(e) -> np.ndarray:
+def say(e):
     """What evidence ``e`` (nats) may add to a fused sum: ``e - 1 - ln e`` above 1 nat, else 0 (the log of the
     largest Bayes factor a surprisal allows, Sellke, Bayarri and Berger 2001): nothing at chance (a channel that
-    knows nothing gives its top about 0.7 nats), about ``e - 1 - ln e`` for a clear find."""
+    knows nothing gives its top about 0.7 nats), about ``e - 1 - ln e`` for a clear find. A float for a float
+    (fusion calls it once a file and channel), else an array."""
+    if isinstance(e, (float, int)):
+        return e - 1.0 - math.log(e) if e > 1.0 else 0.0
     e = np.asarray(e, np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(e > 1.0, e - 1.0 - np.log(np.maximum(e, 1.0)), 0.0)
