@@ -212,7 +212,7 @@ def evaluate(rule, data: Data) -> dict:
             flag = rule.no_good_match(found, total, order[0])
             relevant = query["relevant"]
             case = "absent" if kind == "absent" else "right" if order[0] in relevant else "wrong"
-            said[case][0] += flag
+            said[case][0] += int(bool(flag))
             said[case][1] += 1
             if kind == "absent":
                 continue

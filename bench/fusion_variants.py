@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,10 +30,11 @@ class Variant(Previous):
     """The null's tops from ``source`` ("reference", "decoys", "both"), a Gumbel law through ``quantiles``;
     ``transform`` "say" counts each channel by its say; ``line`` the match line (nats)."""
 
-    def __init__(self, data, source="reference", quantiles=(0.10, 0.25), transform=None, line=MATCH_EVIDENCE,
-                 n_decoys=4, per_channel=None):
+    def __init__(
+        self, data, source="reference", quantiles=(0.10, 0.25), transform=None, line=MATCH_EVIDENCE, per_channel=None
+    ):
         super().__init__(data)
-        self.source, self.quantiles, self.transform, self.line, self.n_decoys = source, quantiles, transform, line, n_decoys
+        self.source, self.quantiles, self.transform, self.line = source, quantiles, transform, line
         self.per_channel = per_channel or {}  # key -> (source, quantiles)
         self.name = f"{source} q{quantiles} {transform or ''} line {line} {per_channel or ''}"
 
@@ -42,8 +42,9 @@ class Variant(Previous):
         if key not in self.backgrounds:
             c = self.data.channels[key]
             bg = Background.of(c.sample, c.count, c.reference, debias=key != "text")
-            source, quantiles = self.per_channel.get("text" if key == "text" else "sound", (self.source, self.quantiles))
-            decoys = c.decoys[: len(c.reference) * self.n_decoys]
+            channel = "text" if key == "text" else "sound"
+            source, quantiles = self.per_channel.get(channel, (self.source, self.quantiles))
+            decoys = c.decoys
             tops = {"reference": bg.tops, "decoys": prompt_tops(bg, decoys),
                     "both": np.concatenate([bg.tops, prompt_tops(bg, decoys)])}[source]
             loc, scale = fit_tops(tops, quantiles)
@@ -78,10 +79,13 @@ class Iso(Previous):
     """Ranking evidence against the tops of isotropic decoys (``rank_q``); "no good match" from the top file's
     evidence against the reference prompts' tops (``flag_q``), per channel, combined by ``flag``."""
 
-    def __init__(self, data, rank_q=(0.5, 0.75), flag_q=(0.5, 0.75), flag="sum", line=MATCH_EVIDENCE, n=256,
-                 transform=None, sources=("iso", "reference")):
+    def __init__(
+        self, data, rank_q=(0.5, 0.75), flag_q=(0.5, 0.75), flag="sum", line=MATCH_EVIDENCE, n=256, transform=None,
+        sources=("iso", "reference"),
+    ):
         super().__init__(data)
-        self.rank_q, self.flag_q, self.flag, self.line, self.n, self.transform = rank_q, flag_q, flag, line, n, transform
+        self.rank_q, self.flag_q, self.flag, self.line, self.n = rank_q, flag_q, flag, line, n
+        self.transform = transform
         self.sources = sources
         self.name = f"iso rank{rank_q} flag{flag_q} {flag} line {line} {transform or ''} {sources}"
         self.laws = {}
@@ -103,7 +107,6 @@ class Iso(Previous):
         c = self.data.channels[key]
         best, vec = c.best(q)
         ok = np.isfinite(best)
-        bg = self.background(key)
         e = {w: np.zeros(len(best)) for w in ("rank", "flag")}
         z = self.z(key, q, best[ok], vec[ok] if key != "text" else vec[:0])
         for w in e:

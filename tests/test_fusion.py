@@ -186,11 +186,8 @@ def test_score_means_the_same_for_one_channel_or_two():
     MATCH_EVIDENCE, whichever channels bring them."""
     e1, e2 = _says(MATCH_SAY), _says(MATCH_SAY / 2)
     one = fuse({"clap": [found_with(clap, "a", e1, MATCH_EVIDENCE)]}, {"clap": 1}, k=1)[0]
-    two = fuse(
-        {"clap": [found_with(clap, "a", e2, MATCH_EVIDENCE / 2)], "text": [found_with(text, "a", e2, MATCH_EVIDENCE / 2)]},
-        {"clap": 1, "text": 1},
-        k=1,
-    )[0]
+    halves = {c: [found_with(make, "a", e2, MATCH_EVIDENCE / 2)] for c, make in (("clap", clap), ("text", text))}
+    two = fuse(halves, {"clap": 1, "text": 1}, k=1)[0]
     assert one.score == pytest.approx(0.5, abs=1e-6) and two.score == pytest.approx(0.5, abs=1e-6)
     # either part under its line keeps the file under 0.5
     short = fuse({"clap": [found_with(clap, "a", 20.0, MATCH_EVIDENCE * 0.9)]}, {"clap": 1}, k=1)[0]

@@ -80,7 +80,9 @@ def _hit(rank: int, by_channel: dict[str, Found], weights: Mapping[str, float], 
     founds = list(by_channel.values())
     first = founds[0].match
     duration_s = float(first.metadata["duration_s"])
-    carrier = max(by_channel, key=lambda c: (weights[c] * by_channel[c].said, weights[c] * by_channel[c].evidence, -order[c]))
+    carrier = max(
+        by_channel, key=lambda c: (weights[c] * by_channel[c].said, weights[c] * by_channel[c].evidence, -order[c])
+    )
     total = match_evidence(
         sum(weights[c] * f.said for c, f in by_channel.items()),
         sum(weights[c] * f.against_unrelated for c, f in by_channel.items()),
