@@ -121,10 +121,8 @@ def by_example(
     found = channel.rank_vectors(vectors, max(k, DEPTH), scope)
     if same is not None:
         copies = same([f.match.path for f in found])
-        found = [
-            replace(f, evidence=COPY_EVIDENCE, leg="copy", label="the same recording") if f.match.path in copies else f
-            for f in found
-        ]
+        copy = dict(evidence=COPY_EVIDENCE, beyond=None, leg="copy", label="the same recording")
+        found = [replace(f, **copy) if f.match.path in copies else f for f in found]
     return results(fuse({channel.name: found}, {channel.name: 1.0}, k))
 
 
