@@ -148,7 +148,14 @@ class Previous:
         return {"clap": sound, "text": (np.maximum(text, self.data.lexical[q]), cos)}
 
     def fused(self, found: dict) -> np.ndarray:
-        return sum(e for e, _ in found.values())
+        return found["clap"][0] + found["text"][0]
+
+    def tiebreak(self, found: dict) -> np.ndarray | None:
+        return None
+
+    def alone(self, e: np.ndarray) -> np.ndarray:
+        """What one channel's files are ranked by when it is the only one."""
+        return e
 
     def no_good_match(self, found: dict, total: np.ndarray, top: int) -> bool:
         return total[top] < MATCH_EVIDENCE
@@ -179,15 +186,22 @@ class Shipped(Previous):
     def fused(self, found):
         return say(found["clap"][0]) + say(found["text"][0])
 
+    def tiebreak(self, found):
+        return found["clap"][0] + found["text"][0]
+
+    def alone(self, e):
+        return say(e)
+
     def no_good_match(self, found, total, top, k=10):
-        order = ranked(total, np.maximum(found["clap"][1], found["text"][1]))[:k]
+        order = ranked(total, np.maximum(found["clap"][1], found["text"][1]), self.tiebreak(found))[:k]
         beyond = found["_beyond"][0][order] + found["_beyond"][1][order]
         return all(cal.strength(cal.match_evidence(t, b)) < 0.5 for t, b in zip(total[order], beyond))
 
 
-def ranked(total: np.ndarray, cosine: np.ndarray) -> np.ndarray:
-    """Files by evidence, then cosine (fuse's order; the path breaks what is left, as the index does here)."""
-    return np.lexsort((np.arange(len(total)), -cosine, -total))
+def ranked(total: np.ndarray, cosine: np.ndarray, evidence: np.ndarray | None = None) -> np.ndarray:
+    """Files by ``total``, then ``evidence``, then cosine (fuse's order; the file's index breaks what is left)."""
+    evidence = np.zeros(len(total)) if evidence is None else evidence
+    return np.lexsort((np.arange(len(total)), -cosine, -evidence, -total))
 
 
 def score(order: np.ndarray, relevant: list[int]) -> tuple[float, float]:
@@ -208,7 +222,7 @@ def evaluate(rule, data: Data) -> dict:
             found = rule.evidence(library, q)
             cos = np.maximum(found["clap"][1], found["text"][1])
             total = rule.fused(found)
-            order = ranked(total, cos)
+            order = ranked(total, cos, rule.tiebreak(found))
             flag = rule.no_good_match(found, total, order[0])
             relevant = query["relevant"]
             case = "absent" if kind == "absent" else "right" if order[0] in relevant else "wrong"
@@ -217,7 +231,7 @@ def evaluate(rule, data: Data) -> dict:
             if kind == "absent":
                 continue
             for way, (e, c) in (("sound", found["clap"]), ("text", found["text"])):
-                rows.setdefault(way, {}).setdefault(kind, []).append(score(ranked(e, c), relevant))
+                rows.setdefault(way, {}).setdefault(kind, []).append(score(ranked(rule.alone(e), c, e), relevant))
             rows.setdefault("fused", {}).setdefault(kind, []).append(score(order, relevant))
         table = {
             way: {k: [round(float(x), 3) for x in np.mean(v, axis=0)] + [len(v)] for k, v in by.items()}

@@ -11,6 +11,7 @@ from audioret.ranking.calibration import (
     COPY_EVIDENCE,
     MATCH_EVIDENCE,
     MATCH_SAY,
+    SAY_LINE_EVIDENCE,
     Background,
     calibrate,
     judge,
@@ -171,3 +172,11 @@ def test_an_informative_channel_keeps_its_evidence_against_both_laws():
     top = int(np.argmax(scores))
     e, beyond = judge(scores[[top]], records[[top]], query[None], background)
     assert 720 <= top < 840 and e[0] > 8.0 and beyond[0] > MATCH_EVIDENCE and say(e[0]) > MATCH_SAY
+
+
+def test_a_weak_hit_is_graded_under_the_line():
+    """Under the say's line a hit's strength follows its evidence, and stays under 0.5 whatever the rest."""
+    assert say(SAY_LINE_EVIDENCE) == pytest.approx(MATCH_SAY, abs=1e-9)
+    weak = [strength(match_evidence(0.0, 10.0, e)) for e in (0.0, 0.5, 1.0, 2.0, 3.0, 9.0)]
+    assert weak[0] == 0 and all(np.diff(weak) > 0) and weak[-1] < 0.5
+    assert strength(match_evidence(MATCH_SAY, 10.0, SAY_LINE_EVIDENCE)) >= 0.5

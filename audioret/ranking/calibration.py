@@ -96,6 +96,7 @@ REFERENCE_PROMPTS = (
 # and held out on the talks set (docs/BENCHMARKS.md, "Fusion").
 MATCH_EVIDENCE = 2.0
 MATCH_SAY = 1.0
+SAY_LINE_EVIDENCE = 3.1461932206  # one channel's evidence whose say (null.say) is MATCH_SAY
 # The evidence (nats) of "the same recording" (query by example, audioret/duplicates/copies.py): strength 0.96,
 # far above what a channel's evidence for a merely similar sound reaches.
 COPY_EVIDENCE = 50.0
@@ -298,8 +299,11 @@ def strength(e: float) -> float:
     return e / (e + MATCH_EVIDENCE) if e > 0 else 0.0
 
 
-def match_evidence(fused_say: float, beyond: float) -> float:
+def match_evidence(fused_say: float, beyond: float, evidence: float = 0.0) -> float:
     """A file's evidence as shown (nats; :func:`strength` 0.5 at the line): MATCH_EVIDENCE times the smaller of
     its fused say over MATCH_SAY and its evidence against unrelated queries over MATCH_EVIDENCE, so it is a
-    match only when both are. A copy (COPY_EVIDENCE in both) stays far above."""
-    return MATCH_EVIDENCE * max(min(fused_say / MATCH_SAY, beyond / MATCH_EVIDENCE), 0.0)
+    match only when both are. Under the say's line, the fused ``evidence`` over SAY_LINE_EVIDENCE (the evidence
+    whose say is MATCH_SAY) grades it, kept under the line, so a weak hit is not shown as nothing. A copy
+    (COPY_EVIDENCE in both) stays far above."""
+    said = fused_say / MATCH_SAY if fused_say >= MATCH_SAY else min(evidence / SAY_LINE_EVIDENCE, 0.999)
+    return MATCH_EVIDENCE * max(min(said, beyond / MATCH_EVIDENCE), 0.0)

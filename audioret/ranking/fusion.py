@@ -47,7 +47,8 @@ class Found:
 
 
 def fuse(found: Mapping[str, Sequence[Found]], weights: Mapping[str, float], k: int) -> list[Hit]:
-    """The top ``k`` files by their weighted evidence summed over channels, as :class:`Hit`.
+    """The top ``k`` files by their weighted say summed over channels (then their evidence, then their best
+    cosine), as :class:`Hit`.
 
     Args:
         found: each channel's files (one :class:`Found` per file), by channel name, in the registry's order: on a
@@ -70,10 +71,11 @@ def fuse(found: Mapping[str, Sequence[Found]], weights: Mapping[str, float], k: 
     ranked = []
     for path, by_channel in per_file.items():
         total = sum(weights[c] * f.said for c, f in by_channel.items())
+        evidence = sum(weights[c] * f.evidence for c, f in by_channel.items())  # orders the files at chance
         best_cosine = max(f.match.score for f in by_channel.values())
-        ranked.append((-total, -best_cosine, path, by_channel))
-    ranked.sort(key=lambda r: r[:3])
-    return [_hit(rank, by_channel, weights, order) for rank, (_, _, _, by_channel) in enumerate(ranked[:k], 1)]
+        ranked.append((-total, -evidence, -best_cosine, path, by_channel))
+    ranked.sort(key=lambda r: r[:4])
+    return [_hit(rank, r[-1], weights, order) for rank, r in enumerate(ranked[:k], 1)]
 
 
 def _hit(rank: int, by_channel: dict[str, Found], weights: Mapping[str, float], order: Mapping[str, int]) -> Hit:
@@ -86,6 +88,7 @@ def _hit(rank: int, by_channel: dict[str, Found], weights: Mapping[str, float], 
     total = match_evidence(
         sum(weights[c] * f.said for c, f in by_channel.items()),
         sum(weights[c] * f.against_unrelated for c, f in by_channel.items()),
+        sum(weights[c] * f.evidence for c, f in by_channel.items()),
     )
     start_s, end_s = _time_range(by_channel[carrier], founds, duration_s)
     passage = next((f.match for f in founds if f.match.document is not None), None)
@@ -128,4 +131,4 @@ def explain(by_channel: Mapping[str, Found], carrier: str) -> str:
 
 def shown(f: Found) -> float:
     """A channel's evidence for a file as shown (its strength and word): as if it were the only channel."""
-    return match_evidence(f.said, f.against_unrelated)
+    return match_evidence(f.said, f.against_unrelated, f.evidence)
