@@ -33,6 +33,7 @@ logger = logging.getLogger("audioret")
 
 WRITE_BATCH = 256  # records per channel buffered before a store call...
 WRITE_EVERY_S = 2.0  # ...or this long since the last one, so an interrupted run loses at most a few seconds
+TRIM_EVERY_S = 1.0  # how often the model thread hands freed heap memory back to the system (glibc)
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,7 @@ def _decode_and_embed(jobs: list[Job], channels: dict[str, Channel], writer: Wri
     ended = 0
     stages = writer.report.stages
     clock = time.perf_counter
+    trimmed = clock()
 
     def timed(stage: str, call):
         t = clock()
@@ -220,11 +222,35 @@ def _decode_and_embed(jobs: list[Job], channels: dict[str, Channel], writer: Wri
                     timed("model", lambda e=event: _finish(e, channels, writer))
                 ready = timed("model", lambda: [out for c in channels.values() for out in c.ready()])
                 timed("writing", lambda: writer.put(ready))
+                if clock() - trimmed >= TRIM_EVERY_S:
+                    timed("model", release_memory)
+                    trimmed = clock()
             drained = timed("model", lambda: [out for c in channels.values() for out in c.drain()])
             timed("writing", lambda: writer.put(drained, force=True))
         finally:
             stop.set()
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def release_memory() -> None:
+    """Hands the heap's free pages back to the system (glibc's ``malloc_trim``; elsewhere nothing). The decode
+    threads and the runtimes free windows and batches in many arenas, which glibc keeps: an index run's memory
+    then grows with its length (docs/BENCHMARKS.md, "Memory")."""
+    if _LIBC:
+        _LIBC[0].malloc_trim(0)
+
+
+def _glibc() -> list:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        return [libc] if hasattr(libc, "malloc_trim") else []
+    except OSError:  # not glibc (macOS, Windows, musl)
+        return []
+
+
+_LIBC = _glibc()
 
 
 def bottleneck(stages: dict[str, float]) -> str:
