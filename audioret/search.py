@@ -95,13 +95,14 @@ def search(channels, weights: Mapping[str, float], request: Request) -> Results:
     return out
 
 
+SIDE_BY_SIDE = True  # the channels rank a query at once (False: one after the other; bench/query.py compares)
 _POOL: list = []  # one thread pool for every search (made on first use)
 
 
 def _each(channels: Sequence, call: Callable) -> list:
     """``call`` on each channel, the channels side by side: a channel's model and store release the GIL, so one
     channel's model runs while another asks its store (docs/BENCHMARKS.md, "Warm query")."""
-    if len(channels) < 2 or os.environ.get("AUDIORET_SEQUENTIAL"):
+    if len(channels) < 2 or not SIDE_BY_SIDE:
         return [call(c) for c in channels]
     if not _POOL:
         from concurrent.futures import ThreadPoolExecutor

@@ -216,6 +216,7 @@ def calibrate(
     return surprisal((scores - null.mean) / bg.scale, *bg.law())
 
 
+ONE_BLAS_THREAD = True  # False: BLAS's own threads, as bench/query.py compares
 _BLAS: list = []  # threadpoolctl's handle on numpy's BLAS, made on first use
 _BLAS_LOCK = threading.Lock()
 
@@ -226,6 +227,9 @@ def one_blas_thread():
     by one query): BLAS's threads woke for them and then spun, a fifth of a warm query's CPU time, against the
     model runtimes' threads (docs/BENCHMARKS.md, "Warm query"). The products' bits are the same on one thread.
     Searches from several threads take turns here, so each restores what it found."""
+    if not ONE_BLAS_THREAD:
+        yield
+        return
     with _BLAS_LOCK:
         if not _BLAS:
             from threadpoolctl import ThreadpoolController
