@@ -225,8 +225,8 @@ _BLAS_LOCK = threading.Lock()
 def one_blas_thread():
     """numpy's BLAS on one thread for a query's products, which are small (a sample of about a thousand records
     by one query): BLAS's threads woke for them and then spun, a fifth of a warm query's CPU time, against the
-    model runtimes' threads (docs/BENCHMARKS.md, "Warm query"). The products' bits are the same on one thread.
-    Searches from several threads take turns here, so each restores what it found."""
+    model runtimes' threads (docs/BENCHMARKS.md, "Warm query"). The ranking is the same; scores may move in their
+    sixth decimal. Searches from several threads take turns here, so each restores what it found."""
     if not ONE_BLAS_THREAD:
         yield
         return
