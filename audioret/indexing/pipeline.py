@@ -145,6 +145,7 @@ def run(
 
     writer = Writer(by_name, report, written)
     if jobs:
+        map_large_blocks()
         _decode_and_embed(jobs, by_name, writer, workers, queue_size)
     report.elapsed_s += time.perf_counter() - t0
     return report
@@ -230,6 +231,18 @@ def _decode_and_embed(jobs: list[Job], channels: dict[str, Channel], writer: Wri
         finally:
             stop.set()
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+MMAP_FROM = 1 << 20  # blocks from this size on are mapped, and so go back to the system when freed
+
+
+def map_large_blocks() -> None:
+    """Has glibc map every block of ``MMAP_FROM`` bytes or more (windows, decoded blocks, batches) and unmap it when
+    freed. glibc's own threshold rises to 32 MB as large blocks are freed, after which such blocks stay in the
+    heaps of the threads that freed them (docs/BENCHMARKS.md, "Memory"). Elsewhere than glibc, nothing."""
+    if _LIBC:
+        _LIBC[0].mallopt(M_MMAP_THRESHOLD, MMAP_FROM)
 
 
 def release_memory() -> None:
