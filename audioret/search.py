@@ -100,8 +100,8 @@ _POOL: list = []  # one thread pool for every search (made on first use)
 
 
 def _each(channels: Sequence, call: Callable) -> list:
-    """``call`` on each channel, the channels side by side: a channel's model and store release the GIL, so one
-    channel's model runs while another asks its store (docs/BENCHMARKS.md, "Warm query")."""
+    """``call`` on each channel, the channels side by side: the model runtimes release the GIL, so one channel's
+    model runs while another embeds and asks its store (docs/BENCHMARKS.md, "Warm query")."""
     if len(channels) < 2 or not SIDE_BY_SIDE:
         return [call(c) for c in channels]
     if not _POOL:
