@@ -180,3 +180,23 @@ def test_a_weak_hit_is_graded_under_the_line():
     weak = [strength(match_evidence(0.0, 10.0, e)) for e in (0.0, 0.5, 1.0, 2.0, 3.0, 9.0)]
     assert weak[0] == 0 and all(np.diff(weak) > 0) and weak[-1] < 0.5
     assert strength(match_evidence(MATCH_SAY, 10.0, SAY_LINE_EVIDENCE)) >= 0.5
+
+
+def test_calibration_leaves_blas_threads_as_it_found_them():
+    """A query's products run on one BLAS thread (its threads spun for them, against the models' own); a caller's
+    BLAS setting is back when calibrate returns, and the evidence is what it was."""
+    from threadpoolctl import ThreadpoolController, threadpool_info
+
+    blas = ThreadpoolController().select(user_api="blas")
+    if not blas.lib_controllers:
+        pytest.skip("numpy has no BLAS that threadpoolctl can set")
+    rng = np.random.default_rng(3)
+    records = _clustered_channel(rng)
+    background = Background.of(records, len(records), _unit(rng.standard_normal((48, records.shape[1]))))
+    query = _unit(rng.standard_normal((1, records.shape[1])))
+    with blas.limit(limits=2):
+        e = calibrate(records[:50] @ query[0], records[:50], query, background)
+        assert [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] == [2] * len(
+            blas.lib_controllers
+        )
+    assert e[0] == calibrate(records[:50] @ query[0], records[:50], query, background)[0]
