@@ -99,6 +99,7 @@ def test_more_like_this_names_a_copy_of_the_segments_file(memos, tmp_path):
     assert all("the same recording" not in h.why for h in others)  # and no other memo is a copy of it
 
 
+@pytest.mark.slow
 def test_a_copy_the_sound_channel_ranks_far_down_is_found_by_its_fingerprint(tmp_path, tiny_clap_dir, text_model):
     """A copy with loud whistles above 8 kHz (a noisy transfer; Chromaprint listens under 5.5 kHz) sounds, to the
     model, like the library's whistling recordings and not like its clean original: the original is not among the
