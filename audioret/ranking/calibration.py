@@ -175,6 +175,12 @@ class Background:
             self.__dict__["_law"] = self.fit_law()
         return self.__dict__["_law"]
 
+    def reference_mean(self) -> np.ndarray:
+        """The reference queries' mean vector (a record's mean cosine to them is its cosine to this), kept."""
+        if "_reference_mean" not in self.__dict__:
+            self.__dict__["_reference_mean"] = np.asarray(self.reference, np.float32).mean(axis=0)
+        return self.__dict__["_reference_mean"]
+
     def fit_law(self) -> tuple[float, float]:
         """Location and scale of the chance law of the channel's top, measured on this library: a Gumbel law
         through two quantiles of the reference tops (:func:`null.fit_tops`), moved from the sample's size to the
@@ -205,12 +211,12 @@ def calibrate(
     if len(bg.sample) == 0:
         return evidence(scores, Null(0.0, 1.0, bg.n))
     sample_scores = (bg.sample @ queries.T).max(axis=1) - bg.sample_bias
-    if bg.sample_bias.any() and len(candidates):
-        scores = scores - (candidates @ bg.reference.T).mean(axis=1)
-    null = Null.of(sample_scores, bg.n)
+    if bg.sample_bias.any() and len(candidates):  # each one's mean cosine to the reference: one product, its mean
+        scores = scores - candidates @ bg.reference_mean()
     if not against_reference:
-        return evidence(scores, null)
-    return surprisal((scores - null.mean) / bg.scale, *bg.law())
+        return evidence(scores, Null.of(sample_scores, bg.n))
+    centre = float(np.median(np.asarray(sample_scores, np.float64)))  # what Null.of takes as its mean
+    return surprisal((scores - centre) / bg.scale, *bg.law())
 
 
 def gumbel_max(n: int) -> tuple[float, float]:
