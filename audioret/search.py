@@ -12,7 +12,7 @@ file reaches the line of a match, the :class:`Results` say "no good match".
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -121,13 +121,13 @@ def by_example(
     vectors: np.ndarray,
     k: int,
     scope: Scope = Scope(),
-    same: Callable[[list[str]], Collection[str]] | None = None,
+    same: Callable[[list[str]], Mapping[str, tuple[float, str]]] | None = None,
 ) -> Results:
     """The ``k`` files of the sound channel nearest to one or more audio embeddings (shape (n, dim) or (dim,)).
 
     ``same`` gives, from the nearest files' paths (nearest first), the library's files that are the same
     recording as the example (:func:`audioret.duplicates.copies.copies`), wherever the sound channel ranks them:
-    they come first, as "the same recording" (within ``scope``, as every hit)."""
+    they come first, as "the same recording", the closest first (within ``scope``, as every hit)."""
     if k < 1:
         raise InputError(f"k must be at least 1, got {k}")
     found = channel.rank_vectors(vectors, max(k, DEPTH), scope)
@@ -136,8 +136,10 @@ def by_example(
         further = set(copies) - {f.match.path for f in found}
         if further:  # copies the sound channel ranks further down
             found += channel.rank_vectors(vectors, len(further), scope.narrowed(only_paths=further))
-        found = [
-            replace(f, evidence=COPY_EVIDENCE, leg="copy", label="the same recording") if f.match.path in copies else f
+        found = [  # the closest copy first: an exact one has COPY_EVIDENCE, one at the limit (bit error 0.1) 90 % of it
+            replace(f, evidence=COPY_EVIDENCE * (1.0 - copies[f.match.path][0]), leg="copy", label="the same recording")
+            if f.match.path in copies
+            else f
             for f in found
         ]
     return results(fuse({channel.name: found}, {channel.name: 1.0}, k))
@@ -157,7 +159,7 @@ def similar(
     k: int,
     filters: Filters | None,
     same_file: bool,
-    same: Callable[[str], Callable[[list[str]], Collection[str]] | None] | None = None,
+    same: Callable[[str], Callable[[list[str]], Mapping[str, tuple[float, str]]] | None] | None = None,
 ) -> Results:
     """ "More like this": the files that sound like a stored segment, never the segment itself, and other segments
     of its file only with ``same_file``."""

@@ -141,7 +141,7 @@ def main():
     missed = [r for r in rows if not r[4]]
     if missed:
         print("\nmissed:")
-        for r in missed[:40]:
+        for r in missed:
             print(f"- {Path(r[7]).name}: first {Path(r[8]).name} ({r[9]:.3f})")
 
 

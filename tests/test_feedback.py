@@ -36,10 +36,8 @@ NAMES = [
 ]
 
 
-@pytest.fixture
-def names_library(tmp_path, tiny_clap_dir, text_model):
-    for i, name in enumerate(NAMES):
-        write(tmp_path / "lib" / f"{name}.wav", tone(3, 200 + 90 * i))
+def _indexed(tmp_path, tiny_clap_dir, text_model) -> tuple[Library, object]:
+    """The files under ``tmp_path / "lib"`` indexed with the tiny CLAP and file names for text."""
     config = Config(
         data_dir=tmp_path / "index",
         clap_model=str(tiny_clap_dir),
@@ -50,6 +48,13 @@ def names_library(tmp_path, tiny_clap_dir, text_model):
     library = Library(config)
     library.index(tmp_path / "lib", progress=False)
     return library, tmp_path / "lib"
+
+
+@pytest.fixture
+def names_library(tmp_path, tiny_clap_dir, text_model):
+    for i, name in enumerate(NAMES):
+        write(tmp_path / "lib" / f"{name}.wav", tone(3, 200 + 90 * i))
+    return _indexed(tmp_path, tiny_clap_dir, text_model)
 
 
 def test_feedback_reshapes_the_list_and_says_so(names_library):
@@ -161,16 +166,7 @@ def digits_library(tmp_path, tiny_clap_dir, text_model):
     for word, speakers in DIGITS.items():
         for speaker in speakers:
             speak(tmp_path / "lib" / f"{word} ({speaker}).wav", word, lead_s=0.3, tail_s=0.3)
-    config = Config(
-        data_dir=tmp_path / "index",
-        clap_model=str(tiny_clap_dir),
-        text_model=text_model,
-        device="cpu",
-        transcribe=False,
-    )
-    library = Library(config)
-    library.index(tmp_path / "lib", progress=False)
-    return library, tmp_path / "lib"
+    return _indexed(tmp_path, tiny_clap_dir, text_model)
 
 
 @pytest.mark.slow

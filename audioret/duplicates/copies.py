@@ -9,8 +9,9 @@ own fingerprints, independently of how the sound channel ranks the files (a re-e
 model's ranking): :class:`Prints` finds the candidates the way the duplicates finder does, by the Chromaprint
 words they share (an inverted index, no loop over the files) and, for short files, by the nearest band summaries
 of their spectra; each candidate is then checked by the finder's own rule. The sound channel's nearest files are
-checked too. Each file that is the same recording gets ``ranking.calibration.COPY_EVIDENCE``: it comes first,
-strength >= 0.95, and says "the same recording". The library's fingerprints are the duplicates finder's cache
+checked too. Each file that is the same recording gets ``ranking.calibration.COPY_EVIDENCE`` times one minus
+its difference (:func:`audioret.search.by_example`): it comes first, the closest copy first, strength >= 0.95, and
+says "the same recording". The library's fingerprints are the duplicates finder's cache
 (computed for the files that lack one at the first query by example, then kept), held in memory by :class:`Known`
 until the library changes. Chromaprint missing, or a file it cannot read, leaves query by example to the sound
 channel alone. Measured on the duplicates benchmark's copies: docs/BENCHMARKS.md ("Fusion", "Copies").
