@@ -316,10 +316,19 @@ class Library:
         return search.similar(self.channels.hearing(), segment_id, k, filters, same_file, self._copies_of)
 
     def _copies_of(self, example):
-        """What picks, from the nearest files, the copies of ``example`` (a path, or samples at 48 kHz); None when
-        its fingerprint cannot be taken (query by example then goes by sound alone)."""
+        """What finds the library's copies of ``example`` (a path, or samples at 48 kHz), by its fingerprint among
+        the library's and the nearest files'; None when its fingerprint cannot be taken (query by example then goes
+        by sound alone). The library's fingerprints are kept while the sound store's background sample is."""
         fingerprint = copies.of_example(example, audio.SAMPLE_RATE, self.fingerprints)
-        return None if fingerprint is None else lambda paths: copies.copies(fingerprint, paths, self.fingerprints)
+        if fingerprint is None:
+            return None
+        store = self.channels.hearing().store
+        prints = self._prints.prints(store.background(), lambda: list(store.files()[0]))
+        return lambda paths: copies.copies(fingerprint, paths, self.fingerprints, prints)
+
+    @cached_property
+    def _prints(self) -> copies.Known:
+        return copies.Known(self.fingerprints, self.settings["decode_workers"])
 
     @cached_property
     def fingerprints(self):

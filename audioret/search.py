@@ -12,7 +12,7 @@ file reaches the line of a match, the :class:`Results` say "no good match".
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -25,6 +25,9 @@ from .store.filters import accepts
 from .types import Feedback, Filters, Moment, Results, Scope
 
 DEPTH = 50  # files each channel returns at least (5 k when k is larger)
+# A liked file teaches a channel when the channel's own strength for it was at least this: above what a channel
+# that knows nothing gives its top (ln 2 nats, strength 0.26). Measured on the spoken digits (docs/BENCHMARKS.md).
+TAUGHT_STRENGTH = 0.25
 
 
 @dataclass(frozen=True)
@@ -115,11 +118,26 @@ def _each(channels: Sequence, call: Callable) -> list:
 
 
 def with_feedback(channels, weights: Mapping[str, float], request: Request) -> Results:
-    """:func:`search` with feedback, its ``changed`` saying what the feedback changed in the ranking."""
+    """:func:`search` with feedback, its ``changed`` saying what the feedback changed in the ranking. The list
+    without feedback (the one judged) says which channels had a say in each liked file (:func:`taught`)."""
     before = search(channels, weights, replace(request, feedback=None))
-    after = search(channels, weights, request)
+    after = search(channels, weights, replace(request, feedback=taught(request.feedback, before)))
     after.changed = changes(before, after)
     return after
+
+
+def taught(feedback: Feedback, judged: Results) -> Feedback:
+    """``feedback`` with, for each liked file in the ``judged`` list, the channels whose own strength for it was at
+    least TAUGHT_STRENGTH, and the one that found it most strongly: only those move their query towards it
+    (:meth:`Feedback.liked_by`)."""
+    seen = [h for h in judged if h.path in feedback.liked]
+    found = {
+        (c, h.path)
+        for h in seen
+        for c, s in h.strengths.items()
+        if s >= TAUGHT_STRENGTH or s == max(h.strengths.values())
+    }
+    return replace(feedback, seen=frozenset(h.path for h in seen), found=frozenset(found))
 
 
 def by_example(
@@ -127,19 +145,27 @@ def by_example(
     vectors: np.ndarray,
     k: int,
     scope: Scope = Scope(),
-    same: Callable[[list[str]], Collection[str]] | None = None,
+    same: Callable[[list[str]], Mapping[str, tuple[float, str]]] | None = None,
 ) -> Results:
     """The ``k`` files of the sound channel nearest to one or more audio embeddings (shape (n, dim) or (dim,)).
 
-    ``same`` picks, from the nearest files' paths (nearest first), those that are the same recording as the
-    example (:func:`audioret.duplicates.copies.copies`): they come first, as "the same recording"."""
+    ``same`` gives, from the nearest files' paths (nearest first), the library's files that are the same
+    recording as the example (:func:`audioret.duplicates.copies.copies`), wherever the sound channel ranks them:
+    they come first, as "the same recording", the closest first (within ``scope``, as every hit)."""
     if k < 1:
         raise InputError(f"k must be at least 1, got {k}")
     found = channel.rank_vectors(vectors, max(k, DEPTH), scope)
     if same is not None:
         copies = same([f.match.path for f in found])
-        copy = dict(evidence=COPY_EVIDENCE, beyond=None, leg="copy", label="the same recording")
-        found = [replace(f, **copy) if f.match.path in copies else f for f in found]
+        further = set(copies) - {f.match.path for f in found}
+        if further:  # copies the sound channel ranks further down
+            found += channel.rank_vectors(vectors, len(further), scope.narrowed(only_paths=further))
+        found = [  # the closest copy first: an exact one has COPY_EVIDENCE, one at the limit (bit error 0.1) 90 % of it
+            replace(f, evidence=COPY_EVIDENCE * (1.0 - copies[f.match.path][0]), beyond=None, leg="copy", label="the same recording")
+            if f.match.path in copies
+            else f
+            for f in found
+        ]
     return results(fuse({channel.name: found}, {channel.name: 1.0}, k))
 
 
@@ -157,7 +183,7 @@ def similar(
     k: int,
     filters: Filters | None,
     same_file: bool,
-    same: Callable[[str], Callable[[list[str]], Collection[str]] | None] | None = None,
+    same: Callable[[str], Callable[[list[str]], Mapping[str, tuple[float, str]]] | None] | None = None,
 ) -> Results:
     """ "More like this": the files that sound like a stored segment, never the segment itself, and other segments
     of its file only with ``same_file``."""

@@ -128,9 +128,17 @@ class Feedback:
 
     liked: tuple[str, ...] = ()
     unliked: tuple[str, ...] = ()
+    seen: frozenset[str] = frozenset()  # liked files whose match the judged list showed...
+    found: frozenset[tuple[str, str]] = frozenset()  # ...and (channel, path): the channels that had a say in it
 
     def __bool__(self) -> bool:
         return bool(self.liked or self.unliked)
+
+    def liked_by(self, channel: str) -> tuple[str, ...]:
+        """The liked files ``channel`` learns from: the ones it had a say in, and those whose match is not known
+        (a liked spoken "one" that the words found teaches the sound channel nothing: every spoken digit sounds
+        alike; docs/BENCHMARKS.md, "Feedback on spoken digits")."""
+        return tuple(p for p in self.liked if p not in self.seen or (channel, p) in self.found)
 
 
 @dataclass(frozen=True)

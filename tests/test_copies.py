@@ -97,3 +97,32 @@ def test_more_like_this_names_a_copy_of_the_segments_file(memos, tmp_path):
     others = library.similar(hit.segment_id, k=3)
     assert str(lib / "memo_4.wav") not in [h.path for h in others]  # the file itself is left out
     assert all("the same recording" not in h.why for h in others)  # and no other memo is a copy of it
+
+
+@pytest.mark.slow
+def test_a_copy_the_sound_channel_ranks_far_down_is_found_by_its_fingerprint(tmp_path, tiny_clap_dir, text_model):
+    """A copy with loud whistles above 8 kHz (a noisy transfer; Chromaprint listens under 5.5 kHz) sounds, to the
+    model, like the library's whistling recordings and not like its clean original: the original is not among the
+    sound channel's nearest files, and the fingerprint look-up still puts it first."""
+    from audioret.duplicates.copies import CANDIDATES
+    from audioret.search import by_example
+
+    sr = 44100
+    t, phases = np.arange(int(6 * sr)) / sr, np.random.default_rng(7).uniform(0, 6, 5)
+    hiss = 0.08 * sum(np.sin(2 * np.pi * f * t + p) for f, p in zip((9000, 10500, 12000, 13500, 15000), phases))
+    hiss = hiss.astype(np.float32)
+    lib = tmp_path / "library"
+    original = write(lib / "field-recording.wav", _signal(6.0, 1), sr=sr)
+    for i in range(CANDIDATES + 4):
+        write(lib / f"whistling-{i:02d}.wav", _signal(6.0, 100 + i) + hiss, sr=sr)
+    copy = write(tmp_path / "transfer.flac", _signal(6.0, 1) + hiss, sr=sr)
+    library = Library(
+        Config(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), text_model=text_model, transcribe=False)
+    )
+    library.index([lib], progress=False)
+    channel = library.channels.hearing()
+    by_sound = [h.path for h in by_example(channel, channel.embed_example(copy), CANDIDATES + 5)]
+    assert by_sound.index(str(original)) >= CANDIDATES  # the case at hand: not among the nearest files
+    hits = library.search_audio(copy, k=3)
+    assert hits[0].path == str(original) and hits[0].score >= 0.95 and "the same recording" in hits[0].why
+    assert all("the same recording" not in h.why for h in hits[1:])

@@ -23,13 +23,14 @@ def rocchio(
     return (moved / max(float(np.linalg.norm(moved)), 1e-12)).astype(np.float32)
 
 
-def moved(query: np.ndarray, store, feedback) -> np.ndarray:
-    """A channel's query vector (dim,) moved by Rocchio's rule, each file of ``feedback`` (a
-    :class:`~audioret.types.Feedback`) standing as the mean of its vectors in the channel's ``store``; a file the
-    channel does not hold counts for nothing."""
+def moved(query: np.ndarray, store, feedback, channel: str) -> np.ndarray:
+    """A channel's query vector (dim,) moved by Rocchio's rule towards the files of ``feedback`` (a
+    :class:`~audioret.types.Feedback`) that the channel learns from (:meth:`~audioret.types.Feedback.liked_by`)
+    and away from those not liked, each file standing as the mean of its vectors in the channel's ``store``; a
+    file the channel does not hold counts for nothing."""
 
     def means(paths):
         rows = [v.mean(axis=0) for v in (store.file_vectors(p) for p in paths) if len(v)]
         return np.stack(rows) if rows else np.zeros((0, len(query)), np.float32)
 
-    return rocchio(query, means(feedback.liked), means(feedback.unliked))
+    return rocchio(query, means(feedback.liked_by(channel)), means(feedback.unliked))

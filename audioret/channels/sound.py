@@ -209,7 +209,7 @@ class SoundChannel(Channel):
         feedback, the query moved towards the files liked and away from the others (Rocchio)."""
         query = self.embedder.embed_text([request.query.text])
         if request.feedback:
-            query = moved(query[0], self.store, request.feedback)[None]
+            query = moved(query[0], self.store, request.feedback, self.name)[None]
         return self._rank(query, self.reference(), n_files, request.scope)
 
     def rank_vectors(self, vectors: np.ndarray, n_files: int, scope: Scope = Scope()) -> list[Found]:

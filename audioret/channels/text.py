@@ -295,7 +295,7 @@ class TextChannel(Channel):
             return []
         vector = self.encoder.encode([query.text])
         if request.feedback:
-            vector = moved(vector[0], self.store, request.feedback)[None]
+            vector = moved(vector[0], self.store, request.feedback, self.name)[None]
         # the passages' own vectors are needed only to take their bias out
         matches = best_files(self.store, vector, n_files, scope, vectors=self.debias, documents=True)
         sample, count = self.store.background()

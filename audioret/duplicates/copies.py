@@ -4,24 +4,33 @@ Query by example ranks files by how they sound (the sound channel's evidence), a
 close together (a folder of voice memos, of kick drums, of one field recorder) the file itself does not stand
 out from its neighbours by that measure. Whether two files are one recording is what the duplicates machinery
 (:mod:`audioret.duplicates`) decides, by Chromaprint's bit error for files of 3 s and longer and by the
-correlation of their spectra for shorter ones. So the example is fingerprinted, compared with the sound
-channel's nearest files (a copy's windows are among the nearest, whatever the model), and each file that is the
-same recording gets ``ranking.calibration.COPY_EVIDENCE``: it comes first, strength >= 0.95, and says "the same
-recording". Chromaprint missing, or a file it cannot read, leaves query by example to the sound channel alone.
-Measured on the duplicates benchmark's copies: docs/BENCHMARKS.md ("Fusion", "Copies").
+correlation of their spectra for shorter ones. So the example is fingerprinted and looked up among the library's
+own fingerprints, independently of how the sound channel ranks the files (a re-encoded copy can sit far down a
+model's ranking): :class:`Prints` finds the candidates the way the duplicates finder does, by the Chromaprint
+words they share (an inverted index, no loop over the files) and, for short files, by the nearest band summaries
+of their spectra; each candidate is then checked by the finder's own rule. The sound channel's nearest files are
+checked too. Each file that is the same recording gets ``ranking.calibration.COPY_EVIDENCE`` times one minus
+its difference (:func:`audioret.search.by_example`): it comes first, the closest copy first, strength >= 0.95, and
+says "the same recording". The library's fingerprints are the duplicates finder's cache
+(computed for the files that lack one at the first query by example, then kept), held in memory by :class:`Known`
+until the library changes. Chromaprint missing, or a file it cannot read, leaves query by example to the sound
+channel alone. Measured on the duplicates benchmark's copies: docs/BENCHMARKS.md ("Fusion", "Copies").
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from ..errors import ModelLoadError
 from . import (
     DEFAULT_MAX_BIT_ERROR,
+    MIN_DURATION_S,
     MIN_SHORT_S,
     PROFILE_UNDER_S,
     FingerprintCache,
@@ -30,11 +39,13 @@ from . import (
     fingerprint,
     fingerprinted,
 )
-from .spectrum import FINGERPRINT_RATE, MIN_CORRELATION, profile
+from .fingerprints import MIN_SHARED_WORDS, STOP_FILES
+from .spectrum import FINGERPRINT_RATE, MIN_CORRELATION, band_summary, profile
 
 logger = logging.getLogger("audioret")
 
 CANDIDATES = 10  # the sound channel's nearest files compared with the example
+SPECTRUM_CANDIDATES = 32  # a short example's nearest library files by band summary, checked by correlation
 
 
 def same_recording(
@@ -66,13 +77,103 @@ def of_samples(samples: np.ndarray, sample_rate: int, name: str = "<array>") -> 
     )
 
 
+class Prints:
+    """The library's fingerprints, looked up by an example's: which files are the same recording.
+
+    Candidates come as the duplicates finder's do (:mod:`audioret.duplicates`): files of MIN_DURATION_S and longer
+    sharing at least MIN_SHARED_WORDS Chromaprint words with the example (a word in more than STOP_FILES files
+    proposes nothing), from the words sorted once with their files (a look-up is a binary search per word); files
+    with a spectrum, the SPECTRUM_CANDIDATES nearest to a short example by band means and spreads (one matrix
+    product). Each candidate is checked by :func:`same_recording`."""
+
+    def __init__(self, prints: Sequence[Fingerprinted]):
+        self.prints = [fp for fp in prints if fp.duration_s >= MIN_SHORT_S]
+        long_ = [i for i, fp in enumerate(self.prints) if fp.duration_s >= MIN_DURATION_S and len(fp.words)]
+        words = [np.unique(self.prints[i].words) for i in long_]
+        flat = np.concatenate(words) if words else np.zeros(0, np.uint32)
+        owners = np.repeat(np.asarray(long_, np.int64), [len(w) for w in words])
+        order = np.argsort(flat, kind="stable")
+        flat, owners = flat[order], owners[order]
+        _, counts = np.unique(flat, return_counts=True)
+        common = np.repeat(counts > STOP_FILES, counts)  # flat is sorted: each word's files are one run
+        self._words, self._owners = flat[~common], owners[~common]
+        self._profiled = np.asarray(
+            [i for i, fp in enumerate(self.prints) if fp.profile is not None and len(fp.profile)], np.int64
+        )
+        summaries = np.stack([band_summary(self.prints[i].profile) for i in self._profiled]) if len(
+            self._profiled
+        ) else np.zeros((0, 1), np.float32)
+        self._centre = summaries.mean(axis=0) if len(summaries) else np.zeros(summaries.shape[1], np.float32)
+        self._summaries = _unit(summaries - self._centre)
+
+    def __len__(self) -> int:
+        return len(self.prints)
+
+    def candidates(self, example: Fingerprinted) -> list[int]:
+        """The positions of the files that may be the same recording as ``example``."""
+        found: set[int] = set()
+        if example.duration_s >= MIN_DURATION_S and len(example.words) and len(self._words):
+            words = np.unique(example.words)
+            lo, hi = np.searchsorted(self._words, words, "left"), np.searchsorted(self._words, words, "right")
+            runs = hi - lo
+            at = np.repeat(lo - np.concatenate([[0], np.cumsum(runs)[:-1]]), runs) + np.arange(runs.sum())
+            shared = np.bincount(self._owners[at], minlength=len(self.prints))
+            found |= set(np.flatnonzero(shared >= MIN_SHARED_WORDS).tolist())
+        if example.profile is not None and len(example.profile) and len(self._profiled):
+            sims = self._summaries @ _unit((band_summary(example.profile) - self._centre)[None])[0]
+            k = min(SPECTRUM_CANDIDATES, len(sims))
+            found |= set(self._profiled[np.argpartition(-sims, k - 1)[:k]].tolist())
+        return sorted(found)
+
+    def copies(self, example: Fingerprinted) -> dict[str, tuple[float, str]]:
+        """The files that are the same recording as ``example``: {path: (difference, method)}."""
+        found = {}
+        for i in self.candidates(example):
+            same = same_recording(example, self.prints[i])
+            if same is not None:
+                found[self.prints[i].path] = same
+        return found
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)).astype(np.float32)
+
+
+class Known:
+    """The library's :class:`Prints`, kept in memory while ``key`` is the same object (one that is replaced
+    whenever the library changes); the files that lack a fingerprint in ``cache`` are fingerprinted when they are
+    first needed, in ``workers`` threads. Safe to share between threads."""
+
+    def __init__(self, cache: FingerprintCache | None, workers: int | None = None):
+        self.cache, self.workers = cache, workers
+        self._lock = threading.Lock()
+        self._key: object = None
+        self._prints: Prints | None = None
+
+    def prints(self, key: object, paths: Callable[[], Sequence[str]]) -> Prints:
+        """The fingerprints of the files ``paths()`` names, rebuilt only when ``key`` is another object."""
+        with self._lock:
+            if self._prints is None or key is not self._key:
+                files = list(paths())
+                with ThreadPoolExecutor(self.workers or min(4, os.cpu_count() or 1)) as pool:
+                    read = list(pool.map(lambda p: fingerprinted(p, self.cache), files))
+                self._prints, self._key = Prints([fp for fp in read if fp is not None]), key
+            return self._prints
+
+
 def copies(
-    example: Fingerprinted, paths: Sequence[str], cache: FingerprintCache | None = None
+    example: Fingerprinted,
+    paths: Sequence[str],
+    cache: FingerprintCache | None = None,
+    library: Prints | None = None,
 ) -> dict[str, tuple[float, str]]:
-    """Which of the first CANDIDATES of ``paths`` (the sound channel's nearest files, nearest first) are the same
-    recording as ``example``: {path: (difference, method)}."""
+    """Which files are the same recording as ``example``: the ones ``library`` (the library's fingerprints) finds,
+    and which of the first CANDIDATES of ``paths`` (the sound channel's nearest files, nearest first) are:
+    {path: (difference, method)}. A file ``library`` names is checked again against its current fingerprint (it
+    may have changed since)."""
     found = {}
-    for path in paths[:CANDIDATES]:
+    from_library = library.copies(example) if library is not None else {}
+    for path in dict.fromkeys([*from_library, *paths[:CANDIDATES]]):
         other = fingerprinted(path, cache)
         same = same_recording(example, other) if other is not None else None
         if same is not None:

@@ -101,7 +101,7 @@ def short_pairs(
     n = len(profiles)
     if n < 2:
         return {}
-    summary = np.stack([_summary(p) for p in profiles])
+    summary = np.stack([band_summary(p) for p in profiles])
     summary -= summary.mean(axis=0)
     summary /= np.maximum(np.linalg.norm(summary, axis=1, keepdims=True), 1e-9)
     k = min(neighbours, n - 1)
@@ -118,7 +118,7 @@ def short_pairs(
     return {pair: c for pair, c in pairs.items() if c >= min_correlation}
 
 
-def _summary(p: np.ndarray) -> np.ndarray:
+def band_summary(p: np.ndarray) -> np.ndarray:
     """A profile's band means and spreads over its sounding frames (an encoder's padding and a trimmed silence
     left out), for finding candidates."""
     if not len(p):

@@ -200,6 +200,12 @@ class Background:
             self.__dict__[key] = self.fit_law(tops, quantiles)
         return self.__dict__[key]
 
+    def reference_mean(self) -> np.ndarray:
+        """The reference queries' mean vector (a record's mean cosine to them is its cosine to this), kept."""
+        if "_reference_mean" not in self.__dict__:
+            self.__dict__["_reference_mean"] = np.asarray(self.reference, np.float32).mean(axis=0)
+        return self.__dict__["_reference_mean"]
+
     def fit_law(self, tops: np.ndarray | None = None, quantiles: tuple[float, float] = TOP_QUANTILES):
         """Location and scale of the chance law of the channel's top, measured on this library: a Gumbel law
         through two quantiles of measured tops (the reference tops unless given; :func:`null.fit_tops`), moved
@@ -244,13 +250,13 @@ def judge(
         return e, e
     with one_blas_thread():
         sample_scores = (bg.sample @ queries.T).max(axis=1) - bg.sample_bias
-        if bg.sample_bias.any() and len(candidates):
-            scores = scores - (candidates @ bg.reference.T).mean(axis=1)
-    null = Null.of(sample_scores, bg.n)
+        if bg.sample_bias.any() and len(candidates):  # each one's mean cosine to the reference: one product
+            scores = scores - candidates @ bg.reference_mean()
     if not against_reference:
-        e = evidence(scores, null)
+        e = evidence(scores, Null.of(sample_scores, bg.n))
         return e, e
-    z = (scores - null.mean) / bg.scale
+    centre = float(np.median(np.asarray(sample_scores, np.float64)))  # what Null.of takes as its mean
+    z = (scores - centre) / bg.scale
     return np.minimum(surprisal(z, *bg.law()), surprisal(z, *bg.nowhere_law())), surprisal(z, *bg.unrelated_law())
 
 

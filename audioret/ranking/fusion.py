@@ -8,6 +8,8 @@ knows no channel by name.
 
 from __future__ import annotations
 
+import heapq
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -63,19 +65,21 @@ def fuse(found: Mapping[str, Sequence[Found]], weights: Mapping[str, float], k: 
         raise InputError(f"k must be at least 1, got {k}")
     order = {channel: i for i, channel in enumerate(found)}
     per_file: dict[str, dict[str, Found]] = {}
+    totals: dict[str, tuple[float, float]] = {}
+    cosines: dict[str, float] = {}
     for channel, items in found.items():
-        if weights.get(channel, 0) <= 0:
+        weight = weights.get(channel, 0)
+        if weight <= 0:
             continue
-        for f in items:
-            per_file.setdefault(f.match.path, {})[channel] = f
-    ranked = []
-    for path, by_channel in per_file.items():
-        total = sum(weights[c] * f.said for c, f in by_channel.items())
-        evidence = sum(weights[c] * f.evidence for c, f in by_channel.items())  # orders the files at chance
-        best_cosine = max(f.match.score for f in by_channel.values())
-        ranked.append((-total, -evidence, -best_cosine, path, by_channel))
-    ranked.sort(key=lambda r: r[:4])
-    return [_hit(rank, r[-1], weights, order) for rank, r in enumerate(ranked[:k], 1)]
+        for f in items:  # one pass: each file's channels, its weighted say and evidence summed, its best cosine
+            path, cosine = f.match.path, f.match.score
+            per_file.setdefault(path, {})[channel] = f
+            said, evidence = totals.get(path, (0.0, 0.0))
+            totals[path] = (said + weight * f.said, evidence + weight * f.evidence)  # evidence orders files at chance
+            if cosine > cosines.get(path, -math.inf):
+                cosines[path] = cosine
+    ranked = heapq.nsmallest(k, ((-totals[p][0], -totals[p][1], -cosines[p], p) for p in per_file))
+    return [_hit(rank, per_file[r[-1]], weights, order) for rank, r in enumerate(ranked, 1)]
 
 
 def _hit(rank: int, by_channel: dict[str, Found], weights: Mapping[str, float], order: Mapping[str, int]) -> Hit:
