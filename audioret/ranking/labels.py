@@ -54,6 +54,11 @@ def given(e: np.ndarray, limit: int = MAX_PER_FILE) -> dict[int, float]:
 
 def per_file(e: np.ndarray, limit: int = MAX_PER_FILE) -> tuple[dict[int, float], list[dict[int, float]]]:
     """A file's labels from the evidence of its records (shape (records, labels)): the file has a label where any
-    record of it has (its strength is the best record's), and each record its own."""
+    record of it has (its strength is the best record's), and each record its own (with each of the file's labels
+    at its best record, however many others that record has)."""
     e = np.atleast_2d(np.asarray(e, np.float64))
-    return given(e.max(axis=0), limit), [given(row, limit) for row in e]
+    best = given(e.max(axis=0), limit)
+    records = [given(row, limit) for row in e]
+    for label, s in best.items():
+        records[int(np.argmax(e[:, label]))][label] = s
+    return best, records
