@@ -17,7 +17,7 @@ from audioret.channels import user_tags
 from audioret.cli import main
 from audioret.cli_tags import argv as tag_argv
 from audioret.errors import InputError
-from audioret.measures import MAJOR, MINOR, key_of, loudness, tempo
+from audioret.measures import MAJOR, MINOR, key, key_of, loudness, tempo
 from audioret.ranking import labels as judging
 from audioret.ranking.calibration import Background, calibrate
 from audioret.store.filters import accepts, where
@@ -89,12 +89,16 @@ def test_loudness_and_tempo_of_known_signals():
     # BS.1770: a full-scale 1 kHz sine reads about -3 LUFS; at half scale 6 dB lower
     assert loudness(sine, sr) == pytest.approx(-3.0 - 6.02, abs=0.7)
     assert loudness(np.zeros(sr, np.float32), sr) is None and loudness(sine[:1000], sr) is None
+    sr = 11025
     clicks = np.zeros(10 * sr, np.float32)
     for beat in np.arange(0, 10, 0.5):  # 120 BPM
         i = int(beat * sr)
-        clicks[i : i + 200] = np.hanning(200)
+        clicks[i : i + 100] = np.hanning(100)
     assert tempo(clicks, sr) == pytest.approx(120, rel=0.05)
     assert tempo(clicks[: 2 * sr], sr) is None  # too short to have a tempo
+    t = np.arange(10 * sr) / sr  # a C major arpeggio: C, E, G
+    arpeggio = np.concatenate([np.sin(2 * np.pi * f * t[: sr // 2]) for f in (261.6, 329.6, 392.0) * 7])
+    assert key(arpeggio.astype(np.float32), sr) == "c major"
 
 
 def test_speech_share_is_the_union_of_the_spans():

@@ -19,7 +19,24 @@ from .calibration import MATCH_EVIDENCE, Background, gumbel_max, strength, surpr
 MAX_PER_FILE = 8  # labels kept per file, strongest first (AudioSet's hierarchy names one sound several ways)
 
 
-def evidence(records: np.ndarray, labels: np.ndarray, background: Background, against_reference: bool = True):
+def null(labels: np.ndarray, background: Background) -> tuple[np.ndarray, np.ndarray]:
+    """What each label's prompt scores over the background sample: its median and spread (MAD), shape (l,) each.
+    The same for every file of a library, so it is computed once per background."""
+    labels = np.atleast_2d(labels).astype(np.float32)
+    if len(background.sample) == 0:
+        return np.zeros(len(labels)), np.ones(len(labels))
+    sample = (background.sample @ labels.T).astype(np.float64) - background.sample_bias[:, None]  # (s, l)
+    median = np.median(sample, axis=0)
+    return median, np.maximum(1.4826 * np.median(np.abs(sample - median), axis=0), 1e-3)
+
+
+def evidence(
+    records: np.ndarray,
+    labels: np.ndarray,
+    background: Background,
+    against_reference: bool = True,
+    label_null: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """The evidence (nats) of each label in each record, shape (records, labels): what
     :func:`~audioret.ranking.calibration.calibrate` gives each record for the label's prompt as the query.
 
@@ -28,6 +45,7 @@ def evidence(records: np.ndarray, labels: np.ndarray, background: Background, ag
         labels: the labels' prompt vectors (the channel's text side), shape (l, dim).
         background: the channel's :class:`Background` (its sample, reference queries and bias).
         against_reference: the channel's setting (see ``calibrate``).
+        label_null: :func:`null` of these labels and background, when it is already known.
     """
     records, labels = np.atleast_2d(records).astype(np.float32), np.atleast_2d(labels).astype(np.float32)
     scores = (records @ labels.T).astype(np.float64)
@@ -36,11 +54,9 @@ def evidence(records: np.ndarray, labels: np.ndarray, background: Background, ag
         return surprisal(scores, *gumbel_max(bg.n))
     if bg.sample_bias.any() and len(records):
         scores -= (records @ bg.reference.T).mean(axis=1, keepdims=True)
-    sample = (bg.sample @ labels.T).astype(np.float64) - bg.sample_bias[:, None]  # (s, l)
-    median = np.median(sample, axis=0)
+    median, spread = label_null if label_null is not None else null(labels, bg)
     if against_reference:
         return surprisal((scores - median) / bg.scale, *bg.law())
-    spread = np.maximum(1.4826 * np.median(np.abs(sample - median), axis=0), 1e-3)
     return surprisal((scores - median) / spread, *gumbel_max(bg.n))
 
 
