@@ -385,8 +385,9 @@ def test_the_command_line(tmp_path, esc10_dir, tiny_clap_dir, monkeypatch, capsy
     assert [h["path"] for h in json.loads(capsys.readouterr().out)["hits"]] == [str(clip)]
     assert main(["search", "a dog barking", "--tag", "rain"]) == 0
     assert "tags: " in capsys.readouterr().out and "rain" in out
-    assert main(["tag", str(clip)]) == 2  # nothing to do: a usage error
-    assert "at least one +TAG" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit:  # nothing to do: a usage error
+        main(["tag", str(clip)])
+    assert exit.value.code == 2 and "at least one +TAG" in capsys.readouterr().err
 
 
 @pytest.mark.slow
