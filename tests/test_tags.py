@@ -182,6 +182,9 @@ def test_the_sidecar_keeps_what_it_held(tmp_path):
     data = json.loads(sidecar.read_text())
     assert data == {"description": "a walk", "tags": ["forest", "rain"], "x": [1], "removed_tags": ["loud"]}
     assert user_tags.write(str(audio), add=["loud"]) == (["forest", "rain", "loud"], [])  # taken back
+    sidecar.write_text(json.dumps({"tags": ["ok", "x" * 65, "bad\u0007", 3] + [f"t{i}" for i in range(100)]}))
+    mine, _ = user_tags.read(str(audio))
+    assert mine[:2] == ["ok", "3"] and len(mine) == user_tags.MAX_TAGS  # what a tag cannot be is left out
     sidecar.write_text("[1, 2]")
     with pytest.raises(InputError, match="not a JSON object"):
         user_tags.write(str(audio), add=["rain"])
