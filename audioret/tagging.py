@@ -177,7 +177,7 @@ def update(library, report=None, only: Collection[str] | None = None) -> int:
                 channel.store.update_metadata([i for i, _ in pairs], [m for _, m in pairs])
     if report is not None:
         report.tagged += len(stale)
-        report.stages["tagging"] = report.stages.get("tagging", 0.0) + time.perf_counter() - t0
+        report.tagging_s += time.perf_counter() - t0
         report.elapsed_s += time.perf_counter() - t0
     return len(stale)
 
