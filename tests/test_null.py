@@ -7,8 +7,19 @@ import math
 import numpy as np
 import pytest
 
-from audioret.ranking.calibration import Background, calibrate, surprisal
-from audioret.ranking.null import fit_tops
+from audioret.ranking.calibration import (
+    COPY_EVIDENCE,
+    MATCH_EVIDENCE,
+    MATCH_SAY,
+    SAY_LINE_EVIDENCE,
+    Background,
+    calibrate,
+    judge,
+    match_evidence,
+    strength,
+    surprisal,
+)
+from audioret.ranking.null import fit_tops, nowhere, say
 
 
 def _unit(x):
@@ -78,6 +89,97 @@ def test_a_true_match_stands_out_of_the_measured_null():
         query = _unit(records[target] + 0.5 * _unit(rng.standard_normal(records.shape[1])))[None]
         e = calibrate(records @ query[0], records, query, background)
         assert e[target] > 8.0 and e[target] >= e.max() - 1.0  # (its file's neighbours are alike)
+
+
+def test_nowhere_points_nowhere_in_the_prompts_space():
+    rng = np.random.default_rng(5)
+    reference = _unit(0.8 * _unit(rng.standard_normal(32)) + 0.3 * _unit(rng.standard_normal((48, 32))))
+    v = nowhere(reference, 500)
+    assert v.shape == (500, 32) and v.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(v, nowhere(reference, 500))  # the same every time
+    mean = reference.mean(axis=0) / np.linalg.norm(reference.mean(axis=0))
+    # as close to the prompts' mean as the prompts are, on average, in random directions around it
+    assert np.mean(v @ mean) == pytest.approx(np.mean(reference @ mean), abs=0.05)
+    assert abs(np.mean(v @ _unit(rng.standard_normal(32)))) < 0.2
+    with pytest.raises(ValueError, match="at least 2 reference vectors"):
+        nowhere(reference[:1])
+
+
+def test_say_is_nothing_at_chance_and_grows_with_the_evidence():
+    assert say(0.0) == 0 and say(0.7) == 0 and say(1.0) == 0
+    e = np.array([1.5, 2.0, 4.0, 10.0, 50.0])
+    assert np.allclose(say(e), e - 1 - np.log(e)) and np.all(np.diff(say(e)) > 0)
+    # a channel that knows nothing: its evidence is a surprisal (exponential), and its say mostly nothing
+    chance = np.random.default_rng(0).exponential(size=10_000)
+    assert np.mean(say(chance) == 0) > 0.6 and np.mean(say(chance)) < 0.2
+
+
+def test_a_match_needs_both_the_say_and_the_evidence_against_unrelated_queries():
+    assert strength(match_evidence(MATCH_SAY, MATCH_EVIDENCE)) == pytest.approx(0.5)
+    assert strength(match_evidence(10 * MATCH_SAY, 0.9 * MATCH_EVIDENCE)) < 0.5
+    assert strength(match_evidence(0.9 * MATCH_SAY, 10 * MATCH_EVIDENCE)) < 0.5
+    assert match_evidence(-1.0, 5.0) == 0.0
+    assert strength(match_evidence(float(say(COPY_EVIDENCE)), COPY_EVIDENCE)) >= 0.95  # a copy stays a copy
+
+
+def _noise_channel(rng, dim=64):
+    """A channel whose answers are query-dependent noise: 1,500 unrelated records and 4 clusters of 75 windows
+    that move together, and prompts (reference or query) that are random directions around a common one,
+    unrelated to the records' structure (as a random model's text tower gives)."""
+    diffuse = _unit(rng.standard_normal((1500, dim)))
+    centres = _unit(rng.standard_normal((4, dim)))
+    clusters = _unit(np.repeat(centres, 75, axis=0) + 0.05 * _unit(rng.standard_normal((300, dim))))
+    common = _unit(rng.standard_normal(dim))
+    return np.vstack([diffuse, clusters]), lambda n: _unit(common + 0.8 * _unit(rng.standard_normal((n, dim))))
+
+
+def test_a_noise_channels_chance_tops_stay_chance_against_the_directions_that_point_nowhere():
+    """A noise channel answers directions that point nowhere as strongly as any prompt, so against their law its
+    best answer to an unrelated query is chance: less often a "find" than against the reference tops' lower
+    quantiles alone, and almost never any say."""
+    rng = np.random.default_rng(3)
+    records, prompts = _noise_channel(rng)
+    background = Background.of(records, len(records), prompts(48))
+    assert background.nowhere_tops is not None and len(background.nowhere_tops) == 256
+    e, bulk = [], []
+    for q in prompts(300):
+        scores = records @ q
+        evidence = judge(scores, records, q[None], background)[0]
+        top = int(np.argmax(evidence))
+        e.append(evidence[top])
+        bulk.append(surprisal(_z(background, scores[[top]], records[[top]], q), *background.law())[0])
+    e, bulk = np.array(e), np.array(bulk)
+    assert np.all(e <= bulk + 1e-4) and np.mean(bulk > 4.0) > np.mean(e > 4.0)
+    assert np.mean(e > 4.0) < 0.03 and np.median(e) < 1.0 and np.mean(say(e)) < 0.25
+
+
+def _z(bg, scores, candidates, query):
+    sample_scores = bg.sample @ query - bg.sample_bias
+    return (scores - (candidates @ bg.reference.T).mean(axis=1) - np.median(sample_scores)) / bg.scale
+
+
+def test_an_informative_channel_keeps_its_evidence_against_both_laws():
+    """A channel whose prompts point at its clusters (as a trained model's do) answers the directions that point
+    nowhere weakly: a query for one cluster keeps its evidence, and beats what unrelated queries reach."""
+    rng = np.random.default_rng(4)
+    records = _clustered_channel(rng)
+    centres = np.array([records[600 + 120 * i : 720 + 120 * i].mean(axis=0) for i in range(3)])
+    reference = _unit(0.5 * centres[rng.integers(0, 3, 48)] + _unit(rng.standard_normal((48, records.shape[1]))))
+    background = Background.of(records, len(records), reference)
+    query = _unit(centres[1] + 0.2 * _unit(rng.standard_normal(records.shape[1])))
+    scores = records @ query
+    top = int(np.argmax(scores))
+    e, beyond = judge(scores[[top]], records[[top]], query[None], background)
+    assert 720 <= top < 840 and e[0] > 8.0 and beyond[0] > MATCH_EVIDENCE and say(e[0]) > MATCH_SAY
+
+
+def test_a_weak_hit_is_graded_under_the_line():
+    """Under the say's line a hit's strength follows its evidence, and stays under 0.5 whatever the rest."""
+    assert say(SAY_LINE_EVIDENCE) == pytest.approx(MATCH_SAY, abs=1e-9)
+    weak = [strength(match_evidence(0.0, 10.0, e)) for e in (0.0, 0.5, 1.0, 2.0, 3.0, 9.0)]
+    assert weak[0] == 0 and all(np.diff(weak) > 0) and weak[-1] < 0.5
+    assert strength(match_evidence(MATCH_SAY, 10.0, SAY_LINE_EVIDENCE)) >= 0.5
 
 
 def test_calibration_leaves_blas_threads_as_it_found_them():

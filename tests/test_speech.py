@@ -246,11 +246,6 @@ def test_no_good_match_for_something_the_library_does_not_hold(mixed):
     assert not library.search("a thunderstorm over the hills", k=5, weights=text).no_good_match
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known miss: this random CLAP puts the pure tones first for sentences, with "
-    "more evidence than its chance tops for the short reference prompts (docs/BENCHMARKS.md, Fusion)",
-)
 def test_no_good_match_when_one_channel_is_noise(mixed):
     """Both channels on, as a user has them: this library's random CLAP answers every query with some file; that
     chance top should not make a query for something absent a match, and what the text channel finds stays one."""

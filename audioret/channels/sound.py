@@ -20,7 +20,7 @@ import numpy as np
 from .. import audio
 from ..errors import AudioDecodeError, InputError
 from ..measures import Measurer
-from ..ranking.calibration import REFERENCE_PROMPTS, Background, calibrate
+from ..ranking.calibration import REFERENCE_PROMPTS, Background, judge
 from ..ranking.fusion import Found
 from ..ranking.nearest import best_files
 from ..store.records import SegmentMatch, file_fields, records
@@ -204,12 +204,11 @@ class SoundChannel(Channel):
         return self.embedder
 
     @staticmethod
-    def found(match: SegmentMatch, evidence: float) -> Found:
+    def found(match: SegmentMatch, evidence: float, beyond: float | None = None) -> Found:
         """What a window adds to a hit: its time range, its id for "more like this", "sounds like"."""
         m = match.metadata
-        return Found(
-            match, evidence, "sound", match.score, (float(m["start_s"]), float(m["end_s"])), match.id, "sounds like"
-        )
+        span = (float(m["start_s"]), float(m["end_s"]))
+        return Found(match, evidence, "sound", match.score, span, match.id, "sounds like", beyond=beyond)
 
     def reference(self) -> np.ndarray:
         """The CLAP text embeddings of the fusion's reference queries (computed once; kept beside an export)."""
@@ -241,8 +240,8 @@ class SoundChannel(Channel):
         text = reference is not None
         background = Background.remembered(sample, count, reference if text else sample[:0], self.debias and text)
         candidates = np.stack([m.vector for m in matches])
-        e = calibrate([m.score for m in matches], candidates, queries, background, self.against_reference and text)
-        return [self.found(m, float(x)) for m, x in zip(matches, e)]
+        e, beyond = judge([m.score for m in matches], candidates, queries, background, self.against_reference and text)
+        return [self.found(m, float(x), float(b)) for m, x, b in zip(matches, e, beyond)]
 
     def embed_example(self, example) -> np.ndarray:
         """The audio embeddings of an example recording's first windows (a path, or mono float32 at 48 kHz), cut

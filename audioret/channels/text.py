@@ -15,13 +15,14 @@ import os
 import re
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from ..errors import ModelLoadError, NoSpeechError
 from ..models.asr import ASR_SAMPLE_RATE
 from ..query import Query
-from ..ranking.calibration import REFERENCE_PROMPTS, Background, calibrate, idf, phrase_evidence, word_evidence
+from ..ranking.calibration import REFERENCE_PROMPTS, Background, idf, judge, phrase_evidence, word_evidence
 from ..ranking.fusion import Found
 from ..ranking.nearest import best_files
 from ..render import time_range
@@ -268,6 +269,7 @@ class TextChannel(Channel):
         leg: str = "meaning",
         words: tuple[str, ...] = (),
         cosine: float | None = None,
+        beyond: float | None = None,
     ) -> Found:
         """What a passage adds to a hit: where the words were said (speech) and the passage itself, quoted.
         ``cosine`` is the passage's cosine when the meaning leg did not find it (the words leg)."""
@@ -277,17 +279,9 @@ class TextChannel(Channel):
         quote = f'"{text[:90]}{"…" if len(text) > 90 else ""}"'
         if leg == "words" and words:
             quote += f" (words {', '.join(repr(w) for w in words)})"
-        return Found(
-            match,
-            evidence,
-            leg,
-            match.score if leg == "meaning" else cosine,
-            (float(m["start_s"]), float(m["end_s"])) if speech else None,
-            None,
-            label,
-            quote,
-            words,
-        )
+        span = (float(m["start_s"]), float(m["end_s"])) if speech else None
+        shown = match.score if leg == "meaning" else cosine
+        return Found(match, evidence, leg, shown, span, None, label, quote, words, beyond)
 
     def reference(self) -> np.ndarray:
         """The text model's embeddings of the fusion's reference queries (computed once; kept beside an export)."""
@@ -312,14 +306,17 @@ class TextChannel(Channel):
         background = Background.remembered(sample, count, self.reference(), self.debias)
         stacked = bool(matches) and self.debias
         candidates = np.stack([m.vector for m in matches]) if stacked else np.zeros((0, vector.shape[1]), np.float32)
-        e = calibrate([m.score for m in matches], candidates, vector, background, self.against_reference)
-        found = {m.path: self.found(m, float(x)) for m, x in zip(matches, e)}
-        for f in self.lexical(query, count, scope):
+        e, beyond = judge([m.score for m in matches], candidates, vector, background, self.against_reference)
+        found = {m.path: self.found(m, float(x), beyond=float(b)) for m, x, b in zip(matches, e, beyond)}
+        for f in self.lexical(query, count, scope):  # the words found are evidence in both senses
             held = found.get(f.match.path)
             if held is None or f.evidence > held.evidence:
+                b = max(f.evidence, held.against_unrelated) if held else None
                 found[f.match.path] = self.found(
-                    f.match, f.evidence, "words", f.words, held.match.score if held else None
+                    f.match, f.evidence, "words", f.words, held.match.score if held else None, b
                 )
+            elif f.evidence > held.against_unrelated:
+                found[f.match.path] = replace(held, beyond=f.evidence)
         return sorted(found.values(), key=lambda f: (-f.evidence, f.match.path))[:n_files]
 
     def lexical(self, query: Query, count: int, scope: Scope = Scope()) -> list[Found]:

@@ -15,15 +15,18 @@ query, given what the channel scores in general (:func:`calibrate`). Two things 
 - the query's scale: the adjusted score is standardised (``z``) against the adjusted scores of a fixed sample
   of the channel's records (:meth:`Store.background`), with the median and MAD.
 
-What chance gives is measured, not assumed: the law of the channel's top for unrelated queries on this library
-(:meth:`Background.law`, :mod:`audioret.ranking.null`), because windows of one file and files alike move
-together. The evidence is the surprisal of the score under that law, in nats: about 0.7 for the best of a
-channel that knows nothing, tens for a clear winner.
+What chance gives is measured, not assumed (:meth:`Background.law`, :mod:`audioret.ranking.null`), because
+windows of one file and files alike move together: the evidence (:func:`judge`) is the smaller surprisal of the
+score, in nats, under two measured laws of the channel's top: the chance bulk of unrelated prompts' tops, and the
+tops of directions that point nowhere (so a channel whose answers are query-dependent noise stays at chance:
+about 0.7 nats for its best file; a clear winner gets tens). A second value measures the score against what
+unrelated queries reach in this library (their tops' median and upper quartile).
 
-Evidence adds up across channels (with their weights), and a file's ``score`` is ``E / (E + MATCH_EVIDENCE)``:
-0.5 is the line between a match and chance, whichever channels found it. When no file reaches it, the results say "no
-good match" instead of
-showing noise with confident numbers.
+Fusion (:mod:`audioret.ranking.fusion`) adds each channel's say (:func:`null.say`) to rank the files. A file's
+``score`` is :func:`strength` of :func:`match_evidence`: 0.5 where the fused say reaches MATCH_SAY and the
+evidence against unrelated queries reaches MATCH_EVIDENCE, whichever channels found it. When no hit shown
+reaches it, the results say "no good match" instead of showing noise with confident numbers. The rule and what
+it was measured against: docs/BENCHMARKS.md ("Fusion").
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .null import fit_tops
+from .null import NOWHERE_QUANTILES, TOP_QUANTILES, UNRELATED_QUANTILES, fit_tops, nowhere
 
 # Unrelated everyday queries: a file's mean score for them is its bias (see the module docstring). Any broad
 # set would do; these span sounds, music and speech, and none is in an evaluation set.
@@ -90,9 +93,12 @@ REFERENCE_PROMPTS = (
     "a machine",
     "nature",
 )
-# The evidence (nats) that makes a match: score 0.5. Chosen from the no-good-match sweep in docs/BENCHMARKS.md
-# ("Fusion"): higher lines flag more answerable queries, which costs a user more than a weak list does.
+# A match needs both (score 0.5 at the line; :func:`match_evidence`): a fused say (null.say) of MATCH_SAY, and
+# evidence of MATCH_EVIDENCE nats against what unrelated queries reach in this library. Chosen on the memos set
+# and held out on the talks set (docs/BENCHMARKS.md, "Fusion").
 MATCH_EVIDENCE = 2.0
+MATCH_SAY = 1.0
+SAY_LINE_EVIDENCE = 3.1461932206  # one channel's evidence whose say (null.say) is MATCH_SAY
 # The evidence (nats) of "the same recording" (query by example, audioret/duplicates/copies.py): strength 0.96,
 # far above what a channel's evidence for a merely similar sound reaches.
 COPY_EVIDENCE = 50.0
@@ -141,6 +147,7 @@ class Background:
     sample_bias: np.ndarray  # (s,), each sample record's mean cosine to the reference queries (zeros: no debiasing)
     scale: float  # the channel's spread of scores: the median over the reference queries of their MAD
     tops: np.ndarray  # (r,), each reference query's best score over the sample, standardised
+    nowhere_tops: np.ndarray | None = None  # the same for directions that point nowhere (null.nowhere)
 
     @classmethod
     def of(cls, sample: np.ndarray, n: int, reference: np.ndarray, debias: bool = True) -> Background:
@@ -154,7 +161,9 @@ class Background:
         spread = np.maximum(1.4826 * np.median(np.abs(centred - median[:, None]), axis=1), 1e-3)
         scale = float(np.median(spread))
         tops = (centred.max(axis=1) - median) / scale
-        return cls(sample, max(n, 1), reference, bias, scale, tops)
+        aimless = (nowhere(reference) @ sample.T - bias).astype(np.float64)
+        nowhere_tops = (aimless.max(axis=1) - np.median(aimless, axis=1)) / scale
+        return cls(sample, max(n, 1), reference, bias, scale, tops, nowhere_tops)
 
     @classmethod
     def remembered(cls, sample: np.ndarray, n: int, reference: np.ndarray, debias: bool = True) -> Background:
@@ -172,29 +181,55 @@ class Background:
         return held[2]
 
     def law(self) -> tuple[float, float]:
-        """The Gumbel law of the channel's tops (:meth:`fit_law`), computed once per background."""
-        if "_law" not in self.__dict__:
-            self.__dict__["_law"] = self.fit_law()
-        return self.__dict__["_law"]
+        """The law a real match must beat: the reference tops' chance bulk (null.TOP_QUANTILES), computed once."""
+        return self._fitted("_law", self.tops, TOP_QUANTILES)
 
-    def fit_law(self) -> tuple[float, float]:
+    def nowhere_law(self) -> tuple[float, float]:
+        """The law of the tops of directions that point nowhere (null.nowhere), which a real match must beat too."""
+        if self.nowhere_tops is None or len(self.nowhere_tops) < 8:
+            return self.law()
+        return self._fitted("_nowhere", self.nowhere_tops, NOWHERE_QUANTILES)
+
+    def unrelated_law(self) -> tuple[float, float]:
+        """The law of what an unrelated query reaches here: the reference tops through their median and upper
+        quartile (null.UNRELATED_QUANTILES)."""
+        return self._fitted("_unrelated", self.tops, UNRELATED_QUANTILES)
+
+    def _fitted(self, key: str, tops: np.ndarray, quantiles: tuple[float, float]) -> tuple[float, float]:
+        if key not in self.__dict__:
+            self.__dict__[key] = self.fit_law(tops, quantiles)
+        return self.__dict__[key]
+
+    def fit_law(self, tops: np.ndarray | None = None, quantiles: tuple[float, float] = TOP_QUANTILES):
         """Location and scale of the chance law of the channel's top, measured on this library: a Gumbel law
-        through two quantiles of the reference tops (:func:`null.fit_tops`), moved from the sample's size to the
-        channel's (the maximum of more records is higher: the Gaussian-tail shift a_n - a_s)."""
-        if len(self.tops) < 8:
+        through two quantiles of measured tops (the reference tops unless given; :func:`null.fit_tops`), moved
+        from the sample's size to the channel's (the maximum of more records is higher: the Gaussian-tail shift
+        a_n - a_s)."""
+        tops = self.tops if tops is None else tops
+        if len(tops) < 8:
             return gumbel_max(self.n)
-        location, scale = fit_tops(self.tops)  # the 10th and 25th percentiles (null.TOP_QUANTILES)
+        location, scale = fit_tops(tops, quantiles)
         return location + gumbel_max(self.n)[0] - gumbel_max(len(self.sample))[0], scale
 
 
 def calibrate(
     scores, candidates: np.ndarray, queries: np.ndarray, background: Background, against_reference: bool = True
 ) -> np.ndarray:
-    """Evidence (nats) of each candidate's score for a query: ``-ln P(top >= z)``.
+    """Evidence (nats) of each candidate's score for a query (the first of :func:`judge`)."""
+    return judge(scores, candidates, queries, background, against_reference)[0]
+
+
+def judge(
+    scores, candidates: np.ndarray, queries: np.ndarray, background: Background, against_reference: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each candidate's evidence (nats) for a query, and its evidence against what unrelated queries reach.
 
     With ``against_reference`` (a channel with structure: hubs, clusters of similar records), ``z`` is in the
-    channel's typical spread and the law is the reference tops'; without (a channel whose background is plain),
-    ``z`` is in this query's spread and the law the maximum of ``n`` normals.
+    channel's typical spread; the evidence is the smaller surprisal ``-ln P(top >= z)`` under two measured laws
+    (:meth:`Background.law`, the reference tops' chance bulk, and :meth:`Background.nowhere_law`, directions
+    that point nowhere), and the second value its surprisal under :meth:`Background.unrelated_law`. Without (a
+    channel whose background is plain), ``z`` is in this query's spread, the law is the maximum of ``n``
+    normals, and both values are that surprisal.
 
     Args:
         scores: each candidate's cosine for the query (its best over ``queries``), shape (m,).
@@ -205,15 +240,18 @@ def calibrate(
     scores = np.asarray(scores, np.float64)
     bg = background
     if len(bg.sample) == 0:
-        return evidence(scores, Null(0.0, 1.0, bg.n))
+        e = evidence(scores, Null(0.0, 1.0, bg.n))
+        return e, e
     with one_blas_thread():
         sample_scores = (bg.sample @ queries.T).max(axis=1) - bg.sample_bias
         if bg.sample_bias.any() and len(candidates):
             scores = scores - (candidates @ bg.reference.T).mean(axis=1)
     null = Null.of(sample_scores, bg.n)
     if not against_reference:
-        return evidence(scores, null)
-    return surprisal((scores - null.mean) / bg.scale, *bg.law())
+        e = evidence(scores, null)
+        return e, e
+    z = (scores - null.mean) / bg.scale
+    return np.minimum(surprisal(z, *bg.law()), surprisal(z, *bg.nowhere_law())), surprisal(z, *bg.unrelated_law())
 
 
 ONE_BLAS_THREAD = True  # False: BLAS's own threads, as bench/query.py compares
@@ -285,3 +323,13 @@ def phrase_evidence(n_words: int) -> float:
 def strength(e: float) -> float:
     """Evidence as a 0-1 match strength: 0.5 at MATCH_EVIDENCE."""
     return e / (e + MATCH_EVIDENCE) if e > 0 else 0.0
+
+
+def match_evidence(fused_say: float, beyond: float, evidence: float = 0.0) -> float:
+    """A file's evidence as shown (nats; :func:`strength` 0.5 at the line): MATCH_EVIDENCE times the smaller of
+    its fused say over MATCH_SAY and its evidence against unrelated queries over MATCH_EVIDENCE, so it is a
+    match only when both are. Under the say's line, the fused ``evidence`` over SAY_LINE_EVIDENCE (the evidence
+    whose say is MATCH_SAY) grades it, kept under the line, so a weak hit is not shown as nothing. A copy
+    (COPY_EVIDENCE in both) stays far above."""
+    said = fused_say / MATCH_SAY if fused_say >= MATCH_SAY else min(evidence / SAY_LINE_EVIDENCE, 0.999)
+    return MATCH_EVIDENCE * max(min(said, beyond / MATCH_EVIDENCE), 0.0)

@@ -15,7 +15,8 @@ from ..errors import InputError
 from ..render import strength_word
 from ..store.records import SegmentMatch, tags_of
 from ..types import Hit
-from .calibration import strength
+from .calibration import match_evidence, strength
+from .null import say
 
 CLIP_S = 10.0  # the time range shown for a file found only by whole-file text (its name, tags or description)
 
@@ -25,7 +26,7 @@ class Found:
     """A channel's best record of one file, the evidence it carries, and what it adds to the hit."""
 
     match: SegmentMatch
-    evidence: float  # nats
+    evidence: float  # nats, for ranking
     leg: str  # how the channel found it: "sound" ("copy": the same recording); "meaning" or "words" (text)
     cosine: float | None  # the channel's cosine for the file; None when it found the file by other means alone
     span: tuple[float, float] | None = None  # the stretch that matched (s); None: the whole file (a name, tags)
@@ -33,10 +34,21 @@ class Found:
     label: str = ""  # what the channel found, in words: "sounds like", 'said at 0:12-0:16', "name"
     quote: str = ""  # the text it found, quoted, when it found text
     words: tuple[str, ...] = ()  # the query words found in that text
+    beyond: float | None = None  # nats against what unrelated queries reach here; None: ``evidence`` (words, copies)
+
+    @property
+    def said(self) -> float:
+        """What the channel's evidence adds to the fused sum (:func:`null.say`)."""
+        return say(float(self.evidence))
+
+    @property
+    def against_unrelated(self) -> float:
+        return self.evidence if self.beyond is None else self.beyond
 
 
 def fuse(found: Mapping[str, Sequence[Found]], weights: Mapping[str, float], k: int) -> list[Hit]:
-    """The top ``k`` files by their weighted evidence summed over channels, as :class:`Hit`.
+    """The top ``k`` files by their weighted say summed over channels (then their evidence, then their best
+    cosine), as :class:`Hit`.
 
     Args:
         found: each channel's files (one :class:`Found` per file), by channel name, in the registry's order: on a
@@ -58,20 +70,26 @@ def fuse(found: Mapping[str, Sequence[Found]], weights: Mapping[str, float], k: 
             per_file.setdefault(f.match.path, {})[channel] = f
     ranked = []
     for path, by_channel in per_file.items():
-        total = sum(weights[c] * f.evidence for c, f in by_channel.items())
+        total = sum(weights[c] * f.said for c, f in by_channel.items())
+        evidence = sum(weights[c] * f.evidence for c, f in by_channel.items())  # orders the files at chance
         best_cosine = max(f.match.score for f in by_channel.values())
-        ranked.append((-total, -best_cosine, path, by_channel))
-    ranked.sort(key=lambda r: r[:3])
-    return [_hit(rank, -neg, by_channel, weights, order) for rank, (neg, _, _, by_channel) in enumerate(ranked[:k], 1)]
+        ranked.append((-total, -evidence, -best_cosine, path, by_channel))
+    ranked.sort(key=lambda r: r[:4])
+    return [_hit(rank, r[-1], weights, order) for rank, r in enumerate(ranked[:k], 1)]
 
 
-def _hit(
-    rank: int, total: float, by_channel: dict[str, Found], weights: Mapping[str, float], order: Mapping[str, int]
-) -> Hit:
+def _hit(rank: int, by_channel: dict[str, Found], weights: Mapping[str, float], order: Mapping[str, int]) -> Hit:
     founds = list(by_channel.values())
     first = founds[0].match
     duration_s = float(first.metadata["duration_s"])
-    carrier = max(by_channel, key=lambda c: (weights[c] * by_channel[c].evidence, -order[c]))
+    carrier = max(
+        by_channel, key=lambda c: (weights[c] * by_channel[c].said, weights[c] * by_channel[c].evidence, -order[c])
+    )
+    total = match_evidence(
+        sum(weights[c] * f.said for c, f in by_channel.items()),
+        sum(weights[c] * f.against_unrelated for c, f in by_channel.items()),
+        sum(weights[c] * f.evidence for c, f in by_channel.items()),
+    )
     start_s, end_s = _time_range(by_channel[carrier], founds, duration_s)
     passage = next((f.match for f in founds if f.match.document is not None), None)
     return Hit(
@@ -87,7 +105,7 @@ def _hit(
         text_kind=passage.metadata.get("kind") if passage is not None else None,
         text_start_s=float(passage.metadata["start_s"]) if passage is not None else None,
         text_end_s=float(passage.metadata["end_s"]) if passage is not None else None,
-        strengths={c: round(strength(f.evidence), 6) for c, f in by_channel.items()},
+        strengths={c: round(strength(shown(f)), 6) for c, f in by_channel.items()},
         why=explain(by_channel, carrier),
         tags=tags_of(max((f.match.metadata for f in founds), key=lambda m: "tags_sig" in m)),
     )
@@ -107,6 +125,11 @@ def explain(by_channel: Mapping[str, Found], carrier: str) -> str:
     parts = []
     for channel in sorted(by_channel, key=lambda c: c != carrier):
         f = by_channel[channel]
-        word = strength_word(strength(f.evidence))
+        word = strength_word(strength(shown(f)))
         parts.append(f"{f.label}: {f.quote} ({word})" if f.quote else f"{f.label}: {word}")
     return " · ".join(parts)
+
+
+def shown(f: Found) -> float:
+    """A channel's evidence for a file as shown (its strength and word): as if it were the only channel."""
+    return match_evidence(f.said, f.against_unrelated, f.evidence)

@@ -57,8 +57,9 @@ def evidence(
     if bg.sample_bias.any() and len(records):
         scores -= (records @ bg.reference.T).mean(axis=1, keepdims=True)
     median, spread = label_null if label_null is not None else null(labels, bg)
-    if against_reference:
-        return surprisal((scores - median) / bg.scale, *bg.law())
+    if against_reference:  # the smaller surprisal under the two measured laws, as calibration.judge
+        z = (scores - median) / bg.scale
+        return np.minimum(surprisal(z, *bg.law()), surprisal(z, *bg.nowhere_law()))
     return surprisal((scores - median) / spread, *gumbel_max(bg.n))
 
 

@@ -1,19 +1,23 @@
 """What a channel's best answer looks like by chance, measured on this library. Pure: numpy in, numbers out.
 
 A channel's evidence for a file is how surprising its score is for this query (:mod:`audioret.ranking.calibration`).
-The surprise is measured against what the same channel answers, on this library, for everyday queries that have
-nothing to do with the query (``REFERENCE_PROMPTS``: their best records, ``Background.tops``), not against a law
-assumed for independent scores: the windows of one file, and files alike (a folder of voice memos, of kick
-drums), move together, so a channel's best answer to an unrelated query is higher, and more variable, than the
-best of ``n`` independent scores.
+The surprise is measured against what the same channel answers on this library, not against a law assumed for
+independent scores: the windows of one file, and files alike (a folder of voice memos, of kick drums), move
+together, so a channel's best answer to a query that finds nothing is higher, and more variable, than the best
+of ``n`` independent scores. Two things are measured, because each alone misleads (docs/BENCHMARKS.md, "Fusion"):
 
-The chance law of a channel's top (:func:`fit_tops`) is a Gumbel law through two quantiles of the reference tops.
-Which two is a trade, measured on two evaluation sets in docs/BENCHMARKS.md ("Fusion"): through the median and
-the upper quartile, the chance tops of a sound channel whose answers are query-dependent noise stay chance (the
-random-CLAP stress regime on the talks set: fused R@1 0.77 -> 0.88 against 0.90 for text alone), but a channel
-that knows sound classes loses its evidence wherever some reference prompts lift a cluster of the library (the
-stand-in CLAP: 0.90 -> 0.65 on the memos set's sound queries). The lower quantiles (10th and 25th percentiles)
-keep the informative channel's evidence, so they are the default (TOP_QUANTILES).
+- the tops of everyday prompts that have nothing to do with the query (``REFERENCE_PROMPTS``,
+  ``Background.tops``). Some of them truly find things in the library (a memo that is "a reminder"), so their
+  upper half is not chance: the law through their lower quantiles (:data:`TOP_QUANTILES`) is what a real match
+  must beat; the law through their median and upper quartile (:data:`UNRELATED_QUANTILES`) is what an unrelated
+  query reaches in this library, which a hit must beat to be called a match at all;
+- the tops of directions that point nowhere (:func:`nowhere`: the reference prompts' mean, moved the typical
+  distance in a random direction). A channel whose model aligns its queries with the library's structure (a
+  trained CLAP, a sentence model) answers them far more weakly than real prompts; a channel whose answers are
+  query-dependent noise (a random CLAP) answers them as strongly. The law through their median and upper
+  quartile is the second thing a real match must beat, so a noise channel's chance top stays chance.
+
+The say (:func:`say`) turns a channel's evidence into what it may add to a fused sum: nothing at chance.
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ import math
 
 import numpy as np
 
-TOP_QUANTILES = (0.10, 0.25)
+TOP_QUANTILES = (0.10, 0.25)  # the reference prompts' tops: what a real match must beat (the chance bulk)
+UNRELATED_QUANTILES = (0.50, 0.75)  # the reference prompts' tops: what an unrelated query reaches here
+NOWHERE_QUANTILES = (0.50, 0.75)  # the directions that point nowhere: all of them are chance
+NOWHERE_COUNT = 256  # directions drawn once per background
 
 
 def fit_tops(tops: np.ndarray, quantiles: tuple[float, float] = TOP_QUANTILES) -> tuple[float, float]:
@@ -32,3 +39,34 @@ def fit_tops(tops: np.ndarray, quantiles: tuple[float, float] = TOP_QUANTILES) -
     at = [-math.log(-math.log(q)) for q in quantiles]
     scale = max(float(hi - lo) / (at[1] - at[0]), 0.05)
     return float(lo) - at[0] * scale, scale
+
+
+def nowhere(reference: np.ndarray, n: int = NOWHERE_COUNT, seed: int = 0) -> np.ndarray:
+    """``n`` unit vectors that point nowhere in particular in the reference prompts' space: their mean, moved in
+    a random direction by their root-mean-square distance from it. The same every time for the same prompts.
+
+    Args:
+        reference: the reference prompts' embeddings, shape (r, dim), r >= 2.
+        n: how many.
+        seed: the random directions' seed.
+    """
+    reference = np.asarray(reference, np.float64)
+    if reference.ndim != 2 or len(reference) < 2:
+        raise ValueError(f"Expected at least 2 reference vectors of shape (r, dim), got shape {reference.shape}")
+    mean = reference.mean(axis=0)
+    spread = math.sqrt(float(((reference - mean) ** 2).sum(axis=1).mean()))
+    g = np.random.default_rng(seed).standard_normal((n, reference.shape[1]))
+    v = mean + spread * g / np.linalg.norm(g, axis=1, keepdims=True)
+    return (v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+def say(e):
+    """What evidence ``e`` (nats) may add to a fused sum: ``e - 1 - ln e`` above 1 nat, else 0 (the log of the
+    largest Bayes factor a surprisal allows, Sellke, Bayarri and Berger 2001): nothing at chance (a channel that
+    knows nothing gives its top about 0.7 nats), about ``e - 1 - ln e`` for a clear find. A float for a float
+    (fusion calls it once a file and channel), else an array."""
+    if isinstance(e, (float, int)):
+        return e - 1.0 - math.log(e) if e > 1.0 else 0.0
+    e = np.asarray(e, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(e > 1.0, e - 1.0 - np.log(np.maximum(e, 1.0)), 0.0)

@@ -1,0 +1,317 @@
+"""Re-scores fusion rules over every query of a set from bench/fusion_cache.py's cache: seconds, no model, no store.
+
+    python bench/fusion_rules.py [--set memos|talks|both] [--rule shipped ...] [--check]
+
+Each rule turns the cached vectors into each channel's evidence for every file and says whether the top is "no
+good match"; the tables are bench/fusion.py's (R@1 / MRR of each channel alone and fused, by regime and kind of
+query, and "no good match" on right tops, wrong tops and absent answers). ``--check`` compares the shipped rule
+re-scored here with the evidence the channels themselves gave (in the cache), file by file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from audioret.ranking import calibration as cal  # noqa: E402
+from audioret.ranking.calibration import MATCH_EVIDENCE, Background  # noqa: E402
+from audioret.ranking.null import say  # noqa: E402
+
+LIBRARIES = ("collapsed", "spread", "stand-in")
+REGIMES = {  # name: (library, kinds of query)
+    "memos": {
+        "(a)": ("collapsed", ("paraphrase", "quote", "quote, not in the transcript")),
+        "(a')": ("spread", ("paraphrase", "quote", "quote, not in the transcript")),
+        "(b)": ("stand-in", ("sound",)),
+        "(c)": ("stand-in", ("paraphrase", "quote", "quote, not in the transcript", "sound", "sample")),
+    },
+    "talks": {
+        "(a)": ("collapsed", ("question",)),
+        "(a')": ("spread", ("question",)),
+        "(b)": ("stand-in", ("sound",)),
+        "(c)": ("stand-in", ("question", "sound")),
+    },
+}
+
+
+@dataclass
+class Channel:
+    """One channel of one library, from the cache: records, background, and the vectors of every prompt."""
+
+    records: np.ndarray
+    file: np.ndarray  # each record's file index
+    sample: np.ndarray
+    count: int
+    reference: np.ndarray
+    decoys: np.ndarray
+    queries: np.ndarray
+    n_files: int
+
+    def __post_init__(self):
+        order = np.argsort(self.file, kind="stable")
+        self.records, self.file = self.records[order], self.file[order]
+        self.starts = np.flatnonzero(np.r_[True, self.file[1:] != self.file[:-1]])
+        self.present = self.file[self.starts]
+        self.scores = self.records @ self.queries.T  # (records, queries)
+
+    def best(self, q: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each file's best cosine for query ``q`` and its best record's vector (-inf and zeros where absent)."""
+        s = self.scores[:, q]
+        best = np.full(self.n_files, -np.inf)
+        vec = np.zeros((self.n_files, self.records.shape[1]), np.float32)
+        at = np.maximum.reduceat(s, self.starts)
+        best[self.present] = at
+        # the argmax within each file
+        marker = np.repeat(at, np.diff(np.r_[self.starts, len(s)]))
+        hit = np.flatnonzero(s >= marker)
+        first = hit[np.r_[True, self.file[hit][1:] != self.file[hit][:-1]]]
+        vec[self.file[first]] = self.records[first]
+        return best, vec
+
+
+class Data:
+    """One set's cache."""
+
+    def __init__(self, name: str):
+        root = HERE / "out" / ("fusion" if name == "memos" else "talks")
+        self.name = name
+        arrays = np.load(root / "cache.npz")
+        self.meta = json.loads((root / "cache.json").read_text())
+        self.files = self.meta["files"]
+        self.queries = self.meta["queries"]
+        n = len(self.files)
+        self.channels = {
+            key: Channel(
+                arrays[f"{key}/records"],
+                arrays[f"{key}/file"],
+                arrays[f"{key}/sample"],
+                self.meta[key]["count"],
+                arrays[f"{key}/reference"],
+                arrays[f"{key}/decoys"],
+                arrays[f"{key}/queries"],
+                n,
+            )
+            for key in (*LIBRARIES, "text")
+        }
+        self.lexical = [np.zeros(n) for _ in self.queries]
+        for q, found in enumerate(self.meta["text"]["lexical"]):
+            for f, e in found:
+                self.lexical[q][f] = max(self.lexical[q][f], e)
+
+
+class Previous:
+    """The previous rule: each channel calibrated against the reference prompts' tops (their lower quantiles), the
+    text channel's lexical leg where it is stronger, the evidence added, "no good match" under MATCH_EVIDENCE."""
+
+    name = "previous"
+
+    def __init__(self, data: Data):
+        self.data = data
+        self.backgrounds = {}
+
+    def background(self, key: str) -> Background:
+        if key not in self.backgrounds:
+            c = self.data.channels[key]
+            self.backgrounds[key] = Background.of(c.sample, c.count, c.reference, debias=key != "text")
+        return self.backgrounds[key]
+
+    def channel_evidence(self, key: str, q: int) -> tuple[np.ndarray, np.ndarray]:
+        """A channel's evidence for every file, and its cosines (-inf where it holds no record of the file)."""
+        c = self.data.channels[key]
+        best, vec = c.best(q)
+        e = np.zeros(len(best))
+        ok = np.isfinite(best)
+        debias = key != "text"
+        bg = self.background(key)
+        law = bg.__dict__.setdefault("_law", bg.fit_law())
+        e[ok] = cal.surprisal(self.z(key, q, best[ok], vec[ok] if debias else vec[:0]), *law)
+        return e, best
+
+    def z(self, key: str, q: int, best: np.ndarray, vec: np.ndarray) -> np.ndarray:
+        """The candidates' scores standardised as calibration.judge does."""
+        bg, query = self.background(key), self.data.channels[key].queries[[q]]
+        sample_scores = (bg.sample @ query.T).max(axis=1) - bg.sample_bias
+        scores = best - (vec @ bg.reference.T).mean(axis=1) if bg.sample_bias.any() and len(vec) else best
+        return (scores - np.median(sample_scores)) / bg.scale
+
+    def evidence(self, library: str, q: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        sound = self.channel_evidence(library, q)
+        text, cos = self.channel_evidence("text", q)
+        return {"clap": sound, "text": (np.maximum(text, self.data.lexical[q]), cos)}
+
+    def fused(self, found: dict) -> np.ndarray:
+        return found["clap"][0] + found["text"][0]
+
+    def tiebreak(self, found: dict) -> np.ndarray | None:
+        return None
+
+    def alone(self, e: np.ndarray) -> np.ndarray:
+        """What one channel's files are ranked by when it is the only one."""
+        return e
+
+    def no_good_match(self, found: dict, total: np.ndarray, top: int) -> bool:
+        return total[top] < MATCH_EVIDENCE
+
+
+class Shipped(Previous):
+    """The shipped rule (audioret.ranking): calibration.judge's two values for each channel, the lexical leg in
+    both, the says added for the ranking, "no good match" when none of the first ten reaches the line
+    (calibration.match_evidence)."""
+
+    name = "shipped"
+
+    def channel_evidence(self, key: str, q: int):
+        c = self.data.channels[key]
+        best, vec = c.best(q)
+        e, beyond = np.zeros(len(best)), np.zeros(len(best))
+        ok = np.isfinite(best)
+        debias = key != "text"
+        e[ok], beyond[ok] = cal.judge(best[ok], vec[ok] if debias else vec[:0], c.queries[[q]], self.background(key))
+        return (e, beyond), best
+
+    def evidence(self, library: str, q: int):
+        (s, sb), scos = self.channel_evidence(library, q)
+        (t, tb), tcos = self.channel_evidence("text", q)
+        lex = self.data.lexical[q]
+        return {"clap": (s, scos), "text": (np.maximum(t, lex), tcos), "_beyond": (sb, np.maximum(tb, lex))}
+
+    def fused(self, found):
+        return say(found["clap"][0]) + say(found["text"][0])
+
+    def tiebreak(self, found):
+        return found["clap"][0] + found["text"][0]
+
+    def alone(self, e):
+        return say(e)
+
+    def no_good_match(self, found, total, top, k=10):
+        order = ranked(total, np.maximum(found["clap"][1], found["text"][1]), self.tiebreak(found))[:k]
+        beyond = found["_beyond"][0][order] + found["_beyond"][1][order]
+        return all(cal.strength(cal.match_evidence(t, b)) < 0.5 for t, b in zip(total[order], beyond))
+
+
+def ranked(total: np.ndarray, cosine: np.ndarray, evidence: np.ndarray | None = None) -> np.ndarray:
+    """Files by ``total``, then ``evidence``, then cosine (fuse's order; the file's index breaks what is left)."""
+    evidence = np.zeros(len(total)) if evidence is None else evidence
+    return np.lexsort((np.arange(len(total)), -cosine, -evidence, -total))
+
+
+def score(order: np.ndarray, relevant: list[int]) -> tuple[float, float]:
+    where = np.flatnonzero(np.isin(order[:200], relevant))
+    return (float(where[0] == 0), 1.0 / (where[0] + 1)) if len(where) else (0.0, 0.0)
+
+
+def evaluate(rule, data: Data) -> dict:
+    """Every regime of the set: R@1 / MRR by kind for sound, text, fused; "no good match" by case."""
+    out = {}
+    for regime, (library, kinds) in REGIMES[data.name].items():
+        rows: dict[str, dict[str, list]] = {}
+        said = {"right": [0, 0], "wrong": [0, 0], "absent": [0, 0]}
+        for q, query in enumerate(data.queries):
+            kind = query["kind"]
+            if kind not in kinds and kind != "absent":
+                continue
+            found = rule.evidence(library, q)
+            cos = np.maximum(found["clap"][1], found["text"][1])
+            total = rule.fused(found)
+            order = ranked(total, cos, rule.tiebreak(found))
+            flag = rule.no_good_match(found, total, order[0])
+            relevant = query["relevant"]
+            case = "absent" if kind == "absent" else "right" if order[0] in relevant else "wrong"
+            said[case][0] += int(bool(flag))
+            said[case][1] += 1
+            if kind == "absent":
+                continue
+            for way, (e, c) in (("sound", found["clap"]), ("text", found["text"])):
+                rows.setdefault(way, {}).setdefault(kind, []).append(score(ranked(rule.alone(e), c, e), relevant))
+            rows.setdefault("fused", {}).setdefault(kind, []).append(score(order, relevant))
+        table = {
+            way: {k: [round(float(x), 3) for x in np.mean(v, axis=0)] + [len(v)] for k, v in by.items()}
+            for way, by in rows.items()
+        }
+        out[regime] = {"table": table, "said": said}
+    return out
+
+
+def gaps(result: dict) -> list[str]:
+    """Where fused R@1 or MRR falls more than 0.02 under the best channel alone, by regime and kind."""
+    missed = []
+    for regime, r in result.items():
+        for kind, fused in r["table"]["fused"].items():
+            for i, measure in enumerate(("R@1", "MRR")):
+                best = max(r["table"][way][kind][i] for way in ("sound", "text"))
+                if fused[i] < best - 0.02:
+                    missed.append(f"{regime} {kind} {measure} {fused[i]:.2f} < {best:.2f}")
+    return missed
+
+
+def report(rule, data: Data) -> dict:
+    result = evaluate(rule, data)
+    print(f"\n## {data.name}: {rule.name}\n")
+    print("| regime | kind (n) | sound R@1/MRR | text R@1/MRR | fused R@1/MRR |")
+    print("|---|---|---|---|---|")
+    for regime, r in result.items():
+        for kind, fused in r["table"]["fused"].items():
+            s, t = r["table"]["sound"][kind], r["table"]["text"][kind]
+            print(
+                f"| {regime} | {kind} ({fused[2]}) | {s[0]:.2f} / {s[1]:.2f} | {t[0]:.2f} / {t[1]:.2f} "
+                f"| {fused[0]:.2f} / {fused[1]:.2f} |"
+            )
+    print("\n| regime | no good match: top right | top wrong | absent |")
+    print("|---|---|---|---|")
+    for regime, r in result.items():
+        cells = [f"{a} of {b}" + (f" ({a / b:.0%})" if b else "") for a, b in r["said"].values()]
+        print(f"| {regime} | " + " | ".join(cells) + " |")
+    print("\nmissed (best - 0.02):", "; ".join(gaps(result)) or "none")
+    return result
+
+
+def check(data: Data):
+    """The shipped rule re-scored here against the channels' own evidence (cached), over every query."""
+    rule = Previous(data)
+    worst = {}
+    for library in LIBRARIES:
+        for q in range(len(data.queries)):
+            e, _ = rule.channel_evidence(library, q)
+            shipped = data.meta[library]["shipped"][q]
+            idx = np.array([int(k) for k in shipped])
+            worst[library] = max(worst.get(library, 0), float(np.max(np.abs(e[idx] - list(shipped.values())))))
+    for q in range(len(data.queries)):
+        e = rule.evidence("stand-in", q)["text"][0]
+        shipped = data.meta["text"]["shipped"][q]
+        idx = np.array([int(k) for k in shipped])
+        got = np.array([v[0] for v in shipped.values()])
+        worst["text"] = max(worst.get("text", 0), float(np.max(np.abs(e[idx] - got))))
+    print(f"{data.name}: largest difference from the channels' own evidence (nats): {worst}")
+
+
+def main():
+    from bench import fusion_variants
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--set", choices=("memos", "talks", "both"), default="memos")
+    parser.add_argument("--rule", nargs="*", default=["shipped"], help="rules by name (bench/fusion_variants.py)")
+    parser.add_argument("--check", action="store_true")
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args()
+    results = {}
+    for name in ("memos", "talks") if args.set == "both" else (args.set,):
+        data = Data(name)
+        if args.check:
+            check(data)
+        for rule in args.rule:
+            results[f"{name}/{rule}"] = report(fusion_variants.RULES[rule](data), data)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
