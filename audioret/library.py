@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import audio, catalog, search
+from . import audio, catalog, library_map, search
 from .config import Config
 from .duplicates import copies
 from .errors import IndexBusy, ModelLoadError
@@ -379,6 +379,10 @@ class Library:
     def timeline(self, path: str, text: str) -> list[Moment]:
         """How well each window (sound) and each utterance (what is said) of one file matches a text query."""
         return search.timeline(self.channels, path, text)
+
+    def file_map(self, filters: Filters | None = None) -> library_map.FileMap:
+        """The files within ``filters`` on a 2-D map by how they sound (kept until the library changes)."""
+        return library_map.of(self).file_map(self.files(filters), repr(filters))
 
     def stats(self) -> dict:
         """Counts for the index: files, segments, hours of audio, model, store location."""
