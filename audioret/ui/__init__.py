@@ -18,6 +18,7 @@ import gradio as gr  # at module level: Gradio reads the handlers' gr.Request / 
 from ..config import Config
 from .access import Access, Limits, decide
 from .library_tab import build_library_tab, progress_callback
+from .map_view import build_map_view
 from .search_tab import build_search_tab
 from .state import App, session_of
 from .uploads import CACHE_DELETE, UploadRoute
@@ -44,10 +45,14 @@ def build_demo(
         demo.audioret = app  # for tests and app.py
         gr.Markdown("# audioret\nSearch your audio library with language: type it, say it, or play an example.")
         status = gr.Markdown(elem_id="status")
-        with gr.Tab("Search"):
-            folder = build_search_tab(app)
-        with gr.Tab("Library"):
-            library_status, report_box, files = build_library_tab(app)
+        with gr.Tabs() as tabs:
+            with gr.Tab("Search", id="search"):
+                search, on_search = build_search_tab(app)
+            with gr.Tab("Library", id="library") as library_tab:
+                the_map = build_map_view(app)
+                report_box, files = build_library_tab(app, status)
+        _wire_map(app, the_map, library_tab, tabs, search, on_search)
+        folder = search.folder
 
         def first_load(request: gr.Request = None, progress=gr.Progress()):
             """Load the models and index the library folders (only what changed), or wait for the start-up job,
@@ -58,7 +63,7 @@ def build_demo(
             text = app.status(session)
             from .library_tab import listing
 
-            return text, text, note, listing(app, session), gr.update(choices=[""] + app.folder_names(session))
+            return text, note, listing(app, session), gr.update(choices=[""] + app.folder_names(session))
 
         def leave(request: gr.Request):
             if request is not None and request.session_hash:
@@ -67,12 +72,28 @@ def build_demo(
         demo.load(
             first_load,
             None,
-            [status, library_status, report_box, files, folder],
+            [status, report_box, files, folder],
             api_name=False,
             concurrency_limit=None,
         )
         demo.unload(leave)
     return demo
+
+
+def _wire_map(app: App, the_map, library_tab, tabs, search, on_search) -> None:
+    """The map redraws when the Library tab opens (ringing the last results); a box or lasso on it scopes the
+    searches and, with a query in the box, runs it there and shows the Search tab."""
+    area, note, clear, chosen, on = the_map
+    library_tab.select(on.show, None, area, api_name=False)
+    clear.click(on.clear, None, [note, clear], api_name=False)
+    inputs, outputs = on_search.search_inputs(search), on_search.search_outputs(search)
+
+    def run(count, q, *settings, request: gr.Request = None):
+        if not count or not (q or "").strip():
+            return *(gr.skip() for _ in outputs), gr.skip()
+        return *on_search.search(q, *settings, request=request), gr.Tabs(selected="search")
+
+    chosen.change(run, [chosen, *inputs], [*outputs, tabs], api_name=False)
 
 
 def _upload_folder(app: App) -> None:

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import gradio as gr  # at module level: Gradio reads the handlers' gr.Request / gr.EventData hints here
 
 from ..errors import AudioretError
+from ..store.filters import is_under
 from ..types import Hit, Results
 from .results import CSS, SCRIPT, Card, results
 from .results_actions import Votes, build_export
@@ -110,18 +111,36 @@ class SearchHandlers:
 
         scope = self.app.scope(session, folder_name or None)
         exts_ = tuple(e.strip() for e in (extensions or "").split(",") if e.strip()) or None
+        folders = scope.folders if scope else None
+        chosen = self.app.selection.get(session)  # the files chosen on the map, within what the visitor may see
+        if chosen is not None:
+            folders = tuple(p for p in chosen if folders is None or is_under(p, folders))
         return Filters(
             folder=scope.folder if scope else None,
-            folders=scope.folders if scope else None,
+            folders=folders,
             extensions=exts_,
             min_duration_s=float(lo) if lo else None,
             max_duration_s=float(hi) if hi else None,
         )
 
+    @staticmethod
+    def search_inputs(ui) -> list:
+        return [ui.query, ui.k, ui.clap_w, ui.text_w, ui.folder, ui.exts, ui.min_s, ui.max_s]
+
+    @staticmethod
+    def search_outputs(ui) -> list:
+        return [ui.grid, ui.area, ui.heard, ui.spoken, ui.example]
+
     def search(self, q, k_, cw, tw, f, e, lo, hi, request: gr.Request):
         weights = {"clap": float(cw), "text": float(tw)}
         q = q or ""
-        return *self.votes.search(request, q, None, k_, weights, (f, e, lo, hi), f"“{q.strip()}”"), "", None, None
+        described = f"“{q.strip()}”" + self.within(session_of(request))
+        return *self.votes.search(request, q, None, k_, weights, (f, e, lo, hi), described), "", None, None
+
+    def within(self, session: str) -> str:
+        """" among the 12 files chosen on the map" while the map's selection scopes the searches."""
+        chosen = self.app.selection.get(session)
+        return "" if chosen is None else f" among the {len(chosen)} files chosen on the map"
 
     def spoken(self, rec, k_, cw, tw, f, e, lo, hi, request: gr.Request):
         if not rec:
@@ -222,7 +241,7 @@ def build_search_tab(app: App):
     filter_inputs = [ui.folder, ui.exts, ui.min_s, ui.max_s]
     settings = [ui.k, ui.clap_w, ui.text_w, *filter_inputs]
     outputs = [ui.grid, ui.area, ui.heard]
-    search_inputs, search_outputs = [ui.query, *settings], [*outputs, ui.spoken, ui.example]
+    search_inputs, search_outputs = on.search_inputs(ui), on.search_outputs(ui)
     ui.query.submit(on.search, search_inputs, search_outputs, api_name="search")
     ui.search_btn.click(on.search, search_inputs, search_outputs, api_name=False)
     for chip, text in zip(ui.chips, EXAMPLE_QUERIES):
@@ -244,7 +263,7 @@ def build_search_tab(app: App):
         [ui.query, ui.spoken, ui.example, ui.grid, ui.area, ui.heard],
         api_name=False,
     )
-    return ui.folder
+    return ui, on
 
 
 def _escape(text: str) -> str:
