@@ -108,7 +108,9 @@ def not_found(kind: str, name: str, setting: str, error: Exception) -> ModelLoad
         f"set {setting} to a local model directory, or run once where the hub can be reached (HF_HUB_OFFLINE=1 then "
         "uses the cache)"
     )
-    return ModelLoadError(f"{what}: {raw[:200]}. To fix: {fix}", short=f"{what}. To fix: {fix}", details=raw)
+    said = shorten(raw, 200)
+    said += "" if said.endswith((".", "…")) else "."
+    return ModelLoadError(f"{what}: {said} To fix: {fix}", short=f"{what}. To fix: {fix}", details=raw)
 
 
 def model_revision(name: str) -> str:

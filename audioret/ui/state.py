@@ -33,9 +33,10 @@ logger = logging.getLogger("audioret")
 
 CHANNEL_NAMES = {"clap": "the sound channel (CLAP)", "text": "the text channel (what is said, names, descriptions)"}
 UPLOADS = "your uploads"  # how a visitor's own folder is named on the page
-# an absolute path of at least two levels (not "../x" or "a/b"): /home/me/x.wav, C:\\Users\\me\\x.wav
+# an absolute path of at least two levels (not "../x" or "a/b", nor a link's "//host/page"): /home/me/x.wav,
+# C:\\Users\\me\\x.wav, file:///home/me/x.wav
 _ABSOLUTE = re.compile(
-    r"(?<![\w.~-])(?:[A-Za-z]:)?[\\/](?:[^\s\\/:*?\"'<>|`()\[\],;]+[\\/])+[^\s\\/:*?\"'<>|`()\[\],;]*"
+    r"(?:(?<=file://)|(?<![\w.~/-]))(?:[A-Za-z]:)?[\\/](?![\\/])(?:[^\s\\/:*?\"'<>|`()\[\],;]+[\\/])+[^\s\\/:*?\"'<>|`()\[\],;]*"
 )
 
 
