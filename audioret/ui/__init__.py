@@ -17,7 +17,7 @@ import gradio as gr  # at module level: Gradio reads the handlers' gr.Request / 
 
 from ..config import Config
 from .access import Access, Limits, decide
-from .library_tab import build_library_tab, progress_callback
+from .library_tab import build_library_tab
 from .map_view import build_map_view
 from .search_tab import build_search_tab
 from .state import App, session_of
@@ -44,7 +44,8 @@ def build_demo(
     with gr.Blocks(title="audioret — search your audio with language", delete_cache=CACHE_DELETE) as demo:
         demo.audioret = app  # for tests and app.py
         gr.Markdown("# audioret\nSearch your audio library with language: type it, say it, or play an example.")
-        status = gr.Markdown(elem_id="status")
+        status = gr.Markdown("**Starting…**", elem_id="status")
+        timer = gr.Timer(1.0)
         with gr.Tabs() as tabs:
             with gr.Tab("Search", id="search"):
                 search, on_search = build_search_tab(app)
@@ -54,16 +55,24 @@ def build_demo(
         _wire_map(app, the_map, library_tab, tabs, search, on_search)
         folder = search.folder
 
-        def first_load(request: gr.Request = None, progress=gr.Progress()):
-            """Load the models and index the library folders (only what changed), or wait for the start-up job,
-            showing its progress; then say what the library holds and which channel, if any, is off."""
+        def first_load(request: gr.Request = None):
+            """Waits for the start-up job (the page's timer says meanwhile what it is doing), then says what the
+            library holds and which channel, if any, is off; Search opens if a channel works."""
             session = session_of(request)
             app.sweep()
-            note = app.first_load(progress_callback(progress), lambda text, fraction: progress(fraction, desc=text))
+            note = app.first_load()
             text = app.status(session)
             from .library_tab import listing
 
-            return text, note, listing(app, session), gr.update(choices=[""] + app.folder_names(session))
+            choices = gr.update(choices=[""] + app.folder_names(session))
+            return text, search_button(app), note, listing(app, session), choices, search_box(app)
+
+        def tick():
+            """The start-up job's progress in the header, each second until it is done."""
+            text = app.starting()
+            if text is None:
+                return gr.skip(), gr.skip(), gr.Timer(active=False)
+            return text, search_button(app), gr.skip()
 
         def leave(request: gr.Request):
             if request is not None and request.session_hash:
@@ -72,12 +81,29 @@ def build_demo(
         demo.load(
             first_load,
             None,
-            [status, report_box, files, folder],
+            [status, search.search_btn, report_box, files, folder, search.query],
             api_name=False,
             concurrency_limit=None,
+            show_progress="hidden",
         )
+        timer.tick(tick, None, [status, search.search_btn, timer], api_name=False, concurrency_limit=None,
+                   show_progress="hidden")
         demo.unload(leave)
     return demo
+
+
+def search_button(app: App):
+    """The Search button: open once a channel works; while starting, or with no channel, closed and saying why."""
+    if app.searchable():
+        return gr.update(interactive=True, value="Search")
+    return gr.update(interactive=False, value="Starting…" if app.starting() else "Search is off")
+
+
+def search_box(app: App):
+    """The query box: closed with a reason when no channel works (the header says which setting fixes it)."""
+    if app.searchable() or app.starting():
+        return gr.update(interactive=True, placeholder="rain on a tin roof")
+    return gr.update(interactive=False, placeholder="No search can run: no model loaded (see the note above)")
 
 
 def _wire_map(app: App, the_map, library_tab, tabs, search, on_search) -> None:

@@ -78,6 +78,7 @@ class App:
         self.start_note: str | None = None  # set once the library folders are indexed
         self.loading: tuple[str, float | None] = ("", None)  # what the start-up job is loading, and how far
         self._start_lock = threading.Lock()
+        self.started_at = time.monotonic()  # when the start-up job began (for "how long so far")
 
     @property
     def served_paths(self) -> list[str]:
@@ -187,6 +188,7 @@ class App:
 
         def run():
             with self._start_lock:
+                self.started_at = time.monotonic()
                 cfg = self.library.config
                 for channel, label, name in (
                     ("clap", "the sound model (CLAP)", cfg.clap_model),
@@ -240,6 +242,24 @@ class App:
             note = report_markdown(report, name=shown) if report.failed or report.skipped_channels else ""
         self.start_note = note
         return note
+
+    def starting(self) -> str | None:
+        """While the start-up job runs, what it is doing and for how long, in a sentence; None once it is done."""
+        if not self._start_lock.locked():
+            return None
+        text, _ = self.loading
+        progress = self.library.progress
+        if not text and progress is not None:
+            text = f"indexing the library: {progress.files_done} of {progress.files_total} files"
+        elapsed = time.monotonic() - self.started_at
+        return (
+            f"**Starting: {text or 'opening the index'}** ({elapsed:.0f} s so far). The first start on a machine "
+            f"prepares each model once (20-30 s each); later starts take seconds. Search opens when it is done."
+        )
+
+    def searchable(self) -> bool:
+        """Whether a search can run: the start-up job is done and at least one channel works."""
+        return not self._start_lock.locked() and len(self.library.channel_errors) < len(CHANNEL_NAMES)
 
     def index(self, paths: list[str], on_progress=None):
         return self.library.index(paths, prune=False, progress=False, on_progress=on_progress)
