@@ -10,7 +10,11 @@ from pathlib import Path
 
 from .errors import InputError
 from .store.filters import accepts, is_under
+from .store.records import tags_of
 from .types import FileInfo, Filters
+
+# The measured properties a file's records carry (audioret.tagging), as FileInfo has them.
+PROPERTIES = ("loudness_lufs", "tempo_bpm", "key", "speech_share", "language")
 
 
 def files(channels, filters: Filters | None = None) -> list[FileInfo]:
@@ -20,12 +24,22 @@ def files(channels, filters: Filters | None = None) -> list[FileInfo]:
     found = []
     for path in sorted(set().union(*(complete for _, complete in held))):
         records = [(channel, complete[path]) for channel, complete in held if path in complete]
-        record = records[0][1]
+        record = max((r for _, r in records), key=lambda r: "tags_sig" in r.metadata)  # tagged, where one is
         if not accepts(filters, record.metadata):
             continue
         speech = next((s for s in (c.heard_speech(r) for c, r in records) if s is not None), None)
+        properties = {k: record.metadata.get(k) for k in PROPERTIES}
         found.append(
-            FileInfo(path, record.duration_s, tuple(c.name for c, _ in records), speech, record.size, record.mtime_ns)
+            FileInfo(
+                path,
+                record.duration_s,
+                tuple(c.name for c, _ in records),
+                speech,
+                record.size,
+                record.mtime_ns,
+                tags_of(record.metadata),
+                **properties,
+            )
         )
     return found
 

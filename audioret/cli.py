@@ -1,7 +1,8 @@
-"""``audioret`` command line: index, search, similar, transcribe, eval, stats, remove, duplicates.
+"""``audioret`` command line: index, search, similar, transcribe, eval, stats, remove, duplicates, tags, tag.
 
 User errors (missing files, unloadable models, bad settings) print one line to stderr and exit with code 2. Each
-command is one short function with its flags beside it; eval's are in :mod:`audioret.cli_eval`.
+command is one short function with its flags beside it; eval's are in :mod:`audioret.cli_eval`, the tags' in
+:mod:`audioret.cli_tags`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 import threading
 import warnings
 
-from . import __version__
+from . import __version__, cli_tags
 from .cli_eval import add_eval, run_eval
 from .config import ASR_ENGINES, BACKENDS, PRECISIONS, Config
 from .errors import AudioretError, InputError, NoSpeechError, message
@@ -62,6 +63,7 @@ def _results() -> argparse.ArgumentParser:
     r.add_argument("--ext", help="only these extensions, comma-separated (wav,flac)")
     r.add_argument("--min-duration", type=float, help="only files at least this many seconds long")
     r.add_argument("--max-duration", type=float, help="only files at most this many seconds long")
+    cli_tags.add_filter(r)
     r.add_argument("--clap-weight", type=float, help="weight of the sound channel, 0 = off (AUDIORET_CLAP_WEIGHT)")
     r.add_argument("--text-weight", type=float, help="weight of the text channel, 0 = off (AUDIORET_TEXT_WEIGHT)")
     r.add_argument(
@@ -129,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="move every copy but the first of each group into FOLDER (asks first; see --yes)",
     )
     p.add_argument("--yes", action="store_true", help="move without asking")
+    cli_tags.add_commands(sub, common)
     return parser
 
 
@@ -162,7 +165,7 @@ def _count(raw: str) -> int | str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(cli_tags.argv(sys.argv[1:] if argv is None else list(argv)))
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="audioret: %(levelname)s: %(message)s"
     )
@@ -184,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args, parser) -> int:
     from .library import Library
 
-    if args.command in ("search", "similar", "stats", "files"):
+    if args.command in ("search", "similar", "stats", "files", "tags"):
         # chromadb takes 1.4 s to import on 2 cores: do it on the other core while the models load
         threading.Thread(target=importlib.import_module, args=("chromadb",), daemon=True).start()
     overrides = {name: getattr(args, name, None) for name in SETTINGS}
@@ -271,6 +274,7 @@ def _filters(args) -> Filters:
         extensions=tuple(e for e in args.ext.split(",") if e) if args.ext else None,
         min_duration_s=args.min_duration,
         max_duration_s=args.max_duration,
+        **cli_tags.filter_tags(args),
     )
 
 
@@ -347,6 +351,7 @@ COMMANDS = {
     "search": _search,
     "similar": _similar,
     "duplicates": _duplicates,
+    **cli_tags.COMMANDS,
 }
 
 

@@ -68,6 +68,8 @@ class Config:
     hop_s: float = DEFAULT_HOP_S  # seconds between window starts; windows are the model's input length (10 s)
     batch_size: int | str = "auto"  # windows per CLAP forward pass; "auto": by the device (auto_settings)
     decode_workers: int | str = "auto"  # threads decoding files ahead of the model; "auto": by the device
+    tags: bool = True  # tag files at index time: sound labels, language, speech, loudness, tempo and key
+    tags_file: str | None = None  # your own sound labels, one a line (default: AudioSet's; audioret/vocabulary.py)
 
     def __post_init__(self):
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser())

@@ -21,7 +21,7 @@ from .types import Hit
 
 FORMATS = {".m3u8": "playlist", ".m3u": "playlist", ".csv": "csv", ".json": "json", ".zip": "clips"}
 FILE_NAMES = {"playlist": "results.m3u8", "csv": "results.csv", "json": "results.json", "clips": "results.zip"}
-COLUMNS = ["rank", "score", "file", "start_s", "end_s", "duration_s", "why", "text"]
+COLUMNS = ["rank", "score", "file", "start_s", "end_s", "duration_s", "why", "text", "tags"]
 
 
 def playlist(hits: Sequence[Hit]) -> str:
@@ -51,9 +51,15 @@ def table(hits: Sequence[Hit], name: Callable[[str], str] = str) -> str:
                 round(h.duration_s, 2),
                 h.why,
                 h.text or "",
+                tag_text(h.tags),
             ]
         )
     return out.getvalue()
+
+
+def tag_text(tags: dict[str, float]) -> str:
+    """A hit's tags in one cell: ``rain (0.83); music (0.61)``, strongest first."""
+    return "; ".join(f"{name} ({strength:.2f})" for name, strength in tags.items())
 
 
 def as_json(hits: Sequence[Hit], query: dict, name: Callable[[str], str] = str) -> str:

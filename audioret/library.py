@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import audio, catalog, library_map, search
+from . import audio, catalog, library_map, search, tagging
 from .config import Config
 from .duplicates import copies
 from .errors import IndexBusy, ModelLoadError
 from .models.asr import ASR_SAMPLE_RATE
-from .types import Feedback, FileInfo, Filters, Hit, IndexProgress, IndexReport, Moment, Results, Scope, Transcript
+from .types import Feedback, FileInfo, Filters, Hit, IndexProgress, IndexReport, Moment, Results, Scope, Tag, Transcript
 
 logger = logging.getLogger("audioret")
 
@@ -189,6 +189,7 @@ class Library:
                 pipeline.run(plan, channels, report, workers, 4 * batch, track, bar, self.failures)
             model = self.__dict__.get("embedder")  # the backend that really ran (an export may have been refused)
             report.settings["backend"] = getattr(model, "backend", report.settings["backend"])
+            tagging.update(self, report)  # the tags of new, changed and stale files, from the stored records
         finally:
             self.progress = None
             self._index_lock.release()
@@ -383,6 +384,19 @@ class Library:
     def file_map(self, filters: Filters | None = None) -> library_map.FileMap:
         """The files within ``filters`` on a 2-D map by how they sound (kept until the library changes)."""
         return library_map.of(self).file_map(self.files(filters), repr(filters))
+
+    def tags(self, filters: Filters | None = None) -> list[Tag]:
+        """Each tag of the indexed files (within ``filters``), its kind and number of files, most files first."""
+        return tagging.counts(self.channels, filters)
+
+    def tag(self, path: str | os.PathLike, add: Sequence[str] = (), remove: Sequence[str] = ()) -> dict[str, float]:
+        """Adds and removes your own tags of an indexed file (kept in its JSON sidecar, so a re-index keeps them and
+        the text channel reads them); returns the file's tags after (:mod:`audioret.tagging`)."""
+        return tagging.tag(self, os.fspath(path), add, remove)
+
+    def file_properties(self, path: str | os.PathLike) -> dict:
+        """An indexed file's tags and kinds, loudness, tempo, key, speech share, language and per-window labels."""
+        return tagging.properties(self, os.fspath(path))
 
     def stats(self) -> dict:
         """Counts for the index: files, segments, hours of audio, model, store location."""

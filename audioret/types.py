@@ -31,6 +31,7 @@ class Hit:
     text_end_s: float | None = None
     strengths: dict[str, float] = field(default_factory=dict)  # channel -> its own match strength, 0-1
     why: str = ""  # which channels carried the hit and how strongly, in words
+    tags: dict[str, float] = field(default_factory=dict)  # the file's tags -> strength 0-1 (your own tags: 1.0)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -63,10 +64,11 @@ class Results(list):
 
 @dataclass(frozen=True)
 class Filters:
-    """Restrict results to a folder (and its subfolders), file extensions and/or a file duration range.
+    """Restrict results to a folder (and its subfolders), file extensions, a file duration range and/or tags.
 
     ``folders`` restricts them to files under any of several folders (the app's scope for one visitor: the shared
-    library and the visitor's own uploads); it applies on top of ``folder``.
+    library and the visitor's own uploads); it applies on top of ``folder``. ``tags`` keeps the files that carry
+    every one of them, ``exclude_tags`` leaves out the files that carry any (tags are compared in lower case).
     """
 
     folder: str | None = None
@@ -74,6 +76,8 @@ class Filters:
     min_duration_s: float | None = None
     max_duration_s: float | None = None
     folders: tuple[str, ...] | None = None
+    tags: tuple[str, ...] | None = None  # every one required
+    exclude_tags: tuple[str, ...] | None = None  # none allowed
 
     def __post_init__(self):
         if self.folder is not None:
@@ -82,6 +86,11 @@ class Filters:
             object.__setattr__(self, "folders", tuple(os.path.abspath(f) for f in self.folders))
         if self.extensions is not None:
             object.__setattr__(self, "extensions", tuple(e.lower().lstrip(".") for e in self.extensions))
+        for name in ("tags", "exclude_tags"):
+            given = getattr(self, name)
+            if given is not None:
+                given = (given,) if isinstance(given, str) else given
+                object.__setattr__(self, name, tuple(dict.fromkeys(normal_tag(t) for t in given if normal_tag(t))))
 
     @property
     def by_path(self) -> bool:
@@ -91,7 +100,26 @@ class Filters:
     @property
     def active(self) -> bool:
         """Whether any restriction applies."""
-        return self.by_path or bool(self.extensions) or (self.min_duration_s, self.max_duration_s) != (None, None)
+        durations = (self.min_duration_s, self.max_duration_s) != (None, None)
+        return self.by_path or bool(self.extensions) or durations or bool(self.tags) or bool(self.exclude_tags)
+
+
+def normal_tag(tag: str) -> str:
+    """A tag as it is kept and compared: lower case, inner spaces single, none around (``" Rain  Storm"`` ->
+    ``"rain storm"``)."""
+    return " ".join(str(tag).lower().split())
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A tag of the library and how many files carry it (:meth:`audioret.library.Library.tags`).
+
+    ``kind`` says where it comes from: "sound" (a label CLAP heard), "language" and "speech" (what Whisper
+    heard), "loudness", "tempo" and "key" (measured), or "user" (added by hand)."""
+
+    name: str
+    kind: str
+    files: int
 
 
 @dataclass(frozen=True)
@@ -143,6 +171,18 @@ class FileInfo:
     speech: bool | None  # whether Whisper heard speech in it (None: not transcribed, or indexed before this was kept)
     size: int
     mtime_ns: int
+    tags: dict[str, float] = field(default_factory=dict)  # tag -> strength 0-1 (your own tags: 1.0)
+    loudness_lufs: float | None = None  # integrated loudness (EBU R 128), measured at index time
+    tempo_bpm: float | None = None  # music only
+    key: str | None = None  # music only: "a minor"
+    speech_share: float | None = None  # the share of the file's time in which Whisper heard words
+    language: str | None = None  # Whisper's ISO 639-1 code, where it heard speech
+
+    @property
+    def properties(self) -> dict:
+        """The measured properties that are known (loudness, tempo, key, speech share, language)."""
+        names = ("loudness_lufs", "tempo_bpm", "key", "speech_share", "language")
+        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
 
 
 @dataclass(frozen=True)
@@ -216,6 +256,7 @@ class IndexReport:
     transcribed: int = 0  # files in which Whisper found speech
     checked_s: float = 0.0  # seconds of audio the speech gate (VAD) examined
     speech_s: float = 0.0  # seconds of it the gate passed to Whisper
+    tagged: int = 0  # files whose tags were (re)judged in this run
     elapsed_s: float = 0.0
     settings: dict = field(default_factory=dict)  # what ran: batch size, decode threads, backend, precision
     stages: dict[str, float] = field(default_factory=dict)  # seconds the model thread spent waiting, embedding, writing

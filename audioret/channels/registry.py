@@ -32,6 +32,7 @@ def sound(library) -> Channel:
         lambda: _provenance(library, "embedder", "clap", cfg.clap_model),
         cfg.clap_weight,
         cfg.clap_model,
+        measure=cfg.tags,
     )
 
 

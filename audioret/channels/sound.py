@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import audio
 from ..errors import AudioDecodeError, InputError
+from ..measures import Measurer
 from ..ranking.calibration import REFERENCE_PROMPTS, Background, calibrate
 from ..ranking.fusion import Found
 from ..ranking.nearest import best_files
@@ -40,13 +41,16 @@ class _File:
 
 
 class _Cutter:
-    """Native-rate blocks -> 48-kHz windows."""
+    """Native-rate blocks -> 48-kHz windows (and, with a ``measurer``, the file's loudness on the way)."""
 
-    def __init__(self, sr_in: int, window: int, hop: int, path: str):
+    def __init__(self, sr_in: int, window: int, hop: int, path: str, measurer: Measurer | None = None):
         self.resampler = audio.Resampler(sr_in, audio.SAMPLE_RATE, path)
         self.windower = audio.Windower(window, hop)
+        self.measurer = measurer
 
     def push(self, block: np.ndarray, last: bool) -> list[audio.Window]:
+        if self.measurer is not None:
+            self.measurer.push(block, last)
         out = self.windower.push(self.resampler.push(block, last))
         return out + self.windower.close() if last else out
 
@@ -63,6 +67,7 @@ class SoundChannel(Channel):
         provenance: a function returning what this run's model records with its vectors.
         weight: the channel's weight when a search gives none.
         model_name: the model's name, for ``audioret stats``.
+        measure: measure each file's loudness while it is decoded (:mod:`audioret.measures`), for its tags.
     """
 
     name = "clap"
@@ -81,8 +86,10 @@ class SoundChannel(Channel):
         provenance: Callable[[], dict] | None = None,
         weight: float = 1.0,
         model_name: str = "",
+        measure: bool = False,
     ):
         self._embedder, self._store, self.provenance = embedder, store, provenance
+        self.measure = measure
         self._reference = reference or (lambda: self.embedder.embed_text(list(REFERENCE_PROMPTS)))
         self._reference_vectors: np.ndarray | None = None
         self._queries = Recent()
@@ -95,6 +102,7 @@ class SoundChannel(Channel):
         self._files: dict = {}
         self._batch: list = []  # (job, window samples)
         self._updates: list[Output] = []
+        self._measurers: dict = {}  # job -> its Measurer (made in a decode thread, read once the file is done)
 
     @property
     def store(self):
@@ -120,7 +128,8 @@ class SoundChannel(Channel):
             raise InputError(f"hop_s must not exceed the model's window ({embedder.window_s:g} s), got {self.hop_s}")
 
     def cutter(self, job, sr_in: int) -> _Cutter:
-        return _Cutter(sr_in, self.embedder.window, self.hop, job.path)
+        measurer = self._measurers[job] = Measurer(sr_in, job.path) if self.measure else None
+        return _Cutter(sr_in, self.embedder.window, self.hop, job.path, measurer)
 
     def take(self, job, window: audio.Window) -> None:
         self._files.setdefault(job, _File()).spans.append((window.start, window.end))
@@ -141,6 +150,7 @@ class SoundChannel(Channel):
 
     def drop(self, job) -> None:
         self._files.pop(job, None)
+        self._measurers.pop(job, None)
         self._batch = [(j, w) for j, w in self._batch if j is not job]
 
     def ready(self) -> list[Output]:
@@ -173,6 +183,8 @@ class SoundChannel(Channel):
             hop_s=self.hop_s,
             **self.provenance_fields(self.embedder),
         )
+        measurer = self._measurers.pop(job, None)
+        common.update(measurer.result or {} if measurer is not None else {})
         ids, metadatas = records(common, [(start / sr, end / sr, {}) for start, end in state.spans], self.store.key)
         return Output(job, self.name, ids, metadatas, np.stack(state.vectors))
 

@@ -92,6 +92,7 @@ class TextChannel(Channel):
         self.transcribe = self._transcriber is not None
         self.report = IndexReport(roots=[])
         self._speech: dict = {}  # job -> utterances heard so far
+        self._language: dict = {}  # job -> the language Whisper heard (ISO 639-1)
         self._clips: list[tuple] = []  # (job, offset_s, samples): short pieces waiting to be packed for Whisper
         self._clips_s = self._since_clip = 0.0
         self._waiting: dict = {}  # job -> duration_s: decoded, with clips still to transcribe
@@ -167,6 +168,7 @@ class TextChannel(Channel):
 
     def _heard(self, job, offset_s: float, t: Transcript) -> None:
         self.report.speech_s += t.speech_s
+        self._language[job] = t.language
         self._speech[job].extend(Utterance(offset_s + u.start_s, offset_s + u.end_s, u.text) for u in t.utterances)
 
     def _transcribe_clips(self) -> None:
@@ -198,6 +200,7 @@ class TextChannel(Channel):
         """Same audio: keep the stored transcript, read the name, tags and sidecar again."""
         stored = self.store.file_records(job.path, documents=True)
         duration_s = job.stored[self.name].duration_s
+        self._language[job] = job.stored[self.name].metadata.get("language", "")
         heard = [
             Utterance(m.metadata["start_s"], m.metadata["end_s"], m.document)
             for m in stored
@@ -237,6 +240,7 @@ class TextChannel(Channel):
                 sidecar=sidecar_signature(job.path),
                 transcribed=self.transcribe,
                 speech_passages=sum(p.kind == "speech" for p in passages),
+                language=self._language.pop(job, "") if any(p.kind == "speech" for p in passages) else "",
                 **self.provenance_fields(self.encoder),
             )
             ids, metadatas = records(common, [(p.start_s, p.end_s, {"kind": p.kind}) for p in passages], self.store.key)
@@ -306,11 +310,8 @@ class TextChannel(Channel):
         matches = best_files(self.store, vector, n_files, scope, vectors=self.debias, documents=True)
         sample, count = self.store.background()
         background = Background.remembered(sample, count, self.reference(), self.debias)
-        candidates = (
-            np.stack([m.vector for m in matches])
-            if matches and self.debias
-            else np.zeros((0, vector.shape[1]), np.float32)
-        )
+        stacked = bool(matches) and self.debias
+        candidates = np.stack([m.vector for m in matches]) if stacked else np.zeros((0, vector.shape[1]), np.float32)
         e = calibrate([m.score for m in matches], candidates, vector, background, self.against_reference)
         found = {m.path: self.found(m, float(x)) for m, x in zip(matches, e)}
         for f in self.lexical(query, count, scope):

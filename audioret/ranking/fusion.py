@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..errors import InputError
 from ..render import strength_word
-from ..store.records import SegmentMatch
+from ..store.records import SegmentMatch, tags_of
 from ..types import Hit
 from .calibration import strength
 
@@ -89,6 +89,7 @@ def _hit(
         text_end_s=float(passage.metadata["end_s"]) if passage is not None else None,
         strengths={c: round(strength(f.evidence), 6) for c, f in by_channel.items()},
         why=explain(by_channel, carrier),
+        tags=tags_of(max((f.match.metadata for f in founds), key=lambda m: "tags_sig" in m)),
     )
 
 

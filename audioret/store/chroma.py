@@ -317,6 +317,13 @@ class Store:
         order = np.argsort([m["seg_index"] for m in got["metadatas"]], kind="stable")
         return np.asarray(got["embeddings"], np.float32)[order]
 
+    def records_of(self, paths: Sequence[str], vectors: bool = False) -> list[SegmentMatch]:
+        """Every record of ``paths`` (in no set order; score 1.0), with vectors on request: one call for many files."""
+        include = ["metadatas"] + ["embeddings"] * vectors
+        got = self.collection.get(where={"path": {"$in": list(paths)}}, include=include)
+        found = np.asarray(got["embeddings"], np.float32) if vectors else [None] * len(got["ids"])
+        return [SegmentMatch(i, 1.0, m, None, v) for i, m, v in zip(got["ids"], got["metadatas"], found)]
+
     def get(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray, list[dict]]:
         """The stored ids, vectors (shape = (n, dim)) and metadata of ``ids``; unknown ids are left out."""
         got = self.collection.get(ids=list(ids), include=["metadatas", "embeddings"])

@@ -1,4 +1,7 @@
-"""What :class:`~audioret.types.Filters` mean for a record: a Chroma ``where`` clause, and the same check in Python."""
+"""What :class:`~audioret.types.Filters` mean for a record: a Chroma ``where`` clause, and the same check in Python.
+
+A file's tags are on every record of it, in every channel, as the list ``tags`` (:mod:`audioret.store.records`),
+so a tag is filtered like an extension: ``$contains`` / ``$not_contains`` in the store, the same test here."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ def is_under(path: str, roots: Iterable[str]) -> bool:
 
 
 def where(filters: Filters | None, only_paths: Collection[str] | None = None) -> dict | None:
-    """The part of ``filters`` the store evaluates itself (extension and duration), and ``only_paths``."""
+    """The part of ``filters`` the store evaluates itself (extension, duration and tags), and ``only_paths``."""
     clauses = [{"path": {"$in": sorted(only_paths)}}] if only_paths is not None else []
     if filters is None:
         return clauses[0] if clauses else None
@@ -24,6 +27,8 @@ def where(filters: Filters | None, only_paths: Collection[str] | None = None) ->
         clauses.append({"duration_s": {"$gte": float(filters.min_duration_s)}})
     if filters.max_duration_s is not None:
         clauses.append({"duration_s": {"$lte": float(filters.max_duration_s)}})
+    clauses += [{"tags": {"$contains": t}} for t in filters.tags or ()]
+    clauses += [{"tags": {"$not_contains": t}} for t in filters.exclude_tags or ()]
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -39,6 +44,10 @@ def accepts(filters: Filters | None, metadata: Mapping) -> bool:
         return False
     if filters.extensions and metadata.get("ext") not in filters.extensions:
         return False
+    if filters.tags or filters.exclude_tags:
+        tags = set(metadata.get("tags") or ())
+        if not tags.issuperset(filters.tags or ()) or not tags.isdisjoint(filters.exclude_tags or ()):
+            return False
     duration = float(metadata.get("duration_s", 0.0))
     if filters.min_duration_s is not None and duration < filters.min_duration_s:
         return False

@@ -144,3 +144,34 @@ def complete_files(firsts: Iterable[dict], lasts: Iterable[dict]) -> tuple[dict[
                 metadata=first,
             )
     return complete, (set(first_of) | set(last_of)) - set(complete)
+
+
+# A file's tags, on every record of it in every channel: ``tags`` (names, the list a filter tests), with their
+# strengths and kinds in the same order, and ``tags_sig``: what they were judged with (the vocabulary and the rules).
+TAG_FIELDS = ("tags", "tag_strengths", "tag_kinds", "tags_sig")
+
+
+def tag_fields(tags: dict[str, tuple[str, float]], signature: str) -> dict:
+    """The metadata of a file's tags (name -> (kind, strength)), strongest first; a field without tags is None
+    (which removes it from a stored record: Chroma keeps no empty list)."""
+    ordered = sorted(tags.items(), key=lambda kv: (-kv[1][1], kv[0]))
+    if not ordered:
+        return {"tags": None, "tag_strengths": None, "tag_kinds": None, "tags_sig": signature}
+    return {
+        "tags": [name for name, _ in ordered],
+        "tag_strengths": [round(float(s), 4) for _, (_, s) in ordered],
+        "tag_kinds": [kind for _, (kind, _) in ordered],
+        "tags_sig": signature,
+    }
+
+
+def tags_of(metadata: dict) -> dict[str, float]:
+    """A record's file tags: name -> strength 0-1, strongest first."""
+    names, strengths = metadata.get("tags") or [], metadata.get("tag_strengths") or []
+    return {name: float(s) for name, s in zip(names, list(strengths) + [1.0] * (len(names) - len(strengths)))}
+
+
+def tag_kinds_of(metadata: dict) -> dict[str, str]:
+    """A record's file tags: name -> kind ("sound", "user" ...)."""
+    names, kinds = metadata.get("tags") or [], metadata.get("tag_kinds") or []
+    return {name: kind for name, kind in zip(names, list(kinds) + ["user"] * (len(names) - len(kinds)))}

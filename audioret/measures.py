@@ -1,0 +1,114 @@
+"""What a file measures, for its tags: loudness (ITU-R BS.1770 integrated loudness, LUFS, by pyloudnorm), and for
+music its tempo (BPM, librosa's tempogram) and key (the Krumhansl-Schmuckler key profiles against librosa's
+chroma).
+
+Loudness is measured on every file while it is decoded for indexing: a :class:`Measurer` takes the file's blocks
+in a decode thread, beside the channels' cutters, keeps a 22.05-kHz mono copy of the file's start (at most
+``LOUDNESS_S``) and measures once the last block is in, so the model thread never waits for it. It is the loudness
+of the mono mix, up to 11 kHz (a stereo file with uncorrelated channels reads up to 3 dB lower than its stereo
+measurement; broadband noise a little lower than at its own rate). Tempo and key are measured only for the files
+tagged as music (:func:`music`, reading their first ``MUSIC_S`` again), so a library without music pays nothing
+for them. What it costs is in docs/BENCHMARKS.md ("Tags").
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from . import audio
+
+logger = logging.getLogger("audioret")
+
+RATE = 22_050
+LOUDNESS_S = 300.0  # loudness of the file's first five minutes
+MUSIC_S = 60.0  # tempo and key from its first minute
+MIN_LOUDNESS_S = 0.4  # one gating block of BS.1770
+MIN_MUSIC_S = 5.0  # shorter clips (a drum hit, a one-shot) have no tempo to speak of
+MIN_KEY_CORRELATION = 0.5  # a chroma that fits no key profile this well gets no key
+NOTES = ("c", "c#", "d", "d#", "e", "f", "f#", "g", "g#", "a", "a#", "b")
+# Krumhansl & Kessler's probe-tone ratings of the 12 pitch classes in a major and a minor key, tonic first.
+MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+def loudness(samples: np.ndarray, sr: int = RATE) -> float | None:
+    """Integrated loudness (LUFS) of mono samples; None for silence or a clip shorter than one gating block."""
+    import pyloudnorm
+
+    if len(samples) < MIN_LOUDNESS_S * sr:
+        return None
+    value = pyloudnorm.Meter(sr).integrated_loudness(np.asarray(samples, np.float64))
+    return round(float(value), 2) if np.isfinite(value) else None
+
+
+def tempo(samples: np.ndarray, sr: int = RATE) -> float | None:
+    """The tempo (BPM) of mono samples by librosa's tempogram; None for a clip under ``MIN_MUSIC_S`` or one
+    without onsets."""
+    import librosa
+
+    if len(samples) < MIN_MUSIC_S * sr or not np.any(samples):
+        return None
+    onsets = librosa.onset.onset_strength(y=samples, sr=sr)
+    if not np.any(onsets):
+        return None
+    bpm = float(librosa.feature.tempo(onset_envelope=onsets, sr=sr)[0])
+    return round(bpm, 1) if bpm > 0 else None
+
+
+def key_of(chroma: np.ndarray) -> tuple[str | None, float]:
+    """The key whose Krumhansl-Schmuckler profile correlates best with a mean chroma vector (12 pitch classes from
+    C), and the correlation: ``("a minor", 0.83)``; None under ``MIN_KEY_CORRELATION`` or for a flat chroma."""
+    chroma = np.asarray(chroma, np.float64)
+    if chroma.shape != (12,) or np.std(chroma) == 0:
+        return None, 0.0
+    best, name = -1.0, None
+    for mode, profile in (("major", MAJOR), ("minor", MINOR)):
+        for tonic in range(12):
+            r = float(np.corrcoef(chroma, np.roll(profile, tonic))[0, 1])
+            if r > best:
+                best, name = r, f"{NOTES[tonic]} {mode}"
+    return (name if best >= MIN_KEY_CORRELATION else None), round(best, 4)
+
+
+def key(samples: np.ndarray, sr: int = RATE) -> str | None:
+    """The key of mono samples ("c major", "f# minor"), or None (too short, silent, or no key fits)."""
+    import librosa
+
+    if len(samples) < MIN_MUSIC_S * sr or not np.any(samples):
+        return None
+    return key_of(librosa.feature.chroma_stft(y=samples, sr=sr, tuning=0.0).mean(axis=1))[0]
+
+
+def music(path: str) -> dict:
+    """The tempo (``tempo_bpm``) and key (``key``) of a music file's first ``MUSIC_S``, those that apply."""
+    head = audio.load(path, RATE, 0.0, MUSIC_S)
+    found = {"tempo_bpm": tempo(head), "key": key(head)}
+    return {k: v for k, v in found.items() if v is not None}
+
+
+class Measurer:
+    """A file's blocks at its own rate in, its loudness out (``result``: ``{"loudness_lufs": ...}``, or empty)
+    once the last block is in."""
+
+    def __init__(self, sr_in: int, path: str = ""):
+        self.resampler = audio.Resampler(sr_in, RATE, path)
+        self.parts: list[np.ndarray] = []
+        self.kept, self.path = 0, path
+        self.result: dict | None = None  # set by the last push
+
+    def push(self, block: np.ndarray, last: bool) -> None:
+        if self.kept < LOUDNESS_S * RATE or last:
+            out = self.resampler.push(block, last) if self.kept < LOUDNESS_S * RATE else np.zeros(0, np.float32)
+            self.parts.append(out)
+            self.kept += len(out)
+        if last:
+            samples = np.concatenate(self.parts) if self.parts else np.zeros(0, np.float32)
+            self.parts = []
+            try:
+                value = loudness(samples)
+                self.result = {} if value is None else {"loudness_lufs": value}
+            except Exception as e:  # a measurement is optional: the file is indexed without it
+                logger.warning("Could not measure %s: %s: %s", self.path, type(e).__name__, e)
+                self.result = {}

@@ -1,0 +1,59 @@
+"""Which labels stand out in a file's records: each label judged as a query, against the channel's background.
+
+A label's prompt scores every record of a library somewhat (CLAP's text-audio cosines sit near 0.2 for anything),
+and some labels score everything higher than others. So a label is not given where its cosine is high, but where it
+stands out from what that label's prompt scores over the library's background sample, exactly as a search judges
+a query (:func:`audioret.ranking.calibration.calibrate`): the record's bias against the reference queries taken
+out, the score standardised against the label's own median over the background and the channel's spread, and its
+surprise measured against the law of an unrelated query's best record. A label is given to a record whose evidence
+reaches the line of a match (``MATCH_EVIDENCE``): a file is tagged "rain" where a search for "the sound of rain"
+in that channel would call it a match. Pure: numpy in, numbers out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .calibration import MATCH_EVIDENCE, Background, gumbel_max, strength, surprisal
+
+MAX_PER_FILE = 8  # labels kept per file, strongest first (AudioSet's hierarchy names one sound several ways)
+
+
+def evidence(records: np.ndarray, labels: np.ndarray, background: Background, against_reference: bool = True):
+    """The evidence (nats) of each label in each record, shape (records, labels): what
+    :func:`~audioret.ranking.calibration.calibrate` gives each record for the label's prompt as the query.
+
+    Args:
+        records: the records' vectors, shape (m, dim).
+        labels: the labels' prompt vectors (the channel's text side), shape (l, dim).
+        background: the channel's :class:`Background` (its sample, reference queries and bias).
+        against_reference: the channel's setting (see ``calibrate``).
+    """
+    records, labels = np.atleast_2d(records).astype(np.float32), np.atleast_2d(labels).astype(np.float32)
+    scores = (records @ labels.T).astype(np.float64)
+    bg = background
+    if len(bg.sample) == 0:  # nothing to judge against: the maximum of n normals
+        return surprisal(scores, *gumbel_max(bg.n))
+    if bg.sample_bias.any() and len(records):
+        scores -= (records @ bg.reference.T).mean(axis=1, keepdims=True)
+    sample = (bg.sample @ labels.T).astype(np.float64) - bg.sample_bias[:, None]  # (s, l)
+    median = np.median(sample, axis=0)
+    if against_reference:
+        return surprisal((scores - median) / bg.scale, *bg.law())
+    spread = np.maximum(1.4826 * np.median(np.abs(sample - median), axis=0), 1e-3)
+    return surprisal((scores - median) / spread, *gumbel_max(bg.n))
+
+
+def given(e: np.ndarray, limit: int = MAX_PER_FILE) -> dict[int, float]:
+    """The labels given to one record or file: label index -> strength (0-1, at least 0.5), for those whose
+    evidence (shape (labels,)) reaches the line of a match, at most ``limit``, strongest first."""
+    e = np.asarray(e, np.float64)
+    order = [i for i in np.argsort(-e, kind="stable")[:limit] if e[i] >= MATCH_EVIDENCE]
+    return {int(i): round(strength(float(e[i])), 4) for i in order}
+
+
+def per_file(e: np.ndarray, limit: int = MAX_PER_FILE) -> tuple[dict[int, float], list[dict[int, float]]]:
+    """A file's labels from the evidence of its records (shape (records, labels)): the file has a label where any
+    record of it has (its strength is the best record's), and each record its own."""
+    e = np.atleast_2d(np.asarray(e, np.float64))
+    return given(e.max(axis=0), limit), [given(row, limit) for row in e]
