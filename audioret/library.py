@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import audio, catalog, library_map, search, tagging
+from . import audio, catalog, search, tagging
 from .config import Config
 from .duplicates import copies
 from .errors import IndexBusy, ModelLoadError
@@ -380,10 +380,6 @@ class Library:
     def timeline(self, path: str, text: str) -> list[Moment]:
         """How well each window (sound) and each utterance (what is said) of one file matches a text query."""
         return search.timeline(self.channels, path, text)
-
-    def file_map(self, filters: Filters | None = None) -> library_map.FileMap:
-        """The files within ``filters`` on a 2-D map by how they sound (kept until the library changes)."""
-        return library_map.of(self).file_map(self.files(filters), repr(filters))
 
     def tags(self, filters: Filters | None = None) -> list[Tag]:
         """Each tag of the indexed files (within ``filters``), its kind and number of files, most files first."""

@@ -127,6 +127,12 @@ def in_polygon(xy: NDArray, polygon: Sequence[Sequence[float]]) -> NDArray[np.in
     return np.flatnonzero(inside)
 
 
+def file_map(library, filters=None) -> FileMap:
+    """The files of a :class:`~audioret.library.Library` within ``filters`` (:class:`~audioret.types.Filters`) on
+    a 2-D map by how they sound, kept until the library changes."""
+    return of(library).file_map(library.files(filters), repr(filters))
+
+
 def of(library) -> MapCache:
     """The cache of a :class:`~audioret.library.Library` (made on first use)."""
     cache = _CACHES.get(library)

@@ -8,6 +8,7 @@ import pytest
 
 from audioret import Config, Library
 from audioret.library_map import (
+    file_map,
     MIN_UMAP_FILES,
     MapCache,
     in_polygon,
@@ -115,12 +116,12 @@ def test_cache_reads_each_file_once_and_recomputes_only_after_a_change():
 def test_a_library_map_places_every_file_with_sound(tmp_path, tiny_clap_dir, text_model):
     library = Library(Config(data_dir=tmp_path, clap_model=str(tiny_clap_dir), text_model=text_model, device="cpu"))
     library.index([str(EXAMPLES_DIR)], progress=False)
-    found = library.file_map()
+    found = file_map(library)
     paths = [f.path for f in library.files()]
     assert sorted(found.paths) == sorted(paths) and found.method == "pca" and found.missing == ()
     assert found.xy.shape == (len(paths), 2) and 0 <= found.xy.min() and found.xy.max() <= 1
-    assert library.file_map() is found  # kept while nothing changed
+    assert file_map(library) is found  # kept while nothing changed
     from audioret.types import Filters
 
-    sounds = library.file_map(Filters(folder=str(EXAMPLES_DIR / "sounds")))
+    sounds = file_map(library, Filters(folder=str(EXAMPLES_DIR / "sounds")))
     assert sounds.paths and all("/sounds/" in p for p in sounds.paths)

@@ -65,7 +65,8 @@ def build_demo(
             from .library_tab import listing
 
             choices = gr.update(choices=[""] + app.folder_names(session))
-            return text, search_button(app), note, listing(app, session), choices, search_box(app)
+            tags = gr.update(choices=on_search.tag_choices(session))
+            return text, search_button(app), note, listing(app, session), choices, search_box(app), tags, tags
 
         def tick():
             """The start-up job's progress in the header, each second until it is done."""
@@ -81,7 +82,7 @@ def build_demo(
         demo.load(
             first_load,
             None,
-            [status, search.search_btn, report_box, files, folder, search.query],
+            [status, search.search_btn, report_box, files, folder, search.query, search.tags, search.no_tags],
             api_name=False,
             concurrency_limit=None,
             show_progress="hidden",

@@ -44,6 +44,21 @@ def listing(app: App, session: str, pattern: str = "") -> list[list]:
     return rows
 
 
+def describe(app: App, path: str) -> str:
+    """A file's tags (strongest first) and measured properties, in a line each."""
+    try:
+        info = app.library.file_properties(path)
+    except AudioretError as e:
+        return app.scrub(str(e))
+    tags = info.get("tags") or {}
+    line = "tags: " + (", ".join(sorted(tags, key=lambda t: -tags[t])) if tags else "none yet")
+    shown = {"loudness_lufs": "{:.1f} LUFS", "tempo_bpm": "{:.0f} BPM", "key": "key {}", "language": "language {}"}
+    props = [fmt.format(info[k]) for k, fmt in shown.items() if info.get(k) is not None]
+    if info.get("speech_share") is not None:
+        props.append(f"speech {info['speech_share']:.0%} of the time")
+    return line + ("\n\n" + " · ".join(props) if props else "")
+
+
 def find(app: App, session: str, shown: str) -> str:
     """The server path of a file the visitor may see, from its ``folder/name`` as listed."""
     for f in app.library.files(app.scope(session)):
@@ -63,7 +78,12 @@ def _layout(app: App) -> SimpleNamespace:
     ui.files = gr.Dataframe(headers=columns, interactive=False, wrap=True, elem_id="files", max_height=420)
     ui.chosen = gr.Textbox(visible=False, elem_id="chosen")
     with gr.Row(visible=False, elem_id="chosen-file") as ui.file_row:
-        ui.file_text = gr.Markdown()
+        ui.file_text = gr.Markdown(elem_id="chosen-text")
+        with gr.Column(scale=0, min_width=260, visible=app.access.open_management) as ui.tag_column:
+            ui.tag_box = gr.Textbox(label="your tag", placeholder="e.g. field recording", elem_id="my-tag")
+            with gr.Row():
+                ui.tag_add = gr.Button("Add my tag", size="sm", min_width=100)
+                ui.tag_remove = gr.Button("Remove this tag", size="sm", min_width=120)
         ui.ask_btn = gr.Button("Remove from the index…", scale=0, min_width=190, size="sm")
     with gr.Row(visible=False) as ui.confirm_row:
         ui.confirm_text = gr.Markdown()
@@ -121,9 +141,32 @@ class LibraryHandlers:
         rows = table.values.tolist() if hasattr(table, "values") else table["data"]
         name, folder = rows[row][0], rows[row][1]
         shown = f"{folder}/{name}"
-        owned = app.owns(session, find(app, session, shown))
+        path = find(app, session, shown)
+        owned = app.owns(session, path)
         text = f"**{name}** ({folder})" + ("" if owned else " · only the admin may remove files of the shared library")
-        return shown, gr.update(visible=True), text, gr.update(visible=owned), gr.update(visible=False)
+        text += "\n\n" + describe(app, path)
+        manage = gr.update(visible=app.can_manage(session))
+        return shown, gr.update(visible=True), text, gr.update(visible=owned), gr.update(visible=False), manage
+
+    def add_tag(self, shown, tag, request: gr.Request):
+        return self.retag(shown, tag, True, request)
+
+    def remove_tag(self, shown, tag, request: gr.Request):
+        return self.retag(shown, tag, False, request)
+
+    def retag(self, shown, tag, add: bool, request: gr.Request):
+        """Adds or removes one of your own tags on the chosen file (this machine, or the admin of a public page)."""
+        app, session = self.app, session_of(request)
+        try:
+            if not app.can_manage(session):
+                raise InputError("Only the admin may tag files; sign in on the Admin panel")
+            if not (tag or "").strip():
+                raise InputError("Type a tag first (a word or a few, such as 'field recording')")
+            path = find(app, session, shown or "")
+            app.library.tag(path, add=[tag] if add else [], remove=[] if add else [tag])
+        except AudioretError as e:
+            raise app.user_error(e, session) from e
+        return f"**{shown.rpartition('/')[2]}** ({shown.rpartition('/')[0]})\n\n" + describe(app, path), ""
 
     def ask(self, shown, request: gr.Request):
         """"Remove from the index…": the question, for a file the visitor may remove."""
@@ -187,8 +230,13 @@ def build_library_tab(app: App, status):
         concurrency_limit=ADD_CONCURRENCY,
     )
     ui.files.select(
-        on.choose, [ui.files], [ui.chosen, ui.file_row, ui.file_text, ui.ask_btn, ui.confirm_row], api_name=False
+        on.choose,
+        [ui.files],
+        [ui.chosen, ui.file_row, ui.file_text, ui.ask_btn, ui.confirm_row, ui.tag_column],
+        api_name=False,
     )
+    ui.tag_add.click(on.add_tag, [ui.chosen, ui.tag_box], [ui.file_text, ui.tag_box], api_name=False)
+    ui.tag_remove.click(on.remove_tag, [ui.chosen, ui.tag_box], [ui.file_text, ui.tag_box], api_name=False)
     ui.ask_btn.click(on.ask, [ui.chosen], [ui.confirm_row, ui.confirm_text], api_name=False)
     removed = [ui.report, ui.status, ui.files, ui.confirm_row, ui.chosen, ui.file_row]
     ui.confirm_btn.click(on.remove, [ui.chosen, ui.pattern], removed, api_name=False)

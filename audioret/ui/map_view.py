@@ -14,6 +14,7 @@ import html
 import gradio as gr  # at module level: Gradio reads the handlers' gr.Request / gr.EventData hints here
 
 from ..errors import AudioretError
+from .. import library_map
 from ..library_map import in_polygon
 from .state import App, session_of
 
@@ -150,7 +151,7 @@ class MapHandlers:
         """The map as the page draws it: unit coordinates, colour per point, shown names and tags, ringed results."""
         app = self.app
         try:
-            found = app.library.file_map(app.scope(session))
+            found = library_map.file_map(app.library, app.scope(session))
             infos = {f.path: f for f in app.library.files(app.scope(session))}
         except AudioretError as e:
             return {"note": app.scrub(str(e), session)}
@@ -208,7 +209,7 @@ class MapHandlers:
         polygon = data.get("select")
         if isinstance(polygon, list) and 2 < len(polygon) <= 10_000 and paths:
             try:
-                inside = in_polygon(app.library.file_map(app.scope(session)).xy, polygon)
+                inside = in_polygon(library_map.file_map(app.library, app.scope(session)).xy, polygon)
             except (ValueError, TypeError):
                 return gr.skip(), gr.skip(), gr.skip(), gr.skip()
             chosen = tuple(paths[i] for i in inside if i < len(paths))

@@ -20,6 +20,7 @@ from ..types import Hit, Moment
 
 LONG_S = 30.0  # files at least this long get a timeline strip
 CELLS = 48  # cells in a strip
+MAX_CHIPS = 6  # tag chips on a card, strongest first
 
 SCRIPT = """
 element.addEventListener('click', (event) => {
@@ -32,6 +33,8 @@ element.addEventListener('click', (event) => {
     player.play().catch(() => {});
     return;
   }
+  const tag = event.target.closest('button.tag');
+  if (tag) { trigger('click', {tag: tag.dataset.tag}); return; }
   const more = event.target.closest('button.more');
   if (more) trigger('click', {segment: more.dataset.segment});
   const vote = event.target.closest('button.vote');
@@ -65,9 +68,12 @@ CSS = """
 .actions a.download { font-size: 0.85em; align-self: center; }
 .actions button { font-size: 0.85em; padding: 0.2em 0.6em; border-radius: 6px;
                   border: 1px solid var(--border-color-primary); background: var(--background-fill-secondary); }
-.actions button svg { width: 0.9em; height: 0.9em; vertical-align: -0.1em; margin-right: 0.25em; fill: none;
+.actions button svg { display: inline-block; width: 0.9em; height: 0.9em; vertical-align: -0.1em; margin-right: 0.25em; fill: none;
                       stroke: currentColor; stroke-width: 2.2; }
 .hit ol { padding: 0; }
+.tags { display: flex; flex-wrap: wrap; gap: 0.3em; margin: 0.2em 0; }
+.tags button.tag { font-size: 0.8em; padding: 0.05em 0.6em; border-radius: 999px; cursor: pointer;
+                   border: 1px solid var(--border-color-primary); background: var(--background-fill-secondary); }
 details.as-table { margin: 0.8em 0; }
 details.as-table summary { cursor: pointer; font-weight: 600; }
 .as-table .scroll { overflow-x: auto; }
@@ -141,6 +147,13 @@ def card(c: Card) -> str:
         f"score {hit.score:.2f} ({word})</span></div>"
     )
     why = f'<div class="why">{html.escape(hit.why)}</div>' if hit.why else ""
+    top = sorted(hit.tags, key=lambda t: -hit.tags[t])[:MAX_CHIPS]
+    chips = "".join(
+        f'<button class="tag" data-tag="{html.escape(t)}" title="only files tagged {html.escape(t)}">'
+        f"{html.escape(t)}</button>"
+        for t in top
+    )
+    why += f'<div class="tags">{chips}</div>' if chips else ""
     player = f'<audio class="segment" controls preload="none" src="{c.clip_url}"></audio>'
     whole = '<audio class="whole" controls preload="none" hidden></audio>'
     said = hit.text_kind == "speech" and hit.text_start_s is not None  # mark where the words are, if any were said

@@ -119,7 +119,10 @@ class SearchHandlers:
         chosen = self.app.selection.get(session)  # the files chosen on the map, within what the visitor may see
         if chosen is not None:
             folders = tuple(p for p in chosen if folders is None or is_under(p, folders))
+        wanted, unwanted = self.app.tag_filter.get(session, ((), ()))
         return Filters(
+            tags=tuple(wanted) or None,
+            exclude_tags=tuple(unwanted) or None,
             folder=scope.folder if scope else None,
             folders=folders,
             extensions=exts_,
@@ -140,6 +143,31 @@ class SearchHandlers:
         q = q or ""
         described = f"“{q.strip()}”" + self.within(session_of(request))
         return *self.votes.search(request, q, None, k_, weights, (f, e, lo, hi), described), "", None, None
+
+    def set_tags(self, wanted, unwanted, request: gr.Request):
+        """The tag filters of the page, kept for the session (every kind of search applies them)."""
+        self.app.tag_filter[session_of(request)] = (tuple(wanted or ()), tuple(unwanted or ()))
+
+    def chip(self, evt: gr.EventData, wanted, q, k_, cw, tw, f, e, lo, hi, request: gr.Request):
+        """A tag chip on a card: only files with that tag, and the query again (the filter shows in Filters)."""
+        tag = (getattr(evt, "_data", None) or {}).get("tag")
+        if not isinstance(tag, str) or not (q or "").strip():
+            return (gr.skip(),) * 7
+        wanted = list(dict.fromkeys([*(wanted or []), tag]))
+        session = session_of(request)
+        self.app.tag_filter[session] = (tuple(wanted), self.app.tag_filter.get(session, ((), ()))[1])
+        return gr.update(value=wanted, choices=self.tag_choices(session, wanted)), *self.search(
+            q, k_, cw, tw, f, e, lo, hi, request
+        )[:3], gr.skip(), gr.skip(), gr.update(open=True)
+
+    def tag_choices(self, session: str, extra=()) -> list[tuple[str, str]]:
+        """The tags a visitor may filter on, with their kind and number of files."""
+        try:
+            tags = self.app.library.tags(self.app.scope(session))
+        except AudioretError:
+            tags = []
+        known = {t.name for t in tags}
+        return [(f"{t.name} ({t.kind}, {t.files})", t.name) for t in tags] + [(t, t) for t in extra if t not in known]
 
     def within(self, session: str) -> str:
         """" among the 12 files chosen on the map" while the map's selection scopes the searches."""
@@ -199,6 +227,8 @@ class SearchHandlers:
         data = getattr(evt, "_data", None) or {}
         if data.get("vote") in ("like", "unlike") and str(data.get("rank", "")).isdigit():
             return *self.votes.vote(data["vote"], int(data["rank"]), request), gr.skip(), gr.skip()
+        if isinstance(data.get("tag"), str):
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()  # a chip: handled by chip() (it updates the filters)
         segment = data.get("segment")
         if not segment:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
@@ -236,11 +266,19 @@ def _layout(app: App) -> SimpleNamespace:
             ui.autoplay_typed = gr.Checkbox(False, label="after a typed query", elem_id="autoplay-typed")
     with gr.Accordion("Play an example sound", open=False):
         ui.example = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Sounds like this")
-    with gr.Accordion("Filters and channel weights", open=False):
+    with gr.Accordion("Filters and channel weights", open=False) as ui.filters:
         with gr.Row():
             ui.k = gr.Slider(1, 50, value=10, step=1, label="results")
             ui.clap_w = gr.Slider(0, 3, value=config.clap_weight, step=0.1, label="sound (CLAP) weight")
             ui.text_w = gr.Slider(0, 3, value=config.text_weight, step=0.1, label="text weight")
+        with gr.Row():
+            ui.tags = gr.Dropdown(
+                choices=[], value=[], multiselect=True, label="only files tagged (sounds, speech, language, "
+                "loudness, tempo, key, yours)", elem_id="only-tags", allow_custom_value=False,
+            )
+            ui.no_tags = gr.Dropdown(
+                choices=[], value=[], multiselect=True, label="leave out files tagged", elem_id="no-tags"
+            )
         with gr.Row():
             ui.folder = gr.Dropdown(
                 choices=[""] + app.folder_names(""), value="", label="only in folder", allow_custom_value=False
@@ -278,6 +316,10 @@ def build_search_tab(app: App):
     segment_box = gr.Textbox(visible=False)
     segment_box.submit(on.similar, [segment_box, ui.k], outputs, api_name="similar")
     ui.area.click(on.card, [ui.k], [*outputs, ui.query], api_name=False)
+    ui.area.click(on.chip, [ui.tags, *search_inputs], [ui.tags, *outputs, ui.spoken, ui.example, ui.filters],
+                  api_name=False)
+    for box in (ui.tags, ui.no_tags):
+        box.change(on.set_tags, [ui.tags, ui.no_tags], None, api_name=False)
     ui.reset_btn.click(
         lambda: ("", None, None, EMPTY_TABLE, "", ""),
         None,

@@ -73,6 +73,7 @@ class App:
         if self.access.public:  # a visitor's uploads never move the scores another visitor sees
             self.library.keep_private([self.visitors.root])
         self.last_results: dict[str, tuple[str, Results]] = {}  # session -> what it searched last, and the hits
+        self.tag_filter: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # session -> (wanted, left out)
         self.selection: dict[str, tuple[str, ...]] = {}  # session -> the files chosen on the map (searches stay there)
         self.on_end: list = []  # what else forgets a session when it ends (handlers' own per-session state)
         self.start_note: str | None = None  # set once the library folders are indexed
@@ -310,6 +311,7 @@ class App:
         self.media.forget(session)
         self.last_results.pop(session, None)
         self.selection.pop(session, None)
+        self.tag_filter.pop(session, None)
         for forget in self.on_end:
             forget(session)
         if visitor is not None and self.access.public:
