@@ -19,7 +19,7 @@ from ..config import Config
 from .access import Access, Limits, decide
 from .library_tab import build_library_tab
 from .map_view import build_map_view
-from .search_tab import build_search_tab
+from .search_tab import PUSH_TO_TALK, build_search_tab
 from .state import App, session_of
 from .uploads import CACHE_DELETE, UploadRoute
 
@@ -41,7 +41,9 @@ def build_demo(
     """The audioret page, unlaunched. ``library_paths`` are indexed on first load and served to the page."""
     app = App(config or Config.from_env(), library_paths, allow_server_folders, access)
     _upload_folder(app)
-    with gr.Blocks(title="audioret — search your audio with language", delete_cache=CACHE_DELETE) as demo:
+    with gr.Blocks(
+        title="audioret — search your audio with language", delete_cache=CACHE_DELETE, js=PUSH_TO_TALK
+    ) as demo:
         demo.audioret = app  # for tests and app.py
         gr.Markdown("# audioret\nSearch your audio library with language: type it, say it, or play an example.")
         status = gr.Markdown("**Starting…**", elem_id="status")
@@ -110,17 +112,18 @@ def search_box(app: App):
 def _wire_map(app: App, the_map, library_tab, tabs, search, on_search) -> None:
     """The map redraws when the Library tab opens (ringing the last results); a box or lasso on it scopes the
     searches and, with a query in the box, runs it there and shows the Search tab."""
-    area, note, clear, chosen, on = the_map
+    area, note, clear, clicked, on = the_map
     library_tab.select(on.show, None, area, api_name=False)
     clear.click(on.clear, None, [note, clear], api_name=False)
     inputs, outputs = on_search.search_inputs(search), on_search.search_outputs(search)
 
-    def run(count, q, *settings, request: gr.Request = None):
-        if not count or not (q or "").strip():
+    def run(q, k, clap_w, text_w, folder, exts, min_s, max_s, request: gr.Request):
+        if not on.selected(request) or not (q or "").strip():
             return *(gr.skip() for _ in outputs), gr.skip()
-        return *on_search.search(q, *settings, request=request), gr.Tabs(selected="search")
+        found = on_search.search(q, k, clap_w, text_w, folder, exts, min_s, max_s, request)
+        return *found, gr.Tabs(selected="search")
 
-    chosen.change(run, [chosen, *inputs], [*outputs, tabs], api_name=False)
+    clicked.then(run, inputs, [*outputs, tabs], api_name=False)
 
 
 def _upload_folder(app: App) -> None:

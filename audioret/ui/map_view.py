@@ -145,7 +145,17 @@ class MapHandlers:
     def __init__(self, app: App):
         self.app = app
         self.points: dict[str, tuple[str, ...]] = {}  # session -> the paths of its map's points, in order
+        self.fresh: set[str] = set()  # sessions that have just made a selection (their query runs there next)
         app.on_end.append(lambda session: self.points.pop(session, None))
+        app.on_end.append(self.fresh.discard)
+
+    def selected(self, request) -> bool:
+        """Whether the session has just made a selection (asked once)."""
+        session = session_of(request)
+        if session in self.fresh:
+            self.fresh.discard(session)
+            return True
+        return False
 
     def value(self, session: str) -> dict:
         """The map as the page draws it: unit coordinates, colour per point, shown names and tags, ringed results."""
@@ -194,9 +204,9 @@ class MapHandlers:
     def show(self, request: gr.Request):
         return self.value(session_of(request))
 
-    def click(self, evt: gr.EventData, count, request: gr.Request):
-        """A click plays a file; a box or lasso scopes the searches to the files inside: ``(player, selection
-        note, selections made)``."""
+    def click(self, evt: gr.EventData, request: gr.Request):
+        """A click plays a file; a box or lasso scopes the searches to the files inside (and marks the session, so
+        that :meth:`selected` runs the query there): ``(player, selection note, clear button)``."""
         app, session = self.app, session_of(request)
         data = getattr(evt, "_data", None) or {}
         paths = self.points.get(session, ())
@@ -205,17 +215,18 @@ class MapHandlers:
             url = app.media.whole(path, session, app.address(request))
             name = html.escape(app.shown_path(path, session))
             player = f'<p>Playing <b>{name}</b></p><audio controls autoplay src="{url}"></audio>'
-            return player, gr.skip(), gr.skip(), gr.skip()
+            return player, gr.skip(), gr.skip()
         polygon = data.get("select")
         if isinstance(polygon, list) and 2 < len(polygon) <= 10_000 and paths:
             try:
                 inside = in_polygon(library_map.file_map(app.library, app.scope(session)).xy, polygon)
             except (ValueError, TypeError):
-                return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                return gr.skip(), gr.skip(), gr.skip()
             chosen = tuple(paths[i] for i in inside if i < len(paths))
             app.selection[session] = chosen
-            return gr.skip(), selection_note(app, session), (count or 0) + 1, gr.update(visible=True)
-        return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            self.fresh.add(session)
+            return gr.skip(), selection_note(app, session), gr.update(visible=True)
+        return gr.skip(), gr.skip(), gr.skip()
 
     def clear(self, request: gr.Request):
         self.app.selection.pop(session_of(request), None)
@@ -234,7 +245,7 @@ def selection_note(app: App, session: str) -> str:
 
 
 def build_map_view(app: App):
-    """The map, its player and its selection note; returns ``(map, selection note, clear button, selections made,
+    """The map, its player and its selection note; returns ``(map, selection note, clear button, its click event,
     handlers)``."""
     on = MapHandlers(app)
     with gr.Accordion("Map of the library", open=True, elem_id="map-panel"):
@@ -244,7 +255,6 @@ def build_map_view(app: App):
             note = gr.Markdown(elem_id="map-selection")
             clear = gr.Button("Search the whole library again", size="sm", scale=0, min_width=220, visible=False)
             refresh = gr.Button("Redraw the map", size="sm", scale=0, min_width=160)
-    chosen = gr.State(0)
-    area.click(on.click, [chosen], [player, note, chosen, clear], api_name=False)
+    clicked = area.click(on.click, None, [player, note, clear], api_name=False)
     refresh.click(on.show, None, area, api_name=False)
-    return area, note, clear, chosen, on
+    return area, note, clear, clicked, on

@@ -40,6 +40,32 @@ COLUMNS = [
 ]
 EMPTY_TABLE = {"headers": COLUMNS, "data": []}
 
+# Push to talk: the space bar held (outside a text box or a button) records into the microphone; let go, it stops
+# and the spoken query runs. The recorder starts asynchronously, so a quick release waits for its Stop button.
+PUSH_TO_TALK = """
+() => {
+  let held = false;
+  const mic = () => document.querySelector('#mic');
+  const busy = (t) => t && t.closest && t.closest('input, textarea, select, button, [contenteditable], audio');
+  document.addEventListener('keydown', (e) => {
+    if (e.code !== 'Space' || e.repeat || held || busy(e.target)) return;
+    const record = mic() && mic().querySelector('button.record-button');
+    if (!record) return;
+    e.preventDefault(); held = true; record.click();
+  });
+  document.addEventListener('keyup', (e) => {
+    if (e.code !== 'Space' || !held) return;
+    e.preventDefault(); held = false;
+    let tries = 0;
+    const stop = () => {
+      const button = mic() && mic().querySelector('button.stop-button');
+      if (button) button.click(); else if (tries++ < 20) setTimeout(stop, 100);
+    };
+    stop();
+  });
+}
+"""
+
 
 def table(app: App, hits: list[Hit], session: str) -> list[list]:
     rows = []
