@@ -3,8 +3,9 @@
 A file is its mean sound-channel vector (the mean of its window embeddings, renormalised). UMAP (umap-learn, cosine
 metric, after a PCA to :data:`PCA_DIMS` dimensions, which keeps the neighbour search cheap) lays out
 :data:`MIN_UMAP_FILES` files or more; below that UMAP's neighbour graph is too thin to mean anything, and the two
-principal components (numpy) are the map. A layout is kept per index state (the files' paths, sizes and mtimes, and
-the scope they were read in), so a map is computed once per change of the library; a file's mean vector is kept
+principal components (numpy) are the map. A layout is kept per index state (the files' paths, sizes and mtimes),
+so a map is computed once per change of the library (and once more for a visitor of a public page who has added
+files); a file's mean vector is kept
 per (path, size, mtime), so a change reads only new files. Timings: docs/BENCHMARKS.md "Map".
 """
 
@@ -57,9 +58,10 @@ def pca(vectors: NDArray[np.float32], dims: int) -> NDArray[np.float32]:
     fixed (each component's largest coordinate positive), so the same vectors give the same map."""
     x = np.asarray(vectors, np.float64)
     x = x - x.mean(axis=0)
-    _, _, vt = np.linalg.svd(x, full_matrices=False)
-    vt = vt[:dims]
-    vt *= np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(axis=1)])[:, None]
+    # the eigenvectors of the d x d covariance: one matrix product over the files, not an SVD of them
+    values, vectors_ = np.linalg.eigh(x.T @ x)
+    vt = vectors_[:, ::-1][:, : min(dims, len(x), x.shape[1])].T
+    vt = vt * np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(axis=1)])[:, None]
     return (x @ vt.T).astype(np.float32)
 
 
@@ -103,9 +105,10 @@ def layout(vectors: NDArray[np.float32], seed: int = 0) -> tuple[NDArray[np.floa
     return to_unit_square(xy), "umap"
 
 
-def state_key(files: Sequence[FileInfo], scope: str = "") -> str:
-    """A key for the index state a map shows: the files' paths, sizes and mtimes, and the scope they were read in."""
-    h = hashlib.sha256(scope.encode())
+def state_key(files: Sequence[FileInfo]) -> str:
+    """A key for the index state a map shows: the files' paths, sizes and mtimes (visitors who see the same files
+    share a map; one who sees other files gets another)."""
+    h = hashlib.sha256()
     for f in sorted(files, key=lambda f: f.path):
         h.update(f"{f.path}\0{f.size}\0{f.mtime_ns}\n".encode())
     return h.hexdigest()
@@ -130,7 +133,7 @@ def in_polygon(xy: NDArray, polygon: Sequence[Sequence[float]]) -> NDArray[np.in
 def file_map(library, filters=None) -> FileMap:
     """The files of a :class:`~audioret.library.Library` within ``filters`` (:class:`~audioret.types.Filters`) on
     a 2-D map by how they sound, kept until the library changes."""
-    return of(library).file_map(library.files(filters), repr(filters))
+    return of(library).file_map(library.files(filters))
 
 
 def of(library) -> MapCache:
@@ -160,9 +163,9 @@ class MapCache:
             self._means[key] = mean_vector(self.vectors_of(f.path))
         return self._means[key]
 
-    def file_map(self, files: Sequence[FileInfo], scope: str = "") -> FileMap:
-        """The map of ``files`` (computed once per index state and scope)."""
-        key = state_key(files, scope)
+    def file_map(self, files: Sequence[FileInfo]) -> FileMap:
+        """The map of ``files`` (computed once per index state)."""
+        key = state_key(files)
         with self._lock:
             if key in self._layouts:
                 self._layouts.move_to_end(key)

@@ -5,7 +5,6 @@ plays its best match, and text never cut inside a word. Also the helpers behind 
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 
@@ -14,7 +13,7 @@ from audioret.render import shorten
 from audioret.ui import build_demo, launch
 
 from .conftest import EXAMPLES_DIR, free_port, speak
-from .test_app import CHROMIUM_ARGS, open_browser, open_page, serve
+from .test_app import CHROMIUM_ARGS, open_page, serve
 
 
 def test_shorten_cuts_between_words_or_after_a_sentence():
@@ -184,8 +183,8 @@ def test_browser_push_to_talk_plays_the_best_match_and_says_what_it_heard(page_s
         heard.get_by_text("Heard (en)").wait_for(timeout=120_000)
         sentence = heard.inner_text()
         assert "harvest" in sentence.lower() and "voice-memo-harvest.flac" in sentence and "the best is" in sentence
-        page.wait_for_function("() => { const a = document.querySelector('.hit audio.segment'); return a && !a.paused; }",
-                               timeout=15_000)
+        playing = "() => { const a = document.querySelector('.hit audio.segment'); return a && !a.paused; }"
+        page.wait_for_function(playing, timeout=15_000)
         box = page.locator("#query input").first
         box.fill("a bell ringing")
         box.press("Enter")

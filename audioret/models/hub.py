@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ..errors import ModelLoadError
+from ..render import shorten
 
 PROBE_TIMEOUT_S = 3.0  # a hub that does not accept a connection within this is taken as unreachable
 PROBE_CACHE_S = 60.0  # the answer is kept this long

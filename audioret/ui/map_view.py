@@ -13,8 +13,8 @@ import html
 
 import gradio as gr  # at module level: Gradio reads the handlers' gr.Request / gr.EventData hints here
 
-from ..errors import AudioretError
 from .. import library_map
+from ..errors import AudioretError
 from ..library_map import in_polygon
 from .state import App, session_of
 
@@ -48,10 +48,15 @@ SCRIPT = """
 // the template may be re-rendered when the value changes: every element is looked up afresh
 const q = (sel) => element.querySelector(sel);
 let drag = null;
-const data = () => (props.value && props.value.x) ? props.value : {x: [], y: [], c: [], n: [], t: [], h: [], colours: []};
-function toPx(d, i, w, h) { const s = Math.min(w, h); return [(w - s) / 2 + d.x[i] * s, (h - s) / 2 + (1 - d.y[i]) * s]; }
+const empty = {x: [], y: [], c: [], n: [], t: [], h: [], colours: []};
+const data = () => (props.value && props.value.x) ? props.value : empty;
+function toPx(d, i, w, h) {
+  const s = Math.min(w, h); return [(w - s) / 2 + d.x[i] * s, (h - s) / 2 + (1 - d.y[i]) * s];
+}
 function toUnit(px, py, w, h) { const s = Math.min(w, h); return [(px - (w - s) / 2) / s, 1 - (py - (h - s) / 2) / s]; }
-function boxOf(p) { const [a, b] = [p[0], p[p.length - 1]]; return [[a[0], a[1]], [b[0], a[1]], [b[0], b[1]], [a[0], b[1]]]; }
+function boxOf(p) {
+  const [a, b] = [p[0], p[p.length - 1]]; return [[a[0], a[1]], [b[0], a[1]], [b[0], b[1]], [a[0], b[1]]];
+}
 function draw() {
   const canvas = q('canvas.map'); if (!canvas) return;
   const d = data(), t0 = performance.now(), rect = canvas.getBoundingClientRect(), dpr = window.devicePixelRatio || 1;
@@ -62,15 +67,21 @@ function draw() {
   const n = d.x.length, r = n > 3000 ? 1.8 : n > 300 ? 3 : 5;
   for (let k = 0; k < d.colours.length; k++) {  // one path per colour: fast for 10k points
     ctx.beginPath(); ctx.fillStyle = d.colours[k];
-    for (let i = 0; i < n; i++) if (d.c[i] === k) { const [px, py] = toPx(d, i, w, h); ctx.moveTo(px + r, py); ctx.arc(px, py, r, 0, 6.2832); }
+    for (let i = 0; i < n; i++) {
+      if (d.c[i] !== k) continue;
+      const [px, py] = toPx(d, i, w, h); ctx.moveTo(px + r, py); ctx.arc(px, py, r, 0, 6.2832);
+    }
     ctx.fill();
   }
   ctx.lineWidth = 2; ctx.strokeStyle = '#111';
-  for (const i of d.h) { const [px, py] = toPx(d, i, w, h); ctx.beginPath(); ctx.arc(px, py, r + 4, 0, 6.2832); ctx.stroke(); }
+  for (const i of d.h) {
+    const [px, py] = toPx(d, i, w, h); ctx.beginPath(); ctx.arc(px, py, r + 4, 0, 6.2832); ctx.stroke();
+  }
   if (drag && drag.points.length > 1) {
     ctx.beginPath(); ctx.setLineDash([4, 3]); ctx.strokeStyle = '#444'; ctx.lineWidth = 1;
     const p = drag.box ? boxOf(drag.points) : drag.points;
-    p.forEach(([x, y], j) => j ? ctx.lineTo(x, y) : ctx.moveTo(x, y)); ctx.closePath(); ctx.stroke(); ctx.setLineDash([]);
+    p.forEach(([x, y], j) => j ? ctx.lineTo(x, y) : ctx.moveTo(x, y));
+    ctx.closePath(); ctx.stroke(); ctx.setLineDash([]);
   }
   const legend = q('.map-legend'), note = q('.map-note');
   if (legend && !drag) {
@@ -83,7 +94,9 @@ function draw() {
   if (note) note.textContent = d.note || '';
   canvas.dataset.drawnMs = (performance.now() - t0).toFixed(1); canvas.dataset.points = n;
 }
-function at(ev) { const r = q('canvas.map').getBoundingClientRect(); return [ev.clientX - r.left, ev.clientY - r.top, r]; }
+function at(ev) {
+  const r = q('canvas.map').getBoundingClientRect(); return [ev.clientX - r.left, ev.clientY - r.top, r];
+}
 function nearest(ev) {
   const d = data(), [mx, my, rect] = at(ev);
   let best = -1, bestD = 100;  // within 10 px

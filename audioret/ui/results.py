@@ -68,7 +68,8 @@ CSS = """
 .actions a.download { font-size: 0.85em; align-self: center; }
 .actions button { font-size: 0.85em; padding: 0.2em 0.6em; border-radius: 6px;
                   border: 1px solid var(--border-color-primary); background: var(--background-fill-secondary); }
-.actions button svg { display: inline-block; width: 0.9em; height: 0.9em; vertical-align: -0.1em; margin-right: 0.25em; fill: none;
+.actions button svg { display: inline-block; width: 0.9em; height: 0.9em; vertical-align: -0.1em;
+                      margin-right: 0.25em; fill: none;
                       stroke: currentColor; stroke-width: 2.2; }
 .hit ol { padding: 0; }
 .tags { display: flex; flex-wrap: wrap; gap: 0.3em; margin: 0.2em 0; }

@@ -1,7 +1,7 @@
-"""What a visitor does with a results list besides listening: "Good match" / "Not this" (relevance feedback on their last typed
-query, kept per session on the server, so no path reaches the page: a card sends its rank; on a local page also
-saved as relevance judgements for `audioret eval --qrels`), and export (a download link made through a media
-token; no playlist on a public page, whose paths are the server's).
+"""What a visitor does with a results list besides listening: "Good match" / "Not this" (relevance feedback on
+their last typed query, kept per session on the server, so no path reaches the page: a card sends its rank; on a
+local page also saved as relevance judgements for `audioret eval --qrels`), and export (a download link made
+through a media token; no playlist on a public page, whose paths are the server's).
 """
 
 from __future__ import annotations
@@ -57,7 +57,8 @@ class Votes:
         return self.answer(self.app, request, run, described, q.strip(), votes=True)
 
     def vote(self, kind: str, rank: int, request):
-        """"Good match" ("like") or "Not this" ("unlike") on the card at ``rank`` of the visitor's last results; searches again."""
+        """"Good match" ("like") or "Not this" ("unlike") on the card at ``rank`` of the visitor's last results;
+        searches again."""
         session = session_of(request)
         state = self.sessions.get(session)
         if not state or not 1 <= rank <= len(state["paths"]):

@@ -213,10 +213,21 @@ class App:
                 self.loading = ("", None)
                 self._start(None)
                 self.library.warm()
+            self._warm_map()  # after the start: Search is open meanwhile
 
         thread = threading.Thread(target=run, name="audioret-index", daemon=True)
         thread.start()
         return thread
+
+    def _warm_map(self) -> None:
+        """Lays out the library's map once after the start, so the first visitor's Library tab draws at once."""
+        from .. import library_map
+
+        try:
+            # what a visitor sees before adding files: the shared library (everything, on a local page)
+            library_map.file_map(self.library, Filters(folders=tuple(self.roots)) if self.access.public else None)
+        except Exception as e:  # the map is drawn on demand then, and says what went wrong
+            logger.warning("The map of the library was not laid out: %s", e)
 
     def start(self, on_progress=None) -> str:
         """Indexes the library folders once per process (the start-up job, or the first page load if no start-up
