@@ -14,6 +14,7 @@ from audioret.ui import build_demo, launch
 
 from .conftest import EXAMPLES_DIR, free_port, speak
 from .test_app import CHROMIUM_ARGS, open_page, serve
+from .test_public import public  # noqa: F401  (the public page: a fixture)
 
 
 def test_shorten_cuts_between_words_or_after_a_sentence():
@@ -229,3 +230,32 @@ def test_browser_no_text_is_cut_inside_a_word(tmp_path, text_model, asr_model):
             browser.close()
     finally:
         demo.close()
+
+
+@pytest.mark.slow
+def test_browser_public_map_shows_no_other_visitors_files_and_no_tag_edits(public, tmp_path):  # noqa: F811
+    """Visitor A adds a recording; visitor B's map holds only the shared library, names as shown (no server path),
+    and B's chosen file offers no tag edit (the admin's)."""
+    from .test_public import client as visitor
+    from .test_public import no_server_path, upload
+
+    playwright = pytest.importorskip("playwright.sync_api")
+    memo = speak(tmp_path / "secret-plan.wav", "The surprise party is on Friday at the lake house.")
+    assert upload(visitor(public), memo)[0].startswith("**1 added")
+    app = public.audioret
+    shared = [f for f in app.library.files() if any(f.path.startswith(r) for r in app.roots)]
+    hidden = (str(app.library.config.data_dir), str(EXAMPLES_DIR), str(tmp_path))
+    with playwright.sync_playwright() as p:
+        browser, page = open_page(p, public.url)
+        page.get_by_role("tab", name="Library").click()
+        page.wait_for_function(
+            "() => { const c = document.querySelector('canvas.map'); return c && +c.dataset.points > 0; }",
+            timeout=60_000,
+        )
+        assert int(page.locator("canvas.map").get_attribute("data-points")) == len(shared)
+        page.locator("#files").get_by_text("bell.flac").first.click()
+        page.locator("#chosen-text").get_by_text("bell.flac").wait_for(timeout=30_000)
+        assert not page.locator("#my-tag").is_visible()
+        assert "only the admin may remove" in page.locator("#chosen-text").inner_text()
+        assert "secret-plan" not in page.content() and no_server_path(page.content(), *hidden)
+        browser.close()
