@@ -152,6 +152,13 @@ def _legend(labels: list[str]) -> tuple[list[str], dict[str, int]]:
     return named, {label: i for i, label in enumerate(named)}
 
 
+def top_tag(tags: dict[str, float], kinds: dict[str, str]) -> str:
+    """The tag a file is coloured by: its strongest sound label, else its strongest tag of any kind."""
+    sounds = {t: v for t, v in tags.items() if kinds.get(t) == "sound"}
+    pool = sounds or tags
+    return max(pool, key=lambda t: (pool[t], t)) if pool else "no tag"
+
+
 class MapHandlers:
     """The map's events; each session keeps the paths behind its points and its selection (in ``app.selection``)."""
 
@@ -181,10 +188,9 @@ class MapHandlers:
         self.points[session] = found.paths
         tags = [dict(getattr(infos.get(p), "tags", None) or {}) for p in found.paths]
         by_tag = any(tags)
-        labels = [
-            (max(t, key=t.get) if t else "no tag") if by_tag else (app.shown(p, session)[1] or "(no folder)")
-            for p, t in zip(found.paths, tags)
-        ]
+        kinds = {t.name: t.kind for t in app.library.tags(app.scope(session))} if by_tag else {}
+        labels = [top_tag(t, kinds) if by_tag else (app.shown(p, session)[1] or "(no folder)") for p, t in
+                  zip(found.paths, tags)]
         named, index = _legend(labels)
         other = len(named)
         colours = [PALETTE[i] for i in range(len(named))] + [OTHER]
