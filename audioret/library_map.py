@@ -26,6 +26,7 @@ from .types import FileInfo
 MIN_UMAP_FILES = 30  # fewer files than this are laid out by PCA
 PCA_DIMS = 50  # UMAP runs on this many principal components of the mean vectors
 UMAP_NEIGHBOURS = 15  # umap-learn's default; fewer when the library is small
+UMAP_EPOCHS = 200  # umap-learn's own choice above 10,000 points (below, 500: a map of files needs no more)
 KEPT_LAYOUTS = 8  # layouts kept (one per index state and scope)
 _CACHES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Library -> its MapCache
 
@@ -99,7 +100,12 @@ def layout(vectors: NDArray[np.float32], seed: int = 0) -> tuple[NDArray[np.floa
     with warnings.catch_warnings():  # "n_jobs overridden by setting random_state": one thread keeps maps stable
         warnings.simplefilter("ignore")
         model = umap.UMAP(
-            n_neighbors=min(UMAP_NEIGHBOURS, n - 1), min_dist=0.1, metric="cosine", init="pca", random_state=seed
+            n_neighbors=min(UMAP_NEIGHBOURS, n - 1),
+            n_epochs=UMAP_EPOCHS,
+            min_dist=0.1,
+            metric="cosine",
+            init="pca",
+            random_state=seed,
         )
         xy = model.fit_transform(reduced)
     return to_unit_square(xy), "umap"

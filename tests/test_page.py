@@ -259,3 +259,36 @@ def test_browser_public_map_shows_no_other_visitors_files_and_no_tag_edits(publi
         assert "only the admin may remove" in page.locator("#chosen-text").inner_text()
         assert "secret-plan" not in page.content() and no_server_path(page.content(), *hidden)
         browser.close()
+
+
+@pytest.mark.slow
+def test_browser_cards_table_and_library_read_as_they_should(page_server):
+    """"Search by this sound" puts what it searched in the query box; the table under the cards has one-line headers,
+    the cards' formatting and the whole "why"; the Library tab has one status line, no "yours" column on this
+    machine, and a row click asks nothing."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser, page = open_page(p, page_server.url)
+        box = page.locator("#query input").first
+        box.fill("rain on a tin roof")
+        box.press("Enter")
+        page.locator(".hit").first.wait_for(timeout=60_000)
+        page.locator(".as-table summary").click()
+        heights = page.locator(".as-table th").evaluate_all("e => e.map(x => x.getBoundingClientRect().height)")
+        assert max(heights) < 1.6 * min(heights)  # no header wraps onto a second line
+        first = page.locator(".as-table tbody tr").first.locator("td").all_inner_texts()
+        card = page.locator(".hit").first.inner_text()
+        assert re.fullmatch(r"\d:\d\d\.\d–\d:\d\d\.\d", first[3]) and first[3] in card
+        assert re.fullmatch(r"\d\.\d\d", first[4]) and f"score {first[4]}" in card
+        assert first[7] in card and not first[7].endswith("…")  # the whole "why", as on the card
+        assert page.locator(".hit button", has_text="👍").count() == 0
+        page.locator(".hit button.more").first.click()
+        page.locator(".results-header", has_text="sounds like").wait_for(timeout=60_000)
+        assert box.input_value().startswith("sounds like ")
+        page.get_by_role("tab", name="Library").click()
+        page.locator("#files").get_by_text("bell.flac").first.click()
+        page.locator("#chosen-text").get_by_text("bell.flac").wait_for(timeout=30_000)
+        assert not page.get_by_role("button", name="Yes, remove it").is_visible()
+        assert page.locator("#files th", has_text="yours").count() == 0
+        assert page.locator("strong", has_text=re.compile(r"^\d+ files$")).count() == 1  # the header's, once
+        browser.close()
