@@ -21,9 +21,10 @@ from . import audio
 
 logger = logging.getLogger("audioret")
 
-RATE = 22_050
+RATE = 22_050  # loudness: up to 11 kHz
+MUSIC_RATE = 11_025  # tempo and key: onsets and pitch classes need no more than 5.5 kHz
 LOUDNESS_S = 300.0  # loudness of the file's first five minutes
-MUSIC_S = 60.0  # tempo and key from its first minute
+MUSIC_S = 30.0  # tempo and key from its first half minute
 MIN_LOUDNESS_S = 0.4  # one gating block of BS.1770
 MIN_MUSIC_S = 5.0  # shorter clips (a drum hit, a one-shot) have no tempo to speak of
 MIN_KEY_CORRELATION = 0.5  # a chroma that fits no key profile this well gets no key
@@ -43,17 +44,18 @@ def loudness(samples: np.ndarray, sr: int = RATE) -> float | None:
     return round(float(value), 2) if np.isfinite(value) else None
 
 
-def tempo(samples: np.ndarray, sr: int = RATE) -> float | None:
-    """The tempo (BPM) of mono samples by librosa's tempogram; None for a clip under ``MIN_MUSIC_S`` or one
-    without onsets."""
+def tempo(samples: np.ndarray, sr: int = MUSIC_RATE) -> float | None:
+    """The tempo (BPM) of mono samples by librosa's tempogram (onsets every 23 ms); None for a clip under
+    ``MIN_MUSIC_S`` or one without onsets."""
     import librosa
 
     if len(samples) < MIN_MUSIC_S * sr or not np.any(samples):
         return None
-    onsets = librosa.onset.onset_strength(y=samples, sr=sr)
+    hop = 256 if sr <= 11_025 else 512
+    onsets = librosa.onset.onset_strength(y=samples, sr=sr, n_fft=4 * hop, hop_length=hop, n_mels=64)
     if not np.any(onsets):
         return None
-    bpm = float(librosa.feature.tempo(onset_envelope=onsets, sr=sr)[0])
+    bpm = float(librosa.feature.tempo(onset_envelope=onsets, sr=sr, hop_length=hop)[0])
     return round(bpm, 1) if bpm > 0 else None
 
 
@@ -72,18 +74,19 @@ def key_of(chroma: np.ndarray) -> tuple[str | None, float]:
     return (name if best >= MIN_KEY_CORRELATION else None), round(best, 4)
 
 
-def key(samples: np.ndarray, sr: int = RATE) -> str | None:
+def key(samples: np.ndarray, sr: int = MUSIC_RATE) -> str | None:
     """The key of mono samples ("c major", "f# minor"), or None (too short, silent, or no key fits)."""
     import librosa
 
     if len(samples) < MIN_MUSIC_S * sr or not np.any(samples):
         return None
-    return key_of(librosa.feature.chroma_stft(y=samples, sr=sr, tuning=0.0).mean(axis=1))[0]
+    chroma = librosa.feature.chroma_stft(y=samples, sr=sr, tuning=0.0, n_fft=2048, hop_length=1024)
+    return key_of(chroma.mean(axis=1))[0]
 
 
 def music(path: str) -> dict:
     """The tempo (``tempo_bpm``) and key (``key``) of a music file's first ``MUSIC_S``, those that apply."""
-    head = audio.load(path, RATE, 0.0, MUSIC_S)
+    head = audio.load(path, MUSIC_RATE, 0.0, MUSIC_S)
     found = {"tempo_bpm": tempo(head), "key": key(head)}
     return {k: v for k, v in found.items() if v is not None}
 

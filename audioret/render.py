@@ -59,10 +59,10 @@ def hit_lines(hit: Hit, shown_path: str | None = None) -> list[str]:
         f"{hit.rank:>3}. {hit.score:6.3f}  {time_range(hit.start_s, hit.end_s)}  {shown_path or hit.path}  "
         f"({channel_scores(hit)})"
     ]
-    if hit.why or hit.text:
-        lines.append(f"       {hit.why or matched_text(hit)}")
-    if hit.tags:
-        lines.append(f"       tags: {', '.join(list(hit.tags)[:8])}")
+    said = hit.why or (matched_text(hit) if hit.text else "")
+    tags = f"tags: {', '.join(list(hit.tags)[:8])}" if hit.tags else ""
+    if said or tags:
+        lines.append(f"       {said}{'  ·  ' * bool(said and tags)}{tags}")
     return lines
 
 

@@ -86,6 +86,7 @@ class Judge:
     vectors: np.ndarray  # (labels, dim)
     background: Background
     against_reference: bool
+    null: tuple[np.ndarray, np.ndarray]  # each label's median and spread over the background (labels.null)
 
 
 def judge(channels, vocab: vocabulary.Vocabulary) -> Judge | None:
@@ -103,7 +104,9 @@ def judge(channels, vocab: vocabulary.Vocabulary) -> Judge | None:
     except (InputError, ModelLoadError) as e:
         logger.warning("Sound labels are not given: %s", e)
         return None
-    return Judge(channel, np.asarray(vectors, np.float32), background, getattr(channel, "against_reference", True))
+    vectors = np.asarray(vectors, np.float32)
+    against = getattr(channel, "against_reference", True)
+    return Judge(channel, vectors, background, against, judging.null(vectors, background))
 
 
 def update(library, report=None, only: Collection[str] | None = None) -> int:
@@ -169,7 +172,7 @@ def file_tags(path: str, of_file: dict[str, list], found: Judge | None, vocab: v
     if found is not None and of_file.get(found.channel.name):
         recs = of_file[found.channel.name]
         vectors = np.stack([r.vector for r in recs])
-        e = judging.evidence(vectors, found.vectors, found.background, found.against_reference)
+        e = judging.evidence(vectors, found.vectors, found.background, found.against_reference, found.null)
         best, per_window = judging.per_file(e)
         tags.update({vocab.labels[i]: ("sound", s) for i, s in best.items()})
         windows = [{vocab.labels[i]: s for i, s in w.items()} for w in per_window]

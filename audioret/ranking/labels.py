@@ -5,9 +5,14 @@ and some labels score everything higher than others. So a label is not given whe
 stands out from what that label's prompt scores over the library's background sample, exactly as a search judges
 a query (:func:`audioret.ranking.calibration.calibrate`): the record's bias against the reference queries taken
 out, the score standardised against the label's own median over the background and the channel's spread, and its
-surprise measured against the law of an unrelated query's best record. A label is given to a record whose evidence
-reaches the line of a match (``MATCH_EVIDENCE``): a file is tagged "rain" where a search for "the sound of rain"
-in that channel would call it a match. Pure: numpy in, numbers out.
+surprise measured against the law of an unrelated query's best record. One difference: the score is measured in
+the label's own spread over the background where that is wider than the channel's typical spread. A search
+compares files for one query, so one scale serves; tags compare labels with each other, and a label the library
+varies along widely (a "hub" label: with the stand-in CLAP, two of AudioSet's 527 labels spread five times wider
+than the rest and were the top tag of a fifth of the files, docs/BENCHMARKS.md "Tags") must stand out from its
+own variation. A label is given to a record whose evidence reaches the line of a match (``MATCH_EVIDENCE``): a
+file is tagged "rain" where a search for "the sound of rain" in that channel would call it a match, had the
+label's spread been the channel's. Pure: numpy in, numbers out.
 """
 
 from __future__ import annotations
@@ -19,7 +24,24 @@ from .calibration import MATCH_EVIDENCE, Background, gumbel_max, strength, surpr
 MAX_PER_FILE = 8  # labels kept per file, strongest first (AudioSet's hierarchy names one sound several ways)
 
 
-def evidence(records: np.ndarray, labels: np.ndarray, background: Background, against_reference: bool = True):
+def null(labels: np.ndarray, background: Background) -> tuple[np.ndarray, np.ndarray]:
+    """What each label's prompt scores over the background sample: its median and spread (MAD), shape (l,) each.
+    The same for every file of a library, so it is computed once per background."""
+    labels = np.atleast_2d(labels).astype(np.float32)
+    if len(background.sample) == 0:
+        return np.zeros(len(labels)), np.ones(len(labels))
+    sample = (background.sample @ labels.T).astype(np.float64) - background.sample_bias[:, None]  # (s, l)
+    median = np.median(sample, axis=0)
+    return median, np.maximum(1.4826 * np.median(np.abs(sample - median), axis=0), 1e-3)
+
+
+def evidence(
+    records: np.ndarray,
+    labels: np.ndarray,
+    background: Background,
+    against_reference: bool = True,
+    label_null: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """The evidence (nats) of each label in each record, shape (records, labels): what
     :func:`~audioret.ranking.calibration.calibrate` gives each record for the label's prompt as the query.
 
@@ -28,6 +50,7 @@ def evidence(records: np.ndarray, labels: np.ndarray, background: Background, ag
         labels: the labels' prompt vectors (the channel's text side), shape (l, dim).
         background: the channel's :class:`Background` (its sample, reference queries and bias).
         against_reference: the channel's setting (see ``calibrate``).
+        label_null: :func:`null` of these labels and background, when it is already known.
     """
     records, labels = np.atleast_2d(records).astype(np.float32), np.atleast_2d(labels).astype(np.float32)
     scores = (records @ labels.T).astype(np.float64)
@@ -36,11 +59,9 @@ def evidence(records: np.ndarray, labels: np.ndarray, background: Background, ag
         return surprisal(scores, *gumbel_max(bg.n))
     if bg.sample_bias.any() and len(records):
         scores -= (records @ bg.reference.T).mean(axis=1, keepdims=True)
-    sample = (bg.sample @ labels.T).astype(np.float64) - bg.sample_bias[:, None]  # (s, l)
-    median = np.median(sample, axis=0)
-    if against_reference:
-        return surprisal((scores - median) / bg.scale, *bg.law())
-    spread = np.maximum(1.4826 * np.median(np.abs(sample - median), axis=0), 1e-3)
+    median, spread = label_null if label_null is not None else null(labels, bg)
+    if against_reference:  # in the label's own spread where it is wider than the channel's (a "hub" label)
+        return surprisal((scores - median) / np.maximum(spread, bg.scale), *bg.law())
     return surprisal((scores - median) / spread, *gumbel_max(bg.n))
 
 
@@ -54,6 +75,11 @@ def given(e: np.ndarray, limit: int = MAX_PER_FILE) -> dict[int, float]:
 
 def per_file(e: np.ndarray, limit: int = MAX_PER_FILE) -> tuple[dict[int, float], list[dict[int, float]]]:
     """A file's labels from the evidence of its records (shape (records, labels)): the file has a label where any
-    record of it has (its strength is the best record's), and each record its own."""
+    record of it has (its strength is the best record's), and each record its own (with each of the file's labels
+    at its best record, however many others that record has)."""
     e = np.atleast_2d(np.asarray(e, np.float64))
-    return given(e.max(axis=0), limit), [given(row, limit) for row in e]
+    best = given(e.max(axis=0), limit)
+    records = [given(row, limit) for row in e]
+    for label, s in best.items():
+        records[int(np.argmax(e[:, label]))][label] = s
+    return best, records
