@@ -104,9 +104,8 @@ def draw_times(n: int) -> dict:
                        return performance.now() - t0; }"""
         )
         browser.close()
-    parse = [len(payload) / 1e6]
     return {
-        "payload_mb": parse[0],
+        "payload_mb": len(payload) / 1e6,
         "draw_ms": sorted(r[0] for r in rounds)[2],
         "frame_ms": sorted(r[1] for r in rounds)[2],
         "hover_ms": hover,
@@ -129,7 +128,7 @@ def main() -> None:
     for method, got in results.items():
         for key in ("cold_s", "warm_s", "with_import_s"):
             values = sorted(g[key] for g in got)
-            print(f"{method} {key}: median {values[len(values) // 2]:.2f} (range {values[0]:.2f}-{values[-1]:.2f})")
+            print(f"{method} {key}: {values[0]:.2f}-{values[-1]:.2f} over {len(values)} rounds")
     drawn = draw_times(args.files)
     print(", ".join(f"{k} {v:.2f}" for k, v in drawn.items()))
     print(f"load after: {os.getloadavg()[0]:.2f}")
