@@ -33,6 +33,23 @@ def test_scrub_keeps_links_and_hides_paths(tmp_path, tiny_clap_dir):
     assert "https://huggingface.co/models" in said and "/srv/data" not in said and "/home/me" not in said
 
 
+def search_for(page, text: str):
+    """Types a query and presses Enter; returns the query box once the first card is there."""
+    box = page.locator("#query input").first
+    box.fill(text)
+    box.press("Enter")
+    page.locator(".hit").first.wait_for(timeout=60_000)
+    return box
+
+
+def map_drawn(page) -> None:
+    """Waits for the Library tab's map to hold its dots."""
+    page.wait_for_function(
+        "() => { const c = document.querySelector('canvas.map'); return c && +c.dataset.points > 0; }",
+        timeout=60_000,
+    )
+
+
 @pytest.fixture(scope="module")
 def page_server(tmp_path_factory, tiny_clap_dir, asr_model, text_model):
     data = tmp_path_factory.mktemp("page")
@@ -83,15 +100,9 @@ def test_browser_map_draws_a_click_plays_and_a_box_scopes_the_search(page_server
     playwright = pytest.importorskip("playwright.sync_api")
     with playwright.sync_playwright() as p:
         browser, page = open_page(p, page_server.url)
-        box = page.locator("#query input").first
-        box.fill("a bell ringing")
-        box.press("Enter")
-        page.locator(".hit").first.wait_for(timeout=60_000)
+        search_for(page, "a bell ringing")
         page.get_by_role("tab", name="Library").click()
-        page.wait_for_function(
-            "() => { const c = document.querySelector('canvas.map'); return c && +c.dataset.points > 0; }",
-            timeout=60_000,
-        )
+        map_drawn(page)
         shown = page.locator("#map").evaluate("e => e.querySelector('canvas.map').dataset.points")
         files = len(page_server.audioret.library.files())
         assert int(shown) == files
@@ -134,10 +145,7 @@ def test_browser_a_tag_chip_filters_the_results(page_server):
     library = page_server.audioret.library
     with playwright.sync_playwright() as p:
         browser, page = open_page(p, page_server.url)
-        box = page.locator("#query input").first
-        box.fill("someone talking")
-        box.press("Enter")
-        page.locator(".hit").first.wait_for(timeout=60_000)
+        search_for(page, "someone talking")
         before = page.locator(".hit").count()
         chip = page.locator(".hit button.tag", has_text=re.compile(r"^speech$")).first
         chip.click()
@@ -248,10 +256,7 @@ def test_browser_public_map_shows_no_other_visitors_files_and_no_tag_edits(publi
     with playwright.sync_playwright() as p:
         browser, page = open_page(p, public.url)
         page.get_by_role("tab", name="Library").click()
-        page.wait_for_function(
-            "() => { const c = document.querySelector('canvas.map'); return c && +c.dataset.points > 0; }",
-            timeout=60_000,
-        )
+        map_drawn(page)
         assert int(page.locator("canvas.map").get_attribute("data-points")) == len(shared)
         page.locator("#files").get_by_text("bell.flac").first.click()
         page.locator("#chosen-text").get_by_text("bell.flac").wait_for(timeout=30_000)
@@ -269,10 +274,7 @@ def test_browser_cards_table_and_library_read_as_they_should(page_server):
     playwright = pytest.importorskip("playwright.sync_api")
     with playwright.sync_playwright() as p:
         browser, page = open_page(p, page_server.url)
-        box = page.locator("#query input").first
-        box.fill("rain on a tin roof")
-        box.press("Enter")
-        page.locator(".hit").first.wait_for(timeout=60_000)
+        box = search_for(page, "rain on a tin roof")
         page.locator(".as-table summary").click()
         heights = page.locator(".as-table th").evaluate_all("e => e.map(x => x.getBoundingClientRect().height)")
         assert max(heights) < 1.6 * min(heights)  # no header wraps onto a second line
