@@ -22,6 +22,7 @@ from .state import App, session_of
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#4E79A7", "#B07AA1"]
 OTHER = "#9a9a9a"
 MAX_TAGS_SHOWN = 5  # tags listed per file when hovering
+MAX_LASSO = 400  # corners of a lasso the server looks at (a longer one is thinned): its cost is files x corners
 
 TEMPLATE = """
 <div class="map-wrap">
@@ -111,7 +112,11 @@ element.addEventListener('pointerdown', (ev) => {
 });
 element.addEventListener('pointermove', (ev) => {
   const tip = q('.map-tip'); if (!tip || !q('canvas.map')) return;
-  if (drag) { const [x, y] = at(ev); drag.points.push([x, y]); tip.hidden = true; draw(); return; }
+  if (drag) {
+    const [x, y] = at(ev), last = drag.points[drag.points.length - 1];
+    if (Math.hypot(x - last[0], y - last[1]) >= 3) drag.points.push([x, y]);  // a lasso's corners 3 px apart
+    tip.hidden = true; draw(); return;
+  }
   if (!ev.target.closest('canvas.map')) { tip.hidden = true; return; }
   const [i, mx, my, rect] = nearest(ev), d = data();
   if (i < 0) { tip.hidden = true; return; }
@@ -236,7 +241,10 @@ class MapHandlers:
             player = f'<p>Playing <b>{name}</b></p><audio controls autoplay src="{url}"></audio>'
             return player, gr.skip(), gr.skip()
         polygon = data.get("select")
-        if isinstance(polygon, list) and 2 < len(polygon) <= 10_000 and paths:
+        if isinstance(polygon, list) and 2 < len(polygon) <= 100_000 and paths:
+            polygon = polygon[:: -(-len(polygon) // MAX_LASSO)]  # thinned to at most MAX_LASSO corners
+            if not all(isinstance(c, list) and len(c) == 2 for c in polygon):
+                return gr.skip(), gr.skip(), gr.skip()
             try:
                 inside = in_polygon(library_map.file_map(app.library, app.scope(session)).xy, polygon)
             except (ValueError, TypeError):
