@@ -177,14 +177,16 @@ class SearchHandlers:
     def chip(self, evt: gr.EventData, wanted, q, k_, cw, tw, f, e, lo, hi, request: gr.Request):
         """A tag chip on a card: only files with that tag, and the query again (the filter shows in Filters)."""
         tag = (getattr(evt, "_data", None) or {}).get("tag")
-        if not isinstance(tag, str) or not (q or "").strip():
+        if not isinstance(tag, str):
             return (gr.skip(),) * 7
         wanted = list(dict.fromkeys([*(wanted or []), tag]))
         session = session_of(request)
         self.app.tag_filter[session] = (tuple(wanted), self.app.tag_filter.get(session, ((), ()))[1])
-        return gr.update(value=wanted, choices=self.tag_choices(session, wanted)), *self.search(
-            q, k_, cw, tw, f, e, lo, hi, request
-        )[:3], gr.skip(), gr.skip(), gr.update(open=True)
+        shown = gr.update(value=wanted, choices=self.tag_choices(session, wanted))
+        if not (q or "").strip():  # after a search by sound: the filter is set for the next search
+            return shown, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.update(open=True)
+        found = self.search(q, k_, cw, tw, f, e, lo, hi, request)[:3]
+        return shown, *found, gr.skip(), gr.skip(), gr.update(open=True)
 
     def tag_choices(self, session: str, extra=()) -> list[tuple[str, str]]:
         """The tags a visitor may filter on, with their kind and number of files."""
