@@ -39,6 +39,7 @@ COLUMNS = [
     "segment",
 ]
 EMPTY_TABLE = {"headers": COLUMNS, "data": []}
+SIMILAR_PREFIX = "sounds like "  # the query box after "Search by this sound": "sounds like bell.flac 0:00.0–0:08.0"
 
 # Push to talk: the space bar held (outside a text box or a button) records into the microphone; let go, it stops
 # and the spoken query runs. The recorder starts asynchronously, so a quick release waits for its Stop button.
@@ -183,7 +184,7 @@ class SearchHandlers:
         session = session_of(request)
         self.app.tag_filter[session] = (tuple(wanted), self.app.tag_filter.get(session, ((), ()))[1])
         shown = gr.update(value=wanted, choices=self.tag_choices(session, wanted))
-        if not (q or "").strip():  # after a search by sound: the filter is set for the next search
+        if not (q or "").strip() or q.startswith(SIMILAR_PREFIX):  # after a search by sound: set for the next one
             return shown, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.update(open=True)
         found = self.search(q, k_, cw, tw, f, e, lo, hi, request)[:3]
         return shown, *found, gr.skip(), gr.skip(), gr.update(open=True)
@@ -247,7 +248,7 @@ class SearchHandlers:
     def similar_card(self, segment, k_, request: gr.Request):
         """"Sounds like this" on a card: the search by that segment, and the query box says what was searched."""
         label = self.app.segment_label(segment, session_of(request))
-        return *self.similar(segment, k_, request), f"sounds like {label}" if label else "sounds like this segment"
+        return *self.similar(segment, k_, request), SIMILAR_PREFIX + (label or "this segment")
 
     def card(self, evt: gr.EventData, k_, request: gr.Request):
         """A click on a card: "Good match" / "Not this" re-rank with the feedback; "Search by this sound" searches by
