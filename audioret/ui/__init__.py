@@ -41,9 +41,7 @@ def build_demo(
     """The audioret page, unlaunched. ``library_paths`` are indexed on first load and served to the page."""
     app = App(config or Config.from_env(), library_paths, allow_server_folders, access)
     _upload_folder(app)
-    with gr.Blocks(
-        title="audioret — search your audio with language", delete_cache=CACHE_DELETE, js=PUSH_TO_TALK
-    ) as demo:
+    with gr.Blocks(title="audioret — search your audio with language", delete_cache=CACHE_DELETE) as demo:
         demo.audioret = app  # for tests and app.py
         gr.Markdown("# audioret\nSearch your audio library with language: type it, say it, or play an example.")
         status = gr.Markdown("**Starting…**", elem_id="status")
@@ -153,6 +151,7 @@ def launch(demo, **kwargs):
     block = not kwargs.pop("prevent_thread_lock", False)
     kwargs.setdefault("allowed_paths", app.served_paths)
     kwargs.setdefault("max_file_size", MAX_FILE_SIZE)
+    kwargs.setdefault("js", PUSH_TO_TALK)  # hold the space bar to talk (Gradio 6 takes page scripts at launch)
     if app.access.page_auth is not None:
         kwargs.setdefault("auth", app.access.page_auth)
     if app.access.public:
