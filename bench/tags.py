@@ -1,7 +1,7 @@
 """Tags: how right the sound labels are (with the stand-in CLAP), and what tagging costs an indexing run.
 
     python bench/tags.py quality [--audio ../shared/audio]        # ESC-10 and the Sonic Pi samples, stand-in CLAP
-    python bench/tags.py cost [--rounds 2] [--model DIR]           # indexing with tags and without, side by side
+    python bench/tags.py cost [--rounds 2] [--limit N] [--model DIR]  # indexing with tags and without, side by side
 
 **quality**: the 400 ESC-10 clips and the 195 Sonic Pi samples, indexed with the stand-in CLAP (bench/standin.py):
 each class has a centroid, and the AudioSet labels that name a class (``CLASS_LABELS``) are that class's text
@@ -149,6 +149,7 @@ def quality(args) -> dict:
 
 def way_index(args) -> dict:
     from audioret import Config, Library
+    from bench.index_throughput import files_of
 
     with tempfile.TemporaryDirectory() as tmp:
         lib = Library(
@@ -163,7 +164,7 @@ def way_index(args) -> dict:
         )
         lib.embedder, lib.text_encoder  # loaded before the clock, for both ways
         t0 = time.perf_counter()
-        report = lib.index([args.audio], progress=False)
+        report = lib.index(files_of(args.audio, args.limit), progress=False)
         elapsed = time.perf_counter() - t0
         music = sum(1 for f in lib.files() if f.tempo_bpm is not None or f.key is not None)
     return {
@@ -172,6 +173,7 @@ def way_index(args) -> dict:
         "tagging_s": report.stages.get("tagging", 0.0),
         "tagged": report.tagged,
         "music_measured": music,
+        "elapsed_s": report.elapsed_s,
     }
 
 
@@ -180,12 +182,16 @@ def cost(args) -> dict:
 
     model = args.model or str(build_full_size_model(HERE / "out" / "clap-htsat-random-spread"))
     root = Path(args.audio)
-    sets = {"ESC-10 (400 clips of 5 s)": root / "esc10" / "audio", "Sonic Pi (195 samples)": root / "sonicpi_samples"}
+    sets = {
+        f"ESC-10 (first {args.limit} clips of 5 s)": root / "esc10" / "audio",
+        f"Sonic Pi (first {args.limit} samples)": root / "sonicpi_samples",
+    }
     result: dict = {}
     for name, folder in sets.items():
         for r in range(args.rounds):
             for tags in ("off", "on") if r % 2 == 0 else ("on", "off"):
                 argv = [sys.executable, __file__, "way", "--tags", tags, "--model", model, "--audio", str(folder)]
+                argv += ["--limit", str(args.limit)]
                 load = os.getloadavg()[0]
                 ran = subprocess.run(argv, check=True, capture_output=True, text=True)
                 got = json.loads(ran.stdout.splitlines()[-1])
@@ -202,6 +208,7 @@ def main():
     parser.add_argument("--out", default=str(HERE / "out" / "tags"))
     parser.add_argument("--model", help="CLAP directory (default: the full-size architecture, random weights)")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--limit", type=int, default=400, help="cost: index only the first N files of each set")
     parser.add_argument("--tags", choices=("on", "off"), help=argparse.SUPPRESS)
     parser.add_argument("--json", help="also write the result here")
     args = parser.parse_args()

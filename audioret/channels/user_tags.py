@@ -19,6 +19,7 @@ from ..types import normal_tag
 from .passages import MAX_SIDECAR_BYTES, sidecar_paths
 
 MAX_TAG_CHARS = 64
+MAX_TAGS = 64  # your own tags per file
 REMOVED = "removed_tags"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -35,11 +36,14 @@ def check(tag: str) -> str:
 
 
 def _listed(value) -> list[str]:
+    """The tags a sidecar field holds, as kept; those no tag could be (overlong, unprintable) are left out, and
+    at most ``MAX_TAGS`` (a sidecar is the uploader's to write)."""
     if isinstance(value, str):
         value = re.split(r"[,;]", value)
     if not isinstance(value, list):
         return []
-    return list(dict.fromkeys(t for t in (normal_tag(v) for v in value if isinstance(v, (str, int, float))) if t))
+    names = (normal_tag(v) for v in value if isinstance(v, (str, int, float)) and not _CONTROL.search(str(v)))
+    return list(dict.fromkeys(t for t in names if 0 < len(t) <= MAX_TAG_CHARS))[:MAX_TAGS]
 
 
 def _load(path: str) -> dict | None:

@@ -5,14 +5,11 @@ and some labels score everything higher than others. So a label is not given whe
 stands out from what that label's prompt scores over the library's background sample, exactly as a search judges
 a query (:func:`audioret.ranking.calibration.calibrate`): the record's bias against the reference queries taken
 out, the score standardised against the label's own median over the background and the channel's spread, and its
-surprise measured against the law of an unrelated query's best record. One difference: the score is measured in
-the label's own spread over the background where that is wider than the channel's typical spread. A search
-compares files for one query, so one scale serves; tags compare labels with each other, and a label the library
-varies along widely (a "hub" label: with the stand-in CLAP, two of AudioSet's 527 labels spread five times wider
-than the rest and were the top tag of a fifth of the files, docs/BENCHMARKS.md "Tags") must stand out from its
-own variation. A label is given to a record whose evidence reaches the line of a match (``MATCH_EVIDENCE``): a
-file is tagged "rain" where a search for "the sound of rain" in that channel would call it a match, had the
-label's spread been the channel's. Pure: numpy in, numbers out.
+surprise measured against the law of an unrelated query's best record. A label is given to a record whose evidence
+reaches the line of a match (``MATCH_EVIDENCE``): a file is tagged "rain" where a search for "the sound of rain"
+in that channel would call it a match. Measuring each label in its own spread instead (against "hub" labels that
+the library varies along widely) was tried and lost: it gave fewer right labels and no better top tag
+(docs/BENCHMARKS.md, "Tags"). Pure: numpy in, numbers out.
 """
 
 from __future__ import annotations
@@ -60,8 +57,8 @@ def evidence(
     if bg.sample_bias.any() and len(records):
         scores -= (records @ bg.reference.T).mean(axis=1, keepdims=True)
     median, spread = label_null if label_null is not None else null(labels, bg)
-    if against_reference:  # in the label's own spread where it is wider than the channel's (a "hub" label)
-        return surprisal((scores - median) / np.maximum(spread, bg.scale), *bg.law())
+    if against_reference:
+        return surprisal((scores - median) / bg.scale, *bg.law())
     return surprisal((scores - median) / spread, *gumbel_max(bg.n))
 
 
