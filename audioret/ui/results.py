@@ -59,7 +59,7 @@ CSS = """
 .hit-name { font-weight: 600; overflow-wrap: anywhere; }
 .hit-folder, .hit-time { color: var(--body-text-color); font-variant-numeric: tabular-nums; }
 .hit-folder { background: var(--background-fill-secondary); border-radius: 4px; padding: 0 0.35em; }
-.why { margin: 0.3em 0; overflow-wrap: anywhere; }
+.why { margin: 0.3em 0; overflow-wrap: break-word; }  /* whole words; only a word wider than the card breaks */
 .hit audio { width: 100%; height: 36px; }
 .strip { display: flex; height: 18px; margin: 0.3em 0; cursor: pointer; border-radius: 3px; overflow: hidden; }
 .strip span { flex: 1; background: #3b82f6; }
