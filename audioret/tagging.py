@@ -23,12 +23,14 @@ What it costs is in docs/BENCHMARKS.md ("Tags").
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -89,16 +91,15 @@ class Judge:
     null: tuple[np.ndarray, np.ndarray]  # each label's median and spread over the background (labels.null)
 
 
-def judge(channels, vocab: vocabulary.Vocabulary) -> Judge | None:
-    """The hearing channel's judge of ``vocab``; None when no channel hears, holds nothing, or its model fails."""
-    from .models.checks import remembered
-
+def judge(channels, vocab: vocabulary.Vocabulary, cache: Path | None = None) -> Judge | None:
+    """The hearing channel's judge of ``vocab``; None when no channel hears, holds nothing, or its model fails.
+    The labels' vectors are kept beside an export, or else in ``cache`` (the data directory), so that they are
+    computed once per model and vocabulary, not on every run."""
     try:
         channel = channels.hearing()
         if not channel.holds_records() or not channels.available(channel.name):
             return None
-        model = channel.model
-        vectors = remembered(model, vocab.prompts, model.embed_text)
+        vectors = label_vectors(channel, vocab, cache)
         sample, count = channel.store.background()
         background = Background.remembered(sample, count, channel.reference(), getattr(channel, "debias", False))
     except (InputError, ModelLoadError) as e:
@@ -107,6 +108,31 @@ def judge(channels, vocab: vocabulary.Vocabulary) -> Judge | None:
     vectors = np.asarray(vectors, np.float32)
     against = getattr(channel, "against_reference", True)
     return Judge(channel, vectors, background, against, judging.null(vectors, background))
+
+
+def label_vectors(channel, vocab: vocabulary.Vocabulary, cache: Path | None) -> np.ndarray:
+    """The hearing channel's text vectors of the vocabulary's prompts: kept beside an exported model
+    (:func:`~audioret.models.checks.remembered`), else in ``cache`` under the model, runtime and vocabulary."""
+    from .models.checks import remembered
+
+    model = channel.model
+    if getattr(model, "folder", None) is not None or cache is None:
+        return remembered(model, vocab.prompts, model.embed_text)
+    which = f"{channel.store.collection.name}|{getattr(model, 'backend', '')}|{getattr(model, 'precision', '')}"
+    path = cache / f"labels-{hashlib.sha1(which.encode()).hexdigest()[:12]}-{vocab.signature}.npy"
+    try:
+        return np.load(path)
+    except (OSError, ValueError):
+        pass
+    vectors = np.asarray(model.embed_text(vocab.prompts), np.float32)
+    try:  # a read-only data directory only costs the time
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.tmp-{os.getpid()}.npy")
+        np.save(tmp, vectors)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return vectors
 
 
 def update(library, report=None, only: Collection[str] | None = None) -> int:
@@ -129,7 +155,7 @@ def update(library, report=None, only: Collection[str] | None = None) -> int:
     )
     if not stale:
         return 0
-    found = judge(channels, vocab)
+    found = judge(channels, vocab, library.config.data_dir / "tags")
     sig = signature(vocab, found is not None)
     for lo in range(0, len(stale), CHUNK):
         chunk = stale[lo : lo + CHUNK]

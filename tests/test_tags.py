@@ -304,6 +304,8 @@ def test_a_changed_vocabulary_retags_from_the_stored_vectors(tagged, tmp_path, t
     assert "sound" in kinds.values()
     assert {f.path: f.tags for f in after} != before
     assert lib2.index([folder], progress=False).tagged == 0  # judged once
+    # the labels' vectors are computed once per model and vocabulary, and kept beside the index
+    assert len(list((lib.config.data_dir / "tags").glob("labels-*.npy"))) == 2
 
 
 @pytest.mark.slow
