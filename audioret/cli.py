@@ -1,8 +1,8 @@
 """``audioret`` command line: index, search, similar, transcribe, eval, stats, remove, duplicates, tags, tag.
 
-User errors (missing files, unloadable models, bad settings) print one line to stderr and exit with code 2. Each
-command is one short function with its flags beside it; eval's are in :mod:`audioret.cli_eval`, the tags' in
-:mod:`audioret.cli_tags`.
+User errors (missing files, unloadable models, bad settings) print one line to stderr and exit with code 2; an
+``index`` run in which every file failed exits with code 1. Each command is one short function with its flags
+beside it; eval's are in :mod:`audioret.cli_eval`, the tags' in :mod:`audioret.cli_tags`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
 import threading
 import warnings
@@ -223,7 +224,8 @@ def _index(args, lib, parser) -> int:
     print(report.summary())
     from .indexing.pipeline import bottleneck
 
-    if limit := bottleneck(report.stages):
+    indexed = len(report.added) + len(report.updated) + report.unchanged
+    if indexed and (limit := bottleneck(report.stages)):  # with nothing decoded there is no limit to name
         print(
             f"{limit} (batch {report.settings.get('batch_size')}, {report.settings.get('decode_workers')} decode "
             f"threads)",
@@ -235,6 +237,11 @@ def _index(args, lib, parser) -> int:
         print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
     if report.failed:
         print(f"The failures are listed in {args.report or lib.report_path}", file=sys.stderr)
+    if report.failed and not indexed:
+        n, named = len(report.failed), "; ".join(f"{os.path.basename(f.path)}: {f.reason}" for f in report.failed[:3])
+        more = f"; and {n - 3} more" if n > 3 else ""
+        print(f"audioret: error: no file could be indexed: all {n} failed ({named}{more})", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -186,7 +186,7 @@ class Library:
                 total=len(plan.jobs), unit="file", desc="indexing", disable=not progress, dynamic_ncols=True
             ) as bar:
                 workers, batch = self.settings["decode_workers"], self.settings["batch_size"]
-                pipeline.run(plan, channels, report, workers, 4 * batch, track, bar, self.failures)
+                pipeline.run(plan, channels, report, workers, 2 * batch, track, bar, self.failures)
             model = self.__dict__.get("embedder")  # the backend that really ran (an export may have been refused)
             report.settings["backend"] = getattr(model, "backend", report.settings["backend"])
             tagging.update(self, report)  # the tags of new, changed and stale files, from the stored records
