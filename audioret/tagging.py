@@ -113,26 +113,14 @@ def judge(channels, vocab: vocabulary.Vocabulary, cache: Path | None = None) -> 
 def label_vectors(channel, vocab: vocabulary.Vocabulary, cache: Path | None) -> np.ndarray:
     """The hearing channel's text vectors of the vocabulary's prompts: kept beside an exported model
     (:func:`~audioret.models.checks.remembered`), else in ``cache`` under the model, runtime and vocabulary."""
-    from .models.checks import remembered
+    from .models.checks import kept, remembered
 
     model = channel.model
     if getattr(model, "folder", None) is not None or cache is None:
         return remembered(model, vocab.prompts, model.embed_text)
     which = f"{channel.store.collection.name}|{getattr(model, 'backend', '')}|{getattr(model, 'precision', '')}"
     path = cache / f"labels-{hashlib.sha1(which.encode()).hexdigest()[:12]}-{vocab.signature}.npy"
-    try:
-        return np.load(path)
-    except (OSError, ValueError):
-        pass
-    vectors = np.asarray(model.embed_text(vocab.prompts), np.float32)
-    try:  # a read-only data directory only costs the time
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.stem}.tmp-{os.getpid()}.npy")
-        np.save(tmp, vectors)
-        os.replace(tmp, path)
-    except OSError:
-        pass
-    return vectors
+    return kept(path, lambda: np.asarray(model.embed_text(vocab.prompts), np.float32))
 
 
 def update(library, report=None, only: Collection[str] | None = None) -> int:
@@ -177,7 +165,7 @@ def update(library, report=None, only: Collection[str] | None = None) -> int:
                 channel.store.update_metadata([i for i, _ in pairs], [m for _, m in pairs])
     if report is not None:
         report.tagged += len(stale)
-        report.stages["tagging"] = report.stages.get("tagging", 0.0) + time.perf_counter() - t0
+        report.tagging_s += time.perf_counter() - t0
         report.elapsed_s += time.perf_counter() - t0
     return len(stale)
 

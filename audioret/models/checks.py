@@ -44,12 +44,19 @@ def remembered(model, texts: Sequence[str], embed: Callable[[list[str]], np.ndar
     if folder is None:
         return embed(list(texts))
     path = folder / f"texts-{hashlib.sha1(chr(10).join(texts).encode()).hexdigest()[:16]}.npy"
+    return kept(path, lambda: embed(list(texts)))
+
+
+def kept(path, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    """The array saved at ``path``, or ``compute()`` saved there (atomically; a read-only place only costs the
+    time of computing it again)."""
     try:
         return np.load(path)
     except (OSError, ValueError):
         pass
-    vectors = embed(list(texts))
-    try:  # a read-only cache only costs the time
+    vectors = compute()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.stem}.tmp-{os.getpid()}.npy")
         np.save(tmp, vectors)
         os.replace(tmp, path)
