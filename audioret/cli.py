@@ -1,9 +1,8 @@
 """``audioret`` command line: index, search, similar, transcribe, eval, stats, remove, duplicates, tags, tag.
 
 User errors (missing files, unloadable models, bad settings) print one line to stderr and exit with code 2; an
-``index`` run in which every file failed exits with code 1. Each
-command is one short function with its flags beside it; eval's are in :mod:`audioret.cli_eval`, the tags' in
-:mod:`audioret.cli_tags`.
+``index`` run in which every file failed exits with code 1. Each command is one short function with its flags
+beside it; eval's are in :mod:`audioret.cli_eval`, the tags' in :mod:`audioret.cli_tags`.
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ def load(path: str | os.PathLike) -> tuple[dict[str, str], dict[str, dict[str, i
     file's latest vote, only for queries with at least one relevant file."""
     path = Path(path)
     if not path.is_file():
-        raise PathNotFound(path, "no judgements yet: mark results with 👍 / 👎 in the app, or search with --like")
+        raise PathNotFound(path, "no judgements yet: mark results 'Good match' or 'Not this' in the app, or use --like")
     queries: dict[str, str] = {}
     votes: dict[str, dict[str, int]] = {}
     with open(path, encoding="utf-8") as f:

@@ -9,6 +9,19 @@ from .types import Hit, IndexReport
 STRONG_SCORE = 0.75  # a strength from here on reads "strong"; from 0.5 "good", below "weak"
 
 
+def shorten(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters (and "…"), cut after a sentence, or else between words: never
+    inside a word or a link."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit + 1]
+    sentence = max(cut.rfind(". "), cut.rfind("; "), cut.rfind("? "))
+    if sentence >= limit // 2:
+        return cut[: sentence + 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > 0 else text[:limit]).rstrip(" ,;:(") + "…"
+
+
 def strength_word(s: float) -> str:
     """A 0-1 match strength in a word: "strong", "good" or "weak"."""
     return "strong" if s >= STRONG_SCORE else "good" if s >= 0.5 else "weak"

@@ -197,3 +197,24 @@ def test_a_profile_ignores_gain_and_rate():
     x = (rng.standard_normal(11025) * np.linspace(0, 1, 11025)).astype(np.float32) * 0.3
     np.testing.assert_array_equal(profile(x), profile(x * 0.5))  # levels are under the loudest cell
     assert profile(x[:500]).shape == (0, 48)  # too short for a frame
+
+
+def test_the_48khz_flac_original_is_kept_over_a_44khz_wav_resample(tmp_path):
+    """A WAV resample has the higher bitrate (no compression) but less in it: the FLAC original is suggested."""
+    from audioret.duplicates import Fingerprinted, fingerprint_file, keep_order
+
+    rng = np.random.default_rng(3)
+    t = np.arange(48_000 * 6) / 48_000
+    music = (0.3 * np.sin(2 * np.pi * 440 * t) * (1 + np.sin(2 * np.pi * 0.5 * t)) + 0.05 * rng.standard_normal(len(t)))
+    original = tmp_path / "take-1.flac"
+    sf.write(original, music.astype(np.float32), 48_000)
+    resample = tmp_path / "take-1 (44k).wav"
+    sf.write(resample, soxr.resample(music, 48_000, 44_100).astype(np.float32), 44_100, subtype="PCM_16")
+    copies_ = [fingerprint_file(str(resample)), fingerprint_file(str(original))]
+    assert copies_[0].size * 8 / copies_[0].duration_s > copies_[1].size * 8 / copies_[1].duration_s  # WAV's bitrate
+    assert sorted(copies_, key=keep_order)[0].path == str(original)
+    # lossy copies: the higher bitrate first, whatever their rates
+    words = np.zeros(1, np.uint32)
+    mp3_320 = Fingerprinted("a.mp3", words, "MP3", 44_100, 2, 10.0, 400_000)
+    mp3_128 = Fingerprinted("b.mp3", words, "MP3", 48_000, 2, 10.0, 160_000)
+    assert sorted([mp3_128, mp3_320], key=keep_order)[0] is mp3_320

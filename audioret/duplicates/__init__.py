@@ -314,8 +314,11 @@ LOSSLESS = ("PCM", "FLAC", "ALAC", "WAV", "AIFF", "WAVPACK")
 
 
 def keep_order(fp: Fingerprinted) -> tuple:
-    """The copy to suggest keeping comes first: lossless, then the highest bitrate, sample rate, channels and the
-    longest (an untrimmed copy), then by path."""
+    """The copy to suggest keeping comes first: lossless, then among lossless copies the highest sample rate (their
+    bitrate says how well they compressed, not what they hold: a 44.1-kHz WAV resample of a 48-kHz FLAC has the
+    higher bitrate), among lossy ones the highest bitrate, then sample rate, channels and the longest (an untrimmed
+    copy), then by path."""
     lossless = any(word in fp.format.upper() for word in LOSSLESS)
     kbps = fp.size * 8 / 1000 / fp.duration_s if fp.duration_s > 0 else 0.0
-    return (not lossless, -kbps, -fp.sample_rate, -fp.channels, -round(fp.duration_s, 1), fp.path)
+    first = -fp.sample_rate if lossless else -kbps
+    return (not lossless, first, -fp.sample_rate, -fp.channels, -round(fp.duration_s, 1), fp.path)

@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ..errors import ModelLoadError
+from ..render import shorten
 
 PROBE_TIMEOUT_S = 3.0  # a hub that does not accept a connection within this is taken as unreachable
 PROBE_CACHE_S = 60.0  # the answer is kept this long
@@ -108,7 +109,9 @@ def not_found(kind: str, name: str, setting: str, error: Exception) -> ModelLoad
         f"set {setting} to a local model directory, or run once where the hub can be reached (HF_HUB_OFFLINE=1 then "
         "uses the cache)"
     )
-    return ModelLoadError(f"{what}: {raw[:200]}. To fix: {fix}", short=f"{what}. To fix: {fix}", details=raw)
+    said = shorten(raw, 200)
+    said += "" if said.endswith((".", "…")) else "."
+    return ModelLoadError(f"{what}: {said} To fix: {fix}", short=f"{what}. To fix: {fix}", details=raw)
 
 
 def model_revision(name: str) -> str:

@@ -17,8 +17,9 @@ import gradio as gr  # at module level: Gradio reads the handlers' gr.Request / 
 
 from ..config import Config
 from .access import Access, Limits, decide
-from .library_tab import build_library_tab, progress_callback
-from .search_tab import build_search_tab
+from .library_tab import build_library_tab
+from .map_view import build_map_view
+from .search_tab import PUSH_TO_TALK, build_search_tab
 from .state import App, session_of
 from .uploads import CACHE_DELETE, UploadRoute
 
@@ -43,22 +44,36 @@ def build_demo(
     with gr.Blocks(title="audioret — search your audio with language", delete_cache=CACHE_DELETE) as demo:
         demo.audioret = app  # for tests and app.py
         gr.Markdown("# audioret\nSearch your audio library with language: type it, say it, or play an example.")
-        status = gr.Markdown(elem_id="status")
-        with gr.Tab("Search"):
-            folder = build_search_tab(app)
-        with gr.Tab("Library"):
-            library_status, report_box, files = build_library_tab(app)
+        status = gr.Markdown("**Starting…**", elem_id="status")
+        timer = gr.Timer(1.0)
+        with gr.Tabs() as tabs:
+            with gr.Tab("Search", id="search"):
+                search, on_search = build_search_tab(app)
+            with gr.Tab("Library", id="library") as library_tab:
+                the_map = build_map_view(app)
+                report_box, files = build_library_tab(app, status)
+        _wire_map(app, the_map, library_tab, tabs, search, on_search)
+        folder = search.folder
 
-        def first_load(request: gr.Request = None, progress=gr.Progress()):
-            """Load the models and index the library folders (only what changed), or wait for the start-up job,
-            showing its progress; then say what the library holds and which channel, if any, is off."""
+        def first_load(request: gr.Request = None):
+            """Waits for the start-up job (the page's timer says meanwhile what it is doing), then says what the
+            library holds and which channel, if any, is off; Search opens if a channel works."""
             session = session_of(request)
             app.sweep()
-            note = app.first_load(progress_callback(progress), lambda text, fraction: progress(fraction, desc=text))
+            note = app.first_load()
             text = app.status(session)
             from .library_tab import listing
 
-            return text, text, note, listing(app, session), gr.update(choices=[""] + app.folder_names(session))
+            choices = gr.update(choices=[""] + app.folder_names(session))
+            tags = gr.update(choices=on_search.tag_choices(session))
+            return text, search_button(app), note, listing(app, session), choices, search_box(app), tags, tags
+
+        def tick():
+            """The start-up job's progress in the header, each second until it is done."""
+            text = app.starting()
+            if text is None:
+                return gr.skip(), gr.skip(), gr.Timer(active=False)
+            return text, search_button(app), gr.skip()
 
         def leave(request: gr.Request):
             if request is not None and request.session_hash:
@@ -67,12 +82,46 @@ def build_demo(
         demo.load(
             first_load,
             None,
-            [status, library_status, report_box, files, folder],
+            [status, search.search_btn, report_box, files, folder, search.query, search.tags, search.no_tags],
             api_name=False,
             concurrency_limit=None,
+            show_progress="hidden",
         )
+        timer.tick(tick, None, [status, search.search_btn, timer], api_name=False, concurrency_limit=None,
+                   show_progress="hidden")
         demo.unload(leave)
     return demo
+
+
+def search_button(app: App):
+    """The Search button: open once a channel works; while starting, or with no channel, closed and saying why."""
+    if app.searchable():
+        return gr.update(interactive=True, value="Search")
+    return gr.update(interactive=False, value="Starting…" if app.starting() else "Search is off")
+
+
+def search_box(app: App):
+    """The query box: closed with a reason when no channel works (the header says which setting fixes it)."""
+    if app.searchable() or app.starting():
+        return gr.update(interactive=True, placeholder="rain on a tin roof")
+    return gr.update(interactive=False, placeholder="No search can run: no model loaded (see the note above)")
+
+
+def _wire_map(app: App, the_map, library_tab, tabs, search, on_search) -> None:
+    """The map redraws when the Library tab opens (ringing the last results); a box or lasso on it scopes the
+    searches and, with a query in the box, runs it there and shows the Search tab."""
+    area, note, clear, clicked, on = the_map
+    library_tab.select(on.show, None, area, api_name=False)
+    clear.click(on.clear, None, [note, clear], api_name=False)
+    inputs, outputs = on_search.search_inputs(search), on_search.search_outputs(search)
+
+    def run(q, k, clap_w, text_w, folder, exts, min_s, max_s, request: gr.Request):
+        if not on.selected(request) or not (q or "").strip():
+            return *(gr.skip() for _ in outputs), gr.skip()
+        found = on_search.search(q, k, clap_w, text_w, folder, exts, min_s, max_s, request)
+        return *found, gr.Tabs(selected="search")
+
+    clicked.then(run, inputs, [*outputs, tabs], api_name=False)
 
 
 def _upload_folder(app: App) -> None:
@@ -102,6 +151,7 @@ def launch(demo, **kwargs):
     block = not kwargs.pop("prevent_thread_lock", False)
     kwargs.setdefault("allowed_paths", app.served_paths)
     kwargs.setdefault("max_file_size", MAX_FILE_SIZE)
+    kwargs.setdefault("js", PUSH_TO_TALK)  # hold the space bar to talk (Gradio 6 takes page scripts at launch)
     if app.access.page_auth is not None:
         kwargs.setdefault("auth", app.access.page_auth)
     if app.access.public:

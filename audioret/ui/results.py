@@ -3,8 +3,9 @@ hit: its name and folder, time range, why it matched, a player of the segment, "
 and, under a long file, a strip of every stretch's match for the query. Pure functions of their arguments.
 
 The page wires the clicks with one script (``SCRIPT``): a strip cell or "play from here" plays the whole file from
-that time, "More like this" sends the segment id back to the server, and 👍 / 👎 the card's rank (relevance
-feedback on the visitor's last typed or spoken query).
+that time, "Search by this sound" sends the segment id back to the server, and "Good match" / "Not this" the card's
+rank (relevance feedback on the visitor's last typed or spoken query). The same results as a table sit under the
+cards, behind "Show as table", formatted as the cards are.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..types import Hit, Moment
 
 LONG_S = 30.0  # files at least this long get a timeline strip
 CELLS = 48  # cells in a strip
+MAX_CHIPS = 6  # tag chips on a card, strongest first
 
 SCRIPT = """
 element.addEventListener('click', (event) => {
@@ -31,6 +33,8 @@ element.addEventListener('click', (event) => {
     player.play().catch(() => {});
     return;
   }
+  const tag = event.target.closest('button.tag');
+  if (tag) { trigger('click', {tag: tag.dataset.tag}); return; }
   const more = event.target.closest('button.more');
   if (more) trigger('click', {segment: more.dataset.segment});
   const vote = event.target.closest('button.vote');
@@ -39,6 +43,11 @@ element.addEventListener('click', (event) => {
 watch('value', () => {
   const header = element.querySelector('.results-header');
   if (header) header.scrollIntoView({behavior: 'smooth', block: 'start'});
+  // the best segment plays by itself after a spoken query (or a typed one), as the toggles under the query say
+  const found = element.querySelector('.results[data-kind]');
+  const toggle = found && document.querySelector(`#autoplay-${found.dataset.kind} input[type=checkbox]`);
+  const best = found && found.querySelector('audio.segment');
+  if (toggle && toggle.checked && best) best.play().catch(() => {});
 });
 """
 
@@ -48,8 +57,9 @@ CSS = """
        list-style: none; }
 .hit-title { display: flex; flex-wrap: wrap; gap: 0.4em; align-items: baseline; }
 .hit-name { font-weight: 600; overflow-wrap: anywhere; }
-.hit-folder, .hit-time { color: var(--body-text-color-subdued); }
-.why { margin: 0.3em 0; overflow-wrap: anywhere; }
+.hit-folder, .hit-time { color: var(--body-text-color); font-variant-numeric: tabular-nums; }
+.hit-folder { background: var(--background-fill-secondary); border-radius: 4px; padding: 0 0.35em; }
+.why { margin: 0.3em 0; overflow-wrap: break-word; }  /* whole words; only a word wider than the card breaks */
 .hit audio { width: 100%; height: 36px; }
 .strip { display: flex; height: 18px; margin: 0.3em 0; cursor: pointer; border-radius: 3px; overflow: hidden; }
 .strip span { flex: 1; background: #3b82f6; }
@@ -58,8 +68,25 @@ CSS = """
 .actions a.download { font-size: 0.85em; align-self: center; }
 .actions button { font-size: 0.85em; padding: 0.2em 0.6em; border-radius: 6px;
                   border: 1px solid var(--border-color-primary); background: var(--background-fill-secondary); }
+.actions button svg { display: inline-block; width: 0.9em; height: 0.9em; vertical-align: -0.1em;
+                      margin-right: 0.25em; fill: none;
+                      stroke: currentColor; stroke-width: 2.2; }
 .hit ol { padding: 0; }
+.tags { display: flex; flex-wrap: wrap; gap: 0.3em; margin: 0.2em 0; }
+.tags button.tag { font-size: 0.8em; padding: 0.05em 0.6em; border-radius: 999px; cursor: pointer;
+                   border: 1px solid var(--border-color-primary); background: var(--background-fill-secondary); }
+details.as-table { margin: 0.8em 0; }
+details.as-table summary { cursor: pointer; font-weight: 600; }
+.as-table .scroll { overflow-x: auto; }
+.as-table table { border-collapse: collapse; font-size: 0.9em; width: 100%; }
+.as-table th { white-space: nowrap; text-align: left; border-bottom: 1px solid var(--border-color-primary); }
+.as-table th, .as-table td { padding: 0.25em 0.5em; vertical-align: top; }
+.as-table td.num { white-space: nowrap; font-variant-numeric: tabular-nums; text-align: right; }
+.as-table td.why { min-width: 18em; overflow-wrap: break-word; }
 """
+
+CHECK = '<svg viewBox="0 0 16 16" aria-hidden="true"><path d="M2.5 8.5l3.5 3.5 7.5-8"/></svg>'
+CROSS = '<svg viewBox="0 0 16 16" aria-hidden="true"><path d="M3.5 3.5l9 9M12.5 3.5l-9 9"/></svg>'
 
 
 @dataclass(frozen=True)
@@ -73,7 +100,7 @@ class Card:
     whole_url: str
     spectrogram_url: str = ""
     moments: tuple[Moment, ...] = ()
-    votes: bool = False  # 👍 / 👎 for relevance feedback (typed and spoken queries)
+    votes: bool = False  # "Good match" / "Not this": relevance feedback (typed and spoken queries)
 
 
 def header(described: str, count: int, no_good_match: bool) -> str:
@@ -121,6 +148,13 @@ def card(c: Card) -> str:
         f"score {hit.score:.2f} ({word})</span></div>"
     )
     why = f'<div class="why">{html.escape(hit.why)}</div>' if hit.why else ""
+    top = sorted(hit.tags, key=lambda t: -hit.tags[t])[:MAX_CHIPS]
+    chips = "".join(
+        f'<button class="tag" data-tag="{html.escape(t)}" title="only files tagged {html.escape(t)}">'
+        f"{html.escape(t)}</button>"
+        for t in top
+    )
+    why += f'<div class="tags">{chips}</div>' if chips else ""
     player = f'<audio class="segment" controls preload="none" src="{c.clip_url}"></audio>'
     whole = '<audio class="whole" controls preload="none" hidden></audio>'
     said = hit.text_kind == "speech" and hit.text_start_s is not None  # mark where the words are, if any were said
@@ -133,13 +167,16 @@ def card(c: Card) -> str:
         "Download this segment</a>",
     ]
     if hit.segment_id:
-        actions.append(f'<button class="more" data-segment="{html.escape(hit.segment_id)}">More like this</button>')
+        actions.append(
+            f'<button class="more" data-segment="{html.escape(hit.segment_id)}" title="a new search: the library\'s '
+            f'segments that sound like this one">Search by this sound</button>'
+        )
     if c.votes:
         actions.append(
-            f'<button class="vote" data-vote="like" data-rank="{hit.rank}" title="more like this one">'
-            f"👍 More like this one</button>"
-            f'<button class="vote" data-vote="unlike" data-rank="{hit.rank}" title="less like this one, '
-            f'and hide it">👎 Less like it</button>'
+            f'<button class="vote" data-vote="like" data-rank="{hit.rank}" title="the same query again, with more '
+            f'results like this one">{CHECK}Good match</button>'
+            f'<button class="vote" data-vote="unlike" data-rank="{hit.rank}" title="the same query again, without '
+            f'this one and with fewer like it">{CROSS}Not this</button>'
         )
     spectrogram = (
         (
@@ -155,7 +192,39 @@ def card(c: Card) -> str:
     )
 
 
-def results(described: str, cards: Sequence[Card], no_good_match: bool) -> str:
-    """The whole results area."""
+TABLE_COLUMNS = ("rank", "file", "folder", "time", "score", "sound", "text", "why")
+
+
+def hits_table(cards: Sequence[Card]) -> str:
+    """The results as a table, formatted as on the cards (0.33, 0:08.3–0:16.0) and with the whole "why"."""
+    rows = []
+    for c in cards:
+        hit = c.hit
+        cosine = lambda channel: f"{hit.scores[channel]:.2f}" if channel in hit.scores else ""  # noqa: E731
+        cells = [
+            f'<td class="num">{hit.rank}</td>',
+            f"<td>{html.escape(c.name)}</td>",
+            f"<td>{html.escape(c.folder)}</td>",
+            f'<td class="num">{time_range(hit.start_s, hit.end_s, "–")}</td>',
+            f'<td class="num">{hit.score:.2f}</td>',
+            f'<td class="num">{cosine("clap")}</td>',
+            f'<td class="num">{cosine("text")}</td>',
+            f'<td class="why">{html.escape(hit.why or "")}</td>',
+        ]
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    head = "".join(f"<th>{h}</th>" for h in TABLE_COLUMNS)
+    return (
+        '<details class="as-table"><summary>Show as table</summary><div class="scroll"><table>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div></details>"
+    )
+
+
+def results(described: str, cards: Sequence[Card], no_good_match: bool, kind: str = "") -> str:
+    """The whole results area; ``kind`` ("spoken", "typed" or "example") lets the page play the best segment by
+    itself after the kinds of query the visitor chose."""
     items = "".join(card(c) for c in cards)
-    return f'<div class="results">{header(described, len(cards), no_good_match)}<ol>{items}</ol></div>'
+    attribute = f' data-kind="{html.escape(kind)}"' if kind else ""
+    table = hits_table(cards) if cards else ""
+    return (
+        f'<div class="results"{attribute}>{header(described, len(cards), no_good_match)}<ol>{items}</ol>{table}</div>'
+    )

@@ -1,7 +1,7 @@
-"""What a visitor does with a results list besides listening: 👍 / 👎 (relevance feedback on their last typed
-query, kept per session on the server, so no path reaches the page: a card sends its rank; on a local page also
-saved as relevance judgements for `audioret eval --qrels`), and export (a download link made through a media
-token; no playlist on a public page, whose paths are the server's).
+"""What a visitor does with a results list besides listening: "Good match" / "Not this" (relevance feedback on
+their last typed query, kept per session on the server, so no path reaches the page: a card sends its rank; on a
+local page also saved as relevance judgements for `audioret eval --qrels`), and export (a download link made
+through a media token; no playlist on a public page, whose paths are the server's).
 """
 
 from __future__ import annotations
@@ -57,11 +57,12 @@ class Votes:
         return self.answer(self.app, request, run, described, q.strip(), votes=True)
 
     def vote(self, kind: str, rank: int, request):
-        """👍 ("like") or 👎 ("unlike") on the card at ``rank`` of the visitor's last results; searches again."""
+        """"Good match" ("like") or "Not this" ("unlike") on the card at ``rank`` of the visitor's last results;
+        searches again."""
         session = session_of(request)
         state = self.sessions.get(session)
         if not state or not 1 <= rank <= len(state["paths"]):
-            raise gr.Error("Search first, then mark results with 👍 or 👎", print_exception=False)
+            raise gr.Error('Search first, then mark results "Good match" or "Not this"', print_exception=False)
         path = state["paths"][rank - 1]
         for marked in ("like", "unlike"):
             if path in state[marked]:

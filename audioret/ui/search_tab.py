@@ -1,7 +1,7 @@
 """The Search tab: a query typed, spoken or played; example chips that search; then the results area
 (:mod:`.results`), which scrolls into view, and the same results as a table behind "Show as table".
 
-Each search clears the inputs of the other kinds of query; "New search" clears everything. "More like this" on a
+Each search clears the inputs of the other kinds of query; "New search" clears everything. "Search by this sound" on a
 card searches by that segment and says so in the header.
 """
 
@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import gradio as gr  # at module level: Gradio reads the handlers' gr.Request / gr.EventData hints here
 
 from ..errors import AudioretError
+from ..store.filters import is_under
 from ..types import Hit, Results
 from .results import CSS, SCRIPT, Card, results
 from .results_actions import Votes, build_export
@@ -38,6 +39,33 @@ COLUMNS = [
     "segment",
 ]
 EMPTY_TABLE = {"headers": COLUMNS, "data": []}
+SIMILAR_PREFIX = "sounds like "  # the query box after "Search by this sound": "sounds like bell.flac 0:00.0–0:08.0"
+
+# Push to talk: the space bar held (outside a text box or a button) records into the microphone; let go, it stops
+# and the spoken query runs. The recorder starts asynchronously, so a quick release waits for its Stop button.
+PUSH_TO_TALK = """
+() => {
+  let held = false;
+  const mic = () => document.querySelector('#mic');
+  const busy = (t) => t && t.closest && t.closest('input, textarea, select, button, [contenteditable], audio');
+  document.addEventListener('keydown', (e) => {
+    if (e.code !== 'Space' || e.repeat || held || busy(e.target)) return;
+    const record = mic() && mic().querySelector('button.record-button');
+    if (!record) return;
+    e.preventDefault(); held = true; record.click();
+  });
+  document.addEventListener('keyup', (e) => {
+    if (e.code !== 'Space' || !held) return;
+    e.preventDefault(); held = false;
+    let tries = 0;
+    const stop = () => {
+      const button = mic() && mic().querySelector('button.stop-button');
+      if (button) button.click(); else if (tries++ < 20) setTimeout(stop, 100);
+    };
+    stop();
+  });
+}
+"""
 
 
 def table(app: App, hits: list[Hit], session: str) -> list[list]:
@@ -62,10 +90,14 @@ def table(app: App, hits: list[Hit], session: str) -> list[list]:
     return rows
 
 
-def answer(app: App, request, search, described: str, query: str | None = None, votes: bool = False):
+def answer(app: App, request, search, described: str, query: str | None = None, votes: bool = False, kind: str = ""):
     """Runs a search for a visitor; returns the table and the results HTML, or the error as a message. With
-    ``votes`` the cards offer 👍 / 👎, and what feedback changed goes into the header."""
+    ``votes`` the cards offer "more/less like this one", and what feedback changed goes into the header; ``kind``
+    ("spoken", "typed", "example"; typed when ``votes``) decides whether the best segment plays by itself."""
     session, address = session_of(request), app.address(request)
+    if not app.searchable():  # said on the page, not as an error: the header already says why and what fixes it
+        why = app.starting() or "No search can run: no model could be loaded; the note at the top says what fixes it."
+        return EMPTY_TABLE, f'<p class="results-header" role="status">{_markdown_bold(why)}</p>'
     try:
         if app.access.public:
             app.visitors.check_search(session, address)
@@ -94,7 +126,7 @@ def answer(app: App, request, search, described: str, query: str | None = None, 
         described = f"{described}, with your feedback ({hits.changed})"
     if hits.note:
         described = f"{described}. {hits.note}"
-    return table(app, hits, session), results(described, cards, hits.no_good_match)
+    return table(app, hits, session), results(described, cards, hits.no_good_match, kind or "typed" * votes)
 
 
 class SearchHandlers:
@@ -110,18 +142,66 @@ class SearchHandlers:
 
         scope = self.app.scope(session, folder_name or None)
         exts_ = tuple(e.strip() for e in (extensions or "").split(",") if e.strip()) or None
+        folders = scope.folders if scope else None
+        chosen = self.app.selection.get(session)  # the files chosen on the map, within what the visitor may see
+        if chosen is not None:
+            folders = tuple(p for p in chosen if folders is None or is_under(p, folders))
+        wanted, unwanted = self.app.tag_filter.get(session, ((), ()))
         return Filters(
+            tags=tuple(wanted) or None,
+            exclude_tags=tuple(unwanted) or None,
             folder=scope.folder if scope else None,
-            folders=scope.folders if scope else None,
+            folders=folders,
             extensions=exts_,
             min_duration_s=float(lo) if lo else None,
             max_duration_s=float(hi) if hi else None,
         )
 
+    @staticmethod
+    def search_inputs(ui) -> list:
+        return [ui.query, ui.k, ui.clap_w, ui.text_w, ui.folder, ui.exts, ui.min_s, ui.max_s]
+
+    @staticmethod
+    def search_outputs(ui) -> list:
+        return [ui.grid, ui.area, ui.heard, ui.spoken, ui.example]
+
     def search(self, q, k_, cw, tw, f, e, lo, hi, request: gr.Request):
         weights = {"clap": float(cw), "text": float(tw)}
         q = q or ""
-        return *self.votes.search(request, q, None, k_, weights, (f, e, lo, hi), f"“{q.strip()}”"), "", None, None
+        described = f"“{q.strip()}”" + self.within(session_of(request))
+        return *self.votes.search(request, q, None, k_, weights, (f, e, lo, hi), described), "", None, None
+
+    def set_tags(self, wanted, unwanted, request: gr.Request):
+        """The tag filters of the page, kept for the session (every kind of search applies them)."""
+        self.app.tag_filter[session_of(request)] = (tuple(wanted or ()), tuple(unwanted or ()))
+
+    def chip(self, evt: gr.EventData, wanted, q, k_, cw, tw, f, e, lo, hi, request: gr.Request):
+        """A tag chip on a card: only files with that tag, and the query again (the filter shows in Filters)."""
+        tag = (getattr(evt, "_data", None) or {}).get("tag")
+        if not isinstance(tag, str):
+            return (gr.skip(),) * 7
+        wanted = list(dict.fromkeys([*(wanted or []), tag]))
+        session = session_of(request)
+        self.app.tag_filter[session] = (tuple(wanted), self.app.tag_filter.get(session, ((), ()))[1])
+        shown = gr.update(value=wanted, choices=self.tag_choices(session, wanted))
+        if not (q or "").strip() or q.startswith(SIMILAR_PREFIX):  # after a search by sound: set for the next one
+            return shown, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.update(open=True)
+        found = self.search(q, k_, cw, tw, f, e, lo, hi, request)[:3]
+        return shown, *found, gr.skip(), gr.skip(), gr.update(open=True)
+
+    def tag_choices(self, session: str, extra=()) -> list[tuple[str, str]]:
+        """The tags a visitor may filter on, with their kind and number of files."""
+        try:
+            tags = self.app.library.tags(self.app.scope(session))
+        except AudioretError:
+            tags = []
+        known = {t.name for t in tags}
+        return [(f"{t.name} ({t.kind}, {t.files})", t.name) for t in tags] + [(t, t) for t in extra if t not in known]
+
+    def within(self, session: str) -> str:
+        """" among the 12 files chosen on the map" while the map's selection scopes the searches."""
+        chosen = self.app.selection.get(session)
+        return "" if chosen is None else f" among the {len(chosen)} files chosen on the map"
 
     def spoken(self, rec, k_, cw, tw, f, e, lo, hi, request: gr.Request):
         if not rec:
@@ -137,19 +217,20 @@ class SearchHandlers:
             heard_["t"] = transcript
             return hits
 
-        grid_, html = answer(self.app, request, run, "what you said")
+        grid_, html = answer(self.app, request, run, "what you said", kind="spoken")
+        if "t" not in heard_:  # no search ran (starting, or no channel): the results area says why
+            return gr.skip(), grid_, html, "", None
         t = heard_["t"]
-        note = f"Heard ({t.language}): “{t.text}”" + (
-            f" — searched in English: “{t.english}”" if t.english != t.text else ""
-        )
-        return t.english, grid_, html.replace("what you said", f"“{_escape(t.english)}”", 1), note, None
+        html = html.replace("what you said", f"“{_escape(t.english)}”", 1)
+        return t.english, grid_, html, heard_sentence(self.app, t, session_of(request)), None
 
     def example(self, rec, k_, f, e, lo, hi, request: gr.Request):
         if not rec:
             raise gr.Error("Upload or record an example sound first", print_exception=False)
         rec = self._recording(rec, request)
         run = lambda s: self.app.library.search_audio(rec, k=int(k_), filters=self.filters(s, f, e, lo, hi))  # noqa: E731
-        return *answer(self.app, request, run, "your example sound"), "Sounds like your example:", "", None
+        found = answer(self.app, request, run, "your example sound", kind="example")
+        return *found, "Sounds like your example:", "", None
 
     def _recording(self, rec: str, request) -> str:
         app, session = self.app, session_of(request)
@@ -164,15 +245,23 @@ class SearchHandlers:
         label = self.app.segment_label(segment, session)
         return *answer(self.app, request, run, f"sounds like {label}" if label else "this segment"), ""
 
+    def similar_card(self, segment, k_, request: gr.Request):
+        """"Sounds like this" on a card: the search by that segment, and the query box says what was searched."""
+        label = self.app.segment_label(segment, session_of(request))
+        return *self.similar(segment, k_, request), SIMILAR_PREFIX + (label or "this segment")
+
     def card(self, evt: gr.EventData, k_, request: gr.Request):
-        """A click on a card: 👍 / 👎 re-rank with the feedback; "More like this" searches by the segment."""
+        """A click on a card: "Good match" / "Not this" re-rank with the feedback; "Search by this sound" searches by
+        the segment."""
         data = getattr(evt, "_data", None) or {}
         if data.get("vote") in ("like", "unlike") and str(data.get("rank", "")).isdigit():
-            return *self.votes.vote(data["vote"], int(data["rank"]), request), gr.skip()
+            return *self.votes.vote(data["vote"], int(data["rank"]), request), gr.skip(), gr.skip()
+        if isinstance(data.get("tag"), str):
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()  # a chip: handled by chip() (it updates the filters)
         segment = data.get("segment")
         if not segment:
-            return gr.skip(), gr.skip(), gr.skip()
-        return self.similar(segment, k_, request)
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return self.similar_card(segment, k_, request)
 
 
 def _layout(app: App) -> SimpleNamespace:
@@ -188,19 +277,37 @@ def _layout(app: App) -> SimpleNamespace:
             lines=1,
             max_lines=1,
         )
-        ui.search_btn = gr.Button("Search", variant="primary", scale=1, min_width=90)
+        ui.search_btn = gr.Button("Starting…", variant="primary", scale=1, min_width=90, interactive=False)
         ui.reset_btn = gr.Button("New search", scale=1, min_width=90, elem_id="new-search")
     with gr.Row(elem_id="chips"):
         ui.chips = [gr.Button(q, size="sm", variant="secondary", elem_classes=["chip"]) for q in EXAMPLE_QUERIES]
-    with gr.Accordion("Say it, or play an example sound", open=False):
-        with gr.Row():
-            ui.spoken = gr.Audio(sources=["microphone", "upload"], type="filepath", label="Say what you want to hear")
-            ui.example = gr.Audio(sources=["upload", "microphone"], type="filepath", label="…or play an example")
-    with gr.Accordion("Filters and channel weights", open=False):
+    with gr.Row(equal_height=True):
+        ui.spoken = gr.Audio(
+            sources=["microphone", "upload"],
+            type="filepath",
+            label="…or say it: click Record, or hold the space bar while you speak",
+            elem_id="mic",
+            scale=3,
+        )
+        with gr.Column(scale=1, min_width=200):
+            gr.Markdown("Play the best match by itself:")
+            ui.autoplay_spoken = gr.Checkbox(True, label="after a spoken query", elem_id="autoplay-spoken")
+            ui.autoplay_typed = gr.Checkbox(False, label="after a typed query", elem_id="autoplay-typed")
+    with gr.Accordion("Play an example sound", open=False):
+        ui.example = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Sounds like this")
+    with gr.Accordion("Filters and channel weights", open=False) as ui.filters:
         with gr.Row():
             ui.k = gr.Slider(1, 50, value=10, step=1, label="results")
             ui.clap_w = gr.Slider(0, 3, value=config.clap_weight, step=0.1, label="sound (CLAP) weight")
             ui.text_w = gr.Slider(0, 3, value=config.text_weight, step=0.1, label="text weight")
+        with gr.Row():
+            ui.tags = gr.Dropdown(
+                choices=[], value=[], multiselect=True, label="only files tagged (sounds, speech, language, "
+                "loudness, tempo, key, yours)", elem_id="only-tags", allow_custom_value=False,
+            )
+            ui.no_tags = gr.Dropdown(
+                choices=[], value=[], multiselect=True, label="leave out files tagged", elem_id="no-tags"
+            )
         with gr.Row():
             ui.folder = gr.Dropdown(
                 choices=[""] + app.folder_names(""), value="", label="only in folder", allow_custom_value=False
@@ -211,8 +318,8 @@ def _layout(app: App) -> SimpleNamespace:
     ui.heard = gr.Markdown(elem_id="heard")
     ui.area = gr.HTML("", elem_id="results", css_template=CSS, js_on_load=SCRIPT, padding=False)
     build_export(app)
-    with gr.Accordion("Show as table", open=False):
-        ui.grid = gr.Dataframe(headers=COLUMNS, value=EMPTY_TABLE, interactive=False, wrap=True, elem_id="table")
+    # the raw numbers for the API (/search returns them); the page shows the table inside the results area
+    ui.grid = gr.Dataframe(headers=COLUMNS, value=EMPTY_TABLE, interactive=False, visible=False, elem_id="table")
     return ui
 
 
@@ -222,7 +329,7 @@ def build_search_tab(app: App):
     filter_inputs = [ui.folder, ui.exts, ui.min_s, ui.max_s]
     settings = [ui.k, ui.clap_w, ui.text_w, *filter_inputs]
     outputs = [ui.grid, ui.area, ui.heard]
-    search_inputs, search_outputs = [ui.query, *settings], [*outputs, ui.spoken, ui.example]
+    search_inputs, search_outputs = on.search_inputs(ui), on.search_outputs(ui)
     ui.query.submit(on.search, search_inputs, search_outputs, api_name="search")
     ui.search_btn.click(on.search, search_inputs, search_outputs, api_name=False)
     for chip, text in zip(ui.chips, EXAMPLE_QUERIES):
@@ -237,14 +344,43 @@ def build_search_tab(app: App):
     ui.example.stop_recording(on.example, example_inputs, example_outputs, api_name=False)
     segment_box = gr.Textbox(visible=False)
     segment_box.submit(on.similar, [segment_box, ui.k], outputs, api_name="similar")
-    ui.area.click(on.card, [ui.k], outputs, api_name=False)
+    ui.area.click(on.card, [ui.k], [*outputs, ui.query], api_name=False)
+    ui.area.click(on.chip, [ui.tags, *search_inputs], [ui.tags, *outputs, ui.spoken, ui.example, ui.filters],
+                  api_name=False)
+    for box in (ui.tags, ui.no_tags):
+        box.change(on.set_tags, [ui.tags, ui.no_tags], None, api_name=False)
     ui.reset_btn.click(
         lambda: ("", None, None, EMPTY_TABLE, "", ""),
         None,
         [ui.query, ui.spoken, ui.example, ui.grid, ui.area, ui.heard],
         api_name=False,
     )
-    return ui.folder
+    return ui, on
+
+
+def heard_sentence(app: App, t, session: str) -> str:
+    """What was heard and found, in one sentence: ``Heard (en): “…” and found 3 results; the best is x.wav at
+    0:00.3–0:06.8.``"""
+    from ..render import time_range
+
+    heard = f"Heard ({t.language}): “{t.text}”" + (
+        f", searched in English as “{t.english}”," if t.english != t.text else ""
+    )
+    hits = app.last_results.get(session, ("", []))[1]
+    if not hits:
+        return f"{heard} and found nothing."
+    best = hits[0]
+    return (
+        f"{heard} and found {len(hits)} result{'s' * (len(hits) != 1)}; the best is "
+        f"{app.shown(best.path, session)[0]} at {time_range(best.start_s, best.end_s, '–')}."
+    )
+
+
+def _markdown_bold(text: str) -> str:
+    """A sentence with **bold** as HTML, escaped."""
+    import re
+
+    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", _escape(text))
 
 
 def _escape(text: str) -> str:

@@ -33,9 +33,10 @@ logger = logging.getLogger("audioret")
 
 CHANNEL_NAMES = {"clap": "the sound channel (CLAP)", "text": "the text channel (what is said, names, descriptions)"}
 UPLOADS = "your uploads"  # how a visitor's own folder is named on the page
-# an absolute path of at least two levels (not "../x" or "a/b"): /home/me/x.wav, C:\\Users\\me\\x.wav
+# an absolute path of at least two levels (not "../x" or "a/b", nor a link's "//host/page"): /home/me/x.wav,
+# C:\\Users\\me\\x.wav, file:///home/me/x.wav
 _ABSOLUTE = re.compile(
-    r"(?<![\w.~-])(?:[A-Za-z]:)?[\\/](?:[^\s\\/:*?\"'<>|`()\[\],;]+[\\/])+[^\s\\/:*?\"'<>|`()\[\],;]*"
+    r"(?:(?<=file://)|(?<![\w.~/-]))(?:[A-Za-z]:)?[\\/](?![\\/])(?:[^\s\\/:*?\"'<>|`()\[\],;]+[\\/])+[^\s\\/:*?\"'<>|`()\[\],;]*"
 )
 
 
@@ -72,10 +73,13 @@ class App:
         if self.access.public:  # a visitor's uploads never move the scores another visitor sees
             self.library.keep_private([self.visitors.root])
         self.last_results: dict[str, tuple[str, Results]] = {}  # session -> what it searched last, and the hits
+        self.tag_filter: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # session -> (wanted, left out)
+        self.selection: dict[str, tuple[str, ...]] = {}  # session -> the files chosen on the map (searches stay there)
         self.on_end: list = []  # what else forgets a session when it ends (handlers' own per-session state)
         self.start_note: str | None = None  # set once the library folders are indexed
         self.loading: tuple[str, float | None] = ("", None)  # what the start-up job is loading, and how far
         self._start_lock = threading.Lock()
+        self.started_at = time.monotonic()  # when the start-up job began (for "how long so far")
 
     @property
     def served_paths(self) -> list[str]:
@@ -185,6 +189,7 @@ class App:
 
         def run():
             with self._start_lock:
+                self.started_at = time.monotonic()
                 cfg = self.library.config
                 for channel, label, name in (
                     ("clap", "the sound model (CLAP)", cfg.clap_model),
@@ -208,10 +213,21 @@ class App:
                 self.loading = ("", None)
                 self._start(None)
                 self.library.warm()
+            self._warm_map()  # after the start: Search is open meanwhile
 
         thread = threading.Thread(target=run, name="audioret-index", daemon=True)
         thread.start()
         return thread
+
+    def _warm_map(self) -> None:
+        """Lays out the library's map once after the start, so the first visitor's Library tab draws at once."""
+        from .. import library_map
+
+        try:
+            # what a visitor sees before adding files: the shared library (everything, on a local page)
+            library_map.file_map(self.library, Filters(folders=tuple(self.roots)) if self.access.public else None)
+        except Exception as e:  # the map is drawn on demand then, and says what went wrong
+            logger.warning("The map of the library was not laid out: %s", e)
 
     def start(self, on_progress=None) -> str:
         """Indexes the library folders once per process (the start-up job, or the first page load if no start-up
@@ -238,6 +254,24 @@ class App:
             note = report_markdown(report, name=shown) if report.failed or report.skipped_channels else ""
         self.start_note = note
         return note
+
+    def starting(self) -> str | None:
+        """While the start-up job runs, what it is doing and for how long, in a sentence; None once it is done."""
+        if not self._start_lock.locked():
+            return None
+        text, _ = self.loading
+        progress = self.library.progress
+        if not text and progress is not None:
+            text = f"indexing the library: {progress.files_done} of {progress.files_total} files"
+        elapsed = time.monotonic() - self.started_at
+        return (
+            f"**Starting: {text or 'opening the index'}** ({elapsed:.0f} s so far). The first start on a machine "
+            f"prepares each model once (20-30 s each); later starts take seconds. Search opens when it is done."
+        )
+
+    def searchable(self) -> bool:
+        """Whether a search can run: the start-up job is done and at least one channel works."""
+        return not self._start_lock.locked() and len(self.library.channel_errors) < len(CHANNEL_NAMES)
 
     def index(self, paths: list[str], on_progress=None):
         return self.library.index(paths, prune=False, progress=False, on_progress=on_progress)
@@ -287,6 +321,8 @@ class App:
         visitor = self.visitors.end(session)
         self.media.forget(session)
         self.last_results.pop(session, None)
+        self.selection.pop(session, None)
+        self.tag_filter.pop(session, None)
         for forget in self.on_end:
             forget(session)
         if visitor is not None and self.access.public:

@@ -1,0 +1,138 @@
+"""The library map (audioret/library_map.py, audioret/ui/map_view.py): from files' mean vectors to a drawn plot.
+
+    python bench/map.py [--files 10000] [--dim 512] [--rounds 3]
+
+Each round runs, each in a process of its own and in alternating order: the layout by UMAP and by PCA of
+``--files`` mean vectors (clustered unit vectors: 40 groups, as a library of kinds of sound is), cold (the import
+and umap-learn's numba functions compiled on first use; numba caches them on disk, so only a machine's very first
+map pays the compilation) and warm (a second layout in the same process). Then, once, the payload the page gets
+(JSON) and its draw in chromium: the page's own drawing script over the payload, timed from the value's arrival to
+the last dot (the script's ``data-drawn-ms``) and to the next frame. The map of an unchanged library is kept
+(one layout per index state), so what a visitor waits for on later visits is the payload and the draw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+CHILD = """
+import sys, time, json
+t0 = time.perf_counter()
+import numpy as np
+from audioret.library_map import layout, pca, to_unit_square
+n, dim, method = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+rng = np.random.default_rng(0)
+centres = rng.standard_normal((40, dim))
+x = centres[rng.integers(0, 40, n)] + 0.4 * rng.standard_normal((n, dim))
+x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+times = []
+for _ in range(2):
+    t = time.perf_counter()
+    if method == "umap":
+        xy, used = layout(x)
+        assert used == "umap"
+    else:
+        xy = to_unit_square(pca(x, 2))
+    times.append(time.perf_counter() - t)
+print(json.dumps({"cold_s": times[0], "warm_s": times[1], "with_import_s": time.perf_counter() - t0 - times[1]}))
+"""
+
+
+def layout_times(n: int, dim: int, method: str) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
+    out = subprocess.run([sys.executable, "-c", CHILD, str(n), str(dim), method], capture_output=True, text=True,
+                         env=env, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def draw_times(n: int) -> dict:
+    """The page's drawing script over an n-point payload in chromium: ms to draw, and to the next frame."""
+    from playwright.sync_api import sync_playwright
+
+    from audioret.ui.map_view import CSS, PALETTE, SCRIPT, TEMPLATE
+
+    rng = np.random.default_rng(1)
+    value = {
+        "x": [round(float(v), 4) for v in rng.random(n)],
+        "y": [round(float(v), 4) for v in rng.random(n)],
+        "c": [int(c) for c in rng.integers(0, len(PALETTE), n)],
+        "colours": PALETTE,
+        "n": [f"examples/sounds/file-{i:05d}.flac" for i in range(n)],
+        "t": ["rain, thunderstorm, medium loudness" for _ in range(n)],
+        "h": list(range(10)),
+        "legend": [[f"tag {i}", c] for i, c in enumerate(PALETTE)],
+        "note": f"{n} files",
+    }
+    payload = json.dumps(value)
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    harness = f"""<html><head><style>{CSS}</style></head><body style="width:1200px">
+    <div id="map">{TEMPLATE}</div>
+    <script>
+    const element = document.getElementById('map');
+    const watchers = [];
+    const props = {{value: {{}}}};
+    const watch = (name, f) => watchers.push(f);
+    const trigger = () => {{}};
+    {SCRIPT}
+    window.show = (text) => {{ const t0 = performance.now(); props.value = JSON.parse(text);
+      watchers.forEach(f => f()); const drawn = performance.now() - t0;
+      return new Promise(done => requestAnimationFrame(() => done([drawn, performance.now() - t0]))); }};
+    </script></body></html>"""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_content(harness)
+        rounds = [page.evaluate("t => window.show(t)", payload) for _ in range(5)]
+        hover = page.evaluate(
+            """() => { const c = document.querySelector('canvas.map'), r = c.getBoundingClientRect();
+                       const t0 = performance.now();
+                       c.dispatchEvent(new PointerEvent('pointermove', {clientX: r.left + 300, clientY: r.top + 200,
+                                                                       bubbles: true}));
+                       return performance.now() - t0; }"""
+        )
+        browser.close()
+    return {
+        "payload_mb": len(payload) / 1e6,
+        "draw_ms": sorted(r[0] for r in rounds)[2],
+        "frame_ms": sorted(r[1] for r in rounds)[2],
+        "hover_ms": hover,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--files", type=int, default=10_000)
+    ap.add_argument("--dim", type=int, default=512)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    print(f"# {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}, {time.strftime('%Y-%m-%d')}")
+    results: dict[str, list[dict]] = {"umap": [], "pca": []}
+    for r in range(args.rounds):
+        for method in ("umap", "pca") if r % 2 == 0 else ("pca", "umap"):
+            got = layout_times(args.files, args.dim, method)
+            results[method].append(got)
+            print(f"round {r + 1} {method}: " + ", ".join(f"{k} {v:.2f}" for k, v in got.items()), flush=True)
+    for method, got in results.items():
+        for key in ("cold_s", "warm_s", "with_import_s"):
+            values = sorted(g[key] for g in got)
+            print(f"{method} {key}: {values[0]:.2f}-{values[-1]:.2f} over {len(values)} rounds")
+    drawn = draw_times(args.files)
+    print(", ".join(f"{k} {v:.2f}" for k, v in drawn.items()))
+    print(f"load after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""The library map's numbers: files that sound alike lie together, a lasso holds what it encloses, a layout is kept
+until the library changes; and a real index's map (tiny CLAP over the demo library)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from audioret import Config, Library
+from audioret.library_map import (
+    MIN_UMAP_FILES,
+    MapCache,
+    file_map,
+    in_polygon,
+    layout,
+    mean_vector,
+    pca,
+    state_key,
+    to_unit_square,
+)
+from audioret.types import FileInfo
+
+from .conftest import EXAMPLES_DIR
+
+
+def clusters(n_per: int, k: int, dim: int = 64, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``k`` tight groups of unit vectors around random centres: (vectors, group of each)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((k, dim))
+    labels = np.repeat(np.arange(k), n_per)
+    x = centres[labels] + 0.15 * rng.standard_normal((k * n_per, dim))
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32), labels
+
+
+def separation(xy: np.ndarray, labels: np.ndarray) -> float:
+    """The smallest distance between two groups' centres over the largest spread within a group."""
+    centres = np.array([xy[labels == g].mean(axis=0) for g in np.unique(labels)])
+    spread = max(np.linalg.norm(xy[labels == g] - centres[g], axis=1).max() for g in np.unique(labels))
+    between = min(np.linalg.norm(a - b) for i, a in enumerate(centres) for b in centres[i + 1 :])
+    return between / spread
+
+
+def test_mean_vector_is_unit_length_and_none_without_windows():
+    v = mean_vector(np.array([[1.0, 0.0], [0.0, 1.0]], np.float32))
+    assert np.allclose(v, [2**-0.5, 2**-0.5])
+    assert mean_vector(np.zeros((0, 4), np.float32)) is None
+
+
+def test_pca_is_deterministic_and_orders_by_variance():
+    x, labels = clusters(10, 2)
+    a, b = pca(x, 2), pca(x[::-1].copy(), 2)[::-1]
+    assert np.allclose(a, b, atol=1e-4)  # the same points in another order: the same places
+    assert a[:, 0].var() >= a[:, 1].var()
+    assert (np.sign(a[labels == 0, 0]) != np.sign(a[labels == 1, 0])).all()  # two groups: the first axis splits them
+
+
+def test_to_unit_square_keeps_the_aspect_within_the_margin():
+    xy = to_unit_square(np.array([[0, 0], [10, 0], [10, 2]]), margin=0.05)
+    assert xy.min() >= 0.05 - 1e-6 and xy.max() <= 0.95 + 1e-6
+    assert np.ptp(xy[:, 0]) == pytest.approx(0.9) and np.ptp(xy[:, 1]) == pytest.approx(0.18)
+    assert np.allclose(to_unit_square(np.ones((3, 2))), 0.5)
+
+
+def test_small_libraries_use_pca_and_keep_groups_apart():
+    x, labels = clusters(4, 3)
+    xy, method = layout(x)
+    assert method == "pca" and xy.shape == (12, 2) and len(x) < MIN_UMAP_FILES
+    assert separation(xy, labels) > 1
+    assert layout(x[:1])[1] == "none" and layout(np.zeros((0, 8), np.float32))[0].shape == (0, 2)
+
+
+@pytest.mark.slow  # umap-learn compiles its numba functions on first use
+def test_umap_keeps_groups_apart():
+    x, labels = clusters(40, 4, dim=128)
+    xy, method = layout(x)
+    assert method == "umap" and xy.shape == (160, 2) and 0 <= xy.min() and xy.max() <= 1
+    assert separation(xy, labels) > 1.5
+
+
+def test_in_polygon_holds_what_a_lasso_encloses():
+    xy = np.array([[0.1, 0.1], [0.5, 0.5], [0.9, 0.9], [0.5, 0.05], [0.2, 0.25]])
+    box = [(0.3, 0.3), (0.7, 0.3), (0.7, 0.7), (0.3, 0.7)]
+    assert in_polygon(xy, box).tolist() == [1]
+    triangle = [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0)]
+    assert in_polygon(xy, triangle).tolist() == [0, 3, 4]
+    assert in_polygon(xy, box[:2]).tolist() == []  # two corners enclose nothing
+
+
+def _info(path: str, mtime: int = 1) -> FileInfo:
+    return FileInfo(path, 8.0, ("clap",), False, 100, mtime)
+
+
+def test_cache_reads_each_file_once_and_recomputes_only_after_a_change():
+    x, _ = clusters(3, 2, dim=8)
+    vectors = {f"/lib/{i}.wav": np.stack([x[i], x[i]]) for i in range(6)}
+    vectors["/lib/words-only.wav"] = np.zeros((0, 8), np.float32)
+    reads = []
+
+    def vectors_of(path):
+        reads.append(path)
+        return vectors[path]
+
+    cache = MapCache(vectors_of)
+    files = [_info(p) for p in vectors]
+    first = cache.file_map(files)
+    assert first.paths == tuple(sorted(p for p in vectors if "words" not in p)) and first.method == "pca"
+    assert first.missing == ("/lib/words-only.wav",) and len(reads) == 7
+    assert cache.file_map(list(reversed(files))) is first and len(reads) == 7  # the same state: kept
+    changed = [_info(f.path, 2) if f.path == "/lib/0.wav" else f for f in files]
+    second = cache.file_map(changed)
+    assert second is not first and reads[7:] == ["/lib/0.wav"]  # only the changed file is read again
+    assert state_key(files) != state_key(changed) and state_key(files) == state_key(files[::-1])
+
+
+@pytest.mark.slow  # indexes the demo library with the tiny CLAP
+def test_a_library_map_places_every_file_with_sound(tmp_path, tiny_clap_dir, text_model):
+    library = Library(Config(data_dir=tmp_path, clap_model=str(tiny_clap_dir), text_model=text_model, device="cpu"))
+    library.index([str(EXAMPLES_DIR)], progress=False)
+    found = file_map(library)
+    paths = [f.path for f in library.files()]
+    assert sorted(found.paths) == sorted(paths) and found.method == "pca" and found.missing == ()
+    assert found.xy.shape == (len(paths), 2) and 0 <= found.xy.min() and found.xy.max() <= 1
+    assert file_map(library) is found  # kept while nothing changed
+    from audioret.types import Filters
+
+    sounds = file_map(library, Filters(folder=str(EXAMPLES_DIR / "sounds")))
+    assert sounds.paths and all("/sounds/" in p for p in sounds.paths)
