@@ -16,6 +16,7 @@ import warnings
 
 from . import __version__
 from .cli_eval import add_eval, run_eval
+from .cli_index import add_index, run_index
 from .config import ASR_ENGINES, BACKENDS, PRECISIONS, Config
 from .errors import AudioretError, InputError, NoSpeechError, message
 from .render import hit_lines
@@ -79,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"audioret {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_index(sub.add_parser("index", parents=[common], help="index (or update) folders and files"))
+    add_index(sub.add_parser("index", parents=[common], help="index (or update) folders and files"), _count)
 
     p = sub.add_parser("search", parents=[common, results], help="search by text, or by a spoken query")
     p.add_argument("query", nargs="?")
@@ -130,25 +131,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--yes", action="store_true", help="move without asking")
     return parser
-
-
-def _add_index(p: argparse.ArgumentParser):
-    p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--hop", type=float, dest="hop_s", help="seconds between window starts (AUDIORET_HOP_S)")
-    p.add_argument("--batch-size", type=_count, help="windows per model call, or auto (AUDIORET_BATCH_SIZE)")
-    p.add_argument(
-        "--workers", type=_count, dest="decode_workers", help="decoding threads, or auto (AUDIORET_DECODE_WORKERS)"
-    )
-    p.add_argument("--no-prune", action="store_true", help="keep index entries of files that no longer exist")
-    p.add_argument("--report", metavar="FILE", help="also write the JSON report here")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument(
-        "--no-transcribe",
-        dest="transcribe",
-        action="store_false",
-        default=None,
-        help="do not transcribe speech in the files (AUDIORET_TRANSCRIBE=0)",
-    )
 
 
 def _count(raw: str) -> int | str:
@@ -211,28 +193,6 @@ SETTINGS = (
     "clap_weight",
     "text_weight",
 )
-
-
-def _index(args, lib, parser) -> int:
-    report = lib.index(args.paths, prune=not args.no_prune, progress=not args.no_progress)
-    if args.report:
-        report.write_json(args.report)
-    print(report.summary())
-    from .indexing.pipeline import bottleneck
-
-    if limit := bottleneck(report.stages):
-        print(
-            f"{limit} (batch {report.settings.get('batch_size')}, {report.settings.get('decode_workers')} decode "
-            f"threads)",
-            file=sys.stderr,
-        )
-    for channel, reason in report.skipped_channels.items():
-        print(f"warning: the {channel} channel was not indexed: {reason}", file=sys.stderr)
-    for failure in report.failed:
-        print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
-    if report.failed:
-        print(f"The failures are listed in {args.report or lib.report_path}", file=sys.stderr)
-    return 0
 
 
 def _stats(args, lib, parser) -> int:
@@ -340,7 +300,7 @@ def _duplicates(args, lib, parser) -> int:
 
 
 COMMANDS = {
-    "index": _index,
+    "index": run_index,
     "stats": _stats,
     "remove": _remove,
     "transcribe": _transcribe,

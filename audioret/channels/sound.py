@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from ..ranking.fusion import Found
 from ..ranking.nearest import best_files
 from ..store.records import SegmentMatch, file_fields, records
 from ..types import Moment, Scope
-from .base import Channel, Output, Recent, provenances, scaled
+from .base import Channel, Embedded, Output, Recent, provenances, scaled
 from .feedback import moved
 
 # Query-by-example uses at most this many windows of the example (the first minute at the default hop).
@@ -49,6 +50,10 @@ class _Cutter:
     def push(self, block: np.ndarray, last: bool) -> list[audio.Window]:
         out = self.windower.push(self.resampler.push(block, last))
         return out + self.windower.close() if last else out
+
+
+def _cut(window: int, hop: int, job, sr_in: int) -> _Cutter:
+    return _Cutter(sr_in, window, hop, job.path)
 
 
 class SoundChannel(Channel):
@@ -119,11 +124,16 @@ class SoundChannel(Channel):
         if self.hop > embedder.window:
             raise InputError(f"hop_s must not exceed the model's window ({embedder.window_s:g} s), got {self.hop_s}")
 
-    def cutter(self, job, sr_in: int) -> _Cutter:
-        return _Cutter(sr_in, self.embedder.window, self.hop, job.path)
+    def cutting(self) -> Callable:
+        return partial(_cut, self.embedder.window, self.hop)
 
-    def take(self, job, window: audio.Window) -> None:
-        self._files.setdefault(job, _File()).spans.append((window.start, window.end))
+    def take(self, job, window: audio.Window | Embedded) -> None:
+        state = self._files.setdefault(job, _File())
+        if isinstance(window, Embedded):  # embedded by a cluster's model actor, in window order
+            state.spans.append(window.at)
+            state.vectors.append(window.result)
+            return
+        state.spans.append((window.start, window.end))
         self._batch.append((job, window.samples))
         if len(self._batch) >= self.batch_size:
             self._embed()
@@ -157,10 +167,22 @@ class SoundChannel(Channel):
         return self.ready()
 
     def _embed(self):
-        vectors = self.embedder.embed_audio(np.stack([w for _, w in self._batch]), pad_to=self.batch_size)
-        for (job, _), vector in zip(self._batch, vectors):
+        for (job, _), vector in zip(self._batch, self._vectors([w for _, w in self._batch])):
             self._files[job].vectors.append(vector)
         self._batch = []
+
+    def _vectors(self, windows: list[np.ndarray]) -> np.ndarray:
+        """Windows embedded in batches of exactly ``batch_size`` (the last one padded): the same bits for a window
+        whatever shares its batch, in this process or in a cluster's actor."""
+        parts = [
+            self.embedder.embed_audio(np.stack(windows[at : at + self.batch_size]), pad_to=self.batch_size)
+            for at in range(0, len(windows), self.batch_size)
+        ]
+        return np.concatenate(parts) if parts else np.zeros((0, self.embedder.dim), np.float32)
+
+    def embed(self, pieces: list[audio.Window]) -> list[Embedded]:
+        vectors = self._vectors([w.samples for w in pieces])
+        return [Embedded((w.start, w.end), v) for w, v in zip(pieces, vectors)]
 
     def _output(self, job, state: _File) -> Output:
         sr = audio.SAMPLE_RATE
