@@ -128,7 +128,13 @@ def connected(address: str):
     if address == LOCAL:
         ray.init(object_store_memory=LOCAL_OBJECT_STORE_BYTES, **options)
     else:
-        ray.init(address=address, **options)
+        try:
+            ray.init(address=address, **options)
+        except (ConnectionError, RuntimeError, ValueError) as e:
+            raise InputError(
+                f"Cannot reach the Ray cluster at {address} ({' '.join(str(e).split())[:200]}); start it with "
+                "`ray start --head` (docs/SCALING.md), or index on this machine with --cluster local"
+            ) from None
     try:
         yield ray
     finally:
