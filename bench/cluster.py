@@ -1,14 +1,14 @@
 """The single-process indexer against ``--cluster local`` (Ray) with 1 and 2 CPU model actors, in one run.
 
-    python bench/cluster.py --audio ../shared/audio/esc10/audio --sizes 24,96 --rounds 2
+    python bench/cluster.py --audio ../shared/audio/esc10/audio --files 64 --rounds 2
 
-Each way runs as its own ``python -m audioret index`` process on a fresh data directory, in alternating order,
-round after round, at two library sizes; the wall time of the whole command is measured (imports, Ray's start,
-the models' load, the run). From the two sizes: the cost per file (the slope) and the fixed start-up cost (the
-intercept), and the rate of each way against the single process. The model is a CLAP with laion/clap-htsat-unfused's
-architecture and random weights (its cost per window is the real model's), at the default settings, without
-transcription (``--no-transcribe``: the text channel still indexes names). Prints a Markdown table and writes JSON
-lines to bench/out/cluster.jsonl.
+Each way runs ``Library.index`` (what ``audioret index`` calls) in a process of its own on a fresh data directory,
+in alternating order, round after round. Each file's write is timed. The start-up is the time to the first file
+written (imports, Ray's start, the models' load, the first group of files); the cost per file is the steady state
+from the end of that first group to the last file, and each way's rate is set against the single process's in
+the same round. The model is a CLAP with laion/clap-htsat-unfused's architecture and random weights (its cost per
+window is the real model's), at the default settings, without transcription (the text channel still indexes
+names). Prints a Markdown table and writes JSON lines to bench/out/cluster.jsonl.
 """
 
 from __future__ import annotations
@@ -44,24 +44,51 @@ def library_of(files: list[str], n: int, root: Path) -> Path:
     return folder
 
 
+GROUP_S = 0.5  # files written less than this apart are one group
+RUN = """
+import json, sys, time
+t0 = time.perf_counter()
+from audioret import Config, Library
+data, model, folder, cluster, actors = sys.argv[1:6]
+lib = Library(Config.from_env(data_dir=data, clap_model=model, transcribe=False))
+done = []
+report = lib.index([folder], progress=False, on_progress=lambda p: done.append(time.perf_counter() - t0),
+                   cluster=cluster or None, actors=int(actors) if actors else None)
+print(json.dumps({"report": report.to_dict(), "done_s": done, "wall_s": time.perf_counter() - t0}))
+"""
+
+
 def run_once(way: str, folder: Path, model: str, root: Path) -> dict:
+    """One run in a process of its own: ``Library.index`` as ``audioret index`` calls it, with the time each file
+    was written, so that the cost per file in the steady state is measured apart from the start-up."""
     data = Path(tempfile.mkdtemp(dir=root, prefix="data-"))
-    cmd = [sys.executable, "-m", "audioret", "--data-dir", str(data), "--clap-model", model, "index", str(folder)]
-    cmd += ["--no-progress", "--no-transcribe", "--report", str(data / "report.json"), *WAYS[way]]
+    flags = WAYS[way]
+    cluster, actors = (flags[1], flags[3]) if flags else ("", "")
     load = os.getloadavg()[0]
     t = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE.parent)
+    done = subprocess.run(
+        [sys.executable, "-c", RUN, str(data), model, str(folder), cluster, actors],
+        capture_output=True,
+        text=True,
+        cwd=HERE.parent,
+    )
     wall = time.perf_counter() - t
     if done.returncode != 0:
         raise SystemExit(f"{way} failed:\n{done.stderr[-3000:]}")
-    report = json.loads((data / "report.json").read_text())
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    report, times = got["report"], got["done_s"]
     shutil.rmtree(data, ignore_errors=True)
+    # files are written in groups (a model call's, a coalesced write's): the steady state runs from the end of the
+    # first group to the last file
+    first = sum(t <= times[0] + GROUP_S for t in times)
+    per_file = (times[-1] - times[first - 1]) / (len(times) - first) if len(times) > first else float("nan")
     return {
         "way": way,
         "files": len(report["added"]),
         "segments": report["segments"],
         "wall_s": wall,
-        "run_s": report["elapsed_s"],
+        "first_file_s": times[0] if times else float("nan"),  # the fixed start-up, and the first group's files
+        "per_file_s": per_file,  # from the first file written to the last: the steady state
         "load_before": load,
         "load_after": os.getloadavg()[0],
         "engine": report["settings"].get("engine"),
@@ -75,7 +102,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--audio", default=str(HERE.parent.parent / "shared" / "audio" / "esc10" / "audio"))
     parser.add_argument("--model", help="a CLAP checkpoint (default: the full-size random one, built once)")
-    parser.add_argument("--sizes", default="24,96", help="two library sizes, in files")
+    parser.add_argument("--files", type=int, default=48)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--ways", default=",".join(WAYS), help="comma-separated, of: " + ", ".join(WAYS))
     args = parser.parse_args()
@@ -88,53 +115,40 @@ def main():
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     out = HERE / "out"
     model = args.model or str(build_full_size_model(out / "clap-htsat-random-spread"))
-    small, large = (int(s) for s in args.sizes.split(","))
     ways = [w.strip() for w in args.ways.split(",")]
-    files = files_of(args.audio, large)
     root = Path(tempfile.mkdtemp(prefix="audioret-cluster-bench-"))
-    folders = {n: library_of(files, n, root) for n in (small, large)}
-    run_once(ways[0], folders[small], model, root)  # warm: the model's export and the file cache
+    folder = library_of(files_of(args.audio, args.files), args.files, root)
     results = []
     with open(out / "cluster.jsonl", "a") as log:
         for r in range(args.rounds):
-            order = ways[r % len(ways) :] + ways[: r % len(ways)]  # alternating: each way goes first in turn
-            for n in (small, large):
-                for way in order:
-                    result = {**run_once(way, folders[n], model, root), "round": r}
-                    results.append(result)
-                    log.write(json.dumps(result) + "\n")
-                    print(json.dumps(result), file=sys.stderr, flush=True)
+            for way in ways[r % len(ways) :] + ways[: r % len(ways)]:  # alternating: each way goes first in turn
+                result = {**run_once(way, folder, model, root), "round": r}
+                results.append(result)
+                log.write(json.dumps(result) + "\n")
+                print(json.dumps(result), file=sys.stderr, flush=True)
     shutil.rmtree(root, ignore_errors=True)
-    print(table(results, ways, small, large))
+    print(table(results, ways))
 
 
-def table(results: list[dict], ways: list[str], small: int, large: int) -> str:
-    """Per way: the cost per file (slope between the two sizes, per round) and the fixed cost (intercept)."""
+def table(results: list[dict], ways: list[str]) -> str:
+    """Per way: the start-up (to the first file written), the steady cost per file and its rate against the single
+    process in the same round, and the driver's own seconds per window."""
     rows = [
-        "| way | fixed start-up, s | s per file | files/s | rate vs single process | load average |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| way | start-up to the first file, s | s per file, steady | files/s | rate vs single process "
+        "| driver s per window | load average |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    slope_of = {}
+    base = {x["round"]: x["per_file_s"] for x in results if x["way"] == ways[0]}
     for way in ways:
-        per_round = {}
-        for r in sorted({x["round"] for x in results}):
-            walls = {x["files"]: x["wall_s"] for x in results if x["way"] == way and x["round"] == r}
-            if small in walls and large in walls:
-                slope = (walls[large] - walls[small]) / (large - small)
-                per_round[r] = (slope, walls[small] - slope * small)
-        slope_of[way] = [s for s, _ in per_round.values()]
-        fixed = [f for _, f in per_round.values()]
-        loads = [x["load_before"] for x in results if x["way"] == way]
+        mine = [x for x in results if x["way"] == way]
+        ratios = [base[x["round"]] / x["per_file_s"] for x in mine if x["round"] in base]
         rows.append(
-            f"| {way} | {_range(fixed)} | {_range(slope_of[way], 3)} | {_range([1 / s for s in slope_of[way]], 2)} "
-            f"| {{ratio:{way}}} | {min(loads):.1f}–{max(loads):.1f} |"
+            f"| {way} | {_range([x['first_file_s'] for x in mine])} | {_range([x['per_file_s'] for x in mine], 2)} "
+            f"| {_range([1 / x['per_file_s'] for x in mine], 2)} | {_range(ratios, 2)} "
+            f"| {_range([x['driver_s'] / x['segments'] for x in mine], 3)} "
+            f"| {_range([x['load_before'] for x in mine])} |"
         )
-    base = slope_of[ways[0]]
-    text = "\n".join(rows)
-    for way in ways:
-        ratios = [b / s for b, s in zip(base, slope_of[way])]  # same round: the rates side by side
-        text = text.replace(f"{{ratio:{way}}}", _range(ratios, 2))
-    return text
+    return "\n".join(rows)
 
 
 def _range(values: list[float], digits: int = 1) -> str:
