@@ -133,6 +133,7 @@ def main():
                 result = {**run_once(way, folder, model, root), "round": r}
                 results.append(result)
                 log.write(json.dumps(result) + "\n")
+                log.flush()
                 print(json.dumps(result), file=sys.stderr, flush=True)
     shutil.rmtree(root, ignore_errors=True)
     print(table(results, ways))
