@@ -1,6 +1,7 @@
 """``audioret`` command line: index, search, similar, transcribe, eval, stats, remove, duplicates.
 
-User errors (missing files, unloadable models, bad settings) print one line to stderr and exit with code 2. Each
+User errors (missing files, unloadable models, bad settings) print one line to stderr and exit with code 2; an
+``index`` run in which every file failed exits with code 1. Each
 command is one short function with its flags beside it; eval's are in :mod:`audioret.cli_eval`.
 """
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 
@@ -47,7 +48,8 @@ def run_index(args, lib, parser) -> int:
     print(report.summary())
     from .indexing.pipeline import bottleneck
 
-    if limit := bottleneck(report.stages):
+    indexed = len(report.added) + len(report.updated) + report.unchanged
+    if indexed and (limit := bottleneck(report.stages)):  # with nothing decoded there is no limit to name
         engine = report.settings.get("engine", "")
         how = f"batch {report.settings.get('batch_size')}, {report.settings.get('decode_workers')} decode threads"
         print(f"{limit} ({engine if engine.startswith('ray') else how})", file=sys.stderr)
@@ -57,4 +59,9 @@ def run_index(args, lib, parser) -> int:
         print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
     if report.failed:
         print(f"The failures are listed in {args.report or lib.report_path}", file=sys.stderr)
+    if report.failed and not indexed:
+        n, named = len(report.failed), "; ".join(f"{os.path.basename(f.path)}: {f.reason}" for f in report.failed[:3])
+        more = f"; and {n - 3} more" if n > 3 else ""
+        print(f"audioret: error: no file could be indexed: all {n} failed ({named}{more})", file=sys.stderr)
+        return 1
     return 0

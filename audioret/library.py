@@ -196,7 +196,7 @@ class Library:
             ) as bar:
                 workers, batch = self.settings["decode_workers"], self.settings["batch_size"]
                 engine = cluster and on_ray.engine(cluster, partial(Library, self.config, self._factories), actors, bar)
-                pipeline.run(plan, channels, report, workers, 4 * batch, track, bar, self.failures, engine)
+                pipeline.run(plan, channels, report, workers, 2 * batch, track, bar, self.failures, engine)
             model = self.__dict__.get("embedder")  # the backend that really ran (an export may have been refused)
             report.settings["backend"] = getattr(model, "backend", report.settings["backend"])
         finally:

@@ -86,14 +86,31 @@ def search(channels, weights: Mapping[str, float], request: Request) -> Results:
     request = replace(request, scope=scope)
     depth = max(DEPTH, 5 * request.k)
     asked = [c for c in channels if weights.get(c.name, 0) > 0]
-    found = {
-        c.name: c.rank(request, depth) for c in asked if (c.primary or c.holds_records()) and channels.available(c.name)
-    }
+    ranking = [c for c in asked if (c.primary or c.holds_records()) and channels.available(c.name)]
+    found = dict(zip((c.name for c in ranking), _each(ranking, lambda c: c.rank(request, depth))))
     if not found and channels.errors:
         raise ModelLoadError(" | ".join(channels.errors.values()))
     out = results(fuse(found, weights, request.k))  # no channel: an empty index, or only one on that holds nothing
     out.note = request.query.note
     return out
+
+
+SIDE_BY_SIDE = True  # the channels rank a query at once (False: one after the other; bench/query.py compares)
+_POOL: list = []  # one thread pool for every search (made on first use)
+
+
+def _each(channels: Sequence, call: Callable) -> list:
+    """``call`` on each channel, the channels side by side: the model runtimes release the GIL, so one channel's
+    model runs while another embeds and asks its store (docs/BENCHMARKS.md, "Warm query")."""
+    if len(channels) < 2 or not SIDE_BY_SIDE:
+        return [call(c) for c in channels]
+    if not _POOL:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL.append(ThreadPoolExecutor(4, thread_name_prefix="audioret-rank"))
+    futures = [_POOL[0].submit(call, c) for c in channels[1:]]
+    first = call(channels[0])
+    return [first, *(f.result() for f in futures)]
 
 
 def with_feedback(channels, weights: Mapping[str, float], request: Request) -> Results:

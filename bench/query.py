@@ -3,6 +3,7 @@
     python bench/query.py                          # a small library (ESC-10 clips) and 100k segments
     python bench/query.py --sizes small --rounds 5 # the small library only
     python bench/query.py --sizes small --profile  # and where a query's time goes beyond the models (cProfile)
+    python bench/query.py --sizes 100000 --ways    # the query path's ways side by side (``WAYS``)
 
 A warm text query embeds the query twice (CLAP's text tower, the text channel's encoder) and then asks the stores
 and fuses; the target is that the whole ``Library.search`` costs at most the two models + 5 ms. Each round runs
@@ -193,6 +194,54 @@ def measure(lib, rounds: int) -> dict:
     }
 
 
+WAYS = {  # (channels side by side, calibration on one BLAS thread)
+    "now": (True, True),
+    "one after the other": (False, True),
+    "BLAS threads": (True, False),
+    "before (one after the other, BLAS threads)": (False, False),
+}
+
+
+def compare(lib, rounds: int) -> dict:
+    """The ways of ``WAYS`` alternating query by query in this process (each round in the other order): for each,
+    the whole search, the search minus the two models measured just before it, and the process's CPU time for the
+    search (all threads: a load-proof count of the work, spinning included). The ways must rank the same files in
+    the same order."""
+    from audioret import search
+    from audioret.ranking import calibration
+
+    for q in QUERIES:
+        lib.search(q, k=10)
+    clap, encoder = lib.embedder, lib.text_encoder
+    times = {w: {"search": [], "search - models": [], "cpu": []} for w in WAYS}
+    hits: dict[str, list] = {}
+    for r in range(rounds):
+        for q in QUERIES:
+            for way in list(WAYS) if r % 2 == 0 else list(WAYS)[::-1]:
+                search.SIDE_BY_SIDE, calibration.ONE_BLAS_THREAD = WAYS[way]
+                t0 = time.perf_counter()
+                clap.embed_text([q])
+                t1 = time.perf_counter()
+                encoder.encode([q])
+                t2, c2 = time.perf_counter(), time.process_time()
+                got = lib.search(q, k=10)
+                t3, c3 = time.perf_counter(), time.process_time()
+                times[way]["search"].append((t3 - t2) * 1000)
+                times[way]["search - models"].append((t3 - t2 - (t1 - t0) - (t2 - t1)) * 1000)
+                times[way]["cpu"].append((c3 - c2) * 1000)
+                hits.setdefault(q, []).append([(h.path, h.score) for h in got])
+    search.SIDE_BY_SIDE, calibration.ONE_BLAS_THREAD = WAYS["now"]
+    for q, runs in hits.items():  # the same files in the same order; BLAS's threads move scores by ~1e-6
+        assert all([p for p, _ in run] == [p for p, _ in runs[0]] for run in runs), f"the ways ranked {q!r} apart"
+    worst = max(abs(a[1] - b[1]) for runs in hits.values() for run in runs for a, b in zip(run, runs[0]))
+    return {
+        "queries": len(QUERIES) * rounds,
+        "largest score difference between the ways": worst,
+        "load": open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else None,
+        **{w: {k: percentiles(v) for k, v in d.items()} for w, d in times.items()},
+    }
+
+
 def profile(lib, rounds: int) -> str:
     """Where a warm search's own work goes (the models' answers remembered), by cumulative time."""
     clap, encoder = lib.embedder, lib.text_encoder
@@ -221,6 +270,7 @@ def main():
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--backend", default="auto")
     p.add_argument("--profile", action="store_true")
+    p.add_argument("--ways", action="store_true", help="compare the ways of WAYS, alternating, instead")
     p.add_argument("--out", type=Path, default=HERE / "out" / "query")
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -228,7 +278,7 @@ def main():
     result = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "backend": args.backend, "sizes": {}}
     for size in args.sizes:
         lib = small_library(args, clap, text) if size == "small" else large_library(args, clap, text, int(size))
-        got = measure(lib, args.rounds)
+        got = compare(lib, args.rounds) if args.ways else measure(lib, args.rounds)
         got["backend"] = getattr(lib.channels["clap"].model, "backend", "torch")
         result["sizes"][size] = got
         print(json.dumps({size: got}, indent=1), flush=True)

@@ -4,6 +4,7 @@ opt-in and its refusal, the pipeline recorded with the index, and a query path t
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -177,6 +178,24 @@ def test_help_version_and_a_search_from_cache_do_not_import_torch(tmp_path, tiny
     defaults = {k: v for k, v in env.items() if k not in ("AUDIORET_BACKEND", "AUDIORET_DEVICE")}
     assert _probe(["search", "hum", "--json"], defaults) == {"code": 0, "heavy": []}
     assert _probe(["--device", "cpu", "search", "hum", "--json"], defaults) == {"code": 0, "heavy": []}
+
+
+@pytest.mark.slow
+def test_the_preparing_line_comes_only_once_the_model_is_found(tmp_path, tiny_clap_dir, monkeypatch, caplog):
+    """The hub unreachable (tests run offline) and the model not cached: the error, and no "Preparing the clap
+    model ..." line before it. A model that is there is announced once, while its export is made."""
+    from audioret.errors import ModelLoadError
+
+    monkeypatch.setenv("AUDIORET_CACHE_DIR", str(tmp_path / "cache"))
+    caplog.set_level(logging.INFO, logger="audioret")
+    preparing = lambda: [r.getMessage() for r in caplog.records if r.getMessage().startswith("Preparing")]  # noqa: E731
+    with pytest.raises(ModelLoadError, match="nobody/no-such-clap"):
+        load_clap("nobody/no-such-clap", device="cpu", backend="openvino")
+    assert preparing() == []
+    load_clap(str(tiny_clap_dir), device="cpu", backend="openvino")
+    load_clap(str(tiny_clap_dir), device="cpu", backend="openvino")  # from the cache: no second line
+    (line,) = preparing()
+    assert line.startswith(f"Preparing the clap model {tiny_clap_dir} for openvino fp32")
 
 
 @pytest.mark.slow

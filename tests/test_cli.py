@@ -104,6 +104,25 @@ def test_unloadable_model_is_a_one_line_error(env, capsys, tmp_path):
     assert "nobody/no-such-clap" in error and "AUDIORET_CLAP_MODEL" in error
 
 
+def test_an_index_run_in_which_every_file_fails_exits_1_naming_them(env, capsys, tmp_path):
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "empty.wav").write_bytes(b"")
+    (lib / "text.mp3").write_bytes(b"not audio at all")
+    code, out, err = run(capsys, "index", str(lib), "--no-progress", "--no-transcribe")
+    assert code == 1 and out.startswith("0 added, 0 updated, 0 unchanged, 0 removed, 2 failed")
+    assert "-bound" not in err  # no hint about decoding threads when nothing could be decoded
+    (error,) = [line for line in err.splitlines() if line.startswith("audioret: error:")]
+    assert "no file could be indexed: all 2 failed" in error
+    assert "empty.wav: " in error and "text.mp3: " in error
+    assert f"failed: {lib / 'empty.wav'}: " in err and f"failed: {lib / 'text.mp3'}: " in err
+
+    write(lib / "tone.wav", np.zeros(4800, np.float32))  # one file that decodes: the run succeeds, failures named
+    code, out, err = run(capsys, "index", str(lib), "--no-progress", "--no-transcribe")
+    assert code == 0 and out.startswith("1 added, 0 updated, 0 unchanged, 0 removed, 2 failed")
+    assert "audioret: error:" not in err and f"failed: {lib / 'empty.wav'}: " in err
+
+
 def test_python_m_and_console_script_agree(env):
     out = subprocess.run([sys.executable, "-m", "audioret", "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("audioret ")

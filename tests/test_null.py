@@ -78,3 +78,23 @@ def test_a_true_match_stands_out_of_the_measured_null():
         query = _unit(records[target] + 0.5 * _unit(rng.standard_normal(records.shape[1])))[None]
         e = calibrate(records @ query[0], records, query, background)
         assert e[target] > 8.0 and e[target] >= e.max() - 1.0  # (its file's neighbours are alike)
+
+
+def test_calibration_leaves_blas_threads_as_it_found_them():
+    """A query's products run on one BLAS thread (its threads spun for them, against the models' own); a caller's
+    BLAS setting is back when calibrate returns, and the evidence is what it was."""
+    from threadpoolctl import ThreadpoolController, threadpool_info
+
+    blas = ThreadpoolController().select(user_api="blas")
+    if not blas.lib_controllers:
+        pytest.skip("numpy has no BLAS that threadpoolctl can set")
+    rng = np.random.default_rng(3)
+    records = _clustered_channel(rng)
+    background = Background.of(records, len(records), _unit(rng.standard_normal((48, records.shape[1]))))
+    query = _unit(rng.standard_normal((1, records.shape[1])))
+    with blas.limit(limits=2):
+        e = calibrate(records[:50] @ query[0], records[:50], query, background)
+        assert [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] == [2] * len(
+            blas.lib_controllers
+        )
+    assert e[0] == calibrate(records[:50] @ query[0], records[:50], query, background)[0]

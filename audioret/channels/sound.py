@@ -167,9 +167,15 @@ class SoundChannel(Channel):
         return self.ready()
 
     def _embed(self):
-        for (job, _), vector in zip(self._batch, self._vectors([w for _, w in self._batch])):
-            self._files[job].vectors.append(vector)
+        # the batch, padded with silence to its fixed size, in one array; the windows' own copies go before the
+        # model runs, which is when an index run's memory peaks
+        jobs, windows = [j for j, _ in self._batch], np.zeros((self.batch_size, self.embedder.window), np.float32)
+        for i, (_, w) in enumerate(self._batch):
+            windows[i] = w
         self._batch = []
+        vectors = self.embedder.embed_audio(windows, pad_to=self.batch_size)
+        for job, vector in zip(jobs, vectors):
+            self._files[job].vectors.append(vector)
 
     def _vectors(self, windows: list[np.ndarray]) -> np.ndarray:
         """Windows embedded in batches of exactly ``batch_size`` (the last one padded): the same bits for a window

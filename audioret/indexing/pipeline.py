@@ -33,6 +33,7 @@ logger = logging.getLogger("audioret")
 
 WRITE_BATCH = 256  # records per channel buffered before a store call...
 WRITE_EVERY_S = 2.0  # ...or this long since the last one, so an interrupted run loses at most a few seconds
+TRIM_EVERY_S = 1.0  # how often the model thread hands freed heap memory back to the system (glibc)
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,7 @@ def run(
 
     writer = Writer(by_name, report, written)
     if jobs:
+        map_large_blocks()
         (engine or _decode_and_embed)(jobs, by_name, writer, workers, queue_size)
     report.elapsed_s += time.perf_counter() - t0
     return report
@@ -189,8 +191,12 @@ def _decode_and_embed(jobs: list[Job], channels: dict[str, Channel], writer: Wri
         try:
             for job in jobs:
                 pool.submit(decode, job, channels, put, stop)
+            trimmed = time.perf_counter()
             while ended < len(jobs):
                 ended += dispatch(timed("waiting for audio", items.get), channels, writer, timed)
+                if time.perf_counter() - trimmed >= TRIM_EVERY_S:
+                    timed("model", release_memory)
+                    trimmed = time.perf_counter()
             flush(channels, writer, timed)
         finally:
             stop.set()
@@ -247,6 +253,39 @@ def flush(channels: dict[str, Channel], writer: Writer, timed: Callable) -> None
     """The end of a run: every channel's last batch embedded and everything written."""
     drained = timed("model", lambda: [out for c in channels.values() for out in c.drain()])
     timed("writing", lambda: writer.put(drained, force=True))
+
+
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+MMAP_FROM = 1 << 20  # blocks from this size on are mapped, and so go back to the system when freed
+
+
+def map_large_blocks() -> None:
+    """Has glibc map every block of ``MMAP_FROM`` bytes or more (windows, decoded blocks, batches) and unmap it when
+    freed. glibc's own threshold rises to 32 MB as large blocks are freed, after which such blocks stay in the
+    heaps of the threads that freed them (docs/BENCHMARKS.md, "Memory"). Elsewhere than glibc, nothing."""
+    if _LIBC:
+        _LIBC[0].mallopt(M_MMAP_THRESHOLD, MMAP_FROM)
+
+
+def release_memory() -> None:
+    """Hands the heap's free pages back to the system (glibc's ``malloc_trim``; elsewhere nothing). The decode
+    threads and the runtimes free windows and batches in many arenas, which glibc keeps: an index run's memory
+    then grows with its length (docs/BENCHMARKS.md, "Memory")."""
+    if _LIBC:
+        _LIBC[0].malloc_trim(0)
+
+
+def _glibc() -> list:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        return [libc] if hasattr(libc, "malloc_trim") else []
+    except OSError:  # not glibc (macOS, Windows, musl)
+        return []
+
+
+_LIBC = _glibc()
 
 
 def bottleneck(stages: dict[str, float]) -> str:

@@ -176,6 +176,10 @@ def log_mel(windows: np.ndarray, mel_filters: np.ndarray, n_fft: int, hop: int) 
     """CLAP's log-mel features of exact-length windows, as ``ClapEmbedder.features`` computes them in torch:
     a centred, reflect-padded STFT with a periodic Hann window, power, the mel filterbank, 10·log10.
 
+    One window at a time: a batch's STFT at once holds several times the batch in temporaries (a third of an
+    index run's memory above its models, docs/BENCHMARKS.md "Memory"), and each window's features are the same
+    bits either way.
+
     Args:
         windows: float32, shape (batch, samples).
         mel_filters: shape (n_fft // 2 + 1, n_mels).
@@ -184,13 +188,18 @@ def log_mel(windows: np.ndarray, mel_filters: np.ndarray, n_fft: int, hop: int) 
     """
     import scipy.fft
 
-    x = np.pad(np.asarray(windows, np.float32), ((0, 0), (n_fft // 2, n_fft // 2)), mode="reflect")
-    frames = np.lib.stride_tricks.sliding_window_view(x, n_fft, axis=1)[:, ::hop]  # (batch, frames, n_fft)
+    windows = np.asarray(windows, np.float32)
+    filters = mel_filters.astype(np.float32)
     window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
-    spectrum = scipy.fft.rfft(frames * window, axis=-1, workers=-1)
-    power = spectrum.real**2 + spectrum.imag**2
-    mel = power.astype(np.float32) @ mel_filters.astype(np.float32)
-    return (10.0 * np.log10(np.maximum(mel, 1e-10)))[:, None].astype(np.float32)
+    out = np.empty((len(windows), 1, windows.shape[1] // hop + 1, filters.shape[1]), np.float32)
+    for i, samples in enumerate(windows):
+        x = np.pad(samples, n_fft // 2, mode="reflect")
+        frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[::hop]  # (frames, n_fft)
+        spectrum = scipy.fft.rfft(frames * window, axis=-1, workers=-1)
+        power = spectrum.real**2 + spectrum.imag**2
+        mel = power.astype(np.float32, copy=False) @ filters
+        out[i, 0] = 10.0 * np.log10(np.maximum(mel, 1e-10))
+    return out
 
 
 class Tokens:

@@ -29,7 +29,9 @@ showing noise with confident numbers.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -204,13 +206,37 @@ def calibrate(
     bg = background
     if len(bg.sample) == 0:
         return evidence(scores, Null(0.0, 1.0, bg.n))
-    sample_scores = (bg.sample @ queries.T).max(axis=1) - bg.sample_bias
-    if bg.sample_bias.any() and len(candidates):
-        scores = scores - (candidates @ bg.reference.T).mean(axis=1)
+    with one_blas_thread():
+        sample_scores = (bg.sample @ queries.T).max(axis=1) - bg.sample_bias
+        if bg.sample_bias.any() and len(candidates):
+            scores = scores - (candidates @ bg.reference.T).mean(axis=1)
     null = Null.of(sample_scores, bg.n)
     if not against_reference:
         return evidence(scores, null)
     return surprisal((scores - null.mean) / bg.scale, *bg.law())
+
+
+ONE_BLAS_THREAD = True  # False: BLAS's own threads, as bench/query.py compares
+_BLAS: list = []  # threadpoolctl's handle on numpy's BLAS, made on first use
+_BLAS_LOCK = threading.Lock()
+
+
+@contextmanager
+def one_blas_thread():
+    """numpy's BLAS on one thread for a query's products, which are small (a sample of about a thousand records
+    by one query): BLAS's threads woke for them and then spun, a fifth of a warm query's CPU time, against the
+    model runtimes' threads (docs/BENCHMARKS.md, "Warm query"). The ranking is the same; scores may move in their
+    sixth decimal. Searches from several threads take turns here, so each restores what it found."""
+    if not ONE_BLAS_THREAD:
+        yield
+        return
+    with _BLAS_LOCK:
+        if not _BLAS:
+            from threadpoolctl import ThreadpoolController
+
+            _BLAS.append(ThreadpoolController().select(user_api="blas"))
+        with _BLAS[0].limit(limits=1):
+            yield
 
 
 def gumbel_max(n: int) -> tuple[float, float]:
