@@ -66,6 +66,18 @@ def stats(channels, config, settings: dict) -> dict:
     }
 
 
+def engine(report_path: Path) -> str:
+    """Which engine built the index in its last run ("single process", or the Ray cluster and its actors), from
+    that run's report."""
+    import json
+
+    try:
+        built = json.loads(report_path.read_text()).get("settings", {}).get("engine", "single process")
+    except (OSError, ValueError):
+        return "unknown (no index report)"
+    return f"{built} (last run)"
+
+
 def resolve(channels, item: str) -> str:
     """The indexed file of a segment id (of any channel) or a path; InputError for anything else."""
     path = os.path.abspath(item)

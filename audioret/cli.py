@@ -11,13 +11,13 @@ import argparse
 import importlib
 import json
 import logging
-import os
 import sys
 import threading
 import warnings
 
 from . import __version__, cli_tags
 from .cli_eval import add_eval, run_eval
+from .cli_index import add_index, run_index
 from .config import ASR_ENGINES, BACKENDS, PRECISIONS, Config
 from .errors import AudioretError, InputError, NoSpeechError, message
 from .render import hit_lines
@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"audioret {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_index(sub.add_parser("index", parents=[common], help="index (or update) folders and files"))
+    add_index(sub.add_parser("index", parents=[common], help="index (or update) folders and files"), _count)
 
     p = sub.add_parser("search", parents=[common, results], help="search by text, or by a spoken query")
     p.add_argument("query", nargs="?")
@@ -134,25 +134,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="move without asking")
     cli_tags.add_commands(sub, common)
     return parser
-
-
-def _add_index(p: argparse.ArgumentParser):
-    p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--hop", type=float, dest="hop_s", help="seconds between window starts (AUDIORET_HOP_S)")
-    p.add_argument("--batch-size", type=_count, help="windows per model call, or auto (AUDIORET_BATCH_SIZE)")
-    p.add_argument(
-        "--workers", type=_count, dest="decode_workers", help="decoding threads, or auto (AUDIORET_DECODE_WORKERS)"
-    )
-    p.add_argument("--no-prune", action="store_true", help="keep index entries of files that no longer exist")
-    p.add_argument("--report", metavar="FILE", help="also write the JSON report here")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument(
-        "--no-transcribe",
-        dest="transcribe",
-        action="store_false",
-        default=None,
-        help="do not transcribe speech in the files (AUDIORET_TRANSCRIBE=0)",
-    )
 
 
 def _count(raw: str) -> int | str:
@@ -215,34 +196,6 @@ SETTINGS = (
     "clap_weight",
     "text_weight",
 )
-
-
-def _index(args, lib, parser) -> int:
-    report = lib.index(args.paths, prune=not args.no_prune, progress=not args.no_progress)
-    if args.report:
-        report.write_json(args.report)
-    print(report.summary())
-    from .indexing.pipeline import bottleneck
-
-    indexed = len(report.added) + len(report.updated) + report.unchanged
-    if indexed and (limit := bottleneck(report.stages)):  # with nothing decoded there is no limit to name
-        print(
-            f"{limit} (batch {report.settings.get('batch_size')}, {report.settings.get('decode_workers')} decode "
-            f"threads)",
-            file=sys.stderr,
-        )
-    for channel, reason in report.skipped_channels.items():
-        print(f"warning: the {channel} channel was not indexed: {reason}", file=sys.stderr)
-    for failure in report.failed:
-        print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
-    if report.failed:
-        print(f"The failures are listed in {args.report or lib.report_path}", file=sys.stderr)
-    if report.failed and not indexed:
-        n, named = len(report.failed), "; ".join(f"{os.path.basename(f.path)}: {f.reason}" for f in report.failed[:3])
-        more = f"; and {n - 3} more" if n > 3 else ""
-        print(f"audioret: error: no file could be indexed: all {n} failed ({named}{more})", file=sys.stderr)
-        return 1
-    return 0
 
 
 def _stats(args, lib, parser) -> int:
@@ -351,7 +304,7 @@ def _duplicates(args, lib, parser) -> int:
 
 
 COMMANDS = {
-    "index": _index,
+    "index": run_index,
     "stats": _stats,
     "remove": _remove,
     "transcribe": _transcribe,

@@ -71,6 +71,9 @@ class NoSpeechError(AudioretError, ValueError):
         super().__init__(message)
         self.speech_s = speech_s  # seconds the VAD passed to Whisper before it found nothing to keep
 
+    def __reduce__(self):  # pickled with its speech_s (a cluster's actor hands it back to the driver)
+        return type(self), (str(self), self.speech_s)
+
 
 def message(error: BaseException) -> str:
     """An error's message on one line (what the CLI prints and the page shows)."""

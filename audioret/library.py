@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 import numpy as np
@@ -153,17 +153,25 @@ class Library:
         prune: bool = True,
         progress: bool = True,
         on_progress: Callable[[IndexProgress], None] | None = None,
+        cluster: str | None = None,
+        actors: int | None = None,
     ) -> IndexReport:
         """Add, update and (with ``prune``) remove the audio files under ``paths`` in every channel.
 
         Unchanged files are skipped; a channel whose model cannot be loaded is skipped and named in
         ``report.skipped_channels``. The report is also written as JSON to ``report_path``. Raises IndexBusy when
-        another indexing job of this process (or another process, on the embedded index) is running.
+        another indexing job of this process (or another process, on the embedded index) is running. ``cluster``
+        (``"local"``, ``"auto"``, ``"ray://HOST:10001"``) runs the work on Ray with ``actors`` model actors per
+        channel (:mod:`audioret.indexing.cluster`; ``pip install "audioret[cluster]"``).
         """
         from tqdm.auto import tqdm
 
+        from .indexing import cluster as on_ray
         from .indexing import pipeline
         from .indexing.plan import make_plan
+
+        if cluster is not None:
+            on_ray.check(cluster, self.config.chroma_url)
 
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
@@ -172,6 +180,7 @@ class Library:
         try:
             report = IndexReport(roots=[os.path.abspath(os.fspath(p)) for p in paths])
             report.settings = {**self.settings, "backend": self.config.backend, "precision": self.config.precision}
+            report.settings["engine"] = "single process"
             channels = list(self.channels)
             for channel in channels:
                 channel.reset()
@@ -186,7 +195,8 @@ class Library:
                 total=len(plan.jobs), unit="file", desc="indexing", disable=not progress, dynamic_ncols=True
             ) as bar:
                 workers, batch = self.settings["decode_workers"], self.settings["batch_size"]
-                pipeline.run(plan, channels, report, workers, 2 * batch, track, bar, self.failures)
+                engine = cluster and on_ray.engine(cluster, partial(Library, self.config, self._factories), actors, bar)
+                pipeline.run(plan, channels, report, workers, 2 * batch, track, bar, self.failures, engine)
             model = self.__dict__.get("embedder")  # the backend that really ran (an export may have been refused)
             report.settings["backend"] = getattr(model, "backend", report.settings["backend"])
             tagging.update(self, report)  # the tags of new, changed and stale files, from the stored records
@@ -405,4 +415,4 @@ class Library:
 
     def stats(self) -> dict:
         """Counts for the index: files, segments, hours of audio, model, store location."""
-        return catalog.stats(self.channels, self.config, self.settings)
+        return {**catalog.stats(self.channels, self.config, self.settings), "engine": catalog.engine(self.report_path)}

@@ -11,6 +11,11 @@ records (:mod:`audioret.store.records`) and, for a query, ranks files by their b
 4. ``take(job, piece)``, ``finish(job, info, duration_s)`` or ``reuse(job)``: in the model thread.
 5. ``ready()`` and, at the end, ``drain()``: the :class:`Output` records whose embeddings are done.
 
+On a cluster (:mod:`audioret.indexing.cluster`) the model step runs elsewhere: a decode task cuts the pieces with
+``cutting()`` (a function another process can call), a model actor turns a batch of them into :class:`Embedded`
+pieces with ``embed(pieces)``, and the driver's channel takes those as it takes raw pieces, so that it builds the
+same records.
+
 A search (:func:`audioret.search.search`) asks each channel with a positive weight to ``rank`` the query within a
 :class:`~audioret.types.Scope` and gets back each file's evidence (:class:`~audioret.ranking.fusion.Found`);
 ``narrow`` lets a channel that holds words turn the query's required phrases and excluded words into the scope.
@@ -39,6 +44,15 @@ from ..types import Moment
 class Cutter(Protocol):
     def push(self, block: np.ndarray, last: bool) -> list:
         """The pieces that a block of audio at the file's own rate completes (``last``: the file's final block)."""
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A piece whose model step ran in another process: where it lies in its file (in the channel's own terms: a
+    window's span, a speech piece's offset and length) and what the model made of it (a vector, a transcript)."""
+
+    at: tuple
+    result: object
 
 
 @dataclass(frozen=True)
@@ -105,13 +119,22 @@ class Channel:
 
     def same_content(self, record: FileRecord | None, digest: str) -> bool:
         """Whether the stored record has this content (only metadata, or text beside the audio, changed) from this
-        provenance."""
+        provenance. It depends on ``digest`` only through ``record.hash == digest``: a cluster's driver asks it with
+        the stored hash before the file is read, and its decode task compares the hashes."""
         return record is not None and record.hash == digest and self.same_provenance(record)
 
     def load(self) -> None:
         """Loads the model(s); raises ModelLoadError."""
 
     def cutter(self, job: Job, sr_in: int) -> Cutter:
+        return self.cutting()(job, sr_in)
+
+    def cutting(self) -> Callable[[Job, int], Cutter]:
+        """A function ``(job, sr_in) -> Cutter`` that another process can call (picklable: no model in it)."""
+        raise NotImplementedError
+
+    def embed(self, pieces: list) -> list[Embedded]:
+        """The model step alone, on pieces of any files (in a cluster's model actor, the model loaded there)."""
         raise NotImplementedError
 
     def take(self, job: Job, piece) -> None:

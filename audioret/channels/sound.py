@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -25,7 +26,7 @@ from ..ranking.fusion import Found
 from ..ranking.nearest import best_files
 from ..store.records import SegmentMatch, file_fields, records
 from ..types import Moment, Scope
-from .base import Channel, Output, Recent, provenances, scaled
+from .base import Channel, Embedded, Output, Recent, provenances, scaled
 from .feedback import moved
 
 # Query-by-example uses at most this many windows of the example (the first minute at the default hop).
@@ -53,6 +54,10 @@ class _Cutter:
             self.measurer.push(block, last)
         out = self.windower.push(self.resampler.push(block, last))
         return out + self.windower.close() if last else out
+
+
+def _cut(window: int, hop: int, job, sr_in: int) -> _Cutter:
+    return _Cutter(sr_in, window, hop, job.path)
 
 
 class SoundChannel(Channel):
@@ -131,8 +136,16 @@ class SoundChannel(Channel):
         measurer = self._measurers[job] = Measurer(sr_in, job.path) if self.measure else None
         return _Cutter(sr_in, self.embedder.window, self.hop, job.path, measurer)
 
-    def take(self, job, window: audio.Window) -> None:
-        self._files.setdefault(job, _File()).spans.append((window.start, window.end))
+    def cutting(self) -> Callable:
+        return partial(_cut, self.embedder.window, self.hop)
+
+    def take(self, job, window: audio.Window | Embedded) -> None:
+        state = self._files.setdefault(job, _File())
+        if isinstance(window, Embedded):  # embedded by a cluster's model actor, in window order
+            state.spans.append(window.at)
+            state.vectors.append(window.result)
+            return
+        state.spans.append((window.start, window.end))
         self._batch.append((job, window.samples))
         if len(self._batch) >= self.batch_size:
             self._embed()
@@ -176,6 +189,19 @@ class SoundChannel(Channel):
         vectors = self.embedder.embed_audio(windows, pad_to=self.batch_size)
         for job, vector in zip(jobs, vectors):
             self._files[job].vectors.append(vector)
+
+    def _vectors(self, windows: list[np.ndarray]) -> np.ndarray:
+        """Windows embedded in batches of exactly ``batch_size`` (the last one padded): the same bits for a window
+        whatever shares its batch, in this process or in a cluster's actor."""
+        parts = [
+            self.embedder.embed_audio(np.stack(windows[at : at + self.batch_size]), pad_to=self.batch_size)
+            for at in range(0, len(windows), self.batch_size)
+        ]
+        return np.concatenate(parts) if parts else np.zeros((0, self.embedder.dim), np.float32)
+
+    def embed(self, pieces: list[audio.Window]) -> list[Embedded]:
+        vectors = self._vectors([w.samples for w in pieces])
+        return [Embedded((w.start, w.end), v) for w, v in zip(pieces, vectors)]
 
     def _output(self, job, state: _File) -> Output:
         sr = audio.SAMPLE_RATE

@@ -31,10 +31,10 @@ from ..store.filters import admits
 from ..store.records import SegmentMatch, file_fields, records
 from ..store.word_index import phrase_pattern, word_pattern
 from ..types import IndexReport, Moment, Scope, Transcript, Utterance
-from .base import Channel, Output, Recent, provenances, scaled
+from .base import Channel, Embedded, Output, Recent, provenances, scaled
 from .feedback import moved
 from .passages import file_passages, sidecar_signature
-from .speech_cutter import SpeechCutter
+from .speech_cutter import cut_speech, transcribe_pieces
 
 logger = logging.getLogger("audioret")
 
@@ -143,14 +143,17 @@ class TextChannel(Channel):
     def needs_audio(self) -> bool:
         return self.transcribe
 
-    def cutter(self, job, sr_in: int) -> SpeechCutter:
-        return SpeechCutter(sr_in, job.path)
+    def cutting(self) -> Callable:
+        return cut_speech
 
-    def take(self, job, piece: tuple[float, np.ndarray]) -> None:
+    def take(self, job, piece: tuple[float, np.ndarray] | Embedded) -> None:
         """Short pieces wait to be transcribed together (Transcriber.transcribe_many); long ones are transcribed at
-        once."""
-        offset_s, samples = piece
+        once; a piece a cluster's actor transcribed (``Embedded``) is taken as it is."""
         self._speech.setdefault(job, [])
+        if isinstance(piece, Embedded):
+            self.report.checked_s += piece.at[1]
+            return self._heard(job, piece.at[0], piece.result)
+        offset_s, samples = piece
         self.report.checked_s += len(samples) / ASR_SAMPLE_RATE
         if len(samples) <= SHORT_CLIP_S * ASR_SAMPLE_RATE:
             if not self._clips:
@@ -160,17 +163,17 @@ class TextChannel(Channel):
             if self._clips_s >= SHORT_BUFFER_S:
                 self._transcribe_clips()
             return
-        try:
-            t = self._transcriber().transcribe(samples, beam_size=1, word_times=True)
-        except NoSpeechError as e:
-            self.report.speech_s += e.speech_s
-            return
-        self._heard(job, offset_s, t)
+        self._heard(job, offset_s, transcribe_pieces(self._transcriber(), [samples], SHORT_CLIP_S)[0])
 
-    def _heard(self, job, offset_s: float, t: Transcript) -> None:
+    def embed(self, pieces: list[tuple[float, np.ndarray]]) -> list[Embedded]:
+        results = transcribe_pieces(self._transcriber(), [samples for _, samples in pieces], SHORT_CLIP_S)
+        return [Embedded((o, len(s) / ASR_SAMPLE_RATE), r) for (o, s), r in zip(pieces, results)]
+
+    def _heard(self, job, offset_s: float, t: Transcript | NoSpeechError) -> None:
         self.report.speech_s += t.speech_s
-        self._language[job] = t.language
-        self._speech[job].extend(Utterance(offset_s + u.start_s, offset_s + u.end_s, u.text) for u in t.utterances)
+        if not isinstance(t, NoSpeechError):
+            self._language[job] = t.language
+            self._speech[job].extend(Utterance(offset_s + u.start_s, offset_s + u.end_s, u.text) for u in t.utterances)
 
     def _transcribe_clips(self) -> None:
         clips, self._clips, self._clips_s = self._clips, [], 0.0
@@ -178,10 +181,7 @@ class TextChannel(Channel):
             return
         results = self._transcriber().transcribe_many([samples for _, _, samples in clips], beam_size=1)
         for (job, offset_s, _), result in zip(clips, results):
-            if isinstance(result, NoSpeechError):
-                self.report.speech_s += result.speech_s
-            else:
-                self._heard(job, offset_s, result)
+            self._heard(job, offset_s, result)
         for job in [j for j in self._waiting if j not in {c[0] for c in self._clips}]:
             self._finish(job, self._waiting.pop(job))
 

@@ -113,9 +113,13 @@ def run(
     on_progress: Callable[[IndexProgress], None] | None = None,
     bar=None,
     failures: dict | None = None,
+    engine: Callable | None = None,
 ) -> IndexReport:
     """Indexes the plan's jobs with ``channels`` (prunes first), adding what happened to ``report``; a channel whose
-    model does not load is named in ``report.skipped_channels`` (and its error put in ``failures``)."""
+    model does not load is named in ``report.skipped_channels`` (and its error put in ``failures``).
+
+    ``engine(jobs, channels, writer, workers, queue_size)`` runs the jobs once the models are loaded: decode threads
+    here by default, a Ray cluster with :mod:`audioret.indexing.cluster`."""
     t0 = time.perf_counter()
     by_name = {c.name: c for c in channels}
     for name, paths in plan.prune.items():
@@ -146,7 +150,7 @@ def run(
     writer = Writer(by_name, report, written)
     if jobs:
         map_large_blocks()
-        _decode_and_embed(jobs, by_name, writer, workers, queue_size)
+        (engine or _decode_and_embed)(jobs, by_name, writer, workers, queue_size)
     report.elapsed_s += time.perf_counter() - t0
     return report
 
@@ -181,21 +185,27 @@ def _decode_and_embed(jobs: list[Job], channels: dict[str, Channel], writer: Wri
             except queue.Full:
                 continue
 
-    def decode(job: Job):
-        try:
-            _decode(job, channels, put, stop)
-        except AudioDecodeError as e:
-            put(Failed(job, e.reason))
-        except OSError as e:
-            put(Failed(job, e.strerror or str(e)))
-        except Exception as e:  # a bug or an exotic codec failure must not stop the other files
-            logger.exception("Unexpected error while decoding %s", job.path)
-            put(Failed(job, f"{type(e).__name__}: {e}"))
-
     ended = 0
-    stages = writer.report.stages
+    timed = timer(writer.report.stages)
+    with ThreadPoolExecutor(workers, thread_name_prefix="audioret-decode") as pool:
+        try:
+            for job in jobs:
+                pool.submit(decode, job, channels, put, stop)
+            trimmed = time.perf_counter()
+            while ended < len(jobs):
+                ended += dispatch(timed("waiting for audio", items.get), channels, writer, timed)
+                if time.perf_counter() - trimmed >= TRIM_EVERY_S:
+                    timed("model", release_memory)
+                    trimmed = time.perf_counter()
+            flush(channels, writer, timed)
+        finally:
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def timer(stages: dict[str, float]) -> Callable:
+    """``timed(stage, call)``: calls ``call()`` and adds the seconds it took to ``stages[stage]``."""
     clock = time.perf_counter
-    trimmed = clock()
 
     def timed(stage: str, call):
         t = clock()
@@ -204,33 +214,45 @@ def _decode_and_embed(jobs: list[Job], channels: dict[str, Channel], writer: Wri
         finally:
             stages[stage] = stages.get(stage, 0.0) + clock() - t
 
-    with ThreadPoolExecutor(workers, thread_name_prefix="audioret-decode") as pool:
-        try:
-            for job in jobs:
-                pool.submit(decode, job)
-            while ended < len(jobs):
-                event = timed("waiting for audio", items.get)
-                if isinstance(event, Piece):
-                    timed(
-                        "model",
-                        lambda e=event: _guarded(e.job, e.channel, channels, writer, lambda c: c.take(e.job, e.item)),
-                    )
-                    continue
-                ended += 1
-                if isinstance(event, Failed):
-                    _fail(event.job, event.reason, channels, writer)
-                else:
-                    timed("model", lambda e=event: _finish(e, channels, writer))
-                ready = timed("model", lambda: [out for c in channels.values() for out in c.ready()])
-                timed("writing", lambda: writer.put(ready))
-                if clock() - trimmed >= TRIM_EVERY_S:
-                    timed("model", release_memory)
-                    trimmed = clock()
-            drained = timed("model", lambda: [out for c in channels.values() for out in c.drain()])
-            timed("writing", lambda: writer.put(drained, force=True))
-        finally:
-            stop.set()
-            pool.shutdown(wait=True, cancel_futures=True)
+    return timed
+
+
+def decode(job: Job, channels: dict, put: Callable, stop: threading.Event) -> None:
+    """Decodes one file for the channels (objects with ``needs_audio``, ``same_content`` and ``cutter``), putting its
+    events; a file that cannot be read ends in a :class:`Failed` event, never in an exception."""
+    try:
+        _decode(job, channels, put, stop)
+    except AudioDecodeError as e:
+        put(Failed(job, e.reason))
+    except OSError as e:
+        put(Failed(job, e.strerror or str(e)))
+    except Exception as e:  # a bug or an exotic codec failure must not stop the other files
+        logger.exception("Unexpected error while decoding %s", job.path)
+        put(Failed(job, f"{type(e).__name__}: {e}"))
+
+
+def dispatch(event, channels: dict[str, Channel], writer: Writer, timed: Callable) -> bool:
+    """Hands one event to the channels, in the model thread, and what they finish to the writer; True when the event
+    ends its file (:class:`Decoded` or :class:`Failed`)."""
+    if isinstance(event, Piece):
+        timed(
+            "model",
+            lambda: _guarded(event.job, event.channel, channels, writer, lambda c: c.take(event.job, event.item)),
+        )
+        return False
+    if isinstance(event, Failed):
+        _fail(event.job, event.reason, channels, writer)
+    else:
+        timed("model", lambda: _finish(event, channels, writer))
+    ready = timed("model", lambda: [out for c in channels.values() for out in c.ready()])
+    timed("writing", lambda: writer.put(ready))
+    return True
+
+
+def flush(channels: dict[str, Channel], writer: Writer, timed: Callable) -> None:
+    """The end of a run: every channel's last batch embedded and everything written."""
+    drained = timed("model", lambda: [out for c in channels.values() for out in c.drain()])
+    timed("writing", lambda: writer.put(drained, force=True))
 
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
@@ -268,7 +290,14 @@ _LIBC = _glibc()
 
 def bottleneck(stages: dict[str, float]) -> str:
     """What limited a run, from the seconds its model thread spent per stage (pure): "decode-bound: the model
-    waited for audio 62 % of the time" names the setting to change."""
+    waited for audio 62 % of the time" names the setting to change. A cluster run's stages are its slots' busy
+    seconds (keys ending in " (cluster)"): the busiest stage limited it."""
+    busy = {k.removesuffix(" (cluster)"): v for k, v in stages.items() if k.endswith(" (cluster)")}
+    if busy:  # a cluster run (indexing.cluster): each stage's busy seconds per slot, and the driver's writing
+        busy["writing"] = stages.get("writing", 0.0)
+        stage = max(busy, key=busy.get)
+        each = ", ".join(f"{k} {v:.0f} s" for k, v in sorted(busy.items(), key=lambda kv: -kv[1]))
+        return f"{stage.split()[0]}-bound: {stage} was the busiest stage (busy seconds per slot: {each})"
     total = sum(stages.values())
     if total <= 0:
         return ""
