@@ -186,16 +186,12 @@ class Library:
                 channel.reset()
             plan = make_plan(paths, channels, report, prune=prune)
 
-            def track(p: IndexProgress):
-                self.progress = p
-                if on_progress is not None:
-                    on_progress(p)
-
             with tqdm(
                 total=len(plan.jobs), unit="file", desc="indexing", disable=not progress, dynamic_ncols=True
             ) as bar:
                 workers, batch = self.settings["decode_workers"], self.settings["batch_size"]
                 engine = cluster and on_ray.engine(cluster, partial(Library, self.config, self._factories), actors, bar)
+                track = partial(self._track, on_progress)
                 pipeline.run(plan, channels, report, workers, 2 * batch, track, bar, self.failures, engine)
             model = self.__dict__.get("embedder")  # the backend that really ran (an export may have been refused)
             report.settings["backend"] = getattr(model, "backend", report.settings["backend"])
@@ -209,6 +205,11 @@ class Library:
         except OSError as e:
             logger.warning("Could not write the index report to %s: %s", self.report_path, e)
         return report
+
+    def _track(self, on_progress: Callable[[IndexProgress], None] | None, p: IndexProgress) -> None:
+        self.progress = p
+        if on_progress is not None:
+            on_progress(p)
 
     def add_files(
         self,
@@ -327,15 +328,9 @@ class Library:
         return search.similar(self.channels.hearing(), segment_id, k, filters, same_file, self._copies_of)
 
     def _copies_of(self, example):
-        """What finds the library's copies of ``example`` (a path, or samples at 48 kHz), by its fingerprint among
-        the library's and the nearest files'; None when its fingerprint cannot be taken (query by example then goes
-        by sound alone). The library's fingerprints are kept while the sound store's background sample is."""
-        fingerprint = copies.of_example(example, audio.SAMPLE_RATE, self.fingerprints)
-        if fingerprint is None:
-            return None
+        """What finds the library's copies of ``example`` (:func:`audioret.duplicates.copies.finder`)."""
         store = self.channels.hearing().store
-        prints = self._prints.prints(store.background(), lambda: list(store.files()[0]))
-        return lambda paths: copies.copies(fingerprint, paths, self.fingerprints, prints)
+        return copies.finder(example, audio.SAMPLE_RATE, self.fingerprints, self._prints, store)
 
     @cached_property
     def _prints(self) -> copies.Known:

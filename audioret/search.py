@@ -161,7 +161,13 @@ def by_example(
         if further:  # copies the sound channel ranks further down
             found += channel.rank_vectors(vectors, len(further), scope.narrowed(only_paths=further))
         found = [  # the closest copy first: an exact one has COPY_EVIDENCE, one at the limit (bit error 0.1) 90 % of it
-            replace(f, evidence=COPY_EVIDENCE * (1.0 - copies[f.match.path][0]), beyond=None, leg="copy", label="the same recording")
+            replace(
+                f,
+                evidence=COPY_EVIDENCE * (1.0 - copies[f.match.path][0]),
+                beyond=None,
+                leg="copy",
+                label="the same recording",
+            )
             if f.match.path in copies
             else f
             for f in found

@@ -107,5 +107,6 @@ def main():
                 f"{cell(7, 10)} | {cell(8, 11)} |"
             )
 
+
 if __name__ == "__main__":
     main()

@@ -45,8 +45,11 @@ class Variant(Previous):
             channel = "text" if key == "text" else "sound"
             source, quantiles = self.per_channel.get(channel, (self.source, self.quantiles))
             decoys = c.decoys
-            tops = {"reference": bg.tops, "decoys": prompt_tops(bg, decoys),
-                    "both": np.concatenate([bg.tops, prompt_tops(bg, decoys)])}[source]
+            tops = {
+                "reference": bg.tops,
+                "decoys": prompt_tops(bg, decoys),
+                "both": np.concatenate([bg.tops, prompt_tops(bg, decoys)]),
+            }[source]
             loc, scale = fit_tops(tops, quantiles)
             law = (loc + cal.gumbel_max(bg.n)[0] - cal.gumbel_max(len(bg.sample))[0], scale)
             bg.__dict__["_law"] = law
@@ -60,8 +63,6 @@ class Variant(Previous):
 
     def no_good_match(self, found, total, top):
         return total[top] < self.line
-
-
 
 
 def isotropic(reference: np.ndarray, n: int = 256, seed: int = 0) -> np.ndarray:
@@ -80,7 +81,14 @@ class Iso(Previous):
     evidence against the reference prompts' tops (``flag_q``), per channel, combined by ``flag``."""
 
     def __init__(
-        self, data, rank_q=(0.5, 0.75), flag_q=(0.5, 0.75), flag="sum", line=MATCH_EVIDENCE, n=256, transform=None,
+        self,
+        data,
+        rank_q=(0.5, 0.75),
+        flag_q=(0.5, 0.75),
+        flag="sum",
+        line=MATCH_EVIDENCE,
+        n=256,
+        transform=None,
         sources=("iso", "reference"),
     ):
         super().__init__(data)
@@ -92,13 +100,19 @@ class Iso(Previous):
 
     def law(self, key, which):
         if (key, which) not in self.laws:
-            bg = Background.of(self.data.channels[key].sample, self.data.channels[key].count,
-                               self.data.channels[key].reference, debias=key != "text")
+            bg = Background.of(
+                self.data.channels[key].sample,
+                self.data.channels[key].count,
+                self.data.channels[key].reference,
+                debias=key != "text",
+            )
             src = self.sources[0] if which == "rank" else self.sources[1]
             c = self.data.channels[key]
-            tops = {"iso": lambda: prompt_tops(bg, isotropic(c.reference, self.n)),
-                    "reference": lambda: bg.tops,
-                    "decoys": lambda: prompt_tops(bg, c.decoys)}[src]()
+            tops = {
+                "iso": lambda: prompt_tops(bg, isotropic(c.reference, self.n)),
+                "reference": lambda: bg.tops,
+                "decoys": lambda: prompt_tops(bg, c.decoys),
+            }[src]()
             loc, scale = fit_tops(tops, self.rank_q if which == "rank" else self.flag_q)
             self.laws[key, which] = (loc + cal.gumbel_max(bg.n)[0] - cal.gumbel_max(len(bg.sample))[0], scale)
         return self.laws[key, which]
@@ -194,6 +208,7 @@ class CombinedK(Combined):
 
     def no_good_match(self, found, total, top):
         from bench.fusion_rules import ranked
+
         order = ranked(total, np.maximum(found["clap"][1], found["text"][1]))[: self.k]
         s = say(found["clap"][0][order]) + say(found["text"][0][order])
         beyond = found["_flag"][0][order] + found["_flag"][1][order]

@@ -104,9 +104,7 @@ def pairs(a: dict, b: dict, added: set[str]) -> tuple[list, np.ndarray]:
 
 def _strengths(a: dict, b: dict, added: set[str], paths: bool = False) -> list[tuple]:
     """(before, after) strengths of the base library's files one query returns in either library (0 when not)."""
-    return [
-        (a.get(p, 0.0), b.get(p, 0.0), *([p] if paths else [])) for p in sorted((set(a) | set(b)) - added)
-    ]
+    return [(a.get(p, 0.0), b.get(p, 0.0), *([p] if paths else [])) for p in sorted((set(a) | set(b)) - added)]
 
 
 def main():

@@ -53,8 +53,9 @@ print(json.dumps({"cold_s": times[0], "warm_s": times[1], "with_import_s": time.
 
 def layout_times(n: int, dim: int, method: str) -> dict:
     env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
-    out = subprocess.run([sys.executable, "-c", CHILD, str(n), str(dim), method], capture_output=True, text=True,
-                         env=env, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(n), str(dim), method], capture_output=True, text=True, env=env, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

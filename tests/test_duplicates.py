@@ -205,7 +205,7 @@ def test_the_48khz_flac_original_is_kept_over_a_44khz_wav_resample(tmp_path):
 
     rng = np.random.default_rng(3)
     t = np.arange(48_000 * 6) / 48_000
-    music = (0.3 * np.sin(2 * np.pi * 440 * t) * (1 + np.sin(2 * np.pi * 0.5 * t)) + 0.05 * rng.standard_normal(len(t)))
+    music = 0.3 * np.sin(2 * np.pi * 440 * t) * (1 + np.sin(2 * np.pi * 0.5 * t)) + 0.05 * rng.standard_normal(len(t))
     original = tmp_path / "take-1.flac"
     sf.write(original, music.astype(np.float32), 48_000)
     resample = tmp_path / "take-1 (44k).wav"

@@ -268,7 +268,7 @@ def test_browser_public_map_shows_no_other_visitors_files_and_no_tag_edits(publi
 
 @pytest.mark.slow
 def test_browser_cards_table_and_library_read_as_they_should(page_server):
-    """"Search by this sound" puts what it searched in the query box; the table under the cards has one-line headers,
+    """ "Search by this sound" puts what it searched in the query box; the table under the cards has one-line headers,
     the cards' formatting and the whole "why"; the Library tab has one status line, no "yours" column on this
     machine, and a row click asks nothing."""
     playwright = pytest.importorskip("playwright.sync_api")

@@ -100,9 +100,11 @@ class Prints:
         self._profiled = np.asarray(
             [i for i, fp in enumerate(self.prints) if fp.profile is not None and len(fp.profile)], np.int64
         )
-        summaries = np.stack([band_summary(self.prints[i].profile) for i in self._profiled]) if len(
-            self._profiled
-        ) else np.zeros((0, 1), np.float32)
+        summaries = (
+            np.stack([band_summary(self.prints[i].profile) for i in self._profiled])
+            if len(self._profiled)
+            else np.zeros((0, 1), np.float32)
+        )
         self._centre = summaries.mean(axis=0) if len(summaries) else np.zeros(summaries.shape[1], np.float32)
         self._summaries = _unit(summaries - self._centre)
 
@@ -193,3 +195,16 @@ def of_example(
     except ModelLoadError as e:
         logger.info("Copies of the example are not looked for: %s", e)
         return None
+
+
+def finder(
+    example: str | os.PathLike | np.ndarray, sample_rate: int, cache: FingerprintCache, known: Known, store
+) -> Callable[[list[str]], dict[str, tuple[float, str]]] | None:
+    """What finds the library's copies of ``example`` (a path, or samples at ``sample_rate``), by its fingerprint
+    among the library's (``known``, kept while the sound ``store``'s background sample is) and the nearest files';
+    None when its fingerprint cannot be taken (query by example then goes by sound alone)."""
+    fingerprint = of_example(example, sample_rate, cache)
+    if fingerprint is None:
+        return None
+    prints = known.prints(store.background(), lambda: list(store.files()[0]))
+    return lambda paths: copies(fingerprint, paths, cache, prints)

@@ -87,8 +87,14 @@ def build_demo(
             concurrency_limit=None,
             show_progress="hidden",
         )
-        timer.tick(tick, None, [status, search.search_btn, timer], api_name=False, concurrency_limit=None,
-                   show_progress="hidden")
+        timer.tick(
+            tick,
+            None,
+            [status, search.search_btn, timer],
+            api_name=False,
+            concurrency_limit=None,
+            show_progress="hidden",
+        )
         demo.unload(leave)
     return demo
 

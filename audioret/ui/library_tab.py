@@ -169,7 +169,7 @@ class LibraryHandlers:
         return f"**{shown.rpartition('/')[2]}** ({shown.rpartition('/')[0]})\n\n" + describe(app, path), ""
 
     def ask(self, shown, request: gr.Request):
-        """"Remove from the index…": the question, for a file the visitor may remove."""
+        """ "Remove from the index…": the question, for a file the visitor may remove."""
         app, session = self.app, session_of(request)
         if not shown or not app.owns(session, find(app, session, shown)):
             return gr.update(visible=False), "Only the admin may remove files of the shared library."

@@ -194,8 +194,10 @@ class MapHandlers:
         tags = [dict(getattr(infos.get(p), "tags", None) or {}) for p in found.paths]
         by_tag = any(tags)
         kinds = {t.name: t.kind for t in app.library.tags(app.scope(session))} if by_tag else {}
-        labels = [top_tag(t, kinds) if by_tag else (app.shown(p, session)[1] or "(no folder)") for p, t in
-                  zip(found.paths, tags)]
+        labels = [
+            top_tag(t, kinds) if by_tag else (app.shown(p, session)[1] or "(no folder)")
+            for p, t in zip(found.paths, tags)
+        ]
         named, index = _legend(labels)
         other = len(named)
         colours = [PALETTE[i] for i in range(len(named))] + [OTHER]

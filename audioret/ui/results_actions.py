@@ -57,7 +57,7 @@ class Votes:
         return self.answer(self.app, request, run, described, q.strip(), votes=True)
 
     def vote(self, kind: str, rank: int, request):
-        """"Good match" ("like") or "Not this" ("unlike") on the card at ``rank`` of the visitor's last results;
+        """ "Good match" ("like") or "Not this" ("unlike") on the card at ``rank`` of the visitor's last results;
         searches again."""
         session = session_of(request)
         state = self.sessions.get(session)

@@ -199,7 +199,7 @@ class SearchHandlers:
         return [(f"{t.name} ({t.kind}, {t.files})", t.name) for t in tags] + [(t, t) for t in extra if t not in known]
 
     def within(self, session: str) -> str:
-        """" among the 12 files chosen on the map" while the map's selection scopes the searches."""
+        """ " among the 12 files chosen on the map" while the map's selection scopes the searches."""
         chosen = self.app.selection.get(session)
         return "" if chosen is None else f" among the {len(chosen)} files chosen on the map"
 
@@ -246,7 +246,7 @@ class SearchHandlers:
         return *answer(self.app, request, run, f"sounds like {label}" if label else "this segment"), ""
 
     def similar_card(self, segment, k_, request: gr.Request):
-        """"Sounds like this" on a card: the search by that segment, and the query box says what was searched."""
+        """ "Sounds like this" on a card: the search by that segment, and the query box says what was searched."""
         label = self.app.segment_label(segment, session_of(request))
         return *self.similar(segment, k_, request), SIMILAR_PREFIX + (label or "this segment")
 
@@ -302,8 +302,12 @@ def _layout(app: App) -> SimpleNamespace:
             ui.text_w = gr.Slider(0, 3, value=config.text_weight, step=0.1, label="text weight")
         with gr.Row():
             ui.tags = gr.Dropdown(
-                choices=[], value=[], multiselect=True, label="only files tagged (sounds, speech, language, "
-                "loudness, tempo, key, yours)", elem_id="only-tags", allow_custom_value=False,
+                choices=[],
+                value=[],
+                multiselect=True,
+                label="only files tagged (sounds, speech, language, loudness, tempo, key, yours)",
+                elem_id="only-tags",
+                allow_custom_value=False,
             )
             ui.no_tags = gr.Dropdown(
                 choices=[], value=[], multiselect=True, label="leave out files tagged", elem_id="no-tags"
@@ -345,8 +349,9 @@ def build_search_tab(app: App):
     segment_box = gr.Textbox(visible=False)
     segment_box.submit(on.similar, [segment_box, ui.k], outputs, api_name="similar")
     ui.area.click(on.card, [ui.k], [*outputs, ui.query], api_name=False)
-    ui.area.click(on.chip, [ui.tags, *search_inputs], [ui.tags, *outputs, ui.spoken, ui.example, ui.filters],
-                  api_name=False)
+    ui.area.click(
+        on.chip, [ui.tags, *search_inputs], [ui.tags, *outputs, ui.spoken, ui.example, ui.filters], api_name=False
+    )
     for box in (ui.tags, ui.no_tags):
         box.change(on.set_tags, [ui.tags, ui.no_tags], None, api_name=False)
     ui.reset_btn.click(
