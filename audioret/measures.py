@@ -91,6 +91,17 @@ def music(path: str) -> dict:
     return {k: v for k, v in found.items() if v is not None}
 
 
+def loudness_of(path: str) -> dict:
+    """The file's loudness (``{"loudness_lufs": ...}``, or empty), read again for the files a :class:`Measurer` did
+    not see (a cluster's decode tasks measure nothing; the driver reads the file's first LOUDNESS_S)."""
+    try:
+        value = loudness(audio.load(path, RATE, 0.0, LOUDNESS_S))
+    except Exception as e:  # a measurement is optional: the file is indexed without it
+        logger.warning("Could not measure %s: %s: %s", path, type(e).__name__, e)
+        return {}
+    return {} if value is None else {"loudness_lufs": value}
+
+
 class Measurer:
     """A file's blocks at its own rate in, its loudness out (``result``: ``{"loudness_lufs": ...}``, or empty)
     once the last block is in."""

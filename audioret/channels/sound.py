@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import audio
 from ..errors import AudioDecodeError, InputError
-from ..measures import Measurer
+from ..measures import Measurer, loudness_of
 from ..ranking.calibration import REFERENCE_PROMPTS, Background, judge
 from ..ranking.fusion import Found
 from ..ranking.nearest import best_files
@@ -215,7 +215,10 @@ class SoundChannel(Channel):
             **self.provenance_fields(self.embedder),
         )
         measurer = self._measurers.pop(job, None)
-        common.update(measurer.result or {} if measurer is not None else {})
+        if measurer is not None:
+            common.update(measurer.result or {})
+        elif self.measure:  # cut in another process (a cluster's decode task): measured here
+            common.update(loudness_of(job.path))
         ids, metadatas = records(common, [(start / sr, end / sr, {}) for start, end in state.spans], self.store.key)
         return Output(job, self.name, ids, metadatas, np.stack(state.vectors))
 
