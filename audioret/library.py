@@ -27,6 +27,7 @@ from .models.asr import ASR_SAMPLE_RATE
 from .types import Feedback, FileInfo, Filters, Hit, IndexProgress, IndexReport, Moment, Results, Scope, Tag, Transcript
 
 logger = logging.getLogger("audioret")
+SPOKEN_QUERY_S = 60.0  # of a spoken query, what is heard: a query is a sentence, not a recording to transcribe
 
 
 class Library:
@@ -304,7 +305,13 @@ class Library:
         filters: Filters | None = None,
         weights: dict[str, float] | None = None,
     ) -> tuple[Transcript, Results]:
-        """Transcribe a spoken query, then search: CLAP gets the English text, the text channel the words said."""
+        """Transcribe a spoken query (its first SPOKEN_QUERY_S), then search: CLAP gets the English text, the text
+        channel the words said."""
+        end = round(SPOKEN_QUERY_S * ASR_SAMPLE_RATE)
+        if isinstance(recording, np.ndarray):
+            recording = recording[:end]
+        else:
+            recording = audio.load(recording, ASR_SAMPLE_RATE, 0.0, SPOKEN_QUERY_S)[:end]
         transcript = self.transcribe(recording, translate=True)
         return transcript, self.search(transcript.english, k, filters, weights, text_query=transcript.text)
 

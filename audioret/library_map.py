@@ -123,7 +123,9 @@ def state_key(files: Sequence[FileInfo]) -> str:
 def in_polygon(xy: NDArray, polygon: Sequence[Sequence[float]]) -> NDArray[np.intp]:
     """Indices of the points inside a polygon (a lasso or a box: its corners in order), by ray casting."""
     pts = np.asarray(xy, np.float64).reshape(-1, 2)
-    poly = np.asarray(polygon, np.float64).reshape(-1, 2)
+    poly = np.asarray(polygon, np.float64)
+    if poly.ndim != 2 or poly.shape[1] != 2 or not np.isfinite(poly).all():
+        raise ValueError(f"Expected a polygon's corners as (x, y) pairs of finite numbers, got shape {poly.shape}")
     if len(poly) < 3 or len(pts) == 0:
         return np.zeros(0, np.intp)
     x, y = pts[:, 0:1], pts[:, 1:2]

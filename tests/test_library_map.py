@@ -125,3 +125,22 @@ def test_a_library_map_places_every_file_with_sound(tmp_path, tiny_clap_dir, tex
 
     sounds = file_map(library, Filters(folder=str(EXAMPLES_DIR / "sounds")))
     assert sounds.paths and all("/sounds/" in p for p in sounds.paths)
+
+
+def test_the_map_colours_by_sound_labels_only():
+    from audioret.ui.map_view import top_tag
+
+    kinds = {"rain": "sound", "thunder": "sound", "loud": "loudness", "mine": "user", "speech": "speech"}
+    assert top_tag({"loud": 1.0, "rain": 0.6, "thunder": 0.8, "mine": 1.0}, kinds) == "thunder"
+    assert top_tag({"loud": 1.0, "speech": 0.4, "mine": 1.0}, kinds) == "speech"
+    assert top_tag({"loud": 1.0, "mine": 1.0}, kinds) == "no sound label"
+
+
+def test_a_lasso_whose_corners_are_not_pairs_of_numbers_is_refused():
+    """A forged selection (three "corners" of a million numbers each) is refused before any work, not reshaped."""
+    xy = np.zeros((10, 2))
+    many = list(range(1_000))
+    with pytest.raises(ValueError, match="pairs of finite numbers"):
+        in_polygon(xy, [[many, many], [many, many], [many, many]])
+    with pytest.raises(ValueError, match="pairs of finite numbers"):
+        in_polygon(xy, [[0, 0], [1, float("nan")], [1, 1]])

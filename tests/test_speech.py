@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from audioret import Config, Library
+from audioret.errors import NoSpeechError
 
 from .conftest import require_shared, speak, tone, write
 
@@ -93,6 +94,14 @@ def test_spoken_query(mixed, tmp_path):
     transcript, hits = library.search_spoken(query, k=3)
     assert "budget" in transcript.text.lower() and transcript.language == "en"
     assert hits[0].path == str(lib / "speech" / "meeting.wav")
+
+
+def test_a_spoken_query_is_heard_for_its_first_minute_only(mixed, tmp_path):
+    """A recording sent as a spoken query is not transcribed whole: words after the first minute are not heard."""
+    library, lib, _ = mixed
+    late = speak(tmp_path / "late.wav", "what did they say about the budget", lead_s=61.0)
+    with pytest.raises(NoSpeechError):
+        library.search_spoken(late, k=3)
 
 
 def test_sidecar_description_is_searchable(mixed):

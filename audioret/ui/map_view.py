@@ -10,6 +10,7 @@ here per session), never a server path; a click is answered with a media token l
 from __future__ import annotations
 
 import html
+import math
 
 import gradio as gr  # at module level: Gradio reads the handlers' gr.Request / gr.EventData hints here
 
@@ -157,11 +158,17 @@ def _legend(labels: list[str]) -> tuple[list[str], dict[str, int]]:
     return named, {label: i for i, label in enumerate(named)}
 
 
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
 def top_tag(tags: dict[str, float], kinds: dict[str, str]) -> str:
-    """The tag a file is coloured by: its strongest sound label, else its strongest tag of any kind."""
+    """The tag a file is coloured by: its strongest sound label, else "speech" where speech was heard, else "no
+    sound label" (loudness, tempo, key and your own tags say nothing about where a file lies on the map)."""
     sounds = {t: v for t, v in tags.items() if kinds.get(t) == "sound"}
-    pool = sounds or tags
-    return max(pool, key=lambda t: (pool[t], t)) if pool else "no tag"
+    if sounds:
+        return max(sounds, key=lambda t: (sounds[t], t))
+    return next((t for t in tags if kinds.get(t) == "speech"), "no sound label")
 
 
 class MapHandlers:
@@ -245,8 +252,8 @@ class MapHandlers:
         polygon = data.get("select")
         if isinstance(polygon, list) and 2 < len(polygon) <= 100_000 and paths:
             polygon = polygon[:: -(-len(polygon) // MAX_LASSO)]  # thinned to at most MAX_LASSO corners
-            if not all(isinstance(c, list) and len(c) == 2 for c in polygon):
-                return gr.skip(), gr.skip(), gr.skip()
+            if not all(isinstance(c, list) and len(c) == 2 and all(_number(v) for v in c) for c in polygon):
+                return gr.skip(), gr.skip(), gr.skip()  # corners are two plain numbers each, nothing nested
             try:
                 inside = in_polygon(library_map.file_map(app.library, app.scope(session)).xy, polygon)
             except (ValueError, TypeError):

@@ -178,10 +178,10 @@ class SearchHandlers:
     def chip(self, evt: gr.EventData, wanted, q, k_, cw, tw, f, e, lo, hi, request: gr.Request):
         """A tag chip on a card: only files with that tag, and the query again (the filter shows in Filters)."""
         tag = (getattr(evt, "_data", None) or {}).get("tag")
-        if not isinstance(tag, str):
-            return (gr.skip(),) * 7
-        wanted = list(dict.fromkeys([*(wanted or []), tag]))
         session = session_of(request)
+        if not isinstance(tag, str) or tag not in {name for _, name in self.tag_choices(session)}:
+            return (gr.skip(),) * 7  # a chip names one of the tags this visitor's files have, nothing else
+        wanted = list(dict.fromkeys([*(wanted or []), tag]))
         self.app.tag_filter[session] = (tuple(wanted), self.app.tag_filter.get(session, ((), ()))[1])
         shown = gr.update(value=wanted, choices=self.tag_choices(session, wanted))
         if not (q or "").strip() or q.startswith(SIMILAR_PREFIX):  # after a search by sound: set for the next one
