@@ -242,8 +242,9 @@ def _search(args, lib, parser) -> int:
     if (args.query is None) == (args.spoken is None):
         parser.error("search takes either a QUERY or --spoken FILE")
     if args.query is not None:
-        hits = lib.search(args.query, k=args.k, filters=_filters(args), like=args.like, unlike=args.unlike)
-        _print_hits(hits, args.json, {"query": args.query}, lib, args.export)
+        filters = _filters(args)
+        hits = lib.search(args.query, k=args.k, filters=filters, like=args.like, unlike=args.unlike)
+        _print_hits(hits, args.json, {"query": args.query}, lib, args.export, filters)
         if saved := lib.judge(args.query, args.like, args.unlike):
             print(
                 f"saved {saved} judgements to {lib.judgements_path} (score them: audioret eval --qrels)",
@@ -315,7 +316,7 @@ COMMANDS = {
 }
 
 
-def _print_hits(hits: Results, as_json: bool, query: dict, lib=None, export: str | None = None):
+def _print_hits(hits: Results, as_json: bool, query: dict, lib=None, export: str | None = None, filters=None):
     if export:
         from .clips import cut_clip
         from .export import write
@@ -331,10 +332,11 @@ def _print_hits(hits: Results, as_json: bool, query: dict, lib=None, export: str
     if hits.note:
         print(hits.note)
     if not hits:
-        print(
-            'no results: no file holds the "quoted words" word for word, the filters leave nothing, or the index is '
-            "empty (`audioret stats` says which; `audioret index FOLDER` adds files)"
-        )
+        from .render import empty_reasons
+
+        known = {t.name for t in lib.tags()} if lib is not None else set()
+        indexed = lib is not None and bool(lib.files())
+        print(f"no results: {empty_reasons(query.get('query'), filters or Filters(), known, indexed)}")
     elif hits.no_good_match:
         print(f"{hits.message}. The closest, all weak:")
     for h in hits:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 from .types import Hit, IndexReport
@@ -105,3 +106,17 @@ def duplicate_lines(groups, name: Callable[[str], str] = str) -> list[str]:
                 f"{m.kbps:.0f} kb/s  {size_text(m.size)}  ({mark})"
             )
     return lines
+
+
+def empty_reasons(query: str | None, filters, known_tags: set[str], indexed: bool) -> str:
+    """Why a search returned nothing, most likely first: tags no file has, quoted phrases, other filters, or an
+    empty index, each with what to do."""
+    reasons = [
+        f'no file is tagged "{t}" (`audioret tags` lists them)' for t in filters.tags or () if t not in known_tags
+    ]
+    reasons += [f'no file holds "{p}" word for word' for p in re.findall(r'(?<!-)"([^"]+)"', query or "")]
+    if any((filters.folder, filters.extensions, filters.min_duration_s, filters.max_duration_s, filters.tags)):
+        reasons.append("the filters leave nothing")
+    if not indexed:
+        reasons.append("the index is empty (`audioret index FOLDER` adds files)")
+    return "; ".join(reasons) or "nothing in the index passes the query's exclusions"

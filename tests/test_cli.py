@@ -61,7 +61,11 @@ def test_index_search_similar_stats_remove(env, small_library, capsys):
     assert "(clap " in first and " text 0." in first and 'name: "tones (in long)" (strong)' in matched
 
     code, out, _ = run(capsys, "search", '"zebra crossing"')  # a phrase no file holds, in an index that is not empty
-    assert code == 0 and out.startswith('no results: no file holds the "quoted words" word for word')
+    assert code == 0 and out.strip() == 'no results: no file holds "zebra crossing" word for word'
+    code, out, _ = run(capsys, "search", "a dog", "--tag", "no such tag")  # a tag no file has: named, not the index
+    assert code == 0 and out.strip() == (
+        'no results: no file is tagged "no such tag" (`audioret tags` lists them); the filters leave nothing'
+    )
 
     code, out, _ = run(capsys, "stats", "--json")
     assert json.loads(out)["files"] == 13 and json.loads(out)["segments"] == 15

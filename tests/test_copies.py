@@ -4,6 +4,8 @@ real Chromaprint, real ChromaDB."""
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -126,3 +128,24 @@ def test_a_copy_the_sound_channel_ranks_far_down_is_found_by_its_fingerprint(tmp
     hits = library.search_audio(copy, k=3)
     assert hits[0].path == str(original) and hits[0].score >= 0.95 and "the same recording" in hits[0].why
     assert all("the same recording" not in h.why for h in hits[1:])
+
+
+def test_the_example_itself_comes_before_its_exact_copy(tmp_path, tiny_clap_dir, text_model):
+    """A library file given as the example comes first even when an exact copy of it sorts before it by name."""
+    lib = tmp_path / "library"
+    speak(lib / "take.wav", MEMOS[0], lead_s=0.5, tail_s=0.5)
+    speak(lib / "other.wav", MEMOS[1], lead_s=0.5, tail_s=0.5)
+    shutil.copy(lib / "take.wav", lib / "A copy of the take.wav")
+    config = Config(
+        data_dir=tmp_path / "index",
+        clap_model=str(tiny_clap_dir),
+        text_model=text_model,
+        transcribe=False,
+        device="cpu",
+    )
+    library = Library(config)
+    library.index([lib], progress=False)
+    hits = library.search_audio(lib / "take.wav", k=3)
+    assert [h.path for h in hits[:2]] == [str(lib / "take.wav"), str(lib / "A copy of the take.wav")]
+    assert all("the same recording" in h.why and h.score >= 0.95 for h in hits[:2])
+    assert "the same recording" not in hits[2].why

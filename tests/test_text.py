@@ -62,3 +62,14 @@ def test_unloadable_text_model_names_the_setting(name):
 
     with pytest.raises(ModelLoadError, match="AUDIORET_TEXT_MODEL"):
         load_text_encoder(name, device="cpu")
+
+
+def test_an_empty_answer_says_why_most_likely_first():
+    from audioret.render import empty_reasons
+    from audioret.types import Filters
+
+    assert empty_reasons('rain "tin roof" -"bell"', Filters(), set(), True) == 'no file holds "tin roof" word for word'
+    assert empty_reasons("rain", Filters(tags=("Night",)), {"rain"}, True) == (
+        'no file is tagged "night" (`audioret tags` lists them); the filters leave nothing'
+    )
+    assert empty_reasons("rain", Filters(), set(), False) == "the index is empty (`audioret index FOLDER` adds files)"

@@ -207,4 +207,13 @@ def finder(
     if fingerprint is None:
         return None
     prints = known.prints(store.background(), lambda: list(store.files()[0]))
-    return lambda paths: copies(fingerprint, paths, cache, prints)
+    own = None if isinstance(example, np.ndarray) else os.path.abspath(example)
+
+    def find(paths: list[str]) -> dict[str, tuple[float, str]]:  # the example's own file before its exact copies
+        found = copies(fingerprint, paths, cache, prints)
+        return {p: (d if p == own else max(d, SAME_FILE_MARGIN), m) for p, (d, m) in found.items()}
+
+    return find
+
+
+SAME_FILE_MARGIN = 1e-6  # how much less an exact copy of a library file given as the example counts than the file
