@@ -352,6 +352,7 @@ def _consume(ds, jobs: list[Job], channels: dict, writer, pools: list[str], lay:
     done: set[int] = set()
     busy = {"decode": 0.0, **{name: 0.0 for name in pools}}
     started = shown = time.perf_counter()
+    received = 0  # pieces embedded on the cluster and come back (the writes come in a few large groups)
     batches = iter(ds.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=2))
     while (batch := timed("waiting for audio", lambda: next(batches, None))) is not None:
         for k in range(len(batch["job"])):
@@ -362,6 +363,7 @@ def _consume(ds, jobs: list[Job], channels: dict, writer, pools: list[str], lay:
             if len(batch["piece"][k]):
                 channel = str(batch["channel"][k])
                 busy[channel] += float(batch["model_s"][k])
+                received += 1
                 pieces.setdefault(i, {})[int(batch["seq"][k])] = Piece(
                     jobs[i], channel, pickle.loads(batch["piece"][k])
                 )
@@ -375,7 +377,7 @@ def _consume(ds, jobs: list[Job], channels: dict, writer, pools: list[str], lay:
             report.stages[f"{name} model (cluster)"] = busy[name] / lay.actors
         if bar is not None and time.perf_counter() - shown >= 1.0:
             shown = time.perf_counter()
-            bar.set_description(f"indexing, {report.segments / (shown - started):.1f} windows/s", refresh=False)
+            bar.set_description(f"indexing, {received / (shown - started):.1f} windows/s", refresh=False)
     for i in sorted(set(range(len(jobs))) - done):  # never seen whole: Ray gave up on it
         pipeline.dispatch(Failed(jobs[i], "lost on the cluster; the next run indexes it"), channels, writer, timed)
     pipeline.flush(channels, writer, timed)
