@@ -179,6 +179,11 @@ class SoundChannel(Channel):
             self._embed()
         return self.ready()
 
+    def rest(self) -> None:
+        release = getattr(self.embedder, "release_memory", None)
+        if release is not None:
+            release()
+
     def _embed(self):
         # the batch, padded with silence to its fixed size, in one array; the windows' own copies go before the
         # model runs, which is when an index run's memory peaks
