@@ -7,7 +7,8 @@ Run it over an index made with the same models (their exports cached; ``audioret
 is the resident memory after a step (VmRSS), what the step added, the peak so far (VmHWM) and the split between
 anonymous memory and mapped files. tracemalloc cannot see these: most of it is the runtimes' native memory.
 With ``--index``, the steps are those of ``audioret index LIBRARY --no-transcribe`` into an empty index (a
-temporary one), and a sampler prints each new high of the indexing phase. Prints the lines for
+temporary one), a sampler prints each new high of the indexing phase, and a line marks where the pipeline ends and
+the tagging after it begins. Prints the lines for
 docs/BENCHMARKS.md ("Memory").
 """
 
@@ -79,6 +80,15 @@ def index(library: str) -> None:
 
         sampler = threading.Thread(target=highs, daemon=True)
         sampler.start()
+        from audioret import tagging
+
+        tag = tagging.update
+
+        def marked(*args, **kwargs):  # the run's two phases: the pipeline, then tagging (librosa for music)
+            step("indexing: the pipeline done (its high is the peak so far)")
+            return tag(*args, **kwargs)
+
+        tagging.update = marked
         t0 = time.perf_counter()
         report = lib.index([library], progress=False)
         done.set()
