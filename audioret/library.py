@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import audio, catalog, search, tagging
+from . import after_index, audio, catalog, search, tagging
 from .config import Config
 from .duplicates import copies
 from .errors import IndexBusy, ModelLoadError
@@ -196,7 +196,7 @@ class Library:
                 pipeline.run(plan, channels, report, workers, 2 * batch, track, bar, self.failures, engine)
             model = self.__dict__.get("embedder")  # the backend that really ran (an export may have been refused)
             report.settings["backend"] = getattr(model, "backend", report.settings["backend"])
-            tagging.update(self, report)  # the tags of new, changed and stale files, from the stored records
+            after_index.finish(self, report)  # tags of new, changed and stale files; the map laid out again
         finally:
             self.progress = None
             self._index_lock.release()

@@ -216,6 +216,11 @@ class MapHandlers:
             note += ", placed by UMAP: files that sound alike lie close."
         elif found.method == "pca":
             note += ", placed by their two main directions of sound (too few files for UMAP)."
+        if found.placed:
+            note += (
+                f" {found.placed} file{'s' * (found.placed != 1)} added since the layout "
+                "placed beside the files they sound most like (the next index run lays the map out again)."
+            )
         if found.missing:
             note += f" {len(found.missing)} without a sound channel are not on the map."
         if ringed:
