@@ -3,12 +3,12 @@ music its tempo (BPM, librosa's tempogram) and key (the Krumhansl-Schmuckler key
 chroma).
 
 Loudness is measured on every file while it is decoded for indexing: a :class:`Measurer` takes the file's blocks
-in a decode thread, beside the channels' cutters, keeps a 22.05-kHz mono copy of the file's start (at most
+in a decode thread (on a cluster, in the decode task, which sends the result with the file's end), keeps a 22.05-kHz mono copy of the file's start (at most
 ``LOUDNESS_S``) and measures once the last block is in, so the model thread never waits for it. It is the loudness
 of the mono mix, up to 11 kHz (a stereo file with uncorrelated channels reads up to 3 dB lower than its stereo
 measurement; broadband noise a little lower than at its own rate). Tempo and key are measured only for the files
-tagged as music (:func:`music`, reading their first ``MUSIC_S`` again), so a library without music pays nothing
-for them. What it costs is in docs/BENCHMARKS.md ("Tags").
+tagged as music (:func:`music`, reading their first ``MUSIC_S`` again, both from one short-time spectrum), so a
+library without music pays nothing for them. What it costs is in docs/BENCHMARKS.md ("Tags").
 """
 
 from __future__ import annotations
@@ -104,17 +104,6 @@ def _bases(sr: int, n_fft: int) -> tuple[np.ndarray, np.ndarray]:
 def music(path: str) -> dict:
     """The tempo (``tempo_bpm``) and key (``key``) of a music file's first ``MUSIC_S``, those that apply."""
     return music_of(audio.load(path, MUSIC_RATE, 0.0, MUSIC_S))
-
-
-def loudness_of(path: str) -> dict:
-    """The file's loudness (``{"loudness_lufs": ...}``, or empty), read again for the files a :class:`Measurer` did
-    not see (a cluster's decode tasks measure nothing; the driver reads the file's first LOUDNESS_S)."""
-    try:
-        value = loudness(audio.load(path, RATE, 0.0, LOUDNESS_S))
-    except Exception as e:  # a measurement is optional: the file is indexed without it
-        logger.warning("Could not measure %s: %s: %s", path, type(e).__name__, e)
-        return {}
-    return {} if value is None else {"loudness_lufs": value}
 
 
 class Measurer:

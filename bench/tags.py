@@ -182,6 +182,7 @@ def way_index(args) -> dict:
         "seconds": elapsed,
         "files": len(report.added),
         "tagging_s": report.tagging_s,
+        "map_s": report.map_s,  # the map laid out at the end of the run, with tags or without
         "tagged": report.tagged,
         "music_measured": music,
         "elapsed_s": report.elapsed_s,
