@@ -265,7 +265,12 @@ def tag(library, path: str, add=(), remove=()) -> dict[str, float]:
     hold them) and returns its tags after."""
     from .errors import IndexBusy
 
-    path = library.resolve(path)
+    try:
+        path = library.resolve(path)
+    except InputError:
+        full = os.path.abspath(path)
+        where = "is not in the index" if os.path.exists(full) else "does not exist and is not in the index"
+        raise InputError(f"{full!r} {where}, so it has no tags to change; index it first (audioret index FOLDER)")
     if library.indexing:
         raise IndexBusy("An indexing job is running; tag the file once it has finished")
     info = properties(library, path)

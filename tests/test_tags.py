@@ -372,8 +372,13 @@ def test_your_own_tags_are_kept_searched_and_survive_a_reindex(tagged):
     again = {f.path: f for f in lib.files()}[path].tags
     assert again["zebra crossing"] == 1.0 and loud not in again
     assert lib.tag(path, remove=["night"]).keys() == again.keys() - {"night"}
-    with pytest.raises(InputError, match="No segment or indexed file"):
+    with pytest.raises(InputError, match="nowhere.wav' does not exist and is not in the index") as e:
         lib.tag(str(folder / "nowhere.wav"), add=["x"])
+    assert "segment" not in str(e.value)
+    stray = shutil.copy(path, folder / "stray.ogg")  # on disk, not indexed
+    with pytest.raises(InputError, match="stray.ogg' is not in the index, so it has no tags") as e:
+        lib.tag(stray, add=["x"])
+    assert "segment" not in str(e.value) and not os.path.exists(folder / "stray.json")  # nothing written
 
 
 @pytest.mark.slow

@@ -242,6 +242,17 @@ class MapHandlers:
     def show(self, request: gr.Request):
         return self.value(session_of(request))
 
+    def redraw(self, request: gr.Request):
+        """The map drawn again on request: in the public mode it counts as a search against the visitor's limits
+        (it reads every file of the visitor's view), and one over them is refused with the search's message."""
+        app, session = self.app, session_of(request)
+        if app.access.public:
+            try:
+                app.visitors.check_search(session, app.address(request))
+            except AudioretError as e:
+                raise app.user_error(e, session) from e
+        return self.value(session)
+
     def click(self, evt: gr.EventData, request: gr.Request):
         """A click plays a file; a box or lasso scopes the searches to the files inside (and marks the session, so
         that :meth:`selected` runs the query there): ``(player, selection note, clear button)``."""
@@ -297,5 +308,5 @@ def build_map_view(app: App):
             clear = gr.Button("Search the whole library again", size="sm", scale=0, min_width=220, visible=False)
             refresh = gr.Button("Redraw the map", size="sm", scale=0, min_width=160)
     clicked = area.click(on.click, None, [player, note, clear], api_name=False)
-    refresh.click(on.show, None, area, api_name=False)
+    refresh.click(on.redraw, None, area, api_name=False)
     return area, note, clear, clicked, on
