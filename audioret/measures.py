@@ -3,10 +3,11 @@ music its tempo (BPM, librosa's tempogram) and key (the Krumhansl-Schmuckler key
 chroma).
 
 Loudness is measured on every file while it is decoded for indexing: a :class:`Measurer` takes the file's blocks
-in a decode thread (on a cluster, in the decode task, which sends the result with the file's end), keeps a 22.05-kHz mono copy of the file's start (at most
-``LOUDNESS_S``) and measures once the last block is in, so the model thread never waits for it. It is the loudness
-of the mono mix, up to 11 kHz (a stereo file with uncorrelated channels reads up to 3 dB lower than its stereo
-measurement; broadband noise a little lower than at its own rate). Tempo and key are measured only for the files
+in a decode thread (on a cluster, in the decode task, which sends the result with the file's end), keeps a
+22.05-kHz mono copy of the file's start (at most ``LOUDNESS_S``) and measures once the last block is in, so the
+model thread never waits for it. It is the loudness of the mono mix, up to 11 kHz (a stereo file with
+uncorrelated channels reads up to 3 dB lower than its stereo measurement; broadband noise a little lower than at
+its own rate). Tempo and key are measured only for the files
 tagged as music (:func:`music`, reading their first ``MUSIC_S`` again, both from one short-time spectrum), so a
 library without music pays nothing for them. What it costs is in docs/BENCHMARKS.md ("Tags").
 """

@@ -309,14 +309,14 @@ def test_a_map_redraw_counts_as_a_search_in_the_public_mode(tmp_path, tiny_clap_
 
     limits = dataclasses.replace(Limits(), searches_per_minute=3)
     config = Config(data_dir=tmp_path, clap_model=str(tiny_clap_dir))
-    public = App(config, [], access=decide("127.0.0.1", False, None, public=True, limits=limits))
-    on, visitor = MapHandlers(public), gr.Request(session_hash="visitor-1")
+    open_page_app = App(config, [], access=decide("127.0.0.1", False, None, public=True, limits=limits))
+    on, visitor = MapHandlers(open_page_app), gr.Request(session_hash="visitor-1")
     for _ in range(3):
         assert "0 files" in on.redraw(visitor)["note"]
     with pytest.raises(gr.Error, match="More than 3 searches in a minute"):
         on.redraw(visitor)
     with pytest.raises(InputError, match="More than 3 searches in a minute"):  # the map spent the searches
-        public.visitors.check_search("visitor-1")
+        open_page_app.visitors.check_search("visitor-1")
     assert "0 files" in on.redraw(gr.Request(session_hash="visitor-2"))["note"]  # another visitor's own allowance
     local = MapHandlers(App(dataclasses.replace(config, data_dir=tmp_path / "local"), []))
     for _ in range(5):  # a page of one's own: no limit
