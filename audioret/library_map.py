@@ -348,8 +348,8 @@ class MapCache:
                 found = FileMap(tuple(f.path for f in laid), xy, method, tuple(missing))
             else:
                 found = self._from_kept(files, kept)
-            live = {(f.path, f.size, f.mtime_ns) for f in files}
-            for stale in [k for k in self._means if k[0] in {f.path for f in files} and k not in live]:
+            live, paths = {(f.path, f.size, f.mtime_ns) for f in files}, {f.path for f in files}
+            for stale in [k for k in self._means if k[0] in paths and k not in live]:
                 del self._means[stale]
             self._layouts[key] = found
             while len(self._layouts) > KEPT_LAYOUTS:
