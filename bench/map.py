@@ -152,15 +152,16 @@ def main() -> None:
     ap.add_argument("--dim", type=int, default=512)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--new", type=int, default=500, help="files added since the kept layout, placed by neighbours")
+    ap.add_argument("--kept-only", action="store_true", help="only the kept map and the draw (no new layouts)")
     args = ap.parse_args()
     print(f"# {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}, {time.strftime('%Y-%m-%d')}")
     results: dict[str, list[dict]] = {"umap": [], "pca": []}
-    for r in range(args.rounds):
+    for r in range(0 if args.kept_only else args.rounds):
         for method in ("umap", "pca") if r % 2 == 0 else ("pca", "umap"):
             got = layout_times(args.files, args.dim, method)
             results[method].append(got)
             print(f"round {r + 1} {method}: " + ", ".join(f"{k} {v:.2f}" for k, v in got.items()), flush=True)
-    for method, got in results.items():
+    for method, got in results.items() if not args.kept_only else ():
         for key in ("cold_s", "warm_s", "with_import_s"):
             values = sorted(g[key] for g in got)
             print(f"{method} {key}: {values[0]:.2f}-{values[-1]:.2f} over {len(values)} rounds")
