@@ -179,6 +179,7 @@ class Shipped(Previous):
     (calibration.match_evidence)."""
 
     name = "shipped"
+    gated = True
 
     def channel_evidence(self, key: str, q: int):
         c = self.data.channels[key]
@@ -186,7 +187,9 @@ class Shipped(Previous):
         e, beyond = np.zeros(len(best)), np.zeros(len(best))
         ok = np.isfinite(best)
         debias = key != "text"
-        e[ok], beyond[ok] = cal.judge(best[ok], vec[ok] if debias else vec[:0], c.queries[[q]], self.background(key))
+        e[ok], beyond[ok] = cal.judge(
+            best[ok], vec[ok] if debias else vec[:0], c.queries[[q]], self.background(key), gated=self.gated
+        )
         return (e, beyond), best
 
     def evidence(self, library: str, q: int):
@@ -210,7 +213,7 @@ class Shipped(Previous):
 
     def matches(self, found, total):
         beyond = found["_beyond"][0] + found["_beyond"][1]
-        return (total >= cal.MATCH_SAY) & (beyond >= MATCH_EVIDENCE)
+        return (total > cal.MATCH_SAY) & (beyond >= cal.MATCH_BEYOND)
 
 
 def ranked(total: np.ndarray, cosine: np.ndarray, evidence: np.ndarray | None = None) -> np.ndarray:
