@@ -287,8 +287,10 @@ RULES |= {
     "ln10-say-line": lambda d: Lined(d, 1.0, MATCH_BEYOND),
     "ln10-say-half": lambda d: Lined(d, 0.5, MATCH_BEYOND),
 }
-for _say in (1e-9, 0.1, 0.25, 0.35, 0.5, 0.6, 0.75, 1.0):
+for _say in (1e-9, 0.1, 0.25, 0.35, 0.5, 0.6, 0.75, 1.0):  # the grid behind "What was tried"
     for _beyond in (1.5, 2.0, 2.25, 2.5, 2.75, 3.0):
         for _size in ("n", "sample", 256, 64):
             RULES[f"lined-{_say}-{_beyond}-{_size}"] = lambda d, a=_say, b=_beyond, c=_size: Lined(d, a, b, c)
-            RULES[f"gated-{_say}-{_beyond}-{_size}"] = lambda d, a=_say, b=_beyond, c=_size: Lined(d, a, b, c, INFORMATIVE)
+            RULES[f"gated-{_say}-{_beyond}-{_size}"] = lambda d, a=_say, b=_beyond, c=_size: Lined(
+                d, a, b, c, INFORMATIVE
+            )
