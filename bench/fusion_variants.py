@@ -264,7 +264,8 @@ class Lined(Shipped):
             if self.size != "n":
                 k = len(bg.sample) if self.size == "sample" else int(self.size)
                 shift = cal.gumbel_max(k)[0] - cal.gumbel_max(bg.n)[0]
-                for name, law in (("_law", bg.law()), ("_nowhere", bg.nowhere_law()), ("_unrelated", bg.unrelated_law())):
+                laws = {"_law": bg.law(), "_nowhere": bg.nowhere_law(), "_unrelated": bg.unrelated_law()}
+                for name, law in laws.items():
                     bg.__dict__[name] = (law[0] + shift, law[1])
         return self.backgrounds[key]
 
