@@ -22,11 +22,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from ..audio import SAMPLE_RATE
 from ..errors import ModelLoadError
 from . import (
     DEFAULT_MAX_BIT_ERROR,
@@ -46,6 +48,9 @@ logger = logging.getLogger("audioret")
 
 CANDIDATES = 10  # the sound channel's nearest files compared with the example
 SPECTRUM_CANDIDATES = 32  # a short example's nearest library files by band summary, checked by correlation
+FILE_NAME = "fingerprints.sqlite3"  # the duplicates finder's fingerprints, beside the index
+_KNOWN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Library -> its Known
+_KNOWN_LOCK = threading.Lock()
 
 
 def same_recording(
@@ -214,6 +219,18 @@ def finder(
         return {p: (d if p == own else max(d, SAME_FILE_MARGIN), m) for p, (d, m) in found.items()}
 
     return find
+
+
+def of_library(library, example: str | os.PathLike | np.ndarray):
+    """What finds the copies of ``example`` (a path, or mono samples at the library's rate) in a
+    :class:`~audioret.library.Library`: :func:`finder` over the fingerprints beside its index, held in memory
+    per library (:class:`Known`) while its sound store's background sample is the same."""
+    with _KNOWN_LOCK:
+        known = _KNOWN.get(library)
+        if known is None:
+            cache = FingerprintCache(library.config.data_dir / FILE_NAME)
+            known = _KNOWN[library] = Known(cache, library.settings["decode_workers"])
+    return finder(example, SAMPLE_RATE, known.cache, known, library.channels.hearing().store)
 
 
 SAME_FILE_MARGIN = 1e-6  # how much less an exact copy of a library file given as the example counts than the file
