@@ -287,6 +287,10 @@ RULES |= {
     "say-line-gated": lambda d: Lined(d, 1.0, MATCH_EVIDENCE, gate=INFORMATIVE),
     "ln10-say-line": lambda d: Lined(d, 1.0, MATCH_BEYOND),
     "ln10-say-half": lambda d: Lined(d, 0.5, MATCH_BEYOND),
+    # the shipped rule with its laws moved to another record count (bench/fusion_rules.py --growth)
+    "shipped-size-sample": lambda d: Lined(d, 1e-9, MATCH_BEYOND, "sample", INFORMATIVE),
+    "shipped-size-256": lambda d: Lined(d, 1e-9, MATCH_BEYOND, 256, INFORMATIVE),
+    "shipped-size-64": lambda d: Lined(d, 1e-9, MATCH_BEYOND, 64, INFORMATIVE),
 }
 for _say in (1e-9, 0.1, 0.25, 0.35, 0.5, 0.6, 0.75, 1.0):  # the grid behind "What was tried"
     for _beyond in (1.5, 2.0, 2.25, 2.5, 2.75, 3.0):
