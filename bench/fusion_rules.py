@@ -174,9 +174,10 @@ class Previous:
 
 
 class Shipped(Previous):
-    """The shipped rule (audioret.ranking): calibration.judge's two values for each channel, the lexical leg in
-    both, the says added for the ranking, "no good match" when none of the first ten reaches the line
-    (calibration.match_evidence)."""
+    """The shipped rule (audioret.ranking): calibration.judge's two values for each channel (weighed by
+    null.informative where ``gated``), the lexical leg in both, the says added for the ranking, "no good match"
+    when none of the first ten is a match (some say, and MATCH_BEYOND against unrelated queries:
+    calibration.match_evidence)."""
 
     name = "shipped"
     gated = True
