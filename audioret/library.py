@@ -193,7 +193,8 @@ class Library:
                 workers, batch = self.settings["decode_workers"], self.settings["batch_size"]
                 engine = cluster and on_ray.engine(cluster, partial(Library, self.config, self._factories), actors, bar)
                 track = partial(self._track, on_progress)
-                pipeline.run(plan, channels, report, workers, 2 * batch, track, bar, self.failures, engine)
+                taps = [self.prints]  # each file's fingerprint, from the audio its decode already holds
+                pipeline.run(plan, channels, report, workers, 2 * batch, track, bar, self.failures, engine, taps)
             model = self.__dict__.get("embedder")  # the backend that really ran (an export may have been refused)
             report.settings["backend"] = getattr(model, "backend", report.settings["backend"])
             tagging.update(self, report)  # the tags of new, changed and stale files, from the stored records
@@ -237,7 +238,7 @@ class Library:
 
     def remove(self, paths: Sequence[str | os.PathLike]) -> list[str]:
         """Remove files (or every file under folders) from the index; returns the removed paths."""
-        return catalog.remove(self.channels, paths)
+        return catalog.remove(self.channels, paths, self.prints.forget)
 
     # -- searching -----------------------------------------------------------------------------------------------
 
@@ -336,19 +337,12 @@ class Library:
 
     def _copies_of(self, example):
         """What finds the library's copies of ``example`` (:func:`audioret.duplicates.copies.finder`)."""
-        store = self.channels.hearing().store
-        return copies.finder(example, audio.SAMPLE_RATE, self.fingerprints, self._prints, store)
+        return self.prints.finder(example, audio.SAMPLE_RATE, self.channels.hearing().store)
 
     @cached_property
-    def _prints(self) -> copies.Known:
-        return copies.Known(self.fingerprints, self.settings["decode_workers"])
-
-    @cached_property
-    def fingerprints(self):
-        """The duplicates finder's fingerprints, kept beside the index (query by example looks for copies)."""
-        from .duplicates import FingerprintCache
-
-        return FingerprintCache(self.config.data_dir / "fingerprints.sqlite3")
+    def prints(self) -> copies.Known:
+        """The files' fingerprints, beside the index: taken by index runs, read by query by example and duplicates."""
+        return copies.Known(self.config.data_dir / "fingerprints.sqlite3", lambda: self.settings["decode_workers"])
 
     def keep_private(self, roots: Sequence[str | os.PathLike]) -> None:
         """Files under ``roots`` (a public page's visitors' uploads) stay out of what scores are calibrated against

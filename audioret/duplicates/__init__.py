@@ -7,7 +7,8 @@ bits of most words, different recordings differ in half of the bits.
 
 - Each file is decoded to 11,025 Hz mono (Chromaprint's own rate) and fingerprinted, at most its first
   MAX_FINGERPRINT_S. Fingerprints are kept in ``fingerprints.sqlite3`` beside the index, keyed by path, size and
-  mtime, so only new or changed files are fingerprinted again.
+  mtime, so only new or changed files are fingerprinted again; an index run takes them from the audio it decodes
+  (:class:`.copies.Known`), so that neither query by example nor this finder decodes the library again.
 - Files shorter than MIN_DURATION_S are not compared by Chromaprint: it writes a handful of words for them, and
   short sounds (a spoken digit, a drum hit) looped or padded to a usable length matched unrelated ones (on the set
   below, docs/BENCHMARKS.md "Duplicates"). They are compared by their spectrum instead:
@@ -181,6 +182,11 @@ class FingerprintCache:
                     None if fp.profile is None else fp.profile.astype(np.uint8).tobytes(),
                 ),
             )
+
+    def forget(self, paths: Iterable[str]) -> None:
+        """Drops the fingerprints of ``paths`` (files removed from the library)."""
+        with self._lock, self._db:
+            self._db.executemany("DELETE FROM prints WHERE path = ?", [(p,) for p in paths])
 
     def forget_except(self, paths: Iterable[str]) -> None:
         """Drops the fingerprints of files no longer in the library."""

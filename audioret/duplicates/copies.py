@@ -24,6 +24,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
@@ -39,7 +40,7 @@ from . import (
     fingerprint,
     fingerprinted,
 )
-from .fingerprints import MIN_SHARED_WORDS, STOP_FILES
+from .fingerprints import MAX_FINGERPRINT_S, MIN_SHARED_WORDS, STOP_FILES
 from .spectrum import FINGERPRINT_RATE, MIN_CORRELATION, band_summary, profile
 
 logger = logging.getLogger("audioret")
@@ -142,25 +143,104 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 
 class Known:
-    """The library's :class:`Prints`, kept in memory while ``key`` is the same object (one that is replaced
-    whenever the library changes); the files that lack a fingerprint in ``cache`` are fingerprinted when they are
-    first needed, in ``workers`` threads. Safe to share between threads."""
+    """The library's fingerprints, kept beside the index in ``path`` (a :class:`FingerprintCache`, which the
+    duplicates finder reads too): taken by an index run from the audio its decode threads already hold
+    (:meth:`start`, a tap of :func:`audioret.indexing.pipeline.run`), dropped with the files pruned or removed
+    (:meth:`forget`), and held in memory as :class:`Prints` while ``key`` is the same object (one that is replaced
+    whenever the library changes). Files that lack a fingerprint (indexed before fingerprints were taken while
+    indexing, or by a cluster's decode tasks) are fingerprinted when first needed, in ``workers()`` threads. Safe to
+    share between threads; the cache is opened on first use."""
 
-    def __init__(self, cache: FingerprintCache | None, workers: int | None = None):
-        self.cache, self.workers = cache, workers
+    def __init__(self, path: Path, workers: Callable[[], int | None] = lambda: None):
+        self.path, self.workers = Path(path), workers
         self._lock = threading.Lock()
+        self._cache: FingerprintCache | None = None
         self._key: object = None
         self._prints: Prints | None = None
+        self.off = False  # Chromaprint missing: index runs take no fingerprints
+
+    @property
+    def cache(self) -> FingerprintCache:
+        with self._lock:
+            if self._cache is None:
+                self._cache = FingerprintCache(self.path)
+            return self._cache
 
     def prints(self, key: object, paths: Callable[[], Sequence[str]]) -> Prints:
         """The fingerprints of the files ``paths()`` names, rebuilt only when ``key`` is another object."""
+        cache = self.cache
         with self._lock:
             if self._prints is None or key is not self._key:
                 files = list(paths())
-                with ThreadPoolExecutor(self.workers or min(4, os.cpu_count() or 1)) as pool:
-                    read = list(pool.map(lambda p: fingerprinted(p, self.cache), files))
+                with ThreadPoolExecutor(self.workers() or min(4, os.cpu_count() or 1)) as pool:
+                    read = list(pool.map(lambda p: fingerprinted(p, cache), files))
                 self._prints, self._key = Prints([fp for fp in read if fp is not None]), key
             return self._prints
+
+    def start(self, job, info) -> Taker | None:
+        """What takes one file's decoded blocks in an index run (``job.path``, ``job.stat``; ``info`` the file's
+        :class:`audioret.audio.AudioInfo`) and keeps its fingerprint; None when the cache holds it already (or
+        Chromaprint is missing)."""
+        if self.off or self.cache.get(job.path, job.stat) is not None:
+            return None
+        return Taker(self, job.path, job.stat, info)
+
+    def forget(self, paths: Sequence[str]) -> None:
+        """Drops the fingerprints of files no longer in the library (pruned or removed)."""
+        if paths:
+            self.cache.forget(paths)
+
+    def finder(self, example: str | os.PathLike | np.ndarray, sample_rate: int, store):
+        """:func:`finder` over these fingerprints."""
+        return finder(example, sample_rate, self.cache, self, store)
+
+
+class Taker:
+    """One file's fingerprint, taken from the blocks an index run decodes (mono float32 at the file's own rate),
+    as :func:`audioret.duplicates.fingerprint_file` takes it from the file: resampled to FINGERPRINT_RATE the same
+    way, the first MAX_FINGERPRINT_S fingerprinted, the spectrum of a file under PROFILE_UNDER_S. Kept once the last
+    block is in; a failure is logged and leaves the file to be fingerprinted when first needed."""
+
+    def __init__(self, known: Known, path: str, st: os.stat_result, info):
+        from ..audio import Resampler
+
+        self.known, self.path, self.st, self.info = known, path, st, info
+        self.resampler = Resampler(info.sample_rate, FINGERPRINT_RATE, path)
+        self.parts: list[np.ndarray] = []
+        self.kept = self.read = 0  # samples at FINGERPRINT_RATE kept; at the file's rate read
+        self.failed = False
+
+    def push(self, block: np.ndarray, last: bool) -> list:
+        if self.failed:
+            return []
+        try:
+            self.read += len(block)
+            if self.kept < MAX_FINGERPRINT_S * FINGERPRINT_RATE:  # what fingerprint() reads
+                out = self.resampler.push(block, last)
+                self.parts.append(out)
+                self.kept += len(out)
+            if last:
+                self._keep()
+        except Exception as e:  # never the file's indexing: it is fingerprinted when first needed
+            logger.warning("No fingerprint of %s while indexing: %s", self.path, e)
+            self.parts, self.failed = [], True
+        return []
+
+    def _keep(self) -> None:
+        x = np.concatenate(self.parts) if self.parts else np.zeros(0, np.float32)
+        self.parts = []
+        whole = self.kept < MAX_FINGERPRINT_S * FINGERPRINT_RATE  # all resampled: its length, as fingerprint_file
+        duration_s = self.kept / FINGERPRINT_RATE if whole else self.read / self.info.sample_rate
+        try:
+            words = fingerprint(x)
+        except ModelLoadError as e:
+            self.known.off = True
+            logger.info("Fingerprints are not taken while indexing: %s", e)
+            return
+        kept = profile(x) if duration_s < PROFILE_UNDER_S else None
+        info, size = self.info, self.st.st_size
+        fp = Fingerprinted(self.path, words, info.format, info.sample_rate, info.channels, duration_s, size, kept)
+        self.known.cache.put(fp, self.st)
 
 
 def copies(
