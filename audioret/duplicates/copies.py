@@ -31,11 +31,11 @@ import numpy as np
 from ..errors import ModelLoadError
 from . import (
     DEFAULT_MAX_BIT_ERROR,
-    MIN_DURATION_S,
     MIN_SHORT_S,
     PROFILE_UNDER_S,
     FingerprintCache,
     Fingerprinted,
+    by_chromaprint,
     difference,
     fingerprint,
     fingerprinted,
@@ -89,7 +89,7 @@ class Prints:
 
     def __init__(self, prints: Sequence[Fingerprinted]):
         self.prints = [fp for fp in prints if fp.duration_s >= MIN_SHORT_S]
-        long_ = [i for i, fp in enumerate(self.prints) if fp.duration_s >= MIN_DURATION_S and len(fp.words)]
+        long_ = [i for i, fp in enumerate(self.prints) if by_chromaprint(fp)]
         words = [np.unique(self.prints[i].words) for i in long_]
         flat = np.concatenate(words) if words else np.zeros(0, np.uint32)
         owners = np.repeat(np.asarray(long_, np.int64), [len(w) for w in words])
@@ -115,7 +115,7 @@ class Prints:
     def candidates(self, example: Fingerprinted) -> list[int]:
         """The positions of the files that may be the same recording as ``example``."""
         found: set[int] = set()
-        if example.duration_s >= MIN_DURATION_S and len(example.words) and len(self._words):
+        if by_chromaprint(example) and len(self._words):
             words = np.unique(example.words)
             lo, hi = np.searchsorted(self._words, words, "left"), np.searchsorted(self._words, words, "right")
             runs = hi - lo
