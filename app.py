@@ -20,7 +20,7 @@ from pathlib import Path
 
 from audioret.config import Config
 from audioret.errors import AudioretError
-from audioret.ui import MAX_FILE_SIZE, Limits, build_demo, decide, launch
+from audioret.ui import EXAMPLE_QUERIES, MAX_FILE_SIZE, Limits, build_demo, decide, launch
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"  # the demo library, made by examples/make_examples.py
 
@@ -109,7 +109,9 @@ def main(argv=None):
             + ("; --auth is the admin login" if auth else ""),
             file=sys.stderr,
         )
-    demo = build_demo(config, library, args.allow_server_folders, access)
+    demo = build_demo(
+        config, library, args.allow_server_folders, access, examples=None if args.library else EXAMPLE_QUERIES
+    )
     demo.audioret.warm_up()  # loads the models, then indexes the library (only what changed)
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_MAX_SIZE)
     launch(demo, server_name=args.host, server_port=args.port, share=args.share, max_file_size=MAX_FILE_SIZE)

@@ -67,15 +67,28 @@ def stats(channels, config, settings: dict) -> dict:
 
 
 def engine(report_path: Path) -> str:
-    """Which engine built the index in its last run ("single process", or the Ray cluster and its actors), from
-    that run's report."""
+    """Which engine built the index ("single process", or the Ray cluster and its actors): that of the last run
+    that indexed, updated or removed files, from the last run's report (:func:`built_by`)."""
     import json
 
     try:
-        built = json.loads(report_path.read_text()).get("settings", {}).get("engine", "single process")
+        report = json.loads(report_path.read_text())
     except (OSError, ValueError):
         return "unknown (no index report)"
-    return f"{built} (last run)"
+    built = built_by(report)
+    if built is None:
+        return f"{report.get('settings', {}).get('engine', 'single process')} (last run: nothing to do)"
+    return f"{built} (last run that indexed files)"
+
+
+def built_by(report: dict) -> str | None:
+    """The engine of the last run that changed the index, from a run's report (as ``IndexReport.to_dict`` writes
+    it): the run's own engine when it added, updated or removed files, else the one it carried over from the run
+    before (``settings["built_by"]``); None when no run has changed the index."""
+    settings = report.get("settings", {})
+    if report.get("added") or report.get("updated") or report.get("removed"):
+        return settings.get("engine", "single process")
+    return settings.get("built_by")
 
 
 def resolve(channels, item: str) -> str:
@@ -113,10 +126,10 @@ def duplicates(
 ):
     """The library's duplicate groups (:func:`audioret.duplicates.find` over its files, with the fingerprints
     beside the index, which index runs take; fingerprints of files no longer indexed are dropped)."""
-    from .duplicates import DEFAULT_MAX_BIT_ERROR, find
+    from .duplicates import DEFAULT_MAX_BIT_ERROR, copies, find
 
     paths = [f.path for f in files(library.channels, filters)]
-    cache = library.prints.cache
+    cache = copies.known(library).cache
     groups = find(
         paths,
         cache,

@@ -2,10 +2,10 @@
 
 A facade: each public method is a few lines over the module that does the work. The library owns the settings and
 the models and stores (loaded on first use, so ``stats()`` and ``remove()`` never load one; tests may assign their
-own), builds its channels once (:mod:`audioret.channels.registry`), and hands the work to the indexing plan and
-pipeline (:mod:`audioret.indexing`), to the search (:mod:`audioret.search`) or to the catalog
-(:mod:`audioret.catalog`). A channel whose model cannot be loaded is switched off with a warning and the others
-still answer; ``channel_errors`` says why.
+own), builds its channels once (:mod:`audioret.channels.registry`), and hands the work to an index run
+(:mod:`audioret.indexing.job`), to the search (:mod:`audioret.search`), to the catalog (:mod:`audioret.catalog`)
+or to the copies finder (:mod:`audioret.duplicates.copies`). A channel whose model cannot be loaded is switched
+off with a warning and the others still answer; ``channel_errors`` says why.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 from . import audio, catalog, search, tagging
 from .config import Config
 from .duplicates import copies
-from .errors import IndexBusy, ModelLoadError
+from .errors import ModelLoadError
 from .models.asr import ASR_SAMPLE_RATE
 from .types import Feedback, FileInfo, Filters, Hit, IndexProgress, IndexReport, Moment, Results, Scope, Tag, Transcript
 
@@ -165,53 +165,10 @@ class Library:
         (``"local"``, ``"auto"``, ``"ray://HOST:10001"``) runs the work on Ray with ``actors`` model actors per
         channel (:mod:`audioret.indexing.cluster`; ``pip install "audioret[cluster]"``).
         """
-        from tqdm.auto import tqdm
+        from .indexing import job
 
-        from .indexing import cluster as on_ray
-        from .indexing import pipeline
-        from .indexing.plan import make_plan
-
-        if cluster is not None:
-            on_ray.check(cluster, self.config.chroma_url)
-
-        if isinstance(paths, (str, os.PathLike)):
-            paths = [paths]
-        if not self._index_lock.acquire(blocking=False):
-            raise IndexBusy("An indexing job is already running; wait for it to finish")
-        try:
-            report = IndexReport(roots=[os.path.abspath(os.fspath(p)) for p in paths])
-            report.settings = {**self.settings, "backend": self.config.backend, "precision": self.config.precision}
-            report.settings["engine"] = "single process"
-            channels = list(self.channels)
-            for channel in channels:
-                channel.reset()
-            plan = make_plan(paths, channels, report, prune=prune)
-
-            with tqdm(
-                total=len(plan.jobs), unit="file", desc="indexing", disable=not progress, dynamic_ncols=True
-            ) as bar:
-                workers, batch = self.settings["decode_workers"], self.settings["batch_size"]
-                engine = cluster and on_ray.engine(cluster, partial(Library, self.config, self._factories), actors, bar)
-                track = partial(self._track, on_progress)
-                taps = [self.prints]  # each file's fingerprint, from the audio its decode already holds
-                pipeline.run(plan, channels, report, workers, 2 * batch, track, bar, self.failures, engine, taps)
-            model = self.__dict__.get("embedder")  # the backend that really ran (an export may have been refused)
-            report.settings["backend"] = getattr(model, "backend", report.settings["backend"])
-            tagging.update(self, report)  # the tags of new, changed and stale files, from the stored records
-        finally:
-            self.progress = None
-            self._index_lock.release()
-        self.channels.skipped(report.skipped_channels)
-        try:  # next to the index, or in the local data directory when the index is on a server
-            report.write_json(self.report_path)
-        except OSError as e:
-            logger.warning("Could not write the index report to %s: %s", self.report_path, e)
-        return report
-
-    def _track(self, on_progress: Callable[[IndexProgress], None] | None, p: IndexProgress) -> None:
-        self.progress = p
-        if on_progress is not None:
-            on_progress(p)
+        rebuild = partial(Library, self.config, self._factories)
+        return job.run(self, paths, self._index_lock, rebuild, prune, progress, on_progress, cluster, actors)
 
     def add_files(
         self,
@@ -238,7 +195,7 @@ class Library:
 
     def remove(self, paths: Sequence[str | os.PathLike]) -> list[str]:
         """Remove files (or every file under folders) from the index; returns the removed paths."""
-        return catalog.remove(self.channels, paths, self.prints.forget)
+        return catalog.remove(self.channels, paths, copies.known(self).forget)
 
     # -- searching -----------------------------------------------------------------------------------------------
 
@@ -326,23 +283,15 @@ class Library:
         """
         channel = self.channels.hearing()
         vectors = channel.embed_example(example)
-        return search.by_example(channel, vectors, k, Scope(filters), self._copies_of(example))
+        return search.by_example(channel, vectors, k, Scope(filters), copies.of_library(self, example))
 
     def similar(self, segment_id: str, k: int = 10, filters: Filters | None = None, same_file: bool = False) -> Results:
         """ "More like this": files that sound like the stored segment ``segment_id``.
 
         The segment itself is never returned; other segments of its file only with ``same_file=True``.
         """
-        return search.similar(self.channels.hearing(), segment_id, k, filters, same_file, self._copies_of)
-
-    def _copies_of(self, example):
-        """What finds the library's copies of ``example`` (:func:`audioret.duplicates.copies.finder`)."""
-        return self.prints.finder(example, audio.SAMPLE_RATE, self.channels.hearing().store)
-
-    @cached_property
-    def prints(self) -> copies.Known:
-        """The files' fingerprints, beside the index: taken by index runs, read by query by example and duplicates."""
-        return copies.Known(self.config.data_dir / "fingerprints.sqlite3", lambda: self.settings["decode_workers"])
+        copies_of = partial(copies.of_library, self)
+        return search.similar(self.channels.hearing(), segment_id, k, filters, same_file, copies_of)
 
     def keep_private(self, roots: Sequence[str | os.PathLike]) -> None:
         """Files under ``roots`` (a public page's visitors' uploads) stay out of what scores are calibrated against

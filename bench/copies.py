@@ -30,6 +30,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from audioret import Config, Library  # noqa: E402
+from audioret.duplicates.copies import known  # noqa: E402
 from bench.duplicates import build, source_names, variant  # noqa: E402
 
 
@@ -74,7 +75,7 @@ def main():
     load = os.getloadavg()[0]
     report = library.index([lib], progress=False)
     print(report.summary(), file=sys.stderr)
-    kept = sum(library.prints.cache.get(p, os.stat(p)) is not None for p in in_library.values())
+    kept = sum(known(library).cache.get(p, os.stat(p)) is not None for p in in_library.values())
     sources = source_names(Path(args.audio), truth)
     examples = sorted(truth, key=lambda p: (truth[p], p))[:: args.limit or 1]
     library = Library(library.config)  # a fresh one: no fingerprints in memory, those beside the index read

@@ -65,7 +65,7 @@ def way(args) -> dict:
         t0, cpu0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
         report = lib.index([args.folder], progress=False)
         elapsed, cpu = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF)
-        kept = sum(lib.prints.cache.get(p, os.stat(p)) is not None for p in report.added)
+        kept = sum(copies.known(lib).cache.get(p, os.stat(p)) is not None for p in report.added)
     return {
         "seconds": elapsed,
         "cpu_s": (cpu.ru_utime + cpu.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime),

@@ -75,6 +75,20 @@ def test_index_search_similar_stats_remove(env, small_library, capsys):
     assert json.loads(run(capsys, "stats", "--json")[1])["files"] == 12
 
 
+def test_stats_names_the_engine_of_the_last_run_that_indexed_files(env, capsys):
+    empty = env / "empty"
+    empty.mkdir()
+    assert run(capsys, "index", str(empty), "--no-progress")[0] == 0
+    assert json.loads(run(capsys, "stats", "--json")[1])["engine"] == "single process (last run: nothing to do)"
+
+    write(env / "lib" / "tone.wav", np.sin(np.linspace(0, 2000, 48000 * 3)).astype(np.float32))
+    assert run(capsys, "index", str(env / "lib"), "--no-progress", "--no-transcribe")[1].startswith("1 added")
+    code, out, _ = run(capsys, "index", str(env / "lib"), "--no-progress", "--no-transcribe")
+    assert code == 0 and out.startswith("0 added, 0 updated, 1 unchanged")  # nothing to do: the index is as it was
+    code, out, _ = run(capsys, "stats")
+    assert "single process (last run that indexed files)" in out
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [

@@ -104,6 +104,8 @@ def test_cluster_index_holds_the_single_process_records(
 
     again = lib.index([library_dir], progress=False, cluster="local")
     assert (again.added, again.updated, again.unchanged) == ([], [], 7)
+    lib.index([library_dir], progress=False)  # a run in this process with nothing to do: the index is still Ray's
+    assert lib.stats()["engine"].startswith("ray (local): 1 CPU model actor")
     (library_dir / "tones" / "tone5.flac").unlink()
     pruned = lib.index([library_dir], progress=False, cluster="local")
     assert pruned.removed == [str(library_dir / "tones" / "tone5.flac")] and not pruned.added

@@ -14,7 +14,7 @@ import soxr
 
 from audioret import Config, Library
 from audioret.duplicates import fingerprinted
-from audioret.duplicates.copies import same_recording
+from audioret.duplicates.copies import known, same_recording
 
 from .conftest import require_shared, speak, write
 
@@ -167,7 +167,7 @@ def _stored_paths(library: Library) -> set[str]:
     """The files whose fingerprints the library keeps beside its index."""
     import sqlite3
 
-    with sqlite3.connect(library.prints.path) as db:
+    with sqlite3.connect(known(library).path) as db:
         return {row[0] for row in db.execute("SELECT path FROM prints")}
 
 
@@ -188,7 +188,7 @@ def test_an_index_run_keeps_the_fingerprints_so_the_first_query_by_example_decod
     files = sorted(str(p) for p in lib.iterdir())
     assert _stored_paths(library) == set(files)
     for path in files:
-        kept, made = library.prints.cache.get(path, os.stat(path)), fingerprint_file(path)
+        kept, made = known(library).cache.get(path, os.stat(path)), fingerprint_file(path)
         assert np.array_equal(kept.words, made.words) and kept.duration_s == pytest.approx(made.duration_s)
         assert (kept.profile is None) == (made.profile is None)
         assert kept.profile is None or np.array_equal(kept.profile, made.profile)
@@ -209,7 +209,7 @@ def test_an_index_from_before_fingerprints_its_files_when_first_needed(tmp_path,
     write(lib / "b.wav", _signal(6.0, 2), sr=44100)
     library = _library(tmp_path, tiny_clap_dir, text_model)
     library.index([lib], progress=False)
-    library.prints.path.unlink()  # an index made before index runs kept fingerprints
+    known(library).path.unlink()  # an index made before index runs kept fingerprints
     old = _library(tmp_path, tiny_clap_dir, text_model)
     hits = old.search_audio(write(tmp_path / "b copy.flac", _signal(6.0, 2), sr=44100), k=2)
     assert hits[0].path == str(lib / "b.wav") and "the same recording" in hits[0].why

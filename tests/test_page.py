@@ -294,3 +294,57 @@ def test_browser_cards_table_and_library_read_as_they_should(page_server):
         assert page.locator("#files th", has_text="yours").count() == 0
         assert page.locator("strong", has_text=re.compile(r"^\d+ files$")).count() == 1  # the header's, once
         browser.close()
+
+
+def test_tag_queries_are_the_library_s_own_most_common_tags():
+    from audioret.types import Tag
+    from audioret.ui import tag_queries
+
+    tags = [
+        Tag("loud", "loudness", 9),
+        Tag("Rain", "sound", 4),
+        Tag("en", "language", 8),
+        Tag("field recording", "user", 4),
+        Tag("rain", "user", 2),
+        Tag("Dog", "sound", 6),
+        Tag("Bell", "sound", 0),
+    ]
+    assert tag_queries(tags, 5) == ["Dog", "field recording", "Rain"]  # a user's tag before a label on as many
+    assert tag_queries(tags, 1) == ["Dog"] and tag_queries([], 5) == []
+
+
+@pytest.mark.slow
+def test_browser_on_your_own_library_the_chips_are_its_tags(tmp_path, tiny_clap_dir, text_model):
+    """Served with ``--library`` (no demo queries), the chips under the box are the library's own tags, and one
+    searches for what it says; no chip speaks of the demo library."""
+    import shutil
+
+    playwright = pytest.importorskip("playwright.sync_api")
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    wavs = sorted((EXAMPLES_DIR / "sounds").glob("*.flac"))[:3]
+    for w in wavs:
+        shutil.copy(w, lib / w.name)
+    config = Config(data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), text_model=text_model, device="cpu")
+    demo = build_demo(config, library_paths=[str(lib)], examples=None)
+    demo.audioret.warm_up().join()
+    library = demo.audioret.library
+    for w in wavs[:2]:
+        library.tag(lib / w.name, add=["porch at night"])
+    library.tag(lib / wavs[2].name, add=["kettle"])
+    port = free_port()
+    launch(demo.queue(), server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        with playwright.sync_playwright() as p:
+            browser, page = open_page(p, f"http://127.0.0.1:{port}/")
+            page.locator(".chip", has_text="porch at night").wait_for(timeout=60_000)
+            chips = [c.strip() for c in page.locator(".chip").all_inner_texts() if c.strip()]
+            assert chips[:2] == ["porch at night", "kettle"], chips
+            assert not {"rain on a tin roof", "a bell ringing"} & set(chips)
+            page.locator(".chip", has_text="kettle").click()
+            page.locator(".hit").first.wait_for(timeout=60_000)
+            assert page.locator("#query input").first.input_value() == "kettle"
+            assert page.locator(".hit .hit-name").first.inner_text().endswith(wavs[2].name)
+            browser.close()
+    finally:
+        demo.close()

@@ -11,9 +11,10 @@ words they share (an inverted index, no loop over the files) and, for short file
 of their spectra; each candidate is then checked by the finder's own rule. The sound channel's nearest files are
 checked too. Each file that is the same recording gets ``ranking.calibration.COPY_EVIDENCE`` times one minus
 its difference (:func:`audioret.search.by_example`): it comes first, the closest copy first, strength >= 0.95, and
-says "the same recording". The library's fingerprints are the duplicates finder's cache
-(computed for the files that lack one at the first query by example, then kept), held in memory by :class:`Known`
-until the library changes. Chromaprint missing, or a file it cannot read, leaves query by example to the sound
+says "the same recording". The library's fingerprints are the duplicates finder's cache beside
+the index, taken by each index run from the audio it decodes anyway (:class:`Known`, a tap of the run; a file
+indexed before, or by a cluster's decode tasks, is fingerprinted when first needed), dropped with the files removed
+or pruned, and held in memory until the library changes. Chromaprint missing, or a file it cannot read, leaves query by example to the sound
 channel alone. Measured on the duplicates benchmark's copies: docs/BENCHMARKS.md ("Fusion", "Copies").
 """
 
@@ -22,12 +23,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
+from ..audio import SAMPLE_RATE, Resampler
 from ..errors import ModelLoadError
 from . import (
     DEFAULT_MAX_BIT_ERROR,
@@ -47,6 +50,9 @@ logger = logging.getLogger("audioret")
 
 CANDIDATES = 10  # the sound channel's nearest files compared with the example
 SPECTRUM_CANDIDATES = 32  # a short example's nearest library files by band summary, checked by correlation
+FILE_NAME = "fingerprints.sqlite3"  # the duplicates finder's fingerprints, beside the index
+_KNOWN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Library -> its Known
+_KNOWN_LOCK = threading.Lock()
 
 
 def same_recording(
@@ -202,8 +208,6 @@ class Taker:
     block is in; a failure is logged and leaves the file to be fingerprinted when first needed."""
 
     def __init__(self, known: Known, path: str, st: os.stat_result, info):
-        from ..audio import Resampler
-
         self.known, self.path, self.st, self.info = known, path, st, info
         self.resampler = Resampler(info.sample_rate, FINGERPRINT_RATE, path)
         self.parts: list[np.ndarray] = []
@@ -294,6 +298,24 @@ def finder(
         return {p: (d if p == own else max(d, SAME_FILE_MARGIN), m) for p, (d, m) in found.items()}
 
     return find
+
+
+def known(library) -> Known:
+    """The fingerprints beside a :class:`~audioret.library.Library`'s index (:class:`Known`), one per library and
+    data directory: what its index runs take, its query by example looks up and its duplicates finder reads."""
+    path = library.config.data_dir / FILE_NAME
+    with _KNOWN_LOCK:
+        found = _KNOWN.get(library)
+        if found is None or found.path != path:
+            found = _KNOWN[library] = Known(path, lambda: library.settings["decode_workers"])
+    return found
+
+
+def of_library(library, example: str | os.PathLike | np.ndarray):
+    """What finds the copies of ``example`` (a path, or mono samples at the library's rate) in a
+    :class:`~audioret.library.Library`: :func:`finder` over the fingerprints beside its index, held in memory
+    per library (:class:`Known`) while its sound store's background sample is the same."""
+    return known(library).finder(example, SAMPLE_RATE, library.channels.hearing().store)
 
 
 SAME_FILE_MARGIN = 1e-6  # how much less an exact copy of a library file given as the example counts than the file

@@ -23,6 +23,7 @@ from . import hub
 from .backends import OPSET
 from .checks import check_text_tower
 from .devices import default_dtype, resolve_device
+from .exported import export_text_graph
 
 __all__ = ["ClapEmbedder", "ModelLoadError", "export"]
 
@@ -167,20 +168,7 @@ def export(embedder: ClapEmbedder, folder: Path) -> dict:
             output_names=["embedding"],
             dynamic_axes={"input_features": batch, "embedding": batch},
         )
-        torch.onnx.export(
-            Text().eval(),
-            (tokens["input_ids"], tokens["attention_mask"]),
-            folder / "text.onnx",
-            dynamo=False,
-            opset_version=OPSET,
-            input_names=["input_ids", "attention_mask"],
-            output_names=["embedding"],
-            dynamic_axes={
-                "input_ids": {0: "batch", 1: "tokens"},
-                "attention_mask": {0: "batch", 1: "tokens"},
-                "embedding": batch,
-            },
-        )
+    export_text_graph(Text(), tokens, folder / "text.onnx")
     model.to(embedder.device).to(embedder.dtype)
     np.save(folder / "mel_filters.npy", embedder._mel_filters.cpu().numpy())
     tokenizer = embedder.processor.tokenizer

@@ -8,7 +8,32 @@ from pathlib import Path
 import numpy as np
 
 from . import backends
-from .backends import Session, Tokens, unit
+from .backends import OPSET, Session, Tokens, unit
+
+
+def export_text_graph(module, tokens: dict, path: Path) -> None:
+    """Writes a text tower as an ONNX graph: ``(input_ids, attention_mask) -> embedding``, with the batch and the
+    token count dynamic (CLAP's text tower and a sentence-transformers model alike).
+
+    Args:
+        module: a ``torch.nn.Module`` whose ``forward(input_ids, attention_mask)`` returns the embeddings.
+        tokens: a tokenizer's output for a sample batch (``input_ids`` and ``attention_mask`` tensors).
+        path: the ``.onnx`` file to write.
+    """
+    import torch
+
+    dynamic = {0: "batch", 1: "tokens"}
+    with torch.inference_mode(False), torch.no_grad():
+        torch.onnx.export(
+            module.eval(),
+            (tokens["input_ids"], tokens["attention_mask"]),
+            path,
+            dynamo=False,
+            opset_version=OPSET,
+            input_names=["input_ids", "attention_mask"],
+            output_names=["embedding"],
+            dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic, "embedding": {0: "batch"}},
+        )
 
 
 class ExportedClap:

@@ -55,7 +55,7 @@ def export(encoder: TextEncoder, folder) -> dict:
     import torch
 
     from ..errors import ModelLoadError
-    from .backends import OPSET
+    from .exported import export_text_graph
 
     modules = list(encoder.model)
     kinds = [type(m).__name__ for m in modules]
@@ -85,18 +85,7 @@ def export(encoder: TextEncoder, folder) -> dict:
             return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
 
     tokens = encoder.model.tokenizer(["a dog barking", "rain"], padding=True, return_tensors="pt")
-    dynamic = {0: "batch", 1: "tokens"}
-    with torch.no_grad():
-        torch.onnx.export(
-            Mean().eval(),
-            (tokens["input_ids"], tokens["attention_mask"]),
-            folder / "text.onnx",
-            dynamo=False,
-            opset_version=OPSET,
-            input_names=["input_ids", "attention_mask"],
-            output_names=["embedding"],
-            dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic, "embedding": {0: "batch"}},
-        )
+    export_text_graph(Mean(), tokens, folder / "text.onnx")
     transformer.to(encoder.model.device)
     encoder.model.tokenizer.save_pretrained(folder / "tokenizer")
     return {

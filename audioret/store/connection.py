@@ -40,7 +40,7 @@ def retrying(fn, url: str):
                 if delay is None:
                     raise StoreError(
                         f"Cannot reach the Chroma server at {url} ({e}); tried {len(RETRY_DELAYS_S) + 1} times over "
-                        f"{sum(RETRY_DELAYS_S):.0f} s. Start it with `chroma run --path DIR --host HOST --port PORT`, "
+                        f"{sum(RETRY_DELAYS_S):g} s. Start it with `chroma run --path DIR --host HOST --port PORT`, "
                         "or unset AUDIORET_CHROMA_URL to use the embedded store"
                     ) from e
                 logger.warning("Chroma server at %s did not answer (%s); retrying in %s s", url, e, delay)

@@ -11,21 +11,34 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import gradio as gr  # at module level: Gradio reads the handlers' gr.Request / gr.EventData hints from here
 
 from ..config import Config
+from ..errors import AudioretError
+from ..types import Tag
 from .access import Access, Limits, decide
 from .library_tab import build_library_tab
 from .map_view import build_map_view
-from .search_tab import PUSH_TO_TALK, build_search_tab
+from .search_tab import EXAMPLE_QUERIES, PUSH_TO_TALK, build_search_tab
 from .state import App, session_of
 from .uploads import CACHE_DELETE, UploadRoute
 
 logger = logging.getLogger("audioret")
 
-__all__ = ["MAX_FILE_SIZE", "Access", "App", "Limits", "build_demo", "decide", "launch"]
+__all__ = [
+    "EXAMPLE_QUERIES",
+    "MAX_FILE_SIZE",
+    "Access",
+    "App",
+    "Limits",
+    "build_demo",
+    "decide",
+    "launch",
+    "tag_queries",
+]
 
 SWEEP_S = 60.0  # how often idle visitors' uploads are looked for
 UPLOADS_DIR = "gradio-uploads"  # Gradio's upload folder in the public mode: in the data directory
@@ -37,8 +50,12 @@ def build_demo(
     library_paths: list[str] | None = None,
     allow_server_folders: bool = False,
     access: Access | None = None,
+    examples: Sequence[str] | None = EXAMPLE_QUERIES,
 ):
-    """The audioret page, unlaunched. ``library_paths`` are indexed on first load and served to the page."""
+    """The audioret page, unlaunched. ``library_paths`` are indexed on first load and served to the page.
+
+    ``examples`` are the query chips under the box: the demo library's queries by default; ``None`` puts the
+    visitor's library's own most common sound and user tags there (``app.py`` does so for ``--library``)."""
     app = App(config or Config.from_env(), library_paths, allow_server_folders, access)
     _upload_folder(app)
     with gr.Blocks(title="audioret — search your audio with language", delete_cache=CACHE_DELETE) as demo:
@@ -66,7 +83,8 @@ def build_demo(
 
             choices = gr.update(choices=[""] + app.folder_names(session))
             tags = gr.update(choices=on_search.tag_choices(session))
-            return text, search_button(app), note, listing(app, session), choices, search_box(app), tags, tags
+            chips = _chips(examples, app, session, len(search.chips))
+            return text, search_button(app), note, listing(app, session), choices, search_box(app), tags, tags, *chips
 
         def tick():
             """The start-up job's progress in the header, each second until it is done."""
@@ -82,7 +100,8 @@ def build_demo(
         demo.load(
             first_load,
             None,
-            [status, search.search_btn, report_box, files, folder, search.query, search.tags, search.no_tags],
+            [status, search.search_btn, report_box, files, folder, search.query, search.tags, search.no_tags]
+            + search.chips,
             api_name=False,
             concurrency_limit=None,
             show_progress="hidden",
@@ -97,6 +116,32 @@ def build_demo(
         )
         demo.unload(leave)
     return demo
+
+
+CHIP_KINDS = ("user", "sound")  # tags that read as a query; loudness, tempo, key and language do not
+
+
+def tag_queries(tags: Sequence[Tag], n: int) -> list[str]:
+    """The library's own tags as example queries: up to ``n`` of the user's and the sound labels, the ones on the
+    most files first (a user's tags before labels on as many), each name once."""
+    kept = sorted((t for t in tags if t.kind in CHIP_KINDS and t.files > 0), key=lambda t: (-t.files, t.kind != "user"))
+    names: list[str] = []
+    for t in kept:
+        if t.name.lower() not in (x.lower() for x in names):
+            names.append(t.name)
+    return names[:n]
+
+
+def _chips(examples: Sequence[str] | None, app: App, session: str, n: int) -> list:
+    """The chips' updates on a first load: the given examples, or the visitor's library's tags (hidden if none)."""
+    if examples is not None:
+        texts = list(examples)[:n]
+    else:
+        try:
+            texts = tag_queries(app.library.tags(app.scope(session)), n)
+        except AudioretError:
+            texts = []
+    return [gr.update(value=t, visible=True) for t in texts] + [gr.update(visible=False)] * (n - len(texts))
 
 
 def search_button(app: App):

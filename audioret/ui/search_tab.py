@@ -336,8 +336,8 @@ def build_search_tab(app: App):
     search_inputs, search_outputs = on.search_inputs(ui), on.search_outputs(ui)
     ui.query.submit(on.search, search_inputs, search_outputs, api_name="search")
     ui.search_btn.click(on.search, search_inputs, search_outputs, api_name=False)
-    for chip, text in zip(ui.chips, EXAMPLE_QUERIES):
-        chip.click(lambda t=text: t, None, ui.query, api_name=False).then(
+    for chip in ui.chips:  # a chip searches for what it says (the first load may put the library's tags there)
+        chip.click(lambda text: text, chip, ui.query, api_name=False).then(
             on.search, search_inputs, search_outputs, api_name=False
         )
     spoken_outputs = [ui.query, *outputs, ui.example]
