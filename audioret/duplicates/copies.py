@@ -11,11 +11,11 @@ words they share (an inverted index, no loop over the files) and, for short file
 of their spectra; each candidate is then checked by the finder's own rule. The sound channel's nearest files are
 checked too. Each file that is the same recording gets ``ranking.calibration.COPY_EVIDENCE`` times one minus
 its difference (:func:`audioret.search.by_example`): it comes first, the closest copy first, strength >= 0.95, and
-says "the same recording". The library's fingerprints are the duplicates finder's cache beside
-the index, taken by each index run from the audio it decodes anyway (:class:`Known`, a tap of the run; a file
-indexed before, or by a cluster's decode tasks, is fingerprinted when first needed), dropped with the files removed
-or pruned, and held in memory until the library changes. Chromaprint missing, or a file it cannot read, leaves query by example to the sound
-channel alone. Measured on the duplicates benchmark's copies: docs/BENCHMARKS.md ("Fusion", "Copies").
+says "the same recording". The library's fingerprints are the duplicates finder's cache beside the index, taken by
+each index run from the audio it decodes anyway (:class:`Known`, a tap of the run; a file indexed before, or by a
+cluster's decode tasks, is fingerprinted when first needed), dropped with the files removed or pruned, and held in
+memory until the library changes. Chromaprint missing, or a file it cannot read, leaves query by example to the
+sound channel alone. Measured on the duplicates benchmark's copies: docs/BENCHMARKS.md ("Fusion", "Copies").
 """
 
 from __future__ import annotations
