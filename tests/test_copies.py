@@ -49,6 +49,19 @@ def test_same_recording_by_the_duplicates_rule(tmp_path, seconds):
     assert same_recording(a, c) is None and same_recording(b, c) is None
 
 
+def _library(tmp_path, tiny_clap_dir, text_model) -> Library:
+    """A library under ``tmp_path`` with the tiny random CLAP and the packaged text model, no transcription."""
+    return Library(
+        Config(
+            data_dir=tmp_path / "index",
+            clap_model=str(tiny_clap_dir),
+            text_model=text_model,
+            transcribe=False,
+            device="cpu",
+        )
+    )
+
+
 @pytest.fixture(scope="module")
 def memos(tmp_path_factory, tiny_clap_dir, text_model):
     """Six memos in one voice, indexed with the tiny random CLAP, under which they all score close together."""
@@ -56,15 +69,7 @@ def memos(tmp_path_factory, tiny_clap_dir, text_model):
     lib = root / "library"
     for i, said in enumerate(MEMOS):
         speak(lib / f"memo_{i}.wav", said, lead_s=0.5, tail_s=0.5)
-    library = Library(
-        Config(
-            data_dir=root / "index",
-            clap_model=str(tiny_clap_dir),
-            text_model=text_model,
-            transcribe=False,
-            device="cpu",
-        )
-    )
+    library = _library(root, tiny_clap_dir, text_model)
     library.index([lib], progress=False)
     return library, lib, root
 
@@ -136,31 +141,12 @@ def test_the_example_itself_comes_before_its_exact_copy(tmp_path, tiny_clap_dir,
     speak(lib / "take.wav", MEMOS[0], lead_s=0.5, tail_s=0.5)
     speak(lib / "other.wav", MEMOS[1], lead_s=0.5, tail_s=0.5)
     shutil.copy(lib / "take.wav", lib / "A copy of the take.wav")
-    config = Config(
-        data_dir=tmp_path / "index",
-        clap_model=str(tiny_clap_dir),
-        text_model=text_model,
-        transcribe=False,
-        device="cpu",
-    )
-    library = Library(config)
+    library = _library(tmp_path, tiny_clap_dir, text_model)
     library.index([lib], progress=False)
     hits = library.search_audio(lib / "take.wav", k=3)
     assert [h.path for h in hits[:2]] == [str(lib / "take.wav"), str(lib / "A copy of the take.wav")]
     assert all("the same recording" in h.why and h.score >= 0.95 for h in hits[:2])
     assert "the same recording" not in hits[2].why
-
-
-def _library(tmp_path, tiny_clap_dir, text_model) -> Library:
-    return Library(
-        Config(
-            data_dir=tmp_path / "index",
-            clap_model=str(tiny_clap_dir),
-            text_model=text_model,
-            transcribe=False,
-            device="cpu",
-        )
-    )
 
 
 def _stored_paths(library: Library) -> set[str]:
