@@ -3,16 +3,18 @@ music its tempo (BPM, librosa's tempogram) and key (the Krumhansl-Schmuckler key
 chroma).
 
 Loudness is measured on every file while it is decoded for indexing: a :class:`Measurer` takes the file's blocks
-in a decode thread, beside the channels' cutters, keeps a 22.05-kHz mono copy of the file's start (at most
-``LOUDNESS_S``) and measures once the last block is in, so the model thread never waits for it. It is the loudness
-of the mono mix, up to 11 kHz (a stereo file with uncorrelated channels reads up to 3 dB lower than its stereo
-measurement; broadband noise a little lower than at its own rate). Tempo and key are measured only for the files
-tagged as music (:func:`music`, reading their first ``MUSIC_S`` again), so a library without music pays nothing
-for them. What it costs is in docs/BENCHMARKS.md ("Tags").
+in a decode thread (on a cluster, in the decode task, which sends the result with the file's end), keeps a
+22.05-kHz mono copy of the file's start (at most ``LOUDNESS_S``) and measures once the last block is in, so the
+model thread never waits for it. It is the loudness of the mono mix, up to 11 kHz (a stereo file with
+uncorrelated channels reads up to 3 dB lower than its stereo measurement; broadband noise a little lower than at
+its own rate). Tempo and key are measured only for the files
+tagged as music (:func:`music`, reading their first ``MUSIC_S`` again, both from one short-time spectrum), so a
+library without music pays nothing for them. What it costs is in docs/BENCHMARKS.md ("Tags").
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import numpy as np
@@ -32,6 +34,7 @@ NOTES = ("c", "c#", "d", "d#", "e", "f", "f#", "g", "g#", "a", "a#", "b")
 # Krumhansl & Kessler's probe-tone ratings of the 12 pitch classes in a major and a minor key, tonic first.
 MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+_PROFILES = np.array([np.roll(p, tonic) for p in (MAJOR, MINOR) for tonic in range(12)])  # (24, 12)
 
 
 def loudness(samples: np.ndarray, sr: int = RATE) -> float | None:
@@ -47,16 +50,7 @@ def loudness(samples: np.ndarray, sr: int = RATE) -> float | None:
 def tempo(samples: np.ndarray, sr: int = MUSIC_RATE) -> float | None:
     """The tempo (BPM) of mono samples by librosa's tempogram (onsets every 23 ms); None for a clip under
     ``MIN_MUSIC_S`` or one without onsets."""
-    import librosa
-
-    if len(samples) < MIN_MUSIC_S * sr or not np.any(samples):
-        return None
-    hop = 256 if sr <= 11_025 else 512
-    onsets = librosa.onset.onset_strength(y=samples, sr=sr, n_fft=4 * hop, hop_length=hop, n_mels=64)
-    if not np.any(onsets):
-        return None
-    bpm = float(librosa.feature.tempo(onset_envelope=onsets, sr=sr, hop_length=hop)[0])
-    return round(bpm, 1) if bpm > 0 else None
+    return music_of(samples, sr).get("tempo_bpm")
 
 
 def key_of(chroma: np.ndarray) -> tuple[str | None, float]:
@@ -65,41 +59,52 @@ def key_of(chroma: np.ndarray) -> tuple[str | None, float]:
     chroma = np.asarray(chroma, np.float64)
     if chroma.shape != (12,) or np.std(chroma) == 0:
         return None, 0.0
-    best, name = -1.0, None
-    for mode, profile in (("major", MAJOR), ("minor", MINOR)):
-        for tonic in range(12):
-            r = float(np.corrcoef(chroma, np.roll(profile, tonic))[0, 1])
-            if r > best:
-                best, name = r, f"{NOTES[tonic]} {mode}"
-    return (name if best >= MIN_KEY_CORRELATION else None), round(best, 4)
+    r = np.corrcoef(chroma, _PROFILES)[0, 1:]  # major keys from C, then minor keys from C
+    best = int(np.argmax(r))
+    name = f"{NOTES[best % 12]} {'major' if best < 12 else 'minor'}"
+    return (name if r[best] >= MIN_KEY_CORRELATION else None), round(float(r[best]), 4)
 
 
 def key(samples: np.ndarray, sr: int = MUSIC_RATE) -> str | None:
     """The key of mono samples ("c major", "f# minor"), or None (too short, silent, or no key fits)."""
+    return music_of(samples, sr).get("key")
+
+
+def music_of(samples: np.ndarray, sr: int = MUSIC_RATE) -> dict:
+    """The tempo (``tempo_bpm``) and key (``key``) of mono samples, those that apply, from one short-time spectrum:
+    onsets from its mel bands, the key from its chroma. Empty for a clip under ``MIN_MUSIC_S`` or silence."""
     import librosa
 
     if len(samples) < MIN_MUSIC_S * sr or not np.any(samples):
-        return None
-    chroma = librosa.feature.chroma_stft(y=samples, sr=sr, tuning=0.0, n_fft=2048, hop_length=1024)
-    return key_of(chroma.mean(axis=1))[0]
+        return {}
+    hop = 256 if sr <= 11_025 else 512
+    power = np.abs(librosa.stft(np.asarray(samples, np.float32), n_fft=4 * hop, hop_length=hop)) ** 2
+    mel_basis, chroma_basis = _bases(sr, 4 * hop)
+    found: dict = {}
+    onsets = librosa.onset.onset_strength(S=librosa.power_to_db(mel_basis @ power), sr=sr, hop_length=hop)
+    if np.any(onsets):
+        bpm = float(librosa.feature.tempo(onset_envelope=onsets, sr=sr, hop_length=hop)[0])
+        if bpm > 0:
+            found["tempo_bpm"] = round(bpm, 1)
+    chroma = librosa.util.normalize(chroma_basis @ power, norm=np.inf, axis=0)  # as librosa's chroma_stft
+    name = key_of(chroma.mean(axis=1))[0]
+    if name is not None:
+        found["key"] = name
+    return found
+
+
+@functools.lru_cache(maxsize=4)
+def _bases(sr: int, n_fft: int) -> tuple[np.ndarray, np.ndarray]:
+    """librosa's 64-band mel and 12-class chroma filter banks for this rate and STFT size (made once: making them
+    costs more than applying them)."""
+    import librosa
+
+    return librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=64), librosa.filters.chroma(sr=sr, n_fft=n_fft, tuning=0.0)
 
 
 def music(path: str) -> dict:
     """The tempo (``tempo_bpm``) and key (``key``) of a music file's first ``MUSIC_S``, those that apply."""
-    head = audio.load(path, MUSIC_RATE, 0.0, MUSIC_S)
-    found = {"tempo_bpm": tempo(head), "key": key(head)}
-    return {k: v for k, v in found.items() if v is not None}
-
-
-def loudness_of(path: str) -> dict:
-    """The file's loudness (``{"loudness_lufs": ...}``, or empty), read again for the files a :class:`Measurer` did
-    not see (a cluster's decode tasks measure nothing; the driver reads the file's first LOUDNESS_S)."""
-    try:
-        value = loudness(audio.load(path, RATE, 0.0, LOUDNESS_S))
-    except Exception as e:  # a measurement is optional: the file is indexed without it
-        logger.warning("Could not measure %s: %s: %s", path, type(e).__name__, e)
-        return {}
-    return {} if value is None else {"loudness_lufs": value}
+    return music_of(audio.load(path, MUSIC_RATE, 0.0, MUSIC_S))
 
 
 class Measurer:
@@ -113,8 +118,9 @@ class Measurer:
         self.result: dict | None = None  # set by the last push
 
     def push(self, block: np.ndarray, last: bool) -> None:
-        if self.kept < LOUDNESS_S * RATE or last:
-            out = self.resampler.push(block, last) if self.kept < LOUDNESS_S * RATE else np.zeros(0, np.float32)
+        limit = round(LOUDNESS_S * RATE)  # exactly the file's start, however long the decoder's blocks are
+        if self.kept < limit:
+            out = self.resampler.push(block, last)[: limit - self.kept]
             self.parts.append(out)
             self.kept += len(out)
         if last:

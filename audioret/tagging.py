@@ -28,7 +28,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +39,7 @@ from .catalog import PROPERTIES
 from .channels import user_tags
 from .errors import AudioretError, InputError, ModelLoadError
 from .ranking import labels as judging
-from .ranking.calibration import Background
+from .ranking.calibration import REFERENCE_PROMPTS, Background, one_blas_thread
 from .store.filters import accepts
 from .store.records import tag_fields, tag_kinds_of, tags_of
 from .types import Filters, Tag
@@ -93,15 +93,16 @@ class Judge:
 
 def judge(channels, vocab: vocabulary.Vocabulary, cache: Path | None = None) -> Judge | None:
     """The hearing channel's judge of ``vocab``; None when no channel hears, holds nothing, or its model fails.
-    The labels' vectors are kept beside an export, or else in ``cache`` (the data directory), so that they are
-    computed once per model and vocabulary, not on every run."""
+    The labels' vectors and the reference queries' are kept beside an export, or else in ``cache`` (the data
+    directory), so that they are computed once per model and vocabulary, not on every run."""
     try:
         channel = channels.hearing()
         if not channel.holds_records() or not channels.available(channel.name):
             return None
         vectors = label_vectors(channel, vocab, cache)
+        reference = prompt_vectors(channel, REFERENCE_PROMPTS, "reference", _digest(REFERENCE_PROMPTS), cache)
         sample, count = channel.store.background()
-        background = Background.remembered(sample, count, channel.reference(), getattr(channel, "debias", False))
+        background = Background.remembered(sample, count, reference, getattr(channel, "debias", False))
     except (InputError, ModelLoadError) as e:
         logger.warning("Sound labels are not given: %s", e)
         return None
@@ -111,16 +112,27 @@ def judge(channels, vocab: vocabulary.Vocabulary, cache: Path | None = None) -> 
 
 
 def label_vectors(channel, vocab: vocabulary.Vocabulary, cache: Path | None) -> np.ndarray:
-    """The hearing channel's text vectors of the vocabulary's prompts: kept beside an exported model
-    (:func:`~audioret.models.checks.remembered`), else in ``cache`` under the model, runtime and vocabulary."""
+    """The hearing channel's text vectors of the vocabulary's prompts (:func:`prompt_vectors`)."""
+    return prompt_vectors(channel, vocab.prompts, "labels", vocab.signature, cache)
+
+
+def _digest(prompts: Sequence[str]) -> str:
+    return hashlib.sha1("\n".join(prompts).encode()).hexdigest()[:12]
+
+
+def prompt_vectors(channel, prompts: Sequence[str], kind: str, key: str, cache: Path | None) -> np.ndarray:
+    """The hearing channel's text vectors of ``prompts``: kept beside an exported model
+    (:func:`~audioret.models.checks.remembered`), else in ``cache`` as ``KIND-MODEL-KEY.npy`` (the model, its
+    runtime and precision hashed; ``key`` names the prompts), as a torch model would otherwise compute them on
+    every run."""
     from .models.checks import kept, remembered
 
     model = channel.model
     if getattr(model, "folder", None) is not None or cache is None:
-        return remembered(model, vocab.prompts, model.embed_text)
+        return remembered(model, list(prompts), model.embed_text)
     which = f"{channel.store.collection.name}|{getattr(model, 'backend', '')}|{getattr(model, 'precision', '')}"
-    path = cache / f"labels-{hashlib.sha1(which.encode()).hexdigest()[:12]}-{vocab.signature}.npy"
-    return kept(path, lambda: np.asarray(model.embed_text(vocab.prompts), np.float32))
+    path = cache / f"{kind}-{hashlib.sha1(which.encode()).hexdigest()[:12]}-{key}.npy"
+    return kept(path, lambda: np.asarray(model.embed_text(list(prompts)), np.float32))
 
 
 def update(library, report=None, only: Collection[str] | None = None) -> int:
@@ -152,7 +164,8 @@ def update(library, report=None, only: Collection[str] | None = None) -> int:
         writes: dict[str, tuple[list, list]] = {c.name: ([], []) for c in channels}  # (rest, firsts) of (id, meta)
         for path in chunk:
             of_file = {name: by_path.get(path, []) for name, by_path in records.items()}
-            tags, properties, windows = file_tags(path, of_file, found, vocab)
+            with one_blas_thread():  # small products: BLAS's threads would spin for them (as for a query)
+                tags, properties, windows = file_tags(path, of_file, found, vocab)
             fields = {**tag_fields(tags, sig), **{k: properties.get(k) for k in WRITTEN}}
             for name, recs in of_file.items():
                 is_hearing = hearing is not None and name == hearing.name
@@ -252,7 +265,12 @@ def tag(library, path: str, add=(), remove=()) -> dict[str, float]:
     hold them) and returns its tags after."""
     from .errors import IndexBusy
 
-    path = library.resolve(path)
+    try:
+        path = library.resolve(path)
+    except InputError:
+        full = os.path.abspath(path)
+        where = "is not in the index" if os.path.exists(full) else "does not exist and is not in the index"
+        raise InputError(f"{full!r} {where}, so it has no tags to change; index it first (audioret index FOLDER)")
     if library.indexing:
         raise IndexBusy("An indexing job is running; tag the file once it has finished")
     info = properties(library, path)

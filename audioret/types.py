@@ -266,6 +266,7 @@ class IndexReport:
     speech_s: float = 0.0  # seconds of it the gate passed to Whisper
     tagged: int = 0  # files whose tags were (re)judged in this run
     tagging_s: float = 0.0  # seconds the tagging after the run took (in elapsed_s too)
+    map_s: float = 0.0  # seconds laying out the library's map after the run took (in elapsed_s too)
     elapsed_s: float = 0.0
     settings: dict = field(default_factory=dict)  # what ran: batch size, decode threads, backend, precision
     stages: dict[str, float] = field(default_factory=dict)  # seconds the model thread spent waiting, embedding, writing

@@ -14,8 +14,9 @@ reported apart (any sound tag they get is wrong). Then the vocabulary is changed
 **cost**: the ESC-10 clips (and the Sonic Pi samples), indexed from scratch with laion/clap-htsat-unfused's
 architecture (random weights: the cost per window is the real model's) and the text channel (names and sidecars,
 no Whisper), with ``tags`` on and off, each run in its own process, in alternating rounds; wall time, and the CPU
-time of the process (steadier on a shared machine). The labels' vectors are embedded by the first run with tags
-(a one-time cost per model and vocabulary, reported apart) and reused by the others, as a library reuses them.
+time of the process (steadier on a shared machine). The vectors of the labels and of the reference queries are
+embedded by a first run with tags (a one-time cost per model and vocabulary, reported apart) and reused by the
+others, as a library reuses them.
 """
 
 from __future__ import annotations
@@ -172,14 +173,16 @@ def way_index(args) -> dict:
         t0, cpu0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
         report = lib.index(files_of(args.audio, args.limit), progress=False)
         elapsed, cpu = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF)
-        if args.labels_cache and args.tags == "on" and not any(Path(args.labels_cache).glob("*.npy")):
+        if args.labels_cache and args.tags == "on":  # what this run embedded, for the next runs
             for f in (Path(tmp) / "tags").glob("*.npy"):
-                shutil.copy(f, args.labels_cache)
+                if not (Path(args.labels_cache) / f.name).exists():
+                    shutil.copy(f, args.labels_cache)
         music = sum(1 for f in lib.files() if f.tempo_bpm is not None or f.key is not None)
     return {
         "seconds": elapsed,
         "files": len(report.added),
         "tagging_s": report.tagging_s,
+        "map_s": report.map_s,  # the map laid out at the end of the run, with tags or without
         "tagged": report.tagged,
         "music_measured": music,
         "elapsed_s": report.elapsed_s,
@@ -199,7 +202,7 @@ def cost(args) -> dict:
     result: dict = {}
     cache = Path(args.out) / "labels-cache"  # a first run with tags embeds the labels; the others reuse them
     cache.mkdir(parents=True, exist_ok=True)
-    if not any(cache.glob("*.npy")):
+    if not any(cache.glob("labels-*.npy")) or not any(cache.glob("reference-*.npy")):
         argv = [sys.executable, __file__, "way", "--tags", "on", "--model", model, "--audio", str(root / "esc10")]
         ran = subprocess.run(argv + ["--limit", "1", "--labels-cache", str(cache)], check=True, capture_output=True)
         result["labels_embedded_once"] = json.loads(ran.stdout.splitlines()[-1])

@@ -112,6 +112,32 @@ def test_cluster_index_holds_the_single_process_records(
     assert str(library_dir / "tones" / "tone5.flac") not in lib.store.files()[0]
 
 
+def test_a_decode_task_sends_the_files_loudness_with_its_end(tmp_path):
+    """A cluster's decode task measures the file as it cuts it, and sends the result with the file's end, so the
+    driver writes the single process's loudness without reading the file again."""
+    import pickle
+    from functools import partial
+
+    from audioret import audio, measures
+    from audioret.channels.sound import _cut
+    from audioret.indexing.cluster import decode_rows
+    from audioret.indexing.plan import Job
+
+    path = write(tmp_path / "tone.flac", np.concatenate([tone(4, 440) * 0.2, tone(8, 880)]))
+    job = Job(str(path), os.stat(path), {"clap": None}, set())
+    spec = {"job": [0], "spec": [pickle.dumps((job, set()))]}
+    for measure in (True, False):
+        rows = list(decode_rows(spec, {"clap": partial(_cut, 480_000, 360_000, measure=measure)}))
+        ends = [e for r in rows for e in r["end"] if len(e)]
+        assert len(ends) == 1
+        measured = pickle.loads(ends[0])[3]
+        if not measure:  # tags off: nothing measured, nothing sent
+            assert measured == {}
+            continue
+        expected = measures.loudness(audio.load(str(path), measures.RATE, 0.0, measures.LOUDNESS_S))
+        assert measured.keys() == {"clap"} and measured["clap"]["loudness_lufs"] == pytest.approx(expected, abs=0.1)
+
+
 def _model_actor_pids() -> list[int]:
     """The processes of the running model actors (Ray names each worker process after its actor class)."""
     import psutil
@@ -179,7 +205,7 @@ def test_cli_index_cluster_without_a_server_is_one_line(tmp_path, capsys):
 def test_layout_spreads_a_run():
     two_cores = layout(2, 0, 1, None, "auto", cores=2)
     assert (two_cores.actors, two_cores.actor_cpus, two_cores.threads, two_cores.decode_slots) == (1, 1.0, 2, 1)
-    assert two_cores.batch_size == 8
+    assert two_cores.batch_size == 4
     two_actors = layout(2, 0, 1, 2, 8, cores=2)
     assert (two_actors.actor_cpus, two_actors.threads, two_actors.decode_slots) == (0.5, 1, 1)
     both_channels = layout(2, 0, 2, None, 8, cores=2)  # a pool per channel that needs audio: they share the CPU

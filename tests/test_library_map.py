@@ -15,6 +15,7 @@ from audioret.library_map import (
     layout,
     mean_vector,
     pca,
+    place,
     state_key,
     to_unit_square,
 )
@@ -110,6 +111,49 @@ def test_cache_reads_each_file_once_and_recomputes_only_after_a_change():
     second = cache.file_map(changed)
     assert second is not first and reads[7:] == ["/lib/0.wav"]  # only the changed file is read again
     assert state_key(files) != state_key(changed) and state_key(files) == state_key(files[::-1])
+
+
+def test_a_new_file_is_placed_among_its_nearest_laid_out_files():
+    x, labels = clusters(5, 3, dim=16)
+    xy = np.array([[0.1, 0.1], [0.5, 0.9], [0.9, 0.1]], np.float32)[labels]  # each group at one corner
+    new, _ = clusters(2, 3, dim=16, seed=0)  # the same groups' centres, other members
+    placed = place(new, x, xy)
+    assert np.allclose(placed, xy[::5].repeat(2, axis=0), atol=1e-5)  # each lands on its own group's place
+    between = mean_vector(np.stack([x[0], x[5]]))[None]  # as like group 0 as group 1: between them
+    assert 0.1 < place(between, x, xy, k=10)[0, 1] < 0.9
+    assert place(np.zeros((0, 16), np.float32), x, xy).shape == (0, 2)
+
+
+def test_a_kept_layout_serves_a_new_process_and_places_new_files(tmp_path):
+    x, labels = clusters(4, 3, dim=8)
+    vectors = {f"/lib/{i:02d}.wav": x[i][None] for i in range(12)}
+    reads = []
+
+    def vectors_of(path):
+        reads.append(path)
+        return vectors[path]
+
+    kept = tmp_path / "map" / "layout.npz"
+    files = [_info(p) for p in vectors]
+    first = MapCache(vectors_of, kept).file_map(files)  # no layout kept yet: laid out now, and kept
+    assert kept.exists() and first.placed == 0 and len(reads) == 12
+    vectors["/lib/new.wav"] = x[:1] * 0.9 + x[1:2] * 0.1  # like file 0 (of group 0)
+    again = MapCache(vectors_of, kept)  # another process: the kept layout, and only the new file read
+    found = again.file_map(files + [_info("/lib/new.wav")])
+    assert reads[12:] == ["/lib/new.wav"] and found.placed == 1 and found.method == first.method
+    group0 = found.xy[[found.paths.index(f"/lib/{i:02d}.wav") for i in range(4)]]
+    new_at = found.xy[found.paths.index("/lib/new.wav")]
+    others = found.xy[[found.paths.index(f"/lib/{i:02d}.wav") for i in range(4, 12)]]
+    assert np.linalg.norm(group0 - new_at, axis=1).max() < np.linalg.norm(others - new_at, axis=1).min()
+    part = again.file_map(files[:6])  # a visitor's part of the library: its places from the same layout
+    assert part.placed == 0 and part.paths == tuple(f.path for f in files[:6])
+    again.refresh(files + [_info("/lib/new.wav")])  # one new file in 13: the kept layout stays
+    assert again.file_map(files + [_info("/lib/new.wav")]).placed == 1
+    more = {f"/lib/more-{i}.wav": x[i][None] for i in range(6)}
+    vectors.update(more)
+    everything = files + [_info("/lib/new.wav")] + [_info(p) for p in more]
+    again.refresh(everything)  # 7 of 19 new: laid out again, and kept for the next process
+    assert MapCache(vectors_of, kept).file_map(everything).placed == 0
 
 
 @pytest.mark.slow  # indexes the demo library with the tiny CLAP

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from audioret import Config
+from audioret.errors import InputError
 from audioret.render import shorten
 from audioret.ui import build_demo, launch
 
@@ -348,3 +349,29 @@ def test_browser_on_your_own_library_the_chips_are_its_tags(tmp_path, tiny_clap_
             browser.close()
     finally:
         demo.close()
+
+
+def test_a_map_redraw_counts_as_a_search_in_the_public_mode(tmp_path, tiny_clap_dir):
+    """Drawing the map again reads every file of the visitor's view: in the public mode it spends the visitor's
+    searches like a search, and one over the limit is refused with the search's message."""
+    import dataclasses
+
+    import gradio as gr
+
+    from audioret.ui import App, Limits, decide
+    from audioret.ui.map_view import MapHandlers
+
+    limits = dataclasses.replace(Limits(), searches_per_minute=3)
+    config = Config(data_dir=tmp_path, clap_model=str(tiny_clap_dir))
+    open_page_app = App(config, [], access=decide("127.0.0.1", False, None, public=True, limits=limits))
+    on, visitor = MapHandlers(open_page_app), gr.Request(session_hash="visitor-1")
+    for _ in range(3):
+        assert "0 files" in on.redraw(visitor)["note"]
+    with pytest.raises(gr.Error, match="More than 3 searches in a minute"):
+        on.redraw(visitor)
+    with pytest.raises(InputError, match="More than 3 searches in a minute"):  # the map spent the searches
+        open_page_app.visitors.check_search("visitor-1")
+    assert "0 files" in on.redraw(gr.Request(session_hash="visitor-2"))["note"]  # another visitor's own allowance
+    local = MapHandlers(App(dataclasses.replace(config, data_dir=tmp_path / "local"), []))
+    for _ in range(5):  # a page of one's own: no limit
+        assert "0 files" in local.redraw(visitor)["note"]

@@ -12,7 +12,7 @@ import shutil
 import numpy as np
 import pytest
 
-from audioret import Config, Library
+from audioret import Config, Library, audio
 from audioret.channels import user_tags
 from audioret.cli import main
 from audioret.cli_tags import argv as tag_argv
@@ -68,6 +68,33 @@ def test_a_label_is_given_only_where_it_stands_out_from_its_background():
     assert best == {0: given[0][0]} and windows == given[:2]
 
 
+def test_a_hub_label_is_measured_in_its_own_spread_and_the_others_as_a_search_would():
+    rng = np.random.default_rng(2)
+    hub = _unit(rng.standard_normal(256))
+    sample = _unit(rng.standard_normal((400, 256)) / 16 + 0.5 * rng.standard_normal((400, 1)) * hub)  # along hub
+    reference = _unit(rng.standard_normal((20, 256)))
+    background = Background.of(sample, len(sample), reference, debias=True)
+    labels = np.vstack([_unit(rng.standard_normal((15, 256))), hub[None]])
+    widths = judging.hub_widths(judging.null(labels, background)[1] / background.scale)
+    assert widths[-1] > 2 and np.all(widths[:-1] == 1.0)  # only the hub stands apart from the others' spreads
+    edge = sample[np.argsort(-(sample @ hub))[:3]]  # the records at the hub's edge
+    e = judging.evidence(edge, labels, background)
+    plain = calibrate((edge @ hub[:, None])[:, 0], edge, hub[None], background, True)
+    assert np.all(e[:, -1] < plain)  # as a search prompt it would stand out; as a label it is a hub
+    for j in range(15):  # every other label: exactly as a search judges its prompt
+        query = labels[j : j + 1]
+        np.testing.assert_allclose(e[:, j], calibrate((edge @ query.T)[:, 0], edge, query, background, True))
+
+
+def test_hub_widths():
+    spreads = np.array([1.0, 0.9, 1.1, 1.2, 0.8, 1.0, 1.05, 0.95, 6.0])
+    widths = judging.hub_widths(spreads)
+    q1, q3 = np.percentile(spreads, [25, 75])
+    assert widths[-1] == pytest.approx(6.0 / (q3 + 3 * (q3 - q1))) and np.all(widths[:-1] == 1.0)
+    assert np.all(judging.hub_widths(spreads[-4:]) == 1.0)  # too few labels to call one a hub
+    assert np.all(judging.hub_widths(np.full(10, 0.2)) == 1.0)  # never measured tighter than the channel
+
+
 def test_a_file_keeps_at_most_its_strongest_labels():
     e = np.array([5.0, 1.0, 9.0, 3.0, 2.0, 2.5])
     assert list(judging.given(e, limit=2)) == [2, 0]
@@ -82,6 +109,22 @@ def test_key_profiles_name_the_key():
     assert key_of(np.roll(MINOR, 9))[0] == "a minor"
     assert key_of(np.roll(MAJOR, 6))[0] == "f# major"
     assert key_of(np.ones(12)) == (None, 0.0)  # a flat chroma fits no key
+
+
+def test_loudness_is_of_the_first_five_minutes_however_the_file_is_decoded():
+    from audioret.measures import LOUDNESS_S, RATE, Measurer
+
+    sr = 8000  # a 6-minute file, 6 dB quieter after its first five
+    x = np.concatenate([tone(LOUDNESS_S, 440, sr=sr), 0.5 * tone(60, 440, sr=sr)]).astype(np.float32)
+    results = []
+    for block_s in (10, 30, 77):
+        measurer, step = Measurer(sr), block_s * sr
+        for i in range(0, len(x), step):
+            measurer.push(x[i : i + step], last=i + step >= len(x))
+        results.append(measurer.result["loudness_lufs"])
+    first = audio.Resampler(sr, RATE).push(x[: round(LOUDNESS_S * sr)], last=True)
+    assert results == [results[0]] * 3
+    assert results[0] == pytest.approx(loudness(first), abs=0.05)
 
 
 def test_loudness_and_tempo_of_known_signals():
@@ -345,8 +388,13 @@ def test_your_own_tags_are_kept_searched_and_survive_a_reindex(tagged):
     again = {f.path: f for f in lib.files()}[path].tags
     assert again["zebra crossing"] == 1.0 and loud not in again
     assert lib.tag(path, remove=["night"]).keys() == again.keys() - {"night"}
-    with pytest.raises(InputError, match="No segment or indexed file"):
+    with pytest.raises(InputError, match="nowhere.wav' does not exist and is not in the index") as e:
         lib.tag(str(folder / "nowhere.wav"), add=["x"])
+    assert "segment" not in str(e.value)
+    stray = shutil.copy(path, folder / "stray.ogg")  # on disk, not indexed
+    with pytest.raises(InputError, match="stray.ogg' is not in the index, so it has no tags") as e:
+        lib.tag(stray, add=["x"])
+    assert "segment" not in str(e.value) and not os.path.exists(folder / "stray.json")  # nothing written
 
 
 @pytest.mark.slow

@@ -20,6 +20,15 @@ def test_tags_sidecars_and_speech_become_passages(tmp_path):
     f["title"], f["artist"], f["genre"] = "Dawn chorus", "A. Recordist", "Field recording"
     f.save()
     assert read_tags(path) == "title: Dawn chorus. artist: A. Recordist. genre: Field recording"
+    for stamp in ("Processed by SoX", "Lavf58.29.100", "Encoded with LAME 3.100", "sox"):  # the writer's name
+        f["comment"] = stamp
+        f.save()
+        assert read_tags(path) == "title: Dawn chorus. artist: A. Recordist. genre: Field recording", stamp
+    f["comment"] = "Processed by hand: rain recorded by the river"  # words about the sound stay
+    f.save()
+    assert read_tags(path).endswith("comment: Processed by hand: rain recorded by the river")
+    del f["comment"]
+    f.save()
     assert read_sidecar(path) == "" and sidecar_signature(path) == ""
 
     (tmp_path / "walks" / "dawn.txt").write_text("Blackbirds and a distant road, recorded at 5 am.")

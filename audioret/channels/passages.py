@@ -19,6 +19,13 @@ from ..types import Utterance
 logger = logging.getLogger("audioret")
 
 TAG_KEYS = ("title", "artist", "albumartist", "album", "genre", "comment", "description", "keywords")
+# A tag value that only names the program that wrote the file ("Processed by SoX", "Lavf58.29.100", "Encoded with
+# LAME"): it says nothing about the sound, so it is neither searched nor shown as a reason.
+TOOL_STAMP = re.compile(
+    r"^\s*(?:(?:processed|encoded|created|made|generated|converted|written|edited|ripped|recorded)\s+(?:by|with|using)"
+    r"\s+\S+(?:\s+v?[\d.]+)?\s*\.?|lav[fc][\d.]*|(?:sox|ffmpeg|lame|libvorbis|audacity|itunes)(?:\s+v?[\d.]+)?)\s*$",
+    re.IGNORECASE,
+)
 SIDECAR_KEYS = ("title", "description", "caption", "captions", "tags", "keywords", "text", "transcript", "notes")
 MAX_PASSAGE_WORDS = 120  # all-MiniLM-L6-v2 reads 256 word pieces; longer text is cut into passages
 MAX_SIDECAR_BYTES = 64 * 1024
@@ -64,7 +71,7 @@ def read_tags(path: str | os.PathLike) -> str:
             values = f.tags.get(key) or []
         except (KeyError, ValueError):
             continue
-        text = "; ".join(str(v).strip() for v in values if str(v).strip())
+        text = "; ".join(str(v).strip() for v in values if str(v).strip() and not TOOL_STAMP.match(str(v)))
         if text:
             parts.append(f"{key}: {text[:500]}")
     return ". ".join(parts)

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import audio
 from ..errors import AudioDecodeError, InputError
-from ..measures import Measurer, loudness_of
+from ..measures import Measurer
 from ..ranking.calibration import REFERENCE_PROMPTS, Background, judge
 from ..ranking.fusion import Found
 from ..ranking.nearest import best_files
@@ -49,6 +49,12 @@ class _Cutter:
         self.windower = audio.Windower(window, hop)
         self.measurer = measurer
 
+    @property
+    def measured(self) -> dict | None:
+        """What the measurer found once the last block was in (``{"loudness_lufs": ...}``, or empty); None
+        without a measurer."""
+        return None if self.measurer is None else (self.measurer.result or {})
+
     def push(self, block: np.ndarray, last: bool) -> list[audio.Window]:
         if self.measurer is not None:
             self.measurer.push(block, last)
@@ -56,8 +62,8 @@ class _Cutter:
         return out + self.windower.close() if last else out
 
 
-def _cut(window: int, hop: int, job, sr_in: int) -> _Cutter:
-    return _Cutter(sr_in, window, hop, job.path)
+def _cut(window: int, hop: int, job, sr_in: int, measure: bool = False) -> _Cutter:
+    return _Cutter(sr_in, window, hop, job.path, Measurer(sr_in, job.path) if measure else None)
 
 
 class SoundChannel(Channel):
@@ -108,6 +114,7 @@ class SoundChannel(Channel):
         self._batch: list = []  # (job, window samples)
         self._updates: list[Output] = []
         self._measurers: dict = {}  # job -> its Measurer (made in a decode thread, read once the file is done)
+        self._measured: dict = {}  # job -> what a cluster's decode task measured (sent with the file's end)
 
     @property
     def store(self):
@@ -137,7 +144,11 @@ class SoundChannel(Channel):
         return _Cutter(sr_in, self.embedder.window, self.hop, job.path, measurer)
 
     def cutting(self) -> Callable:
-        return partial(_cut, self.embedder.window, self.hop)
+        return partial(_cut, self.embedder.window, self.hop, measure=self.measure)
+
+    def measured(self, job, found: dict) -> None:
+        """What the cutter of ``job`` measured in another process (a cluster's decode task), for its records."""
+        self._measured[job] = found
 
     def take(self, job, window: audio.Window | Embedded) -> None:
         state = self._files.setdefault(job, _File())
@@ -164,6 +175,7 @@ class SoundChannel(Channel):
     def drop(self, job) -> None:
         self._files.pop(job, None)
         self._measurers.pop(job, None)
+        self._measured.pop(job, None)
         self._batch = [(j, w) for j, w in self._batch if j is not job]
 
     def ready(self) -> list[Output]:
@@ -178,6 +190,11 @@ class SoundChannel(Channel):
         if self._batch:
             self._embed()
         return self.ready()
+
+    def rest(self) -> None:
+        release = getattr(self.embedder, "release_memory", None)
+        if release is not None:
+            release()
 
     def _embed(self):
         # the batch, padded with silence to its fixed size, in one array; the windows' own copies go before the
@@ -215,10 +232,7 @@ class SoundChannel(Channel):
             **self.provenance_fields(self.embedder),
         )
         measurer = self._measurers.pop(job, None)
-        if measurer is not None:
-            common.update(measurer.result or {})
-        elif self.measure:  # cut in another process (a cluster's decode task): measured here
-            common.update(loudness_of(job.path))
+        common.update((measurer.result or {}) if measurer is not None else self._measured.pop(job, {}))
         ids, metadatas = records(common, [(start / sr, end / sr, {}) for start, end in state.spans], self.store.key)
         return Output(job, self.name, ids, metadatas, np.stack(state.vectors))
 
@@ -249,16 +263,19 @@ class SoundChannel(Channel):
         """Each file's best window for a text query, best first, with its evidence (:mod:`audioret.ranking`); with
         feedback, the query moved towards the files liked and away from the others (Rocchio)."""
         query = self.embedder.embed_text([request.query.text])
-        if request.feedback:
-            query = moved(query[0], self.store, request.feedback, self.name)[None]
-        return self._rank(query, self.reference(), n_files, request.scope)
+        feedback = request.feedback
+        taught = bool(feedback) and bool(feedback.liked_by(self.name) or feedback.unliked)
+        if taught:
+            query = moved(query[0], self.store, feedback, self.name)[None]
+        # a query moved towards files' own sound is not what the reference prompts measure (null.informative)
+        return self._rank(query, self.reference(), n_files, request.scope, gated=not taught)
 
     def rank_vectors(self, vectors: np.ndarray, n_files: int, scope: Scope = Scope()) -> list[Found]:
         """Each file's best window for one or more audio embeddings (its best similarity to any of them), with
         evidence."""
         return self._rank(vectors, None, n_files, scope)
 
-    def _rank(self, vectors, reference, n_files: int, scope: Scope) -> list[Found]:
+    def _rank(self, vectors, reference, n_files: int, scope: Scope, gated: bool = True) -> list[Found]:
         """Text queries (``reference`` given) are calibrated against the reference prompts, each file's bias out;
         an example recording against the plain background (an exact copy must come first, whatever its bias)."""
         queries = np.atleast_2d(np.asarray(vectors, np.float32))
@@ -269,7 +286,9 @@ class SoundChannel(Channel):
         text = reference is not None
         background = Background.remembered(sample, count, reference if text else sample[:0], self.debias and text)
         candidates = np.stack([m.vector for m in matches])
-        e, beyond = judge([m.score for m in matches], candidates, queries, background, self.against_reference and text)
+        e, beyond = judge(
+            [m.score for m in matches], candidates, queries, background, self.against_reference and text, gated
+        )
         return [self.found(m, float(x), float(b)) for m, x, b in zip(matches, e, beyond)]
 
     def embed_example(self, example) -> np.ndarray:

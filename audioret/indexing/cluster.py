@@ -35,7 +35,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -225,12 +225,15 @@ class _Hearing:
     needs_audio: bool
     cutting: Callable | None
     reusable: bool
+    made: list = field(default_factory=list)  # the cutter it made: what it measured goes with the file's end
 
     def same_content(self, record, digest: str) -> bool:
         return self.reusable and record is not None and record.hash == digest
 
     def cutter(self, job, sr_in: int):
-        return self.cutting(job, sr_in)
+        cutter = self.cutting(job, sr_in)
+        self.made.append(cutter)
+        return cutter
 
 
 def decode_rows(batch: dict, cutting: dict) -> Iterator[dict]:
@@ -269,7 +272,9 @@ def _file_rows(i: int, job: Job, channels: dict) -> Iterator[dict]:
             continue
         end = dataclasses.replace(event, job=None)
         held = held or {"job": i, "seq": seq, "channel": "", "piece": b"", "audio": EMPTY}
-        held.update(end=pickle.dumps((end, job.digest, seq)), decode_s=time.perf_counter() - started - blocked[0])
+        measured = {n: getattr(c.made[-1], "measured", None) for n, c in channels.items() if c.made}  # loudness
+        ended = (end, job.digest, seq, {n: m for n, m in measured.items() if m is not None})
+        held.update(end=pickle.dumps(ended), decode_s=time.perf_counter() - started - blocked[0])
     stop.set()
     if held is not None:
         rows.append(held)
@@ -384,8 +389,10 @@ def _consume(ds, jobs: list[Job], channels: dict, writer, pools: list[str], lay:
 
 
 def _dispatch(job: Job, pieces: dict[int, Piece], end: tuple, channels: dict, writer, timed) -> None:
-    event, digest, _ = end
+    event, digest, _, measured = end
     job.digest = digest
     for seq in sorted(pieces):
         pipeline.dispatch(pieces[seq], channels, writer, timed)
+    for name, found in measured.items():  # measured in the decode task: the file is not read again here
+        channels[name].measured(job, found)
     pipeline.dispatch(dataclasses.replace(event, job=job), channels, writer, timed)

@@ -2,7 +2,8 @@
 
 The library's channels are reset and planned together (:mod:`.plan`); the plan runs in this process
 (:mod:`.pipeline`) or on a Ray cluster (:mod:`.cluster`) under a progress bar; then the tags of new, changed and
-stale files are judged from the stored records (:mod:`audioret.tagging`), and the report is written beside the
+stale files are judged from the stored records (:mod:`audioret.tagging`), the library's map is laid out again
+where the kept one is missing or stale (:mod:`audioret.library_map`), and the report is written beside the
 index. One run at a time per library: the library's lock says whether one is running.
 """
 
@@ -15,7 +16,7 @@ import threading
 from collections.abc import Callable, Sequence
 from functools import partial
 
-from .. import catalog, tagging
+from .. import catalog, library_map, tagging
 from ..duplicates import copies
 from ..errors import IndexBusy
 from ..types import IndexProgress, IndexReport
@@ -71,6 +72,7 @@ def run(
         model = library.__dict__.get("embedder")  # the backend that really ran (an export may have been refused)
         report.settings["backend"] = getattr(model, "backend", report.settings["backend"])
         tagging.update(library, report)  # the tags of new, changed and stale files, from the stored records
+        library_map.refresh(library, report)  # the map laid out again where the kept one is missing or stale
     finally:
         library.progress = None
         lock.release()

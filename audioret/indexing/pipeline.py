@@ -159,6 +159,9 @@ def run(
     if jobs:
         map_large_blocks()
         (engine or partial(_decode_and_embed, taps=taps))(jobs, by_name, writer, workers, queue_size)
+        for name in {name for job in jobs for name in job.stored}:  # the channels whose models ran: they rest
+            by_name[name].rest()
+        release_memory()  # before what follows the run (tagging) allocates its own
     report.elapsed_s += time.perf_counter() - t0
     return report
 

@@ -7,9 +7,15 @@ a query (:func:`audioret.ranking.calibration.calibrate`): the record's bias agai
 out, the score standardised against the label's own median over the background and the channel's spread, and its
 surprise measured against the law of an unrelated query's best record. A label is given to a record whose evidence
 reaches the line of a match (``MATCH_EVIDENCE``): a file is tagged "rain" where a search for "the sound of rain"
-in that channel would call it a match. Measuring each label in its own spread instead (against "hub" labels that
-the library varies along widely) was tried and lost: it gave fewer right labels and no better top tag
-(docs/BENCHMARKS.md, "Tags"). Pure: numpy in, numbers out.
+in that channel would call it a match.
+
+Except for hubs. Some labels' prompts score the whole library over a range several times wider than the others'
+(the library varies along them): a file at the edge of that range stands out for such a label more than for its
+own, and the hub label tops files of every kind. So a label whose spread over the background is an outlier among
+the vocabulary's spreads (beyond Tukey's far-out fence, Q3 + 3 IQR) is measured in a spread that much wider
+(:func:`hub_widths`); every other label is judged exactly as a search judges its prompt. Measuring every label in
+its own spread was tried and lost right labels: a label's spread is not a hub's unless it stands apart from the
+others' (docs/BENCHMARKS.md, "Tags"). Pure: numpy in, numbers out.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ import numpy as np
 from .calibration import MATCH_EVIDENCE, Background, gumbel_max, strength, surprisal
 
 MAX_PER_FILE = 8  # labels kept per file, strongest first (AudioSet's hierarchy names one sound several ways)
+HUB_FENCE = 3.0  # a hub's spread lies beyond Q3 + HUB_FENCE x IQR of the vocabulary's spreads (Tukey's "far out")
+MIN_HUB_LABELS = 8  # fewer labels have no quartiles to speak of: none is taken for a hub
 
 
 def null(labels: np.ndarray, background: Background) -> tuple[np.ndarray, np.ndarray]:
@@ -58,9 +66,21 @@ def evidence(
         scores -= (records @ bg.reference.T).mean(axis=1, keepdims=True)
     median, spread = label_null if label_null is not None else null(labels, bg)
     if against_reference:  # the smaller surprisal under the two measured laws, as calibration.judge
-        z = (scores - median) / bg.scale
+        z = (scores - median) / (bg.scale * hub_widths(spread / bg.scale))
         return np.minimum(surprisal(z, *bg.law()), surprisal(z, *bg.nowhere_law()))
     return surprisal((scores - median) / spread, *gumbel_max(bg.n))
+
+
+def hub_widths(spreads: np.ndarray, fence: float = HUB_FENCE) -> np.ndarray:
+    """How many times the channel's spread each label is measured in, from each label's spread over the background
+    in units of the channel's (shape (labels,)): 1 for most; for a hub, whose spread lies beyond ``fence``
+    interquartile ranges above the upper quartile of the vocabulary's spreads, its spread over that fence. Pure."""
+    spreads = np.asarray(spreads, np.float64)
+    if len(spreads) < MIN_HUB_LABELS:
+        return np.ones(len(spreads))
+    q1, q3 = np.percentile(spreads, [25, 75])
+    limit = max(q3 + fence * (q3 - q1), 1.0)  # never narrower than the channel's spread
+    return np.maximum(spreads / limit, 1.0)
 
 
 def given(e: np.ndarray, limit: int = MAX_PER_FILE) -> dict[int, float]:

@@ -216,6 +216,11 @@ class MapHandlers:
             note += ", placed by UMAP: files that sound alike lie close."
         elif found.method == "pca":
             note += ", placed by their two main directions of sound (too few files for UMAP)."
+        if found.placed:
+            note += (
+                f" {found.placed} file{'s' * (found.placed != 1)} added since the layout "
+                "placed beside the files they sound most like (the next index run lays the map out again)."
+            )
         if found.missing:
             note += f" {len(found.missing)} without a sound channel are not on the map."
         if ringed:
@@ -236,6 +241,17 @@ class MapHandlers:
 
     def show(self, request: gr.Request):
         return self.value(session_of(request))
+
+    def redraw(self, request: gr.Request):
+        """The map drawn again on request: in the public mode it counts as a search against the visitor's limits
+        (it reads every file of the visitor's view), and one over them is refused with the search's message."""
+        app, session = self.app, session_of(request)
+        if app.access.public:
+            try:
+                app.visitors.check_search(session, app.address(request))
+            except AudioretError as e:
+                raise app.user_error(e, session) from e
+        return self.value(session)
 
     def click(self, evt: gr.EventData, request: gr.Request):
         """A click plays a file; a box or lasso scopes the searches to the files inside (and marks the session, so
@@ -292,5 +308,5 @@ def build_map_view(app: App):
             clear = gr.Button("Search the whole library again", size="sm", scale=0, min_width=220, visible=False)
             refresh = gr.Button("Redraw the map", size="sm", scale=0, min_width=160)
     clicked = area.click(on.click, None, [player, note, clear], api_name=False)
-    refresh.click(on.show, None, area, api_name=False)
+    refresh.click(on.redraw, None, area, api_name=False)
     return area, note, clear, clicked, on
