@@ -103,8 +103,11 @@ def resolve(channels, item: str) -> str:
     raise InputError(f"No segment or indexed file {item!r}; take segment ids from search results")
 
 
-def remove(channels, paths: Sequence[str | os.PathLike]) -> list[str]:
-    """Removes files (or every file under folders) from every channel; returns the removed paths."""
+def remove(
+    channels, paths: Sequence[str | os.PathLike], forget: Callable[[list[str]], None] = lambda paths: None
+) -> list[str]:
+    """Removes files (or every file under folders) from every channel, and ``forget``s them (their fingerprints);
+    returns the removed paths."""
     known = set()
     for channel in channels:
         complete, incomplete = channel.files()
@@ -114,18 +117,19 @@ def remove(channels, paths: Sequence[str | os.PathLike]) -> list[str]:
     for path in removed:
         for channel in channels:
             channel.store.delete_file(path)
+    forget(removed)
     return removed
 
 
 def duplicates(
     library, max_bit_error: float | None, filters: Filters | None, on_progress: Callable[[int, int], None] | None
 ):
-    """The library's duplicate groups (:func:`audioret.duplicates.find` over its files, with the fingerprint
-    cache beside the index; fingerprints of files no longer indexed are dropped)."""
-    from .duplicates import DEFAULT_MAX_BIT_ERROR, FingerprintCache, find
+    """The library's duplicate groups (:func:`audioret.duplicates.find` over its files, with the fingerprints
+    beside the index, which index runs take; fingerprints of files no longer indexed are dropped)."""
+    from .duplicates import DEFAULT_MAX_BIT_ERROR, copies, find
 
     paths = [f.path for f in files(library.channels, filters)]
-    cache = FingerprintCache(library.config.data_dir / "fingerprints.sqlite3")
+    cache = copies.known(library).cache
     groups = find(
         paths,
         cache,

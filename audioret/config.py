@@ -27,10 +27,11 @@ PRECISIONS = ("fp32", "int8")
 DEFAULT_HOP_S = 7.5
 
 
-# Indexing settings by device, measured: on a CPU batch 8 and 2 decode threads (docs/BENCHMARKS.md, "Indexing
-# throughput"); on a CUDA GPU the model's ceiling rises from 418 windows/s at batch 8 to 1,969 at 128, and decoding
-# scales with threads to 10.6x at 16 (the GPU issue's figures on an H200 with 16 cores).
-CPU_SETTINGS = {"batch_size": 8, "decode_workers": 2}
+# Indexing settings by device, measured: on a CPU batch 4 and 2 decode threads (docs/BENCHMARKS.md, "Indexing
+# throughput" and "Memory": the audio tower's buffers grow with the batch, a window's vector is the same bits at batch
+# 4 as at 8, and the rate holds); on a CUDA GPU the model's ceiling rises from 418 windows/s at batch 8 to 1,969 at
+# 128, and decoding scales with threads to 10.6x at 16 (the GPU issue's figures on an H200 with 16 cores).
+CPU_SETTINGS = {"batch_size": 4, "decode_workers": 2}
 GPU_BATCH_SIZE = 128
 GPU_MAX_WORKERS = 16
 

@@ -195,7 +195,7 @@ class Library:
 
     def remove(self, paths: Sequence[str | os.PathLike]) -> list[str]:
         """Remove files (or every file under folders) from the index; returns the removed paths."""
-        return catalog.remove(self.channels, paths)
+        return catalog.remove(self.channels, paths, copies.known(self).forget)
 
     # -- searching -----------------------------------------------------------------------------------------------
 

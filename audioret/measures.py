@@ -118,8 +118,9 @@ class Measurer:
         self.result: dict | None = None  # set by the last push
 
     def push(self, block: np.ndarray, last: bool) -> None:
-        if self.kept < LOUDNESS_S * RATE or last:
-            out = self.resampler.push(block, last) if self.kept < LOUDNESS_S * RATE else np.zeros(0, np.float32)
+        limit = round(LOUDNESS_S * RATE)  # exactly the file's start, however long the decoder's blocks are
+        if self.kept < limit:
+            out = self.resampler.push(block, last)[: limit - self.kept]
             self.parts.append(out)
             self.kept += len(out)
         if last:

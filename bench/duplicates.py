@@ -8,10 +8,10 @@ recording, and 600 FSDD digits, as originals; each original is re-encoded 2-4 wa
 originals under 2 s). Copies of one original are duplicates; everything else is not, and the set is full of
 near misses: ESC-10 has 40 clips of each class (two dog barks are different recordings), FSDD has each speaker
 say each digit 50 times (different takes). Reported per threshold: pairwise precision and recall over the files
-Chromaprint compares (3 s and longer), per source too; the pairs it finds between different originals, with the
-cross-correlation of those originals' waveforms (near 1: the source set holds one recording twice); the same for
-the shorter files, compared by their spectrum, per required correlation; the whole set at the defaults; the run
-time with an empty fingerprint cache and with a full one, and the cost of adding one file.
+Chromaprint compares (3 s and longer, 8 words or more), per source too; the pairs it finds between different
+originals, with the cross-correlation of those originals' waveforms (near 1: the source set holds one recording
+twice); the same for the shorter files, compared by their spectrum, per required correlation; the whole set at the
+defaults; the run time with an empty fingerprint cache and with a full one, and the cost of adding one file.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def main():
         type=float,
         nargs="+",
         default=[0.9, 0.93, 0.95, 0.97],
-        help="for files under 3 s: the spectral correlation a pair needs",
+        help="for files under 3 s (or with too few words): the spectral correlation a pair needs",
     )
     args = parser.parse_args()
     from audioret.duplicates import DEFAULT_MAX_BIT_ERROR, FingerprintCache, find, group
@@ -178,15 +178,15 @@ def main():
         f"\nfind, empty cache: {cold:.1f} s ({cold / len(paths) * 1000:.1f} ms per file); full cache: {warm:.1f} s; "
         f"one file added to the full cache: {added:.1f} s (the grouping of all files included)"
     )
-    from audioret.duplicates import MIN_DURATION_S, Member
+    from audioret.duplicates import Member, by_chromaprint
 
-    kept = [p for p in paths if prints[p] is not None and prints[p].duration_s >= MIN_DURATION_S]
-    short = [p for p in paths if prints[p] is not None and prints[p].duration_s < MIN_DURATION_S]
+    kept = [p for p in paths if prints[p] is not None and by_chromaprint(prints[p])]
+    short = [p for p in paths if prints[p] is not None and not by_chromaprint(prints[p])]
     sources = source_names(Path(args.audio), truth)
     by_source = _count(sources[truth[p]] for p in short)
     print(
-        f"\nby Chromaprint: {len(kept)} files of 3 s and longer; the {len(short)} shorter files are compared by their "
-        f"spectrum, below ({', '.join(f'{k} {v}' for k, v in sorted(by_source.items()))})"
+        f"\nby Chromaprint: {len(kept)} files of 3 s and longer (8 words or more); the {len(short)} others are "
+        f"compared by their spectrum, below ({', '.join(f'{k} {v}' for k, v in sorted(by_source.items()))})"
     )
     kept_truth = {p: truth[p] for p in kept}
     print(
@@ -228,22 +228,23 @@ def main():
 
 
 def short_files(args, truth: dict[str, int], prints: dict, sources: dict[int, str]) -> None:
-    """Precision and recall over the pairs with a file under 3 s, by the spectral correlation a pair needs."""
-    from audioret.duplicates import MIN_DURATION_S, connected, short_pairs
+    """Precision and recall over the pairs with a file under 3 s (or too few words for Chromaprint), by the
+    spectral correlation a pair needs."""
+    from audioret.duplicates import by_chromaprint, connected, short_pairs
     from audioret.duplicates.spectrum import MIN_CORRELATION
 
     profiled = [
         p for p in sorted(prints) if prints[p] is not None and prints[p].profile is not None and len(prints[p].profile)
     ]
-    short = [prints[p].duration_s < MIN_DURATION_S for p in profiled]
+    short = [not by_chromaprint(prints[p]) for p in profiled]
     actual = {
         (a, b)
         for (i, a), (j, b) in itertools.combinations(enumerate(profiled), 2)
         if truth[a] == truth[b] and (short[i] or short[j])
     }
     print(
-        f"\nfiles under 3 s, by their spectrum: {sum(short)} short files, {len(profiled)} with a spectrum; "
-        f"{len(actual)} true pairs with a short file"
+        f"\nfiles under 3 s (or too few words), by their spectrum: {sum(short)} short files, {len(profiled)} with a "
+        f"spectrum; {len(actual)} true pairs with a short file"
     )
     print("\n| min correlation | precision | recall | predicted pairs | recall by source | time |")
     print("|---|---|---|---|---|---|")

@@ -1,10 +1,12 @@
 """Every model output bench/fusion.py's rules need, written once, so a rule is re-scored over every query of a set in
 seconds (bench/fusion_rules.py) instead of a run through the models and the store.
 
-    python bench/fusion_cache.py --set memos|talks [--audio ../shared/audio] [--out bench/out/fusion]
+    python bench/fusion_cache.py --set memos|talks|growth [--audio ../shared/audio] [--out bench/out/fusion]
 
 Writes ``cache.npz`` and ``cache.json`` beside the set's library (bench/out/fusion or bench/out/talks), from the
-libraries bench/fusion.py builds (reused when they are there). Per library (the random CLAP collapsed and spread,
+libraries bench/fusion.py builds (reused when they are there). ``--set growth`` writes two, from bench/growth.py's
+libraries (the talks set, and the same with ten times as many unrelated files; the spread random CLAP and the
+stand-in): under bench/out/growth/base and bench/out/growth/grown. Per library (the random CLAP collapsed and spread,
 the stand-in) and for the text channel: every record's vector and file, the background sample and count, the
 vectors of every query, of the reference prompts and of decoy prompts (their letters scrambled);
 per query, the text channel's lexical leg (files and evidence) and, to check a re-scoring against, each channel's
@@ -60,17 +62,31 @@ def records(store) -> tuple[np.ndarray, list[str], list[str], list[str]]:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", choices=("memos", "talks"), default="memos")
+    parser.add_argument("--set", choices=("memos", "talks", "growth"), default="memos")
     parser.add_argument("--audio", default=str(HERE.parent.parent / "shared" / "audio"))
     parser.add_argument("--out")
     args = parser.parse_args()
+    if args.set == "growth":
+        from bench.growth import open_grown
+
+        out = Path(args.out or HERE / "out" / "growth")
+        for name, (libraries, queries, _) in open_grown(Path(args.audio), out).items():
+            (out / name).mkdir(parents=True, exist_ok=True)
+            write(libraries, queries, libraries["stand-in"].stats()["files"], out / name, args.set)
+        return
     out = Path(args.out or HERE / "out" / ("fusion" if args.set == "memos" else "talks"))
     libraries, queries, n = open_libraries(args.set, Path(args.audio), out)
+    write(libraries, queries, n, out, args.set)
+
+
+def write(libraries: dict, queries: dict, n: int, out: Path, set_name: str) -> None:
+    """``cache.npz`` and ``cache.json`` under ``out``, from the libraries (by name; the text channel is the
+    stand-in library's) and the queries ({query: (kind, relevant paths)})."""
     decoys = decoy_prompts(REFERENCE_PROMPTS, DECOYS_PER_PROMPT)
     text_lib = libraries["stand-in"]
     text = text_lib.channels["text"]
     arrays: dict[str, np.ndarray] = {}
-    meta: dict = {"set": args.set, "decoys": decoys, "libraries": list(libraries)}
+    meta: dict = {"set": set_name, "decoys": decoys, "libraries": list(libraries)}
     vecs, paths, kinds, docs = records(text.store)
     files = sorted(set(paths) | {p for lib in libraries.values() for p in records(lib.channels["clap"].store)[1]})
     index = {p: i for i, p in enumerate(files)}

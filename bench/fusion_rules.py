@@ -1,11 +1,13 @@
 """Re-scores fusion rules over every query of a set from bench/fusion_cache.py's cache: seconds, no model, no store.
 
-    python bench/fusion_rules.py [--set memos|talks|both] [--rule shipped ...] [--check]
+    python bench/fusion_rules.py [--set memos|talks|both] [--rule shipped ...] [--check] [--growth]
 
 Each rule turns the cached vectors into each channel's evidence for every file and says whether the top is "no
 good match"; the tables are bench/fusion.py's (R@1 / MRR of each channel alone and fused, by regime and kind of
 query, and "no good match" on right tops, wrong tops and absent answers). ``--check`` compares the shipped rule
-re-scored here with the evidence the channels themselves gave (in the cache), file by file.
+re-scored here with the evidence the channels themselves gave (in the cache), file by file. ``--growth`` counts,
+for each rule, the queries of bench/growth.py that flip between a match and "no good match" (from the caches
+``bench/fusion_cache.py --set growth`` writes).
 """
 
 from __future__ import annotations
@@ -39,7 +41,12 @@ REGIMES = {  # name: (library, kinds of query)
         "(b)": ("stand-in", ("sound",)),
         "(c)": ("stand-in", ("question", "sound")),
     },
+    "growth": {  # bench/growth.py's regimes, on the talks set alone (base) and grown ten times (grown)
+        "(a')": ("spread", ("question",)),
+        "(c)": ("stand-in", ("question", "sound")),
+    },
 }
+ROOTS = {"memos": "fusion", "talks": "talks", "base": "growth/base", "grown": "growth/grown"}
 
 
 @dataclass
@@ -81,8 +88,9 @@ class Data:
     """One set's cache."""
 
     def __init__(self, name: str):
-        root = HERE / "out" / ("fusion" if name == "memos" else "talks")
+        root = HERE / "out" / ROOTS[name]
         self.name = name
+        self.regimes = REGIMES["growth" if name in ("base", "grown") else name]
         arrays = np.load(root / "cache.npz")
         self.meta = json.loads((root / "cache.json").read_text())
         self.files = self.meta["files"]
@@ -99,7 +107,7 @@ class Data:
                 arrays[f"{key}/queries"],
                 n,
             )
-            for key in (*LIBRARIES, "text")
+            for key in (*self.meta["libraries"], "text")
         }
         self.lexical = [np.zeros(n) for _ in self.queries]
         for q, found in enumerate(self.meta["text"]["lexical"]):
@@ -160,13 +168,19 @@ class Previous:
     def no_good_match(self, found: dict, total: np.ndarray, top: int) -> bool:
         return total[top] < MATCH_EVIDENCE
 
+    def matches(self, found: dict, total: np.ndarray) -> np.ndarray:
+        """Whether each file is a match (strength 0.5 or more)."""
+        return total >= MATCH_EVIDENCE
+
 
 class Shipped(Previous):
-    """The shipped rule (audioret.ranking): calibration.judge's two values for each channel, the lexical leg in
-    both, the says added for the ranking, "no good match" when none of the first ten reaches the line
-    (calibration.match_evidence)."""
+    """The shipped rule (audioret.ranking): calibration.judge's two values for each channel (weighed by
+    null.informative where ``gated``), the lexical leg in both, the says added for the ranking, "no good match"
+    when none of the first ten is a match (some say, and MATCH_BEYOND against unrelated queries:
+    calibration.match_evidence)."""
 
     name = "shipped"
+    gated = True
 
     def channel_evidence(self, key: str, q: int):
         c = self.data.channels[key]
@@ -174,7 +188,9 @@ class Shipped(Previous):
         e, beyond = np.zeros(len(best)), np.zeros(len(best))
         ok = np.isfinite(best)
         debias = key != "text"
-        e[ok], beyond[ok] = cal.judge(best[ok], vec[ok] if debias else vec[:0], c.queries[[q]], self.background(key))
+        e[ok], beyond[ok] = cal.judge(
+            best[ok], vec[ok] if debias else vec[:0], c.queries[[q]], self.background(key), gated=self.gated
+        )
         return (e, beyond), best
 
     def evidence(self, library: str, q: int):
@@ -194,8 +210,11 @@ class Shipped(Previous):
 
     def no_good_match(self, found, total, top, k=10):
         order = ranked(total, np.maximum(found["clap"][1], found["text"][1]), self.tiebreak(found))[:k]
-        beyond = found["_beyond"][0][order] + found["_beyond"][1][order]
-        return all(cal.strength(cal.match_evidence(t, b)) < 0.5 for t, b in zip(total[order], beyond))
+        return not self.matches(found, total)[order].any()
+
+    def matches(self, found, total):
+        beyond = found["_beyond"][0] + found["_beyond"][1]
+        return (total > cal.MATCH_SAY) & (beyond >= cal.MATCH_BEYOND)
 
 
 def ranked(total: np.ndarray, cosine: np.ndarray, evidence: np.ndarray | None = None) -> np.ndarray:
@@ -212,7 +231,7 @@ def score(order: np.ndarray, relevant: list[int]) -> tuple[float, float]:
 def evaluate(rule, data: Data) -> dict:
     """Every regime of the set: R@1 / MRR by kind for sound, text, fused; "no good match" by case."""
     out = {}
-    for regime, (library, kinds) in REGIMES[data.name].items():
+    for regime, (library, kinds) in data.regimes.items():
         rows: dict[str, dict[str, list]] = {}
         said = {"right": [0, 0], "wrong": [0, 0], "absent": [0, 0]}
         for q, query in enumerate(data.queries):
@@ -274,13 +293,52 @@ def report(rule, data: Data) -> dict:
     return result
 
 
+def growth(rule_name: str) -> dict:
+    """bench/growth.py's question from the caches (``fusion_cache.py --set growth``): which queries flip between
+    a match and "no good match", and which (query, file of the base library) pairs between a match and not, when
+    ten times as many unrelated files are added."""
+    from bench import fusion_variants
+
+    base, grown = Data("base"), Data("grown")
+    where = {path: i for i, path in enumerate(grown.files)}
+    to_grown = np.array([where[p] for p in base.files])
+    rules = [fusion_variants.RULES[rule_name](d) for d in (base, grown)]
+    print(f"\n## growth: {rule_name}\n")
+    print("| regime | queries | flips | (query, file) pairs a match in either | pairs that flip |")
+    print("|---|---|---|---|---|")
+    out = {}
+    for regime, (library, kinds) in base.regimes.items():
+        flips, pairs, flipped, names = 0, 0, 0, []
+        for q, query in enumerate(base.queries):
+            if query["kind"] not in kinds and query["kind"] != "absent":
+                continue
+            said = []
+            for rule, data, at in zip(rules, (base, grown), (np.arange(len(base.files)), to_grown)):
+                found = rule.evidence(library, q)
+                total = rule.fused(found)
+                order = ranked(total, np.maximum(found["clap"][1], found["text"][1]), rule.tiebreak(found))
+                said.append((rule.no_good_match(found, total, order[0]), rule.matches(found, total)[at]))
+            if said[0][0] != said[1][0]:
+                flips += 1
+                names.append(query["query"])
+            either = said[0][1] | said[1][1]
+            pairs += int(either.sum())
+            flipped += int((said[0][1] != said[1][1]).sum())
+        n = sum(1 for query in base.queries if query["kind"] in kinds or query["kind"] == "absent")
+        print(f"| {regime} | {n} | {flips} | {pairs} | {flipped} |")
+        for name in names:
+            print(f"|  flip: {name!r} | | | | |")
+        out[regime] = {"queries": n, "flips": flips, "pairs": pairs, "pairs flipped": flipped, "flipped": names}
+    return out
+
+
 def check(data: Data):
     """The shipped rule re-scored here against the channels' own evidence (cached), over every query."""
-    rule = Previous(data)
+    rule = Shipped(data)
     worst = {}
-    for library in LIBRARIES:
+    for library in data.meta["libraries"]:
         for q in range(len(data.queries)):
-            e, _ = rule.channel_evidence(library, q)
+            (e, _), _ = rule.channel_evidence(library, q)
             shipped = data.meta[library]["shipped"][q]
             idx = np.array([int(k) for k in shipped])
             worst[library] = max(worst.get(library, 0), float(np.max(np.abs(e[idx] - list(shipped.values())))))
@@ -300,6 +358,7 @@ def main():
     parser.add_argument("--set", choices=("memos", "talks", "both"), default="memos")
     parser.add_argument("--rule", nargs="*", default=["shipped"], help="rules by name (bench/fusion_variants.py)")
     parser.add_argument("--check", action="store_true")
+    parser.add_argument("--growth", action="store_true", help="also each rule's flips as the library grows")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
     results = {}
@@ -309,6 +368,9 @@ def main():
             check(data)
         for rule in args.rule:
             results[f"{name}/{rule}"] = report(fusion_variants.RULES[rule](data), data)
+    if args.growth:
+        for rule in args.rule:
+            results[f"growth/{rule}"] = growth(rule)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
 

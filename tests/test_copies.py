@@ -4,17 +4,19 @@ real Chromaprint, real ChromaDB."""
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import numpy as np
 import pytest
 import soundfile as sf
+import soxr
 
 from audioret import Config, Library
 from audioret.duplicates import fingerprinted
-from audioret.duplicates.copies import same_recording
+from audioret.duplicates.copies import known, same_recording
 
-from .conftest import speak, write
+from .conftest import require_shared, speak, write
 
 MEMOS = [
     "Call the dentist on Monday about the appointment.",
@@ -39,14 +41,25 @@ def _signal(seconds: float, seed: int, sr: int = 44100) -> np.ndarray:
 def test_same_recording_by_the_duplicates_rule(tmp_path, seconds):
     original = write(tmp_path / "a.wav", _signal(seconds, 1), sr=44100)
     x = _signal(seconds, 1)
-    import soxr
-
     copy = write(tmp_path / "a-copy.flac", 0.5 * soxr.resample(x, 44100, 22050), sr=22050)  # -6 dB, 22 kHz, FLAC
     other = write(tmp_path / "b.wav", _signal(seconds, 2), sr=44100)
     a, b, c = (fingerprinted(str(p)) for p in (original, copy, other))
     same = same_recording(a, b)
     assert same is not None and same[1] == ("chromaprint" if seconds >= 3 else "spectrum")
     assert same_recording(a, c) is None and same_recording(b, c) is None
+
+
+def _library(tmp_path, tiny_clap_dir, text_model) -> Library:
+    """A library under ``tmp_path`` with the tiny random CLAP and the packaged text model, no transcription."""
+    return Library(
+        Config(
+            data_dir=tmp_path / "index",
+            clap_model=str(tiny_clap_dir),
+            text_model=text_model,
+            transcribe=False,
+            device="cpu",
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -56,15 +69,7 @@ def memos(tmp_path_factory, tiny_clap_dir, text_model):
     lib = root / "library"
     for i, said in enumerate(MEMOS):
         speak(lib / f"memo_{i}.wav", said, lead_s=0.5, tail_s=0.5)
-    library = Library(
-        Config(
-            data_dir=root / "index",
-            clap_model=str(tiny_clap_dir),
-            text_model=text_model,
-            transcribe=False,
-            device="cpu",
-        )
-    )
+    library = _library(root, tiny_clap_dir, text_model)
     library.index([lib], progress=False)
     return library, lib, root
 
@@ -136,16 +141,121 @@ def test_the_example_itself_comes_before_its_exact_copy(tmp_path, tiny_clap_dir,
     speak(lib / "take.wav", MEMOS[0], lead_s=0.5, tail_s=0.5)
     speak(lib / "other.wav", MEMOS[1], lead_s=0.5, tail_s=0.5)
     shutil.copy(lib / "take.wav", lib / "A copy of the take.wav")
-    config = Config(
-        data_dir=tmp_path / "index",
-        clap_model=str(tiny_clap_dir),
-        text_model=text_model,
-        transcribe=False,
-        device="cpu",
-    )
-    library = Library(config)
+    library = _library(tmp_path, tiny_clap_dir, text_model)
     library.index([lib], progress=False)
     hits = library.search_audio(lib / "take.wav", k=3)
     assert [h.path for h in hits[:2]] == [str(lib / "take.wav"), str(lib / "A copy of the take.wav")]
     assert all("the same recording" in h.why and h.score >= 0.95 for h in hits[:2])
     assert "the same recording" not in hits[2].why
+
+
+def _stored_paths(library: Library) -> set[str]:
+    """The files whose fingerprints the library keeps beside its index."""
+    import sqlite3
+
+    with sqlite3.connect(known(library).path) as db:
+        return {row[0] for row in db.execute("SELECT path FROM prints")}
+
+
+def test_an_index_run_keeps_the_fingerprints_so_the_first_query_by_example_decodes_no_library_file(
+    tmp_path, tiny_clap_dir, text_model, monkeypatch
+):
+    """The fingerprints an index run takes are the finder's own (the same words and spectrum as fingerprinting the
+    file), and a library opened afresh answers its first query by example without decoding one library file."""
+    from audioret import audio
+    from audioret.duplicates import fingerprint_file
+
+    lib = tmp_path / "library"
+    write(lib / "long.wav", _signal(6.0, 1), sr=44100)
+    write(lib / "short.flac", _signal(1.5, 2), sr=44100)
+    speak(lib / "memo.wav", MEMOS[0], lead_s=0.3, tail_s=0.3)
+    library = _library(tmp_path, tiny_clap_dir, text_model)
+    library.index([lib], progress=False)
+    files = sorted(str(p) for p in lib.iterdir())
+    assert _stored_paths(library) == set(files)
+    for path in files:
+        kept, made = known(library).cache.get(path, os.stat(path)), fingerprint_file(path)
+        assert np.array_equal(kept.words, made.words) and kept.duration_s == pytest.approx(made.duration_s)
+        assert (kept.profile is None) == (made.profile is None)
+        assert kept.profile is None or np.array_equal(kept.profile, made.profile)
+
+    opened = []
+    open_audio = audio.open_audio
+    monkeypatch.setattr(audio, "open_audio", lambda path: opened.append(str(path)) or open_audio(path))
+    copy = write(tmp_path / "elsewhere" / "long copy.ogg", 0.5 * _signal(6.0, 1), sr=44100, format="OGG")
+    fresh = _library(tmp_path, tiny_clap_dir, text_model)  # a new process: nothing in memory
+    hits = fresh.search_audio(copy, k=3)
+    assert hits[0].path == str(lib / "long.wav") and "the same recording" in hits[0].why and hits[0].score >= 0.95
+    assert opened and not set(opened) & set(files)  # the example was decoded; no library file was
+
+
+def test_an_index_from_before_fingerprints_its_files_when_first_needed(tmp_path, tiny_clap_dir, text_model):
+    lib = tmp_path / "library"
+    write(lib / "a.wav", _signal(6.0, 1), sr=44100)
+    write(lib / "b.wav", _signal(6.0, 2), sr=44100)
+    library = _library(tmp_path, tiny_clap_dir, text_model)
+    library.index([lib], progress=False)
+    known(library).cache.forget([str(lib / "a.wav"), str(lib / "b.wav")])  # as in an index from before
+    assert not _stored_paths(library)
+    old = _library(tmp_path, tiny_clap_dir, text_model)
+    hits = old.search_audio(write(tmp_path / "b copy.flac", _signal(6.0, 2), sr=44100), k=2)
+    assert hits[0].path == str(lib / "b.wav") and "the same recording" in hits[0].why
+    assert _stored_paths(old) >= {str(lib / "a.wav"), str(lib / "b.wav")}
+
+
+@pytest.mark.slow
+def test_the_fingerprints_of_removed_and_changed_files_go_with_them(tmp_path, tiny_clap_dir, text_model):
+    lib = tmp_path / "library"
+    for i in range(4):
+        write(lib / f"take {i}.wav", _signal(6.0, 10 + i), sr=44100)
+    library = _library(tmp_path, tiny_clap_dir, text_model)
+    library.index([lib], progress=False)
+    take = {i: str(lib / f"take {i}.wav") for i in range(4)}
+    assert _stored_paths(library) == set(take.values())
+
+    library.remove([take[0]])  # out of the index, still on disk
+    assert _stored_paths(library) == {take[1], take[2], take[3]}
+    (moved,) = library.move_files([take[3]], tmp_path / "set aside")  # how a user sets a copy aside
+    (lib / "take 0.wav").unlink()  # (else the next run indexes it again)
+    (lib / "take 1.wav").unlink()  # gone from disk: the next run prunes it
+    write(lib / "take 2.wav", _signal(6.0, 99), sr=44100)  # new content under the same name
+    library.index([lib], progress=False)
+    assert _stored_paths(library) == {take[2]}
+    old_take = write(tmp_path / "old take 2.flac", _signal(6.0, 12), sr=44100)
+    new_take = write(tmp_path / "new take 2.flac", _signal(6.0, 99), sr=44100)
+    assert "the same recording" not in library.search_audio(old_take, k=1)[0].why
+    hits = library.search_audio(new_take, k=1)
+    assert hits[0].path == take[2] and "the same recording" in hits[0].why
+    for seed in (10, 13):  # copies of the removed take and of the one set aside
+        again = library.search_audio(write(tmp_path / f"copy {seed}.wav", _signal(6.0, seed), sr=44100), k=3)
+        assert all("the same recording" not in h.why for h in again) and moved not in [h.path for h in again]
+
+
+TINY = ("bd_ada", "elec_blip", "hat_bdu", "hat_sci", "elec_twip", "bd_chip", "elec_beep", "hat_star", "bd_zum")
+
+
+def test_a_sample_under_a_fifth_of_a_second_and_its_copies_are_the_same_recording(tmp_path, tiny_clap_dir, text_model):
+    """Sonic Pi's drum hits and blips of 0.1-0.16 s (they were too short to compare): each one's mp3 and -6 dB Ogg
+    copies find it first as "the same recording", and no other hit of the family is taken for it."""
+    samples = require_shared("sonicpi_samples")
+    lib = tmp_path / "library"
+    lib.mkdir()
+    for name in TINY:
+        shutil.copy(next(samples.rglob(f"{name}.flac")), lib / f"{name}.flac")
+    library = _library(tmp_path, tiny_clap_dir, text_model)
+    library.index([lib], progress=False)
+    for name in ("bd_ada", "elec_blip", "hat_sci"):
+        x, sr = sf.read(lib / f"{name}.flac", dtype="float32")
+        assert len(x) / sr < 0.2
+        at_44k = soxr.resample(x, sr, 44100) if sr > 48000 else x  # mp3 goes up to 48 kHz (hat_sci is 192 kHz)
+        for copy in (
+            write(tmp_path / "copies" / f"{name}.mp3", at_44k, sr=44100 if sr > 48000 else sr, format="MP3"),
+            write(tmp_path / "copies" / f"{name}.ogg", 0.5 * x, sr=sr, format="OGG", subtype="VORBIS"),
+            lib / f"{name}.flac",
+        ):
+            hits = library.search_audio(copy, k=3)
+            assert hits[0].path == str(lib / f"{name}.flac"), (copy.name, [h.path for h in hits])
+            assert hits[0].score >= 0.95 and "the same recording" in hits[0].why
+            assert all("the same recording" not in h.why for h in hits[1:]), (copy.name, [h.why for h in hits])
+    groups = library.duplicates()  # the duplicates finder agrees: no two of these hits are one recording
+    assert groups == [] and groups.too_short == []

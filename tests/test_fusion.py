@@ -10,6 +10,7 @@ from audioret.channels.sound import SoundChannel
 from audioret.channels.text import TextChannel
 from audioret.query import Query
 from audioret.ranking.calibration import (
+    MATCH_BEYOND,
     MATCH_EVIDENCE,
     MATCH_SAY,
     Background,
@@ -89,10 +90,12 @@ def test_calibration_follows_what_the_channel_knows(debias):
     query = _unit(classes[7] + 0.3 * common)[None]
     scores = sample @ query[0]
     best = np.argsort(-scores)[:5]
-    e = calibrate(scores[best], sample[best], query, background)
+    # the laws alone: these reference queries are random directions, which null.informative weighs as nothing
+    e = calibrate(scores[best], sample[best], query, background, gated=False)
     assert labels[best[0]] == 7 and e[0] > 1.5 * MATCH_EVIDENCE  # a class it knows: a clear winner
     unrelated = _unit(common + spread * _unit(rng.standard_normal(64)))[None]  # like the reference queries
     top = np.argsort(-(sample @ unrelated[0]))[:1]
+    assert calibrate(sample[top] @ unrelated[0], sample[top], unrelated, background, gated=False)[0] < MATCH_EVIDENCE
     assert calibrate(sample[top] @ unrelated[0], sample[top], unrelated, background)[0] < MATCH_EVIDENCE
 
 
@@ -180,16 +183,19 @@ def _says(target: float) -> float:
 
 
 def test_score_means_the_same_for_one_channel_or_two():
-    """The line (0.5) is where the fused say reaches MATCH_SAY and the evidence against unrelated queries reaches
-    MATCH_EVIDENCE, whichever channels bring them."""
-    e1, e2 = _says(MATCH_SAY), _says(MATCH_SAY / 2)
-    one = fuse({"clap": [found_with(clap, "a", e1, MATCH_EVIDENCE)]}, {"clap": 1}, k=1)[0]
-    halves = {c: [found_with(make, "a", e2, MATCH_EVIDENCE / 2)] for c, make in (("clap", clap), ("text", text))}
+    """The line (0.5) is where some channel has a say (fused say above MATCH_SAY) and the evidence against
+    unrelated queries reaches MATCH_BEYOND, whichever channels bring them."""
+    e1 = _says(0.5)
+    one = fuse({"clap": [found_with(clap, "a", e1, MATCH_BEYOND)]}, {"clap": 1}, k=1)[0]
+    halves = {c: [found_with(make, "a", e1, MATCH_BEYOND / 2)] for c, make in (("clap", clap), ("text", text))}
     two = fuse(halves, {"clap": 1, "text": 1}, k=1)[0]
     assert one.score == pytest.approx(0.5, abs=1e-6) and two.score == pytest.approx(0.5, abs=1e-6)
     # either part under its line keeps the file under 0.5
-    short = fuse({"clap": [found_with(clap, "a", 20.0, MATCH_EVIDENCE * 0.9)]}, {"clap": 1}, k=1)[0]
+    short = fuse({"clap": [found_with(clap, "a", 20.0, MATCH_BEYOND * 0.9)]}, {"clap": 1}, k=1)[0]
     assert short.score < 0.5 and results([short]).no_good_match
+    at_chance = {c: [found_with(make, "a", 1.0, 10 * MATCH_BEYOND)] for c, make in (("clap", clap), ("text", text))}
+    chance = fuse(at_chance, {"clap": 1, "text": 1}, k=1)[0]  # no channel above chance: no say
+    assert MATCH_SAY == 0 and chance.score < 0.5 and results([chance]).no_good_match
     assert 0 <= strength(0.0) < strength(1.0) < strength(100.0) < 1
 
 

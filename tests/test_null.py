@@ -9,6 +9,7 @@ import pytest
 
 from audioret.ranking.calibration import (
     COPY_EVIDENCE,
+    MATCH_BEYOND,
     MATCH_EVIDENCE,
     MATCH_SAY,
     SAY_LINE_EVIDENCE,
@@ -19,7 +20,7 @@ from audioret.ranking.calibration import (
     strength,
     surprisal,
 )
-from audioret.ranking.null import fit_tops, nowhere, say
+from audioret.ranking.null import fit_tops, informative, nowhere, say
 
 
 def _unit(x):
@@ -60,7 +61,9 @@ def _clustered_channel(rng, dim=64):
 def test_correlated_records_fake_less_evidence_against_the_measured_law():
     """An unrelated query's top in a channel with clusters: against the best of n independent normals (the law
     assumed before) one in six looks like a find (> 4 nats); against the law measured on the reference queries'
-    tops, fewer (the default fit) or almost none (through the median and upper quartile)."""
+    tops, fewer (the default fit) or almost none (through the median and upper quartile). Its reference prompts
+    are random directions, as a random model's are: weighed by how informative the channel is here, it gives no
+    evidence at all."""
     rng = np.random.default_rng(2)
     records = _clustered_channel(rng)
     background = Background.of(records, len(records), _unit(rng.standard_normal((48, records.shape[1]))))
@@ -72,13 +75,19 @@ def test_correlated_records_fake_less_evidence_against_the_measured_law():
             for q, t in zip(queries, tops)
         ]
     )
-    measured = np.array([calibrate(records[[t]] @ q[0], records[[t]], q, background)[0] for q, t in zip(queries, tops)])
+    measured = np.array(
+        [calibrate(records[[t]] @ q[0], records[[t]], q, background, gated=False)[0] for q, t in zip(queries, tops)]
+    )
     upper = Background.of(records, len(records), background.reference)
     upper.__dict__["_law"] = (fit_tops(upper.tops, (0.5, 0.75))[0], fit_tops(upper.tops, (0.5, 0.75))[1])
-    through_upper = np.array([calibrate(records[[t]] @ q[0], records[[t]], q, upper)[0] for q, t in zip(queries, tops)])
+    through_upper = np.array(
+        [calibrate(records[[t]] @ q[0], records[[t]], q, upper, gated=False)[0] for q, t in zip(queries, tops)]
+    )
     assert np.mean(assumed > 4.0) > 0.12
     assert np.mean(measured > 4.0) < np.mean(assumed > 4.0)
     assert np.median(through_upper) == pytest.approx(math.log(2), abs=0.2) and np.mean(through_upper > 4.0) < 0.03
+    gated = np.array([calibrate(records[[t]] @ q[0], records[[t]], q, background)[0] for q, t in zip(queries, tops)])
+    assert background.informative() == 0.0 and np.all(gated == 0.0)
 
 
 def test_a_true_match_stands_out_of_the_measured_null():
@@ -87,7 +96,7 @@ def test_a_true_match_stands_out_of_the_measured_null():
     background = Background.of(records, len(records), _unit(rng.standard_normal((48, records.shape[1]))))
     for target in (17, 700):  # one unrelated record, one window of a file in a cluster
         query = _unit(records[target] + 0.5 * _unit(rng.standard_normal(records.shape[1])))[None]
-        e = calibrate(records @ query[0], records, query, background)
+        e = calibrate(records @ query[0], records, query, background, gated=False)  # the laws (random prompts)
         assert e[target] > 8.0 and e[target] >= e.max() - 1.0  # (its file's neighbours are alike)
 
 
@@ -116,9 +125,10 @@ def test_say_is_nothing_at_chance_and_grows_with_the_evidence():
 
 
 def test_a_match_needs_both_the_say_and_the_evidence_against_unrelated_queries():
-    assert strength(match_evidence(MATCH_SAY, MATCH_EVIDENCE)) == pytest.approx(0.5)
-    assert strength(match_evidence(10 * MATCH_SAY, 0.9 * MATCH_EVIDENCE)) < 0.5
-    assert strength(match_evidence(0.9 * MATCH_SAY, 10 * MATCH_EVIDENCE)) < 0.5
+    assert strength(match_evidence(say(1.5), MATCH_BEYOND)) == pytest.approx(0.5)
+    assert strength(match_evidence(10.0, 0.9 * MATCH_BEYOND)) < 0.5
+    assert strength(match_evidence(MATCH_SAY, 10 * MATCH_BEYOND, 1.0)) < 0.5  # every channel at chance
+    assert MATCH_BEYOND == pytest.approx(math.log(10))  # a top one unrelated query in ten reaches
     assert match_evidence(-1.0, 5.0) == 0.0
     assert strength(match_evidence(float(say(COPY_EVIDENCE)), COPY_EVIDENCE)) >= 0.95  # a copy stays a copy
 
@@ -179,7 +189,25 @@ def test_a_weak_hit_is_graded_under_the_line():
     assert say(SAY_LINE_EVIDENCE) == pytest.approx(MATCH_SAY, abs=1e-9)
     weak = [strength(match_evidence(0.0, 10.0, e)) for e in (0.0, 0.5, 1.0, 2.0, 3.0, 9.0)]
     assert weak[0] == 0 and all(np.diff(weak) > 0) and weak[-1] < 0.5
-    assert strength(match_evidence(MATCH_SAY, 10.0, SAY_LINE_EVIDENCE)) >= 0.5
+    assert strength(match_evidence(say(SAY_LINE_EVIDENCE + 0.01), 10.0, SAY_LINE_EVIDENCE + 0.01)) >= 0.5
+
+
+def test_a_channel_is_informative_where_its_prompts_beat_the_directions_that_point_nowhere():
+    """How much a channel's evidence counts: nothing where its reference prompts' tops do not beat the tops of
+    directions that point nowhere more often than not (a random model), all of it where they clearly do."""
+    rng = np.random.default_rng(5)
+    chance = rng.gumbel(size=256)
+    assert informative(rng.gumbel(size=48), chance) == 0.0  # prompts no better than pointing nowhere
+    assert informative(rng.gumbel(size=48) - 0.5, chance) == 0.0
+    assert informative(rng.gumbel(size=48) + 2.0, chance) == 1.0  # prompts that find the library's structure
+    assert 0.0 < informative(np.full(48, np.quantile(chance, 0.55)), chance) < 1.0  # in between: part of it
+    assert informative(np.zeros(4), chance) == 1.0 and informative(np.zeros(48), None) == 1.0  # nothing to measure
+    records, prompts = _noise_channel(rng)
+    assert Background.of(records, len(records), prompts(48)).informative() == 0.0
+    records = _clustered_channel(rng)
+    centres = np.array([records[600 + 120 * i : 720 + 120 * i].mean(axis=0) for i in range(3)])
+    reference = _unit(0.5 * centres[rng.integers(0, 3, 48)] + _unit(rng.standard_normal((48, records.shape[1]))))
+    assert Background.of(records, len(records), reference).informative() == 1.0
 
 
 def test_calibration_leaves_blas_threads_as_it_found_them():

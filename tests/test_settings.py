@@ -16,8 +16,8 @@ from .conftest import tone, write
 
 
 def test_auto_settings_by_device():
-    assert auto_settings(gpu=False, cores=2) == {"batch_size": 8, "decode_workers": 2}
-    assert auto_settings(gpu=False, cores=1) == {"batch_size": 8, "decode_workers": 1}
+    assert auto_settings(gpu=False, cores=2) == {"batch_size": 4, "decode_workers": 2}
+    assert auto_settings(gpu=False, cores=1) == {"batch_size": 4, "decode_workers": 1}
     assert auto_settings(gpu=True, cores=16) == {"batch_size": 128, "decode_workers": 15}
     assert auto_settings(gpu=True, cores=64) == {"batch_size": 128, "decode_workers": 16}
 
@@ -28,7 +28,7 @@ def test_auto_resolves_for_cpu_and_cuda_device_strings(tmp_path):
     cuda = Library(Config(data_dir=tmp_path, device="cuda:1", backend="torch", decode_workers=3))
     assert cuda.settings["batch_size"] == 128 and cuda.settings["decode_workers"] == 3  # a number stays
     # an export backend runs on the CPU whatever the device string
-    assert Library(Config(data_dir=tmp_path, device="cuda", backend="openvino")).settings["batch_size"] == 8
+    assert Library(Config(data_dir=tmp_path, device="cuda", backend="openvino")).settings["batch_size"] == 4
     assert Config.from_env({"AUDIORET_BATCH_SIZE": "auto", "AUDIORET_DECODE_WORKERS": "4"}).decode_workers == 4
     with pytest.raises(InputError, match="batch_size must be 'auto' or a whole number"):
         Config(batch_size=0)
@@ -55,10 +55,10 @@ def test_index_says_which_settings_ran_and_what_limited_it(tmp_path, tiny_clap_d
     assert main(["index", str(tmp_path / "lib"), "--no-progress", "--no-transcribe", "--report", str(report_file)]) == 0
     err = capsys.readouterr().err
     auto = auto_settings(False, os.cpu_count())
-    assert "-bound: " in err and f"(batch 8, {auto['decode_workers']} decode threads)" in err
+    assert "-bound: " in err and f"(batch 4, {auto['decode_workers']} decode threads)" in err
     report = json.loads(report_file.read_text())
-    assert report["settings"]["batch_size"] == 8 and report["settings"]["backend"] == "openvino"
+    assert report["settings"]["batch_size"] == 4 and report["settings"]["backend"] == "openvino"
     assert set(report["stages"]) == {"waiting for audio", "model", "writing"}
     assert main(["stats", "--json"]) == 0
     stats = json.loads(capsys.readouterr().out)
-    assert stats["index_settings"] == f"batch_size 8 (auto), decode_workers {auto['decode_workers']} (auto)"
+    assert stats["index_settings"] == f"batch_size 4 (auto), decode_workers {auto['decode_workers']} (auto)"

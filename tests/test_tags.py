@@ -12,7 +12,7 @@ import shutil
 import numpy as np
 import pytest
 
-from audioret import Config, Library
+from audioret import Config, Library, audio
 from audioret.channels import user_tags
 from audioret.cli import main
 from audioret.cli_tags import argv as tag_argv
@@ -109,6 +109,22 @@ def test_key_profiles_name_the_key():
     assert key_of(np.roll(MINOR, 9))[0] == "a minor"
     assert key_of(np.roll(MAJOR, 6))[0] == "f# major"
     assert key_of(np.ones(12)) == (None, 0.0)  # a flat chroma fits no key
+
+
+def test_loudness_is_of_the_first_five_minutes_however_the_file_is_decoded():
+    from audioret.measures import LOUDNESS_S, RATE, Measurer
+
+    sr = 8000  # a 6-minute file, 6 dB quieter after its first five
+    x = np.concatenate([tone(LOUDNESS_S, 440, sr=sr), 0.5 * tone(60, 440, sr=sr)]).astype(np.float32)
+    results = []
+    for block_s in (10, 30, 77):
+        measurer, step = Measurer(sr), block_s * sr
+        for i in range(0, len(x), step):
+            measurer.push(x[i : i + step], last=i + step >= len(x))
+        results.append(measurer.result["loudness_lufs"])
+    first = audio.Resampler(sr, RATE).push(x[: round(LOUDNESS_S * sr)], last=True)
+    assert results == [results[0]] * 3
+    assert results[0] == pytest.approx(loudness(first), abs=0.05)
 
 
 def test_loudness_and_tempo_of_known_signals():

@@ -161,6 +161,9 @@ class Channel:
     def drain(self) -> list[Output]:
         return self.ready()
 
+    def rest(self) -> None:
+        """The run's embedding is over: free what the model keeps between calls (it stays loaded)."""
+
     # -- searching -----------------------------------------------------------------------------------------------
 
     @property

@@ -191,6 +191,11 @@ class SoundChannel(Channel):
             self._embed()
         return self.ready()
 
+    def rest(self) -> None:
+        release = getattr(self.embedder, "release_memory", None)
+        if release is not None:
+            release()
+
     def _embed(self):
         # the batch, padded with silence to its fixed size, in one array; the windows' own copies go before the
         # model runs, which is when an index run's memory peaks
@@ -258,16 +263,19 @@ class SoundChannel(Channel):
         """Each file's best window for a text query, best first, with its evidence (:mod:`audioret.ranking`); with
         feedback, the query moved towards the files liked and away from the others (Rocchio)."""
         query = self.embedder.embed_text([request.query.text])
-        if request.feedback:
-            query = moved(query[0], self.store, request.feedback, self.name)[None]
-        return self._rank(query, self.reference(), n_files, request.scope)
+        feedback = request.feedback
+        taught = bool(feedback) and bool(feedback.liked_by(self.name) or feedback.unliked)
+        if taught:
+            query = moved(query[0], self.store, feedback, self.name)[None]
+        # a query moved towards files' own sound is not what the reference prompts measure (null.informative)
+        return self._rank(query, self.reference(), n_files, request.scope, gated=not taught)
 
     def rank_vectors(self, vectors: np.ndarray, n_files: int, scope: Scope = Scope()) -> list[Found]:
         """Each file's best window for one or more audio embeddings (its best similarity to any of them), with
         evidence."""
         return self._rank(vectors, None, n_files, scope)
 
-    def _rank(self, vectors, reference, n_files: int, scope: Scope) -> list[Found]:
+    def _rank(self, vectors, reference, n_files: int, scope: Scope, gated: bool = True) -> list[Found]:
         """Text queries (``reference`` given) are calibrated against the reference prompts, each file's bias out;
         an example recording against the plain background (an exact copy must come first, whatever its bias)."""
         queries = np.atleast_2d(np.asarray(vectors, np.float32))
@@ -278,7 +286,9 @@ class SoundChannel(Channel):
         text = reference is not None
         background = Background.remembered(sample, count, reference if text else sample[:0], self.debias and text)
         candidates = np.stack([m.vector for m in matches])
-        e, beyond = judge([m.score for m in matches], candidates, queries, background, self.against_reference and text)
+        e, beyond = judge(
+            [m.score for m in matches], candidates, queries, background, self.against_reference and text, gated
+        )
         return [self.found(m, float(x), float(b)) for m, x, b in zip(matches, e, beyond)]
 
     def embed_example(self, example) -> np.ndarray:

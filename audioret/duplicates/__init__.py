@@ -7,17 +7,19 @@ bits of most words, different recordings differ in half of the bits.
 
 - Each file is decoded to 11,025 Hz mono (Chromaprint's own rate) and fingerprinted, at most its first
   MAX_FINGERPRINT_S. Fingerprints are kept in ``fingerprints.sqlite3`` beside the index, keyed by path, size and
-  mtime, so only new or changed files are fingerprinted again.
-- Files shorter than MIN_DURATION_S are not compared by Chromaprint: it writes a handful of words for them, and
-  short sounds (a spoken digit, a drum hit) looped or padded to a usable length matched unrelated ones (on the set
-  below, docs/BENCHMARKS.md "Duplicates"). They are compared by their spectrum instead:
-  a mel spectrogram (48 bands, 23 ms frames) in dB under the file's loudest cell, floored at -40 dB, so that gain,
-  format, rate and channels change little. Candidates are each file's nearest files by band means and spreads
-  (SHORT_NEIGHBOURS, in matrix products, no all-pairs loop); a pair is a duplicate when its spectrograms' changes
-  from frame to frame correlate to at least MIN_CORRELATION at the best of the shifts up to MAX_SHIFT_S (trims,
-  encoder delay) over at least half of the shorter. Files up to 1 s past MIN_DURATION_S get a spectrum too, so
-  that a trimmed copy of a 3.5-s sound still meets its original; files under MIN_SHORT_S are too short even for
-  that.
+  mtime, so only new or changed files are fingerprinted again; an index run takes them from the audio it decodes
+  (:class:`.copies.Known`), so that neither query by example nor this finder decodes the library again.
+- Files shorter than MIN_DURATION_S, or with fewer than MIN_OVERLAP_WORDS words (a file of 3-3.6 s: Chromaprint's
+  first word comes after about 2.6 s), are not compared by Chromaprint (:func:`by_chromaprint`): it writes a
+  handful of words for them, and short sounds (a spoken digit, a drum hit) looped or padded to a usable length
+  matched unrelated ones (on the set below, docs/BENCHMARKS.md "Duplicates"). They are compared by their spectrum
+  instead: a mel spectrogram (48 bands, 93 ms windows, a frame every 5.8 ms) in dB under the file's loudest cell,
+  floored at -40 dB, so that gain, format, rate and channels change little. Candidates are each file's nearest
+  files by band means and spreads (SHORT_NEIGHBOURS, in matrix products, no all-pairs loop); a pair is a duplicate
+  when its spectrograms' changes from frame to frame (23 ms apart) correlate to at least MIN_CORRELATION at the
+  best of the shifts up to MAX_SHIFT_S (trims, encoder delay) and of the four phases of the frame grid, over at
+  least half of the shorter. Files up to 1 s past MIN_DURATION_S get a spectrum too, so that a trimmed copy of a
+  3.5-s sound still meets its original; files under MIN_SHORT_S are too short even for that.
 - Candidates come from an inverted index of the words (no all-pairs loop): two files sharing at least
   MIN_SHARED_WORDS words are compared; a word found in more than STOP_FILES files (silence, hum) proposes nothing.
 - A candidate pair is compared at the offsets its shared words vote for: the bit error rate over the aligned
@@ -45,10 +47,11 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from .fingerprints import DEFAULT_MAX_BIT_ERROR, chromaprint_pairs, compare, fingerprint
+from .fingerprints import DEFAULT_MAX_BIT_ERROR, MIN_OVERLAP_WORDS, chromaprint_pairs, compare, fingerprint
 from .spectrum import (
     FINGERPRINT_RATE,
     PROFILE_BANDS,
+    PROFILE_VERSION,
     correlation,
     profile,
     short_pairs,
@@ -56,7 +59,7 @@ from .spectrum import (
 
 MIN_DURATION_S = 3.0
 # short files: compared by spectrum (see above)
-MIN_SHORT_S = 0.2
+MIN_SHORT_S = 0.07  # four frames' changes at every phase (the shortest measured: a 0.075-s sample and its copies)
 PROFILE_UNDER_S = MIN_DURATION_S + 1.0
 
 
@@ -141,6 +144,11 @@ class FingerprintCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
         self._lock = threading.Lock()
+        # a write-ahead log, synced at its checkpoints only: an index run writes a fingerprint per file, and a
+        # commit that waits for the disk each time cost 20 ms of it (a cache: the last few lost to a power cut
+        # are taken again)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         with self._lock, self._db:
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS prints (path TEXT PRIMARY KEY, size INTEGER, mtime_ns "
@@ -150,25 +158,28 @@ class FingerprintCache:
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(prints)")}
             if "profile" not in columns:  # a cache from before short files were compared
                 self._db.execute("ALTER TABLE prints ADD COLUMN profile BLOB")
+            if "profile_version" not in columns:  # ...or before their spectra were taken at four phases
+                self._db.execute("ALTER TABLE prints ADD COLUMN profile_version INTEGER")
 
     def get(self, path: str, st: os.stat_result) -> Fingerprinted | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT size, mtime_ns, format, sample_rate, channels, duration_s, words, profile "
+                "SELECT size, mtime_ns, format, sample_rate, channels, duration_s, words, profile, profile_version "
                 "FROM prints WHERE path = ?",
                 (path,),
             ).fetchone()
         if row is None or (row[0], row[1]) != (st.st_size, st.st_mtime_ns):
             return None
-        if row[5] < PROFILE_UNDER_S and row[7] is None:
-            return None  # fingerprinted before short files had a profile
+        if row[5] < PROFILE_UNDER_S and (row[7] is None or row[8] != PROFILE_VERSION):
+            return None  # fingerprinted before short files had this profile
         kept = None if row[7] is None else np.frombuffer(row[7], np.uint8).reshape(-1, PROFILE_BANDS)
         return Fingerprinted(path, np.frombuffer(row[6], np.uint32), row[2], row[3], row[4], row[5], row[0], kept)
 
     def put(self, fp: Fingerprinted, st: os.stat_result) -> None:
         with self._lock, self._db:
             self._db.execute(
-                "INSERT OR REPLACE INTO prints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO prints (path, size, mtime_ns, format, sample_rate, channels, duration_s, "
+                "words, profile, profile_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     fp.path,
                     st.st_size,
@@ -179,8 +190,14 @@ class FingerprintCache:
                     fp.duration_s,
                     fp.words.astype(np.uint32).tobytes(),
                     None if fp.profile is None else fp.profile.astype(np.uint8).tobytes(),
+                    PROFILE_VERSION,
                 ),
             )
+
+    def forget(self, paths: Iterable[str]) -> None:
+        """Drops the fingerprints of ``paths`` (files removed from the library)."""
+        with self._lock, self._db:
+            self._db.executemany("DELETE FROM prints WHERE path = ?", [(p,) for p in paths])
 
     def forget_except(self, paths: Iterable[str]) -> None:
         """Drops the fingerprints of files no longer in the library."""
@@ -264,11 +281,11 @@ def find(
     groups = Groups(too_short=[fp.path for fp in read if fp.duration_s < MIN_SHORT_S])
     pairs: dict[tuple[int, int], float] = {}
     by_path = {fp.path: n for n, fp in enumerate(usable)}
-    long_ = [fp for fp in usable if fp.duration_s >= MIN_DURATION_S and len(fp.words)]
+    long_ = [fp for fp in usable if by_chromaprint(fp)]
     for (a, b), error in chromaprint_pairs([fp.words for fp in long_], max_bit_error).items():
         pairs[(by_path[long_[a].path], by_path[long_[b].path])] = error
     profiled = [fp for fp in usable if fp.profile is not None and len(fp.profile)]
-    short = [fp.duration_s < MIN_DURATION_S for fp in profiled]
+    short = [not by_chromaprint(fp) for fp in profiled]
     for (a, b), c in short_pairs([fp.profile for fp in profiled], short).items():
         pairs.setdefault(tuple(sorted((by_path[profiled[a].path], by_path[profiled[b].path]))), 1.0 - c)
     for ids in connected(len(usable), pairs):
@@ -285,9 +302,15 @@ def find(
     return groups
 
 
+def by_chromaprint(fp: Fingerprinted) -> bool:
+    """Whether a file is compared by its Chromaprint words (else by its spectrum): MIN_DURATION_S and longer, and
+    words enough for :func:`.fingerprints.compare` to measure an overlap (a file of 3.15 s has 4)."""
+    return fp.duration_s >= MIN_DURATION_S and len(fp.words) >= MIN_OVERLAP_WORDS
+
+
 def difference(a: Fingerprinted, b: Fingerprinted) -> tuple[float, str]:
     """How two copies differ, by the method that compared them: ``(value, method)`` for :class:`Member`."""
-    if min(a.duration_s, b.duration_s) >= MIN_DURATION_S and len(a.words) and len(b.words):
+    if by_chromaprint(a) and by_chromaprint(b):
         return compare(a.words, b.words), "chromaprint"
     if a.profile is not None and b.profile is not None and len(a.profile) and len(b.profile):
         return 1.0 - correlation(a.profile, b.profile), "spectrum"

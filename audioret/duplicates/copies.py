@@ -11,10 +11,11 @@ words they share (an inverted index, no loop over the files) and, for short file
 of their spectra; each candidate is then checked by the finder's own rule. The sound channel's nearest files are
 checked too. Each file that is the same recording gets ``ranking.calibration.COPY_EVIDENCE`` times one minus
 its difference (:func:`audioret.search.by_example`): it comes first, the closest copy first, strength >= 0.95, and
-says "the same recording". The library's fingerprints are the duplicates finder's cache
-(computed for the files that lack one at the first query by example, then kept), held in memory by :class:`Known`
-until the library changes. Chromaprint missing, or a file it cannot read, leaves query by example to the sound
-channel alone. Measured on the duplicates benchmark's copies: docs/BENCHMARKS.md ("Fusion", "Copies").
+says "the same recording". The library's fingerprints are the duplicates finder's cache beside the index, taken by
+each index run from the audio it decodes anyway (:class:`Known`, a tap of the run; a file indexed before, or by a
+cluster's decode tasks, is fingerprinted when first needed), dropped with the files removed or pruned, and held in
+memory until the library changes. Chromaprint missing, or a file it cannot read, leaves query by example to the
+sound channel alone. Measured on the duplicates benchmark's copies: docs/BENCHMARKS.md ("Fusion", "Copies").
 """
 
 from __future__ import annotations
@@ -25,23 +26,24 @@ import threading
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE
+from ..audio import SAMPLE_RATE, Resampler
 from ..errors import ModelLoadError
 from . import (
     DEFAULT_MAX_BIT_ERROR,
-    MIN_DURATION_S,
     MIN_SHORT_S,
     PROFILE_UNDER_S,
     FingerprintCache,
     Fingerprinted,
+    by_chromaprint,
     difference,
     fingerprint,
     fingerprinted,
 )
-from .fingerprints import MIN_SHARED_WORDS, STOP_FILES
+from .fingerprints import MAX_FINGERPRINT_S, MIN_SHARED_WORDS, STOP_FILES
 from .spectrum import FINGERPRINT_RATE, MIN_CORRELATION, band_summary, profile
 
 logger = logging.getLogger("audioret")
@@ -93,7 +95,7 @@ class Prints:
 
     def __init__(self, prints: Sequence[Fingerprinted]):
         self.prints = [fp for fp in prints if fp.duration_s >= MIN_SHORT_S]
-        long_ = [i for i, fp in enumerate(self.prints) if fp.duration_s >= MIN_DURATION_S and len(fp.words)]
+        long_ = [i for i, fp in enumerate(self.prints) if by_chromaprint(fp)]
         words = [np.unique(self.prints[i].words) for i in long_]
         flat = np.concatenate(words) if words else np.zeros(0, np.uint32)
         owners = np.repeat(np.asarray(long_, np.int64), [len(w) for w in words])
@@ -119,7 +121,7 @@ class Prints:
     def candidates(self, example: Fingerprinted) -> list[int]:
         """The positions of the files that may be the same recording as ``example``."""
         found: set[int] = set()
-        if example.duration_s >= MIN_DURATION_S and len(example.words) and len(self._words):
+        if by_chromaprint(example) and len(self._words):
             words = np.unique(example.words)
             lo, hi = np.searchsorted(self._words, words, "left"), np.searchsorted(self._words, words, "right")
             runs = hi - lo
@@ -147,25 +149,102 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 
 class Known:
-    """The library's :class:`Prints`, kept in memory while ``key`` is the same object (one that is replaced
-    whenever the library changes); the files that lack a fingerprint in ``cache`` are fingerprinted when they are
-    first needed, in ``workers`` threads. Safe to share between threads."""
+    """The library's fingerprints, kept beside the index in ``path`` (a :class:`FingerprintCache`, which the
+    duplicates finder reads too): taken by an index run from the audio its decode threads already hold
+    (:meth:`start`, a tap of :func:`audioret.indexing.pipeline.run`), dropped with the files pruned or removed
+    (:meth:`forget`), and held in memory as :class:`Prints` while ``key`` is the same object (one that is replaced
+    whenever the library changes). Files that lack a fingerprint (indexed before fingerprints were taken while
+    indexing, or by a cluster's decode tasks) are fingerprinted when first needed, in ``workers()`` threads. Safe to
+    share between threads; the cache is opened on first use."""
 
-    def __init__(self, cache: FingerprintCache | None, workers: int | None = None):
-        self.cache, self.workers = cache, workers
+    def __init__(self, path: Path, workers: Callable[[], int | None] = lambda: None):
+        self.path, self.workers = Path(path), workers
         self._lock = threading.Lock()
+        self._cache: FingerprintCache | None = None
         self._key: object = None
         self._prints: Prints | None = None
+        self.off = False  # Chromaprint missing: index runs take no fingerprints
+
+    @property
+    def cache(self) -> FingerprintCache:
+        with self._lock:
+            if self._cache is None:
+                self._cache = FingerprintCache(self.path)
+            return self._cache
 
     def prints(self, key: object, paths: Callable[[], Sequence[str]]) -> Prints:
         """The fingerprints of the files ``paths()`` names, rebuilt only when ``key`` is another object."""
+        cache = self.cache
         with self._lock:
             if self._prints is None or key is not self._key:
                 files = list(paths())
-                with ThreadPoolExecutor(self.workers or min(4, os.cpu_count() or 1)) as pool:
-                    read = list(pool.map(lambda p: fingerprinted(p, self.cache), files))
+                with ThreadPoolExecutor(self.workers() or min(4, os.cpu_count() or 1)) as pool:
+                    read = list(pool.map(lambda p: fingerprinted(p, cache), files))
                 self._prints, self._key = Prints([fp for fp in read if fp is not None]), key
             return self._prints
+
+    def start(self, job, info) -> Taker | None:
+        """What takes one file's decoded blocks in an index run (``job.path``, ``job.stat``; ``info`` the file's
+        :class:`audioret.audio.AudioInfo`) and keeps its fingerprint; None when the cache holds it already (or
+        Chromaprint is missing)."""
+        if self.off or self.cache.get(job.path, job.stat) is not None:
+            return None
+        return Taker(self, job.path, job.stat, info)
+
+    def forget(self, paths: Sequence[str]) -> None:
+        """Drops the fingerprints of files no longer in the library (pruned or removed)."""
+        if paths:
+            self.cache.forget(paths)
+
+    def finder(self, example: str | os.PathLike | np.ndarray, sample_rate: int, store):
+        """:func:`finder` over these fingerprints."""
+        return finder(example, sample_rate, self.cache, self, store)
+
+
+class Taker:
+    """One file's fingerprint, taken from the blocks an index run decodes (mono float32 at the file's own rate),
+    as :func:`audioret.duplicates.fingerprint_file` takes it from the file: resampled to FINGERPRINT_RATE the same
+    way, the first MAX_FINGERPRINT_S fingerprinted, the spectrum of a file under PROFILE_UNDER_S. Kept once the last
+    block is in; a failure is logged and leaves the file to be fingerprinted when first needed."""
+
+    def __init__(self, known: Known, path: str, st: os.stat_result, info):
+        self.known, self.path, self.st, self.info = known, path, st, info
+        self.resampler = Resampler(info.sample_rate, FINGERPRINT_RATE, path)
+        self.parts: list[np.ndarray] = []
+        self.kept = self.read = 0  # samples at FINGERPRINT_RATE kept; at the file's rate read
+        self.failed = False
+
+    def push(self, block: np.ndarray, last: bool) -> list:
+        if self.failed:
+            return []
+        try:
+            self.read += len(block)
+            if self.kept < MAX_FINGERPRINT_S * FINGERPRINT_RATE:  # what fingerprint() reads
+                out = self.resampler.push(block, last)
+                self.parts.append(out)
+                self.kept += len(out)
+            if last:
+                self._keep()
+        except Exception as e:  # never the file's indexing: it is fingerprinted when first needed
+            logger.warning("No fingerprint of %s while indexing: %s", self.path, e)
+            self.parts, self.failed = [], True
+        return []
+
+    def _keep(self) -> None:
+        x = np.concatenate(self.parts) if self.parts else np.zeros(0, np.float32)
+        self.parts = []
+        whole = self.kept < MAX_FINGERPRINT_S * FINGERPRINT_RATE  # all resampled: its length, as fingerprint_file
+        duration_s = self.kept / FINGERPRINT_RATE if whole else self.read / self.info.sample_rate
+        try:
+            words = fingerprint(x)
+        except ModelLoadError as e:
+            self.known.off = True
+            logger.info("Fingerprints are not taken while indexing: %s", e)
+            return
+        kept = profile(x) if duration_s < PROFILE_UNDER_S else None
+        info, size = self.info, self.st.st_size
+        fp = Fingerprinted(self.path, words, info.format, info.sample_rate, info.channels, duration_s, size, kept)
+        self.known.cache.put(fp, self.st)
 
 
 def copies(
@@ -221,16 +300,22 @@ def finder(
     return find
 
 
+def known(library) -> Known:
+    """The fingerprints beside a :class:`~audioret.library.Library`'s index (:class:`Known`), one per library and
+    data directory: what its index runs take, its query by example looks up and its duplicates finder reads."""
+    path = library.config.data_dir / FILE_NAME
+    with _KNOWN_LOCK:
+        found = _KNOWN.get(library)
+        if found is None or found.path != path:
+            found = _KNOWN[library] = Known(path, lambda: library.settings["decode_workers"])
+    return found
+
+
 def of_library(library, example: str | os.PathLike | np.ndarray):
     """What finds the copies of ``example`` (a path, or mono samples at the library's rate) in a
     :class:`~audioret.library.Library`: :func:`finder` over the fingerprints beside its index, held in memory
     per library (:class:`Known`) while its sound store's background sample is the same."""
-    with _KNOWN_LOCK:
-        known = _KNOWN.get(library)
-        if known is None:
-            cache = FingerprintCache(library.config.data_dir / FILE_NAME)
-            known = _KNOWN[library] = Known(cache, library.settings["decode_workers"])
-    return finder(example, SAMPLE_RATE, known.cache, known, library.channels.hearing().store)
+    return known(library).finder(example, SAMPLE_RATE, library.channels.hearing().store)
 
 
 SAME_FILE_MARGIN = 1e-6  # how much less an exact copy of a library file given as the example counts than the file

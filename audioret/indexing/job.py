@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 
 from .. import catalog, library_map, tagging
+from ..duplicates import copies
 from ..errors import IndexBusy
 from ..types import IndexProgress, IndexReport
 
@@ -66,7 +67,8 @@ def run(
             workers, batch = settings["decode_workers"], settings["batch_size"]
             engine = cluster and on_ray.engine(cluster, rebuild, actors, bar)
             track = partial(_track, library, on_progress)
-            pipeline.run(plan, channels, report, workers, 2 * batch, track, bar, library.failures, engine)
+            taps = [copies.known(library)]  # each file's fingerprint, from the audio its decode already holds
+            pipeline.run(plan, channels, report, workers, 2 * batch, track, bar, library.failures, engine, taps)
         model = library.__dict__.get("embedder")  # the backend that really ran (an export may have been refused)
         report.settings["backend"] = getattr(model, "backend", report.settings["backend"])
         tagging.update(library, report)  # the tags of new, changed and stale files, from the stored records

@@ -10,7 +10,10 @@
   records it carries) and writes each file's records first to last, so a file interrupted mid-write is seen as
   incomplete and redone on the next run.
 
-The events between the threads are typed (:class:`Piece`, :class:`Decoded`, :class:`Failed`).
+The events between the threads are typed (:class:`Piece`, :class:`Decoded`, :class:`Failed`). A tap (the
+library's fingerprints, :class:`audioret.duplicates.copies.Known`) gets the decoded blocks of each file beside the
+channels' cutters, in the decode threads (``tap.start(job, info)``: a cutter whose ``push`` returns nothing, or None),
+and forgets the files pruned (``tap.forget(paths)``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 from .. import audio
 from ..channels.base import Channel, Output
@@ -114,12 +118,14 @@ def run(
     bar=None,
     failures: dict | None = None,
     engine: Callable | None = None,
+    taps: Sequence = (),
 ) -> IndexReport:
     """Indexes the plan's jobs with ``channels`` (prunes first), adding what happened to ``report``; a channel whose
     model does not load is named in ``report.skipped_channels`` (and its error put in ``failures``).
 
     ``engine(jobs, channels, writer, workers, queue_size)`` runs the jobs once the models are loaded: decode threads
-    here by default, a Ray cluster with :mod:`audioret.indexing.cluster`."""
+    here by default, a Ray cluster with :mod:`audioret.indexing.cluster`. ``taps`` get each decoded file's blocks
+    (decode threads only: a cluster's decode tasks do not call them) and forget the pruned files."""
     t0 = time.perf_counter()
     by_name = {c.name: c for c in channels}
     for name, paths in plan.prune.items():
@@ -127,6 +133,8 @@ def run(
             by_name[name].store.delete_file(path)
             if path not in report.removed:
                 report.removed.append(path)
+    for tap in taps:
+        tap.forget(sorted({p for paths in plan.prune.values() for p in paths}))
     jobs = _load(plan.jobs, by_name, report, {} if failures is None else failures)
     done = 0
 
@@ -150,7 +158,10 @@ def run(
     writer = Writer(by_name, report, written)
     if jobs:
         map_large_blocks()
-        (engine or _decode_and_embed)(jobs, by_name, writer, workers, queue_size)
+        (engine or partial(_decode_and_embed, taps=taps))(jobs, by_name, writer, workers, queue_size)
+        for name in {name for job in jobs for name in job.stored}:  # the channels whose models ran: they rest
+            by_name[name].rest()
+        release_memory()  # before what follows the run (tagging) allocates its own
     report.elapsed_s += time.perf_counter() - t0
     return report
 
@@ -174,7 +185,9 @@ def _load(jobs: list[Job], channels: dict[str, Channel], report: IndexReport, fa
     return [job for job in jobs if job.stored]
 
 
-def _decode_and_embed(jobs: list[Job], channels: dict[str, Channel], writer: Writer, workers: int, size: int):
+def _decode_and_embed(
+    jobs: list[Job], channels: dict[str, Channel], writer: Writer, workers: int, size: int, taps: Sequence = ()
+):
     items: queue.Queue = queue.Queue(maxsize=size)
     stop = threading.Event()
 
@@ -190,7 +203,7 @@ def _decode_and_embed(jobs: list[Job], channels: dict[str, Channel], writer: Wri
     with ThreadPoolExecutor(workers, thread_name_prefix="audioret-decode") as pool:
         try:
             for job in jobs:
-                pool.submit(decode, job, channels, put, stop)
+                pool.submit(decode, job, channels, put, stop, taps)
             trimmed = time.perf_counter()
             while ended < len(jobs):
                 ended += dispatch(timed("waiting for audio", items.get), channels, writer, timed)
@@ -217,11 +230,11 @@ def timer(stages: dict[str, float]) -> Callable:
     return timed
 
 
-def decode(job: Job, channels: dict, put: Callable, stop: threading.Event) -> None:
-    """Decodes one file for the channels (objects with ``needs_audio``, ``same_content`` and ``cutter``), putting its
-    events; a file that cannot be read ends in a :class:`Failed` event, never in an exception."""
+def decode(job: Job, channels: dict, put: Callable, stop: threading.Event, taps: Sequence = ()) -> None:
+    """Decodes one file for the channels (objects with ``needs_audio``, ``same_content`` and ``cutter``) and the
+    ``taps``, putting its events; a file that cannot be read ends in a :class:`Failed` event, never in an exception."""
     try:
-        _decode(job, channels, put, stop)
+        _decode(job, channels, put, stop, taps)
     except AudioDecodeError as e:
         put(Failed(job, e.reason))
     except OSError as e:
@@ -310,7 +323,7 @@ def bottleneck(stages: dict[str, float]) -> str:
     return f"model-bound: the model was busy {share.get('model', 0.0) * 100:.0f} % of the time"
 
 
-def _decode(job: Job, channels: dict[str, Channel], put, stop: threading.Event):
+def _decode(job: Job, channels: dict[str, Channel], put, stop: threading.Event, taps: Sequence = ()):
     """In a decode thread: hash, then decode once for every channel that needs the audio."""
     job.digest = file_hash(job.path)
     reused = tuple(n for n in job.stored if channels[n].same_content(job.stored[n], job.digest))
@@ -322,9 +335,12 @@ def _decode(job: Job, channels: dict[str, Channel], put, stop: threading.Event):
         return
     info, blocks = audio.open_audio(job.path)
     cutters = {n: channels[n].cutter(job, info.sample_rate) for n in hearing}
+    tapped = [c for c in (tap.start(job, info) for tap in taps) if c is not None]
     samples = 0
     for block, last in audio.with_last(blocks):
         samples += len(block)
+        for cutter in tapped:
+            cutter.push(block, last)
         for name, cutter in cutters.items():
             for item in cutter.push(block, last):
                 if stop.is_set():

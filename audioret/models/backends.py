@@ -129,6 +129,7 @@ class Session:
         self.threads = threads or os.cpu_count() or 1
         self._lock = threading.Lock()
         self._run: Callable[[dict], np.ndarray] | None = None
+        self._free: Callable[[], None] | None = None  # frees the buffers kept between runs (OpenVINO)
 
     def _open(self) -> Callable[[dict], np.ndarray]:
         if self.backend == "onnxruntime":
@@ -150,7 +151,15 @@ class Session:
             str(self.path), "CPU", {"INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": self.threads}
         )
         request, output = compiled.create_infer_request(), compiled.output(0)
+        self._free = compiled.release_memory
         return lambda inputs: np.asarray(request.infer(inputs)[output])
+
+    def release(self) -> None:
+        """Frees the buffers a compiled graph keeps between runs (OpenVINO's intermediate tensors: a batch's
+        activations); the next run makes them again and gives the same bits. The graph stays compiled."""
+        with self._lock:
+            if self._free is not None:
+                self._free()
 
     def run(self, **inputs: np.ndarray) -> np.ndarray:
         with self._lock:

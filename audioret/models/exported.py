@@ -73,6 +73,10 @@ class ExportedClap:
             windows = np.concatenate([windows, np.zeros((pad_to - n, self.window), np.float32)])
         return unit(self._audio.run(input_features=self.features(windows))[:n])
 
+    def release_memory(self) -> None:
+        """Frees the audio tower's buffers for a batch until it embeds again (an index run is over)."""
+        self._audio.release()
+
     def embed_text(self, texts: Sequence[str]) -> np.ndarray:
         if isinstance(texts, str):
             raise TypeError("embed_text takes a list of strings; wrap a single query in a list")

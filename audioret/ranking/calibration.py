@@ -22,9 +22,11 @@ tops of directions that point nowhere (so a channel whose answers are query-depe
 about 0.7 nats for its best file; a clear winner gets tens). A second value measures the score against what
 unrelated queries reach in this library (their tops' median and upper quartile).
 
-Fusion (:mod:`audioret.ranking.fusion`) adds each channel's say (:func:`null.say`) to rank the files. A file's
-``score`` is :func:`strength` of :func:`match_evidence`: 0.5 where the fused say reaches MATCH_SAY and the
-evidence against unrelated queries reaches MATCH_EVIDENCE, whichever channels found it. When no hit shown
+A channel whose answers are query-dependent noise here (its reference prompts do not top its directions that point
+nowhere: :func:`null.informative`) gives no evidence at all. Fusion (:mod:`audioret.ranking.fusion`) adds each
+channel's say (:func:`null.say`) to rank the files. A file's ``score`` is :func:`strength` of
+:func:`match_evidence`: 0.5 where some channel has a say and the evidence against unrelated queries reaches
+MATCH_BEYOND (a top one unrelated query in ten reaches here), whichever channels found it. When no hit shown
 reaches it, the results say "no good match" instead of showing noise with confident numbers. The rule and what
 it was measured against: docs/BENCHMARKS.md ("Fusion").
 """
@@ -39,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .null import NOWHERE_QUANTILES, TOP_QUANTILES, UNRELATED_QUANTILES, fit_tops, nowhere
+from .null import NOWHERE_QUANTILES, TOP_QUANTILES, UNRELATED_QUANTILES, fit_tops, informative, nowhere
 
 # Unrelated everyday queries: a file's mean score for them is its bias (see the module docstring). Any broad
 # set would do; these span sounds, music and speech, and none is in an evaluation set.
@@ -93,12 +95,14 @@ REFERENCE_PROMPTS = (
     "a machine",
     "nature",
 )
-# A match needs both (score 0.5 at the line; :func:`match_evidence`): a fused say (null.say) of MATCH_SAY, and
-# evidence of MATCH_EVIDENCE nats against what unrelated queries reach in this library. Chosen on the memos set
-# and held out on the talks set (docs/BENCHMARKS.md, "Fusion").
+# A match (score 0.5 at the line; :func:`match_evidence`) needs some say (a fused null.say above MATCH_SAY: a
+# channel above chance) and evidence of MATCH_BEYOND nats against what unrelated queries reach in this library: a
+# top that one unrelated query in ten reaches here (ln 10). Shown on the scale of MATCH_EVIDENCE: a match shows 2
+# nats or more. Chosen on the memos set and held out on the talks set (docs/BENCHMARKS.md, "Fusion").
 MATCH_EVIDENCE = 2.0
-MATCH_SAY = 1.0
-SAY_LINE_EVIDENCE = 3.1461932206  # one channel's evidence whose say (null.say) is MATCH_SAY
+MATCH_BEYOND = math.log(10.0)
+MATCH_SAY = 0.0
+SAY_LINE_EVIDENCE = 1.0  # one channel's evidence from which it has a say (null.say): under it, hits are graded
 # The evidence (nats) of "the same recording" (query by example, audioret/duplicates/copies.py): strength 0.96,
 # far above what a channel's evidence for a merely similar sound reaches.
 COPY_EVIDENCE = 50.0
@@ -190,6 +194,13 @@ class Background:
             return self.law()
         return self._fitted("_nowhere", self.nowhere_tops, NOWHERE_QUANTILES)
 
+    def informative(self) -> float:
+        """How much this channel's evidence counts here (0-1, :func:`null.informative`): nothing where its
+        reference prompts do not top its directions that point nowhere more often than not. Computed once."""
+        if "_informative" not in self.__dict__:
+            self.__dict__["_informative"] = informative(self.tops, self.nowhere_tops)
+        return self.__dict__["_informative"]
+
     def unrelated_law(self) -> tuple[float, float]:
         """The law of what an unrelated query reaches here: the reference tops through their median and upper
         quartile (null.UNRELATED_QUANTILES)."""
@@ -219,21 +230,33 @@ class Background:
 
 
 def calibrate(
-    scores, candidates: np.ndarray, queries: np.ndarray, background: Background, against_reference: bool = True
+    scores,
+    candidates: np.ndarray,
+    queries: np.ndarray,
+    background: Background,
+    against_reference: bool = True,
+    gated: bool = True,
 ) -> np.ndarray:
     """Evidence (nats) of each candidate's score for a query (the first of :func:`judge`)."""
-    return judge(scores, candidates, queries, background, against_reference)[0]
+    return judge(scores, candidates, queries, background, against_reference, gated)[0]
 
 
 def judge(
-    scores, candidates: np.ndarray, queries: np.ndarray, background: Background, against_reference: bool = True
+    scores,
+    candidates: np.ndarray,
+    queries: np.ndarray,
+    background: Background,
+    against_reference: bool = True,
+    gated: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each candidate's evidence (nats) for a query, and its evidence against what unrelated queries reach.
 
     With ``against_reference`` (a channel with structure: hubs, clusters of similar records), ``z`` is in the
     channel's typical spread; the evidence is the smaller surprisal ``-ln P(top >= z)`` under two measured laws
     (:meth:`Background.law`, the reference tops' chance bulk, and :meth:`Background.nowhere_law`, directions
-    that point nowhere), and the second value its surprisal under :meth:`Background.unrelated_law`. Without (a
+    that point nowhere), and the second value its surprisal under :meth:`Background.unrelated_law`; with
+    ``gated``, both times :meth:`Background.informative` (0 for a channel whose answers are query-dependent noise
+    here; without, the laws alone). Without (a
     channel whose background is plain), ``z`` is in this query's spread, the law is the maximum of ``n``
     normals, and both values are that surprisal.
 
@@ -242,6 +265,8 @@ def judge(
         candidates: the candidates' vectors, shape (m, dim).
         queries: the query vectors, shape (q, dim) (several for an example recording's windows).
         background: the channel's :class:`Background` (with its bias if it debiases).
+        against_reference: measure against the reference prompts' tops (else the query's own spread).
+        gated: weigh the evidence by :meth:`Background.informative`.
     """
     scores = np.asarray(scores, np.float64)
     bg = background
@@ -257,7 +282,9 @@ def judge(
         return e, e
     centre = float(np.median(np.asarray(sample_scores, np.float64)))  # what Null.of takes as its mean
     z = (scores - centre) / bg.scale
-    return np.minimum(surprisal(z, *bg.law()), surprisal(z, *bg.nowhere_law())), surprisal(z, *bg.unrelated_law())
+    weight = bg.informative() if gated else 1.0
+    e = np.minimum(surprisal(z, *bg.law()), surprisal(z, *bg.nowhere_law()))
+    return weight * e, weight * surprisal(z, *bg.unrelated_law())
 
 
 ONE_BLAS_THREAD = True  # False: BLAS's own threads, as bench/query.py compares
@@ -332,10 +359,16 @@ def strength(e: float) -> float:
 
 
 def match_evidence(fused_say: float, beyond: float, evidence: float = 0.0) -> float:
-    """A file's evidence as shown (nats; :func:`strength` 0.5 at the line): MATCH_EVIDENCE times the smaller of
-    its fused say over MATCH_SAY and its evidence against unrelated queries over MATCH_EVIDENCE, so it is a
-    match only when both are. Under the say's line, the fused ``evidence`` over SAY_LINE_EVIDENCE (the evidence
-    whose say is MATCH_SAY) grades it, kept under the line, so a weak hit is not shown as nothing. A copy
-    (COPY_EVIDENCE in both) stays far above."""
-    said = fused_say / MATCH_SAY if fused_say >= MATCH_SAY else min(evidence / SAY_LINE_EVIDENCE, 0.999)
-    return MATCH_EVIDENCE * max(min(said, beyond / MATCH_EVIDENCE), 0.0)
+    """A file's evidence as shown (nats; :func:`strength` 0.5 at the line, MATCH_EVIDENCE): its evidence against
+    unrelated queries, moved so that MATCH_BEYOND shows as MATCH_EVIDENCE (scaled under it, shifted above it, so
+    a copy's COPY_EVIDENCE still shows as about 50 nats), where some channel has a say (``fused_say`` above
+    MATCH_SAY); so it is a match only when both hold. Without a say (every channel at chance), the fused
+    ``evidence`` grades it, as ``e / (e + SAY_LINE_EVIDENCE)`` of the line, so a weak hit is not shown as
+    nothing and stays under the line."""
+    if beyond < MATCH_BEYOND:
+        shown = MATCH_EVIDENCE * beyond / MATCH_BEYOND
+    else:
+        shown = MATCH_EVIDENCE + beyond - MATCH_BEYOND
+    if fused_say <= MATCH_SAY:
+        shown = min(shown, MATCH_EVIDENCE * max(evidence, 0.0) / (max(evidence, 0.0) + SAY_LINE_EVIDENCE))
+    return max(shown, 0.0)
