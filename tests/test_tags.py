@@ -85,9 +85,8 @@ def test_a_hub_label_is_measured_in_its_own_spread_and_the_others_as_a_search_wo
     assert np.all(e[:, -1] < plain)  # as a search prompt it would stand out; as a label it is a hub
     for j in range(15):  # every other label: exactly as a search judges its prompt
         query = labels[j : j + 1]
-        np.testing.assert_allclose(
-            e[:, j], calibrate((edge @ query.T)[:, 0], edge, query, background, True, gated=False)
-        )
+        expected = calibrate((edge @ query.T)[:, 0], edge, query, background, True, gated=False)
+        np.testing.assert_allclose(e[:, j], expected)
 
 
 def test_hub_widths():
