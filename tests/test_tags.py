@@ -79,6 +79,8 @@ def test_a_hub_label_is_measured_in_its_own_spread_and_the_others_as_a_search_wo
     assert widths[-1] > 2 and np.all(widths[:-1] == 1.0)  # only the hub stands apart from the others' spreads
     edge = sample[np.argsort(-(sample @ hub))[:3]]  # the records at the hub's edge
     e = judging.evidence(edge, labels, background)
+    # the laws a search uses (these reference prompts are random directions, which a search's informative gate,
+    # ranking.null.informative, weighs as nothing; labels are not gated)
     plain = calibrate((edge @ hub[:, None])[:, 0], edge, hub[None], background, True, gated=False)
     assert np.all(e[:, -1] < plain)  # as a search prompt it would stand out; as a label it is a hub
     for j in range(15):  # every other label: exactly as a search judges its prompt
