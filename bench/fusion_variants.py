@@ -230,6 +230,8 @@ RULES = {
     "wider-say-line-top": lambda d: CombinedK(d, k=1),
     "wider-say-line-10": lambda d: CombinedK(d, k=10),
 }
+
+
 class Lined(Shipped):
     """The shipped rule with its lines and its laws' size moved: a match needs a fused say of ``say_line`` and
     ``beyond_line`` nats against unrelated queries; ``size`` is the record count the laws are moved to ("n": the
