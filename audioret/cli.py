@@ -11,6 +11,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
 import threading
 import warnings
@@ -154,7 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     # a warning is one line, like the errors (not Python's "file:line: UserWarning: ..." pair)
     warnings.showwarning = lambda message, *_, **__: print(f"audioret: warning: {message}", file=sys.stderr)
     try:
-        return _run(args, parser)
+        code = _run(args, parser)
+        sys.stdout.flush()  # a reader that stopped early (| head) is found here, not at exit
+        return code
+    except BrokenPipeError:
+        return _stopped_reading()
     except NoSpeechError as e:
         print(f"audioret: {e}", file=sys.stderr)
         return 1
@@ -164,6 +169,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("audioret: interrupted; the index is consistent and the next run resumes", file=sys.stderr)
         return 130
+
+
+def _stopped_reading() -> int:
+    """The reader of stdout closed it (``audioret search rain --json | head``): stop quietly, exit 1. Python's
+    recipe: stdout goes to devnull, so that flushing it at exit raises nothing."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 1
 
 
 def _run(args, parser) -> int:
