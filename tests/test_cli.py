@@ -146,6 +146,18 @@ def test_python_m_and_console_script_agree(env):
     assert out.stdout.startswith("audioret ")
 
 
+def test_a_reader_that_stops_early_ends_the_run_quietly(env):
+    """``audioret tags --json | head -1``: the pipe is closed before the output is written."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "audioret", "tags", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={
+            **os.environ, "PYTHONPATH": str(REPO)}
+    )
+    proc.stdout.close()  # the reader is gone before a byte is printed
+    err = proc.stderr.read().decode()
+    assert proc.wait(60) == 1
+    assert "Traceback" not in err and "BrokenPipeError" not in err and "Exception ignored" not in err
+
+
 def wait_for_progress(proc: subprocess.Popen, files: int, timeout_s: float = 120.0):
     """Reads the progress bar on stderr until it shows at least ``files`` files done (or the run ends)."""
     deadline, seen = time.monotonic() + timeout_s, ""
