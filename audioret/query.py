@@ -73,5 +73,18 @@ class Query:
         return tuple(w.lower() for w in re.findall(r"[\w']+", self.text))
 
 
+def minus(words: tuple[str, ...]) -> str:
+    """An exclusion as it is typed: ``-bark``, ``-"dog park"``."""
+    return f"-{words[0]}" if len(words) == 1 else f'-"{" ".join(words)}"'
+
+
+def left_out_note(left_out) -> str:
+    """What the exclusions left out, in words: "2 files left out by -bark, 1 by -"dog park"" ("" for none)."""
+    parts = [f"{n} by {name}" for name, n in left_out]
+    if parts:
+        parts[0] = parts[0].replace(" by ", " file left out by " if left_out[0][1] == 1 else " files left out by ", 1)
+    return ", ".join(parts)
+
+
 def _words(text: str) -> tuple[str, ...]:
     return tuple(w.lower() for w in re.findall(r"[\w']+", text))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .errors import InputError, ModelLoadError
-from .query import Query
+from .query import Query, left_out_note, minus
 from .ranking.calibration import COPY_EVIDENCE
 from .ranking.fusion import fuse
 from .store.filters import accepts
@@ -52,6 +52,11 @@ class Request:
         """A request from what a caller typed; InputError for an empty query or ``k`` below 1."""
         query = Query.parse(text)
         if not query.text:
+            if query.exclusions:
+                raise InputError(
+                    f"The query only leaves things out ({' '.join(map(minus, query.exclusions))}); add what to look "
+                    f"for, e.g. 'thunder {minus(query.exclusions[0])}'"
+                )
             raise InputError("The query is empty; type what you want to hear, e.g. 'rain on a tin roof'")
         if k < 1:
             raise InputError(f"k must be at least 1, got {k}")
@@ -95,7 +100,7 @@ def search(channels, weights: Mapping[str, float], request: Request) -> Results:
     if not found and channels.errors:
         raise ModelLoadError(" | ".join(channels.errors.values()))
     out = results(fuse(found, weights, request.k))  # no channel: an empty index, or only one on that holds nothing
-    out.note = request.query.note
+    out.note = ". ".join(n for n in (request.query.note, left_out_note(scope.left_out)) if n)
     return out
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -134,6 +134,7 @@ class Scope:
     only_paths: frozenset[str] | None = None  # when given, only these files (absolute paths)
     exclude_paths: frozenset[str] = frozenset()
     exclude_ids: frozenset[str] = frozenset()  # records (segment ids) never returned
+    left_out: tuple[tuple[str, int], ...] = ()  # each exclusion as typed ("-bark") and how many files it left out
 
     def narrowed(self, only_paths: Iterable[str] | None = None, exclude_paths: Iterable[str] = ()) -> Scope:
         """This scope with fewer files: only ``only_paths`` (within the ones kept so far), ``exclude_paths`` out."""
@@ -142,6 +143,16 @@ class Scope:
         if only_paths is not None:
             only = frozenset(only_paths) if only is None else only & frozenset(only_paths)
         return replace(self, only_paths=None if only is None else only - exclude, exclude_paths=exclude)
+
+    def leaving_out(self, exclusions: Mapping[str, set[str]]) -> Scope:
+        """This scope without the files of each exclusion (``{"-bark": paths}``), ``left_out`` counting the files
+        each takes out of those this scope kept."""
+
+        def kept(paths: set[str]) -> int:
+            return sum(p not in self.exclude_paths and (self.only_paths is None or p in self.only_paths) for p in paths)
+
+        counts = tuple((name, kept(paths)) for name, paths in exclusions.items())
+        return replace(self.narrowed(exclude_paths=set().union(*exclusions.values())), left_out=self.left_out + counts)
 
     @property
     def empty(self) -> bool:

@@ -122,6 +122,10 @@ def test_the_third_channel_keeps_to_the_scope(three):
     without = library.search("doorbell -chime", k=4, weights={"name": 1})
     assert str(folder / "doorbell chime.flac") not in [h.path for h in without]
     assert without[0].path == str(folder / "doorbell ring.wav")
+    assert without.note == "1 file left out by -chime" and without.to_dict()["note"] == without.note
+    # a file outside the filters is not counted (on a public page, another visitor's files stay unseen)
+    wav = library.search("doorbell -chime -kettle", k=4, filters=Filters(extensions=("wav",)), weights={"name": 1})
+    assert wav.note == "0 files left out by -chime, 0 by -kettle"
     required = library.search('"rain on the roof"', k=4, weights={"name": 1})
     assert [h.path for h in required] == [str(folder / "rain on the roof.wav")]
 

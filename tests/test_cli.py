@@ -95,6 +95,7 @@ def test_stats_names_the_engine_of_the_last_run_that_indexed_files(env, capsys):
         (["index", "/no/such/folder"], "No such file or folder: /no/such/folder"),
         (["similar", "/no/such.wav"], "/no/such.wav"),
         (["search", " "], "The query is empty"),
+        (["search", "--", "-rain"], "The query only leaves things out (-rain); add what to look for"),
         (["similar", "--segment", "nope"], "No segment 'nope'"),
         (["index", ".", "--hop", "0"], "hop_s must be positive"),
     ],

@@ -21,13 +21,13 @@ import numpy as np
 
 from ..errors import ModelLoadError, NoSpeechError
 from ..models.asr import ASR_SAMPLE_RATE
-from ..query import Query
+from ..query import Query, minus
 from ..ranking.calibration import REFERENCE_PROMPTS, Background, idf, judge, phrase_evidence, word_evidence
 from ..ranking.fusion import Found
 from ..ranking.nearest import best_files
 from ..render import time_range
 from ..store.chroma import TEXT_MATCH_LIMIT
-from ..store.filters import admits
+from ..store.filters import accepts, admits
 from ..store.records import SegmentMatch, file_fields, records
 from ..store.word_index import phrase_pattern, word_pattern
 from ..types import IndexReport, Moment, Scope, Transcript, Utterance
@@ -351,22 +351,23 @@ class TextChannel(Channel):
                 best[m.path] = self.found(m, e, "words", tuple(w for w in query.words if w in words))
         return list(best.values())
 
-    def paths_with(self, words: Sequence[str]) -> set[str]:
-        """The files whose text holds ``words`` (one word, or a phrase in this order)."""
+    def paths_with(self, words: Sequence[str], filters=None) -> set[str]:
+        """The files (within ``filters``) whose text holds ``words`` (one word, or a phrase in this order)."""
         check = re.compile(word_pattern(words[0]) if len(words) == 1 else phrase_pattern(words))
-        return {m.path for m in self.store.phrase_matches(words, limit=None) if check.search(m.document or "")}
+        found = self.store.phrase_matches(words, limit=None)
+        return {m.path for m in found if check.search(m.document or "") and accepts(filters, m.metadata)}
 
     def narrow(self, query: Query, scope: Scope) -> Scope:
         """Only the files whose text holds each required phrase, and none whose text has an excluded word or
-        phrase."""
+        phrase; the scope's ``left_out`` counts the files each exclusion left out (within the filters)."""
         if not (query.phrases or query.exclusions) or not self.holds_records():
             return scope
-        exclude = set().union(*(self.paths_with(words) for words in query.exclusions))
         only = None
         for phrase in query.phrases:
             holding = self.paths_with(phrase)
             only = holding if only is None else only & holding
-        return scope.narrowed(only, exclude)
+        scope = scope.narrowed(only)
+        return scope.leaving_out({minus(w): self.paths_with(w, scope.filters) for w in query.exclusions})
 
     def moments(self, path: str, text: str) -> list[Moment]:
         if not self.holds_records():
