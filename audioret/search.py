@@ -177,7 +177,9 @@ def by_example(
             else f
             for f in found
         ]
-    return results(fuse({channel.name: found}, {channel.name: 1.0}, k))
+    out = results(fuse({channel.name: found}, {channel.name: 1.0}, k))
+    out.example = True  # nothing was said: "no good match" says the example
+    return out
 
 
 def segment(channel, segment_id: str, filters: Filters | None = None) -> tuple[np.ndarray, dict] | None:

@@ -26,7 +26,7 @@ class Hit:
     duration_s: float  # the whole file's
     scores: dict[str, float] = field(default_factory=dict)  # channel -> cosine of the file's best record
     text: str | None = None  # the text channel's matching passage: transcribed words, name, tags or description
-    text_kind: str | None = None  # "speech", "name", "tags" or "sidecar"
+    text_kind: str | None = None  # "speech", "name", "tags", "sidecar" or "your tags"
     text_start_s: float | None = None  # where the matching words are (whole file for name, tags and sidecar)
     text_end_s: float | None = None
     strengths: dict[str, float] = field(default_factory=dict)  # channel -> its own match strength, 0-1
@@ -45,16 +45,20 @@ class Results(list):
     """
 
     NO_MATCH = "No good match: nothing in your library sounds like that or says it"
+    NO_MATCH_EXAMPLE = "No good match: nothing in your library sounds like that example"
 
-    def __init__(self, hits=(), no_good_match: bool = False, changed: str = "", note: str = ""):
+    def __init__(
+        self, hits=(), no_good_match: bool = False, changed: str = "", note: str = "", example: bool = False
+    ):
         super().__init__(hits)
         self.no_good_match = no_good_match
+        self.example = example  # found by an example sound (nothing was said to match)
         self.changed = changed  # what feedback changed, in words ("3 new in the top 10, 1 left out")
         self.note = note  # how the query was read, where that is not plain (Query.note)
 
     @property
     def message(self) -> str:
-        return self.NO_MATCH if self.no_good_match else ""
+        return (self.NO_MATCH_EXAMPLE if self.example else self.NO_MATCH) if self.no_good_match else ""
 
     def to_dict(self) -> dict:
         out = {"no_good_match": self.no_good_match, "message": self.message, "hits": [h.to_dict() for h in self]}

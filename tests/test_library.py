@@ -160,6 +160,8 @@ def test_query_by_example_returns_the_clip_first(library, small_library):
         assert hits[0].scores["clap"] == pytest.approx(1.0, abs=1e-4)  # itself
         assert (hits[0].rank, hits[0].start_s) == (1, 0.0)
         assert [h.rank for h in hits] == [1, 2, 3] and hits[0].score >= hits[1].score >= hits[2].score
+    nothing = library.search_audio(clip, k=3, filters=Filters(extensions=("aiff",)))  # no file passes
+    assert nothing == [] and nothing.message == "No good match: nothing in your library sounds like that example"
 
 
 def test_query_by_example_with_an_array_finds_the_right_window(library, small_library):

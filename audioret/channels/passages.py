@@ -110,6 +110,18 @@ def read_sidecar(path: str | os.PathLike) -> str:
     return "\n".join(t for t in texts if t).strip()
 
 
+def sidecar_kind(path: str | os.PathLike) -> str:
+    """"your tags" for a sidecar that holds only tags (a JSON one, as ``audioret tag`` writes it: the user wrote
+    the tags, not a sidecar), else "sidecar"."""
+    txt, js = sidecar_paths(path)
+    try:
+        data = json.loads(_read_text(js) or "null") if os.path.isfile(js) and not os.path.isfile(txt) else None
+    except ValueError:
+        return "sidecar"
+    only_tags = isinstance(data, dict) and not {k for k in SIDECAR_KEYS if data.get(k)} - {"tags"}
+    return "your tags" if only_tags and data.get("tags") else "sidecar"
+
+
 def _read_text(path: str) -> str:
     with open(path, "rb") as f:
         return f.read(MAX_SIDECAR_BYTES).decode("utf-8", "replace")
@@ -129,7 +141,7 @@ def _json_text(data) -> str:
 def file_passages(path: str, duration_s: float, utterances: Sequence[Utterance] = ()) -> list[Passage]:
     """All passages of one file: name, tags, sidecar (cut to at most MAX_PASSAGE_WORDS words each), speech."""
     passages = [Passage("name", readable_name(path), 0.0, duration_s)]
-    for kind, text in (("tags", read_tags(path)), ("sidecar", read_sidecar(path))):
+    for kind, text in (("tags", read_tags(path)), (sidecar_kind(path), read_sidecar(path))):
         for piece in _cut(text):
             passages.append(Passage(kind, piece, 0.0, duration_s))
     for u in utterances:  # Whisper's times can run a little past the end (VAD padding): never past the file
