@@ -14,6 +14,7 @@ import json
 import re
 
 FLAG = "--tag"
+TAG_SEP = " · "  # between tags: AudioSet labels hold commas ("canidae, dogs, wolves")
 _WORD = re.compile(r"^-[^-\d].+$")  # "-music": a tag to leave out or remove, not a short flag such as -k or -v
 
 
@@ -62,7 +63,7 @@ def add_commands(sub, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "tag",
         parents=[common],
-        help="add (+TAG) or remove (-TAG) your own tags of an indexed file",
+        help="add (+TAG) or remove (-TAG) your own tags of an indexed file; without either, list its tags",
         description="Your tags are kept in the file's JSON sidecar (NAME.json beside it): a re-index keeps them, and "
         "a search finds them through the file's text. Example: audioret tag rain.wav +rain +night -music",
     )
@@ -91,13 +92,11 @@ def _tag(args, lib, parser) -> int:
     if bad:
         parser.error(f"expected +TAG to add or -TAG to remove, got {bad[0]!r} (use --add for a tag without a sign)")
     add = [c[1:] for c in args.changes] + args.add
-    if not add and not args.remove:
-        parser.error("tag takes at least one +TAG, -TAG, --add TAG or --remove TAG")
     tags = lib.tag(args.file, add, args.remove)
     if args.json:
         print(json.dumps({"file": args.file, "tags": tags}, indent=2, ensure_ascii=False))
     else:
-        print(", ".join(f"{name} ({strength:.2f})" for name, strength in tags.items()) or "no tags")
+        print(TAG_SEP.join(f"{name} ({strength:.2f})" for name, strength in tags.items()) or "no tags")
     return 0
 
 

@@ -262,15 +262,18 @@ def counts(channels, filters: Filters | None = None) -> list[Tag]:
 
 def tag(library, path: str, add=(), remove=()) -> dict[str, float]:
     """Adds and removes your tags of an indexed file (in its JSON sidecar), re-indexes it (its text passages then
-    hold them) and returns its tags after."""
+    hold them) and returns its tags after; with nothing to add or remove, its tags as they are."""
     from .errors import IndexBusy
 
     try:
         path = library.resolve(path)
     except InputError:
         full = os.path.abspath(path)
-        where = "is not in the index" if os.path.exists(full) else "does not exist and is not in the index"
-        raise InputError(f"{full!r} {where}, so it has no tags to change; index it first (audioret index FOLDER)")
+        if not os.path.exists(full):
+            raise InputError(f"{full!r} does not exist; give the path of an audio file") from None
+        raise InputError(f"{full!r} is not in the index, so it has no tags; index it first (audioret index FOLDER)")
+    if not add and not remove:
+        return properties(library, path)["tags"]
     if library.indexing:
         raise IndexBusy("An indexing job is running; tag the file once it has finished")
     info = properties(library, path)
