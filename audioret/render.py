@@ -55,15 +55,16 @@ def matched_text(hit: Hit, limit: int = 100, quote: tuple[str, str] = ('"', '"')
 
 def hit_lines(hit: Hit, shown_path: str | None = None) -> list[str]:
     """The command line's lines for a hit: rank, score, time range, path, channel cosines; then why it matched, and
-    the file's tags."""
+    a line of the file's tags."""
     lines = [
         f"{hit.rank:>3}. {hit.score:6.3f}  {time_range(hit.start_s, hit.end_s)}  {shown_path or hit.path}  "
         f"({channel_scores(hit)})"
     ]
     said = hit.why or (matched_text(hit) if hit.text else "")
-    tags = f"tags: {', '.join(list(hit.tags)[:8])}" if hit.tags else ""
-    if said or tags:
-        lines.append(f"       {said}{'  ·  ' * bool(said and tags)}{tags}")
+    if said:
+        lines.append(f"       {said}")
+    if hit.tags:  # " · " between them: AudioSet labels hold commas ("canidae, dogs, wolves")
+        lines.append(f"       tags: {' · '.join(list(hit.tags)[:8])}")
     return lines
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from audioret import Config, Library, audio
 from audioret.channels import user_tags
+from audioret.channels.passages import read_sidecar, sidecar_kind
 from audioret.cli import main
 from audioret.cli_tags import argv as tag_argv
 from audioret.errors import InputError
@@ -226,6 +227,9 @@ def test_the_sidecar_keeps_what_it_held(tmp_path):
     data = json.loads(sidecar.read_text())
     assert data == {"description": "a walk", "tags": ["forest", "rain"], "x": [1], "removed_tags": ["loud"]}
     assert user_tags.write(str(audio), add=["loud"]) == (["forest", "rain", "loud"], [])  # taken back
+    assert sidecar_kind(audio) == "sidecar"  # a description beside the tags: a sidecar the user wrote
+    user_tags.write(str(tmp_path / "take.wav"), add=["wet"])  # only tags, as `audioret tag` writes them
+    assert sidecar_kind(tmp_path / "take.wav") == "your tags" and read_sidecar(tmp_path / "take.wav") == "wet"
     sidecar.write_text(json.dumps({"tags": ["ok", "x" * 65, "bad\u0007", 3] + [f"t{i}" for i in range(100)]}))
     mine, _ = user_tags.read(str(audio))
     assert mine[:2] == ["ok", "3"] and len(mine) == user_tags.MAX_TAGS  # what a tag cannot be is left out
@@ -383,7 +387,12 @@ def test_your_own_tags_are_kept_searched_and_survive_a_reindex(tagged):
     assert kinds["zebra crossing"] == "user" and kinds["night"] == "user"
     # the text channel reads them: a search for the words finds the file by its sidecar
     hits = lib.search("zebra crossing", k=3, weights={"clap": 0.0, "text": 1.0})
-    assert hits[0].path == path and hits[0].text_kind == "sidecar" and "zebra crossing" in hits[0].text
+    # ...labelled as your tags (you wrote tags, not a sidecar)
+    assert hits[0].path == path and hits[0].text_kind == "your tags" and "zebra crossing" in hits[0].text
+    assert hits[0].why.startswith('your tags: "zebra crossing, night"')
+    mtime = os.stat(os.path.splitext(path)[0] + ".json").st_mtime_ns
+    assert lib.tag(path) == lib.file_properties(path)["tags"] == tags  # nothing to change: the tags as they are
+    assert os.stat(os.path.splitext(path)[0] + ".json").st_mtime_ns == mtime  # and nothing written
     # a re-index from scratch (the index removed) keeps them, and keeps the removed tag off
     lib.remove([folder])
     assert lib.files() == []
@@ -391,9 +400,9 @@ def test_your_own_tags_are_kept_searched_and_survive_a_reindex(tagged):
     again = {f.path: f for f in lib.files()}[path].tags
     assert again["zebra crossing"] == 1.0 and loud not in again
     assert lib.tag(path, remove=["night"]).keys() == again.keys() - {"night"}
-    with pytest.raises(InputError, match="nowhere.wav' does not exist and is not in the index") as e:
+    with pytest.raises(InputError, match="nowhere.wav' does not exist; give the path of an audio file") as e:
         lib.tag(str(folder / "nowhere.wav"), add=["x"])
-    assert "segment" not in str(e.value)
+    assert "segment" not in str(e.value) and "index" not in str(e.value)
     stray = shutil.copy(path, folder / "stray.ogg")  # on disk, not indexed
     with pytest.raises(InputError, match="stray.ogg' is not in the index, so it has no tags") as e:
         lib.tag(stray, add=["x"])
@@ -437,11 +446,16 @@ def test_the_command_line(tmp_path, esc10_dir, tiny_clap_dir, monkeypatch, capsy
     assert len(others) == 8 and str(clip) not in others
     assert main(["similar", str(clip), "-k", "20", "--tag", "rain", "--json"]) == 0
     assert [h["path"] for h in json.loads(capsys.readouterr().out)["hits"]] == [str(clip)]
-    assert main(["search", "a dog barking", "--tag", "rain"]) == 0
-    assert "tags: " in capsys.readouterr().out and "rain" in out
-    with pytest.raises(SystemExit) as exit:  # nothing to do: a usage error
-        main(["tag", str(clip)])
-    assert exit.value.code == 2 and "at least one +TAG" in capsys.readouterr().err
+    assert main(["search", "a dog barking", "--tag", "rain"]) == 0  # the tags on a line of their own, " · " between
+    shown = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    assert shown[-1] == "tags: " + " · ".join(list(hits[0]["tags"])[:8]) and len(hits[0]["tags"]) > 1
+    assert main(["search", "a dog barking -rain", "-k", "20"]) == 0  # the exclusion says what it left out
+    assert "1 file left out by -rain" in capsys.readouterr().out.splitlines()
+    assert main(["tag", str(clip)]) == 0  # nothing to change: the file's tags
+    listed = capsys.readouterr().out.strip()
+    assert "rain (1.00)" in listed and "usage" not in listed
+    assert main(["tag", str(folder / "nope.wav"), "+x"]) == 2
+    assert "nope.wav' does not exist; give the path of an audio file" in capsys.readouterr().err
 
 
 @pytest.mark.slow
