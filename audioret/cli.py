@@ -344,11 +344,9 @@ def _print_hits(hits: Results, as_json: bool, query: dict, lib=None, export: str
     if hits.note:
         print(hits.note)
     if not hits:
-        from .render import empty_reasons
+        from .render import why_nothing
 
-        known = {t.name for t in lib.tags()} if lib is not None else set()
-        indexed = lib is not None and bool(lib.files())
-        print(f"no results: {empty_reasons(query.get('query'), filters or Filters(), known, indexed)}")
+        print(f"no results: {why_nothing(lib, query.get('query'), filters)}")
     elif hits.no_good_match:
         print(f"{hits.message}. The closest, all weak:")
     for h in hits:

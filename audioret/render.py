@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from .types import Hit, IndexReport
+from .types import Filters, Hit, IndexReport
 
 STRONG_SCORE = 0.75  # a strength from here on reads "strong"; from 0.5 "good", below "weak"
 
@@ -109,15 +109,26 @@ def duplicate_lines(groups, name: Callable[[str], str] = str) -> list[str]:
     return lines
 
 
-def empty_reasons(query: str | None, filters, known_tags: set[str], indexed: bool) -> str:
+CLI_HINTS = (" (`audioret tags` lists them)", "the index is empty (`audioret index FOLDER` adds files)")
+PAGE_HINTS = ("", "the library holds nothing yet")
+
+
+def empty_reasons(query: str | None, filters, known_tags: set[str], indexed: bool, hints=CLI_HINTS) -> str:
     """Why a search returned nothing, most likely first: tags no file has, quoted phrases, other filters, or an
-    empty index, each with what to do."""
-    reasons = [
-        f'no file is tagged "{t}" (`audioret tags` lists them)' for t in filters.tags or () if t not in known_tags
-    ]
+    empty index, each with what to do (``hints``: the command line's, or the page's ``PAGE_HINTS``)."""
+    reasons = [f'no file is tagged "{t}"{hints[0]}' for t in filters.tags or () if t not in known_tags]
     reasons += [f'no file holds "{p}" word for word' for p in re.findall(r'(?<!-)"([^"]+)"', query or "")]
     if any((filters.folder, filters.extensions, filters.min_duration_s, filters.max_duration_s, filters.tags)):
         reasons.append("the filters leave nothing")
     if not indexed:
-        reasons.append("the index is empty (`audioret index FOLDER` adds files)")
+        reasons.append(hints[1])
     return "; ".join(reasons) or "nothing in the index passes the query's exclusions"
+
+
+def why_nothing(library, query: str | None, filters: Filters | None, hints=CLI_HINTS) -> str:
+    """:func:`empty_reasons` for a search of ``library`` that found nothing, its tags and files looked up only
+    within the filters' folders (on a public page, what the visitor may see)."""
+    filters = filters or Filters()
+    visible = Filters(folder=filters.folder, folders=filters.folders)
+    known = {t.name for t in library.tags(visible)}
+    return empty_reasons(query, filters, known, bool(library.files(visible)), hints)

@@ -100,6 +100,7 @@ def search(channels, weights: Mapping[str, float], request: Request) -> Results:
     if not found and channels.errors:
         raise ModelLoadError(" | ".join(channels.errors.values()))
     out = results(fuse(found, weights, request.k))  # no channel: an empty index, or only one on that holds nothing
+    out.filters = request.scope.filters
     out.note = ". ".join(n for n in (request.query.note, left_out_note(scope.left_out)) if n)
     return out
 
@@ -178,7 +179,7 @@ def by_example(
             for f in found
         ]
     out = results(fuse({channel.name: found}, {channel.name: 1.0}, k))
-    out.example = True  # nothing was said: "no good match" says the example
+    out.example, out.filters = True, scope.filters  # nothing was said: "no good match" says the example
     return out
 
 

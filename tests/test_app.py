@@ -75,6 +75,11 @@ def test_text_search_api(server):
     assert hits[0]["text (cosine)"] >= 0.3 and 0 <= hits[0]["from"] < hits[0]["to"] <= 10.0
     assert "roof" in hits[0]["matched words"] and hits[0]["why"].startswith(("name:", "sidecar:"))
     assert "5 results for “rain on a tin roof”" in html and html.count('class="hit"') == 5
+    # a quoted phrase no file holds: the one real reason, as the command line gives it
+    table, html, *_ = client.predict('"zebra crossing"', 5, 1.0, 1.0, *SEARCH, api_name="/search")
+    assert rows(table) == [] and html.count('class="hit"') == 0
+    phrase = "&quot;zebra crossing&quot;"
+    assert f"No results for “{phrase}”: no file holds {phrase} word for word</h3>" in html
 
 
 def test_spoken_query_api(server, tmp_path):

@@ -74,7 +74,7 @@ def test_unloadable_text_model_names_the_setting(name):
 
 
 def test_an_empty_answer_says_why_most_likely_first():
-    from audioret.render import empty_reasons
+    from audioret.render import PAGE_HINTS, empty_reasons
     from audioret.types import Filters
 
     assert empty_reasons('rain "tin roof" -"bell"', Filters(), set(), True) == 'no file holds "tin roof" word for word'
@@ -82,3 +82,7 @@ def test_an_empty_answer_says_why_most_likely_first():
         'no file is tagged "night" (`audioret tags` lists them); the filters leave nothing'
     )
     assert empty_reasons("rain", Filters(), set(), False) == "the index is empty (`audioret index FOLDER` adds files)"
+    # the page says the same reasons, with its own hints (no commands to type there)
+    assert empty_reasons("rain", Filters(tags=("night",)), set(), False, PAGE_HINTS) == (
+        'no file is tagged "night"; the filters leave nothing; the library holds nothing yet'
+    )

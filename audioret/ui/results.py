@@ -103,18 +103,21 @@ class Card:
     votes: bool = False  # "Good match" / "Not this": relevance feedback (typed and spoken queries)
 
 
-def header(described: str, count: int, no_good_match: bool) -> str:
-    """``3 results for "rain on a tin roof"``; or the no-good-match sentence, then the closest."""
+def header(described: str, count: int, no_good_match: bool, why: str = "", example: bool = False) -> str:
+    """``3 results for "rain on a tin roof"``; or why there are none (``why``, as the command line says it:
+    :func:`audioret.render.why_nothing`); or the no-good-match sentence, then the closest."""
     what = html.escape(described)
     if count == 0:
-        return (
-            f'<h3 class="results-header">No results for {what}: no file holds the "quoted words" word for word, the '
-            "filters leave nothing, or the library holds nothing yet</h3>"
+        why = why or (
+            'no file holds the "quoted words" word for word, the filters leave nothing, or the library holds '
+            "nothing yet"
         )
+        return f'<h3 class="results-header">No results for {what}: {html.escape(why)}</h3>'
     if no_good_match:
+        like = "sounds like that example" if example else "sounds like that or says it"
         return (
-            f'<h3 class="results-header">No good match for {what}: nothing in your library sounds like that or '
-            f"says it. The closest {count}, all weak:</h3>"
+            f'<h3 class="results-header">No good match for {what}: nothing in your library {like}. The closest '
+            f"{count}, all weak:</h3>"
         )
     return f'<h3 class="results-header">{count} result{"s" * (count != 1)} for {what}</h3>'
 
@@ -219,12 +222,11 @@ def hits_table(cards: Sequence[Card]) -> str:
     )
 
 
-def results(described: str, cards: Sequence[Card], no_good_match: bool, kind: str = "") -> str:
+def results(described: str, cards: Sequence[Card], no_good_match: bool, kind: str = "", why: str = "") -> str:
     """The whole results area; ``kind`` ("spoken", "typed" or "example") lets the page play the best segment by
-    itself after the kinds of query the visitor chose."""
+    itself after the kinds of query the visitor chose; ``why`` says why there are no cards."""
     items = "".join(card(c) for c in cards)
     attribute = f' data-kind="{html.escape(kind)}"' if kind else ""
     table = hits_table(cards) if cards else ""
-    return (
-        f'<div class="results"{attribute}>{header(described, len(cards), no_good_match)}<ol>{items}</ol>{table}</div>'
-    )
+    top = header(described, len(cards), no_good_match, why, kind == "example")
+    return f'<div class="results"{attribute}>{top}<ol>{items}</ol>{table}</div>'

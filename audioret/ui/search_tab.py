@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import gradio as gr  # at module level: Gradio reads the handlers' gr.Request / gr.EventData hints here
 
 from ..errors import AudioretError
+from ..render import PAGE_HINTS, why_nothing
 from ..store.filters import is_under
 from ..types import Hit, Results
 from .results import CSS, SCRIPT, Card, results
@@ -126,7 +127,8 @@ def answer(app: App, request, search, described: str, query: str | None = None, 
         described = f"{described}, with your feedback ({hits.changed})"
     if hits.note:
         described = f"{described}. {hits.note}"
-    return table(app, hits, session), results(described, cards, hits.no_good_match, kind or "typed" * votes)
+    why = "" if hits else why_nothing(app.library, query, hits.filters, PAGE_HINTS)
+    return table(app, hits, session), results(described, cards, hits.no_good_match, kind or "typed" * votes, why)
 
 
 class SearchHandlers:
