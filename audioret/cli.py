@@ -149,9 +149,9 @@ def _count(raw: str) -> int | str:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(cli_tags.argv(sys.argv[1:] if argv is None else list(argv)))
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="audioret: %(levelname)s: %(message)s"
-    )
+    lines = logging.StreamHandler()
+    lines.setFormatter(_Lines())
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, handlers=[lines])
     # a warning is one line, like the errors (not Python's "file:line: UserWarning: ..." pair)
     warnings.showwarning = lambda message, *_, **__: print(f"audioret: warning: {message}", file=sys.stderr)
     try:
@@ -169,6 +169,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("audioret: interrupted; the index is consistent and the next run resumes", file=sys.stderr)
         return 130
+
+
+class _Lines(logging.Formatter):
+    """``audioret: WARNING: ...``, and a progress line (logged with ``extra={"progress": True}``) as
+    ``audioret: ...``."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        level = "" if getattr(record, "progress", False) else f"{record.levelname}: "
+        return f"audioret: {level}{record.message}"
 
 
 def _stopped_reading() -> int:

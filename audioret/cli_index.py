@@ -40,9 +40,12 @@ def add_index(p: argparse.ArgumentParser, count: Callable):
 
 def run_index(args, lib, parser) -> int:
     """``audioret index``: the run, its one-line summary, what limited it, and each failure."""
-    report = lib.index(
-        args.paths, prune=not args.no_prune, progress=not args.no_progress, cluster=args.cluster, actors=args.actors
-    )
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    with logging_redirect_tqdm():  # a log line (a model being prepared) above the bar, not through it
+        report = lib.index(
+            args.paths, prune=not args.no_prune, progress=not args.no_progress, cluster=args.cluster, actors=args.actors
+        )
     if args.report:
         report.write_json(args.report)
     print(report.summary())

@@ -159,6 +159,24 @@ def test_a_reader_that_stops_early_ends_the_run_quietly(env):
     assert "Traceback" not in err and "BrokenPipeError" not in err and "Exception ignored" not in err
 
 
+@pytest.mark.slow
+def test_the_first_index_run_prepares_the_models_then_times_the_files(env, tmp_path, esc10_dir):
+    """The models are prepared (exported) on the first run: plain progress lines, and the bar's clock starts after
+    them, so its estimate and rate are of the files, not of the preparation."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for clip in sorted(esc10_dir.glob("*.ogg"))[:4]:
+        shutil.copy(clip, lib)
+    environ = {**os.environ, "PYTHONPATH": str(REPO), "AUDIORET_CACHE_DIR": str(tmp_path / "cache")}
+    argv = [sys.executable, "-m", "audioret", "index", str(lib), "--no-transcribe", "--report", str(tmp_path / "r")]
+    err = subprocess.run(argv, env=environ, capture_output=True, text=True, timeout=600, check=True).stderr
+    assert "audioret: Preparing the clap model" in err and "WARNING" not in err
+    states = re.findall(r"(\d+)/4 \[(\d+):(\d\d)<", err.split("Preparing the")[-1])
+    assert states[-1][0] == "4"
+    shown = 60 * int(states[-1][1]) + int(states[-1][2])  # the bar's time for the files
+    assert shown < json.loads((tmp_path / "r").read_text())["elapsed_s"] / 2  # the preparation took the most
+
+
 def wait_for_progress(proc: subprocess.Popen, files: int, timeout_s: float = 120.0):
     """Reads the progress bar on stderr until it shows at least ``files`` files done (or the run ends)."""
     deadline, seen = time.monotonic() + timeout_s, ""

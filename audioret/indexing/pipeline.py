@@ -136,6 +136,8 @@ def run(
     for tap in taps:
         tap.forget(sorted({p for paths in plan.prune.values() for p in paths}))
     jobs = _load(plan.jobs, by_name, report, {} if failures is None else failures)
+    if bar is not None:  # the clock starts once the models are ready: the estimate is of the files alone
+        bar.reset()
     done = 0
 
     def written(job: Job, channel: str):

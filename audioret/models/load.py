@@ -125,8 +125,10 @@ def _export(kind, name, backend, precision, folder: Path, torch_model, export) -
     """Exports ``name`` into ``folder`` (through a temporary folder, so a crash leaves nothing half-written),
     checks it against torch and writes the manifest: the export's files and settings, or why it was refused."""
     model = torch_model()  # first: a model that is not there fails here, before any line says it is being prepared
-    logger.warning(
-        "Preparing the %s model %s for %s %s (once; it is cached in %s)", kind, name, backend, precision, folder
+    logger.warning(  # a progress line: the command line prints it without "WARNING"
+        "Preparing the %s model %s for %s %s (once; it is cached in %s)",
+        *(kind, name, backend, precision, folder),
+        extra={"progress": True},
     )
     tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
