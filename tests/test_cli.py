@@ -56,9 +56,10 @@ def test_index_search_similar_stats_remove(env, small_library, capsys):
     assert str(clip) not in [h["path"] for h in json.loads(out)["hits"]]
 
     code, out, _ = run(capsys, "search", "tones", "--ext", "flac")
-    first, matched = out.strip().splitlines()  # one file, found by CLAP and by its name
+    first, matched, tags = out.strip().splitlines()  # one file, found by CLAP and by its name; its tags
     assert first.startswith("1.  0.") and str(small_library / "long" / "tones.flac") in first
     assert "(clap " in first and " text 0." in first and 'name: "tones (in long)" (strong)' in matched
+    assert tags.strip().startswith("tags: ") and "tags" not in matched
 
     code, out, _ = run(capsys, "search", '"zebra crossing"')  # a phrase no file holds, in an index that is not empty
     assert code == 0 and out.strip() == 'no results: no file holds "zebra crossing" word for word'
