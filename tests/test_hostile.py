@@ -1,8 +1,7 @@
 """The public mode probed as a hostile visitor would: a client that makes up a new session id for each request,
 archives that lie by their wrapping, Gradio's raw upload route, borrowed media tokens, numbers that would tell about
 other visitors, and requests racing for the same clip. The page runs as on a Hugging Face Space (``SPACE_ID``),
-so each client's address is the first entry of the ``X-Forwarded-For`` header the test sends, as the Space's
-proxy sets it."""
+so each client's address is the ``X-Forwarded-For`` header the test sends, as the Space's proxy sets it."""
 
 from __future__ import annotations
 
@@ -71,7 +70,7 @@ def space(tmp_path_factory, tiny_clap_dir, asr_model, text_model):
 def client(demo, address: str):
     from gradio_client import Client
 
-    return Client(demo.url, verbose=False, headers={"X-Forwarded-For": f"{address}, 10.16.3.80"})
+    return Client(demo.url, verbose=False, headers={"X-Forwarded-For": address})
 
 
 def fresh(c):
@@ -514,7 +513,12 @@ def test_the_forwarded_address_is_the_one_the_proxy_wrote():
     assert forwarded_address("8.8.4.4") == "8.8.4.4"
     assert forwarded_address("203.0.113.9, 8.8.4.4, 10.16.3.80") == "8.8.4.4"
     assert forwarded_address("1.1.1.1, 8.8.4.4, 10.16.3.80") == "8.8.4.4"
-    assert forwarded_address("198.51.100.7, 10.16.3.80") == "198.51.100.7"  # no global entry: the first
+    # no global entry: the rightmost, the last proxy's (the client wrote the ones left of it)
+    assert forwarded_address("198.51.100.7, 10.16.3.80") == "10.16.3.80"
+    assert forwarded_address("8.8.8.8:5555") == "8.8.8.8"  # a port is not part of the address
+    assert forwarded_address("203.0.113.9, 8.8.4.4:443, 10.16.3.80") == "8.8.4.4"
+    assert forwarded_address("[2001:4860:4860::8888]:443, 10.16.3.80") == "2001:4860:4860::8888"
+    assert forwarded_address("made-up, 10.16.3.80:80") == "10.16.3.80"
     assert forwarded_address("") == ""
 
 
