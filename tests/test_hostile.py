@@ -528,6 +528,18 @@ def test_the_login_wait_doubles_after_the_free_tries():
 
 
 @pytest.mark.slow  # the public app on a port
+def test_the_deep_link_route_is_refused(space):
+    """Gradio's deep-link route wrote the caller's session state to disk on every call (never deleted) and named it
+    by a hash that served the snapshot to anyone: the page uses no deep links, so the route is not there."""
+    c = client(space, "203.0.113.120")
+    search(c)
+    folder = Path(space.audioret.upload_route.folder) / "deep_links"
+    for url in (f"/gradio_api/deep_link?session_hash={c.session_hash}", "/gradio_api/deep_link/?session_hash=x"):
+        assert get(space, url, "203.0.113.120") == (404, b"")
+    assert not folder.exists() or not any(folder.iterdir())
+
+
+@pytest.mark.slow  # the public app on a port
 def test_an_upload_that_does_not_say_its_size_is_refused(space):
     """A chunked post to Gradio's upload route was counted as the allowance and stored whatever came (900 MB
     against 800); now a post must say its size, and it is refused before anything is stored."""

@@ -36,6 +36,7 @@ CACHE_DELETE = (600, 3600)  # Gradio's delete_cache: every 10 minutes, the uploa
 HOUR = 3600.0
 STRAY_S = 600.0  # a tmp* file untouched this long in the upload folder is left over from a broken upload
 UPLOAD_PATH = "/gradio_api/upload"
+DEEP_LINK_PATH = "/gradio_api/deep_link"  # writes a session's state to disk per call: the page uses no deep links
 
 
 class UploadRoute:
@@ -305,12 +306,17 @@ def recording(app, session: str, address: str, path: str) -> str:
 
 class _Guard:
     """ASGI middleware: posts to Gradio's upload route are counted against the sender's address (429 beyond), and the
-    paths Gradio stored are remembered with that address (:class:`UploadRoute`)."""
+    paths Gradio stored are remembered with that address (:class:`UploadRoute`). Gradio's deep-link route, which
+    writes the session's state to disk on every call and serves it to whoever has its hash, answers 404."""
 
     def __init__(self, app, route: UploadRoute):
         self.app, self.route = app, route
 
     async def __call__(self, scope, receive, send):
+        if scope.get("type") == "http" and scope.get("path", "").rstrip("/").endswith(DEEP_LINK_PATH):
+            from starlette.responses import PlainTextResponse
+
+            return await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
         posting = scope.get("type") == "http" and scope.get("method") == "POST"
         if not posting or not scope.get("path", "").endswith(UPLOAD_PATH):
             return await self.app(scope, receive, send)
