@@ -94,7 +94,8 @@ class DuplicatesHandlers:
         try:
             if not app.can_manage(session):
                 raise InputError("Only the admin may move files; sign in on the Admin panel")
-            moved = app.library.move_files(self.chosen_paths(session, names), folder.strip())
+            roots = [*app.roots] + [str(app.uploads)] * (not app.access.public)  # never gradio-uploads, say
+            moved = app.library.move_files(self.chosen_paths(session, names), folder.strip(), roots)
         except AudioretError as e:
             raise app.user_error(e, session) from e
         except OSError as e:
