@@ -559,3 +559,31 @@ def test_an_upload_that_does_not_say_its_size_is_refused(space):
     )
     assert answer.status_code == 411 and "Content-Length" in answer.text
     assert sorted(p for p in space.audioret.upload_route.folder.rglob("*") if p.is_file()) == before
+
+
+def test_exports_are_counted_kept_one_per_session_and_swept(tmp_path):
+    """Each export wrote a new folder that was never deleted and was not counted (20 clip zips: 117 MB in 3 s). In
+    the public mode an export counts as a search, a session keeps its newest export only, and its export goes when
+    the session ends; an export older than an hour is swept."""
+    from audioret.ui.exports import Exports
+
+    visitors = Visitors(tmp_path / "visitors", Limits(searches_per_minute=3))
+    exports = Exports(tmp_path / "exports", True, visitors.check_search)
+    folders = []
+    for _ in range(3):
+        folders.append(exports.folder("results-", "s", "203.0.113.1"))
+        (folders[-1] / "results.csv").write_text("x")
+    assert [f.exists() for f in folders] == [False, False, True]  # the newest only
+    with pytest.raises(InputError, match="More than 3 searches in a minute"):
+        exports.folder("results-", "s", "203.0.113.1")
+    other = exports.folder("duplicates-", "t", "203.0.113.2")
+    exports.end("s")
+    assert not folders[2].exists() and other.exists()
+    exports.sweep(now=time.time() + 3599)
+    assert other.exists()
+    exports.sweep(now=time.time() + 3601)
+    assert not other.exists() and not list((tmp_path / "exports").iterdir())
+    local = Exports(tmp_path / "local", False, visitors.check_search)  # on this machine alone: kept, not counted
+    kept = [local.folder("results-", "s") for _ in range(5)]
+    local.sweep(now=time.time() + 7200)
+    assert all(k.exists() for k in kept)
