@@ -108,14 +108,18 @@ def post_upload(demo, data: bytes, address: str, name: str = "x.wav"):
 
 def call(demo, api_name: str, data: list, address: str) -> dict:
     """An event called through Gradio's raw queue API (as a script would, without gradio_client): its last message."""
+    return call_fn(demo, next(d["id"] for d in demo.config["dependencies"] if d.get("api_name") == api_name), data, address)
+
+
+def call_fn(demo, fn: int, data: list, address: str, event_data=None, trigger_id=None, session=None) -> dict:
+    """Event ``fn`` called through Gradio's raw queue API, with whatever ``event_data`` a script makes up."""
     import requests
 
-    fn = next(d["id"] for d in demo.config["dependencies"] if d.get("api_name") == api_name)
-    session = str(uuid.uuid4())
+    session = session or str(uuid.uuid4())
     headers = {"X-Forwarded-For": address}
     requests.post(
         demo.url + "gradio_api/queue/join",
-        json={"data": data, "fn_index": fn, "session_hash": session, "event_data": None, "trigger_id": None},
+        json={"data": data, "fn_index": fn, "session_hash": session, "event_data": event_data, "trigger_id": trigger_id},
         headers=headers,
         timeout=30,
     ).raise_for_status()
@@ -129,6 +133,20 @@ def call(demo, api_name: str, data: list, address: str) -> dict:
                 if last.get("msg") == "process_completed":
                     return last
     return last
+
+
+def events_of(demo, event: str, elem_id: str | None = None, label: str | None = None) -> list[tuple[int, int]]:
+    """``(fn index, trigger id)`` of each handler of the page's ``event`` on the component with that elem_id or
+    label."""
+    ids = {
+        c["id"]
+        for c in demo.config["components"]
+        if (elem_id and c.get("props", {}).get("elem_id") == elem_id)
+        or (label and c.get("props", {}).get("label") == label and c.get("type") == "tabitem")
+    }
+    found = [(d["id"], t) for d in demo.config["dependencies"] for t, name in d["targets"] if t in ids and name == event]
+    assert found, f"no {event} event on {elem_id or label}"
+    return found
 
 
 def tiny_wav() -> bytes:
@@ -587,3 +605,30 @@ def test_exports_are_counted_kept_one_per_session_and_swept(tmp_path):
     kept = [local.folder("results-", "s") for _ in range(5)]
     local.sweep(now=time.time() + 7200)
     assert all(k.exists() for k in kept)
+
+
+@pytest.mark.slow  # the public app on a port
+def test_the_library_tab_redraws_the_map_within_the_search_limit(space):
+    """Opening the Library tab redraws the map (every file of the visitor's view is read) like the Redraw button,
+    which counted against the search limit while the tab's select did not: now both count."""
+    ((fn, trigger),) = events_of(space, "select", label="Library")
+    answers = [call_fn(space, fn, [], "203.0.113.130", trigger_id=trigger) for _ in range(12)]
+    done = [a for a in answers if a.get("success")]
+    refused = [a for a in answers if not a.get("success")]
+    assert len(done) == LIMITS.address_searches_per_minute and "x" in done[0]["output"]["data"][0]
+    assert refused and all("searches in a minute from your address" in a["output"]["error"] for a in refused)
+
+
+@pytest.mark.slow  # the public app on a port
+def test_crafted_event_data_is_ignored_quietly(space, capfd):
+    """A map click or a card click whose event data is not a dict (a string, a list, a number) raised
+    AttributeError (a traceback in the log); now it changes nothing."""
+    handlers = events_of(space, "click", elem_id="map") + events_of(space, "click", elem_id="results")
+    assert len(handlers) == 3  # the map's click, a card's click and a tag chip's
+    for fn, trigger in handlers:
+        values = {c["id"]: c.get("props", {}).get("value") for c in space.config["components"]}
+        inputs = [values[i] for i in space.config["dependencies"][fn]["inputs"]]  # as the page starts
+        for data in ("play", [1, 2], 7, None):
+            answer = call_fn(space, fn, inputs, "203.0.113.131", event_data=data, trigger_id=trigger)
+            assert answer.get("success"), (fn, data, answer.get("output"))
+    assert "AttributeError" not in capfd.readouterr().err

@@ -137,8 +137,10 @@ class LibraryHandlers:
     def choose(self, evt: gr.SelectData, table, request: gr.Request):
         """A row click chooses the file: it is named, with what may be done to it (no question asked yet)."""
         app, session = self.app, session_of(request)
-        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) and evt.index else evt.index
         rows = table.values.tolist() if hasattr(table, "values") else table["data"]
+        if not isinstance(row, int) or not 0 <= row < len(rows) or len(rows[row]) < 2:
+            return (gr.skip(),) * 6  # a crafted call's index names no row: nothing to choose
         name, folder = rows[row][0], rows[row][1]
         shown = f"{folder}/{name}"
         path = find(app, session, shown)

@@ -14,6 +14,7 @@ import gradio as gr  # at module level: Gradio reads the handlers' gr.Request / 
 from ..errors import AudioretError
 from ..store.filters import is_under
 from ..types import Hit, Results
+from .map_view import event_data
 from .results import CSS, SCRIPT, Card, results
 from .results_actions import Votes, build_export
 from .state import App, session_of
@@ -177,7 +178,7 @@ class SearchHandlers:
 
     def chip(self, evt: gr.EventData, wanted, q, k_, cw, tw, f, e, lo, hi, request: gr.Request):
         """A tag chip on a card: only files with that tag, and the query again (the filter shows in Filters)."""
-        tag = (getattr(evt, "_data", None) or {}).get("tag")
+        tag = event_data(evt).get("tag")
         session = session_of(request)
         if not isinstance(tag, str) or tag not in {name for _, name in self.tag_choices(session)}:
             return (gr.skip(),) * 7  # a chip names one of the tags this visitor's files have, nothing else
@@ -253,7 +254,7 @@ class SearchHandlers:
     def card(self, evt: gr.EventData, k_, request: gr.Request):
         """A click on a card: "Good match" / "Not this" re-rank with the feedback; "Search by this sound" searches by
         the segment."""
-        data = getattr(evt, "_data", None) or {}
+        data = event_data(evt)
         if data.get("vote") in ("like", "unlike") and str(data.get("rank", "")).isdigit():
             return *self.votes.vote(data["vote"], int(data["rank"]), request), gr.skip(), gr.skip()
         if isinstance(data.get("tag"), str):
