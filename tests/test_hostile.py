@@ -108,7 +108,8 @@ def post_upload(demo, data: bytes, address: str, name: str = "x.wav"):
 
 def call(demo, api_name: str, data: list, address: str) -> dict:
     """An event called through Gradio's raw queue API (as a script would, without gradio_client): its last message."""
-    return call_fn(demo, next(d["id"] for d in demo.config["dependencies"] if d.get("api_name") == api_name), data, address)
+    fn = next(d["id"] for d in demo.config["dependencies"] if d.get("api_name") == api_name)
+    return call_fn(demo, fn, data, address)
 
 
 def call_fn(demo, fn: int, data: list, address: str, event_data=None, trigger_id=None, session=None) -> dict:
@@ -119,7 +120,13 @@ def call_fn(demo, fn: int, data: list, address: str, event_data=None, trigger_id
     headers = {"X-Forwarded-For": address}
     requests.post(
         demo.url + "gradio_api/queue/join",
-        json={"data": data, "fn_index": fn, "session_hash": session, "event_data": event_data, "trigger_id": trigger_id},
+        json={
+            "data": data,
+            "fn_index": fn,
+            "session_hash": session,
+            "event_data": event_data,
+            "trigger_id": trigger_id,
+        },
         headers=headers,
         timeout=30,
     ).raise_for_status()
@@ -144,7 +151,7 @@ def events_of(demo, event: str, elem_id: str | None = None, label: str | None = 
         if (elem_id and c.get("props", {}).get("elem_id") == elem_id)
         or (label and c.get("props", {}).get("label") == label and c.get("type") == "tabitem")
     }
-    found = [(d["id"], t) for d in demo.config["dependencies"] for t, name in d["targets"] if t in ids and name == event]
+    found = [(d["id"], t) for d in demo.config["dependencies"] for t, n in d["targets"] if t in ids and n == event]
     assert found, f"no {event} event on {elem_id or label}"
     return found
 
@@ -632,3 +639,21 @@ def test_crafted_event_data_is_ignored_quietly(space, capfd):
             answer = call_fn(space, fn, inputs, "203.0.113.131", event_data=data, trigger_id=trigger)
             assert answer.get("success"), (fn, data, answer.get("output"))
     assert "AttributeError" not in capfd.readouterr().err
+
+
+@pytest.mark.slow  # the public app on a port
+def test_page_loads_from_one_address_are_limited(space):
+    """Each page load read the library several times and made a visitor for its (made-up) session id, with no
+    limit: 300 loads slowed everyone's searches. Beyond the address's loads in a minute a load says so and reads
+    nothing; another address loads as before."""
+    (fn,) = [d["id"] for d in space.config["dependencies"] if any(n == "load" for _, n in d["targets"])]
+    app = space.audioret
+    before = len(app.visitors.areas())
+    answers = [call_fn(space, fn, [], "203.0.113.140") for _ in range(LIMITS.address_loads_per_minute + 3)]
+    heads = [a["output"]["data"][0] for a in answers if a.get("success")]
+    assert len(heads) == len(answers)
+    told = [h for h in heads if "Too many page loads from your address" in h]
+    assert len(told) == 3 and all("files**" not in h for h in told)  # the header's "**N files**" is not read
+    assert len(app.visitors.areas()) - before == LIMITS.address_loads_per_minute  # no visitor for a refused load
+    other = call_fn(space, fn, [], "203.0.113.141")["output"]["data"][0]
+    assert "files**" in other and "Too many" not in other

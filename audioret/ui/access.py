@@ -36,6 +36,7 @@ SETTINGS = {
     "all_mb": "ALL_VISITORS_MB",
     "all_files": "ALL_VISITORS_FILES",
     "all_searches_per_minute": "ALL_SEARCHES_PER_MINUTE",
+    "address_loads_per_minute": "ADDRESS_LOADS_PER_MINUTE",
     "login_free_tries": "LOGIN_FREE_TRIES",
     "login_wait_s": "LOGIN_WAIT_S",
 }
@@ -54,6 +55,7 @@ class Limits:
     address_mb: float = 400.0  # AUDIORET_ADDRESS_MB
     address_files: int = 200  # AUDIORET_ADDRESS_FILES
     address_searches_per_minute: int = 60  # AUDIORET_ADDRESS_SEARCHES_PER_MINUTE
+    address_loads_per_minute: int = 30  # AUDIORET_ADDRESS_LOADS_PER_MINUTE: page loads (each reads the library)
     # every visitor together: what the disk and the CPU can give the public
     all_mb: float = 4000.0  # AUDIORET_ALL_VISITORS_MB
     all_files: int = 4000  # AUDIORET_ALL_VISITORS_FILES

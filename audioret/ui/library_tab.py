@@ -29,10 +29,11 @@ def progress_callback(progress):
     return update
 
 
-def listing(app: App, session: str, pattern: str = "") -> list[list]:
-    """The list of indexed files a visitor may see, filtered by a piece of their name or folder."""
+def listing(app: App, session: str, pattern: str = "", files=None) -> list[list]:
+    """The list of indexed files a visitor may see (``files``, when read already), filtered by a piece of their name
+    or folder."""
     rows = []
-    for f in app.library.files(app.scope(session)):
+    for f in app.library.files(app.scope(session)) if files is None else files:
         name, folder = app.shown(f.path, session)
         if pattern and pattern.lower() not in f"{folder}/{name}".lower():
             continue

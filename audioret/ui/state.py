@@ -352,10 +352,11 @@ class App:
     def model_name(self, name: str) -> str:
         return f"{Path(name).name} (local)" if os.path.isabs(name) or os.path.exists(name) else name
 
-    def status(self, session: str = "") -> str:
-        """The header: what the library holds, the models, a channel that is off (and why), the public-mode line."""
+    def status(self, session: str = "", seen=None) -> str:
+        """The header: what the library holds (``seen``: the visitor's files, when read already), the models, a
+        channel that is off (and why), the public-mode line."""
         if self.access.public:  # the shared library and this visitor's own uploads, never another visitor's
-            seen = self.library.files(self.scope(session))
+            seen = self.library.files(self.scope(session)) if seen is None else seen
             files, hours = len(seen), sum(f.duration_s for f in seen) / 3600
         else:
             s = self.library.stats()
