@@ -280,7 +280,22 @@ def add(app, session: str, address: str, uploaded: list[str], on_progress=None, 
     release(app, files, address)
     if not imported.files:
         return None, imported.skipped
-    return app.upload_queue.run(session, address, imported.files, on_progress, say), imported.skipped
+    report = app.upload_queue.run(session, address, imported.files, on_progress, say)
+    drop_failed(app, session, address, report, imported.files)
+    return report, imported.skipped
+
+
+def drop_failed(app, session: str, address: str, report: IndexReport, written: Sequence[str]) -> None:
+    """Deletes the uploaded files no channel could index (not audio after all: the report names them), so nothing
+    that was refused stays in the uploads folder; in the public mode they no longer count against the visitor."""
+    kept = set(report.added) | set(report.updated)
+    for failure in report.failed:
+        path = Path(failure.path)
+        if failure.path in written and failure.path not in kept and path.is_file():
+            size = path.stat().st_size
+            path.unlink(missing_ok=True)
+            if app.access.public:
+                app.visitors.added(session, -1, -size, address)
 
 
 def release(app, uploaded: Sequence[str], address: str) -> None:
