@@ -11,9 +11,9 @@ hold (added since, or a visitor's uploads) places each new file where its neares
 (:func:`place`, as UMAP's own ``transform`` starts a new point), until a run finds more than
 :data:`RELAYOUT_SHARE` of the library new and lays it out again. Files under the library's private roots (a public
 page's visitors' uploads, ``Library.keep_private``) are never laid out nor kept: they are placed, for the view that
-holds them only, so one visitor's uploads never move the map another sees. umap-learn's compiled functions are kept by numba
-on disk (:func:`_cached_numba`), so a process pays their compilation only on a machine's first layout. Maps are
-also kept in memory per index state (the files' paths, sizes and mtimes). Timings: docs/BENCHMARKS.md "Map".
+holds them only, so one visitor's uploads never move the map another sees. umap-learn's compiled functions are
+kept by numba on disk (:func:`_cached_numba`), so a process pays their compilation only on a machine's first
+layout. Maps are also kept in memory per index state (the files' paths, sizes and mtimes). Timings: docs/BENCHMARKS.md "Map".
 """
 
 from __future__ import annotations
