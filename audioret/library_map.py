@@ -13,7 +13,8 @@ hold (added since, or a visitor's uploads) places each new file where its neares
 page's visitors' uploads, ``Library.keep_private``) are never laid out nor kept: they are placed, for the view that
 holds them only, so one visitor's uploads never move the map another sees. umap-learn's compiled functions are
 kept by numba on disk (:func:`_cached_numba`), so a process pays their compilation only on a machine's first
-layout. Maps are also kept in memory per index state (the files' paths, sizes and mtimes). Timings: docs/BENCHMARKS.md "Map".
+layout. Maps are also kept in memory per index state (the files' paths, sizes and mtimes). Timings:
+docs/BENCHMARKS.md "Map".
 """
 
 from __future__ import annotations
