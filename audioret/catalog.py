@@ -142,9 +142,15 @@ def duplicates(
     return groups
 
 
-def move_files(library, paths: Sequence[str], folder: str | os.PathLike) -> list[str]:
-    """Moves files into ``folder`` (a taken name gets a number) and out of the index; returns the new paths."""
-    target = Path(folder).expanduser().resolve()
+def move_files(
+    library, paths: Sequence[str], folder: str | os.PathLike, roots: Sequence[str] | None = None
+) -> list[str]:
+    """Moves files into ``folder`` (a taken name gets a number) and out of the index; returns the new paths.
+
+    With ``roots`` (a page's library folders) the destination must lie inside one of them: a relative ``folder``
+    is taken inside the first root (or inside the root it names first), and ``..`` or a link out is refused, so a
+    page never moves a library file where the server would hand it to anyone."""
+    target = Path(folder).expanduser().resolve() if roots is None else destination(folder, roots)
     target.mkdir(parents=True, exist_ok=True)
     moved = []
     for path in paths:
@@ -157,3 +163,25 @@ def move_files(library, paths: Sequence[str], folder: str | os.PathLike) -> list
         library.remove([str(src)])
         moved.append(str(dest))
     return moved
+
+
+def destination(folder: str | os.PathLike, roots: Sequence[str]) -> Path:
+    """``folder`` resolved inside one of ``roots`` (see :func:`move_files`); InputError naming the roots otherwise."""
+    bases = [Path(r).resolve() for r in roots]
+    names = ", ".join(str(b) for b in bases) or "none"
+    given = Path(str(folder).strip())
+    if not bases or not str(folder).strip() or ".." in given.parts:
+        raise InputError(
+            f"Files can be moved only into a folder inside the library ({names}); got {str(folder)!r}. "
+            "Name a folder there, without '..'"
+        )
+    if not given.is_absolute():
+        first = next((b for b in bases if given.parts and given.parts[0] == b.name), None)
+        given = first / Path(*given.parts[1:]) if first is not None else bases[0] / given
+    target = given.resolve()  # a link is followed: one out of the library lands outside it, and is refused
+    if not any(target == b or target.is_relative_to(b) for b in bases):
+        raise InputError(
+            f"Files can be moved only into a folder inside the library ({names}); {str(folder)!r} lies outside it. "
+            "Name a folder inside one of those"
+        )
+    return target

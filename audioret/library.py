@@ -332,10 +332,10 @@ class Library:
         index, so a second call reads only new or changed files. Nothing is deleted."""
         return catalog.duplicates(self, max_bit_error, filters, on_progress)
 
-    def move_files(self, paths: Sequence[str], folder: str | os.PathLike) -> list[str]:
-        """Moves files into ``folder`` (a name taken there gets a number) and out of the index: how a user sets
-        duplicates aside without deleting anything. Returns the new paths."""
-        return catalog.move_files(self, paths, folder)
+    def move_files(self, paths: Sequence[str], folder: str | os.PathLike, roots: Sequence[str] | None = None):
+        """Moves files into ``folder`` (a name taken there gets a number; inside one of ``roots`` when given) and out
+        of the index: how a user sets duplicates aside without deleting anything. Returns the new paths."""
+        return catalog.move_files(self, paths, folder, roots)
 
     def query_vector(self, channel: str, text: str) -> np.ndarray:
         """A text query's embedding in a channel ("clap" or "text"), shape (dim,); the last few are kept."""

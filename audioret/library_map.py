@@ -9,9 +9,12 @@ Nobody waits for a layout: an index run lays the library out at its end (:func:`
 keeps it beside the index (``DATA_DIR/map/``) with each file's mean vector. A map of files that layout does not
 hold (added since, or a visitor's uploads) places each new file where its nearest laid-out files lie
 (:func:`place`, as UMAP's own ``transform`` starts a new point), until a run finds more than
-:data:`RELAYOUT_SHARE` of the library new and lays it out again. umap-learn's compiled functions are kept by numba
-on disk (:func:`_cached_numba`), so a process pays their compilation only on a machine's first layout. Maps are
-also kept in memory per index state (the files' paths, sizes and mtimes). Timings: docs/BENCHMARKS.md "Map".
+:data:`RELAYOUT_SHARE` of the library new and lays it out again. Files under the library's private roots (a public
+page's visitors' uploads, ``Library.keep_private``) are never laid out nor kept: they are placed, for the view that
+holds them only, so one visitor's uploads never move the map another sees. umap-learn's compiled functions are
+kept by numba on disk (:func:`_cached_numba`), so a process pays their compilation only on a machine's first
+layout. Maps are also kept in memory per index state (the files' paths, sizes and mtimes). Timings:
+docs/BENCHMARKS.md "Map".
 """
 
 from __future__ import annotations
@@ -224,6 +227,7 @@ def of(library) -> MapCache:
             which = None
         kept = None if which is None else library.config.data_dir / "map" / f"layout-{_digest(which)}.npz"
         cache = _CACHES[library] = MapCache(library.file_vectors, kept)
+    cache.private = tuple({r for c in library.channels for r in getattr(c.store, "private_roots", ())})
     return cache
 
 
@@ -255,6 +259,12 @@ class MapCache:
         self._layouts: OrderedDict[str, FileMap] = OrderedDict()
         self._kept: tuple[float, Kept] | None = None  # (the file's mtime, what it holds)
         self._lock = threading.Lock()
+        self.private: tuple[str, ...] = ()  # roots whose files are placed, never laid out nor kept
+
+    def _shared(self, files: Sequence[FileInfo]) -> list[FileInfo]:
+        """``files`` without those under :attr:`private`."""
+        roots = tuple(r.replace("\\", "/").rstrip("/") + "/" for r in self.private)
+        return [f for f in files if not roots or not f.path.replace("\\", "/").startswith(roots)]
 
     def mean(self, f: FileInfo) -> NDArray[np.float32] | None:
         key = (f.path, f.size, f.mtime_ns)
@@ -320,7 +330,8 @@ class MapCache:
         return kept is None or new > RELAYOUT_SHARE * len(files)
 
     def refresh(self, files: Sequence[FileInfo]) -> None:
-        """Lays ``files`` out again and keeps the layout, where the kept one is missing or stale."""
+        """Lays ``files`` (the shared ones) out again and keeps the layout, where the kept one is missing or stale."""
+        files = self._shared(files)
         with self._lock:
             if len(files) < 2 or not self._stale(files, self.kept()):
                 return
@@ -340,10 +351,16 @@ class MapCache:
                 self._layouts.move_to_end(key)
                 return self._layouts[key]
             kept = self.kept()
+            shared = self._shared(files)
+            if kept is None and len(shared) < len(files):  # the shared files laid out and kept; the others placed
+                laid, _, means = self._with_sound(shared)
+                if len(laid) >= 2:
+                    self._keep(laid, means, *layout(np.stack(means)))
+                    kept = self.kept()
             if kept is None:
                 laid, missing, means = self._with_sound(files)
                 xy, method = layout(np.stack(means) if means else np.zeros((0, 1), np.float32))
-                if len(laid) >= 2:
+                if len(laid) >= 2 and len(shared) == len(files):
                     self._keep(laid, means, xy, method)
                 found = FileMap(tuple(f.path for f in laid), xy, method, tuple(missing))
             else:

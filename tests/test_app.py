@@ -116,10 +116,14 @@ def test_upload_and_index_then_find(server, tmp_path):
     demo, client = server
     new = speak(tmp_path / "dentist.wav", "Your appointment with the dentist is on Friday at noon.")
     (tmp_path / "notes.txt").write_text("not audio")
+    (tmp_path / "broken.wav").write_text("not audio either, whatever the name says")
     report, status, listed, uploads = client.predict(
-        [handle_file(str(new)), handle_file(str(tmp_path / "notes.txt"))], "", api_name="/add_files"
+        [handle_file(str(new)), handle_file(str(tmp_path / "notes.txt")), handle_file(str(tmp_path / "broken.wav"))],
+        "",
+        api_name="/add_files",
     )
-    assert report.startswith("**1 added") and "notes.txt: not an audio file" in report
+    assert report.startswith("**1 added") and "notes.txt: not an audio file" in report and "broken.wav" in report
+    assert not (demo.audioret.uploads / "broken.wav").exists()  # what could not be indexed is not kept
     assert f"{EXAMPLE_FILES + 1} files" in status and uploads is None  # the upload box is cleared
     assert ["dentist.wav", "uploads"] in [row[:2] for row in listed["data"]]
     hits = rows(client.predict("when do I see the dentist", 3, 1.0, 1.0, *SEARCH, api_name="/search")[0])
@@ -494,3 +498,20 @@ def test_a_page_load_says_what_the_start_up_job_is_loading(tmp_path, tiny_clap_d
     app._start_lock.release()
     page.join(timeout=10)
     assert said[0] == ("downloading the sound model (CLAP): 120 of 615 MB", 0.2) and said[-1] == "the job's note"
+
+
+@pytest.mark.slow  # two pages built
+def test_a_library_of_ones_own_starts_without_the_demos_chips(tmp_path, tiny_clap_dir, text_model, asr_model):
+    """With ``examples=None`` (``app.py --library``) the chips showed the demo's queries during the start-up until
+    the first load put the library's tags there: they start hidden now; the demo's page shows its queries at once."""
+    config = Config(
+        data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), text_model=text_model, asr_model=asr_model
+    )
+
+    def chips(demo):
+        found = [c for c in demo.config["components"] if "chip" in (c["props"].get("elem_classes") or [])]
+        assert found
+        return [c["props"].get("visible", True) for c in found]
+
+    assert not any(chips(build_demo(config, [str(EXAMPLES_DIR)], examples=None)))
+    assert all(chips(build_demo(config, [str(EXAMPLES_DIR)])))

@@ -223,3 +223,23 @@ def test_the_48khz_flac_original_is_kept_over_a_44khz_wav_resample(tmp_path):
     mp3_320 = Fingerprinted("a.mp3", words, "MP3", 44_100, 2, 10.0, 400_000)
     mp3_128 = Fingerprinted("b.mp3", words, "MP3", 48_000, 2, 10.0, 160_000)
     assert sorted([mp3_128, mp3_320], key=keep_order)[0] is mp3_320
+
+
+def test_a_page_moves_files_only_inside_the_library(tmp_path):
+    """The page's Move took any folder on the server: moving into Gradio's upload folder made a library file
+    downloadable by anyone. With the library's roots the destination must lie inside one; nothing moves otherwise."""
+    from audioret.catalog import destination, move_files
+    from audioret.errors import InputError
+
+    lib, other = tmp_path / "library", tmp_path / "gradio-uploads"
+    lib.mkdir(), other.mkdir()
+    take = lib / "take.wav"
+    take.write_bytes(b"RIFF")
+    (lib / "out").symlink_to(other, target_is_directory=True)
+    for folder in (str(other), "../gradio-uploads", str(lib / ".." / "gradio-uploads"), "out", str(lib / "out" / "x")):
+        with pytest.raises(InputError, match=f"only into a folder inside the library \\({lib}\\)"):
+            move_files(None, [str(take)], folder, [str(lib)])
+    assert take.exists() and not list(other.iterdir())  # nothing moved
+    assert destination("set aside", [str(lib)]) == lib / "set aside"  # relative: inside the first root
+    assert destination("library/aside", [str(tmp_path / "x"), str(lib)]) == lib / "aside"  # the root it names
+    assert destination(str(lib / "aside"), [str(lib)]) == lib / "aside"

@@ -1,8 +1,7 @@
 """The public mode probed as a hostile visitor would: a client that makes up a new session id for each request,
 archives that lie by their wrapping, Gradio's raw upload route, borrowed media tokens, numbers that would tell about
 other visitors, and requests racing for the same clip. The page runs as on a Hugging Face Space (``SPACE_ID``),
-so each client's address is the first entry of the ``X-Forwarded-For`` header the test sends, as the Space's
-proxy sets it."""
+so each client's address is the ``X-Forwarded-For`` header the test sends, as the Space's proxy sets it."""
 
 from __future__ import annotations
 
@@ -71,7 +70,7 @@ def space(tmp_path_factory, tiny_clap_dir, asr_model, text_model):
 def client(demo, address: str):
     from gradio_client import Client
 
-    return Client(demo.url, verbose=False, headers={"X-Forwarded-For": f"{address}, 10.16.3.80"})
+    return Client(demo.url, verbose=False, headers={"X-Forwarded-For": address})
 
 
 def fresh(c):
@@ -109,14 +108,25 @@ def post_upload(demo, data: bytes, address: str, name: str = "x.wav"):
 
 def call(demo, api_name: str, data: list, address: str) -> dict:
     """An event called through Gradio's raw queue API (as a script would, without gradio_client): its last message."""
+    fn = next(d["id"] for d in demo.config["dependencies"] if d.get("api_name") == api_name)
+    return call_fn(demo, fn, data, address)
+
+
+def call_fn(demo, fn: int, data: list, address: str, event_data=None, trigger_id=None, session=None) -> dict:
+    """Event ``fn`` called through Gradio's raw queue API, with whatever ``event_data`` a script makes up."""
     import requests
 
-    fn = next(d["id"] for d in demo.config["dependencies"] if d.get("api_name") == api_name)
-    session = str(uuid.uuid4())
+    session = session or str(uuid.uuid4())
     headers = {"X-Forwarded-For": address}
     requests.post(
         demo.url + "gradio_api/queue/join",
-        json={"data": data, "fn_index": fn, "session_hash": session, "event_data": None, "trigger_id": None},
+        json={
+            "data": data,
+            "fn_index": fn,
+            "session_hash": session,
+            "event_data": event_data,
+            "trigger_id": trigger_id,
+        },
         headers=headers,
         timeout=30,
     ).raise_for_status()
@@ -130,6 +140,20 @@ def call(demo, api_name: str, data: list, address: str) -> dict:
                 if last.get("msg") == "process_completed":
                     return last
     return last
+
+
+def events_of(demo, event: str, elem_id: str | None = None, label: str | None = None) -> list[tuple[int, int]]:
+    """``(fn index, trigger id)`` of each handler of the page's ``event`` on the component with that elem_id or
+    label."""
+    ids = {
+        c["id"]
+        for c in demo.config["components"]
+        if (elem_id and c.get("props", {}).get("elem_id") == elem_id)
+        or (label and c.get("props", {}).get("label") == label and c.get("type") == "tabitem")
+    }
+    found = [(d["id"], t) for d in demo.config["dependencies"] for t, n in d["targets"] if t in ids and n == event]
+    assert found, f"no {event} event on {elem_id or label}"
+    return found
 
 
 def tiny_wav() -> bytes:
@@ -514,13 +538,30 @@ def test_the_forwarded_address_is_the_one_the_proxy_wrote():
     assert forwarded_address("8.8.4.4") == "8.8.4.4"
     assert forwarded_address("203.0.113.9, 8.8.4.4, 10.16.3.80") == "8.8.4.4"
     assert forwarded_address("1.1.1.1, 8.8.4.4, 10.16.3.80") == "8.8.4.4"
-    assert forwarded_address("198.51.100.7, 10.16.3.80") == "198.51.100.7"  # no global entry: the first
+    # no global entry: the rightmost, the last proxy's (the client wrote the ones left of it)
+    assert forwarded_address("198.51.100.7, 10.16.3.80") == "10.16.3.80"
+    assert forwarded_address("8.8.8.8:5555") == "8.8.8.8"  # a port is not part of the address
+    assert forwarded_address("203.0.113.9, 8.8.4.4:443, 10.16.3.80") == "8.8.4.4"
+    assert forwarded_address("[2001:4860:4860::8888]:443, 10.16.3.80") == "2001:4860:4860::8888"
+    assert forwarded_address("made-up, 10.16.3.80:80") == "10.16.3.80"
     assert forwarded_address("") == ""
 
 
 def test_the_login_wait_doubles_after_the_free_tries():
     limits = Limits(login_free_tries=3, login_wait_s=2.0)
     assert [login_wait_s(n, limits) for n in range(1, 8)] == [0.0, 0.0, 2.0, 4.0, 8.0, 10.0, 10.0]
+
+
+@pytest.mark.slow  # the public app on a port
+def test_the_deep_link_route_is_refused(space):
+    """Gradio's deep-link route wrote the caller's session state to disk on every call (never deleted) and named it
+    by a hash that served the snapshot to anyone: the page uses no deep links, so the route is not there."""
+    c = client(space, "203.0.113.120")
+    search(c)
+    folder = Path(space.audioret.upload_route.folder) / "deep_links"
+    for url in (f"/gradio_api/deep_link?session_hash={c.session_hash}", "/gradio_api/deep_link/?session_hash=x"):
+        assert get(space, url, "203.0.113.120") == (404, b"")
+    assert not folder.exists() or not any(folder.iterdir())
 
 
 @pytest.mark.slow  # the public app on a port
@@ -543,3 +584,76 @@ def test_an_upload_that_does_not_say_its_size_is_refused(space):
     )
     assert answer.status_code == 411 and "Content-Length" in answer.text
     assert sorted(p for p in space.audioret.upload_route.folder.rglob("*") if p.is_file()) == before
+
+
+def test_exports_are_counted_kept_one_per_session_and_swept(tmp_path):
+    """Each export wrote a new folder that was never deleted and was not counted (20 clip zips: 117 MB in 3 s). In
+    the public mode an export counts as a search, a session keeps its newest export only, and its export goes when
+    the session ends; an export older than an hour is swept."""
+    from audioret.ui.exports import Exports
+
+    visitors = Visitors(tmp_path / "visitors", Limits(searches_per_minute=3))
+    exports = Exports(tmp_path / "exports", True, visitors.check_search)
+    folders = []
+    for _ in range(3):
+        folders.append(exports.folder("results-", "s", "203.0.113.1"))
+        (folders[-1] / "results.csv").write_text("x")
+    assert [f.exists() for f in folders] == [False, False, True]  # the newest only
+    with pytest.raises(InputError, match="More than 3 searches in a minute"):
+        exports.folder("results-", "s", "203.0.113.1")
+    other = exports.folder("duplicates-", "t", "203.0.113.2")
+    exports.end("s")
+    assert not folders[2].exists() and other.exists()
+    exports.sweep(now=time.time() + 3599)
+    assert other.exists()
+    exports.sweep(now=time.time() + 3601)
+    assert not other.exists() and not list((tmp_path / "exports").iterdir())
+    local = Exports(tmp_path / "local", False, visitors.check_search)  # on this machine alone: kept, not counted
+    kept = [local.folder("results-", "s") for _ in range(5)]
+    local.sweep(now=time.time() + 7200)
+    assert all(k.exists() for k in kept)
+
+
+@pytest.mark.slow  # the public app on a port
+def test_the_library_tab_redraws_the_map_within_the_search_limit(space):
+    """Opening the Library tab redraws the map (every file of the visitor's view is read) like the Redraw button,
+    which counted against the search limit while the tab's select did not: now both count."""
+    ((fn, trigger),) = events_of(space, "select", label="Library")
+    answers = [call_fn(space, fn, [], "203.0.113.130", trigger_id=trigger) for _ in range(12)]
+    done = [a for a in answers if a.get("success")]
+    refused = [a for a in answers if not a.get("success")]
+    assert len(done) == LIMITS.address_searches_per_minute and "x" in done[0]["output"]["data"][0]
+    assert refused and all("searches in a minute from your address" in a["output"]["error"] for a in refused)
+
+
+@pytest.mark.slow  # the public app on a port
+def test_crafted_event_data_is_ignored_quietly(space, capfd):
+    """A map click or a card click whose event data is not a dict (a string, a list, a number) raised
+    AttributeError (a traceback in the log); now it changes nothing."""
+    handlers = events_of(space, "click", elem_id="map") + events_of(space, "click", elem_id="results")
+    assert len(handlers) == 3  # the map's click, a card's click and a tag chip's
+    for fn, trigger in handlers:
+        values = {c["id"]: c.get("props", {}).get("value") for c in space.config["components"]}
+        inputs = [values[i] for i in space.config["dependencies"][fn]["inputs"]]  # as the page starts
+        for data in ("play", [1, 2], 7, None):
+            answer = call_fn(space, fn, inputs, "203.0.113.131", event_data=data, trigger_id=trigger)
+            assert answer.get("success"), (fn, data, answer.get("output"))
+    assert "AttributeError" not in capfd.readouterr().err
+
+
+@pytest.mark.slow  # the public app on a port
+def test_page_loads_from_one_address_are_limited(space):
+    """Each page load read the library several times and made a visitor for its (made-up) session id, with no
+    limit: 300 loads slowed everyone's searches. Beyond the address's loads in a minute a load says so and reads
+    nothing; another address loads as before."""
+    (fn,) = [d["id"] for d in space.config["dependencies"] if any(n == "load" for _, n in d["targets"])]
+    app = space.audioret
+    before = len(app.visitors.areas())
+    answers = [call_fn(space, fn, [], "203.0.113.140") for _ in range(LIMITS.address_loads_per_minute + 3)]
+    heads = [a["output"]["data"][0] for a in answers if a.get("success")]
+    assert len(heads) == len(answers)
+    told = [h for h in heads if "Too many page loads from your address" in h]
+    assert len(told) == 3 and all("files**" not in h for h in told)  # the header's "**N files**" is not read
+    assert len(app.visitors.areas()) - before == LIMITS.address_loads_per_minute  # no visitor for a refused load
+    other = call_fn(space, fn, [], "203.0.113.141")["output"]["data"][0]
+    assert "files**" in other and "Too many" not in other

@@ -188,3 +188,26 @@ def test_a_lasso_whose_corners_are_not_pairs_of_numbers_is_refused():
         in_polygon(xy, [[many, many], [many, many], [many, many]])
     with pytest.raises(ValueError, match="pairs of finite numbers"):
         in_polygon(xy, [[0, 0], [1, float("nan")], [1, 1]])
+
+
+def test_a_visitors_uploads_do_not_move_another_visitors_map(tmp_path):
+    """On a public page an index run of one visitor's upload laid the whole library out again once a fifth of it
+    was new (the shared map moved for everyone, and the kept layout held the visitor's paths). Files under the
+    private roots are placed in their own visitor's view only, never laid out nor kept."""
+    x, _ = clusters(4, 3, dim=8)
+    vectors = {f"/lib/{i:02d}.wav": x[i][None] for i in range(12)}
+    vectors.update({f"/visitors/a/{i}.wav": x[i][None] * 0.9 + x[i + 1][None] * 0.1 for i in range(8)})
+    kept = tmp_path / "map" / "layout.npz"
+    shared = [_info(p) for p in vectors if p.startswith("/lib/")]
+    a_view = shared + [_info(p) for p in vectors if p.startswith("/visitors/a/")]
+    cache = MapCache(lambda p: vectors[p], kept)
+    cache.private = ("/visitors",)
+    first_a = cache.file_map(a_view)  # visitor A draws first, with no layout kept yet
+    assert first_a.placed == 8 and len(first_a.paths) == 20
+    b_before = cache.file_map(shared)  # visitor B sees the shared library only
+    cache.refresh(a_view)  # the end of A's upload's index run: 8 of 20 files new
+    b_after = MapCache(lambda p: vectors[p], kept).file_map(shared)  # as B's next view reads the kept layout
+    assert b_after.paths == b_before.paths and np.allclose(b_after.xy, b_before.xy)
+    with np.load(kept) as z:
+        assert all(p.startswith("/lib/") for p in z["paths"].tolist())  # no visitor's path is kept
+    assert cache.file_map(a_view).placed == 8  # A's own files: placed by their nearest laid-out files

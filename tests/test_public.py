@@ -329,6 +329,12 @@ def test_a_visitor_exports_names_and_clips_never_paths(public):
         app.export("visitor-x", "playlist")
     with pytest.raises(InputError, match="Search first"):
         app.export("someone-else", "csv")
+    exports = app.library.config.data_dir / "exports"
+    before = sorted(exports.iterdir())
+    app.export("visitor-x", "csv")  # replaces the session's zip: the folders stay as many
+    assert len(sorted(exports.iterdir())) == len(before)
+    app.end_session("visitor-x")  # and the session's export goes with it
+    assert len(sorted(exports.iterdir())) == len(before) - 1
 
 
 def test_messages_are_whole_sentences():

@@ -65,7 +65,7 @@ def build_demo(
         timer = gr.Timer(1.0)
         with gr.Tabs() as tabs:
             with gr.Tab("Search", id="search"):
-                search, on_search = build_search_tab(app)
+                search, on_search = build_search_tab(app, chips=examples is not None)  # else its tags, once known
             with gr.Tab("Library", id="library") as library_tab:
                 the_map = build_map_view(app)
                 report_box, files = build_library_tab(app, status)
@@ -74,17 +74,29 @@ def build_demo(
 
         def first_load(request: gr.Request = None):
             """Waits for the start-up job (the page's timer says meanwhile what it is doing), then says what the
-            library holds and which channel, if any, is off; Search opens if a channel works."""
+            library holds and which channel, if any, is off; Search opens if a channel works. In the public mode a
+            load over its address's limit says so and reads nothing."""
             session = session_of(request)
+            if app.access.public:
+                try:
+                    app.visitors.check_load(app.address(request))
+                except AudioretError as e:
+                    return f"**{e}.**", *(gr.skip() for _ in range(7 + len(search.chips)))
             app.sweep()
             note = app.first_load()
-            text = app.status(session)
             from .library_tab import listing
 
+            seen = app.library.files(app.scope(session)) if app.access.public else None  # one read for both
+            text = app.status(session, seen)
+            try:
+                tags = app.library.tags(app.scope(session))
+            except AudioretError:
+                tags = []
             choices = gr.update(choices=[""] + app.folder_names(session))
-            tags = gr.update(choices=on_search.tag_choices(session))
-            chips = _chips(examples, app, session, len(search.chips))
-            return text, search_button(app), note, listing(app, session), choices, search_box(app), tags, tags, *chips
+            tag_list = gr.update(choices=on_search.tag_choices(session, tags=tags))
+            chips = _chips(examples, app, len(search.chips), tags)
+            files = listing(app, session, files=seen)
+            return text, search_button(app), note, files, choices, search_box(app), tag_list, tag_list, *chips
 
         def tick():
             """The start-up job's progress in the header, each second until it is done."""
@@ -132,15 +144,9 @@ def tag_queries(tags: Sequence[Tag], n: int) -> list[str]:
     return names[:n]
 
 
-def _chips(examples: Sequence[str] | None, app: App, session: str, n: int) -> list:
+def _chips(examples: Sequence[str] | None, app: App, n: int, tags: Sequence[Tag]) -> list:
     """The chips' updates on a first load: the given examples, or the visitor's library's tags (hidden if none)."""
-    if examples is not None:
-        texts = list(examples)[:n]
-    else:
-        try:
-            texts = tag_queries(app.library.tags(app.scope(session)), n)
-        except AudioretError:
-            texts = []
+    texts = list(examples)[:n] if examples is not None else tag_queries(tags, n)
     return [gr.update(value=t, visible=True) for t in texts] + [gr.update(visible=False)] * (n - len(texts))
 
 

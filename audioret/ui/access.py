@@ -36,6 +36,7 @@ SETTINGS = {
     "all_mb": "ALL_VISITORS_MB",
     "all_files": "ALL_VISITORS_FILES",
     "all_searches_per_minute": "ALL_SEARCHES_PER_MINUTE",
+    "address_loads_per_minute": "ADDRESS_LOADS_PER_MINUTE",
     "login_free_tries": "LOGIN_FREE_TRIES",
     "login_wait_s": "LOGIN_WAIT_S",
 }
@@ -54,6 +55,7 @@ class Limits:
     address_mb: float = 400.0  # AUDIORET_ADDRESS_MB
     address_files: int = 200  # AUDIORET_ADDRESS_FILES
     address_searches_per_minute: int = 60  # AUDIORET_ADDRESS_SEARCHES_PER_MINUTE
+    address_loads_per_minute: int = 30  # AUDIORET_ADDRESS_LOADS_PER_MINUTE: page loads (each reads the library)
     # every visitor together: what the disk and the CPU can give the public
     all_mb: float = 4000.0  # AUDIORET_ALL_VISITORS_MB
     all_files: int = 4000  # AUDIORET_ALL_VISITORS_FILES
@@ -142,17 +144,28 @@ def forwarded_address(header: str) -> str:
 
     Each proxy appends the address it was connected from, so the entries on the right were written by proxies and
     anything further left came from the client, who may write anything there. The client is the rightmost entry
-    with a global address (the Space's own proxies have internal ones); only when no entry is global (a test, a
-    private network) is it the first.
+    with a global address (the Space's own proxies have internal ones); when no entry is global (a test, a private
+    network) it is the rightmost entry, the last proxy's, never one the client wrote. An entry may carry a port
+    (``1.2.3.4:5555``, ``[2001:db8::1]:443``); the address is taken without it.
     """
-    entries = [e.strip() for e in header.split(",") if e.strip()]
+    entries = [a for a in (_address(e) for e in header.split(",")) if a]
     for entry in reversed(entries):
-        try:
-            if ipaddress.ip_address(entry).is_global:
-                return entry
-        except ValueError:
-            continue
-    return entries[0] if entries else ""
+        if ipaddress.ip_address(entry).is_global:
+            return entry
+    return entries[-1] if entries else ""
+
+
+def _address(entry: str) -> str:
+    """The IP address in one ``X-Forwarded-For`` entry, without a port; "" when it holds none."""
+    entry = entry.strip()
+    if entry.startswith("[") and "]" in entry:  # [v6]:port
+        entry = entry[1 : entry.index("]")]
+    elif entry.count(":") == 1:  # v4:port
+        entry = entry.partition(":")[0]
+    try:
+        return str(ipaddress.ip_address(entry))
+    except ValueError:
+        return ""
 
 
 def client_address(request, trust_proxy: bool) -> str:

@@ -65,14 +65,15 @@ class DuplicatesHandlers:
             groups = app.library.duplicates(
                 filters=app.scope(session), on_progress=lambda d, n: progress(d / max(n, 1), desc=f"{d}/{n} files")
             )
+            csv = _csv(app, groups, session, app.address(request)) if groups else None
         except AudioretError as e:
             raise app.user_error(e, session) from e
         self.found[session] = groups
         names = [app.shown_path(m.path, session) for g in groups for m in g]
         extras = [app.shown_path(m.path, session) for g in groups for m in g[1:]]
         link = ""
-        if groups:
-            href = app.media.download(_csv(app, groups, session), session, app.address(request))
+        if csv:
+            href = app.media.download(csv, session, app.address(request))
             link = f'<a class="download" href="{href}" download="duplicates.csv">Download the list (CSV)</a>'
         return table_html(app, groups, session, app.address(request)), gr.update(choices=names, value=extras), link
 
@@ -94,7 +95,8 @@ class DuplicatesHandlers:
         try:
             if not app.can_manage(session):
                 raise InputError("Only the admin may move files; sign in on the Admin panel")
-            moved = app.library.move_files(self.chosen_paths(session, names), folder.strip())
+            roots = [*app.roots] + [str(app.uploads)] * (not app.access.public)  # never gradio-uploads, say
+            moved = app.library.move_files(self.chosen_paths(session, names), folder.strip(), roots)
         except AudioretError as e:
             raise app.user_error(e, session) from e
         except OSError as e:
@@ -129,10 +131,10 @@ def build_duplicates_view(app: App):
     cancel_btn.click(lambda: gr.update(visible=False), None, confirm_row, api_name=False)
 
 
-def _csv(app: App, groups, session: str) -> str:
+def _csv(app: App, groups, session: str, address: str = "") -> str:
     """The list as CSV: server paths on a local app, names as shown in the public mode."""
     from ..duplicates import write_csv
 
-    path = app.export_folder("duplicates-") / "duplicates.csv"
+    path = app.export_folder("duplicates-", session, address) / "duplicates.csv"
     write_csv(groups, path, (lambda p: app.shown_path(p, session)) if app.access.public else str)
     return str(path)

@@ -29,10 +29,11 @@ def progress_callback(progress):
     return update
 
 
-def listing(app: App, session: str, pattern: str = "") -> list[list]:
-    """The list of indexed files a visitor may see, filtered by a piece of their name or folder."""
+def listing(app: App, session: str, pattern: str = "", files=None) -> list[list]:
+    """The list of indexed files a visitor may see (``files``, when read already), filtered by a piece of their name
+    or folder."""
     rows = []
-    for f in app.library.files(app.scope(session)):
+    for f in app.library.files(app.scope(session)) if files is None else files:
         name, folder = app.shown(f.path, session)
         if pattern and pattern.lower() not in f"{folder}/{name}".lower():
             continue
@@ -137,8 +138,10 @@ class LibraryHandlers:
     def choose(self, evt: gr.SelectData, table, request: gr.Request):
         """A row click chooses the file: it is named, with what may be done to it (no question asked yet)."""
         app, session = self.app, session_of(request)
-        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) and evt.index else evt.index
         rows = table.values.tolist() if hasattr(table, "values") else table["data"]
+        if not isinstance(row, int) or not 0 <= row < len(rows) or len(rows[row]) < 2:
+            return (gr.skip(),) * 6  # a crafted call's index names no row: nothing to choose
         name, folder = rows[row][0], rows[row][1]
         shown = f"{folder}/{name}"
         path = find(app, session, shown)

@@ -158,6 +158,12 @@ def _legend(labels: list[str]) -> tuple[list[str], dict[str, int]]:
     return named, {label: i for i, label in enumerate(named)}
 
 
+def event_data(evt) -> dict:
+    """What a page's script sent with an event: a dict, or an empty one for anything else a crafted call sends."""
+    data = getattr(evt, "_data", None)
+    return data if isinstance(data, dict) else {}
+
+
 def _number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
@@ -239,12 +245,10 @@ class MapHandlers:
             "note": note,  # the page sets names and notes as text, never as HTML
         }
 
-    def show(self, request: gr.Request):
-        return self.value(session_of(request))
-
     def redraw(self, request: gr.Request):
-        """The map drawn again on request: in the public mode it counts as a search against the visitor's limits
-        (it reads every file of the visitor's view), and one over them is refused with the search's message."""
+        """The map drawn again (the Library tab opened, or Redraw): in the public mode it counts as a search against
+        the visitor's limits (it reads every file of the visitor's view), and one over them is refused with the
+        search's message."""
         app, session = self.app, session_of(request)
         if app.access.public:
             try:
@@ -253,11 +257,13 @@ class MapHandlers:
                 raise app.user_error(e, session) from e
         return self.value(session)
 
+    show = redraw  # the tab's select event: the same map, counted the same way
+
     def click(self, evt: gr.EventData, request: gr.Request):
         """A click plays a file; a box or lasso scopes the searches to the files inside (and marks the session, so
         that :meth:`selected` runs the query there): ``(player, selection note, clear button)``."""
         app, session = self.app, session_of(request)
-        data = getattr(evt, "_data", None) or {}
+        data = event_data(evt)
         paths = self.points.get(session, ())
         if isinstance(data.get("play"), int) and 0 <= data["play"] < len(paths):
             path = paths[data["play"]]

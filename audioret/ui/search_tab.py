@@ -15,6 +15,7 @@ from ..errors import AudioretError
 from ..render import PAGE_HINTS, why_nothing
 from ..store.filters import is_under
 from ..types import Hit, Results
+from .map_view import event_data
 from .results import CSS, SCRIPT, Card, results
 from .results_actions import Votes, build_export
 from .state import App, session_of
@@ -179,7 +180,7 @@ class SearchHandlers:
 
     def chip(self, evt: gr.EventData, wanted, q, k_, cw, tw, f, e, lo, hi, request: gr.Request):
         """A tag chip on a card: only files with that tag, and the query again (the filter shows in Filters)."""
-        tag = (getattr(evt, "_data", None) or {}).get("tag")
+        tag = event_data(evt).get("tag")
         session = session_of(request)
         if not isinstance(tag, str) or tag not in {name for _, name in self.tag_choices(session)}:
             return (gr.skip(),) * 7  # a chip names one of the tags this visitor's files have, nothing else
@@ -191,10 +192,10 @@ class SearchHandlers:
         found = self.search(q, k_, cw, tw, f, e, lo, hi, request)[:3]
         return shown, *found, gr.skip(), gr.skip(), gr.update(open=True)
 
-    def tag_choices(self, session: str, extra=()) -> list[tuple[str, str]]:
-        """The tags a visitor may filter on, with their kind and number of files."""
+    def tag_choices(self, session: str, extra=(), tags=None) -> list[tuple[str, str]]:
+        """The tags a visitor may filter on (``tags``, when read already), with their kind and number of files."""
         try:
-            tags = self.app.library.tags(self.app.scope(session))
+            tags = self.app.library.tags(self.app.scope(session)) if tags is None else tags
         except AudioretError:
             tags = []
         known = {t.name for t in tags}
@@ -255,7 +256,7 @@ class SearchHandlers:
     def card(self, evt: gr.EventData, k_, request: gr.Request):
         """A click on a card: "Good match" / "Not this" re-rank with the feedback; "Search by this sound" searches by
         the segment."""
-        data = getattr(evt, "_data", None) or {}
+        data = event_data(evt)
         if data.get("vote") in ("like", "unlike") and str(data.get("rank", "")).isdigit():
             return *self.votes.vote(data["vote"], int(data["rank"]), request), gr.skip(), gr.skip()
         if isinstance(data.get("tag"), str):
@@ -266,7 +267,7 @@ class SearchHandlers:
         return self.similar_card(segment, k_, request)
 
 
-def _layout(app: App) -> SimpleNamespace:
+def _layout(app: App, chips: bool = True) -> SimpleNamespace:
     """The tab's components, top to bottom."""
     config = app.library.config
     ui = SimpleNamespace()
@@ -282,7 +283,9 @@ def _layout(app: App) -> SimpleNamespace:
         ui.search_btn = gr.Button("Starting…", variant="primary", scale=1, min_width=90, interactive=False)
         ui.reset_btn = gr.Button("New search", scale=1, min_width=90, elem_id="new-search")
     with gr.Row(elem_id="chips"):
-        ui.chips = [gr.Button(q, size="sm", variant="secondary", elem_classes=["chip"]) for q in EXAMPLE_QUERIES]
+        ui.chips = [
+            gr.Button(q, size="sm", variant="secondary", elem_classes=["chip"], visible=chips) for q in EXAMPLE_QUERIES
+        ]
     with gr.Row(equal_height=True):
         ui.spoken = gr.Audio(
             sources=["microphone", "upload"],
@@ -329,9 +332,10 @@ def _layout(app: App) -> SimpleNamespace:
     return ui
 
 
-def build_search_tab(app: App):
-    """The tab's layout and events; call inside ``gr.Blocks``. Returns the components other tabs update."""
-    ui, on = _layout(app), SearchHandlers(app)
+def build_search_tab(app: App, chips: bool = True):
+    """The tab's layout and events; call inside ``gr.Blocks`` (``chips``: the example chips show from the start).
+    Returns the components other tabs update."""
+    ui, on = _layout(app, chips), SearchHandlers(app)
     filter_inputs = [ui.folder, ui.exts, ui.min_s, ui.max_s]
     settings = [ui.k, ui.clap_w, ui.text_w, *filter_inputs]
     outputs = [ui.grid, ui.area, ui.heard]

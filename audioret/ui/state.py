@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ from ..store.filters import is_under
 from ..types import Filters, Results
 from . import uploads
 from .access import Access, client_address, decide
+from .exports import Exports
 from .media import Media
 from .uploads import UploadQueue, UploadRoute
 from .visitors import Visitors, remove_tree
@@ -76,6 +76,8 @@ class App:
         self.tag_filter: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # session -> (wanted, left out)
         self.selection: dict[str, tuple[str, ...]] = {}  # session -> the files chosen on the map (searches stay there)
         self.on_end: list = []  # what else forgets a session when it ends (handlers' own per-session state)
+        self.exports = Exports(config.data_dir / "exports", self.access.public, self.visitors.check_search)
+        self.on_end.append(self.exports.end)
         self.start_note: str | None = None  # set once the library folders are indexed
         self.loading: tuple[str, float | None] = ("", None)  # what the start-up job is loading, and how far
         self._start_lock = threading.Lock()
@@ -160,11 +162,9 @@ class App:
         name, folder = self.shown(path, session)
         return f"{folder}/{name}" if folder else name
 
-    def export_folder(self, prefix: str) -> Path:
-        """A new folder for a file the app makes for a visitor to download, under the data directory."""
-        exports = self.library.config.data_dir / "exports"
-        exports.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=prefix, dir=exports))
+    def export_folder(self, prefix: str, session: str = "", address: str = "") -> Path:
+        """A new folder for a file the app makes for a visitor to download (:class:`.exports.Exports`)."""
+        return self.exports.folder(prefix, session, address)
 
     def scrub(self, text: str, session: str = "") -> str:
         """A message with every server path replaced by what the visitor may see (a library-relative name)."""
@@ -312,7 +312,7 @@ class App:
             )
         described, hits = self.last_results[session]
         name = (lambda p: self.shown_path(p, session)) if self.access.public else str
-        out = self.export_folder("results-") / export.FILE_NAMES[kind]
+        out = self.export_folder("results-", session, address) / export.FILE_NAMES[kind]
         export.write(hits, out, {"query": described}, lambda h: cut_clip(h.path, h.start_s, h.end_s, self.clips), name)
         return self.media.download(str(out), session, address)
 
@@ -336,6 +336,7 @@ class App:
         for area in self.visitors.leftovers():
             self._remove_area(area)
         self.visitors.forget_idle_addresses()
+        self.exports.sweep()
         if self.upload_route is not None:
             self.upload_route.sweep()
 
@@ -351,10 +352,11 @@ class App:
     def model_name(self, name: str) -> str:
         return f"{Path(name).name} (local)" if os.path.isabs(name) or os.path.exists(name) else name
 
-    def status(self, session: str = "") -> str:
-        """The header: what the library holds, the models, a channel that is off (and why), the public-mode line."""
+    def status(self, session: str = "", seen=None) -> str:
+        """The header: what the library holds (``seen``: the visitor's files, when read already), the models, a
+        channel that is off (and why), the public-mode line."""
         if self.access.public:  # the shared library and this visitor's own uploads, never another visitor's
-            seen = self.library.files(self.scope(session))
+            seen = self.library.files(self.scope(session)) if seen is None else seen
             files, hours = len(seen), sum(f.duration_s for f in seen) / 3600
         else:
             s = self.library.stats()

@@ -36,6 +36,7 @@ CACHE_DELETE = (600, 3600)  # Gradio's delete_cache: every 10 minutes, the uploa
 HOUR = 3600.0
 STRAY_S = 600.0  # a tmp* file untouched this long in the upload folder is left over from a broken upload
 UPLOAD_PATH = "/gradio_api/upload"
+DEEP_LINK_PATH = "/gradio_api/deep_link"  # writes a session's state to disk per call: the page uses no deep links
 
 
 class UploadRoute:
@@ -279,7 +280,22 @@ def add(app, session: str, address: str, uploaded: list[str], on_progress=None, 
     release(app, files, address)
     if not imported.files:
         return None, imported.skipped
-    return app.upload_queue.run(session, address, imported.files, on_progress, say), imported.skipped
+    report = app.upload_queue.run(session, address, imported.files, on_progress, say)
+    drop_failed(app, session, address, report, imported.files)
+    return report, imported.skipped
+
+
+def drop_failed(app, session: str, address: str, report: IndexReport, written: Sequence[str]) -> None:
+    """Deletes the uploaded files no channel could index (not audio after all: the report names them), so nothing
+    that was refused stays in the uploads folder; in the public mode they no longer count against the visitor."""
+    kept = set(report.added) | set(report.updated)
+    for failure in report.failed:
+        path = Path(failure.path)
+        if failure.path in written and failure.path not in kept and path.is_file():
+            size = path.stat().st_size
+            path.unlink(missing_ok=True)
+            if app.access.public:
+                app.visitors.added(session, -1, -size, address)
 
 
 def release(app, uploaded: Sequence[str], address: str) -> None:
@@ -305,12 +321,17 @@ def recording(app, session: str, address: str, path: str) -> str:
 
 class _Guard:
     """ASGI middleware: posts to Gradio's upload route are counted against the sender's address (429 beyond), and the
-    paths Gradio stored are remembered with that address (:class:`UploadRoute`)."""
+    paths Gradio stored are remembered with that address (:class:`UploadRoute`). Gradio's deep-link route, which
+    writes the session's state to disk on every call and serves it to whoever has its hash, answers 404."""
 
     def __init__(self, app, route: UploadRoute):
         self.app, self.route = app, route
 
     async def __call__(self, scope, receive, send):
+        if scope.get("type") == "http" and scope.get("path", "").rstrip("/").endswith(DEEP_LINK_PATH):
+            from starlette.responses import PlainTextResponse
+
+            return await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
         posting = scope.get("type") == "http" and scope.get("method") == "POST"
         if not posting or not scope.get("path", "").endswith(UPLOAD_PATH):
             return await self.app(scope, receive, send)

@@ -83,6 +83,7 @@ class Visitors:
         self._lock = threading.Lock()
         self._searches: dict[str, deque] = {}  # address -> times of its searches in the last minute
         self._all_searches: deque = deque()
+        self._loads: dict[str, deque] = {}  # address -> times of its page loads in the last minute
         self._address_logins: dict[str, deque] = {}  # address -> times of its wrong logins in the last minute
         self._account_failures: deque = deque()  # times of the admin account's wrong logins
         self._account_opens = 0.0  # when the account takes its next try (clock seconds)
@@ -124,6 +125,16 @@ class Visitors:
                     raise InputError(f"More than {limit} {who}; wait a little and search again")
             for times in (visitor.searches, by_address, self._all_searches):
                 times.append(now)
+
+    def check_load(self, address: str) -> None:
+        """Counts a page load from ``address``; refuses one over ``address_loads_per_minute`` (before any visitor is
+        made for its session: a client may make up a session id per load)."""
+        limit, now = self.limits.address_loads_per_minute, self.clock()
+        with self._lock:
+            times = _recent(self._loads.setdefault(address, deque()), now, MINUTE)
+            if len(times) >= limit:
+                raise InputError(f"Too many page loads from your address (over {limit} in a minute); wait a minute")
+            times.append(now)
 
     def _rows(self, session: str, address: str) -> list[tuple[str, str, int, int, int, float]]:
         """What the visitor, their address and everyone have added: ``(who, verb, files, bytes, max files, max MB)``."""
@@ -229,7 +240,7 @@ class Visitors:
         """Drops the per-address counters that have been quiet for a minute (so they do not pile up)."""
         now = self.clock()
         with self._lock:
-            for table in (self._searches, self._address_logins):
+            for table in (self._searches, self._address_logins, self._loads):
                 for address in [a for a, times in table.items() if not _recent(times, now, MINUTE)]:
                     del table[address]
             live = {v.address for v in self._visitors.values()}
