@@ -151,6 +151,8 @@ def move_files(
     is taken inside the first root (or inside the root it names first), and ``..`` or a link out is refused, so a
     page never moves a library file where the server would hand it to anyone."""
     target = Path(folder).expanduser().resolve() if roots is None else destination(folder, roots)
+    if not paths:  # nothing to move: no folder is made (a page's folders are listed to every visitor)
+        return []
     target.mkdir(parents=True, exist_ok=True)
     moved = []
     for path in paths:

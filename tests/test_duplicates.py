@@ -243,3 +243,4 @@ def test_a_page_moves_files_only_inside_the_library(tmp_path):
     assert destination("set aside", [str(lib)]) == lib / "set aside"  # relative: inside the first root
     assert destination("library/aside", [str(tmp_path / "x"), str(lib)]) == lib / "aside"  # the root it names
     assert destination(str(lib / "aside"), [str(lib)]) == lib / "aside"
+    assert move_files(None, [], "empty", [str(lib)]) == [] and not (lib / "empty").exists()  # no folder for nothing

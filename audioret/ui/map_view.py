@@ -265,7 +265,7 @@ class MapHandlers:
         app, session = self.app, session_of(request)
         data = event_data(evt)
         paths = self.points.get(session, ())
-        if isinstance(data.get("play"), int) and 0 <= data["play"] < len(paths):
+        if type(data.get("play")) is int and 0 <= data["play"] < len(paths):  # not a bool
             path = paths[data["play"]]
             url = app.media.whole(path, session, app.address(request))
             name = html.escape(app.shown_path(path, session))
