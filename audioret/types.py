@@ -47,9 +47,7 @@ class Results(list):
     NO_MATCH = "No good match: nothing in your library sounds like that or says it"
     NO_MATCH_EXAMPLE = "No good match: nothing in your library sounds like that example"
 
-    def __init__(
-        self, hits=(), no_good_match: bool = False, changed: str = "", note: str = "", example: bool = False
-    ):
+    def __init__(self, hits=(), no_good_match: bool = False, changed: str = "", note: str = "", example: bool = False):
         super().__init__(hits)
         self.no_good_match = no_good_match
         self.example = example  # found by an example sound (nothing was said to match)

@@ -151,8 +151,10 @@ def test_python_m_and_console_script_agree(env):
 def test_a_reader_that_stops_early_ends_the_run_quietly(env):
     """``audioret tags --json | head -1``: the pipe is closed before the output is written."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "audioret", "tags", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={
-            **os.environ, "PYTHONPATH": str(REPO)}
+        [sys.executable, "-m", "audioret", "tags", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     proc.stdout.close()  # the reader is gone before a byte is printed
     err = proc.stderr.read().decode()

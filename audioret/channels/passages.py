@@ -111,7 +111,7 @@ def read_sidecar(path: str | os.PathLike) -> str:
 
 
 def sidecar_kind(path: str | os.PathLike) -> str:
-    """"your tags" for a sidecar that holds only tags (a JSON one, as ``audioret tag`` writes it: the user wrote
+    """ "your tags" for a sidecar that holds only tags (a JSON one, as ``audioret tag`` writes it: the user wrote
     the tags, not a sidecar), else "sidecar"."""
     txt, js = sidecar_paths(path)
     try:
