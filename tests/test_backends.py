@@ -67,7 +67,8 @@ def test_clap_export_agrees_with_torch_and_is_deterministic(backend, tiny_clap_d
     np.testing.assert_array_equal(again.embed_audio(x[:1], pad_to=8), audio[:1])
     np.testing.assert_array_equal(again.embed_audio(x, pad_to=4), audio)
     np.testing.assert_array_equal(again.embed_audio(x[:3], pad_to=4)[0], audio[0])
-    again.release_memory()  # as an index run ends: the tower's buffers go, and come back with the same bits
+    again.release_memory()  # as an index run ends: the tower is unloaded, and loads again with the same bits
+    assert again._audio._run is None
     np.testing.assert_array_equal(again.embed_audio(x, pad_to=8), audio)
 
 

@@ -471,3 +471,25 @@ def test_speech_and_language_are_tags(tmp_path, tiny_clap_dir, tiny_embedder, as
     assert 0.4 < memo.speech_share <= 1.0 and memo.tags["speech"] >= memo.speech_share - 1e-3
     assert hum.speech_share == 0.0 and "speech" not in hum.tags and hum.language is None
     assert {f.path for f in lib.files(Filters(exclude_tags=("speech",)))} == {hum.path}
+
+
+def test_loudness_block_by_block_is_pyloudnorms():
+    """The streaming meter against pyloudnorm's own, on noise that gets louder and has a silent gap (both gates
+    at work), pushed in blocks that do not line up with the 100-ms steps."""
+    import pyloudnorm
+
+    from audioret.measures import Loudness, gated_loudness
+
+    sr = 22050
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(37 * sr + 1234) * np.linspace(0.01, 0.4, 37 * sr + 1234)
+    x[5 * sr : 12 * sr] = 0.0
+    expected = pyloudnorm.Meter(sr).integrated_loudness(x)
+    for block in (997, 2205, 10 * sr, len(x)):
+        meter = Loudness(sr)
+        for i in range(0, len(x), block):
+            meter.push(x[i : i + block])
+        assert meter.result() == pytest.approx(expected, abs=0.01)
+    assert gated_loudness(np.zeros(10)) is None  # silence: no block above -70 LUFS
+    quiet_and_loud = np.array([1e-9] * 5 + [0.1] * 5)  # the quiet blocks fall under both gates
+    assert gated_loudness(quiet_and_loud) == pytest.approx(-0.691 - 10.0, abs=1e-9)

@@ -74,8 +74,9 @@ class ExportedClap:
         return unit(self._audio.run(input_features=self.features(windows))[:n])
 
     def release_memory(self) -> None:
-        """Frees the audio tower's buffers for a batch until it embeds again (an index run is over)."""
-        self._audio.release()
+        """Unloads the audio tower until it embeds again (an index run is over): its compiled weights and its
+        buffers for a batch, the most of an index run's memory (docs/BENCHMARKS.md, "Memory")."""
+        self._audio.close()
 
     def embed_text(self, texts: Sequence[str]) -> np.ndarray:
         if isinstance(texts, str):
