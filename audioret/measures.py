@@ -1,6 +1,6 @@
-"""What a file measures, for its tags: loudness (ITU-R BS.1770 integrated loudness, LUFS, with pyloudnorm's filters and gating), and for
-music its tempo (BPM, librosa's tempogram) and key (the Krumhansl-Schmuckler key profiles against librosa's
-chroma).
+"""What a file measures, for its tags: loudness (ITU-R BS.1770 integrated loudness, LUFS, with pyloudnorm's
+K-weighting and its gating), and for music its tempo (BPM, librosa's tempogram) and key (the Krumhansl-Schmuckler
+key profiles against librosa's chroma).
 
 Loudness is measured on every file while it is decoded for indexing: a :class:`Measurer` takes the file's blocks
 in a decode thread (on a cluster, in the decode task, which sends the result with the file's end), resamples
