@@ -25,7 +25,7 @@ import soundfile as sf
 from audioret import Config
 from audioret.errors import InputError
 from audioret.ui import Limits, decide
-from audioret.ui.access import forwarded_address
+from audioret.ui.access import counted, forwarded_address
 from audioret.ui.uploads import CACHE_DELETE
 from audioret.ui.visitors import Visitors, login_wait_s
 
@@ -200,6 +200,33 @@ def test_made_up_forwarded_addresses_meet_the_address_limit(space):
             refused.append(str(e))
     assert answered == LIMITS.address_searches_per_minute
     assert refused and all("searches in a minute from your address" in r for r in refused)
+
+
+@pytest.mark.slow  # the public app on a port
+def test_addresses_of_one_ipv6_network_meet_one_limit(space):
+    """A client given an IPv6 /64 takes a new address of it for every search: the /64 is one address to the limits,
+    and the next /64 is not held up."""
+    from gradio_client.exceptions import AppError
+
+    c = client(space, "2001:4860:7:1::1, 10.16.3.80")
+    answered, refused = 0, []
+    for i in range(14):
+        c.headers["X-Forwarded-For"] = f"2001:4860:7:1:{i:x}:{3 * i:x}::{i + 1:x}, 10.16.3.80"
+        try:
+            search(fresh(c))
+            answered += 1
+        except AppError as e:
+            refused.append(str(e))
+    assert answered == LIMITS.address_searches_per_minute
+    assert refused and all("searches in a minute from your address" in r for r in refused)
+    assert rows(search(client(space, "2001:4860:7:2::1, 10.16.3.80"))[0])  # the next network searches on
+
+
+def test_the_counted_address_of_ipv6_is_its_network():
+    assert counted("2001:4860:7:1:aa:bb:cc:dd") == counted("2001:4860:7:1::1") == "2001:4860:7:1::/64"
+    assert counted("2001:4860:7:2::1") != counted("2001:4860:7:1::1")
+    assert counted("::ffff:8.8.4.4") == "8.8.4.4" == counted("8.8.4.4")  # IPv4 mapped into IPv6 is IPv4
+    assert counted("::1") == "::1" and counted("testclient") == "testclient"
 
 
 @pytest.mark.slow  # the public app on a port

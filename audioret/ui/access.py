@@ -169,15 +169,30 @@ def _address(entry: str) -> str:
 
 
 def client_address(request, trust_proxy: bool) -> str:
-    """The address a Gradio or Starlette request comes from: on a Space (``trust_proxy``), the one its proxies wrote
-    into ``X-Forwarded-For`` (:func:`forwarded_address`); elsewhere the connection's. "" when unknown (a handler
-    called directly).
+    """The address a Gradio or Starlette request comes from, as limits count it (:func:`counted`): on a Space
+    (``trust_proxy``), the one its proxies wrote into ``X-Forwarded-For`` (:func:`forwarded_address`); elsewhere the
+    connection's. "" when unknown (a handler called directly).
     """
     if request is None:
         return ""
     if trust_proxy:
         forwarded = forwarded_address(request.headers.get("x-forwarded-for") or "")
         if forwarded:
-            return forwarded
+            return counted(forwarded)
     client = getattr(request, "client", None)
-    return getattr(client, "host", "") or ""
+    return counted(getattr(client, "host", "") or "")
+
+
+def counted(address: str) -> str:
+    """What the limits count as one address: an IPv6 address's /64 network, since one subscriber's connection
+    (a home, a cloud server) is given a whole /64 and can take any of its 2^64 addresses; an IPv4 address, or one
+    mapped into IPv6, as it is. Anything else (a test client's name) is kept as it is. Pure."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    if ip.version == 6 and not ip.is_loopback:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
