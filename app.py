@@ -114,7 +114,22 @@ def main(argv=None):
     )
     demo.audioret.warm_up()  # loads the models, then indexes the library (only what changed)
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_MAX_SIZE)
-    launch(demo, server_name=args.host, server_port=args.port, share=args.share, max_file_size=MAX_FILE_SIZE)
+    # quiet: Gradio's own lines would tell a user of this command to "set `share=True` in `launch()`"
+    launch(
+        demo,
+        server_name=args.host,
+        server_port=args.port,
+        share=args.share,
+        max_file_size=MAX_FILE_SIZE,
+        quiet=True,
+        prevent_thread_lock=True,
+    )
+    print(f"* Running on local URL:  {demo.local_url}", flush=True)
+    if demo.share_url:
+        print(f"* Running on public URL: {demo.share_url}", flush=True)
+    elif not os.environ.get("SPACE_ID"):
+        print("* For a link others can open: python app.py --share (in the public mode)", flush=True)
+    demo.block_thread()
 
 
 if __name__ == "__main__":

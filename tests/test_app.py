@@ -279,6 +279,38 @@ def test_auth_protects_everything_and_uploads_are_limited(tmp_path, tiny_clap_di
         demo.close()
 
 
+def test_app_py_says_where_it_runs_and_how_to_share(tmp_path, tiny_clap_dir):
+    """``python app.py`` prints the page's address and this command's own way to share it, not Gradio's hint to
+    "set `share=True` in `launch()`", which a user of the command cannot follow."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    library = tmp_path / "lib"
+    write(library / "tone.wav", tone(2.0, 440))
+    port = free_port()
+    env = {**os.environ, "AUDIORET_CLAP_MODEL": str(tiny_clap_dir), "AUDIORET_DATA_DIR": str(tmp_path / "data")}
+    cmd = [sys.executable, str(EXAMPLES_DIR.parent / "app.py"), "--port", str(port), "--library", str(library)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None:
+            line = proc.stdout.readline()
+            lines.append(line)
+            if line.startswith("* For a link others can open"):
+                break
+        out = "".join(lines)
+        assert f"* Running on local URL:  http://127.0.0.1:{port}" in out, out
+        assert "python app.py --share" in out and "share=True" not in out, out
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as r:
+            assert r.status == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def test_too_many_files_in_one_upload_is_refused(tmp_path, tiny_clap_dir):
     from audioret.archive import MAX_UPLOAD_FILES
 
