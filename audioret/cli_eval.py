@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 
+from .cli_index import no_transcribe
 from .errors import InputError
 from .eval_data import FORMATS, TEMPLATE
 
@@ -38,13 +39,7 @@ def add_eval(p: argparse.ArgumentParser):
         action="store_true",
         help="index under the files' own names (the text channel then sees names and folders)",
     )
-    p.add_argument(
-        "--no-transcribe",
-        dest="transcribe",
-        action="store_false",
-        default=None,
-        help="do not transcribe speech in the files (AUDIORET_TRANSCRIBE=0)",
-    )
+    no_transcribe(p)
     p.add_argument("--json", metavar="FILE", help="also write the full result as JSON")
     p.add_argument("--plot", metavar="FILE", help="also draw the R@k curve (PNG/SVG/PDF)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -20,13 +20,7 @@ def add_index(p: argparse.ArgumentParser, count: Callable):
     p.add_argument("--no-prune", action="store_true", help="keep index entries of files that no longer exist")
     p.add_argument("--report", metavar="FILE", help="also write the JSON report here")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument(
-        "--no-transcribe",
-        dest="transcribe",
-        action="store_false",
-        default=None,
-        help="do not transcribe speech in the files (AUDIORET_TRANSCRIBE=0)",
-    )
+    no_transcribe(p)
     p.add_argument(
         "--cluster",
         metavar="ADDRESS",
@@ -68,3 +62,14 @@ def run_index(args, lib, parser) -> int:
         print(f"audioret: error: no file could be indexed: all {n} failed ({named}{more})", file=sys.stderr)
         return 1
     return 0
+
+
+def no_transcribe(p: argparse.ArgumentParser) -> None:
+    """``--no-transcribe``, as ``index`` and ``eval`` take it: None when not given (the config decides)."""
+    p.add_argument(
+        "--no-transcribe",
+        dest="transcribe",
+        action="store_false",
+        default=None,
+        help="do not transcribe speech in the files (AUDIORET_TRANSCRIBE=0)",
+    )
