@@ -164,15 +164,15 @@ def tiny_wav() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.slow  # the public app on a port
-def test_rotated_session_ids_meet_the_address_limit_on_searches(space):
-    """90 searches in 11 s under fresh session ids went through before; now the address's limit holds, and
-    another address is not held up."""
+def meet_the_address_limit(c, forwarded=None):
+    """14 searches under fresh session ids (with ``forwarded``, a new ``X-Forwarded-For`` for each): exactly the
+    address's allowance is answered, and the rest are refused with the address's message."""
     from gradio_client.exceptions import AppError
 
-    c = client(space, "203.0.113.1")
     answered, refused = 0, []
-    for _ in range(14):
+    for i in range(14):
+        if forwarded is not None:
+            c.headers["X-Forwarded-For"] = forwarded(i)
         try:
             search(fresh(c))
             answered += 1
@@ -180,6 +180,13 @@ def test_rotated_session_ids_meet_the_address_limit_on_searches(space):
             refused.append(str(e))
     assert answered == LIMITS.address_searches_per_minute
     assert refused and all("searches in a minute from your address" in r for r in refused)
+
+
+@pytest.mark.slow  # the public app on a port
+def test_rotated_session_ids_meet_the_address_limit_on_searches(space):
+    """90 searches in 11 s under fresh session ids went through before; now the address's limit holds, and
+    another address is not held up."""
+    meet_the_address_limit(client(space, "203.0.113.1"))
     assert rows(search(client(space, "203.0.113.2"))[0])  # someone else searches on
 
 
@@ -187,38 +194,17 @@ def test_rotated_session_ids_meet_the_address_limit_on_searches(space):
 def test_made_up_forwarded_addresses_meet_the_address_limit(space):
     """A client that writes a new address into X-Forwarded-For on every request, left of the one the Space's proxy
     appends, still meets that address's limit."""
-    from gradio_client.exceptions import AppError
-
-    c = client(space, "198.51.100.60")
-    answered, refused = 0, []
-    for i in range(14):
-        c.headers["X-Forwarded-For"] = f"203.0.113.{100 + i}, 8.8.4.4, 10.16.3.80"  # made up, the real one, a proxy
-        try:
-            search(fresh(c))
-            answered += 1
-        except AppError as e:
-            refused.append(str(e))
-    assert answered == LIMITS.address_searches_per_minute
-    assert refused and all("searches in a minute from your address" in r for r in refused)
+    # made up, the real one, a proxy
+    meet_the_address_limit(client(space, "198.51.100.60"), lambda i: f"203.0.113.{100 + i}, 8.8.4.4, 10.16.3.80")
 
 
 @pytest.mark.slow  # the public app on a port
 def test_addresses_of_one_ipv6_network_meet_one_limit(space):
     """A client given an IPv6 /64 takes a new address of it for every search: the /64 is one address to the limits,
     and the next /64 is not held up."""
-    from gradio_client.exceptions import AppError
-
-    c = client(space, "2001:4860:7:1::1, 10.16.3.80")
-    answered, refused = 0, []
-    for i in range(14):
-        c.headers["X-Forwarded-For"] = f"2001:4860:7:1:{i:x}:{3 * i:x}::{i + 1:x}, 10.16.3.80"
-        try:
-            search(fresh(c))
-            answered += 1
-        except AppError as e:
-            refused.append(str(e))
-    assert answered == LIMITS.address_searches_per_minute
-    assert refused and all("searches in a minute from your address" in r for r in refused)
+    meet_the_address_limit(
+        client(space, "2001:4860:7:1::1, 10.16.3.80"), lambda i: f"2001:4860:7:1:{i:x}:{3 * i:x}::{i + 1:x}, 10.16.3.80"
+    )
     assert rows(search(client(space, "2001:4860:7:2::1, 10.16.3.80"))[0])  # the next network searches on
 
 
