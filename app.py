@@ -127,7 +127,7 @@ def main(argv=None):
     print(f"* Running on local URL:  {demo.local_url}", flush=True)
     if demo.share_url:
         print(f"* Running on public URL: {demo.share_url}", flush=True)
-    elif not os.environ.get("SPACE_ID"):
+    elif not args.share and not os.environ.get("SPACE_ID"):
         print("* For a link others can open: python app.py --share (in the public mode)", flush=True)
     demo.block_thread()
 

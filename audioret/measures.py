@@ -49,10 +49,10 @@ class Loudness:
     """BS.1770 integrated loudness of mono samples pushed in blocks of any length.
 
     The K-weighting filters (pyloudnorm's design for the rate) run with their state carried from block to block,
-    and only each 100-ms step's energy is kept: 3,000 numbers for five minutes, where holding the samples to give
-    pyloudnorm (as float64, filtered in copies) took about 70 MB for each long file being decoded. The gating is
-    pyloudnorm's ``Meter.integrated_loudness``: 400-ms blocks every 100 ms, the -70 LUFS and -10 LU gates; the
-    blocks' bounds agree with its own to within a sample (a test holds the two to 0.01 LU).
+    and only each 100-ms step's energy is kept, not the samples, which pyloudnorm would take whole and copy as
+    float64 (what that cost an index run: docs/BENCHMARKS.md, "Memory"). The gating is pyloudnorm's
+    ``Meter.integrated_loudness``: 400-ms blocks every 100 ms, the -70 LUFS and -10 LU gates; the blocks' bounds
+    agree with its own to within a sample (a test holds the two to 0.01 LU).
     """
 
     BLOCK_STEPS = 4  # a 400-ms gating block is four 100-ms steps (75 % overlap)
@@ -183,11 +183,13 @@ class Measurer:
 
     def __init__(self, sr_in: int, path: str = ""):
         self.resampler = audio.Resampler(sr_in, RATE, path)
-        self.meter = Loudness(RATE)
+        self.meter: Loudness | None = Loudness(RATE)
         self.kept, self.path = 0, path
         self.result: dict | None = None  # set by the last push
 
     def push(self, block: np.ndarray, last: bool) -> None:
+        if self.meter is None:  # the measurement failed: the file is indexed without it
+            return
         limit = round(LOUDNESS_S * RATE)  # exactly the file's start, however long the decoder's blocks are
         try:
             if self.kept < limit:
@@ -199,4 +201,4 @@ class Measurer:
                 self.result = {} if value is None else {"loudness_lufs": value}
         except Exception as e:  # a measurement is optional: the file is indexed without it
             logger.warning("Could not measure %s: %s: %s", self.path, type(e).__name__, e)
-            self.result, self.kept = {}, limit
+            self.meter, self.result = None, {}

@@ -493,3 +493,17 @@ def test_loudness_block_by_block_is_pyloudnorms():
     assert gated_loudness(np.zeros(10)) is None  # silence: no block above -70 LUFS
     quiet_and_loud = np.array([1e-9] * 5 + [0.1] * 5)  # the quiet blocks fall under both gates
     assert gated_loudness(quiet_and_loud) == pytest.approx(-0.691 - 10.0, abs=1e-9)
+
+
+def test_a_failed_loudness_stays_failed_and_the_file_goes_on(caplog):
+    """A block the measurer cannot read (here, not numbers) leaves the file without a loudness, however many good
+    blocks follow: never the loudness of a part of it."""
+    from audioret.measures import Measurer
+
+    sr = 8000
+    measurer = Measurer(sr, "odd.wav")
+    measurer.push(tone(2.0, 440, sr=sr).astype(np.float32), last=False)
+    measurer.push(np.array(["not", "audio"]), last=False)
+    measurer.push(tone(2.0, 440, sr=sr).astype(np.float32), last=True)
+    assert measurer.result == {}
+    assert "Could not measure odd.wav" in caplog.text
