@@ -259,3 +259,22 @@ def test_a_sample_under_a_fifth_of_a_second_and_its_copies_are_the_same_recordin
             assert all("the same recording" not in h.why for h in hits[1:]), (copy.name, [h.why for h in hits])
     groups = library.duplicates()  # the duplicates finder agrees: no two of these hits are one recording
     assert groups == [] and groups.too_short == []
+
+
+def test_chromaprint_fed_block_by_block_gives_the_files_words():
+    """An index run feeds Chromaprint the blocks it decodes: the words are those of the whole file's first
+    MAX_FINGERPRINT_S, whatever the blocks' lengths."""
+    from audioret.duplicates.fingerprints import MAX_FINGERPRINT_S, Stream, fingerprint
+    from audioret.duplicates.spectrum import FINGERPRINT_RATE
+
+    rng = np.random.default_rng(5)
+    n = int((MAX_FINGERPRINT_S + 10) * FINGERPRINT_RATE)  # longer than what is fingerprinted
+    t = np.arange(n) / FINGERPRINT_RATE
+    x = (0.3 * np.sin(2 * np.pi * (200 + 50 * np.sin(t / 3)) * t) * (rng.random(n) > 0.2)).astype(np.float32)
+    whole = fingerprint(x)
+    assert len(whole) > 900
+    for block in (4_097, 110_250, n):
+        stream = Stream()
+        for i in range(0, n, block):
+            stream.feed(x[i : i + block])
+        assert np.array_equal(stream.words(), whole)

@@ -43,7 +43,7 @@ from . import (
     fingerprint,
     fingerprinted,
 )
-from .fingerprints import MAX_FINGERPRINT_S, MIN_SHARED_WORDS, STOP_FILES
+from .fingerprints import MAX_FINGERPRINT_S, MIN_SHARED_WORDS, STOP_FILES, Stream
 from .spectrum import FINGERPRINT_RATE, MIN_CORRELATION, band_summary, profile
 
 logger = logging.getLogger("audioret")
@@ -210,8 +210,9 @@ class Taker:
     def __init__(self, known: Known, path: str, st: os.stat_result, info):
         self.known, self.path, self.st, self.info = known, path, st, info
         self.resampler = Resampler(info.sample_rate, FINGERPRINT_RATE, path)
-        self.parts: list[np.ndarray] = []
-        self.kept = self.read = 0  # samples at FINGERPRINT_RATE kept; at the file's rate read
+        self.stream: Stream | None = None  # Chromaprint, fed block by block
+        self.head: list[np.ndarray] = []  # the samples, while the file may still be short enough for a spectrum
+        self.kept = self.read = 0  # samples at FINGERPRINT_RATE fingerprinted; at the file's rate read
         self.failed = False
 
     def push(self, block: np.ndarray, last: bool) -> list:
@@ -221,27 +222,29 @@ class Taker:
             self.read += len(block)
             if self.kept < MAX_FINGERPRINT_S * FINGERPRINT_RATE:  # what fingerprint() reads
                 out = self.resampler.push(block, last)
-                self.parts.append(out)
+                if self.stream is None:
+                    self.stream = Stream()
+                self.stream.feed(out)
+                if self.kept < PROFILE_UNDER_S * FINGERPRINT_RATE:
+                    self.head.append(out)
                 self.kept += len(out)
             if last:
                 self._keep()
+        except ModelLoadError as e:  # no Chromaprint: no file of this run is fingerprinted while indexing
+            self.known.off, self.failed, self.head = True, True, []
+            logger.info("Fingerprints are not taken while indexing: %s", e)
         except Exception as e:  # never the file's indexing: it is fingerprinted when first needed
             logger.warning("No fingerprint of %s while indexing: %s", self.path, e)
-            self.parts, self.failed = [], True
+            self.head, self.failed = [], True
         return []
 
     def _keep(self) -> None:
-        x = np.concatenate(self.parts) if self.parts else np.zeros(0, np.float32)
-        self.parts = []
         whole = self.kept < MAX_FINGERPRINT_S * FINGERPRINT_RATE  # all resampled: its length, as fingerprint_file
         duration_s = self.kept / FINGERPRINT_RATE if whole else self.read / self.info.sample_rate
-        try:
-            words = fingerprint(x)
-        except ModelLoadError as e:
-            self.known.off = True
-            logger.info("Fingerprints are not taken while indexing: %s", e)
-            return
-        kept = profile(x) if duration_s < PROFILE_UNDER_S else None
+        words = self.stream.words() if self.stream is not None else np.zeros(0, np.uint32)
+        head = np.concatenate(self.head) if self.head else np.zeros(0, np.float32)
+        self.head = []
+        kept = profile(head) if duration_s < PROFILE_UNDER_S else None
         info, size = self.info, self.st.st_size
         fp = Fingerprinted(self.path, words, info.format, info.sample_rate, info.channels, duration_s, size, kept)
         self.known.cache.put(fp, self.st)

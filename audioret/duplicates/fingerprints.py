@@ -24,23 +24,42 @@ DEFAULT_MAX_BIT_ERROR = 0.1
 
 def fingerprint(samples: np.ndarray) -> np.ndarray:
     """Chromaprint words (uint32) of mono float32 audio at FINGERPRINT_RATE."""
-    try:
-        import acoustid
-        import chromaprint
-    except (ImportError, OSError) as e:
-        raise ModelLoadError(
-            f"Chromaprint is needed to find duplicates ({e}): pip install pyacoustid, and install "
-            "the library: apt-get install libchromaprint-tools (Debian/Ubuntu), brew install "
-            "chromaprint (macOS)"
-        ) from e
+    stream = Stream()
+    stream.feed(samples)
+    return stream.words()
 
-    x = np.asarray(samples, np.float32)[: int(MAX_FINGERPRINT_S * FINGERPRINT_RATE)]
-    if len(x) == 0:
-        return np.zeros(0, np.uint32)
-    pcm = (np.clip(np.nan_to_num(x), -1.0, 1.0) * 32767).astype("<i2").tobytes()
-    encoded = acoustid.fingerprint(FINGERPRINT_RATE, 1, iter([pcm]))
-    words, _ = chromaprint.decode_fingerprint(encoded)
-    return np.asarray(words, np.int64).astype(np.uint32)
+
+class Stream:
+    """Chromaprint words of mono float32 blocks at FINGERPRINT_RATE fed one after another, as an index run decodes
+    them: the same words as :func:`fingerprint` of the blocks joined (Chromaprint reads a stream), without holding
+    the file's first MAX_FINGERPRINT_S. Raises :class:`ModelLoadError` where Chromaprint is missing."""
+
+    def __init__(self):
+        try:
+            import chromaprint
+        except (ImportError, OSError) as e:
+            raise ModelLoadError(
+                f"Chromaprint is needed to find duplicates ({e}): pip install pyacoustid, and install "
+                "the library: apt-get install libchromaprint-tools (Debian/Ubuntu), brew install "
+                "chromaprint (macOS)"
+            ) from e
+        self._chromaprint = chromaprint
+        self._printer = chromaprint.Fingerprinter()
+        self._printer.start(FINGERPRINT_RATE, 1)
+        self.fed = 0  # samples, up to MAX_FINGERPRINT_S of them
+
+    def feed(self, samples: np.ndarray) -> None:
+        x = np.asarray(samples, np.float32)[: max(0, int(MAX_FINGERPRINT_S * FINGERPRINT_RATE) - self.fed)]
+        if len(x):
+            self._printer.feed((np.clip(np.nan_to_num(x), -1.0, 1.0) * 32767).astype("<i2").tobytes())
+            self.fed += len(x)
+
+    def words(self) -> np.ndarray:
+        """The words of what was fed (none for nothing); the stream is done after this."""
+        if not self.fed:
+            return np.zeros(0, np.uint32)
+        words, _ = self._chromaprint.decode_fingerprint(self._printer.finish())
+        return np.asarray(words, np.int64).astype(np.uint32)
 
 
 def bit_error(a: np.ndarray, b: np.ndarray, offset: int) -> tuple[float, int]:
