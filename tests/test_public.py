@@ -14,7 +14,7 @@ from audioret.errors import InputError
 from audioret.ui import Limits, decide
 from audioret.ui.visitors import Visitors
 
-from .conftest import EXAMPLES_DIR, speak
+from .conftest import EXAMPLES_DIR, make_tiny_clap, speak
 from .test_app import SEARCH, open_browser, rows, serve
 
 ADMIN = ("keeper", "s3cret-pass")
@@ -167,6 +167,23 @@ def test_no_server_path_reaches_a_visitor(public, tmp_path):
         assert e.value.code in (403, 404)
     media = re.findall(r'src="(/media/[^"#]+)"', html)
     assert media and urllib.request.urlopen(public.url + media[0].lstrip("/"), timeout=10).status == 200
+
+
+def test_a_skipped_channels_reason_names_no_server_path(tmp_path, text_model, asr_model):
+    """A model set by a local path and refused at load (a collapsed CLAP): the start-up report every visitor sees
+    names the channel and why, with the model's folder name, never its path on the server."""
+    from audioret.ui import App
+
+    clap = make_tiny_clap(tmp_path / "models" / "clap", spread=False)
+    shared = tmp_path / "shared"
+    speak(shared / "note.wav", "The library closes at six.")
+    config = Config(
+        data_dir=tmp_path / "index", clap_model=str(clap), text_model=text_model, asr_model=asr_model, device="cpu"
+    )
+    app = App(config, [str(shared)], access=decide("127.0.0.1", False, ADMIN, public=True))
+    note = app.start()
+    assert "clap channel skipped" in note and "'clap'" in note
+    assert no_server_path(note, str(tmp_path)), note
 
 
 def test_a_visitors_uploads_go_when_the_session_ends(public, tmp_path):

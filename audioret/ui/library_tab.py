@@ -130,8 +130,8 @@ class LibraryHandlers:
             )
         except AudioretError as e:
             raise app.user_error(e, session) from e
-        note = report_markdown(
-            report, [app.scrub(s, session) for s in skipped], name=lambda p: app.shown_path(p, session)
+        note = app.scrub(  # a failure's or a skipped channel's reason may hold a server path
+            report_markdown(report, skipped, name=lambda p: app.shown_path(p, session)), session
         )
         return note, app.status(session), listing(app, session, p or ""), None
 
@@ -214,7 +214,7 @@ class LibraryHandlers:
         except AudioretError as e:
             raise app.user_error(e, session) from e
         app.roots.append(str(Path(path).resolve()))
-        return report_markdown(report), app.status(session), listing(app, session)
+        return app.scrub(report_markdown(report), session), app.status(session), listing(app, session)
 
 
 def build_library_tab(app: App, status):

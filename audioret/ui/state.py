@@ -251,7 +251,9 @@ class App:
             note = f"**The library was not updated:** {self.scrub(message(e))}"
         else:
             shown = lambda p: "/".join(filter(None, self.shown(p)[::-1]))  # noqa: E731
-            note = report_markdown(report, name=shown) if report.failed or report.skipped_channels else ""
+            note = (  # a skipped channel's reason may name a model by its server path
+                self.scrub(report_markdown(report, name=shown)) if report.failed or report.skipped_channels else ""
+            )
         self.start_note = note
         return note
 
