@@ -169,6 +169,23 @@ def test_no_server_path_reaches_a_visitor(public, tmp_path):
     assert media and urllib.request.urlopen(public.url + media[0].lstrip("/"), timeout=10).status == 200
 
 
+def test_a_made_up_forwarded_address_is_not_believed(public):
+    """A page made public on a host of its own is reached directly: an X-Forwarded-For header is the visitor's own
+    writing, so a new one on every request is not a new address. A media token made for one request's header still
+    answers the next, whatever it writes (both are this connection's address); a share link's tunnel alone is
+    believed."""
+    import requests
+
+    c = client(public)
+    c.headers["X-Forwarded-For"] = "198.51.100.7"
+    html = c.predict("when does the museum open", 5, 1.0, 1.0, *SEARCH, api_name="/search")[1]
+    url = public.url + re.findall(r'src="/(media/[^"#]+)"', html)[0]
+    assert requests.get(url, headers={"X-Forwarded-For": "203.0.113.9"}, timeout=10).status_code == 200
+    assert requests.get(url, timeout=10).status_code == 200
+    assert decide("127.0.0.1", True, None).forwarding_hosts == "127.0.0.1,::1"
+    assert decide("0.0.0.0", False, None).forwarding_hosts == ""
+
+
 def test_a_skipped_channels_reason_names_no_server_path(tmp_path, text_model, asr_model):
     """A model set by a local path and refused at load (a collapsed CLAP): the start-up report every visitor sees
     names the channel and why, with the model's folder name, never its path on the server."""

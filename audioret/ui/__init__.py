@@ -19,7 +19,7 @@ import gradio as gr  # at module level: Gradio reads the handlers' gr.Request / 
 from ..config import Config
 from ..errors import AudioretError
 from ..types import Tag
-from .access import Access, Limits, decide
+from .access import Access, Limits, believing, decide
 from .library_tab import build_library_tab
 from .map_view import build_map_view
 from .search_tab import EXAMPLE_QUERIES, PUSH_TO_TALK, build_search_tab
@@ -222,7 +222,10 @@ def launch(demo, **kwargs):
         app_kwargs = dict(kwargs.pop("app_kwargs", None) or {})
         app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), app.upload_route.middleware()]
         kwargs["app_kwargs"] = app_kwargs
-    demo.launch(prevent_thread_lock=True, **kwargs)
+        with believing(app.access.forwarding_hosts):  # X-Forwarded-For only from a share link's tunnel
+            demo.launch(prevent_thread_lock=True, **kwargs)
+    else:
+        demo.launch(prevent_thread_lock=True, **kwargs)
     app.media.attach(demo)
     stop = threading.Event()
 

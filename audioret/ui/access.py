@@ -13,13 +13,17 @@ is the connection's, except on a Hugging Face Space, where every request comes t
 is the rightmost global address in the ``X-Forwarded-For`` header, the one the Space's edge proxy appended (its
 internal proxies have internal addresses). The entries left of it are whatever the client sent, so they are never
 trusted: a client that made one up per request would otherwise meet no per-address limit. Elsewhere the header is
-ignored.
+ignored: the page's server (uvicorn, under Gradio) believes the header only from the hosts :func:`believing` names,
+none on a public page but for a share link's tunnel, which connects from this machine and whose server appends
+the visitor's address (frp's HTTP proxy), so the address is the rightmost entry there.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 
 from ..errors import InputError
@@ -89,6 +93,7 @@ class Access:
     page_auth: tuple[str, str] | None  # a login for the whole page (not public)
     limits: Limits = Limits()
     trust_proxy: bool = False  # on a Space: the client's address is the proxy's entry of X-Forwarded-For
+    forwarding_hosts: str = ""  # whose X-Forwarded-For the server believes (uvicorn's FORWARDED_ALLOW_IPS)
 
     @property
     def open_management(self) -> bool:
@@ -135,8 +140,26 @@ def decide(
         else ""
     )
     if reason:
-        return Access(True, reason, auth, None, limits, trust_proxy=bool(space_id))
+        # a share link's tunnel connects from this machine: its entry of X-Forwarded-For is the visitor's
+        tunnel = "127.0.0.1,::1" if share and not space_id else ""
+        return Access(True, reason, auth, None, limits, trust_proxy=bool(space_id), forwarding_hosts=tunnel)
     return Access(False, "", None, auth, limits)
+
+
+@contextmanager
+def believing(hosts: str) -> Iterator[None]:
+    """While a page's server is made: it rewrites a request's address from ``X-Forwarded-For`` only when the
+    connection comes from ``hosts`` (uvicorn's ``FORWARDED_ALLOW_IPS``; "" for none). uvicorn's own default is this
+    machine, so anything forwarding connections from here without appending the address (``ssh -R``, socat) would
+    let a visitor write their own. A ``FORWARDED_ALLOW_IPS`` already set (a proxy of your own) is kept."""
+    if "FORWARDED_ALLOW_IPS" in os.environ:
+        yield
+        return
+    os.environ["FORWARDED_ALLOW_IPS"] = hosts
+    try:
+        yield
+    finally:
+        os.environ.pop("FORWARDED_ALLOW_IPS", None)
 
 
 def forwarded_address(header: str) -> str:
