@@ -546,6 +546,24 @@ def test_every_limit_counts_per_session_per_address_and_overall(tmp_path):
     assert visitors.sign_in("y", *ADMIN, ADMIN, "10.0.1.1")
 
 
+def test_what_an_address_sent_stays_counted_against_it_when_its_visitors_move(tmp_path):
+    """One client with two addresses (a home's IPv4 and IPv6): visitors that added files from P and then search from
+    Q freed P's allowance, so P added twice its limit; now P's files count against P wherever its visitors go, and Q
+    keeps its own allowance."""
+    visitors = Visitors(tmp_path, Limits(upload_files=2, address_files=3, all_files=100))
+    visitors.added("s1", 2, 10, "P")
+    visitors.added("s2", 1, 10, "P")
+    with pytest.raises(InputError, match="Visitors from one address may add 3 files in all; yours have added 3"):
+        visitors.check_upload("s3", 1, 10, "P")
+    visitors.check_search("s1", "Q")
+    visitors.check_search("s2", "Q")
+    with pytest.raises(InputError, match="Visitors from one address may add 3 files in all; yours have added 3"):
+        visitors.check_upload("s3", 1, 10, "P")
+    visitors.check_upload("s4", 2, 10, "Q")
+    visitors.added("s2", -1, -10, "P")  # one of P's files deleted (not audio after all)
+    visitors.check_upload("s3", 1, 10, "P")
+
+
 def test_the_forwarded_address_is_the_one_the_proxy_wrote():
     """The rightmost global entry of X-Forwarded-For: what a client writes left of it, global or not, is ignored."""
     assert forwarded_address("8.8.4.4") == "8.8.4.4"

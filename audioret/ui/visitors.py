@@ -8,7 +8,8 @@ what was left behind).
 
 A client chooses its session id, so every limit is also kept per client address and for all visitors together
 (:mod:`.access`): a new session id on each request starts a new visitor, never a new allowance. What a visitor
-has added counts against their address and the whole page for as long as it is kept (until the session ends).
+has added counts against the address it came from and the whole page for as long as it is kept (until the session
+ends), whatever address the visitor's later requests come from.
 
 The admin login is throttled per account, whoever tries: after ``Limits.login_free_tries`` wrong tries in 15
 minutes the account takes its next try only ``login_wait_s`` after the last wrong one, doubled with each further
@@ -40,9 +41,12 @@ LOGIN_MAX_WAIT_S = 10.0  # the longest a login try waits: at most one guess in t
 class Visitor:
     area: Path
     seen: float
-    address: str = ""
+    address: str = ""  # the address of the latest request
     files: int = 0
     bytes: int = 0
+    # files and bytes added from each address: they count against the address that sent them, wherever the
+    # visitor's later requests come from (a home has an IPv4 and an IPv6 address to move between)
+    sent: dict[str, list[int]] = field(default_factory=dict)
     admin: bool = False
     searches: deque = field(default_factory=deque)  # times of the searches in the last minute
     failed_logins: deque = field(default_factory=deque)
@@ -140,14 +144,14 @@ class Visitors:
         """What the visitor, their address and everyone have added: ``(who, verb, files, bytes, max files, max MB)``."""
         limits, visitor = self.limits, self.get(session, address)
         live = list(self._visitors.values())
-        same = [v for v in live if v.address == address]
+        sent = [v.sent[address] for v in live if address in v.sent]
         return [
             ("A visitor", "you have", visitor.files, visitor.bytes, limits.upload_files, limits.upload_mb),
             (
                 "Visitors from one address",
                 "yours have",
-                sum(v.files for v in same),
-                sum(v.bytes for v in same),
+                sum(files for files, _ in sent),
+                sum(size for _, size in sent),
                 limits.address_files,
                 limits.address_mb,
             ),
@@ -183,9 +187,14 @@ class Visitors:
                 )
 
     def added(self, session: str, files: int, size: int, address: str | None = None) -> None:
+        """Counts what a visitor added (negative: deleted) against them and the address that sent it."""
         visitor = self.get(session, address)
-        visitor.files += files
-        visitor.bytes += size
+        with self._lock:
+            visitor.files += files
+            visitor.bytes += size
+            sent = visitor.sent.setdefault(visitor.address if address is None else address, [0, 0])
+            sent[0] += files
+            sent[1] += size
 
     def reserving(self, address: str) -> threading.Lock:
         """A lock per address, held while an upload is measured, extracted and counted: two at once from one
@@ -243,7 +252,7 @@ class Visitors:
             for table in (self._searches, self._address_logins, self._loads):
                 for address in [a for a, times in table.items() if not _recent(times, now, MINUTE)]:
                     del table[address]
-            live = {v.address for v in self._visitors.values()}
+            live = {a for v in self._visitors.values() for a in (v.address, *v.sent)}
             for address in [a for a, lock in self._address_locks.items() if a not in live and not lock.locked()]:
                 del self._address_locks[address]
 
