@@ -186,6 +186,19 @@ def test_a_made_up_forwarded_address_is_not_believed(public):
     assert decide("0.0.0.0", False, None).forwarding_hosts == ""
 
 
+def test_a_refused_name_tells_nothing_of_the_server(public):
+    """A name that is not in the library is refused with its file name alone: a guess at the library's folder on
+    the server reads exactly as any other guess."""
+    from audioret.ui.library_tab import find
+
+    app, said = public.audioret, set()
+    for guess in (str(EXAMPLES_DIR / "sounds" / "nope.flac"), "/home/someone/sounds/nope.flac", "sounds/nope.flac"):
+        with pytest.raises(InputError) as e:
+            find(app, "visitor-guess", guess)
+        said.add(app.scrub(str(e.value), "visitor-guess"))
+    assert said == {"No file named 'nope.flac' in the library; name it as the list does"}
+
+
 def test_a_skipped_channels_reason_names_no_server_path(tmp_path, text_model, asr_model):
     """A model set by a local path and refused at load (a collapsed CLAP): the start-up report every visitor sees
     names the channel and why, with the model's folder name, never its path on the server."""

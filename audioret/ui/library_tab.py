@@ -66,6 +66,8 @@ def find(app: App, session: str, shown: str) -> str:
         name, folder = app.shown(f.path, session)
         if shown.strip() in (f"{folder}/{name}", name):
             return f.path
+    if app.access.public:  # the name alone: a guessed server path, echoed, is scrubbed differently when it is right
+        raise InputError(f"No file named {Path(shown.strip()).name!r} in the library; name it as the list does")
     raise InputError(f"No file {shown!r} in the library")
 
 
