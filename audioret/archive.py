@@ -214,6 +214,18 @@ def import_files(
     return out
 
 
+def discard(imported: Extracted, dest: str | os.PathLike) -> None:
+    """Deletes what :func:`import_files` wrote into ``dest`` (audio files, their descriptions, and the archives'
+    folders left empty): an upload refused after it was imported leaves nothing behind."""
+    for f in map(Path, imported.files):
+        for written in (f, *(f.with_suffix(s) for s in SIDECAR_SUFFIXES)):
+            written.unlink(missing_ok=True)
+        folder = f.parent
+        while folder != Path(dest) and folder.is_relative_to(dest) and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
+
+
 def _unsafe(info: zipfile.ZipInfo, dest: Path) -> str | None:
     """Why an entry must not be extracted, or None."""
     name = info.filename

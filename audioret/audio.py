@@ -95,6 +95,25 @@ def open_audio(path: str | os.PathLike) -> tuple[AudioInfo, Iterator[np.ndarray]
     return info, _av_blocks(path)
 
 
+def decoded_seconds(path: str | os.PathLike, at_most: float) -> float:
+    """How long ``path`` is as decoding finds it, not as its header says (a header may say anything), read only
+    until it passes ``at_most`` seconds (then a block past it); 0 for a file that cannot be decoded."""
+    blocks = None
+    try:
+        info, blocks = open_audio(path)
+        samples, most = 0, at_most * info.sample_rate
+        for block in blocks:
+            samples += len(block)
+            if samples > most:
+                break
+        return samples / info.sample_rate
+    except (AudioDecodeError, OSError):
+        return 0.0
+    finally:
+        if blocks is not None:
+            blocks.close()
+
+
 def stream(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> tuple[AudioInfo, Iterator[np.ndarray]]:
     """Open ``path`` and return its header info and an iterator of mono float32 blocks at ``sr``.
 

@@ -203,3 +203,15 @@ def test_a_missing_file_is_named_as_missing_not_damaged(tmp_path):
 
     with pytest.raises(PathNotFound, match="No such file or folder: .*nowhere.wav"):
         audio.stream(tmp_path / "nowhere.wav")
+
+
+def test_decoded_seconds_are_what_decoding_finds_and_stop_past_the_most(tmp_path):
+    """A public page measures uploads by decoding them: the whole length when it is under the most asked, and
+    no more than a block past it otherwise (a long file is not read to its end)."""
+    path = tmp_path / "quiet.flac"
+    sf.write(path, np.zeros(8000 * 95, np.int16), 8000)
+    assert audio.decoded_seconds(path, at_most=1e9) == pytest.approx(95.0)
+    assert 30.0 < audio.decoded_seconds(path, at_most=30.0) <= 30.0 + audio.STREAM_BLOCK_SECONDS
+    assert audio.decoded_seconds(tmp_path / "missing.wav", at_most=10.0) == 0.0
+    (tmp_path / "text.wav").write_text("not audio")
+    assert audio.decoded_seconds(tmp_path / "text.wav", at_most=10.0) == 0.0

@@ -26,7 +26,7 @@ from audioret import Config
 from audioret.errors import InputError
 from audioret.ui import Limits, decide
 from audioret.ui.access import counted, forwarded_address
-from audioret.ui.uploads import CACHE_DELETE
+from audioret.ui.uploads import CACHE_DELETE, turn_size
 from audioret.ui.visitors import Visitors, login_wait_s
 
 from .conftest import EXAMPLES_DIR, REPO, speak, tone, write
@@ -41,6 +41,8 @@ LIMITS = Limits(
     upload_mb=5,
     address_files=3,
     address_mb=8,
+    upload_minutes=10,
+    address_minutes=15,
     all_files=1000,
     all_mb=1000,
     login_free_tries=2,
@@ -304,6 +306,39 @@ def test_a_zip_bomb_is_refused_by_its_unpacked_size(space, tmp_path):
     assert "(bomb.zip: 1 audio files, 1,073.7 MB unpacked)" in str(e.value)
     visitor = space.audioret.visitors.known(c.session_hash)
     assert not visitor.area.exists() or not any(p.is_file() for p in visitor.area.rglob("*"))
+
+
+@pytest.mark.slow  # the public app on a port
+def test_uploads_are_counted_by_their_minutes_of_audio(space, tmp_path):
+    """Twelve minutes of silence compress to a few kB of FLAC, under every byte limit, and cost an index run like
+    any twelve minutes: the visitor's 10 minutes refuse it whole, with the figures, and nothing of it stays; two
+    minutes then go in and are counted."""
+    from gradio_client.exceptions import AppError
+
+    long, short = tmp_path / "hours.flac", tmp_path / "short.flac"
+    sf.write(long, np.zeros(8000 * 720, np.int16), 8000)
+    sf.write(short, np.zeros(8000 * 120, np.int16), 8000)
+    assert long.stat().st_size < 100_000
+    c = fresh(client(space, "203.0.113.90"))
+    with pytest.raises(AppError) as e:
+        upload(c, long)
+    assert re.search(
+        r"A visitor may add 10 minutes of audio in all; you have added 0\.0 min; this upload holds 10\.\d min or "
+        r"more\. Nothing was added",
+        str(e.value),
+    ), str(e.value)
+    visitor = space.audioret.visitors.known(c.session_hash)
+    assert not visitor.area.exists() or not any(p.is_file() for p in visitor.area.rglob("*"))
+    assert upload(c, short)[0].startswith("**1 added")
+    assert visitor.seconds == pytest.approx(120.0, abs=0.01)
+
+
+def test_a_turn_ends_at_its_files_or_its_minutes():
+    lengths = {"a": 400.0, "b": 300.0, "c": 5.0, "d": 7200.0}
+    assert turn_size(["a", "b", "c"], lengths, most=8) == 2  # 700 s: past the 600 s of a turn
+    assert turn_size(["c", "c2", "c3"], lengths, most=2) == 2  # two files, the most a turn holds
+    assert turn_size(["d", "a"], lengths, most=8) == 1  # a long file is a turn of its own
+    assert turn_size(["x"], {}, most=8) == 1
 
 
 @pytest.mark.slow  # the public app on a port

@@ -33,12 +33,15 @@ SETTINGS = {
     "session_hours": "SESSION_HOURS",
     "upload_mb": "VISITOR_MB",
     "upload_files": "VISITOR_FILES",
+    "upload_minutes": "VISITOR_MINUTES",
     "searches_per_minute": "SEARCHES_PER_MINUTE",
     "address_mb": "ADDRESS_MB",
     "address_files": "ADDRESS_FILES",
+    "address_minutes": "ADDRESS_MINUTES",
     "address_searches_per_minute": "ADDRESS_SEARCHES_PER_MINUTE",
     "all_mb": "ALL_VISITORS_MB",
     "all_files": "ALL_VISITORS_FILES",
+    "all_minutes": "ALL_VISITORS_MINUTES",
     "all_searches_per_minute": "ALL_SEARCHES_PER_MINUTE",
     "address_loads_per_minute": "ADDRESS_LOADS_PER_MINUTE",
     "login_free_tries": "LOGIN_FREE_TRIES",
@@ -54,15 +57,19 @@ class Limits:
     session_hours: float = 2.0  # AUDIORET_SESSION_HOURS: a visitor's uploads are deleted after this long idle
     upload_mb: float = 200.0  # AUDIORET_VISITOR_MB: bytes a visitor may add, in all
     upload_files: int = 100  # AUDIORET_VISITOR_FILES: audio files a visitor may add, in all
+    # minutes of audio a visitor may add, in all: what indexing costs (a 2-hour silent FLAC is 180 kB)
+    upload_minutes: float = 120.0  # AUDIORET_VISITOR_MINUTES
     searches_per_minute: int = 30  # AUDIORET_SEARCHES_PER_MINUTE
     # one client address (a household or an office behind one router shares it): its visitors together
     address_mb: float = 400.0  # AUDIORET_ADDRESS_MB
     address_files: int = 200  # AUDIORET_ADDRESS_FILES
+    address_minutes: float = 240.0  # AUDIORET_ADDRESS_MINUTES
     address_searches_per_minute: int = 60  # AUDIORET_ADDRESS_SEARCHES_PER_MINUTE
     address_loads_per_minute: int = 30  # AUDIORET_ADDRESS_LOADS_PER_MINUTE: page loads (each reads the library)
     # every visitor together: what the disk and the CPU can give the public
     all_mb: float = 4000.0  # AUDIORET_ALL_VISITORS_MB
     all_files: int = 4000  # AUDIORET_ALL_VISITORS_FILES
+    all_minutes: float = 2400.0  # AUDIORET_ALL_VISITORS_MINUTES
     all_searches_per_minute: int = 600  # AUDIORET_ALL_SEARCHES_PER_MINUTE
     # the admin login: after this many wrong tries in 15 minutes (from anywhere), every try on the account waits,
     # login_wait_s doubled with each further wrong try, up to visitors.LOGIN_MAX_WAIT_S

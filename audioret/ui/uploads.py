@@ -10,9 +10,10 @@ takes only paths its own address sent, and removes only those. The files themsel
 are removed by the page's sweep.
 
 :class:`UploadQueue` runs the indexing of uploads in turns: each waiting upload indexes a few files
-(:data:`TURN_FILES`), then the next visitor's takes its turn, so a large upload delays a small one by one turn, not
-by its whole length. A visitor has one upload in the queue at a time (an address :data:`PER_ADDRESS`); whoever waits
-sees how many uploads are ahead.
+(:data:`TURN_FILES`, or fewer that hold :data:`TURN_SECONDS` of audio), then the next visitor's takes its turn, so
+a large upload delays a small one by one turn, not by its whole length. A visitor has one upload in the queue at a
+time (an address :data:`PER_ADDRESS`); whoever waits sees how many uploads are ahead. On a public page an upload is
+also measured by its minutes of audio, as decoding finds them (:func:`measure_lengths`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from ..store.filters import is_under
 from ..types import IndexReport
 from .access import client_address
 
-TURN_FILES = 8  # files one upload indexes before the next visitor's takes a turn
+TURN_FILES = 8  # files one upload indexes before the next visitor's takes a turn...
+TURN_SECONDS = 600.0  # ...or this much audio (at least one file), whichever comes first
 PER_ADDRESS = 3  # uploads one client address may have waiting or indexing at once
 CACHE_DELETE = (600, 3600)  # Gradio's delete_cache: every 10 minutes, the uploads older than an hour
 HOUR = 3600.0
@@ -153,6 +155,17 @@ def merge(reports: Sequence[IndexReport], roots: list[str]) -> IndexReport:
     return out
 
 
+def turn_size(files: Sequence[str], lengths: dict[str, float], most: int, seconds: float = TURN_SECONDS) -> int:
+    """How many of ``files`` the next turn indexes: at most ``most``, and no more once they hold ``seconds`` of
+    audio by ``lengths`` (a file not in it counts nothing); at least one. Pure."""
+    held = 0.0
+    for n, f in enumerate(files[:most], 1):
+        held += lengths.get(f, 0.0)
+        if held >= seconds:
+            return n
+    return max(1, min(most, len(files)))
+
+
 class UploadQueue:
     """Indexing of uploads, in turns between the uploads waiting (see the module docstring).
 
@@ -184,8 +197,10 @@ class UploadQueue:
         files: list[str],
         on_progress=None,
         say: Callable[[str, float | None], None] | None = None,
+        lengths: dict[str, float] | None = None,
     ) -> IndexReport:
-        """Indexes ``files`` in turns; ``say(text, fraction or None)`` hears the place in the queue while waiting."""
+        """Indexes ``files`` in turns; ``say(text, fraction or None)`` hears the place in the queue while waiting;
+        ``lengths`` (seconds of audio, by file) end a turn early once it holds :data:`TURN_SECONDS`."""
         ticket = object()
         with self._turn:
             mine = [t for t, (s, a) in self._who.items() if s == session or a == address]
@@ -202,7 +217,7 @@ class UploadQueue:
             while done < len(files):
                 self._wait(ticket, say, done, len(files))
                 try:
-                    part = files[done : done + self.turn_files]
+                    part = files[done : done + turn_size(files[done:], lengths or {}, self.turn_files)]
                     reports.append(self._index(part, on_progress, say))
                     done += len(part)
                 finally:
@@ -260,7 +275,7 @@ def add(app, session: str, address: str, uploaded: list[str], on_progress=None, 
     Args:
         app: the page's state (:class:`.state.App`).
     """
-    from ..archive import import_files, measure
+    from ..archive import discard, import_files, measure
 
     public = app.access.public
     files = claim(uploaded, app.upload_route, address, upload_folder()) if public else list(uploaded)
@@ -274,18 +289,41 @@ def add(app, session: str, address: str, uploaded: list[str], on_progress=None, 
                 within = f" ({'; '.join(archives)})" if archives else ""
                 raise InputError(f"{e}{within}. Nothing was added") from None
             imported = import_files(files, area, allowance=app.visitors.allowance(session, address))
-            app.visitors.added(session, len(imported.files), imported.bytes, address)
+            lengths = measure_lengths(imported.files, app.visitors.seconds_left(session, address))
+            try:
+                app.visitors.check_upload(session, 0, 0, address, sum(lengths.values()))
+            except InputError as e:
+                discard(imported, area)  # measured only up to what is left: the figure is a floor
+                raise InputError(f"{e}. Nothing was added") from None
+            app.visitors.added(session, len(imported.files), imported.bytes, address, sum(lengths.values()))
     else:
-        imported = import_files(files, area)
+        imported, lengths = import_files(files, area), {}
     release(app, files, address)
     if not imported.files:
         return None, imported.skipped
-    report = app.upload_queue.run(session, address, imported.files, on_progress, say)
-    drop_failed(app, session, address, report, imported.files)
+    report = app.upload_queue.run(session, address, imported.files, on_progress, say, lengths)
+    drop_failed(app, session, address, report, imported.files, lengths)
     return report, imported.skipped
 
 
-def drop_failed(app, session: str, address: str, report: IndexReport, written: Sequence[str]) -> None:
+def measure_lengths(files: Sequence[str], at_most: float) -> dict[str, float]:
+    """Each file's seconds of audio as decoding finds them (:func:`audioret.audio.decoded_seconds`), until their
+    sum passes ``at_most``: a file of hours with a header of seconds, or silence compressed to nothing, is measured
+    by what indexing it would cost, and no further than the allowance."""
+    from ..audio import decoded_seconds
+
+    lengths, total = {}, 0.0
+    for f in files:
+        lengths[f] = decoded_seconds(f, at_most - total)
+        total += lengths[f]
+        if total > at_most:
+            break
+    return lengths
+
+
+def drop_failed(
+    app, session: str, address: str, report: IndexReport, written: Sequence[str], lengths: dict[str, float]
+) -> None:
     """Deletes the uploaded files no channel could index (not audio after all: the report names them), so nothing
     that was refused stays in the uploads folder; in the public mode they no longer count against the visitor."""
     kept = set(report.added) | set(report.updated)
@@ -295,7 +333,7 @@ def drop_failed(app, session: str, address: str, report: IndexReport, written: S
             size = path.stat().st_size
             path.unlink(missing_ok=True)
             if app.access.public:
-                app.visitors.added(session, -1, -size, address)
+                app.visitors.added(session, -1, -size, address, -lengths.get(failure.path, 0.0))
 
 
 def release(app, uploaded: Sequence[str], address: str) -> None:

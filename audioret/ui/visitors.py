@@ -44,9 +44,10 @@ class Visitor:
     address: str = ""  # the address of the latest request
     files: int = 0
     bytes: int = 0
-    # files and bytes added from each address: they count against the address that sent them, wherever the
-    # visitor's later requests come from (a home has an IPv4 and an IPv6 address to move between)
-    sent: dict[str, list[int]] = field(default_factory=dict)
+    seconds: float = 0.0  # of audio
+    # files, bytes and seconds of audio added from each address: they count against the address that sent them,
+    # wherever the visitor's later requests come from (a home has an IPv4 and an IPv6 address to move between)
+    sent: dict[str, list[float]] = field(default_factory=dict)
     admin: bool = False
     searches: deque = field(default_factory=deque)  # times of the searches in the last minute
     failed_logins: deque = field(default_factory=deque)
@@ -72,6 +73,10 @@ def login_wait_s(failures: int, limits: Limits) -> float:
 
 def _mb(n: float) -> str:
     return f"{n / 1e6:,.1f} MB"
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:,.1f} min"
 
 
 class Visitors:
@@ -140,28 +145,30 @@ class Visitors:
                 raise InputError(f"Too many page loads from your address (over {limit} in a minute); wait a minute")
             times.append(now)
 
-    def _rows(self, session: str, address: str) -> list[tuple[str, str, int, int, int, float]]:
-        """What the visitor, their address and everyone have added: ``(who, verb, files, bytes, max files, max MB)``."""
+    def _rows(self, session: str, address: str) -> list[tuple[str, str, tuple[float, ...], tuple[float, ...]]]:
+        """What the visitor, their address and everyone have added, and may: ``(who, verb, (files, bytes, seconds),
+        (max files, max bytes, max seconds))``."""
         limits, visitor = self.limits, self.get(session, address)
         live = list(self._visitors.values())
         sent = [v.sent[address] for v in live if address in v.sent]
         return [
-            ("A visitor", "you have", visitor.files, visitor.bytes, limits.upload_files, limits.upload_mb),
+            (
+                "A visitor",
+                "you have",
+                (visitor.files, visitor.bytes, visitor.seconds),
+                (limits.upload_files, limits.upload_mb * 1e6, limits.upload_minutes * 60),
+            ),
             (
                 "Visitors from one address",
                 "yours have",
-                sum(files for files, _ in sent),
-                sum(size for _, size in sent),
-                limits.address_files,
-                limits.address_mb,
+                tuple(sum(s[i] for s in sent) for i in range(3)),
+                (limits.address_files, limits.address_mb * 1e6, limits.address_minutes * 60),
             ),
             (
                 "All visitors together",
                 "they have",
-                sum(v.files for v in live),
-                sum(v.bytes for v in live),
-                limits.all_files,
-                limits.all_mb,
+                tuple(sum(getattr(v, k) for v in live) for k in ("files", "bytes", "seconds")),
+                (limits.all_files, limits.all_mb * 1e6, limits.all_minutes * 60),
             ),
         ]
 
@@ -169,32 +176,43 @@ class Visitors:
         """``(files, bytes)`` a visitor may still add: the least of what they, their address and everyone have left."""
         rows = self._rows(session, address)
         return (
-            max(0, min(m - f for _, _, f, _, m, _ in rows)),
-            max(0, int(min(mb * 1e6 - b for _, _, _, b, _, mb in rows))),
+            max(0, int(min(most[0] - used[0] for _, _, used, most in rows))),
+            max(0, int(min(most[1] - used[1] for _, _, used, most in rows))),
         )
 
-    def check_upload(self, session: str, files: int, size: int, address: str = "") -> None:
-        """Refuses an upload that would take a visitor, their address or everyone over the files or bytes, with the
-        figures."""
-        for who, verb, used, used_bytes, max_files, max_mb in self._rows(session, address):
+    def seconds_left(self, session: str, address: str = "") -> float:
+        """Seconds of audio a visitor may still add: the least of what they, their address and everyone have left."""
+        return max(0.0, min(most[2] - used[2] for _, _, used, most in self._rows(session, address)))
+
+    def check_upload(self, session: str, files: int, size: int, address: str = "", seconds: float = 0.0) -> None:
+        """Refuses an upload that would take a visitor, their address or everyone over the files, the bytes or the
+        minutes of audio, with the figures."""
+        for who, verb, (used, used_bytes, used_s), (max_files, max_bytes, max_s) in self._rows(session, address):
             holds = f"; this upload holds {files:,}" if files else ""
             if used + files > max_files:
-                raise InputError(f"{who} may add {max_files} files in all; {verb} added {used}{holds}")
-            if used_bytes + size > max_mb * 1e6:
+                raise InputError(f"{who} may add {max_files} files in all; {verb} added {used:,.0f}{holds}")
+            if used_bytes + size > max_bytes:
                 raise InputError(
-                    f"{who} may add {max_mb:g} MB in all; {verb} added {_mb(used_bytes)}"
+                    f"{who} may add {max_bytes / 1e6:g} MB in all; {verb} added {_mb(used_bytes)}"
                     + (f"; this upload holds {_mb(size)}" if size else "")
                 )
+            if used_s + seconds > max_s:
+                raise InputError(
+                    f"{who} may add {max_s / 60:g} minutes of audio in all; {verb} added {_minutes(used_s)}"
+                    + (f"; this upload holds {_minutes(seconds)} or more" if seconds else "")
+                )
 
-    def added(self, session: str, files: int, size: int, address: str | None = None) -> None:
+    def added(self, session: str, files: int, size: int, address: str | None = None, seconds: float = 0.0) -> None:
         """Counts what a visitor added (negative: deleted) against them and the address that sent it."""
         visitor = self.get(session, address)
         with self._lock:
             visitor.files += files
             visitor.bytes += size
-            sent = visitor.sent.setdefault(visitor.address if address is None else address, [0, 0])
+            visitor.seconds += seconds
+            sent = visitor.sent.setdefault(visitor.address if address is None else address, [0, 0, 0.0])
             sent[0] += files
             sent[1] += size
+            sent[2] += seconds
 
     def reserving(self, address: str) -> threading.Lock:
         """A lock per address, held while an upload is measured, extracted and counted: two at once from one
