@@ -15,6 +15,7 @@ import os
 import sys
 import threading
 import warnings
+from pathlib import Path
 
 from . import __version__, cli_tags
 from .cli_eval import add_eval, run_eval
@@ -249,9 +250,14 @@ def _transcribe(args, lib, parser) -> int:
     return 0
 
 
+def _folder(folder: str | None) -> str | None:
+    """A ``--folder`` as the index names files: absolute (a relative one is taken from where the command runs)."""
+    return str(Path(folder).expanduser().resolve()) if folder else None
+
+
 def _filters(args) -> Filters:
     return Filters(
-        folder=args.folder,
+        folder=_folder(args.folder),
         extensions=tuple(e for e in args.ext.split(",") if e) if args.ext else None,
         min_duration_s=args.min_duration,
         max_duration_s=args.max_duration,
@@ -295,7 +301,7 @@ def _similar(args, lib, parser) -> int:
 def _duplicates(args, lib, parser) -> int:
     from .types import Filters
 
-    groups = lib.duplicates(args.threshold, Filters(folder=args.folder) if args.folder else None)
+    groups = lib.duplicates(args.threshold, Filters(folder=_folder(args.folder)) if args.folder else None)
     if args.csv:
         from .duplicates import write_csv
 

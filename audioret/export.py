@@ -98,6 +98,8 @@ def write(
     kind = FORMATS.get(out.suffix.lower())
     if kind is None:
         raise InputError(f"Cannot export to {out.name!r}: use one of {', '.join(FORMATS)}")
+    if not out.parent.is_dir():
+        raise InputError(f"Cannot export to {out}: there is no folder {out.parent}; make it first, or name another")
     if kind == "clips":
         return clips(hits, cut, out, name)
     text = playlist(hits) if kind == "playlist" else table(hits, name) if kind == "csv" else as_json(hits, query, name)

@@ -109,14 +109,22 @@ def duplicate_lines(groups, name: Callable[[str], str] = str) -> list[str]:
     return lines
 
 
-CLI_HINTS = (" (`audioret tags` lists them)", "the index is empty (`audioret index FOLDER` adds files)")
-PAGE_HINTS = ("", "the library holds nothing yet")
+CLI_HINTS = (
+    " (`audioret tags` lists them)",
+    "the index is empty (`audioret index FOLDER` adds files)",
+    "no indexed file is under {folder}",
+)
+PAGE_HINTS = ("", "the library holds nothing yet", "no file is in the folder chosen")
 
 
-def empty_reasons(query: str | None, filters, known_tags: set[str], indexed: bool, hints=CLI_HINTS) -> str:
-    """Why a search returned nothing, most likely first: tags no file has, quoted phrases, other filters, or an
-    empty index, each with what to do (``hints``: the command line's, or the page's ``PAGE_HINTS``)."""
-    reasons = [f'no file is tagged "{t}"{hints[0]}' for t in filters.tags or () if t not in known_tags]
+def empty_reasons(
+    query: str | None, filters, known_tags: set[str], indexed: bool, hints=CLI_HINTS, in_folder: bool = True
+) -> str:
+    """Why a search returned nothing, most likely first: a folder with no indexed file (``in_folder`` False), tags
+    no file has, quoted phrases, other filters, or an empty index, each with what to do (``hints``: the command
+    line's, or the page's ``PAGE_HINTS``)."""
+    reasons = [hints[2].format(folder=filters.folder)] if filters.folder and indexed and not in_folder else []
+    reasons += [f'no file is tagged "{t}"{hints[0]}' for t in filters.tags or () if t not in known_tags]
     reasons += [f'no file holds "{p}" word for word' for p in re.findall(r'(?<!-)"([^"]+)"', query or "")]
     if any((filters.folder, filters.extensions, filters.min_duration_s, filters.max_duration_s, filters.tags)):
         reasons.append("the filters leave nothing")
@@ -127,8 +135,10 @@ def empty_reasons(query: str | None, filters, known_tags: set[str], indexed: boo
 
 def why_nothing(library, query: str | None, filters: Filters | None, hints=CLI_HINTS) -> str:
     """:func:`empty_reasons` for a search of ``library`` that found nothing, its tags and files looked up only
-    within the filters' folders (on a public page, what the visitor may see)."""
+    within what the searcher may see (on a public page, the visitor's folders)."""
     filters = filters or Filters()
-    visible = Filters(folder=filters.folder, folders=filters.folders)
+    visible = Filters(folders=filters.folders)
     known = {t.name for t in library.tags(visible)}
-    return empty_reasons(query, filters, known, bool(library.files(visible)), hints)
+    indexed = bool(library.files(visible))
+    in_folder = not filters.folder or bool(library.files(Filters(folder=filters.folder, folders=filters.folders)))
+    return empty_reasons(query, filters, known, indexed, hints, in_folder)

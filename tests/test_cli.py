@@ -34,7 +34,7 @@ def run(capsys, *argv) -> tuple[int, str, str]:
 
 
 @pytest.mark.slow
-def test_index_search_similar_stats_remove(env, small_library, capsys):
+def test_index_search_similar_stats_remove(env, small_library, capsys, monkeypatch):
     code, out, err = run(capsys, "index", str(small_library), "--no-progress")
     assert code == 0
     assert out.startswith("13 added, 0 updated, 0 unchanged, 0 removed, 1 failed; 15 segments")
@@ -68,6 +68,12 @@ def test_index_search_similar_stats_remove(env, small_library, capsys):
         'no results: no file is tagged "no such tag" (`audioret tags` lists them); the filters leave nothing'
     )
 
+    monkeypatch.chdir(small_library)  # --folder is taken from where the command runs
+    code, out, _ = run(capsys, "search", "tones", "--folder", "long", "-k", "1")
+    assert str(small_library / "long" / "tones.flac") in out
+    code, out, _ = run(capsys, "search", "tones", "--folder", "lnog")  # mistyped: named, not "the index is empty"
+    assert out.strip() == f"no results: no indexed file is under {small_library / 'lnog'}; the filters leave nothing"
+
     code, out, _ = run(capsys, "stats", "--json")
     assert json.loads(out)["files"] == 13 and json.loads(out)["segments"] == 15
 
@@ -99,6 +105,7 @@ def test_stats_names_the_engine_of_the_last_run_that_indexed_files(env, capsys):
         (["search", "--", "-rain"], "The query only leaves things out (-rain); add what to look for"),
         (["similar", "--segment", "nope"], "No segment 'nope'"),
         (["index", ".", "--hop", "0"], "hop_s must be positive"),
+        (["search", "rain", "--export", "/no/such/dir/x.csv"], "Cannot export to /no/such/dir/x.csv: there is no"),
     ],
 )
 def test_user_errors_are_one_line_and_exit_2(env, capsys, argv, message):

@@ -82,6 +82,10 @@ def test_an_empty_answer_says_why_most_likely_first():
         'no file is tagged "night" (`audioret tags` lists them); the filters leave nothing'
     )
     assert empty_reasons("rain", Filters(), set(), False) == "the index is empty (`audioret index FOLDER` adds files)"
+    # a folder with no indexed file (mistyped, or relative to another place) is named, not an empty index
+    assert empty_reasons("rain", Filters(folder="/home/u/lib/rian"), {"rain"}, True, in_folder=False) == (
+        "no indexed file is under /home/u/lib/rian; the filters leave nothing"
+    )
     # the page says the same reasons, with its own hints (no commands to type there)
     assert empty_reasons("rain", Filters(tags=("night",)), set(), False, PAGE_HINTS) == (
         'no file is tagged "night"; the filters leave nothing; the library holds nothing yet'
