@@ -46,7 +46,8 @@ def run_index(args, lib, parser) -> int:
     from .indexing.pipeline import bottleneck
 
     indexed = len(report.added) + len(report.updated) + report.unchanged
-    if indexed and (limit := bottleneck(report.stages)):  # with nothing decoded there is no limit to name
+    embedded = report.segments + report.passages  # with nothing embedded there is no limit to name
+    if embedded and (limit := bottleneck(report.stages)):
         engine = report.settings.get("engine", "")
         how = f"batch {report.settings.get('batch_size')}, {report.settings.get('decode_workers')} decode threads"
         print(f"{limit} ({engine if engine.startswith('ray') else how})", file=sys.stderr)

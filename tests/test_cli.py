@@ -39,6 +39,9 @@ def test_index_search_similar_stats_remove(env, small_library, capsys, monkeypat
     assert code == 0
     assert out.startswith("13 added, 0 updated, 0 unchanged, 0 removed, 1 failed; 15 segments")
     assert f"failed: {small_library / 'broken.wav'}: not a supported audio format" in err
+    assert "-bound: " in err  # what limited the run
+    code, out, err = run(capsys, "index", str(small_library), "--no-progress")  # nothing new: no limit to name
+    assert out.startswith("0 added, 0 updated, 13 unchanged") and "-bound" not in err
 
     code, out, _ = run(capsys, "search", "a dog barking", "-k", "3", "--json")
     result = json.loads(out)
