@@ -215,6 +215,17 @@ def test_a_whole_file_text_match_shows_the_first_seconds():
     hit = fuse({"text": [text("n", 15.0, kind="name", start=0.0, end=60.0, words="rain on roof")]}, {"text": 1}, k=1)[0]
     assert (hit.start_s, hit.end_s, hit.text_kind) == (0.0, 10.0, "name")
     assert hit.why == 'name: "rain on roof" (strong)'
+    # the sound channel's best window of that file, at chance, does not move the range there
+    found = {
+        "clap": [clap("n", 0.8, start=37.5, end=47.0)],
+        "text": [text("n", 15.0, kind="name", start=0.0, end=60.0)],
+    }
+    hit = fuse(found, {"clap": 1, "text": 1}, k=1)[0]
+    assert (hit.start_s, hit.end_s) == (0.0, 10.0)
+    # a sound channel with a say there does
+    found["clap"] = [clap("n", 6.0, start=37.5, end=47.0)]
+    hit = fuse(found, {"clap": 1, "text": 1}, k=1)[0]
+    assert (hit.start_s, hit.end_s) == (37.5, 47.0)
 
 
 def test_lexical_evidence():

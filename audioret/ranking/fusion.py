@@ -59,7 +59,7 @@ def fuse(found: Mapping[str, Sequence[Found]], weights: Mapping[str, float], k: 
         k: how many hits.
 
     The time range follows the channel that carried the hit (the largest weighted evidence): its stretch, else the
-    first stretch another channel found, else the file's first seconds.
+    first stretch of another channel with a say (one at chance found nothing there), else the file's first seconds.
     """
     if k < 1:
         raise InputError(f"k must be at least 1, got {k}")
@@ -117,8 +117,9 @@ def _hit(rank: int, by_channel: dict[str, Found], weights: Mapping[str, float], 
 
 def _time_range(carrier: Found, founds: Sequence[Found], duration_s: float) -> tuple[float, float]:
     """Where the carrying channel matched (spoken words' times, a window), else the first stretch another channel
-    found, else the file's first seconds."""
-    span = carrier.span or next((f.span for f in founds if f.span is not None), None)
+    with a say found (a name matches the whole file: a window at chance would only be the least unlikely), else the
+    file's first seconds."""
+    span = carrier.span or next((f.span for f in founds if f.span is not None and f.said > 0), None)
     if span is not None:
         return float(span[0]), min(float(span[1]), duration_s)
     return 0.0, min(duration_s, CLIP_S)
