@@ -223,6 +223,10 @@ def test_the_48khz_flac_original_is_kept_over_a_44khz_wav_resample(tmp_path):
     mp3_320 = Fingerprinted("a.mp3", words, "MP3", 44_100, 2, 10.0, 400_000)
     mp3_128 = Fingerprinted("b.mp3", words, "MP3", 48_000, 2, 10.0, 160_000)
     assert sorted([mp3_128, mp3_320], key=keep_order)[0] is mp3_320
+    # a lossless copy at 22.05 kHz has lost the band a 44.1-kHz Ogg kept: the Ogg first
+    wav_22k = Fingerprinted("dog (22k).wav", words, "WAV/PCM_16", 22_050, 1, 10.0, 441_000)
+    ogg = Fingerprinted("dog.ogg", words, "OGG/VORBIS", 44_100, 1, 10.0, 80_000)
+    assert sorted([wav_22k, ogg], key=keep_order)[0] is ogg
 
 
 def test_a_page_moves_files_only_inside_the_library(tmp_path):

@@ -334,14 +334,17 @@ def write_csv(groups: Sequence[Sequence[Member]], path: str | os.PathLike, name:
 
 
 LOSSLESS = ("PCM", "FLAC", "ALAC", "WAV", "AIFF", "WAVPACK")
+FULL_BAND_RATE = 32_000  # from this rate on a copy holds what lossy codecs keep (they cut above about 16 kHz)
 
 
 def keep_order(fp: Fingerprinted) -> tuple:
-    """The copy to suggest keeping comes first: lossless, then among lossless copies the highest sample rate (their
-    bitrate says how well they compressed, not what they hold: a 44.1-kHz WAV resample of a 48-kHz FLAC has the
-    higher bitrate), among lossy ones the highest bitrate, then sample rate, channels and the longest (an untrimmed
-    copy), then by path."""
+    """The copy to suggest keeping comes first: the one that holds the widest band where a copy's rate is under
+    :data:`FULL_BAND_RATE` (a 22-kHz WAV made from a 44.1-kHz Ogg has lost everything above 11 kHz, which the Ogg
+    kept), then lossless, then among lossless copies the highest sample rate (their bitrate says how well they
+    compressed, not what they hold: a 44.1-kHz WAV resample of a 48-kHz FLAC has the higher bitrate), among lossy
+    ones the highest bitrate, then sample rate, channels and the longest (an untrimmed copy), then by path."""
     lossless = any(word in fp.format.upper() for word in LOSSLESS)
     kbps = fp.size * 8 / 1000 / fp.duration_s if fp.duration_s > 0 else 0.0
     first = -fp.sample_rate if lossless else -kbps
-    return (not lossless, first, -fp.sample_rate, -fp.channels, -round(fp.duration_s, 1), fp.path)
+    band = -min(fp.sample_rate, FULL_BAND_RATE)
+    return (band, not lossless, first, -fp.sample_rate, -fp.channels, -round(fp.duration_s, 1), fp.path)
