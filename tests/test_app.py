@@ -64,6 +64,13 @@ def test_build_demo_does_not_launch(tiny_clap_dir, tmp_path):
     assert not demo.is_running
     names = {d["api_name"] for d in demo.config["dependencies"] if d.get("api_name")}
     assert {"search", "search_spoken", "search_example", "similar", "add_files", "remove", "list_files"} <= names
+    # a script's author reads what each parameter and answer is ("Use via API"), not q, k_, cw or value_83
+    api = demo.get_api_info()["named_endpoints"]
+    assert [p["parameter_name"] for p in api["/search"]["parameters"]] == [
+        *("query", "k", "clap_weight", "text_weight", "folder", "extensions", "min_seconds", "max_seconds")
+    ]
+    assert [r["label"] for r in api["/search"]["returns"]][:3] == ["results", "results as HTML", "what was heard"]
+    assert [p["parameter_name"] for p in api["/remove"]["parameters"]] == ["file", "pattern"]
 
 
 def test_text_search_api(server):

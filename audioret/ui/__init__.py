@@ -61,7 +61,7 @@ def build_demo(
     with gr.Blocks(title="audioret — search your audio with language", delete_cache=CACHE_DELETE) as demo:
         demo.audioret = app  # for tests and app.py
         gr.Markdown("# audioret\nSearch your audio library with language: type it, say it, or play an example.")
-        status = gr.Markdown("**Starting…**", elem_id="status")
+        status = gr.Markdown("**Starting…**", elem_id="status", label="status", show_label=False)
         timer = gr.Timer(1.0)
         with gr.Tabs() as tabs:
             with gr.Tab("Search", id="search"):

@@ -78,7 +78,9 @@ def _layout(app: App) -> SimpleNamespace:
         ui.pattern = gr.Textbox(label="Find in the library", placeholder="part of a name or folder", scale=4)
         ui.refresh = gr.Button("Refresh", scale=1, min_width=80)
     columns = PUBLIC_COLUMNS if app.access.public else LIST_COLUMNS
-    ui.files = gr.Dataframe(headers=columns, interactive=False, wrap=True, elem_id="files", max_height=420)
+    ui.files = gr.Dataframe(
+        headers=columns, interactive=False, wrap=True, elem_id="files", max_height=420, label="files", show_label=False
+    )
     ui.chosen = gr.Textbox(visible=False, elem_id="chosen")
     with gr.Row(visible=False, elem_id="chosen-file") as ui.file_row:
         ui.file_text = gr.Markdown(elem_id="chosen-text")
@@ -96,7 +98,7 @@ def _layout(app: App) -> SimpleNamespace:
         label="Add audio files (or a zip of them)", file_count="multiple", type="filepath", elem_id="uploads"
     )
     ui.add_btn = gr.Button("Add and index", variant="primary")
-    ui.report = gr.Markdown(elem_id="report")
+    ui.report = gr.Markdown(elem_id="report", label="report", show_label=False)
     with gr.Accordion("Admin", open=False, visible=app.access.public and app.access.admin is not None):
         with gr.Row():
             ui.user = gr.Textbox(label="user", scale=1)
@@ -180,10 +182,10 @@ class LibraryHandlers:
             return gr.update(visible=False), "Only the admin may remove files of the shared library."
         return gr.update(visible=True), f"Remove **{shown}** from the index? The file stays on disk."
 
-    def remove(self, shown, p, request: gr.Request):
+    def remove(self, file, pattern, request: gr.Request):
         app, session = self.app, session_of(request)
         try:
-            path = find(app, session, shown or "")
+            path = find(app, session, file or "")
             if not app.owns(session, path):
                 raise InputError("Only the admin may remove files of the shared library; sign in on the Admin panel")
             removed = app.library.remove([path])
@@ -193,7 +195,7 @@ class LibraryHandlers:
             "\n".join(f"- removed `{app.shown_path(r, session)}`" for r in removed) or "Nothing in the index matched."
         )
         hidden = gr.update(visible=False)
-        return note, app.status(session), listing(app, session, p or ""), hidden, "", hidden
+        return note, app.status(session), listing(app, session, pattern or ""), hidden, "", hidden
 
     def sign_in(self, u, pw, request: gr.Request):
         """Checks the admin login; after a few wrong tries on the account a try too soon is refused with the time

@@ -168,11 +168,20 @@ class SearchHandlers:
     def search_outputs(ui) -> list:
         return [ui.grid, ui.area, ui.heard, ui.spoken, ui.example]
 
-    def search(self, q, k_, cw, tw, f, e, lo, hi, request: gr.Request):
-        weights = {"clap": float(cw), "text": float(tw)}
-        q = q or ""
-        described = f"“{q.strip()}”" + self.within(session_of(request))
-        return *self.votes.search(request, q, None, k_, weights, (f, e, lo, hi), described), "", None, None
+    def search(
+        self, query, k, clap_weight, text_weight, folder, extensions, min_seconds, max_seconds, request: gr.Request
+    ):
+        weights = {"clap": float(clap_weight), "text": float(text_weight)}
+        query = query or ""
+        described = f"“{query.strip()}”" + self.within(session_of(request))
+        return (
+            *self.votes.search(
+                request, query, None, k, weights, (folder, extensions, min_seconds, max_seconds), described
+            ),
+            "",
+            None,
+            None,
+        )
 
     def set_tags(self, wanted, unwanted, request: gr.Request):
         """The tag filters of the page, kept for the session (every kind of search applies them)."""
@@ -206,16 +215,21 @@ class SearchHandlers:
         chosen = self.app.selection.get(session)
         return "" if chosen is None else f" among the {len(chosen)} files chosen on the map"
 
-    def spoken(self, rec, k_, cw, tw, f, e, lo, hi, request: gr.Request):
-        if not rec:
+    def spoken(
+        self, recording, k, clap_weight, text_weight, folder, extensions, min_seconds, max_seconds, request: gr.Request
+    ):
+        if not recording:
             raise gr.Error("Record or upload a spoken query first", print_exception=False)
-        rec = self._recording(rec, request)
-        weights = {"clap": float(cw), "text": float(tw)}
+        recording = self._recording(recording, request)
+        weights = {"clap": float(clap_weight), "text": float(text_weight)}
         heard_ = {}
 
         def run(s):
             transcript, hits = self.app.library.search_spoken(
-                rec, k=int(k_), filters=self.filters(s, f, e, lo, hi), weights=weights
+                recording,
+                k=int(k),
+                filters=self.filters(s, folder, extensions, min_seconds, max_seconds),
+                weights=weights,
             )
             heard_["t"] = transcript
             return hits
@@ -227,11 +241,15 @@ class SearchHandlers:
         html = html.replace("what you said", f"“{_escape(t.english)}”", 1)
         return t.english, grid_, html, heard_sentence(self.app, t, session_of(request)), None
 
-    def example(self, rec, k_, f, e, lo, hi, request: gr.Request):
-        if not rec:
+    def example(self, recording, k, folder, extensions, min_seconds, max_seconds, request: gr.Request):
+        if not recording:
             raise gr.Error("Upload or record an example sound first", print_exception=False)
-        rec = self._recording(rec, request)
-        run = lambda s: self.app.library.search_audio(rec, k=int(k_), filters=self.filters(s, f, e, lo, hi))  # noqa: E731
+        recording = self._recording(recording, request)
+
+        def run(s):
+            filters = self.filters(s, folder, extensions, min_seconds, max_seconds)
+            return self.app.library.search_audio(recording, k=int(k), filters=filters)
+
         found = answer(self.app, request, run, "your example sound", kind="example")
         return *found, "Sounds like your example:", "", None
 
@@ -242,16 +260,16 @@ class SearchHandlers:
         except AudioretError as e:
             raise app.user_error(e, session) from e
 
-    def similar(self, segment, k_, request: gr.Request):
+    def similar(self, segment, k, request: gr.Request):
         session = session_of(request)
-        run = lambda s: self.app.library.similar(segment, k=int(k_), filters=self.app.scope(s))  # noqa: E731
+        run = lambda s: self.app.library.similar(segment, k=int(k), filters=self.app.scope(s))  # noqa: E731
         label = self.app.segment_label(segment, session)
         return *answer(self.app, request, run, f"sounds like {label}" if label else "this segment"), ""
 
-    def similar_card(self, segment, k_, request: gr.Request):
+    def similar_card(self, segment, k, request: gr.Request):
         """ "Sounds like this" on a card: the search by that segment, and the query box says what was searched."""
         label = self.app.segment_label(segment, session_of(request))
-        return *self.similar(segment, k_, request), SIMILAR_PREFIX + (label or "this segment")
+        return *self.similar(segment, k, request), SIMILAR_PREFIX + (label or "this segment")
 
     def card(self, evt: gr.EventData, k_, request: gr.Request):
         """A click on a card: "Good match" / "Not this" re-rank with the feedback; "Search by this sound" searches by
@@ -324,11 +342,16 @@ def _layout(app: App, chips: bool = True) -> SimpleNamespace:
             ui.exts = gr.Textbox(label="only types (wav,flac)")
             ui.min_s = gr.Number(label="min duration (s)", value=None, minimum=0)
             ui.max_s = gr.Number(label="max duration (s)", value=None, minimum=0)
-    ui.heard = gr.Markdown(elem_id="heard")
-    ui.area = gr.HTML("", elem_id="results", css_template=CSS, js_on_load=SCRIPT, padding=False)
+    # the labels name the outputs in the page's API ("Use via API"); the page shows none of them
+    ui.heard = gr.Markdown(elem_id="heard", label="what was heard", show_label=False)
+    ui.area = gr.HTML(
+        "", elem_id="results", css_template=CSS, js_on_load=SCRIPT, padding=False, label="results as HTML"
+    )
     build_export(app)
     # the raw numbers for the API (/search returns them); the page shows the table inside the results area
-    ui.grid = gr.Dataframe(headers=COLUMNS, value=EMPTY_TABLE, interactive=False, visible=False, elem_id="table")
+    ui.grid = gr.Dataframe(
+        headers=COLUMNS, value=EMPTY_TABLE, interactive=False, visible=False, elem_id="table", label="results"
+    )
     return ui
 
 
