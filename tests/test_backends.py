@@ -123,7 +123,7 @@ def test_changing_precision_reembeds_and_stats_name_the_pipeline(tmp_path, tiny_
     assert len(first.added) == 3
     stats = Library(Config(**settings)).stats()
     assert stats["clap_pipeline"] == "openvino fp32 (3 files)"
-    assert stats["text_pipeline"] == "openvino fp32 (3 files)"
+    assert stats["text_pipeline"] == "onnxruntime fp32, under openvino (3 files)"  # the text graph runs on ORT
 
     # another fp32 backend reproduces the vectors (cosine >= 0.9999): nothing is redone
     assert Library(Config(**{**settings, "backend": "onnxruntime"})).index(lib_dir, progress=False).unchanged == 3
@@ -134,7 +134,7 @@ def test_changing_precision_reembeds_and_stats_name_the_pipeline(tmp_path, tiny_
     assert len(report.updated) == 3 and report.failed == []
     stats = Library(Config(**settings)).stats()
     assert stats["clap_pipeline"] == "openvino int8 (3 files)"
-    assert stats["text_pipeline"] == "openvino fp32 (3 files)"
+    assert stats["text_pipeline"] == "onnxruntime fp32, under openvino (3 files)"  # the text graph runs on ORT
     hits = Library(Config(**{**settings, "precision": "int8"})).search("tone 1", k=3)
     assert hits[0].path.endswith("tone 1.wav")
 

@@ -231,12 +231,20 @@ def scaled(records: Sequence, cosines: np.ndarray, channel: str) -> list[Moment]
     ]
 
 
-def provenances(records: Iterable[FileRecord]) -> str:
+def provenances(records: Iterable[FileRecord], role: str = "audio") -> str:
     """Which model provenances (backend and precision) built a channel's records: ``"openvino fp32 (120 files)"``,
     several joined by "; " when the index holds vectors of more than one (files indexed before the provenance was
-    kept say "unrecorded")."""
+    kept say "unrecorded"). A graph of ``role`` that the backend hands to another runtime names both
+    (``"onnxruntime fp32, under openvino"``: :func:`audioret.models.backends.runtime`)."""
+    from ..models.backends import runtime
+
     counts = Counter()
     for r in records:
         m = r.metadata
-        counts[f"{m['backend']} {m.get('precision', 'fp32')}" if "backend" in m else "unrecorded"] += 1
+        if "backend" not in m:
+            counts["unrecorded"] += 1
+            continue
+        backend, precision = m["backend"], m.get("precision", "fp32")
+        ran = runtime(backend, role, precision) if backend in ("openvino", "onnxruntime", "torch") else backend
+        counts[f"{ran} {precision}" + (f", under {backend}" if ran != backend else "")] += 1
     return "; ".join(f"{name} ({n} file{'s' * (n != 1)})" for name, n in counts.most_common()) or "none"

@@ -392,6 +392,6 @@ class TextChannel(Channel):
             "passages": self.store.count(),
             "speech_passages": self.store.count_where({"kind": "speech"}),
             "text_model": self.model_name,
-            "text_pipeline": provenances(complete.values()),
+            "text_pipeline": provenances(complete.values(), role="text"),
             "asr_model": self.asr_name,
         }
