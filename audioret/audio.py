@@ -22,6 +22,8 @@ from .errors import AudioDecodeError, PathNotFound
 SAMPLE_RATE = 48000  # CLAP's input rate
 BLOCK_SECONDS = 30  # a file up to this long is decoded and resampled in one block...
 STREAM_BLOCK_SECONDS = 10  # ...a longer one streams in blocks this long (the samples are the same bits either way)
+MAX_BLOCK_SAMPLES = BLOCK_SECONDS * 192_000 * 2  # ...and no block holds more samples (30 s of 192-kHz stereo, 46 MB)
+MAX_SAMPLE_RATE = 768_000  # the highest rate audio is recorded at; a header that says more is not audio
 
 # Extensions the indexer picks up when scanning folders.
 AUDIO_EXTENSIONS = frozenset(
@@ -90,28 +92,34 @@ def open_audio(path: str | os.PathLike) -> tuple[AudioInfo, Iterator[np.ndarray]
         f = None
     if f is not None:
         info = AudioInfo(f.frames / f.samplerate, f.samplerate, f.channels, f"{f.format}/{f.subtype}")
+        if not 0 < f.samplerate <= MAX_SAMPLE_RATE:
+            f.close()
+            raise AudioDecodeError(path, f"says its sample rate is {f.samplerate:,} Hz, which no audio has")
         return info, _sndfile_blocks(f, path)
     info = probe(path)
+    if not 0 < info.sample_rate <= MAX_SAMPLE_RATE:
+        raise AudioDecodeError(path, f"says its sample rate is {info.sample_rate:,} Hz, which no audio has")
     return info, _av_blocks(path)
 
 
 def decoded_seconds(path: str | os.PathLike, at_most: float) -> float:
     """How long ``path`` is as decoding finds it, not as its header says (a header may say anything), read only
-    until it passes ``at_most`` seconds (then a block past it); 0 for a file that cannot be decoded."""
-    blocks = None
+    until it passes ``at_most`` seconds (then a block past it). A file that fails part-way counts what decoded
+    before the failure (indexing decodes that much before it fails the file); 0 for one that cannot be opened."""
+    samples, rate, blocks = 0, 0, None
     try:
         info, blocks = open_audio(path)
-        samples, most = 0, at_most * info.sample_rate
+        rate = info.sample_rate
         for block in blocks:
             samples += len(block)
-            if samples > most:
+            if samples > at_most * rate:
                 break
-        return samples / info.sample_rate
     except (AudioDecodeError, OSError):
-        return 0.0
+        pass
     finally:
         if blocks is not None:
             blocks.close()
+    return samples / rate if rate else 0.0
 
 
 def stream(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> tuple[AudioInfo, Iterator[np.ndarray]]:
@@ -210,8 +218,9 @@ def repeat_pad(x: np.ndarray, length: int) -> np.ndarray:
 
 def _sndfile_blocks(f: sf.SoundFile, path: str) -> Iterator[np.ndarray]:
     with f:
-        whole = int(BLOCK_SECONDS * f.samplerate)  # one block: resampled in one call (Resampler)
-        blocksize = max(1, whole if f.frames <= whole else int(STREAM_BLOCK_SECONDS * f.samplerate))
+        most = max(1, MAX_BLOCK_SAMPLES // f.channels)  # frames: a block's memory is bounded whatever the rate
+        whole = min(int(BLOCK_SECONDS * f.samplerate), most)  # one block: resampled in one call (Resampler)
+        blocksize = max(1, whole if f.frames <= whole else min(int(STREAM_BLOCK_SECONDS * f.samplerate), most))
         try:
             while True:
                 block = f.read(blocksize, dtype="float32", always_2d=True)

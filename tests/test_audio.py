@@ -215,3 +215,50 @@ def test_decoded_seconds_are_what_decoding_finds_and_stop_past_the_most(tmp_path
     assert audio.decoded_seconds(tmp_path / "missing.wav", at_most=10.0) == 0.0
     (tmp_path / "text.wav").write_text("not audio")
     assert audio.decoded_seconds(tmp_path / "text.wav", at_most=10.0) == 0.0
+
+
+def test_a_file_that_fails_part_way_counts_what_decoded(tmp_path):
+    """An AAC file cut short decodes for most of its length and then fails, as indexing finds it: its measured
+    length is what decoded (it was 0, so an hour of audio cost a public page's visitor nothing)."""
+    av = pytest.importorskip("av")
+    path = tmp_path / "cut.m4a"
+    with av.open(str(path), "w", format="mp4", options={"movflags": "faststart"}) as out:
+        stream = out.add_stream("aac", rate=8000)
+        stream.layout = "mono"
+        for _ in range(12):  # 120 s of silence
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, 80_000), np.float32), format="flt", layout="mono")
+            frame.sample_rate = 8000
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    with open(path, "r+b") as f:
+        f.truncate(path.stat().st_size - 2000)
+    decoded = 0
+    with pytest.raises(AudioDecodeError):  # as indexing decodes it
+        for block in audio.open_audio(path)[1]:
+            decoded += len(block)
+    assert decoded > 8000 * 30
+    assert audio.decoded_seconds(path, at_most=1e9) == pytest.approx(decoded / 8000)
+
+
+def test_a_header_with_no_audio_rate_is_refused_and_blocks_stay_bounded(tmp_path):
+    """A WAV header may say 2 GHz: refused as not audio (it was read as one 0.01-s block of every sample, with ten
+    times the file's size in memory). At a real high rate a short file's block holds at most MAX_BLOCK_SAMPLES."""
+    import struct
+
+    data = bytes(1000)
+    header = (
+        b"RIFF"
+        + struct.pack("<I", 36 + len(data))
+        + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, 2_000_000_000, 2_000_000_000, 1, 8)
+        + b"data"
+        + struct.pack("<I", len(data))
+    )
+    (tmp_path / "ghz.wav").write_bytes(header + data)
+    with pytest.raises(AudioDecodeError, match="sample rate is 2,000,000,000 Hz"):
+        audio.open_audio(tmp_path / "ghz.wav")
+    fast = write(tmp_path / "fast.wav", np.zeros((768_000 * 20, 2), np.float32), sr=768_000, subtype="PCM_16")
+    blocks = list(audio.open_audio(fast)[1])
+    assert sum(map(len, blocks)) == 768_000 * 20 and max(map(len, blocks)) * 2 <= audio.MAX_BLOCK_SAMPLES

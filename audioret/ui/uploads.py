@@ -302,7 +302,7 @@ def add(app, session: str, address: str, uploaded: list[str], on_progress=None, 
     if not imported.files:
         return None, imported.skipped
     report = app.upload_queue.run(session, address, imported.files, on_progress, say, lengths)
-    drop_failed(app, session, address, report, imported.files, lengths)
+    drop_failed(app, session, address, report, imported.files)
     return report, imported.skipped
 
 
@@ -321,19 +321,18 @@ def measure_lengths(files: Sequence[str], at_most: float) -> dict[str, float]:
     return lengths
 
 
-def drop_failed(
-    app, session: str, address: str, report: IndexReport, written: Sequence[str], lengths: dict[str, float]
-) -> None:
+def drop_failed(app, session: str, address: str, report: IndexReport, written: Sequence[str]) -> None:
     """Deletes the uploaded files no channel could index (not audio after all: the report names them), so nothing
-    that was refused stays in the uploads folder; in the public mode they no longer count against the visitor."""
+    that was refused stays in the uploads folder; in the public mode their files and bytes no longer count against
+    the visitor, their minutes do (what decoded before a failure was indexed)."""
     kept = set(report.added) | set(report.updated)
     for failure in report.failed:
         path = Path(failure.path)
         if failure.path in written and failure.path not in kept and path.is_file():
             size = path.stat().st_size
             path.unlink(missing_ok=True)
-            if app.access.public:
-                app.visitors.added(session, -1, -size, address, -lengths.get(failure.path, 0.0))
+            if app.access.public:  # its minutes stay counted: indexing decoded them before it failed
+                app.visitors.added(session, -1, -size, address)
 
 
 def release(app, uploaded: Sequence[str], address: str) -> None:
