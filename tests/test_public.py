@@ -197,6 +197,9 @@ def test_a_refused_name_tells_nothing_of_the_server(public):
             find(app, "visitor-guess", guess)
         said.add(app.scrub(str(e.value), "visitor-guess"))
     assert said == {"No file named 'nope.flac' in the library; name it as the list does"}
+    with pytest.raises(InputError) as e:  # a name of 5,000 characters is not echoed whole
+        find(app, "visitor-guess", "x" * 5000)
+    assert len(str(e.value)) < 200
 
 
 def test_a_skipped_channels_reason_names_no_server_path(tmp_path, text_model, asr_model):

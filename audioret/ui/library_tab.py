@@ -66,9 +66,12 @@ def find(app: App, session: str, shown: str) -> str:
         name, folder = app.shown(f.path, session)
         if shown.strip() in (f"{folder}/{name}", name):
             return f.path
-    if app.access.public:  # the name alone: a guessed server path, echoed, is scrubbed differently when it is right
-        raise InputError(f"No file named {Path(shown.strip()).name!r} in the library; name it as the list does")
-    raise InputError(f"No file {shown!r} in the library")
+    # on a public page the name alone: a guessed server path, echoed, is scrubbed differently when it is right
+    name = Path(shown.strip()).name if app.access.public else shown
+    name = name if len(name) <= 120 else name[:120] + "…"
+    if app.access.public:
+        raise InputError(f"No file named {name!r} in the library; name it as the list does")
+    raise InputError(f"No file {name!r} in the library")
 
 
 def _layout(app: App) -> SimpleNamespace:
