@@ -23,7 +23,8 @@ SAMPLE_RATE = 48000  # CLAP's input rate
 BLOCK_SECONDS = 30  # a file up to this long is decoded and resampled in one block...
 STREAM_BLOCK_SECONDS = 10  # ...a longer one streams in blocks this long (the samples are the same bits either way)
 MAX_BLOCK_SAMPLES = BLOCK_SECONDS * 192_000 * 2  # ...and no block holds more samples (30 s of 192-kHz stereo, 46 MB)
-MAX_SAMPLE_RATE = 768_000  # the highest rate audio is recorded at; a header that says more is not audio
+MAX_SAMPLE_RATE = 768_000  # the highest rate audio is recorded at; a header that says more is not audio...
+MIN_SAMPLE_RATE = 1_000  # ...or less (resampled to 48 kHz, 1 Hz made 48,000 samples of each one)
 
 # Extensions the indexer picks up when scanning folders.
 AUDIO_EXTENSIONS = frozenset(
@@ -92,12 +93,12 @@ def open_audio(path: str | os.PathLike) -> tuple[AudioInfo, Iterator[np.ndarray]
         f = None
     if f is not None:
         info = AudioInfo(f.frames / f.samplerate, f.samplerate, f.channels, f"{f.format}/{f.subtype}")
-        if not 0 < f.samplerate <= MAX_SAMPLE_RATE:
+        if not MIN_SAMPLE_RATE <= f.samplerate <= MAX_SAMPLE_RATE:
             f.close()
             raise AudioDecodeError(path, f"says its sample rate is {f.samplerate:,} Hz, which no audio has")
         return info, _sndfile_blocks(f, path)
     info = probe(path)
-    if not 0 < info.sample_rate <= MAX_SAMPLE_RATE:
+    if not MIN_SAMPLE_RATE <= info.sample_rate <= MAX_SAMPLE_RATE:
         raise AudioDecodeError(path, f"says its sample rate is {info.sample_rate:,} Hz, which no audio has")
     return info, _av_blocks(path)
 
@@ -233,6 +234,12 @@ def _sndfile_blocks(f: sf.SoundFile, path: str) -> Iterator[np.ndarray]:
             raise AudioDecodeError(path, f"decoding failed part-way: {_reason(e)}") from e
 
 
+def _bounded(block: np.ndarray) -> Iterator[np.ndarray]:
+    """A decoded frame in pieces of at most MAX_BLOCK_SAMPLES (a raw-PCM packet may hold a whole file)."""
+    for start in range(0, max(len(block), 1), MAX_BLOCK_SAMPLES):
+        yield block[start : start + MAX_BLOCK_SAMPLES]
+
+
 def _av_blocks(path: str) -> Iterator[np.ndarray]:
     av = _import_av()
     try:
@@ -243,9 +250,9 @@ def _av_blocks(path: str) -> Iterator[np.ndarray]:
             resampler = av.AudioResampler(format="fltp")
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
-                    yield out.to_ndarray().mean(axis=0, dtype=np.float32)
+                    yield from _bounded(out.to_ndarray().mean(axis=0, dtype=np.float32))
             for out in resampler.resample(None):
-                yield out.to_ndarray().mean(axis=0, dtype=np.float32)
+                yield from _bounded(out.to_ndarray().mean(axis=0, dtype=np.float32))
     except AudioDecodeError:
         raise
     except Exception as e:

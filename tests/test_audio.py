@@ -259,6 +259,9 @@ def test_a_header_with_no_audio_rate_is_refused_and_blocks_stay_bounded(tmp_path
     (tmp_path / "ghz.wav").write_bytes(header + data)
     with pytest.raises(AudioDecodeError, match="sample rate is 2,000,000,000 Hz"):
         audio.open_audio(tmp_path / "ghz.wav")
+    slow = write(tmp_path / "1hz.wav", np.zeros(7000, np.int16), sr=1)  # resampled, each sample made 48,000
+    with pytest.raises(AudioDecodeError, match="sample rate is 1 Hz"):
+        audio.open_audio(slow)
     fast = write(tmp_path / "fast.wav", np.zeros((768_000 * 20, 2), np.float32), sr=768_000, subtype="PCM_16")
     blocks = list(audio.open_audio(fast)[1])
     assert sum(map(len, blocks)) == 768_000 * 20 and max(map(len, blocks)) * 2 <= audio.MAX_BLOCK_SAMPLES

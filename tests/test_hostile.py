@@ -26,7 +26,7 @@ from audioret import Config
 from audioret.errors import InputError
 from audioret.ui import Limits, decide
 from audioret.ui.access import counted, forwarded_address
-from audioret.ui.uploads import CACHE_DELETE, turn_size
+from audioret.ui.uploads import CACHE_DELETE, cost, turn_size
 from audioret.ui.visitors import Visitors, login_wait_s
 
 from .conftest import EXAMPLES_DIR, REPO, speak, tone, write
@@ -311,26 +311,35 @@ def test_a_zip_bomb_is_refused_by_its_unpacked_size(space, tmp_path):
 @pytest.mark.slow  # the public app on a port
 def test_uploads_are_counted_by_their_minutes_of_audio(space, tmp_path):
     """Twelve minutes of silence compress to a few kB of FLAC, under every byte limit, and cost an index run like
-    any twelve minutes: the visitor's 10 minutes refuse it whole, with the figures, and nothing of it stays; two
-    minutes then go in and are counted."""
-    from gradio_client.exceptions import AppError
-
+    any twelve minutes: the visitor's 10 minutes refuse it whole, with the figures, and nothing of it stays, not
+    even in the upload folder (it was sent again and again by its path, each try decoded); two minutes then go in
+    and are counted."""
     long, short = tmp_path / "hours.flac", tmp_path / "short.flac"
     sf.write(long, np.zeros(8000 * 720, np.int16), 8000)
     sf.write(short, np.zeros(8000 * 120, np.int16), 8000)
     assert long.stat().st_size < 100_000
-    c = fresh(client(space, "203.0.113.90"))
-    with pytest.raises(AppError) as e:
-        upload(c, long)
+    address, session = "203.0.113.90", str(uuid.uuid4())
+    stored = post_upload(space, long.read_bytes(), address, "hours.flac").json()[0]
+    data = [[{"path": stored, "meta": {"_type": "gradio.FileData"}}], ""]
+    answer = json.dumps(call_fn(space, _fn(space, "add_files"), data, address, session=session))
     assert re.search(
-        r"A visitor may add 10 minutes of audio in all; you have added 0\.0 min; this upload holds 10\.\d min or "
+        r"A visitor may add 10 minutes of audio in all; you have added 0\.0 min; this upload holds 12\.0 min or "
         r"more\. Nothing was added",
-        str(e.value),
-    ), str(e.value)
-    visitor = space.audioret.visitors.known(c.session_hash)
+        answer,
+    ), answer
+    assert not os.path.exists(stored)  # released: the same path cannot be sent again
+    again = json.dumps(call_fn(space, _fn(space, "add_files"), data, address, session=str(uuid.uuid4())))
+    assert "minutes of audio" not in again and "error" in again
+    visitor = space.audioret.visitors.known(session)
     assert not visitor.area.exists() or not any(p.is_file() for p in visitor.area.rglob("*"))
+    c = client(space, address)
+    c.session_hash = session
     assert upload(c, short)[0].startswith("**1 added")
     assert visitor.seconds == pytest.approx(120.0, abs=0.01)
+
+
+def _fn(demo, api_name: str) -> int:
+    return next(d["id"] for d in demo.config["dependencies"] if d.get("api_name") == api_name)
 
 
 def test_a_turn_ends_at_its_files_or_its_minutes():
@@ -339,6 +348,13 @@ def test_a_turn_ends_at_its_files_or_its_minutes():
     assert turn_size(["c", "c2", "c3"], lengths, most=2) == 2  # two files, the most a turn holds
     assert turn_size(["d", "a"], lengths, most=8) == 1  # a long file is a turn of its own
     assert turn_size(["x"], {}, most=8) == 1
+
+
+def test_a_minute_of_many_channels_at_a_high_rate_costs_more():
+    """8 channels at 655 kHz took 73 times a stereo file's time to decode: such a minute costs 14 of the
+    allowance; anything up to 192-kHz stereo costs one."""
+    assert cost(48_000, 2) == cost(192_000, 2) == cost(8_000, 1) == 1.0
+    assert cost(655_350, 8) == pytest.approx(13.65, abs=0.01)
 
 
 @pytest.mark.slow  # the public app on a port

@@ -275,27 +275,17 @@ def add(app, session: str, address: str, uploaded: list[str], on_progress=None, 
     Args:
         app: the page's state (:class:`.state.App`).
     """
-    from ..archive import discard, import_files, measure
+    from ..archive import import_files
 
     public = app.access.public
     files = claim(uploaded, app.upload_route, address, upload_folder()) if public else list(uploaded)
     area = app.area(session)
     if public:
-        with app.visitors.reserving(address):
-            count, size, archives = measure(files)
-            try:
-                app.visitors.check_upload(session, count, size, address)
-            except InputError as e:
-                within = f" ({'; '.join(archives)})" if archives else ""
-                raise InputError(f"{e}{within}. Nothing was added") from None
-            imported = import_files(files, area, allowance=app.visitors.allowance(session, address))
-            lengths = measure_lengths(imported.files, app.visitors.seconds_left(session, address))
-            try:
-                app.visitors.check_upload(session, 0, 0, address, sum(lengths.values()))
-            except InputError as e:
-                discard(imported, area)  # measured only up to what is left: the figure is a floor
-                raise InputError(f"{e}. Nothing was added") from None
-            app.visitors.added(session, len(imported.files), imported.bytes, address, sum(lengths.values()))
+        try:
+            imported, lengths = _measured(app, session, address, files, area)
+        except InputError:
+            release(app, files, address)  # refused: its stored upload cannot be sent again by its path
+            raise
     else:
         imported, lengths = import_files(files, area), {}
     release(app, files, address)
@@ -306,15 +296,69 @@ def add(app, session: str, address: str, uploaded: list[str], on_progress=None, 
     return report, imported.skipped
 
 
+def _measured(app, session: str, address: str, files: list[str], area) -> tuple:
+    """A public page's upload, imported and measured against what the visitor, their address and everyone may
+    still add: ``(imported, lengths)``; refused whole (nothing kept) with the figures."""
+    from ..archive import discard, import_files, measure
+
+    with app.visitors.reserving(address):
+        count, size, archives = measure(files)
+        try:
+            app.visitors.check_upload(session, count, size, address)
+        except InputError as e:
+            within = f" ({'; '.join(archives)})" if archives else ""
+            raise InputError(f"{e}{within}. Nothing was added") from None
+        imported = import_files(files, area, allowance=app.visitors.allowance(session, address))
+        left = app.visitors.seconds_left(session, address)
+        try:  # first by the headers, which cost nothing to read: an honest upload over the allowance stops here
+            app.visitors.check_upload(session, 0, 0, address, sum(map(declared_seconds, imported.files)))
+        except InputError as e:
+            discard(imported, area)
+            raise InputError(f"{e}. Nothing was added") from None
+        lengths = measure_lengths(imported.files, left)
+        try:
+            app.visitors.check_upload(session, 0, 0, address, sum(lengths.values()))
+        except InputError as e:
+            discard(imported, area)  # the headers said less than decoding found: the decoding is counted
+            app.visitors.added(session, 0, 0, address, min(sum(lengths.values()), left))
+            raise InputError(
+                f"{e}, more than the files' headers said (the minutes decoded are counted). Nothing was added"
+            ) from None
+        app.visitors.added(session, len(imported.files), imported.bytes, address, sum(lengths.values()))
+    return imported, lengths
+
+
+def cost(sample_rate: int, channels: int) -> float:
+    """How many minutes of the allowance one minute of a file costs: 1 up to 192-kHz stereo, more beyond, as its
+    samples take longer to decode and resample (8 channels at 655 kHz: 14). Pure."""
+    return max(1.0, sample_rate * channels / (2 * 192_000))
+
+
+def declared_seconds(path: str) -> float:
+    """A file's length by its header, at its :func:`cost`; 0 where the header says nothing."""
+    from ..audio import probe
+
+    try:
+        info = probe(path)
+    except Exception:  # not audio after all: indexing fails it
+        return 0.0
+    return info.duration_s * cost(info.sample_rate, info.channels)
+
+
 def measure_lengths(files: Sequence[str], at_most: float) -> dict[str, float]:
-    """Each file's seconds of audio as decoding finds them (:func:`audioret.audio.decoded_seconds`), until their
-    sum passes ``at_most``: a file of hours with a header of seconds, or silence compressed to nothing, is measured
-    by what indexing it would cost, and no further than the allowance."""
-    from ..audio import decoded_seconds
+    """Each file's seconds of audio as decoding finds them (:func:`audioret.audio.decoded_seconds`, at its
+    :func:`cost`), until their sum passes ``at_most``: a file of hours with a header of seconds, or silence
+    compressed to nothing, is measured by what indexing it would cost, and no further than the allowance."""
+    from ..audio import decoded_seconds, probe
 
     lengths, total = {}, 0.0
     for f in files:
-        lengths[f] = decoded_seconds(f, at_most - total)
+        try:
+            info = probe(f)
+            weight = cost(info.sample_rate, info.channels)
+        except Exception:
+            weight = 1.0
+        lengths[f] = weight * decoded_seconds(f, (at_most - total) / weight)
         total += lengths[f]
         if total > at_most:
             break
