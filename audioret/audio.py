@@ -234,10 +234,14 @@ def _sndfile_blocks(f: sf.SoundFile, path: str) -> Iterator[np.ndarray]:
             raise AudioDecodeError(path, f"decoding failed part-way: {_reason(e)}") from e
 
 
-def _bounded(block: np.ndarray) -> Iterator[np.ndarray]:
-    """A decoded frame in pieces of at most MAX_BLOCK_SAMPLES (a raw-PCM packet may hold a whole file)."""
-    for start in range(0, max(len(block), 1), MAX_BLOCK_SAMPLES):
-        yield block[start : start + MAX_BLOCK_SAMPLES]
+def _bounded(block: np.ndarray, most: int) -> Iterator[np.ndarray]:
+    """A decoded frame in pieces of at most ``most`` samples (a raw-PCM packet may hold a whole file)."""
+    for start in range(0, max(len(block), 1), most):
+        yield block[start : start + most]
+
+
+MIN_MEAN_FRAME = 16  # samples: real codecs decode 64-2,048 a frame; a file of 1-sample frames cost 1,000x to read
+FRAMES_CHECKED = 1000  # frames decoded before their mean length is judged
 
 
 def _av_blocks(path: str) -> Iterator[np.ndarray]:
@@ -245,14 +249,24 @@ def _av_blocks(path: str) -> Iterator[np.ndarray]:
     try:
         with av.open(path) as container:
             stream = _audio_stream(container, path)
+            # pieces bounded by what they become at 48 kHz: 1 kHz resampled is 48 times as many samples
+            most = max(1, int(MAX_BLOCK_SAMPLES * min(1.0, (stream.codec_context.sample_rate or 1) / SAMPLE_RATE)))
             # Convert to planar float at the source rate and layout; downmixing and resampling stay in numpy/soxr
             # so every format goes through the same signal path.
             resampler = av.AudioResampler(format="fltp")
+            frames = samples = 0
             for frame in container.decode(stream):
+                frames, samples = frames + 1, samples + frame.samples
+                if frames == FRAMES_CHECKED and samples < MIN_MEAN_FRAME * frames:
+                    raise AudioDecodeError(
+                        path,
+                        f"decodes in frames of {samples / frames:.1f} samples on average, "
+                        "too small to read at a reasonable cost",
+                    )
                 for out in resampler.resample(frame):
-                    yield from _bounded(out.to_ndarray().mean(axis=0, dtype=np.float32))
+                    yield from _bounded(out.to_ndarray().mean(axis=0, dtype=np.float32), most)
             for out in resampler.resample(None):
-                yield from _bounded(out.to_ndarray().mean(axis=0, dtype=np.float32))
+                yield from _bounded(out.to_ndarray().mean(axis=0, dtype=np.float32), most)
     except AudioDecodeError:
         raise
     except Exception as e:

@@ -265,3 +265,20 @@ def test_a_header_with_no_audio_rate_is_refused_and_blocks_stay_bounded(tmp_path
     fast = write(tmp_path / "fast.wav", np.zeros((768_000 * 20, 2), np.float32), sr=768_000, subtype="PCM_16")
     blocks = list(audio.open_audio(fast)[1])
     assert sum(map(len, blocks)) == 768_000 * 20 and max(map(len, blocks)) * 2 <= audio.MAX_BLOCK_SAMPLES
+
+
+def test_one_huge_packet_at_a_low_rate_is_decoded_in_bounded_pieces(tmp_path):
+    """10 minutes at 1 kHz in one raw-PCM packet (1.2 MB) came out as one block, 48 times as many samples once
+    resampled: the pieces are bounded by what they become at 48 kHz, and the samples are all there."""
+    av = pytest.importorskip("av")
+    path = tmp_path / "one-packet.mka"
+    with av.open(str(path), "w", format="matroska") as out:
+        stream = out.add_stream("pcm_s16le", rate=1000)
+        stream.layout = "mono"
+        frame = av.AudioFrame.from_ndarray(np.ones((1, 600_000), np.int16), format="s16", layout="mono")
+        frame.sample_rate = 1000
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            out.mux(packet)
+    blocks = list(audio.open_audio(path)[1])
+    assert sum(map(len, blocks)) == 600_000
+    assert max(map(len, blocks)) * SAMPLE_RATE / 1000 <= audio.MAX_BLOCK_SAMPLES

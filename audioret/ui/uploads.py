@@ -283,6 +283,8 @@ def add(app, session: str, address: str, uploaded: list[str], on_progress=None, 
     if public:
         try:
             imported, lengths = _measured(app, session, address, files, area)
+        except FileNotFoundError:  # two calls at once named one stored upload, and the first refused it
+            raise InputError("An uploaded file is gone (it was refused, or added already); upload it again") from None
         except InputError:
             release(app, files, address)  # refused: its stored upload cannot be sent again by its path
             raise
