@@ -26,7 +26,9 @@ from audioret import Config
 from audioret.errors import InputError
 from audioret.ui import Limits, decide
 from audioret.ui.access import counted, forwarded_address
-from audioret.ui.uploads import CACHE_DELETE, cost, turn_size
+from audioret.ui.minutes import cost
+from audioret.ui.turns import turn_size
+from audioret.ui.uploads import CACHE_DELETE
 from audioret.ui.visitors import Visitors, login_wait_s
 
 from .conftest import EXAMPLES_DIR, REPO, speak, tone, write

@@ -230,3 +230,32 @@ def results(described: str, cards: Sequence[Card], no_good_match: bool, kind: st
     table = hits_table(cards) if cards else ""
     top = header(described, len(cards), no_good_match, why, kind == "example")
     return f'<div class="results"{attribute}>{top}<ol>{items}</ol>{table}</div>'
+
+
+def heard_sentence(app, t, session: str) -> str:
+    """What was heard and found, in one sentence: ``Heard (en): “…” and found 3 results; the best is x.wav at
+    0:00.3–0:06.8.``"""
+    from ..render import time_range
+
+    heard = f"Heard ({t.language}): “{t.text}”" + (
+        f", searched in English as “{t.english}”," if t.english != t.text else ""
+    )
+    hits = app.last_results.get(session, ("", []))[1]
+    if not hits:
+        return f"{heard} and found nothing."
+    best = hits[0]
+    return (
+        f"{heard} and found {len(hits)} result{'s' * (len(hits) != 1)}; the best is "
+        f"{app.shown(best.path, session)[0]} at {time_range(best.start_s, best.end_s, '–')}."
+    )
+
+
+def markdown_bold(text: str) -> str:
+    """A sentence with **bold** as HTML, escaped."""
+    import re
+
+    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", escape(text))
+
+
+def escape(text: str) -> str:
+    return html.escape(text)

@@ -16,7 +16,7 @@ from ..render import PAGE_HINTS, why_nothing
 from ..store.filters import is_under
 from ..types import Hit, Results
 from .map_view import event_data
-from .results import CSS, SCRIPT, Card, results
+from .results import CSS, SCRIPT, Card, escape, heard_sentence, markdown_bold, results
 from .results_actions import Votes, build_export
 from .state import App, session_of
 
@@ -99,7 +99,7 @@ def answer(app: App, request, search, described: str, query: str | None = None, 
     session, address = session_of(request), app.address(request)
     if not app.searchable():  # said on the page, not as an error: the header already says why and what fixes it
         why = app.starting() or "No search can run: no model could be loaded; the note at the top says what fixes it."
-        return EMPTY_TABLE, f'<p class="results-header" role="status">{_markdown_bold(why)}</p>'
+        return EMPTY_TABLE, f'<p class="results-header" role="status">{markdown_bold(why)}</p>'
     try:
         if app.access.public:
             app.visitors.check_search(session, address)
@@ -238,7 +238,7 @@ class SearchHandlers:
         if "t" not in heard_:  # no search ran (starting, or no channel): the results area says why
             return gr.skip(), grid_, html, "", None
         t = heard_["t"]
-        html = html.replace("what you said", f"“{_escape(t.english)}”", 1)
+        html = html.replace("what you said", f"“{escape(t.english)}”", 1)
         return t.english, grid_, html, heard_sentence(self.app, t, session_of(request)), None
 
     def example(self, recording, k, folder, extensions, min_seconds, max_seconds, request: gr.Request):
@@ -390,34 +390,3 @@ def build_search_tab(app: App, chips: bool = True):
         api_name=False,
     )
     return ui, on
-
-
-def heard_sentence(app: App, t, session: str) -> str:
-    """What was heard and found, in one sentence: ``Heard (en): “…” and found 3 results; the best is x.wav at
-    0:00.3–0:06.8.``"""
-    from ..render import time_range
-
-    heard = f"Heard ({t.language}): “{t.text}”" + (
-        f", searched in English as “{t.english}”," if t.english != t.text else ""
-    )
-    hits = app.last_results.get(session, ("", []))[1]
-    if not hits:
-        return f"{heard} and found nothing."
-    best = hits[0]
-    return (
-        f"{heard} and found {len(hits)} result{'s' * (len(hits) != 1)}; the best is "
-        f"{app.shown(best.path, session)[0]} at {time_range(best.start_s, best.end_s, '–')}."
-    )
-
-
-def _markdown_bold(text: str) -> str:
-    """A sentence with **bold** as HTML, escaped."""
-    import re
-
-    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", _escape(text))
-
-
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(text)

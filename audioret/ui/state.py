@@ -26,7 +26,8 @@ from . import uploads
 from .access import Access, client_address, decide
 from .exports import Exports
 from .media import Media
-from .uploads import UploadQueue, UploadRoute
+from .turns import UploadQueue
+from .uploads import UploadRoute
 from .visitors import Visitors, remove_tree
 
 logger = logging.getLogger("audioret")
