@@ -8,6 +8,7 @@ route and indexes visitors' uploads in turns. Handlers call only the public :cla
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -222,9 +223,8 @@ def launch(demo, **kwargs):
         app_kwargs = dict(kwargs.pop("app_kwargs", None) or {})
         app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), app.upload_route.middleware()]
         kwargs["app_kwargs"] = app_kwargs
-        with believing(app.access.forwarding_hosts):  # X-Forwarded-For only from a share link's tunnel
-            demo.launch(prevent_thread_lock=True, **kwargs)
-    else:
+    # a public page believes X-Forwarded-For only from a share link's tunnel
+    with believing(app.access.forwarding_hosts) if app.access.public else contextlib.nullcontext():
         demo.launch(prevent_thread_lock=True, **kwargs)
     app.media.attach(demo)
     stop = threading.Event()

@@ -17,30 +17,31 @@ def cost(sample_rate: int, channels: int) -> float:
     return max(1.0, sample_rate * channels / (2 * 192_000))
 
 
-def declared_seconds(path: str) -> float:
-    """A file's length by its header, at its :func:`cost`; 0 where the header says nothing."""
+def headers(files: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """Each file's ``(seconds its header says, its cost)``: ``(0, 1)`` where the header says nothing."""
     from ..audio import probe
 
-    try:
-        info = probe(path)
-    except Exception:  # not audio after all: indexing fails it
-        return 0.0
-    return info.duration_s * cost(info.sample_rate, info.channels)
-
-
-def measure_lengths(files: Sequence[str], at_most: float) -> dict[str, float]:
-    """Each file's seconds of audio as decoding finds them (:func:`audioret.audio.decoded_seconds`, at its
-    :func:`cost`), until their sum passes ``at_most``: a file of hours with a header of seconds, or silence
-    compressed to nothing, is measured by what indexing it would cost, and no further than the allowance."""
-    from ..audio import decoded_seconds, probe
-
-    lengths, total = {}, 0.0
+    said = {}
     for f in files:
         try:
             info = probe(f)
-            weight = cost(info.sample_rate, info.channels)
-        except Exception:
-            weight = 1.0
+            said[f] = (info.duration_s, cost(info.sample_rate, info.channels))
+        except Exception:  # not audio after all: indexing fails it
+            said[f] = (0.0, 1.0)
+    return said
+
+
+def measure_lengths(files: Sequence[str], at_most: float, costs: dict[str, float] | None = None) -> dict[str, float]:
+    """Each file's seconds of audio as decoding finds them (:func:`audioret.audio.decoded_seconds`, at its
+    :func:`cost`, from ``costs`` or its header), until their sum passes ``at_most``: a file of hours with a header
+    of seconds, or silence compressed to nothing, is measured by what indexing it would cost, and no further than
+    the allowance."""
+    from ..audio import decoded_seconds
+
+    costs = {f: c for f, (_, c) in headers(files).items()} if costs is None else costs
+    lengths, total = {}, 0.0
+    for f in files:
+        weight = costs.get(f, 1.0)
         lengths[f] = weight * decoded_seconds(f, (at_most - total) / weight)
         total += lengths[f]
         if total > at_most:

@@ -27,7 +27,7 @@ from ..errors import InputError
 from ..store.filters import is_under
 from ..types import IndexReport
 from .access import client_address
-from .minutes import declared_seconds, measure_lengths
+from .minutes import headers, measure_lengths
 
 CACHE_DELETE = (600, 3600)  # Gradio's delete_cache: every 10 minutes, the uploads older than an hour
 HOUR = 3600.0
@@ -186,13 +186,13 @@ def _measured(app, session: str, address: str, files: list[str], area) -> tuple:
             within = f" ({'; '.join(archives)})" if archives else ""
             raise InputError(f"{e}{within}. Nothing was added") from None
         imported = import_files(files, area, allowance=app.visitors.allowance(session, address))
-        left = app.visitors.seconds_left(session, address)
+        left, said = app.visitors.seconds_left(session, address), headers(imported.files)
         try:  # first by the headers, which cost nothing to read: an honest upload over the allowance stops here
-            app.visitors.check_upload(session, 0, 0, address, sum(map(declared_seconds, imported.files)))
+            app.visitors.check_upload(session, 0, 0, address, sum(s * c for s, c in said.values()))
         except InputError as e:
             discard(imported, area)
             raise InputError(f"{e}. Nothing was added") from None
-        lengths = measure_lengths(imported.files, left)
+        lengths = measure_lengths(imported.files, left, {f: c for f, (_, c) in said.items()})
         try:
             app.visitors.check_upload(session, 0, 0, address, sum(lengths.values()))
         except InputError as e:
