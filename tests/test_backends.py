@@ -15,7 +15,7 @@ import pytest
 
 from audioret import Config, Library
 from audioret.errors import InputError
-from audioret.models import backends
+from audioret.models import backends, memory
 from audioret.models.exported import ExportedClap, ExportedTextEncoder
 from audioret.models.load import load_clap, load_text_encoder, provenance
 
@@ -220,3 +220,49 @@ def test_a_damaged_export_is_removed_and_made_again(tmp_path, tiny_clap_dir, mon
     assert not folder.exists()
     again = load_clap(str(tiny_clap_dir), device="cpu", backend="openvino")  # exported again
     assert again.embed_audio(_windows(1)).shape == (1, again.dim)
+
+
+def _resident_kb(ranges: list[tuple[int, int]]) -> int:
+    """Resident kB of the mappings that start at one of ``ranges`` (Linux's /proc/self/smaps)."""
+    starts, total, counting = {s for s, _ in ranges}, 0, False
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            head = line.split(maxsplit=1)[0]
+            if "-" in head and not head.endswith(":"):
+                counting = int(head.split("-")[0], 16) in starts
+            elif head == "Rss:" and counting:
+                total += int(line.split()[1])
+    return total
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="reads Linux's /proc/self/smaps")
+def test_an_openvino_graph_runs_with_its_cache_blob_paged_out_and_the_same_bits(tiny_clap_dir):
+    load_clap(str(tiny_clap_dir), device="cpu", backend="openvino").embed_audio(_windows(1), pad_to=4)  # the cache
+    model = load_clap(str(tiny_clap_dir), device="cpu", backend="openvino")
+    x = _windows(4, seed=5)
+    first = model.embed_audio(x, pad_to=4)  # compiled from OpenVINO's cache, which it maps, then run once
+    blob = backends.export_dir("clap", str(tiny_clap_dir), "openvino", "fp32") / "openvino-cache"
+    ranges = memory.read_only_mappings(blob)
+    assert ranges, "the compiled tower maps its cache blob"
+    mapped_kb = sum(end - start for start, end in ranges) // 1024
+    assert _resident_kb(ranges) <= 0.1 * mapped_kb, (_resident_kb(ranges), mapped_kb)  # dropped after the run
+    for _ in range(3):  # what a run reads again is mapped again from the file: the same bits
+        np.testing.assert_array_equal(model.embed_audio(x, pad_to=4), first)
+
+
+def test_read_only_mappings_are_the_files_under_a_folder_mapped_without_write(tmp_path):
+    maps = tmp_path / "maps"
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    maps.write_text(
+        f"7f0000000000-7f0000100000 r--p 00000000 08:01 11 {cache}/a.blob\n"
+        f"7f0000100000-7f0000200000 rw-p 00000000 08:01 11 {cache}/a.blob\n"
+        f"7f0000200000-7f0000300000 r--s 00000000 08:01 12 {cache}-other/b.blob\n"
+        f"7f0000300000-7f0000380000 r-xp 00000000 08:01 13 {cache}/sub/c.so\n"
+        "7f0000400000-7f0000500000 rw-p 00000000 00:00 0 \n"
+        "7f0000500000-7f0000600000 r--p 00000000 00:00 0 [vvar]\n"
+    )
+    got = memory.read_only_mappings(cache, maps=str(maps))
+    assert got == [(0x7F0000000000, 0x7F0000100000), (0x7F0000300000, 0x7F0000380000)]
+    assert memory.read_only_mappings(cache, maps=str(tmp_path / "absent")) == []

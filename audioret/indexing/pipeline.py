@@ -30,6 +30,7 @@ from functools import partial
 from .. import audio
 from ..channels.base import Channel, Output
 from ..errors import AudioDecodeError, ModelLoadError
+from ..models.memory import map_large_blocks, release_memory
 from ..types import IndexProgress, IndexReport
 from .plan import Job, Plan, file_hash
 
@@ -268,39 +269,6 @@ def flush(channels: dict[str, Channel], writer: Writer, timed: Callable) -> None
     """The end of a run: every channel's last batch embedded and everything written."""
     drained = timed("model", lambda: [out for c in channels.values() for out in c.drain()])
     timed("writing", lambda: writer.put(drained, force=True))
-
-
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
-MMAP_FROM = 1 << 20  # blocks from this size on are mapped, and so go back to the system when freed
-
-
-def map_large_blocks() -> None:
-    """Has glibc map every block of ``MMAP_FROM`` bytes or more (windows, decoded blocks, batches) and unmap it when
-    freed. glibc's own threshold rises to 32 MB as large blocks are freed, after which such blocks stay in the
-    heaps of the threads that freed them (docs/BENCHMARKS.md, "Memory"). Elsewhere than glibc, nothing."""
-    if _LIBC:
-        _LIBC[0].mallopt(M_MMAP_THRESHOLD, MMAP_FROM)
-
-
-def release_memory() -> None:
-    """Hands the heap's free pages back to the system (glibc's ``malloc_trim``; elsewhere nothing). The decode
-    threads and the runtimes free windows and batches in many arenas, which glibc keeps: an index run's memory
-    then grows with its length (docs/BENCHMARKS.md, "Memory")."""
-    if _LIBC:
-        _LIBC[0].malloc_trim(0)
-
-
-def _glibc() -> list:
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        return [libc] if hasattr(libc, "malloc_trim") else []
-    except OSError:  # not glibc (macOS, Windows, musl)
-        return []
-
-
-_LIBC = _glibc()
 
 
 def bottleneck(stages: dict[str, float]) -> str:

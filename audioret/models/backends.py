@@ -30,6 +30,7 @@ import numpy as np
 
 from ..config import BACKENDS
 from ..errors import InputError, ModelLoadError
+from .memory import drop_file_pages
 
 logger = logging.getLogger("audioret")
 
@@ -152,7 +153,16 @@ class Session:
         )
         request, output = compiled.create_infer_request(), compiled.output(0)
         self._free = compiled.release_memory
-        return lambda inputs: np.asarray(request.infer(inputs)[output])
+        cache, first = self.path.parent / "openvino-cache", [True]
+
+        def infer(inputs: dict) -> np.ndarray:
+            out = np.asarray(request.infer(inputs)[output])
+            if first:  # the graph now runs from OpenVINO's own copy of the weights: the cache blob's pages can go
+                first.clear()
+                drop_file_pages(cache)
+            return out
+
+        return infer
 
     def release(self) -> None:
         """Frees the buffers a compiled graph keeps between runs (OpenVINO's intermediate tensors: a batch's
