@@ -10,9 +10,10 @@ Python nor tracemalloc sees it. Three things are handed back (docs/BENCHMARKS.md
 - the heaps' free pages, after each model call of an index run (:func:`release_memory`);
 - the resident pages of a compiled graph's cache file once the graph runs (:func:`drop_file_pages`). OpenVINO maps
   its cache blob, reads the weights from it into its own repacked copy, and runs from that copy; the blob's pages
-  stay resident, about 110 MB for CLAP's audio tower, until the kernel needs the memory. Only pages of files mapped
-  without write permission are dropped: they hold nothing but the file's bytes, and a later read maps them again
-  from the file (tests/test_backends.py: the same bits after).
+  stayed resident until the kernel needed the memory, most of CLAP's audio tower's size counted twice in an index
+  run's peak ("The cache blob's pages handed back"). Only pages of files mapped without write permission are
+  dropped: they hold nothing but the file's bytes, and a later read maps them again from the file
+  (tests/test_backends.py: the same bits after).
 """
 
 from __future__ import annotations
