@@ -25,7 +25,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from audioret.ranking import calibration as cal  # noqa: E402
 from audioret.ranking.calibration import MATCH_EVIDENCE, Background  # noqa: E402
-from audioret.ranking.null import say  # noqa: E402
+from audioret.ranking.null import ALIKE, say  # noqa: E402
 
 LIBRARIES = ("collapsed", "spread", "stand-in")
 REGIMES = {  # name: (library, kinds of query)
@@ -125,10 +125,13 @@ class Previous:
         self.data = data
         self.backgrounds = {}
 
+    alike = None  # the text channel's background counts near-copies once from this cosine (None: every record)
+
     def background(self, key: str) -> Background:
         if key not in self.backgrounds:
             c = self.data.channels[key]
-            self.backgrounds[key] = Background.of(c.sample, c.count, c.reference, debias=key != "text")
+            alike = self.alike if key == "text" else None
+            self.backgrounds[key] = Background.of(c.sample, c.count, c.reference, debias=key != "text", alike=alike)
         return self.backgrounds[key]
 
     def channel_evidence(self, key: str, q: int) -> tuple[np.ndarray, np.ndarray]:
@@ -181,6 +184,7 @@ class Shipped(Previous):
 
     name = "shipped"
     gated = True
+    alike = ALIKE
 
     def channel_evidence(self, key: str, q: int):
         c = self.data.channels[key]

@@ -233,10 +233,13 @@ RULES = {
 
 
 class Lined(Shipped):
-    """The shipped rule with its lines and its laws' size moved: a match needs a fused say of ``say_line`` and
+    """(Every record in the text channel's background, as before :func:`null.distinct` was shipped.) The shipped
+    rule with its lines and its laws' size moved: a match needs a fused say of ``say_line`` and
     ``beyond_line`` nats against unrelated queries; ``size`` is the record count the laws are moved to ("n": the
     channel's, as shipped; "sample": the background sample's, so the law does not move once a library outgrows
     the sample; an int: that many records, whatever the library's size)."""
+
+    alike = None
 
     def __init__(self, data, say_line=1.0, beyond_line=MATCH_EVIDENCE, size="n", gate=None):
         super().__init__(data)
@@ -281,11 +284,20 @@ class Ungated(Shipped):
 
     name = "ungated"
     gated = False
+    alike = None
+
+
+class ShippedBefore(Shipped):
+    """The shipped rule with every record of the text channel's background counted (before null.distinct)."""
+
+    name = "shipped-before"
+    alike = None
 
 
 RULES |= {
     "say-line": lambda d: Lined(d, 1.0, MATCH_EVIDENCE),  # the rule shipped before this one
     "ungated": Ungated,
+    "shipped-before": ShippedBefore,
     "say-line-gated": lambda d: Lined(d, 1.0, MATCH_EVIDENCE, gate=INFORMATIVE),
     "ln10-say-line": lambda d: Lined(d, 1.0, MATCH_BEYOND),
     "ln10-say-half": lambda d: Lined(d, 0.5, MATCH_BEYOND),
@@ -301,3 +313,43 @@ for _say in (1e-9, 0.1, 0.25, 0.35, 0.5, 0.6, 0.75, 1.0):  # the grid behind "Wh
             RULES[f"gated-{_say}-{_beyond}-{_size}"] = lambda d, a=_say, b=_beyond, c=_size: Lined(
                 d, a, b, c, INFORMATIVE
             )
+
+
+def distinct(sample: np.ndarray, alike: float) -> np.ndarray:
+    """The indices of a background sample with near-copies collapsed: each record is kept unless one kept before
+    it is within cosine ``alike`` (the first of each group of alike records stands for it)."""
+    unit = sample / np.maximum(np.linalg.norm(sample, axis=1, keepdims=True), 1e-12)
+    kept: list[int] = []
+    for i in range(len(unit)):
+        if not kept or float((unit[kept] @ unit[i]).max()) < alike:
+            kept.append(i)
+    return np.asarray(kept, int)
+
+
+class Distinct(Shipped):
+    """The shipped rule over a background that counts alike records once: the sample's near-copies (cosine at least
+    ``alike``) collapsed, and the record count scaled by the share kept (so the laws move to the number of distinct
+    records, not to a flood of alike ones: 2,000 file names "clip_0001.wav" ... count about as one). ``channels``:
+    which channels' backgrounds ("text", "sound")."""
+
+    def __init__(self, data, alike=0.95, channels=("text",)):
+        super().__init__(data)
+        self.alike, self.which = alike, channels
+        self.name = f"distinct {alike} {'+'.join(channels)}"
+
+    def background(self, key):
+        if key not in self.backgrounds:
+            c = self.data.channels[key]
+            channel = "text" if key == "text" else "sound"
+            sample, count = c.sample, c.count
+            if channel in self.which and len(sample):
+                keep = distinct(sample, self.alike)
+                count = max(len(keep), int(round(count * len(keep) / len(sample))))
+                sample = sample[keep]
+            self.backgrounds[key] = Background.of(sample, count, c.reference, debias=key != "text")
+        return self.backgrounds[key]
+
+
+for _alike in (0.9, 0.95, 0.98):
+    RULES[f"distinct-{_alike}"] = lambda d, a=_alike: Distinct(d, a)
+    RULES[f"distinct-{_alike}-both"] = lambda d, a=_alike: Distinct(d, a, ("text", "sound"))

@@ -20,7 +20,7 @@ from audioret.ranking.calibration import (
     strength,
     surprisal,
 )
-from audioret.ranking.null import fit_tops, informative, nowhere, say
+from audioret.ranking.null import ALIKE, distinct, fit_tops, informative, nowhere, say
 
 
 def _unit(x):
@@ -228,3 +228,40 @@ def test_calibration_leaves_blas_threads_as_it_found_them():
             blas.lib_controllers
         )
     assert e[0] == calibrate(records[:50] @ query[0], records[:50], query, background)[0]
+
+
+def test_distinct_keeps_one_record_of_each_group_of_near_copies_in_order():
+    rng = np.random.default_rng(4)
+    base = _unit(rng.standard_normal((5, 64)))
+    copies = _unit(base[[1, 1, 3]] + 0.01 * rng.standard_normal((3, 64)))  # cosine about 0.9999 to their original
+    sample = np.concatenate([base, copies, 2.0 * base[[0]]])  # a longer vector pointing the same way is a copy too
+    assert distinct(sample).tolist() == [0, 1, 2, 3, 4]
+    assert distinct(sample, alike=1.01).tolist() == list(range(len(sample)))  # nothing is that close
+    assert distinct(sample[:1]).tolist() == [0] and distinct(sample[:0]).tolist() == []
+
+
+def test_a_flood_of_alike_records_does_not_move_a_background_that_counts_them_once():
+    # 300 distinct passages, then 2,000 near-copies of one name ("clip_0001.wav" ...): the sample a store hands
+    # over is then mostly the flood, and the channel's centre, spread and laws followed it
+    rng = np.random.default_rng(5)
+    dim = 64
+    distinct_records = _unit(rng.standard_normal((300, dim)))
+    name = _unit(rng.standard_normal(dim))
+    flood = _unit(name + 0.02 * rng.standard_normal((2000, dim)))  # cosine about 0.97 to each other
+    reference = _unit(rng.standard_normal((48, dim)))
+    alone = Background.of(distinct_records, 300, reference, debias=False, alike=ALIKE)
+    grown_sample = np.concatenate([distinct_records, flood])[:: 2300 // 1024 + 1]  # an evenly spaced sample
+    counted = Background.of(grown_sample, 2300, reference, debias=False)
+    once = Background.of(grown_sample, 2300, reference, debias=False, alike=ALIKE)
+    assert abs(once.n - 2300 * len(once.sample) / len(grown_sample)) <= 1
+    assert abs(once.scale - alone.scale) / alone.scale < abs(counted.scale - alone.scale) / alone.scale
+    law, grown_law, once_law = alone.law(), counted.law(), once.law()
+    assert abs(once_law[0] - law[0]) < 0.5 * abs(grown_law[0] - law[0])
+    # a query near one distinct passage keeps most of its evidence when the flood is added (12.8 nats alone, 10.5
+    # counting the flood once, 5.9 counting every copy)
+    query = _unit(distinct_records[7] + 0.1 * rng.standard_normal(dim))
+    score = np.array([float(distinct_records[7] @ query)])
+    e_alone = judge(score, distinct_records[[7]], query[None], alone, gated=False)[0][0]
+    e_once = judge(score, distinct_records[[7]], query[None], once, gated=False)[0][0]
+    e_counted = judge(score, distinct_records[[7]], query[None], counted, gated=False)[0][0]
+    assert e_alone > 10 and abs(e_once - e_alone) < 0.5 * abs(e_counted - e_alone), (e_alone, e_once, e_counted)

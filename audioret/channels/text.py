@@ -25,6 +25,7 @@ from ..query import Query, minus
 from ..ranking.calibration import REFERENCE_PROMPTS, Background, idf, judge, phrase_evidence, word_evidence
 from ..ranking.fusion import Found
 from ..ranking.nearest import best_files
+from ..ranking.null import ALIKE
 from ..render import time_range
 from ..store.chroma import TEXT_MATCH_LIMIT
 from ..store.filters import accepts, admits
@@ -68,6 +69,7 @@ class TextChannel(Channel):
     name = "text"
     reads_words = True
     debias = False  # measured: taking passages' bias out lost R@1 (0.775 -> 0.735 on the fusion benchmark)
+    alike = ALIKE  # near-copy passages (a numbered series of file names) count once in the background
     against_reference = True  # measured against the query's own spread, text alone lost R@1 and (b) lost 0.45
 
     def __init__(
@@ -303,7 +305,7 @@ class TextChannel(Channel):
         # the passages' own vectors are needed only to take their bias out
         matches = best_files(self.store, vector, n_files, scope, vectors=self.debias, documents=True)
         sample, count = self.store.background()
-        background = Background.remembered(sample, count, self.reference(), self.debias)
+        background = Background.remembered(sample, count, self.reference(), self.debias, self.alike)
         stacked = bool(matches) and self.debias
         candidates = np.stack([m.vector for m in matches]) if stacked else np.zeros((0, vector.shape[1]), np.float32)
         e, beyond = judge([m.score for m in matches], candidates, vector, background, self.against_reference)

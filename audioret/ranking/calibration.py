@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .null import NOWHERE_QUANTILES, TOP_QUANTILES, UNRELATED_QUANTILES, fit_tops, informative, nowhere
+from .null import NOWHERE_QUANTILES, TOP_QUANTILES, UNRELATED_QUANTILES, distinct, fit_tops, informative, nowhere
 
 # Unrelated everyday queries: a file's mean score for them is its bias (see the module docstring). Any broad
 # set would do; these span sounds, music and speech, and none is in an evaluation set.
@@ -131,7 +131,9 @@ class Null:
         return cls(median, max(spread, 1e-3), max(n, 1))
 
 
-_REMEMBERED: dict[tuple, tuple] = {}  # Background.remembered: (id(sample), id(reference), n, debias) -> arrays, value
+_REMEMBERED: dict[
+    tuple, tuple
+] = {}  # Background.remembered: (id(sample), id(reference), n, debias, alike) -> arrays, value
 
 
 @dataclass(frozen=True)
@@ -154,8 +156,17 @@ class Background:
     nowhere_tops: np.ndarray | None = None  # the same for directions that point nowhere (null.nowhere)
 
     @classmethod
-    def of(cls, sample: np.ndarray, n: int, reference: np.ndarray, debias: bool = True) -> Background:
+    def of(
+        cls, sample: np.ndarray, n: int, reference: np.ndarray, debias: bool = True, alike: float | None = None
+    ) -> Background:
+        """From a channel's sample of ``n`` records; with ``alike``, the sample's near-copies count once
+        (:func:`null.distinct`) and ``n`` shrinks in proportion: what a query scores in general is then what the
+        library's distinct records score, however many copies of one kind it holds."""
         sample = np.asarray(sample, np.float32)
+        if alike is not None and len(sample) >= 2:
+            keep = distinct(sample, alike)
+            n = max(len(keep), round(n * len(keep) / len(sample)))
+            sample = sample[keep]
         if len(sample) < 2 or len(reference) < 2:
             return cls(sample, max(n, 1), reference, np.zeros(len(sample)), 1.0, np.zeros(0))
         profiles = reference @ sample.T  # (r, s)
@@ -170,18 +181,20 @@ class Background:
         return cls(sample, max(n, 1), reference, bias, scale, tops, nowhere_tops)
 
     @classmethod
-    def remembered(cls, sample: np.ndarray, n: int, reference: np.ndarray, debias: bool = True) -> Background:
+    def remembered(
+        cls, sample: np.ndarray, n: int, reference: np.ndarray, debias: bool = True, alike: float | None = None
+    ) -> Background:
         """:meth:`of`, kept while the same sample and reference arrays come back (a store keeps its sample until
         it writes; the reference prompts' vectors are computed once), which saves each query the work
         (docs/BENCHMARKS.md, "Figures behind the code")."""
         if len(reference) < 2:  # an example recording's query: nothing to compute
-            return cls.of(sample, n, reference, debias)
-        key = (id(sample), id(reference), n, debias)
+            return cls.of(sample, n, reference, debias, alike)
+        key = (id(sample), id(reference), n, debias, alike)
         held = _REMEMBERED.get(key)
         if held is None or held[0] is not sample or held[1] is not reference:
             if len(_REMEMBERED) >= 8:
                 _REMEMBERED.clear()
-            held = _REMEMBERED[key] = (sample, reference, cls.of(sample, n, reference, debias))
+            held = _REMEMBERED[key] = (sample, reference, cls.of(sample, n, reference, debias, alike))
         return held[2]
 
     def law(self) -> tuple[float, float]:

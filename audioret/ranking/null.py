@@ -24,6 +24,11 @@ often than not (measured: MiniLM 0.88-0.93 of the pairs, the stand-in CLAP 0.72-
 has no say over a channel that found the words (docs/BENCHMARKS.md, "Fusion").
 
 The say (:func:`say`) turns a channel's evidence into what it may add to a fused sum: nothing at chance.
+
+A background counts alike records once (:func:`distinct`), where a channel asks it to: a text channel's passages
+for a numbered series of files ("clip_0001.wav", "clip_0002.wav" ...) are near-copies of each other, and two
+thousand of them had made the sample mostly names, moving the channel's centre, spread and laws with every such
+folder added (docs/BENCHMARKS.md, "Stable as the library grows").
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ NOWHERE_COUNT = 256  # directions drawn once per background
 # first: no better than pointing nowhere) to a full one (from the second; the standard error of that share for 48
 # prompts is about 0.05)
 INFORMATIVE = (0.5, 0.6)
+# distinct(): records at least this close (cosine) to one kept before count once; what a text channel asks
+ALIKE = 0.95
 
 
 def fit_tops(tops: np.ndarray, quantiles: tuple[float, float] = TOP_QUANTILES) -> tuple[float, float]:
@@ -97,3 +104,23 @@ def say(e):
     e = np.asarray(e, np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(e > 1.0, e - 1.0 - np.log(np.maximum(e, 1.0)), 0.0)
+
+
+def distinct(sample: np.ndarray, alike: float = ALIKE) -> np.ndarray:
+    """The indices of the records of ``sample`` that stand for it when near-copies count once, in order: a record
+    is kept unless one kept before it is within cosine ``alike``.
+
+    Args:
+        sample: vectors, shape (s, dim) (they need not be unit length).
+        alike: the cosine from which a record is a near-copy of one kept before it.
+    """
+    sample = np.asarray(sample, np.float32)
+    if len(sample) < 2:
+        return np.arange(len(sample))
+    unit = sample / np.maximum(np.linalg.norm(sample, axis=1, keepdims=True), 1e-12)
+    close = (unit @ unit.T) >= alike
+    keep = np.ones(len(sample), bool)
+    for i in range(len(sample)):
+        if keep[i]:  # every later record this one stands for is dropped
+            keep[i + 1 :] &= ~close[i, i + 1 :]
+    return np.flatnonzero(keep)
