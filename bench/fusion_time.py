@@ -27,6 +27,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from audioret.ranking.calibration import Background, calibrate  # noqa: E402
 from audioret.ranking.fusion import Found, fuse  # noqa: E402
+from audioret.ranking.null import ALIKE  # noqa: E402
 from audioret.store.records import SegmentMatch  # noqa: E402
 
 
@@ -44,7 +45,7 @@ def main():
     for name, dim, debias in (("clap", 512, True), ("text", 384, False)):
         sample, reference = _unit(rng.standard_normal((1024, dim))), _unit(rng.standard_normal((48, dim)))
         t0 = time.perf_counter()
-        background = Background.remembered(sample, args.segments, reference, debias)
+        background = Background.remembered(sample, args.segments, reference, debias, None if debias else ALIKE)
         first = time.perf_counter() - t0
         candidates = _unit(rng.standard_normal((50, dim)))
         meta = [
@@ -64,7 +65,7 @@ def main():
         found = {}
         for name, (sample, reference, debias, candidates, meta, _) in channels.items():
             query = queries[name]  # the encoders' output; not timed
-            background = Background.remembered(sample, args.segments, reference, debias)
+            background = Background.remembered(sample, args.segments, reference, debias, None if debias else ALIKE)
             scores = candidates @ query[0]
             e = calibrate(scores, candidates if debias else candidates[:0], query, background)
             found[name] = [
