@@ -131,9 +131,8 @@ class Null:
         return cls(median, max(spread, 1e-3), max(n, 1))
 
 
-_REMEMBERED: dict[
-    tuple, tuple
-] = {}  # Background.remembered: (id(sample), id(reference), n, debias, alike) -> arrays, value
+# Background.remembered: (id(sample), id(reference), n, debias, alike) -> arrays, value
+_REMEMBERED: dict[tuple, tuple] = {}
 
 
 @dataclass(frozen=True)
