@@ -201,3 +201,39 @@ def test_opening_a_new_index_takes_no_writer_lock(tmp_path):
 
     Store("reader/model", 4, path=tmp_path, key=b"k" * 32)
     assert str(tmp_path) not in connection._writer_locks
+
+
+def _flood(rng, n: int, dim: int) -> np.ndarray:
+    """``n`` near-copies of one vector (a numbered series of file names, to a sentence model): cosine about 0.99."""
+    name = rng.standard_normal(dim).astype(np.float32)
+    return name + 0.1 * rng.standard_normal((n, dim)).astype(np.float32)
+
+
+def test_a_small_store_finds_every_record_however_alike_the_rest(tmp_path):
+    """Chroma's graph search lost passages of a store that was mostly near-copies (1,300 numbered clip names and 20
+    memo passages: three memo passages could not find themselves). A store of up to kept.EXACT_LIMIT records is
+    searched exactly: each distinct record comes back first for its own vector, every score is the exact cosine,
+    and another writer's record is found by the next query."""
+    from audioret.store.kept import EXACT_LIMIT
+
+    rng = np.random.default_rng(6)
+    dim = 32
+    distinct = rng.standard_normal((20, dim)).astype(np.float32)
+    vectors = np.concatenate([_flood(rng, 1300, dim), distinct])
+    ids = [segment_id(f"/lib/clip_{i:04d}.wav", 0) for i in range(1300)] + [
+        segment_id(f"/lib/memo_{i:02d}.wav", 0) for i in range(20)
+    ]
+    metas = [{**ONE_RECORD, "path": f"/lib/{i}.wav"} for i in range(len(ids))]
+    reader, writer = Store("exact/model", dim, path=tmp_path), Store("exact/model", dim, path=tmp_path)
+    writer.add(ids, vectors, metas)
+    assert len(ids) <= EXACT_LIMIT
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    found = reader.query_ids(distinct, 50)
+    for i, hits in enumerate(found):
+        assert hits[0][0] == ids[1300 + i] and hits[0][1] == pytest.approx(1.0, abs=1e-5)
+        exact = unit @ (distinct[i] / np.linalg.norm(distinct[i]))
+        assert [h for h, _ in hits[:10]] == [ids[j] for j in np.argsort(-exact)[:10]]
+        assert [s for _, s in hits] == pytest.approx(sorted(exact, reverse=True)[:50], abs=1e-5)
+    new = rng.standard_normal(dim).astype(np.float32)
+    writer.add([segment_id("/lib/late.wav", 0)], new[None], [{**ONE_RECORD, "path": "/lib/late.wav"}])
+    assert reader.query_ids(new[None], 1)[0][0][0] == segment_id("/lib/late.wav", 0)

@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import IndexBusy, StoreError
 from .connection import RetryingCollection, hold_writer_lock, retrying
 from .filters import is_under
-from .kept import KeptRecords
+from .kept import KeptRecords, nearest
 from .records import FileRecord, SegmentMatch, collection_name, complete_files
 from .word_index import WordIndex, any_word_pattern, fts_phrase, phrase_pattern
 from .word_index import available as words_available
@@ -35,7 +35,7 @@ logger = logging.getLogger("audioret")
 HNSW = {"max_neighbors": 32, "ef_construction": 200, "ef_search": 200}
 # The background sample of a collection (calibration.Null), from evenly spaced places (docs/BENCHMARKS.md, "Fusion").
 BACKGROUND_SIZE = 1024
-BACKGROUND_SLICES = 8
+BACKGROUND_SLICES = 64  # 16 records each: the records of a folder written together are not all skipped
 TEXT_MATCH_LIMIT = 5000  # records returned by one full-text match; a word in more than that is a common word
 
 
@@ -339,19 +339,18 @@ class Store:
             where=clause or None,
             include=["metadatas", "distances", "documents"],
         )
-        documents = res.get("documents") or [[None] * len(ids) for ids in res["ids"]]
+        rows = zip(res["ids"], res["distances"], res["metadatas"], res.get("documents") or [None] * len(res["ids"]))
         return [
-            [
-                SegmentMatch(i, 1.0 - float(d), m, doc)
-                for i, d, m, doc in zip(ids, dists, metas, docs or [None] * len(ids))
-            ]
-            for ids, dists, metas, docs in zip(res["ids"], res["distances"], res["metadatas"], documents)
+            [SegmentMatch(i, 1.0 - float(d), m, t) for i, d, m, t in zip(*row[:3], row[3] or [None] * len(row[0]))]
+            for row in rows
         ]
 
     def query_ids(self, embeddings: np.ndarray, n: int, clause: dict | None = None) -> list[list[tuple[str, float]]]:
-        """Like :meth:`query`, ids and cosine similarities only: a tenth of the cost for a few hundred results."""
+        """Like :meth:`query`, ids and cosine similarities only; a small embedded store exactly (kept.AllVectors)."""
         if len(embeddings) == 0:
             return []
+        if (held := None if clause else self._kept.vectors.get(self.count, self._every_vector)) is not None:
+            return nearest(held, embeddings, n)
         res = self.collection.query(
             query_embeddings=np.asarray(embeddings, np.float32),
             n_results=n,
@@ -359,6 +358,10 @@ class Store:
             include=["distances"],
         )
         return [[(i, 1.0 - float(d)) for i, d in zip(ids, dists)] for ids, dists in zip(res["ids"], res["distances"])]
+
+    def _every_vector(self) -> tuple[list[str], np.ndarray]:
+        got = self.collection.get(include=["embeddings"])
+        return got["ids"], got["embeddings"]
 
     def matches(self, scored: Sequence[tuple[str, float]], vectors: bool = False) -> list[SegmentMatch]:
         """:class:`SegmentMatch` of ``(id, score)`` pairs, with their metadata, text and (on request) vector;
