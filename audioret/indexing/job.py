@@ -63,7 +63,8 @@ def run(
             channel.reset()
         plan = make_plan(paths, channels, report, prune=prune)
 
-        with tqdm(total=len(plan.jobs), unit="file", desc="indexing", disable=not progress, dynamic_ncols=True) as bar:
+        quiet = not progress or not plan.jobs  # nothing to index: no bar of "0file"
+        with tqdm(total=len(plan.jobs), unit="file", desc="indexing", disable=quiet, dynamic_ncols=True) as bar:
             workers, batch = settings["decode_workers"], settings["batch_size"]
             engine = cluster and on_ray.engine(cluster, rebuild, actors, bar)
             track = partial(_track, library, on_progress)
