@@ -315,17 +315,6 @@ for _say in (1e-9, 0.1, 0.25, 0.35, 0.5, 0.6, 0.75, 1.0):  # the grid behind "Wh
             )
 
 
-def distinct(sample: np.ndarray, alike: float) -> np.ndarray:
-    """The indices of a background sample with near-copies collapsed: each record is kept unless one kept before
-    it is within cosine ``alike`` (the first of each group of alike records stands for it)."""
-    unit = sample / np.maximum(np.linalg.norm(sample, axis=1, keepdims=True), 1e-12)
-    kept: list[int] = []
-    for i in range(len(unit)):
-        if not kept or float((unit[kept] @ unit[i]).max()) < alike:
-            kept.append(i)
-    return np.asarray(kept, int)
-
-
 class Distinct(Shipped):
     """The shipped rule over a background that counts alike records once: the sample's near-copies (cosine at least
     ``alike``) collapsed, and the record count scaled by the share kept (so the laws move to the number of distinct
@@ -340,13 +329,8 @@ class Distinct(Shipped):
     def background(self, key):
         if key not in self.backgrounds:
             c = self.data.channels[key]
-            channel = "text" if key == "text" else "sound"
-            sample, count = c.sample, c.count
-            if channel in self.which and len(sample):
-                keep = distinct(sample, self.alike)
-                count = max(len(keep), int(round(count * len(keep) / len(sample))))
-                sample = sample[keep]
-            self.backgrounds[key] = Background.of(sample, count, c.reference, debias=key != "text")
+            alike = self.alike if ("text" if key == "text" else "sound") in self.which else None
+            self.backgrounds[key] = Background.of(c.sample, c.count, c.reference, debias=key != "text", alike=alike)
         return self.backgrounds[key]
 
 

@@ -145,15 +145,15 @@ class Session:
             return lambda inputs: session.run(None, inputs)[0]
         import openvino as ov
 
-        core = ov.Core()
-        core.set_property({"CACHE_DIR": str(self.path.parent / "openvino-cache")})
+        core, cache = ov.Core(), self.path.parent / "openvino-cache"
+        core.set_property({"CACHE_DIR": str(cache)})
         # f32 inference: OpenVINO may pick bf16 on CPUs that have it, which would change the vectors
         compiled = core.compile_model(
             str(self.path), "CPU", {"INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": self.threads}
         )
         request, output = compiled.create_infer_request(), compiled.output(0)
         self._free = compiled.release_memory
-        cache, first = self.path.parent / "openvino-cache", [True]
+        first = [True]
 
         def infer(inputs: dict) -> np.ndarray:
             out = np.asarray(request.infer(inputs)[output])

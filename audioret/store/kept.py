@@ -118,14 +118,14 @@ def nearest(held: tuple[list[str], np.ndarray], queries: np.ndarray, n: int) -> 
     """The ``n`` records nearest each query by cosine, best first, from ``(ids, unit vectors)``: exactly."""
     ids, vectors = held
     queries = np.atleast_2d(np.asarray(queries, np.float32))
-    if not ids:
+    k = min(n, len(ids))
+    if k < 1:
         return [[] for _ in queries]
     queries = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
     scores = queries @ vectors.T
-    k = min(n, len(ids))
     out = []
     for row in scores:
-        top = np.argpartition(-row, k - 1)[:k] if 0 < k < len(ids) else np.arange(len(ids))
+        top = np.argpartition(-row, k - 1)[:k] if k < len(ids) else np.arange(len(ids))
         top = top[np.argsort(-row[top], kind="stable")]
         out.append([(ids[i], float(row[i])) for i in top])
     return out
