@@ -22,7 +22,7 @@ from .cli_eval import add_eval, run_eval
 from .cli_index import add_index, run_index
 from .config import ASR_ENGINES, BACKENDS, PRECISIONS, Config
 from .errors import AudioretError, InputError, NoSpeechError, message
-from .render import hit_lines
+from .render import hit_lines, length
 from .types import Filters, Results
 
 EXIT_USAGE = 2
@@ -226,7 +226,10 @@ def _stats(args, lib, parser) -> int:
         print(json.dumps(stats, indent=2))
     else:
         for key, value in stats.items():
-            print(f"{key:>17}: {value:.2f}" if isinstance(value, float) else f"{key:>17}: {value}")
+            if key == "hours":  # 0.02 h reads as nothing: the length in words (--json keeps the hours)
+                print(f"{'audio':>17}: {length(value * 3600)}")
+            else:
+                print(f"{key:>17}: {value:.2f}" if isinstance(value, float) else f"{key:>17}: {value}")
     return 0
 
 

@@ -35,6 +35,17 @@ def clock(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:04.1f}" if h else f"{m}:{s:04.1f}"
 
 
+def length(seconds: float) -> str:
+    """How much audio, in words a person reads at a glance: ``45 s``, ``1 min 12 s``, ``2 h 05 min``."""
+    m, s = divmod(round(max(0.0, float(seconds))), 60)
+    if m == 0:
+        return f"{s} s"
+    if m < 60:
+        return f"{m} min {s:02d} s" if s else f"{m} min"
+    h, m = divmod(m, 60)
+    return f"{h} h {m:02d} min"
+
+
 def time_range(start_s: float, end_s: float, dash: str = "-") -> str:
     return f"{clock(start_s)}{dash}{clock(end_s)}"
 

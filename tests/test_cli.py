@@ -98,6 +98,7 @@ def test_stats_names_the_engine_of_the_last_run_that_indexed_files(env, capsys):
     assert "indexing:" not in err and "0file" not in err  # and no empty progress bar
     code, out, _ = run(capsys, "stats")
     assert "single process (last run that indexed files)" in out
+    assert "audio: 3 s\n" in out and "hours" not in out  # not "hours: 0.00"
 
 
 @pytest.mark.parametrize(

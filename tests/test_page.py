@@ -10,7 +10,7 @@ import pytest
 
 from audioret import Config
 from audioret.errors import InputError
-from audioret.render import shorten
+from audioret.render import length, shorten
 from audioret.ui import build_demo, launch
 
 from .conftest import EXAMPLES_DIR, free_port, speak
@@ -26,6 +26,13 @@ def test_shorten_cuts_between_words_or_after_a_sentence():
     cut = shorten("one two three https://huggingface.co/docs/installation#offline-mode", 40)
     assert cut == "one two three…"  # the link is left out whole, never cut
     assert shorten("x" * 50, 10) == "x" * 10 + "…"
+
+
+def test_length_of_audio_reads_at_a_glance():
+    # the header and `stats` said "0.02 h" for 72 s of audio
+    seconds = (0, 0.4, 3.2, 59.4, 59.6, 72, 600, 3599.6, 7500)
+    said = ("0 s", "0 s", "3 s", "59 s", "1 min", "1 min 12 s", "10 min", "1 h 00 min", "2 h 05 min")
+    assert [length(s) for s in seconds] == list(said)
 
 
 def test_scrub_keeps_links_and_hides_paths(tmp_path, tiny_clap_dir):

@@ -20,6 +20,7 @@ from ..errors import AudioretError, IndexBusy, InputError, ModelLoadError, messa
 from ..library import Library
 from ..models import hub
 from ..models.devices import device_name
+from ..render import length
 from ..store.filters import is_under
 from ..types import Filters, Results
 from . import uploads
@@ -360,13 +361,13 @@ class App:
         channel that is off (and why), the public-mode line."""
         if self.access.public:  # the shared library and this visitor's own uploads, never another visitor's
             seen = self.library.files(self.scope(session)) if seen is None else seen
-            files, hours = len(seen), sum(f.duration_s for f in seen) / 3600
+            files, seconds = len(seen), sum(f.duration_s for f in seen)
         else:
             s = self.library.stats()
-            files, hours = s["files"], s["hours"]
+            files, seconds = s["files"], s["hours"] * 3600
         cfg = self.library.config
         lines = [
-            f"**{files} files**, {hours:.2f} h of audio · device: {device_name(cfg.device)} · models: CLAP "
+            f"**{files} files**, {length(seconds)} of audio · device: {device_name(cfg.device)} · models: CLAP "
             f"`{self.model_name(cfg.clap_model)}`, text `{self.model_name(cfg.text_model)}`, Whisper "
             f"`{self.model_name(cfg.asr_model)}`"
         ]
