@@ -4,6 +4,7 @@
     python bench/query.py --sizes small --rounds 5 # the small library only
     python bench/query.py --sizes small --profile  # and where a query's time goes beyond the models (cProfile)
     python bench/query.py --sizes 100000 --ways    # the query path's ways side by side (``WAYS``)
+    python bench/query.py --sizes 100000 --stores  # the stores' queries alone: the floor under the own work
 
 A warm text query embeds the query twice (CLAP's text tower, the text channel's encoder) and then asks the stores
 and fuses; the target is that the whole ``Library.search`` costs at most the two models + 5 ms. Each round runs
@@ -242,6 +243,46 @@ def compare(lib, rounds: int) -> dict:
     }
 
 
+def stores(lib, rounds: int) -> dict:
+    """The floor under a warm query's own work: each channel's store query alone, as ``best_files`` asks it (ids
+    and scores of ``4 * search.DEPTH`` records, for the query's own vector), then both side by side in two threads
+    (as a search runs them) and one after the other; the ways alternate query by query, each round in the other
+    order. Nothing of the query path is in it but the stores' calls."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from audioret.search import DEPTH
+
+    n = 4 * DEPTH
+    vectors = {"clap": lib.embedder.embed_text, "text": lib.text_encoder.encode}
+    asked = [(c.store, {q: vectors[c.name]([q]) for q in QUERIES}) for c in lib.channels if c.name in vectors]
+    pool = ThreadPoolExecutor(2)
+
+    def side_by_side(q):
+        futures = [pool.submit(store.query_ids, v[q], n) for store, v in asked]
+        [f.result() for f in futures]
+
+    ways = {c.name: (lambda q, s=s, v=v: s.query_ids(v[q], n)) for c, (s, v) in zip(lib.channels, asked)}
+    ways["side by side"] = side_by_side
+    ways["one after the other"] = lambda q: [store.query_ids(v[q], n) for store, v in asked]
+    times: dict[str, list[float]] = {w: [] for w in ways}
+    for q in QUERIES:
+        for way in ways.values():
+            way(q)
+    for r in range(rounds * 5):
+        for q in QUERIES:
+            for name in list(ways) if r % 2 == 0 else list(ways)[::-1]:
+                t0 = time.perf_counter()
+                ways[name](q)
+                times[name].append((time.perf_counter() - t0) * 1000)
+    pool.shutdown()
+    return {
+        "records asked a query": n,
+        "queries": len(times["side by side"]),
+        "load": open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else None,
+        **{w: percentiles(v) for w, v in times.items()},
+    }
+
+
 def profile(lib, rounds: int) -> str:
     """Where a warm search's own work goes (the models' answers remembered), by cumulative time."""
     clap, encoder = lib.embedder, lib.text_encoder
@@ -271,6 +312,7 @@ def main():
     p.add_argument("--backend", default="auto")
     p.add_argument("--profile", action="store_true")
     p.add_argument("--ways", action="store_true", help="compare the ways of WAYS, alternating, instead")
+    p.add_argument("--stores", action="store_true", help="time the stores' queries alone, instead")
     p.add_argument("--out", type=Path, default=HERE / "out" / "query")
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -278,7 +320,13 @@ def main():
     result = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "backend": args.backend, "sizes": {}}
     for size in args.sizes:
         lib = small_library(args, clap, text) if size == "small" else large_library(args, clap, text, int(size))
-        got = compare(lib, args.rounds) if args.ways else measure(lib, args.rounds)
+        got = (
+            stores(lib, args.rounds)
+            if args.stores
+            else compare(lib, args.rounds)
+            if args.ways
+            else measure(lib, args.rounds)
+        )
         got["backend"] = getattr(lib.channels["clap"].model, "backend", "torch")
         result["sizes"][size] = got
         print(json.dumps({size: got}, indent=1), flush=True)

@@ -49,6 +49,35 @@ def test_same_recording_by_the_duplicates_rule(tmp_path, seconds):
     assert same_recording(a, c) is None and same_recording(b, c) is None
 
 
+def _tone(hz: float, seconds: float, sr: int = 48000) -> np.ndarray:
+    return (0.4 * np.sin(2 * np.pi * hz * np.arange(int(seconds * sr)) / sr)).astype(np.float32)
+
+
+@pytest.mark.parametrize("seconds", [6.0, 3.5])  # no method can tell them (one word repeated); the spectrum can
+def test_steady_tones_of_one_pitch_class_are_not_one_recording(tmp_path, seconds):
+    # Chromaprint writes one word over and over for a steady tone, the same for 440, 460 and 880 Hz: bit error 0
+    a, b, c = (fingerprinted(str(write(tmp_path / f"{hz}.wav", _tone(hz, seconds)))) for hz in (440, 460, 880))
+    assert len(np.unique(a.words)) == 1 and np.array_equal(np.unique(a.words), np.unique(c.words))
+    assert same_recording(a, b) is None and same_recording(a, c) is None and same_recording(b, c) is None
+    copy = fingerprinted(str(write(tmp_path / "440-copy.flac", 0.5 * _tone(440, seconds), format="FLAC")))
+    assert (same_recording(a, copy) is not None) == (seconds < 4)  # short: its spectrum; long: nothing to go by
+
+
+def test_a_steady_tone_given_as_its_own_example_is_the_same_recording_and_no_other(
+    tmp_path, tiny_clap_dir, text_model
+):
+    lib = tmp_path / "library"
+    for hz in (440, 460, 880):
+        write(lib / f"tone_{hz}.wav", _tone(hz, 6.0))
+    write(lib / "chirps.wav", _signal(6.0, 1))
+    library = _library(tmp_path, tiny_clap_dir, text_model)
+    library.index([lib], progress=False)
+    hits = library.search_audio(lib / "tone_440.wav", k=4)
+    assert hits[0].path == str(lib / "tone_440.wav") and hits[0].score >= 0.95 and "the same recording" in hits[0].why
+    assert all("the same recording" not in h.why for h in hits[1:])  # 460 and 880 Hz were "the same recording"
+    assert library.duplicates() == []
+
+
 def _library(tmp_path, tiny_clap_dir, text_model) -> Library:
     """A library under ``tmp_path`` with the tiny random CLAP and the packaged text model, no transcription."""
     return Library(

@@ -20,6 +20,10 @@ bits of most words, different recordings differ in half of the bits.
   best of the shifts up to MAX_SHIFT_S (trims, encoder delay) and of the four phases of the frame grid, over at
   least half of the shorter. Files up to 1 s past MIN_DURATION_S get a spectrum too, so that a trimmed copy of a
   3.5-s sound still meets its original; files under MIN_SHORT_S are too short even for that.
+- A file whose fingerprint repeats fewer than MIN_DISTINCT_WORDS different words (a steady tone, a hum: one word
+  over and over, the same for 440 and 880 Hz) is not compared by Chromaprint either: two such files agree at bit
+  error 0 whatever they hold. A short one goes by its spectrum; a longer one is not compared, and given as the
+  example it is still its own file's "same recording" (:func:`.copies.finder`).
 - Candidates come from an inverted index of the words (no all-pairs loop): two files sharing at least
   MIN_SHARED_WORDS words are compared; a word found in more than STOP_FILES files (silence, hum) proposes nothing.
 - A candidate pair is compared at the offsets its shared words vote for: the bit error rate over the aligned
@@ -47,7 +51,14 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from .fingerprints import DEFAULT_MAX_BIT_ERROR, MIN_OVERLAP_WORDS, chromaprint_pairs, compare, fingerprint
+from .fingerprints import (
+    DEFAULT_MAX_BIT_ERROR,
+    MIN_DISTINCT_WORDS,
+    MIN_OVERLAP_WORDS,
+    chromaprint_pairs,
+    compare,
+    fingerprint,
+)
 from .spectrum import (
     FINGERPRINT_RATE,
     PROFILE_BANDS,
@@ -303,9 +314,14 @@ def find(
 
 
 def by_chromaprint(fp: Fingerprinted) -> bool:
-    """Whether a file is compared by its Chromaprint words (else by its spectrum): MIN_DURATION_S and longer, and
-    words enough for :func:`.fingerprints.compare` to measure an overlap (a file of 3.15 s has 4)."""
-    return fp.duration_s >= MIN_DURATION_S and len(fp.words) >= MIN_OVERLAP_WORDS
+    """Whether a file is compared by its Chromaprint words (else by its spectrum): MIN_DURATION_S and longer, words
+    enough for :func:`.fingerprints.compare` to measure an overlap (a file of 3.15 s has 4), and MIN_DISTINCT_WORDS
+    different ones (a steady tone repeats one word, whatever its pitch class)."""
+    return (
+        fp.duration_s >= MIN_DURATION_S
+        and len(fp.words) >= MIN_OVERLAP_WORDS
+        and len(np.unique(fp.words)) >= MIN_DISTINCT_WORDS
+    )
 
 
 def difference(a: Fingerprinted, b: Fingerprinted) -> tuple[float, str]:

@@ -118,6 +118,13 @@ class Prints:
     def __len__(self) -> int:
         return len(self.prints)
 
+    @property
+    def paths(self) -> set[str]:
+        """The library's files (of MIN_SHORT_S and longer)."""
+        if "_paths" not in self.__dict__:
+            self.__dict__["_paths"] = {fp.path for fp in self.prints}
+        return self.__dict__["_paths"]
+
     def candidates(self, example: Fingerprinted) -> list[int]:
         """The positions of the files that may be the same recording as ``example``."""
         found: set[int] = set()
@@ -298,6 +305,8 @@ def finder(
 
     def find(paths: list[str]) -> dict[str, tuple[float, str]]:  # the example's own file before its exact copies
         found = copies(fingerprint, paths, cache, prints)
+        if own is not None and own in prints.paths:  # the library's file itself, even when no method can tell
+            found[own] = (0.0, found.get(own, (0.0, "file"))[1])
         return {p: (d if p == own else max(d, SAME_FILE_MARGIN), m) for p, (d, m) in found.items()}
 
     return find
