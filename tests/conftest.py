@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sysconfig
@@ -16,20 +18,38 @@ import soundfile as sf
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach for the hub
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # What the test run writes outside pytest's tmp_path (model exports: audioret.models.backends; Gradio's copies of
-# uploads and clips) goes to one folder of this run, which CLI subprocesses share through the environment and
-# pytest_sessionfinish removes. A cache set from outside (AUDIORET_CACHE_DIR, e.g. kept between CI runs) is the
-# caller's, and is left alone.
+# uploads and clips) goes to one folder of this run, which CLI subprocesses share through the environment. It is
+# made when pytest starts (a benchmark that imports this module for its helpers makes none, and keeps its exports
+# in the user's cache) and removed when the run ends, also when it is stopped (Ctrl-C, or SIGTERM from a timeout),
+# and once more at exit, after threads still writing into it have finished. A cache set from outside
+# (AUDIORET_CACHE_DIR, e.g. kept between CI runs) is the caller's, and is left alone.
 RUN_DIR: Path | None = None
-if "AUDIORET_CACHE_DIR" not in os.environ:
+
+
+def pytest_configure(config):
+    global RUN_DIR
+    if "AUDIORET_CACHE_DIR" in os.environ or RUN_DIR is not None:
+        return
     RUN_DIR = Path(tempfile.mkdtemp(prefix="audioret-test-cache-"))
     os.environ["AUDIORET_CACHE_DIR"] = str(RUN_DIR)
     os.environ.setdefault("GRADIO_TEMP_DIR", str(RUN_DIR / "gradio"))
+    atexit.register(_remove_run_dir)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # stopped from outside: end as Ctrl-C does, cleaning up
+        signal.signal(signal.SIGTERM, _interrupted)
 
 
-def pytest_sessionfinish(session, exitstatus):
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _remove_run_dir():
     """Removes this run's folder (only the process that made it does: not a process that inherited it)."""
     if RUN_DIR is not None:
         shutil.rmtree(RUN_DIR, ignore_errors=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _remove_run_dir()
 
 
 @pytest.fixture(scope="session", autouse=True)
