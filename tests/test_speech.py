@@ -2,6 +2,7 @@
 random CLAP, whose audio scores mean nothing: the assertions here are about what the text channel finds)."""
 
 import csv
+import dataclasses
 import json
 import os
 import shutil
@@ -172,6 +173,33 @@ def test_transcription_can_be_turned_off(tmp_path, tiny_clap_dir, text_model):
     assert (report.text_files, report.transcribed, report.checked_s) == (1, 0, 0.0)
     kinds = [m["kind"] for m in library.text_store.collection.get()["metadatas"]]
     assert kinds == ["name"]
+
+
+def test_a_run_without_transcription_keeps_the_transcripts_it_finds(tmp_path, tiny_clap_dir, asr_model, text_model):
+    """`index --no-transcribe` after a transcribing run took every transcript away ("35 updated"), and the next
+    run transcribed the whole library again."""
+    lib = tmp_path / "lib"
+    speak(lib / "note.wav", "please call me back tomorrow morning")
+    config = Config(
+        data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), text_model=text_model, asr_model=asr_model
+    )
+    assert Library(config).index([lib], progress=False).transcribed == 1
+    speak(lib / "later.wav", "the parcel arrives on friday afternoon")
+    quick = Library(dataclasses.replace(config, transcribe=False)).index([lib], progress=False)
+    assert (quick.added, quick.updated, quick.unchanged, quick.transcribed) == ([str(lib / "later.wav")], [], 1, 0)
+    library = Library(config)
+    assert library.stats()["speech_passages"] == 1
+    note = library.search("call me tomorrow", k=1, weights={"text": 1})[0]
+    assert note.path == str(lib / "note.wav") and note.text_kind == "speech"
+
+    (lib / "note.txt").write_text("voicemail from the garage")  # re-embedded without Whisper: the transcript stays
+    described = Library(dataclasses.replace(config, transcribe=False)).index([lib], progress=False)
+    assert (described.text_files, described.transcribed) == (1, 0)
+    assert library.search("call me tomorrow", k=1, weights={"text": 1})[0].text_kind == "speech"
+
+    full = library.index([lib], progress=False)  # the next run that transcribes: only the file added without it
+    assert (full.updated, full.transcribed) == ([str(lib / "later.wav")], 1)
+    assert library.stats()["speech_passages"] == 2 and library.index([lib], progress=False).unchanged == 2
 
 
 def test_missing_models_turn_a_channel_off_not_the_library(tmp_path, tiny_clap_dir, text_model, asr_model):

@@ -4,8 +4,8 @@ Each file becomes passages (:func:`audioret.channels.passages.file_passages`): i
 where Whisper heard speech, one passage per utterance with its time range. Speech is transcribed only where Silero VAD
 hears it: a file without speech costs the VAD (hundreds of times faster than real time) and never reaches Whisper. Long
 files are transcribed in 10-minute pieces (:mod:`audioret.channels.speech_cutter`). The passages of many files are
-embedded in one call. A file whose audio is unchanged but whose sidecar changed keeps its stored transcript and only
-re-embeds the text.
+embedded in one call. A file whose audio is unchanged keeps its stored transcript and only re-embeds the text (a new
+sidecar or text model; a run without Whisper, ``--no-transcribe``, which adds no speech and takes none away).
 """
 
 from __future__ import annotations
@@ -96,6 +96,7 @@ class TextChannel(Channel):
         self.report = IndexReport(roots=[])
         self._speech: dict = {}  # job -> utterances heard so far
         self._language: dict = {}  # job -> the language Whisper heard (ISO 639-1)
+        self._transcribed_before: set = set()  # jobs whose stored transcript is kept (reuse)
         self._clips: list[tuple] = []  # (job, offset_s, samples): short pieces waiting to be packed for Whisper
         self._clips_s = self._since_clip = 0.0
         self._waiting: dict = {}  # job -> duration_s: decoded, with clips still to transcribe
@@ -121,15 +122,16 @@ class TextChannel(Channel):
         return (
             super().current(record, st, path)
             and m.get("sidecar") == sidecar_signature(path)
-            and bool(m.get("transcribed")) == self.transcribe
+            and self._transcript_holds(m)
         )
 
     def same_content(self, record, digest: str) -> bool:
-        """Same audio, transcribed as this run would: its transcript is kept. Its passages are encoded again
-        (:meth:`reuse`), so a new text model or precision needs no new transcription."""
-        return (
-            record is not None and record.hash == digest and bool(record.metadata.get("transcribed")) == self.transcribe
-        )
+        """Same audio, transcribed as this run would, or before: its transcript is kept. Its passages are encoded
+        again (:meth:`reuse`), so a new text model or precision needs no new transcription."""
+        return record is not None and record.hash == digest and self._transcript_holds(record.metadata)
+
+    def _transcript_holds(self, metadata: dict) -> bool:
+        return bool(metadata.get("transcribed")) or not self.transcribe  # a run without Whisper takes no speech away
 
     def load(self) -> None:
         self.encoder
@@ -204,6 +206,8 @@ class TextChannel(Channel):
         stored = self.store.file_records(job.path, documents=True)
         duration_s = job.stored[self.name].duration_s
         self._language[job] = job.stored[self.name].metadata.get("language", "")
+        if job.stored[self.name].metadata.get("transcribed"):
+            self._transcribed_before.add(job)
         heard = [
             Utterance(m.metadata["start_s"], m.metadata["end_s"], m.document)
             for m in stored
@@ -241,7 +245,7 @@ class TextChannel(Channel):
             common = file_fields(job.path, job.stat, job.digest, duration_s, len(passages))
             common.update(
                 sidecar=sidecar_signature(job.path),
-                transcribed=self.transcribe,
+                transcribed=self.transcribe or job in self._transcribed_before,
                 speech_passages=sum(p.kind == "speech" for p in passages),
                 language=self._language.pop(job, "") if any(p.kind == "speech" for p in passages) else "",
                 **self.provenance_fields(self.encoder),
@@ -323,8 +327,7 @@ class TextChannel(Channel):
 
     def lexical(self, query: Query, count: int, scope: Scope = Scope()) -> list[Found]:
         """Each file's best passage by the query's words: rare words found, and the whole query found verbatim."""
-        # The passages that may hold a word (the store's word index: words.py), then each passage's words, and the
-        # phrase, found in its text here
+        # the passages that may hold a word (the store's word index), then each one's words and the phrase, found here
         passages: dict[str, tuple] = {}  # id -> (match, words found)
         words, phrase, verbatim = list(query.words), query.all_words, set()
         found = self.store.word_matches(words) if words else []
@@ -372,9 +375,7 @@ class TextChannel(Channel):
         return scope.leaving_out({minus(w): self.paths_with(w, scope.filters) for w in query.exclusions})
 
     def moments(self, path: str, text: str) -> list[Moment]:
-        if not self.holds_records():
-            return []
-        passages = self.store.file_records(path)
+        passages = self.store.file_records(path) if self.holds_records() else []
         speech = [i for i, m in enumerate(passages) if m.metadata.get("kind") == "speech"]
         if not speech:
             return []
