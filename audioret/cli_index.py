@@ -72,5 +72,5 @@ def no_transcribe(p: argparse.ArgumentParser) -> None:
         dest="transcribe",
         action="store_false",
         default=None,
-        help="do not transcribe speech in new or changed files; transcripts made before are kept (AUDIORET_TRANSCRIBE=0)",
+        help="transcribe no speech in new or changed files; transcripts made before stay (AUDIORET_TRANSCRIBE=0)",
     )
