@@ -144,3 +144,24 @@ def test_weights_name_the_channels():
 
     with pytest.raises(InputError, match=r"All 3 channel weights are 0.*clap, text, name"):
         check_weights(["clap", "text", "name"], {"clap": 0, "text": 0})
+
+
+def test_the_page_searches_and_names_a_third_channel(three):
+    """The page's sliders set the sound and text channels' weights; a channel without a slider searches at its own
+    weight (the page had left it out), and the header names it when it is off (its name was looked up in a table
+    of the two: a KeyError)."""
+    import gradio as gr
+
+    from audioret.ui.search_tab import SearchHandlers
+    from audioret.ui.state import App
+
+    library, folder = three
+    app = App(library.config)
+    app.library = library  # the page over this library of three channels
+    assert library.channels.weights({"clap": 0, "text": "0.5", "speed": 2}) == {"clap": 0, "text": 0.5, "name": 1}
+    cards = SearchHandlers(app).search("doorbel", 4, 0, 0, "", "", None, None, gr.Request(session_hash="v"))[1]
+    assert cards.index("doorbell") < cards.index("kettle whistle")  # the sliders at 0: the name channel alone
+    library.channels.errors["name"] = "its model could not be loaded"
+    status = app.status()
+    assert "**The name channel is off**; searches use the sound channel (CLAP) and the text channel" in status
+    assert "<summary>the name channel: its model could not be loaded</summary>" in status

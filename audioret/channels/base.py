@@ -75,6 +75,7 @@ class Channel:
     """What every channel has; see the module docstring for the order of the calls."""
 
     name: str = ""  # the channel's key in weights, scores and reports
+    title: str = ""  # how the page names it: "the sound channel (CLAP)" (empty: "the NAME channel")
     store = None
     needs_audio: bool = True  # whether ``cutter`` wants the decoded audio
     weight: float = 1.0  # its weight in a search when the caller gives none

@@ -129,9 +129,15 @@ class Channels:
     def names(self) -> list[str]:
         return [c.name for c in self.all]
 
-    def weights(self) -> dict[str, float]:
-        """Each channel's weight when a search gives none."""
-        return {c.name: c.weight for c in self.all}
+    def weights(self, given: Mapping[str, float] | None = None) -> dict[str, float]:
+        """Each channel's weight when a search gives none, and ``given``'s for the channels it names (a page's
+        sliders: a channel without one searches at its own weight)."""
+        own = {c.name: c.weight for c in self.all}
+        return {**own, **{name: float(w) for name, w in (given or {}).items() if name in own}}
+
+    def titles(self) -> dict[str, str]:
+        """How a page names each channel, by its key: "the sound channel (CLAP)"."""
+        return {c.name: c.title or f"the {c.name} channel" for c in self.all}
 
     def available(self, name: str) -> bool:
         """Whether the channel's model loads; the first failure is kept in ``errors`` and warned about."""

@@ -82,6 +82,7 @@ class SoundChannel(Channel):
     """
 
     name = "clap"
+    title = "the sound channel (CLAP)"
     primary = True  # the channel every library has: a broken CLAP warns on the first search
     hears = True
     debias = True  # CLAP has hubs: files near every query (a random one puts the same file first for all)

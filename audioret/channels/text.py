@@ -67,6 +67,7 @@ class TextChannel(Channel):
     """
 
     name = "text"
+    title = "the text channel (what is said, names, descriptions)"
     reads_words = True
     debias = False  # measured: taking passages' bias out lost R@1 (0.775 -> 0.735 on the fusion benchmark)
     alike = ALIKE  # near-copy passages (a numbered series of file names) count once in the background
@@ -206,8 +207,7 @@ class TextChannel(Channel):
         stored = self.store.file_records(job.path, documents=True)
         duration_s = job.stored[self.name].duration_s
         self._language[job] = job.stored[self.name].metadata.get("language", "")
-        if job.stored[self.name].metadata.get("transcribed"):
-            self._transcribed_before.add(job)
+        self._transcribed_before.update([job] if job.stored[self.name].metadata.get("transcribed") else [])
         heard = [
             Utterance(m.metadata["start_s"], m.metadata["end_s"], m.document)
             for m in stored

@@ -171,7 +171,7 @@ class SearchHandlers:
     def search(
         self, query, k, clap_weight, text_weight, folder, extensions, min_seconds, max_seconds, request: gr.Request
     ):
-        weights = {"clap": float(clap_weight), "text": float(text_weight)}
+        weights = self.app.library.channels.weights({"clap": clap_weight, "text": text_weight})
         query = query or ""
         described = f"“{query.strip()}”" + self.within(session_of(request))
         return (
@@ -221,7 +221,7 @@ class SearchHandlers:
         if not recording:
             raise gr.Error("Record or upload a spoken query first", print_exception=False)
         recording = self._recording(recording, request)
-        weights = {"clap": float(clap_weight), "text": float(text_weight)}
+        weights = self.app.library.channels.weights({"clap": clap_weight, "text": text_weight})
         heard_ = {}
 
         def run(s):

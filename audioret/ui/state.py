@@ -33,7 +33,6 @@ from .visitors import Visitors, remove_tree
 
 logger = logging.getLogger("audioret")
 
-CHANNEL_NAMES = {"clap": "the sound channel (CLAP)", "text": "the text channel (what is said, names, descriptions)"}
 UPLOADS = "your uploads"  # how a visitor's own folder is named on the page
 # an absolute path of at least two levels (not "../x" or "a/b", nor a link's "//host/page"): /home/me/x.wav,
 # C:\\Users\\me\\x.wav, file:///home/me/x.wav
@@ -275,7 +274,7 @@ class App:
 
     def searchable(self) -> bool:
         """Whether a search can run: the start-up job is done and at least one channel works."""
-        return not self._start_lock.locked() and len(self.library.channel_errors) < len(CHANNEL_NAMES)
+        return not self._start_lock.locked() and len(self.library.channel_errors) < len(self.library.channels)
 
     def index(self, paths: list[str], on_progress=None):
         return self.library.index(paths, prune=False, progress=False, on_progress=on_progress)
@@ -379,19 +378,21 @@ class App:
             )
         off = self.library.channel_errors
         if off:
-            on = [c for c in CHANNEL_NAMES if c not in off]
-            name = CHANNEL_NAMES[next(iter(off))]
+            titles = self.library.channels.titles()
+            on = [titles[c] for c in titles if c not in off]
+            names = " and ".join(titles[c] for c in off)
             lead = (
-                f"**{name[0].upper()}{name[1:]} is off**; searches use {CHANNEL_NAMES[on[0]]}."
+                f"**{names[0].upper()}{names[1:]} {'is' if len(off) == 1 else 'are'} off**; searches use "
+                f"{' and '.join(on)}."
                 if on
-                else "**Both channels are off**: no search can run."
+                else f"**{'Both channels are' if len(titles) == 2 else 'Every channel is'} off**: no search can run."
             )
             lines.append(lead)
             for channel, error in off.items():
                 failure = self.library.failures.get(channel)
                 short, details = (failure.short, failure.details or str(failure)) if failure else (error, error)
                 lines.append(
-                    f"<details><summary>{CHANNEL_NAMES[channel]}: {self.scrub(short)}</summary>\n\n"
+                    f"<details><summary>{titles[channel]}: {self.scrub(short)}</summary>\n\n"
                     f"{self.scrub(details)}</details>"
                 )
         return "\n\n".join(lines)
