@@ -20,8 +20,8 @@ bits of most words, different recordings differ in half of the bits.
   best of the shifts up to MAX_SHIFT_S (trims, encoder delay) and of the four phases of the frame grid, over at
   least half of the shorter. Files up to 1 s past MIN_DURATION_S get a spectrum too, so that a trimmed copy of a
   3.5-s sound still meets its original; files under MIN_SHORT_S are too short even for that.
-- A file whose fingerprint repeats fewer than MIN_DISTINCT_WORDS different words (a steady tone, a hum: one word
-  over and over, the same for 440 and 880 Hz) is not compared by Chromaprint either: two such files agree at bit
+- A file whose fingerprint is one word repeated (fewer than MIN_DISTINCT_WORDS different words: a steady tone, a
+  hum; the same word for 440 and 880 Hz) is not compared by Chromaprint either: two such files agree at bit
   error 0 whatever they hold. A short one goes by its spectrum; a longer one is not compared, and given as the
   example it is still its own file's "same recording" (:func:`.copies.finder`).
 - Candidates come from an inverted index of the words (no all-pairs loop): two files sharing at least
