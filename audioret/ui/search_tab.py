@@ -27,19 +27,8 @@ EXAMPLE_QUERIES = [
     "someone leaving a voicemail about a car",
     "waves on a beach",
 ]
-COLUMNS = [
-    "rank",
-    "file",
-    "folder",
-    "from",
-    "to",
-    "score",
-    "why",
-    "sound (cosine)",
-    "text (cosine)",
-    "matched words",
-    "segment",
-]
+COLUMNS = ["rank", "file", "folder", "from", "to", "score", "why"]
+COLUMNS += ["sound (cosine)", "text (cosine)", "matched words", "segment"]  # the table's, in the API's answer too
 EMPTY_TABLE = {"headers": COLUMNS, "data": []}
 SIMILAR_PREFIX = "sounds like "  # the query box after "Search by this sound": "sounds like bell.flac 0:00.0–0:08.0"
 
@@ -58,8 +47,7 @@ PUSH_TO_TALK = """
   });
   document.addEventListener('keyup', (e) => {
     if (e.code !== 'Space' || !held) return;
-    e.preventDefault(); held = false;
-    let tries = 0;
+    e.preventDefault(); held = false; let tries = 0;
     const stop = () => {
       const button = mic() && mic().querySelector('button.stop-button');
       if (button) button.click(); else if (tries++ < 20) setTimeout(stop, 100);
@@ -169,7 +157,16 @@ class SearchHandlers:
         return [ui.grid, ui.area, ui.heard, ui.spoken, ui.example]
 
     def search(
-        self, query, k, clap_weight, text_weight, folder, extensions, min_seconds, max_seconds, request: gr.Request
+        self,
+        query,
+        k,
+        clap_weight,
+        text_weight,
+        folder=None,  # the filters default to None: a script calling the page's API may leave them out
+        extensions=None,
+        min_seconds=None,
+        max_seconds=None,
+        request: gr.Request = None,
     ):
         weights = self.app.library.channels.weights({"clap": clap_weight, "text": text_weight})
         query = query or ""
@@ -216,7 +213,16 @@ class SearchHandlers:
         return "" if chosen is None else f" among the {len(chosen)} files chosen on the map"
 
     def spoken(
-        self, recording, k, clap_weight, text_weight, folder, extensions, min_seconds, max_seconds, request: gr.Request
+        self,
+        recording,
+        k,
+        clap_weight,
+        text_weight,
+        folder=None,
+        extensions=None,
+        min_seconds=None,
+        max_seconds=None,
+        request: gr.Request = None,
     ):
         if not recording:
             raise gr.Error("Record or upload a spoken query first", print_exception=False)
@@ -241,7 +247,9 @@ class SearchHandlers:
         html = html.replace("what you said", f"“{escape(t.english)}”", 1)
         return t.english, grid_, html, heard_sentence(self.app, t, session_of(request)), None
 
-    def example(self, recording, k, folder, extensions, min_seconds, max_seconds, request: gr.Request):
+    def example(
+        self, recording, k, folder=None, extensions=None, min_seconds=None, max_seconds=None, request: gr.Request = None
+    ):
         if not recording:
             raise gr.Error("Upload or record an example sound first", print_exception=False)
         recording = self._recording(recording, request)
