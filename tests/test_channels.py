@@ -159,6 +159,7 @@ def test_the_page_searches_and_names_a_third_channel(three):
     app = App(library.config)
     app.library = library  # the page over this library of three channels
     assert library.channels.weights({"clap": 0, "text": "0.5", "speed": 2}) == {"clap": 0, "text": 0.5, "name": 1}
+    assert library.channels.weights({"clap": None}) == library.channels.weights() == {"clap": 1, "text": 1, "name": 1}
     cards = SearchHandlers(app).search("doorbel", 4, 0, 0, "", "", None, None, gr.Request(session_hash="v"))[1]
     assert cards.index("doorbell") < cards.index("kettle whistle")  # the sliders at 0: the name channel alone
     library.channels.errors["name"] = "its model could not be loaded"

@@ -63,9 +63,7 @@ def test_steady_tones_of_one_pitch_class_are_not_one_recording(tmp_path, seconds
     assert (same_recording(a, copy) is not None) == (seconds < 4)  # short: its spectrum; long: nothing to go by
 
 
-def test_a_steady_tone_given_as_its_own_example_is_the_same_recording_and_no_other(
-    tmp_path, tiny_clap_dir, text_model
-):
+def test_a_steady_tone_given_as_its_own_example_is_the_same_recording_and_no_other(tmp_path, tiny_clap_dir, text_model):
     lib = tmp_path / "library"
     for hz in (440, 460, 880):
         write(lib / f"tone_{hz}.wav", _tone(hz, 6.0))

@@ -131,9 +131,9 @@ class Channels:
 
     def weights(self, given: Mapping[str, float] | None = None) -> dict[str, float]:
         """Each channel's weight when a search gives none, and ``given``'s for the channels it names (a page's
-        sliders: a channel without one searches at its own weight)."""
+        sliders: a channel without one, or a slider left out, searches at its own weight)."""
         own = {c.name: c.weight for c in self.all}
-        return {**own, **{name: float(w) for name, w in (given or {}).items() if name in own}}
+        return {**own, **{name: float(w) for name, w in (given or {}).items() if name in own and w is not None}}
 
     def titles(self) -> dict[str, str]:
         """How a page names each channel, by its key: "the sound channel (CLAP)"."""
