@@ -311,7 +311,14 @@ def _duplicates(args, lib, parser) -> int:
         write_csv(groups, args.csv)
     if args.json:
         print(
-            json.dumps({"groups": [[m.as_dict() for m in g] for g in groups], "too_short": groups.too_short}, indent=2)
+            json.dumps(
+                {
+                    "groups": [[m.as_dict() for m in g] for g in groups],
+                    "too_short": groups.too_short,
+                    "steady": groups.steady,
+                },
+                indent=2,
+            )
         )
     else:
         from .duplicates import MIN_SHORT_S
@@ -320,6 +327,8 @@ def _duplicates(args, lib, parser) -> int:
         print("\n".join(duplicate_lines(groups)) if groups else "No duplicates found.")
         if groups.too_short:
             print(f"{len(groups.too_short)} files under {MIN_SHORT_S:g} s were not compared (too short to tell apart)")
+        if groups.steady:
+            print(f"{len(groups.steady)} files hold one steady sound (a tone, a hum): only exact copies of them count")
     if args.move_extras_to and groups:
         extras = [m.path for g in groups for m in g[1:]]
         if not args.yes:

@@ -101,6 +101,8 @@ def closeness(member) -> str:
         return f"spectra {1 - member.bit_error:.0%} alike"
     if member.method == "linked":
         return "same as another copy"
+    if member.method == "identical":
+        return "the same bytes"
     return f"{member.bit_error:.0%} of bits differ"
 
 

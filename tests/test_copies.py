@@ -73,7 +73,18 @@ def test_a_steady_tone_given_as_its_own_example_is_the_same_recording_and_no_oth
     hits = library.search_audio(lib / "tone_440.wav", k=4)
     assert hits[0].path == str(lib / "tone_440.wav") and hits[0].score >= 0.95 and "the same recording" in hits[0].why
     assert all("the same recording" not in h.why for h in hits[1:])  # 460 and 880 Hz were "the same recording"
-    assert library.duplicates() == []
+    groups = library.duplicates()
+    assert groups == [] and sorted(groups.steady) == [str(lib / f"tone_{hz}.wav") for hz in (440, 460, 880)]
+
+    # a byte-identical copy is the one copy of a steady sound that can be told: the same recording, and a group
+    shutil.copy(lib / "tone_880.wav", lib / "tone_880 (copy).wav")
+    library.index([lib], progress=False)
+    hits = library.search_audio(lib / "tone_880.wav", k=5)
+    assert [h.path for h in hits[:2]] == [str(lib / "tone_880.wav"), str(lib / "tone_880 (copy).wav")]
+    assert all("the same recording" in h.why for h in hits[:2]) and "the same recording" not in hits[2].why
+    (group,) = library.duplicates()
+    assert {m.path for m in group} == {str(lib / "tone_880.wav"), str(lib / "tone_880 (copy).wav")}
+    assert group[1].method == "identical" and group[1].bit_error == 0.0
 
 
 def _library(tmp_path, tiny_clap_dir, text_model) -> Library:

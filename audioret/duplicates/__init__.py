@@ -22,8 +22,8 @@ bits of most words, different recordings differ in half of the bits.
   3.5-s sound still meets its original; files under MIN_SHORT_S are too short even for that.
 - A file whose fingerprint is one word repeated (fewer than MIN_DISTINCT_WORDS different words: a steady tone, a
   hum; the same word for 440 and 880 Hz) is not compared by Chromaprint either: two such files agree at bit
-  error 0 whatever they hold. A short one goes by its spectrum; a longer one is not compared, and given as the
-  example it is still its own file's "same recording" (:func:`.copies.finder`).
+  error 0 whatever they hold. A short one goes by its spectrum; of a longer one (:func:`steady`) only byte-identical
+  copies are found, and given as the example it is still its own file's "same recording" (:func:`.copies.finder`).
 - Candidates come from an inverted index of the words (no all-pairs loop): two files sharing at least
   MIN_SHARED_WORDS words are compared; a word found in more than STOP_FILES files (silence, hum) proposes nothing.
 - A candidate pair is compared at the offsets its shared words vote for: the bit error rate over the aligned
@@ -86,7 +86,8 @@ class Member:
     size: int
     bit_error: float  # against the group's first member, the copy suggested to keep (0 for it); see ``method``
     method: str = "chromaprint"  # bit_error is a share of differing bits; "spectrum": 1 - spectral correlation;
-    # "linked": no direct measure against the first (the copies are linked through other members)
+    # "identical": the same bytes (a steady sound, which no other method can tell); "linked": no direct measure
+    # against the first (the copies are linked through other members)
 
     @property
     def kbps(self) -> float:
@@ -239,12 +240,12 @@ def fingerprint_file(path: str) -> Fingerprinted:
 
 
 class Groups(list):
-    """Groups of duplicates (lists of :class:`Member`, the copy to keep first), and the files too short to compare
-    (under MIN_SHORT_S)."""
+    """Groups of duplicates (lists of :class:`Member`, the copy to keep first), the files too short to compare
+    (under MIN_SHORT_S), and the steady ones (:func:`steady`), of which only byte-identical copies are found."""
 
-    def __init__(self, groups=(), too_short: Sequence[str] = ()):
+    def __init__(self, groups=(), too_short: Sequence[str] = (), steady: Sequence[str] = ()):
         super().__init__(groups)
-        self.too_short = list(too_short)
+        self.too_short, self.steady = list(too_short), list(steady)
 
 
 def fingerprinted(path: str, cache: FingerprintCache | None = None) -> Fingerprinted | None:
@@ -289,9 +290,15 @@ def find(
     with ThreadPoolExecutor(workers or min(4, os.cpu_count() or 1)) as pool:
         read = [fp for fp in pool.map(one, paths) if fp is not None]
     usable = [fp for fp in read if fp.duration_s >= MIN_SHORT_S]
-    groups = Groups(too_short=[fp.path for fp in read if fp.duration_s < MIN_SHORT_S])
+    held = [fp for fp in usable if steady(fp)]
+    groups = Groups(too_short=[fp.path for fp in read if fp.duration_s < MIN_SHORT_S], steady=[f.path for f in held])
     pairs: dict[tuple[int, int], float] = {}
     by_path = {fp.path: n for n, fp in enumerate(usable)}
+    same_bytes: dict[tuple, list[int]] = defaultdict(list)
+    for fp in held:
+        same_bytes[(fp.size, _digest(fp.path))].append(by_path[fp.path])
+    for ids in same_bytes.values():
+        pairs.update({(ids[0], other): 0.0 for other in ids[1:]})
     long_ = [fp for fp in usable if by_chromaprint(fp)]
     for (a, b), error in chromaprint_pairs([fp.words for fp in long_], max_bit_error).items():
         pairs[(by_path[long_[a].path], by_path[long_[b].path])] = error
@@ -324,13 +331,35 @@ def by_chromaprint(fp: Fingerprinted) -> bool:
     )
 
 
+def steady(fp: Fingerprinted) -> bool:
+    """Whether a file (MIN_SHORT_S and longer) has neither Chromaprint words to go by (one word repeated: a tone, a
+    hum) nor a spectrum (4 s and longer): only a byte-identical copy of it can be told."""
+    return fp.duration_s >= MIN_SHORT_S and not by_chromaprint(fp) and (fp.profile is None or not len(fp.profile))
+
+
 def difference(a: Fingerprinted, b: Fingerprinted) -> tuple[float, str]:
     """How two copies differ, by the method that compared them: ``(value, method)`` for :class:`Member`."""
     if by_chromaprint(a) and by_chromaprint(b):
         return compare(a.words, b.words), "chromaprint"
     if a.profile is not None and b.profile is not None and len(a.profile) and len(b.profile):
         return 1.0 - correlation(a.profile, b.profile), "spectrum"
+    if steady(a) and steady(b) and a.size == b.size and _digest(a.path) == _digest(b.path) != "":
+        return 0.0, "identical"
     return float("nan"), "linked"
+
+
+def _digest(path: str) -> str:
+    """The file's bytes, hashed ("" when it cannot be read: an example given as samples)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return ""
+    return digest.hexdigest()
 
 
 def write_csv(groups: Sequence[Sequence[Member]], path: str | os.PathLike, name: Callable[[str], str] = str) -> None:

@@ -67,7 +67,7 @@ def same_recording(
     if min(a.duration_s, b.duration_s) < MIN_SHORT_S:
         return None
     value, method = difference(a, b)
-    limit = {"chromaprint": max_bit_error, "spectrum": 1.0 - min_correlation}.get(method)
+    limit = {"chromaprint": max_bit_error, "spectrum": 1.0 - min_correlation, "identical": 0.0}.get(method)
     return (value, method) if limit is not None and value <= limit else None
 
 

@@ -20,12 +20,14 @@ def table_html(app: App, groups, session: str, address: str = "") -> str:
     """The groups as an HTML table with a player per copy (media tokens: no server path reaches the page)."""
     from ..duplicates import MIN_SHORT_S
 
-    short = getattr(groups, "too_short", [])
+    short, steady = getattr(groups, "too_short", []), getattr(groups, "steady", [])
     note = (
         f"<p>{len(short)} files under {MIN_SHORT_S:g} s were not compared (too short to tell apart).</p>"
         if short
         else ""
     )
+    if steady:
+        note += f"<p>{len(steady)} files hold one steady sound (a tone, a hum): only exact copies of them count.</p>"
     if not groups:
         return "<p>No duplicates: every file in the library is its own recording.</p>" + note
     rows = []
