@@ -254,16 +254,16 @@ def stores(lib, rounds: int) -> dict:
 
     n = 4 * DEPTH
     vectors = {"clap": lib.embedder.embed_text, "text": lib.text_encoder.encode}
-    asked = [(c.store, {q: vectors[c.name]([q]) for q in QUERIES}) for c in lib.channels if c.name in vectors]
+    asked = {c.name: (c.store, {q: vectors[c.name]([q]) for q in QUERIES}) for c in lib.channels if c.name in vectors}
     pool = ThreadPoolExecutor(2)
 
     def side_by_side(q):
-        futures = [pool.submit(store.query_ids, v[q], n) for store, v in asked]
+        futures = [pool.submit(store.query_ids, v[q], n) for store, v in asked.values()]
         [f.result() for f in futures]
 
-    ways = {c.name: (lambda q, s=s, v=v: s.query_ids(v[q], n)) for c, (s, v) in zip(lib.channels, asked)}
+    ways = {name: (lambda q, s=s, v=v: s.query_ids(v[q], n)) for name, (s, v) in asked.items()}
     ways["side by side"] = side_by_side
-    ways["one after the other"] = lambda q: [store.query_ids(v[q], n) for store, v in asked]
+    ways["one after the other"] = lambda q: [store.query_ids(v[q], n) for store, v in asked.values()]
     times: dict[str, list[float]] = {w: [] for w in ways}
     for q in QUERIES:
         for way in ways.values():
