@@ -20,10 +20,8 @@ bits of most words, different recordings differ in half of the bits.
   best of the shifts up to MAX_SHIFT_S (trims, encoder delay) and of the four phases of the frame grid, over at
   least half of the shorter. Files up to 1 s past MIN_DURATION_S get a spectrum too, so that a trimmed copy of a
   3.5-s sound still meets its original; files under MIN_SHORT_S are too short even for that.
-- A file whose fingerprint is one word repeated (fewer than MIN_DISTINCT_WORDS different words: a steady tone, a
-  hum; the same word for 440 and 880 Hz) is not compared by Chromaprint either: two such files agree at bit
-  error 0 whatever they hold. A short one goes by its spectrum; of a longer one (:func:`steady`) only byte-identical
-  copies are found, and given as the example it is still its own file's "same recording" (:func:`.copies.finder`).
+- A fingerprint of one word repeated (a steady tone, a hum: the same word for 440 and 880 Hz) says nothing, so such
+  a file goes by its spectrum when short, else by its bytes (:func:`steady`; MIN_DISTINCT_WORDS).
 - Candidates come from an inverted index of the words (no all-pairs loop): two files sharing at least
   MIN_SHARED_WORDS words are compared; a word found in more than STOP_FILES files (silence, hum) proposes nothing.
 - A candidate pair is compared at the offsets its shared words vote for: the bit error rate over the aligned
@@ -39,6 +37,7 @@ bench/duplicates.py, docs/BENCHMARKS.md "Duplicates".
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import threading
@@ -46,6 +45,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -241,7 +241,7 @@ def fingerprint_file(path: str) -> Fingerprinted:
 
 class Groups(list):
     """Groups of duplicates (lists of :class:`Member`, the copy to keep first), the files too short to compare
-    (under MIN_SHORT_S), and the steady ones (:func:`steady`), of which only byte-identical copies are found."""
+    (under MIN_SHORT_S), and the steady ones (:func:`steady`: only byte-identical copies of them are found)."""
 
     def __init__(self, groups=(), too_short: Sequence[str] = (), steady: Sequence[str] = ()):
         super().__init__(groups)
@@ -294,11 +294,10 @@ def find(
     groups = Groups(too_short=[fp.path for fp in read if fp.duration_s < MIN_SHORT_S], steady=[f.path for f in held])
     pairs: dict[tuple[int, int], float] = {}
     by_path = {fp.path: n for n, fp in enumerate(usable)}
-    same_bytes: dict[tuple, list[int]] = defaultdict(list)
+    same_bytes: dict[str, list[int]] = defaultdict(list)
     for fp in held:
-        same_bytes[(fp.size, _digest(fp.path))].append(by_path[fp.path])
-    for ids in same_bytes.values():
-        pairs.update({(ids[0], other): 0.0 for other in ids[1:]})
+        same_bytes[_digest(fp.path) or fp.path].append(by_path[fp.path])  # a file it cannot read stands alone
+    pairs.update({(ids[0], other): 0.0 for ids in same_bytes.values() for other in ids[1:]})
     long_ = [fp for fp in usable if by_chromaprint(fp)]
     for (a, b), error in chromaprint_pairs([fp.words for fp in long_], max_bit_error).items():
         pairs[(by_path[long_[a].path], by_path[long_[b].path])] = error
@@ -332,8 +331,7 @@ def by_chromaprint(fp: Fingerprinted) -> bool:
 
 
 def steady(fp: Fingerprinted) -> bool:
-    """Whether a file (MIN_SHORT_S and longer) has neither Chromaprint words to go by (one word repeated: a tone, a
-    hum) nor a spectrum (4 s and longer): only a byte-identical copy of it can be told."""
+    """Whether a file has neither Chromaprint words to go by (a tone, a hum) nor a spectrum: only its bytes tell."""
     return fp.duration_s >= MIN_SHORT_S and not by_chromaprint(fp) and (fp.profile is None or not len(fp.profile))
 
 
@@ -349,9 +347,16 @@ def difference(a: Fingerprinted, b: Fingerprinted) -> tuple[float, str]:
 
 
 def _digest(path: str) -> str:
-    """The file's bytes, hashed ("" when it cannot be read: an example given as samples)."""
-    import hashlib
+    """The file's bytes, hashed, once while it is unchanged ("" when it cannot be read: an example as samples)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ""
+    return _digest_of(path, st.st_size, st.st_mtime_ns)
 
+
+@lru_cache(maxsize=1024)
+def _digest_of(path: str, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as f:

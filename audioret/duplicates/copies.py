@@ -26,6 +26,7 @@ import threading
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -118,12 +119,10 @@ class Prints:
     def __len__(self) -> int:
         return len(self.prints)
 
-    @property
+    @cached_property
     def paths(self) -> set[str]:
         """The library's files (of MIN_SHORT_S and longer)."""
-        if "_paths" not in self.__dict__:
-            self.__dict__["_paths"] = {fp.path for fp in self.prints}
-        return self.__dict__["_paths"]
+        return {fp.path for fp in self.prints}
 
     def candidates(self, example: Fingerprinted) -> list[int]:
         """The positions of the files that may be the same recording as ``example``."""
