@@ -17,6 +17,7 @@ from audioret.ranking.calibration import (
     calibrate,
     judge,
     match_evidence,
+    median_of,
     strength,
     surprisal,
 )
@@ -182,6 +183,31 @@ def test_an_informative_channel_keeps_its_evidence_against_both_laws():
     top = int(np.argmax(scores))
     e, beyond = judge(scores[[top]], records[[top]], query[None], background)
     assert 720 <= top < 840 and e[0] > 8.0 and beyond[0] > MATCH_EVIDENCE and say(e[0]) > MATCH_SAY
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 1024, 1025])
+def test_median_of_is_numpys_median(n):
+    """The one-partition median every query takes of its background scores is numpy's, odd or even, ties too."""
+    x = np.random.default_rng(n).standard_normal(n).astype(np.float32)
+    assert median_of(x) == pytest.approx(float(np.median(x.astype(np.float64))), abs=0)
+    assert median_of(np.round(x)) == float(np.median(np.round(x).astype(np.float64)))
+    with pytest.raises(ValueError, match="empty"):
+        median_of(np.zeros(0))
+
+
+def test_judging_under_three_laws_at_once_is_judging_under_each():
+    """The evidence under the two chance laws and against unrelated queries, computed in one pass, is each law's."""
+    rng = np.random.default_rng(5)
+    records = _clustered_channel(rng)
+    background = Background.of(records, 50_000, _unit(rng.standard_normal((48, records.shape[1]))))
+    query = _unit(rng.standard_normal((1, records.shape[1])))
+    scores = records[:40] @ query[0]
+    e, beyond = judge(scores, records[:40], query, background, gated=False)
+    sample_scores = (records @ query[0]) - background.sample_bias
+    z = (scores - records[:40] @ background.reference_mean() - np.median(sample_scores)) / background.scale
+    chance = np.minimum(surprisal(z, *background.law()), surprisal(z, *background.nowhere_law()))
+    np.testing.assert_allclose(e, chance, rtol=1e-5)
+    np.testing.assert_allclose(beyond, surprisal(z, *background.unrelated_law()), rtol=1e-5)
 
 
 def test_a_weak_hit_is_graded_under_the_line():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import InputError
 from ..render import strength_word
@@ -37,11 +37,10 @@ class Found:
     quote: str = ""  # the text it found, quoted, when it found text
     words: tuple[str, ...] = ()  # the query words found in that text
     beyond: float | None = None  # nats against what unrelated queries reach here; None: ``evidence`` (words, copies)
+    said: float = field(init=False, repr=False, compare=False)  # what the evidence adds to the fused sum (null.say)
 
-    @property
-    def said(self) -> float:
-        """What the channel's evidence adds to the fused sum (:func:`null.say`)."""
-        return say(float(self.evidence))
+    def __post_init__(self):
+        object.__setattr__(self, "said", say(float(self.evidence)))  # once: fusion reads it for every file
 
     @property
     def against_unrelated(self) -> float:
@@ -96,6 +95,7 @@ def _hit(rank: int, by_channel: dict[str, Found], weights: Mapping[str, float], 
     )
     start_s, end_s = _time_range(by_channel[carrier], founds, duration_s)
     passage = next((f.match for f in founds if f.match.document is not None), None)
+    alone = {c: strength(shown(f)) for c, f in by_channel.items()}  # each channel's strength, as if alone
     return Hit(
         rank=rank,
         path=first.path,
@@ -109,8 +109,8 @@ def _hit(rank: int, by_channel: dict[str, Found], weights: Mapping[str, float], 
         text_kind=passage.metadata.get("kind") if passage is not None else None,
         text_start_s=float(passage.metadata["start_s"]) if passage is not None else None,
         text_end_s=float(passage.metadata["end_s"]) if passage is not None else None,
-        strengths={c: round(strength(shown(f)), 6) for c, f in by_channel.items()},
-        why=explain(by_channel, carrier),
+        strengths={c: round(s, 6) for c, s in alone.items()},
+        why=explain(by_channel, carrier, alone),
         tags=tags_of(max((f.match.metadata for f in founds), key=lambda m: "tags_sig" in m)),
     )
 
@@ -125,12 +125,13 @@ def _time_range(carrier: Found, founds: Sequence[Found], duration_s: float) -> t
     return 0.0, min(duration_s, CLIP_S)
 
 
-def explain(by_channel: Mapping[str, Found], carrier: str) -> str:
-    """Why a file matched, carrying channel first: ``said at 0:12-0:16: "…" (strong) · sounds like: weak``."""
+def explain(by_channel: Mapping[str, Found], carrier: str, alone: Mapping[str, float] | None = None) -> str:
+    """Why a file matched, carrying channel first: ``said at 0:12-0:16: "…" (strong) · sounds like: weak``
+    (``alone``: each channel's strength as if it were the only one, when the caller has it)."""
     parts = []
     for channel in sorted(by_channel, key=lambda c: c != carrier):
         f = by_channel[channel]
-        word = strength_word(strength(shown(f)))
+        word = strength_word(alone[channel] if alone is not None else strength(shown(f)))
         parts.append(f"{f.label}: {f.quote} ({word})" if f.quote else f"{f.label}: {word}")
     return " · ".join(parts)
 
