@@ -17,6 +17,8 @@ _MINUS = re.compile(r"(?<!\S)-(?:\"[^\"]*\"|[^\W\d_][\w']*)")  # -word or -"a ph
 
 _TOKEN = re.compile(r"(?<!\S)-\"([^\"]*)\"|\"([^\"]*)\"|(?<!\S)-([^\W\d_][\w']*)|([\w']+)")
 UNMATCHED_QUOTE = 'The unmatched " was read as a plain character: the words after it are ordinary words'
+UNMATCHED_QUOTE_AT_END = 'The unmatched " at the end was left out'
+EMPTY_QUOTES = 'The empty quotes "" were left out'
 
 
 @dataclass(frozen=True)
@@ -38,10 +40,14 @@ class Query:
 
     @classmethod
     def parse(cls, raw: str) -> Query:
-        note = ""
+        notes = []
         if raw.count('"') % 2:  # the last quote has no partner: read it as a plain character
             at = raw.rindex('"')
-            raw, note = f"{raw[:at]} {raw[at + 1 :]}", UNMATCHED_QUOTE
+            notes.append(UNMATCHED_QUOTE if _words(raw[at + 1 :]) else UNMATCHED_QUOTE_AT_END)
+            raw = f"{raw[:at]} {raw[at + 1 :]}"
+        if any(not _words(q) for q in re.findall(r'"([^"]*)"', raw)):  # "" or " ": nothing to require or leave out
+            notes.append(EMPTY_QUOTES)
+        note = ". ".join(notes)
         phrases, excluded, excluded_phrases = [], [], []
         for minus_quoted, quoted, minus, _ in _TOKEN.findall(raw):
             if minus:

@@ -257,6 +257,17 @@ def test_query_parsing_of_excluded_phrases_and_an_unmatched_quote():
     assert Query.parse('-"bell"').excluded == ("bell",)  # a one-word phrase is the word
     odd = Query.parse('"rain" -"bell" "')
     assert odd.phrases == (("rain",),) and odd.excluded == ("bell",) and odd.text == "rain"
-    assert 'unmatched "' in odd.note
+    assert odd.note == 'The unmatched " at the end was left out'  # no words follow it to be read as ordinary
     mid = Query.parse('"olive oil from the shop')  # the only quote: its words are ordinary words
-    assert mid.text == "olive oil from the shop" and mid.phrases == () and mid.note
+    assert mid.text == "olive oil from the shop" and mid.phrases == ()
+    assert mid.note == 'The unmatched " was read as a plain character: the words after it are ordinary words'
+    for empty in ('rain -""', '"" rain', 'rain " "'):  # nothing to require or leave out: said, not silently dropped
+        q = Query.parse(empty)
+        assert (
+            q.text == "rain" and q.phrases == () and q.excluded == () and q.note == 'The empty quotes "" were left out'
+        )
+    both = Query.parse('"" rain "')
+    assert (
+        both.text == "rain"
+        and both.note == 'The unmatched " at the end was left out. The empty quotes "" were left out'
+    )
