@@ -83,7 +83,7 @@ def test_text_search_api(server):
     assert [h["rank"] for h in hits] == [1, 2, 3, 4, 5]
     assert (hits[0]["file"], hits[0]["folder"]) == ("rain-on-roof.flac", "examples/sounds")  # its description says so
     assert hits[0]["text (cosine)"] >= 0.3 and 0 <= hits[0]["from"] < hits[0]["to"] <= 10.0
-    assert "roof" in hits[0]["matched words"] and hits[0]["why"].startswith(("name:", "sidecar:"))
+    assert "roof" in hits[0]["matched text"] and hits[0]["why"].startswith(("name:", "sidecar:"))
     assert "5 results for “rain on a tin roof”" in html and html.count('class="hit"') == 5
     # a quoted phrase no file holds: the one real reason, as the command line gives it (the filters left out)
     table, html, *_ = client.predict('"zebra crossing"', 5, 1.0, 1.0, api_name="/search")
@@ -103,7 +103,7 @@ def test_spoken_query_api(server, tmp_path):
     assert "harvest" in query.lower() and note.startswith("Heard (en)") and "harvest" in html
     hits = rows(table)
     assert hits[0]["file"] == "voice-memo-harvest.flac"
-    assert hits[0]["from"] >= 0.3 and "harvest" in hits[0]["matched words"].lower()
+    assert hits[0]["from"] >= 0.3 and "harvest" in hits[0]["matched text"].lower()
 
 
 def test_query_by_example_and_more_like_this_api(server):
@@ -162,7 +162,7 @@ def test_zip_upload_indexes_its_audio_and_refuses_unsafe_entries(server, tmp_pat
     assert not (uploads.parent / "outside.wav").exists() and not (uploads / "outside.wav").exists()
     hits = rows(client.predict("when is the plumber coming", 3, 1.0, 1.0, *SEARCH, api_name="/search")[0])
     assert (hits[0]["file"], hits[0]["folder"]) == ("plumber.wav", "uploads/memos/house")
-    assert "plumber" in hits[0]["matched words"].lower()
+    assert "plumber" in hits[0]["matched text"].lower()
 
 
 def test_library_list_filters_and_removes_with_the_shown_name(server, tmp_path):

@@ -28,7 +28,7 @@ EXAMPLE_QUERIES = [
     "waves on a beach",
 ]
 COLUMNS = ["rank", "file", "folder", "from", "to", "score", "why"]
-COLUMNS += ["sound (cosine)", "text (cosine)", "matched words", "segment"]  # the table's, in the API's answer too
+COLUMNS += ["sound (cosine)", "text (cosine)", "matched text", "segment"]  # the table's, in the API's answer too
 EMPTY_TABLE = {"headers": COLUMNS, "data": []}
 SIMILAR_PREFIX = "sounds like "  # the query box after "Search by this sound": "sounds like bell.flac 0:00.0–0:08.0"
 
