@@ -274,7 +274,7 @@ def _search(args, lib, parser) -> int:
     if args.query is not None:
         filters = _filters(args)
         hits = lib.search(args.query, k=args.k, filters=filters, like=args.like, unlike=args.unlike)
-        _print_hits(hits, args.json, {"query": args.query}, lib, args.export, filters)
+        _print_hits(hits, args.json, {"query": args.query}, lib, args.export)
         if saved := lib.judge(args.query, args.like, args.unlike):
             print(
                 f"saved {saved} judgements to {lib.judgements_path} (score them: audioret eval --qrels)",
@@ -355,7 +355,7 @@ COMMANDS = {
 }
 
 
-def _print_hits(hits: Results, as_json: bool, query: dict, lib=None, export: str | None = None, filters=None):
+def _print_hits(hits: Results, as_json: bool, query: dict, lib=None, export: str | None = None):
     if export:
         from .clips import cut_clip
         from .export import write
@@ -371,9 +371,7 @@ def _print_hits(hits: Results, as_json: bool, query: dict, lib=None, export: str
     if hits.note:
         print(hits.note)
     if not hits:
-        from .render import why_nothing
-
-        print(f"no results: {why_nothing(lib, query.get('query'), filters)}")
+        print(f"no results: {hits.empty or 'nothing in the index passes the query'}")
     elif hits.no_good_match:
         print(f"{hits.message}. The closest, all weak:")
     for h in hits:

@@ -226,8 +226,17 @@ class Library:
         feedback = Feedback(tuple(self.resolve(i) for i in like), tuple(self.resolve(i) for i in unlike))
         request = search.Request.parse(text, k, filters, text_query, feedback)
         if not feedback:
-            return search.search(self.channels, weights, request)
-        return search.with_feedback(self.channels, weights, request)
+            return self._explained(search.search(self.channels, weights, request), text)
+        return self._explained(search.with_feedback(self.channels, weights, request), text)
+
+    def _explained(self, results: Results, query: str | None = None) -> Results:
+        """``results``, with why nothing came back when nothing did (``Results.empty``): the same reason the
+        command line prints, for the JSON output and the Python caller."""
+        if not results:
+            from .render import why_nothing
+
+            results.empty = why_nothing(self, query, results.filters)
+        return results
 
     def judge(self, query: str, like: Sequence[str] = (), unlike: Sequence[str] = ()) -> int:
         """Saves 👍 (``like``) and 👎 (``unlike``) on results of ``query`` (segment ids or paths) as relevance
@@ -283,7 +292,7 @@ class Library:
         """
         channel = self.channels.hearing()
         vectors = channel.embed_example(example)
-        return search.by_example(channel, vectors, k, Scope(filters), copies.of_library(self, example))
+        return self._explained(search.by_example(channel, vectors, k, Scope(filters), copies.of_library(self, example)))
 
     def similar(self, segment_id: str, k: int = 10, filters: Filters | None = None, same_file: bool = False) -> Results:
         """ "More like this": files that sound like the stored segment ``segment_id``.
@@ -291,7 +300,7 @@ class Library:
         The segment itself is never returned; other segments of its file only with ``same_file=True``.
         """
         copies_of = partial(copies.of_library, self)
-        return search.similar(self.channels.hearing(), segment_id, k, filters, same_file, copies_of)
+        return self._explained(search.similar(self.channels.hearing(), segment_id, k, filters, same_file, copies_of))
 
     def keep_private(self, roots: Sequence[str | os.PathLike]) -> None:
         """Files under ``roots`` (a public page's visitors' uploads) stay out of what scores are calibrated against

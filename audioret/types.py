@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from .errors import InputError
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -41,7 +43,8 @@ class Results(list):
     """Ranked :class:`Hit` (a list), and whether any of them is a good match.
 
     ``no_good_match`` is true when nothing stands out in any channel: the hits are then only the closest, all
-    weak, and ``message`` says so.
+    weak, and ``message`` says so. When nothing came back at all, ``empty`` says why (a filter, a phrase no file
+    holds, an empty index), and ``message`` with it.
     """
 
     NO_MATCH = "No good match: nothing in your library sounds like that or says it"
@@ -54,9 +57,12 @@ class Results(list):
         self.filters: Filters | None = None  # what the search was within (why it found nothing: render.why_nothing)
         self.changed = changed  # what feedback changed, in words ("3 new in the top 10, 1 left out")
         self.note = note  # how the query was read, where that is not plain (Query.note)
+        self.empty = ""  # why nothing came back, when nothing did (render.why_nothing; Library fills it in)
 
     @property
     def message(self) -> str:
+        if not self and self.empty:
+            return f"No results: {self.empty}"
         return (self.NO_MATCH_EXAMPLE if self.example else self.NO_MATCH) if self.no_good_match else ""
 
     def to_dict(self) -> dict:
@@ -89,6 +95,12 @@ class Filters:
             object.__setattr__(self, "folders", tuple(os.path.abspath(f) for f in self.folders))
         if self.extensions is not None:
             object.__setattr__(self, "extensions", tuple(e.lower().lstrip(".") for e in self.extensions))
+        low, high = self.min_duration_s, self.max_duration_s
+        if low is not None and high is not None and low > high:
+            raise InputError(
+                f"The shortest duration asked for ({low:g} s) is longer than the longest ({high:g} s): no file can "
+                "be both; swap them"
+            )
         for name in ("tags", "exclude_tags"):
             given = getattr(self, name)
             if given is not None:

@@ -70,12 +70,17 @@ def test_index_search_similar_stats_remove(env, small_library, capsys, monkeypat
     assert code == 0 and out.strip() == (
         'no results: no file is tagged "no such tag" (`audioret tags` lists them); the filters leave nothing'
     )
+    code, out, _ = run(capsys, "search", '"zebra crossing"', "--json")  # a script is told the same reason
+    result = json.loads(out)
+    assert result["hits"] == [] and result["message"] == 'No results: no file holds "zebra crossing" word for word'
 
     monkeypatch.chdir(small_library)  # --folder is taken from where the command runs
     code, out, _ = run(capsys, "search", "tones", "--folder", "long", "-k", "1")
     assert str(small_library / "long" / "tones.flac") in out
     code, out, _ = run(capsys, "search", "tones", "--folder", "lnog")  # mistyped: named, not "the index is empty"
     assert out.strip() == f"no results: no indexed file is under {small_library / 'lnog'}; the filters leave nothing"
+    message = json.loads(run(capsys, "search", "tones", "--folder", "lnog", "--json")[1])["message"]
+    assert message == f"No results: no indexed file is under {small_library / 'lnog'}; the filters leave nothing"
 
     code, out, _ = run(capsys, "stats", "--json")
     assert json.loads(out)["files"] == 13 and json.loads(out)["segments"] == 15
@@ -108,6 +113,7 @@ def test_stats_names_the_engine_of_the_last_run_that_indexed_files(env, capsys):
         (["similar", "/no/such.wav"], "/no/such.wav"),
         (["search", " "], "The query is empty"),
         (["search", "--", "-rain"], "The query only leaves things out (-rain); add what to look for"),
+        (["search", "rain", "--min-duration", "6", "--max-duration", "2"], "longer than the longest (2 s): no file"),
         (["similar", "--segment", "nope"], "No segment 'nope'"),
         (["index", ".", "--hop", "0"], "hop_s must be positive"),
         (["search", "rain", "--export", "/no/such/dir/x.csv"], "Cannot export to /no/such/dir/x.csv: there is no"),
