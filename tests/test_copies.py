@@ -13,9 +13,8 @@ import soundfile as sf
 import soxr
 
 from audioret import Config, Library
-from audioret.duplicates import Fingerprinted, fingerprinted
-from audioret.duplicates.copies import Prints, known, same_recording
-from audioret.duplicates.fingerprints import STOP_FILES
+from audioret.duplicates import fingerprinted
+from audioret.duplicates.copies import known, same_recording
 
 from .conftest import require_shared, speak, write
 
@@ -48,27 +47,6 @@ def test_same_recording_by_the_duplicates_rule(tmp_path, seconds):
     same = same_recording(a, b)
     assert same is not None and same[1] == ("chromaprint" if seconds >= 3 else "spectrum")
     assert same_recording(a, c) is None and same_recording(b, c) is None
-
-
-def test_a_clip_of_sound_in_silence_finds_its_copy_by_the_one_word_they_share():
-    """A second of sound in silence: the silence's word is in every such file and proposes nothing, and a copy's
-    sound words differ from the original's in a bit or two, so the two share one word. Still the same recording."""
-    rng = np.random.default_rng(0)
-    silence = np.uint32(0x5A5A5A5A)
-
-    def clip(path: str, sound: np.ndarray) -> Fingerprinted:
-        words = np.concatenate([np.full(30, silence, np.uint32), sound]).astype(np.uint32)
-        return Fingerprinted(path, words, duration_s=len(words) * 0.124)
-
-    sounds = [rng.integers(0, 2**32, 6, dtype=np.uint64).astype(np.uint32) for _ in range(STOP_FILES + 10)]
-    prints = Prints([clip(f"/library/{i}.wav", s) for i, s in enumerate(sounds)])
-    changed = sounds[7].copy()
-    changed[1:] ^= np.uint32(1)  # one bit of every word but the first, as an encoder leaves it
-    copy = clip("/elsewhere/7.mp3", changed)
-    assert prints.candidates(copy) == []  # two shared words proposed nothing: the silence's is everyone's
-    assert list(prints.copies(copy)) == ["/library/7.wav"]
-    unrelated = clip("/elsewhere/new.wav", rng.integers(0, 2**32, 6, dtype=np.uint64).astype(np.uint32))
-    assert prints.copies(unrelated) == {}
 
 
 def _tone(hz: float, seconds: float, sr: int = 48000) -> np.ndarray:

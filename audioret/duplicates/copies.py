@@ -92,8 +92,7 @@ class Prints:
     sharing at least MIN_SHARED_WORDS Chromaprint words with the example (a word in more than STOP_FILES files
     proposes nothing), from the words sorted once with their files (a look-up is a binary search per word); files
     with a spectrum, the SPECTRUM_CANDIDATES nearest to a short example by band means and spreads (one matrix
-    product). Each candidate is checked by :func:`same_recording`; when none is the same recording, so are the files
-    sharing one word with the example (a clip of a second of sound in silence)."""
+    product). Each candidate is checked by :func:`same_recording`."""
 
     def __init__(self, prints: Sequence[Fingerprinted]):
         self.prints = [fp for fp in prints if fp.duration_s >= MIN_SHORT_S]
@@ -125,9 +124,8 @@ class Prints:
         """The library's files (of MIN_SHORT_S and longer)."""
         return {fp.path for fp in self.prints}
 
-    def candidates(self, example: Fingerprinted, min_shared: int = MIN_SHARED_WORDS) -> list[int]:
-        """The positions of the files that may be the same recording as ``example`` (sharing ``min_shared``
-        Chromaprint words with it, or near it by spectrum)."""
+    def candidates(self, example: Fingerprinted) -> list[int]:
+        """The positions of the files that may be the same recording as ``example``."""
         found: set[int] = set()
         if by_chromaprint(example) and len(self._words):
             words = np.unique(example.words)
@@ -135,7 +133,7 @@ class Prints:
             runs = hi - lo
             at = np.repeat(lo - np.concatenate([[0], np.cumsum(runs)[:-1]]), runs) + np.arange(runs.sum())
             shared = np.bincount(self._owners[at], minlength=len(self.prints))
-            found |= set(np.flatnonzero(shared >= min_shared).tolist())
+            found |= set(np.flatnonzero(shared >= MIN_SHARED_WORDS).tolist())
         if example.profile is not None and len(example.profile) and len(self._profiled):
             sims = self._summaries @ _unit((band_summary(example.profile) - self._centre)[None])[0]
             k = min(SPECTRUM_CANDIDATES, len(sims))
@@ -143,18 +141,9 @@ class Prints:
         return sorted(found)
 
     def copies(self, example: Fingerprinted) -> dict[str, tuple[float, str]]:
-        """The files that are the same recording as ``example``: {path: (difference, method)}. When none shares
-        MIN_SHARED_WORDS words with it, the files sharing one are checked too: a clip that is a second of sound
-        in silence has few words but the silence's, which propose nothing (docs/BENCHMARKS.md, "Copies")."""
-        checked = self.candidates(example)
-        found = self._checked(example, checked)
-        if not found and by_chromaprint(example) and MIN_SHARED_WORDS > 1:
-            found = self._checked(example, sorted(set(self.candidates(example, min_shared=1)) - set(checked)))
-        return found
-
-    def _checked(self, example: Fingerprinted, candidates: Sequence[int]) -> dict[str, tuple[float, str]]:
+        """The files that are the same recording as ``example``: {path: (difference, method)}."""
         found = {}
-        for i in candidates:
+        for i in self.candidates(example):
             same = same_recording(example, self.prints[i])
             if same is not None:
                 found[self.prints[i].path] = same
