@@ -144,6 +144,24 @@ def test_more_like_this_names_a_copy_of_the_segments_file(memos, tmp_path):
     assert all("the same recording" not in h.why for h in others)  # and no other memo is a copy of it
 
 
+def test_mostly_silent_clips_are_not_called_one_recording(tmp_path, tiny_clap_dir, text_model):
+    """Five ESC-10 clips that are a dog bark or a sneeze of a second or less in digital silence: their
+    Chromaprint words are mostly the silence's, which agree at a bit error under 0.1. Each, given as the example,
+    is the same recording as itself and no other."""
+    esc10 = require_shared("esc10", "audio")
+    lib = tmp_path / "library"
+    lib.mkdir()
+    for name in ("1-110389-A", "5-220027-A", "2-109505-A", "4-167642-A", "1-31748-A"):
+        shutil.copy(esc10 / f"{name}.ogg", lib)
+    library = _library(tmp_path, tiny_clap_dir, text_model)
+    library.index([lib], progress=False)
+    for example in ("1-110389-A", "5-220027-A"):
+        hits = library.search_audio(lib / f"{example}.ogg", k=5)
+        assert hits[0].path == str(lib / f"{example}.ogg") and "the same recording" in hits[0].why
+        assert len(hits) == 5 and [h.path for h in hits if "the same recording" in h.why] == [hits[0].path]
+        assert all(h.score < 0.5 for h in hits[1:])
+
+
 @pytest.mark.slow
 def test_a_copy_the_sound_channel_ranks_far_down_is_found_by_its_fingerprint(tmp_path, tiny_clap_dir, text_model):
     """A copy with loud whistles above 8 kHz (a noisy transfer; Chromaprint listens under 5.5 kHz) sounds, to the
