@@ -39,7 +39,8 @@ from .catalog import PROPERTIES
 from .channels import user_tags
 from .errors import AudioretError, InputError, ModelLoadError
 from .ranking import labels as judging
-from .ranking.calibration import REFERENCE_PROMPTS, Background, one_blas_thread
+from .ranking.calibration import Background, one_blas_thread
+from .ranking.null import REFERENCE_PROMPTS
 from .store.filters import accepts
 from .store.records import tag_fields, tag_kinds_of, tags_of
 from .types import Filters, Tag

@@ -26,7 +26,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from audioret.ranking.calibration import REFERENCE_PROMPTS  # noqa: E402
+from audioret.ranking.null import REFERENCE_PROMPTS  # noqa: E402
 from audioret.search import Request  # noqa: E402
 from bench.fusion import heard, open_libraries  # noqa: E402
 

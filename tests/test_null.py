@@ -17,11 +17,10 @@ from audioret.ranking.calibration import (
     calibrate,
     judge,
     match_evidence,
-    median_of,
     strength,
     surprisal,
 )
-from audioret.ranking.null import ALIKE, distinct, fit_tops, informative, nowhere, say
+from audioret.ranking.null import ALIKE, distinct, fit_tops, informative, median_of, nowhere, say
 
 
 def _unit(x):

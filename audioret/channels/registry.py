@@ -18,7 +18,7 @@ from .base import Channel
 def sound(library) -> Channel:
     """CLAP windows: how it sounds."""
     from ..models.checks import remembered
-    from ..ranking.calibration import REFERENCE_PROMPTS
+    from ..ranking.null import REFERENCE_PROMPTS
     from .sound import SoundChannel
 
     cfg = library.config
@@ -39,7 +39,7 @@ def sound(library) -> Channel:
 def text(library) -> Channel:
     """Passages: what is said in a file, and written about it."""
     from ..models.checks import remembered
-    from ..ranking.calibration import REFERENCE_PROMPTS
+    from ..ranking.null import REFERENCE_PROMPTS
     from .text import TextChannel
 
     cfg = library.config

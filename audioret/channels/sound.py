@@ -21,9 +21,10 @@ import numpy as np
 from .. import audio
 from ..errors import AudioDecodeError, InputError
 from ..measures import Measurer
-from ..ranking.calibration import REFERENCE_PROMPTS, Background, judge
+from ..ranking.calibration import Background, judge
 from ..ranking.fusion import Found
 from ..ranking.nearest import best_files
+from ..ranking.null import REFERENCE_PROMPTS
 from ..store.records import SegmentMatch, file_fields, records
 from ..types import Moment, Scope
 from .base import Channel, Embedded, Output, Recent, provenances, scaled

@@ -22,10 +22,10 @@ import numpy as np
 from ..errors import ModelLoadError, NoSpeechError
 from ..models.asr import ASR_SAMPLE_RATE
 from ..query import Query, minus
-from ..ranking.calibration import REFERENCE_PROMPTS, Background, idf, judge, phrase_evidence, word_evidence
+from ..ranking.calibration import Background, idf, judge, phrase_evidence, word_evidence
 from ..ranking.fusion import Found
 from ..ranking.nearest import best_files
-from ..ranking.null import ALIKE
+from ..ranking.null import ALIKE, REFERENCE_PROMPTS
 from ..render import time_range
 from ..store.chroma import TEXT_MATCH_LIMIT
 from ..store.filters import accepts, admits
