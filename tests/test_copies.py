@@ -317,6 +317,25 @@ def test_a_sample_under_a_fifth_of_a_second_and_its_copies_are_the_same_recordin
     assert groups == [] and groups.too_short == []
 
 
+def test_a_sample_too_short_to_compare_is_still_the_same_recording_as_itself(tmp_path, tiny_clap_dir, text_model):
+    """A click of 20 ms is under what a spectrum needs, so nothing can compare it with another file; given as the
+    example, the library's own file, or a copy of its bytes, is still "the same recording", and no other file is."""
+    lib = tmp_path / "library"
+    rng = np.random.default_rng(3)
+    click = write(lib / "click.wav", (rng.standard_normal(960) * np.hanning(960)).astype(np.float32), sr=48000)
+    for i in range(3):
+        write(lib / f"other_{i}.wav", _signal(1.0 + i, 10 + i, sr=48000), sr=48000)
+    library = _library(tmp_path, tiny_clap_dir, text_model)
+    library.index([lib], progress=False)
+    elsewhere = tmp_path / "elsewhere" / "click copy.wav"
+    elsewhere.parent.mkdir()
+    shutil.copy(click, elsewhere)  # the same bytes under another name: that much can still be told
+    for example in (click, elsewhere):
+        hits = library.search_audio(example, k=3)
+        assert hits[0].path == str(click) and hits[0].score >= 0.95 and "the same recording" in hits[0].why
+        assert all("the same recording" not in h.why for h in hits[1:])
+
+
 def test_chromaprint_fed_block_by_block_gives_the_files_words():
     """An index run feeds Chromaprint the blocks it decodes: the words are those of the whole file's first
     MAX_FINGERPRINT_S, whatever the blocks' lengths."""

@@ -296,7 +296,7 @@ def find(
     by_path = {fp.path: n for n, fp in enumerate(usable)}
     same_bytes: dict[str, list[int]] = defaultdict(list)
     for fp in held:
-        same_bytes[_digest(fp.path) or fp.path].append(by_path[fp.path])  # a file it cannot read stands alone
+        same_bytes[digest(fp.path) or fp.path].append(by_path[fp.path])  # a file it cannot read stands alone
     pairs.update({(ids[0], other): 0.0 for ids in same_bytes.values() for other in ids[1:]})
     long_ = [fp for fp in usable if by_chromaprint(fp)]
     for (a, b), error in chromaprint_pairs([fp.words for fp in long_], max_bit_error).items():
@@ -341,12 +341,12 @@ def difference(a: Fingerprinted, b: Fingerprinted) -> tuple[float, str]:
         return compare(a.words, b.words), "chromaprint"
     if a.profile is not None and b.profile is not None and len(a.profile) and len(b.profile):
         return 1.0 - correlation(a.profile, b.profile), "spectrum"
-    if steady(a) and steady(b) and a.size == b.size and _digest(a.path) == _digest(b.path) != "":
+    if steady(a) and steady(b) and a.size == b.size and digest(a.path) == digest(b.path) != "":
         return 0.0, "identical"
     return float("nan"), "linked"
 
 
-def _digest(path: str) -> str:
+def digest(path: str) -> str:
     """The file's bytes, hashed, once while it is unchanged ("" when it cannot be read: an example as samples)."""
     try:
         st = os.stat(path)

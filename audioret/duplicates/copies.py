@@ -42,6 +42,7 @@ from . import (
     Fingerprinted,
     by_chromaprint,
     difference,
+    digest,
     fingerprint,
     fingerprinted,
 )
@@ -66,8 +67,9 @@ def same_recording(
     """Whether two fingerprinted files are one recording (a copy in another format, rate, gain or trim), by the
     rule the duplicates finder groups them by: ``(difference, method)`` as :func:`duplicates.difference` gives
     it (a share of differing bits, or 1 - the spectra's correlation), or None. Pure."""
-    if min(a.duration_s, b.duration_s) < MIN_SHORT_S:
-        return None
+    if min(a.duration_s, b.duration_s) < MIN_SHORT_S:  # too short for any method: only the same bytes tell
+        same = a.size == b.size > 0 and digest(a.path) == digest(b.path) != ""
+        return (0.0, "identical") if same else None
     value, method = difference(a, b)
     limit = {"chromaprint": max_bit_error, "spectrum": 1.0 - min_correlation, "identical": 0.0}.get(method)
     return (value, method) if limit is not None and value <= limit else None
@@ -95,8 +97,10 @@ class Prints:
     with a spectrum, the SPECTRUM_CANDIDATES nearest to a short example by band means and spreads (one matrix
     product). Each candidate is checked by :func:`same_recording`."""
 
-    def __init__(self, prints: Sequence[Fingerprinted]):
+    def __init__(self, prints: Sequence[Fingerprinted], library: Sequence[str] | None = None):
         self.prints = [fp for fp in prints if fp.duration_s >= MIN_SHORT_S]
+        # every file of the library, compared or not (a sample under MIN_SHORT_S, a file Chromaprint cannot read)
+        self.library = frozenset(library if library is not None else (fp.path for fp in prints))
         long_ = [i for i, fp in enumerate(self.prints) if by_chromaprint(fp)]
         words = [np.unique(self.prints[i].words) for i in long_]
         flat = np.concatenate(words) if words else np.zeros(0, np.uint32)
@@ -187,7 +191,7 @@ class Known:
                 files = list(paths())
                 with ThreadPoolExecutor(self.workers() or min(4, os.cpu_count() or 1)) as pool:
                     read = list(pool.map(lambda p: fingerprinted(p, cache), files))
-                self._prints, self._key = Prints([fp for fp in read if fp is not None]), key
+                self._prints, self._key = Prints([fp for fp in read if fp is not None], files), key
             return self._prints
 
     def start(self, job, info) -> Taker | None:
@@ -309,7 +313,7 @@ def finder(
 
     def find(paths: list[str]) -> dict[str, tuple[float, str]]:  # the example's own file before its exact copies
         found = copies(fingerprint, paths, cache, prints)
-        if own is not None and own in prints.paths:  # the library's file itself, even when no method can tell
+        if own is not None and own in prints.library:  # the library's file itself, even when no method can tell
             found[own] = (0.0, found.get(own, (0.0, "file"))[1])
         return {p: (d if p == own else max(d, SAME_FILE_MARGIN), m) for p, (d, m) in found.items()}
 
