@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 
+from .query import Query
 from .types import Filters, Hit, IndexReport
 
 STRONG_SCORE = 0.75  # a strength from here on reads "strong"; from 0.5 "good", below "weak"
@@ -138,7 +138,7 @@ def empty_reasons(
     line's, or the page's ``PAGE_HINTS``)."""
     reasons = [hints[2].format(folder=filters.folder)] if filters.folder and indexed and not in_folder else []
     reasons += [f'no file is tagged "{t}"{hints[0]}' for t in filters.tags or () if t not in known_tags]
-    reasons += [f'no file holds "{p}" word for word' for p in re.findall(r'(?<!-)"([^"]+)"', query or "")]
+    reasons += [f'no file holds "{" ".join(p)}" word for word' for p in Query.parse(query or "").phrases]
     if any((filters.folder, filters.extensions, filters.min_duration_s, filters.max_duration_s, filters.tags)):
         reasons.append("the filters leave nothing")
     if not indexed:

@@ -118,6 +118,8 @@ def test_query_by_example_and_more_like_this_api(server):
     table, html, _ = client.predict(hits[0]["segment"], 3, api_name="/similar")
     assert "bell.flac" not in [h["file"] for h in rows(table)]  # never the segment's own file
     assert "for sounds like bell.flac 0:00.0–0:08.0" in html  # the header says what was searched
+    assert "No good match" not in html or "sounds like that example" in html  # found by sound: nothing was said
+    assert "sounds like that or says it" not in html
 
 
 def test_upload_and_index_then_find(server, tmp_path):

@@ -73,6 +73,8 @@ def test_index_search_similar_stats_remove(env, small_library, capsys, monkeypat
     code, out, _ = run(capsys, "search", '"zebra crossing"', "--json")  # a script is told the same reason
     result = json.loads(out)
     assert result["hits"] == [] and result["message"] == 'No results: no file holds "zebra crossing" word for word'
+    code, out, _ = run(capsys, "search", "--", 'rain -"dog park" "zebra crossing"')  # the phrase, as the query reads
+    assert out.strip().endswith('no results: no file holds "zebra crossing" word for word')
 
     monkeypatch.chdir(small_library)  # --folder is taken from where the command runs
     code, out, _ = run(capsys, "search", "tones", "--folder", "long", "-k", "1")

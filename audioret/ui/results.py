@@ -222,13 +222,16 @@ def hits_table(cards: Sequence[Card]) -> str:
     )
 
 
-def results(described: str, cards: Sequence[Card], no_good_match: bool, kind: str = "", why: str = "") -> str:
+def results(
+    described: str, cards: Sequence[Card], no_good_match: bool, kind: str = "", why: str = "", example: bool = False
+) -> str:
     """The whole results area; ``kind`` ("spoken", "typed" or "example") lets the page play the best segment by
-    itself after the kinds of query the visitor chose; ``why`` says why there are no cards."""
+    itself after the kinds of query the visitor chose; ``why`` says why there are no cards; ``example``: found by a
+    sound (an example, or "Search by this sound"), so nothing was said to match."""
     items = "".join(card(c) for c in cards)
     attribute = f' data-kind="{html.escape(kind)}"' if kind else ""
     table = hits_table(cards) if cards else ""
-    top = header(described, len(cards), no_good_match, why, kind == "example")
+    top = header(described, len(cards), no_good_match, why, example or kind == "example")
     return f'<div class="results"{attribute}>{top}<ol>{items}</ol>{table}</div>'
 
 

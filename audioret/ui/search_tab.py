@@ -14,7 +14,7 @@ import gradio as gr  # at module level: Gradio reads the handlers' gr.Request / 
 from ..errors import AudioretError
 from ..render import PAGE_HINTS, why_nothing
 from ..store.filters import is_under
-from ..types import Hit, Results
+from ..types import Filters, Hit, Results
 from .map_view import event_data
 from .results import CSS, SCRIPT, Card, escape, heard_sentence, markdown_bold, results
 from .results_actions import Votes, build_export
@@ -117,7 +117,8 @@ def answer(app: App, request, search, described: str, query: str | None = None, 
     if hits.note:
         described = f"{described}. {hits.note}"
     why = "" if hits else why_nothing(app.library, query, hits.filters, PAGE_HINTS)
-    return table(app, hits, session), results(described, cards, hits.no_good_match, kind or "typed" * votes, why)
+    area = results(described, cards, hits.no_good_match, kind or "typed" * votes, why, hits.example)
+    return table(app, hits, session), area
 
 
 class SearchHandlers:
@@ -129,8 +130,6 @@ class SearchHandlers:
         self.votes = Votes(app, answer, self.filters)
 
     def filters(self, session, folder_name, extensions, lo, hi):
-        from ..types import Filters
-
         scope = self.app.scope(session, folder_name or None)
         exts_ = tuple(e.strip() for e in (extensions or "").split(",") if e.strip()) or None
         folders = scope.folders if scope else None
