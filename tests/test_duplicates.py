@@ -42,7 +42,9 @@ def test_bit_error_and_alignment():
     trimmed = _flip(a[12:], 0.05, 1)  # 12 words (1.5 s) cut from the start, 5 % of the bits changed
     assert bit_error(a, trimmed, 12)[1] == 188
     assert compare(a, trimmed) == pytest.approx(0.05, abs=0.01)
-    assert compare(a, rng.integers(0, 2**32, 200, dtype=np.uint32)) == 1.0  # no shared word: never compared
+    # no word shared: only offset 0 is tried, where a copy that was not cut lines up, and chance gives half the bits
+    assert compare(a, rng.integers(0, 2**32, 200, dtype=np.uint32)) == pytest.approx(0.5, abs=0.02)
+    assert compare(a, a ^ np.uint32(1)) == pytest.approx(1 / 32)  # every word one bit off: a copy all the same
     assert compare(a, np.zeros(0, np.uint32)) == 1.0
 
 

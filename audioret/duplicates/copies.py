@@ -9,14 +9,14 @@ fingerprints, independently of how the sound channel ranks the files (a re-encod
 ranking): :class:`Prints` finds the candidates the way the duplicates finder does, by the Chromaprint words they
 share (an inverted index, no loop over the files) and, for short files, by the nearest band summaries of their
 spectra; each candidate is then checked by the finder's own rule. The sound channel's nearest files are checked too,
-by their spectra only where the look-up weighed their words and passed them over (what two mostly silent clips share
-is the silence). Each file that is the same recording gets ``ranking.calibration.COPY_EVIDENCE`` times one minus its
-difference (:func:`audioret.search.by_example`): it comes first, the closest copy first, strength >= 0.95, and says
-"the same recording". The library's fingerprints are the duplicates finder's cache beside the index, taken by each
-index run from the audio it decodes anyway (:class:`Known`, a tap of the run; a file indexed before, or by a
-cluster's decode tasks, is fingerprinted when first needed), dropped with the files removed or pruned, and held in
-memory until the library changes. Chromaprint missing, or a file it cannot read, leaves query by example to the
-sound channel alone. Measured on the duplicates benchmark's copies: docs/BENCHMARKS.md ("Fusion", "Copies").
+but not by Chromaprint where the look-up passed them over and either file is mostly one word (what two mostly silent
+clips share is the silence). Each file that is the same recording gets ``ranking.calibration.COPY_EVIDENCE`` times
+one minus its difference (:func:`audioret.search.by_example`): it comes first, the closest copy first, strength >=
+0.95, and says "the same recording". The library's fingerprints are the duplicates finder's cache beside the index,
+taken by each index run from the audio it decodes anyway (:class:`Known`, a tap of the run; a file indexed before,
+or by a cluster's decode tasks, is fingerprinted when first needed), dropped with the files removed or pruned, and
+held in memory until the library changes. Chromaprint missing, or a file it cannot read, leaves query by example to
+the sound channel alone. Measured on the duplicates benchmark's copies: docs/BENCHMARKS.md ("Fusion", "Copies").
 """
 
 from __future__ import annotations
@@ -270,19 +270,26 @@ def copies(
     """Which files are the same recording as ``example``: the ones ``library`` (the library's fingerprints) finds,
     and which of the first CANDIDATES of ``paths`` (the sound channel's nearest files, nearest first) are:
     {path: (difference, method)}. A file ``library`` names is checked again against its current fingerprint (it
-    may have changed since). A near file that ``library`` holds and did not name is taken by its spectrum only:
-    the look-up has weighed its Chromaprint words already, and one that shares fewer than MIN_SHARED_WORDS uncommon
-    words with the example agrees with it, if at all, in the words every mostly silent clip holds (26 examples of
-    the copies benchmark named an unrelated clip "the same recording" that way; docs/BENCHMARKS.md, "Copies")."""
+    may have changed since). A near file that ``library`` holds and did not name is not taken by its Chromaprint
+    words where either file is mostly one word (:func:`_mostly_one_word`): two mostly silent clips agree in their
+    silence (26 examples of the copies benchmark named an unrelated clip "the same recording" that way), while a
+    short re-encoded copy may share no word exactly and still be one (docs/BENCHMARKS.md, "Copies")."""
     found = {}
     from_library = library.copies(example) if library is not None else {}
     weighed = library.paths if library is not None else set()
     for path in dict.fromkeys([*from_library, *paths[:CANDIDATES]]):
         other = fingerprinted(path, cache)
         same = same_recording(example, other) if other is not None else None
-        if same is not None and not (same[1] == "chromaprint" and path in weighed and path not in from_library):
+        passed_over = same is not None and same[1] == "chromaprint" and path in weighed and path not in from_library
+        if same is not None and not (passed_over and (_mostly_one_word(example) or _mostly_one_word(other))):
             found[path] = same
     return found
+
+
+def _mostly_one_word(fp: Fingerprinted) -> bool:
+    """Whether one Chromaprint word fills more than a third of a fingerprint: digital silence, a hum."""
+    _, counts = np.unique(fp.words, return_counts=True)
+    return bool(len(counts)) and counts.max() * 3 > len(fp.words)
 
 
 def of_example(

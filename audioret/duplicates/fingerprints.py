@@ -78,8 +78,9 @@ def bit_error(a: np.ndarray, b: np.ndarray, offset: int) -> tuple[float, int]:
 
 
 def compare(a: np.ndarray, b: np.ndarray) -> float:
-    """The lowest bit error rate between two fingerprints over the offsets their equal words vote for (1.0 when
-    they share none, or overlap less than MIN_OVERLAP of the shorter)."""
+    """The lowest bit error rate between two fingerprints over the offsets their equal words vote for and offset 0
+    (a copy that was not cut starts where its original does, and a few seconds re-encoded may share no word
+    exactly: an mp3 of a 4-s memo did not); 1.0 when no offset overlaps MIN_OVERLAP of the shorter."""
     if len(a) == 0 or len(b) == 0:
         return 1.0
     where_b = defaultdict(list)
@@ -91,7 +92,8 @@ def compare(a: np.ndarray, b: np.ndarray) -> float:
             votes[i - j] += 1
     best = 1.0
     need = max(MIN_OVERLAP * min(len(a), len(b)), MIN_OVERLAP_WORDS)
-    for offset, _ in sorted(votes.items(), key=lambda kv: -kv[1])[:OFFSETS_TRIED]:
+    voted = [offset for offset, _ in sorted(votes.items(), key=lambda kv: -kv[1])[:OFFSETS_TRIED]]
+    for offset in dict.fromkeys([*voted, 0]):
         error, overlap = bit_error(a, b, offset)
         if overlap >= need:
             best = min(best, error)
