@@ -96,6 +96,8 @@ class Filters:
         if self.extensions is not None:
             object.__setattr__(self, "extensions", tuple(e.lower().lstrip(".") for e in self.extensions))
         low, high = self.min_duration_s, self.max_duration_s
+        if any(d is not None and d < 0 for d in (low, high)):
+            raise InputError(f"A duration is seconds, 0 or more; got {low if low is not None and low < 0 else high:g}")
         if low is not None and high is not None and low > high:
             raise InputError(
                 f"The shortest duration asked for ({low:g} s) is longer than the longest ({high:g} s): no file can "

@@ -116,6 +116,7 @@ def test_stats_names_the_engine_of_the_last_run_that_indexed_files(env, capsys):
         (["search", " "], "The query is empty"),
         (["search", "--", "-rain"], "The query only leaves things out (-rain); add what to look for"),
         (["search", "rain", "--min-duration", "6", "--max-duration", "2"], "longer than the longest (2 s): no file"),
+        (["search", "rain", "--min-duration", "-1"], "A duration is seconds, 0 or more; got -1"),
         (["similar", "--segment", "nope"], "No segment 'nope'"),
         (["index", ".", "--hop", "0"], "hop_s must be positive"),
         (["search", "rain", "--export", "/no/such/dir/x.csv"], "Cannot export to /no/such/dir/x.csv: there is no"),
