@@ -24,9 +24,9 @@ bits of most words, different recordings differ in half of the bits.
   a file goes by its spectrum when short, else by its bytes (:func:`steady`; MIN_DISTINCT_WORDS).
 - Candidates come from an inverted index of the words (no all-pairs loop): two files sharing at least
   MIN_SHARED_WORDS words are compared; a word found in more than STOP_FILES files (silence, hum) proposes nothing.
-- A candidate pair is compared at the offsets its shared words vote for: the bit error rate over the aligned
-  overlap, which must cover MIN_OVERLAP of the shorter fingerprint. Below ``max_bit_error`` (DEFAULT_MAX_BIT_ERROR)
-  it is a duplicate; groups are the connected pairs.
+- A candidate pair is compared at the offsets its shared words vote for and at offset 0: the bit error rate over
+  the aligned overlap, which must cover MIN_OVERLAP of the shorter fingerprint. Below ``max_bit_error``
+  (DEFAULT_MAX_BIT_ERROR) it is a duplicate; groups are the connected pairs.
 
 This package holds both methods (the fingerprints in :mod:`.fingerprints`, the spectra in :mod:`.spectrum`), the cache
 and the grouping: one feature, pure numeric parts first, each with its tests.

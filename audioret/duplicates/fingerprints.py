@@ -1,6 +1,7 @@
 """Chromaprint fingerprints and how two compare: one 32-bit word per 0.124 s of a file's first MAX_FINGERPRINT_S,
 candidate pairs from an inverted index of the words, and the bit error rate at the offsets the shared words vote
-for. Pure numeric parts but :func:`fingerprint`; the method and its figures are in :mod:`audioret.duplicates`.
+for and at offset 0. Pure numeric parts but :func:`fingerprint`; the method and its figures are in
+:mod:`audioret.duplicates`.
 """
 
 from __future__ import annotations
