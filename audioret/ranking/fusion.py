@@ -125,13 +125,13 @@ def _time_range(carrier: Found, founds: Sequence[Found], duration_s: float) -> t
     return 0.0, min(duration_s, CLIP_S)
 
 
-def explain(by_channel: Mapping[str, Found], carrier: str, alone: Mapping[str, float] | None = None) -> str:
+def explain(by_channel: Mapping[str, Found], carrier: str, alone: Mapping[str, float]) -> str:
     """Why a file matched, carrying channel first: ``said at 0:12-0:16: "…" (strong) · sounds like: weak``
-    (``alone``: each channel's strength as if it were the only one, when the caller has it)."""
+    (``alone``: each channel's strength as if it were the only one)."""
     parts = []
     for channel in sorted(by_channel, key=lambda c: c != carrier):
         f = by_channel[channel]
-        word = strength_word(alone[channel] if alone is not None else strength(shown(f)))
+        word = strength_word(alone[channel])
         parts.append(f"{f.label}: {f.quote} ({word})" if f.quote else f"{f.label}: {word}")
     return " · ".join(parts)
 
