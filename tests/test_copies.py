@@ -177,6 +177,34 @@ def test_mostly_silent_clips_are_not_called_one_recording(tmp_path, tiny_clap_di
         assert all(h.score < 0.5 for h in hits[1:])
 
 
+def test_copies_of_mostly_silent_clips_find_their_original(tmp_path, tiny_clap_dir, text_model):
+    """The same five clips of a sound in digital silence, and ESC-10 `2-128631-A`: an mp3 of one, a copy of
+    another cut by 0.5 s and one of a third at -6 dB each find their own original first as the same recording, by
+    its spectrum, and name no other clip so. Their Chromaprint words agree with every clip's silence; the -6 dB
+    copy of `1-110389-A` shares too few words of its own sound with its original to be proposed by them."""
+    esc10 = require_shared("esc10", "audio")
+    lib = tmp_path / "library"
+    lib.mkdir()
+    names = ("1-110389-A", "5-220027-A", "2-109505-A", "4-167642-A", "1-31748-A", "2-128631-A")
+    for name in names:
+        shutil.copy(esc10 / f"{name}.ogg", lib)
+    library = _library(tmp_path, tiny_clap_dir, text_model)
+    library.index([lib], progress=False)
+    x, sr = sf.read(esc10 / "2-128631-A.ogg", dtype="float32")
+    mp3 = write(tmp_path / "examples" / "2-128631-A.mp3", x, sr=sr, format="MP3")
+    y, sr = sf.read(esc10 / "5-220027-A.ogg", dtype="float32")
+    cut = write(tmp_path / "examples" / "5-220027-A cut.wav", y[int(0.5 * sr) :], sr=sr)
+    z, sr = sf.read(esc10 / "1-110389-A.ogg", dtype="float32")
+    quiet = write(tmp_path / "examples" / "1-110389-A quiet.wav", 0.5 * z, sr=sr)
+    for example, original in ((mp3, "2-128631-A"), (cut, "5-220027-A"), (quiet, "1-110389-A")):
+        hits = library.search_audio(example, k=len(names))
+        assert hits[0].path == str(lib / f"{original}.ogg")
+        assert hits[0].score >= 0.95 and "the same recording" in hits[0].why
+        assert all("the same recording" not in h.why and h.score < 0.5 for h in hits[1:])
+    groups = library.duplicates()
+    assert groups == []  # no two of the clips are one recording
+
+
 @pytest.mark.slow
 def test_a_copy_the_sound_channel_ranks_far_down_is_found_by_its_fingerprint(tmp_path, tiny_clap_dir, text_model):
     """A copy with loud whistles above 8 kHz (a noisy transfer; Chromaprint listens under 5.5 kHz) sounds, to the

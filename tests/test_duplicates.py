@@ -15,6 +15,7 @@ import soxr
 from audioret import Config, Library
 from audioret.cli import main
 from audioret.duplicates import (
+    Fingerprinted,
     compare,
     correlation,
     find,
@@ -164,6 +165,41 @@ def test_spectral_correlation_finds_the_shift_and_matches_its_definition():
         assert correlation(x, y, 12, phases=1) == pytest.approx(_correlation_by_loop(x, y, 12), abs=1e-9)
         at_phases = max(_correlation_by_loop(x[::4], y[k::4], 12) for k in range(4))
         assert correlation(x, y, 12) == pytest.approx(at_phases, abs=1e-9)
+
+
+def test_which_files_are_compared_by_their_spectrum():
+    """Short files, and sounds in silence under 10 s; not a steady tone, which is one word too, nor a sound that
+    fills its file."""
+    from audioret.duplicates import by_chromaprint, fingerprint, spectrum_of
+    from audioret.duplicates.fingerprints import mostly_one_word
+    from audioret.duplicates.spectrum import FINGERPRINT_RATE
+
+    assert mostly_one_word(np.array([7, 7, 7, 7, 1, 2, 3, 4, 5], np.uint32))  # 4 of 9
+    assert not mostly_one_word(np.array([7, 7, 7, 1, 2, 3, 4, 5, 6], np.uint32))  # 3 of 9: not more than a third
+    assert not mostly_one_word(np.zeros(0, np.uint32))
+    rng = np.random.default_rng(2)
+    t = np.arange(int(6 * FINGERPRINT_RATE)) / FINGERPRINT_RATE
+    tone = (0.4 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    noise = (0.2 * rng.standard_normal(len(t))).astype(np.float32)
+    burst = np.where((t > 1.0) & (t < 1.6), noise * np.sin(2 * np.pi * 700 * t), 0).astype(np.float32)
+    for x, kind in (
+        (tone, "steady"),
+        (noise, None),
+        (burst, "quiet"),
+        (np.tile(burst, 2), None),
+        (burst[:30000], "short"),
+    ):
+        words = fingerprint(x)
+        kept = spectrum_of(x, words)
+        if kind is None:
+            assert kept is None
+        elif kind == "steady":
+            assert kept is not None and kept.shape == (0, 48)
+        else:
+            assert kept is not None and len(kept) > 100
+        if kind == "quiet":
+            fp = Fingerprinted("burst", words, duration_s=len(x) / FINGERPRINT_RATE, profile=kept)
+            assert mostly_one_word(words) and not by_chromaprint(fp)
 
 
 def test_a_copy_cut_inside_a_sound_is_compared_without_the_cut():

@@ -37,17 +37,19 @@ from ..errors import ModelLoadError
 from . import (
     DEFAULT_MAX_BIT_ERROR,
     MIN_SHORT_S,
-    PROFILE_UNDER_S,
+    QUIET_UNDER_S,
     FingerprintCache,
     Fingerprinted,
     by_chromaprint,
-    difference,
     digest,
     fingerprint,
     fingerprinted,
+    same,
+    spectrum_of,
+    wants_profile,
 )
-from .fingerprints import MAX_FINGERPRINT_S, MIN_SHARED_WORDS, STOP_FILES, Stream
-from .spectrum import FINGERPRINT_RATE, MIN_CORRELATION, band_summary, profile
+from .fingerprints import MAX_FINGERPRINT_S, MIN_SHARED_WORDS, STOP_FILES, Stream, mostly_one_word
+from .spectrum import FINGERPRINT_RATE, MIN_CORRELATION, band_summary
 
 logger = logging.getLogger("audioret")
 
@@ -65,14 +67,12 @@ def same_recording(
     min_correlation: float = MIN_CORRELATION,
 ) -> tuple[float, str] | None:
     """Whether two fingerprinted files are one recording (a copy in another format, rate, gain or trim), by the
-    rule the duplicates finder groups them by: ``(difference, method)`` as :func:`duplicates.difference` gives
-    it (a share of differing bits, or 1 - the spectra's correlation), or None. Pure."""
+    rule the duplicates finder groups them by (:func:`duplicates.same`): ``(difference, method)``, or None; two
+    files too short for any method are one when their bytes are."""
     if min(a.duration_s, b.duration_s) < MIN_SHORT_S:  # too short for any method: only the same bytes tell
-        same = a.size == b.size > 0 and digest(a.path) == digest(b.path) != ""
-        return (0.0, "identical") if same else None
-    value, method = difference(a, b)
-    limit = {"chromaprint": max_bit_error, "spectrum": 1.0 - min_correlation, "identical": 0.0}.get(method)
-    return (value, method) if limit is not None and value <= limit else None
+        same_bytes = a.size == b.size > 0 and digest(a.path) == digest(b.path) != ""
+        return (0.0, "identical") if same_bytes else None
+    return same(a, b, max_bit_error, min_correlation)
 
 
 def of_samples(samples: np.ndarray, sample_rate: int, name: str = "<array>") -> Fingerprinted:
@@ -82,10 +82,8 @@ def of_samples(samples: np.ndarray, sample_rate: int, name: str = "<array>") -> 
     x = np.asarray(samples, np.float32)
     if sample_rate != FINGERPRINT_RATE:
         x = soxr.resample(x, sample_rate, FINGERPRINT_RATE).astype(np.float32)
-    duration_s = len(x) / FINGERPRINT_RATE
-    return Fingerprinted(
-        name, fingerprint(x), "", sample_rate, 1, duration_s, 0, profile(x) if duration_s < PROFILE_UNDER_S else None
-    )
+    words = fingerprint(x)
+    return Fingerprinted(name, words, "", sample_rate, 1, len(x) / FINGERPRINT_RATE, 0, spectrum_of(x, words))
 
 
 class Prints:
@@ -215,7 +213,7 @@ class Known:
 class Taker:
     """One file's fingerprint, taken from the blocks an index run decodes (mono float32 at the file's own rate),
     as :func:`audioret.duplicates.fingerprint_file` takes it from the file: resampled to FINGERPRINT_RATE the same
-    way, the first MAX_FINGERPRINT_S fingerprinted, the spectrum of a file under PROFILE_UNDER_S. Kept once the last
+    way, the first MAX_FINGERPRINT_S fingerprinted, the spectrum where :func:`wants_profile`. Kept once the last
     block is in; a failure is logged and leaves the file to be fingerprinted when first needed."""
 
     def __init__(self, known: Known, path: str, st: os.stat_result, info):
@@ -236,7 +234,7 @@ class Taker:
                 if self.stream is None:
                     self.stream = Stream()
                 self.stream.feed(out)
-                if self.kept < PROFILE_UNDER_S * FINGERPRINT_RATE:
+                if self.kept < QUIET_UNDER_S * FINGERPRINT_RATE:
                     self.head.append(out)
                 self.kept += len(out)
             if last:
@@ -255,7 +253,7 @@ class Taker:
         words = self.stream.words() if self.stream is not None else np.zeros(0, np.uint32)
         head = np.concatenate(self.head) if self.head else np.zeros(0, np.float32)
         self.head = []
-        kept = profile(head) if duration_s < PROFILE_UNDER_S else None
+        kept = spectrum_of(head, words) if wants_profile(duration_s, words) else None
         info, size = self.info, self.st.st_size
         fp = Fingerprinted(self.path, words, info.format, info.sample_rate, info.channels, duration_s, size, kept)
         self.known.cache.put(fp, self.st)
@@ -271,7 +269,8 @@ def copies(
     and which of the first CANDIDATES of ``paths`` (the sound channel's nearest files, nearest first) are:
     {path: (difference, method)}. A file ``library`` names is checked again against its current fingerprint (it
     may have changed since). A near file that ``library`` holds and did not name is not taken by its Chromaprint
-    words where either file is mostly one word (:func:`_mostly_one_word`): two mostly silent clips agree in their
+    words where either file is mostly one word (:func:`.fingerprints.mostly_one_word`; under QUIET_UNDER_S such a
+    file goes by its spectrum anyway): two mostly silent clips agree in their
     silence (26 examples of the copies benchmark named an unrelated clip "the same recording" that way), while a
     short re-encoded copy may share no word exactly and still be one (docs/BENCHMARKS.md, "Copies")."""
     found = {}
@@ -281,15 +280,9 @@ def copies(
         other = fingerprinted(path, cache)
         same = same_recording(example, other) if other is not None else None
         passed_over = same is not None and same[1] == "chromaprint" and path in weighed and path not in from_library
-        if same is not None and not (passed_over and (_mostly_one_word(example) or _mostly_one_word(other))):
+        if same is not None and not (passed_over and (mostly_one_word(example.words) or mostly_one_word(other.words))):
             found[path] = same
     return found
-
-
-def _mostly_one_word(fp: Fingerprinted) -> bool:
-    """Whether one Chromaprint word fills more than a third of a fingerprint: digital silence, a hum."""
-    _, counts = np.unique(fp.words, return_counts=True)
-    return bool(len(counts)) and counts.max() * 3 > len(fp.words)
 
 
 def of_example(

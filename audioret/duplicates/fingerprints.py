@@ -27,6 +27,8 @@ MIN_OVERLAP_WORDS = 8  # ...and at least this many words (1 s): a few words agre
 MIN_DISTINCT_WORDS = 2
 OFFSETS_TRIED = 3
 DEFAULT_MAX_BIT_ERROR = 0.1
+MOSTLY_ONE_WORD = 1 / 3  # a file one word fills more of is mostly silence or hum to Chromaprint: two such files
+# agree in it at bit errors under DEFAULT_MAX_BIT_ERROR whatever their sound (ESC-10 clips of a bark in silence)
 
 
 def fingerprint(samples: np.ndarray) -> np.ndarray:
@@ -67,6 +69,12 @@ class Stream:
             return np.zeros(0, np.uint32)
         words, _ = self._chromaprint.decode_fingerprint(self._printer.finish())
         return np.asarray(words, np.int64).astype(np.uint32)
+
+
+def mostly_one_word(words: np.ndarray, share: float = MOSTLY_ONE_WORD) -> bool:
+    """Whether one word fills more than ``share`` of a fingerprint (digital silence, a hum)."""
+    _, counts = np.unique(words, return_counts=True)
+    return bool(len(counts)) and counts.max() > share * len(words)
 
 
 def bit_error(a: np.ndarray, b: np.ndarray, offset: int) -> tuple[float, int]:
