@@ -28,11 +28,17 @@ def strength_word(s: float) -> str:
     return "strong" if s >= STRONG_SCORE else "good" if s >= 0.5 else "weak"
 
 
-def clock(seconds: float) -> str:
-    """A time in a file as ``m:ss.s`` (``h:mm:ss.s`` from an hour on)."""
+def clock(seconds: float, digits: int = 1) -> str:
+    """A time in a file as ``m:ss.s`` (``h:mm:ss.s`` from an hour on), to ``digits`` decimals."""
     m, s = divmod(seconds, 60)
     h, m = divmod(int(m), 60)
-    return f"{h}:{m:02d}:{s:04.1f}" if h else f"{m}:{s:04.1f}"
+    sec = f"{s:0{3 + digits}.{digits}f}"
+    return f"{h}:{m:02d}:{sec}" if h else f"{m}:{sec}"
+
+
+def duration(seconds: float) -> str:
+    """A file's length as :func:`clock` gives it, to the hundredth under a second (a 19-ms sample is 0:00.02)."""
+    return clock(seconds, 2 if seconds < 1 else 1)
 
 
 def length(seconds: float) -> str:
@@ -47,7 +53,9 @@ def length(seconds: float) -> str:
 
 
 def time_range(start_s: float, end_s: float, dash: str = "-") -> str:
-    return f"{clock(start_s)}{dash}{clock(end_s)}"
+    """``0:12.0-0:16.0``; to the hundredth where tenths would show one time (a hit in a sample of 40 ms)."""
+    digits = 2 if end_s > start_s and clock(start_s) == clock(end_s) else 1
+    return f"{clock(start_s, digits)}{dash}{clock(end_s, digits)}"
 
 
 def channel_scores(hit: Hit, sep: str = "  ") -> str:
@@ -116,7 +124,7 @@ def duplicate_lines(groups, name: Callable[[str], str] = str) -> list[str]:
             mark = "keep" if i == 0 else closeness(m)
             lines.append(
                 f"  {'*' if i == 0 else ' '} {name(m.path)}  {m.format}  {m.sample_rate / 1000:g} kHz  "
-                f"{'mono' if m.channels == 1 else f'{m.channels} ch'}  {clock(m.duration_s)}  "
+                f"{'mono' if m.channels == 1 else f'{m.channels} ch'}  {duration(m.duration_s)}  "
                 f"{m.kbps:.0f} kb/s  {size_text(m.size)}  ({mark})"
             )
     return lines

@@ -90,3 +90,12 @@ def test_an_empty_answer_says_why_most_likely_first():
     assert empty_reasons("rain", Filters(tags=("night",)), set(), False, PAGE_HINTS) == (
         'no file is tagged "night"; the filters leave nothing; the library holds nothing yet'
     )
+
+
+def test_times_show_what_tells_them_apart():
+    from audioret.render import clock, duration, time_range
+
+    assert time_range(12.0, 16.0) == "0:12.0-0:16.0" and clock(3725.25) == "1:02:05.2"
+    assert time_range(0.0, 0.019) == "0:00.00-0:00.02"  # a hit in a 19-ms sample: not 0:00.0-0:00.0
+    assert time_range(0.0, 0.0) == "0:00.0-0:00.0"
+    assert duration(0.044) == "0:00.04" and duration(4.5) == "0:04.5"

@@ -12,7 +12,7 @@ import html
 import gradio as gr
 
 from ..errors import AudioretError, InputError
-from ..render import clock, closeness, size_text
+from ..render import closeness, duration, size_text
 from .state import App, session_of
 
 
@@ -39,7 +39,7 @@ def table_html(app: App, groups, session: str, address: str = "") -> str:
             note = "keep (suggested)" if i == 0 else closeness(m)
             rows.append(
                 f"<tr><td>{n}</td><td>{name}</td><td>{html.escape(m.format)}</td>"
-                f"<td>{m.sample_rate / 1000:g} kHz</td><td>{channels}</td><td>{clock(m.duration_s)}</td>"
+                f"<td>{m.sample_rate / 1000:g} kHz</td><td>{channels}</td><td>{duration(m.duration_s)}</td>"
                 f"<td>{m.kbps:.0f} kb/s</td><td>{size_text(m.size)}</td><td>{note}</td><td>{player}</td></tr>"
             )
     head = "".join(

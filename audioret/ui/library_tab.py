@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import gradio as gr  # at module level: Gradio reads the handlers' gr.Request / gr.EventData hints here
 
 from ..errors import AudioretError, InputError
-from ..render import clock, report_markdown
+from ..render import duration, report_markdown
 from .duplicates_view import build_duplicates_view
 from .state import App, session_of
 
@@ -38,7 +38,7 @@ def listing(app: App, session: str, pattern: str = "", files=None) -> list[list]
         if pattern and pattern.lower() not in f"{folder}/{name}".lower():
             continue
         speech = {True: "yes", False: "no", None: "?"}[f.speech]
-        row = [name, folder, clock(f.duration_s), " + ".join(f.channels).replace("clap", "sound"), speech]
+        row = [name, folder, duration(f.duration_s), " + ".join(f.channels).replace("clap", "sound"), speech]
         if app.access.public:
             row.append("yes" if app.owns(session, f.path) and not app.can_manage(session) else "")
         rows.append(row)
