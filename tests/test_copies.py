@@ -13,8 +13,8 @@ import soundfile as sf
 import soxr
 
 from audioret import Config, Library
-from audioret.duplicates import fingerprinted
-from audioret.duplicates.copies import known, same_recording
+from audioret.duplicates import find, fingerprinted
+from audioret.duplicates.copies import Prints, known, same_recording
 from audioret.duplicates.fingerprints import MIN_SHARED_WORDS
 
 from .conftest import require_shared, speak, write
@@ -149,6 +149,11 @@ def test_an_mp3_copy_that_shares_no_word_with_its_original_finds_it(memos):
     hits = library.search_audio(copy, k=3)
     assert hits[0].path == str(lib / "memo_2.wav") and hits[0].score >= 0.95 and "the same recording" in hits[0].why
     assert all("the same recording" not in h.why for h in hits[1:])
+    # the fingerprints alone find it too, by how often each bit is set: the look-up, and the duplicates finder
+    files = sorted(str(p) for p in lib.iterdir())
+    assert list(Prints([fingerprinted(p) for p in files]).copies(copied)) == [str(lib / "memo_2.wav")]
+    groups = find([*files, str(copy)])
+    assert [sorted(m.path for m in g) for g in groups] == [sorted([str(lib / "memo_2.wav"), str(copy)])]
 
 
 def test_more_like_this_names_a_copy_of_the_segments_file(memos, tmp_path):

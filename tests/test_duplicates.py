@@ -62,6 +62,29 @@ def test_groups_come_from_shared_words_not_all_pairs():
     assert candidate_pairs(common) == set()
 
 
+def test_each_fingerprint_is_compared_with_its_nearest_by_how_often_each_bit_is_set():
+    """A copy whose every word is a bit or two off shares almost no word with its original, and is still its
+    nearest by bit means; fingerprints mostly of one word are left out of that look-up."""
+    from audioret.duplicates.fingerprints import bit_means, near_pairs
+
+    rng = np.random.default_rng(4)
+    assert bit_means(np.array([1, 3, 0, 0xFFFFFFFF], np.uint32))[:3].tolist() == [0.75, 0.5, 0.25]
+    biased = rng.random((30, 32)) < rng.uniform(0.2, 0.8, (30, 1, 32))[:, 0]  # each file its own bit balance
+    prints = [
+        (
+            ((rng.random((40, 32)) < p.astype(float) * 0.5 + 0.25) * (1 << np.arange(32, dtype=np.uint64))).sum(axis=1)
+        ).astype(np.uint32)
+        for p in biased
+    ]
+    copy = _flip(prints[3], 0.05, seed=1)
+    assert len(set(copy.tolist()) & set(prints[3].tolist())) < 10  # most words differ
+    silent = np.concatenate([np.full(30, 7, np.uint32), prints[5][:10]])
+    pairs = near_pairs([*prints, copy, silent], k=2)
+    assert (3, 30) in pairs
+    assert not any(31 in pair for pair in pairs)
+    assert 0.0 < compare(prints[3], copy) < 0.1
+
+
 @pytest.fixture(scope="module")
 def copies(tmp_path_factory):
     """Three dog barks and two rooster clips from ESC-10 (same class, different recordings), each with the copies a

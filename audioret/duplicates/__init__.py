@@ -33,6 +33,10 @@ bits of most words, different recordings differ in half of the bits.
   (:func:`same`): two witnesses, one blind to the silence and one to the floor.
 - Candidates come from an inverted index of the words (no all-pairs loop): two files sharing at least
   MIN_SHARED_WORDS words are compared; a word found in more than STOP_FILES files (silence, hum) proposes nothing.
+  And each file's NEAR_FILES nearest by how often each bit is set over its words (:func:`.fingerprints.bit_means`,
+  matrix products): a copy of a few seconds whose encoder delay moves it against Chromaprint's grid may share no
+  word exactly with its original, and query by example found such copies through the sound channel where this
+  finder did not (files mostly one word are left out: they are near by their silence).
 - A candidate pair is compared at the offsets its shared words vote for and at offset 0: the bit error rate over
   the aligned overlap, which must cover MIN_OVERLAP of the shorter fingerprint. Below ``max_bit_error``
   (DEFAULT_MAX_BIT_ERROR) it is a duplicate; groups are the connected pairs.

@@ -48,7 +48,16 @@ from . import (
     spectrum_of,
     wants_profile,
 )
-from .fingerprints import MAX_FINGERPRINT_S, MIN_SHARED_WORDS, STOP_FILES, Stream, mostly_one_word
+from .fingerprints import (
+    MAX_FINGERPRINT_S,
+    MIN_SHARED_WORDS,
+    NEAR_FILES,
+    STOP_FILES,
+    Stream,
+    bit_means,
+    mostly_one_word,
+    near_summaries,
+)
 from .spectrum import FINGERPRINT_RATE, MIN_CORRELATION, band_summary
 
 logger = logging.getLogger("audioret")
@@ -91,7 +100,8 @@ class Prints:
 
     Candidates come as the duplicates finder's do (:mod:`audioret.duplicates`): files of MIN_DURATION_S and longer
     sharing at least MIN_SHARED_WORDS Chromaprint words with the example (a word in more than STOP_FILES files
-    proposes nothing), from the words sorted once with their files (a look-up is a binary search per word); files
+    proposes nothing), from the words sorted once with their files (a look-up is a binary search per word), and
+    the NEAR_FILES nearest by how often each bit is set (:func:`.fingerprints.bit_means`, one product); files
     with a spectrum, the SPECTRUM_CANDIDATES nearest to a short example by band means and spreads (one matrix
     product). Each candidate is checked by :func:`same_recording`."""
 
@@ -108,6 +118,8 @@ class Prints:
         _, counts = np.unique(flat, return_counts=True)
         common = np.repeat(counts > STOP_FILES, counts)  # flat is sorted: each word's files are one run
         self._words, self._owners = flat[~common], owners[~common]
+        self._near = np.asarray([i for i in long_ if not mostly_one_word(self.prints[i].words)], np.int64)
+        self._bits, self._bits_centre = near_summaries([self.prints[i].words for i in self._near])
         self._profiled = np.asarray(
             [i for i, fp in enumerate(self.prints) if fp.profile is not None and len(fp.profile)], np.int64
         )
@@ -137,6 +149,10 @@ class Prints:
             at = np.repeat(lo - np.concatenate([[0], np.cumsum(runs)[:-1]]), runs) + np.arange(runs.sum())
             shared = np.bincount(self._owners[at], minlength=len(self.prints))
             found |= set(np.flatnonzero(shared >= MIN_SHARED_WORDS).tolist())
+        if by_chromaprint(example) and not mostly_one_word(example.words) and len(self._near):
+            sims = self._bits @ _unit((bit_means(example.words) - self._bits_centre)[None])[0]
+            k = min(NEAR_FILES, len(sims))
+            found |= set(self._near[np.argpartition(-sims, k - 1)[:k]].tolist())
         if example.profile is not None and len(example.profile) and len(self._profiled):
             sims = self._summaries @ _unit((band_summary(example.profile) - self._centre)[None])[0]
             k = min(SPECTRUM_CANDIDATES, len(sims))
