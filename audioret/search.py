@@ -180,6 +180,7 @@ def by_example(
         ]
     out = results(fuse({channel.name: found}, {channel.name: 1.0}, k))
     out.example, out.filters = True, scope.filters  # nothing was said: "no good match" says the example
+    out.note = getattr(same, "note", "")  # the copy finder's word on the example (too short to compare)
     return out
 
 

@@ -382,6 +382,12 @@ def test_a_sample_too_short_to_compare_is_still_the_same_recording_as_itself(tmp
         hits = library.search_audio(example, k=3)
         assert hits[0].path == str(click) and hits[0].score >= 0.95 and "the same recording" in hits[0].why
         assert all("the same recording" not in h.why for h in hits[1:])
+    assert library.search_audio(click, k=3).note == ""  # the library's own file: nothing to warn of
+    assert "The example is 20 ms long, too short to tell a copy of it by its sound" in hits.note
+    resaved = write(tmp_path / "elsewhere" / "click.flac", sf.read(click, dtype="float32")[0], sr=48000)
+    hits = library.search_audio(resaved, k=3)  # other bytes: no method can say it is the click
+    assert "only a file with the same bytes is the same recording" in hits.note
+    assert all("the same recording" not in h.why for h in hits)
 
 
 def test_chromaprint_fed_block_by_block_gives_the_files_words():

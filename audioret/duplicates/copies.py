@@ -320,7 +320,8 @@ def finder(
 ) -> Callable[[list[str]], dict[str, tuple[float, str]]] | None:
     """What finds the library's copies of ``example`` (a path, or samples at ``sample_rate``), by its fingerprint
     among the library's (``known``, kept while the sound ``store``'s background sample is) and the nearest files';
-    None when its fingerprint cannot be taken (query by example then goes by sound alone)."""
+    None when its fingerprint cannot be taken (query by example then goes by sound alone). Its ``note`` says when
+    the example is too short for any method (:func:`too_short_note`)."""
     fingerprint = of_example(example, sample_rate, cache)
     if fingerprint is None:
         return None
@@ -333,7 +334,18 @@ def finder(
             found[own] = (0.0, found.get(own, (0.0, "file"))[1])
         return {p: (d if p == own else max(d, SAME_FILE_MARGIN), m) for p, (d, m) in found.items()}
 
+    find.note = too_short_note(fingerprint) if own not in prints.library else ""
     return find
+
+
+def too_short_note(example: Fingerprinted) -> str:
+    """What a user is told when the example is under MIN_SHORT_S: no copy of it can be told by its sound ("" else)."""
+    if example.duration_s >= MIN_SHORT_S:
+        return ""
+    return (
+        f"The example is {example.duration_s * 1000:.0f} ms long, too short to tell a copy of it by its sound "
+        f"({MIN_SHORT_S * 1000:.0f} ms at least): only a file with the same bytes is the same recording"
+    )
 
 
 def known(library) -> Known:
