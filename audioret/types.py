@@ -314,17 +314,22 @@ class IndexReport:
         if self.text_files:
             text = f"; text channel: {self.text_files} files, {self.passages} passages"
             if self.checked_s:
-                text += (
-                    f", speech in {self.transcribed} files ({self.speech_s / 60:.1f} of "
-                    f"{self.checked_s / 60:.1f} min transcribed)"
-                )
+                text += f", speech in {self.transcribed} files ({_amount(self.speech_s, self.checked_s)} transcribed)"
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, {self.unchanged} unchanged, "
             f"{len(self.removed)} removed, {len(self.failed)} failed; {self.segments} segments "
-            f"({self.audio_s / 60:.1f} min of audio){text} in {self.elapsed_s:.1f} s"
+            f"({_amount(self.audio_s)} of audio){text} in {self.elapsed_s:.1f} s"
         )
 
     def fail(self, path: str, reason: str):
         """Names a failed file once, whichever channel found the problem first."""
         if all(f.path != path for f in self.failed):
             self.failed.append(FileError(path, reason))
+
+
+def _amount(seconds: float, of: float | None = None) -> str:
+    """How much audio: ``12.5 s``, ``3.2 min``; with ``of``, ``2.0 of 3.2 min`` (in the unit of the larger)."""
+    unit, scale = ("s", 1.0) if max(seconds, of or 0.0) < 60 else ("min", 60.0)
+    if of is None:
+        return f"{seconds / scale:.1f} {unit}"
+    return f"{seconds / scale:.1f} of {of / scale:.1f} {unit}"

@@ -99,3 +99,13 @@ def test_times_show_what_tells_them_apart():
     assert time_range(0.0, 0.019) == "0:00.00-0:00.02"  # a hit in a 19-ms sample: not 0:00.0-0:00.0
     assert time_range(0.0, 0.0) == "0:00.0-0:00.0"
     assert duration(0.044) == "0:00.04" and duration(4.5) == "0:04.5"
+
+
+def test_an_index_summary_says_how_much_audio_in_a_unit_that_shows_it():
+    from audioret.types import IndexReport
+
+    short = IndexReport(["lib"], added=["a.wav"], segments=4, audio_s=2.5, text_files=1, passages=2, checked_s=2.5)
+    assert "4 segments (2.5 s of audio)" in short.summary()  # was "0.0 min of audio"
+    assert "(0.0 of 2.5 s transcribed)" in short.summary()
+    long_ = IndexReport(["lib"], segments=90, audio_s=900.0, text_files=3, passages=9, checked_s=900.0, speech_s=45.0)
+    assert "(15.0 min of audio)" in long_.summary() and "(0.8 of 15.0 min transcribed)" in long_.summary()
