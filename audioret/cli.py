@@ -305,6 +305,11 @@ def _duplicates(args, lib, parser) -> int:
     from .types import Filters
 
     groups = lib.duplicates(args.threshold, Filters(folder=_folder(args.folder)) if args.folder else None)
+    if not groups.files:  # "No duplicates found" would say nothing was wrong
+        from .render import CLI_HINTS
+
+        empty = CLI_HINTS[2].format(folder=args.folder) if args.folder else CLI_HINTS[1]
+        raise InputError(empty[0].upper() + empty[1:])
     if args.csv:
         from .duplicates import write_csv
 
@@ -313,7 +318,7 @@ def _duplicates(args, lib, parser) -> int:
         print(
             json.dumps(
                 {
-                    "groups": [[m.as_dict() for m in g] for g in groups],
+                    "groups": [[{**m.as_dict(), "keep": i == 0} for i, m in enumerate(g)] for g in groups],
                     "too_short": groups.too_short,
                     "steady": groups.steady,
                 },
@@ -326,7 +331,13 @@ def _duplicates(args, lib, parser) -> int:
 
         print("\n".join(duplicate_lines(groups)) if groups else "No duplicates found.")
         if groups.too_short:
-            print(f"{len(groups.too_short)} files under {MIN_SHORT_S:g} s were not compared (too short to tell apart)")
+            shown = ", ".join(groups.too_short[:5]) + (
+                f" and {len(groups.too_short) - 5} more" if len(groups.too_short) > 5 else ""
+            )
+            print(
+                f"{len(groups.too_short)} files under {MIN_SHORT_S:g} s are too short to tell apart by their sound: "
+                f"only exact copies of them count ({shown})"
+            )
         if groups.steady:
             print(f"{len(groups.steady)} files hold one steady sound (a tone, a hum): only exact copies of them count")
     if args.move_extras_to and groups:

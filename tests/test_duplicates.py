@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 
 import numpy as np
@@ -135,12 +136,18 @@ def test_the_command_lists_exports_and_moves_aside_without_deleting(
     monkeypatch.setenv("AUDIORET_DATA_DIR", str(tmp_path / "index"))
     monkeypatch.setenv("AUDIORET_CLAP_MODEL", str(tiny_clap_dir))
     monkeypatch.setenv("AUDIORET_DEVICE", "cpu")
+    assert main(["duplicates"]) == 2  # nothing indexed: said, not "No duplicates found"
+    assert "The index is empty" in capsys.readouterr().err
     assert main(["index", str(lib), "--no-progress", "--no-transcribe"]) == 0
     assert capsys.readouterr().out.startswith("40 added")
+    assert main(["duplicates", "--folder", str(tmp_path / "elsewhere")]) == 2
+    assert "No indexed file is under" in capsys.readouterr().err
 
     assert main(["duplicates", "--json", "--csv", str(tmp_path / "dups.csv")]) == 0
     groups = json.loads(capsys.readouterr().out)["groups"]
     assert len(groups) == 5 and all(len(g) == 8 for g in groups)
+    assert all([m["keep"] for m in g] == [True] + [False] * 7 for g in groups)
+    assert all("trimmed" not in g[0]["path"] for g in groups)  # a cut copy is never the one to keep
     assert {"format", "sample_rate", "channels", "duration_s", "size", "kbps", "bit_error"} <= groups[0][0].keys()
     rows = list(csv.DictReader(open(tmp_path / "dups.csv")))
     assert len(rows) == 40 and sum(r["keep"] == "True" for r in rows) == 5
@@ -305,6 +312,19 @@ def test_the_48khz_flac_original_is_kept_over_a_44khz_wav_resample(tmp_path):
     wav_22k = Fingerprinted("dog (22k).wav", words, "WAV/PCM_16", 22_050, 1, 10.0, 441_000)
     ogg = Fingerprinted("dog.ogg", words, "OGG/VORBIS", 44_100, 1, 10.0, 80_000)
     assert sorted([wav_22k, ogg], key=keep_order)[0] is ogg
+    # a lossless copy cut by 0.5 s lacks part of the recording: the full-length Ogg first (an mp3's padding is no cut)
+    cut = Fingerprinted("dog (cut).wav", words, "WAV/PCM_16", 44_100, 1, 9.5, 838_000)
+    mp3 = Fingerprinted("dog.mp3", words, "MP3", 44_100, 1, 10.05, 160_000)
+    assert [fp.path for fp in sorted([cut, ogg], key=lambda fp: keep_order(fp, 10.0))] == ["dog.ogg", "dog (cut).wav"]
+    assert sorted([mp3, ogg], key=lambda fp: keep_order(fp, 10.05))[0] is mp3  # 128 kb/s over 64
+    # two lossless copies alike in all a file says (a -6 dB WAV of a FLAC): the older first, whatever the names
+    older, newer = tmp_path / "z original.flac", tmp_path / "a quieter copy.flac"
+    sf.write(older, music.astype(np.float32), 48_000)
+    sf.write(newer, 0.5 * music.astype(np.float32), 48_000)
+    os.utime(older, (1_600_000_000, 1_600_000_000))
+    pair = [fingerprint_file(str(newer)), fingerprint_file(str(older))]
+    pair[0].size = pair[1].size  # the same in every way the order looks at but their age
+    assert sorted(pair, key=keep_order)[0].path == str(older)
 
 
 def test_a_page_moves_files_only_inside_the_library(tmp_path):

@@ -281,12 +281,13 @@ def fingerprint_file(path: str) -> Fingerprinted:
 
 
 class Groups(list):
-    """Groups of duplicates (lists of :class:`Member`, the copy to keep first), the files too short to compare
-    (under MIN_SHORT_S), and the steady ones (:func:`steady`: only byte-identical copies of them are found)."""
+    """Groups of duplicates (lists of :class:`Member`, the copy to keep first), the files too short to compare by
+    their sound (under MIN_SHORT_S) and the steady ones (:func:`steady`), of which only byte-identical copies are
+    found, and how many files were looked at (``files``)."""
 
-    def __init__(self, groups=(), too_short: Sequence[str] = (), steady: Sequence[str] = ()):
+    def __init__(self, groups=(), too_short: Sequence[str] = (), steady: Sequence[str] = (), files: int = 0):
         super().__init__(groups)
-        self.too_short, self.steady = list(too_short), list(steady)
+        self.too_short, self.steady, self.files = list(too_short), list(steady), files
 
 
 def fingerprinted(path: str, cache: FingerprintCache | None = None) -> Fingerprinted | None:
@@ -315,7 +316,7 @@ def find(
 ) -> Groups:
     """Groups of near-duplicate files among ``paths`` (fingerprinted in ``workers`` threads, reusing ``cache``):
     Chromaprint for files of MIN_DURATION_S and longer, the spectrum for shorter ones. Files that cannot be read
-    are left out; files under MIN_SHORT_S are named in ``too_short``."""
+    are left out; files under MIN_SHORT_S are named in ``too_short`` and grouped only with copies of their bytes."""
     if not 0.0 < max_bit_error < 0.5:
         raise InputError(f"threshold must be between 0 and 0.5 (a share of differing bits), got {max_bit_error}")
     done = [0]
@@ -330,19 +331,20 @@ def find(
 
     with ThreadPoolExecutor(workers or min(4, os.cpu_count() or 1)) as pool:
         read = [fp for fp in pool.map(one, paths) if fp is not None]
-    usable = [fp for fp in read if fp.duration_s >= MIN_SHORT_S]
-    held = [fp for fp in usable if steady(fp)]
-    groups = Groups(too_short=[fp.path for fp in read if fp.duration_s < MIN_SHORT_S], steady=[f.path for f in held])
+    usable = read
+    too_short = [fp for fp in read if fp.duration_s < MIN_SHORT_S]
+    held = [fp for fp in read if steady(fp)]
+    groups = Groups(too_short=[fp.path for fp in too_short], steady=[f.path for f in held], files=len(paths))
     pairs: dict[tuple[int, int], float] = {}
     by_path = {fp.path: n for n, fp in enumerate(usable)}
     same_bytes: dict[str, list[int]] = defaultdict(list)
-    for fp in held:
+    for fp in held + too_short:  # nothing else tells them: only their bytes
         same_bytes[digest(fp.path) or fp.path].append(by_path[fp.path])  # a file it cannot read stands alone
     pairs.update({(ids[0], other): 0.0 for ids in same_bytes.values() for other in ids[1:]})
     long_ = [fp for fp in usable if by_chromaprint(fp)]
     for (a, b), error in chromaprint_pairs([fp.words for fp in long_], max_bit_error).items():
         pairs[(by_path[long_[a].path], by_path[long_[b].path])] = error
-    profiled = [fp for fp in usable if fp.profile is not None and len(fp.profile)]
+    profiled = [fp for fp in usable if fp.duration_s >= MIN_SHORT_S and fp.profile is not None and len(fp.profile)]
     short = [not by_chromaprint(fp) for fp in profiled]
     for (a, b), c in short_pairs(
         [fp.profile for fp in profiled], short, min(QUIET_CORRELATION, MIN_CORRELATION)
@@ -350,7 +352,8 @@ def find(
         if c >= MIN_CORRELATION or _witnessed(profiled[a], profiled[b], max_bit_error):
             pairs.setdefault(tuple(sorted((by_path[profiled[a].path], by_path[profiled[b].path]))), 1.0 - c)
     for ids in connected(len(usable), pairs):
-        ordered = sorted((usable[i] for i in ids), key=keep_order)
+        longest = max(usable[i].duration_s for i in ids)
+        ordered = sorted((usable[i] for i in ids), key=lambda fp: keep_order(fp, longest))
         measured = [difference(ordered[0], fp) for fp in ordered[1:]]
         kept = (0.0, next((method for _, method in measured if method != "linked"), "chromaprint"))
         groups.append(
@@ -382,6 +385,9 @@ def steady(fp: Fingerprinted) -> bool:
 
 def difference(a: Fingerprinted, b: Fingerprinted) -> tuple[float, str]:
     """How two copies differ, by the method that compared them: ``(value, method)`` for :class:`Member`."""
+    if min(a.duration_s, b.duration_s) < MIN_SHORT_S:  # too short for any method but the bytes
+        same = a.size == b.size > 0 and digest(a.path) == digest(b.path) != ""
+        return (0.0, "identical") if same else (float("nan"), "linked")
     if by_chromaprint(a) and by_chromaprint(b):
         return compare(a.words, b.words), "chromaprint"
     if a.profile is not None and b.profile is not None and len(a.profile) and len(b.profile):
@@ -460,14 +466,26 @@ LOSSLESS = ("PCM", "FLAC", "ALAC", "WAV", "AIFF", "WAVPACK")
 FULL_BAND_RATE = 32_000  # from this rate on a copy holds what lossy codecs keep (they cut above about 16 kHz)
 
 
-def keep_order(fp: Fingerprinted) -> tuple:
-    """The copy to suggest keeping comes first: the one that holds the widest band where a copy's rate is under
-    :data:`FULL_BAND_RATE` (a 22-kHz WAV made from a 44.1-kHz Ogg has lost everything above 11 kHz, which the Ogg
-    kept), then lossless, then among lossless copies the highest sample rate (their bitrate says how well they
-    compressed, not what they hold: a 44.1-kHz WAV resample of a 48-kHz FLAC has the higher bitrate), among lossy
-    ones the highest bitrate, then sample rate, channels and the longest (an untrimmed copy), then by path."""
+CUT_S = 0.25  # a copy this much shorter than the longest of its group lacks part of the recording (an encoder's
+# padding adds under 0.1 s)
+
+
+def keep_order(fp: Fingerprinted, longest: float = 0.0) -> tuple:
+    """The copy to suggest keeping comes first: one that holds the whole recording (not CUT_S or more shorter than
+    ``longest``, the group's longest: a lossless copy cut by 0.5 s was suggested over its full-length Ogg), then the
+    one that holds the widest band where a copy's rate is under :data:`FULL_BAND_RATE` (a 22-kHz WAV made from a
+    44.1-kHz Ogg has lost everything above 11 kHz, which the Ogg kept), then lossless, then among lossless copies
+    the highest sample rate (their bitrate says how well they compressed, not what they hold: a 44.1-kHz WAV
+    resample of a 48-kHz FLAC has the higher bitrate), among lossy ones the highest bitrate, then sample rate,
+    channels and the longest, then the oldest (a copy is made after its original: a -6 dB WAV of a FLAC is
+    otherwise its equal), then by path."""
     lossless = any(word in fp.format.upper() for word in LOSSLESS)
     kbps = fp.size * 8 / 1000 / fp.duration_s if fp.duration_s > 0 else 0.0
     first = -fp.sample_rate if lossless else -kbps
     band = -min(fp.sample_rate, FULL_BAND_RATE)
-    return (band, not lossless, first, -fp.sample_rate, -fp.channels, -round(fp.duration_s, 1), fp.path)
+    cut = fp.duration_s <= longest - CUT_S
+    try:
+        made = os.stat(fp.path).st_mtime_ns
+    except OSError:
+        made = 0
+    return (cut, band, not lossless, first, -fp.sample_rate, -fp.channels, -round(fp.duration_s, 1), made, fp.path)

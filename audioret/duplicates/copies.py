@@ -334,7 +334,7 @@ def finder(
             found[own] = (0.0, found.get(own, (0.0, "file"))[1])
         return {p: (d if p == own else max(d, SAME_FILE_MARGIN), m) for p, (d, m) in found.items()}
 
-    find.note = too_short_note(fingerprint) if own not in prints.library else ""
+    find.note = too_short_note(fingerprint)
     return find
 
 

@@ -22,7 +22,8 @@ def table_html(app: App, groups, session: str, address: str = "") -> str:
 
     short, steady = getattr(groups, "too_short", []), getattr(groups, "steady", [])
     note = (
-        f"<p>{len(short)} files under {MIN_SHORT_S:g} s were not compared (too short to tell apart).</p>"
+        f"<p>{len(short)} files under {MIN_SHORT_S:g} s are too short to tell apart by their sound: only exact copies "
+        "of them count.</p>"
         if short
         else ""
     )
