@@ -50,46 +50,67 @@ bench/duplicates.py, docs/BENCHMARKS.md "Duplicates".
 
 from __future__ import annotations
 
-import hashlib
 import os
-import sqlite3
-import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
-from .fingerprints import (
-    DEFAULT_MAX_BIT_ERROR,
-    MIN_DISTINCT_WORDS,
-    MIN_OVERLAP_WORDS,
-    chromaprint_pairs,
-    compare,
-    fingerprint,
-    mostly_one_word,
+from .cache import FingerprintCache, fingerprint_file, fingerprinted
+from .fingerprints import DEFAULT_MAX_BIT_ERROR, chromaprint_pairs, compare, fingerprint
+from .rule import (
+    MIN_DURATION_S,
+    MIN_SHORT_S,
+    PROFILE_UNDER_S,
+    QUIET_CORRELATION,
+    QUIET_SHARE,
+    QUIET_UNDER_S,
+    Fingerprinted,
+    _witnessed,
+    by_chromaprint,
+    difference,
+    digest,
+    same,
+    spectrum_of,
+    steady,
+    wants_profile,
 )
-from .spectrum import (
-    FINGERPRINT_RATE,
-    MIN_CORRELATION,
-    PROFILE_BANDS,
-    PROFILE_VERSION,
-    correlation,
-    profile,
-    short_pairs,
-)
+from .spectrum import MIN_CORRELATION, correlation, profile, short_pairs
 
-MIN_DURATION_S = 3.0
-# short files: compared by spectrum (see above)
-MIN_SHORT_S = 0.07  # four frames' changes at every phase (the shortest measured: a 0.075-s sample and its copies)
-PROFILE_UNDER_S = MIN_DURATION_S + 1.0
-QUIET_UNDER_S = 10.0  # files this short that are mostly one word are compared by their spectrum...
-QUIET_SHARE = 1 / 6  # ...and have one where one word fills more than this (a copy may cross the line)
-QUIET_CORRELATION = 0.8  # such a pair is one recording from this where Chromaprint agrees (other clips: 0.71 at most)
+__all__ = [
+    "DEFAULT_MAX_BIT_ERROR",
+    "MIN_DURATION_S",
+    "MIN_SHORT_S",
+    "PROFILE_UNDER_S",
+    "QUIET_CORRELATION",
+    "QUIET_SHARE",
+    "QUIET_UNDER_S",
+    "FingerprintCache",
+    "Fingerprinted",
+    "Groups",
+    "Member",
+    "by_chromaprint",
+    "compare",
+    "connected",
+    "correlation",
+    "difference",
+    "digest",
+    "find",
+    "fingerprint",
+    "fingerprint_file",
+    "fingerprinted",
+    "group",
+    "keep_order",
+    "profile",
+    "same",
+    "spectrum_of",
+    "steady",
+    "wants_profile",
+    "write_csv",
+]
 
 
 @dataclass(frozen=True)
@@ -126,46 +147,6 @@ class Member:
         }
 
 
-@dataclass
-class Fingerprinted:
-    path: str
-    words: np.ndarray  # uint32
-    format: str = ""
-    sample_rate: int = 0
-    channels: int = 0
-    duration_s: float = 0.0
-    size: int = 0
-    profile: np.ndarray | None = None  # (frames, PROFILE_BANDS) uint8, quarter-dB above the floor (wants_profile)
-
-
-def wants_profile(duration_s: float, words: np.ndarray) -> bool:
-    """Whether a file's spectrum is looked at (:func:`spectrum_of`): under PROFILE_UNDER_S, or under QUIET_UNDER_S
-    and much one word."""
-    return duration_s < PROFILE_UNDER_S or (duration_s < QUIET_UNDER_S and mostly_one_word(words, QUIET_SHARE))
-
-
-def spectrum_of(samples: np.ndarray, words: np.ndarray) -> np.ndarray | None:
-    """The spectrum a file is compared by (:func:`.spectrum.profile` of mono samples at FINGERPRINT_RATE, whose
-    Chromaprint words are ``words``): a short file's, and a sound in silence's (:func:`wants_profile`, and silent
-    frames, every band at the floor, fill more than QUIET_SHARE of it). A file much one word without such silence
-    is a steady sound (a tone changes only where it starts and stops: tones of 440 and 460 Hz correlated 0.94),
-    which its spectrum does not tell apart either: it gets an empty one, so that it is not looked at again. None
-    where no spectrum is looked at."""
-    duration_s = len(samples) / FINGERPRINT_RATE
-    if not wants_profile(duration_s, words):
-        return None
-    p = profile(samples)
-    if duration_s < PROFILE_UNDER_S or not len(p):
-        return p
-    return p if np.mean(p.max(axis=1) == 0) > QUIET_SHARE else p[:0]
-
-
-def _told(words: np.ndarray) -> bool:
-    """Whether Chromaprint's words can tell two files apart at all: MIN_OVERLAP_WORDS of them, MIN_DISTINCT_WORDS
-    different ones."""
-    return len(words) >= MIN_OVERLAP_WORDS and len(np.unique(words)) >= MIN_DISTINCT_WORDS
-
-
 def connected(n: int, pairs: Iterable[tuple[int, int]]) -> list[list[int]]:
     """The groups (two or more) that pairs connect among ``n`` items, each sorted, by their first member."""
     parent = list(range(n))
@@ -195,91 +176,6 @@ def group(prints: Sequence[np.ndarray], max_bit_error: float = DEFAULT_MAX_BIT_E
     ]
 
 
-class FingerprintCache:
-    """Fingerprints of files by path, valid while the file's size and mtime are unchanged (SQLite, one file)."""
-
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        self._lock = threading.Lock()
-        # a write-ahead log, synced at its checkpoints only: an index run writes a fingerprint per file, and a
-        # commit that waits for the disk each time cost 20 ms of it (a cache: the last few lost to a power cut
-        # are taken again)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        with self._lock, self._db:
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS prints (path TEXT PRIMARY KEY, size INTEGER, mtime_ns "
-                "INTEGER, format TEXT, sample_rate INTEGER, channels INTEGER, duration_s REAL, "
-                "words BLOB, profile BLOB)"
-            )
-            columns = {row[1] for row in self._db.execute("PRAGMA table_info(prints)")}
-            if "profile" not in columns:  # a cache from before short files were compared
-                self._db.execute("ALTER TABLE prints ADD COLUMN profile BLOB")
-            if "profile_version" not in columns:  # ...or before their spectra were taken at four phases
-                self._db.execute("ALTER TABLE prints ADD COLUMN profile_version INTEGER")
-
-    def get(self, path: str, st: os.stat_result) -> Fingerprinted | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT size, mtime_ns, format, sample_rate, channels, duration_s, words, profile, profile_version "
-                "FROM prints WHERE path = ?",
-                (path,),
-            ).fetchone()
-        if row is None or (row[0], row[1]) != (st.st_size, st.st_mtime_ns):
-            return None
-        words = np.frombuffer(row[6], np.uint32)
-        if wants_profile(row[5], words) and (row[7] is None or row[8] != PROFILE_VERSION):
-            return None  # fingerprinted before such files had this profile
-        kept = None if row[7] is None else np.frombuffer(row[7], np.uint8).reshape(-1, PROFILE_BANDS)
-        return Fingerprinted(path, words, row[2], row[3], row[4], row[5], row[0], kept)
-
-    def put(self, fp: Fingerprinted, st: os.stat_result) -> None:
-        with self._lock, self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO prints (path, size, mtime_ns, format, sample_rate, channels, duration_s, "
-                "words, profile, profile_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    fp.path,
-                    st.st_size,
-                    st.st_mtime_ns,
-                    fp.format,
-                    fp.sample_rate,
-                    fp.channels,
-                    fp.duration_s,
-                    fp.words.astype(np.uint32).tobytes(),
-                    None if fp.profile is None else fp.profile.astype(np.uint8).tobytes(),
-                    PROFILE_VERSION,
-                ),
-            )
-
-    def forget(self, paths: Iterable[str]) -> None:
-        """Drops the fingerprints of ``paths`` (files removed from the library)."""
-        with self._lock, self._db:
-            self._db.executemany("DELETE FROM prints WHERE path = ?", [(p,) for p in paths])
-
-    def forget_except(self, paths: Iterable[str]) -> None:
-        """Drops the fingerprints of files no longer in the library."""
-        keep = set(paths)
-        with self._lock:
-            stored = [r[0] for r in self._db.execute("SELECT path FROM prints")]
-        with self._lock, self._db:
-            self._db.executemany("DELETE FROM prints WHERE path = ?", [(p,) for p in stored if p not in keep])
-
-
-def fingerprint_file(path: str) -> Fingerprinted:
-    """Decodes a file at FINGERPRINT_RATE and fingerprints it; raises AudioDecodeError."""
-    from .. import audio
-
-    info = audio.probe(path)
-    samples = audio.load(path, sr=FINGERPRINT_RATE)
-    duration_s, words = len(samples) / FINGERPRINT_RATE, fingerprint(samples)
-    kept = spectrum_of(samples, words)
-    return Fingerprinted(
-        path, words, info.format, info.sample_rate, info.channels, duration_s, os.path.getsize(path), kept
-    )
-
-
 class Groups(list):
     """Groups of duplicates (lists of :class:`Member`, the copy to keep first), the files too short to compare by
     their sound (under MIN_SHORT_S) and the steady ones (:func:`steady`), of which only byte-identical copies are
@@ -288,23 +184,6 @@ class Groups(list):
     def __init__(self, groups=(), too_short: Sequence[str] = (), steady: Sequence[str] = (), files: int = 0):
         super().__init__(groups)
         self.too_short, self.steady, self.files = list(too_short), list(steady), files
-
-
-def fingerprinted(path: str, cache: FingerprintCache | None = None) -> Fingerprinted | None:
-    """A file's fingerprint, from ``cache`` while the file is unchanged (else computed and kept there); None when
-    the file cannot be read."""
-    from ..errors import AudioDecodeError
-
-    try:
-        st = os.stat(path)
-        found = cache.get(path, st) if cache is not None else None
-        if found is None:
-            found = fingerprint_file(path)
-            if cache is not None:
-                cache.put(found, st)
-        return found
-    except (OSError, AudioDecodeError):
-        return None
 
 
 def find(
@@ -364,86 +243,6 @@ def find(
         )
     groups.sort(key=lambda g: g[0].path)
     return groups
-
-
-def by_chromaprint(fp: Fingerprinted) -> bool:
-    """Whether a file is compared by its Chromaprint words (else by its spectrum): MIN_DURATION_S and longer, words
-    enough for :func:`.fingerprints.compare` to measure an overlap (a file of 3.15 s has 4), MIN_DISTINCT_WORDS
-    different ones (a steady tone repeats one word, whatever its pitch class), and not mostly one word where it has
-    a spectrum (a sound in silence)."""
-    return (
-        fp.duration_s >= MIN_DURATION_S
-        and _told(fp.words)
-        and not (fp.profile is not None and len(fp.profile) and mostly_one_word(fp.words))
-    )
-
-
-def steady(fp: Fingerprinted) -> bool:
-    """Whether a file has neither Chromaprint words to go by (a tone, a hum) nor a spectrum: only its bytes tell."""
-    return fp.duration_s >= MIN_SHORT_S and not by_chromaprint(fp) and (fp.profile is None or not len(fp.profile))
-
-
-def difference(a: Fingerprinted, b: Fingerprinted) -> tuple[float, str]:
-    """How two copies differ, by the method that compared them: ``(value, method)`` for :class:`Member`."""
-    if min(a.duration_s, b.duration_s) < MIN_SHORT_S:  # too short for any method but the bytes
-        same = a.size == b.size > 0 and digest(a.path) == digest(b.path) != ""
-        return (0.0, "identical") if same else (float("nan"), "linked")
-    if by_chromaprint(a) and by_chromaprint(b):
-        return compare(a.words, b.words), "chromaprint"
-    if a.profile is not None and b.profile is not None and len(a.profile) and len(b.profile):
-        return 1.0 - correlation(a.profile, b.profile), "spectrum"
-    if steady(a) and steady(b) and a.size == b.size and digest(a.path) == digest(b.path) != "":
-        return 0.0, "identical"
-    return float("nan"), "linked"
-
-
-def same(
-    a: Fingerprinted,
-    b: Fingerprinted,
-    max_bit_error: float = DEFAULT_MAX_BIT_ERROR,
-    min_correlation: float = MIN_CORRELATION,
-) -> tuple[float, str] | None:
-    """Whether two fingerprinted files are one recording by the finder's rule: ``(difference, method)`` as
-    :func:`difference` gives it, or None. Chromaprint's bit error under ``max_bit_error``; spectra that correlate
-    to ``min_correlation``, or to QUIET_CORRELATION for a sound in silence that Chromaprint finds the same; the
-    same bytes for steady files. Pure but for a steady file's bytes."""
-    value, method = difference(a, b)
-    if method == "chromaprint":
-        return (value, method) if value <= max_bit_error else None
-    if method == "spectrum":
-        c = 1.0 - value
-        ok = c >= min_correlation or (c >= QUIET_CORRELATION and _witnessed(a, b, max_bit_error))
-        return (value, method) if ok else None
-    return (value, method) if method == "identical" else None
-
-
-def _witnessed(a: Fingerprinted, b: Fingerprinted, max_bit_error: float) -> bool:
-    """Whether Chromaprint finds two files one recording where one is a sound in silence, which their spectra
-    alone leave in doubt (:data:`QUIET_CORRELATION`)."""
-    told = all(_told(fp.words) and fp.duration_s >= MIN_DURATION_S for fp in (a, b))
-    quiet = mostly_one_word(a.words) or mostly_one_word(b.words)
-    return told and quiet and compare(a.words, b.words) <= max_bit_error
-
-
-def digest(path: str) -> str:
-    """The file's bytes, hashed, once while it is unchanged ("" when it cannot be read: an example as samples)."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return ""
-    return _digest_of(path, st.st_size, st.st_mtime_ns)
-
-
-@lru_cache(maxsize=1024)
-def _digest_of(path: str, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-    except OSError:
-        return ""
-    return digest.hexdigest()
 
 
 def write_csv(groups: Sequence[Sequence[Member]], path: str | os.PathLike, name: Callable[[str], str] = str) -> None:

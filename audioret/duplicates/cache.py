@@ -1,0 +1,118 @@
+"""The fingerprints of files, kept beside the index in SQLite while each file is unchanged, and taken from a file
+when they are not (:func:`fingerprinted`)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from .fingerprints import fingerprint
+from .rule import Fingerprinted, spectrum_of, wants_profile
+from .spectrum import FINGERPRINT_RATE, PROFILE_BANDS, PROFILE_VERSION
+
+
+class FingerprintCache:
+    """Fingerprints of files by path, valid while the file's size and mtime are unchanged (SQLite, one file)."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        self._lock = threading.Lock()
+        # a write-ahead log, synced at its checkpoints only: an index run writes a fingerprint per file, and a
+        # commit that waits for the disk each time cost 20 ms of it (a cache: the last few lost to a power cut
+        # are taken again)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        with self._lock, self._db:
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS prints (path TEXT PRIMARY KEY, size INTEGER, mtime_ns "
+                "INTEGER, format TEXT, sample_rate INTEGER, channels INTEGER, duration_s REAL, "
+                "words BLOB, profile BLOB)"
+            )
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(prints)")}
+            if "profile" not in columns:  # a cache from before short files were compared
+                self._db.execute("ALTER TABLE prints ADD COLUMN profile BLOB")
+            if "profile_version" not in columns:  # ...or before their spectra were taken at four phases
+                self._db.execute("ALTER TABLE prints ADD COLUMN profile_version INTEGER")
+
+    def get(self, path: str, st: os.stat_result) -> Fingerprinted | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT size, mtime_ns, format, sample_rate, channels, duration_s, words, profile, profile_version "
+                "FROM prints WHERE path = ?",
+                (path,),
+            ).fetchone()
+        if row is None or (row[0], row[1]) != (st.st_size, st.st_mtime_ns):
+            return None
+        words = np.frombuffer(row[6], np.uint32)
+        if wants_profile(row[5], words) and (row[7] is None or row[8] != PROFILE_VERSION):
+            return None  # fingerprinted before such files had this profile
+        kept = None if row[7] is None else np.frombuffer(row[7], np.uint8).reshape(-1, PROFILE_BANDS)
+        return Fingerprinted(path, words, row[2], row[3], row[4], row[5], row[0], kept)
+
+    def put(self, fp: Fingerprinted, st: os.stat_result) -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO prints (path, size, mtime_ns, format, sample_rate, channels, duration_s, "
+                "words, profile, profile_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    fp.path,
+                    st.st_size,
+                    st.st_mtime_ns,
+                    fp.format,
+                    fp.sample_rate,
+                    fp.channels,
+                    fp.duration_s,
+                    fp.words.astype(np.uint32).tobytes(),
+                    None if fp.profile is None else fp.profile.astype(np.uint8).tobytes(),
+                    PROFILE_VERSION,
+                ),
+            )
+
+    def forget(self, paths: Iterable[str]) -> None:
+        """Drops the fingerprints of ``paths`` (files removed from the library)."""
+        with self._lock, self._db:
+            self._db.executemany("DELETE FROM prints WHERE path = ?", [(p,) for p in paths])
+
+    def forget_except(self, paths: Iterable[str]) -> None:
+        """Drops the fingerprints of files no longer in the library."""
+        keep = set(paths)
+        with self._lock:
+            stored = [r[0] for r in self._db.execute("SELECT path FROM prints")]
+        with self._lock, self._db:
+            self._db.executemany("DELETE FROM prints WHERE path = ?", [(p,) for p in stored if p not in keep])
+
+
+def fingerprint_file(path: str) -> Fingerprinted:
+    """Decodes a file at FINGERPRINT_RATE and fingerprints it; raises AudioDecodeError."""
+    from .. import audio
+
+    info = audio.probe(path)
+    samples = audio.load(path, sr=FINGERPRINT_RATE)
+    duration_s, words = len(samples) / FINGERPRINT_RATE, fingerprint(samples)
+    kept = spectrum_of(samples, words)
+    return Fingerprinted(
+        path, words, info.format, info.sample_rate, info.channels, duration_s, os.path.getsize(path), kept
+    )
+
+
+def fingerprinted(path: str, cache: FingerprintCache | None = None) -> Fingerprinted | None:
+    """A file's fingerprint, from ``cache`` while the file is unchanged (else computed and kept there); None when
+    the file cannot be read."""
+    from ..errors import AudioDecodeError
+
+    try:
+        st = os.stat(path)
+        found = cache.get(path, st) if cache is not None else None
+        if found is None:
+            found = fingerprint_file(path)
+            if cache is not None:
+                cache.put(found, st)
+        return found
+    except (OSError, AudioDecodeError):
+        return None
