@@ -289,6 +289,31 @@ def test_a_profile_ignores_gain_and_rate():
     assert profile(x[:0]).shape == (0, 48)
 
 
+def test_a_copy_joined_through_another_is_shown_linked_not_past_the_threshold(tmp_path):
+    """B is a noisier copy of A and C of B: A ~ B and B ~ C are within the threshold, A ~ C is not. All three are
+    one group, and C's line says it is joined through another copy rather than a difference past the threshold."""
+    from audioret.duplicates import fingerprint_file
+
+    from .test_copies import _signal
+
+    rng = np.random.default_rng(0)
+    a = _signal(8.0, 1)
+    b = a + 0.12 * rng.standard_normal(len(a)).astype(np.float32)
+    c = b + 0.12 * rng.standard_normal(len(a)).astype(np.float32)
+    paths = []
+    for n, (name, x) in enumerate((("a.wav", a), ("b.wav", b), ("c.wav", c))):
+        sf.write(tmp_path / name, x, 44100)
+        os.utime(tmp_path / name, (1_600_000_000 + n, 1_600_000_000 + n))  # a is the oldest: the one to keep
+        paths.append(str(tmp_path / name))
+    assert (
+        compare(*(fingerprint_file(p).words for p in paths[::2])) > 0.043
+    )  # A ~ C: past the threshold below (0.052; A ~ B 0.034, B ~ C 0.027)
+    (group,) = find(paths, max_bit_error=0.043)
+    assert [m.path for m in group] == paths
+    assert group[1].method == "chromaprint" and group[1].bit_error <= 0.043
+    assert group[2].method == "linked" and group[2].as_dict()["bit_error"] is None
+
+
 def test_the_48khz_flac_original_is_kept_over_a_44khz_wav_resample(tmp_path):
     """A WAV resample has the higher bitrate (no compression) but less in it: the FLAC original is suggested."""
     from audioret.duplicates import Fingerprinted, fingerprint_file, keep_order

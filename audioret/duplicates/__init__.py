@@ -233,7 +233,9 @@ def find(
     for ids in connected(len(usable), pairs):
         longest = max(usable[i].duration_s for i in ids)
         ordered = sorted((usable[i] for i in ids), key=lambda fp: keep_order(fp, longest))
-        measured = [difference(ordered[0], fp) for fp in ordered[1:]]
+        # a copy joined through others, not the one to keep (A ~ B ~ C, A and C past the line), is "linked": its
+        # difference from the kept copy would read as the threshold ignored
+        measured = [same(ordered[0], fp, max_bit_error) or (float("nan"), "linked") for fp in ordered[1:]]
         kept = (0.0, next((method for _, method in measured if method != "linked"), "chromaprint"))
         groups.append(
             [
