@@ -63,6 +63,22 @@ def test_groups_come_from_shared_words_not_all_pairs():
     assert candidate_pairs(common) == set()
 
 
+def test_the_offsets_equal_words_vote_for_match_their_definition():
+    """:func:`voted_offsets` against a loop over every pair of equal words: most votes first, ties by first pair."""
+    from collections import Counter
+
+    from audioret.duplicates.fingerprints import voted_offsets
+
+    rng = np.random.default_rng(1)
+    for _ in range(200):  # few distinct words: many ties and repeated words (silence)
+        a = rng.integers(0, rng.integers(2, 40), rng.integers(0, 120)).astype(np.uint32)
+        b = rng.integers(0, rng.integers(2, 40), rng.integers(0, 120)).astype(np.uint32)
+        votes = Counter(i - j for i, w in enumerate(a.tolist()) for j, v in enumerate(b.tolist()) if w == v)
+        assert voted_offsets(a, b) == [offset for offset, _ in votes.most_common(3)]
+    a = rng.integers(0, 2**32, 300, dtype=np.uint32)
+    assert voted_offsets(a, a[7:], 1) == [7]  # a copy cut by 7 words
+
+
 def test_each_fingerprint_is_compared_with_its_nearest_by_how_often_each_bit_is_set():
     """A copy whose every word is a bit or two off shares almost no word with its original, and is still its
     nearest by bit means; fingerprints mostly of one word are left out of that look-up."""

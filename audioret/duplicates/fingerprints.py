@@ -93,21 +93,30 @@ def compare(a: np.ndarray, b: np.ndarray) -> float:
     exactly: an mp3 of a 4-s memo did not); 1.0 when no offset overlaps MIN_OVERLAP of the shorter."""
     if len(a) == 0 or len(b) == 0:
         return 1.0
-    where_b = defaultdict(list)
-    for j, w in enumerate(b.tolist()):
-        where_b[w].append(j)
-    votes: dict[int, int] = defaultdict(int)
-    for i, w in enumerate(a.tolist()):
-        for j in where_b.get(w, ()):
-            votes[i - j] += 1
     best = 1.0
     need = max(MIN_OVERLAP * min(len(a), len(b)), MIN_OVERLAP_WORDS)
-    voted = [offset for offset, _ in sorted(votes.items(), key=lambda kv: -kv[1])[:OFFSETS_TRIED]]
-    for offset in dict.fromkeys([*voted, 0]):
+    for offset in dict.fromkeys([*voted_offsets(a, b), 0]):
         error, overlap = bit_error(a, b, offset)
         if overlap >= need:
             best = min(best, error)
     return best
+
+
+def voted_offsets(a: np.ndarray, b: np.ndarray, n: int = OFFSETS_TRIED) -> list[int]:
+    """The ``n`` offsets ``i - j`` with the most pairs of equal words ``a[i] == b[j]``, most votes first, ties in the
+    order the pairs come (by ``i``, then ``j``). In sorted arrays, no loop over the words: a 120-s pair (968 words
+    each) took 0.4 ms as dictionaries of positions."""
+    order = np.argsort(b, kind="stable")
+    sorted_b = b[order]
+    lo, hi = np.searchsorted(sorted_b, a, "left"), np.searchsorted(sorted_b, a, "right")
+    runs = hi - lo
+    total = int(runs.sum())
+    if not total:
+        return []
+    at = np.repeat(lo - np.concatenate([[0], np.cumsum(runs)[:-1]]), runs) + np.arange(total)
+    offsets = np.repeat(np.arange(len(a)), runs) - order[at]
+    values, first, counts = np.unique(offsets, return_index=True, return_counts=True)
+    return values[np.lexsort((first, -counts))][:n].tolist()
 
 
 def bit_means(words: np.ndarray) -> np.ndarray:
