@@ -152,12 +152,14 @@ def test_the_command_lists_exports_and_moves_aside_without_deleting(
     monkeypatch.setenv("AUDIORET_DATA_DIR", str(tmp_path / "index"))
     monkeypatch.setenv("AUDIORET_CLAP_MODEL", str(tiny_clap_dir))
     monkeypatch.setenv("AUDIORET_DEVICE", "cpu")
-    assert main(["duplicates"]) == 2  # nothing indexed: said, not "No duplicates found"
-    assert "The index is empty" in capsys.readouterr().err
+    assert main(["duplicates"]) == 0  # nothing indexed: said, not a bare "No duplicates found"
+    assert capsys.readouterr().out.startswith("No duplicates: the index is empty")
     assert main(["index", str(lib), "--no-progress", "--no-transcribe"]) == 0
     assert capsys.readouterr().out.startswith("40 added")
-    assert main(["duplicates", "--folder", str(tmp_path / "elsewhere")]) == 2
-    assert "No indexed file is under" in capsys.readouterr().err
+    assert main(["duplicates", "--folder", str(tmp_path / "elsewhere"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["message"].startswith("No duplicates: no indexed file is under")
+    assert main(["duplicates", "--csv", str(tmp_path / "no such folder" / "dups.csv")]) == 2  # said before the work
+    assert "there is no folder" in capsys.readouterr().err and not (tmp_path / "no such folder").exists()
 
     assert main(["duplicates", "--json", "--csv", str(tmp_path / "dups.csv")]) == 0
     groups = json.loads(capsys.readouterr().out)["groups"]
@@ -366,6 +368,16 @@ def test_the_48khz_flac_original_is_kept_over_a_44khz_wav_resample(tmp_path):
     pair = [fingerprint_file(str(newer)), fingerprint_file(str(older))]
     pair[0].size = pair[1].size  # the same in every way the order looks at but their age
     assert sorted(pair, key=keep_order)[0].path == str(older)
+    # a lossless copy made later from a 64 kb/s Ogg is not suggested over it: nothing but its age tells a transcode
+    ogg_path, flac_path = tmp_path / "rain.ogg", tmp_path / "rain (lossless).flac"
+    sf.write(ogg_path, music.astype(np.float32), 48_000, format="OGG", subtype="VORBIS")
+    sf.write(flac_path, music.astype(np.float32), 48_000)
+    source, transcode = fingerprint_file(str(ogg_path)), fingerprint_file(str(flac_path))
+    for later_s, first in ((600, source), (30, transcode)):  # made ten minutes after, or with the folder (same age)
+        os.utime(ogg_path, (1_600_000_000, 1_600_000_000))
+        os.utime(flac_path, (1_600_000_000 + later_s, 1_600_000_000 + later_s))
+        oldest = 1_600_000_000 * 10**9
+        assert sorted([transcode, source], key=lambda fp: keep_order(fp, 6.0, oldest))[0] is first
 
 
 def test_a_page_moves_files_only_inside_the_library(tmp_path):

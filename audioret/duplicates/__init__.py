@@ -197,7 +197,7 @@ def find(
     Chromaprint for files of MIN_DURATION_S and longer, the spectrum for shorter ones. Files that cannot be read
     are left out; files under MIN_SHORT_S are named in ``too_short`` and grouped only with copies of their bytes."""
     if not 0.0 < max_bit_error < 0.5:
-        raise InputError(f"threshold must be between 0 and 0.5 (a share of differing bits), got {max_bit_error}")
+        raise InputError(f"threshold must be over 0 and under 0.5 (a share of differing bits), got {max_bit_error}")
     done = [0]
 
     def one(path: str) -> Fingerprinted | None:
@@ -232,7 +232,8 @@ def find(
             pairs.setdefault(tuple(sorted((by_path[profiled[a].path], by_path[profiled[b].path]))), 1.0 - c)
     for ids in connected(len(usable), pairs):
         longest = max(usable[i].duration_s for i in ids)
-        ordered = sorted((usable[i] for i in ids), key=lambda fp: keep_order(fp, longest))
+        oldest = min(_made(usable[i].path) for i in ids)
+        ordered = sorted((usable[i] for i in ids), key=lambda fp: keep_order(fp, longest, oldest))
         # a copy joined through others, not the one to keep (A ~ B ~ C, A and C past the line), is "linked": its
         # difference from the kept copy would read as the threshold ignored
         measured = [same(ordered[0], fp, max_bit_error) or (float("nan"), "linked") for fp in ordered[1:]]
@@ -271,22 +272,44 @@ CUT_S = 0.25  # a copy this much shorter than the longest of its group lacks par
 # padding adds under 0.1 s)
 
 
-def keep_order(fp: Fingerprinted, longest: float = 0.0) -> tuple:
-    """The copy to suggest keeping comes first: one that holds the whole recording (not CUT_S or more shorter than
-    ``longest``, the group's longest: a lossless copy cut by 0.5 s was suggested over its full-length Ogg), then the
-    one that holds the widest band where a copy's rate is under :data:`FULL_BAND_RATE` (a 22-kHz WAV made from a
-    44.1-kHz Ogg has lost everything above 11 kHz, which the Ogg kept), then lossless, then among lossless copies
-    the highest sample rate (their bitrate says how well they compressed, not what they hold: a 44.1-kHz WAV
-    resample of a 48-kHz FLAC has the higher bitrate), among lossy ones the highest bitrate, then sample rate,
-    channels and the longest, then the oldest (a copy is made after its original: a -6 dB WAV of a FLAC is
-    otherwise its equal), then by path."""
+SAME_AGE_S = 60.0  # files made within this of the group's oldest are as old as it (a folder copied with its times)
+
+
+def keep_order(fp: Fingerprinted, longest: float = 0.0, oldest: int | None = None) -> tuple:
+    """The copy to suggest keeping comes first: a file as old as the group's ``oldest`` (modification times in ns,
+    within SAME_AGE_S): a copy is made after its original, and nothing else in a file tells a transcode from its
+    source (a FLAC or a 320 kb/s mp3 made from a 64 kb/s Ogg, a 22-kHz resample of an 8-kHz take were suggested over
+    them, and a copy padded with silence over its original); then one that holds the whole recording (not CUT_S or
+    more shorter than ``longest``, the group's longest: a lossless copy cut by 0.5 s was suggested over its
+    full-length Ogg); then the one that holds the widest band where a copy's rate is under :data:`FULL_BAND_RATE` (a
+    22-kHz WAV made from a 44.1-kHz Ogg has lost everything above 11 kHz, which the Ogg kept), then lossless, then
+    among lossless copies the highest sample rate (their bitrate says how well they compressed, not what they hold:
+    a 44.1-kHz WAV resample of a 48-kHz FLAC has the higher bitrate), among lossy ones the highest bitrate, then
+    sample rate, channels and the longest, then the oldest, then by path."""
     lossless = any(word in fp.format.upper() for word in LOSSLESS)
     kbps = fp.size * 8 / 1000 / fp.duration_s if fp.duration_s > 0 else 0.0
     first = -fp.sample_rate if lossless else -kbps
     band = -min(fp.sample_rate, FULL_BAND_RATE)
     cut = fp.duration_s <= longest - CUT_S
+    made = _made(fp.path)
+    later = oldest is not None and made > oldest + SAME_AGE_S * 1e9
+    return (
+        later,
+        cut,
+        band,
+        not lossless,
+        first,
+        -fp.sample_rate,
+        -fp.channels,
+        -round(fp.duration_s, 1),
+        made,
+        fp.path,
+    )
+
+
+def _made(path: str) -> int:
+    """A file's modification time in ns (0 when it cannot be read)."""
     try:
-        made = os.stat(fp.path).st_mtime_ns
+        return os.stat(path).st_mtime_ns
     except OSError:
-        made = 0
-    return (cut, band, not lossless, first, -fp.sample_rate, -fp.channels, -round(fp.duration_s, 1), made, fp.path)
+        return 0
