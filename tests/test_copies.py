@@ -156,6 +156,28 @@ def test_an_mp3_copy_that_shares_no_word_with_its_original_finds_it(memos):
     assert [sorted(m.path for m in g) for g in groups] == [sorted([str(lib / "memo_2.wav"), str(copy)])]
 
 
+def test_of_equally_close_copies_the_original_comes_first(tmp_path, tiny_clap_dir, text_model):
+    """An outside copy of a recording the library holds three times (the original and two byte copies made later,
+    whose names sort first): all three are the same recording at one strength, the original (the oldest) first."""
+    lib = tmp_path / "library"
+    original = write(lib / "take.wav", _signal(6.0, 1), sr=44100)
+    os.utime(original, (1_600_000_000, 1_600_000_000))
+    for name in ("A copy of take.wav", "B copy of take.wav"):
+        shutil.copy(original, lib / name)  # made now, long after
+    write(lib / "other.wav", _signal(6.0, 2), sr=44100)
+    library = _library(tmp_path, tiny_clap_dir, text_model)
+    library.index([lib], progress=False)
+    example = write(tmp_path / "elsewhere" / "take.flac", _signal(6.0, 1), sr=44100)
+    hits = library.search_audio(example, k=4)
+    assert [h.path for h in hits[:3]] == [
+        str(original),
+        str(lib / "A copy of take.wav"),
+        str(lib / "B copy of take.wav"),
+    ]
+    assert all("the same recording" in h.why for h in hits[:3]) and len({round(h.score, 3) for h in hits[:3]}) == 1
+    assert "the same recording" not in hits[3].why
+
+
 def test_more_like_this_names_a_copy_of_the_segments_file(memos, tmp_path):
     library, lib, root = memos
     hit = library.search_audio(lib / "memo_4.wav", k=1)[0]

@@ -104,6 +104,7 @@ __all__ = [
     "fingerprinted",
     "group",
     "keep_order",
+    "modified_ns",
     "profile",
     "same",
     "spectrum_of",
@@ -232,7 +233,7 @@ def find(
             pairs.setdefault(tuple(sorted((by_path[profiled[a].path], by_path[profiled[b].path]))), 1.0 - c)
     for ids in connected(len(usable), pairs):
         longest = max(usable[i].duration_s for i in ids)
-        oldest = min(_made(usable[i].path) for i in ids)
+        oldest = min(modified_ns(usable[i].path) for i in ids)
         ordered = sorted((usable[i] for i in ids), key=lambda fp: keep_order(fp, longest, oldest))
         # a copy joined through others, not the one to keep (A ~ B ~ C, A and C past the line), is "linked": its
         # difference from the kept copy would read as the threshold ignored
@@ -291,7 +292,7 @@ def keep_order(fp: Fingerprinted, longest: float = 0.0, oldest: int | None = Non
     first = -fp.sample_rate if lossless else -kbps
     band = -min(fp.sample_rate, FULL_BAND_RATE)
     cut = fp.duration_s <= longest - CUT_S
-    made = _made(fp.path)
+    made = modified_ns(fp.path)
     later = oldest is not None and made > oldest + SAME_AGE_S * 1e9
     return (
         later,
@@ -307,7 +308,7 @@ def keep_order(fp: Fingerprinted, longest: float = 0.0, oldest: int | None = Non
     )
 
 
-def _made(path: str) -> int:
+def modified_ns(path: str) -> int:
     """A file's modification time in ns (0 when it cannot be read)."""
     try:
         return os.stat(path).st_mtime_ns

@@ -44,6 +44,8 @@ from . import (
     digest,
     fingerprint,
     fingerprinted,
+    keep_order,
+    modified_ns,
     same,
     spectrum_of,
     wants_profile,
@@ -332,7 +334,16 @@ def finder(
         found = copies(fingerprint, paths, cache, prints)
         if own is not None and own in prints.library:  # the library's file itself, even when no method can tell
             found[own] = (0.0, found.get(own, (0.0, "file"))[1])
-        return {p: (d if p == own else max(d, SAME_FILE_MARGIN), m) for p, (d, m) in found.items()}
+        # copies equally close in the duplicates finder's order (the oldest first): the original before what was
+        # made from it, where the measure cannot tell them apart
+        others = [fp for p in found if p != own and (fp := fingerprinted(p, cache)) is not None]
+        longest = max((fp.duration_s for fp in others), default=0.0)
+        oldest = min((modified_ns(fp.path) for fp in others), default=None)
+        rank = {fp.path: n for n, fp in enumerate(sorted(others, key=lambda fp: keep_order(fp, longest, oldest)))}
+        return {
+            p: (d if p == own else max(d, SAME_FILE_MARGIN) + rank.get(p, len(rank)) * TIE_MARGIN, m)
+            for p, (d, m) in found.items()
+        }
 
     find.note = too_short_note(fingerprint)
     return find
@@ -367,3 +378,4 @@ def of_library(library, example: str | os.PathLike | np.ndarray):
 
 
 SAME_FILE_MARGIN = 1e-6  # how much less an exact copy of a library file given as the example counts than the file
+TIE_MARGIN = 1e-8  # ...and each copy after the first in the duplicates finder's order (strength moves by under 1e-8)
