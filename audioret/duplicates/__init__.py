@@ -28,9 +28,9 @@ bits of most words, different recordings differ in half of the bits.
   two of them reach 0.71 and their copies 0.97-1.00. Such a file gets a spectrum where one word fills more than
   QUIET_SHARE of it, half the line, so that a copy whose gain or trim moves its share (0.21 to 0.53 at -6 dB) has
   one too, and where silence fills more than QUIET_SHARE of its spectrum (a steady tone is one word too). A cut
-  that takes part of the sound away moves the floor under its loudest cell, and its spectrum
-  correlates less (a bark in silence cut by 0.5 s: 0.89); where Chromaprint agrees too, QUIET_CORRELATION is enough
-  (:func:`same`): two witnesses, one blind to the silence and one to the floor.
+  that takes part of the sound away moves the floor under its loudest cell, and its spectrum correlates less (a
+  bark in silence cut by 0.5 s: 0.89); where Chromaprint agrees too, QUIET_CORRELATION is enough (:func:`same`):
+  two witnesses, one blind to the silence and one to the floor.
 - Candidates come from an inverted index of the words (no all-pairs loop): two files sharing at least
   MIN_SHARED_WORDS words are compared; a word found in more than STOP_FILES files (silence, hum) proposes nothing.
   And each file's NEAR_FILES nearest by how often each bit is set over its words (:func:`.fingerprints.bit_means`,
@@ -69,7 +69,6 @@ from .rule import (
     QUIET_SHARE,
     QUIET_UNDER_S,
     Fingerprinted,
-    _witnessed,
     by_chromaprint,
     difference,
     digest,
@@ -77,6 +76,7 @@ from .rule import (
     spectrum_of,
     steady,
     wants_profile,
+    witnessed,
 )
 from .spectrum import MIN_CORRELATION, correlation, profile, short_pairs
 
@@ -229,7 +229,7 @@ def find(
     for (a, b), c in short_pairs(
         [fp.profile for fp in profiled], short, min(QUIET_CORRELATION, MIN_CORRELATION)
     ).items():
-        if c >= MIN_CORRELATION or _witnessed(profiled[a], profiled[b], max_bit_error):
+        if c >= MIN_CORRELATION or witnessed(profiled[a], profiled[b], max_bit_error):
             pairs.setdefault(tuple(sorted((by_path[profiled[a].path], by_path[profiled[b].path]))), 1.0 - c)
     for ids in connected(len(usable), pairs):
         longest = max(usable[i].duration_s for i in ids)

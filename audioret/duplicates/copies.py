@@ -4,11 +4,12 @@ Query by example ranks files by how they sound (the sound channel's evidence), a
 close together (a folder of voice memos, of kick drums, of one field recorder) the file itself does not stand out
 from its neighbours by that measure. Whether two files are one recording is what the duplicates machinery
 (:mod:`audioret.duplicates`) decides, by Chromaprint's bit error for files of 3 s and longer and by the correlation
-of their spectra for shorter ones. So the example is fingerprinted and looked up among the library's own
-fingerprints, independently of how the sound channel ranks the files (a re-encoded copy can sit far down a model's
-ranking): :class:`Prints` finds the candidates the way the duplicates finder does, by the Chromaprint words they
-share (an inverted index, no loop over the files) and, for short files, by the nearest band summaries of their
-spectra; each candidate is then checked by the finder's own rule. The sound channel's nearest files are checked too,
+of their spectra for shorter ones and sounds in silence. So the example is fingerprinted and looked up among the
+library's own fingerprints, independently of how the sound channel ranks the files (a re-encoded copy can sit far
+down a model's ranking): :class:`Prints` finds the candidates the way the duplicates finder does, by the Chromaprint
+words they share (an inverted index, no loop over the files), by how often each bit is set, and, for files with a
+spectrum, by the nearest band summaries of their spectra; each candidate is then checked by the finder's own rule
+(:func:`audioret.duplicates.same`). The sound channel's nearest files are checked too,
 but not by Chromaprint where the look-up passed them over and either file is mostly one word (what two mostly silent
 clips share is the silence). Each file that is the same recording gets ``ranking.calibration.COPY_EVIDENCE`` times
 one minus its difference (:func:`audioret.search.by_example`): it comes first, the closest copy first, strength >=

@@ -116,12 +116,12 @@ def same(
         return (value, method) if value <= max_bit_error else None
     if method == "spectrum":
         c = 1.0 - value
-        ok = c >= min_correlation or (c >= QUIET_CORRELATION and _witnessed(a, b, max_bit_error))
+        ok = c >= min_correlation or (c >= QUIET_CORRELATION and witnessed(a, b, max_bit_error))
         return (value, method) if ok else None
     return (value, method) if method == "identical" else None
 
 
-def _witnessed(a: Fingerprinted, b: Fingerprinted, max_bit_error: float) -> bool:
+def witnessed(a: Fingerprinted, b: Fingerprinted, max_bit_error: float) -> bool:
     """Whether Chromaprint finds two files one recording where one is a sound in silence, which their spectra
     alone leave in doubt (:data:`QUIET_CORRELATION`)."""
     told = all(_told(fp.words) and fp.duration_s >= MIN_DURATION_S for fp in (a, b))
