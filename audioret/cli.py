@@ -2,7 +2,8 @@
 
 User errors (missing files, unloadable models, bad settings) print one line to stderr and exit with code 2; an
 ``index`` run in which every file failed exits with code 1. Each command is one short function with its flags
-beside it; eval's are in :mod:`audioret.cli_eval`, the tags' in :mod:`audioret.cli_tags`.
+beside it; eval's are in :mod:`audioret.cli_eval`, the tags' in :mod:`audioret.cli_tags`, the duplicates' in
+:mod:`audioret.cli_duplicates`.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import warnings
 from pathlib import Path
 
 from . import __version__, cli_tags
+from .cli_duplicates import add_duplicates, run_duplicates
 from .cli_eval import add_eval, run_eval
 from .cli_index import add_index, run_index
 from .config import ASR_ENGINES, BACKENDS, PRECISIONS, Config
-from .errors import AudioretError, InputError, NoSpeechError, message
+from .errors import AudioretError, NoSpeechError, message
 from .render import hit_lines, length
 from .types import Filters, Results
 
@@ -121,24 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("remove", parents=[common], help="remove files or folders from the index")
     p.add_argument("paths", nargs="+", metavar="PATH")
 
-    p = sub.add_parser(
-        "duplicates", parents=[common], help="groups of indexed files that are the same recording (nothing is deleted)"
-    )
-    p.add_argument(
-        "--threshold",
-        type=float,
-        help="the share of bits two copies may differ in, over 0 and under 0.5 (default 0.1; at 0.2 different "
-        "recordings of one kind of sound begin to join)",
-    )
-    p.add_argument("--folder", help="only files under this folder")
-    p.add_argument("--json", action="store_true", help="print the groups as JSON")
-    p.add_argument("--csv", metavar="FILE", help="also write the groups as CSV (one row per file)")
-    p.add_argument(
-        "--move-extras-to",
-        metavar="FOLDER",
-        help="move every copy but the first of each group into FOLDER (asks first; see --yes)",
-    )
-    p.add_argument("--yes", action="store_true", help="move without asking")
+    add_duplicates(sub, common)
     cli_tags.add_commands(sub, common)
     return parser
 
@@ -306,67 +291,6 @@ def _similar(args, lib, parser) -> int:
     return 0
 
 
-def _some(paths: list[str], n: int = 5) -> str:
-    """The first ``n`` of ``paths``, and how many more."""
-    return ", ".join(paths[:n]) + (f" and {len(paths) - n} more" if len(paths) > n else "")
-
-
-def _duplicates(args, lib, parser) -> int:
-    from .types import Filters
-
-    if args.csv and not Path(args.csv).expanduser().parent.is_dir():  # before the work, as export does
-        raise InputError(f"Cannot write {args.csv}: there is no folder {Path(args.csv).parent}; make it first")
-    groups = lib.duplicates(args.threshold, Filters(folder=_folder(args.folder)) if args.folder else None)
-    from .render import CLI_HINTS
-
-    # "No duplicates found" alone would say nothing was wrong where nothing was looked at (as search says it)
-    empty = "" if groups.files else CLI_HINTS[2].format(folder=args.folder) if args.folder else CLI_HINTS[1]
-    message = f"No duplicates: {empty}" if empty else "" if groups else "No duplicates found."
-    if args.csv:
-        from .duplicates import write_csv
-
-        write_csv(groups, args.csv)
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "groups": [[{**m.as_dict(), "keep": i == 0} for i, m in enumerate(g)] for g in groups],
-                    "too_short": groups.too_short,
-                    "steady": groups.steady,
-                    **({"message": message} if message else {}),
-                },
-                indent=2,
-            )
-        )
-    else:
-        from .duplicates import MIN_SHORT_S
-        from .render import duplicate_lines
-
-        print("\n".join(duplicate_lines(groups)) if groups else message)
-        if groups.too_short:
-            print(
-                f"{len(groups.too_short)} files under {MIN_SHORT_S:g} s are too short to tell apart by their sound: "
-                f"only exact copies of them count ({_some(groups.too_short)})"
-            )
-        if groups.steady:
-            print(
-                f"{len(groups.steady)} files hold one steady sound (a tone, a hum): only exact copies of them count "
-                f"({_some(groups.steady)})"
-            )
-    if args.move_extras_to and groups:
-        extras = [m.path for g in groups for m in g[1:]]
-        if not args.yes:
-            if not sys.stdin.isatty():
-                raise InputError("--move-extras-to asks before moving; add --yes to move without asking")
-            answer = input(f"Move {len(extras)} files into {args.move_extras_to}? [y/N] ")
-            if answer.strip().lower() not in ("y", "yes"):
-                print("Nothing moved.")
-                return 0
-        for path in lib.move_files(extras, args.move_extras_to):
-            print(f"moved: {path}")
-    return 0
-
-
 COMMANDS = {
     "index": run_index,
     "stats": _stats,
@@ -374,7 +298,7 @@ COMMANDS = {
     "transcribe": _transcribe,
     "search": _search,
     "similar": _similar,
-    "duplicates": _duplicates,
+    "duplicates": run_duplicates,
     **cli_tags.COMMANDS,
 }
 
