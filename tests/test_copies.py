@@ -14,7 +14,8 @@ import soxr
 
 from audioret import Config, Library
 from audioret.duplicates import find, fingerprinted
-from audioret.duplicates.copies import Prints, known, same_recording
+from audioret.duplicates import same as same_recording
+from audioret.duplicates.copies import Prints, known
 from audioret.duplicates.fingerprints import MIN_SHARED_WORDS
 
 from .conftest import require_shared, speak, write

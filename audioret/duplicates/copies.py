@@ -36,13 +36,11 @@ import numpy as np
 from ..audio import SAMPLE_RATE, Resampler
 from ..errors import ModelLoadError
 from . import (
-    DEFAULT_MAX_BIT_ERROR,
     MIN_SHORT_S,
     QUIET_UNDER_S,
     FingerprintCache,
     Fingerprinted,
     by_chromaprint,
-    digest,
     fingerprint,
     fingerprinted,
     keep_order,
@@ -61,7 +59,7 @@ from .fingerprints import (
     mostly_one_word,
     near_summaries,
 )
-from .spectrum import FINGERPRINT_RATE, MIN_CORRELATION, band_summary
+from .spectrum import FINGERPRINT_RATE, band_summary
 
 logger = logging.getLogger("audioret")
 
@@ -70,21 +68,6 @@ SPECTRUM_CANDIDATES = 32  # a short example's nearest library files by band summ
 FILE_NAME = "fingerprints.sqlite3"  # the duplicates finder's fingerprints, beside the index
 _KNOWN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Library -> its Known
 _KNOWN_LOCK = threading.Lock()
-
-
-def same_recording(
-    a: Fingerprinted,
-    b: Fingerprinted,
-    max_bit_error: float = DEFAULT_MAX_BIT_ERROR,
-    min_correlation: float = MIN_CORRELATION,
-) -> tuple[float, str] | None:
-    """Whether two fingerprinted files are one recording (a copy in another format, rate, gain or trim), by the
-    rule the duplicates finder groups them by (:func:`duplicates.same`): ``(difference, method)``, or None; two
-    files too short for any method are one when their bytes are."""
-    if min(a.duration_s, b.duration_s) < MIN_SHORT_S:  # too short for any method: only the same bytes tell
-        same_bytes = a.size == b.size > 0 and digest(a.path) == digest(b.path) != ""
-        return (0.0, "identical") if same_bytes else None
-    return same(a, b, max_bit_error, min_correlation)
 
 
 def of_samples(samples: np.ndarray, sample_rate: int, name: str = "<array>") -> Fingerprinted:
@@ -106,7 +89,7 @@ class Prints:
     proposes nothing), from the words sorted once with their files (a look-up is a binary search per word), and
     the NEAR_FILES nearest by how often each bit is set (:func:`.fingerprints.bit_means`, one product); files
     with a spectrum, the SPECTRUM_CANDIDATES nearest to a short example by band means and spreads (one matrix
-    product). Each candidate is checked by :func:`same_recording`."""
+    product). Each candidate is checked by the finder's rule, :func:`audioret.duplicates.same`."""
 
     def __init__(self, prints: Sequence[Fingerprinted], library: Sequence[str] | None = None):
         self.prints = [fp for fp in prints if fp.duration_s >= MIN_SHORT_S]
@@ -166,9 +149,9 @@ class Prints:
         """The files that are the same recording as ``example``: {path: (difference, method)}."""
         found = {}
         for i in self.candidates(example):
-            same = same_recording(example, self.prints[i])
-            if same is not None:
-                found[self.prints[i].path] = same
+            found_same = same(example, self.prints[i])
+            if found_same is not None:
+                found[self.prints[i].path] = found_same
         return found
 
 
@@ -297,10 +280,10 @@ def copies(
     weighed = library.paths if library is not None else set()
     for path in dict.fromkeys([*from_library, *paths[:CANDIDATES]]):
         other = fingerprinted(path, cache)
-        same = same_recording(example, other) if other is not None else None
-        passed_over = same is not None and same[1] == "chromaprint" and path in weighed and path not in from_library
-        if same is not None and not (passed_over and (mostly_one_word(example.words) or mostly_one_word(other.words))):
-            found[path] = same
+        one = same(example, other) if other is not None else None
+        passed_over = one is not None and one[1] == "chromaprint" and path in weighed and path not in from_library
+        if one is not None and not (passed_over and (mostly_one_word(example.words) or mostly_one_word(other.words))):
+            found[path] = one
     return found
 
 
@@ -337,7 +320,8 @@ def finder(
             found[own] = (0.0, found.get(own, (0.0, "file"))[1])
         # copies equally close in the duplicates finder's order (the oldest first): the original before what was
         # made from it, where the measure cannot tell them apart
-        others = [fp for p in found if p != own and (fp := fingerprinted(p, cache)) is not None]
+        others = [p for p in found if p != own]
+        others = [fp for p in others if (fp := fingerprinted(p, cache)) is not None] if len(others) > 1 else []
         longest = max((fp.duration_s for fp in others), default=0.0)
         oldest = min((modified_ns(fp.path) for fp in others), default=None)
         rank = {fp.path: n for n, fp in enumerate(sorted(others, key=lambda fp: keep_order(fp, longest, oldest)))}

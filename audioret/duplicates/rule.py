@@ -90,15 +90,19 @@ def steady(fp: Fingerprinted) -> bool:
 def difference(a: Fingerprinted, b: Fingerprinted) -> tuple[float, str]:
     """How two copies differ, by the method that compared them: ``(value, method)`` for :class:`Member`."""
     if min(a.duration_s, b.duration_s) < MIN_SHORT_S:  # too short for any method but the bytes
-        same = a.size == b.size > 0 and digest(a.path) == digest(b.path) != ""
-        return (0.0, "identical") if same else (float("nan"), "linked")
+        return (0.0, "identical") if _same_bytes(a, b) else (float("nan"), "linked")
     if by_chromaprint(a) and by_chromaprint(b):
         return compare(a.words, b.words), "chromaprint"
     if a.profile is not None and b.profile is not None and len(a.profile) and len(b.profile):
         return 1.0 - correlation(a.profile, b.profile), "spectrum"
-    if steady(a) and steady(b) and a.size == b.size and digest(a.path) == digest(b.path) != "":
+    if steady(a) and steady(b) and _same_bytes(a, b):
         return 0.0, "identical"
     return float("nan"), "linked"
+
+
+def _same_bytes(a: Fingerprinted, b: Fingerprinted) -> bool:
+    """Whether two files hold the same bytes (an example given as samples has none to compare)."""
+    return a.size == b.size > 0 and digest(a.path) == digest(b.path) != ""
 
 
 def same(
