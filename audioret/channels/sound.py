@@ -114,6 +114,7 @@ class SoundChannel(Channel):
         super().reset()
         self._files: dict = {}
         self._batch: list = []  # (job, window samples)
+        self._rows: np.ndarray | None = None  # the batch's array, kept while a run lasts
         self._updates: list[Output] = []
         self._measurers: dict = {}  # job -> its Measurer (made in a decode thread, read once the file is done)
         self._measured: dict = {}  # job -> what a cluster's decode task measured (sent with the file's end)
@@ -194,16 +195,23 @@ class SoundChannel(Channel):
         return self.ready()
 
     def rest(self) -> None:
+        self._rows = None
         release = getattr(self.embedder, "release_memory", None)
         if release is not None:
             release()
 
     def _embed(self):
-        # the batch, padded with silence to its fixed size, in one array; the windows' own copies go before the
-        # model runs, which is when an index run's memory peaks
-        jobs, windows = [j for j, _ in self._batch], np.zeros((self.batch_size, self.embedder.window), np.float32)
+        # the batch, padded with silence to its fixed size, in one array kept for the run (pinned on CUDA:
+        # ClapEmbedder.batch_buffer); the windows' own copies go before the model runs, which is when an index
+        # run's memory peaks
+        if self._rows is None:
+            make = getattr(self.embedder, "batch_buffer", None)
+            shape = (self.batch_size, self.embedder.window)
+            self._rows = make(self.batch_size) if make is not None else np.empty(shape, np.float32)
+        jobs, windows = [j for j, _ in self._batch], self._rows
         for i, (_, w) in enumerate(self._batch):
             windows[i] = w
+        windows[len(jobs) :] = 0.0
         self._batch = []
         vectors = self.embedder.embed_audio(windows, pad_to=self.batch_size)
         for job, vector in zip(jobs, vectors):

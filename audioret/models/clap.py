@@ -85,7 +85,9 @@ class ClapEmbedder:
         Returns:
             torch.Tensor, float32, shape (batch, 1 or 4, n_frames, n_mels), on the model's device.
         """
-        x = torch.as_tensor(windows, dtype=torch.float32).to(self.device)
+        x = torch.as_tensor(windows, dtype=torch.float32)
+        pinned = self.device.type == "cuda" and x.device.type == "cpu" and x.is_pinned()
+        x = x.to(self.device, non_blocking=pinned)  # ordered before the STFT on the same stream
         if x.ndim != 2 or x.shape[1] != self.window:
             raise ValueError(f"Expected windows of shape (batch, {self.window}), got {tuple(x.shape)}")
         spec = torch.stft(
@@ -96,6 +98,16 @@ class ClapEmbedder:
         log_mel = 10.0 * torch.log10(mel.clamp(min=1e-10))  # transformers' power_to_db with reference 1.0
         log_mel = log_mel[:, None]
         return log_mel.expand(-1, 4, -1, -1) if self.fusion else log_mel
+
+    def batch_buffer(self, rows: int) -> np.ndarray:
+        """An empty float32 array of ``rows`` windows to fill and hand to :meth:`embed_audio`, again and again.
+
+        On CUDA it lies in pinned (page-locked) host memory, so the copy to the GPU runs at the bus's speed, with
+        no staging copy; elsewhere it is a plain array. Reusing one also spares each batch a fresh allocation
+        (245 MB at batch 128) and its page faults. The array keeps its memory alive.
+        """
+        pin = self.device.type == "cuda"
+        return torch.empty((rows, self.window), dtype=torch.float32, pin_memory=pin).numpy()
 
     @torch.inference_mode()
     def embed_audio(self, windows: np.ndarray | torch.Tensor, pad_to: int | None = None) -> np.ndarray:
