@@ -62,3 +62,9 @@ def test_index_says_which_settings_ran_and_what_limited_it(tmp_path, tiny_clap_d
     assert main(["stats", "--json"]) == 0
     stats = json.loads(capsys.readouterr().out)
     assert stats["index_settings"] == f"batch_size 4 (auto), decode_workers {auto['decode_workers']} (auto)"
+    # torch names the dtype its tower ran in (fp16 on a CUDA GPU), beside the exports' precision
+    monkeypatch.setenv("AUDIORET_DATA_DIR", str(tmp_path / "index-torch"))
+    monkeypatch.setenv("AUDIORET_BACKEND", "torch")
+    assert main(["index", str(tmp_path / "lib"), "--no-progress", "--no-transcribe", "--report", str(report_file)]) == 0
+    settings = json.loads(report_file.read_text())["settings"]
+    assert settings["backend"] == "torch" and settings["dtype"] == "float32"

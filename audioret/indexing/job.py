@@ -72,6 +72,8 @@ def run(
             pipeline.run(plan, channels, report, workers, 2 * batch, track, bar, library.failures, engine, taps)
         model = library.__dict__.get("embedder")  # the backend that really ran (an export may have been refused)
         report.settings["backend"] = getattr(model, "backend", report.settings["backend"])
+        if getattr(model, "dtype", None) is not None:  # torch: what the tower ran in (fp16 on CUDA, fp32 elsewhere)
+            report.settings["dtype"] = str(model.dtype).removeprefix("torch.")
         tagging.update(library, report)  # the tags of new, changed and stale files, from the stored records
         library_map.refresh(library, report)  # the map laid out again where the kept one is missing or stale
     finally:
