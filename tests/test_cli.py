@@ -138,6 +138,11 @@ def test_unloadable_model_is_a_one_line_error(env, capsys, tmp_path):
     (warning,) = [line for line in err.splitlines() if line.startswith("warning:")]
     assert "the clap channel was not indexed" in warning
     assert "nobody/no-such-clap" in warning and "AUDIORET_CLAP_MODEL" in warning
+    # again, with the model still missing: the text channel is complete, so this is the same warning, not an error
+    b = str(tmp_path / "lib" / "b.wav")
+    code, out, err = run(capsys, "--clap-model", "nobody/no-such-clap", "index", b, "--no-progress")
+    assert code == 0 and "the clap channel was not indexed" in err and "error" not in err
+    assert out.startswith("0 added")
 
     code, _, err = run(capsys, "--clap-model", "nobody/no-such-clap", "--text-model", "/no/text", "search", "x")
     (error,) = [line for line in err.splitlines() if line.startswith("audioret: error:")]

@@ -183,7 +183,9 @@ def _load(jobs: list[Job], channels: dict[str, Channel], report: IndexReport, fa
             for job in jobs:
                 job.stored.pop(name, None)
                 job.pending.discard(name)
-    if jobs and not any(job.stored for job in jobs):
+    # an error only where no channel can index at all: a file whose other channels are complete stays searchable
+    # by them, and the run says which channel was left out (report.skipped_channels)
+    if jobs and not any(job.stored for job in jobs) and len(report.skipped_channels) == len(channels):
         raise ModelLoadError("No channel could index: " + " | ".join(report.skipped_channels.values()))
     return [job for job in jobs if job.stored]
 
