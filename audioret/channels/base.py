@@ -127,6 +127,11 @@ class Channel:
     def load(self) -> None:
         """Loads the model(s); raises ModelLoadError."""
 
+    def prepare(self, job: Job) -> None:
+        """Per-file work that needs no model (reading what the file says of itself), called in a decode thread
+        before the file's end reaches the model thread. A channel keeps what it reads until ``finish`` or ``reuse``;
+        where it was not called (a cluster's decode task), those read it themselves."""
+
     def cutter(self, job: Job, sr_in: int) -> Cutter:
         return self.cutting()(job, sr_in)
 

@@ -138,10 +138,21 @@ def _json_text(data) -> str:
     return ""
 
 
-def file_passages(path: str, duration_s: float, utterances: Sequence[Utterance] = ()) -> list[Passage]:
-    """All passages of one file: name, tags, sidecar (cut to at most MAX_PASSAGE_WORDS words each), speech."""
+def described(path: str) -> tuple[tuple[str, str], ...]:
+    """What a file says of itself, as (kind, text): its embedded tags and its sidecar."""
+    return ("tags", read_tags(path)), (sidecar_kind(path), read_sidecar(path))
+
+
+def file_passages(
+    path: str,
+    duration_s: float,
+    utterances: Sequence[Utterance] = (),
+    told: tuple[tuple[str, str], ...] | None = None,
+) -> list[Passage]:
+    """All passages of one file: name, tags, sidecar (cut to at most MAX_PASSAGE_WORDS words each), speech.
+    ``told``: :func:`described` of the file, when it was read already (in a decode thread)."""
     passages = [Passage("name", readable_name(path), 0.0, duration_s)]
-    for kind, text in (("tags", read_tags(path)), (sidecar_kind(path), read_sidecar(path))):
+    for kind, text in told if told is not None else described(path):
         for piece in _cut(text):
             passages.append(Passage(kind, piece, 0.0, duration_s))
     for u in utterances:  # Whisper's times can run a little past the end (VAD padding): never past the file

@@ -34,7 +34,7 @@ from ..store.word_index import phrase_pattern, word_pattern
 from ..types import IndexReport, Moment, Scope, Transcript, Utterance
 from .base import Channel, Embedded, Output, Recent, provenances, scaled
 from .feedback import moved
-from .passages import file_passages, sidecar_signature
+from .passages import described, file_passages, sidecar_signature
 from .speech_cutter import cut_speech, transcribe_pieces
 
 logger = logging.getLogger("audioret")
@@ -97,6 +97,7 @@ class TextChannel(Channel):
         self.report = IndexReport(roots=[])
         self._speech: dict = {}  # job -> utterances heard so far
         self._language: dict = {}  # job -> the language Whisper heard (ISO 639-1)
+        self._told: dict = {}  # job -> its tags and sidecar, read in a decode thread (prepare)
         self._transcribed_before: set = set()  # jobs whose stored transcript is kept (reuse)
         self._clips: list[tuple] = []  # (job, offset_s, samples): short pieces waiting to be packed for Whisper
         self._clips_s = self._since_clip = 0.0
@@ -151,6 +152,14 @@ class TextChannel(Channel):
     def cutting(self) -> Callable:
         return cut_speech
 
+    def prepare(self, job) -> None:
+        """Reads the file's tags and sidecar in the decode thread: on the model thread, mutagen's parsing of every
+        file cost a GPU run most of its model stage (docs/BENCHMARKS.md, "On a GPU")."""
+        try:
+            self._told[job] = described(job.path)
+        except OSError:  # read again on the model thread, where a failure fails the file in this channel alone
+            pass
+
     def take(self, job, piece: tuple[float, np.ndarray] | Embedded) -> None:
         """Short pieces wait to be transcribed together (Transcriber.transcribe_many); long ones are transcribed at
         once; a piece a cluster's actor transcribed (``Embedded``) is taken as it is."""
@@ -200,7 +209,7 @@ class TextChannel(Channel):
         heard = self._speech.pop(job, [])
         if heard:
             self.report.transcribed += 1
-        self._queue(job, file_passages(job.path, duration_s, heard), duration_s)
+        self._queue(job, file_passages(job.path, duration_s, heard, self._told.pop(job, None)), duration_s)
 
     def reuse(self, job) -> None:
         """Same audio: keep the stored transcript, read the name, tags and sidecar again."""
@@ -213,10 +222,11 @@ class TextChannel(Channel):
             for m in stored
             if m.metadata.get("kind") == "speech"
         ]
-        self._queue(job, file_passages(job.path, duration_s, heard), duration_s)
+        self._queue(job, file_passages(job.path, duration_s, heard, self._told.pop(job, None)), duration_s)
 
     def drop(self, job) -> None:
         self._speech.pop(job, None)
+        self._told.pop(job, None)
         self._waiting.pop(job, None)
         self._clips = [c for c in self._clips if c[0] is not job]
         self._clips_s = sum(len(c[2]) for c in self._clips) / ASR_SAMPLE_RATE

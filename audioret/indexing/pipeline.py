@@ -301,6 +301,8 @@ def _decode(job: Job, channels: dict[str, Channel], put, stop: threading.Event, 
     reused = tuple(n for n in job.stored if channels[n].same_content(job.stored[n], job.digest))
     fresh = tuple(n for n in job.stored if n not in reused)
     hearing = [n for n in fresh if channels[n].needs_audio]
+    for name in job.stored:  # what needs no model, here rather than on the model thread
+        channels[name].prepare(job)
     if not hearing:  # e.g. only names and sidecars to (re)read: the header is enough
         info = audio.probe(job.path) if fresh else None
         put(Decoded(job, info, info.duration_s if info else 0.0, fresh, reused))
