@@ -16,7 +16,7 @@ import pytest
 from audioret import Config, Library
 from audioret.cli import main
 
-from .conftest import REPO, speak, write
+from .conftest import REPO, speak, tone, write
 
 
 @pytest.fixture
@@ -148,6 +148,23 @@ def test_unloadable_model_is_a_one_line_error(env, capsys, tmp_path):
     (error,) = [line for line in err.splitlines() if line.startswith("audioret: error:")]
     assert code == 2 and all(line.startswith("audioret: ") for line in err.splitlines())
     assert "nobody/no-such-clap" in error and "AUDIORET_CLAP_MODEL" in error
+
+
+@pytest.mark.slow
+def test_an_unreadable_sidecar_is_one_warning_and_the_file_is_indexed(env, tmp_path):
+    lib = tmp_path / "lib"
+    write(lib / "kettle.wav", tone(2))
+    (lib / "kettle.txt").write_text("a kettle whistling in the kitchen")
+    (lib / "kettle.txt").chmod(0)
+    command = [sys.executable, "-m", "audioret", "index", str(lib), "--no-progress", "--no-transcribe"]
+    if os.geteuid() == 0:  # root reads any file: take that power away, as an ordinary user lacks it
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv (util-linux): a file root cannot read cannot be made")
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("1 added") and "0 failed" in done.stdout
+    assert "Traceback" not in done.stderr and "kettle.txt: it cannot be read (Permission denied)" in done.stderr
 
 
 def test_an_index_run_in_which_every_file_fails_exits_1_naming_them(env, capsys, tmp_path):

@@ -98,13 +98,18 @@ def read_sidecar(path: str | os.PathLike) -> str:
     """The description in ``NAME.txt`` and/or ``NAME.json`` (its text fields) next to the audio file."""
     texts = []
     txt, js = sidecar_paths(path)
-    if os.path.isfile(txt):
-        texts.append(_read_text(txt))
+    try:
+        if os.path.isfile(txt):
+            texts.append(_read_text(txt))
+    except OSError as e:  # as a broken JSON one: the file is indexed without it, and the warning says why
+        logger.warning("Ignored sidecar %s: it cannot be read (%s)", txt, e.strerror or e)
     if os.path.isfile(js):
         try:
             data = json.loads(_read_text(js) or "null")
         except ValueError as e:
             logger.warning("Ignored sidecar %s: not valid JSON (%s)", js, e)
+        except OSError as e:
+            logger.warning("Ignored sidecar %s: it cannot be read (%s)", js, e.strerror or e)
         else:
             texts.append(_json_text(data))
     return "\n".join(t for t in texts if t).strip()
@@ -116,7 +121,7 @@ def sidecar_kind(path: str | os.PathLike) -> str:
     txt, js = sidecar_paths(path)
     try:
         data = json.loads(_read_text(js) or "null") if os.path.isfile(js) and not os.path.isfile(txt) else None
-    except ValueError:
+    except (ValueError, OSError):
         return "sidecar"
     only_tags = isinstance(data, dict) and not {k for k in SIDECAR_KEYS if data.get(k)} - {"tags"}
     return "your tags" if only_tags and data.get("tags") else "sidecar"

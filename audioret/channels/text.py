@@ -155,10 +155,7 @@ class TextChannel(Channel):
     def prepare(self, job) -> None:
         """Reads the file's tags and sidecar in the decode thread: on the model thread, mutagen's parsing of every
         file cost a GPU run most of its model stage (docs/BENCHMARKS.md, "On a GPU")."""
-        try:
-            self._told[job] = described(job.path)
-        except OSError:  # read again on the model thread, where a failure fails the file in this channel alone
-            pass
+        self._told[job] = described(job.path)
 
     def take(self, job, piece: tuple[float, np.ndarray] | Embedded) -> None:
         """Short pieces wait to be transcribed together (Transcriber.transcribe_many); long ones are transcribed at
