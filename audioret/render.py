@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from .query import Query
-from .types import Filters, Hit, IndexReport
+from .types import SHOWN_KIND, Filters, Hit, IndexReport
 
 STRONG_SCORE = 0.75  # a strength from here on reads "strong"; from 0.5 "good", below "weak"
 
@@ -69,7 +69,7 @@ def matched_text(hit: Hit, limit: int = 100, quote: tuple[str, str] = ('"', '"')
         return ""
     if hit.text_kind == "speech":
         return f"said at {time_range(hit.text_start_s, hit.text_end_s, dash)}: {quote[0]}{hit.text}{quote[1]}"
-    return f"{hit.text_kind}: {hit.text[:limit]}"
+    return f"{SHOWN_KIND.get(hit.text_kind, hit.text_kind)}: {hit.text[:limit]}"
 
 
 def hit_lines(hit: Hit, shown_path: str | None = None) -> list[str]:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from .errors import InputError
 
+SHOWN_KIND = {"tags": "embedded tags"}  # a passage's kind in a "why": "tags" alone read as the file's tag line
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -28,7 +30,7 @@ class Hit:
     duration_s: float  # the whole file's
     scores: dict[str, float] = field(default_factory=dict)  # channel -> cosine of the file's best record
     text: str | None = None  # the text channel's matching passage: transcribed words, name, tags or description
-    text_kind: str | None = None  # "speech", "name", "tags", "sidecar" or "your tags"
+    text_kind: str | None = None  # "speech", "name", "tags" (embedded in the file), "sidecar" or "your tags"
     text_start_s: float | None = None  # where the matching words are (whole file for name, tags and sidecar)
     text_end_s: float | None = None
     strengths: dict[str, float] = field(default_factory=dict)  # channel -> its own match strength, 0-1

@@ -109,3 +109,31 @@ def test_an_index_summary_says_how_much_audio_in_a_unit_that_shows_it():
     assert "(0.0 of 2.5 s transcribed)" in short.summary()
     long_ = IndexReport(["lib"], segments=90, audio_s=900.0, text_files=3, passages=9, checked_s=900.0, speech_s=45.0)
     assert "(15.0 min of audio)" in long_.summary() and "(0.8 of 15.0 min transcribed)" in long_.summary()
+
+
+@pytest.mark.slow
+def test_a_match_in_embedded_tags_says_so_apart_from_the_tag_line(tmp_path, tiny_clap_dir, text_model):
+    from audioret import Config, Library
+    from audioret.render import hit_lines
+
+    lib = tmp_path / "lib"
+    harbour = write(lib / "harbour.flac", tone(3, 330))
+    f = mutagen.File(harbour)
+    f["title"] = "thunder over the harbour"
+    f.save()
+    write(lib / "kettle.flac", tone(3, 660))
+    library = Library(
+        Config(
+            data_dir=tmp_path / "index",
+            clap_model=str(tiny_clap_dir),
+            text_model=text_model,
+            device="cpu",
+            transcribe=False,
+        )
+    )
+    library.index(lib, progress=False)
+    hit = library.search("thunder over the harbour", k=1, weights={"text": 1})[0]
+    assert hit.path == str(harbour) and hit.text_kind == "tags"  # the API keeps the stored kind
+    lines = hit_lines(hit)
+    assert 'embedded tags: "title: thunder over the harbour"' in lines[1]
+    assert not any(line.strip().startswith('tags: "') for line in lines)  # "tags:" is the file's own tag line

@@ -31,7 +31,7 @@ from ..store.chroma import TEXT_MATCH_LIMIT
 from ..store.filters import accepts, admits
 from ..store.records import SegmentMatch, file_fields, records
 from ..store.word_index import phrase_pattern, word_pattern
-from ..types import IndexReport, Moment, Scope, Transcript, Utterance
+from ..types import SHOWN_KIND, IndexReport, Moment, Scope, Transcript, Utterance
 from .base import Channel, Embedded, Output, Recent, provenances, scaled
 from .feedback import moved
 from .passages import described, file_passages, sidecar_signature
@@ -288,7 +288,8 @@ class TextChannel(Channel):
         ``cosine`` is the passage's cosine when the meaning leg did not find it (the words leg)."""
         m, text = match.metadata, match.document or ""
         speech = m.get("kind") == "speech"
-        label = f"said at {time_range(m['start_s'], m['end_s'])}" if speech else m.get("kind", "text")
+        kind = m.get("kind", "text")
+        label = f"said at {time_range(m['start_s'], m['end_s'])}" if speech else SHOWN_KIND.get(kind, kind)
         quote = f'"{text[:90]}{"…" if len(text) > 90 else ""}"'
         if leg == "words" and words:
             quote += f" (words {', '.join(repr(w) for w in words)})"
