@@ -2,7 +2,8 @@
 
 Each file becomes a few passages: its name made readable, its embedded tags (through mutagen), a sidecar
 description (``NAME.txt`` or ``NAME.json`` next to the file) and, where Whisper heard speech, one passage per
-transcribed utterance with its time range. A sentence-transformers model embeds them into one vector each.
+transcribed utterance with its time range. A sentence-transformers model embeds them into one vector each. A
+passage found by a search becomes the hit's "why" here (:func:`passage_found`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..types import Utterance
+from ..ranking.fusion import Found
+from ..render import time_range
+from ..store.records import SegmentMatch
+from ..types import SHOWN_KIND, Utterance
 
 logger = logging.getLogger("audioret")
 
@@ -170,3 +174,25 @@ def file_passages(
 def _cut(text: str) -> list[str]:
     words = text.split()
     return [" ".join(words[i : i + MAX_PASSAGE_WORDS]) for i in range(0, len(words), MAX_PASSAGE_WORDS)]
+
+
+def passage_found(
+    match: SegmentMatch,
+    evidence: float,
+    leg: str = "meaning",
+    words: tuple[str, ...] = (),
+    cosine: float | None = None,
+    beyond: float | None = None,
+) -> Found:
+    """What a passage adds to a hit: where the words were said (speech) and the passage itself, quoted.
+    ``cosine`` is the passage's cosine when the meaning leg did not find it (the words leg)."""
+    m, text = match.metadata, match.document or ""
+    speech = m.get("kind") == "speech"
+    kind = m.get("kind", "text")
+    label = f"said at {time_range(m['start_s'], m['end_s'])}" if speech else SHOWN_KIND.get(kind, kind)
+    quote = f'"{text[:90]}{"…" if len(text) > 90 else ""}"'
+    if leg == "words" and words:
+        quote += f" (words {', '.join(repr(w) for w in words)})"
+    span = (float(m["start_s"]), float(m["end_s"])) if speech else None
+    shown = match.score if leg == "meaning" else cosine
+    return Found(match, evidence, leg, shown, span, None, label, quote, words, beyond)

@@ -26,15 +26,14 @@ from ..ranking.calibration import Background, idf, judge, phrase_evidence, word_
 from ..ranking.fusion import Found
 from ..ranking.nearest import best_files
 from ..ranking.null import ALIKE, REFERENCE_PROMPTS
-from ..render import time_range
 from ..store.chroma import TEXT_MATCH_LIMIT
 from ..store.filters import accepts, admits
-from ..store.records import SegmentMatch, file_fields, records
+from ..store.records import file_fields, records
 from ..store.word_index import phrase_pattern, word_pattern
-from ..types import SHOWN_KIND, IndexReport, Moment, Scope, Transcript, Utterance
+from ..types import IndexReport, Moment, Scope, Transcript, Utterance
 from .base import Channel, Embedded, Output, Recent, provenances, scaled
 from .feedback import moved
-from .passages import described, file_passages, sidecar_signature
+from .passages import described, file_passages, passage_found, sidecar_signature
 from .speech_cutter import cut_speech, transcribe_pieces
 
 logger = logging.getLogger("audioret")
@@ -275,27 +274,7 @@ class TextChannel(Channel):
     def model(self):
         return self.encoder
 
-    @staticmethod
-    def found(
-        match: SegmentMatch,
-        evidence: float,
-        leg: str = "meaning",
-        words: tuple[str, ...] = (),
-        cosine: float | None = None,
-        beyond: float | None = None,
-    ) -> Found:
-        """What a passage adds to a hit: where the words were said (speech) and the passage itself, quoted.
-        ``cosine`` is the passage's cosine when the meaning leg did not find it (the words leg)."""
-        m, text = match.metadata, match.document or ""
-        speech = m.get("kind") == "speech"
-        kind = m.get("kind", "text")
-        label = f"said at {time_range(m['start_s'], m['end_s'])}" if speech else SHOWN_KIND.get(kind, kind)
-        quote = f'"{text[:90]}{"…" if len(text) > 90 else ""}"'
-        if leg == "words" and words:
-            quote += f" (words {', '.join(repr(w) for w in words)})"
-        span = (float(m["start_s"]), float(m["end_s"])) if speech else None
-        shown = match.score if leg == "meaning" else cosine
-        return Found(match, evidence, leg, shown, span, None, label, quote, words, beyond)
+    found = staticmethod(passage_found)
 
     def reference(self) -> np.ndarray:
         """The text model's embeddings of the fusion's reference queries (computed once; kept beside an export)."""
