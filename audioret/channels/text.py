@@ -152,8 +152,8 @@ class TextChannel(Channel):
         return cut_speech
 
     def prepare(self, job) -> None:
-        """Reads the file's tags and sidecar in the decode thread: on the model thread, mutagen's parsing of every
-        file cost a GPU run most of its model stage (docs/BENCHMARKS.md, "On a GPU")."""
+        """Reads the file's tags and sidecar in the decode thread: on the model thread, mutagen's parsing was half
+        that thread's work per window, measured with instant models (docs/BENCHMARKS.md, "On a GPU")."""
         self._told[job] = described(job.path)
 
     def take(self, job, piece: tuple[float, np.ndarray] | Embedded) -> None:

@@ -302,7 +302,10 @@ def _decode(job: Job, channels: dict[str, Channel], put, stop: threading.Event, 
     fresh = tuple(n for n in job.stored if n not in reused)
     hearing = [n for n in fresh if channels[n].needs_audio]
     for name in job.stored:  # what needs no model, here rather than on the model thread
-        channels[name].prepare(job)
+        try:
+            channels[name].prepare(job)
+        except Exception:  # the channel does it at the file's end then, where a failure fails it there alone
+            logger.debug("Preparing %s for the %s channel failed", job.path, name, exc_info=True)
     if not hearing:  # e.g. only names and sidecars to (re)read: the header is enough
         info = audio.probe(job.path) if fresh else None
         put(Decoded(job, info, info.duration_s if info else 0.0, fresh, reused))
