@@ -314,12 +314,13 @@ class IndexReport:
         """One line: what was added, updated, removed and failed, and how much was embedded."""
         text = ""
         if self.text_files:
-            text = f"; text channel: {self.text_files} files, {self.passages} passages"
+            text = f"; text channel: {_count(self.text_files, 'file')}, {_count(self.passages, 'passage')}"
             if self.checked_s:
-                text += f", speech in {self.transcribed} files ({_amount(self.speech_s, self.checked_s)} transcribed)"
+                heard = _amount(self.speech_s, self.checked_s)
+                text += f", speech in {_count(self.transcribed, 'file')} ({heard} transcribed)"
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, {self.unchanged} unchanged, "
-            f"{len(self.removed)} removed, {len(self.failed)} failed; {self.segments} segments "
+            f"{len(self.removed)} removed, {len(self.failed)} failed; {_count(self.segments, 'segment')} "
             f"({_amount(self.audio_s)} of audio){text} in {self.elapsed_s:.1f} s"
         )
 
@@ -327,6 +328,11 @@ class IndexReport:
         """Names a failed file once, whichever channel found the problem first."""
         if all(f.path != path for f in self.failed):
             self.failed.append(FileError(path, reason))
+
+
+def _count(n: int, word: str) -> str:
+    """``1 file``, ``3 files``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _amount(seconds: float, of: float | None = None) -> str:

@@ -134,7 +134,7 @@ def test_unloadable_model_is_a_one_line_error(env, capsys, tmp_path):
     write(tmp_path / "lib" / "b.wav", np.zeros(4800, np.float32))
     code, out, err = run(capsys, "--clap-model", "nobody/no-such-clap", "index", str(tmp_path / "lib"), "--no-progress")
     # the text channel still indexes b.wav; the CLAP channel's failure is one warning line that names the fix
-    assert code == 0 and out.startswith("1 added") and "0 segments" in out and "text channel: 1 files" in out
+    assert code == 0 and out.startswith("1 added") and "0 segments" in out and "text channel: 1 file, 1 passage," in out
     (warning,) = [line for line in err.splitlines() if line.startswith("warning:")]
     assert "the clap channel was not indexed" in warning
     assert "nobody/no-such-clap" in warning and "AUDIORET_CLAP_MODEL" in warning
