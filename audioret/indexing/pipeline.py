@@ -185,7 +185,7 @@ def _load(jobs: list[Job], channels: dict[str, Channel], report: IndexReport, fa
                 job.pending.discard(name)
     # an error only where no channel can index at all: a file whose other channels are complete stays searchable
     # by them, and the run says which channel was left out (report.skipped_channels)
-    if jobs and not any(job.stored for job in jobs) and len(report.skipped_channels) == len(channels):
+    if jobs and not any(job.stored for job in jobs) and all(name in report.skipped_channels for name in channels):
         raise ModelLoadError("No channel could index: " + " | ".join(report.skipped_channels.values()))
     return [job for job in jobs if job.stored]
 
