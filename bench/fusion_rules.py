@@ -25,7 +25,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from audioret.ranking import calibration as cal  # noqa: E402
 from audioret.ranking.calibration import MATCH_EVIDENCE, Background  # noqa: E402
-from audioret.ranking.null import ALIKE, say  # noqa: E402
+from audioret.ranking.null import ALIKE, match_line, say  # noqa: E402
 
 LIBRARIES = ("collapsed", "spread", "stand-in")
 REGIMES = {  # name: (library, kinds of query)
@@ -179,8 +179,8 @@ class Previous:
 class Shipped(Previous):
     """The shipped rule (audioret.ranking): calibration.judge's two values for each channel (weighed by
     null.informative where ``gated``), the lexical leg in both, the says added for the ranking, "no good match"
-    when none of the first ten is a match (some say, and MATCH_BEYOND against unrelated queries:
-    calibration.match_evidence)."""
+    when none of the first ten is a match (some say, and null.match_line of the channels' informative weights
+    against unrelated queries: calibration.match_evidence)."""
 
     name = "shipped"
     gated = True
@@ -201,7 +201,13 @@ class Shipped(Previous):
         (s, sb), scos = self.channel_evidence(library, q)
         (t, tb), tcos = self.channel_evidence("text", q)
         lex = self.data.lexical[q]
-        return {"clap": (s, scos), "text": (np.maximum(t, lex), tcos), "_beyond": (sb, np.maximum(tb, lex))}
+        chances = sum(self.background(k).informative() if self.gated else 1.0 for k in (library, "text"))
+        return {
+            "clap": (s, scos),
+            "text": (np.maximum(t, lex), tcos),
+            "_beyond": (sb, np.maximum(tb, lex)),
+            "_line": match_line(chances),
+        }
 
     def fused(self, found):
         return say(found["clap"][0]) + say(found["text"][0])
@@ -218,7 +224,7 @@ class Shipped(Previous):
 
     def matches(self, found, total):
         beyond = found["_beyond"][0] + found["_beyond"][1]
-        return (total > cal.MATCH_SAY) & (beyond >= cal.MATCH_BEYOND)
+        return (total > cal.MATCH_SAY) & (beyond >= found["_line"])
 
 
 def ranked(total: np.ndarray, cosine: np.ndarray, evidence: np.ndarray | None = None) -> np.ndarray:

@@ -24,7 +24,7 @@ from audioret.ranking.calibration import (
     word_evidence,
 )
 from audioret.ranking.fusion import fuse
-from audioret.ranking.null import say
+from audioret.ranking.null import bias_slopes, match_line, say
 from audioret.search import results
 from audioret.store.records import SegmentMatch
 
@@ -105,12 +105,15 @@ def test_background_is_each_reference_querys_null_and_is_kept_while_its_inputs_s
     _, _, sample, reference, _, _ = _channel(rng, collapsed=False)
     sample, reference = sample.astype(np.float32), reference.astype(np.float32)
     background = Background.of(sample, 1000, reference, debias)
-    profiles = reference @ sample.T
-    bias = profiles.mean(axis=0) if debias else 0.0
-    nulls = [Null.of(p - bias, 1000) for p in profiles]
+    profiles = (reference @ sample.T).astype(np.float64)
+    centred = profiles
+    if debias:  # each reference query less its share of the other reference queries' mean (its bias, as a query's)
+        others = (len(reference) * profiles.mean(axis=0) - profiles) / (len(reference) - 1)
+        centred = profiles - bias_slopes(profiles, others)[:, None] * others
+    nulls = [Null.of(p, 1000) for p in centred]
     scale = float(np.median([n.std for n in nulls]))
     assert background.scale == pytest.approx(scale, rel=1e-9)
-    tops = [(float((p - bias).max()) - n.mean) / scale for p, n in zip(profiles, nulls)]
+    tops = [(float(p.max()) - n.mean) / scale for p, n in zip(centred, nulls)]
     assert np.allclose(background.tops, tops, rtol=1e-9, atol=1e-12)
     kept = Background.remembered(sample, 1000, reference, debias)
     assert Background.remembered(sample, 1000, reference, debias) is kept  # same arrays: computed once
@@ -161,7 +164,8 @@ def test_regime_c_both_know_and_agreement_adds_up():
     hits = fuse(found, {"clap": 1, "text": 1}, k=3)
     assert hits[0].path == "both"  # the says of 3.5 and 3.5 nats add up to more than 4.5's or 4's alone
     assert [h.path for h in hits[1:]] == ["text-only", "sound-only"]
-    assert hits[0].score == pytest.approx(strength(match_evidence(2 * say(3.5), 7.0)), abs=1e-6)
+    two_channels = match_line(2)  # both could reach a chance top: the line one unrelated query in ten reaches
+    assert hits[0].score == pytest.approx(strength(match_evidence(2 * say(3.5), 7.0, line=two_channels)), abs=1e-6)
     assert hits[0].strengths["clap"] == pytest.approx(strength(match_evidence(say(3.5), 3.5)), abs=1e-6)
     assert hits[0].score > hits[1].score > hits[2].score
 
@@ -184,12 +188,20 @@ def _says(target: float) -> float:
 
 def test_score_means_the_same_for_one_channel_or_two():
     """The line (0.5) is where some channel has a say (fused say above MATCH_SAY) and the evidence against
-    unrelated queries reaches MATCH_BEYOND, whichever channels bring them."""
+    unrelated queries reaches what one unrelated query in ten reaches in some channel: MATCH_BEYOND (ln 10) with
+    one channel, 2.97 nats with two that could each reach it by chance, whichever channels bring the evidence. A
+    channel whose answers are noise here (informative 0: its chance counts for nothing) does not move the line."""
+    assert match_line(1) == pytest.approx(MATCH_BEYOND) and match_line(0.0) == pytest.approx(MATCH_BEYOND)
+    assert match_line(2) == pytest.approx(-math.log(1 - math.sqrt(0.9)), abs=1e-12)  # 2.97 nats
     e1 = _says(0.5)
     one = fuse({"clap": [found_with(clap, "a", e1, MATCH_BEYOND)]}, {"clap": 1}, k=1)[0]
-    halves = {c: [found_with(make, "a", e1, MATCH_BEYOND / 2)] for c, make in (("clap", clap), ("text", text))}
+    halves = {c: [found_with(make, "a", e1, match_line(2) / 2)] for c, make in (("clap", clap), ("text", text))}
     two = fuse(halves, {"clap": 1, "text": 1}, k=1)[0]
     assert one.score == pytest.approx(0.5, abs=1e-6) and two.score == pytest.approx(0.5, abs=1e-6)
+    at_ln10 = {c: [found_with(make, "a", e1, MATCH_BEYOND / 2)] for c, make in (("clap", clap), ("text", text))}
+    assert fuse(at_ln10, {"clap": 1, "text": 1}, k=1)[0].score < 0.5  # two chances: ln 10 is not enough
+    noise = {"clap": [replace(f, chance=0.0) for f in at_ln10["clap"]], "text": at_ln10["text"]}
+    assert fuse(noise, {"clap": 1, "text": 1}, k=1)[0].score == pytest.approx(0.5, abs=1e-6)
     # either part under its line keeps the file under 0.5
     short = fuse({"clap": [found_with(clap, "a", 20.0, MATCH_BEYOND * 0.9)]}, {"clap": 1}, k=1)[0]
     assert short.score < 0.5 and results([short]).no_good_match

@@ -20,7 +20,7 @@ from audioret.ranking.calibration import (
     strength,
     surprisal,
 )
-from audioret.ranking.null import ALIKE, distinct, fit_tops, informative, median_of, nowhere, say
+from audioret.ranking.null import ALIKE, bias_slopes, distinct, fit_tops, informative, median_of, nowhere, say
 
 
 def _unit(x):
@@ -165,8 +165,9 @@ def test_a_noise_channels_chance_tops_stay_chance_against_the_directions_that_po
 
 
 def _z(bg, scores, candidates, query):
-    sample_scores = bg.sample @ query - bg.sample_bias
-    return (scores - (candidates @ bg.reference.T).mean(axis=1) - np.median(sample_scores)) / bg.scale
+    share = bias_slopes(bg.sample @ query, bg.sample_bias)[0]
+    sample_scores = bg.sample @ query - share * bg.sample_bias
+    return (scores - share * (candidates @ bg.reference.T).mean(axis=1) - np.median(sample_scores)) / bg.scale
 
 
 def test_an_informative_channel_keeps_its_evidence_against_both_laws():
@@ -202,8 +203,7 @@ def test_judging_under_three_laws_at_once_is_judging_under_each():
     query = _unit(rng.standard_normal((1, records.shape[1])))
     scores = records[:40] @ query[0]
     e, beyond = judge(scores, records[:40], query, background, gated=False)
-    sample_scores = (records @ query[0]) - background.sample_bias
-    z = (scores - records[:40] @ background.reference_mean() - np.median(sample_scores)) / background.scale
+    z = _z(background, scores, records[:40], query[0])
     chance = np.minimum(surprisal(z, *background.law()), surprisal(z, *background.nowhere_law()))
     np.testing.assert_allclose(e, chance, rtol=1e-5)
     np.testing.assert_allclose(beyond, surprisal(z, *background.unrelated_law()), rtol=1e-5)
@@ -290,3 +290,42 @@ def test_a_flood_of_alike_records_does_not_move_a_background_that_counts_them_on
     e_once = judge(score, distinct_records[[7]], query[None], once, gated=False)[0][0]
     e_counted = judge(score, distinct_records[[7]], query[None], counted, gated=False)[0][0]
     assert e_alone > 10 and abs(e_once - e_alone) < 0.5 * abs(e_counted - e_alone), (e_alone, e_once, e_counted)
+
+
+def test_bias_slopes_measure_the_share_of_bias_a_query_carries_and_ignore_what_it_finds():
+    """A query's scores carry the records' bias in some share (not always all of it); the records it truly finds
+    (here 5 %, lifted far above the rest and leaning away from the bias) do not tilt the measured share."""
+    rng = np.random.default_rng(7)
+    bias = rng.normal(0.0, 0.1, 1000)
+    noise = 0.02 * rng.standard_normal((3, 1000))
+    scores = np.array([0.4, 1.0, 1.3])[:, None] * bias + noise
+    np.testing.assert_allclose(bias_slopes(scores, bias), [0.4, 1.0, 1.3], atol=0.03)
+    found = np.argsort(bias)[:50]  # the query finds 50 records, all of them at the low end of the bias
+    lifted = scores[0].copy()
+    lifted[found] += 0.5
+    plain = np.polyfit(bias, lifted, 1)[0]  # least squares alone is tilted by what the query finds
+    assert plain < 0.0 and bias_slopes(lifted, bias)[0] == pytest.approx(0.4, abs=0.03)
+
+
+def test_a_kind_of_sound_that_leans_away_from_every_prompt_is_not_a_match_for_unrelated_queries():
+    """An anti-hub (60 records that lean away from what every prompt shares, as speech does to a model whose
+    prompts are about sounds) scores low for every query. Taking out each record's full mean cosine to the
+    reference prompts over-corrected it for queries that carry less of that shared direction, and made it the
+    top of unrelated queries with up to 10 nats against them (21 of 100 over the match line); taken out in the
+    share each query carries, none is."""
+    rng = np.random.default_rng(3)
+    dim = 64
+    common = _unit(rng.standard_normal(dim))
+    lean = np.r_[np.full(60, -1.0), rng.normal(0.3, 0.2, 940)]
+    records = _unit(lean[:, None] * common + _unit(rng.standard_normal((1000, dim))))
+
+    def prompts(n):  # everyday prompts share the common direction, each in its own measure
+        return _unit(rng.uniform(0.1, 1.0, n)[:, None] * common + _unit(rng.standard_normal((n, dim))))
+
+    background = Background.of(records, len(records), prompts(48))
+    anti_hub_matches = 0
+    for query in prompts(100):
+        _, beyond = judge(records @ query, records, query[None], background, gated=False)
+        top = int(np.argmax(beyond))
+        anti_hub_matches += top < 60 and beyond[top] >= MATCH_BEYOND
+    assert anti_hub_matches <= 2

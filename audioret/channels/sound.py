@@ -257,11 +257,11 @@ class SoundChannel(Channel):
         return self.embedder
 
     @staticmethod
-    def found(match: SegmentMatch, evidence: float, beyond: float | None = None) -> Found:
+    def found(match: SegmentMatch, evidence: float, beyond: float | None = None, chance: float = 1.0) -> Found:
         """What a window adds to a hit: its time range, its id for "more like this", "sounds like"."""
         m = match.metadata
         span = (float(m["start_s"]), float(m["end_s"]))
-        return Found(match, evidence, "sound", match.score, span, match.id, "sounds like", beyond=beyond)
+        return Found(match, evidence, "sound", match.score, span, match.id, "sounds like", beyond=beyond, chance=chance)
 
     def reference(self) -> np.ndarray:
         """The CLAP text embeddings of the fusion's reference queries (computed once; kept beside an export)."""
@@ -299,7 +299,8 @@ class SoundChannel(Channel):
         e, beyond = judge(
             [m.score for m in matches], candidates, queries, background, self.against_reference and text, gated
         )
-        return [self.found(m, float(x), float(b)) for m, x, b in zip(matches, e, beyond)]
+        chance = background.informative() if text and gated else 1.0  # what its chance tops count for (fusion)
+        return [self.found(m, float(x), float(b), chance) for m, x, b in zip(matches, e, beyond)]
 
     def embed_example(self, example) -> np.ndarray:
         """The audio embeddings of an example recording's first windows (a path, or mono float32 at 48 kHz), cut

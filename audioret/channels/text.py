@@ -310,7 +310,8 @@ class TextChannel(Channel):
                 )
             elif f.evidence > held.against_unrelated:
                 found[f.match.path] = replace(held, beyond=f.evidence)
-        return sorted(found.values(), key=lambda f: (-f.evidence, f.match.path))[:n_files]
+        best = sorted(found.values(), key=lambda f: (-f.evidence, f.match.path))[:n_files]
+        return [replace(f, chance=background.informative()) for f in best]  # fusion's match line counts its chance
 
     def lexical(self, query: Query, count: int, scope: Scope = Scope()) -> list[Found]:
         """Each file's best passage by the query's words: rare words found, and the whole query found verbatim."""

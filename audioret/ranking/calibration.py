@@ -11,7 +11,12 @@ query, given what the channel scores in general (:func:`calibrate`). Two things 
 - the file's own bias: a file that scores high for every query (a "hub": a random CLAP puts the same file first
   for every query) is measured against its mean score for a fixed set of unrelated reference queries
   (``REFERENCE_PROMPTS``; for an example recording, the channel's own records), as CSLS does for cross-modal
-  retrieval (Conneau et al. 2018);
+  retrieval (Conneau et al. 2018). The bias is taken out in the share *this* query carries it (:func:`unbiased`:
+  its scores' slope on the bias over the background sample, fitted robustly, :func:`null.bias_slopes`), not
+  whole: queries carry it in shares from 0.4 to 1.3 (the stand-in CLAP), and taking all of it out lifted the
+  files that score low for every prompt (anti-hubs: speech, to a model whose prompts are about sounds) to the top
+  of unrelated queries with 9-29 nats (docs/BENCHMARKS.md, "Fusion": "A file's bias, in the share a query
+  carries it");
 - the query's scale: the adjusted score is standardised (``z``) against the adjusted scores of a fixed sample
   of the channel's records (:meth:`Store.background`), with the median and MAD.
 
@@ -45,6 +50,7 @@ from .null import (
     NOWHERE_QUANTILES,
     TOP_QUANTILES,
     UNRELATED_QUANTILES,
+    bias_slopes,
     distinct,
     fit_tops,
     gumbel_max,
@@ -58,7 +64,7 @@ from .null import (
 # top that one unrelated query in ten reaches here (ln 10). Shown on the scale of MATCH_EVIDENCE: a match shows 2
 # nats or more. Chosen on the memos set and held out on the talks set (docs/BENCHMARKS.md, "Fusion").
 MATCH_EVIDENCE = 2.0
-MATCH_BEYOND = math.log(10.0)
+MATCH_BEYOND = math.log(10.0)  # one channel's line; with more, null.match_line
 MATCH_SAY = 0.0
 SAY_LINE_EVIDENCE = 1.0  # one channel's evidence from which it has a say (null.say): under it, hits are graded
 # The evidence (nats) of "the same recording" (query by example, audioret/duplicates/copies.py): strength 0.96,
@@ -111,6 +117,7 @@ class Background:
     scale: float  # the channel's spread of scores: the median over the reference queries of their MAD
     tops: np.ndarray  # (r,), each reference query's best score over the sample, standardised
     nowhere_tops: np.ndarray | None = None  # the same for directions that point nowhere (null.nowhere)
+    gate: float | None = None  # null.informative, measured in of() (None: from tops and nowhere_tops)
 
     @classmethod
     def of(
@@ -118,7 +125,13 @@ class Background:
     ) -> Background:
         """From a channel's sample of ``n`` records; with ``alike``, the sample's near-copies count once
         (:func:`null.distinct`) and ``n`` shrinks in proportion: what a query scores in general is then what the
-        library's distinct records score, however many copies of one kind it holds."""
+        library's distinct records score, however many copies of one kind it holds.
+
+        With ``debias``, each reference query's top is measured as a new query's is: against the bias of the
+        other reference queries, in the share it carries it (:func:`unbiased`), so that the laws of the tops are
+        the laws a query is judged by. Whether the channel is informative (:func:`null.informative`) is measured
+        with the whole bias taken out of the prompts and the directions that point nowhere alike, as it was when
+        its line was set."""
         sample = np.asarray(sample, np.float32)
         if alike is not None and len(sample) >= 2:
             keep = distinct(sample, alike)
@@ -126,16 +139,17 @@ class Background:
             sample = sample[keep]
         if len(sample) < 2 or len(reference) < 2:
             return cls(sample, max(n, 1), reference, np.zeros(len(sample)), 1.0, np.zeros(0))
-        profiles = reference @ sample.T  # (r, s)
-        bias = profiles.mean(axis=0) if debias else np.zeros(len(sample), np.float32)
-        centred = (profiles - bias).astype(np.float64)
-        median = np.median(centred, axis=1)  # each reference query's Null (median and MAD), all at once
-        spread = np.maximum(1.4826 * np.median(np.abs(centred - median[:, None]), axis=1), 1e-3)
-        scale = float(np.median(spread))
-        tops = (centred.max(axis=1) - median) / scale
-        aimless = (nowhere(reference) @ sample.T - bias).astype(np.float64)
-        nowhere_tops = (aimless.max(axis=1) - np.median(aimless, axis=1)) / scale
-        return cls(sample, max(n, 1), reference, bias, scale, tops, nowhere_tops)
+        profiles = (reference @ sample.T).astype(np.float64)  # (r, s)
+        bias = profiles.mean(axis=0) if debias else np.zeros(len(sample))
+        aimless = nowhere(reference) @ sample.T
+        # whether the channel is informative: prompts and aimless directions with the whole bias taken out
+        scale, tops = _tops(profiles - bias)
+        gate = informative(tops, _tops(aimless - bias, scale)[1])
+        if debias:  # each reference query against the others' bias, in the share it carries it, as a query is
+            others = (len(reference) * bias - profiles) / (len(reference) - 1)
+            scale, tops = _tops(unbiased(profiles, others)[0])
+        nowhere_tops = _tops(unbiased(aimless, bias)[0], scale)[1]
+        return cls(sample, max(n, 1), reference, bias, scale, tops, nowhere_tops, gate)
 
     @classmethod
     def remembered(
@@ -167,6 +181,8 @@ class Background:
     def informative(self) -> float:
         """How much this channel's evidence counts here (0-1, :func:`null.informative`): nothing where its
         reference prompts do not top its directions that point nowhere more often than not. Computed once."""
+        if self.gate is not None:
+            return self.gate
         if "_informative" not in self.__dict__:
             self.__dict__["_informative"] = informative(self.tops, self.nowhere_tops)
         return self.__dict__["_informative"]
@@ -189,6 +205,13 @@ class Background:
             self.__dict__[key] = self.fit_law(tops, quantiles)
         return self.__dict__[key]
 
+    @property
+    def debiased(self) -> bool:
+        """Whether the records' bias is taken out (a channel that debiases, with a bias to take), kept."""
+        if "_debiased" not in self.__dict__:
+            self.__dict__["_debiased"] = bool(np.any(self.sample_bias))
+        return self.__dict__["_debiased"]
+
     def reference_mean(self) -> np.ndarray:
         """The reference queries' mean vector (a record's mean cosine to them is its cosine to this), kept."""
         if "_reference_mean" not in self.__dict__:
@@ -205,6 +228,26 @@ class Background:
             return gumbel_max(self.n)
         location, scale = fit_tops(tops, quantiles)
         return location + gumbel_max(self.n)[0] - gumbel_max(len(self.sample))[0], scale
+
+
+def _tops(centred: np.ndarray, scale: float | None = None) -> tuple[float, np.ndarray]:
+    """The channel's spread (the median of each row's MAD, unless given) and each row's standardised top."""
+    median = np.median(centred, axis=1)  # each query's Null (median and MAD), all at once
+    if scale is None:
+        scale = float(np.median(np.maximum(1.4826 * np.median(np.abs(centred - median[:, None]), axis=1), 1e-3)))
+    return scale, (centred.max(axis=1) - median) / scale
+
+
+def unbiased(scores: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each query's scores over the background sample (shape (q, s)) with the records' bias (shape (s,), or (q, s))
+    taken out in the share the query carries it (:func:`null.bias_slopes`), and those shares, shape (q,). No bias
+    (a channel that does not debias): the scores as they are, shares of 1."""
+    scores = np.atleast_2d(np.asarray(scores, np.float64))
+    if not np.any(bias):
+        return scores, np.ones(len(scores))
+    bias = np.atleast_2d(np.asarray(bias, np.float64))
+    slopes = bias_slopes(scores, bias)
+    return scores - slopes[:, None] * bias, slopes
 
 
 def calibrate(
@@ -253,9 +296,12 @@ def judge(
         return e, e
     with one_blas_thread():
         best = bg.sample @ queries[0] if len(queries) == 1 else (bg.sample @ queries.T).max(axis=1)
-        sample_scores = best - bg.sample_bias
-        if bg.sample_bias.any() and len(candidates):  # each one's mean cosine to the reference: one product
-            scores = scores - candidates @ bg.reference_mean()
+        sample_scores = best
+        if bg.debiased:  # the query's share of the bias (null.bias_slopes), out of the sample and the candidates
+            share = float(bias_slopes(best, bg.sample_bias)[0])
+            sample_scores = best - share * bg.sample_bias
+            if len(candidates):  # each one's mean cosine to the reference: one product
+                scores = scores - share * (candidates @ bg.reference_mean())
     if not against_reference:
         e = evidence(scores, Null.of(sample_scores, bg.n))
         return e, e
@@ -336,17 +382,18 @@ def strength(e: float) -> float:
     return e / (e + MATCH_EVIDENCE) if e > 0 else 0.0
 
 
-def match_evidence(fused_say: float, beyond: float, evidence: float = 0.0) -> float:
+def match_evidence(fused_say: float, beyond: float, evidence: float = 0.0, line: float = MATCH_BEYOND) -> float:
     """A file's evidence as shown (nats; :func:`strength` 0.5 at the line, MATCH_EVIDENCE): its evidence against
-    unrelated queries, moved so that MATCH_BEYOND shows as MATCH_EVIDENCE (scaled under it, shifted above it, so
+    unrelated queries, moved so that ``line`` (MATCH_BEYOND for one channel, :func:`null.match_line` for the
+    informative channels fused) shows as MATCH_EVIDENCE (scaled under it, shifted above it, so
     a copy's COPY_EVIDENCE still shows as about 50 nats), where some channel has a say (``fused_say`` above
     MATCH_SAY); so it is a match only when both hold. Without a say (every channel at chance), the fused
     ``evidence`` grades it, as ``e / (e + SAY_LINE_EVIDENCE)`` of the line, so a weak hit is not shown as
     nothing and stays under the line."""
-    if beyond < MATCH_BEYOND:
-        shown = MATCH_EVIDENCE * beyond / MATCH_BEYOND
+    if beyond < line:
+        shown = MATCH_EVIDENCE * beyond / line
     else:
-        shown = MATCH_EVIDENCE + beyond - MATCH_BEYOND
+        shown = MATCH_EVIDENCE + beyond - line
     if fused_say <= MATCH_SAY:
         shown = min(shown, MATCH_EVIDENCE * max(evidence, 0.0) / (max(evidence, 0.0) + SAY_LINE_EVIDENCE))
     return max(shown, 0.0)

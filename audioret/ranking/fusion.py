@@ -18,7 +18,7 @@ from ..render import strength_word
 from ..store.records import SegmentMatch, tags_of
 from ..types import Hit
 from .calibration import match_evidence, strength
-from .null import say
+from .null import match_line, say
 
 CLIP_S = 10.0  # the time range shown for a file found only by whole-file text (its name, tags or description)
 
@@ -37,6 +37,7 @@ class Found:
     quote: str = ""  # the text it found, quoted, when it found text
     words: tuple[str, ...] = ()  # the query words found in that text
     beyond: float | None = None  # nats against what unrelated queries reach here; None: ``evidence`` (words, copies)
+    chance: float = 1.0  # how far the channel's chance tops count towards the match line (null.informative here)
     said: float = field(init=False, repr=False, compare=False)  # what the evidence adds to the fused sum (null.say)
 
     def __post_init__(self):
@@ -59,6 +60,8 @@ def fuse(found: Mapping[str, Sequence[Found]], weights: Mapping[str, float], k: 
 
     The time range follows the channel that carried the hit (the largest weighted evidence): its stretch, else the
     first stretch of another channel with a say (one at chance found nothing there), else the file's first seconds.
+    A hit is a match (score 0.5) at :func:`null.match_line` of the channels' chances: what one unrelated query in
+    ten reaches in some channel that could reach it by chance (ln 10 nats for one, 2.97 for two).
     """
     if k < 1:
         raise InputError(f"k must be at least 1, got {k}")
@@ -78,10 +81,16 @@ def fuse(found: Mapping[str, Sequence[Found]], weights: Mapping[str, float], k: 
             if cosine > cosines.get(path, -math.inf):
                 cosines[path] = cosine
     ranked = heapq.nsmallest(k, ((-totals[p][0], -totals[p][1], -cosines[p], p) for p in per_file))
-    return [_hit(rank, per_file[r[-1]], weights, order) for rank, r in enumerate(ranked, 1)]
+    # a match beats what an unrelated query reaches in one channel of those that could reach it by chance
+    line = match_line(
+        sum(max(f.chance for f in items) for c, items in found.items() if items and weights.get(c, 0) > 0)
+    )
+    return [_hit(rank, per_file[r[-1]], weights, order, line) for rank, r in enumerate(ranked, 1)]
 
 
-def _hit(rank: int, by_channel: dict[str, Found], weights: Mapping[str, float], order: Mapping[str, int]) -> Hit:
+def _hit(
+    rank: int, by_channel: dict[str, Found], weights: Mapping[str, float], order: Mapping[str, int], line: float
+) -> Hit:
     founds = list(by_channel.values())
     first = founds[0].match
     duration_s = float(first.metadata["duration_s"])
@@ -92,6 +101,7 @@ def _hit(rank: int, by_channel: dict[str, Found], weights: Mapping[str, float], 
         sum(weights[c] * f.said for c, f in by_channel.items()),
         sum(weights[c] * f.against_unrelated for c, f in by_channel.items()),
         sum(weights[c] * f.evidence for c, f in by_channel.items()),
+        line,
     )
     start_s, end_s = _time_range(by_channel[carrier], founds, duration_s)
     passage = next((f.match for f in founds if f.match.document is not None), None)

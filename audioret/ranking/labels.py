@@ -2,18 +2,19 @@
 
 A label's prompt scores every record of a library somewhat (CLAP's text-audio cosines sit near 0.2 for anything),
 and some labels score everything higher than others. So a label is not given where its cosine is high, but where it
-stands out from what that label's prompt scores over the library's background sample, exactly as a search judges
-a query (:func:`audioret.ranking.calibration.calibrate`): the record's bias against the reference queries taken
-out, the score standardised against the label's own median over the background and the channel's spread, and its
-surprise measured against the law of an unrelated query's best record. A label is given to a record whose evidence
-reaches the line of a match (``MATCH_EVIDENCE``): a file is tagged "rain" where a search for "the sound of rain"
-in that channel would call it a match. (A search also weighs a channel by how informative it is here,
-:func:`audioret.ranking.null.informative`; labels are not weighed so, which is left as it was.)
+stands out from what that label's prompt scores over the library's background sample, exactly as a search judges a
+query (:func:`audioret.ranking.calibration.calibrate`): the record's bias against the reference queries taken out in
+the share the label's prompt carries it (:func:`audioret.ranking.calibration.unbiased`), the score standardised
+against the label's own median over the background and the channel's spread, and its surprise measured against the
+law of an unrelated query's best record. A label is given to a record whose evidence reaches the line of a match
+(``MATCH_EVIDENCE``): a file is tagged "rain" where a search for "the sound of rain" in that channel would call it a
+match. (A search also weighs a channel by how informative it is here, :func:`audioret.ranking.null.informative`;
+labels are not weighed so, which is left as it was.)
 
-Except for hubs. Some labels' prompts score the whole library over a range several times wider than the others'
-(the library varies along them): a file at the edge of that range stands out for such a label more than for its
-own, and the hub label tops files of every kind. So a label whose spread over the background is an outlier among
-the vocabulary's spreads (beyond Tukey's far-out fence, Q3 + 3 IQR) is measured in a spread that much wider
+Except for hubs. Some labels' prompts score the whole library over a range several times wider than the others' (the
+library varies along them): a file at the edge of that range stands out for such a label more than for its own, and
+the hub label tops files of every kind. So a label whose spread over the background is an outlier among the
+vocabulary's spreads (beyond Tukey's far-out fence, Q3 + 3 IQR) is measured in a spread that much wider
 (:func:`hub_widths`); every other label is judged exactly as a search judges its prompt. Measuring every label in
 its own spread was tried and lost right labels: a label's spread is not a hub's unless it stands apart from the
 others' (docs/BENCHMARKS.md, "Tags"). Pure: numpy in, numbers out.
@@ -23,22 +24,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from .calibration import MATCH_EVIDENCE, Background, gumbel_max, strength, surprisal
+from .calibration import MATCH_EVIDENCE, Background, gumbel_max, strength, surprisal, unbiased
 
 MAX_PER_FILE = 8  # labels kept per file, strongest first (AudioSet's hierarchy names one sound several ways)
 HUB_FENCE = 3.0  # a hub's spread lies beyond Q3 + HUB_FENCE x IQR of the vocabulary's spreads (Tukey's "far out")
 MIN_HUB_LABELS = 8  # fewer labels have no quartiles to speak of: none is taken for a hub
 
 
-def null(labels: np.ndarray, background: Background) -> tuple[np.ndarray, np.ndarray]:
-    """What each label's prompt scores over the background sample: its median and spread (MAD), shape (l,) each.
-    The same for every file of a library, so it is computed once per background."""
+def null(labels: np.ndarray, background: Background) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What each label's prompt scores over the background sample, the records' bias taken out in the share the
+    prompt carries it (:func:`calibration.unbiased`, as a search does): its median, spread (MAD) and that share,
+    shape (l,) each. The same for every file of a library, so it is computed once per background."""
     labels = np.atleast_2d(labels).astype(np.float32)
     if len(background.sample) == 0:
-        return np.zeros(len(labels)), np.ones(len(labels))
-    sample = (background.sample @ labels.T).astype(np.float64) - background.sample_bias[:, None]  # (s, l)
-    median = np.median(sample, axis=0)
-    return median, np.maximum(1.4826 * np.median(np.abs(sample - median), axis=0), 1e-3)
+        return np.zeros(len(labels)), np.ones(len(labels)), np.ones(len(labels))
+    sample, slopes = unbiased(labels @ background.sample.T, background.sample_bias)  # (l, s)
+    median = np.median(sample, axis=1)
+    return median, np.maximum(1.4826 * np.median(np.abs(sample - median[:, None]), axis=1), 1e-3), slopes
 
 
 def evidence(
@@ -46,7 +48,7 @@ def evidence(
     labels: np.ndarray,
     background: Background,
     against_reference: bool = True,
-    label_null: tuple[np.ndarray, np.ndarray] | None = None,
+    label_null: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """The evidence (nats) of each label in each record, shape (records, labels): what
     :func:`~audioret.ranking.calibration.calibrate` gives each record for the label's prompt as the query.
@@ -63,9 +65,9 @@ def evidence(
     bg = background
     if len(bg.sample) == 0:  # nothing to judge against: the maximum of n normals
         return surprisal(scores, *gumbel_max(bg.n))
+    median, spread, slopes = label_null if label_null is not None else null(labels, bg)
     if bg.sample_bias.any() and len(records):
-        scores -= (records @ bg.reference.T).mean(axis=1, keepdims=True)
-    median, spread = label_null if label_null is not None else null(labels, bg)
+        scores -= (records @ bg.reference_mean())[:, None] * slopes[None, :]
     if against_reference:  # the smaller surprisal under the two measured laws, as calibration.judge
         z = (scores - median) / (bg.scale * hub_widths(spread / bg.scale))
         return np.minimum(surprisal(z, *bg.law()), surprisal(z, *bg.nowhere_law()))
