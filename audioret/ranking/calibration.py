@@ -11,12 +11,11 @@ query, given what the channel scores in general (:func:`calibrate`). Two things 
 - the file's own bias: a file that scores high for every query (a "hub": a random CLAP puts the same file first
   for every query) is measured against its mean score for a fixed set of unrelated reference queries
   (``REFERENCE_PROMPTS``; for an example recording, the channel's own records), as CSLS does for cross-modal
-  retrieval (Conneau et al. 2018). The bias is taken out in the share *this* query carries it (:func:`unbiased`:
-  its scores' slope on the bias over the background sample, fitted robustly, :func:`null.bias_slopes`), not
-  whole: queries carry it in shares from 0.4 to 1.3 (the stand-in CLAP), and taking all of it out lifted the
-  files that score low for every prompt (anti-hubs: speech, to a model whose prompts are about sounds) to the top
-  of unrelated queries with 9-29 nats (docs/BENCHMARKS.md, "Fusion": "A file's bias, in the share a query
-  carries it");
+  retrieval (Conneau et al. 2018). The bias is taken out in the share *this* query carries it, at most whole
+  (:func:`null.unbiased`: its scores' slope on the bias over the background sample, fitted robustly): queries
+  carry it in shares from 0.4 to 1.3 (the stand-in CLAP), and taking all of it out lifted the files that score
+  low for every prompt (anti-hubs: speech, to a model whose prompts are about sounds) to the top of unrelated
+  queries with 9-29 nats (docs/BENCHMARKS.md, "Fusion": "A file's bias, in the share a query carries it");
 - the query's scale: the adjusted score is standardised (``z``) against the adjusted scores of a fixed sample
   of the channel's records (:meth:`Store.background`), with the median and MAD.
 
@@ -48,6 +47,7 @@ import numpy as np
 
 from .null import (
     NOWHERE_QUANTILES,
+    SHARE_OF_BIAS,
     TOP_QUANTILES,
     UNRELATED_QUANTILES,
     bias_slopes,
@@ -57,6 +57,7 @@ from .null import (
     informative,
     median_of,
     nowhere,
+    unbiased,
 )
 
 # A match (score 0.5 at the line; :func:`match_evidence`) needs some say (a fused null.say above MATCH_SAY: a
@@ -128,7 +129,7 @@ class Background:
         library's distinct records score, however many copies of one kind it holds.
 
         With ``debias``, each reference query's top is measured as a new query's is: against the bias of the
-        other reference queries, in the share it carries it (:func:`unbiased`), so that the laws of the tops are
+        other reference queries, in the share it carries it (:func:`null.unbiased`), so that the laws of the tops are
         the laws a query is judged by. Whether the channel is informative (:func:`null.informative`) is measured
         with the whole bias taken out of the prompts and the directions that point nowhere alike, as it was when
         its line was set."""
@@ -238,18 +239,6 @@ def _tops(centred: np.ndarray, scale: float | None = None) -> tuple[float, np.nd
     return scale, (centred.max(axis=1) - median) / scale
 
 
-def unbiased(scores: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each query's scores over the background sample (shape (q, s)) with the records' bias (shape (s,), or (q, s))
-    taken out in the share the query carries it (:func:`null.bias_slopes`), and those shares, shape (q,). No bias
-    (a channel that does not debias): the scores as they are, shares of 1."""
-    scores = np.atleast_2d(np.asarray(scores, np.float64))
-    if not np.any(bias):
-        return scores, np.ones(len(scores))
-    bias = np.atleast_2d(np.asarray(bias, np.float64))
-    slopes = bias_slopes(scores, bias)
-    return scores - slopes[:, None] * bias, slopes
-
-
 def calibrate(
     scores,
     candidates: np.ndarray,
@@ -298,7 +287,7 @@ def judge(
         best = bg.sample @ queries[0] if len(queries) == 1 else (bg.sample @ queries.T).max(axis=1)
         sample_scores = best
         if bg.debiased:  # the query's share of the bias (null.bias_slopes), out of the sample and the candidates
-            share = float(bias_slopes(best, bg.sample_bias)[0])
+            share = float(np.clip(bias_slopes(best, bg.sample_bias)[0], *SHARE_OF_BIAS))
             sample_scores = best - share * bg.sample_bias
             if len(candidates):  # each one's mean cosine to the reference: one product
                 scores = scores - share * (candidates @ bg.reference_mean())

@@ -4,7 +4,7 @@ A label's prompt scores every record of a library somewhat (CLAP's text-audio co
 and some labels score everything higher than others. So a label is not given where its cosine is high, but where it
 stands out from what that label's prompt scores over the library's background sample, exactly as a search judges a
 query (:func:`audioret.ranking.calibration.calibrate`): the record's bias against the reference queries taken out in
-the share the label's prompt carries it (:func:`audioret.ranking.calibration.unbiased`), the score standardised
+the share the label's prompt carries it (:func:`audioret.ranking.null.unbiased`), the score standardised
 against the label's own median over the background and the channel's spread, and its surprise measured against the
 law of an unrelated query's best record. A label is given to a record whose evidence reaches the line of a match
 (``MATCH_EVIDENCE``): a file is tagged "rain" where a search for "the sound of rain" in that channel would call it a
@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .calibration import MATCH_EVIDENCE, Background, gumbel_max, strength, surprisal, unbiased
+from .calibration import MATCH_EVIDENCE, Background, gumbel_max, strength, surprisal
+from .null import unbiased
 
 MAX_PER_FILE = 8  # labels kept per file, strongest first (AudioSet's hierarchy names one sound several ways)
 HUB_FENCE = 3.0  # a hub's spread lies beyond Q3 + HUB_FENCE x IQR of the vocabulary's spreads (Tukey's "far out")
@@ -33,7 +34,7 @@ MIN_HUB_LABELS = 8  # fewer labels have no quartiles to speak of: none is taken 
 
 def null(labels: np.ndarray, background: Background) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What each label's prompt scores over the background sample, the records' bias taken out in the share the
-    prompt carries it (:func:`calibration.unbiased`, as a search does): its median, spread (MAD) and that share,
+    prompt carries it (:func:`null.unbiased`, as a search does): its median, spread (MAD) and that share,
     shape (l,) each. The same for every file of a library, so it is computed once per background."""
     labels = np.atleast_2d(labels).astype(np.float32)
     if len(background.sample) == 0:

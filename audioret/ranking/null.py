@@ -99,6 +99,10 @@ NOWHERE_COUNT = 256  # directions drawn once per background
 INFORMATIVE = (0.5, 0.6)
 # distinct(): records at least this close (cosine) to one kept before count once; what a text channel asks
 ALIKE = 0.95
+# The share of a file's bias taken out of a query's scores (bias_slopes), at most the whole: a share above 1, fitted
+# on the bulk of the sample, lifted the files at the far low end of the bias (anti-hubs, e.g. speech to a CLAP)
+# further for queries about what is said, and cost the grown talks library 0.08 R@1 (docs/BENCHMARKS.md, "Fusion").
+SHARE_OF_BIAS = (0.0, 1.0)
 
 
 def match_line(chances: float = 1.0, share: float = 0.1) -> float:
@@ -251,3 +255,15 @@ def bias_slopes(scores: np.ndarray, bias: np.ndarray, fence: float = 3.0, rounds
         spread = (bc * bc).sum(axis=1)
         slope = np.where(spread > 1e-12, (bc * yc).sum(axis=1) / np.maximum(spread, 1e-12), slope)
     return slope
+
+
+def unbiased(scores: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each query's scores over the background sample (shape (q, s)) with the records' bias (shape (s,), or (q, s))
+    taken out in the share the query carries it (:func:`bias_slopes`, within SHARE_OF_BIAS), and those
+    shares, shape (q,). No bias (a channel that does not debias): the scores as they are, shares of 1."""
+    scores = np.atleast_2d(np.asarray(scores, np.float64))
+    if not np.any(bias):
+        return scores, np.ones(len(scores))
+    bias = np.atleast_2d(np.asarray(bias, np.float64))
+    slopes = np.clip(bias_slopes(scores, bias), *SHARE_OF_BIAS)
+    return scores - slopes[:, None] * bias, slopes
