@@ -47,10 +47,8 @@ import numpy as np
 
 from .null import (
     NOWHERE_QUANTILES,
-    SHARE_OF_BIAS,
     TOP_QUANTILES,
     UNRELATED_QUANTILES,
-    bias_slopes,
     distinct,
     fit_tops,
     gumbel_max,
@@ -286,9 +284,9 @@ def judge(
     with one_blas_thread():
         best = bg.sample @ queries[0] if len(queries) == 1 else (bg.sample @ queries.T).max(axis=1)
         sample_scores = best
-        if bg.debiased:  # the query's share of the bias (null.bias_slopes), out of the sample and the candidates
-            share = float(np.clip(bias_slopes(best, bg.sample_bias)[0], *SHARE_OF_BIAS))
-            sample_scores = best - share * bg.sample_bias
+        if bg.debiased:  # the query's share of the bias (null.unbiased), out of the sample and the candidates
+            unbiased_best, shares = unbiased(best, bg.sample_bias)
+            sample_scores, share = unbiased_best[0], float(shares[0])
             if len(candidates):  # each one's mean cosine to the reference: one product
                 scores = scores - share * (candidates @ bg.reference_mean())
     if not against_reference:
