@@ -140,3 +140,43 @@ def test_an_index_from_before_the_word_index_gets_one_at_its_next_run(tmp_path, 
     assert rows == 2
     after = Library(config).search("thunderstorm", k=2)
     assert [(h.path, round(h.score, 6)) for h in after] == [(h.path, round(h.score, 6)) for h in before]
+
+
+def test_a_number_in_words_finds_it_in_digits_and_the_other_way(tmp_path):
+    """Whisper writes "level 4" and "9 hundred"; people type "four" and "nine". Both are one word to the lexical
+    leg, in the index and in the scan alike, and "44" stays another number."""
+    store = Store("some-text-model", 8, path=tmp_path / "chroma", channel="text", words=True)
+    said = ["I parked on level 4 of the car park", "Table 44 at the Italian place", "level four, by the lift"]
+    said.append("9 hundred")
+    ids = [f"/lib/n{i}.wav-0" for i in range(len(said))]
+    store.add(ids, np.ones((len(said), 8), np.float32), [{"path": i[:-2]} for i in ids], said)
+    for words, found in ((["four"], {ids[0], ids[2]}), (["4"], {ids[0], ids[2]}), (["nine"], {ids[3]})):
+        assert _checked(store.word_matches(words), word_pattern(words[0])) == found
+        assert _checked(store.text_matches(any_word_pattern(words)), any_word_pattern(words)) == found
+    for phrase, found in ((["level", "four", "of"], {ids[0]}), (["nine", "hundred"], {ids[3]})):
+        assert _checked(store.phrase_matches(phrase), phrase_pattern(phrase)) == found
+        assert _checked(store.text_matches(phrase_pattern(phrase)), phrase_pattern(phrase)) == found
+
+
+def test_a_spelled_number_finds_the_digits_said_and_leaves_them_out(tmp_path, tiny_clap_dir, text_model):
+    """A search for "four" finds a description that says "4", a quoted phrase needs it, and -four leaves it out."""
+    lib_dir = tmp_path / "lib"
+    for name, text in (
+        ("parking", "Parked on level 4 of the multi-storey, near the lift."),
+        ("booking", "Table 44 booked at the Italian place for Saturday."),
+        ("charity", "The choir raised 9 hundred pounds for the hospital."),
+    ):
+        write(lib_dir / f"{name}.wav", tone(2.0, 330))
+        (lib_dir / f"{name}.txt").write_text(text)
+    config = Config.from_env(
+        data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), text_model=text_model, device="cpu"
+    )
+    library = Library(config)
+    library.index([lib_dir], progress=False)
+    parking, booking, charity = (str(lib_dir / f"{n}.wav") for n in ("parking", "booking", "charity"))
+    hits = library.search("level four of the car park", k=3)
+    assert hits[0].path == parking and "level 4" in hits[0].why and not hits.no_good_match
+    assert [h.path for h in library.search('"level four"', k=3)] == [parking]
+    assert library.search("raised nine hundred pounds", k=1)[0].path == charity
+    assert parking not in [h.path for h in library.search("where I left the car -four", k=3)]
+    assert booking in [h.path for h in library.search("a table for the evening -four", k=3)]  # 44 is not four

@@ -18,6 +18,7 @@ index being written, an index from before this one existed), so a search is neve
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import sqlite3
@@ -42,6 +43,17 @@ CREATE TRIGGER IF NOT EXISTS docs_removed AFTER DELETE ON docs BEGIN
     INSERT INTO passages (passages, rowid, text) VALUES ('delete', old.n, old.text);
 END;
 """
+# Numbers from zero to twenty and the tens, as words and digits (spellings); a phrase with more spelled numbers
+# than make MAX_SPELLINGS variants is found by a scan instead.
+NUMBERS = {
+    w: str(i)
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen twenty".split()
+    )
+} | {w: str(10 * i) for i, w in enumerate("thirty forty fifty sixty seventy eighty ninety".split(), 3)}
+_NUMBER_WORDS = {digits: w for w, digits in NUMBERS.items()}
+MAX_SPELLINGS = 16
 DROP = "DROP TABLE IF EXISTS passages; DROP TABLE IF EXISTS docs; DELETE FROM state;"
 
 
@@ -61,11 +73,15 @@ _AVAILABLE: bool | None = None
 
 
 def fts_phrase(words: Sequence[str]) -> str | None:
-    """An FTS5 query for ``words`` in this order (one word is a phrase of one), or None when a word holds no letter
-    or digit for the tokenizer to index (the caller then scans)."""
+    """An FTS5 query for ``words`` in this order (one word is a phrase of one), in each of their spellings
+    (:func:`spellings`), or None when a word holds no letter or digit for the tokenizer to index, or the spellings
+    make more than MAX_SPELLINGS phrases (the caller then scans)."""
     if not words or any(not re.search(r"[^\W_]", w) for w in words):
         return None
-    return '"' + " ".join(w.replace('"', '""') for w in words) + '"'
+    variants = list(itertools.product(*(spellings(w) for w in words)))
+    if len(variants) > MAX_SPELLINGS:
+        return None
+    return " OR ".join('"' + " ".join(w.replace('"', '""') for w in v) + '"' for v in variants)
 
 
 class WordIndex:
@@ -184,16 +200,35 @@ def _rows(ids: Sequence[str], metadatas: Sequence[dict], documents: Sequence[str
     return [(i, m.get("path", ""), json.dumps(m), d or "") for i, m, d in zip(ids, metadatas, documents)]
 
 
+def spellings(word: str) -> tuple[str, ...]:
+    """The ways a word is written that the lexical leg takes as one: a number as a word and in digits ("four", "4";
+    Whisper writes "level 4" and "9 hundred" where a person types "four" and "nine"), else the word alone."""
+    word = word.lower()
+    other = NUMBERS.get(word) or _NUMBER_WORDS.get(word)
+    return (word, other) if other else (word,)
+
+
+def canonical(word: str) -> str:
+    """One spelling for all of a word's :func:`spellings` (a number's digits), lower case."""
+    word = word.lower()
+    return NUMBERS.get(word, word)
+
+
+def _either(word: str) -> str:
+    return "|".join(re.escape(w) for w in spellings(word))
+
+
 def word_pattern(word: str) -> str:
-    """A regular expression (for the store's full-text search) matching ``word`` as a whole word, any case."""
-    return rf"(?i)\b{re.escape(word)}\b"
+    """A regular expression (for the store's full-text search) matching ``word`` as a whole word in any of its
+    :func:`spellings`, any case."""
+    return rf"(?i)\b(?:{_either(word)})\b"
 
 
 def any_word_pattern(words: Sequence[str]) -> str:
     """A regular expression matching any of ``words`` as a whole word, any case: one scan for several words."""
-    return r"(?i)\b(?:" + "|".join(re.escape(w) for w in words) + r")\b"
+    return r"(?i)\b(?:" + "|".join(_either(w) for w in words) + r")\b"
 
 
 def phrase_pattern(words: Sequence[str]) -> str:
     """A regular expression matching ``words`` in this order, separated by spaces or punctuation, any case."""
-    return r"(?i)\b" + r"\W+".join(re.escape(w) for w in words) + r"\b"
+    return r"(?i)\b" + r"\W+".join(f"(?:{_either(w)})" for w in words) + r"\b"
