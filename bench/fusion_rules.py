@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from audioret.ranking import calibration as cal  # noqa: E402
-from audioret.ranking.calibration import MATCH_EVIDENCE, Background  # noqa: E402
+from audioret.ranking.calibration import MATCH_EVIDENCE, Background, match_evidence  # noqa: E402
 from audioret.ranking.null import ALIKE, match_line, say  # noqa: E402
 
 LIBRARIES = ("collapsed", "spread", "stand-in")
@@ -209,11 +209,13 @@ class Shipped(Previous):
             "_line": match_line(chances),
         }
 
-    def fused(self, found):
-        return say(found["clap"][0]) + say(found["text"][0])
+    def fused(self, found):  # the score shown (calibration.match_evidence), as fuse ranks
+        said, beyond = say(found["clap"][0]) + say(found["text"][0]), found["_beyond"][0] + found["_beyond"][1]
+        evidence = found["clap"][0] + found["text"][0]
+        return np.array([match_evidence(*x, found["_line"]) for x in zip(said, beyond, evidence)])
 
     def tiebreak(self, found):
-        return found["clap"][0] + found["text"][0]
+        return say(found["clap"][0]) + say(found["text"][0])
 
     def alone(self, e):
         return say(e)
@@ -224,7 +226,7 @@ class Shipped(Previous):
 
     def matches(self, found, total):
         beyond = found["_beyond"][0] + found["_beyond"][1]
-        return (total > cal.MATCH_SAY) & (beyond >= found["_line"])
+        return (self.tiebreak(found) > cal.MATCH_SAY) & (beyond >= found["_line"])
 
 
 def ranked(total: np.ndarray, cosine: np.ndarray, evidence: np.ndarray | None = None) -> np.ndarray:

@@ -215,6 +215,20 @@ def found_with(make, path, e, beyond):
     return replace(make(path, e), beyond=beyond)
 
 
+def test_ranks_are_in_the_order_of_the_scores_shown():
+    """A file found by its words carries the same evidence in both senses; one found by its meaning carries more
+    against unrelated queries than its say shows. Ranked by the say, the word match came first with the lower score
+    shown (a visitor saw 0.716 above 0.724); ranked by the score shown, ranks follow the scores."""
+    words = text("by-words.wav", 6.0, leg="words")
+    meaning = found_with(text, "by-meaning.wav", 5.0, 7.0)
+    hits = fuse({"text": [words, meaning]}, {"text": 1}, k=2)
+    assert [h.path for h in hits] == ["by-meaning.wav", "by-words.wav"] and hits[0].score > hits[1].score > 0.5
+    at_chance = [text(f"weak{i}.wav", 0.2 * i) for i in range(5)]  # under the line, graded by their evidence
+    ranked = fuse({"text": at_chance + [words, meaning]}, {"text": 1}, k=7)
+    assert [h.score for h in ranked] == sorted((h.score for h in ranked), reverse=True)
+    assert [h.path for h in ranked][2:] == [f"weak{i}.wav" for i in (4, 3, 2, 1, 0)]
+
+
 def test_no_good_match_when_nothing_stands_out():
     weak = fuse({"clap": [clap("a", 0.9), clap("b", 0.7)], "text": [text("c", 1.5)]}, {"clap": 1, "text": 1}, k=3)
     assert results(weak).no_good_match and "No good match" in results(weak).message

@@ -49,8 +49,10 @@ class Found:
 
 
 def fuse(found: Mapping[str, Sequence[Found]], weights: Mapping[str, float], k: int) -> list[Hit]:
-    """The top ``k`` files by their weighted say summed over channels (then their evidence, then their best
-    cosine), as :class:`Hit`.
+    """The top ``k`` files by their score as shown (:func:`calibration.match_evidence`), then their weighted say
+    summed over channels, then their evidence, then their best cosine, as :class:`Hit`. Ordered by the say alone,
+    a file found by its words could come above one that shows a higher score; by the score shown, ranks are in
+    score order, and R@1 and MRR are the same on both evaluation sets (docs/BENCHMARKS.md, "Fusion").
 
     Args:
         found: each channel's files (one :class:`Found` per file), by channel name, in the registry's order: on a
@@ -67,7 +69,7 @@ def fuse(found: Mapping[str, Sequence[Found]], weights: Mapping[str, float], k: 
         raise InputError(f"k must be at least 1, got {k}")
     order = {channel: i for i, channel in enumerate(found)}
     per_file: dict[str, dict[str, Found]] = {}
-    totals: dict[str, tuple[float, float]] = {}
+    totals: dict[str, tuple[float, float, float]] = {}
     cosines: dict[str, float] = {}
     for channel, items in found.items():
         weight = weights.get(channel, 0)
@@ -76,15 +78,24 @@ def fuse(found: Mapping[str, Sequence[Found]], weights: Mapping[str, float], k: 
         for f in items:  # one pass: each file's channels, its weighted say and evidence summed, its best cosine
             path, cosine = f.match.path, f.match.score
             per_file.setdefault(path, {})[channel] = f
-            said, evidence = totals.get(path, (0.0, 0.0))
-            totals[path] = (said + weight * f.said, evidence + weight * f.evidence)  # evidence orders files at chance
+            said, evidence, beyond = totals.get(path, (0.0, 0.0, 0.0))
+            totals[path] = (
+                said + weight * f.said,
+                evidence + weight * f.evidence,
+                beyond + weight * f.against_unrelated,
+            )
             if cosine > cosines.get(path, -math.inf):
                 cosines[path] = cosine
-    ranked = heapq.nsmallest(k, ((-totals[p][0], -totals[p][1], -cosines[p], p) for p in per_file))
     # a match beats what an unrelated query reaches in one channel of those that could reach it by chance
     line = match_line(
         sum(max(f.chance for f in items) for c, items in found.items() if items and weights.get(c, 0) > 0)
     )
+
+    def key(path: str) -> tuple:  # the score shown first, so ranks are in score order
+        said, evidence, beyond = totals[path]
+        return -match_evidence(said, beyond, evidence, line), -said, -evidence, -cosines[path], path
+
+    ranked = heapq.nsmallest(k, map(key, per_file))
     return [_hit(rank, per_file[r[-1]], weights, order, line) for rank, r in enumerate(ranked, 1)]
 
 
