@@ -139,7 +139,12 @@ def _count(raw: str) -> int | str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(cli_tags.argv(sys.argv[1:] if argv is None else list(argv)))
+    argv = cli_tags.argv(sys.argv[1:] if argv is None else list(argv))
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # "search -rain" reads -rain as an option: say how to search for it
+        hint = f" (a query that starts with '-' goes after --: audioret search -- '{unknown[0]} ...')"
+        minus = args.command == "search" and unknown[0].startswith("-") and not unknown[0].startswith("--")
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}" + hint * minus)
     lines = logging.StreamHandler()
     lines.setFormatter(_Lines())
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, handlers=[lines])
@@ -267,7 +272,8 @@ def _search(args, lib, parser) -> int:
         _print_hits(hits, args.json, {"query": args.query}, lib, args.export)
         if saved := lib.judge(args.query, args.like, args.unlike):
             print(
-                f"saved {saved} judgements to {lib.judgements_path} (score them: audioret eval --qrels)",
+                f"saved {saved} judgement{'s' * (saved != 1)} to {lib.judgements_path} "
+                "(score them: audioret eval --qrels)",
                 file=sys.stderr,
             )
         return 0

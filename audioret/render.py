@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from .query import Query
+from .query import Query, minus
 from .types import SHOWN_KIND, Filters, Hit, IndexReport
 
 STRONG_SCORE = 0.75  # a strength from here on reads "strong"; from 0.5 "good", below "weak"
@@ -146,7 +146,11 @@ def empty_reasons(
     line's, or the page's ``PAGE_HINTS``)."""
     reasons = [hints[2].format(folder=filters.folder)] if filters.folder and indexed and not in_folder else []
     reasons += [f'no file is tagged "{t}"{hints[0]}' for t in filters.tags or () if t not in known_tags]
-    reasons += [f'no file holds "{" ".join(p)}" word for word' for p in Query.parse(query or "").phrases]
+    parsed = Query.parse(query or "")
+    unless = (
+        f", or {' and '.join(minus(w) for w in parsed.exclusions)} left out those that do" if parsed.exclusions else ""
+    )
+    reasons += [f'no file holds "{" ".join(p)}" word for word{unless}' for p in parsed.phrases]
     if any((filters.folder, filters.extensions, filters.min_duration_s, filters.max_duration_s, filters.tags)):
         reasons.append("the filters leave nothing")
     if not indexed:

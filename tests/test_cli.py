@@ -315,3 +315,14 @@ def test_transcribe_and_spoken_search(env, capsys, asr_model, text_model):
     assert code == 1 and "No speech heard" in err
     with pytest.raises(SystemExit):
         main(["search", "words", "--spoken", str(query)])  # a query or a recording, not both
+
+
+def test_a_query_that_starts_with_minus_is_told_to_go_after_double_dash(capsys):
+    """`search -rain` reads -rain as an option; the error says how to search for it."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["search", "-k", "3", "-rain"])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and "audioret search -- '-rain ...'" in err
+    with pytest.raises(SystemExit):
+        main(["stats", "--bogus"])
+    assert "--bogus" in (err := capsys.readouterr().err) and "goes after --" not in err
