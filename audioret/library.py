@@ -235,7 +235,7 @@ class Library:
         if not results:
             from .render import why_nothing
 
-            results.empty = why_nothing(self, query, results.filters)
+            results.empty = why_nothing(self, query, results.filters, left_out=results.left_out)
         return results
 
     def judge(self, query: str, like: Sequence[str] = (), unlike: Sequence[str] = ()) -> int:

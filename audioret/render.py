@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from .query import Query, minus
+from .query import Query
 from .types import SHOWN_KIND, Filters, Hit, IndexReport
 
 STRONG_SCORE = 0.75  # a strength from here on reads "strong"; from 0.5 "good", below "weak"
@@ -139,18 +139,23 @@ PAGE_HINTS = ("", "the library holds nothing yet", "no file is in the folder cho
 
 
 def empty_reasons(
-    query: str | None, filters, known_tags: set[str], indexed: bool, hints=CLI_HINTS, in_folder: bool = True
+    query: str | None,
+    filters,
+    known_tags: set[str],
+    indexed: bool,
+    hints=CLI_HINTS,
+    in_folder: bool = True,
+    left_out=(),
 ) -> str:
     """Why a search returned nothing, most likely first: a folder with no indexed file (``in_folder`` False), tags
-    no file has, quoted phrases, other filters, or an empty index, each with what to do (``hints``: the command
-    line's, or the page's ``PAGE_HINTS``)."""
+    no file has, quoted phrases (or the exclusions that left out the files holding them: ``left_out``, each
+    exclusion as typed and how many files it left out), other filters, or an empty index, each with what to do
+    (``hints``: the command line's, or the page's ``PAGE_HINTS``)."""
     reasons = [hints[2].format(folder=filters.folder)] if filters.folder and indexed and not in_folder else []
     reasons += [f'no file is tagged "{t}"{hints[0]}' for t in filters.tags or () if t not in known_tags]
-    parsed = Query.parse(query or "")
-    unless = (
-        f", or {' and '.join(minus(w) for w in parsed.exclusions)} left out those that do" if parsed.exclusions else ""
-    )
-    reasons += [f'no file holds "{" ".join(p)}" word for word{unless}' for p in parsed.phrases]
+    excluding = [name for name, n in left_out if n]
+    unless = f", or {' and '.join(excluding)} left out those that do" if excluding else ""
+    reasons += [f'no file holds "{" ".join(p)}" word for word{unless}' for p in Query.parse(query or "").phrases]
     if any((filters.folder, filters.extensions, filters.min_duration_s, filters.max_duration_s, filters.tags)):
         reasons.append("the filters leave nothing")
     if not indexed:
@@ -158,7 +163,7 @@ def empty_reasons(
     return "; ".join(reasons) or "nothing in the index passes the query's exclusions"
 
 
-def why_nothing(library, query: str | None, filters: Filters | None, hints=CLI_HINTS) -> str:
+def why_nothing(library, query: str | None, filters: Filters | None, hints=CLI_HINTS, left_out=()) -> str:
     """:func:`empty_reasons` for a search of ``library`` that found nothing, its tags and files looked up only
     within what the searcher may see (on a public page, the visitor's folders)."""
     filters = filters or Filters()
@@ -166,4 +171,4 @@ def why_nothing(library, query: str | None, filters: Filters | None, hints=CLI_H
     known = {t.name for t in library.tags(visible)}
     indexed = bool(library.files(visible))
     in_folder = not filters.folder or bool(library.files(Filters(folder=filters.folder, folders=filters.folders)))
-    return empty_reasons(query, filters, known, indexed, hints, in_folder)
+    return empty_reasons(query, filters, known, indexed, hints, in_folder, left_out)

@@ -100,7 +100,7 @@ def search(channels, weights: Mapping[str, float], request: Request) -> Results:
     if not found and channels.errors:
         raise ModelLoadError(" | ".join(channels.errors.values()))
     out = results(fuse(found, weights, request.k))  # no channel: an empty index, or only one on that holds nothing
-    out.filters = request.scope.filters
+    out.filters, out.left_out = request.scope.filters, tuple(scope.left_out)
     out.note = ". ".join(n for n in (request.query.note, left_out_note(scope.left_out)) if n)
     return out
 

@@ -57,6 +57,7 @@ class Results(list):
         self.no_good_match = no_good_match
         self.example = example  # found by an example sound (nothing was said to match)
         self.filters: Filters | None = None  # what the search was within (why it found nothing: render.why_nothing)
+        self.left_out: tuple[tuple[str, int], ...] = ()  # each exclusion (as typed) and how many files it left out
         self.changed = changed  # what feedback changed, in words ("3 new in the top 10, 1 left out")
         self.note = note  # how the query was read, where that is not plain (Query.note)
         self.empty = ""  # why nothing came back, when nothing did (render.why_nothing; Library fills it in)

@@ -268,6 +268,11 @@ def test_each_query_form_in_the_readme(mixed):
     spoken = library.search('plans for the budget -"the new budget"', k=20)  # said in the memo
     assert spoken and meeting not in [h.path for h in spoken]
     assert meeting in [h.path for h in library.search('plans for the budget -"an old budget"', k=20)]
+    left = library.search('"the harvest" -brought', k=10)  # the only file that holds it says "brought" too
+    assert (
+        not left
+        and left.message == 'No results: no file holds "the harvest" word for word, or -brought left out those that do'
+    )
     unmatched = library.search('"harvest" -"budget" "', k=10)
     assert [h.path for h in unmatched] == [harvest] and 'unmatched "' in unmatched.note
     assert unmatched.to_dict()["note"] == unmatched.note and library.search('"harvest"', k=1).note == ""

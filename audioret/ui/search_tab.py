@@ -116,7 +116,7 @@ def answer(app: App, request, search, described: str, query: str | None = None, 
         described = f"{described}, with your feedback ({hits.changed})"
     if hits.note:
         described = f"{described}. {hits.note}"
-    why = "" if hits else why_nothing(app.library, query, hits.filters, PAGE_HINTS)
+    why = "" if hits else why_nothing(app.library, query, hits.filters, PAGE_HINTS, hits.left_out)
     area = results(described, cards, hits.no_good_match, kind or "typed" * votes, why, hits.example)
     return table(app, hits, session), area
 
