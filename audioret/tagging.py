@@ -47,7 +47,11 @@ from .types import Filters, Tag
 
 logger = logging.getLogger("audioret")
 
-RULES = "1"  # the rules below, in the signature: a change of them re-tags the library
+RULES = "2"  # the rules below, in the signature: a change of them re-tags the library (2: labels gated)
+# Sound labels count as much as a search counts the hearing channel here (null.informative): none from a channel
+# whose answers to text prompts are noise in this library (a random CLAP tagged a voice memo "growling · rowboat ·
+# harpsichord"). False: every label as its laws alone judge it (the tests' random CLAP, for the mechanics).
+GATED = True
 QUIET_LUFS, LOUD_LUFS = -30.0, -14.0  # below: "quiet"; at or above: "loud"; between: "medium loudness"
 SLOW_BPM, FAST_BPM = 90.0, 130.0  # below: "slow tempo"; at or above: "fast tempo"; between: "medium tempo"
 MIN_SPEECH_SHARE = 0.1  # a file with words in less of its time is not tagged "speech"
@@ -90,6 +94,7 @@ class Judge:
     background: Background
     against_reference: bool
     null: tuple[np.ndarray, np.ndarray]  # each label's median and spread over the background (labels.null)
+    weight: float = 1.0  # how much the channel's labels count here (null.informative; 1 without GATED)
 
 
 def judge(channels, vocab: vocabulary.Vocabulary, cache: Path | None = None) -> Judge | None:
@@ -109,7 +114,10 @@ def judge(channels, vocab: vocabulary.Vocabulary, cache: Path | None = None) -> 
         return None
     vectors = np.asarray(vectors, np.float32)
     against = getattr(channel, "against_reference", True)
-    return Judge(channel, vectors, background, against, judging.null(vectors, background))
+    weight = background.informative() if GATED else 1.0
+    if weight == 0:
+        logger.info("Sound labels are not given: the %s channel's answers to text are noise here", channel.name)
+    return Judge(channel, vectors, background, against, judging.null(vectors, background), weight)
 
 
 def label_vectors(channel, vocab: vocabulary.Vocabulary, cache: Path | None) -> np.ndarray:
@@ -200,7 +208,9 @@ def file_tags(path: str, of_file: dict[str, list], found: Judge | None, vocab: v
     if found is not None and of_file.get(found.channel.name):
         recs = of_file[found.channel.name]
         vectors = np.stack([r.vector for r in recs])
-        e = judging.evidence(vectors, found.vectors, found.background, found.against_reference, found.null)
+        e = found.weight * judging.evidence(
+            vectors, found.vectors, found.background, found.against_reference, found.null
+        )
         best, per_window = judging.per_file(e)
         tags.update({vocab.labels[i]: ("sound", s) for i, s in best.items()})
         windows = [{vocab.labels[i]: s for i, s in w.items()} for w in per_window]

@@ -12,7 +12,7 @@ import shutil
 import numpy as np
 import pytest
 
-from audioret import Config, Library, audio
+from audioret import Config, Library, audio, tagging
 from audioret.channels import user_tags
 from audioret.channels.passages import read_sidecar, sidecar_kind
 from audioret.cli import main
@@ -23,7 +23,6 @@ from audioret.ranking import labels as judging
 from audioret.ranking.calibration import Background, calibrate
 from audioret.store.filters import accepts, where
 from audioret.store.records import tag_fields, tag_kinds_of, tags_of
-from audioret.tagging import speech_share
 from audioret.types import Filters
 from audioret.vocabulary import audioset, load
 
@@ -151,9 +150,9 @@ def test_loudness_and_tempo_of_known_signals():
 
 
 def test_speech_share_is_the_union_of_the_spans():
-    assert speech_share([(0, 2), (1, 3), (5, 6)], 10.0) == pytest.approx(0.4)
-    assert speech_share([(8, 12)], 10.0) == pytest.approx(0.2)  # never past the end
-    assert speech_share([], 10.0) == 0.0 and speech_share([(0, 1)], 0.0) == 0.0
+    assert tagging.speech_share([(0, 2), (1, 3), (5, 6)], 10.0) == pytest.approx(0.4)
+    assert tagging.speech_share([(8, 12)], 10.0) == pytest.approx(0.2)  # never past the end
+    assert tagging.speech_share([], 10.0) == 0.0 and tagging.speech_share([(0, 1)], 0.0) == 0.0
 
 
 # -- the vocabulary, filters and the sidecar, pure ---------------------------------------------------------------
@@ -266,13 +265,34 @@ def _library(data_dir, tiny_clap_dir, tiny_embedder, **settings) -> Library:
 
 
 @pytest.fixture
-def tagged(tmp_path, esc10_dir, tiny_clap_dir, tiny_embedder, text_model):
-    """An indexed (and so tagged) library of 8 ESC-10 clips and a 25-s file of tones."""
+def tagged(tmp_path, esc10_dir, tiny_clap_dir, tiny_embedder, text_model, monkeypatch):
+    """An indexed (and so tagged) library of 8 ESC-10 clips and a 25-s file of tones, its sound labels judged by
+    their laws alone: the tiny random CLAP is measured as noise, which gives none (the mechanics are tested here)."""
+    monkeypatch.setattr(tagging, "GATED", False)
     lib = _library(tmp_path / "index", tiny_clap_dir, tiny_embedder)
     folder = _library_dir(tmp_path, esc10_dir)
     report = lib.index([folder], progress=False)
     assert report.tagged == 9 and 0 < report.tagging_s < report.elapsed_s
     return lib, folder
+
+
+@pytest.mark.slow
+def test_a_sound_model_that_knows_nothing_here_gives_no_sound_labels(tmp_path, esc10_dir, tiny_clap_dir, tiny_embedder):
+    """The tiny random CLAP's answers to text prompts are noise (null.informative 0), so a search gives it no say,
+    and no file gets a sound label from it; what is measured (loudness) is still tagged. Judged by their laws alone,
+    the same vectors give labels: the gate is what keeps them off."""
+    lib = _library(tmp_path / "index", tiny_clap_dir, tiny_embedder)
+    lib.index([_library_dir(tmp_path, esc10_dir)], progress=False)
+    files = lib.files()
+    assert len(files) == 9 and all({"quiet", "medium loudness", "loud"} & set(f.tags) for f in files)
+    assert not [t for t in lib.tags() if t.kind == "sound"]
+    assert all(not (set(h.tags) & set(audioset().labels)) for h in lib.search("a dog barking", k=9))
+    tagging.GATED = False
+    try:
+        assert tagging.update(lib, only={f.path for f in files}) == 9
+    finally:
+        tagging.GATED = True
+    assert [t for t in lib.tags() if t.kind == "sound"]
 
 
 def _records(store) -> list[dict]:

@@ -8,8 +8,8 @@ the share the label's prompt carries it (:func:`audioret.ranking.null.unbiased`)
 against the label's own median over the background and the channel's spread, and its surprise measured against the
 law of an unrelated query's best record. A label is given to a record whose evidence reaches the line of a match
 (``MATCH_EVIDENCE``): a file is tagged "rain" where a search for "the sound of rain" in that channel would call it a
-match. (A search also weighs a channel by how informative it is here, :func:`audioret.ranking.null.informative`;
-labels are not weighed so, which is left as it was.)
+match. A search also weighs a channel by how informative it is here (:func:`audioret.ranking.null.informative`);
+:mod:`audioret.tagging` weighs the labels' evidence the same way, so a channel whose answers are noise gives none.
 
 Except for hubs. Some labels' prompts score the whole library over a range several times wider than the others' (the
 library varies along them): a file at the edge of that range stands out for such a label more than for its own, and
