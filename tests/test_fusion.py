@@ -166,7 +166,12 @@ def test_regime_c_both_know_and_agreement_adds_up():
     assert [h.path for h in hits[1:]] == ["text-only", "sound-only"]
     two_channels = match_line(2)  # both could reach a chance top: the line one unrelated query in ten reaches
     assert hits[0].score == pytest.approx(strength(match_evidence(2 * say(3.5), 7.0, line=two_channels)), abs=1e-6)
-    assert hits[0].strengths["clap"] == pytest.approx(strength(match_evidence(say(3.5), 3.5)), abs=1e-6)
+    # each channel's own strength is on the same line, so no channel calls "good" what the score puts under 0.5
+    assert hits[0].strengths["clap"] == pytest.approx(
+        strength(match_evidence(say(3.5), 3.5, line=two_channels)), abs=1e-6
+    )
+    alone = fuse({"clap": [clap("a", 2.6)], "text": [text("b", 2.5)]}, {"clap": 1, "text": 1}, k=2)
+    assert all((h.score >= 0.5) == (max(h.strengths.values()) >= 0.5) for h in alone)  # 2.6 nats: a match alone
     assert hits[0].score > hits[1].score > hits[2].score
 
 

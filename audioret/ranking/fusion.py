@@ -17,7 +17,7 @@ from ..errors import InputError
 from ..render import strength_word
 from ..store.records import SegmentMatch, tags_of
 from ..types import Hit
-from .calibration import match_evidence, strength
+from .calibration import MATCH_BEYOND, match_evidence, strength
 from .null import match_line, say
 
 CLIP_S = 10.0  # the time range shown for a file found only by whole-file text (its name, tags or description)
@@ -116,7 +116,7 @@ def _hit(
     )
     start_s, end_s = _time_range(by_channel[carrier], founds, duration_s)
     passage = next((f.match for f in founds if f.match.document is not None), None)
-    alone = {c: strength(shown(f)) for c, f in by_channel.items()}  # each channel's strength, as if alone
+    alone = {c: strength(shown(f, line)) for c, f in by_channel.items()}  # each channel's, on this search's line
     return Hit(
         rank=rank,
         path=first.path,
@@ -148,7 +148,7 @@ def _time_range(carrier: Found, founds: Sequence[Found], duration_s: float) -> t
 
 def explain(by_channel: Mapping[str, Found], carrier: str, alone: Mapping[str, float]) -> str:
     """Why a file matched, carrying channel first: ``said at 0:12-0:16: "…" (strong) · sounds like: weak``
-    (``alone``: each channel's strength as if it were the only one)."""
+    (``alone``: each channel's strength as if it were the only one, on the search's line)."""
     parts = []
     for channel in sorted(by_channel, key=lambda c: c != carrier):
         f = by_channel[channel]
@@ -157,6 +157,8 @@ def explain(by_channel: Mapping[str, Found], carrier: str, alone: Mapping[str, f
     return " · ".join(parts)
 
 
-def shown(f: Found) -> float:
-    """A channel's evidence for a file as shown (its strength and word): as if it were the only channel."""
-    return match_evidence(f.said, f.against_unrelated, f.evidence)
+def shown(f: Found, line: float = MATCH_BEYOND) -> float:
+    """A channel's evidence for a file as shown (its strength and word): as if it were the only channel, against the
+    line of the search it is in (:func:`null.match_line` of the channels' chances), so that no channel says "good"
+    of a file whose score is under 0.5 (a search of two informative channels has the lower line of two chances)."""
+    return match_evidence(f.said, f.against_unrelated, f.evidence, line)
