@@ -84,31 +84,6 @@ def test_feedback_reshapes_the_list_and_says_so(names_library):
         library.search("dog", like=["no-such-segment"])
 
 
-MEMOS = [
-    "Pay the electricity bill before Friday.",
-    "Pick up the football kit from the club after training.",
-    "Call the dentist about moving the appointment.",
-    "Water the orchid once a week with lukewarm water.",
-    "The train was late again because of a signal failure.",
-    "Book a table for four at the Italian place on Saturday.",
-]
-
-
-def test_a_liked_memo_does_not_make_its_numbered_siblings_matches(tmp_path, tiny_clap_dir, text_model):
-    """Voice memos named memo01, memo02...: a 👍 on the memo that says "bill" moves the text query towards what
-    that memo says, not towards its name, which the series shares; moved towards the mean of all its passages,
-    the other memos became strong matches by their names alone (0.72-0.79 here)."""
-    for i, said in enumerate(MEMOS, 1):
-        write(tmp_path / "lib" / "memos" / f"memo{i:02d}.wav", tone(2, 200 + 50 * i))
-        (tmp_path / "lib" / "memos" / f"memo{i:02d}.txt").write_text(said)
-    library, lib = _indexed(tmp_path, tiny_clap_dir, text_model)
-    bill = str(lib / "memos" / "memo01.wav")
-    assert library.search("bill", k=6)[0].path == bill  # by its word (weak: one word of twelve passages)
-    after = library.search("bill", k=6, like=[bill])
-    assert after[0].path == bill and after[0].score > 0.5 and "electricity bill" in after[0].why
-    assert all(h.score < 0.5 for h in after[1:]), [(h.path, h.score, h.why) for h in after]
-
-
 def test_the_command_line_takes_like_and_unlike(names_library, capsys, monkeypatch):
     library, _ = names_library
     config = library.config

@@ -26,19 +26,11 @@ def rocchio(
 def moved(query: np.ndarray, store, feedback, channel: str) -> np.ndarray:
     """A channel's query vector (dim,) moved by Rocchio's rule towards the files of ``feedback`` (a
     :class:`~audioret.types.Feedback`) that the channel learns from (:meth:`~audioret.types.Feedback.liked_by`)
-    and away from those not liked, each file standing as the mean of its vectors in the channel's ``store``, its
-    name left out where it has other text (a file name in a numbered series, "memo07", is alike across the series:
-    half of a one-sentence memo's mean, a 👍 on it made every "memoNN" a strong match by its name); a file the
-    channel does not hold counts for nothing."""
+    and away from those not liked, each file standing as the mean of its vectors in the channel's ``store``; a
+    file the channel does not hold counts for nothing."""
 
     def means(paths):
-        held: dict[str, list] = {}
-        for r in store.records_of(list(paths), vectors=True) if paths else []:
-            held.setdefault(r.path, []).append(r)
-        rows = []
-        for recs in (held[p] for p in paths if p in held):
-            told = [r for r in recs if r.metadata.get("kind") != "name"] or recs
-            rows.append(np.mean([r.vector for r in told], axis=0))
-        return np.stack(rows).astype(np.float32) if rows else np.zeros((0, len(query)), np.float32)
+        rows = [v.mean(axis=0) for v in (store.file_vectors(p) for p in paths) if len(v)]
+        return np.stack(rows) if rows else np.zeros((0, len(query)), np.float32)
 
     return rocchio(query, means(feedback.liked_by(channel)), means(feedback.unliked))
