@@ -394,5 +394,8 @@ def test_messages_are_whole_sentences():
     from audioret.ui.results import header
 
     assert header("“x”", 0, False).endswith("or the library holds nothing yet</h3>")
+    # a list with a match and weak hits under it says how many of each (a visitor read "10 results" as ten matches)
+    assert header("“x”", 10, False, matches=1).endswith("10 results for “x”: 1 match, 9 weak</h3>")
+    assert header("“x”", 3, False, matches=3).endswith("3 results for “x”</h3>")
     error = not_found("clap", "laion/clap-htsat-unfused", "AUDIORET_CLAP_MODEL", OSError("offline"))
     assert str(error).endswith("(HF_HUB_OFFLINE=1 then uses the cache)")

@@ -103,9 +103,12 @@ class Card:
     votes: bool = False  # "Good match" / "Not this": relevance feedback (typed and spoken queries)
 
 
-def header(described: str, count: int, no_good_match: bool, why: str = "", example: bool = False) -> str:
-    """``3 results for "rain on a tin roof"``; or why there are none (``why``, as the command line says it:
-    :func:`audioret.render.why_nothing`); or the no-good-match sentence, then the closest."""
+def header(
+    described: str, count: int, no_good_match: bool, why: str = "", example: bool = False, matches: int | None = None
+) -> str:
+    """``3 results for "rain on a tin roof"``, and how many of them are matches where not all are (``: 1 match, 2
+    weak``); or why there are none (``why``, as the command line says it: :func:`audioret.render.why_nothing`); or
+    the no-good-match sentence, then the closest."""
     what = html.escape(described)
     if count == 0:
         why = why or (
@@ -119,7 +122,8 @@ def header(described: str, count: int, no_good_match: bool, why: str = "", examp
             f'<h3 class="results-header">No good match for {what}: nothing in your library {like}. The closest '
             f"{count}, all weak:</h3>"
         )
-    return f'<h3 class="results-header">{count} result{"s" * (count != 1)} for {what}</h3>'
+    some = f": {matches} match{'es' * (matches != 1)}, {count - matches} weak" if matches and matches < count else ""
+    return f'<h3 class="results-header">{count} result{"s" * (count != 1)} for {what}{some}</h3>'
 
 
 def strip(moments: Sequence[Moment], duration_s: float, mark: tuple[float, float], cells: int = CELLS) -> str:
@@ -231,7 +235,8 @@ def results(
     items = "".join(card(c) for c in cards)
     attribute = f' data-kind="{html.escape(kind)}"' if kind else ""
     table = hits_table(cards) if cards else ""
-    top = header(described, len(cards), no_good_match, why, example or kind == "example")
+    matches = sum(c.hit.score >= 0.5 for c in cards)
+    top = header(described, len(cards), no_good_match, why, example or kind == "example", matches)
     return f'<div class="results"{attribute}>{top}<ol>{items}</ol>{table}</div>'
 
 
