@@ -160,5 +160,5 @@ def explain(by_channel: Mapping[str, Found], carrier: str, alone: Mapping[str, f
 def shown(f: Found, line: float = MATCH_BEYOND) -> float:
     """A channel's evidence for a file as shown (its strength and word): as if it were the only channel, against the
     line of the search it is in (:func:`null.match_line` of the channels' chances), so that no channel says "good"
-    of a file whose score is under 0.5 (a search of two informative channels has the lower line of two chances)."""
+    of a file whose score is under 0.5 (a search of two informative channels has the higher line of two chances)."""
     return match_evidence(f.said, f.against_unrelated, f.evidence, line)

@@ -208,12 +208,6 @@ def spellings(word: str) -> tuple[str, ...]:
     return (word, other) if other else (word,)
 
 
-def canonical(word: str) -> str:
-    """One spelling for all of a word's :func:`spellings` (a number's digits), lower case."""
-    word = word.lower()
-    return NUMBERS.get(word, word)
-
-
 def _either(word: str) -> str:
     return "|".join(re.escape(w) for w in spellings(word))
 
