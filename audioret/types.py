@@ -312,13 +312,16 @@ class IndexReport:
         os.replace(tmp, path)
 
     def summary(self) -> str:
-        """One line: what was added, updated, removed and failed, and how much was embedded."""
+        """One line: what was added, updated, removed and failed, how much was embedded, and how many files kept as
+        they were had their tags judged again (new rules or a new vocabulary)."""
         text = ""
         if self.text_files:
             text = f"; text channel: {_count(self.text_files, 'file')}, {_count(self.passages, 'passage')}"
             if self.checked_s:
                 heard = _amount(self.speech_s, self.checked_s)
                 text += f", speech in {_count(self.transcribed, 'file')} ({heard} transcribed)"
+        again = self.tagged - len(self.added) - len(self.updated)  # files kept as they were, their tags judged anew
+        text += f"; {_count(again, 'file')} tagged again" if again > 0 else ""
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, {self.unchanged} unchanged, "
             f"{len(self.removed)} removed, {len(self.failed)} failed; {_count(self.segments, 'segment')} "

@@ -114,6 +114,9 @@ def test_an_index_summary_says_how_much_audio_in_a_unit_that_shows_it():
     assert "(0.0 of 2.5 s transcribed)" in short.summary()
     long_ = IndexReport(["lib"], segments=90, audio_s=900.0, text_files=3, passages=9, checked_s=900.0, speech_s=45.0)
     assert "(15.0 min of audio)" in long_.summary() and "(0.8 of 15.0 min transcribed)" in long_.summary()
+    # files kept as they were whose tags were judged again (new tagging rules) are said, not hidden
+    again = IndexReport(["lib"], added=["a.wav"], unchanged=45, tagged=46)
+    assert "; 45 files tagged again in" in again.summary() and "tagged again" not in short.summary()
 
 
 @pytest.mark.slow
