@@ -205,7 +205,7 @@ def file_tags(path: str, of_file: dict[str, list], found: Judge | None, vocab: v
     tags: dict[str, tuple[str, float]] = {}
     metas = [r.metadata for recs in of_file.values() for r in recs]
     windows: list[dict] = []
-    if found is not None and of_file.get(found.channel.name):
+    if found is not None and found.weight > 0 and of_file.get(found.channel.name):  # no labels: nothing to judge
         recs = of_file[found.channel.name]
         vectors = np.stack([r.vector for r in recs])
         e = found.weight * judging.evidence(

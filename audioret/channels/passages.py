@@ -183,9 +183,11 @@ def passage_found(
     words: tuple[str, ...] = (),
     cosine: float | None = None,
     beyond: float | None = None,
+    chance: float = 1.0,
 ) -> Found:
     """What a passage adds to a hit: where the words were said (speech) and the passage itself, quoted.
-    ``cosine`` is the passage's cosine when the meaning leg did not find it (the words leg)."""
+    ``cosine`` is the passage's cosine when the meaning leg did not find it (the words leg); ``chance``, what the
+    channel's chance tops count for in fusion's match line."""
     m, text = match.metadata, match.document or ""
     speech = m.get("kind") == "speech"
     kind = m.get("kind", "text")
@@ -195,4 +197,4 @@ def passage_found(
         quote += f" (words {', '.join(repr(w) for w in words)})"
     span = (float(m["start_s"]), float(m["end_s"])) if speech else None
     shown = match.score if leg == "meaning" else cosine
-    return Found(match, evidence, leg, shown, span, None, label, quote, words, beyond)
+    return Found(match, evidence, leg, shown, span, None, label, quote, words, beyond, chance)

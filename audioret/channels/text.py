@@ -300,18 +300,18 @@ class TextChannel(Channel):
         stacked = bool(matches) and self.debias
         candidates = np.stack([m.vector for m in matches]) if stacked else np.zeros((0, vector.shape[1]), np.float32)
         e, beyond = judge([m.score for m in matches], candidates, vector, background, self.against_reference)
-        found = {m.path: self.found(m, float(x), beyond=float(b)) for m, x, b in zip(matches, e, beyond)}
+        chance = background.informative()  # what its chance tops count for in fusion's match line
+        found = {m.path: self.found(m, float(x), beyond=float(b), chance=chance) for m, x, b in zip(matches, e, beyond)}
         for f in self.lexical(query, count, scope):  # the words found are evidence in both senses
             held = found.get(f.match.path)
             if held is None or f.evidence > held.evidence:
                 b = max(f.evidence, held.against_unrelated) if held else None
                 found[f.match.path] = self.found(
-                    f.match, f.evidence, "words", f.words, held.match.score if held else None, b
+                    f.match, f.evidence, "words", f.words, held.match.score if held else None, b, chance
                 )
             elif f.evidence > held.against_unrelated:
                 found[f.match.path] = replace(held, beyond=f.evidence)
-        best = sorted(found.values(), key=lambda f: (-f.evidence, f.match.path))[:n_files]
-        return [replace(f, chance=background.informative()) for f in best]  # fusion's match line counts its chance
+        return sorted(found.values(), key=lambda f: (-f.evidence, f.match.path))[:n_files]
 
     def lexical(self, query: Query, count: int, scope: Scope = Scope()) -> list[Found]:
         """Each file's best passage by the query's words: rare words found, and the whole query found verbatim."""
