@@ -1,13 +1,17 @@
 """Re-scores fusion rules over every query of a set from bench/fusion_cache.py's cache: seconds, no model, no store.
 
-    python bench/fusion_rules.py [--set memos|talks|both] [--rule shipped ...] [--check] [--growth]
+    python bench/fusion_rules.py [--set memos|talks|both] [--rule shipped ...] [--check] [--growth] [--ceiling]
+                                 [--speech-only]
 
 Each rule turns the cached vectors into each channel's evidence for every file and says whether the top is "no
 good match"; the tables are bench/fusion.py's (R@1 / MRR of each channel alone and fused, by regime and kind of
 query, and "no good match" on right tops, wrong tops and absent answers). ``--check`` compares the shipped rule
 re-scored here with the evidence the channels themselves gave (in the cache), file by file. ``--growth`` counts,
 for each rule, the queries of bench/growth.py that flip between a match and "no good match" (from the caches
-``bench/fusion_cache.py --set growth`` writes).
+``bench/fusion_cache.py --set growth`` writes). ``--ceiling`` adds, by regime, the most any "no good match" line on
+the top hit's shown score could flag of the wrong tops while flagging at most 10 % of the right ones (whether a
+target is a matter of the line or of the ranking). ``--speech-only`` re-scores with the text channel holding the
+files that speak alone (:class:`Data`): a library of talks or memos whose other files' names say nothing.
 """
 
 from __future__ import annotations
@@ -85,11 +89,13 @@ class Channel:
 
 
 class Data:
-    """One set's cache."""
+    """One set's cache. ``speech_only``: the text channel holds only the files where Whisper heard speech (their
+    names, descriptions and speech), as if the others' names said nothing: a library of talks or memos alone,
+    to the text channel."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, speech_only: bool = False):
         root = HERE / "out" / ROOTS[name]
-        self.name = name
+        self.name = name + (" (text of the speaking files alone)" if speech_only else "")
         self.regimes = REGIMES["growth" if name in ("base", "grown") else name]
         arrays = np.load(root / "cache.npz")
         self.meta = json.loads((root / "cache.json").read_text())
@@ -113,6 +119,28 @@ class Data:
         for q, found in enumerate(self.meta["text"]["lexical"]):
             for f, e in found:
                 self.lexical[q][f] = max(self.lexical[q][f], e)
+        if speech_only:
+            self._speech_only(arrays)
+
+    def _speech_only(self, arrays) -> None:
+        """The text channel without the records of files that have no speech passage (its background sample too)."""
+        c, kinds = self.channels["text"], self.meta["text"]["kinds"]
+        records, files = arrays["text/records"], arrays["text/file"]
+        speaking = {int(f) for f, kind in zip(files, kinds) if kind == "speech"}
+        keep = np.isin(files, sorted(speaking))
+        gone = records[~keep]
+        in_sample = (c.sample @ gone.T).max(axis=1) > 1 - 1e-5 if len(gone) else np.zeros(len(c.sample), bool)
+        self.channels["text"] = Channel(
+            records[keep],
+            files[keep],
+            c.sample[~in_sample],
+            c.count - int((~keep).sum()),
+            c.reference,
+            c.decoys,
+            c.queries,
+            len(self.files),
+        )
+        self.lexical = [np.where(np.isin(np.arange(len(x)), sorted(speaking)), x, 0.0) for x in self.lexical]
 
 
 class Previous:
@@ -246,6 +274,7 @@ def evaluate(rule, data: Data) -> dict:
     for regime, (library, kinds) in data.regimes.items():
         rows: dict[str, dict[str, list]] = {}
         said = {"right": [0, 0], "wrong": [0, 0], "absent": [0, 0]}
+        tops: dict[str, list[float]] = {"right": [], "wrong": [], "absent": []}  # the top hit's shown score
         for q, query in enumerate(data.queries):
             kind = query["kind"]
             if kind not in kinds and kind != "absent":
@@ -259,6 +288,7 @@ def evaluate(rule, data: Data) -> dict:
             case = "absent" if kind == "absent" else "right" if order[0] in relevant else "wrong"
             said[case][0] += int(bool(flag))
             said[case][1] += 1
+            tops[case].append(float(total[order[0]]))
             if kind == "absent":
                 continue
             for way, (e, c) in (("sound", found["clap"]), ("text", found["text"])):
@@ -268,8 +298,22 @@ def evaluate(rule, data: Data) -> dict:
             way: {k: [round(float(x), 3) for x in np.mean(v, axis=0)] + [len(v)] for k, v in by.items()}
             for way, by in rows.items()
         }
-        out[regime] = {"table": table, "said": said}
+        out[regime] = {"table": table, "said": said, "tops": tops}
     return out
+
+
+def ceiling(tops: dict, most_right: float = 0.10) -> tuple[float, dict] | None:
+    """The line on the top hit's shown score (nats) that flags the most wrong tops while flagging at most
+    ``most_right`` of the right ones, and the share of each case it flags: what any "no good match" line on that
+    score can reach (ranks follow the score shown, so "no good match" is the top under the line)."""
+    right, wrong = np.asarray(tops["right"]), np.asarray(tops["wrong"])
+    if not len(right) or not len(wrong):
+        return None
+    best = None
+    for line in np.unique(np.r_[right, wrong, tops["absent"], MATCH_EVIDENCE]):
+        if (right < line).mean() <= most_right:
+            best = line
+    return float(best), {case: float((np.asarray(v) < best).mean()) if len(v) else 0.0 for case, v in tops.items()}
 
 
 def gaps(result: dict) -> list[str]:
@@ -284,7 +328,7 @@ def gaps(result: dict) -> list[str]:
     return missed
 
 
-def report(rule, data: Data) -> dict:
+def report(rule, data: Data, show_ceiling: bool = False) -> dict:
     result = evaluate(rule, data)
     print(f"\n## {data.name}: {rule.name}\n")
     print("| regime | kind (n) | sound R@1/MRR | text R@1/MRR | fused R@1/MRR |")
@@ -302,6 +346,14 @@ def report(rule, data: Data) -> dict:
         cells = [f"{a} of {b}" + (f" ({a / b:.0%})" if b else "") for a, b in r["said"].values()]
         print(f"| {regime} | " + " | ".join(cells) + " |")
     print("\nmissed (best - 0.02):", "; ".join(gaps(result)) or "none")
+    if show_ceiling:
+        print("\n| regime | the best line on the top's score, right flagged <= 10 % | right | wrong | absent |")
+        print("|---|---|---|---|---|")
+        for regime, r in result.items():
+            best = ceiling(r["tops"])
+            if best is not None:
+                line, share = best
+                print(f"| {regime} | {line:.2f} nats | " + " | ".join(f"{share[c]:.0%}" for c in share) + " |")
     return result
 
 
@@ -371,15 +423,21 @@ def main():
     parser.add_argument("--rule", nargs="*", default=["shipped"], help="rules by name (bench/fusion_variants.py)")
     parser.add_argument("--check", action="store_true")
     parser.add_argument("--growth", action="store_true", help="also each rule's flips as the library grows")
+    parser.add_argument(
+        "--ceiling", action="store_true", help="also the best any line on the top's score does (right flagged <= 10 %%)"
+    )
+    parser.add_argument(
+        "--speech-only", action="store_true", help="the text channel with the speaking files alone (Data.speech_only)"
+    )
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
     results = {}
     for name in ("memos", "talks") if args.set == "both" else (args.set,):
-        data = Data(name)
+        data = Data(name, args.speech_only)
         if args.check:
             check(data)
         for rule in args.rule:
-            results[f"{name}/{rule}"] = report(fusion_variants.RULES[rule](data), data)
+            results[f"{data.name}/{rule}"] = report(fusion_variants.RULES[rule](data), data, args.ceiling)
     if args.growth:
         for rule in args.rule:
             results[f"growth/{rule}"] = growth(rule)
