@@ -146,12 +146,16 @@ def taught(feedback: Feedback, judged: Results) -> Feedback:
     return replace(feedback, seen=frozenset(h.path for h in seen), found=frozenset(found))
 
 
+# The copies of an example (audioret.duplicates.copies.finder): {path: (difference, method, the excerpt's place)}
+Copies = Mapping[str, tuple[float, str, tuple[float, float] | None]]
+
+
 def by_example(
     channel,
     vectors: np.ndarray,
     k: int,
     scope: Scope = Scope(),
-    same: Callable[[list[str]], Mapping[str, tuple[float, str]]] | None = None,
+    same: Callable[[list[str]], Copies] | None = None,
 ) -> Results:
     """The ``k`` files of the sound channel nearest to one or more audio embeddings (shape (n, dim) or (dim,)).
 
@@ -173,6 +177,7 @@ def by_example(
                 beyond=None,
                 leg="copy",
                 label="the same recording",
+                span=copies[f.match.path][2] or f.span,  # an excerpt's own place in the file
             )
             if f.match.path in copies
             else f
@@ -198,7 +203,7 @@ def similar(
     k: int,
     filters: Filters | None,
     same_file: bool,
-    same: Callable[[str], Callable[[list[str]], Mapping[str, tuple[float, str]]] | None] | None = None,
+    same: Callable[[str], Callable[[list[str]], Copies] | None] | None = None,
 ) -> Results:
     """ "More like this": the files that sound like a stored segment, never the segment itself, and other segments
     of its file only with ``same_file``."""

@@ -157,6 +157,28 @@ def test_an_mp3_copy_that_shares_no_word_with_its_original_finds_it(memos):
     assert [sorted(m.path for m in g) for g in groups] == [sorted([str(lib / "memo_2.wav"), str(copy)])]
 
 
+def test_an_excerpt_is_the_same_recording_at_its_own_place_in_the_file(tmp_path, tiny_clap_dir, text_model):
+    """A user who has 8 s of a recording asks where they come from: the file, as "the same recording", with the
+    time range the excerpt covers (Chromaprint's offset), not the sound channel's nearest 10-s window."""
+    lib = tmp_path / "library"
+    x = np.concatenate([_signal(5.0, 70 + k, sr=48000) for k in range(8)])  # no stretch repeats another
+    write(lib / "field recording.wav", x)
+    for seed in (8, 9):
+        write(lib / f"other {seed}.wav", _signal(20.0, seed, sr=48000))
+    library = _library(tmp_path, tiny_clap_dir, text_model)
+    library.index([lib], progress=False)
+    for start in (12.3, 27.0):
+        excerpt = write(
+            tmp_path / "elsewhere" / f"from {start}.flac", 0.7 * x[int(start * 48000) : int((start + 8) * 48000)]
+        )
+        hits = library.search_audio(excerpt, k=3)
+        assert hits[0].path == str(lib / "field recording.wav") and hits[0].score >= 0.95
+        assert "the same recording" in hits[0].why
+        assert abs(hits[0].start_s - start) < 0.3 and abs(hits[0].end_s - (start + 8)) < 0.3, (hits[0].start_s, start)
+    whole = library.search_audio(lib / "field recording.wav", k=1)  # the file itself: the sound channel's window
+    assert whole[0].path == str(lib / "field recording.wav") and whole[0].end_s - whole[0].start_s <= 10.0 + 1e-6
+
+
 def test_of_equally_close_copies_the_original_comes_first(tmp_path, tiny_clap_dir, text_model):
     """An outside copy of a recording the library holds three times (the original and two byte copies made later,
     whose names sort first): all three are the same recording at one strength, the original (the oldest) first."""

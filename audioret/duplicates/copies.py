@@ -50,11 +50,13 @@ from . import (
     wants_profile,
 )
 from .fingerprints import (
+    ITEM_S,
     MAX_FINGERPRINT_S,
     MIN_SHARED_WORDS,
     NEAR_FILES,
     STOP_FILES,
     Stream,
+    aligned,
     bit_means,
     mostly_one_word,
     near_summaries,
@@ -64,6 +66,7 @@ from .spectrum import FINGERPRINT_RATE, band_summary
 logger = logging.getLogger("audioret")
 
 CANDIDATES = 10  # the sound channel's nearest files compared with the example
+EXCERPT_S = 1.0  # an example this much shorter than the file it is a copy of is an excerpt: its place is shown
 SPECTRUM_CANDIDATES = 32  # a short example's nearest library files by band summary, checked by correlation
 FILE_NAME = "fingerprints.sqlite3"  # the duplicates finder's fingerprints, beside the index
 _KNOWN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Library -> its Known
@@ -261,20 +264,36 @@ class Taker:
         self.known.cache.put(fp, self.st)
 
 
+Copy = tuple[float, str, "tuple[float, float] | None"]  # (difference, method, the excerpt's place in the file)
+
+
+def placed(example: Fingerprinted, other: Fingerprinted) -> tuple[float, float] | None:
+    """Where in ``other`` an excerpt ``example`` lies (seconds), from the offset at which their Chromaprint words
+    agree best (to a word, 0.124 s); None where the example is not an excerpt (about as long as the file, or
+    longer) or not compared by Chromaprint. A 10-s excerpt of a minute-long file is shown at its own place,
+    not at the sound channel's nearest window."""
+    if example.duration_s > other.duration_s - EXCERPT_S or not (by_chromaprint(example) and by_chromaprint(other)):
+        return None
+    _, offset = aligned(example.words, other.words)
+    start = min(max(-offset * ITEM_S, 0.0), other.duration_s)
+    return start, min(start + example.duration_s, other.duration_s)
+
+
 def copies(
     example: Fingerprinted,
     paths: Sequence[str],
     cache: FingerprintCache | None = None,
     library: Prints | None = None,
-) -> dict[str, tuple[float, str]]:
+) -> dict[str, Copy]:
     """Which files are the same recording as ``example``: the ones ``library`` (the library's fingerprints) finds,
     and which of the first CANDIDATES of ``paths`` (the sound channel's nearest files, nearest first) are:
-    {path: (difference, method)}. A file ``library`` names is checked again against its current fingerprint (it
-    may have changed since). A near file that ``library`` holds and did not name is not taken by its Chromaprint
-    words where either file is mostly one word (:func:`.fingerprints.mostly_one_word`; under QUIET_UNDER_S such a
-    file goes by its spectrum anyway): two mostly silent clips agree in their
-    silence (26 examples of the copies benchmark named an unrelated clip "the same recording" that way), while a
-    short re-encoded copy may share no word exactly and still be one (docs/BENCHMARKS.md, "Copies")."""
+    {path: (difference, method, where the example lies in the file when it is an excerpt: :func:`placed`)}. A file
+    ``library`` names is checked again against its current fingerprint (it may have changed since). A near file
+    that ``library`` holds and did not name is not taken by its Chromaprint words where either file is mostly one
+    word (:func:`.fingerprints.mostly_one_word`; under QUIET_UNDER_S such a file goes by its spectrum anyway): two
+    mostly silent clips agree in their silence (26 examples of the copies benchmark named an unrelated clip "the
+    same recording" that way), while a short re-encoded copy may share no word exactly and still be one
+    (docs/BENCHMARKS.md, "Copies")."""
     found = {}
     from_library = library.copies(example) if library is not None else {}
     weighed = library.paths if library is not None else set()
@@ -283,7 +302,7 @@ def copies(
         one = same(example, other) if other is not None else None
         passed_over = one is not None and one[1] == "chromaprint" and path in weighed and path not in from_library
         if one is not None and not (passed_over and (mostly_one_word(example.words) or mostly_one_word(other.words))):
-            found[path] = one
+            found[path] = (*one, placed(example, other) if one[1] == "chromaprint" else None)
     return found
 
 
@@ -303,7 +322,7 @@ def of_example(
 
 def finder(
     example: str | os.PathLike | np.ndarray, sample_rate: int, cache: FingerprintCache, known: Known, store
-) -> Callable[[list[str]], dict[str, tuple[float, str]]] | None:
+) -> Callable[[list[str]], dict[str, Copy]] | None:
     """What finds the library's copies of ``example`` (a path, or samples at ``sample_rate``), by its fingerprint
     among the library's (``known``, kept while the sound ``store``'s background sample is) and the nearest files';
     None when its fingerprint cannot be taken (query by example then goes by sound alone). Its ``note`` says when
@@ -314,10 +333,10 @@ def finder(
     prints = known.prints(store.background(), lambda: list(store.files()[0]))
     own = None if isinstance(example, np.ndarray) else os.path.abspath(example)
 
-    def find(paths: list[str]) -> dict[str, tuple[float, str]]:  # the example's own file before its exact copies
+    def find(paths: list[str]) -> dict[str, Copy]:  # the example's own file before its exact copies
         found = copies(fingerprint, paths, cache, prints)
         if own is not None and own in prints.library:  # the library's file itself, even when no method can tell
-            found[own] = (0.0, found.get(own, (0.0, "file"))[1])
+            found[own] = (0.0, found.get(own, (0.0, "file"))[1], None)
         # copies equally close in the duplicates finder's order (the oldest first): the original before what was
         # made from it, where the measure cannot tell them apart
         others = [p for p in found if p != own]
@@ -326,8 +345,8 @@ def finder(
         oldest = min((modified_ns(fp.path) for fp in others), default=None)
         rank = {fp.path: n for n, fp in enumerate(sorted(others, key=lambda fp: keep_order(fp, longest, oldest)))}
         return {
-            p: (d if p == own else max(d, SAME_FILE_MARGIN) + rank.get(p, len(rank)) * TIE_MARGIN, m)
-            for p, (d, m) in found.items()
+            p: (d if p == own else max(d, SAME_FILE_MARGIN) + rank.get(p, len(rank)) * TIE_MARGIN, m, at)
+            for p, (d, m, at) in found.items()
         }
 
     find.note = too_short_note(fingerprint)

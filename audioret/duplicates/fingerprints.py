@@ -15,6 +15,7 @@ from ..errors import ModelLoadError
 from .spectrum import FINGERPRINT_RATE
 
 MAX_FINGERPRINT_S = 120.0
+ITEM_S = 4096 / 3 / FINGERPRINT_RATE  # one word per a third of Chromaprint's 4096-sample frame: 0.124 s
 MIN_SHARED_WORDS = 2
 STOP_FILES = 50
 MIN_OVERLAP = 0.5  # of the shorter fingerprint...
@@ -91,15 +92,21 @@ def compare(a: np.ndarray, b: np.ndarray) -> float:
     """The lowest bit error rate between two fingerprints over the offsets their equal words vote for and offset 0
     (a copy that was not cut starts where its original does, and a few seconds re-encoded may share no word
     exactly: an mp3 of a 4-s memo did not); 1.0 when no offset overlaps MIN_OVERLAP of the shorter."""
+    return aligned(a, b)[0]
+
+
+def aligned(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:
+    """:func:`compare`'s bit error and the offset it was found at (``a[i]`` against ``b[i - offset]``: an excerpt
+    ``a`` that starts ``t`` seconds into ``b`` is at about ``-t / ITEM_S``; 0 when nothing overlaps)."""
     if len(a) == 0 or len(b) == 0:
-        return 1.0
-    best = 1.0
+        return 1.0, 0
+    best, at = 1.0, 0
     need = max(MIN_OVERLAP * min(len(a), len(b)), MIN_OVERLAP_WORDS)
     for offset in dict.fromkeys([*voted_offsets(a, b), 0]):
         error, overlap = bit_error(a, b, offset)
-        if overlap >= need:
-            best = min(best, error)
-    return best
+        if overlap >= need and error < best:
+            best, at = error, offset
+    return best, at
 
 
 def voted_offsets(a: np.ndarray, b: np.ndarray, n: int = OFFSETS_TRIED) -> list[int]:
