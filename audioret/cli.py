@@ -112,7 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("similar", parents=[common, results], help="search by example: files that sound like FILE")
-    p.add_argument("file", nargs="?", metavar="FILE")
+    p.add_argument(
+        "file",
+        nargs="?",
+        metavar="FILE",
+        help="an example recording; a file of the library, a copy or an excerpt of one",
+    )
     p.add_argument("--segment", help='"more like this": a segment id from earlier results, instead of FILE')
 
     add_eval(sub.add_parser("eval", parents=[common], help="retrieval quality on a labelled or captioned audio set"))

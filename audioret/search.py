@@ -177,7 +177,7 @@ def by_example(
                 beyond=None,
                 leg="copy",
                 label="the same recording",
-                span=copies[f.match.path][2] or f.span,  # an excerpt's own place in the file
+                **_placed(channel, f, copies[f.match.path][2]),
             )
             if f.match.path in copies
             else f
@@ -187,6 +187,17 @@ def by_example(
     out.example, out.filters = True, scope.filters  # nothing was said: "no good match" says the example
     out.note = getattr(same, "note", "")  # the copy finder's word on the example (too short to compare)
     return out
+
+
+def _placed(channel, f, span: tuple[float, float] | None) -> dict:
+    """An excerpt's place in the file it is a copy of: its time range, and the stored window that overlaps it most
+    for "more like this" (not the sound channel's nearest window, which can lie elsewhere in the file)."""
+    if span is None:
+        return {}
+    windows = channel.store.file_records(f.match.path)
+    overlap = [min(span[1], w.metadata["end_s"]) - max(span[0], w.metadata["start_s"]) for w in windows]
+    best = windows[max(range(len(windows)), key=overlap.__getitem__)].id if windows else f.similar_id
+    return {"span": span, "similar_id": best}
 
 
 def segment(channel, segment_id: str, filters: Filters | None = None) -> tuple[np.ndarray, dict] | None:

@@ -49,8 +49,8 @@ class Results(list):
     holds, an empty index), and ``message`` with it.
     """
 
-    NO_MATCH = "No good match: nothing in your library sounds like that or says it"
-    NO_MATCH_EXAMPLE = "No good match: nothing in your library sounds like that example"
+    NO_MATCH = "No good match: nothing in your library clearly sounds like that or says it"
+    NO_MATCH_EXAMPLE = "No good match: nothing in your library clearly sounds like that example"
 
     def __init__(self, hits=(), no_good_match: bool = False, changed: str = "", note: str = "", example: bool = False):
         super().__init__(hits)

@@ -167,6 +167,9 @@ def test_an_excerpt_is_the_same_recording_at_its_own_place_in_the_file(tmp_path,
         write(lib / f"other {seed}.wav", _signal(20.0, seed, sr=48000))
     library = _library(tmp_path, tiny_clap_dir, text_model)
     library.index([lib], progress=False)
+    windows = {
+        w.id: w.metadata for w in library.channels.hearing().store.file_records(str(lib / "field recording.wav"))
+    }
     for start in (12.3, 27.0):
         excerpt = write(
             tmp_path / "elsewhere" / f"from {start}.flac", 0.7 * x[int(start * 48000) : int((start + 8) * 48000)]
@@ -175,8 +178,17 @@ def test_an_excerpt_is_the_same_recording_at_its_own_place_in_the_file(tmp_path,
         assert hits[0].path == str(lib / "field recording.wav") and hits[0].score >= 0.95
         assert "the same recording" in hits[0].why
         assert abs(hits[0].start_s - start) < 0.3 and abs(hits[0].end_s - (start + 8)) < 0.3, (hits[0].start_s, start)
+        # "more like this" starts from the stored window at that place, not from the sound channel's nearest one
+        window = windows[hits[0].segment_id]
+        assert min(window["end_s"], start + 8) - max(window["start_s"], start) >= 5.0, (window, start)
     whole = library.search_audio(lib / "field recording.wav", k=1)  # the file itself: the sound channel's window
     assert whole[0].path == str(lib / "field recording.wav") and whole[0].end_s - whole[0].start_s <= 10.0 + 1e-6
+    # 3.5 s is too short to be found inside the file by its fingerprint: the results say so, not that it is absent
+    short = write(tmp_path / "elsewhere" / "short.flac", 0.7 * x[int(20 * 48000) : int(23.5 * 48000)])
+    hits = library.search_audio(short, k=3)
+    assert all("the same recording" not in h.why for h in hits)
+    assert "3.5 s long" in hits.note and "from about 4.5 s" in hits.note, hits.note
+    assert not hits.no_good_match or "clearly" in hits.message
 
 
 def test_of_equally_close_copies_the_original_comes_first(tmp_path, tiny_clap_dir, text_model):

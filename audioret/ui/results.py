@@ -117,7 +117,7 @@ def header(
         )
         return f'<h3 class="results-header">No results for {what}: {html.escape(why)}</h3>'
     if no_good_match:
-        like = "sounds like that example" if example else "sounds like that or says it"
+        like = "clearly sounds like that example" if example else "clearly sounds like that or says it"
         return (
             f'<h3 class="results-header">No good match for {what}: nothing in your library {like}. The closest '
             f"{count}, all weak:</h3>"
