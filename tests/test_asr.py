@@ -154,6 +154,32 @@ def test_many_short_clips_are_transcribed_each_on_its_own(tmp_path, transcriber)
     assert collapse_repeats("bye, bye now") == "bye, bye now"
 
 
+def test_a_short_decode_that_loops_is_decoded_again_the_full_way(tmp_path, transcriber):
+    """With the short encoder context, this 8-s memo came back as "... take the ridge path instead" four times; a
+    run of words written twice is a loop, and the clip is decoded again the full way."""
+    import shutil
+    import subprocess
+
+    import soundfile as sf
+
+    from audioret.models.speech_rules import repeats_a_phrase
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+    said = "The hiking trail to the waterfall is closed after the landslide, take the ridge path instead."
+    raw = tmp_path / "memo.wav"
+    subprocess.run(["espeak-ng", "-v", "en-gb-scotland", "-s", "125", "-w", str(raw), said], check=True)
+    x, sr = sf.read(raw, dtype="float32")
+    tail = 0.003 * np.random.default_rng(0).standard_normal(sr // 2).astype(np.float32)  # room noise after it
+    sf.write(raw, np.concatenate([x, tail]), sr)
+    (t,) = transcriber.transcribe_many([at_16k(raw)])
+    assert not repeats_a_phrase(t.text) and words(t.text).count("instead") == 1, t.text
+    assert {"trail", "waterfall", "closed", "ridge", "path"} <= set(words(t.text).split()), t.text
+    assert repeats_a_phrase("Take the ridge path instead. Take the ridge path instead")
+    assert repeats_a_phrase("the office is out of black ink, the office is out of black")  # not only at the end
+    assert not repeats_a_phrase("I said no, I said no") and not repeats_a_phrase("call the bank, then the bank")
+
+
 def test_speech_regions_become_the_batched_pipelines_clips():
     from audioret.models.speech_gate import clip_pieces
 

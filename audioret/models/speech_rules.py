@@ -72,6 +72,19 @@ def collapse_repeats(text: str) -> str:
     return text
 
 
+# A short clip's decode (up to 10 s of speech) that writes one run of REPEATED_WORDS words twice has looped: read
+# speech of that length did not repeat one (46 synthesised memos, 64 clips of 8 sentences in 4 voices), and two
+# 125-words-a-minute memos came back as "... take the ridge path instead" four times (docs/BENCHMARKS.md, "Speech").
+REPEATED_WORDS = 4
+
+
+def repeats_a_phrase(text: str, n: int = REPEATED_WORDS) -> bool:
+    """Whether ``text`` holds one run of ``n`` words (case and punctuation aside) twice: a decode that looped."""
+    words = re.sub(r"[^\w\s']", " ", text.lower()).split()
+    runs = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+    return len(runs) != len(set(runs))
+
+
 def is_speech(text: str, no_speech_prob: float, avg_logprob: float) -> bool:
     if not text.strip():
         return False
