@@ -67,9 +67,8 @@ logger = logging.getLogger("audioret")
 
 CANDIDATES = 10  # the sound channel's nearest files compared with the example
 EXCERPT_S = 1.0  # an example this much shorter than the file it is a copy of is an excerpt: its place is shown
-# An excerpt of a longer file is found by its Chromaprint words from about this long: Chromaprint gives its first
-# word after about 2.6 s, and a comparison needs MIN_OVERLAP_WORDS. Measured on excerpts of the librosa-data
-# pieces (72 of each length): none found at 3.5 s, 62 at 4 s, 69 at 4.5 s.
+# An excerpt is found in a longer file by its Chromaprint words from about this long (the first word comes after
+# 2.6 s, and MIN_OVERLAP_WORDS are needed): of 72 excerpts of the librosa-data pieces, none at 3.5 s, 69 at 4.5 s.
 EXCERPT_MIN_S = 4.5
 SPECTRUM_CANDIDATES = 32  # a short example's nearest library files by band summary, checked by correlation
 FILE_NAME = "fingerprints.sqlite3"  # the duplicates finder's fingerprints, beside the index
@@ -348,7 +347,7 @@ def finder(
         longest = max((fp.duration_s for fp in others), default=0.0)
         oldest = min((modified_ns(fp.path) for fp in others), default=None)
         rank = {fp.path: n for n, fp in enumerate(sorted(others, key=lambda fp: keep_order(fp, longest, oldest)))}
-        find.note = too_short_note(fingerprint) or ("" if found else short_excerpt_note(fingerprint))
+        find.note = too_short_note(fingerprint, bool(found))
         return {
             p: (d if p == own else max(d, SAME_FILE_MARGIN) + rank.get(p, len(rank)) * TIE_MARGIN, m, at)
             for p, (d, m, at) in found.items()
@@ -358,26 +357,21 @@ def finder(
     return find
 
 
-def too_short_note(example: Fingerprinted) -> str:
-    """What a user is told when the example is under MIN_SHORT_S: no copy of it can be told by its sound ("" else)."""
-    if example.duration_s >= MIN_SHORT_S:
-        return ""
-    return (
-        f"The example is {example.duration_s * 1000:.0f} ms long, too short to tell a copy of it by its sound "
-        f"({MIN_SHORT_S * 1000:.0f} ms at least): only a file with the same bytes is the same recording"
-    )
-
-
-def short_excerpt_note(example: Fingerprinted) -> str:
-    """What a user is told when no copy of an example under EXCERPT_MIN_S was found: it may still be a stretch of a
-    longer file, too short to be found in it by its fingerprint ("" from EXCERPT_MIN_S, or under MIN_SHORT_S, which
-    :func:`too_short_note` covers)."""
-    if not MIN_SHORT_S <= example.duration_s < EXCERPT_MIN_S:
-        return ""
-    return (
-        f"The example is {example.duration_s:.1f} s long: a stretch of a longer recording is found in it as the same "
-        f"recording from about {EXCERPT_MIN_S:g} s, so it may come from a file here all the same"
-    )
+def too_short_note(example: Fingerprinted, found: bool = True) -> str:
+    """What a user is told of an example too short for a method ("" else): under MIN_SHORT_S, that no copy of it can
+    be told by its sound; under EXCERPT_MIN_S, when no copy of it was ``found``, that it may still be a stretch of a
+    longer file, too short to be found in it by its fingerprint."""
+    if example.duration_s < MIN_SHORT_S:
+        return (
+            f"The example is {example.duration_s * 1000:.0f} ms long, too short to tell a copy of it by its sound "
+            f"({MIN_SHORT_S * 1000:.0f} ms at least): only a file with the same bytes is the same recording"
+        )
+    if example.duration_s < EXCERPT_MIN_S and not found:
+        return (
+            f"The example is {example.duration_s:.1f} s long: a stretch of a longer recording is found in it as the "
+            f"same recording from about {EXCERPT_MIN_S:g} s, so it may come from a file here all the same"
+        )
+    return ""
 
 
 def known(library) -> Known:
