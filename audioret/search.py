@@ -22,7 +22,7 @@ from .query import Query, left_out_note, minus
 from .ranking.calibration import COPY_EVIDENCE
 from .ranking.fusion import fuse
 from .store.filters import accepts
-from .types import Feedback, Filters, Moment, Results, Scope
+from .types import Copy, Feedback, Filters, Moment, Results, Scope
 
 DEPTH = 50  # files each channel returns at least (5 k when k is larger)
 # A liked file teaches a channel when the channel's own strength for it was at least this: above what a channel
@@ -146,16 +146,12 @@ def taught(feedback: Feedback, judged: Results) -> Feedback:
     return replace(feedback, seen=frozenset(h.path for h in seen), found=frozenset(found))
 
 
-# The copies of an example (audioret.duplicates.copies.finder): {path: (difference, method, the excerpt's place)}
-Copies = Mapping[str, tuple[float, str, tuple[float, float] | None]]
-
-
 def by_example(
     channel,
     vectors: np.ndarray,
     k: int,
     scope: Scope = Scope(),
-    same: Callable[[list[str]], Copies] | None = None,
+    same: Callable[[list[str]], Mapping[str, Copy]] | None = None,
 ) -> Results:
     """The ``k`` files of the sound channel nearest to one or more audio embeddings (shape (n, dim) or (dim,)).
 
@@ -214,7 +210,7 @@ def similar(
     k: int,
     filters: Filters | None,
     same_file: bool,
-    same: Callable[[str], Callable[[list[str]], Copies] | None] | None = None,
+    same: Callable[[str], Callable[[list[str]], Mapping[str, Copy]] | None] | None = None,
 ) -> Results:
     """ "More like this": the files that sound like a stored segment, never the segment itself, and other segments
     of its file only with ``same_file``."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -171,6 +172,11 @@ TALK = [
 ]
 
 
+def words(text: str) -> list[str]:
+    """Lower-case words (digits and apostrophes kept), as the word error rates below count them."""
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
 def word_error_rate(reference: list[str], hypothesis: list[str]) -> float:
     """Word edits (substitutions, insertions, deletions) per reference word: the edit distance, row by row."""
     previous = list(range(len(hypothesis) + 1))
@@ -203,13 +209,8 @@ def sentences(transcriber, memos_dir: Path | None) -> None:
     what the index uses for clips up to 30 s) on voice-memo-length speech: MEMO_SENTENCES in MEMO_VOICES at
     MEMO_SPEEDS words a minute with 0.5 s of room noise after, and the memos of bench/fusion.py's set where that
     library is built. Also counts the transcripts that hold one run of four words twice (a decode that looped)."""
-    import re
-
     from audioret.models.speech_rules import repeats_a_phrase
     from bench.fusion_set import MEMOS
-
-    def words(text: str) -> list[str]:
-        return re.sub(r"[^\w\s']", " ", text.lower().replace("-", " ")).split()
 
     sets: dict[str, list[tuple[str, np.ndarray]]] = {"sentences, 4 voices, 2 speeds": []}
     rng = np.random.default_rng(0)
@@ -250,8 +251,6 @@ def sentences(transcriber, memos_dir: Path | None) -> None:
 
 
 def long_talk(transcriber, rounds: int) -> None:
-    import re
-
     script, parts = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(24):
@@ -264,7 +263,6 @@ def long_talk(transcriber, rounds: int) -> None:
             parts += [soxr.resample(x, sr, ASR_SAMPLE_RATE), np.zeros(ASR_SAMPLE_RATE * (1 + i % 3), np.float32)]
             script.append(TALK[i % 8])
     talk = np.concatenate(parts)
-    words = lambda text: re.findall(r"[a-z0-9']+", text.lower())  # noqa: E731
     expected = words(" ".join(script).replace("fifteen", "15").replace("four.", "4."))
     print(f"\nlong recording: {len(talk) / ASR_SAMPLE_RATE:.0f} s, {len(expected)} words")
     print("| way | time (each round) | utterances | word error rate against the script |")

@@ -35,6 +35,7 @@ import numpy as np
 
 from ..audio import SAMPLE_RATE, Resampler
 from ..errors import ModelLoadError
+from ..types import Copy
 from . import (
     MIN_SHORT_S,
     QUIET_UNDER_S,
@@ -265,9 +266,6 @@ class Taker:
         info, size = self.info, self.st.st_size
         fp = Fingerprinted(self.path, words, info.format, info.sample_rate, info.channels, duration_s, size, kept)
         self.known.cache.put(fp, self.st)
-
-
-Copy = tuple[float, str, "tuple[float, float] | None"]  # (difference, method, the excerpt's place in the file)
 
 
 def placed(example: Fingerprinted, other: Fingerprinted) -> tuple[float, float] | None:

@@ -174,9 +174,10 @@ class Transcriber:
             speech = np.concatenate(
                 collect_chunks(samples, [{"start": s, "end": e} for s, e in regions], ASR_SAMPLE_RATE)[0]
             )
-            mel = model.feature_extractor(speech)[:, :frames]  # zeros after it: padded with the clip's silence
-            features[row, :, : mel.shape[1]] = mel  # instead, Whisper heard 14 fewer of 300 digits and wrote on 11 more
-            # of 400 sound clips (docs/BENCHMARKS.md, "Speech")
+            # zeros after the speech, not the clip's own silence (Whisper's padding): with that, tiny.en heard 14
+            # fewer of 300 digits and wrote on 11 more of 400 sound clips (docs/BENCHMARKS.md, "Speech")
+            mel = model.feature_extractor(speech)[:, :frames]
+            features[row, :, : mel.shape[1]] = mel
         encoded = model.model.encode(ctranslate2.StorageView.from_array(features), to_cpu=False)
         languages = [("en", None)] * len(batch)
         if self.multilingual:
