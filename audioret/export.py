@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import zipfile
 from collections.abc import Callable, Sequence
@@ -68,9 +69,10 @@ def as_json(hits: Sequence[Hit], query: dict, name: Callable[[str], str] = str) 
 
 
 def clip_name(hit: Hit, name: Callable[[str], str] = str) -> str:
-    """``01 rain-on-roof 0m12s-0m22s.wav``: rank, the file's name and the segment, safe in any file system."""
+    """``01 rain-on-roof 0m12s-0m22s.wav``: rank, the file's name and the segment in whole seconds that hold it (the
+    start rounded down, the end up), safe in any file system."""
     stem = "".join(c if c.isalnum() or c in " -_." else "_" for c in Path(name(hit.path)).stem)[:80]
-    return f"{hit.rank:02d} {stem} {_t(hit.start_s)}-{_t(hit.end_s)}.wav"
+    return f"{hit.rank:02d} {stem} {_t(hit.start_s)}-{_t(math.ceil(hit.end_s))}.wav"
 
 
 def clips(

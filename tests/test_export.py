@@ -73,4 +73,4 @@ def test_playlist_starts_where_the_hit_matched_and_clip_names_are_safe():
         "#EXTVLCOPT:start-time=67.5",
         "/music/a: b?.flac",
     ]
-    assert clip_name(hit) == "03 a_ b_ 1m07s-1m17s.wav"
+    assert clip_name(hit) == "03 a_ b_ 1m07s-1m18s.wav"  # the whole clip: its end rounded up
