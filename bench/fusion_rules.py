@@ -95,6 +95,7 @@ class Data:
 
     def __init__(self, name: str, speech_only: bool = False):
         root = HERE / "out" / ROOTS[name]
+        self.set = name
         self.name = name + (" (text of the speaking files alone)" if speech_only else "")
         self.regimes = REGIMES["growth" if name in ("base", "grown") else name]
         arrays = np.load(root / "cache.npz")
