@@ -173,7 +173,7 @@ def by_example(
                 beyond=None,
                 leg="copy",
                 label="the same recording",
-                **_placed(channel, f, copies[f.match.path][2]),
+                **_placed(channel, f, copies[f.match.path][2], scope.exclude_ids),
             )
             if f.match.path in copies
             else f
@@ -185,12 +185,13 @@ def by_example(
     return out
 
 
-def _placed(channel, f, span: tuple[float, float] | None) -> dict:
-    """An excerpt's place in the file it is a copy of: its time range, and the stored window that overlaps it most
-    for "more like this" (not the sound channel's nearest window, which can lie elsewhere in the file)."""
+def _placed(channel, f, span: tuple[float, float] | None, left_out: frozenset = frozenset()) -> dict:
+    """A copy's place in the file it is a copy of (an excerpt's, or the whole file): its time range, and the stored
+    window that overlaps it most for "more like this" (not the sound channel's nearest window, which can lie
+    elsewhere in the file), never one of the windows ``left_out`` (a "more like this" search's own segment)."""
     if span is None:
         return {}
-    windows = channel.store.file_records(f.match.path)
+    windows = [w for w in channel.store.file_records(f.match.path) if w.id not in left_out]
     overlap = [min(span[1], w.metadata["end_s"]) - max(span[0], w.metadata["start_s"]) for w in windows]
     best = windows[max(range(len(windows)), key=overlap.__getitem__)].id if windows else f.similar_id
     return {"span": span, "similar_id": best}

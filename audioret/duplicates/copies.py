@@ -269,11 +269,13 @@ class Taker:
 
 
 def placed(example: Fingerprinted, other: Fingerprinted) -> tuple[float, float] | None:
-    """Where in ``other`` an excerpt ``example`` lies (seconds), from the offset at which their Chromaprint words
-    agree best (to a word, 0.124 s); None where the example is not an excerpt (about as long as the file, or
-    longer) or not compared by Chromaprint. A 10-s excerpt of a minute-long file is shown at its own place,
-    not at the sound channel's nearest window."""
-    if example.duration_s > other.duration_s - EXCERPT_S or not (by_chromaprint(example) and by_chromaprint(other)):
+    """Where in ``other`` its copy ``example`` lies (seconds): the whole file where the example is about as long,
+    or longer (a whole copy is the whole recording, not one 10-s window of it); an excerpt's place from the offset at
+    which their Chromaprint words agree best (to a word, 0.124 s), so a 10-s excerpt of a minute-long file is shown
+    at its own place, not at the sound channel's nearest window; None for an excerpt not compared by Chromaprint."""
+    if example.duration_s > other.duration_s - EXCERPT_S:
+        return 0.0, other.duration_s
+    if not (by_chromaprint(example) and by_chromaprint(other)):
         return None
     _, offset = aligned(example.words, other.words)
     start = min(max(-offset * ITEM_S, 0.0), other.duration_s)
@@ -288,7 +290,7 @@ def copies(
 ) -> dict[str, Copy]:
     """Which files are the same recording as ``example``: the ones ``library`` (the library's fingerprints) finds,
     and which of the first CANDIDATES of ``paths`` (the sound channel's nearest files, nearest first) are:
-    {path: (difference, method, where the example lies in the file when it is an excerpt: :func:`placed`)}. A file
+    {path: (difference, method, where the example lies in the file: :func:`placed`)}. A file
     ``library`` names is checked again against its current fingerprint (it may have changed since). A near file
     that ``library`` holds and did not name is not taken by its Chromaprint words where either file is mostly one
     word (:func:`.fingerprints.mostly_one_word`; under QUIET_UNDER_S such a file goes by its spectrum anyway): two
@@ -303,7 +305,7 @@ def copies(
         one = same(example, other) if other is not None else None
         passed_over = one is not None and one[1] == "chromaprint" and path in weighed and path not in from_library
         if one is not None and not (passed_over and (mostly_one_word(example.words) or mostly_one_word(other.words))):
-            found[path] = (*one, placed(example, other) if one[1] == "chromaprint" else None)
+            found[path] = (*one, placed(example, other))
     return found
 
 
@@ -337,7 +339,7 @@ def finder(
     def find(paths: list[str]) -> dict[str, Copy]:  # the example's own file before its exact copies
         found = copies(fingerprint, paths, cache, prints)
         if own is not None and own in prints.library:  # the library's file itself, even when no method can tell
-            found[own] = (0.0, found.get(own, (0.0, "file"))[1], None)
+            found[own] = (0.0, found.get(own, (0.0, "file"))[1], (0.0, fingerprint.duration_s))
         # copies equally close in the duplicates finder's order (the oldest first): the original before what was
         # made from it, where the measure cannot tell them apart
         others = [p for p in found if p != own]
