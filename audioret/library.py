@@ -24,6 +24,7 @@ from .config import Config
 from .duplicates import copies
 from .errors import ModelLoadError
 from .models.asr import ASR_SAMPLE_RATE
+from .models.hub import looks_local
 from .types import Feedback, FileInfo, Filters, Hit, IndexProgress, IndexReport, Moment, Results, Scope, Tag, Transcript
 
 logger = logging.getLogger("audioret")
@@ -226,16 +227,22 @@ class Library:
         feedback = Feedback(tuple(self.resolve(i) for i in like), tuple(self.resolve(i) for i in unlike))
         request = search.Request.parse(text, k, filters, text_query, feedback)
         if not feedback:
-            return self._explained(search.search(self.channels, weights, request), text)
-        return self._explained(search.with_feedback(self.channels, weights, request), text)
+            return self._explained(search.search(self.channels, weights, request), text, weights)
+        return self._explained(search.with_feedback(self.channels, weights, request), text, weights)
 
-    def _explained(self, results: Results, query: str | None = None) -> Results:
+    def _explained(self, results: Results, query: str | None = None, weights: dict | None = None) -> Results:
         """``results``, with why nothing came back when nothing did (``Results.empty``): the same reason the
-        command line prints, for the JSON output and the Python caller."""
-        if not results:
-            from .render import why_nothing
+        command line prints, for the JSON output and the Python caller; and, in its note, the channels asked
+        (``weights`` above 0; an example's: the sound channel) that hold nothing for their model while others hold
+        the library (a model the library was not indexed with answers nothing, and should say so)."""
+        from .render import unindexed, why_nothing
 
-            results.empty = why_nothing(self, query, results.filters, left_out=results.left_out)
+        asked = [c for c in self.channels if weights.get(c.name, 0) > 0] if weights else [self.channels.hearing()]
+        results.unindexed = unindexed(self.channels, asked, lambda name: looks_local(name) and not os.path.exists(name))
+        if results:
+            results.note = ". ".join(n for n in (results.note, results.unindexed) if n)
+        else:  # said once, as the reason
+            results.empty = results.unindexed or why_nothing(self, query, results.filters, left_out=results.left_out)
         return results
 
     def judge(self, query: str, like: Sequence[str] = (), unlike: Sequence[str] = ()) -> int:

@@ -163,6 +163,24 @@ def empty_reasons(
     return "; ".join(reasons) or "nothing in the index passes the query's exclusions"
 
 
+def unindexed(channels, asked, absent: Callable[[str], bool] = lambda name: False) -> str:
+    """What to tell a user whose model for a channel has nothing indexed while other channels hold the library
+    (another CLAP or text model than the one the files were indexed with, or a path that holds no model): that
+    channel answers nothing, and says so ("" when each channel asked holds records, or none does: an empty index).
+    Only the channels with a model of their own (the sound and text channels) are asked; ``absent`` tells a model
+    path that is not there (models.hub.looks_local and no such file), which the note names."""
+    failed = getattr(channels, "errors", {})  # a model that did not load has said so in its warning
+    empty = [c for c in asked if getattr(c, "model_name", "") and c.name not in failed and not c.holds_records()]
+    if not empty or not any(c.holds_records() for c in channels if getattr(c, "model_name", "") and c not in empty):
+        return ""
+    return "; ".join(
+        f"{c.title} has nothing indexed with {c.model_name}"
+        + (" (there is no such folder)" if absent(c.model_name) else "")
+        + ": it answers nothing until `audioret index` adds the files with that model (the index holds another's)"
+        for c in empty
+    )
+
+
 def why_nothing(library, query: str | None, filters: Filters | None, hints=CLI_HINTS, left_out=()) -> str:
     """:func:`empty_reasons` for a search of ``library`` that found nothing, its tags and files looked up only
     within what the searcher may see (on a public page, the visitor's folders)."""

@@ -64,6 +64,7 @@ class Results(list):
         self.changed = changed  # what feedback changed, in words ("3 new in the top 10, 1 left out")
         self.note = note  # how the query was read, where that is not plain (Query.note)
         self.empty = ""  # why nothing came back, when nothing did (render.why_nothing; Library fills it in)
+        self.unindexed = ""  # the channels asked that hold nothing for their model (render.unindexed), in words
 
     @property
     def message(self) -> str:

@@ -398,4 +398,4 @@ def test_messages_are_whole_sentences():
     assert header("“x”", 10, False, matches=1).endswith("10 results for “x”: 1 match, 9 weak</h3>")
     assert header("“x”", 3, False, matches=3).endswith("3 results for “x”</h3>")
     error = not_found("clap", "laion/clap-htsat-unfused", "AUDIORET_CLAP_MODEL", OSError("offline"))
-    assert str(error).endswith("(HF_HUB_OFFLINE=1 then uses the cache)")
+    assert str(error).endswith("(HF_HUB_OFFLINE=1 then uses the cache).")

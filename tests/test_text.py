@@ -73,6 +73,36 @@ def test_unloadable_text_model_names_the_setting(name):
         load_text_encoder(name, device="cpu")
 
 
+def test_a_model_the_library_was_not_indexed_with_says_it_answers_nothing(tmp_path, tiny_clap_dir, text_model):
+    """A search with another text or CLAP model than the index was made with (a mistyped path, a new model) used to
+    drop that channel without a word, and an example's empty answer blamed "the query's exclusions"."""
+    import shutil
+
+    from audioret import Config, Library
+
+    lib = tmp_path / "lib"
+    kettle = write(lib / "kettle whistling.flac", tone(3, 660))
+    write(lib / "low hum.flac", tone(3, 110))
+    settings = dict(data_dir=tmp_path / "index", device="cpu", transcribe=False)
+    Library(Config(clap_model=str(tiny_clap_dir), text_model=text_model, **settings)).index(lib, progress=False)
+
+    typo = Library(Config(clap_model=str(tiny_clap_dir), text_model="/no/such/model", **settings))
+    hits = typo.search("kettle whistling", k=2)
+    assert hits and all(h.scores.keys() == {"clap"} for h in hits)  # the sound channel still answers
+    assert "the text channel" in hits.note and "has nothing indexed with /no/such/model (there is no such folder)" in (
+        hits.note
+    )
+    assert "`audioret index`" in hits.note
+
+    other = shutil.copytree(tiny_clap_dir, tmp_path / "another clap")  # the same weights, another model to the index
+    fresh = Library(Config(clap_model=str(other), text_model=text_model, **settings))
+    empty = fresh.search_audio(kettle, k=2)
+    assert not empty and f"has nothing indexed with {other}" in empty.empty and "exclusions" not in empty.empty
+    assert "has nothing" not in empty.note  # said once, as the reason
+    assert fresh.search("kettle whistling", k=2)[0].path == str(kettle)  # the text channel answers by the name
+    assert "the sound channel (CLAP) has nothing indexed" in fresh.search("kettle whistling", k=2).note
+
+
 def test_an_empty_answer_says_why_most_likely_first():
     from audioret.render import PAGE_HINTS, empty_reasons
     from audioret.types import Filters

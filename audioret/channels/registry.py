@@ -148,7 +148,7 @@ class Channels:
         except ModelLoadError as e:
             self.errors[name] = str(e)
             self.failures[name] = e
-            warnings.warn(f"The {name} channel is off: {e}", stacklevel=3)
+            warnings.warn(f"The {name} channel is off: {e.short}", stacklevel=3)  # the library's words: e.details
             return False
         return True
 

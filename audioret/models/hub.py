@@ -100,6 +100,10 @@ def not_found(kind: str, name: str, setting: str, error: Exception) -> ModelLoad
         what = f"Could not load the {kind} model from the directory {name!r}"
     elif os.path.exists(name):
         what = f"Could not load the {kind} model file {name!r}"
+    elif looks_local(name):  # a path that is not there: the hub's words on it as a repo id say nothing
+        what = f"There is no {kind} model at {name!r}: no such folder or file"
+        fix = f"set {setting} to the folder that holds the model, or to a hub id"
+        return ModelLoadError(f"{what}. To fix: {fix}.", details=raw)
     elif local_only(name):
         why = "HF_HUB_OFFLINE is set" if offline() else "the Hugging Face hub cannot be reached from this machine"
         what = f"The {kind} model {name!r} is not in the local cache and {why}"
@@ -111,7 +115,13 @@ def not_found(kind: str, name: str, setting: str, error: Exception) -> ModelLoad
     )
     said = shorten(raw, 200)
     said += "" if said.endswith((".", "…")) else "."
-    return ModelLoadError(f"{what}: {said} To fix: {fix}", short=f"{what}. To fix: {fix}", details=raw)
+    return ModelLoadError(f"{what}: {said} To fix: {fix}.", short=f"{what}. To fix: {fix}.", details=raw)
+
+
+def looks_local(name: str) -> bool:
+    """Whether ``name`` is written as a path (absolute, relative from ``.``, ``..`` or ``~``, or with more than the
+    one ``/`` of a hub id ``owner/name``) rather than as a hub id or a model size."""
+    return name.startswith(("/", "./", "../", "~", ".\\")) or name.count("/") > 1 or os.path.isabs(name)
 
 
 def model_revision(name: str) -> str:

@@ -114,9 +114,14 @@ def answer(app: App, request, search, described: str, query: str | None = None, 
     app.last_results[session] = (described, hits)
     if hits.changed:
         described = f"{described}, with your feedback ({hits.changed})"
-    if hits.note:
-        described = f"{described}. {hits.note}"
-    why = "" if hits else why_nothing(app.library, query, hits.filters, PAGE_HINTS, hits.left_out)
+    if hits.note:  # how the query was read; a channel's model the index was not made with, by its path
+        described = f"{described}. {app.scrub(hits.note, session)}"
+    why = (
+        ""
+        if hits
+        else app.scrub(hits.unindexed, session)
+        or why_nothing(app.library, query, hits.filters, PAGE_HINTS, hits.left_out)
+    )
     area = results(described, cards, hits.no_good_match, kind or "typed" * votes, why, hits.example)
     return table(app, hits, session), area
 
