@@ -57,6 +57,11 @@ def run_index(args, lib, parser) -> int:
         print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
     if report.failed:
         print(f"The failures are listed in {args.report or lib.report_path}", file=sys.stderr)
+    if not indexed and not report.failed and not report.removed:  # an empty folder, or one of other files
+        from .audio import AUDIO_EXTENSIONS
+
+        kinds = " ".join(sorted(AUDIO_EXTENSIONS))
+        print(f"warning: no audio file was found in {', '.join(args.paths)} (the kinds read: {kinds})", file=sys.stderr)
     if report.failed and not indexed:
         n, named = len(report.failed), "; ".join(f"{os.path.basename(f.path)}: {f.reason}" for f in report.failed[:3])
         more = f"; and {n - 3} more" if n > 3 else ""

@@ -186,6 +186,15 @@ def test_an_index_run_in_which_every_file_fails_exits_1_naming_them(env, capsys,
     assert "audioret: error:" not in err and f"failed: {lib / 'empty.wav'}: " in err
 
 
+def test_an_index_run_that_finds_no_audio_says_so(env, capsys, tmp_path):
+    lib = tmp_path / "notes"
+    lib.mkdir()
+    (lib / "readme.txt").write_text("not audio")
+    code, out, err = run(capsys, "index", str(lib), "--no-progress", "--no-transcribe")
+    assert code == 0 and out.startswith("0 added, 0 updated, 0 unchanged, 0 removed, 0 failed")
+    assert f"warning: no audio file was found in {lib} (the kinds read: .aac .aif" in err
+
+
 def test_python_m_and_console_script_agree(env):
     out = subprocess.run([sys.executable, "-m", "audioret", "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("audioret ")
