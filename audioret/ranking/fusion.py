@@ -23,9 +23,12 @@ from .null import match_line, say
 CLIP_S = 10.0  # the time range shown for a file found only by whole-file text (its name, tags or description)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Found:
-    """A channel's best record of one file, the evidence it carries, and what it adds to the hit."""
+    """A channel's best record of one file, the evidence it carries, and what it adds to the hit. Not frozen: a
+    frozen dataclass sets each field through ``object.__setattr__``, 5 us a file against 1 us, which a query's
+    hundred files made a tenth of its evidence and fusion (docs/BENCHMARKS.md, "Fusion"); nothing changes one after
+    it is made (``dataclasses.replace`` makes another)."""
 
     match: SegmentMatch
     evidence: float  # nats, for ranking
@@ -41,7 +44,7 @@ class Found:
     said: float = field(init=False, repr=False, compare=False)  # what the evidence adds to the fused sum (null.say)
 
     def __post_init__(self):
-        object.__setattr__(self, "said", say(float(self.evidence)))  # once: fusion reads it for every file
+        self.said = say(float(self.evidence))  # once: fusion reads it for every file
 
     @property
     def against_unrelated(self) -> float:
