@@ -116,12 +116,8 @@ def answer(app: App, request, search, described: str, query: str | None = None, 
         described = f"{described}, with your feedback ({hits.changed})"
     if hits.note:  # how the query was read; a channel's model the index was not made with, by its path
         described = f"{described}. {app.scrub(hits.note, session)}"
-    why = (
-        ""
-        if hits
-        else app.scrub(hits.unindexed, session)
-        or why_nothing(app.library, query, hits.filters, PAGE_HINTS, hits.left_out)
-    )
+    unindexed = app.scrub(hits.unindexed, session)  # a channel's model the index was not made with, said first
+    why = "" if hits else unindexed or why_nothing(app.library, query, hits.filters, PAGE_HINTS, hits.left_out)
     area = results(described, cards, hits.no_good_match, kind or "typed" * votes, why, hits.example)
     return table(app, hits, session), area
 
