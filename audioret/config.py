@@ -74,6 +74,10 @@ class Config:
 
     def __post_init__(self):
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser())
+        for name in ("clap_model", "text_model", "asr_model", "tags_file"):  # "~/models/clap" from a quoted setting
+            value = getattr(self, name)
+            if isinstance(value, str) and value.startswith("~"):
+                object.__setattr__(self, name, os.path.expanduser(value))
         if not self.hop_s > 0:
             raise InputError(f"hop_s must be positive, got {self.hop_s}")
         for name in ("batch_size", "decode_workers"):

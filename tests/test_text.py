@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import mutagen
 import numpy as np
@@ -66,11 +67,17 @@ def test_encoder_embeds_paraphrases_close(text_encoder):
 
 @pytest.mark.parametrize("name", ["/no/such/model"])
 def test_unloadable_text_model_names_the_setting(name):
+    from audioret import Config
     from audioret.errors import ModelLoadError
     from audioret.models.load import load_text_encoder
 
-    with pytest.raises(ModelLoadError, match="AUDIORET_TEXT_MODEL"):
+    with pytest.raises(ModelLoadError, match="AUDIORET_TEXT_MODEL") as error:
         load_text_encoder(name, device="cpu")
+    # a path that is not there is said to be one, not answered with the hub's words on a malformed repo id
+    assert str(error.value).startswith(f"There is no text model at {name!r}: no such folder or file. To fix: set")
+    assert "Repo id" not in str(error.value)
+    # "~" in a setting (quoted, so no shell expanded it) is the home folder, as the data folder's is
+    assert Config(text_model="~/models/minilm").text_model == str(Path.home() / "models" / "minilm")
 
 
 def test_a_model_the_library_was_not_indexed_with_says_it_answers_nothing(tmp_path, tiny_clap_dir, text_model):
