@@ -70,9 +70,10 @@ def as_json(hits: Sequence[Hit], query: dict, name: Callable[[str], str] = str) 
 
 def clip_name(hit: Hit, name: Callable[[str], str] = str) -> str:
     """``01 rain-on-roof 0m12s-0m22s.wav``: rank, the file's name and the segment in whole seconds that hold it (the
-    start rounded down, the end up), safe in any file system."""
+    start rounded down, the end up from the tenth of a second the results show: a clip ending at 5.001 s is 0m05s),
+    safe in any file system."""
     stem = "".join(c if c.isalnum() or c in " -_." else "_" for c in Path(name(hit.path)).stem)[:80]
-    return f"{hit.rank:02d} {stem} {_t(hit.start_s)}-{_t(math.ceil(hit.end_s))}.wav"
+    return f"{hit.rank:02d} {stem} {_t(hit.start_s)}-{_t(math.ceil(round(hit.end_s, 1)))}.wav"
 
 
 def clips(

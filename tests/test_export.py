@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import zipfile
+from dataclasses import replace
 
 import pytest
 import soundfile as sf
@@ -74,3 +75,4 @@ def test_playlist_starts_where_the_hit_matched_and_clip_names_are_safe():
         "/music/a: b?.flac",
     ]
     assert clip_name(hit) == "03 a_ b_ 1m07s-1m18s.wav"  # the whole clip: its end rounded up
+    assert clip_name(replace(hit, end_s=5.001)) == "03 a_ b_ 1m07s-0m05s.wav"  # as shown (5.0), not 6
