@@ -170,8 +170,9 @@ def unindexed(channels, asked, absent: Callable[[str], bool] = lambda name: Fals
     Only the channels with a model of their own (the sound and text channels) are asked; ``absent`` tells a model
     path that is not there (models.hub.looks_local and no such file), which the note names."""
     failed = getattr(channels, "errors", {})  # a model that did not load has said so in its warning
-    empty = [c for c in asked if getattr(c, "model_name", "") and c.name not in failed and not c.holds_records()]
-    if not empty or not any(c.holds_records() for c in channels if getattr(c, "model_name", "") and c not in empty):
+    named = [c for c in channels if getattr(c, "model_name", "")]
+    empty = [c for c in asked if c in named and c.name not in failed and not c.holds_records()]
+    if not empty or not any(c.holds_records() for c in named if c not in empty):
         return ""
     return "; ".join(
         f"{c.title} has nothing indexed with {c.model_name}"

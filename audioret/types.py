@@ -15,7 +15,7 @@ from pathlib import Path
 from .errors import InputError
 
 # A copy of an example recording (audioret.duplicates.copies): (difference, method, where the example lies in the
-# file when it is an excerpt of it, else None)
+# file: the whole file for a whole copy, an excerpt's place, or None where it cannot be told)
 Copy = tuple[float, str, "tuple[float, float] | None"]
 SHOWN_KIND = {"tags": "embedded tags"}  # a passage's kind in a "why": "tags" alone read as the file's tag line
 

@@ -121,7 +121,7 @@ def not_found(kind: str, name: str, setting: str, error: Exception) -> ModelLoad
 def looks_local(name: str) -> bool:
     """Whether ``name`` is written as a path (absolute, relative from ``.``, ``..`` or ``~``, or with more than the
     one ``/`` of a hub id ``owner/name``) rather than as a hub id or a model size."""
-    return name.startswith(("/", "./", "../", "~", ".\\")) or name.count("/") > 1 or os.path.isabs(name)
+    return os.path.isabs(name) or name.startswith(("./", "../", "~", ".\\")) or name.count("/") > 1
 
 
 def model_revision(name: str) -> str:
