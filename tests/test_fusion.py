@@ -234,6 +234,18 @@ def test_ranks_are_in_the_order_of_the_scores_shown():
     assert [h.path for h in ranked][2:] == [f"weak{i}.wav" for i in (4, 3, 2, 1, 0)]
 
 
+def test_ties_in_the_score_shown_go_by_say_evidence_cosine_and_name():
+    """Files at chance all show 0 (no say, no evidence); more than k of them tie there. They are ordered by the
+    fused say, then evidence, then the best cosine, then the path, and the same files come whatever their order in."""
+    nothing = [clap(f"{name}.wav", 0.0, score=score) for name, score in (("b", 0.2), ("a", 0.2), ("c", 0.4))]
+    nothing += [clap("d.wav", 0.0, score=0.1), clap("e.wav", 0.0, score=0.2)]
+    for items in (nothing, nothing[::-1]):
+        hits = fuse({"clap": items}, {"clap": 1}, k=4)
+        assert [h.path for h in hits] == ["c.wav", "a.wav", "b.wav", "e.wav"] and {h.score for h in hits} == {0.0}
+    some = [clap("x.wav", 0.5), clap("y.wav", 0.9)]  # graded by their evidence, over the files at chance
+    assert [h.path for h in fuse({"clap": nothing + some}, {"clap": 1}, k=3)] == ["y.wav", "x.wav", "c.wav"]
+
+
 def test_no_good_match_when_nothing_stands_out():
     weak = fuse({"clap": [clap("a", 0.9), clap("b", 0.7)], "text": [text("c", 1.5)]}, {"clap": 1, "text": 1}, k=3)
     assert results(weak).no_good_match and "No good match" in results(weak).message

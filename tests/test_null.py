@@ -17,6 +17,7 @@ from audioret.ranking.calibration import (
     calibrate,
     judge,
     match_evidence,
+    match_evidences,
     strength,
     surprisal,
 )
@@ -206,6 +207,30 @@ def test_median_of_is_numpys_median(n):
     assert median_of(np.round(x)) == float(np.median(np.round(x).astype(np.float64)))
     with pytest.raises(ValueError, match="empty"):
         median_of(np.zeros(0))
+
+
+def test_the_scores_shown_at_once_are_each_files_to_the_bit():
+    """Fusion ranks a query's files by :func:`match_evidences`: each file's score as shown, the same bits as one
+    :func:`match_evidence` a file, on both sides of the say's line and the match line, at chance and negative."""
+    says = [-1.0, MATCH_SAY, 1e-9, 0.4, 7.0]
+    beyonds = [-2.0, 0.0, 0.3, MATCH_BEYOND - 1e-12, MATCH_BEYOND, 2.97, 12.5, 55.0]
+    evidences = [-0.5, 0.0, 0.2, SAY_LINE_EVIDENCE, 3.0, 40.0]
+    grid = np.array([(s, b, e) for s in says for b in beyonds for e in evidences], np.float64)
+    for line in (MATCH_BEYOND, 2.97):
+        at_once = match_evidences(grid[:, 0], grid[:, 1], grid[:, 2], line)
+        assert at_once.tolist() == [match_evidence(s, b, e, line) for s, b, e in grid.tolist()]
+
+
+def test_one_querys_share_of_the_bias_is_that_of_the_rows_at_once():
+    """Every text search takes its share of the bias as one row (a float, the quick way); that is the share and
+    the scores the general way gives a row of one."""
+    rng = np.random.default_rng(9)
+    bias = rng.normal(0.1, 0.03, 1024)
+    scores = 0.6 * bias + rng.normal(0.0, 0.02, 1024)
+    one, share = unbiased(scores, bias.astype(np.float32))
+    rows, shares = unbiased(scores[None], np.atleast_2d(bias.astype(np.float32)))
+    assert one.shape == rows.shape == (1, 1024) and share.tolist() == shares.tolist()
+    assert np.array_equal(one, rows) and 0.5 < share[0] < 0.7
 
 
 def test_judging_under_three_laws_at_once_is_judging_under_each():

@@ -341,8 +341,9 @@ def evidence(scores, null: Null) -> np.ndarray:
 def surprisal(z, location: float, scale: float) -> np.ndarray:
     """``-ln P(T >= z)`` for a Gumbel law ``T`` (nats): 0.7 at its median, about ``(z - location) / scale`` far out."""
     x = (np.asarray(z, np.float64) - location) / scale
-    with np.errstate(over="ignore"):
-        tail = -np.expm1(-np.exp(-x))  # P(T >= z) = 1 - exp(-exp(-x)), stable at both ends
+    # P(T >= z) = 1 - exp(-exp(-x)), stable at both ends; exp(-x) of x under -700 is 1e304 or more, whose tail is 1
+    # as that of an overflow to infinity: no warning to hold back (np.errstate was a third of this function's time)
+    tail = -np.expm1(-np.exp(-np.maximum(x, -700.0)))
     return np.where(x > 30, x, -np.log(np.maximum(tail, 1e-300)))
 
 
@@ -384,3 +385,13 @@ def match_evidence(fused_say: float, beyond: float, evidence: float = 0.0, line:
     if fused_say <= MATCH_SAY:
         shown = min(shown, MATCH_EVIDENCE * max(evidence, 0.0) / (max(evidence, 0.0) + SAY_LINE_EVIDENCE))
     return max(shown, 0.0)
+
+
+def match_evidences(fused_say: np.ndarray, beyond: np.ndarray, evidence: np.ndarray, line: float) -> np.ndarray:
+    """:func:`match_evidence` of many files at once (arrays of one shape), to the same bits: fusion ranks a
+    query's files by it, in a tenth of the time of one call a file (docs/BENCHMARKS.md, "Fusion")."""
+    beyond = np.asarray(beyond, np.float64)
+    shown = np.where(beyond < line, MATCH_EVIDENCE * beyond / line, MATCH_EVIDENCE + beyond - line)
+    floor = np.maximum(evidence, 0.0)
+    graded = np.minimum(shown, MATCH_EVIDENCE * floor / (floor + SAY_LINE_EVIDENCE))
+    return np.maximum(np.where(np.asarray(fused_say) <= MATCH_SAY, graded, shown), 0.0)

@@ -8,16 +8,16 @@ knows no channel by name.
 
 from __future__ import annotations
 
-import heapq
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from ..errors import InputError
 from ..render import strength_word
 from ..store.records import SegmentMatch, tags_of
 from ..types import Hit
-from .calibration import MATCH_BEYOND, match_evidence, strength
+from .calibration import MATCH_BEYOND, match_evidence, match_evidences, strength
 from .null import match_line, say
 
 CLIP_S = 10.0  # the time range shown for a file found only by whole-file text (its name, tags or description)
@@ -72,61 +72,79 @@ def fuse(found: Mapping[str, Sequence[Found]], weights: Mapping[str, float], k: 
         raise InputError(f"k must be at least 1, got {k}")
     order = {channel: i for i, channel in enumerate(found)}
     per_file: dict[str, dict[str, Found]] = {}
-    totals: dict[str, tuple[float, float, float]] = {}
-    cosines: dict[str, float] = {}
+    sums: dict[str, list[float]] = {}  # each file's weighted say, evidence and beyond summed, and its best cosine
+    chances = 0.0  # the channels' chances (each one's most), for the match line
     for channel, items in found.items():
         weight = weights.get(channel, 0)
-        if weight <= 0:
+        if weight <= 0 or not items:
             continue
-        for f in items:  # one pass: each file's channels, its weighted say and evidence summed, its best cosine
-            path, cosine = f.match.path, f.match.score
-            per_file.setdefault(path, {})[channel] = f
-            said, evidence, beyond = totals.get(path, (0.0, 0.0, 0.0))
-            totals[path] = (
-                said + weight * f.said,
-                evidence + weight * f.evidence,
-                beyond + weight * f.against_unrelated,
-            )
-            if cosine > cosines.get(path, -math.inf):
-                cosines[path] = cosine
-    # a match beats what an unrelated query reaches in one channel of those that could reach it by chance
-    line = match_line(
-        sum(max(f.chance for f in items) for c, items in found.items() if items and weights.get(c, 0) > 0)
-    )
-
-    def key(path: str) -> tuple:  # the score shown first, so ranks are in score order
-        said, evidence, beyond = totals[path]
-        return -match_evidence(said, beyond, evidence, line), -said, -evidence, -cosines[path], path
-
-    ranked = heapq.nsmallest(k, map(key, per_file))
-    return [_hit(rank, per_file[r[-1]], weights, order, line) for rank, r in enumerate(ranked, 1)]
+        chances += max([f.chance for f in items])
+        for f in items:  # one pass, a file's channels in the registry's order
+            path, cosine = f.match.metadata["path"], f.match.score
+            beyond = f.evidence if f.beyond is None else f.beyond
+            row = sums.get(path)
+            if row is None:
+                per_file[path] = {channel: f}
+                sums[path] = [0.0 + weight * f.said, 0.0 + weight * f.evidence, 0.0 + weight * beyond, cosine]
+            else:
+                per_file[path][channel] = f
+                row[0] += weight * f.said
+                row[1] += weight * f.evidence
+                row[2] += weight * beyond
+                if cosine > row[3]:
+                    row[3] = cosine
+    if not sums:
+        return []
+    line = match_line(chances)  # what an unrelated query reaches in one channel of those that could by chance
+    paths = list(sums)
+    said, evidence, beyond, cosine = np.array(list(sums.values()), np.float64).T
+    shown = match_evidences(said, beyond, evidence, line)  # the score shown first, so ranks are in score order
+    by_path = np.empty(len(paths), np.int64)  # the last key: each path's place in their order
+    by_path[sorted(range(len(paths)), key=paths.__getitem__)] = np.arange(len(paths))
+    top = np.lexsort((by_path, -cosine, -evidence, -said, -shown))[:k].tolist()
+    return [_hit(rank, per_file[paths[i]], weights, order, line, shown.item(i)) for rank, i in enumerate(top, 1)]
 
 
 def _hit(
-    rank: int, by_channel: dict[str, Found], weights: Mapping[str, float], order: Mapping[str, int], line: float
+    rank: int,
+    by_channel: dict[str, Found],
+    weights: Mapping[str, float],
+    order: Mapping[str, int],
+    line: float,
+    total: float,
 ) -> Hit:
     founds = list(by_channel.values())
     first = founds[0].match
     duration_s = float(first.metadata["duration_s"])
-    carrier = max(
-        by_channel, key=lambda c: (weights[c] * by_channel[c].said, weights[c] * by_channel[c].evidence, -order[c])
-    )
-    total = match_evidence(
-        sum(weights[c] * f.said for c, f in by_channel.items()),
-        sum(weights[c] * f.against_unrelated for c, f in by_channel.items()),
-        sum(weights[c] * f.evidence for c, f in by_channel.items()),
-        line,
-    )
+    if len(founds) == 1:
+        carrier = next(iter(by_channel))
+    else:
+        carrier = max(
+            by_channel,
+            key=lambda c: (weights[c] * by_channel[c].said, weights[c] * by_channel[c].evidence, -order[c]),
+        )
     start_s, end_s = _time_range(by_channel[carrier], founds, duration_s)
-    passage = next((f.match for f in founds if f.match.document is not None), None)
-    alone = {c: strength(shown(f, line)) for c, f in by_channel.items()}  # each channel's, on this search's line
+    passage = segment_id = None
+    tagged = first.metadata  # the first record that holds the file's tags, else the first
+    for f in founds:
+        m = f.match
+        if passage is None and m.document is not None:
+            passage = m
+        if segment_id is None and f.similar_id is not None:
+            segment_id = f.similar_id
+        if "tags_sig" in m.metadata and "tags_sig" not in tagged:
+            tagged = m.metadata
+    alone = {  # each channel's strength as shown (:func:`shown`), on this search's line
+        c: strength(match_evidence(f.said, f.evidence if f.beyond is None else f.beyond, f.evidence, line))
+        for c, f in by_channel.items()
+    }
     return Hit(
         rank=rank,
         path=first.path,
         start_s=start_s,
         end_s=end_s,
         score=round(strength(total), 6),
-        segment_id=next((f.similar_id for f in founds if f.similar_id is not None), None),
+        segment_id=segment_id,
         duration_s=duration_s,
         scores={c: float(f.cosine) for c, f in by_channel.items() if f.cosine is not None},
         text=passage.document if passage is not None else None,
@@ -135,7 +153,7 @@ def _hit(
         text_end_s=float(passage.metadata["end_s"]) if passage is not None else None,
         strengths={c: round(s, 6) for c, s in alone.items()},
         why=explain(by_channel, carrier, alone),
-        tags=tags_of(max((f.match.metadata for f in founds), key=lambda m: "tags_sig" in m)),
+        tags=tags_of(tagged),
     )
 
 

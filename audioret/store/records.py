@@ -38,9 +38,11 @@ def collection_name(model: str, channel: str | None = None) -> str:
     return f"{prefix}{slug}"[:200].rstrip("-._")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SegmentMatch:
-    """A stored record that matched a query."""
+    """A stored record that matched a query. Not frozen, as :class:`.ranking.fusion.Found` (a frozen dataclass
+    sets each field through ``object.__setattr__``, 2.2 us against 0.7 us, and a search makes one for each record
+    its stores return); nothing changes one after it is made."""
 
     id: str
     score: float  # cosine similarity, 1.0 = same direction
