@@ -171,7 +171,7 @@ def explain(by_channel: Mapping[str, Found], carrier: str, alone: Mapping[str, f
     """Why a file matched, carrying channel first: ``said at 0:12-0:16: "…" (strong) · sounds like: weak``
     (``alone``: each channel's strength as if it were the only one, on the search's line)."""
     parts = []
-    for channel in sorted(by_channel, key=lambda c: c != carrier):
+    for channel in [carrier, *(c for c in by_channel if c != carrier)]:
         f = by_channel[channel]
         word = strength_word(alone[channel])
         parts.append(f"{f.label}: {f.quote} ({word})" if f.quote else f"{f.label}: {word}")
