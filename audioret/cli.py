@@ -23,7 +23,7 @@ from .cli_duplicates import add_duplicates, run_duplicates
 from .cli_eval import add_eval, run_eval
 from .cli_index import add_index, run_index
 from .config import ASR_ENGINES, BACKENDS, PRECISIONS, Config
-from .errors import AudioretError, NoSpeechError, message
+from .errors import AudioretError, InputError, NoSpeechError, message
 from .render import hit_lines, length
 from .types import Filters, Results
 
@@ -195,11 +195,20 @@ def _run(args, parser) -> int:
         # chromadb takes 1.4 s to import on 2 cores: do it on the other core while the models load
         threading.Thread(target=importlib.import_module, args=("chromadb",), daemon=True).start()
     overrides = {name: getattr(args, name, None) for name in SETTINGS}
-    lib = Library(Config.from_env(**overrides))
+    config = Config.from_env(**overrides)
+    if args.command in READERS and config.chroma_url is None and not (config.data_dir / "chroma").is_dir():
+        # a mistyped --data-dir would have been made an empty index, and the reader told only that it is empty
+        raise InputError(
+            f"There is no index in {config.data_dir}: `audioret index FOLDER` makes one there "
+            "(--data-dir or AUDIORET_DATA_DIR names the folder of another)"
+        )
+    lib = Library(config)
     if args.command == "eval":
         return run_eval(args, lib, parser)
     return COMMANDS[args.command](args, lib, parser)
 
+
+READERS = ("search", "similar", "stats", "remove", "duplicates", "tags", "tag")  # need an index, make none
 
 SETTINGS = (
     "data_dir",
@@ -315,13 +324,19 @@ COMMANDS = {
 
 
 def _print_hits(hits: Results, as_json: bool, query: dict, lib=None, export: str | None = None):
-    if export:
+    if export:  # written before the list is shown (a folder that cannot be written stops the command), said after it
         from .clips import cut_clip
         from .export import write
 
         clips = lib.config.data_dir / "clips"
         written = write(hits, export, query, lambda h: cut_clip(h.path, h.start_s, h.end_s, clips))
+    _show_hits(hits, as_json, query)
+    if export:
+        sys.stdout.flush()  # the list first, then the line on stderr that says where it went
         print(f"exported {len(hits)} results to {written}", file=sys.stderr)
+
+
+def _show_hits(hits: Results, as_json: bool, query: dict):
     if as_json:
         print(json.dumps({**query, **hits.to_dict()}, indent=2, ensure_ascii=False))
         return

@@ -123,9 +123,23 @@ def test_stats_names_the_engine_of_the_last_run_that_indexed_files(env, capsys):
     ],
 )
 def test_user_errors_are_one_line_and_exit_2(env, capsys, argv, message):
+    (env / "index" / "chroma").mkdir(parents=True)  # an index, empty: each mistake is told, not the missing index
     code, out, err = run(capsys, *argv)
     assert code == 2
     assert err.startswith("audioret: error: ") and message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", [["search", "rain"], ["similar", "x.wav"], ["stats"], ["duplicates"], ["tags"]])
+def test_a_folder_without_an_index_is_named_and_left_as_it_was(env, capsys, command):
+    """A mistyped --data-dir (or a first search before indexing) is told where no index is and how to make one;
+    nothing is written there (an index used to be made, and the search said only that it was empty)."""
+    code, out, err = run(capsys, "--data-dir", str(env / "typo"), *command)
+    assert code == 2 and out == ""
+    assert err == (
+        f"audioret: error: There is no index in {env / 'typo'}: `audioret index FOLDER` makes one there "
+        "(--data-dir or AUDIORET_DATA_DIR names the folder of another)\n"
+    )
+    assert not (env / "typo").exists()
 
 
 def test_unloadable_model_is_a_one_line_error(env, capsys, tmp_path):

@@ -152,8 +152,8 @@ def test_the_command_lists_exports_and_moves_aside_without_deleting(
     monkeypatch.setenv("AUDIORET_DATA_DIR", str(tmp_path / "index"))
     monkeypatch.setenv("AUDIORET_CLAP_MODEL", str(tiny_clap_dir))
     monkeypatch.setenv("AUDIORET_DEVICE", "cpu")
-    assert main(["duplicates"]) == 0  # nothing indexed: said, not a bare "No duplicates found"
-    assert capsys.readouterr().out.startswith("No duplicates: the index is empty")
+    assert main(["duplicates"]) == 2  # nothing indexed: said, not a bare "No duplicates found"
+    assert "There is no index in " in capsys.readouterr().err and not (tmp_path / "index").exists()
     assert main(["index", str(lib), "--no-progress", "--no-transcribe"]) == 0
     assert capsys.readouterr().out.startswith("40 added")
     assert main(["duplicates", "--folder", str(tmp_path / "elsewhere"), "--json"]) == 0
