@@ -389,7 +389,7 @@ def match_evidence(fused_say: float, beyond: float, evidence: float = 0.0, line:
 
 def match_evidences(fused_say: np.ndarray, beyond: np.ndarray, evidence: np.ndarray, line: float) -> np.ndarray:
     """:func:`match_evidence` of many files at once (arrays of one shape), to the same bits: fusion ranks a
-    query's files by it, in a tenth of the time of one call a file (docs/BENCHMARKS.md, "Fusion")."""
+    query's files by it, one call for some seventy files in place of one a file (docs/BENCHMARKS.md, "Fusion")."""
     beyond = np.asarray(beyond, np.float64)
     shown = np.where(beyond < line, MATCH_EVIDENCE * beyond / line, MATCH_EVIDENCE + beyond - line)
     floor = np.maximum(evidence, 0.0)

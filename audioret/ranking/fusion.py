@@ -85,7 +85,7 @@ def fuse(found: Mapping[str, Sequence[Found]], weights: Mapping[str, float], k: 
             row = sums.get(path)
             if row is None:
                 per_file[path] = {channel: f}
-                sums[path] = [0.0 + weight * f.said, 0.0 + weight * f.evidence, 0.0 + weight * beyond, cosine]
+                sums[path] = [weight * f.said, weight * f.evidence, weight * beyond, cosine]
             else:
                 per_file[path][channel] = f
                 row[0] += weight * f.said
@@ -134,10 +134,7 @@ def _hit(
             segment_id = f.similar_id
         if "tags_sig" in m.metadata and "tags_sig" not in tagged:
             tagged = m.metadata
-    alone = {  # each channel's strength as shown (:func:`shown`), on this search's line
-        c: strength(match_evidence(f.said, f.evidence if f.beyond is None else f.beyond, f.evidence, line))
-        for c, f in by_channel.items()
-    }
+    alone = {c: strength(shown(f, line)) for c, f in by_channel.items()}  # each channel's, on this search's line
     return Hit(
         rank=rank,
         path=first.path,

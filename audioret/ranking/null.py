@@ -266,8 +266,9 @@ def unbiased(scores: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarr
     shares, shape (q,). No bias (a channel that does not debias): the scores as they are, shares of 1."""
     scores, bias = np.asarray(scores, np.float64), np.asarray(bias, np.float64)
     if not bias.any():
-        return np.atleast_2d(scores), np.ones(len(np.atleast_2d(scores)))
-    if scores.ndim == 1 and bias.ndim == 1:  # one query (every text search): its slope as a float, a third faster
+        scores = np.atleast_2d(scores)
+        return scores, np.ones(len(scores))
+    if scores.ndim == 1 and bias.ndim == 1:  # one query (a text query to the sound channel): a float, a third faster
         slope = min(max(_slope_of(scores, bias, BIAS_FENCE, BIAS_ROUNDS), SHARE_OF_BIAS[0]), SHARE_OF_BIAS[1])
         return (scores - slope * bias)[None], np.array([slope])
     scores, bias = np.atleast_2d(scores), np.atleast_2d(bias)
