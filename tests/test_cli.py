@@ -216,6 +216,7 @@ def test_python_m_and_console_script_agree(env):
 
 def test_a_reader_that_stops_early_ends_the_run_quietly(env):
     """``audioret tags --json | head -1``: the pipe is closed before the output is written."""
+    (env / "index" / "chroma").mkdir(parents=True)  # an index, empty: the command gets as far as its output
     proc = subprocess.Popen(
         [sys.executable, "-m", "audioret", "tags", "--json"],
         stdout=subprocess.PIPE,
