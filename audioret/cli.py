@@ -333,7 +333,7 @@ def _print_hits(hits: Results, as_json: bool, query: dict, lib=None, export: str
     _show_hits(hits, as_json, query)
     if export:
         sys.stdout.flush()  # the list first, then the line on stderr that says where it went
-        print(f"exported {len(hits)} results to {written}", file=sys.stderr)
+        print(f"exported {len(hits)} result{'s' * (len(hits) != 1)} to {written}", file=sys.stderr)
 
 
 def _show_hits(hits: Results, as_json: bool, query: dict):
@@ -345,7 +345,7 @@ def _show_hits(hits: Results, as_json: bool, query: dict):
     if hits.note:
         print(hits.note)
     if not hits:
-        print(f"no results: {hits.empty or 'nothing in the index passes the query'}")
+        print(f"No results: {hits.empty or 'nothing in the index passes the query'}")  # as --json's message says
     elif hits.no_good_match:
         print(f"{hits.message}. The closest, all weak:")
     for h in hits:

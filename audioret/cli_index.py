@@ -61,7 +61,9 @@ def run_index(args, lib, parser) -> int:
         from .audio import AUDIO_EXTENSIONS
 
         kinds = " ".join(sorted(AUDIO_EXTENSIONS))
-        print(f"warning: no audio file was found in {', '.join(args.paths)} (the kinds read: {kinds})", file=sys.stderr)
+        where = ", ".join(args.paths)
+        print(f"audioret: error: no audio file was found in {where} (the kinds read: {kinds})", file=sys.stderr)
+        return 1  # no file could be indexed (README): a script that named the wrong folder is told
     if report.failed and not indexed:
         n, named = len(report.failed), "; ".join(f"{os.path.basename(f.path)}: {f.reason}" for f in report.failed[:3])
         more = f"; and {n - 3} more" if n > 3 else ""

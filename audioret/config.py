@@ -78,6 +78,10 @@ class Config:
             value = getattr(self, name)
             if isinstance(value, str) and value.startswith("~"):
                 object.__setattr__(self, name, os.path.expanduser(value))
+        if self.data_dir.exists() and not self.data_dir.is_dir():  # made the index's key file raise FileExistsError
+            raise InputError(
+                f"The data folder {self.data_dir} is a file: set --data-dir or AUDIORET_DATA_DIR to a folder"
+            )
         if not self.hop_s > 0:
             raise InputError(f"hop_s must be positive, got {self.hop_s}")
         for name in ("batch_size", "decode_workers"):

@@ -64,8 +64,12 @@ def tag_text(tags: dict[str, float]) -> str:
 
 
 def as_json(hits: Sequence[Hit], query: dict, name: Callable[[str], str] = str) -> str:
+    """The query, whether none of the hits is a good match (and the message that says so, as ``--json``'s), and
+    the hits, files named by ``name``: an export of weak hits must not read as one of matches."""
     rows = [{**h.to_dict(), "path": name(h.path)} for h in hits]
-    return json.dumps({**query, "hits": rows}, indent=2, ensure_ascii=False)
+    weak = bool(getattr(hits, "no_good_match", False))  # a Results; the message is then one of its fixed two
+    verdict = {"no_good_match": weak, **({"message": hits.message} if weak else {})}
+    return json.dumps({**query, **verdict, "hits": rows}, indent=2, ensure_ascii=False)
 
 
 def clip_name(hit: Hit, name: Callable[[str], str] = str) -> str:

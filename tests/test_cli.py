@@ -65,22 +65,22 @@ def test_index_search_similar_stats_remove(env, small_library, capsys, monkeypat
     assert tags.strip().startswith("tags: ") and "tags" not in matched
 
     code, out, _ = run(capsys, "search", '"zebra crossing"')  # a phrase no file holds, in an index that is not empty
-    assert code == 0 and out.strip() == 'no results: no file holds "zebra crossing" word for word'
+    assert code == 0 and out.strip() == 'No results: no file holds "zebra crossing" word for word'
     code, out, _ = run(capsys, "search", "a dog", "--tag", "no such tag")  # a tag no file has: named, not the index
     assert code == 0 and out.strip() == (
-        'no results: no file is tagged "no such tag" (`audioret tags` lists them); the filters leave nothing'
+        'No results: no file is tagged "no such tag" (`audioret tags` lists them); the filters leave nothing'
     )
     code, out, _ = run(capsys, "search", '"zebra crossing"', "--json")  # a script is told the same reason
     result = json.loads(out)
     assert result["hits"] == [] and result["message"] == 'No results: no file holds "zebra crossing" word for word'
     code, out, _ = run(capsys, "search", "--", 'rain -"dog park" "zebra crossing"')  # the phrase, as the query reads
-    assert out.strip().endswith('no results: no file holds "zebra crossing" word for word')
+    assert out.strip().endswith('No results: no file holds "zebra crossing" word for word')
 
     monkeypatch.chdir(small_library)  # --folder is taken from where the command runs
     code, out, _ = run(capsys, "search", "tones", "--folder", "long", "-k", "1")
     assert str(small_library / "long" / "tones.flac") in out
     code, out, _ = run(capsys, "search", "tones", "--folder", "lnog")  # mistyped: named, not "the index is empty"
-    assert out.strip() == f"no results: no indexed file is under {small_library / 'lnog'}; the filters leave nothing"
+    assert out.strip() == f"No results: no indexed file is under {small_library / 'lnog'}; the filters leave nothing"
     message = json.loads(run(capsys, "search", "tones", "--folder", "lnog", "--json")[1])["message"]
     assert message == f"No results: no indexed file is under {small_library / 'lnog'}; the filters leave nothing"
 
@@ -140,6 +140,20 @@ def test_a_folder_without_an_index_is_named_and_left_as_it_was(env, capsys, comm
         "(--data-dir or AUDIORET_DATA_DIR names the folder of another)\n"
     )
     assert not (env / "typo").exists()
+
+
+def test_a_data_folder_that_is_a_file_is_a_one_line_error(env, capsys):
+    """``--data-dir`` naming a file (a slip of the shell's completion): one line that names it, not a traceback,
+    for the command that writes as for one that reads; the file is left as it was."""
+    (env / "notes.txt").write_text("mine")
+    for command in (["index", str(env)], ["search", "rain"]):
+        code, out, err = run(capsys, "--data-dir", str(env / "notes.txt"), *command)
+        assert code == 2 and out == "" and "Traceback" not in err
+        assert err == (
+            f"audioret: error: The data folder {env / 'notes.txt'} is a file: set --data-dir or AUDIORET_DATA_DIR "
+            "to a folder\n"
+        )
+    assert (env / "notes.txt").read_text() == "mine"
 
 
 def test_unloadable_model_is_a_one_line_error(env, capsys, tmp_path):
@@ -205,8 +219,8 @@ def test_an_index_run_that_finds_no_audio_says_so(env, capsys, tmp_path):
     lib.mkdir()
     (lib / "readme.txt").write_text("not audio")
     code, out, err = run(capsys, "index", str(lib), "--no-progress", "--no-transcribe")
-    assert code == 0 and out.startswith("0 added, 0 updated, 0 unchanged, 0 removed, 0 failed")
-    assert f"warning: no audio file was found in {lib} (the kinds read: .aac .aif" in err
+    assert code == 1 and out.startswith("0 added, 0 updated, 0 unchanged, 0 removed, 0 failed")
+    assert f"audioret: error: no audio file was found in {lib} (the kinds read: .aac .aif" in err
 
 
 def test_python_m_and_console_script_agree(env):

@@ -43,7 +43,17 @@ def test_command_line_exports(tmp_path, tiny_clap_dir, text_model, capsys, monke
     assert sorted(listed) == sorted(str(p) for p in lib.iterdir())  # absolute paths, playable as they are
     rows = list(csv.DictReader(open(out / "results.csv")))
     assert [r["rank"] for r in rows] == ["1", "2"] and {r["file"] for r in rows} == set(listed)
-    assert json.loads((out / "results.json").read_text())["query"] == "a low hum"
+    exported = json.loads((out / "results.json").read_text())
+    assert exported["query"] == "a low hum" and [h["rank"] for h in exported["hits"]] == [1, 2]
+    assert main(["search", "a low hum", "-k", "2", "--json"]) == 0
+    assert exported["no_good_match"] == json.loads(capsys.readouterr().out)["no_good_match"]
+    # weak hits export as weak: the verdict and the message --json gives, not a list that reads as matches
+    assert main(["search", "a violin concerto in a cathedral", "-k", "1", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert main(["search", "a violin concerto in a cathedral", "-k", "1", "--export", str(out / "weak.json")]) == 0
+    assert "exported 1 result to" in capsys.readouterr().err
+    weak = json.loads((out / "weak.json").read_text())
+    assert shown["no_good_match"] and (weak["no_good_match"], weak["message"]) == (True, shown["message"])
     with zipfile.ZipFile(out / "results.zip") as z:
         wavs = sorted(n for n in z.namelist() if n.endswith(".wav"))
         assert len(wavs) == 2 and "results.csv" in z.namelist()
