@@ -95,7 +95,7 @@ def test_index_search_similar_stats_remove(env, small_library, capsys, monkeypat
 def test_stats_names_the_engine_of_the_last_run_that_indexed_files(env, capsys):
     empty = env / "empty"
     empty.mkdir()
-    assert run(capsys, "index", str(empty), "--no-progress")[0] == 0
+    assert run(capsys, "index", str(empty), "--no-progress")[0] == 1  # nothing to index there: said, exit 1
     assert json.loads(run(capsys, "stats", "--json")[1])["engine"] == "single process (last run: nothing to do)"
 
     write(env / "lib" / "tone.wav", np.sin(np.linspace(0, 2000, 48000 * 3)).astype(np.float32))
