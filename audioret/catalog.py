@@ -59,7 +59,7 @@ def stats(channels, config, settings: dict) -> dict:
         "incomplete_files": len(incomplete),
         **per_channel,
         "hours": sum(r.duration_s for r in by_path.values()) / 3600,
-        "store": config.chroma_url or str(config.data_dir / "chroma"),
+        "store": config.chroma_url or str(config.store_path),
         "index_settings": ", ".join(
             f"{k} {v}" + (" (auto)" if getattr(config, k) == "auto" else "") for k, v in settings.items()
         ),

@@ -196,7 +196,7 @@ def _run(args, parser) -> int:
         threading.Thread(target=importlib.import_module, args=("chromadb",), daemon=True).start()
     overrides = {name: getattr(args, name, None) for name in SETTINGS}
     config = Config.from_env(**overrides)
-    if args.command in READERS and config.chroma_url is None and not (config.data_dir / "chroma").is_dir():
+    if args.command in READERS and config.chroma_url is None and not config.store_path.is_dir():
         # a mistyped --data-dir would have been made an empty index, and the reader told only that it is empty
         raise InputError(
             f"There is no index in {config.data_dir}: `audioret index FOLDER` makes one there "

@@ -57,15 +57,13 @@ def run_index(args, lib, parser) -> int:
         print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
     if report.failed:
         print(f"The failures are listed in {args.report or lib.report_path}", file=sys.stderr)
-    if not indexed and not report.failed and not report.removed:
+    if not report.found and not report.removed:  # an empty folder, or one of other files
         from .audio import AUDIO_EXTENSIONS
-        from .indexing.plan import scan
 
-        if not scan(args.paths):  # an empty folder, or one of other files (not audio a skipped channel left out)
-            kinds = " ".join(sorted(AUDIO_EXTENSIONS))
-            where = ", ".join(args.paths)
-            print(f"audioret: error: no audio file was found in {where} (the kinds read: {kinds})", file=sys.stderr)
-            return 1  # no file could be indexed (README): a script that named the wrong folder is told
+        kinds = " ".join(sorted(AUDIO_EXTENSIONS))
+        where = ", ".join(args.paths)
+        print(f"audioret: error: no audio file was found in {where} (the kinds read: {kinds})", file=sys.stderr)
+        return 1  # no file could be indexed (README): a script that named the wrong folder is told
     if report.failed and not indexed:
         n, named = len(report.failed), "; ".join(f"{os.path.basename(f.path)}: {f.reason}" for f in report.failed[:3])
         more = f"; and {n - 3} more" if n > 3 else ""

@@ -99,6 +99,11 @@ class Config:
                 f"Channel weights must be at least 0, got clap {self.clap_weight}, text {self.text_weight}"
             )
 
+    @property
+    def store_path(self) -> Path:
+        """Where the embedded index (ChromaDB) lives, when no server is set: ``DATA_DIR/chroma``."""
+        return self.data_dir / "chroma"
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Config:
         """Defaults, then ``AUDIORET_*`` environment variables, then ``overrides`` (None values are ignored)."""

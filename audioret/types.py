@@ -291,6 +291,7 @@ class IndexReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)  # content changed, re-embedded
     unchanged: int = 0
+    found: int = 0  # audio files under the roots (indexed, unchanged, failed or left to a channel that was skipped)
     removed: list[str] = field(default_factory=list)  # gone from disk, pruned from the index
     failed: list[FileError] = field(default_factory=list)
     skipped_channels: dict[str, str] = field(default_factory=dict)  # channel -> why its model did not load

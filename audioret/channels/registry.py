@@ -63,7 +63,7 @@ def sound_store(library):
 
     cfg = library.config
     dim = library.embedder.dim if "embedder" in library.__dict__ else None  # checked on the first write
-    return Store(cfg.clap_model, dim, path=cfg.data_dir / "chroma", url=cfg.chroma_url, key=library.id_key)
+    return Store(cfg.clap_model, dim, path=cfg.store_path, url=cfg.chroma_url, key=library.id_key)
 
 
 def text_store(library):
@@ -74,7 +74,7 @@ def text_store(library):
     return Store(
         cfg.text_model,
         None,
-        path=cfg.data_dir / "chroma",
+        path=cfg.store_path,
         url=cfg.chroma_url,
         channel="text",
         words=True,

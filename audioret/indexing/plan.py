@@ -91,6 +91,7 @@ def make_plan(paths: Sequence[str | os.PathLike], channels: Sequence, report: In
     """
     roots = [os.path.abspath(os.fspath(p)) for p in paths]
     files = scan(roots)
+    report.found += len(files)
     stored = {c.name: c.store.files() for c in channels}
     jobs = []
     for path, st in stat_files(files, report):

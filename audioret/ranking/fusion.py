@@ -80,8 +80,7 @@ def fuse(found: Mapping[str, Sequence[Found]], weights: Mapping[str, float], k: 
             continue
         chances += max([f.chance for f in items])
         for f in items:  # one pass, a file's channels in the registry's order
-            path, cosine = f.match.metadata["path"], f.match.score
-            beyond = f.evidence if f.beyond is None else f.beyond
+            path, cosine, beyond = f.match.metadata["path"], f.match.score, f.against_unrelated
             row = sums.get(path)
             if row is None:
                 per_file[path] = {channel: f}

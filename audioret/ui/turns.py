@@ -28,6 +28,7 @@ def merge(reports: Sequence[IndexReport], roots: list[str]) -> IndexReport:
         out.updated += r.updated
         out.failed += r.failed
         out.unchanged += r.unchanged
+        out.found += r.found
         out.skipped_channels.update(r.skipped_channels)
         out.segments += r.segments
         out.audio_s += r.audio_s
