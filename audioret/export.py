@@ -22,7 +22,9 @@ from .types import Hit
 
 FORMATS = {".m3u8": "playlist", ".m3u": "playlist", ".csv": "csv", ".json": "json", ".zip": "clips"}
 FILE_NAMES = {"playlist": "results.m3u8", "csv": "results.csv", "json": "results.json", "clips": "results.zip"}
-COLUMNS = ["rank", "score", "file", "start_s", "end_s", "duration_s", "why", "text", "tags"]
+# "match": yes where the hit is a match, no where it is only the closest of weak ones (all "no": the results said
+# "no good match"), so that a table of weak hits does not read as one of matches
+COLUMNS = ["rank", "score", "match", "file", "start_s", "end_s", "duration_s", "why", "text", "tags"]
 
 
 def playlist(hits: Sequence[Hit]) -> str:
@@ -37,7 +39,7 @@ def playlist(hits: Sequence[Hit]) -> str:
 
 
 def table(hits: Sequence[Hit], name: Callable[[str], str] = str) -> str:
-    """The hits as CSV, one row per file."""
+    """The hits as CSV, one row per file, each saying whether it is a match."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
@@ -46,6 +48,7 @@ def table(hits: Sequence[Hit], name: Callable[[str], str] = str) -> str:
             [
                 h.rank,
                 round(h.score, 4),
+                "yes" if h.is_match else "no",
                 name(h.path),
                 round(h.start_s, 2),
                 round(h.end_s, 2),

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from .query import Query
-from .types import SHOWN_KIND, Filters, Hit, IndexReport
+from .types import MATCH_SCORE, SHOWN_KIND, Filters, Hit, IndexReport
 
-STRONG_SCORE = 0.75  # a strength from here on reads "strong"; from 0.5 "good", below "weak"
+STRONG_SCORE = 0.75  # a strength from here on reads "strong"; from MATCH_SCORE (0.5) "good", below "weak"
 
 
 def shorten(text: str, limit: int) -> str:
@@ -25,7 +25,7 @@ def shorten(text: str, limit: int) -> str:
 
 def strength_word(s: float) -> str:
     """A 0-1 match strength in a word: "strong", "good" or "weak"."""
-    return "strong" if s >= STRONG_SCORE else "good" if s >= 0.5 else "weak"
+    return "strong" if s >= STRONG_SCORE else "good" if s >= MATCH_SCORE else "weak"
 
 
 def clock(seconds: float, digits: int = 1) -> str:

@@ -73,8 +73,8 @@ def check_weights(names: Sequence[str], weights: Mapping[str, float]) -> None:
 
 
 def results(hits: list) -> Results:
-    """The hits, and whether none of them is a match (strength 0.5: :func:`ranking.calibration.match_evidence`)."""
-    return Results(hits, no_good_match=all(h.score < 0.5 for h in hits))
+    """The hits, and whether none of them is a match (:attr:`Hit.is_match`)."""
+    return Results(hits, no_good_match=not any(h.is_match for h in hits))
 
 
 def search(channels, weights: Mapping[str, float], request: Request) -> Results:

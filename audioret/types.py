@@ -17,7 +17,10 @@ from .errors import InputError
 # A copy of an example recording (audioret.duplicates.copies): (difference, method, where the example lies in the
 # file: the whole file for a whole copy, an excerpt's place, or None where it cannot be told)
 Copy = tuple[float, str, "tuple[float, float] | None"]
-SHOWN_KIND = {"tags": "embedded tags"}  # a passage's kind in a "why": "tags" alone read as the file's tag line
+SHOWN_KIND = {"tags": "embedded tags"}
+# A hit's score from which it is a match (the line of audioret.ranking.calibration.match_evidence): under it for every
+# hit, the results say "no good match"
+MATCH_SCORE = 0.5  # a passage's kind in a "why": "tags" alone read as the file's tag line
 
 
 @dataclass(slots=True)
@@ -30,7 +33,7 @@ class Hit:
     path: str
     start_s: float  # the matching time range in the file
     end_s: float
-    score: float  # match strength in [0, 1): 0.5 is the line between a match and chance, for one channel or several
+    score: float  # match strength in [0, 1): MATCH_SCORE is the line between a match and chance, however many channels
     segment_id: str | None  # the file's best CLAP segment: pass to Library.similar() for "more like this"
     duration_s: float  # the whole file's
     scores: dict[str, float] = field(default_factory=dict)  # channel -> cosine of the file's best record
@@ -41,6 +44,11 @@ class Hit:
     strengths: dict[str, float] = field(default_factory=dict)  # channel -> its own match strength, 0-1
     why: str = ""  # which channels carried the hit and how strongly, in words
     tags: dict[str, float] = field(default_factory=dict)  # the file's tags -> strength 0-1 (your own tags: 1.0)
+
+    @property
+    def is_match(self) -> bool:
+        """Whether the hit is a match (its score reaches MATCH_SCORE), not only the closest of weak ones."""
+        return self.score >= MATCH_SCORE
 
     def to_dict(self) -> dict:
         return asdict(self)

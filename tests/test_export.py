@@ -54,6 +54,9 @@ def test_command_line_exports(tmp_path, tiny_clap_dir, text_model, capsys, monke
     assert "exported 1 result to" in capsys.readouterr().err
     weak = json.loads((out / "weak.json").read_text())
     assert shown["no_good_match"] and (weak["no_good_match"], weak["message"]) == (True, shown["message"])
+    assert main(["search", "a violin concerto in a cathedral", "-k", "2", "--export", str(out / "weak.csv")]) == 0
+    assert [r["match"] for r in csv.DictReader(open(out / "weak.csv"))] == ["no", "no"]  # a table says so per row
+    assert [r["match"] == "yes" for r in rows] == [h["score"] >= 0.5 for h in exported["hits"]]
     with zipfile.ZipFile(out / "results.zip") as z:
         wavs = sorted(n for n in z.namelist() if n.endswith(".wav"))
         assert len(wavs) == 2 and "results.csv" in z.namelist()

@@ -235,7 +235,7 @@ def results(
     items = "".join(card(c) for c in cards)
     attribute = f' data-kind="{html.escape(kind)}"' if kind else ""
     table = hits_table(cards) if cards else ""
-    matches = sum(c.hit.score >= 0.5 for c in cards)
+    matches = sum(c.hit.is_match for c in cards)
     top = header(described, len(cards), no_good_match, why, example or kind == "example", matches)
     return f'<div class="results"{attribute}>{top}<ol>{items}</ol>{table}</div>'
 
