@@ -27,9 +27,12 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from audioret.channels.passages import numbers_disagree  # noqa: E402
+from audioret.query import Query  # noqa: E402
 from audioret.ranking import calibration as cal  # noqa: E402
 from audioret.ranking.calibration import MATCH_EVIDENCE, Background, match_evidence  # noqa: E402
 from audioret.ranking.null import ALIKE, match_line, say  # noqa: E402
+from audioret.store.word_index import numbers_in  # noqa: E402
 
 LIBRARIES = ("collapsed", "spread", "stand-in")
 REGIMES = {  # name: (library, kinds of query)
@@ -75,6 +78,10 @@ class Channel:
 
     def best(self, q: int) -> tuple[np.ndarray, np.ndarray]:
         """Each file's best cosine for query ``q`` and its best record's vector (-inf and zeros where absent)."""
+        return self.best_records(q)[:2]
+
+    def best_records(self, q: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`best`, and each file's best record (its row in :attr:`records`; -1 where the file has none)."""
         s = self.scores[:, q]
         best = np.full(self.n_files, -np.inf)
         vec = np.zeros((self.n_files, self.records.shape[1]), np.float32)
@@ -85,7 +92,9 @@ class Channel:
         hit = np.flatnonzero(s >= marker)
         first = hit[np.r_[True, self.file[hit][1:] != self.file[hit][:-1]]]
         vec[self.file[first]] = self.records[first]
-        return best, vec
+        row = np.full(self.n_files, -1)
+        row[self.file[first]] = first
+        return best, vec, row
 
 
 class Data:
@@ -122,6 +131,14 @@ class Data:
                 self.lexical[q][f] = max(self.lexical[q][f], e)
         if speech_only:
             self._speech_only(arrays)
+
+    def documents(self) -> list[str]:
+        """Each record of the text channel (in its order) with its text, from the cache; computed once."""
+        if not hasattr(self, "_documents"):
+            c, every = self.channels["text"], np.load(HERE / "out" / ROOTS[self.set] / "cache.npz")["text/records"]
+            at = (c.records @ every.T).argmax(axis=1)  # each record is one of the cache's, in another order
+            self._documents = [self.meta["text"]["documents"][i] for i in at]
+        return self._documents
 
     def _speech_only(self, arrays) -> None:
         """The text channel without the records of files that have no speech passage (its background sample too)."""
@@ -217,13 +234,19 @@ class Shipped(Previous):
 
     def channel_evidence(self, key: str, q: int):
         c = self.data.channels[key]
-        best, vec = c.best(q)
+        best, vec, row = c.best_records(q)
         e, beyond = np.zeros(len(best)), np.zeros(len(best))
         ok = np.isfinite(best)
         debias = key != "text"
         e[ok], beyond[ok] = cal.judge(
             best[ok], vec[ok] if debias else vec[:0], c.queries[[q]], self.background(key), gated=self.gated
         )
+        if key == "text":  # a passage that says other numbers than the query asks for (TextChannel.rank)
+            words = Query.parse(self.data.queries[q]["query"]).words
+            if numbers_in(words):
+                said = self.data.documents()
+                off = np.array([r >= 0 and numbers_disagree(words, said[r]) for r in row])
+                e[off], beyond[off] = 0.0, 0.0
         return (e, beyond), best
 
     def evidence(self, library: str, q: int):

@@ -5,7 +5,14 @@ import mutagen
 import numpy as np
 import pytest
 
-from audioret.channels.passages import file_passages, read_sidecar, read_tags, readable_name, sidecar_signature
+from audioret.channels.passages import (
+    file_passages,
+    numbers_disagree,
+    read_sidecar,
+    read_tags,
+    readable_name,
+    sidecar_signature,
+)
 from audioret.models.asr import Utterance
 
 from .conftest import tone, write
@@ -182,3 +189,52 @@ def test_a_match_in_embedded_tags_says_so_apart_from_the_tag_line(tmp_path, tiny
     lines = hit_lines(hit)
     assert 'embedded tags: "title: thunder over the harbour"' in lines[1]
     assert not any(line.strip().startswith('tags: "') for line in lines)  # "tags:" is the file's own tag line
+
+
+@pytest.mark.parametrize(
+    "query, passage, off",
+    [
+        ("three", "four.", True),  # a spoken digit is no answer to another number
+        ("three", "Three.", False),
+        ("4", "Four!", False),  # in digits or in letters
+        ("four", "7", True),
+        ("the number seven", "9", True),  # the passage is a number alone
+        ("the number seven", "7.", False),
+        ("the number seven", "3 jackson 1 (in digits)", False),  # a name that says more: its meaning counts
+        ("2816", "1 28135 A (in sounds)", True),  # the query is a number alone
+        ("parked on level three", "I parked on level 4 of the car park", False),  # both say more than a number
+        ("apples", "7.", False),  # no number asked for
+        ("four", "Buy four apples and bread", False),
+        ("44", "4", True),  # another number, not another spelling
+    ],
+)
+def test_a_passage_that_says_another_number_is_no_answer_to_a_number(query, passage, off):
+    from audioret.query import Query
+
+    assert numbers_disagree(Query.parse(query).words, passage) is off
+
+
+@pytest.mark.slow
+def test_a_number_finds_the_files_that_say_it_not_every_number(tmp_path, tiny_clap_dir, text_model):
+    """A sentence model sets numbers close to each other: each take of a spoken digit was a strong match for any
+    query that is a number. Descriptions stand in for the takes' transcripts here (the same passages to the text
+    channel); both channels on, as a user has them."""
+    from audioret import Config, Library
+
+    lib = tmp_path / "lib"
+    said = {"take a": "Four.", "take b": "7", "take c": "Nine.", "memo": "Buy four apples and bread on the way home"}
+    for i, (name, text) in enumerate(said.items()):
+        write(lib / f"{name}.flac", tone(2, 200 + 150 * i))
+        (lib / f"{name}.txt").write_text(text)
+    settings = dict(data_dir=tmp_path / "index", device="cpu", transcribe=False)
+    library = Library(Config(clap_model=str(tiny_clap_dir), text_model=text_model, **settings))
+    library.index(lib, progress=False)
+    path = {name: str(lib / f"{name}.flac") for name in said}
+
+    four = library.search("four", k=4)
+    assert [h.path for h in four[:2]] == [path["take a"], path["memo"]] and four[0].is_match
+    assert not any(h.is_match for h in four[2:])  # "7" and "Nine." are no match, and come after the memo
+    seven = library.search("the number seven", k=4)
+    assert seven[0].path == path["take b"] and [h.path for h in seven if h.is_match] == [path["take b"]]
+    three = library.search("three", k=4)  # said by no file
+    assert three.no_good_match and not any(h.is_match for h in three)

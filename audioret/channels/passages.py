@@ -3,7 +3,8 @@
 Each file becomes a few passages: its name made readable, its embedded tags (through mutagen), a sidecar
 description (``NAME.txt`` or ``NAME.json`` next to the file) and, where Whisper heard speech, one passage per
 transcribed utterance with its time range. A sentence-transformers model embeds them into one vector each. A
-passage found by a search becomes the hit's "why" here (:func:`passage_found`).
+passage found by a search becomes the hit's "why" here (:func:`passage_found`), and a passage that says other numbers
+than a query of numbers asks for is no answer to it (:func:`numbers_disagree`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..query import STOPWORDS
 from ..ranking.fusion import Found
 from ..render import time_range
 from ..store.records import SegmentMatch
+from ..store.word_index import numbers_in
 from ..types import SHOWN_KIND, Utterance
 
 logger = logging.getLogger("audioret")
@@ -198,3 +201,21 @@ def passage_found(
     span = (float(m["start_s"]), float(m["end_s"])) if speech else None
     shown = match.score if leg == "meaning" else cosine
     return Found(match, evidence, leg, shown, span, None, label, quote, words, beyond, chance)
+
+
+def numbers_disagree(asked: Sequence[str], text: str) -> bool:
+    """Whether a passage's meaning cannot answer a query for its numbers: both hold numbers (in letters or digits),
+    they share none, and one of the two is numbers alone (besides function words). A sentence model sets numbers
+    close to each other, so a spoken digit's transcript ("four.") matched any query that is a number ("three") by
+    meaning, as a strong match (docs/BENCHMARKS.md, "A number is matched by its number"); "the number five" still
+    finds "5.", and a memo that says "level 4" still answers "parked on level three" by what else it says. Pure.
+
+    Args:
+        asked: the query's words, function words left out (:attr:`Query.words`).
+        text: the passage.
+    """
+    said = [w for w in re.findall(r"[\w']+", text.lower()) if w not in STOPWORDS]
+    wanted, held = numbers_in(asked), numbers_in(said)
+    if not wanted or not held or wanted & held:
+        return False
+    return all(numbers_in((w,)) for w in asked) or all(numbers_in((w,)) for w in said)

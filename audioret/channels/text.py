@@ -29,11 +29,11 @@ from ..ranking.null import ALIKE, REFERENCE_PROMPTS
 from ..store.chroma import TEXT_MATCH_LIMIT
 from ..store.filters import accepts, admits
 from ..store.records import file_fields, records
-from ..store.word_index import phrase_pattern, word_pattern
+from ..store.word_index import numbers_in, phrase_pattern, word_pattern
 from ..types import IndexReport, Moment, Scope, Transcript, Utterance
 from .base import Channel, Embedded, Output, Recent, provenances, scaled
 from .feedback import moved
-from .passages import described, file_passages, passage_found, sidecar_signature
+from .passages import described, file_passages, numbers_disagree, passage_found, sidecar_signature
 from .speech_cutter import cut_speech, transcribe_pieces
 
 logger = logging.getLogger("audioret")
@@ -300,6 +300,9 @@ class TextChannel(Channel):
         stacked = bool(matches) and self.debias
         candidates = np.stack([m.vector for m in matches]) if stacked else np.zeros((0, vector.shape[1]), np.float32)
         e, beyond = judge([m.score for m in matches], candidates, vector, background, self.against_reference)
+        if numbers_in(query.words):  # a passage that says other numbers than it asks for answers nothing by meaning
+            off = [numbers_disagree(query.words, m.document or "") for m in matches]
+            e, beyond = np.where(off, 0.0, e), np.where(off, 0.0, beyond)
         chance = background.informative()  # what its chance tops count for in fusion's match line
         found = {m.path: self.found(m, float(x), beyond=float(b), chance=chance) for m, x, b in zip(matches, e, beyond)}
         for f in self.lexical(query, count, scope):  # the words found are evidence in both senses

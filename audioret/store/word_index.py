@@ -208,6 +208,11 @@ def spellings(word: str) -> tuple[str, ...]:
     return (word, other) if other else (word,)
 
 
+def numbers_in(words: Iterable[str]) -> frozenset[str]:
+    """The numbers among ``words`` (lower case), each in digits: "four" and "4" are "4", "44" stays "44"."""
+    return frozenset(NUMBERS.get(w, w) for w in words if w in NUMBERS or w.isdigit())
+
+
 def _either(word: str) -> str:
     return "|".join(re.escape(w) for w in spellings(word))
 
