@@ -329,7 +329,9 @@ def _print_hits(hits: Results, as_json: bool, query: dict, lib=None, export: str
         from .export import write
 
         clips = lib.config.data_dir / "clips"
-        written = write(hits, export, query, lambda h: cut_clip(h.path, h.start_s, h.end_s, clips))
+        said = {"note": hits.note, "feedback": hits.changed}  # in the JSON as --json has them (the page scrubs its own)
+        told = {**query, **{key: value for key, value in said.items() if value}}
+        written = write(hits, export, told, lambda h: cut_clip(h.path, h.start_s, h.end_s, clips))
     _show_hits(hits, as_json, query)
     if export:
         sys.stdout.flush()  # the list first, then the line on stderr that says where it went

@@ -57,6 +57,12 @@ def test_command_line_exports(tmp_path, tiny_clap_dir, text_model, capsys, monke
     assert main(["search", "a violin concerto in a cathedral", "-k", "2", "--export", str(out / "weak.csv")]) == 0
     assert [r["match"] for r in csv.DictReader(open(out / "weak.csv"))] == ["no", "no"]  # a table says so per row
     assert [r["match"] == "yes" for r in rows] == [h["score"] >= 0.5 for h in exported["hits"]]
+    # how the query was read goes with it, as --json says it
+    assert main(["search", 'a low "hum', "-k", "1", "--export", str(out / "read.json")]) == 0
+    assert (
+        json.loads((out / "read.json").read_text())["note"]
+        == 'The unmatched " was read as a plain character: the words after it are ordinary words'
+    )
     with zipfile.ZipFile(out / "results.zip") as z:
         wavs = sorted(n for n in z.namelist() if n.endswith(".wav"))
         assert len(wavs) == 2 and "results.csv" in z.namelist()

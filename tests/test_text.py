@@ -206,6 +206,8 @@ def test_a_match_in_embedded_tags_says_so_apart_from_the_tag_line(tmp_path, tiny
         ("apples", "7.", False),  # no number asked for
         ("four", "Buy four apples and bread", False),
         ("44", "4", True),  # another number, not another spelling
+        ("1", "01 (in album)", False),  # a track's number
+        ("one", "²", False),  # not a number
     ],
 )
 def test_a_passage_that_says_another_number_is_no_answer_to_a_number(query, passage, off):

@@ -209,8 +209,9 @@ def spellings(word: str) -> tuple[str, ...]:
 
 
 def numbers_in(words: Iterable[str]) -> frozenset[str]:
-    """The numbers among ``words`` (lower case), each in digits: "four" and "4" are "4", "44" stays "44"."""
-    return frozenset(NUMBERS.get(w, w) for w in words if w in NUMBERS or w.isdigit())
+    """The numbers among ``words`` (lower case), each in digits without leading zeros: "four", "4" and "04" are
+    "4"; "44" stays "44"."""
+    return frozenset(NUMBERS.get(w) or w.lstrip("0") or "0" for w in words if w in NUMBERS or w.isdecimal())
 
 
 def _either(word: str) -> str:
