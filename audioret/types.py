@@ -17,10 +17,10 @@ from .errors import InputError
 # A copy of an example recording (audioret.duplicates.copies): (difference, method, where the example lies in the
 # file: the whole file for a whole copy, an excerpt's place, or None where it cannot be told)
 Copy = tuple[float, str, "tuple[float, float] | None"]
-SHOWN_KIND = {"tags": "embedded tags"}
+SHOWN_KIND = {"tags": "embedded tags"}  # a passage's kind in a "why": "tags" alone read as the file's tag line
 # A hit's score from which it is a match (the line of audioret.ranking.calibration.match_evidence): under it for every
 # hit, the results say "no good match"
-MATCH_SCORE = 0.5  # a passage's kind in a "why": "tags" alone read as the file's tag line
+MATCH_SCORE = 0.5
 
 
 @dataclass(slots=True)

@@ -207,6 +207,9 @@ def test_a_match_in_embedded_tags_says_so_apart_from_the_tag_line(tmp_path, tiny
         ("four", "Buy four apples and bread", False),
         ("44", "4", True),  # another number, not another spelling
         ("1", "01 (in album)", False),  # a track's number
+        ("forty two", "42 Baker Street", False),  # tens and units are one number too
+        ("42", "forty-two", False),
+        ("forty two", "40", True),
         ("one", "²", False),  # not a number
     ],
 )

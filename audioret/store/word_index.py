@@ -53,6 +53,8 @@ NUMBERS = {
     )
 } | {w: str(10 * i) for i, w in enumerate("thirty forty fifty sixty seventy eighty ninety".split(), 3)}
 _NUMBER_WORDS = {digits: w for w, digits in NUMBERS.items()}
+TENS = frozenset("twenty thirty forty fifty sixty seventy eighty ninety".split())  # numbers_in: "forty two" is 42
+DIGITS = frozenset("123456789")
 MAX_SPELLINGS = 16
 DROP = "DROP TABLE IF EXISTS passages; DROP TABLE IF EXISTS docs; DELETE FROM state;"
 
@@ -208,10 +210,20 @@ def spellings(word: str) -> tuple[str, ...]:
     return (word, other) if other else (word,)
 
 
-def numbers_in(words: Iterable[str]) -> frozenset[str]:
+def numbers_in(words: Sequence[str]) -> frozenset[str]:
     """The numbers among ``words`` (lower case), each in digits without leading zeros: "four", "4" and "04" are
-    "4"; "44" stays "44"."""
-    return frozenset(NUMBERS.get(w) or w.lstrip("0") or "0" for w in words if w in NUMBERS or w.isdecimal())
+    "4"; "44" stays "44"; "forty two" (or "forty-two", two words) is "42"."""
+    found, after_tens = set(), None
+    for w in words:
+        if after_tens is not None and NUMBERS.get(w, "0") in DIGITS:  # "forty two": 42, not 40
+            found.discard(after_tens)
+            found.add(str(int(after_tens) + int(NUMBERS[w])))
+            after_tens = None
+            continue
+        if w in NUMBERS or w.isdecimal():
+            found.add(NUMBERS.get(w) or w.lstrip("0") or "0")
+        after_tens = NUMBERS[w] if w in TENS else None
+    return frozenset(found)
 
 
 def _either(word: str) -> str:
