@@ -200,9 +200,15 @@ def test_a_match_in_embedded_tags_says_so_apart_from_the_tag_line(tmp_path, tiny
         ("four", "7", True),
         ("the number seven", "9", True),  # the passage is a number alone
         ("the number seven", "7.", False),
-        ("the number seven", "3 jackson 1 (in digits)", False),  # a name that says more: its meaning counts
+        ("the number seven", "3 jackson 1 (in digits)", True),  # "number" and a number: the number decides
+        ("someone saying the number seven", "3 jackson 1 (in digits)", False),  # a name that says more than that
         ("2816", "1 28135 A (in sounds)", True),  # the query is a number alone
         ("parked on level three", "I parked on level 4 of the car park", False),  # both say more than a number
+        ("track 2", "Track 3 (in music)", True),  # the number is half the query: another track is no answer
+        ("room 101", "The interview is in room 1011", False),  # digits run together by Whisper
+        ("7 30", "Meet at 730 in the lobby", False),
+        ("room 2", "Built in 1920", True),  # one digit inside another number is not it
+        ("how long does one round take", "about 90 minutes", False),  # "one" is a small share of the question
         ("apples", "7.", False),  # no number asked for
         ("four", "Buy four apples and bread", False),
         ("44", "4", True),  # another number, not another spelling

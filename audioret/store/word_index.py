@@ -204,10 +204,14 @@ def _rows(ids: Sequence[str], metadatas: Sequence[dict], documents: Sequence[str
 
 def spellings(word: str) -> tuple[str, ...]:
     """The ways a word is written that the lexical leg takes as one: a number as a word and in digits ("four", "4";
-    Whisper writes "level 4" and "9 hundred" where a person types "four" and "nine"), else the word alone."""
+    Whisper writes "level 4" and "9 hundred" where a person types "four" and "nine"), a digit with a leading zero
+    too ("02 Rain Song.flac", "take_07"), else the word alone."""
     word = word.lower()
-    other = NUMBERS.get(word) or _NUMBER_WORDS.get(word)
-    return (word, other) if other else (word,)
+    digits = NUMBERS.get(word) or (word.lstrip("0") or "0" if word.isdecimal() and len(word) <= 2 else None)
+    if digits is None:
+        return (word,)
+    spelled = [word, _NUMBER_WORDS.get(digits), digits, "0" + digits if len(digits) == 1 else None]
+    return tuple(dict.fromkeys(w for w in spelled if w))
 
 
 def numbers_in(words: Sequence[str]) -> frozenset[str]:
