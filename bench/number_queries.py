@@ -41,10 +41,8 @@ def main():
     print(f"audioret from {Path(audioret.__file__).parent}")
     paths = [f.path for f in library.files()]
     takes = {d: {p for p in paths if Path(p).name.startswith(f"{d}_")} for d in range(10)}
-    rows, totals = (
-        [],
-        {"r1": 0, "p5": 0.0, "other digit": 0, "other file": 0, "flag right": [0, 0], "flag wrong": [0, 0]},
-    )
+    rows = []
+    totals = {"r1": 0, "p5": 0.0, "other digit": 0, "other file": 0, "flag right": [0, 0], "flag wrong": [0, 0]}
     for d, word in enumerate(DIGITS):
         for query in (word, str(d)):
             hits = library.search(query, k=10)

@@ -3,8 +3,8 @@
 Each file becomes a few passages: its name made readable, its embedded tags (through mutagen), a sidecar
 description (``NAME.txt`` or ``NAME.json`` next to the file) and, where Whisper heard speech, one passage per
 transcribed utterance with its time range. A sentence-transformers model embeds them into one vector each. A
-passage found by a search becomes the hit's "why" here (:func:`passage_found`), and a passage that says other numbers
-than a query of numbers asks for is no answer to it (:func:`numbers_disagree`).
+passage found by a search becomes the hit's "why" here (:func:`passage_found`); a passage that says other numbers
+than a query that is mostly a number is no answer to it by meaning (:func:`numbers_disagree`).
 """
 
 from __future__ import annotations
