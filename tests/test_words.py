@@ -181,3 +181,12 @@ def test_a_spelled_number_finds_the_digits_said_and_leaves_them_out(tmp_path, ti
     assert library.search("raised nine hundred pounds", k=1)[0].path == charity
     assert parking not in [h.path for h in library.search("where I left the car -four", k=3)]
     assert booking in [h.path for h in library.search("a table for the evening -four", k=3)]  # 44 is not four
+
+
+def test_numbers_are_read_in_digits_whatever_their_spelling():
+    from audioret.store.word_index import numbers_in, spellings
+
+    assert numbers_in(["four", "4", "04"]) == {"4"} and numbers_in(["44"]) == {"44"}
+    assert numbers_in(["forty", "two"]) == {"42"} and numbers_in(["twenty", "zero"]) == {"20", "0"}
+    assert numbers_in(["²", "4th", "rain"]) == set()  # not numbers to the lexical leg either
+    assert spellings("7") == ("7", "seven", "07") and spellings("44") == ("44",) and spellings("rain") == ("rain",)
