@@ -329,8 +329,8 @@ def _print_hits(hits: Results, as_json: bool, query: dict, lib=None, export: str
         from .export import write
 
         clips = lib.config.data_dir / "clips"
-        said = {"note": hits.note, "feedback": hits.changed}  # in the JSON as --json has them (the page scrubs its own)
-        told = {**query, **{key: value for key, value in said.items() if value}}
+        said = hits.to_dict()  # how the query was read and what feedback changed, as --json says them (the page
+        told = {**query, **{key: said[key] for key in ("note", "feedback") if key in said}}  # puts its own, scrubbed)
         written = write(hits, export, told, lambda h: cut_clip(h.path, h.start_s, h.end_s, clips))
     _show_hits(hits, as_json, query)
     if export:

@@ -132,13 +132,16 @@ class Data:
         if speech_only:
             self._speech_only(arrays)
 
-    def documents(self) -> list[str]:
-        """Each record of the text channel (in its order) with its text, from the cache; computed once."""
-        if not hasattr(self, "_documents"):
-            c, every = self.channels["text"], np.load(HERE / "out" / ROOTS[self.set] / "cache.npz")["text/records"]
-            at = (c.records @ every.T).argmax(axis=1)  # each record is one of the cache's, in another order
-            self._documents = [self.meta["text"]["documents"][i] for i in at]
-        return self._documents
+    def cached(self, field: str) -> list:
+        """Each record of the text channel (in its order) with its ``field`` in the cache ("documents", "kinds");
+        computed once."""
+        held = self.__dict__.setdefault("_cached", {})
+        if field not in held:
+            if "_rows" not in self.__dict__:  # each record is one of the cache's, in another order
+                every = np.load(HERE / "out" / ROOTS[self.set] / "cache.npz")["text/records"]
+                self._rows = (self.channels["text"].records @ every.T).argmax(axis=1)
+            held[field] = [self.meta["text"][field][i] for i in self._rows]
+        return held[field]
 
     def _speech_only(self, arrays) -> None:
         """The text channel without the records of files that have no speech passage (its background sample too)."""
@@ -244,7 +247,7 @@ class Shipped(Previous):
         if key == "text":  # a passage that says other numbers than the query asks for (TextChannel.rank)
             words = Query.parse(self.data.queries[q]["query"]).words
             if numbers_in(words):
-                said = self.data.documents()
+                said = self.data.cached("documents")
                 off = np.array([r >= 0 and numbers_disagree(words, said[r]) for r in row])
                 e[off], beyond[off] = 0.0, 0.0
         return (e, beyond), best

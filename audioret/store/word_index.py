@@ -207,7 +207,7 @@ def spellings(word: str) -> tuple[str, ...]:
     Whisper writes "level 4" and "9 hundred" where a person types "four" and "nine"), a digit with a leading zero
     too ("02 Rain Song.flac", "take_07"), else the word alone."""
     word = word.lower()
-    digits = NUMBERS.get(word) or (word.lstrip("0") or "0" if word.isdecimal() and len(word) <= 2 else None)
+    digits = _in_digits(word) if word in NUMBERS or len(word) <= 2 else None  # "04" is a spelling of 4, "004" not
     if digits is None:
         return (word,)
     spelled = [word, _NUMBER_WORDS.get(digits), digits, "0" + digits if len(digits) == 1 else None]
@@ -224,10 +224,18 @@ def numbers_in(words: Sequence[str]) -> frozenset[str]:
             found.add(str(int(after_tens) + int(NUMBERS[w])))
             after_tens = None
             continue
-        if w in NUMBERS or w.isdecimal():
-            found.add(NUMBERS.get(w) or w.lstrip("0") or "0")
+        digits = _in_digits(w)
+        if digits is not None:
+            found.add(digits)
         after_tens = NUMBERS[w] if w in TENS else None
     return frozenset(found)
+
+
+def _in_digits(word: str) -> str | None:
+    """A number word or a decimal number (lower case) in digits without leading zeros; None for any other word."""
+    if word in NUMBERS:
+        return NUMBERS[word]
+    return (word.lstrip("0") or "0") if word.isdecimal() else None
 
 
 def _either(word: str) -> str:
