@@ -65,14 +65,14 @@ def run_duplicates(args, lib, parser) -> int:
             )
         )
     else:
-        from .duplicates import MIN_SHORT_S
+        from .duplicates import MIN_WAVE_S
         from .render import duplicate_lines
 
         print("\n".join(duplicate_lines(groups)) if groups else message)
         if groups.too_short:
             print(
-                f"{len(groups.too_short)} files under {MIN_SHORT_S:g} s are too short to tell apart by their sound: "
-                f"only exact copies of them count ({_some(groups.too_short)})"
+                f"{len(groups.too_short)} files under {MIN_WAVE_S * 1000:.0f} ms are too short to tell apart by their "
+                f"sound: only exact copies of them count ({_some(groups.too_short)})"
             )
         if groups.steady:
             print(

@@ -107,6 +107,8 @@ def closeness(member) -> str:
     """How a copy compares with the one suggested to keep, in the words of the method that compared them."""
     if member.method == "spectrum":
         return f"spectra {1 - member.bit_error:.0%} alike"
+    if member.method == "waveform":
+        return f"waveforms {1 - member.bit_error:.0%} alike"
     if member.method == "linked":
         return "same as another copy"
     if member.method == "identical":

@@ -24,7 +24,7 @@ from audioret.duplicates import (
     profile,
 )
 from audioret.duplicates.fingerprints import STOP_FILES, bit_error, candidate_pairs
-from audioret.duplicates.spectrum import MIN_CORRELATION
+from audioret.duplicates.spectrum import MIN_CORRELATION, wave_correlation, wave_correlations
 
 from .conftest import require_shared
 
@@ -213,6 +213,36 @@ def test_spectral_correlation_finds_the_shift_and_matches_its_definition():
         assert correlation(x, y, 12, phases=1) == pytest.approx(_correlation_by_loop(x, y, 12), abs=1e-9)
         at_phases = max(_correlation_by_loop(x[::4], y[k::4], 12) for k in range(4))
         assert correlation(x, y, 12) == pytest.approx(at_phases, abs=1e-9)
+
+
+def test_waveform_correlation_ignores_gain_and_padding_and_matches_its_definition():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal(300) * np.hanning(300)
+    assert wave_correlation(a, a) == pytest.approx(1.0)
+    padded = np.r_[np.zeros(577), 0.25 * a, np.zeros(40)]  # an encoder's delay and padding, -12 dB
+    assert wave_correlation(a, padded) == pytest.approx(1.0) and wave_correlation(padded, a) == pytest.approx(1.0)
+    assert wave_correlation(a, -a) < 0.5  # another polarity is another waveform
+    assert wave_correlation(a, a[150:]) < 0.8  # half the sound left out counts against it
+    assert wave_correlation(a, rng.standard_normal(300) * np.hanning(300)) < 0.5
+    assert wave_correlation(a, np.zeros(300)) == -1.0 and wave_correlation(a, a[:0]) == -1.0
+    for _ in range(10):
+        x, y = rng.standard_normal(rng.integers(1, 60)), rng.standard_normal(rng.integers(1, 60))
+        by_lag = max(
+            float(np.dot(x[max(0, k) :][: len(y) - max(0, -k)], y[max(0, -k) :][: len(x) - max(0, k)]))
+            for k in range(-len(y) + 1, len(x))
+        )
+        assert wave_correlation(x, y) == pytest.approx(by_lag / (np.linalg.norm(x) * np.linalg.norm(y)), abs=1e-9)
+
+
+def test_waveform_correlations_at_once_are_each_pairs():
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal(300) * np.hanning(300)
+    others = [rng.standard_normal(rng.integers(1, 5000)) for _ in range(300)]
+    others += [np.zeros(40), np.zeros(0), np.r_[np.zeros(900), -0.2 * a], np.r_[np.zeros(77), 3.0 * a]]
+    at_once = wave_correlations(a, others, chunk=64)
+    np.testing.assert_allclose(at_once, [wave_correlation(a, o) for o in others], atol=1e-9)
+    assert at_once[-1] == pytest.approx(1.0) and at_once[-4] == at_once[-3] == -1.0
+    assert wave_correlations(a, []).shape == (0,) and (wave_correlations(a[:0], others[:3]) == -1.0).all()
 
 
 def test_which_files_are_compared_by_their_spectrum():

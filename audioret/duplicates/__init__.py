@@ -20,6 +20,10 @@ bits of most words, different recordings differ in half of the bits.
   best of the shifts up to MAX_SHIFT_S (trims, encoder delay) and of the four phases of the frame grid, over at
   least half of the shorter. Files up to 1 s past MIN_DURATION_S get a spectrum too, so that a trimmed copy of a
   3.5-s sound still meets its original; files under MIN_SHORT_S are too short even for that.
+- Sounds under MIN_SHORT_S (a click, a tabla stroke) are compared by their waveform: files under WAVE_UNDER_S keep
+  it (int16 at 11,025 Hz), and a pair with such a sound is a duplicate when the normalised cross-correlation at
+  the best lag reaches MIN_WAVE_CORRELATION (a codec keeps the samples' shape under its cut-off). Only files under
+  MIN_WAVE_S (5 ms) are too short for any method but their bytes.
 - A fingerprint of one word repeated (a steady tone, a hum: the same word for 440 and 880 Hz) says nothing, so such
   a file goes by its spectrum when short, else by its bytes (:func:`steady`; MIN_DISTINCT_WORDS).
 - A file under QUIET_UNDER_S that is mostly one word (:func:`.fingerprints.mostly_one_word`: a bark or a sneeze in
@@ -64,6 +68,8 @@ from .fingerprints import DEFAULT_MAX_BIT_ERROR, chromaprint_pairs, compare, fin
 from .rule import (
     MIN_DURATION_S,
     MIN_SHORT_S,
+    MIN_WAVE_CORRELATION,
+    MIN_WAVE_S,
     PROFILE_UNDER_S,
     QUIET_CORRELATION,
     QUIET_SHARE,
@@ -76,14 +82,17 @@ from .rule import (
     spectrum_of,
     steady,
     wants_profile,
+    wave_of,
     witnessed,
 )
-from .spectrum import MIN_CORRELATION, correlation, profile, short_pairs
+from .spectrum import MIN_CORRELATION, correlation, profile, short_pairs, wave_correlation, wave_correlations
 
 __all__ = [
     "DEFAULT_MAX_BIT_ERROR",
     "MIN_DURATION_S",
     "MIN_SHORT_S",
+    "MIN_WAVE_CORRELATION",
+    "MIN_WAVE_S",
     "PROFILE_UNDER_S",
     "QUIET_CORRELATION",
     "QUIET_SHARE",
@@ -110,6 +119,9 @@ __all__ = [
     "spectrum_of",
     "steady",
     "wants_profile",
+    "wave_correlation",
+    "wave_correlations",
+    "wave_of",
     "write_csv",
 ]
 
@@ -126,6 +138,7 @@ class Member:
     size: int
     bit_error: float  # against the group's first member, the copy suggested to keep (0 for it); see ``method``
     method: str = "chromaprint"  # bit_error is a share of differing bits; "spectrum": 1 - spectral correlation;
+    # "waveform": 1 - the waveforms' correlation (a sound under MIN_SHORT_S);
     # "identical": the same bytes (a steady sound, which no other method can tell); "linked": no direct measure
     # against the first (the copies are linked through other members)
 
@@ -179,7 +192,7 @@ def group(prints: Sequence[np.ndarray], max_bit_error: float = DEFAULT_MAX_BIT_E
 
 class Groups(list):
     """Groups of duplicates (lists of :class:`Member`, the copy to keep first), the files too short to compare by
-    their sound (under MIN_SHORT_S) and the steady ones (:func:`steady`), of which only byte-identical copies are
+    their sound (under MIN_WAVE_S) and the steady ones (:func:`steady`), of which only byte-identical copies are
     found, and how many files were looked at (``files``)."""
 
     def __init__(self, groups=(), too_short: Sequence[str] = (), steady: Sequence[str] = (), files: int = 0):
@@ -195,8 +208,9 @@ def find(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> Groups:
     """Groups of near-duplicate files among ``paths`` (fingerprinted in ``workers`` threads, reusing ``cache``):
-    Chromaprint for files of MIN_DURATION_S and longer, the spectrum for shorter ones. Files that cannot be read
-    are left out; files under MIN_SHORT_S are named in ``too_short`` and grouped only with copies of their bytes."""
+    Chromaprint for files of MIN_DURATION_S and longer, the spectrum for shorter ones, the waveform for sounds
+    under MIN_SHORT_S. Files that cannot be read are left out; files under MIN_WAVE_S are named in ``too_short``
+    and grouped only with copies of their bytes."""
     if not 0.0 < max_bit_error < 0.5:
         raise InputError(f"threshold must be over 0 and under 0.5 (a share of differing bits), got {max_bit_error}")
     done = [0]
@@ -212,7 +226,7 @@ def find(
     with ThreadPoolExecutor(workers or min(4, os.cpu_count() or 1)) as pool:
         read = [fp for fp in pool.map(one, paths) if fp is not None]
     usable = read
-    too_short = [fp for fp in read if fp.duration_s < MIN_SHORT_S]
+    too_short = [fp for fp in read if fp.duration_s < MIN_WAVE_S]
     held = [fp for fp in read if steady(fp)]
     groups = Groups(too_short=[fp.path for fp in too_short], steady=[f.path for f in held], files=len(paths))
     pairs: dict[tuple[int, int], float] = {}
@@ -231,6 +245,12 @@ def find(
     ).items():
         if c >= MIN_CORRELATION or witnessed(profiled[a], profiled[b], max_bit_error):
             pairs.setdefault(tuple(sorted((by_path[profiled[a].path], by_path[profiled[b].path]))), 1.0 - c)
+    waved = [i for i, fp in enumerate(usable) if fp.wave is not None and fp.duration_s >= MIN_WAVE_S]
+    for i in (i for i in waved if usable[i].duration_s < MIN_SHORT_S):  # few: each against every file with a wave
+        found = wave_correlations(usable[i].wave, [usable[j].wave for j in waved])
+        for j in np.flatnonzero(found >= MIN_WAVE_CORRELATION).tolist():
+            if waved[j] != i:
+                pairs.setdefault((min(i, waved[j]), max(i, waved[j])), 1.0 - float(found[j]))
     for ids in connected(len(usable), pairs):
         longest = max(usable[i].duration_s for i in ids)
         oldest = min(modified_ns(usable[i].path) for i in ids)

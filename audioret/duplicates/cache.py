@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .fingerprints import fingerprint
-from .rule import Fingerprinted, spectrum_of, wants_profile
+from .rule import WAVE_UNDER_S, Fingerprinted, spectrum_of, wants_profile, wave_of
 from .spectrum import FINGERPRINT_RATE, PROFILE_BANDS, PROFILE_VERSION
 
 
@@ -39,12 +39,14 @@ class FingerprintCache:
                 self._db.execute("ALTER TABLE prints ADD COLUMN profile BLOB")
             if "profile_version" not in columns:  # ...or before their spectra were taken at four phases
                 self._db.execute("ALTER TABLE prints ADD COLUMN profile_version INTEGER")
+            if "wave" not in columns:  # ...or before the shortest sounds were compared by their waveform
+                self._db.execute("ALTER TABLE prints ADD COLUMN wave BLOB")
 
     def get(self, path: str, st: os.stat_result) -> Fingerprinted | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT size, mtime_ns, format, sample_rate, channels, duration_s, words, profile, profile_version "
-                "FROM prints WHERE path = ?",
+                "SELECT size, mtime_ns, format, sample_rate, channels, duration_s, words, profile, profile_version, "
+                "wave FROM prints WHERE path = ?",
                 (path,),
             ).fetchone()
         if row is None or (row[0], row[1]) != (st.st_size, st.st_mtime_ns):
@@ -52,14 +54,17 @@ class FingerprintCache:
         words = np.frombuffer(row[6], np.uint32)
         if wants_profile(row[5], words) and (row[7] is None or row[8] != PROFILE_VERSION):
             return None  # fingerprinted before such files had this profile
+        if row[5] < WAVE_UNDER_S and row[9] is None:
+            return None  # ...or their waveform
         kept = None if row[7] is None else np.frombuffer(row[7], np.uint8).reshape(-1, PROFILE_BANDS)
-        return Fingerprinted(path, words, row[2], row[3], row[4], row[5], row[0], kept)
+        wave = None if row[9] is None else np.frombuffer(row[9], np.int16)
+        return Fingerprinted(path, words, row[2], row[3], row[4], row[5], row[0], kept, wave)
 
     def put(self, fp: Fingerprinted, st: os.stat_result) -> None:
         with self._lock, self._db:
             self._db.execute(
                 "INSERT OR REPLACE INTO prints (path, size, mtime_ns, format, sample_rate, channels, duration_s, "
-                "words, profile, profile_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "words, profile, profile_version, wave) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     fp.path,
                     st.st_size,
@@ -71,6 +76,7 @@ class FingerprintCache:
                     fp.words.astype(np.uint32).tobytes(),
                     None if fp.profile is None else fp.profile.astype(np.uint8).tobytes(),
                     PROFILE_VERSION,
+                    None if fp.wave is None else fp.wave.astype(np.int16).tobytes(),
                 ),
             )
 
@@ -97,7 +103,15 @@ def fingerprint_file(path: str) -> Fingerprinted:
     duration_s, words = len(samples) / FINGERPRINT_RATE, fingerprint(samples)
     kept = spectrum_of(samples, words)
     return Fingerprinted(
-        path, words, info.format, info.sample_rate, info.channels, duration_s, os.path.getsize(path), kept
+        path,
+        words,
+        info.format,
+        info.sample_rate,
+        info.channels,
+        duration_s,
+        os.path.getsize(path),
+        kept,
+        wave_of(samples),
     )
 
 

@@ -38,6 +38,8 @@ from ..errors import ModelLoadError
 from ..types import Copy
 from . import (
     MIN_SHORT_S,
+    MIN_WAVE_CORRELATION,
+    MIN_WAVE_S,
     QUIET_UNDER_S,
     FingerprintCache,
     Fingerprinted,
@@ -49,6 +51,8 @@ from . import (
     same,
     spectrum_of,
     wants_profile,
+    wave_correlations,
+    wave_of,
 )
 from .fingerprints import (
     ITEM_S,
@@ -85,7 +89,8 @@ def of_samples(samples: np.ndarray, sample_rate: int, name: str = "<array>") -> 
     if sample_rate != FINGERPRINT_RATE:
         x = soxr.resample(x, sample_rate, FINGERPRINT_RATE).astype(np.float32)
     words = fingerprint(x)
-    return Fingerprinted(name, words, "", sample_rate, 1, len(x) / FINGERPRINT_RATE, 0, spectrum_of(x, words))
+    duration_s = len(x) / FINGERPRINT_RATE
+    return Fingerprinted(name, words, "", sample_rate, 1, duration_s, 0, spectrum_of(x, words), wave_of(x))
 
 
 class Prints:
@@ -96,11 +101,14 @@ class Prints:
     proposes nothing), from the words sorted once with their files (a look-up is a binary search per word), and
     the NEAR_FILES nearest by how often each bit is set (:func:`.fingerprints.bit_means`, one product); files
     with a spectrum, the SPECTRUM_CANDIDATES nearest to a short example by band means and spreads (one matrix
-    product). Each candidate is checked by the finder's rule, :func:`audioret.duplicates.same`."""
+    product); and where either is a sound under MIN_SHORT_S, the files that keep a waveform correlating with the
+    example's to MIN_WAVE_CORRELATION (one batch of FFTs; such sounds are few: 10 files of the duplicates set's
+    4,560). Each candidate is checked by the finder's rule,
+    :func:`audioret.duplicates.same`."""
 
     def __init__(self, prints: Sequence[Fingerprinted], library: Sequence[str] | None = None):
-        self.prints = [fp for fp in prints if fp.duration_s >= MIN_SHORT_S]
-        # every file of the library, compared or not (a sample under MIN_SHORT_S, a file Chromaprint cannot read)
+        self.prints = [fp for fp in prints if fp.duration_s >= MIN_WAVE_S]
+        # every file of the library, compared or not (a sample under MIN_WAVE_S, a file Chromaprint cannot read)
         self.library = frozenset(library if library is not None else (fp.path for fp in prints))
         long_ = [i for i, fp in enumerate(self.prints) if by_chromaprint(fp)]
         words = [np.unique(self.prints[i].words) for i in long_]
@@ -123,13 +131,15 @@ class Prints:
         )
         self._centre = summaries.mean(axis=0) if len(summaries) else np.zeros(summaries.shape[1], np.float32)
         self._summaries = _unit(summaries - self._centre)
+        self._waved = [i for i, fp in enumerate(self.prints) if fp.wave is not None]
+        self._tiny = [i for i in self._waved if self.prints[i].duration_s < MIN_SHORT_S]
 
     def __len__(self) -> int:
         return len(self.prints)
 
     @cached_property
     def paths(self) -> set[str]:
-        """The library's files (of MIN_SHORT_S and longer)."""
+        """The library's files that can be compared (of MIN_WAVE_S and longer)."""
         return {fp.path for fp in self.prints}
 
     def candidates(self, example: Fingerprinted) -> list[int]:
@@ -150,6 +160,10 @@ class Prints:
             sims = self._summaries @ _unit((band_summary(example.profile) - self._centre)[None])[0]
             k = min(SPECTRUM_CANDIDATES, len(sims))
             found |= set(self._profiled[np.argpartition(-sims, k - 1)[:k]].tolist())
+        if example.wave is not None and example.duration_s >= MIN_WAVE_S:  # by waveform: those that correlate
+            near = self._waved if example.duration_s < MIN_SHORT_S else self._tiny
+            c = wave_correlations(example.wave, [self.prints[i].wave for i in near])
+            found |= {near[j] for j in np.flatnonzero(c >= MIN_WAVE_CORRELATION).tolist()}
         return sorted(found)
 
     def copies(self, example: Fingerprinted) -> dict[str, tuple[float, str]]:
@@ -264,7 +278,8 @@ class Taker:
         self.head = []
         kept = spectrum_of(head, words) if wants_profile(duration_s, words) else None
         info, size = self.info, self.st.st_size
-        fp = Fingerprinted(self.path, words, info.format, info.sample_rate, info.channels, duration_s, size, kept)
+        wave = wave_of(head) if whole else None
+        fp = Fingerprinted(self.path, words, info.format, info.sample_rate, info.channels, duration_s, size, kept, wave)
         self.known.cache.put(fp, self.st)
 
 
@@ -358,13 +373,13 @@ def finder(
 
 
 def too_short_note(example: Fingerprinted, found: bool = True) -> str:
-    """What a user is told of an example too short for a method ("" else): under MIN_SHORT_S, that no copy of it can
+    """What a user is told of an example too short for a method ("" else): under MIN_WAVE_S, that no copy of it can
     be told by its sound; under EXCERPT_MIN_S, when no copy of it was ``found``, that it may still be a stretch of a
     longer file, too short to be found in it by its fingerprint."""
-    if example.duration_s < MIN_SHORT_S:
+    if example.duration_s < MIN_WAVE_S:
         return (
-            f"The example is {example.duration_s * 1000:.0f} ms long, too short to tell a copy of it by its sound "
-            f"({MIN_SHORT_S * 1000:.0f} ms at least): only a file with the same bytes is the same recording"
+            f"The example is {example.duration_s * 1000:.1f} ms long, too short to tell a copy of it by its sound "
+            f"({MIN_WAVE_S * 1000:.0f} ms at least): only a file with the same bytes is the same recording"
         )
     if example.duration_s < EXCERPT_MIN_S and not found:
         return (

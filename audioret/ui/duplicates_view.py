@@ -18,12 +18,12 @@ from .state import App, session_of
 
 def table_html(app: App, groups, session: str, address: str = "") -> str:
     """The groups as an HTML table with a player per copy (media tokens: no server path reaches the page)."""
-    from ..duplicates import MIN_SHORT_S
+    from ..duplicates import MIN_WAVE_S
 
     short, steady = getattr(groups, "too_short", []), getattr(groups, "steady", [])
     note = (
-        f"<p>{len(short)} files under {MIN_SHORT_S:g} s are too short to tell apart by their sound: only exact copies "
-        "of them count.</p>"
+        f"<p>{len(short)} files under {MIN_WAVE_S * 1000:.0f} ms are too short to tell apart by their sound: only "
+        "exact copies of them count.</p>"
         if short
         else ""
     )
