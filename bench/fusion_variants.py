@@ -347,3 +347,29 @@ for _alike in (0.9, 0.95, 0.98):
 
 
 RULES |= TEXT_RULES  # the rules tried against the text channel's misses (bench/text_rules.py)
+
+
+class BulkSpread(Shipped):
+    """The shipped rule with the unrelated queries' law spread no wider than the reference tops' chance bulk (the
+    law through TOP_QUANTILES): ``anchor`` "median" keeps the law's median at the tops' median, "location" keeps
+    its location."""
+
+    def __init__(self, data, anchor="median"):
+        super().__init__(data)
+        self.anchor, self.name = anchor, f"bulk-spread-{anchor}"
+
+    def background(self, key):
+        fresh = key not in self.backgrounds
+        bg = super().background(key)
+        if fresh and len(bg.tops):
+            loc, scale = bg.unrelated_law()
+            _, bulk = bg.law()
+            if bulk < scale:
+                if self.anchor == "median":
+                    loc += -np.log(-np.log(0.5)) * (scale - bulk)
+                bg.__dict__["_unrelated"] = (loc, bulk)
+                bg.__dict__.pop("_laws", None)
+        return bg
+
+
+RULES |= {"bulk-spread-median": BulkSpread, "bulk-spread-location": lambda d: BulkSpread(d, "location")}

@@ -29,6 +29,7 @@ from audioret.ranking.null import (
     fit_tops,
     informative,
     median_of,
+    no_wider,
     nowhere,
     say,
     unbiased,
@@ -58,6 +59,25 @@ def test_the_default_fit_ignores_references_that_truly_match():
     location, scale = fit_tops(np.concatenate([chance, matches]))
     assert np.median(surprisal(chance, location, scale)) < 1.5  # chance tops stay near chance
     assert np.all(surprisal(matches, location, scale) > 7.0)  # the true matches keep their evidence
+
+
+def test_the_unrelated_law_is_spread_no_wider_than_the_chance_bulk():
+    """Where a third of the reference prompts find the library's own content (a sound-effects library named for
+    dogs, rain and clocks), the law through the tops' median and upper quartile widens by their spread (six times
+    here); spread as the chance bulk, with its median kept, a true match stands out of it again and a chance top
+    still does not."""
+    rng = np.random.default_rng(4)
+    chance = 3.0 + 0.5 * rng.gumbel(size=2000)
+    assert no_wider(3.0, 0.5, 0.5) == (3.0, 0.5) and no_wider(3.0, 0.5, 0.9) == (3.0, 0.5)  # never wider
+    held = np.concatenate([chance, rng.uniform(5.5, 9.0, size=1000)])  # a third of them find what they name
+    wide = fit_tops(held, (0.5, 0.75))
+    location, scale = no_wider(*wide, fit_tops(held)[1])
+    assert wide[1] > 2.5 and scale < 0.25 * wide[1]
+    median = lambda loc, s: loc - s * math.log(math.log(2.0))  # noqa: E731
+    assert median(location, scale) == pytest.approx(median(*wide), abs=1e-9)  # the median is kept
+    top = 5.5  # a true match: it stands out of the narrower law (ln 10 is one channel's line), not of the wide one
+    assert surprisal(top, location, scale) > math.log(10) > 1.5 > surprisal(top, *wide)
+    assert np.mean(surprisal(chance, location, scale) >= math.log(10)) < 0.05  # chance tops stay under it
 
 
 def _clustered_channel(rng, dim=64):

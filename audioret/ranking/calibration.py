@@ -54,6 +54,7 @@ from .null import (
     gumbel_max,
     informative,
     median_of,
+    no_wider,
     nowhere,
     unbiased,
 )
@@ -188,8 +189,12 @@ class Background:
 
     def unrelated_law(self) -> tuple[float, float]:
         """The law of what an unrelated query reaches here: the reference tops through their median and upper
-        quartile (null.UNRELATED_QUANTILES)."""
-        return self._fitted("_unrelated", self.tops, UNRELATED_QUANTILES)
+        quartile (null.UNRELATED_QUANTILES), spread no wider than their chance bulk (:meth:`law`,
+        :func:`null.no_wider`). Computed once."""
+        if "_unrelated" not in self.__dict__:
+            location, scale = self.fit_law(self.tops, UNRELATED_QUANTILES)
+            self.__dict__["_unrelated"] = no_wider(location, scale, self.law()[1])
+        return self.__dict__["_unrelated"]
 
     def laws(self) -> tuple[np.ndarray, np.ndarray]:
         """The locations and scales of :meth:`law`, :meth:`nowhere_law` and :meth:`unrelated_law` as columns, shape

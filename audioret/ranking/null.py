@@ -125,6 +125,21 @@ def fit_tops(tops: np.ndarray, quantiles: tuple[float, float] = TOP_QUANTILES) -
     return float(lo) - at[0] * scale, scale
 
 
+def no_wider(location: float, scale: float, bulk: float) -> tuple[float, float]:
+    """A Gumbel law (``location``, ``scale``) spread no wider than ``bulk``, its median kept (a standard Gumbel's
+    median is ``-ln ln 2``). For the unrelated queries' law: the reference prompts' upper tops are the library's
+    own content where it holds what they name (a sound-effects library of dogs, rain and clocks, named so, tops "a
+    dog barking" as any search would), and they had widened the law 2.2 times there, so that a right answer under
+    a strength of 0.5 was most of them (docs/BENCHMARKS.md, "Fusion"); the chance bulk's spread (TOP_QUANTILES) is
+    not moved by them."""
+    if bulk >= scale:
+        return location, scale
+    return location + _GUMBEL_MEDIAN * (scale - bulk), bulk
+
+
+_GUMBEL_MEDIAN = -math.log(math.log(2.0))
+
+
 def nowhere(reference: np.ndarray, n: int = NOWHERE_COUNT, seed: int = 0) -> np.ndarray:
     """``n`` unit vectors that point nowhere in particular in the reference prompts' space: their mean, moved in
     a random direction by their root-mean-square distance from it. The same every time for the same prompts.
