@@ -286,7 +286,7 @@ class Store:
                 return [SegmentMatch(i, 1.0, m, t) for i, m, t in self.words.matching(query, limit)]
             except sqlite3.Error as e:
                 logger.info("The word index could not be read (%s); scanning", e)
-        return self.text_matches(phrase_pattern(words), limit=limit)
+        return self.text_matches(phrase_pattern(words, checked=False), limit=limit)
 
     def _words_usable(self) -> bool:
         return self.words is not None and self.words.synced()

@@ -238,21 +238,34 @@ def _in_digits(word: str) -> str | None:
     return (word.lstrip("0") or "0") if word.isdecimal() else None
 
 
-def _either(word: str) -> str:
-    return "|".join(re.escape(w) for w in spellings(word))
+def _either(word: str, checked: bool = True) -> str:
+    """The alternatives of :func:`spellings` in a regular expression. Where ``checked`` (Python's ``re``, which
+    checks each passage found), a leading-zero spelling the query did not write ("03" for "three") is not taken
+    inside a run of numbers: in "2024-03-02 tree surgeons" the "03" is a month, and field recordings are named by
+    date (it had made that file a "good" match for "three"). The store's own engine (Chroma's, Rust's ``regex``)
+    has no look-around: its patterns find a superset, which the check narrows."""
+    typed = word.lower()
+    return "|".join(
+        rf"(?<![0-9][\W_]){re.escape(w)}(?![\W_][0-9])"
+        if checked and w != typed and w.startswith("0")
+        else re.escape(w)
+        for w in spellings(word)
+    )
 
 
 def word_pattern(word: str) -> str:
-    """A regular expression (for the store's full-text search) matching ``word`` as a whole word in any of its
+    """A regular expression (Python's, checking a passage) matching ``word`` as a whole word in any of its
     :func:`spellings`, any case."""
     return rf"(?i)\b(?:{_either(word)})\b"
 
 
 def any_word_pattern(words: Sequence[str]) -> str:
-    """A regular expression matching any of ``words`` as a whole word, any case: one scan for several words."""
-    return r"(?i)\b(?:" + "|".join(_either(w) for w in words) + r")\b"
+    """A regular expression (the store's) matching any of ``words`` as a whole word, any case: one scan for several
+    words."""
+    return r"(?i)\b(?:" + "|".join(_either(w, checked=False) for w in words) + r")\b"
 
 
-def phrase_pattern(words: Sequence[str]) -> str:
-    """A regular expression matching ``words`` in this order, separated by spaces or punctuation, any case."""
-    return r"(?i)\b" + r"\W+".join(f"(?:{_either(w)})" for w in words) + r"\b"
+def phrase_pattern(words: Sequence[str], checked: bool = True) -> str:
+    """A regular expression matching ``words`` in this order, separated by spaces or punctuation, any case:
+    Python's, checking a passage, or (not ``checked``) the store's."""
+    return r"(?i)\b" + r"\W+".join(f"(?:{_either(w, checked)})" for w in words) + r"\b"
