@@ -319,3 +319,41 @@ def test_words_far_apart_are_separate_utterances(tmp_path, transcriber):
     t = transcriber.transcribe(audio.load(tmp_path / "song.wav", sr=16000), beam_size=1, word_times=True)
     assert all(u.end_s - u.start_s < 10 for u in t.utterances), t.utterances
     assert t.utterances[0].start_s < 3 and t.utterances[-1].start_s > 30
+
+
+def test_a_greedy_decode_that_stops_early_is_read_again_to_the_end(tmp_path, transcriber):
+    """The index decodes greedily (beam 1). Of a 12-s voice note in espeak-ng's Scottish voice, tiny.en's greedy
+    decode stopped mid-word after 2.7 s ("... moved to San R") and Whisper took its 30-s window as read: the
+    strings, the set list and the new song were never stored. Read again with a beam, the whole note is."""
+    import shutil
+    import subprocess
+
+    from audioret import audio
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+    note = tmp_path / "New Recording 12.wav"
+    text = (
+        "Rehearsal on Thursday is moved to seven thirty at the studio on Mill Road. Bring the spare guitar strings "
+        "and the set list. We should practise the new song twice before the gig."
+    )
+    subprocess.run(["espeak-ng", "-v", "en-gb-scotland", "-s", "140", "-w", str(note), text], check=True)
+    (heard,) = transcriber.transcribe_many([audio.load(note, sr=16000)])
+    assert "set list" in heard.text.lower() and "twice" in heard.text.lower(), heard.text
+    assert heard.utterances[-1].end_s > 0.8 * heard.duration_s
+
+
+@pytest.mark.parametrize(
+    "spans, speech_s, short",
+    [
+        ([(0.0, 2.66)], 12.1, True),  # the text ends early: 9 s of speech unread
+        ([(0.0, 4.9), (5.2, 8.3), (8.7, 11.6)], 12.1, False),  # read to the end
+        ([(0.0, 2.7), (30.1, 40.0)], 41.0, True),  # an early end inside a long recording's first window
+        ([(2.5, 9.0)], 9.5, True),  # the first 2.5 s unread
+        ([], 10.0, False),  # nothing written: the speech rules' call, not a retry
+    ],
+)
+def test_cut_short_finds_speech_a_decode_left_unread(spans, speech_s, short):
+    from audioret.models.asr import cut_short
+
+    assert cut_short(spans, speech_s) is short

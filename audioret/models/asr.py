@@ -61,6 +61,12 @@ SHORT_BATCH = 8
 SHORT_LANGUAGE_PROB = 0.8
 MEL_FRAMES_PER_S = 100
 TOKENS_PER_S = 8  # the most tokens a short decode may write per second of speech (stops loops early)
+# A greedy decode (beam 1, the index's) sometimes ends its text mid-word and early ("... has moved to San R" of a
+# 12-s voice note), and Whisper then takes the whole 30-s window as read: the rest of the note was never stored,
+# so no search could find it. A decode that leaves UNHEARD_S or more of the speech unread (pauses are cut out
+# before it) is run again with RETRY_BEAM, which read those notes to the end (docs/BENCHMARKS.md, "Speech").
+UNHEARD_S = 2.0
+RETRY_BEAM = 5
 
 
 class Transcriber:
@@ -234,6 +240,8 @@ class Transcriber:
             chunks = [{"start": s, "end": e} for s, e in regions]
             speech = np.concatenate(collect_chunks(samples, chunks, ASR_SAMPLE_RATE)[0])
             found, language, probability = self._run(speech, task, language, beam_size, word_times)
+            if beam_size < RETRY_BEAM and cut_short([(a, b) for a, b, *_ in found], len(speech) / ASR_SAMPLE_RATE):
+                found, language, probability = self._run(speech, task, language, RETRY_BEAM, word_times)
             times = SpeechTimestampsMap(chunks, ASR_SAMPLE_RATE)
         utterances = []
         for start, end, text, no_speech_prob, avg_logprob, words in found:
@@ -330,6 +338,18 @@ class Transcriber:
             ]
             language, probability = result.get("language") or language or "en", None
         return found, language, probability
+
+
+def cut_short(spans: list[tuple[float, float]], speech_s: float, unheard_s: float = UNHEARD_S) -> bool:
+    """Whether a decode's segments (``(start, end)`` in seconds of the ``speech_s`` seconds of speech it was given,
+    pauses already cut out) leave ``unheard_s`` or more of it unread: before the first, between two, or after the
+    last (Whisper's window taken as read after an early end). Not where it wrote nothing (the speech rules' call)."""
+    if not spans:
+        return False
+    edges = sorted(spans)
+    gaps = [edges[0][0], speech_s - max(end for _, end in edges)]
+    gaps += [later[0] - max(end for _, end in edges[: i + 1]) for i, later in enumerate(edges[1:])]
+    return max(gaps) >= unheard_s
 
 
 def _span(times, duration_s: float, start: float, end: float) -> tuple[float, float]:
