@@ -249,3 +249,53 @@ def test_a_number_finds_the_files_that_say_it_not_every_number(tmp_path, tiny_cl
     assert seven[0].path == path["take b"] and [h.path for h in seven if h.is_match] == [path["take b"]]
     three = library.search("three", k=4)  # said by no file
     assert three.no_good_match and not any(h.is_match for h in three)
+
+
+SOUND_EFFECTS = """dog_barking_at_mailman Dog-Growl-Low puppy_whimper_kennel RainOnCarRoof rain_heavy_gutter_overflow
+drizzle-on-leaves thunder_rumble_distant Thunderclap-Close waves_breaking_shingle_beach SeaSurf-Calm-Evening
+harbour_water_lapping baby_giggle_bath Toddler-Tantrum grandfather-clock-chime-noon kitchen_timer_ticking
+sneeze_and_sniff CoughDry-Male helicopter_passing_overhead Plane-Jet-Takeoff chainsaw_starting_up leaf_blower_garden
+rooster_dawn_farmyard hens_clucking_coop cow_moo_field crackling_bonfire_beach candle_flame_flicker
+kettle_boiling_whistle frying_pan_sizzle door_slam_wooden DoorCreak-Old-House footsteps_snow_crunch keys_jingle_pocket
+typing_laptop_keyboard printer_office_paper crowd_cheer_stadium applause_small_theatre church_bells_sunday
+bicycle_bell_ring train_passing_station tram_brakes_squeal car_engine_start_cold car_horn_short motorbike_revving
+siren_ambulance_passing wind_through_pines stream_babbling_brook waterfall_roar kick_808_long snare_tight_rim
+hihat_closed_16ths cymbal_crash_ride vinyl_crackle_loop piano_chord_c_major acoustic_guitar_strum violin_pizzicato
+choir_ahh_pad bass_sub_drop synth_arp_bright""".split()
+NOTES = {
+    "memo_2025_05_09": "The plumber said the leak under the sink is the washer. He comes back Monday at eight.",
+    "memo_2025_05_16": "For Sunday lunch roast the lamb with rosemary and garlic for ninety minutes, then rest it.",
+    "memo_2025_05_30": "The quarterly numbers are down four percent. Move the budget review to next week.",
+    "memo_2025_06_27": "Interview three candidates for the designer role on Tuesday; the second had the best work.",
+    "memo_2025_07_11": "The kitten needs her second vaccination next Friday, and we are out of the dry food she likes.",
+}
+
+
+@pytest.mark.slow
+def test_a_library_named_for_what_the_reference_prompts_name_still_calls_a_right_answer_a_match(
+    tmp_path, tiny_clap_dir, text_model
+):
+    """A sound-effects library named for dogs, rain, clocks and drums holds what the reference prompts name, so
+    their tops are its own files; their upper tops had widened the law of what an unrelated query reaches, and a
+    right answer found by a name's meaning fell under the line. Now it is a match, and what the library does not
+    hold still is not. (Descriptions stand in for five voice notes' transcripts; the tiny CLAP hears nothing.)"""
+    from audioret import Config, Library
+
+    lib = tmp_path / "lib"
+    rng = np.random.default_rng(0)
+    for name in [*SOUND_EFFECTS, *NOTES]:
+        write(lib / f"{name}.wav", (0.1 * rng.standard_normal(32000) * np.hanning(32000)).astype(np.float32), 16000)
+    for name, text in NOTES.items():
+        (lib / f"{name}.txt").write_text(text)
+    settings = dict(data_dir=tmp_path / "index", device="cpu", transcribe=False)
+    library = Library(Config(clap_model=str(tiny_clap_dir), text_model=text_model, **settings))
+    library.index(lib, progress=False)
+    for query, answer in (
+        ("a hound growling", "Dog-Growl-Low"),  # 0.496 "no good match" before
+        ("boiling water", "kettle_boiling_whistle"),  # 0.497
+        ("how long does the meat cook", "memo_2025_05_16"),  # 0.446
+    ):
+        found = library.search(query, k=3)
+        assert found[0].path == str(lib / f"{answer}.wav") and found[0].is_match and not found.no_good_match, query
+    for absent in ("a cat meowing", "an owl hooting", "a horse", "a flute"):
+        assert library.search(absent, k=3).no_good_match, absent
