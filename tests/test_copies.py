@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -396,19 +397,33 @@ def test_the_fingerprints_of_removed_and_changed_files_go_with_them(tmp_path, ti
         assert all("the same recording" not in h.why for h in again) and moved not in [h.path for h in again]
 
 
+def _sonic_pi_library(tmp_path, tiny_clap_dir, text_model, names) -> tuple[Library, Path]:
+    """Sonic Pi's samples ``names`` (the shared audio), indexed with the tiny CLAP."""
+    samples = require_shared("sonicpi_samples")
+    lib = tmp_path / "library"
+    lib.mkdir()
+    for name in names:
+        shutil.copy(next(samples.rglob(f"{name}.flac")), lib / f"{name}.flac")
+    library = _library(tmp_path, tiny_clap_dir, text_model)
+    library.index([lib], progress=False)
+    return library, lib
+
+
+def _finds_it_alone(library: Library, example, original) -> None:
+    """``example`` finds ``original`` first as "the same recording", strength 0.95 or more, and no other file so."""
+    hits = library.search_audio(example, k=3)
+    assert hits[0].path == str(original), (example.name, [h.path for h in hits])
+    assert hits[0].score >= 0.95 and "the same recording" in hits[0].why
+    assert all("the same recording" not in h.why for h in hits[1:]), (example.name, [h.why for h in hits])
+
+
 TINY = ("bd_ada", "elec_blip", "hat_bdu", "hat_sci", "elec_twip", "bd_chip", "elec_beep", "hat_star", "bd_zum")
 
 
 def test_a_sample_under_a_fifth_of_a_second_and_its_copies_are_the_same_recording(tmp_path, tiny_clap_dir, text_model):
     """Sonic Pi's drum hits and blips of 0.1-0.16 s (they were too short to compare): each one's mp3 and -6 dB Ogg
     copies find it first as "the same recording", and no other hit of the family is taken for it."""
-    samples = require_shared("sonicpi_samples")
-    lib = tmp_path / "library"
-    lib.mkdir()
-    for name in TINY:
-        shutil.copy(next(samples.rglob(f"{name}.flac")), lib / f"{name}.flac")
-    library = _library(tmp_path, tiny_clap_dir, text_model)
-    library.index([lib], progress=False)
+    library, lib = _sonic_pi_library(tmp_path, tiny_clap_dir, text_model, TINY)
     for name in ("bd_ada", "elec_blip", "hat_sci"):
         x, sr = sf.read(lib / f"{name}.flac", dtype="float32")
         assert len(x) / sr < 0.2
@@ -418,10 +433,7 @@ def test_a_sample_under_a_fifth_of_a_second_and_its_copies_are_the_same_recordin
             write(tmp_path / "copies" / f"{name}.ogg", 0.5 * x, sr=sr, format="OGG", subtype="VORBIS"),
             lib / f"{name}.flac",
         ):
-            hits = library.search_audio(copy, k=3)
-            assert hits[0].path == str(lib / f"{name}.flac"), (copy.name, [h.path for h in hits])
-            assert hits[0].score >= 0.95 and "the same recording" in hits[0].why
-            assert all("the same recording" not in h.why for h in hits[1:]), (copy.name, [h.why for h in hits])
+            _finds_it_alone(library, copy, lib / f"{name}.flac")
     groups = library.duplicates()  # the duplicates finder agrees: no two of these hits are one recording
     assert groups == [] and groups.too_short == []
 
@@ -502,13 +514,7 @@ def test_sonic_pi_strokes_of_19_to_44_ms_and_their_copies_are_the_same_recording
     """Sonic Pi's shortest samples (elec_tick 19 ms, tabla_ke1 43 ms, tabla_ke2 44 ms), among other tabla
     strokes: each one's mp3, 22-kHz and -6 dB Ogg copies find it first as "the same recording", and no other
     stroke is taken for it."""
-    samples = require_shared("sonicpi_samples")
-    lib = tmp_path / "library"
-    lib.mkdir()
-    for name in SHORTEST:
-        shutil.copy(next(samples.rglob(f"{name}.flac")), lib / f"{name}.flac")
-    library = _library(tmp_path, tiny_clap_dir, text_model)
-    library.index([lib], progress=False)
+    library, lib = _sonic_pi_library(tmp_path, tiny_clap_dir, text_model, SHORTEST)
     for name in ("elec_tick", "tabla_ke1", "tabla_ke2"):
         x, sr = sf.read(lib / f"{name}.flac", dtype="float32")
         assert len(x) / sr < 0.05
@@ -517,10 +523,7 @@ def test_sonic_pi_strokes_of_19_to_44_ms_and_their_copies_are_the_same_recording
             write(tmp_path / "copies" / f"{name}.wav", soxr.resample(x, sr, 22050), sr=22050),
             write(tmp_path / "copies" / f"{name}.ogg", 0.5 * x, sr=sr, format="OGG", subtype="VORBIS"),
         ):
-            hits = library.search_audio(copy, k=3)
-            assert hits[0].path == str(lib / f"{name}.flac"), (copy.name, [h.path for h in hits])
-            assert hits[0].score >= 0.95 and "the same recording" in hits[0].why
-            assert all("the same recording" not in h.why for h in hits[1:]), (copy.name, [h.why for h in hits])
+            _finds_it_alone(library, copy, lib / f"{name}.flac")
     assert library.duplicates() == []  # no two strokes are one recording
 
 

@@ -103,8 +103,7 @@ class Prints:
     with a spectrum, the SPECTRUM_CANDIDATES nearest to a short example by band means and spreads (one matrix
     product); and where either is a sound under MIN_SHORT_S, the files that keep a waveform correlating with the
     example's to MIN_WAVE_CORRELATION (one batch of FFTs; such sounds are few: 10 files of the duplicates set's
-    4,560). Each candidate is checked by the finder's rule,
-    :func:`audioret.duplicates.same`."""
+    4,560). Each candidate is checked by the finder's rule, :func:`audioret.duplicates.same`."""
 
     def __init__(self, prints: Sequence[Fingerprinted], library: Sequence[str] | None = None):
         self.prints = [fp for fp in prints if fp.duration_s >= MIN_WAVE_S]

@@ -25,9 +25,9 @@ MIN_DURATION_S = 3.0
 # short files: compared by their spectrum (:mod:`audioret.duplicates`)
 MIN_SHORT_S = 0.07  # four frames' changes at every phase (the shortest measured: a 0.075-s sample and its copies)
 # shorter sounds (a click, a tabla stroke of 19-44 ms): compared by their waveform, where a copy keeps the samples'
-# shape under the codec's cut-off and no other sound comes close (docs/BENCHMARKS.md, "Copies"): of the duplicates
-# set's files under 0.5 s, a copy of such a sound correlates 0.988-0.999 with it, another file 0.68 at most, and
-# two takes of one FSDD speaker's digits up to 0.88
+# shape under the codec's cut-off and no other sound comes close: of the duplicates set's files under 0.5 s, a copy
+# of such a sound correlates 0.988-0.999 with it, another file 0.68 at most, and two takes of one FSDD speaker's
+# digits up to 0.88 (docs/BENCHMARKS.md, "the shortest sounds by their waveform")
 MIN_WAVE_S = 0.005  # ...from 55 samples at FINGERPRINT_RATE; under it only the bytes tell
 WAVE_UNDER_S = 0.5  # files this short keep their waveform (int16, 11 kB at most): an encoder pads a copy of a 19-ms
 # click to 52 ms and of a 43-ms stroke to 0.1 s, and the copy must still meet it

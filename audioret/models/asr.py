@@ -64,7 +64,8 @@ TOKENS_PER_S = 8  # the most tokens a short decode may write per second of speec
 # A greedy decode (beam 1, the index's) sometimes ends its text mid-word and early ("... has moved to San R" of a
 # 12-s voice note), and Whisper then takes the whole 30-s window as read: the rest of the note was never stored,
 # so no search could find it. A decode that leaves UNHEARD_S or more of the speech unread (pauses are cut out
-# before it) is run again with RETRY_BEAM, which read those notes to the end (docs/BENCHMARKS.md, "Speech").
+# before it) is run again with RETRY_BEAM, which read those notes to the end (docs/BENCHMARKS.md, "Fusion":
+# "voice notes read to the end").
 UNHEARD_S = 2.0
 RETRY_BEAM = 5
 

@@ -129,9 +129,9 @@ def no_wider(location: float, scale: float, bulk: float) -> tuple[float, float]:
     """A Gumbel law (``location``, ``scale``) spread no wider than ``bulk``, its median kept (a standard Gumbel's
     median is ``-ln ln 2``). For the unrelated queries' law: the reference prompts' upper tops are the library's
     own content where it holds what they name (a sound-effects library of dogs, rain and clocks, named so, tops "a
-    dog barking" as any search would), and they had widened the law 2.2 times there, so that a right answer under
-    a strength of 0.5 was most of them (docs/BENCHMARKS.md, "Fusion"); the chance bulk's spread (TOP_QUANTILES) is
-    not moved by them."""
+    dog barking" as any search would); they had widened the law 2.2 times there, and 29 of 50 right answers fell
+    under the match line (docs/BENCHMARKS.md, "What the reference prompts name"). The chance bulk's spread
+    (TOP_QUANTILES) is not moved by them."""
     if bulk >= scale:
         return location, scale
     return location + _GUMBEL_MEDIAN * (scale - bulk), bulk
