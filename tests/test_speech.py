@@ -354,6 +354,6 @@ def test_a_greedy_decode_that_stops_early_is_read_again_to_the_end(tmp_path, tra
     ],
 )
 def test_cut_short_finds_speech_a_decode_left_unread(spans, speech_s, short):
-    from audioret.models.asr import cut_short
+    from audioret.models.speech_rules import cut_short
 
     assert cut_short(spans, speech_s) is short

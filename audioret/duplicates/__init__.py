@@ -63,7 +63,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from .cache import FingerprintCache, fingerprint_file, fingerprinted
+from .cache import FingerprintCache, fingerprint_file, fingerprinted, of_samples
 from .fingerprints import DEFAULT_MAX_BIT_ERROR, chromaprint_pairs, compare, fingerprint
 from .rule import (
     MIN_DURATION_S,
@@ -114,6 +114,7 @@ __all__ = [
     "group",
     "keep_order",
     "modified_ns",
+    "of_samples",
     "profile",
     "same",
     "spectrum_of",

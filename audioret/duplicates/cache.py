@@ -115,6 +115,18 @@ def fingerprint_file(path: str) -> Fingerprinted:
     )
 
 
+def of_samples(samples: np.ndarray, sample_rate: int, name: str = "<array>") -> Fingerprinted:
+    """The fingerprint of mono float32 audio at ``sample_rate`` (an example given as samples)."""
+    import soxr
+
+    x = np.asarray(samples, np.float32)
+    if sample_rate != FINGERPRINT_RATE:
+        x = soxr.resample(x, sample_rate, FINGERPRINT_RATE).astype(np.float32)
+    words = fingerprint(x)
+    duration_s = len(x) / FINGERPRINT_RATE
+    return Fingerprinted(name, words, "", sample_rate, 1, duration_s, 0, spectrum_of(x, words), wave_of(x))
+
+
 def fingerprinted(path: str, cache: FingerprintCache | None = None) -> Fingerprinted | None:
     """A file's fingerprint, from ``cache`` while the file is unchanged (else computed and kept there); None when
     the file cannot be read."""

@@ -44,10 +44,10 @@ from . import (
     FingerprintCache,
     Fingerprinted,
     by_chromaprint,
-    fingerprint,
     fingerprinted,
     keep_order,
     modified_ns,
+    of_samples,
     same,
     spectrum_of,
     wants_profile,
@@ -79,18 +79,6 @@ SPECTRUM_CANDIDATES = 32  # a short example's nearest library files by band summ
 FILE_NAME = "fingerprints.sqlite3"  # the duplicates finder's fingerprints, beside the index
 _KNOWN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Library -> its Known
 _KNOWN_LOCK = threading.Lock()
-
-
-def of_samples(samples: np.ndarray, sample_rate: int, name: str = "<array>") -> Fingerprinted:
-    """The fingerprint of mono float32 audio at ``sample_rate`` (an example given as samples)."""
-    import soxr
-
-    x = np.asarray(samples, np.float32)
-    if sample_rate != FINGERPRINT_RATE:
-        x = soxr.resample(x, sample_rate, FINGERPRINT_RATE).astype(np.float32)
-    words = fingerprint(x)
-    duration_s = len(x) / FINGERPRINT_RATE
-    return Fingerprinted(name, words, "", sample_rate, 1, duration_s, 0, spectrum_of(x, words), wave_of(x))
 
 
 class Prints:

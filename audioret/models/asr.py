@@ -30,6 +30,7 @@ from .speech_rules import (
     LOG_PROB_THRESHOLD,
     NO_SPEECH_THRESHOLD,
     collapse_repeats,
+    cut_short,
     is_speech,
     repeats_a_phrase,
     split_at_gaps,
@@ -61,13 +62,7 @@ SHORT_BATCH = 8
 SHORT_LANGUAGE_PROB = 0.8
 MEL_FRAMES_PER_S = 100
 TOKENS_PER_S = 8  # the most tokens a short decode may write per second of speech (stops loops early)
-# A greedy decode (beam 1, the index's) sometimes ends its text mid-word and early ("... has moved to San R" of a
-# 12-s voice note), and Whisper then takes the whole 30-s window as read: the rest of the note was never stored,
-# so no search could find it. A decode that leaves UNHEARD_S or more of the speech unread (pauses are cut out
-# before it) is run again with RETRY_BEAM, which read those notes to the end (docs/BENCHMARKS.md, "Fusion":
-# "voice notes read to the end").
-UNHEARD_S = 2.0
-RETRY_BEAM = 5
+RETRY_BEAM = 5  # the beam of a second decode where a greedy one left speech unread (speech_rules.cut_short)
 
 
 class Transcriber:
@@ -339,18 +334,6 @@ class Transcriber:
             ]
             language, probability = result.get("language") or language or "en", None
         return found, language, probability
-
-
-def cut_short(spans: list[tuple[float, float]], speech_s: float, unheard_s: float = UNHEARD_S) -> bool:
-    """Whether a decode's segments (``(start, end)`` in seconds of the ``speech_s`` seconds of speech it was given,
-    pauses already cut out) leave ``unheard_s`` or more of it unread: before the first, between two, or after the
-    last (Whisper's window taken as read after an early end). Not where it wrote nothing (the speech rules' call)."""
-    if not spans:
-        return False
-    edges = sorted(spans)
-    gaps = [edges[0][0], speech_s - max(end for _, end in edges)]
-    gaps += [later[0] - max(end for _, end in edges[: i + 1]) for i, later in enumerate(edges[1:])]
-    return max(gaps) >= unheard_s
 
 
 def _span(times, duration_s: float, start: float, end: float) -> tuple[float, float]:

@@ -1,5 +1,6 @@
 """What counts as speech in what Whisper wrote: its own no-speech rule, fillers and stock phrases on non-speech
-sounds, a decode that loops, and utterances cut at long gaps. Pure: text and numbers in, text and numbers out."""
+sounds, a decode that loops, a decode that stops early, and utterances cut at long gaps. Pure: text and numbers
+in, text and numbers out."""
 
 from __future__ import annotations
 
@@ -109,3 +110,23 @@ def is_filler(words: list[str]) -> bool:
         if len(words) % n == 0 and words == words[:n] * (len(words) // n):
             return True
     return False
+
+
+# A greedy decode (beam 1, the index's) sometimes ends its text mid-word and early ("... has moved to San R" of a
+# 12-s voice note), and Whisper then takes the whole 30-s window as read: the rest of the note was never stored,
+# so no search could find it. A decode that leaves UNHEARD_S or more of the speech unread (pauses are cut out
+# before it) is decoded again with a beam (asr.RETRY_BEAM), which read those notes to the end
+# (docs/BENCHMARKS.md, "Fusion": "voice notes read to the end").
+UNHEARD_S = 2.0
+
+
+def cut_short(spans: list[tuple[float, float]], speech_s: float, unheard_s: float = UNHEARD_S) -> bool:
+    """Whether a decode's segments (``(start, end)`` in seconds of the ``speech_s`` seconds of speech it was given,
+    pauses already cut out) leave ``unheard_s`` or more of it unread: before the first, between two, or after the
+    last (Whisper's window taken as read after an early end). Not where it wrote nothing (the speech rules' call)."""
+    if not spans:
+        return False
+    edges = sorted(spans)
+    gaps = [edges[0][0], speech_s - max(end for _, end in edges)]
+    gaps += [later[0] - max(end for _, end in edges[: i + 1]) for i, later in enumerate(edges[1:])]
+    return max(gaps) >= unheard_s

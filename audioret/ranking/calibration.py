@@ -188,12 +188,10 @@ class Background:
         return self.__dict__["_informative"]
 
     def unrelated_law(self) -> tuple[float, float]:
-        """The law of what an unrelated query reaches here: the reference tops through their median and upper
-        quartile (null.UNRELATED_QUANTILES), spread no wider than their chance bulk (:meth:`law`,
-        :func:`null.no_wider`). Computed once."""
+        """What an unrelated query reaches here: the reference tops through their median and upper quartile
+        (null.UNRELATED_QUANTILES), no wider than their chance bulk (:func:`null.no_wider`). Computed once."""
         if "_unrelated" not in self.__dict__:
-            location, scale = self.fit_law(self.tops, UNRELATED_QUANTILES)
-            self.__dict__["_unrelated"] = no_wider(location, scale, self.law()[1])
+            self.__dict__["_unrelated"] = no_wider(*self.fit_law(self.tops, UNRELATED_QUANTILES), self.law()[1])
         return self.__dict__["_unrelated"]
 
     def laws(self) -> tuple[np.ndarray, np.ndarray]:
