@@ -438,15 +438,15 @@ def test_a_sample_under_a_fifth_of_a_second_and_its_copies_are_the_same_recordin
     assert groups == [] and groups.too_short == []
 
 
-def _click(seed: int, n: int, sr: int = 48000) -> np.ndarray:
+def _click(seed: int, n: int) -> np.ndarray:
     return (np.random.default_rng(seed).standard_normal(n) * np.hanning(n)).astype(np.float32)
 
 
 def test_a_click_too_short_for_a_spectrum_is_found_by_its_waveform(tmp_path, tiny_clap_dir, text_model):
     """A click of 20 ms is under what a spectrum needs (70 ms): given as the example, the library's file, a copy of
-    its bytes, a FLAC re-saved at -6 dB and an mp3 each find it first as "the same
-    recording"; the other clicks, as short and as noisy, are never called that, and the duplicates finder groups
-    the click with its copies alone, compared by their waveforms."""
+    its bytes, a FLAC re-saved at -6 dB and an mp3 each find it first as "the same recording"; the other clicks, as
+    short and as noisy, are never called that, and the duplicates finder groups the click with its copies alone,
+    compared by their waveforms."""
     lib = tmp_path / "library"
     click = write(lib / "click.wav", _click(3, 960), sr=48000)
     for i in range(3):
