@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from audioret.ranking import calibration as cal  # noqa: E402
 from audioret.ranking.calibration import MATCH_BEYOND, MATCH_EVIDENCE, Background  # noqa: E402
-from audioret.ranking.null import INFORMATIVE, fit_tops, informative  # noqa: E402
+from audioret.ranking.null import INFORMATIVE, UNRELATED_QUANTILES, fit_tops, informative  # noqa: E402
 from bench.fusion_rules import Previous, Shipped  # noqa: E402
 from bench.text_rules import TEXT_RULES  # noqa: E402
 
@@ -349,27 +349,19 @@ for _alike in (0.9, 0.95, 0.98):
 RULES |= TEXT_RULES  # the rules tried against the text channel's misses (bench/text_rules.py)
 
 
-class BulkSpread(Shipped):
-    """The shipped rule with the unrelated queries' law spread no wider than the reference tops' chance bulk (the
-    law through TOP_QUANTILES): ``anchor`` "median" keeps the law's median at the tops' median, "location" keeps
-    its location."""
+class WideUnrelated(Shipped):
+    """The shipped rule with the unrelated queries' law as before null.no_wider: through the reference tops' median
+    and upper quartile, however wide (``bench/fusion_rules.py --rule shipped wide-unrelated`` compares the two)."""
 
-    def __init__(self, data, anchor="median"):
-        super().__init__(data)
-        self.anchor, self.name = anchor, f"bulk-spread-{anchor}"
+    name = "wide-unrelated"
 
     def background(self, key):
         fresh = key not in self.backgrounds
         bg = super().background(key)
         if fresh and len(bg.tops):
-            loc, scale = bg.unrelated_law()
-            _, bulk = bg.law()
-            if bulk < scale:
-                if self.anchor == "median":
-                    loc += -np.log(-np.log(0.5)) * (scale - bulk)
-                bg.__dict__["_unrelated"] = (loc, bulk)
-                bg.__dict__.pop("_laws", None)
+            bg.__dict__["_unrelated"] = bg.fit_law(bg.tops, UNRELATED_QUANTILES)
+            bg.__dict__.pop("_laws", None)
         return bg
 
 
-RULES |= {"bulk-spread-median": BulkSpread, "bulk-spread-location": lambda d: BulkSpread(d, "location")}
+RULES |= {"wide-unrelated": WideUnrelated}
