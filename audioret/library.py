@@ -242,7 +242,9 @@ class Library:
         if results:
             results.note = ". ".join(n for n in (results.note, results.unindexed) if n)
         else:  # said once, as the reason
-            results.empty = results.unindexed or why_nothing(self, query, results.filters, left_out=results.left_out)
+            results.empty = results.unindexed or why_nothing(
+                self, query, results.filters, left_out=results.left_out, unheld=results.unheld
+            )
         return results
 
     def judge(self, query: str, like: Sequence[str] = (), unlike: Sequence[str] = ()) -> int:

@@ -148,17 +148,27 @@ def empty_reasons(
     hints=CLI_HINTS,
     in_folder: bool = True,
     left_out=(),
+    unheld=None,
 ) -> str:
     """Why a search returned nothing, most likely first: a folder with no indexed file (``in_folder`` False), tags
-    no file has, quoted phrases (or the exclusions that left out the files holding them: ``left_out``, each
-    exclusion as typed and how many files it left out), other filters, or an empty index, each with what to do
-    (``hints``: the command line's, or the page's ``PAGE_HINTS``)."""
+    no file has, quoted phrases (those no file holds: ``unheld``, None where unknown; or the filters and exclusions
+    that left out the files holding them: ``left_out``, each exclusion as typed and how many files it left out),
+    other filters, or an empty index, each with what to do (``hints``: the command line's, or the page's
+    ``PAGE_HINTS``)."""
     reasons = [hints[2].format(folder=filters.folder)] if filters.folder and indexed and not in_folder else []
     reasons += [f'no file is tagged "{t}"{hints[0]}' for t in filters.tags or () if t not in known_tags]
     excluding = [name for name, n in left_out if n]
+    filtered = any((filters.folder, filters.extensions, filters.min_duration_s, filters.max_duration_s, filters.tags))
     unless = f", or {' and '.join(excluding)} left out those that do" if excluding else ""
-    reasons += [f'no file holds "{" ".join(p)}" word for word{unless}' for p in Query.parse(query or "").phrases]
-    if any((filters.folder, filters.extensions, filters.min_duration_s, filters.max_duration_s, filters.tags)):
+    for phrase in Query.parse(query or "").phrases:
+        quoted = f'"{" ".join(phrase)}" word for word'
+        if unheld is None or phrase in unheld:
+            reasons.append(f"no file holds {quoted}{unless if unheld is None else ''}")
+        else:  # some file holds it: what left them out
+            by = [*(["the filters"] if filtered else []), *excluding] or ["the query's scope"]
+            reasons.append(f"{' and '.join(by)} left out the files that hold {quoted}")
+            filtered = False  # said
+    if filtered:
         reasons.append("the filters leave nothing")
     if not indexed:
         reasons.append(hints[1])
@@ -184,7 +194,7 @@ def unindexed(channels, asked, absent: Callable[[str], bool] = lambda name: Fals
     )
 
 
-def why_nothing(library, query: str | None, filters: Filters | None, hints=CLI_HINTS, left_out=()) -> str:
+def why_nothing(library, query: str | None, filters: Filters | None, hints=CLI_HINTS, left_out=(), unheld=None) -> str:
     """:func:`empty_reasons` for a search of ``library`` that found nothing, its tags and files looked up only
     within what the searcher may see (on a public page, the visitor's folders)."""
     filters = filters or Filters()
@@ -192,4 +202,4 @@ def why_nothing(library, query: str | None, filters: Filters | None, hints=CLI_H
     known = {t.name for t in library.tags(visible)}
     indexed = bool(library.files(visible))
     in_folder = not filters.folder or bool(library.files(Filters(folder=filters.folder, folders=filters.folders)))
-    return empty_reasons(query, filters, known, indexed, hints, in_folder, left_out)
+    return empty_reasons(query, filters, known, indexed, hints, in_folder, left_out, unheld)

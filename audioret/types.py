@@ -71,6 +71,7 @@ class Results(list):
         self.example = example  # found by an example sound (nothing was said to match)
         self.filters: Filters | None = None  # what the search was within (why it found nothing: render.why_nothing)
         self.left_out: tuple[tuple[str, int], ...] = ()  # each exclusion (as typed) and how many files it left out
+        self.unheld: tuple[tuple[str, ...], ...] | None = None  # required phrases no file holds (None: not asked)
         self.changed = changed  # what feedback changed, in words ("3 new in the top 10, 1 left out")
         self.note = note  # how the query was read, where that is not plain (Query.note)
         self.empty = ""  # why nothing came back, when nothing did (render.why_nothing; Library fills it in)
@@ -169,6 +170,7 @@ class Scope:
     exclude_paths: frozenset[str] = frozenset()
     exclude_ids: frozenset[str] = frozenset()  # records (segment ids) never returned
     left_out: tuple[tuple[str, int], ...] = ()  # each exclusion as typed ("-bark") and how many files it left out
+    unheld: tuple[tuple[str, ...], ...] = ()  # required phrases no file holds: searched as plain words instead
 
     def narrowed(self, only_paths: Iterable[str] | None = None, exclude_paths: Iterable[str] = ()) -> Scope:
         """This scope with fewer files: only ``only_paths`` (within the ones kept so far), ``exclude_paths`` out."""

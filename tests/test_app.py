@@ -85,11 +85,16 @@ def test_text_search_api(server):
     assert hits[0]["text (cosine)"] >= 0.3 and 0 <= hits[0]["from"] < hits[0]["to"] <= 10.0
     assert "roof" in hits[0]["matched text"] and hits[0]["why"].startswith(("name:", "sidecar:"))
     assert "5 results for “rain on a tin roof”" in html and html.count('class="hit"') == 5
-    # a quoted phrase no file holds: the one real reason, as the command line gives it (the filters left out)
+    # a quoted phrase no file holds: its words searched as any others, and the page says so
     table, html, *_ = client.predict('"zebra crossing"', 5, 1.0, 1.0, api_name="/search")
-    assert rows(table) == [] and html.count('class="hit"') == 0
     phrase = "&quot;zebra crossing&quot;"
-    assert f"No results for “{phrase}”: no file holds {phrase} word for word</h3>" in html
+    assert len(rows(table)) == 5 and html.count('class="hit"') == 5
+    assert f"No file holds {phrase} word for word, so its words were searched without the quotes" in html
+    # a phrase held only outside the folder asked for: the one real reason, as the command line gives it
+    table, html, *_ = client.predict('"tin roof"', 5, 1.0, 1.0, "examples/speech", "", None, None, api_name="/search")
+    assert rows(table) == [] and html.count('class="hit"') == 0
+    phrase = "&quot;tin roof&quot;"
+    assert f"No results for “{phrase}”: the filters left out the files that hold {phrase} word for word</h3>" in html
 
 
 def test_spoken_query_api(server, tmp_path):

@@ -269,9 +269,13 @@ def test_each_query_form_in_the_readme(mixed):
     assert spoken and meeting not in [h.path for h in spoken]
     assert meeting in [h.path for h in library.search('plans for the budget -"an old budget"', k=20)]
     left = library.search('"the harvest" -brought', k=10)  # the only file that holds it says "brought" too
+    assert not left and left.message == 'No results: -brought left out the files that hold "the harvest" word for word'
+    # a phrase no file holds (the memo says "brought in the harvest"): searched as words, and the results say so
+    loose = library.search('"we gathered the harvest"', k=3)
+    assert [h.path for h in loose][:1] == [harvest] and loose[0].is_match
     assert (
-        not left
-        and left.message == 'No results: no file holds "the harvest" word for word, or -brought left out those that do'
+        loose.note
+        == 'No file holds "we gathered the harvest" word for word, so its words were searched without the quotes'
     )
     unmatched = library.search('"harvest" -"budget" "', k=10)
     assert [h.path for h in unmatched] == [harvest] and 'unmatched "' in unmatched.note

@@ -127,6 +127,14 @@ def test_an_empty_answer_says_why_most_likely_first():
     assert empty_reasons('buy "olive oil" -rent -"the bell" -milk', Filters(), set(), True, left_out=left_out) == (
         'no file holds "olive oil" word for word, or -rent and -milk left out those that do'
     )
+    # where the search said which phrases no file holds: the others are held, and what left their files out is named
+    assert empty_reasons('buy "olive oil" -rent -milk', Filters(), set(), True, left_out=left_out, unheld=()) == (
+        '-rent and -milk left out the files that hold "olive oil" word for word'
+    )
+    folder = Filters(folder="/home/u/lib/notes")
+    assert empty_reasons('"olive oil" "spa day"', folder, set(), True, unheld=(("spa", "day"),)) == (
+        'the filters left out the files that hold "olive oil" word for word; no file holds "spa day" word for word'
+    )
     assert empty_reasons("rain", Filters(tags=("Night",)), {"rain"}, True) == (
         'no file is tagged "night" (`audioret tags` lists them); the filters leave nothing'
     )

@@ -355,14 +355,19 @@ class TextChannel(Channel):
 
     def narrow(self, query: Query, scope: Scope) -> Scope:
         """Only the files whose text holds each required phrase, and none whose text has an excluded word or
-        phrase; the scope's ``left_out`` counts the files each exclusion left out (within the filters)."""
+        phrase; the scope's ``left_out`` counts the files each exclusion left out (within the filters). A phrase no
+        file in the library holds requires nothing: its words are searched as any others, and the scope's ``unheld``
+        names it (a transcript can hold the words otherwise: Whisper wrote "Stellisman" for "Lisbon")."""
         if not (query.phrases or query.exclusions) or not self.holds_records():
             return scope
-        only = None
+        only, unheld = None, []
         for phrase in query.phrases:
             holding = self.paths_with(phrase)
+            if not holding:
+                unheld.append(phrase)
+                continue
             only = holding if only is None else only & holding
-        scope = scope.narrowed(only)
+        scope = replace(scope.narrowed(only), unheld=scope.unheld + tuple(unheld))
         return scope.leaving_out({minus(w): self.paths_with(w, scope.filters) for w in query.exclusions})
 
     def moments(self, path: str, text: str) -> list[Moment]:

@@ -117,7 +117,11 @@ def answer(app: App, request, search, described: str, query: str | None = None, 
     if hits.note:  # how the query was read; a channel's model the index was not made with, by its path
         described = f"{described}. {app.scrub(hits.note, session)}"
     unindexed = app.scrub(hits.unindexed, session)  # a channel's model the index was not made with, said first
-    why = "" if hits else unindexed or why_nothing(app.library, query, hits.filters, PAGE_HINTS, hits.left_out)
+    why = (
+        ""
+        if hits
+        else unindexed or why_nothing(app.library, query, hits.filters, PAGE_HINTS, hits.left_out, hits.unheld)
+    )
     area = results(described, cards, hits.no_good_match, kind or "typed" * votes, why, hits.example)
     return table(app, hits, session), area
 
