@@ -229,7 +229,8 @@ class Shipped(Previous):
     """The shipped rule (audioret.ranking): calibration.judge's two values for each channel (weighed by
     null.informative where ``gated``), the lexical leg in both, the says added for the ranking, "no good match"
     when none of the first ten is a match (some say, and null.match_line of the channels' informative weights
-    against unrelated queries: calibration.match_evidence)."""
+    against unrelated queries: calibration.match_evidence). A channel's value against unrelated queries adds up
+    only where it has a say for the file (the best channel's where none has: fusion.fuse)."""
 
     name = "shipped"
     gated = True
@@ -264,8 +265,14 @@ class Shipped(Previous):
             "_line": match_line(chances),
         }
 
+    def beyond(self, found):
+        """Each file's evidence against unrelated queries, over the channels with a say for it (fusion.fuse)."""
+        said = [say(found[c][0]) > 0 for c in ("clap", "text")]
+        summed = sum(np.where(s, b, 0.0) for s, b in zip(said, found["_beyond"]))
+        return np.where(said[0] | said[1], summed, np.maximum(*found["_beyond"]))
+
     def fused(self, found):  # the score shown (calibration.match_evidence), as fuse ranks
-        said, beyond = say(found["clap"][0]) + say(found["text"][0]), found["_beyond"][0] + found["_beyond"][1]
+        said, beyond = say(found["clap"][0]) + say(found["text"][0]), self.beyond(found)
         evidence = found["clap"][0] + found["text"][0]
         return np.array([match_evidence(*x, found["_line"]) for x in zip(said, beyond, evidence)])
 
@@ -280,8 +287,7 @@ class Shipped(Previous):
         return not self.matches(found, total)[order].any()
 
     def matches(self, found, total):
-        beyond = found["_beyond"][0] + found["_beyond"][1]
-        return (self.tiebreak(found) > cal.MATCH_SAY) & (beyond >= found["_line"])
+        return (self.tiebreak(found) > cal.MATCH_SAY) & (self.beyond(found) >= found["_line"])
 
 
 def ranked(total: np.ndarray, cosine: np.ndarray, evidence: np.ndarray | None = None) -> np.ndarray:

@@ -365,3 +365,17 @@ class WideUnrelated(Shipped):
 
 
 RULES |= {"wide-unrelated": WideUnrelated}
+
+
+class SummedBeyond(Shipped):
+    """The rule before fusion summed the channels' evidence against unrelated queries only where each has a say: every
+    channel's value added, so a channel at chance for a file (the stand-in CLAP's 0.1-0.7 nats for a talk) could
+    move it past another file the text channel found as strongly, or over the match line."""
+
+    name = "summed-beyond"
+
+    def beyond(self, found):
+        return found["_beyond"][0] + found["_beyond"][1]
+
+
+RULES |= {"summed-beyond": SummedBeyond}

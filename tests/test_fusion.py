@@ -234,6 +234,23 @@ def test_ranks_are_in_the_order_of_the_scores_shown():
     assert [h.path for h in ranked][2:] == [f"weak{i}.wav" for i in (4, 3, 2, 1, 0)]
 
 
+def test_a_channel_at_chance_for_a_file_adds_nothing_to_it():
+    """The text channel finds the right talk (2.61 nats) a little above another (2.58); the sound channel hears both
+    at chance (under 1 nat: no say), the other at 0.50. That chance no longer puts the other first, nor over the line
+    of two channels (2.97 nats): both stay weak, in the text channel's order. Where no channel has a say, a file's
+    grade is its best channel's."""
+    right, other = (found_with(text, p, e, e) for p, e in (("right.wav", 2.61), ("other.wav", 2.58)))
+    sound = [found_with(clap, "right.wav", 0.04, 0.04), found_with(clap, "other.wav", 0.5, 0.5)]
+    hits = fuse({"clap": sound, "text": [right, other]}, {"clap": 1, "text": 1}, k=2)
+    assert [h.path for h in hits] == ["right.wav", "other.wav"] and results(hits).no_good_match
+    assert hits[0].score == pytest.approx(strength(MATCH_EVIDENCE * 2.61 / match_line(2)), abs=1e-6)
+    both = fuse({"clap": sound, "text": [right, other]}, {"clap": 1, "text": 0.0}, k=2)  # the text channel off
+    assert [h.path for h in both] == ["other.wav", "right.wav"] and both[0].score > 0  # graded, not all 0
+    weak = {c: [found_with(make, "w.wav", e, e)] for c, make, e in (("clap", clap, 0.9), ("text", text, 0.6))}
+    alone = fuse({"clap": weak["clap"]}, {"clap": 1}, k=1)[0]
+    assert fuse(weak, {"clap": 1, "text": 1}, k=1)[0].score <= alone.score  # the best channel's, not the sum
+
+
 def test_ties_in_the_score_shown_go_by_say_evidence_cosine_and_name():
     """Files at chance all show 0 (no say, no evidence); more than k of them tie there. They are ordered by the
     fused say, then evidence, then the best cosine, then the path, and the same files come whatever their order in."""

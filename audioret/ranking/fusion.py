@@ -66,13 +66,18 @@ def fuse(found: Mapping[str, Sequence[Found]], weights: Mapping[str, float], k: 
     The time range follows the channel that carried the hit (the largest weighted evidence): its stretch, else the
     first stretch of another channel with a say (one at chance found nothing there), else the file's first seconds.
     A hit is a match (score 0.5) at :func:`null.match_line` of the channels' chances: what one unrelated query in
-    ten reaches in some channel that could reach it by chance (ln 10 nats for one, 2.97 for two).
+    ten reaches in some channel that could reach it by chance (ln 10 nats for one, 2.97 for two). A file's evidence
+    against unrelated queries adds up over the channels with a say for it (:func:`null.say`); where none has one, it
+    is the best channel's. A channel at chance for a file had added its 0.1-0.7 nats there, moving a talk the text
+    channel found past the right one, or over the line (docs/BENCHMARKS.md, "A channel at chance adds nothing").
     """
     if k < 1:
         raise InputError(f"k must be at least 1, got {k}")
     order = {channel: i for i, channel in enumerate(found)}
     per_file: dict[str, dict[str, Found]] = {}
-    sums: dict[str, list[float]] = {}  # each file's weighted say, evidence and beyond summed, and its best cosine
+    # each file's weighted say and evidence summed, its beyond summed over the channels with a say for it, its best
+    # cosine, and its largest weighted beyond (what it shows where no channel has a say)
+    sums: dict[str, list[float]] = {}
     chances = 0.0  # the channels' chances (each one's most), for the match line
     for channel, items in found.items():
         weight = weights.get(channel, 0)
@@ -80,23 +85,27 @@ def fuse(found: Mapping[str, Sequence[Found]], weights: Mapping[str, float], k: 
             continue
         chances += max([f.chance for f in items])
         for f in items:  # one pass, a file's channels in the registry's order
-            path, cosine, beyond = f.match.metadata["path"], f.match.score, f.against_unrelated
+            path, cosine, beyond = f.match.metadata["path"], f.match.score, weight * f.against_unrelated
             row = sums.get(path)
             if row is None:
                 per_file[path] = {channel: f}
-                sums[path] = [weight * f.said, weight * f.evidence, weight * beyond, cosine]
+                sums[path] = [weight * f.said, weight * f.evidence, beyond if f.said > 0 else 0.0, cosine, beyond]
             else:
                 per_file[path][channel] = f
                 row[0] += weight * f.said
                 row[1] += weight * f.evidence
-                row[2] += weight * beyond
+                if f.said > 0:
+                    row[2] += beyond
                 if cosine > row[3]:
                     row[3] = cosine
+                if beyond > row[4]:
+                    row[4] = beyond
     if not sums:
         return []
     line = match_line(chances)  # what an unrelated query reaches in one channel of those that could by chance
     paths = list(sums)
-    said, evidence, beyond, cosine = np.array(list(sums.values()), np.float64).T
+    said, evidence, beyond, cosine, alone = np.array(list(sums.values()), np.float64).T
+    beyond = np.where(said > 0, beyond, alone)  # a channel at chance for a file adds nothing to one with a say
     shown = match_evidences(said, beyond, evidence, line)  # the score shown first, so ranks are in score order
     by_path = np.empty(len(paths), np.int64)  # the last key: each path's place in their order
     by_path[sorted(range(len(paths)), key=paths.__getitem__)] = np.arange(len(paths))
