@@ -89,7 +89,8 @@ def test_text_search_api(server):
     table, html, *_ = client.predict('"zebra crossing"', 5, 1.0, 1.0, api_name="/search")
     phrase = "&quot;zebra crossing&quot;"
     assert len(rows(table)) == 5 and html.count('class="hit"') == 5
-    assert f"No file holds {phrase} word for word, so its words were searched without the quotes" in html
+    note = f"No file holds {phrase} word for word, so its words were searched without the quotes"
+    assert f'<p class="results-note">{note}.</p>' in html and f"No good match for “{phrase}”: nothing" in html
     # a phrase held only outside the folder asked for: the one real reason, as the command line gives it
     table, html, *_ = client.predict('"tin roof"', 5, 1.0, 1.0, "examples/speech", "", None, None, api_name="/search")
     assert rows(table) == [] and html.count('class="hit"') == 0

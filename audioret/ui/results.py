@@ -53,6 +53,7 @@ watch('value', () => {
 
 CSS = """
 .results-header { margin: 0.5em 0; font-size: 1.1em; scroll-margin-top: 8px; }
+.results-note { margin: 0 0 0.5em; color: var(--body-text-color-subdued); }
 .hit { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0.6em; margin: 0.5em 0;
        list-style: none; }
 .hit-title { display: flex; flex-wrap: wrap; gap: 0.4em; align-items: baseline; }
@@ -227,17 +228,25 @@ def hits_table(cards: Sequence[Card]) -> str:
 
 
 def results(
-    described: str, cards: Sequence[Card], no_good_match: bool, kind: str = "", why: str = "", example: bool = False
+    described: str,
+    cards: Sequence[Card],
+    no_good_match: bool,
+    kind: str = "",
+    why: str = "",
+    example: bool = False,
+    note: str = "",
 ) -> str:
     """The whole results area; ``kind`` ("spoken", "typed" or "example") lets the page play the best segment by
     itself after the kinds of query the visitor chose; ``why`` says why there are no cards; ``example``: found by a
-    sound (an example, or "Search by this sound"), so nothing was said to match."""
+    sound (an example, or "Search by this sound"), so nothing was said to match; ``note``: how the query was read
+    (a phrase no file holds, an unmatched quote, what the exclusions left out), under the header."""
     items = "".join(card(c) for c in cards)
     attribute = f' data-kind="{html.escape(kind)}"' if kind else ""
     table = hits_table(cards) if cards else ""
     matches = sum(c.hit.is_match for c in cards)
     top = header(described, len(cards), no_good_match, why, example or kind == "example", matches)
-    return f'<div class="results"{attribute}>{top}<ol>{items}</ol>{table}</div>'
+    said = f'<p class="results-note">{html.escape(note)}.</p>' if note else ""
+    return f'<div class="results"{attribute}>{top}{said}<ol>{items}</ol>{table}</div>'
 
 
 def heard_sentence(app, t, session: str) -> str:

@@ -114,15 +114,16 @@ def answer(app: App, request, search, described: str, query: str | None = None, 
     app.last_results[session] = (described, hits)
     if hits.changed:
         described = f"{described}, with your feedback ({hits.changed})"
-    if hits.note:  # how the query was read; a channel's model the index was not made with, by its path
-        described = f"{described}. {app.scrub(hits.note, session)}"
+    note = app.scrub(
+        hits.note, session
+    )  # how the query was read; a model the index was not made with: under the header
     unindexed = app.scrub(hits.unindexed, session)  # a channel's model the index was not made with, said first
     why = (
         ""
         if hits
         else unindexed or why_nothing(app.library, query, hits.filters, PAGE_HINTS, hits.left_out, hits.unheld)
     )
-    area = results(described, cards, hits.no_good_match, kind or "typed" * votes, why, hits.example)
+    area = results(described, cards, hits.no_good_match, kind or "typed" * votes, why, hits.example, note)
     return table(app, hits, session), area
 
 
