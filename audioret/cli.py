@@ -350,6 +350,8 @@ def _show_hits(hits: Results, as_json: bool, query: dict):
         print(f"No results: {hits.empty or 'nothing in the index passes the query'}")  # as --json's message says
     elif hits.no_good_match:
         print(f"{hits.message}. The closest, all weak:")
+    elif hits.message:  # a quoted phrase no file holds: found by its words
+        print(f"{hits.message}:")
     for h in hits:
         print("\n".join(hit_lines(h)))
 

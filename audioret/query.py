@@ -92,15 +92,5 @@ def left_out_note(left_out) -> str:
     return ", ".join(parts)
 
 
-def unheld_note(phrases) -> str:
-    """What became of required phrases no file holds: 'No file holds "tin roof" word for word, so its words were
-    searched without the quotes' ("" for none)."""
-    if not phrases:
-        return ""
-    quoted = " or ".join(f'"{" ".join(p)}"' for p in phrases)
-    whose = "its" if len(phrases) == 1 else "their"
-    return f"No file holds {quoted} word for word, so {whose} words were searched without the quotes"
-
-
 def _words(text: str) -> tuple[str, ...]:
     return tuple(w.lower() for w in re.findall(r"[\w']+", text))

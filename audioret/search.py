@@ -2,7 +2,8 @@
 
 A text query goes to every channel with a positive weight; an example recording or a stored segment only to the
 channel that hears sound. ``"a phrase"`` in a query is required (only files whose text holds it; one that no file
-holds is searched as plain words, and the results say so: a transcript can hold the words otherwise), and ``-word``
+holds is searched as plain words, and the results' message says so: a transcript can hold the words otherwise),
+and ``-word``
 leaves out files whose text has the word: a channel that reads words narrows the request's
 :class:`~audioret.types.Scope` once, and the scope then goes down unchanged to every channel and its store. A
 channel whose model cannot load is left out with a warning (``Library.channel_errors``), and the others answer.
@@ -19,7 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .errors import InputError, ModelLoadError
-from .query import Query, left_out_note, minus, unheld_note
+from .query import Query, left_out_note, minus
 from .ranking.calibration import COPY_EVIDENCE
 from .ranking.fusion import fuse
 from .store.filters import accepts
@@ -102,8 +103,7 @@ def search(channels, weights: Mapping[str, float], request: Request) -> Results:
         raise ModelLoadError(" | ".join(channels.errors.values()))
     out = results(fuse(found, weights, request.k))  # no channel: an empty index, or only one on that holds nothing
     out.filters, out.left_out, out.unheld = request.scope.filters, tuple(scope.left_out), scope.unheld
-    notes = (request.query.note, unheld_note(scope.unheld), left_out_note(scope.left_out))
-    out.note = ". ".join(n for n in notes if n)
+    out.note = ". ".join(n for n in (request.query.note, left_out_note(scope.left_out)) if n)
     return out
 
 

@@ -65,21 +65,21 @@ def test_index_search_similar_stats_remove(env, small_library, capsys, monkeypat
     assert tags.strip().startswith("tags: ") and "tags" not in matched
 
     # a phrase no file holds, in an index that is not empty: its words are searched as any others, and it says so
-    unheld = 'No file holds "zebra crossing" word for word, so its words were searched without the quotes'
+    unheld = 'no file holds "zebra crossing" word for word (a transcript may have heard it otherwise)'
+    verdict = f"No good match: {unheld}, and nothing matches its words clearly"
     code, out, _ = run(capsys, "search", '"zebra crossing"', "-k", "3")
     lines = out.strip().splitlines()
-    assert (
-        code == 0 and lines[0] == unheld and lines[1].startswith("No good match: ") and lines[2].startswith("  1.  0.")
-    )
+    assert code == 0 and lines[0] == f"{verdict}. The closest, all weak:" and lines[1].startswith("  1.  0.")
     code, out, _ = run(capsys, "search", "a dog", "--tag", "no such tag")  # a tag no file has: named, not the index
     assert code == 0 and out.strip() == (
         'No results: no file is tagged "no such tag" (`audioret tags` lists them); the filters leave nothing'
     )
     code, out, _ = run(capsys, "search", '"zebra crossing"', "-k", "3", "--json")  # a script is told the same
     result = json.loads(out)
-    assert result["note"] == unheld and len(result["hits"]) == 3 and result["no_good_match"]
+    assert result["message"] == verdict and len(result["hits"]) == 3 and result["no_good_match"]
+    assert "note" not in result  # the query was read as typed
     code, out, _ = run(capsys, "search", "-k", "2", "--", 'rain -"dog park" "zebra crossing"')  # as the query reads
-    assert out.startswith(unheld + '. 0 files left out by -"dog park"\nNo good match: ')
+    assert out.startswith(f'0 files left out by -"dog park"\n{verdict}. The closest, all weak:\n')
     code, out, _ = run(capsys, "search", '"tones"', "--folder", str(small_library / "sounds"))  # held, elsewhere
     assert code == 0 and out.strip() == 'No results: the filters left out the files that hold "tones" word for word'
 

@@ -273,9 +273,9 @@ def test_each_query_form_in_the_readme(mixed):
     # a phrase no file holds (the memo says "brought in the harvest"): searched as words, and the results say so
     loose = library.search('"we gathered the harvest"', k=3)
     assert [h.path for h in loose][:1] == [harvest] and loose[0].is_match
-    assert (
-        loose.note
-        == 'No file holds "we gathered the harvest" word for word, so its words were searched without the quotes'
+    assert not loose.no_good_match and loose.message == (
+        'No exact match: no file holds "we gathered the harvest" word for word (a transcript may have heard it '
+        "otherwise); these are found by its words without the quotes"
     )
     unmatched = library.search('"harvest" -"budget" "', k=10)
     assert [h.path for h in unmatched] == [harvest] and 'unmatched "' in unmatched.note

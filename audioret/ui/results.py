@@ -105,12 +105,22 @@ class Card:
 
 
 def header(
-    described: str, count: int, no_good_match: bool, why: str = "", example: bool = False, matches: int | None = None
+    described: str,
+    count: int,
+    no_good_match: bool,
+    why: str = "",
+    example: bool = False,
+    matches: int | None = None,
+    verdict: str = "",
 ) -> str:
     """``3 results for "rain on a tin roof"``, and how many of them are matches where not all are (``: 1 match, 2
     weak``); or why there are none (``why``, as the command line says it: :func:`audioret.render.why_nothing`); or
-    the no-good-match sentence, then the closest."""
+    the no-good-match sentence, then the closest; or ``verdict`` (:attr:`Results.message` of a quoted phrase no
+    file holds), then the results for its words."""
     what = html.escape(described)
+    if count and verdict:
+        tail = f"the closest {count}, all weak" if no_good_match else f"{count} result{'s' * (count != 1)} for {what}"
+        return f'<h3 class="results-header">{html.escape(verdict)}. {tail[0].upper()}{tail[1:]}:</h3>'
     if count == 0:
         why = why or (
             'no file holds the "quoted words" word for word, the filters leave nothing, or the library holds '
@@ -235,16 +245,18 @@ def results(
     why: str = "",
     example: bool = False,
     note: str = "",
+    verdict: str = "",
 ) -> str:
     """The whole results area; ``kind`` ("spoken", "typed" or "example") lets the page play the best segment by
     itself after the kinds of query the visitor chose; ``why`` says why there are no cards; ``example``: found by a
     sound (an example, or "Search by this sound"), so nothing was said to match; ``note``: how the query was read
-    (a phrase no file holds, an unmatched quote, what the exclusions left out), under the header."""
+    (an unmatched quote, what the exclusions left out), under the header; ``verdict``: the header of a query whose
+    quoted phrase no file holds (:func:`header`)."""
     items = "".join(card(c) for c in cards)
     attribute = f' data-kind="{html.escape(kind)}"' if kind else ""
     table = hits_table(cards) if cards else ""
     matches = sum(c.hit.is_match for c in cards)
-    top = header(described, len(cards), no_good_match, why, example or kind == "example", matches)
+    top = header(described, len(cards), no_good_match, why, example or kind == "example", matches, verdict)
     said = f'<p class="results-note">{html.escape(note)}.</p>' if note else ""
     return f'<div class="results"{attribute}>{top}{said}<ol>{items}</ol>{table}</div>'
 

@@ -123,7 +123,16 @@ def answer(app: App, request, search, described: str, query: str | None = None, 
         if hits
         else unindexed or why_nothing(app.library, query, hits.filters, PAGE_HINTS, hits.left_out, hits.unheld)
     )
-    area = results(described, cards, hits.no_good_match, kind or "typed" * votes, why, hits.example, note)
+    area = results(
+        described,
+        cards,
+        hits.no_good_match,
+        kind or "typed" * votes,
+        why,
+        hits.example,
+        note,
+        hits.message if hits.unheld else "",
+    )
     return table(app, hits, session), area
 
 
