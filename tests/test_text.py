@@ -307,3 +307,22 @@ def test_a_library_named_for_what_the_reference_prompts_name_still_calls_a_right
         assert found[0].path == str(lib / f"{answer}.wav") and found[0].is_match and not found.no_good_match, query
     for absent in ("a cat meowing", "an owl hooting", "a horse", "a flute"):
         assert library.search(absent, k=3).no_good_match, absent
+
+
+def test_a_quoted_phrase_no_file_holds_is_found_by_how_near_a_passage_is_written():
+    """What Whisper wrote for a quote ("fall feed in the cut while" for "feeding the cat while") holds 0.62 of its
+    letter trigrams; a passage about something else a quarter. From HEARD_FROM (0.5) up, a passage carries that
+    share of a verbatim phrase's evidence: none at 0.5, all of it word for word."""
+    from audioret.channels.passages import HEARD_FROM, heard, heard_evidence, letters_held
+    from audioret.ranking.calibration import phrase_evidence
+
+    assert letters_held("feeding the cat while", "Fall feed in the cut while.") == pytest.approx(13 / 21)
+    assert letters_held("feeding the cat while", "We were feeding the cat while it rained") == 1.0
+    assert letters_held("feeding the cat while", "The meeting is about the new budget.") < 0.3
+    assert letters_held("", "anything") == 0.0
+    assert HEARD_FROM == 0.5 and heard_evidence(0.5, 4) == 0.0 and heard_evidence(0.3, 4) == 0.0
+    assert heard_evidence(1.0, 4) == phrase_evidence(4) and heard_evidence(0.75, 4) == phrase_evidence(4) / 2
+    assert heard(["a dog", "feeding the cat while"], "fall feed in the cut while") == pytest.approx(
+        heard_evidence(13 / 21, 4)
+    )
+    assert heard([], "fall feed in the cut while") == 0.0

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..query import STOPWORDS
+from ..ranking.calibration import phrase_evidence
 from ..ranking.fusion import Found
 from ..render import time_range
 from ..store.records import SegmentMatch
@@ -226,3 +227,34 @@ def _within(number: str, other: str) -> bool:
     """Whether ``number`` is ``other``, or of two digits or more and written inside it: Whisper runs digits together
     ("room 1011" for "room 101 1", "730" for "7 30"), so such a passage keeps its say."""
     return number == other or (len(number) >= 2 and number in other)
+
+
+# heard_evidence: a passage holding at least this share of a quoted phrase's letter trigrams may be the phrase
+# misheard; unrelated passages stay under 0.45 for 90 % of absent queries (docs/BENCHMARKS.md, "Fusion")
+HEARD_FROM = 0.5
+
+
+def letters_held(phrase: str, text: str) -> float:
+    """The share of ``phrase``'s letter trigrams (each word padded by a space at both ends) that ``text`` holds: 1
+    for the phrase verbatim, 0.62 for "feeding the cat while" in Whisper's "fall feed in the cut while", under 0.45
+    for most passages that are not it. Pure."""
+
+    def trigrams(words: str) -> set[str]:
+        padded = " " + " ".join(re.findall(r"[^\W_]+", words.lower())) + " "
+        return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+    wanted = trigrams(phrase)
+    return len(wanted & trigrams(text)) / len(wanted) if wanted else 0.0
+
+
+def heard_evidence(share: float, n_words: int) -> float:
+    """A verbatim phrase's evidence (:func:`calibration.phrase_evidence`) in the share of its letter trigrams a
+    passage holds above HEARD_FROM: none up to it, all of it for the phrase word for word. For a quoted phrase no
+    file holds, so that what Whisper wrote for it ("to buy a quasor") is found by how it is written. Pure."""
+    return phrase_evidence(n_words) * max(share - HEARD_FROM, 0.0) / (1.0 - HEARD_FROM)
+
+
+def heard(phrases: Sequence[str], text: str) -> float:
+    """The most :func:`heard_evidence` a passage's ``text`` carries for any of ``phrases`` (quoted phrases no file
+    holds). Pure."""
+    return max((heard_evidence(letters_held(p, text), len(p.split())) for p in phrases), default=0.0)

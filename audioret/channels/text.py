@@ -33,7 +33,7 @@ from ..store.word_index import numbers_in, phrase_pattern, word_pattern
 from ..types import IndexReport, Moment, Scope, Transcript, Utterance
 from .base import Channel, Embedded, Output, Recent, provenances, scaled
 from .feedback import moved
-from .passages import described, file_passages, numbers_disagree, passage_found, sidecar_signature
+from .passages import described, file_passages, heard, numbers_disagree, passage_found, sidecar_signature
 from .speech_cutter import cut_speech, transcribe_pieces
 
 logger = logging.getLogger("audioret")
@@ -336,6 +336,7 @@ class TextChannel(Channel):
             if whole is not None and whole.search(m.document or ""):
                 verbatim.add(m.id)
         weight = {w: idf(min(hits[w], TEXT_MATCH_LIMIT), count) for w in query.words}
+        unheld = [" ".join(p) for p in scope.unheld]  # quoted phrases no file holds: how near each passage is written
         best: dict[str, Found] = {}
         for record_id, (m, words) in passages.items():
             if not admits(scope, m.metadata):
@@ -343,6 +344,7 @@ class TextChannel(Channel):
             e = word_evidence([weight[w] for w in words], list(weight.values()))
             e = e if sum(weight[w] for w in words) >= WORD_COVERAGE * sum(weight.values()) else 0.0
             e = max(e, phrase_evidence(len(phrase)) if record_id in verbatim else 0.0)
+            e = max(e, heard(unheld, m.document or "")) if unheld else e
             if e > 0 and (m.path not in best or e > best[m.path].evidence):
                 best[m.path] = self.found(m, e, "words", tuple(w for w in query.words if w in words))
         return list(best.values())
