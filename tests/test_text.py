@@ -326,3 +326,34 @@ def test_a_quoted_phrase_no_file_holds_is_found_by_how_near_a_passage_is_written
         heard_evidence(13 / 21, 4)
     )
     assert heard([], "fall feed in the cut while") == 0.0
+
+
+def test_whisper_segments_cut_mid_sentence_are_one_passage():
+    """A segment Whisper cut mid-sentence runs on into the next one, which goes on with a small letter: "and a
+    screw press." on its own had answered "a dentist's drill" as a good match. A segment without a full stop that
+    is followed by a capital (Whisper leaves many whole sentences without one) stays apart, as do a pause longer
+    than JOIN_GAP_S, a run past JOIN_MOST_WORDS and a lone "Four."."""
+    from audioret.channels.passages import JOIN_GAP_S, JOIN_MOST_WORDS, file_passages, sentences
+    from audioret.types import Utterance
+
+    said = [
+        Utterance(0.0, 2.0, "The press combined movable type"),
+        Utterance(2.0, 3.4, " and a screw press."),
+        Utterance(3.6, 6.0, "In a good year one hive can produce 20 kilograms"),
+        Utterance(6.0, 8.0, "Healthy colonies hold 50,000 workers"),
+        Utterance(8.0 + JOIN_GAP_S + 0.1, 10.0, "after a long pause."),
+        Utterance(12.0, 12.5, "Four."),
+    ]
+    assert sentences(said) == [
+        Utterance(0.0, 3.4, "The press combined movable type and a screw press."),
+        *said[2:4],
+        Utterance(said[4].start_s, 10.0, "after a long pause."),
+        said[5],
+    ]
+    twenty = Utterance(0.0, 1.0, "word " * 20)  # no full stop
+    assert len(sentences([twenty, Utterance(1.0, 2.0, "and " * (JOIN_MOST_WORDS - 20))])) == 1
+    assert len(sentences([twenty, Utterance(1.0, 2.0, "and " * (JOIN_MOST_WORDS - 19))])) == 2
+    assert [p.text for p in file_passages("/lib/talk.wav", 20.0, said[:2], told=()) if p.kind == "speech"] == [
+        "The press combined movable type and a screw press."
+    ]
+    assert sentences([]) == [] and sentences([Utterance(0.0, 1.0, "  ")]) == []

@@ -37,6 +37,11 @@ TOOL_STAMP = re.compile(
 SIDECAR_KEYS = ("title", "description", "caption", "captions", "tags", "keywords", "text", "transcript", "notes")
 MAX_PASSAGE_WORDS = 120  # all-MiniLM-L6-v2 reads 256 word pieces; longer text is cut into passages
 MAX_SIDECAR_BYTES = 64 * 1024
+# sentences(): an utterance that does not end a sentence runs on into the next one that starts with a small letter
+# within JOIN_GAP_S, up to JOIN_MOST_WORDS words together
+SENTENCE_ENDS = (".", "?", "!", "…", '."', '?"', '!"')
+JOIN_GAP_S = 1.5
+JOIN_MOST_WORDS = 30
 
 
 @dataclass(frozen=True)
@@ -168,11 +173,38 @@ def file_passages(
     for kind, text in told if told is not None else described(path):
         for piece in _cut(text):
             passages.append(Passage(kind, piece, 0.0, duration_s))
-    for u in utterances:  # Whisper's times can run a little past the end (VAD padding): never past the file
+    for u in sentences(utterances):  # Whisper's times can run a little past the end (VAD padding): never past it
         if u.text.strip():
             start = min(float(u.start_s), duration_s)
             passages.append(Passage("speech", u.text.strip(), start, min(max(float(u.end_s), start), duration_s)))
     return passages
+
+
+def sentences(utterances: Sequence[Utterance], gap_s: float = JOIN_GAP_S, most: int = JOIN_MOST_WORDS) -> list:
+    """Utterances joined into sentences: one that does not end a sentence (no ``.``, ``?``, ``!``) runs on into
+    the next when that goes on with it (starts with a small letter, as Whisper writes a sentence's middle) within
+    ``gap_s``, up to ``most`` words. Whisper cuts its segments mid-sentence ("… the press combined movable type" /
+    "and a screw press."), and a fragment on its own reads as something else: "and a screw press." answered "a
+    dentist's drill" as a good match, "adds rain to the picture." "a lawn sprinkler" (docs/BENCHMARKS.md,
+    "Sentences, not fragments"). Whisper leaves the full stop off many whole sentences, so one that starts with a
+    capital stays apart; a lone short utterance ("Four.") stays as it is. Pure."""
+    joined: list[Utterance] = []
+    for u in utterances:
+        text = u.text.strip()
+        if not text:
+            continue
+        last = joined[-1] if joined else None
+        if (
+            last is not None
+            and not last.text.rstrip().endswith(SENTENCE_ENDS)
+            and text[0].islower()
+            and u.start_s - last.end_s <= gap_s
+            and len(last.text.split()) + len(text.split()) <= most
+        ):
+            joined[-1] = Utterance(last.start_s, max(last.end_s, u.end_s), f"{last.text.rstrip()} {text}")
+        else:
+            joined.append(Utterance(u.start_s, u.end_s, text))
+    return joined
 
 
 def _cut(text: str) -> list[str]:
