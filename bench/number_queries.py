@@ -25,8 +25,10 @@ HERE = Path(__file__).resolve().parent
 DIGITS = "zero one two three four five six seven eight nine".split()
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def memos_set(doc: str) -> tuple[dict, dict]:
+    """The memos set's libraries and queries (bench/fusion.py), opened by the package ``--code DIR`` names (this
+    one's by default); ``--out`` and ``--audio`` as bench/fusion.py takes them. Parses the command line."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--code", help="a folder holding another version's audioret package, run instead")
     parser.add_argument("--out", default=str(HERE / "out" / "fusion"))
     parser.add_argument("--audio", default=str(HERE.parent.parent / "shared" / "audio"))
@@ -37,8 +39,13 @@ def main():
     import audioret
     from bench.fusion import open_libraries
 
-    library = open_libraries("memos", Path(args.audio), Path(args.out))[0]["spread"]
+    libraries, queries, _ = open_libraries("memos", Path(args.audio), Path(args.out))
     print(f"audioret from {Path(audioret.__file__).parent}")
+    return libraries, queries
+
+
+def main():
+    library = memos_set(__doc__)[0]["spread"]
     paths = [f.path for f in library.files()]
     takes = {d: {p for p in paths if Path(p).name.startswith(f"{d}_")} for d in range(10)}
     rows = []

@@ -13,28 +13,20 @@ e.g. ``git worktree add /tmp/before HEAD~1``) on the same index.
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.number_queries import memos_set  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--code", help="a folder holding another version's audioret package, run instead")
-    parser.add_argument("--out", default=str(HERE / "out" / "fusion"))
-    parser.add_argument("--audio", default=str(HERE.parent.parent / "shared" / "audio"))
-    args = parser.parse_args()
-    sys.path.insert(0, str(HERE.parent))
-    if args.code:
-        sys.path.insert(0, str(Path(args.code).resolve()))
-    import audioret
-    from bench.fusion import heard, open_libraries
+    libraries, queries = memos_set(__doc__)
+    from bench.fusion import heard
 
-    libraries, queries, _ = open_libraries("memos", Path(args.audio), Path(args.out))
-    print(f"audioret from {Path(audioret.__file__).parent}\n")
+    print()
     print(
         "| CLAP | quotes | n | R@1 | MRR | empty | right top, no good match | wrong (no good match) | No exact match |"
     )
