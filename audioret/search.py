@@ -3,8 +3,7 @@
 A text query goes to every channel with a positive weight; an example recording or a stored segment only to the
 channel that hears sound. ``"a phrase"`` in a query is required (only files whose text holds it; one that no file
 holds is searched as plain words, and the results' message says so: a transcript can hold the words otherwise),
-and ``-word``
-leaves out files whose text has the word: a channel that reads words narrows the request's
+and ``-word`` leaves out files whose text has the word: a channel that reads words narrows the request's
 :class:`~audioret.types.Scope` once, and the scope then goes down unchanged to every channel and its store. A
 channel whose model cannot load is left out with a warning (``Library.channel_errors``), and the others answer.
 Each channel returns its files with their evidence, and :func:`audioret.ranking.fusion.fuse` adds it up; when no
