@@ -114,9 +114,8 @@ def answer(app: App, request, search, described: str, query: str | None = None, 
     app.last_results[session] = (described, hits)
     if hits.changed:
         described = f"{described}, with your feedback ({hits.changed})"
-    note = app.scrub(
-        hits.note, session
-    )  # how the query was read; a model the index was not made with: under the header
+    # how the query was read, and a model the index was not made with: a line under the header
+    note = app.scrub(hits.note, session)
     unindexed = app.scrub(hits.unindexed, session)  # a channel's model the index was not made with, said first
     why = (
         ""
@@ -131,7 +130,7 @@ def answer(app: App, request, search, described: str, query: str | None = None, 
         why,
         hits.example,
         note,
-        hits.message if hits.unheld else "",
+        app.scrub(hits.message, session) if hits.unheld else "",  # a quoted phrase no file holds: the header
     )
     return table(app, hits, session), area
 
