@@ -249,7 +249,11 @@ def test_a_quoted_phrase_is_required_and_minus_excludes(mixed):
     library, lib, _ = mixed
     required = library.search('"the harvest"', k=10)
     assert [h.path for h in required] == [str(lib / "speech" / "harvest.wav")]
-    assert library.search('"harvest from the moon"', k=10) == []  # no file says that
+    moon = library.search('"harvest from the moon"', k=10)  # no file says that: its words, and the verdict says so
+    assert (
+        moon[0].path == str(lib / "speech" / "harvest.wav") and 'no file holds "harvest from the moon"' in moon.message
+    )
+    assert moon.message.startswith(("No exact match: ", "No good match: "))
     excluded = library.search("farmers gathering their crops -harvest", k=10)
     assert str(lib / "speech" / "harvest.wav") not in [h.path for h in excluded]
 

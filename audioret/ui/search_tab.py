@@ -114,24 +114,11 @@ def answer(app: App, request, search, described: str, query: str | None = None, 
     app.last_results[session] = (described, hits)
     if hits.changed:
         described = f"{described}, with your feedback ({hits.changed})"
-    # how the query was read, and a model the index was not made with: a line under the header
-    note = app.scrub(hits.note, session)
+    note, verdict = (app.scrub(x, session) for x in (hits.note, hits.message if hits.unheld else ""))
     unindexed = app.scrub(hits.unindexed, session)  # a channel's model the index was not made with, said first
-    why = (
-        ""
-        if hits
-        else unindexed or why_nothing(app.library, query, hits.filters, PAGE_HINTS, hits.left_out, hits.unheld)
-    )
-    area = results(
-        described,
-        cards,
-        hits.no_good_match,
-        kind or "typed" * votes,
-        why,
-        hits.example,
-        note,
-        app.scrub(hits.message, session) if hits.unheld else "",  # a quoted phrase no file holds: the header
-    )
+    reasons = (hits.filters, PAGE_HINTS, hits.left_out, hits.unheld)  # why nothing came back, when nothing did
+    why = "" if hits else unindexed or why_nothing(app.library, query, *reasons)
+    area = results(described, cards, hits.no_good_match, kind or "typed" * votes, why, hits.example, note, verdict)
     return table(app, hits, session), area
 
 
