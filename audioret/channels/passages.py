@@ -2,9 +2,11 @@
 
 Each file becomes a few passages: its name made readable, its embedded tags (through mutagen), a sidecar
 description (``NAME.txt`` or ``NAME.json`` next to the file) and, where Whisper heard speech, one passage per
-transcribed utterance with its time range. A sentence-transformers model embeds them into one vector each. A
-passage found by a search becomes the hit's "why" here (:func:`passage_found`); a passage that says other numbers
-than a query that is mostly a number is no answer to it by meaning (:func:`numbers_disagree`).
+sentence it wrote (its segments cut mid-sentence joined: :func:`sentences`) with its time range. A
+sentence-transformers model embeds them into one vector each. A passage found by a search becomes the hit's "why"
+here (:func:`passage_found`); a passage that says other numbers than a query that is mostly a number is no answer to
+it by meaning (:func:`numbers_disagree`). A quoted phrase no file holds is looked for by how near a passage is
+written (:func:`heard`).
 """
 
 from __future__ import annotations

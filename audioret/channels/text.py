@@ -1,7 +1,7 @@
 """The text channel: what is said in a file and what is written about it, embedded with sentence-transformers.
 
 Each file becomes passages (:func:`audioret.channels.passages.file_passages`): its name, tags, sidecar description and,
-where Whisper heard speech, one passage per utterance with its time range. Speech is transcribed only where Silero VAD
+where Whisper heard speech, one passage per sentence with its time range. Speech is transcribed only where Silero VAD
 hears it: a file without speech costs the VAD (hundreds of times faster than real time) and never reaches Whisper. Long
 files are transcribed in 10-minute pieces (:mod:`audioret.channels.speech_cutter`). The passages of many files are
 embedded in one call. A file whose audio is unchanged keeps its stored transcript and only re-embeds the text (a new
