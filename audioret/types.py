@@ -80,16 +80,16 @@ class Results(list):
     @property
     def message(self) -> str:
         """The verdict in words: why nothing came back; that nothing matches; or, for a query whose quoted phrase
-        no file holds (its words searched without the quotes), that the results are not that phrase ("" for
-        results that match the query as typed)."""
+        no file holds (its words searched without the quotes, and how near a passage is written to it), that the
+        results are not that phrase ("" for results that match the query as typed)."""
         if not self and self.empty:
             return f"No results: {self.empty}"
         if self.unheld:
             quoted = " or ".join(f'"{" ".join(p)}"' for p in self.unheld)
             held = f"no file holds {quoted} word for word (a transcript may have heard it otherwise)"
             if self.no_good_match:
-                return f"No good match: {held}, and nothing matches its words clearly"
-            return f"No exact match: {held}; these are found by its words without the quotes"
+                return f"No good match: {held}, and nothing is clearly near it"
+            return f"No exact match: {held}; these are the nearest to it, by its words and how they are written"
         return (self.NO_MATCH_EXAMPLE if self.example else self.NO_MATCH) if self.no_good_match else ""
 
     def to_dict(self) -> dict:

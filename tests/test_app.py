@@ -89,8 +89,8 @@ def test_text_search_api(server):
     table, html, *_ = client.predict('"zebra crossing"', 5, 1.0, 1.0, api_name="/search")
     phrase = "&quot;zebra crossing&quot;"
     assert len(rows(table)) == 5 and html.count('class="hit"') == 5
-    verdict = f"No good match: no file holds {phrase} word for word (a transcript may have heard it otherwise)"
-    assert f"{verdict}, and nothing matches its words clearly. The closest 5, all weak:</h3>" in html
+    held = f"no file holds {phrase} word for word (a transcript may have heard it otherwise)"
+    assert f"No good match for “{phrase}”: {held}, and nothing is clearly near it. The closest 5, all weak:</h3>" in html
     # a phrase held only outside the folder asked for: the one real reason, as the command line gives it
     table, html, *_ = client.predict('"tin roof"', 5, 1.0, 1.0, "examples/speech", "", None, None, api_name="/search")
     assert rows(table) == [] and html.count('class="hit"') == 0

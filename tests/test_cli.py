@@ -66,7 +66,7 @@ def test_index_search_similar_stats_remove(env, small_library, capsys, monkeypat
 
     # a phrase no file holds, in an index that is not empty: its words are searched as any others, and it says so
     unheld = 'no file holds "zebra crossing" word for word (a transcript may have heard it otherwise)'
-    verdict = f"No good match: {unheld}, and nothing matches its words clearly"
+    verdict = f"No good match: {unheld}, and nothing is clearly near it"
     code, out, _ = run(capsys, "search", '"zebra crossing"', "-k", "3")
     lines = out.strip().splitlines()
     assert code == 0 and lines[0] == f"{verdict}. The closest, all weak:" and lines[1].startswith("  1.  0.")

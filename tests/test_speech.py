@@ -279,7 +279,7 @@ def test_each_query_form_in_the_readme(mixed):
     assert [h.path for h in loose][:1] == [harvest] and loose[0].is_match
     assert not loose.no_good_match and loose.message == (
         'No exact match: no file holds "we gathered the harvest" word for word (a transcript may have heard it '
-        "otherwise); these are found by its words without the quotes"
+        "otherwise); these are the nearest to it, by its words and how they are written"
     )
     unmatched = library.search('"harvest" -"budget" "', k=10)
     assert [h.path for h in unmatched] == [harvest] and 'unmatched "' in unmatched.note

@@ -118,9 +118,11 @@ def header(
     the no-good-match sentence, then the closest; or ``verdict`` (:attr:`Results.message` of a quoted phrase no
     file holds), then the results for its words."""
     what = html.escape(described)
-    if count and verdict:
-        tail = f"the closest {count}, all weak" if no_good_match else f"{count} result{'s' * (count != 1)} for {what}"
-        return f'<h3 class="results-header">{html.escape(verdict)}. {tail[0].upper()}{tail[1:]}:</h3>'
+    some = f": {matches} match{'es' * (matches != 1)}, {count - matches} weak" if matches and matches < count else ""
+    if count and verdict:  # "No exact match: no file holds …" said for the query, as the other headers are
+        head, _, rest = verdict.partition(": ")
+        tail = f"The closest {count}, all weak" if no_good_match else f"{count} result{'s' * (count != 1)}{some}"
+        return f'<h3 class="results-header">{html.escape(head)} for {what}: {html.escape(rest)}. {tail}:</h3>'
     if count == 0:
         why = why or (
             'no file holds the "quoted words" word for word, the filters leave nothing, or the library holds '
@@ -133,7 +135,6 @@ def header(
             f'<h3 class="results-header">No good match for {what}: nothing in your library {like}. The closest '
             f"{count}, all weak:</h3>"
         )
-    some = f": {matches} match{'es' * (matches != 1)}, {count - matches} weak" if matches and matches < count else ""
     return f'<h3 class="results-header">{count} result{"s" * (count != 1)} for {what}{some}</h3>'
 
 
