@@ -240,17 +240,21 @@ def _in_digits(word: str) -> str | None:
 
 def _either(word: str, checked: bool = True) -> str:
     """The alternatives of :func:`spellings` in a regular expression. Where ``checked`` (Python's ``re``, which
-    checks each passage found), a leading-zero spelling the query did not write ("03" for "three") is not taken
-    inside a run of numbers: in "2024-03-02 tree surgeons" the "03" is a month, and field recordings are named by
+    checks each passage found), a digit spelling the query did not write is taken only where it stands for the
+    number (:func:`_guarded`): in "2024-03-02 tree surgeons" the "03" is a month, and field recordings are named by
     date (it had made that file a "good" match for "three"). The store's own engine (Chroma's, Rust's ``regex``)
     has no look-around: its patterns find a superset, which the check narrows."""
     typed = word.lower()
-    return "|".join(
-        rf"(?<![0-9][\W_]){re.escape(w)}(?![\W_][0-9])"
-        if checked and w != typed and w.startswith("0")
-        else re.escape(w)
-        for w in spellings(word)
-    )
+    return "|".join(_guarded(w) if checked and w != typed and w.isdecimal() else re.escape(w) for w in spellings(word))
+
+
+def _guarded(digits: str) -> str:
+    """A digit spelling the query did not write, where it stands for the number: a leading-zero one not inside a
+    run of numbers ("2024-03-02"), any not inside a decimal number, a version or a path ("3.0" in a licence's
+    "creativecommons.org/licenses/by/3.0/", which had made a track a "good" match for "three")."""
+    if digits.startswith("0"):
+        return rf"(?<![0-9][\W_]){re.escape(digits)}(?![\W_][0-9])"
+    return rf"(?<![0-9][./]){re.escape(digits)}(?![./][0-9])"
 
 
 def word_pattern(word: str) -> str:
