@@ -90,7 +90,9 @@ def test_text_search_api(server):
     phrase = "&quot;zebra crossing&quot;"
     assert len(rows(table)) == 5 and html.count('class="hit"') == 5
     held = f"no file holds {phrase} word for word (a transcript may have heard it otherwise)"
-    assert f"No good match for “{phrase}”: {held}, and nothing is clearly near it. The closest 5, all weak:</h3>" in html
+    assert (
+        f"No good match for “{phrase}”: {held}, and nothing is clearly near it. The closest 5, all weak:</h3>" in html
+    )
     # a phrase held only outside the folder asked for: the one real reason, as the command line gives it
     table, html, *_ = client.predict('"tin roof"', 5, 1.0, 1.0, "examples/speech", "", None, None, api_name="/search")
     assert rows(table) == [] and html.count('class="hit"') == 0

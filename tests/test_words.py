@@ -145,16 +145,17 @@ def test_an_index_from_before_the_word_index_gets_one_at_its_next_run(tmp_path, 
 def test_a_number_in_words_finds_it_in_digits_and_the_other_way(tmp_path):
     """Whisper writes "level 4" and "9 hundred"; people type "four" and "nine". Both are one word to the lexical
     leg, in the index and in the scan alike, a track's "02" is 2 too (not a date's "03" for three, nor a licence's
-    "3.0", unless typed so), and "44" stays another number."""
+    "3.0" or "3/8", unless typed so; a time's "3.15" is), and "44" stays another number."""
     store = Store("some-text-model", 8, path=tmp_path / "chroma", channel="text", words=True)
     said = ["I parked on level 4 of the car park", "Table 44 at the Italian place", "level four, by the lift"]
     said += ["9 hundred", "02 Rain Song (in album)"]  # a track's number with its leading zero
     said += ["2024 03 02 tree surgeons (in Ambience)", "take 03 (in digits)"]  # a date's month is no "three"
-    said += ["Vibe Ace. creativecommons.org/licenses/by/3.0/ version 1.3"]  # nor a licence's version, nor a decimal
+    said += ["Vibe Ace. creativecommons.org/licenses/by/3.0/ for 3/8 of it"]  # nor a licence's path, nor a fraction
+    said += ["the bus leaves at 3.15"]  # but a time
     ids = [f"/lib/n{i}.wav-0" for i in range(len(said))]
     store.add(ids, np.ones((len(said), 8), np.float32), [{"path": i[:-2]} for i in ids], said)
     cases = [(["four"], {ids[0], ids[2]}), (["4"], {ids[0], ids[2]}), (["nine"], {ids[3]}), (["two"], {ids[4]})]
-    cases += [(["three"], {ids[6]}), (["3"], {ids[6], ids[7]}), (["03"], {ids[5], ids[6]})]  # typed: as typed
+    cases += [(["three"], {ids[6], ids[8]}), (["3"], {ids[6], ids[7], ids[8]}), (["03"], {ids[5], ids[6], ids[8]})]
     for words, found in [*cases, (["2"], {ids[4]}), (["02"], {ids[4], ids[5]})]:
         assert _checked(store.word_matches(words), word_pattern(words[0])) == found
         assert _checked(store.text_matches(any_word_pattern(words)), word_pattern(words[0])) == found
