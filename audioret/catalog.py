@@ -11,7 +11,7 @@ from pathlib import Path
 from .errors import InputError
 from .store.filters import accepts, is_under
 from .store.records import tags_of
-from .types import FileInfo, Filters
+from .types import FileInfo, Filters, Utterance
 
 # The measured properties a file's records carry (audioret.tagging), as FileInfo has them.
 PROPERTIES = ("loudness_lufs", "tempo_bpm", "key", "speech_share", "language")
@@ -187,3 +187,10 @@ def destination(folder: str | os.PathLike, roots: Sequence[str]) -> Path:
             "Name a folder inside one of those"
         )
     return target
+
+
+def said(text_store, path: str) -> list[Utterance]:
+    """The speech passages the text channel's store holds for the indexed file ``path``, in order of time."""
+    records = [m for m in text_store.file_records(path, documents=True) if m.metadata.get("kind") == "speech"]
+    times = sorted((float(m.metadata["start_s"]), float(m.metadata["end_s"]), m.document or "") for m in records)
+    return [Utterance(*t) for t in times]

@@ -24,7 +24,7 @@ from .cli_eval import add_eval, run_eval
 from .cli_index import add_index, run_index
 from .config import ASR_ENGINES, BACKENDS, PRECISIONS, Config
 from .errors import AudioretError, InputError, NoSpeechError, message
-from .render import hit_lines, length
+from .render import hit_lines, length, time_range
 from .types import Filters, Results
 
 EXIT_USAGE = 2
@@ -109,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("transcribe", parents=[common], help="what is said in a recording, and its language")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--translate", action="store_true", help="also translate non-English speech to English")
+    p.add_argument("--indexed", action="store_true", help="what the index holds as said in FILE (an indexed file)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("similar", parents=[common, results], help="search by example: files that sound like FILE")
@@ -252,6 +253,15 @@ def _remove(args, lib, parser) -> int:
 
 
 def _transcribe(args, lib, parser) -> int:
+    if args.indexed:  # what a quoted phrase is looked for in
+        said = lib.said(args.file)
+        if args.json:
+            print(json.dumps([u.__dict__ for u in said], indent=2, ensure_ascii=False))
+        for u in [] if args.json else said:
+            print(f"{time_range(u.start_s, u.end_s)}  {u.text}")
+        if not said:
+            print(f"The index holds no speech for {args.file}: Whisper heard none in it", file=sys.stderr)
+        return 0 if said else 1
     t = lib.transcribe(args.file, translate=args.translate)
     if args.json:
         print(json.dumps(t.to_dict(), indent=2, ensure_ascii=False))

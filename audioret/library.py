@@ -265,6 +265,13 @@ class Library:
         """The indexed file of a segment id (of either channel) or a path; InputError for anything else."""
         return catalog.resolve(self.channels, item)
 
+    def said(self, item: str) -> list:
+        """What the index holds as said in a file (a path or a segment id): its speech passages in order, as Whisper
+        wrote them when the file was indexed, which is what a quoted phrase is looked for in (:meth:`transcribe`
+        decodes a recording again, and can write it otherwise): :class:`~audioret.types.Utterance` s. Empty where
+        no speech was heard."""
+        return catalog.said(self.text_store, self.resolve(item))
+
     def transcribe(self, recording: str | os.PathLike | np.ndarray, translate: bool = True) -> Transcript:
         """What is said in a recording (a path, or mono float32 samples at 16 kHz), with its language.
 

@@ -365,3 +365,26 @@ def test_cut_short_finds_speech_a_decode_left_unread(spans, speech_s, short):
     from audioret.models.speech_rules import cut_short
 
     assert cut_short(spans, speech_s) is short
+
+
+def test_what_the_index_holds_as_said_is_shown_without_decoding_again(mixed, capsys):
+    """A quoted phrase is looked for in what Whisper wrote when the file was indexed: `transcribe --indexed` shows
+    that, with its times (the memo's speech starts after 12 s of room noise), and says so where nothing was heard."""
+    from audioret.cli import main
+
+    library, lib, _ = mixed
+    said = library.said(str(lib / "speech" / "harvest.wav"))
+    assert len(said) == 1 and "harvest" in said[0].text.lower() and 11.0 <= said[0].start_s < said[0].end_s <= 17.5
+    assert library.said(str(lib / "long" / "tones.flac")) == []
+    c = library.config
+    common = ["--data-dir", str(c.data_dir), "--clap-model", c.clap_model, "--text-model", c.text_model]
+    common += ["--asr-model", c.asr_model, "--device", "cpu"]
+    assert main(["transcribe", *common, "--indexed", str(lib / "speech" / "harvest.wav")]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out.startswith("0:1") and out.endswith(said[0].text)
+    assert main(["transcribe", *common, "--indexed", "--json", str(lib / "speech" / "harvest.wav")]) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"start_s": said[0].start_s, "end_s": said[0].end_s, "text": said[0].text}
+    ]
+    assert main(["transcribe", *common, "--indexed", str(lib / "long" / "tones.flac")]) == 1
+    assert "holds no speech" in capsys.readouterr().err
