@@ -244,8 +244,8 @@ def test_a_channel_at_chance_for_a_file_adds_nothing_to_it():
     hits = fuse({"clap": sound, "text": [right, other]}, {"clap": 1, "text": 1}, k=2)
     assert [h.path for h in hits] == ["right.wav", "other.wav"] and results(hits).no_good_match
     assert hits[0].score == pytest.approx(strength(MATCH_EVIDENCE * 2.61 / match_line(2)), abs=1e-6)
-    both = fuse({"clap": sound, "text": [right, other]}, {"clap": 1, "text": 0.0}, k=2)  # the text channel off
-    assert [h.path for h in both] == ["other.wav", "right.wav"] and both[0].score > 0  # graded, not all 0
+    heard = fuse({"clap": sound, "text": [right, other]}, {"clap": 1, "text": 0.0}, k=2)  # the text channel off
+    assert [h.path for h in heard] == ["other.wav", "right.wav"] and heard[0].score > 0  # graded, not all 0
     weak = {c: [found_with(make, "w.wav", e, e)] for c, make, e in (("clap", clap, 0.9), ("text", text, 0.6))}
     alone = fuse({"clap": weak["clap"]}, {"clap": 1}, k=1)[0]
     assert fuse(weak, {"clap": 1, "text": 1}, k=1)[0].score <= alone.score  # the best channel's, not the sum
