@@ -9,6 +9,7 @@ beside it; eval's are in :mod:`audioret.cli_eval`, the tags' in :mod:`audioret.c
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import json
 import logging
@@ -256,9 +257,9 @@ def _transcribe(args, lib, parser) -> int:
     if args.indexed:  # what a quoted phrase is looked for in
         said = lib.said(args.file)
         if args.json:
-            print(json.dumps([u.__dict__ for u in said], indent=2, ensure_ascii=False))
-        for u in [] if args.json else said:
-            print(f"{time_range(u.start_s, u.end_s)}  {u.text}")
+            print(json.dumps([dataclasses.asdict(u) for u in said], indent=2, ensure_ascii=False))
+        elif said:
+            print("\n".join(f"{time_range(u.start_s, u.end_s)}  {u.text}" for u in said))
         if not said:
             print(f"The index holds no speech for {args.file}: Whisper heard none in it", file=sys.stderr)
         return 0 if said else 1
