@@ -297,6 +297,39 @@ def test_a_copy_cut_inside_a_sound_is_compared_without_the_cut():
         assert correlation(cut, y) < 0.8 and correlation(original, y) < 0.8
 
 
+def _ringing(f0: float, seed: int, decay: float = 0.9, seconds: float = 2.6) -> np.ndarray:
+    """A struck drum, made: a loud hit gone in 0.2 s, then five partials of ``f0`` ringing 25 dB under it."""
+    from audioret.duplicates.spectrum import FINGERPRINT_RATE
+
+    t = np.arange(int(seconds * FINGERPRINT_RATE)) / FINGERPRINT_RATE
+    rng = np.random.default_rng(seed)
+    hit = rng.standard_normal(len(t)) * np.exp(-t / 0.05)
+    partials = [
+        np.sin(2 * np.pi * f0 * k * t + rng.uniform(0, 6)) * np.exp(-t * (0.8 + decay * k)) / k for k in range(1, 6)
+    ]
+    return (0.9 * hit + 0.05 * sum(partials) * (1 + 0.3 * np.sin(2 * np.pi * 3.1 * t))).astype(np.float32)
+
+
+def test_a_cut_that_leaves_out_the_loudest_hit_is_compared_with_the_floor_raised():
+    """A copy cut 0.5 s into a drum keeps only its ringing, which its profile shows down to 40 dB under the ring's
+    own loudest cell, where the original's stops 40 dB under the hit: as taken they correlate 0.47. With the
+    copy's floor raised to the original's at the place it was cut from, it is a copy; other drums are not, and a
+    copy under MIN_CUT_S is not compared so."""
+    from audioret.duplicates.spectrum import FINGERPRINT_RATE, MIN_CUT_S, PROFILE_PHASES, _correlation, cut_from
+
+    drum = _ringing(220, 1)
+    original, cut = profile(drum), profile(drum[int(0.5 * FINGERPRINT_RATE) :])
+    as_taken = max(_correlation(original[::4], cut[k::4], 26) for k in range(PROFILE_PHASES))
+    assert as_taken < 0.6
+    assert cut_from(original, cut, 104) >= 0.99 and cut_from(cut, original, 104) >= 0.99
+    assert correlation(original, cut) >= 0.99 and correlation(cut, original) >= 0.99
+    for other in (_ringing(330, 2), _ringing(220, 3, decay=2.5), _ringing(150, 4, decay=0.3)):
+        assert correlation(profile(other), cut) < 0.8 and correlation(original, profile(other)) < 0.8
+    short = profile(drum[int(0.5 * FINGERPRINT_RATE) :][: int(0.9 * MIN_CUT_S * FINGERPRINT_RATE)])
+    assert cut_from(original, short, 104) == -1.0  # a decay that short is any decay
+    assert cut_from(original, original, 104) == -1.0  # neither is a cut of the other
+
+
 @pytest.fixture(scope="module")
 def digits(tmp_path_factory):
     """Spoken digits (under a second each): three takes of one speaker saying one digit, each with copies, and the

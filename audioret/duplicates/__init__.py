@@ -18,8 +18,11 @@ bits of most words, different recordings differ in half of the bits.
   files by band means and spreads (SHORT_NEIGHBOURS, in matrix products, no all-pairs loop); a pair is a duplicate
   when its spectrograms' changes from frame to frame (23 ms apart) correlate to at least MIN_CORRELATION at the
   best of the shifts up to MAX_SHIFT_S (trims, encoder delay) and of the four phases of the frame grid, over at
-  least half of the shorter. Files up to 1 s past MIN_DURATION_S get a spectrum too, so that a trimmed copy of a
-  3.5-s sound still meets its original; files under MIN_SHORT_S are too short even for that.
+  least half of the shorter. A copy cut from a longer file and at least MIN_CUT_S long is also compared at its
+  place there with its floor raised to the original's (:func:`.spectrum.cut_from`): a cut that leaves out a drum's
+  hit shows its ring 40 dB under the ring, where the original shows it 40 dB under the hit. Files up to 1 s past
+  MIN_DURATION_S get a spectrum too, so that a trimmed copy of a 3.5-s sound still meets its original; files under
+  MIN_SHORT_S are too short even for that.
 - Sounds under MIN_SHORT_S (a click, a tabla stroke) are compared by their waveform: files under WAVE_UNDER_S keep
   it (int16 at 11,025 Hz), and a pair with such a sound is a duplicate when the normalised cross-correlation at
   the best lag reaches MIN_WAVE_CORRELATION (a codec keeps the samples' shape under its cut-off). Only files under
