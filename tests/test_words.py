@@ -188,6 +188,61 @@ def test_a_spelled_number_finds_the_digits_said_and_leaves_them_out(tmp_path, ti
     assert booking in [h.path for h in library.search("a table for the evening -four", k=3)]  # 44 is not four
 
 
+def test_a_word_typed_whole_finds_it_written_with_a_hyphen(tmp_path):
+    """Whisper writes "Wi-Fi" and "e-mail"; people type "wifi" and "email". The index finds them as a scan does,
+    through the pairs it holds joined; "wi fi" apart, "wifi" inside another word, and a phrase not word for word
+    are not found so."""
+    store = Store("some-text-model", 8, path=tmp_path / "chroma", channel="text", words=True)
+    said = ["The Wi-Fi password is on the fridge", "send me an e-mail about the state-of-the-art kit"]
+    said += ["the wi fi is down", "mywi-fi", "the wifi is slow", "Tin\u2010roof rain"]
+    ids = [f"/lib/h{i}.wav-0" for i in range(len(said))]
+    store.add(ids, np.ones((len(said), 8), np.float32), [{"path": i[:-2]} for i in ids], said)
+    assert store.words.synced()
+    for word, found in (("wifi", {ids[0], ids[4]}), ("email", {ids[1]}), ("ofthe", {ids[1]}), ("tinroof", {ids[5]})):
+        assert _checked(store.word_matches([word]), word_pattern(word)) == found
+        assert _checked(store.text_matches(any_word_pattern([word])), word_pattern(word)) == found
+    phrase = ["wifi", "password"]
+    assert _checked(store.phrase_matches(phrase), phrase_pattern(phrase)) == set()  # word for word: "Wi-Fi password"
+    assert _checked(store.text_matches(phrase_pattern(phrase, checked=False)), phrase_pattern(phrase)) == set()
+
+
+def test_wifi_finds_the_note_that_says_wi_fi(tmp_path, tiny_clap_dir, text_model):
+    """A search for "wifi password" finds the note that says "Wi-Fi password", by its words, as a match."""
+    lib_dir = tmp_path / "lib"
+    for name, text in (
+        ("router", "The Wi-Fi password is taped inside the cupboard under the stairs."),
+        ("garden", "Remember to water the tomatoes before the weekend."),
+        ("kettle", "The kettle in the office is broken again."),
+    ):
+        write(lib_dir / f"{name}.wav", tone(2.0, 330))
+        (lib_dir / f"{name}.txt").write_text(text)
+    config = Config.from_env(
+        data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), text_model=text_model, device="cpu"
+    )
+    library = Library(config)
+    library.index([lib_dir], progress=False)
+    hits = library.search("wifi password", k=3)
+    assert hits[0].path == str(lib_dir / "router.wav") and not hits.no_good_match
+    assert "Wi-Fi" in hits[0].why
+    assert str(lib_dir / "router.wav") not in [h.path for h in library.search("the cupboard under the stairs -wifi")]
+
+
+def test_a_word_index_from_before_joined_words_is_made_again(tmp_path):
+    """An index of the layout before (no joined words) is not used; the store's next writer makes it again."""
+    store = Store("some-text-model", 8, path=tmp_path / "chroma", channel="text", words=True)
+    store.add(["/lib/w.wav-0"], np.ones((1, 8), np.float32), [{"path": "/lib/w.wav"}], ["The Wi-Fi password"])
+    db = sqlite3.connect(store.words.path)
+    with db:
+        db.execute("UPDATE state SET value = 1 WHERE key = 'version'")
+    db.close()
+    assert not store.words.synced()
+    assert {m.id for m in store.word_matches(["wifi"])} == {"/lib/w.wav-0"}  # scanned meanwhile
+    store = Store("some-text-model", 8, path=tmp_path / "chroma", channel="text", words=True)
+    store.add(["/lib/x.wav-0"], np.ones((1, 8), np.float32), [{"path": "/lib/x.wav"}], ["an e-mail"])
+    assert store.words.synced()
+    assert {i for i, _, _ in store.words.matching('"wifi" OR "email"', None)} == {"/lib/w.wav-0", "/lib/x.wav-0"}
+
+
 def test_numbers_are_read_in_digits_whatever_their_spelling():
     from audioret.store.word_index import numbers_in, spellings
 

@@ -8,6 +8,10 @@ found (bench/words.py; docs/BENCHMARKS.md, "The word index").
 What the index returns is a superset of what the channel accepts: FTS5's ``unicode61`` tokens (case and diacritics
 folded, ``_`` and ``'`` split words) find every passage where the channel's own whole-word regular expression
 matches, and the channel checks each passage's text with that expression, so results are the same as a scan's.
+A word written with a hyphen inside is two tokens to FTS5, so the index also holds each such pair of a passage
+joined (:func:`compounds`: "Wi-Fi" as "wifi"), and a word typed whole is matched written so (:func:`joined`):
+Whisper writes "Wi-Fi", "e-mail" and "double-d" where a person types "wifi", "email" and "doubled". That costs
+the index's rebuild a fifth more and a word's look-up 0.06 ms (docs/BENCHMARKS.md, "A word typed whole").
 
 The index follows the store; Chroma stays the truth. The writer (the process holding the store's writer lock)
 marks the index unsynced, writes the store, then writes the index and marks it synced in one transaction; a crash
@@ -26,21 +30,21 @@ import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-VERSION = 1  # of the tables and the tokenizer; an index of another version is rebuilt
+VERSION = 2  # of the tables and the tokenizer; an index of another version is rebuilt (1: no joined words)
 # The passages in a plain table (ids and paths indexed, for replacing and deleting); FTS5 indexes its text and
 # follows it through triggers (an external-content table, as the SQLite FTS5 documentation sets out).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value INTEGER);
 CREATE TABLE IF NOT EXISTS docs (n INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, path TEXT NOT NULL,
-                                 meta TEXT NOT NULL, text TEXT NOT NULL);
+                                 meta TEXT NOT NULL, text TEXT NOT NULL, joined TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS docs_path ON docs (path);
-CREATE VIRTUAL TABLE IF NOT EXISTS passages USING fts5(text, content = 'docs', content_rowid = 'n',
+CREATE VIRTUAL TABLE IF NOT EXISTS passages USING fts5(text, joined, content = 'docs', content_rowid = 'n',
                                                       tokenize = 'unicode61 remove_diacritics 2');
 CREATE TRIGGER IF NOT EXISTS docs_added AFTER INSERT ON docs BEGIN
-    INSERT INTO passages (rowid, text) VALUES (new.n, new.text);
+    INSERT INTO passages (rowid, text, joined) VALUES (new.n, new.text, new.joined);
 END;
 CREATE TRIGGER IF NOT EXISTS docs_removed AFTER DELETE ON docs BEGIN
-    INSERT INTO passages (passages, rowid, text) VALUES ('delete', old.n, old.text);
+    INSERT INTO passages (passages, rowid, text, joined) VALUES ('delete', old.n, old.text, old.joined);
 END;
 """
 # Numbers from zero to twenty and the tens, as words and digits (spellings); a phrase with more spelled numbers
@@ -56,6 +60,9 @@ _NUMBER_WORDS = {digits: w for w, digits in NUMBERS.items()}
 TENS = frozenset("twenty thirty forty fifty sixty seventy eighty ninety".split())  # numbers_in: "forty two" is 42
 DIGITS = frozenset("123456789")
 MAX_SPELLINGS = 16
+MAX_JOINED = 24  # letters of a word looked for with a hyphen inside too (:func:`joined`)
+HYPHENS = "-\u2010"  # a hyphen, and Unicode's own
+_HYPHENED = re.compile(rf"[^\W\d_]+(?:[{HYPHENS}][^\W\d_]+)+")
 DROP = "DROP TABLE IF EXISTS passages; DROP TABLE IF EXISTS docs; DELETE FROM state;"
 
 
@@ -142,7 +149,8 @@ class WordIndex:
         with self._lock, self._connect() as db:
             db.executemany("DELETE FROM docs WHERE id = ?", [(i,) for i in ids])
             db.executemany(
-                "INSERT INTO docs (id, path, meta, text) VALUES (?, ?, ?, ?)", _rows(ids, metadatas, documents)
+                "INSERT INTO docs (id, path, meta, text, joined) VALUES (?, ?, ?, ?, ?)",
+                _rows(ids, metadatas, documents),
             )
             self._mark(db, True)
 
@@ -166,7 +174,8 @@ class WordIndex:
             db.executescript(DROP + SCHEMA)  # faster than deleting row by row, and drops another version's layout
             for ids, metadatas, documents in pages:
                 db.executemany(
-                    "INSERT INTO docs (id, path, meta, text) VALUES (?, ?, ?, ?)", _rows(ids, metadatas, documents)
+                    "INSERT INTO docs (id, path, meta, text, joined) VALUES (?, ?, ?, ?, ?)",
+                    _rows(ids, metadatas, documents),
                 )
                 n += len(ids)
             self._mark(db, True)
@@ -199,7 +208,29 @@ class WordIndex:
 
 
 def _rows(ids: Sequence[str], metadatas: Sequence[dict], documents: Sequence[str]) -> list[tuple]:
-    return [(i, m.get("path", ""), json.dumps(m), d or "") for i, m, d in zip(ids, metadatas, documents)]
+    return [
+        (i, m.get("path", ""), json.dumps(m), d or "", compounds(d or "")) for i, m, d in zip(ids, metadatas, documents)
+    ]
+
+
+def joined(word: str) -> tuple[tuple[str, str], ...]:
+    """The ways a word typed whole is written with a hyphen inside (Whisper writes "Wi-Fi" and "e-mail" where a
+    person types "wifi" and "email"): its splits into two parts, for a word of letters only, up to MAX_JOINED of
+    them. The index holds each such pair of a passage joined too (:func:`compounds`)."""
+    if not (2 <= len(word) <= MAX_JOINED and word.isalpha()):
+        return ()
+    return tuple((word[:i], word[i:]) for i in range(1, len(word)))
+
+
+def compounds(text: str) -> str:
+    """The words of ``text`` written with a hyphen between letters, each pair joined ("Wi-Fi" is "wifi"; "state-of-
+    the-art" gives "stateof", "ofthe", "theart"), lower case: what the index holds beside a passage's words, so that
+    a word typed whole finds it (:func:`joined`)."""
+    found = []
+    for run in _HYPHENED.findall(text):
+        parts = re.split(f"[{HYPHENS}]", run.lower())
+        found += [a + b for a, b in zip(parts, parts[1:])]
+    return " ".join(found)
 
 
 def spellings(word: str) -> tuple[str, ...]:
@@ -260,14 +291,19 @@ def _guarded(digits: str) -> str:
 
 def word_pattern(word: str) -> str:
     """A regular expression (Python's, checking a passage) matching ``word`` as a whole word in any of its
-    :func:`spellings`, any case."""
-    return rf"(?i)\b(?:{_either(word)})\b"
+    :func:`spellings`, or with a hyphen inside (:func:`joined`), any case."""
+    return rf"(?i)\b(?:{_either(word)}{_hyphened(word)})\b"
 
 
 def any_word_pattern(words: Sequence[str]) -> str:
-    """A regular expression (the store's) matching any of ``words`` as a whole word, any case: one scan for several
-    words."""
-    return r"(?i)\b(?:" + "|".join(_either(w, checked=False) for w in words) + r")\b"
+    """A regular expression (the store's) matching any of ``words`` as a whole word, or with a hyphen inside, any
+    case: one scan for several words."""
+    return r"(?i)\b(?:" + "|".join(_either(w, checked=False) + _hyphened(w) for w in words) + r")\b"
+
+
+def _hyphened(word: str) -> str:
+    """The alternatives of :func:`joined` in a regular expression, each after a "|" ("" for none)."""
+    return "".join(f"|{re.escape(a)}[{HYPHENS}]{re.escape(b)}" for a, b in joined(word.lower()))
 
 
 def phrase_pattern(words: Sequence[str], checked: bool = True) -> str:
