@@ -12,10 +12,14 @@ STOPWORDS = frozenset(
 )
 
 
-_MINUS = re.compile(r"(?<!\S)-(?:\"[^\"]*\"|[^\W\d_][\w']*)")  # -word or -"a phrase" ("-3 dB" is no exclusion)
+_MINUS = re.compile(r"(?<!\S)-(?:\"[^\"]*\"|[^\W\d_][\w']*(?:-[^\W\d_]+(?![\w-]))?)")  # -word, -wi-fi or -"a phrase"
+# ("-3 dB" is no exclusion)
 
 
-_TOKEN = re.compile(r"(?<!\S)-\"([^\"]*)\"|\"([^\"]*)\"|(?<!\S)-([^\W\d_][\w']*)|([\w']+)")
+_TOKEN = re.compile(r"(?<!\S)-\"([^\"]*)\"|\"([^\"]*)\"|(?<!\S)-([^\W\d_][\w']*(?:-[^\W\d_]+(?![\w-]))?)|([\w']+)")
+# a word of two parts of letters joined by a hyphen ("wi-fi", not "state-of-the-art"): one word, written whole, to
+# the lexical leg, which finds it with the hyphen or without ("WiFi", "Wi-Fi"; store.word_index.joined)
+_HYPHENED = re.compile(r"(?<![\w-])([^\W\d_]+)-([^\W\d_]+)(?![\w-])")
 UNMATCHED_QUOTE = 'The unmatched " was read as a plain character: the words after it are ordinary words'
 UNMATCHED_QUOTE_AT_END = 'The unmatched " at the end was left out'
 EMPTY_QUOTES = 'The empty quotes "" were left out'
@@ -27,8 +31,9 @@ class Query:
     whose text has them. A quote left unmatched is read as a plain character, and ``note`` says so.
 
     ``text`` is what the embedding models get (quotes and exclusions removed), ``words`` the lower-case words
-    the lexical leg looks for (function words left out), ``phrases`` each required phrase as its words,
-    ``excluded`` the excluded words and ``excluded_phrases`` the excluded phrases (as their words).
+    the lexical leg looks for (function words left out; "wi-fi" as "wifi", which finds "WiFi" and "Wi-Fi"),
+    ``phrases`` each required phrase as its words, ``excluded`` the excluded words and ``excluded_phrases`` the
+    excluded phrases (as their words).
     """
 
     text: str
@@ -51,13 +56,13 @@ class Query:
         phrases, excluded, excluded_phrases = [], [], []
         for minus_quoted, quoted, minus, _ in _TOKEN.findall(raw):
             if minus:
-                excluded.append(minus.lower())
+                excluded.append(minus.lower().replace("-", ""))
             elif _words(minus_quoted):
                 excluded_phrases.append(_words(minus_quoted))
             elif _words(quoted):
                 phrases.append(_words(quoted))
         text = " ".join(_MINUS.sub(" ", raw).replace('"', " ").split())
-        content = tuple(dict.fromkeys(w for w in _words(text) if w not in STOPWORDS))
+        content = tuple(dict.fromkeys(w for w in _words(_HYPHENED.sub(r"\1\2", text)) if w not in STOPWORDS))
         single = [p[0] for p in excluded_phrases if len(p) == 1]  # -"word" is -word
         return cls(
             text,

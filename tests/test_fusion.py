@@ -309,6 +309,16 @@ def test_query_parsing():
     assert Query.parse("🔔 日本語").text == "🔔 日本語" and Query.parse('  "" ').text == ""
 
 
+def test_a_word_of_two_parts_is_one_word_typed_whole():
+    """ "wi-fi" is looked for as "wifi" (which finds "WiFi" and "Wi-Fi"), and -wi-fi leaves it out; in quotes it
+    stays word for word, and a longer chain ("state-of-the-art") stays its words."""
+    q = Query.parse("wi-fi password -e-mail")
+    assert q.text == "wi-fi password" and q.words == ("wifi", "password") and q.excluded == ("email",)
+    assert Query.parse('"wi-fi password"').phrases == (("wi", "fi", "password"),)
+    assert Query.parse("state-of-the-art mic").words == ("state", "art", "mic")
+    assert Query.parse("-3 dB").words == ("3", "db") and Query.parse("take-2").words == ("take", "2")
+
+
 def test_query_parsing_of_excluded_phrases_and_an_unmatched_quote():
     q = Query.parse('rain -"tin roof" -thunder')
     assert q.text == "rain" and q.words == ("rain",) and q.phrases == ()

@@ -207,12 +207,14 @@ def test_a_word_typed_whole_finds_it_written_with_a_hyphen(tmp_path):
 
 
 def test_wifi_finds_the_note_that_says_wi_fi(tmp_path, tiny_clap_dir, text_model):
-    """A search for "wifi password" finds the note that says "Wi-Fi password", by its words, as a match."""
+    """A search for "wifi password" finds the note that says "Wi-Fi password", as a match; -wifi leaves it out, and
+    -wi-fi it and the note that says "WiFi"."""
     lib_dir = tmp_path / "lib"
     for name, text in (
         ("router", "The Wi-Fi password is taped inside the cupboard under the stairs."),
         ("garden", "Remember to water the tomatoes before the weekend."),
         ("kettle", "The kettle in the office is broken again."),
+        ("modem", "The WiFi box in the hall blinks red when the line drops."),
     ):
         write(lib_dir / f"{name}.wav", tone(2.0, 330))
         (lib_dir / f"{name}.txt").write_text(text)
@@ -225,6 +227,8 @@ def test_wifi_finds_the_note_that_says_wi_fi(tmp_path, tiny_clap_dir, text_model
     assert hits[0].path == str(lib_dir / "router.wav") and not hits.no_good_match
     assert "Wi-Fi" in hits[0].why
     assert str(lib_dir / "router.wav") not in [h.path for h in library.search("the cupboard under the stairs -wifi")]
+    left = [h.path for h in library.search("a box in the hall or a cupboard -wi-fi", k=5)]  # typed with its hyphen
+    assert left and not {str(lib_dir / "router.wav"), str(lib_dir / "modem.wav")} & set(left)
 
 
 def test_a_word_index_from_before_joined_words_is_made_again(tmp_path):
