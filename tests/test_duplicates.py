@@ -330,6 +330,27 @@ def test_a_cut_that_leaves_out_the_loudest_hit_is_compared_with_the_floor_raised
     assert cut_from(original, original, 104) == -1.0  # neither is a cut of the other
 
 
+def test_a_cut_is_looked_up_among_the_files_it_may_be_cut_from():
+    """A cut's band summary can be far from its original's (the hit it left out held most of the loud frames):
+    besides the nearest files, the nearest of those a frame to twice MAX_SHIFT_S longer are proposed, and only
+    those."""
+    from audioret.duplicates.spectrum import FINGERPRINT_RATE, MAX_SHIFT_S, PROFILE_HOP, PROFILE_PHASES, Summaries
+
+    drum = _ringing(220, 1)
+    others = [_ringing(f, s, decay=d) for s, (f, d) in enumerate([(330, 0.9), (150, 0.3), (440, 2.0)] * 6, start=2)]
+    others = [x[: int(len(x) * (0.5 + 0.03 * i))] for i, x in enumerate(others)]  # of many lengths
+    profiles = [profile(x) for x in [*others, drum]]
+    cut = profile(drum[int(0.5 * FINGERPRINT_RATE) :])
+    summaries = Summaries(profiles)
+    plain = set(summaries.nearest(cut, 1).tolist())
+    both = set(summaries.nearest(cut, 1, cuts=3).tolist())
+    assert len(profiles) - 1 not in plain  # 7th of 19 by its summary
+    assert len(profiles) - 1 in both and plain <= both and len(both - plain) <= 3
+    most = 2 * round(MAX_SHIFT_S * FINGERPRINT_RATE / PROFILE_HOP) * PROFILE_PHASES
+    assert all(len(cut) + PROFILE_PHASES <= len(profiles[i]) <= len(cut) + most for i in both - plain)
+    assert set(Summaries([]).nearest(cut, 4, cuts=4).tolist()) == set()
+
+
 @pytest.fixture(scope="module")
 def digits(tmp_path_factory):
     """Spoken digits (under a second each): three takes of one speaker saying one digit, each with copies, and the

@@ -66,7 +66,7 @@ from .fingerprints import (
     mostly_one_word,
     near_summaries,
 )
-from .spectrum import FINGERPRINT_RATE, band_summary
+from .spectrum import FINGERPRINT_RATE, MIN_CUT_S, Summaries
 
 logger = logging.getLogger("audioret")
 
@@ -76,6 +76,7 @@ EXCERPT_S = 1.0  # an example this much shorter than the file it is a copy of is
 # 2.6 s, and MIN_OVERLAP_WORDS are needed): of 72 excerpts of the librosa-data pieces, none at 3.5 s, 69 at 4.5 s.
 EXCERPT_MIN_S = 4.5
 SPECTRUM_CANDIDATES = 32  # a short example's nearest library files by band summary, checked by correlation
+CUT_CANDIDATES = 12  # ...and its nearest of the files it may be a cut of (see Prints)
 FILE_NAME = "fingerprints.sqlite3"  # the duplicates finder's fingerprints, beside the index
 _KNOWN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Library -> its Known
 _KNOWN_LOCK = threading.Lock()
@@ -89,9 +90,11 @@ class Prints:
     proposes nothing), from the words sorted once with their files (a look-up is a binary search per word), and
     the NEAR_FILES nearest by how often each bit is set (:func:`.fingerprints.bit_means`, one product); files
     with a spectrum, the SPECTRUM_CANDIDATES nearest to a short example by band means and spreads (one matrix
-    product); and where either is a sound under MIN_SHORT_S, the files that keep a waveform correlating with the
-    example's to MIN_WAVE_CORRELATION (one batch of FFTs; such sounds are few: 10 files of the duplicates set's
-    4,560). Each candidate is checked by the finder's rule, :func:`audioret.duplicates.same`."""
+    product), and of those it may be a cut of the CUT_CANDIDATES nearest (:class:`.spectrum.Summaries`: the
+    duplicates set's `perc_door` cut past its hit was 157th of 793 files, and is 9th of the 23 of those lengths); and
+    where either is a sound under MIN_SHORT_S, the files that keep a waveform correlating with the example's to
+    MIN_WAVE_CORRELATION (one batch of FFTs; such sounds are few: 10 files of the duplicates set's 4,560). Each
+    candidate is checked by the finder's rule, :func:`audioret.duplicates.same`."""
 
     def __init__(self, prints: Sequence[Fingerprinted], library: Sequence[str] | None = None):
         self.prints = [fp for fp in prints if fp.duration_s >= MIN_WAVE_S]
@@ -111,13 +114,7 @@ class Prints:
         self._profiled = np.asarray(
             [i for i, fp in enumerate(self.prints) if fp.profile is not None and len(fp.profile)], np.int64
         )
-        summaries = (
-            np.stack([band_summary(self.prints[i].profile) for i in self._profiled])
-            if len(self._profiled)
-            else np.zeros((0, 1), np.float32)
-        )
-        self._centre = summaries.mean(axis=0) if len(summaries) else np.zeros(summaries.shape[1], np.float32)
-        self._summaries = _unit(summaries - self._centre)
+        self._spectra = Summaries([self.prints[i].profile for i in self._profiled])
         self._waved = [i for i, fp in enumerate(self.prints) if fp.wave is not None]
         self._tiny = [i for i in self._waved if self.prints[i].duration_s < MIN_SHORT_S]
 
@@ -144,9 +141,8 @@ class Prints:
             k = min(NEAR_FILES, len(sims))
             found |= set(self._near[np.argpartition(-sims, k - 1)[:k]].tolist())
         if example.profile is not None and len(example.profile) and len(self._profiled):
-            sims = self._summaries @ _unit((band_summary(example.profile) - self._centre)[None])[0]
-            k = min(SPECTRUM_CANDIDATES, len(sims))
-            found |= set(self._profiled[np.argpartition(-sims, k - 1)[:k]].tolist())
+            cuts = CUT_CANDIDATES if example.duration_s >= MIN_CUT_S else 0
+            found |= set(self._profiled[self._spectra.nearest(example.profile, SPECTRUM_CANDIDATES, cuts)].tolist())
         if example.wave is not None and example.duration_s >= MIN_WAVE_S:  # by waveform: those that correlate
             near = self._waved if example.duration_s < MIN_SHORT_S else self._tiny
             c = wave_correlations(example.wave, [self.prints[i].wave for i in near])

@@ -194,6 +194,36 @@ def short_pairs(
     return {pair: c for pair, c in pairs.items() if c >= min_correlation}
 
 
+class Summaries:
+    """Profiles looked up by their band summaries (:func:`band_summary`, centred, unit length): a short example's
+    nearest by one matrix product, and of those it may be a cut of (a frame to twice MAX_SHIFT_S longer,
+    :func:`cut_from`) the nearest too, since a cut that leaves out a hit changes which frames its summary counts.
+    Pure."""
+
+    def __init__(self, profiles: Sequence[np.ndarray]):
+        summaries = np.stack([band_summary(p) for p in profiles]) if len(profiles) else np.zeros((0, 2 * PROFILE_BANDS))
+        self.centre = summaries.mean(axis=0) if len(summaries) else np.zeros(summaries.shape[1], np.float32)
+        self.unit = _unit(summaries - self.centre)
+        self.lengths = np.asarray([len(p) for p in profiles], np.int64)
+
+    def nearest(self, profile: np.ndarray, k: int, cuts: int = 0) -> np.ndarray:
+        """The positions of the ``k`` profiles nearest to ``profile``, and of the ``cuts`` nearest of those it may
+        be a cut of."""
+        if not len(self.unit):
+            return np.zeros(0, np.int64)
+        sims = self.unit @ _unit((band_summary(profile) - self.centre)[None])[0]
+        found = np.argpartition(-sims, min(k, len(sims)) - 1)[:k]
+        if cuts:
+            n, most = len(profile), 2 * round(MAX_SHIFT_S * FINGERPRINT_RATE / PROFILE_HOP) * PROFILE_PHASES
+            longer = np.flatnonzero((self.lengths >= n + PROFILE_PHASES) & (self.lengths <= n + most))
+            found = np.union1d(found, longer[np.argsort(-sims[longer], kind="stable")[:cuts]])
+        return found
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)).astype(np.float32)
+
+
 def band_summary(p: np.ndarray) -> np.ndarray:
     """A profile's band means and spreads over its sounding frames (an encoder's padding and a trimmed silence
     left out), for finding candidates."""
