@@ -112,8 +112,8 @@ def cut_from(a: np.ndarray, b: np.ndarray, max_shift: int, phases: int = PROFILE
     original's floor are above the copy's, and those changes are most of a decay's. The gap is known at each start:
     the copy's loudest cell less the original's loudest there. Measured on the duplicates benchmark's 26 trims
     with a spectrum: 19 correlate to MIN_CORRELATION as taken, 23 so (the four Sonic Pi cuts of a tabla stroke or a
-    door's hit 0.96-0.99); 4,000 random pairs of its originals reach 0.63 at most (docs/BENCHMARKS.md, "A cut that
-    leaves out the loudest hit"). Pure."""
+    door's hit 0.96-0.99); 4,000 random pairs of its originals reach 0.63 at most (docs/BENCHMARKS.md, "A copy cut
+    past its loudest hit"). Pure."""
     x, y = (a, b) if len(a) >= len(b) else (b, a)
     inner = np.asarray(y[EDGE:-EDGE], np.int16)
     if len(x) - len(y) < phases or len(y) * PROFILE_HOP < MIN_CUT_S * FINGERPRINT_RATE * phases:
