@@ -164,14 +164,10 @@ def test_a_number_in_words_finds_it_in_digits_and_the_other_way(tmp_path):
         assert _checked(store.text_matches(phrase_pattern(phrase, checked=False)), phrase_pattern(phrase)) == found
 
 
-def test_a_spelled_number_finds_the_digits_said_and_leaves_them_out(tmp_path, tiny_clap_dir, text_model):
-    """A search for "four" finds a description that says "4", a quoted phrase needs it, and -four leaves it out."""
+def _noted(tmp_path, tiny_clap_dir, text_model, notes: dict[str, str]) -> tuple[Library, object]:
+    """A library of tones, each with a description beside it (``name.txt``), indexed."""
     lib_dir = tmp_path / "lib"
-    for name, text in (
-        ("parking", "Parked on level 4 of the multi-storey, near the lift."),
-        ("booking", "Table 44 booked at the Italian place for Saturday."),
-        ("charity", "The choir raised 9 hundred pounds for the hospital."),
-    ):
+    for name, text in notes.items():
         write(lib_dir / f"{name}.wav", tone(2.0, 330))
         (lib_dir / f"{name}.txt").write_text(text)
     config = Config.from_env(
@@ -179,6 +175,17 @@ def test_a_spelled_number_finds_the_digits_said_and_leaves_them_out(tmp_path, ti
     )
     library = Library(config)
     library.index([lib_dir], progress=False)
+    return library, lib_dir
+
+
+def test_a_spelled_number_finds_the_digits_said_and_leaves_them_out(tmp_path, tiny_clap_dir, text_model):
+    """A search for "four" finds a description that says "4", a quoted phrase needs it, and -four leaves it out."""
+    notes = {
+        "parking": "Parked on level 4 of the multi-storey, near the lift.",
+        "booking": "Table 44 booked at the Italian place for Saturday.",
+        "charity": "The choir raised 9 hundred pounds for the hospital.",
+    }
+    library, lib_dir = _noted(tmp_path, tiny_clap_dir, text_model, notes)
     parking, booking, charity = (str(lib_dir / f"{n}.wav") for n in ("parking", "booking", "charity"))
     hits = library.search("level four of the car park", k=3)
     assert hits[0].path == parking and "level 4" in hits[0].why and not hits.no_good_match
@@ -209,20 +216,13 @@ def test_a_word_typed_whole_finds_it_written_with_a_hyphen(tmp_path):
 def test_wifi_finds_the_note_that_says_wi_fi(tmp_path, tiny_clap_dir, text_model):
     """A search for "wifi password" finds the note that says "Wi-Fi password", as a match; -wifi leaves it out, and
     -wi-fi it and the note that says "WiFi"."""
-    lib_dir = tmp_path / "lib"
-    for name, text in (
-        ("router", "The Wi-Fi password is taped inside the cupboard under the stairs."),
-        ("garden", "Remember to water the tomatoes before the weekend."),
-        ("kettle", "The kettle in the office is broken again."),
-        ("modem", "The WiFi box in the hall blinks red when the line drops."),
-    ):
-        write(lib_dir / f"{name}.wav", tone(2.0, 330))
-        (lib_dir / f"{name}.txt").write_text(text)
-    config = Config.from_env(
-        data_dir=tmp_path / "index", clap_model=str(tiny_clap_dir), text_model=text_model, device="cpu"
-    )
-    library = Library(config)
-    library.index([lib_dir], progress=False)
+    notes = {
+        "router": "The Wi-Fi password is taped inside the cupboard under the stairs.",
+        "garden": "Remember to water the tomatoes before the weekend.",
+        "kettle": "The kettle in the office is broken again.",
+        "modem": "The WiFi box in the hall blinks red when the line drops.",
+    }
+    library, lib_dir = _noted(tmp_path, tiny_clap_dir, text_model, notes)
     hits = library.search("wifi password", k=3)
     assert hits[0].path == str(lib_dir / "router.wav") and not hits.no_good_match
     assert "Wi-Fi" in hits[0].why
