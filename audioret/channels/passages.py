@@ -11,6 +11,7 @@ written (:func:`heard`).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -272,13 +273,14 @@ def letters_held(phrase: str, text: str) -> float:
     """The share of ``phrase``'s letter trigrams (each word padded by a space at both ends) that ``text`` holds: 1
     for the phrase verbatim, 0.62 for "feeding the cat while" in Whisper's "fall feed in the cut while", under 0.45
     for most passages that are not it. Pure."""
+    wanted = _trigrams(phrase)  # the phrase's once, whatever number of passages it is held against
+    return len(wanted & _trigrams(text)) / len(wanted) if wanted else 0.0
 
-    def trigrams(words: str) -> set[str]:
-        padded = " " + " ".join(re.findall(r"[^\W_]+", words.lower())) + " "
-        return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
-    wanted = trigrams(phrase)
-    return len(wanted & trigrams(text)) / len(wanted) if wanted else 0.0
+@functools.lru_cache(maxsize=64)
+def _trigrams(words: str) -> frozenset[str]:
+    padded = " " + " ".join(re.findall(r"[^\W_]+", words.lower())) + " "
+    return frozenset(padded[i : i + 3] for i in range(len(padded) - 2))
 
 
 def heard_evidence(share: float, n_words: int) -> float:

@@ -66,7 +66,7 @@ from .fingerprints import (
     mostly_one_word,
     near_summaries,
 )
-from .spectrum import FINGERPRINT_RATE, MIN_CUT_S, Summaries
+from .spectrum import FINGERPRINT_RATE, MIN_CUT_S, Summaries, unit_rows
 
 logger = logging.getLogger("audioret")
 
@@ -137,7 +137,7 @@ class Prints:
             shared = np.bincount(self._owners[at], minlength=len(self.prints))
             found |= set(np.flatnonzero(shared >= MIN_SHARED_WORDS).tolist())
         if by_chromaprint(example) and not mostly_one_word(example.words) and len(self._near):
-            sims = self._bits @ _unit((bit_means(example.words) - self._bits_centre)[None])[0]
+            sims = self._bits @ unit_rows((bit_means(example.words) - self._bits_centre)[None])[0]
             k = min(NEAR_FILES, len(sims))
             found |= set(self._near[np.argpartition(-sims, k - 1)[:k]].tolist())
         if example.profile is not None and len(example.profile) and len(self._profiled):
@@ -157,10 +157,6 @@ class Prints:
             if found_same is not None:
                 found[self.prints[i].path] = found_same
         return found
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)).astype(np.float32)
 
 
 class Known:

@@ -203,7 +203,7 @@ class Summaries:
     def __init__(self, profiles: Sequence[np.ndarray]):
         summaries = np.stack([band_summary(p) for p in profiles]) if len(profiles) else np.zeros((0, 2 * PROFILE_BANDS))
         self.centre = summaries.mean(axis=0) if len(summaries) else np.zeros(summaries.shape[1], np.float32)
-        self.unit = _unit(summaries - self.centre)
+        self.unit = unit_rows(summaries - self.centre)
         self.lengths = np.asarray([len(p) for p in profiles], np.int64)
 
     def nearest(self, profile: np.ndarray, k: int, cuts: int = 0) -> np.ndarray:
@@ -211,7 +211,7 @@ class Summaries:
         be a cut of."""
         if not len(self.unit):
             return np.zeros(0, np.int64)
-        sims = self.unit @ _unit((band_summary(profile) - self.centre)[None])[0]
+        sims = self.unit @ unit_rows((band_summary(profile) - self.centre)[None])[0]
         found = np.argpartition(-sims, min(k, len(sims)) - 1)[:k]
         if cuts:
             n, most = len(profile), 2 * round(MAX_SHIFT_S * FINGERPRINT_RATE / PROFILE_HOP) * PROFILE_PHASES
@@ -220,7 +220,8 @@ class Summaries:
         return found
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """Each row of ``x`` at unit length (a zero row stays zero), float32: for nearest-neighbour products. Pure."""
     return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)).astype(np.float32)
 
 
