@@ -5,13 +5,16 @@
 
 Each rule turns the cached vectors into each channel's evidence for every file and says whether the top is "no
 good match"; the tables are bench/fusion.py's (R@1 / MRR of each channel alone and fused, by regime and kind of
-query, and "no good match" on right tops, wrong tops and absent answers). ``--check`` compares the shipped rule
-re-scored here with the evidence the channels themselves gave (in the cache), file by file. ``--growth`` counts,
+query, "no good match" on right tops, wrong tops and absent answers, and how many of the files called a match in
+the first ten are relevant). ``--check`` compares the shipped rule re-scored here with the evidence the channels
+themselves gave (in the cache), file by file. ``--growth`` counts,
 for each rule, the queries of bench/growth.py that flip between a match and "no good match" (from the caches
-``bench/fusion_cache.py --set growth`` writes). ``--ceiling`` adds, by regime, the most any "no good match" line on
-the top hit's shown score could flag of the wrong tops while flagging at most 10 % of the right ones (whether a
-target is a matter of the line or of the ranking). ``--speech-only`` re-scores with the text channel holding the
-files that speak alone (:class:`Data`): a library of talks or memos whose other files' names say nothing.
+``bench/fusion_cache.py --set growth`` writes), and of them those whose top in the grown library is a file added
+(an answer the base library did not hold: its verdict may rightly change). ``--ceiling`` adds, by regime, the
+most any "no good match" line on the top hit's shown score could flag of the wrong tops while flagging at most
+10 % of the right ones (whether a target is a matter of the line or of the ranking). ``--speech-only`` re-scores
+with the text channel holding the files that speak alone (:class:`Data`): a library of talks or memos whose other
+files' names say nothing.
 """
 
 from __future__ import annotations
@@ -308,6 +311,7 @@ def evaluate(rule, data: Data) -> dict:
         rows: dict[str, dict[str, list]] = {}
         said = {"right": [0, 0], "wrong": [0, 0], "absent": [0, 0]}
         tops: dict[str, list[float]] = {"right": [], "wrong": [], "absent": []}  # the top hit's shown score
+        called = [0, 0]  # files called a match in the first ten: relevant, not (queries with an answer)
         for q, query in enumerate(data.queries):
             kind = query["kind"]
             if kind not in kinds and kind != "absent":
@@ -324,6 +328,10 @@ def evaluate(rule, data: Data) -> dict:
             tops[case].append(float(total[order[0]]))
             if kind == "absent":
                 continue
+            matched = rule.matches(found, total)
+            for i in order[:10]:
+                if matched[i]:
+                    called[i not in relevant] += 1
             for way, (e, c) in (("sound", found["clap"]), ("text", found["text"])):
                 rows.setdefault(way, {}).setdefault(kind, []).append(score(ranked(rule.alone(e), c, e), relevant))
             rows.setdefault("fused", {}).setdefault(kind, []).append(score(order, relevant))
@@ -331,7 +339,7 @@ def evaluate(rule, data: Data) -> dict:
             way: {k: [round(float(x), 3) for x in np.mean(v, axis=0)] + [len(v)] for k, v in by.items()}
             for way, by in rows.items()
         }
-        out[regime] = {"table": table, "said": said, "tops": tops}
+        out[regime] = {"table": table, "said": said, "tops": tops, "called": called}
     return out
 
 
@@ -378,6 +386,11 @@ def report(rule, data: Data, show_ceiling: bool = False) -> dict:
     for regime, r in result.items():
         cells = [f"{a} of {b}" + (f" ({a / b:.0%})" if b else "") for a, b in r["said"].values()]
         print(f"| {regime} | " + " | ".join(cells) + " |")
+    print("\n| regime | files called a match in the first ten: relevant | not relevant | share relevant |")
+    print("|---|---|---|---|")
+    for regime, r in result.items():
+        right, wrong = r["called"]
+        print(f"| {regime} | {right} | {wrong} | {right / max(right + wrong, 1):.0%} |")
     print("\nmissed (best - 0.02):", "; ".join(gaps(result)) or "none")
     if show_ceiling:
         print("\n| regime | the best line on the top's score, right flagged <= 10 % | right | wrong | absent |")
@@ -401,11 +414,15 @@ def growth(rule_name: str) -> dict:
     to_grown = np.array([where[p] for p in base.files])
     rules = [fusion_variants.RULES[rule_name](d) for d in (base, grown)]
     print(f"\n## growth: {rule_name}\n")
-    print("| regime | queries | flips | (query, file) pairs a match in either | pairs that flip |")
-    print("|---|---|---|---|---|")
+    print(
+        "| regime | queries | flips | of them, to an added file | (query, file) pairs a match in either "
+        "| pairs that flip |"
+    )
+    print("|---|---|---|---|---|---|")
     out = {}
+    added = set(range(len(grown.files))) - set(to_grown.tolist())
     for regime, (library, kinds) in base.regimes.items():
-        flips, pairs, flipped, names = 0, 0, 0, []
+        flips, pairs, flipped, names, to_added = 0, 0, 0, [], 0
         for q, query in enumerate(base.queries):
             if query["kind"] not in kinds and query["kind"] != "absent":
                 continue
@@ -414,18 +431,27 @@ def growth(rule_name: str) -> dict:
                 found = rule.evidence(library, q)
                 total = rule.fused(found)
                 order = ranked(total, np.maximum(found["clap"][1], found["text"][1]), rule.tiebreak(found))
-                said.append((rule.no_good_match(found, total, order[0]), rule.matches(found, total)[at]))
+                said.append((rule.no_good_match(found, total, order[0]), rule.matches(found, total)[at], order[0]))
             if said[0][0] != said[1][0]:
                 flips += 1
-                names.append(query["query"])
+                new = int(said[1][2]) in added  # the grown library's top is one of the files added
+                to_added += new
+                names.append(query["query"] + (f" (to {Path(grown.files[said[1][2]]).name})" if new else ""))
             either = said[0][1] | said[1][1]
             pairs += int(either.sum())
             flipped += int((said[0][1] != said[1][1]).sum())
         n = sum(1 for query in base.queries if query["kind"] in kinds or query["kind"] == "absent")
-        print(f"| {regime} | {n} | {flips} | {pairs} | {flipped} |")
+        print(f"| {regime} | {n} | {flips} | {to_added} | {pairs} | {flipped} |")
         for name in names:
-            print(f"|  flip: {name!r} | | | | |")
-        out[regime] = {"queries": n, "flips": flips, "pairs": pairs, "pairs flipped": flipped, "flipped": names}
+            print(f"|  flip: {name!r} | | | | | |")
+        out[regime] = {
+            "queries": n,
+            "flips": flips,
+            "flips to an added file": to_added,
+            "pairs": pairs,
+            "pairs flipped": flipped,
+            "flipped": names,
+        }
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -11,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from audioret.ranking import calibration as cal  # noqa: E402
 from audioret.ranking.calibration import MATCH_BEYOND, MATCH_EVIDENCE, Background  # noqa: E402
-from audioret.ranking.null import INFORMATIVE, UNRELATED_QUANTILES, fit_tops, informative  # noqa: E402
+from audioret.ranking.null import ALIKE, INFORMATIVE, UNRELATED_QUANTILES, fit_tops, informative  # noqa: E402
 from bench.fusion_rules import Previous, Shipped  # noqa: E402
 from bench.text_rules import TEXT_RULES  # noqa: E402
 
@@ -379,3 +380,28 @@ class SummedBeyond(Shipped):
 
 
 RULES |= {"summed-beyond": SummedBeyond}
+
+
+class Series(Shipped):
+    """The shipped rule over a text background in which a numbered series counts once: records whose text is the
+    same with its numbers taken out ("clip 0005 (in clips)", "clip 0859 (in clips)") stand for one, before the
+    near-copies (null.distinct) are counted once. MiniLM puts two such names under cosine 0.95, so 215 of the grown
+    library's 490 distinct background records were the 1,711 clips' names."""
+
+    name = "series"
+
+    def background(self, key):
+        if key not in self.backgrounds and key == "text":
+            c = self.data.channels[key]
+            said = self.data.cached("documents")
+            rows = (c.sample @ c.records.T).argmax(axis=1)  # each sample record is one of the channel's
+            first = {}
+            for i, r in enumerate(rows):
+                first.setdefault(re.sub(r"\d+", "#", said[r].lower()), i)
+            keep = sorted(first.values())
+            count = max(len(keep), round(c.count * len(keep) / len(c.sample)))
+            self.backgrounds[key] = Background.of(c.sample[keep], count, c.reference, debias=False, alike=ALIKE)
+        return super().background(key)
+
+
+RULES |= {"series": Series}

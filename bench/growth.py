@@ -8,8 +8,9 @@ holds the same files and 2,120 more that no query is about: 1,711 synthesised cl
 chirps, each drawn anew, named ``clip_NNNN.wav``), the 195 Sonic Pi samples, the 200 ESC-10 clips the talks set
 leaves out and the 14 librosa-data recordings. Both are indexed with the
 random "spread" CLAP (regime a') and with the stand-in CLAP (regime c); the text channel is the real one. Every
-query of the talks set runs on both; compared: whether the results say "no good match", the top file's strength,
-and the strength of the file the query is about.
+query of the talks set runs on both; compared: whether the results say "no good match" (and, of the queries that
+flip, those whose top in the grown library is a file added: a new answer, whose verdict may rightly change), the
+top file's strength, and the strength of the file the query is about.
 """
 
 from __future__ import annotations
@@ -167,18 +168,20 @@ def main():
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     print(
-        "| regime | files, base → grown | queries | flips: match ↔ no good match | top strength moved, median / p90 / "
-        "max | relevant file's strength moved, median / p90 / max |"
+        "| regime | files, base → grown | queries | flips: match ↔ no good match | of them, to an added file | top "
+        "strength moved, median / p90 / max | relevant file's strength moved, median / p90 / max |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for regime, ((n0, a), (n1, b)) in rows.items():
         flips = [q for q in a if a[q][0] != b[q][0]]
+        to_added = [q for q in flips if b[q][1] in extra]  # the grown top is an added file: a new answer
         top = np.array([abs(a[q][2] - b[q][2]) for q in a])
         rel = np.array([abs(a[q][3] - b[q][3]) for q in a if queries[q][0] != "absent"])
         cell = lambda v: f"{np.median(v):.3f} / {np.percentile(v, 90):.3f} / {v.max():.3f}"  # noqa: E731
-        print(f"| {regime} | {n0} → {n1} | {len(a)} | {len(flips)} | {cell(top)} | {cell(rel)} |")
+        print(f"| {regime} | {n0} → {n1} | {len(a)} | {len(flips)} | {len(to_added)} | {cell(top)} | {cell(rel)} |")
         for q in flips:
-            print(f"|  flip: {q!r} | {a[q][2]:.3f} → {b[q][2]:.3f} | | | | |")
+            to = f" (to {Path(b[q][1]).name})" if q in to_added else ""
+            print(f"|  flip: {q!r}{to} | {a[q][2]:.3f} → {b[q][2]:.3f} | | | | | |")
     print(
         "\n| regime | (query, file) pairs | flips: match ↔ no good match | strength moved, median / p90 / max (abs) | "
         "the same over the pairs a match in either | (query, added file) matches |"
