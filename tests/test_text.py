@@ -209,7 +209,10 @@ def test_a_match_in_embedded_tags_says_so_apart_from_the_tag_line(tmp_path, tiny
         ("the number seven", "9", True),  # the passage is a number alone
         ("the number seven", "7.", False),
         ("the number seven", "3 jackson 1 (in digits)", True),  # "number" and a number: the number decides
-        ("someone saying the number seven", "3 jackson 1 (in digits)", False),  # a name that says more than that
+        ("someone saying the number seven", "3 jackson 1 (in digits)", True),  # "number" asks for a number too
+        ("someone saying the number nine", "8 george 10 (in digits)", True),
+        ("someone saying the number nine", "9 george 10 (in digits)", False),
+        ("a phone number", "Call 0161 496 0000 after six", False),  # no number asked for
         ("2816", "1 28135 A (in sounds)", True),  # the query is a number alone
         ("parked on level three", "I parked on level 4 of the car park", False),  # both say more than a number
         ("track 2", "Track 3 (in music)", True),  # the number is half the query: another track is no answer
@@ -257,6 +260,30 @@ def test_a_number_finds_the_files_that_say_it_not_every_number(tmp_path, tiny_cl
     assert seven[0].path == path["take b"] and [h.path for h in seven if h.is_match] == [path["take b"]]
     three = library.search("three", k=4)  # said by no file
     assert three.no_good_match and not any(h.is_match for h in three)
+
+
+@pytest.mark.slow
+def test_the_name_of_another_digits_take_is_no_match_for_a_number(tmp_path, tiny_clap_dir, text_model):
+    """Spoken digits are named for the digit and the take ("8_george_10.wav"); to a sentence model such a name is
+    near any query for a number, and it was called a match for "someone saying the number nine". Descriptions
+    stand in for the takes' transcripts, among sound effects named for what they are."""
+    from audioret import Config, Library
+
+    lib = tmp_path / "lib"
+    digits = "zero one two three four five six seven eight nine".split()
+    for d, word in enumerate(digits):
+        take = lib / "digits" / f"{d}_george_{10 + d}.flac"
+        write(take, tone(1, 200 + 40 * d))
+        take.with_suffix(".txt").write_text(word.capitalize() + ".")
+    for i, name in enumerate(SOUND_EFFECTS[:30]):
+        write(lib / "sounds" / f"{name}.flac", tone(1, 700 + 20 * i))
+    settings = dict(data_dir=tmp_path / "index", device="cpu", transcribe=False)
+    library = Library(Config(clap_model=str(tiny_clap_dir), text_model=text_model, **settings))
+    library.index(lib, progress=False)
+
+    nine = library.search("someone saying the number nine", k=10)
+    assert Path(nine[0].path).stem == "9_george_19" and nine[0].is_match
+    assert [Path(h.path).stem for h in nine if h.is_match] == ["9_george_19"]
 
 
 SOUND_EFFECTS = """dog_barking_at_mailman Dog-Growl-Low puppy_whimper_kennel RainOnCarRoof rain_heavy_gutter_overflow

@@ -241,10 +241,12 @@ def passage_found(
 
 def numbers_disagree(asked: Sequence[str], text: str) -> bool:
     """Whether a passage's meaning cannot answer a query for its numbers: both hold numbers (in letters or digits),
-    they share none, and the passage is numbers alone (besides function words) or numbers are half the query's
-    words or more ("track 2", "room 102"). A sentence model sets numbers close to each other, so a spoken digit's
-    transcript ("four.") matched any query that is a number ("three") by meaning, as a strong match, and "Track 3"
-    answered "track 2" (docs/BENCHMARKS.md, "A number is matched by its number"); "the number five" still finds
+    they share none, and the passage is numbers alone (besides function words) or numbers, and words for a number
+    (``NUMBER_WORDS``), are half the query's words or more ("track 2", "room 102", "someone saying the number
+    nine"). A sentence model sets numbers close to each other, so a spoken digit's transcript ("four.") matched any
+    query that is a number ("three") by meaning, as a strong match, and "Track 3" answered "track 2"; the name of
+    another digit's take ("8 george 10 (in digits)") was a match for "someone saying the number nine"
+    (docs/BENCHMARKS.md, "A number is matched by its number", "Files called a match"). "the number five" still finds
     "5.", and a memo that says "level 4" still answers "parked on level three" by what else it says. Pure.
 
     Args:
@@ -255,7 +257,12 @@ def numbers_disagree(asked: Sequence[str], text: str) -> bool:
     wanted, held = numbers_in(asked), numbers_in(said)
     if not wanted or not held or any(_within(a, b) or _within(b, a) for a in wanted for b in held):
         return False
-    return 2 * sum(bool(numbers_in((w,))) for w in asked) >= len(asked) or all(numbers_in((w,)) for w in said)
+    numeric = sum(bool(numbers_in((w,))) or w in NUMBER_WORDS for w in asked)
+    return 2 * numeric >= len(asked) or all(numbers_in((w,)) for w in said)
+
+
+# numbers_disagree: words that ask for a number, counted with the numbers of a query
+NUMBER_WORDS = frozenset({"number", "numbers", "digit", "digits", "numeral", "numerals"})
 
 
 def _within(number: str, other: str) -> bool:
