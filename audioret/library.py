@@ -132,6 +132,8 @@ class Library:
         for channel in self.channels:
             if self.available(channel.name):
                 channel.reference()
+                if hasattr(channel, "unrelated"):  # a text channel's second set of unrelated queries
+                    channel.unrelated()
                 channel.store.background()
 
     def available(self, channel: str) -> bool:

@@ -39,8 +39,9 @@ from .catalog import PROPERTIES
 from .channels import user_tags
 from .errors import AudioretError, InputError, ModelLoadError
 from .ranking import labels as judging
-from .ranking.calibration import Background, one_blas_thread
+from .ranking.calibration import Background
 from .ranking.null import REFERENCE_PROMPTS
+from .ranking.threads import one_blas_thread
 from .store.filters import accepts
 from .store.records import tag_fields, tag_kinds_of, tags_of
 from .types import Filters, Tag

@@ -8,7 +8,8 @@ libraries bench/fusion.py builds (reused when they are there). ``--set growth`` 
 libraries (the talks set, and the same with ten times as many unrelated files; the spread random CLAP and the
 stand-in): under bench/out/growth/base and bench/out/growth/grown. Per library (the random CLAP collapsed and spread,
 the stand-in) and for the text channel: every record's vector and file, the background sample and count, the
-vectors of every query, of the reference prompts and of decoy prompts (their letters scrambled);
+vectors of every query, of the reference prompts and of decoy prompts (their letters scrambled), and the text
+channel's of the unrelated requests (null.UNRELATED_PROMPTS);
 per query, the text channel's lexical leg (files and evidence) and, to check a re-scoring against, each channel's
 own evidence for every file.
 """
@@ -105,6 +106,7 @@ def write(libraries: dict, queries: dict, n: int, out: Path, set_name: str) -> N
         "text/file": np.array([index[p] for p in paths]),
         "text/sample": sample,
         "text/reference": text.reference(),
+        "text/unrelated": text.unrelated(),
         "text/decoys": text.encoder.encode(decoys),
         "text/queries": text.encoder.encode([r.words.text for r in requests]),
     }

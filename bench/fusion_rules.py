@@ -71,6 +71,7 @@ class Channel:
     decoys: np.ndarray
     queries: np.ndarray
     n_files: int
+    unrelated: np.ndarray | None = None  # the text channel's unrelated requests (null.UNRELATED_PROMPTS)
 
     def __post_init__(self):
         order = np.argsort(self.file, kind="stable")
@@ -125,6 +126,7 @@ class Data:
                 arrays[f"{key}/decoys"],
                 arrays[f"{key}/queries"],
                 n,
+                arrays[f"{key}/unrelated"] if f"{key}/unrelated" in arrays else None,
             )
             for key in (*self.meta["libraries"], "text")
         }
@@ -163,6 +165,7 @@ class Data:
             c.decoys,
             c.queries,
             len(self.files),
+            c.unrelated,
         )
         self.lexical = [np.where(np.isin(np.arange(len(x)), sorted(speaking)), x, 0.0) for x in self.lexical]
 
@@ -179,11 +182,17 @@ class Previous:
 
     alike = None  # the text channel's background counts near-copies once from this cosine (None: every record)
 
+    def unrelated(self, c: Channel) -> np.ndarray | None:
+        """The unrelated requests' vectors a background measures its second unrelated law with (None: none)."""
+        return None
+
     def background(self, key: str) -> Background:
         if key not in self.backgrounds:
             c = self.data.channels[key]
             alike = self.alike if key == "text" else None
-            self.backgrounds[key] = Background.of(c.sample, c.count, c.reference, debias=key != "text", alike=alike)
+            self.backgrounds[key] = Background.of(
+                c.sample, c.count, c.reference, debias=key != "text", alike=alike, unrelated=self.unrelated(c)
+            )
         return self.backgrounds[key]
 
     def channel_evidence(self, key: str, q: int) -> tuple[np.ndarray, np.ndarray]:
@@ -238,6 +247,9 @@ class Shipped(Previous):
     name = "shipped"
     gated = True
     alike = ALIKE
+
+    def unrelated(self, c: Channel) -> np.ndarray | None:
+        return c.unrelated
 
     def channel_evidence(self, key: str, q: int):
         c = self.data.channels[key]

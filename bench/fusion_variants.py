@@ -338,7 +338,9 @@ class Distinct(Shipped):
         if key not in self.backgrounds:
             c = self.data.channels[key]
             alike = self.alike if ("text" if key == "text" else "sound") in self.which else None
-            self.backgrounds[key] = Background.of(c.sample, c.count, c.reference, debias=key != "text", alike=alike)
+            self.backgrounds[key] = Background.of(
+                c.sample, c.count, c.reference, debias=key != "text", alike=alike, unrelated=self.unrelated(c)
+            )
         return self.backgrounds[key]
 
 
@@ -400,8 +402,23 @@ class Series(Shipped):
                 first.setdefault(re.sub(r"\d+", "#", said[r].lower()), i)
             keep = sorted(first.values())
             count = max(len(keep), round(c.count * len(keep) / len(c.sample)))
-            self.backgrounds[key] = Background.of(c.sample[keep], count, c.reference, debias=False, alike=ALIKE)
+            self.backgrounds[key] = Background.of(
+                c.sample[keep], count, c.reference, debias=False, alike=ALIKE, unrelated=c.unrelated
+            )
         return super().background(key)
 
 
 RULES |= {"series": Series}
+
+
+class EverydayUnrelated(Shipped):
+    """The rule before the unrelated requests (null.UNRELATED_PROMPTS): what an unrelated query reaches here is
+    measured with the everyday reference prompts alone, which name what libraries hold most."""
+
+    name = "everyday-unrelated"
+
+    def unrelated(self, c):
+        return None
+
+
+RULES |= {"everyday-unrelated": EverydayUnrelated}

@@ -209,7 +209,7 @@ def compare(lib, rounds: int) -> dict:
     search (all threads: a load-proof count of the work, spinning included). The ways must rank the same files in
     the same order."""
     from audioret import search
-    from audioret.ranking import calibration
+    from audioret.ranking import threads
 
     for q in QUERIES:
         lib.search(q, k=10)
@@ -219,7 +219,7 @@ def compare(lib, rounds: int) -> dict:
     for r in range(rounds):
         for q in QUERIES:
             for way in list(WAYS) if r % 2 == 0 else list(WAYS)[::-1]:
-                search.SIDE_BY_SIDE, calibration.ONE_BLAS_THREAD = WAYS[way]
+                search.SIDE_BY_SIDE, threads.ONE_BLAS_THREAD = WAYS[way]
                 t0 = time.perf_counter()
                 clap.embed_text([q])
                 t1 = time.perf_counter()
@@ -231,7 +231,7 @@ def compare(lib, rounds: int) -> dict:
                 times[way]["search - models"].append((t3 - t2 - (t1 - t0) - (t2 - t1)) * 1000)
                 times[way]["cpu"].append((c3 - c2) * 1000)
                 hits.setdefault(q, []).append([(h.path, h.score) for h in got])
-    search.SIDE_BY_SIDE, calibration.ONE_BLAS_THREAD = WAYS["now"]
+    search.SIDE_BY_SIDE, threads.ONE_BLAS_THREAD = WAYS["now"]
     for q, runs in hits.items():  # the same files in the same order; BLAS's threads move scores by ~1e-6
         assert all([p for p, _ in run] == [p for p, _ in runs[0]] for run in runs), f"the ways ranked {q!r} apart"
     worst = max(abs(a[1] - b[1]) for runs in hits.values() for run in runs for a, b in zip(run, runs[0]))

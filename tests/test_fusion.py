@@ -121,6 +121,37 @@ def test_background_is_each_reference_querys_null_and_is_kept_while_its_inputs_s
     assert Background.remembered(sample, 2000, reference, debias).n == 2000
 
 
+def test_the_lowest_line_is_the_law_a_score_passes_a_surprisal_soonest():
+    from audioret.ranking.calibration import surprisal
+    from audioret.ranking.null import lowest_line
+
+    nats = math.log(10.0)
+    assert surprisal(2.2504, 0.0, 1.0) == pytest.approx(nats, abs=1e-4)  # the x of ln 10
+    narrow, wide = (3.0, 0.5), (2.0, 1.5)  # lines at 4.13 and 5.38: the lower location is not the lower line
+    assert lowest_line([narrow, wide], nats) == narrow and lowest_line([wide, narrow], nats) == narrow
+    assert lowest_line([wide], nats) == wide
+
+
+def test_prompts_that_name_what_the_library_holds_do_not_set_what_an_unrelated_query_reaches():
+    """A library holding what the everyday prompts name tops them as a search would; requests it does not hold
+    top lower, and what an unrelated query reaches is the lower of the two. Where the requests top higher (they
+    name this library), the everyday prompts' law stays."""
+    rng = np.random.default_rng(7)
+    sample = _unit(rng.standard_normal((600, 32))).astype(np.float32)
+    named = _unit(sample[:48] + 0.1 * rng.standard_normal((48, 32))).astype(np.float32)  # each finds a record
+    elsewhere = _unit(rng.standard_normal((64, 32))).astype(np.float32)  # requests the library does not hold
+    everyday = Background.of(sample, 600, named, debias=False)
+    both = Background.of(sample, 600, named, debias=False, unrelated=elsewhere)
+    assert both.unrelated_tops is not None and np.median(both.unrelated_tops) < np.median(both.tops) - 1.0
+    assert both.unrelated_law()[0] < everyday.unrelated_law()[0] - 1.0
+    assert both.law() == everyday.law() and both.nowhere_law() == everyday.nowhere_law()  # evidence as before
+    reversed_ = Background.of(sample, 600, elsewhere, debias=False, unrelated=named)
+    assert reversed_.unrelated_law() == Background.of(sample, 600, elsewhere, debias=False).unrelated_law()
+    kept = Background.remembered(sample, 600, named, False, None, elsewhere)
+    assert Background.remembered(sample, 600, named, False, None, elsewhere) is kept
+    assert Background.remembered(sample, 600, named, False, None, elsewhere.copy()) is not kept
+
+
 def test_a_channel_whose_answers_do_not_depend_on_the_query_gets_no_say():
     rng = np.random.default_rng(4)
     _, _, sample, reference, common, spread = _channel(rng, collapsed=True)

@@ -39,12 +39,13 @@ def sound(library) -> Channel:
 def text(library) -> Channel:
     """Passages: what is said in a file, and written about it."""
     from ..models.checks import remembered
-    from ..ranking.null import REFERENCE_PROMPTS
+    from ..ranking.null import REFERENCE_PROMPTS, UNRELATED_PROMPTS
     from .text import TextChannel
 
     cfg = library.config
     transcriber = (lambda: library.transcriber) if cfg.transcribe else None
     reference = lambda: remembered(library.text_encoder, REFERENCE_PROMPTS, library.text_encoder.encode)  # noqa: E731
+    unrelated = lambda: remembered(library.text_encoder, UNRELATED_PROMPTS, library.text_encoder.encode)  # noqa: E731
     return TextChannel(
         lambda: library.text_encoder,
         lambda: library.text_store,
@@ -54,6 +55,7 @@ def text(library) -> Channel:
         cfg.text_weight,
         cfg.text_model,
         f"{cfg.asr_model} ({cfg.asr_engine})",
+        unrelated,
     )
 
 

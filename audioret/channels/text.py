@@ -22,19 +22,19 @@ import numpy as np
 from ..errors import ModelLoadError, NoSpeechError
 from ..models.asr import ASR_SAMPLE_RATE
 from ..query import Query, minus
-from ..ranking.calibration import Background, idf, judge, phrase_evidence, word_evidence
+from ..ranking.calibration import Background, judge
 from ..ranking.fusion import Found
 from ..ranking.nearest import best_files
-from ..ranking.null import ALIKE, REFERENCE_PROMPTS
-from ..store.chroma import TEXT_MATCH_LIMIT
-from ..store.filters import accepts, admits
+from ..ranking.null import ALIKE, REFERENCE_PROMPTS, UNRELATED_PROMPTS
+from ..store.filters import accepts
 from ..store.records import file_fields, records
 from ..store.word_index import numbers_in, phrase_pattern, word_pattern
 from ..types import IndexReport, Moment, Scope, Transcript, Utterance
 from .base import Channel, Embedded, Output, Recent, provenances, scaled
 from .feedback import moved
-from .passages import described, file_passages, heard, numbers_disagree, passage_found, sidecar_signature
+from .passages import described, file_passages, numbers_disagree, passage_found, sidecar_signature
 from .speech_cutter import cut_speech, transcribe_pieces
+from .words import lexical
 
 logger = logging.getLogger("audioret")
 
@@ -44,9 +44,6 @@ logger = logging.getLogger("audioret")
 SHORT_CLIP_S = 30
 SHORT_BUFFER_S = 240.0
 SHORT_WAIT_S = 10.0
-# The lexical leg speaks only for a passage holding at least this share of the query's words (by idf), or the
-# whole query verbatim: one shared word of several is the semantic leg's to weigh.
-WORD_COVERAGE = 0.5
 ENCODE_BATCH = 256  # passages embedded in one call (or fewer, once the oldest has waited ENCODE_WAIT_S)...
 ENCODE_WAIT_S = 2.0  # ...so few calls, one upsert for many files, and an interrupted run loses little
 
@@ -60,6 +57,7 @@ class TextChannel(Channel):
         transcriber: a function returning the loaded :class:`~audioret.models.asr.Transcriber`, or None to index names,
             tags and sidecars without transcribing speech.
         reference: a function returning the text model's embeddings of the fusion's reference prompts.
+        unrelated: the same for requests a library seldom holds (null.UNRELATED_PROMPTS).
         provenance: a function returning what this run's model records with its vectors.
         weight: the channel's weight when a search gives none.
         model_name, asr_name: the text and speech models' names, for ``audioret stats``.
@@ -82,10 +80,13 @@ class TextChannel(Channel):
         weight: float = 1.0,
         model_name: str = "",
         asr_name: str = "",
+        unrelated: Callable[[], np.ndarray] | None = None,
     ):
         self._encoder, self._store, self._transcriber, self.provenance = encoder, store, transcriber, provenance
         self._reference = reference or (lambda: self.encoder.encode(list(REFERENCE_PROMPTS)))
+        self._unrelated = unrelated or (lambda: self.encoder.encode(list(UNRELATED_PROMPTS)))
         self._reference_vectors: np.ndarray | None = None
+        self._unrelated_vectors: np.ndarray | None = None
         self._queries = Recent()
         self.weight, self.model_name, self.asr_name = weight, model_name, asr_name
         self.reset()
@@ -282,6 +283,12 @@ class TextChannel(Channel):
             self._reference_vectors = self._reference()
         return self._reference_vectors
 
+    def unrelated(self) -> np.ndarray:
+        """Its embeddings of requests a library seldom holds (null.UNRELATED_PROMPTS), as :meth:`reference`."""
+        if self._unrelated_vectors is None:
+            self._unrelated_vectors = self._unrelated()
+        return self._unrelated_vectors
+
     def rank(self, request, n_files: int) -> list[Found]:
         """Each file's best passage for a query, best first, by the stronger of two legs: its meaning
         (sentence-transformers; with feedback, moved towards the files liked, Rocchio) and its words (the
@@ -293,10 +300,9 @@ class TextChannel(Channel):
         vector = self.encoder.encode([query.text])
         if request.feedback:
             vector = moved(vector[0], self.store, request.feedback, self.name)[None]
-        # the passages' own vectors are needed only to take their bias out
-        matches = best_files(self.store, vector, n_files, scope, vectors=self.debias, documents=True)
+        matches = best_files(self.store, vector, n_files, scope, vectors=self.debias, documents=True)  # vectors: debias
         sample, count = self.store.background()
-        background = Background.remembered(sample, count, self.reference(), self.debias, self.alike)
+        background = Background.remembered(sample, count, self.reference(), self.debias, self.alike, self.unrelated())
         stacked = bool(matches) and self.debias
         candidates = np.stack([m.vector for m in matches]) if stacked else np.zeros((0, vector.shape[1]), np.float32)
         e, beyond = judge([m.score for m in matches], candidates, vector, background, self.against_reference)
@@ -317,37 +323,8 @@ class TextChannel(Channel):
         return sorted(found.values(), key=lambda f: (-f.evidence, f.match.path))[:n_files]
 
     def lexical(self, query: Query, count: int, scope: Scope = Scope()) -> list[Found]:
-        """Each file's best passage by the query's words: rare words found, and the whole query found verbatim."""
-        # the passages that may hold a word (the store's word index), then each one's words and the phrase, found here
-        passages: dict[str, tuple] = {}  # id -> (match, words found)
-        words, phrase, verbatim = list(query.words), query.all_words, set()
-        found = self.store.word_matches(words) if words else []
-        if not words and len(phrase) >= 2:  # only function words: the phrase alone
-            found = self.store.phrase_matches(phrase)
-        patterns = {w: re.compile(word_pattern(w)) for w in words}
-        whole = re.compile(phrase_pattern(phrase)) if len(phrase) >= 2 else None
-        hits = {w: 0 for w in words}
-        for m in found:
-            held = {w for w, pattern in patterns.items() if pattern.search(m.document or "")}
-            shared = not self.store.is_private(m.path)  # a public page's visitors never change how rare a word is
-            for w in held:
-                hits[w] += shared
-            passages[m.id] = (m, held)
-            if whole is not None and whole.search(m.document or ""):
-                verbatim.add(m.id)
-        weight = {w: idf(min(hits[w], TEXT_MATCH_LIMIT), count) for w in query.words}
-        unheld = [" ".join(p) for p in scope.unheld]  # quoted phrases no file holds: how near each passage is written
-        best: dict[str, Found] = {}
-        for record_id, (m, words) in passages.items():
-            if not admits(scope, m.metadata):
-                continue
-            e = word_evidence([weight[w] for w in words], list(weight.values()))
-            e = e if sum(weight[w] for w in words) >= WORD_COVERAGE * sum(weight.values()) else 0.0
-            e = max(e, phrase_evidence(len(phrase)) if record_id in verbatim else 0.0)
-            e = max(e, heard(unheld, m.document or "")) if unheld else e
-            if e > 0 and (m.path not in best or e > best[m.path].evidence):
-                best[m.path] = self.found(m, e, "words", tuple(w for w in query.words if w in words))
-        return list(best.values())
+        """Each file's best passage by the query's words (:func:`audioret.channels.words.lexical`)."""
+        return lexical(self.store, query, count, scope, self.found)
 
     def paths_with(self, words: Sequence[str], filters=None) -> set[str]:
         """The files (within ``filters``) whose text holds ``words`` (one word, or a phrase in this order)."""

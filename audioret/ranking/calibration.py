@@ -24,7 +24,9 @@ windows of one file and files alike move together: the evidence (:func:`judge`) 
 score, in nats, under two measured laws of the channel's top: the chance bulk of unrelated prompts' tops, and the
 tops of directions that point nowhere (so a channel whose answers are query-dependent noise stays at chance:
 about 0.7 nats for its best file; a clear winner gets tens). A second value measures the score against what
-unrelated queries reach in this library (their tops' median and upper quartile).
+unrelated queries reach in this library (their tops' median and upper quartile): for the text channel, the lower of
+what the everyday prompts reach and what requests a library seldom holds reach (null.UNRELATED_PROMPTS), since
+prompts that name what a library holds are not unrelated to it.
 
 A channel whose answers are query-dependent noise here (its reference prompts do not top its directions that point
 nowhere: :func:`null.informative`) gives no evidence at all. Fusion (:mod:`audioret.ranking.fusion`) adds each
@@ -38,9 +40,7 @@ it was measured against: docs/BENCHMARKS.md ("Fusion").
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,11 +53,13 @@ from .null import (
     fit_tops,
     gumbel_max,
     informative,
+    lowest_line,
     median_of,
     no_wider,
     nowhere,
     unbiased,
 )
+from .threads import one_blas_thread
 
 # A match (score 0.5 at the line; :func:`match_evidence`) needs some say (a fused null.say above MATCH_SAY: a
 # channel above chance) and evidence of MATCH_BEYOND nats against what unrelated queries reach in this library: a
@@ -118,10 +120,17 @@ class Background:
     tops: np.ndarray  # (r,), each reference query's best score over the sample, standardised
     nowhere_tops: np.ndarray | None = None  # the same for directions that point nowhere (null.nowhere)
     gate: float | None = None  # null.informative, measured in of() (None: from tops and nowhere_tops)
+    unrelated_tops: np.ndarray | None = None  # the same for requests a library seldom holds (null.UNRELATED_PROMPTS)
 
     @classmethod
     def of(
-        cls, sample: np.ndarray, n: int, reference: np.ndarray, debias: bool = True, alike: float | None = None
+        cls,
+        sample: np.ndarray,
+        n: int,
+        reference: np.ndarray,
+        debias: bool = True,
+        alike: float | None = None,
+        unrelated: np.ndarray | None = None,
     ) -> Background:
         """From a channel's sample of ``n`` records; with ``alike``, the sample's near-copies count once
         (:func:`null.distinct`) and ``n`` shrinks in proportion: what a query scores in general is then what the
@@ -131,7 +140,8 @@ class Background:
         other reference queries, in the share it carries it (:func:`null.unbiased`), so that the laws of the tops are
         the laws a query is judged by. Whether the channel is informative (:func:`null.informative`) is measured
         with the whole bias taken out of the prompts and the directions that point nowhere alike, as it was when
-        its line was set."""
+        its line was set. ``unrelated``: the vectors of requests a library seldom holds, whose tops are a second
+        measure of what an unrelated query reaches (:meth:`unrelated_law`)."""
         sample = np.asarray(sample, np.float32)
         if alike is not None and len(sample) >= 2:
             keep = distinct(sample, alike)
@@ -149,24 +159,36 @@ class Background:
             others = (len(reference) * bias - profiles) / (len(reference) - 1)
             scale, tops = _tops(unbiased(profiles, others)[0])
         nowhere_tops = _tops(unbiased(aimless, bias)[0], scale)[1]
-        return cls(sample, max(n, 1), reference, bias, scale, tops, nowhere_tops, gate)
+        unrelated_tops = None if unrelated is None else _tops(unbiased(unrelated @ sample.T, bias)[0], scale)[1]
+        return cls(sample, max(n, 1), reference, bias, scale, tops, nowhere_tops, gate, unrelated_tops)
 
     @classmethod
     def remembered(
-        cls, sample: np.ndarray, n: int, reference: np.ndarray, debias: bool = True, alike: float | None = None
+        cls,
+        sample: np.ndarray,
+        n: int,
+        reference: np.ndarray,
+        debias: bool = True,
+        alike: float | None = None,
+        unrelated: np.ndarray | None = None,
     ) -> Background:
-        """:meth:`of`, kept while the same sample and reference arrays come back (a store keeps its sample until
-        it writes; the reference prompts' vectors are computed once), which saves each query the work
-        (docs/BENCHMARKS.md, "Figures behind the code")."""
+        """:meth:`of`, kept while the same sample and prompt arrays come back (a store keeps its sample until it
+        writes; the prompts' vectors are computed once), which saves each query the work (docs/BENCHMARKS.md,
+        "Figures behind the code")."""
         if len(reference) < 2:  # an example recording's query: nothing to compute
             return cls.of(sample, n, reference, debias, alike)
-        key = (id(sample), id(reference), n, debias, alike)
+        key = (id(sample), id(reference), id(unrelated), n, debias, alike)
         held = _REMEMBERED.get(key)
-        if held is None or held[0] is not sample or held[1] is not reference:
+        if held is None or held[0] is not sample or held[1] is not reference or held[2] is not unrelated:
             if len(_REMEMBERED) >= 8:
                 _REMEMBERED.clear()
-            held = _REMEMBERED[key] = (sample, reference, cls.of(sample, n, reference, debias, alike))
-        return held[2]
+            held = _REMEMBERED[key] = (
+                sample,
+                reference,
+                unrelated,
+                cls.of(sample, n, reference, debias, alike, unrelated),
+            )
+        return held[3]
 
     def law(self) -> tuple[float, float]:
         """The law a real match must beat: the reference tops' chance bulk (null.TOP_QUANTILES), computed once."""
@@ -189,9 +211,16 @@ class Background:
 
     def unrelated_law(self) -> tuple[float, float]:
         """What an unrelated query reaches here: the reference tops through their median and upper quartile
-        (null.UNRELATED_QUANTILES), no wider than their chance bulk (:func:`null.no_wider`). Computed once."""
+        (null.UNRELATED_QUANTILES), and the unrelated requests' tops where there are, each no wider than the
+        chance bulk (:func:`null.no_wider`); of the two, the one whose line is the lower (:func:`null.lowest_line`):
+        prompts that name what this library holds are not unrelated to it. Computed once."""
         if "_unrelated" not in self.__dict__:
-            self.__dict__["_unrelated"] = no_wider(*self.fit_law(self.tops, UNRELATED_QUANTILES), self.law()[1])
+            held = self.unrelated_tops is not None and len(self.unrelated_tops) >= 8
+            laws = [
+                no_wider(*self.fit_law(t, UNRELATED_QUANTILES), self.law()[1])
+                for t in (self.tops, self.unrelated_tops)[: 1 + held]
+            ]
+            self.__dict__["_unrelated"] = lowest_line(laws, MATCH_BEYOND)
         return self.__dict__["_unrelated"]
 
     def laws(self) -> tuple[np.ndarray, np.ndarray]:
@@ -301,35 +330,6 @@ def judge(
     location, scale = bg.laws()
     s = surprisal(z[None, :], location, scale)  # under the three laws at once, shape (3, m)
     return weight * np.minimum(s[0], s[1]), weight * s[2]
-
-
-ONE_BLAS_THREAD = True  # False: BLAS's own threads, as bench/query.py compares
-_BLAS: list = []  # threadpoolctl's controllers of numpy's BLAS libraries, found on first use
-_BLAS_LOCK = threading.Lock()
-
-
-@contextmanager
-def one_blas_thread():
-    """numpy's BLAS on one thread for a query's products, which are small (a sample of about a thousand records
-    by one query): BLAS's threads woke for them and then spun, a fifth of a warm query's CPU time, against the
-    model runtimes' threads (docs/BENCHMARKS.md, "Warm query"). The ranking is the same; scores may move in their
-    sixth decimal. Searches from several threads take turns here, so each restores what it found."""
-    if not ONE_BLAS_THREAD:
-        yield
-        return
-    with _BLAS_LOCK:
-        if not _BLAS:
-            from threadpoolctl import ThreadpoolController
-
-            _BLAS.extend(ThreadpoolController().select(user_api="blas").lib_controllers)
-        found = [lib.num_threads for lib in _BLAS]  # each library set and restored directly: threadpoolctl's limit()
-        for lib in _BLAS:  # context takes stock of every library on each entry, a tenth of a query's calibration
-            lib.set_num_threads(1)
-        try:
-            yield
-        finally:
-            for lib, n in zip(_BLAS, found):
-                lib.set_num_threads(n)
 
 
 def evidence(scores, null: Null) -> np.ndarray:
