@@ -196,6 +196,22 @@ def test_an_excerpt_is_the_same_recording_at_its_own_place_in_the_file(tmp_path,
     assert not hits.no_good_match or "clearly" in hits.message
 
 
+def test_an_example_that_starts_before_the_file_is_placed_where_they_overlap(tmp_path, tiny_clap_dir, text_model):
+    """A recording's first 32 s as the example, and the library's copy of it with its first 4 s cut: the copy holds
+    the example's 4-32 s at its own 0-28 s, and that is the range shown (it had shown 0-32 s, the example's length
+    from the copy's start)."""
+    lib = tmp_path / "library"
+    x = np.concatenate([_signal(5.0, 70 + k, sr=48000) for k in range(8)])
+    write(lib / "call edit.wav", x[4 * 48000 :])
+    for seed in (8, 9):
+        write(lib / f"other {seed}.wav", _signal(20.0, seed, sr=48000))
+    library = _library(tmp_path, tiny_clap_dir, text_model)
+    library.index([lib], progress=False)
+    hits = library.search_audio(write(tmp_path / "elsewhere" / "call.flac", 0.7 * x[: 32 * 48000]), k=3)
+    assert hits[0].path == str(lib / "call edit.wav") and "the same recording" in hits[0].why
+    assert hits[0].start_s == 0.0 and abs(hits[0].end_s - 28.0) < 0.3, (hits[0].start_s, hits[0].end_s)
+
+
 def test_of_equally_close_copies_the_original_comes_first(tmp_path, tiny_clap_dir, text_model):
     """An outside copy of a recording the library holds three times (the original and two byte copies made later,
     whose names sort first): all three are the same recording at one strength, the original (the oldest) first."""

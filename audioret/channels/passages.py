@@ -246,7 +246,7 @@ def numbers_disagree(asked: Sequence[str], text: str) -> bool:
     nine"). A sentence model sets numbers close to each other, so a spoken digit's transcript ("four.") matched any
     query that is a number ("three") by meaning, as a strong match, and "Track 3" answered "track 2"; the name of
     another digit's take ("8 george 10 (in digits)") was a match for "someone saying the number nine"
-    (docs/BENCHMARKS.md, "A number is matched by its number", "Files called a match"). "the number five" still finds
+    (docs/BENCHMARKS.md, "A number is matched by its number", "a word for a number"). "the number five" still finds
     "5.", and a memo that says "level 4" still answers "parked on level three" by what else it says. Pure.
 
     Args:

@@ -272,8 +272,9 @@ def placed(example: Fingerprinted, other: Fingerprinted) -> tuple[float, float] 
     if not (by_chromaprint(example) and by_chromaprint(other)):
         return None
     _, offset = aligned(example.words, other.words)
-    start = min(max(-offset * ITEM_S, 0.0), other.duration_s)
-    return start, min(start + example.duration_s, other.duration_s)
+    at = -offset * ITEM_S  # where the example's start lies in the file; under 0 where the file starts later
+    start = min(max(at, 0.0), other.duration_s)
+    return start, min(max(at + example.duration_s, start), other.duration_s)
 
 
 def copies(
