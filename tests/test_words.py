@@ -253,4 +253,32 @@ def test_numbers_are_read_in_digits_whatever_their_spelling():
     assert numbers_in(["four", "4", "04"]) == {"4"} and numbers_in(["44"]) == {"44"}
     assert numbers_in(["forty", "two"]) == {"42"} and numbers_in(["twenty", "zero"]) == {"20", "0"}
     assert numbers_in(["²", "4th", "rain"]) == set()  # not numbers to the lexical leg either
-    assert spellings("7") == ("7", "seven", "07") and spellings("44") == ("44",) and spellings("rain") == ("rain",)
+    assert spellings("7") == ("7", "seven", "07") and spellings("rain") == ("rain",)
+    assert spellings("44") == ("44", "forty four", "forty-four") and spellings("40") == ("40", "forty")
+    assert spellings("100") == ("100",) and spellings("17") == ("17", "seventeen")
+
+
+def test_a_number_of_two_words_is_one_number():
+    from audioret.store.word_index import numbers_joined
+
+    assert numbers_joined(("seventy", "eight", "year", "old")) == ("78", "year", "old")
+    assert numbers_joined(("forty", "three", "volunteers")) == ("43", "volunteers")
+    assert numbers_joined(("twenty", "twenty", "one")) == ("twenty", "21")
+    assert numbers_joined(("seventy", "miles")) == ("seventy", "miles") and numbers_joined(()) == ()
+
+
+def test_a_number_typed_in_two_words_finds_it_and_not_its_ten(tmp_path, tiny_clap_dir, text_model):
+    """Whisper writes "78" and "$35" where a person types "seventy eight" and "thirty five": the lexical leg took
+    "seventy" alone and found the "70" of another passage as a good match (a stranger's producer folder)."""
+    notes = {
+        "storm": "Gusts of up to 70 miles an hour are expected along the coast tonight.",
+        "marathon": "The loudest cheers were for Walter Price, who at 78 is the oldest finisher this year.",
+        "tickets": "Tickets for the jazz weekend cost $35 at the door, or less online.",
+    }
+    library, lib_dir = _noted(tmp_path, tiny_clap_dir, text_model, notes)
+    storm, marathon, tickets = (str(lib_dir / f"{n}.wav") for n in ("storm", "marathon", "tickets"))
+    hits = library.search("seventy eight", k=3)
+    assert hits[0].path == marathon and hits[0].is_match and "78" in hits[0].why
+    assert storm not in [h.path for h in hits if h.is_match]
+    assert [h.path for h in library.search('"seventy-eight"', k=3)] == [marathon]
+    assert library.search("thirty five dollars", k=1)[0].path == tickets

@@ -28,7 +28,7 @@ from ..ranking.nearest import best_files
 from ..ranking.null import ALIKE, REFERENCE_PROMPTS, UNRELATED_PROMPTS
 from ..store.filters import accepts
 from ..store.records import file_fields, records
-from ..store.word_index import numbers_in, phrase_pattern, word_pattern
+from ..store.word_index import numbers_in, numbers_joined, phrase_pattern, word_pattern
 from ..types import IndexReport, Moment, Scope, Transcript, Utterance
 from .base import Channel, Embedded, Output, Recent, provenances, scaled
 from .feedback import moved
@@ -327,7 +327,9 @@ class TextChannel(Channel):
         return lexical(self.store, query, count, scope, self.found)
 
     def paths_with(self, words: Sequence[str], filters=None) -> set[str]:
-        """The files (within ``filters``) whose text holds ``words`` (one word, or a phrase in this order)."""
+        """The files (within ``filters``) whose text holds ``words`` (one word, or a phrase in this order; a number of
+        two words as one: :func:`numbers_joined`)."""
+        words = numbers_joined(words)
         check = re.compile(word_pattern(words[0]) if len(words) == 1 else phrase_pattern(words))
         found = self.store.phrase_matches(words, limit=None)
         return {m.path for m in found if check.search(m.document or "") and accepts(filters, m.metadata)}

@@ -18,7 +18,7 @@ from ..ranking.calibration import idf, phrase_evidence, word_evidence
 from ..ranking.fusion import Found
 from ..store.chroma import TEXT_MATCH_LIMIT
 from ..store.filters import admits
-from ..store.word_index import phrase_pattern, word_pattern
+from ..store.word_index import numbers_joined, phrase_pattern, word_pattern
 from ..types import Scope
 from .passages import heard
 
@@ -37,7 +37,8 @@ def lexical(store, query: Query, count: int, scope: Scope, found_as: Callable) -
     """
     # the passages that may hold a word (the store's word index), then each one's words and the phrase, found here
     passages: dict[str, tuple] = {}  # id -> (match, words found)
-    words, phrase, verbatim = list(query.words), query.all_words, set()
+    asked, phrase, verbatim = numbers_joined(query.words), numbers_joined(query.all_words), set()
+    words = list(asked)
     found = store.word_matches(words) if words else []
     if not words and len(phrase) >= 2:  # only function words: the phrase alone
         found = store.phrase_matches(phrase)
@@ -52,7 +53,7 @@ def lexical(store, query: Query, count: int, scope: Scope, found_as: Callable) -
         passages[m.id] = (m, held)
         if whole is not None and whole.search(m.document or ""):
             verbatim.add(m.id)
-    weight = {w: idf(min(hits[w], TEXT_MATCH_LIMIT), count) for w in query.words}
+    weight = {w: idf(min(hits[w], TEXT_MATCH_LIMIT), count) for w in asked}
     unheld = [" ".join(p) for p in scope.unheld]  # quoted phrases no file holds: how near each passage is written
     best: dict[str, Found] = {}
     for record_id, (m, words) in passages.items():
@@ -63,5 +64,5 @@ def lexical(store, query: Query, count: int, scope: Scope, found_as: Callable) -
         e = max(e, phrase_evidence(len(phrase)) if record_id in verbatim else 0.0)
         e = max(e, heard(unheld, m.document or "")) if unheld else e
         if e > 0 and (m.path not in best or e > best[m.path].evidence):
-            best[m.path] = found_as(m, e, "words", tuple(w for w in query.words if w in words))
+            best[m.path] = found_as(m, e, "words", tuple(w for w in asked if w in words))
     return list(best.values())

@@ -235,14 +235,30 @@ def compounds(text: str) -> str:
 
 def spellings(word: str) -> tuple[str, ...]:
     """The ways a word is written that the lexical leg takes as one: a number as a word and in digits ("four", "4";
-    Whisper writes "level 4" and "9 hundred" where a person types "four" and "nine"), a digit with a leading zero
-    too ("02 Rain Song.flac", "take_07"), else the word alone."""
+    Whisper writes "level 4" and "9 hundred" where a person types "four" and "nine"; "78", "seventy eight" and
+    "seventy-eight"), a digit with a leading zero too ("02 Rain Song.flac", "take_07"), else the word alone."""
     word = word.lower()
     digits = _in_digits(word) if word in NUMBERS or len(word) <= 2 else None  # "04" is a spelling of 4, "004" not
     if digits is None:
         return (word,)
     spelled = [word, _NUMBER_WORDS.get(digits), digits, "0" + digits if len(digits) == 1 else None]
+    if len(digits) == 2 and digits[1] != "0" and digits[0] in "23456789":  # 21-99 that are no ten: two words
+        tens, unit = _NUMBER_WORDS[digits[0] + "0"], _NUMBER_WORDS[digits[1]]
+        spelled += [f"{tens} {unit}", f"{tens}-{unit}"]
     return tuple(dict.fromkeys(w for w in spelled if w))
+
+
+def numbers_joined(words: Sequence[str]) -> tuple[str, ...]:
+    """``words`` (lower case) with each number of two words, a ten and a unit, as one in digits: "seventy eight"
+    is "78", which the lexical leg then finds as "78", "seventy eight" or "seventy-eight" (:func:`spellings`),
+    not "seventy" alone in the "70" of another passage."""
+    out: list[str] = []
+    for w in words:
+        if out and out[-1] in TENS and NUMBERS.get(w, "0") in DIGITS:
+            out[-1] = str(int(NUMBERS[out[-1]]) + int(NUMBERS[w]))
+        else:
+            out.append(w)
+    return tuple(out)
 
 
 def numbers_in(words: Sequence[str]) -> frozenset[str]:
