@@ -306,6 +306,23 @@ NOTES = {
 }
 
 
+def _described(tmp_path, tiny_clap_dir, text_model, named: list[str], described: dict[str, str]):
+    """A library of 2-s noise files under ``named`` names, and ``described`` ones with a description beside each
+    (standing in for a transcript), indexed without Whisper: (its folder, the library)."""
+    from audioret import Config, Library
+
+    lib = tmp_path / "lib"
+    rng = np.random.default_rng(0)
+    for name in [*named, *described]:
+        write(lib / f"{name}.wav", (0.1 * rng.standard_normal(32000) * np.hanning(32000)).astype(np.float32), 16000)
+    for name, text in described.items():
+        (lib / f"{name}.txt").write_text(text)
+    settings = dict(data_dir=tmp_path / "index", device="cpu", transcribe=False)
+    library = Library(Config(clap_model=str(tiny_clap_dir), text_model=text_model, **settings))
+    library.index(lib, progress=False)
+    return lib, library
+
+
 @pytest.mark.slow
 def test_a_library_named_for_what_the_reference_prompts_name_still_calls_a_right_answer_a_match(
     tmp_path, tiny_clap_dir, text_model
@@ -314,17 +331,7 @@ def test_a_library_named_for_what_the_reference_prompts_name_still_calls_a_right
     their tops are its own files; their upper tops had widened the law of what an unrelated query reaches, and a
     right answer found by a name's meaning fell under the line. Now it is a match, and what the library does not
     hold still is not. (Descriptions stand in for five voice notes' transcripts; the tiny CLAP hears nothing.)"""
-    from audioret import Config, Library
-
-    lib = tmp_path / "lib"
-    rng = np.random.default_rng(0)
-    for name in [*SOUND_EFFECTS, *NOTES]:
-        write(lib / f"{name}.wav", (0.1 * rng.standard_normal(32000) * np.hanning(32000)).astype(np.float32), 16000)
-    for name, text in NOTES.items():
-        (lib / f"{name}.txt").write_text(text)
-    settings = dict(data_dir=tmp_path / "index", device="cpu", transcribe=False)
-    library = Library(Config(clap_model=str(tiny_clap_dir), text_model=text_model, **settings))
-    library.index(lib, progress=False)
+    lib, library = _described(tmp_path, tiny_clap_dir, text_model, SOUND_EFFECTS, NOTES)
     for query, answer in (
         ("a hound growling", "Dog-Growl-Low"),  # 0.496 "no good match" before
         ("boiling water", "kettle_boiling_whistle"),  # 0.497
@@ -366,17 +373,7 @@ def test_a_library_of_what_the_everyday_prompts_name_calls_what_is_said_in_it_a_
     unrelated to it, and what they reach had put every segment found by what it says under the line (strength
     0.20-0.46). What an unrelated query reaches is now also measured with requests a library seldom holds, the
     lower of the two. (Descriptions stand in for the segments' transcripts; the tiny CLAP hears nothing.)"""
-    from audioret import Config, Library
-
-    lib = tmp_path / "lib"
-    rng = np.random.default_rng(0)
-    for name in [*NAMED_SOUNDS, *SEGMENTS]:
-        write(lib / f"{name}.wav", (0.1 * rng.standard_normal(32000) * np.hanning(32000)).astype(np.float32), 16000)
-    for name, text in SEGMENTS.items():
-        (lib / f"{name}.txt").write_text(text)
-    settings = dict(data_dir=tmp_path / "index", device="cpu", transcribe=False)
-    library = Library(Config(clap_model=str(tiny_clap_dir), text_model=text_model, **settings))
-    library.index(lib, progress=False)
+    lib, library = _described(tmp_path, tiny_clap_dir, text_model, NAMED_SOUNDS, SEGMENTS)
     for query, answer in (
         ("the council shutting the public baths", "seg_0311_a"),
         ("gardening advice from a caller", "seg_0311_b"),

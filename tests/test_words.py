@@ -276,9 +276,9 @@ def test_a_number_typed_in_two_words_finds_it_and_not_its_ten(tmp_path, tiny_cla
         "tickets": "Tickets for the jazz weekend cost $35 at the door, or less online.",
     }
     library, lib_dir = _noted(tmp_path, tiny_clap_dir, text_model, notes)
-    storm, marathon, tickets = (str(lib_dir / f"{n}.wav") for n in ("storm", "marathon", "tickets"))
+    path = {name: str(lib_dir / f"{name}.wav") for name in notes}
     hits = library.search("seventy eight", k=3)
-    assert hits[0].path == marathon and hits[0].is_match and "78" in hits[0].why
-    assert storm not in [h.path for h in hits if h.is_match]
-    assert [h.path for h in library.search('"seventy-eight"', k=3)] == [marathon]
-    assert library.search("thirty five dollars", k=1)[0].path == tickets
+    assert hits[0].path == path["marathon"] and hits[0].is_match and "78" in hits[0].why
+    assert path["storm"] not in [h.path for h in hits if h.is_match]
+    assert [h.path for h in library.search('"seventy-eight"', k=3)] == [path["marathon"]]
+    assert library.search("thirty five dollars", k=1)[0].path == path["tickets"]
