@@ -260,12 +260,11 @@ class Shipped(Previous):
         e[ok], beyond[ok] = cal.judge(
             best[ok], vec[ok] if debias else vec[:0], c.queries[[q]], self.background(key), gated=self.gated
         )
-        if key == "text":  # a passage that says other numbers than the query asks for (TextChannel.rank)
-            words = Query.parse(self.data.queries[q]["query"]).words
-            if numbers_in(words):
-                said = self.data.cached("documents")
-                off = np.array([r >= 0 and numbers_disagree(words, said[r]) for r in row])
-                e[off], beyond[off] = 0.0, 0.0
+        if key == "text":  # a passage that says other numbers than the query asks for (TextChannel.rank), or that
+            words = Query.parse(self.data.queries[q]["query"]).words  # is a number alone, for a query that asks none
+            said, asks = self.data.cached("documents"), bool(numbers_in(words))
+            off = np.array([r >= 0 and (asks or len(said[r]) <= 40) and numbers_disagree(words, said[r]) for r in row])
+            e[off], beyond[off] = 0.0, 0.0
         return (e, beyond), best
 
     def evidence(self, library: str, q: int):

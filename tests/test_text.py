@@ -220,7 +220,11 @@ def test_a_match_in_embedded_tags_says_so_apart_from_the_tag_line(tmp_path, tiny
         ("7 30", "Meet at 730 in the lobby", False),
         ("room 2", "Built in 1920", True),  # one digit inside another number is not it
         ("how long does one round take", "about 90 minutes", False),  # "one" is a small share of the question
-        ("apples", "7.", False),  # no number asked for
+        ("apples", "I bought 7.", False),  # no number asked for, and the passage says more than one
+        ("pounds", "7.", True),  # a passage that is a number alone answers no query that asks for none
+        ("pounds", "Seven. Seven. Seven", True),
+        ("saving my computer files", "saving", False),
+        ("a quiet walk", "7 george 3 (in digits)", False),
         ("four", "Buy four apples and bread", False),
         ("44", "4", True),  # another number, not another spelling
         ("1", "01 (in album)", False),  # a track's number

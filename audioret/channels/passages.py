@@ -247,7 +247,9 @@ def numbers_disagree(asked: Sequence[str], text: str) -> bool:
     query that is a number ("three") by meaning, as a strong match, and "Track 3" answered "track 2"; the name of
     another digit's take ("8 george 10 (in digits)") was a match for "someone saying the number nine"
     (docs/BENCHMARKS.md, "A number is matched by its number", "a word for a number"). "the number five" still finds
-    "5.", and a memo that says "level 4" still answers "parked on level three" by what else it says. Pure.
+    "5.", and a memo that says "level 4" still answers "parked on level three" by what else it says. A passage that
+    is a number alone ("7", "0.") answers no query that asks for none: "pounds" had called two digit takes good
+    matches. Pure.
 
     Args:
         asked: the query's words, function words left out (:attr:`Query.words`).
@@ -255,7 +257,9 @@ def numbers_disagree(asked: Sequence[str], text: str) -> bool:
     """
     said = [w for w in re.findall(r"[\w']+", text.lower()) if w not in STOPWORDS]
     wanted, held = numbers_in(asked), numbers_in(said)
-    if not wanted or not held or any(_within(a, b) or _within(b, a) for a in wanted for b in held):
+    if not wanted:  # a passage that is a number alone ("7", "0.") answers no query that asks for none
+        return bool(held) and all(numbers_in((w,)) for w in said)
+    if not held or any(_within(a, b) or _within(b, a) for a in wanted for b in held):
         return False
     numeric = sum(bool(numbers_in((w,))) or w in NUMBER_WORDS for w in asked)
     return 2 * numeric >= len(asked) or all(numbers_in((w,)) for w in said)

@@ -306,9 +306,11 @@ class TextChannel(Channel):
         stacked = bool(matches) and self.debias
         candidates = np.stack([m.vector for m in matches]) if stacked else np.zeros((0, vector.shape[1]), np.float32)
         e, beyond = judge([m.score for m in matches], candidates, vector, background, self.against_reference)
-        if numbers_in(query.words):  # a passage that says other numbers than it asks for answers nothing by meaning
-            off = [numbers_disagree(query.words, m.document or "") for m in matches]
-            e, beyond = np.where(off, 0.0, e), np.where(off, 0.0, beyond)
+        asks = bool(numbers_in(query.words))  # a passage that says other numbers answers nothing by meaning; one
+        off = [
+            (asks or len(m.document or "") <= 40) and numbers_disagree(query.words, m.document or "") for m in matches
+        ]
+        e, beyond = np.where(off, 0.0, e), np.where(off, 0.0, beyond)  # that is a number alone, no query for none
         chance = background.informative()  # what its chance tops count for in fusion's match line
         found = {m.path: self.found(m, float(x), beyond=float(b), chance=chance) for m, x, b in zip(matches, e, beyond)}
         for f in self.lexical(query, count, scope):  # the words found are evidence in both senses

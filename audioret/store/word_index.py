@@ -236,8 +236,11 @@ def compounds(text: str) -> str:
 def spellings(word: str) -> tuple[str, ...]:
     """The ways a word is written that the lexical leg takes as one: a number as a word and in digits ("four", "4";
     Whisper writes "level 4" and "9 hundred" where a person types "four" and "nine"; "78", "seventy eight" and
-    "seventy-eight"), a digit with a leading zero too ("02 Rain Song.flac", "take_07"), else the word alone."""
+    "seventy-eight"; "1200" and the "1,200" Whisper writes), a digit with a leading zero too ("02 Rain Song.flac",
+    "take_07"), else the word alone."""
     word = word.lower()
+    if word.isdecimal() and len(word) >= 4 and word[0] != "0":  # thousands, as Whisper writes them too
+        return (word, f"{int(word):,}")
     digits = _in_digits(word) if word in NUMBERS or len(word) <= 2 else None  # "04" is a spelling of 4, "004" not
     if digits is None:
         return (word,)
@@ -254,7 +257,10 @@ def numbers_joined(words: Sequence[str]) -> tuple[str, ...]:
     not "seventy" alone in the "70" of another passage."""
     out: list[str] = []
     for w in words:
-        if out and out[-1] in TENS and NUMBERS.get(w, "0") in DIGITS:
+        tens = next((t for t in TENS if w.startswith(t) and NUMBERS.get(w[len(t) :], "0") in DIGITS), None)
+        if tens is not None:  # typed with a hyphen, which a query joins: "seventy-eight" is "seventyeight"
+            out.append(str(int(NUMBERS[tens]) + int(NUMBERS[w[len(tens) :]])))
+        elif out and out[-1] in TENS and NUMBERS.get(w, "0") in DIGITS:
             out[-1] = str(int(NUMBERS[out[-1]]) + int(NUMBERS[w]))
         else:
             out.append(w)
