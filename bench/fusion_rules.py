@@ -7,10 +7,10 @@ Each rule turns the cached vectors into each channel's evidence for every file a
 good match"; the tables are bench/fusion.py's (R@1 / MRR of each channel alone and fused, by regime and kind of
 query, "no good match" on right tops, wrong tops and absent answers, and how many of the files called a match in
 the first ten are relevant). ``--check`` compares the shipped rule re-scored here with the evidence the channels
-themselves gave (in the cache), file by file. ``--growth`` counts,
-for each rule, the queries of bench/growth.py that flip between a match and "no good match" (from the caches
-``bench/fusion_cache.py --set growth`` writes), and of them those whose top in the grown library is a file added
-(an answer the base library did not hold: its verdict may rightly change). ``--ceiling`` adds, by regime, the
+themselves gave (in the cache), file by file. ``--growth`` counts, for each rule, the queries of bench/growth.py
+that flip between a match and "no good match" (from the caches ``bench/fusion_cache.py --set growth`` writes), and
+of them those whose top in the grown library is a file added (an answer the base library did not hold: its verdict
+may rightly change). ``--ceiling`` adds, by regime, the
 most any "no good match" line on the top hit's shown score could flag of the wrong tops while flagging at most
 10 % of the right ones (whether a target is a matter of the line or of the ranking). ``--speech-only`` re-scores
 with the text channel holding the files that speak alone (:class:`Data`): a library of talks or memos whose other

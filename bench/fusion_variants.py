@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from audioret.ranking import calibration as cal  # noqa: E402
 from audioret.ranking.calibration import MATCH_BEYOND, MATCH_EVIDENCE, Background  # noqa: E402
-from audioret.ranking.null import ALIKE, INFORMATIVE, UNRELATED_QUANTILES, fit_tops, informative  # noqa: E402
+from audioret.ranking.null import ALIKE, INFORMATIVE, UNRELATED_QUANTILES, fit_tops, informative, no_wider  # noqa: E402
 from bench.fusion_rules import Previous, Shipped  # noqa: E402
 from bench.text_rules import TEXT_RULES  # noqa: E402
 
@@ -422,3 +422,30 @@ class EverydayUnrelated(Shipped):
 
 
 RULES |= {"everyday-unrelated": EverydayUnrelated}
+
+
+class Requests(Shipped):
+    """Ways tried before the shipped one to use the unrelated requests (null.UNRELATED_PROMPTS) in the text channel:
+    ``"every law"`` (the requests instead of the everyday prompts for all of its laws), ``"line"`` (the requests'
+    unrelated law alone), ``"location"`` (of the two unrelated laws, the one with the lower location)."""
+
+    def __init__(self, data, way: str):
+        super().__init__(data)
+        self.way, self.name = way, f"requests-{way}"
+
+    def background(self, key):
+        if key != "text" or key in self.backgrounds:
+            return super().background(key)
+        c = self.data.channels[key]
+        if self.way == "every law":
+            self.backgrounds[key] = Background.of(c.sample, c.count, c.unrelated, debias=False, alike=ALIKE)
+            return self.backgrounds[key]
+        bg = super().background(key)
+        everyday = no_wider(*bg.fit_law(bg.tops, UNRELATED_QUANTILES), bg.law()[1])
+        requests = no_wider(*bg.fit_law(bg.unrelated_tops, UNRELATED_QUANTILES), bg.law()[1])
+        bg.__dict__["_unrelated"] = requests if self.way == "line" else min(everyday, requests)
+        bg.__dict__.pop("_laws", None)
+        return bg
+
+
+RULES |= {f"requests-{w.replace(' ', '-')}": (lambda d, w=w: Requests(d, w)) for w in ("every law", "line", "location")}

@@ -3,7 +3,7 @@ seen the code or any result: does "no good match" hold there?
 
     python bench/held_out.py --set producer|family [--audio ../shared/audio] [--out bench/out/held_out]
 
-- *producer* (bench/held_out/producer): a radio producer's folder. 13 spoken segments of 1.5-2 minutes (news, a
+- *producer* (bench/held_out/producer): a radio producer's folder. 13 spoken segments of 1.4-1.8 minutes (news, a
   bakery closing, a bird count, a recipe, a science fair, a phone-in ...; espeak-ng, some over brown noise or
   music), named as a producer would (``seg_2026-03-14_a.wav``, ``ep12_part2.wav``), three copies of them (an mp3, a
   22-kHz export, one with its first 4 s cut), and 42 production elements from the shared audio, half named for
