@@ -267,6 +267,17 @@ def test_a_number_of_two_words_is_one_number():
     assert numbers_joined(("twenty", "twenty", "one")) == ("twenty", "21")
     assert numbers_joined(("seventy", "miles")) == ("seventy", "miles") and numbers_joined(()) == ()
     assert numbers_joined(("seventyeight",)) == ("78",)  # "seventy-eight", as a query joins a hyphened word
+    assert numbers_joined(("the", "twenty", "first")) == ("the", "21st") and numbers_joined(("twentyfirst",)) == (
+        "21st",
+    )
+
+
+def test_an_ordinal_is_one_word_in_letters_and_digits():
+    from audioret.store.word_index import spellings
+
+    assert spellings("fourteenth") == ("fourteenth", "14th") and spellings("14th") == ("14th", "fourteenth")
+    assert spellings("21st") == ("21st", "twenty first", "twenty-first") and spellings("first") == ("first", "1st")
+    assert spellings("12th") == ("12th", "twelfth") and spellings("40th") == ("40th",)
 
 
 def test_a_number_typed_in_two_words_finds_it_and_not_its_ten(tmp_path, tiny_clap_dir, text_model):
@@ -285,6 +296,21 @@ def test_a_number_typed_in_two_words_finds_it_and_not_its_ten(tmp_path, tiny_cla
     assert [h.path for h in library.search('"seventy-eight"', k=3)] == [path["marathon"]]
     assert library.search("thirty five dollars", k=1)[0].path == path["tickets"]
     assert library.search("seventy-eight", k=1)[0].path == path["marathon"]  # typed with a hyphen
+
+
+def test_a_date_typed_in_words_finds_it_as_whisper_writes_it(tmp_path, tiny_clap_dir, text_model):
+    """Whisper writes "the 14th" and "the 21st"; a person types "fourteenth" and "twenty first" (a new user's
+    church notices)."""
+    notes = {
+        "quiz": "Quiz night is on Friday the 14th in the church hall, teams of four.",
+        "trip": "The minibus to the coast leaves at nine on the 21st of March.",
+        "choir": "Choir practice moves to Thursday evening this month.",
+    }
+    library, lib_dir = _noted(tmp_path, tiny_clap_dir, text_model, notes)
+    for query, answer in (("the fourteenth", "quiz"), ("twenty first of march", "trip")):
+        found = library.search(query, k=3)
+        assert found[0].path == str(lib_dir / f"{answer}.wav") and found[0].is_match, query
+    assert library.search("twenty-first", k=1)[0].path == str(lib_dir / "trip.wav")  # a rare word of three notes
 
 
 def test_thousands_are_found_as_whisper_writes_them_and_a_digit_answers_no_word(tmp_path, tiny_clap_dir, text_model):

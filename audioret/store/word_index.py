@@ -58,6 +58,18 @@ NUMBERS = {
 } | {w: str(10 * i) for i, w in enumerate("thirty forty fifty sixty seventy eighty ninety".split(), 3)}
 _NUMBER_WORDS = {digits: w for w, digits in NUMBERS.items()}
 TENS = frozenset("twenty thirty forty fifty sixty seventy eighty ninety".split())  # numbers_in: "forty two" is 42
+# Ordinals as words and as Whisper writes them ("the fourteenth", "the 14th"): from first to thirtieth, and a ten
+# with one ("twenty first" is "21st", numbers_joined)
+ORDINALS = {
+    w: i
+    for i, w in enumerate(
+        "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
+        "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth".split(),
+        1,
+    )
+} | {"thirtieth": 30}
+_ORDINAL_WORDS = {i: w for w, i in ORDINALS.items()}
+_ORDINAL = re.compile(r"(\d{1,2})(st|nd|rd|th)")
 DIGITS = frozenset("123456789")
 MAX_SPELLINGS = 16
 MAX_JOINED = 24  # letters of a word looked for with a hyphen inside too (:func:`joined`)
@@ -241,6 +253,9 @@ def spellings(word: str) -> tuple[str, ...]:
     word = word.lower()
     if word.isdecimal() and len(word) >= 4 and word[0] != "0":  # thousands, as Whisper writes them too
         return (word, f"{int(word):,}")
+    ordinal = ORDINALS.get(word) or (int(m[1]) if (m := _ORDINAL.fullmatch(word)) else None)
+    if ordinal is not None and 1 <= ordinal <= 39:
+        return tuple(dict.fromkeys((word, *_ordinal_spellings(ordinal))))
     digits = _in_digits(word) if word in NUMBERS or len(word) <= 2 else None  # "04" is a spelling of 4, "004" not
     if digits is None:
         return (word,)
@@ -251,20 +266,39 @@ def spellings(word: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(w for w in spelled if w))
 
 
+def _ordinal_spellings(n: int) -> tuple[str, ...]:
+    """An ordinal from 1 to 39 in digits and in words: "21st", "twenty first", "twenty-first"."""
+    suffix = "th" if 11 <= n <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    if n in _ORDINAL_WORDS:
+        return f"{n}{suffix}", _ORDINAL_WORDS[n]
+    tens, unit = _NUMBER_WORDS[str(n - n % 10)], _ORDINAL_WORDS[n % 10]
+    return f"{n}{suffix}", f"{tens} {unit}", f"{tens}-{unit}"
+
+
 def numbers_joined(words: Sequence[str]) -> tuple[str, ...]:
     """``words`` (lower case) with each number of two words, a ten and a unit, as one in digits: "seventy eight"
     is "78", which the lexical leg then finds as "78", "seventy eight" or "seventy-eight" (:func:`spellings`),
-    not "seventy" alone in the "70" of another passage."""
+    not "seventy" alone in the "70" of another passage; "twenty first" is "21st"."""
     out: list[str] = []
     for w in words:
-        tens = next((t for t in TENS if w.startswith(t) and NUMBERS.get(w[len(t) :], "0") in DIGITS), None)
-        if tens is not None:  # typed with a hyphen, which a query joins: "seventy-eight" is "seventyeight"
-            out.append(str(int(NUMBERS[tens]) + int(NUMBERS[w[len(tens) :]])))
-        elif out and out[-1] in TENS and NUMBERS.get(w, "0") in DIGITS:
-            out[-1] = str(int(NUMBERS[out[-1]]) + int(NUMBERS[w]))
-        else:
-            out.append(w)
+        tens = next((t for t in TENS if w.startswith(t) and w != t), None)  # "seventyeight": a query joined a hyphen
+        w, tens = (w[len(tens) :], tens) if tens and _unit(w[len(tens) :]) else (w, None)
+        if tens is None and out and out[-1] in TENS and _unit(w):
+            tens = out.pop()
+        out.append(w if tens is None else _with_tens(int(NUMBERS[tens]), w))
     return tuple(out)
+
+
+def _unit(word: str) -> bool:
+    """Whether ``word`` is a number or an ordinal from one to nine ("eight", "first")."""
+    return NUMBERS.get(word, "0") in DIGITS or 1 <= ORDINALS.get(word, 0) <= 9
+
+
+def _with_tens(tens: int, unit: str) -> str:
+    """A ten and a unit as one number in digits: 78, or the ordinal 21st."""
+    if unit in ORDINALS:
+        return _ordinal_spellings(tens + ORDINALS[unit])[0]
+    return str(tens + int(NUMBERS[unit]))
 
 
 def numbers_in(words: Sequence[str]) -> frozenset[str]:
