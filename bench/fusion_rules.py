@@ -35,7 +35,6 @@ from audioret.query import Query  # noqa: E402
 from audioret.ranking import calibration as cal  # noqa: E402
 from audioret.ranking.calibration import MATCH_EVIDENCE, Background, match_evidence  # noqa: E402
 from audioret.ranking.null import ALIKE, match_line, say  # noqa: E402
-from audioret.store.word_index import numbers_in  # noqa: E402
 
 LIBRARIES = ("collapsed", "spread", "stand-in")
 REGIMES = {  # name: (library, kinds of query)
@@ -262,8 +261,8 @@ class Shipped(Previous):
         )
         if key == "text":  # a passage that says other numbers than the query asks for (TextChannel.rank), or that
             words = Query.parse(self.data.queries[q]["query"]).words  # is a number alone, for a query that asks none
-            said, asks = self.data.cached("documents"), bool(numbers_in(words))
-            off = np.array([r >= 0 and (asks or len(said[r]) <= 40) and numbers_disagree(words, said[r]) for r in row])
+            said = self.data.cached("documents")
+            off = np.array([r >= 0 and numbers_disagree(words, said[r]) for r in row])
             e[off], beyond[off] = 0.0, 0.0
         return (e, beyond), best
 

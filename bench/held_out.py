@@ -146,7 +146,10 @@ def build(name: str, audio: Path, out: Path) -> Path:
     for d in (lib, tmp):
         d.mkdir(parents=True, exist_ok=True)
     clips(name, audio, lib)
-    family_speech(lib, tmp) if name == "family" else producer_speech(lib, tmp, audio)
+    if name == "family":
+        family_speech(lib, tmp)
+    else:
+        producer_speech(lib, tmp, audio)
     shutil.rmtree(tmp)
     (out / name / "built").write_text("")
     return lib

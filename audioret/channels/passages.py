@@ -255,8 +255,11 @@ def numbers_disagree(asked: Sequence[str], text: str) -> bool:
         asked: the query's words, function words left out (:attr:`Query.words`).
         text: the passage.
     """
+    wanted = numbers_in(asked)
+    if not wanted and len(text) > NUMBER_ALONE_CHARS:  # too long to be a number alone: nothing to read
+        return False
     said = [w for w in re.findall(r"[\w']+", text.lower()) if w not in STOPWORDS]
-    wanted, held = numbers_in(asked), numbers_in(said)
+    held = numbers_in(said)
     if not wanted:  # a passage that is a number alone ("7", "0.") answers no query that asks for none
         return bool(held) and all(numbers_in((w,)) for w in said)
     if not held or any(_within(a, b) or _within(b, a) for a in wanted for b in held):
@@ -265,8 +268,10 @@ def numbers_disagree(asked: Sequence[str], text: str) -> bool:
     return 2 * numeric >= len(asked) or all(numbers_in((w,)) for w in said)
 
 
-# numbers_disagree: words that ask for a number, counted with the numbers of a query
+# numbers_disagree: words that ask for a number, counted with the numbers of a query; the longest passage read for
+# being a number alone when the query asks for none ("Seven. Seven. Seven" is 19), so a query reads few passages
 NUMBER_WORDS = frozenset({"number", "numbers", "digit", "digits", "numeral", "numerals"})
+NUMBER_ALONE_CHARS = 40
 
 
 def _within(number: str, other: str) -> bool:

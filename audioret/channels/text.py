@@ -28,7 +28,7 @@ from ..ranking.nearest import best_files
 from ..ranking.null import ALIKE, REFERENCE_PROMPTS, UNRELATED_PROMPTS
 from ..store.filters import accepts
 from ..store.records import file_fields, records
-from ..store.word_index import numbers_in, numbers_joined, phrase_pattern, word_pattern
+from ..store.word_index import numbers_joined, phrase_pattern, word_pattern
 from ..types import IndexReport, Moment, Scope, Transcript, Utterance
 from .base import Channel, Embedded, Output, Recent, provenances, scaled
 from .feedback import moved
@@ -306,11 +306,9 @@ class TextChannel(Channel):
         stacked = bool(matches) and self.debias
         candidates = np.stack([m.vector for m in matches]) if stacked else np.zeros((0, vector.shape[1]), np.float32)
         e, beyond = judge([m.score for m in matches], candidates, vector, background, self.against_reference)
-        asks = bool(numbers_in(query.words))  # a passage that says other numbers answers nothing by meaning; one
-        off = [
-            (asks or len(m.document or "") <= 40) and numbers_disagree(query.words, m.document or "") for m in matches
-        ]
-        e, beyond = np.where(off, 0.0, e), np.where(off, 0.0, beyond)  # that is a number alone, no query for none
+        # a passage that says other numbers answers nothing by meaning; one that is a number alone, no query for none
+        off = [numbers_disagree(query.words, m.document or "") for m in matches]
+        e, beyond = np.where(off, 0.0, e), np.where(off, 0.0, beyond)
         chance = background.informative()  # what its chance tops count for in fusion's match line
         found = {m.path: self.found(m, float(x), beyond=float(b), chance=chance) for m, x, b in zip(matches, e, beyond)}
         for f in self.lexical(query, count, scope):  # the words found are evidence in both senses
