@@ -237,3 +237,22 @@ def test_a_small_store_finds_every_record_however_alike_the_rest(tmp_path):
     new = rng.standard_normal(dim).astype(np.float32)
     writer.add([segment_id("/lib/late.wav", 0)], new[None], [{**ONE_RECORD, "path": "/lib/late.wav"}])
     assert reader.query_ids(new[None], 1)[0][0][0] == segment_id("/lib/late.wav", 0)
+
+
+def test_the_background_sample_names_each_records_file_and_leaves_private_files_out(tmp_path):
+    """Query by example measures the library by its files' nearest other file, so the sample says whose each
+    record is; a visitor's upload (a private root) stays out of the sample, its files and its count."""
+    store = Store("sample/model", 4, path=tmp_path)
+    vectors = np.eye(4, dtype=np.float32)
+    for n, path in ((2, "/lib/a.wav"), (1, "/lib/b.wav"), (1, "/up/c.wav")):
+        metas = [{**ONE_RECORD, "path": path, "seg_index": i, "n_segments": n} for i in range(n)]
+        store.add([segment_id(path, i) for i in range(n)], vectors[:n] * (1 + len(path) % 3), metas)
+    sample, count = store.background()
+    files = store.background_files()
+    assert (len(sample), count, len(files)) == (4, 4, 4)
+    keys = {path: segment_id(path, 0).rpartition("-")[0] for path in ("/lib/a.wav", "/lib/b.wav", "/up/c.wav")}
+    assert sorted(files) == sorted([keys["/lib/a.wav"]] * 2 + [keys["/lib/b.wav"], keys["/up/c.wav"]])
+    private = Store("sample/model", 4, path=tmp_path)
+    private.private_roots = ("/up",)
+    sample, count = private.background()
+    assert (len(sample), count) == (3, 3) and keys["/up/c.wav"] not in private.background_files()

@@ -24,7 +24,7 @@ from ..errors import IndexBusy, StoreError
 from .connection import RetryingCollection, hold_writer_lock, retrying
 from .filters import is_under
 from .kept import KeptRecords, nearest
-from .records import FileRecord, SegmentMatch, collection_name, complete_files
+from .records import FileRecord, SegmentMatch, collection_name, complete_files, parse_id
 from .word_index import WordIndex, any_word_pattern, fts_phrase, phrase_pattern
 from .word_index import available as words_available
 
@@ -233,27 +233,25 @@ class Store:
 
     def background(self, size: int = BACKGROUND_SIZE) -> tuple[np.ndarray, int]:
         """A fixed sample of the stored vectors (at most ``size``, from evenly spaced places in the collection)
-        and the number of records: what a query scores on this channel in general. Kept until this object writes.
-        """
+        and the number of records: what a query scores on this channel in general. Kept until this object writes;
+        each sampled record's file in :meth:`background_files`."""
         if self._background is None:
             count = self.count()
             slices = 1 if count <= size else BACKGROUND_SLICES
             step, per = count / slices, min(size, count) // slices
             include = ["embeddings", "metadatas"] if self.private_roots else ["embeddings"]
-            pages = [self.collection.get(limit=per, offset=int(i * step), include=include) for i in range(slices)]
-            found = [
-                np.asarray(g["embeddings"], np.float32)[[not self.is_private(m["path"]) for m in g["metadatas"]]]
-                if self.private_roots
-                else np.asarray(g["embeddings"], np.float32)
-                for g in pages
-                if g["embeddings"] is not None and len(g["embeddings"])
-            ]
-            if self.private_roots:  # the shared records only
-                complete, _ = self.files()
-                count -= sum(f.n_segments for p, f in complete.items() if self.is_private(p))
-            found = [f for f in found if len(f)]
-            self._background = (np.concatenate(found) if found else np.zeros((0, self.dim or 0), np.float32), count)
+            got = [self.collection.get(limit=per, offset=int(i * step), include=include) for i in range(slices)]
+            rows = [r for g in got if len(g["ids"]) for r in zip(g["embeddings"], g["ids"], g["metadatas"] or g["ids"])]
+            if self.private_roots:  # the shared records only (their metadata fetched for their paths)
+                rows = [r for r in rows if not self.is_private(r[2]["path"])]
+                count -= sum(f.n_segments for p, f in self.files()[0].items() if self.is_private(p))
+            sample = np.asarray([r[0] for r in rows], np.float32) if rows else np.zeros((0, self.dim or 0), np.float32)
+            self._background, self._background_files = (sample, count), [parse_id(r[1])[0] for r in rows]
         return self._background
+
+    def background_files(self) -> list[str]:
+        self.background()
+        return self._background_files  # each sample record's file (its key in the record ids), in its order
 
     def is_private(self, path: str) -> bool:
         """Whether ``path`` lies under :attr:`private_roots` (kept out of the background and the word counts)."""
