@@ -21,6 +21,7 @@ from audioret.ranking.calibration import (
     strength,
     surprisal,
 )
+from audioret.ranking.examples import ExampleLaw, nearest_tops
 from audioret.ranking.null import (
     ALIKE,
     SHARE_OF_BIAS,
@@ -400,3 +401,57 @@ def test_the_share_of_bias_taken_out_is_never_more_than_the_whole():
     unbiased_scores, shares = unbiased(scores, bias)
     np.testing.assert_allclose(shares, [1.0, 0.6, 0.0], atol=0.03)
     np.testing.assert_allclose(unbiased_scores[0], scores[0] - bias)
+
+
+def _sounds(rng, classes: int, per_class: int, windows: int = 1, dim: int = 64):
+    """Recordings of ``classes`` kinds: a shared "audio" direction, each kind's centroid, each recording's own
+    noise, each window's a little more (unit vectors; a file's windows share its noise). Returns the windows,
+    each window's file and the kinds' centroids."""
+    common = _unit(rng.standard_normal(dim))
+    centroids = _unit(common + _unit(rng.standard_normal((classes, dim))))
+    files = [c + 0.6 * _unit(rng.standard_normal(dim)) for c in np.repeat(centroids, per_class, axis=0)]
+    vectors = [_unit(f + 0.2 * _unit(rng.standard_normal(dim))) for f in files for _ in range(windows)]
+    return np.array(vectors), np.repeat(np.arange(len(files)), windows), centroids
+
+
+def _example_evidence(law: ExampleLaw, sample: np.ndarray, example: np.ndarray) -> float:
+    scores = sample @ example
+    return float(law.evidence(scores.max(), scores))
+
+
+def test_a_files_own_windows_are_not_its_nearest_file():
+    """Three windows of one file are near-copies of each other; measured as an example, a record's best is the
+    nearest *other* file, so a library of long files does not set the line at its files' own windows."""
+    rng = np.random.default_rng(1)
+    sample, owner, _ = _sounds(rng, classes=6, per_class=4, windows=3)
+    scale, tops = nearest_tops(sample, owner)
+    cos = sample @ sample.T
+    other = owner[:, None] != owner[None, :]
+    best_other = np.where(other, cos, -np.inf).max(axis=1)
+    medians = np.array([np.median(cos[i][other[i]]) for i in range(len(sample))])
+    np.testing.assert_allclose(tops, (best_other - medians) / scale, rtol=1e-5)
+    assert np.where(~other & ~np.eye(len(sample), dtype=bool), cos, -np.inf).max(axis=1).min() > best_other.max()
+
+
+def test_a_new_recording_of_a_kind_the_library_holds_is_a_match_and_an_absent_kind_is_not():
+    """Eight kinds of eight recordings each: new recordings of those kinds reach the match line (ln 10) about nine
+    times in ten (the line is what nine in ten of the library's files reach for their nearest other file), and
+    recordings of kinds the library lacks seldom do."""
+    rng = np.random.default_rng(2)
+    sample, owner, centroids = _sounds(rng, classes=8, per_class=8)
+    law = ExampleLaw.of(sample, owner, len(sample))
+    held = [_unit(c + 0.6 * _unit(rng.standard_normal(64))) for c in centroids for _ in range(8)]
+    absent_centroids = _unit(np.mean(centroids, axis=0) + _unit(rng.standard_normal((8, 64))))
+    absent = [_unit(c + 0.6 * _unit(rng.standard_normal(64))) for c in absent_centroids for _ in range(8)]
+    held_e = np.array([_example_evidence(law, sample, x) for x in held])
+    absent_e = np.array([_example_evidence(law, sample, x) for x in absent])
+    assert (held_e >= MATCH_BEYOND).mean() >= 0.8, held_e
+    assert (absent_e >= MATCH_BEYOND).mean() <= 0.1, absent_e
+
+
+def test_a_library_of_few_files_has_no_example_law():
+    rng = np.random.default_rng(3)
+    sample, owner, _ = _sounds(rng, classes=7, per_class=1, windows=4)
+    assert ExampleLaw.of(sample, owner, len(sample)) is None
+    sample, owner, _ = _sounds(rng, classes=8, per_class=1, windows=4)
+    assert ExampleLaw.of(sample, owner, len(sample)) is not None

@@ -22,6 +22,7 @@ from .. import audio
 from ..errors import AudioDecodeError, InputError
 from ..measures import Measurer
 from ..ranking.calibration import Background, judge
+from ..ranking.examples import ExampleLaw
 from ..ranking.fusion import Found
 from ..ranking.nearest import best_files
 from ..ranking.null import REFERENCE_PROMPTS
@@ -105,6 +106,7 @@ class SoundChannel(Channel):
         self.measure = measure
         self._reference = reference or (lambda: self.embedder.embed_text(list(REFERENCE_PROMPTS)))
         self._reference_vectors: np.ndarray | None = None
+        self._law: tuple = (None, None)  # (the store's sample, the ExampleLaw measured on it)
         self._queries = Recent()
         self.hop_s, self.batch_size, self.weight, self.model_name = float(hop_s), batch_size, weight, model_name
         self.hop = round(hop_s * audio.SAMPLE_RATE)
@@ -287,13 +289,20 @@ class SoundChannel(Channel):
 
     def _rank(self, vectors, reference, n_files: int, scope: Scope, gated: bool = True) -> list[Found]:
         """Text queries (``reference`` given) are calibrated against the reference prompts, each file's bias out;
-        an example recording against the plain background (an exact copy must come first, whatever its bias)."""
+        an example recording against what the library's own files reach for their nearest other file
+        (:mod:`audioret.ranking.examples`), no bias out (an exact copy must come first, whatever its bias), weighed
+        by whether the model's prompts know anything here; in a library of fewer than 8 files, against the plain
+        background."""
         queries = np.atleast_2d(np.asarray(vectors, np.float32))
         matches = best_files(self.store, queries, n_files, scope, vectors=True)
         if not matches:
             return []
         sample, count = self.store.background()
         text = reference is not None
+        if not text and (law := self._example_law(sample, count)) is not None:
+            e = law.evidence([m.score for m in matches], (sample @ queries.T).max(axis=1))
+            gate = Background.remembered(sample, count, self.reference(), self.debias).informative()  # prompts' say
+            return [self.found(m, float(x)) for m, x in zip(matches, gate * e)]
         background = Background.remembered(sample, count, reference if text else sample[:0], self.debias and text)
         candidates = np.stack([m.vector for m in matches])
         e, beyond = judge(
@@ -301,6 +310,13 @@ class SoundChannel(Channel):
         )
         chance = background.informative() if text and gated else 1.0  # what its chance tops count for (fusion)
         return [self.found(m, float(x), float(b), chance) for m, x, b in zip(matches, e, beyond)]
+
+    def _example_law(self, sample: np.ndarray, count: int) -> ExampleLaw | None:
+        """What an example's nearest file must reach here (ranking/examples.py), kept with the store's sample."""
+        if self._law[0] is not sample:
+            files = self.store.background_files()
+            self._law = (sample, ExampleLaw.of(sample, np.unique(files, return_inverse=True)[1], count))
+        return self._law[1]
 
     def embed_example(self, example) -> np.ndarray:
         """The audio embeddings of an example recording's first windows (a path, or mono float32 at 48 kHz), cut
