@@ -26,6 +26,7 @@ from ..ranking.examples import ExampleLaw
 from ..ranking.fusion import Found
 from ..ranking.nearest import best_files
 from ..ranking.null import REFERENCE_PROMPTS
+from ..ranking.threads import one_blas_thread
 from ..store.records import SegmentMatch, file_fields, records
 from ..types import Moment, Scope
 from .base import Channel, Embedded, Output, Recent, provenances, scaled
@@ -300,7 +301,8 @@ class SoundChannel(Channel):
         sample, count = self.store.background()
         text = reference is not None
         if not text and (law := self._example_law(sample, count)) is not None:
-            e = law.evidence([m.score for m in matches], (sample @ queries.T).max(axis=1))
+            with one_blas_thread():
+                e = law.evidence([m.score for m in matches], (sample @ queries.T).max(axis=1))
             gate = Background.remembered(sample, count, self.reference(), self.debias).informative()  # prompts' say
             return [self.found(m, float(x)) for m, x in zip(matches, gate * e)]
         background = Background.remembered(sample, count, reference if text else sample[:0], self.debias and text)

@@ -43,7 +43,7 @@ _X_LINE = -math.log(-math.log1p(-NEAREST_SHARE))  # a standard Gumbel's quantile
 def nearest_tops(sample: np.ndarray, owner: np.ndarray) -> tuple[float, np.ndarray]:
     """Each sample record as an example with its own file left out: the channel's spread of scores (the median
     over the records of their MAD against the other files' records) and each record's standardised best score over
-    the other files' records, shape (s,) (records of a file alone in the sample are left out).
+    the other files' records, shape (s,) (none where the sample holds one file).
 
     Args:
         sample: the channel's background sample, shape (s, dim), unit vectors.
