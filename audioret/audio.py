@@ -17,7 +17,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from .errors import AudioDecodeError, PathNotFound
+from .errors import AudioDecodeError, InputError, PathNotFound
 
 SAMPLE_RATE = 48000  # CLAP's input rate
 BLOCK_SECONDS = 30  # a file up to this long is decoded and resampled in one block...
@@ -350,3 +350,21 @@ def _reason(e: Exception) -> str:
 
 def is_audio_path(path: str | os.PathLike) -> bool:
     return Path(path).suffix.lower() in AUDIO_EXTENSIONS
+
+
+def samples(x) -> np.ndarray:
+    """Mono samples at 48 kHz as a caller hands them in (query by example): float32 as given; integer PCM (what
+    ``scipy.io.wavfile`` reads: int16, int32, uint8) scaled to -1..1 by its type's range. Raises
+    :class:`InputError` for another shape, a type that is not numbers, or a sample that is NaN or infinite."""
+    x = np.asarray(x)
+    if x.ndim != 1:
+        raise InputError(f"Expected mono samples of shape (n,), got shape {x.shape}")
+    if np.issubdtype(x.dtype, np.integer):
+        info = np.iinfo(x.dtype)
+        half = (int(info.max) - int(info.min) + 1) / 2
+        return ((x.astype(np.float64) - (int(info.min) + half)) / half).astype(np.float32)
+    if not np.issubdtype(x.dtype, np.floating):
+        raise InputError(f"Expected samples as numbers (float32 at 48 kHz), got {x.dtype}")
+    if not np.isfinite(x).all():
+        raise InputError("The example's samples hold NaN or infinity; pass float32 samples at 48 kHz")
+    return x.astype(np.float32, copy=False)

@@ -303,12 +303,14 @@ class Library:
     def search_audio(
         self, example: str | os.PathLike | np.ndarray, k: int = 10, filters: Filters | None = None
     ) -> Results:
-        """Query by example: the files that sound most like ``example`` (a path, or mono float32 at 48 kHz).
+        """Query by example: the files that sound most like ``example`` (a path, or mono samples at 48 kHz: float,
+        or integer PCM as ``scipy.io.wavfile`` reads it, scaled by its type's range).
 
         The example is cut into windows like the library (its first minute is used); each library segment
         scores its best similarity to any of them.
         """
         channel = self.channels.hearing()
+        example = example if isinstance(example, (str, os.PathLike)) else audio.samples(example)
         vectors = channel.embed_example(example)
         return self._explained(search.by_example(channel, vectors, k, Scope(filters), copies.of_library(self, example)))
 

@@ -175,6 +175,23 @@ def test_query_by_example_with_an_array_finds_the_right_window(library, small_li
     assert hit.scores["clap"] == pytest.approx(1.0, abs=1e-4)
 
 
+def test_query_by_example_takes_integer_pcm_as_scipy_reads_it_and_refuses_nan(library, small_library):
+    """int16 samples (what scipy.io.wavfile reads) were taken as floats 32,768 times too loud: the clip itself was
+    "no good match" and not first. They are scaled by their type's range; a NaN is refused, saying so."""
+    library.index([small_library], progress=False)
+    from audioret import audio
+
+    clip = sorted((small_library / "sounds").glob("*.ogg"))[1]
+    pcm = np.round(audio.load(clip) * 32767).astype(np.int16)
+    for given in (pcm, pcm.astype(np.int32) * 65536, list(pcm / 32767.0)):
+        found = library.search_audio(given, k=3)
+        assert found[0].path == str(clip) and "the same recording" in found[0].why and not found.no_good_match
+    with pytest.raises(InputError, match="NaN or infinity"):
+        library.search_audio(np.full(48000, np.nan, np.float32))
+    with pytest.raises(InputError, match="as numbers"):
+        library.search_audio(np.array(["a", "b"]))
+
+
 def test_more_like_this_excludes_the_segment_itself(library, small_library):
     library.index([small_library], progress=False)
     long = str(small_library / "long" / "tones.flac")
