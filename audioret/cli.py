@@ -60,7 +60,9 @@ def _settings(default) -> argparse.ArgumentParser:
     return common
 
 
-def _results() -> argparse.ArgumentParser:
+def _results(weights: bool = True) -> argparse.ArgumentParser:
+    """The results' options; the channels' weights only where a query goes to several channels (an example
+    recording goes to the sound channel alone)."""
     results = argparse.ArgumentParser(add_help=False)
     r = results.add_argument_group("results")
     r.add_argument("-k", type=int, default=10, help="number of files to return (default 10)")
@@ -70,8 +72,9 @@ def _results() -> argparse.ArgumentParser:
     r.add_argument("--min-duration", type=float, help="only files at least this many seconds long")
     r.add_argument("--max-duration", type=float, help="only files at most this many seconds long")
     cli_tags.add_filter(r)
-    r.add_argument("--clap-weight", type=float, help="weight of the sound channel, 0 = off (AUDIORET_CLAP_WEIGHT)")
-    r.add_argument("--text-weight", type=float, help="weight of the text channel, 0 = off (AUDIORET_TEXT_WEIGHT)")
+    if weights:
+        r.add_argument("--clap-weight", type=float, help="weight of the sound channel, 0 = off (AUDIORET_CLAP_WEIGHT)")
+        r.add_argument("--text-weight", type=float, help="weight of the text channel, 0 = off (AUDIORET_TEXT_WEIGHT)")
     r.add_argument(
         "--export",
         metavar="FILE",
@@ -113,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--indexed", action="store_true", help="what the index holds as said in FILE (an indexed file)")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("similar", parents=[common, results], help="search by example: files that sound like FILE")
+    p = sub.add_parser(
+        "similar", parents=[common, _results(weights=False)], help="search by example: files that sound like FILE"
+    )
     p.add_argument(
         "file",
         nargs="?",
