@@ -93,8 +93,9 @@ class Results(list):
         return (self.NO_MATCH_EXAMPLE if self.example else self.NO_MATCH) if self.no_good_match else ""
 
     def to_dict(self) -> dict:
-        out = {"no_good_match": self.no_good_match, "message": self.message, "hits": [h.to_dict() for h in self]}
-        out |= {"note": self.note} if self.note else {}
+        out = {"no_good_match": self.no_good_match, "message": self.message}
+        out |= {"note": self.note} if self.note else {}  # before the hits, where a reader of the JSON sees it
+        out["hits"] = [h.to_dict() for h in self]
         return {**out, "feedback": self.changed} if self.changed else out
 
 

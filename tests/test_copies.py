@@ -523,6 +523,26 @@ def test_a_sound_under_five_ms_is_the_same_recording_only_as_its_bytes(tmp_path,
     assert sorted(groups.too_short) == sorted([str(click), str(lib / "tick (copy).wav")])
 
 
+def test_a_short_example_that_is_no_copy_says_an_excerpt_may_still_be_from_a_file_here(
+    tmp_path, tiny_clap_dir, text_model
+):
+    """Half a second that is in no file: the note says in plain words that an excerpt this short is not recognised
+    (a reader had read the old wording backwards), in ms under a second (a 50-ms example had read "0.0 s"), and the
+    JSON puts the note before the hits."""
+    lib = tmp_path / "library"
+    for i in range(3):
+        write(lib / f"take_{i}.wav", _signal(6.0 + i, 20 + i, sr=48000), sr=48000)
+    library = _library(tmp_path, tiny_clap_dir, text_model)
+    library.index([lib], progress=False)
+    for seconds, said in ((0.5, "500 ms"), (0.05, "50 ms"), (2.5, "2.5 s")):
+        hits = library.search_audio(write(tmp_path / f"new_{seconds}.wav", _signal(seconds, 99, sr=48000), sr=48000))
+        assert hits.note == (
+            f"The example is {said} long: an excerpt of a longer file is recognised as the same recording from about "
+            "4.5 s long, so this one may still come from a file here"
+        )
+        assert list(hits.to_dict()) == ["no_good_match", "message", "note", "hits"]
+
+
 SHORTEST = ("elec_tick", "tabla_ke1", "tabla_ke2", "tabla_ke3", "tabla_te1", "tabla_ghe1", "elec_flip")
 
 

@@ -362,9 +362,11 @@ def too_short_note(example: Fingerprinted, found: bool = True) -> str:
             f"({MIN_WAVE_S * 1000:.0f} ms at least): only a file with the same bytes is the same recording"
         )
     if example.duration_s < EXCERPT_MIN_S and not found:
+        d = example.duration_s
         return (
-            f"The example is {example.duration_s:.1f} s long: a stretch of a longer recording is found in it as the "
-            f"same recording from about {EXCERPT_MIN_S:g} s, so it may come from a file here all the same"
+            f"The example is {f'{d:.1f} s' if d >= 1 else f'{d * 1000:.0f} ms'} long: an excerpt of a longer file is "
+            f"recognised as the same recording from about {EXCERPT_MIN_S:g} s long, so this one may still come from "
+            "a file here"
         )
     return ""
 
