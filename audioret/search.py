@@ -195,7 +195,7 @@ def _placed(channel, f, span: tuple[float, float] | None, left_out: frozenset = 
     windows = [w for w in channel.store.file_records(f.match.path) if w.id not in left_out]
     overlap = [min(span[1], w.metadata["end_s"]) - max(span[0], w.metadata["start_s"]) for w in windows]
     best = windows[max(range(len(windows)), key=overlap.__getitem__)].id if windows else f.similar_id
-    return {"span": span, "similar_id": best}
+    return {"span": (round(span[0], 3), round(span[1], 3)), "similar_id": best}  # ms, as the index's times
 
 
 def segment(channel, segment_id: str, filters: Filters | None = None) -> tuple[np.ndarray, dict] | None:

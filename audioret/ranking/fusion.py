@@ -151,7 +151,7 @@ def _hit(
         score=round(strength(total), 6),
         segment_id=segment_id,
         duration_s=duration_s,
-        scores={c: float(f.cosine) for c, f in by_channel.items() if f.cosine is not None},
+        scores={c: min(float(f.cosine), 1.0) for c, f in by_channel.items() if f.cosine is not None},  # float32's 1+ulp
         text=passage.document if passage is not None else None,
         text_kind=passage.metadata.get("kind") if passage is not None else None,
         text_start_s=float(passage.metadata["start_s"]) if passage is not None else None,
