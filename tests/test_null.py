@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -424,12 +425,14 @@ def test_a_files_own_windows_are_not_its_nearest_file():
     nearest *other* file, so a library of long files does not set the line at its files' own windows."""
     rng = np.random.default_rng(1)
     sample, owner, _ = _sounds(rng, classes=6, per_class=4, windows=3)
-    scale, tops = nearest_tops(sample, owner)
+    scale, centre, tops, levels = nearest_tops(sample, owner)
     cos = sample @ sample.T
     other = owner[:, None] != owner[None, :]
     best_other = np.where(other, cos, -np.inf).max(axis=1)
     medians = np.array([np.median(cos[i][other[i]]) for i in range(len(sample))])
     np.testing.assert_allclose(tops, (best_other - medians) / scale, rtol=1e-5)
+    np.testing.assert_allclose(levels, (best_other - np.median(medians)) / scale, rtol=1e-5)
+    assert centre == pytest.approx(np.median(medians))
     assert np.where(~other & ~np.eye(len(sample), dtype=bool), cos, -np.inf).max(axis=1).min() > best_other.max()
 
 
@@ -447,6 +450,29 @@ def test_a_new_recording_of_a_kind_the_library_holds_is_a_match_and_an_absent_ki
     absent_e = np.array([_example_evidence(law, sample, x) for x in absent])
     assert (held_e >= MATCH_BEYOND).mean() >= 0.8, held_e
     assert (absent_e >= MATCH_BEYOND).mean() <= 0.1, absent_e
+
+
+def test_in_a_library_of_one_kind_a_sound_of_another_kind_is_not_a_match():
+    """Sixty recordings of one kind (voice memos), each with a little of six other kinds in it: a sound of one of
+    those kinds has some memo standing out from the rest of its low scores, as far as a memo's nearest memo stands
+    out, so by that measure alone nearly all were matches. Its level, against the channel's centre, tells it is
+    far from every memo; new memos are still matches."""
+    rng = np.random.default_rng(4)
+    common = _unit(rng.standard_normal(64))
+    memo, others = _unit(common + _unit(rng.standard_normal(64))), _unit(common + _unit(rng.standard_normal((6, 64))))
+
+    def recording(kind):
+        return _unit(kind + 0.6 * _unit(rng.standard_normal(64)) + 0.4 * rng.standard_normal(6) @ others / np.sqrt(6))
+
+    sample = np.array([recording(memo) for _ in range(60)])
+    law = ExampleLaw.of(sample, np.arange(60), 60)
+    memos = np.array([_example_evidence(law, sample, recording(memo)) for _ in range(40)])
+    sounds = [recording(kind) for kind in others for _ in range(6)]
+    other_kinds = np.array([_example_evidence(law, sample, x) for x in sounds])
+    assert (memos >= MATCH_BEYOND).mean() >= 0.8, memos
+    assert (other_kinds >= MATCH_BEYOND).mean() <= 0.3, other_kinds
+    by_standing_out = dataclasses.replace(law, level_location=-1e9)  # the level's law left out
+    assert np.mean([_example_evidence(by_standing_out, sample, x) >= MATCH_BEYOND for x in sounds]) >= 0.9
 
 
 def test_a_library_of_few_files_has_no_example_law():
