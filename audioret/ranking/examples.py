@@ -27,9 +27,9 @@ five libraries): new recordings of a held kind "no good match" 71-100 % → 2-13
 flagged (0 % in the library of digits with the first measure alone).
 
 The rule needs a model that relates sounds: a random CLAP's nearest files are noise, yet they sit as far above
-the rest as a trained model's (it called 88 % of the examples the library lacks matches). The sound channel's
-evidence for an example is weighed by its text prompts' gate (:func:`null.informative`), the one measure of
-whether its model knows anything here.
+the rest as a trained model's (without the gate, 85 % of the examples the library lacks were matches). The sound
+channel's evidence for an example is weighed by its text prompts' gate (:func:`null.informative`), the one measure
+of whether its model knows anything here.
 """
 
 from __future__ import annotations
