@@ -351,12 +351,10 @@ class SoundChannel(Channel):
 
 
 def example_windows(example: str | os.PathLike | np.ndarray, window: int, hop_s: float) -> np.ndarray:
-    """The first MAX_EXAMPLE_WINDOWS windows of an example recording (a path, or mono float32 at 48 kHz), cut
-    like the library's: shape (n, window), float32."""
-    if isinstance(example, np.ndarray):
-        if example.ndim != 1:
-            raise InputError(f"Expected mono samples of shape (n,), got shape {example.shape}")
-        name, blocks = "<array>", iter([np.asarray(example, np.float32)])
+    """The first MAX_EXAMPLE_WINDOWS windows of an example recording (a path, or mono samples at 48 kHz:
+    :func:`audio.samples`), cut like the library's: shape (n, window), float32."""
+    if not isinstance(example, (str, os.PathLike)):
+        name, blocks = "<array>", iter([audio.samples(example)])
     else:
         name, (_, blocks) = str(example), audio.stream(example)
     chosen = []

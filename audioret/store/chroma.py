@@ -241,8 +241,9 @@ class Store:
             step, per = count / slices, min(size, count) // slices
             include = ["embeddings", "metadatas"] if self.private_roots else ["embeddings"]
             got = [self.collection.get(limit=per, offset=int(i * step), include=include) for i in range(slices)]
-            rows = [r for g in got if len(g["ids"]) for r in zip(g["embeddings"], g["ids"], g["metadatas"] or g["ids"])]
-            if self.private_roots:  # the shared records only (their metadata fetched for their paths)
+            metadatas = [g["metadatas"] or [None] * len(g["ids"]) for g in got]  # fetched for private roots only
+            rows = [r for g, m in zip(got, metadatas) if len(g["ids"]) for r in zip(g["embeddings"], g["ids"], m)]
+            if self.private_roots:  # the shared records only
                 rows = [r for r in rows if not self.is_private(r[2]["path"])]
                 count -= sum(f.n_segments for p, f in self.files()[0].items() if self.is_private(p))
             sample = np.asarray([r[0] for r in rows], np.float32) if rows else np.zeros((0, self.dim or 0), np.float32)
