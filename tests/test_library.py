@@ -192,6 +192,28 @@ def test_query_by_example_takes_integer_pcm_as_scipy_reads_it_and_refuses_nan(li
         library.search_audio(np.array(["a", "b"]))
 
 
+def test_a_silent_example_is_refused_saying_so_and_a_quiet_one_is_answered(library, small_library, tmp_path):
+    """Six seconds of zeros were answered with every clip at cosine 0.999 to the example ("no good match" with a
+    random CLAP; near every quiet file with a trained one). Under -70 dBFS the example is refused and the message says
+    what to do; a sound at -60 dBFS is still a sound."""
+    library.index([small_library], progress=False)
+    t = np.arange(6 * 48000) / 48000
+    sine = np.sin(2 * np.pi * 440 * t).astype(np.float32)
+    for given, said in (
+        (np.zeros(len(t), np.float32), "it holds only zeros"),
+        (sine * 1e-4, "its loudest sample is at -80 dBFS"),
+    ):
+        with pytest.raises(InputError, match=f"The example is silent \\({said}.*microphone is on"):
+            library.search_audio(given)
+    import soundfile as sf
+
+    muted = tmp_path / "muted.wav"
+    sf.write(muted, np.zeros(90 * 48000, np.float32), 48000)
+    with pytest.raises(InputError, match=r"The example's first \d+ s \(what is read of it\) is silent"):
+        library.search_audio(muted)
+    assert len(library.search_audio(sine * 1e-3, k=3)) == 3
+
+
 def test_more_like_this_excludes_the_segment_itself(library, small_library):
     library.index([small_library], progress=False)
     long = str(small_library / "long" / "tones.flac")

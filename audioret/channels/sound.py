@@ -34,6 +34,10 @@ from .feedback import moved
 
 # Query-by-example uses at most this many windows of the example (the first minute at the default hop).
 MAX_EXAMPLE_WINDOWS = 6
+# An example whose loudest sample is under this (dBFS) is silent: BS.1770's absolute gate, -70 LUFS, measured on the
+# peak. Digital silence, or a muted microphone's hiss, is near every quiet file to a sound model (a random CLAP put
+# 6 s of zeros at cosine 0.999 to ESC-10 clips), so it is refused rather than answered.
+SILENT_DBFS = -70.0
 
 
 @dataclass
@@ -352,7 +356,8 @@ class SoundChannel(Channel):
 
 def example_windows(example: str | os.PathLike | np.ndarray, window: int, hop_s: float) -> np.ndarray:
     """The first MAX_EXAMPLE_WINDOWS windows of an example recording (a path, or mono samples at 48 kHz:
-    :func:`audio.samples`), cut like the library's: shape (n, window), float32."""
+    :func:`audio.samples`), cut like the library's: shape (n, window), float32. :class:`InputError` where they are
+    silent (SILENT_DBFS)."""
     if not isinstance(example, (str, os.PathLike)):
         name, blocks = "<array>", iter([audio.samples(example)])
     else:
@@ -364,4 +369,14 @@ def example_windows(example: str | os.PathLike | np.ndarray, window: int, hop_s:
             break
     if not chosen:
         raise AudioDecodeError(name, "contains no audio samples")
-    return np.stack(chosen)
+    windows = np.stack(chosen)
+    peak = float(np.abs(windows).max())
+    if peak < 10 ** (SILENT_DBFS / 20):
+        loudest = "it holds only zeros" if peak == 0 else f"its loudest sample is at {20 * np.log10(peak):.0f} dBFS"
+        span = (len(chosen) - 1) * min(hop_s, window / audio.SAMPLE_RATE) + window / audio.SAMPLE_RATE
+        read = f"'s first {span:.0f} s (what is read of it)" if len(chosen) == MAX_EXAMPLE_WINDOWS else ""
+        raise InputError(
+            f"The example{read} is silent ({loudest}; a sound reaches {SILENT_DBFS:.0f} dBFS): there is nothing to "
+            "compare. Choose a recording that holds the sound, or check that the microphone is on"
+        )
+    return windows
