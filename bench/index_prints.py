@@ -1,6 +1,7 @@
 """What taking each file's fingerprint while indexing adds to an index run (audioret/duplicates/copies.py, Known).
 
     python bench/index_prints.py [--audio ../shared/audio] [--rounds 3] [--limit 40] [--model tiny|full|DIR]
+                                 [--long MINUTES]
 
 The first ``limit`` ESC-10 clips (5 s) and the first ``limit`` Sonic Pi samples (most under 3 s: their spectrum is
 taken too), indexed from scratch with fingerprints taken ("on") and not ("off": ``Known.start`` takes none, as
@@ -8,7 +9,9 @@ before), each run in its own process, the two ways alternating which goes first.
 only (no Whisper) and tags are off, so the run is short and the fingerprints' share is, if anything, larger than
 in a library's run. ``--model tiny``: the tests' tiny random CLAP (the smallest model cost, the fingerprints'
 largest share); ``full``: laion/clap-htsat-unfused's architecture with random weights (a real model's cost).
-Reported: wall and CPU seconds of ``Library.index`` per run, and on/off per round.
+``--long 20``: three recordings of 20 minutes instead (librosa-data's pieces one after another, each file in
+another order, 44.1 kHz FLAC): files are fingerprinted whole (up to four hours), where only their first two minutes
+were until December 2026. Reported: wall and CPU seconds of ``Library.index`` per run, and on/off per round.
 """
 
 from __future__ import annotations
@@ -39,6 +42,25 @@ def library_files(audio: Path, limit: int, into: Path) -> Path:
             link = into / Path(path).name
             if not link.exists():
                 os.symlink(path, link)
+    return into
+
+
+def long_files(audio: Path, minutes: float, into: Path, n: int = 3) -> Path:
+    """``n`` recordings of ``minutes`` each: librosa-data's pieces one after another, each file in another order."""
+    import numpy as np
+    import soundfile as sf
+
+    from audioret import audio as decode
+
+    pieces = [decode.load(p, 44100) for p in sorted((audio / "librosa-data").glob("*[!q].ogg"))]
+    into.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        path = into / f"recording {i + 1}.flac"
+        if not path.exists():
+            order = [pieces[j] for j in rng.permutation(len(pieces))]
+            x = np.tile(np.concatenate(order), int(minutes * 60 * 44100 / sum(map(len, order))) + 1)
+            sf.write(path, x[: int(minutes * 60 * 44100)], 44100)
     return into
 
 
@@ -93,6 +115,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--limit", type=int, default=40, help="files of each set (ESC-10, Sonic Pi)")
     parser.add_argument("--model", default="tiny", help="tiny, full or a CLAP directory")
+    parser.add_argument("--long", type=float, help="three recordings this many minutes long instead")
     parser.add_argument("--prints", choices=("on", "off"), help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -100,9 +123,12 @@ def main():
         print(json.dumps(way(args)))
         return
     model = model_dir(args.model)
-    folder = HERE / "out" / "index-prints" / f"library-{args.limit}"
-    shutil.rmtree(folder, ignore_errors=True)
-    library_files(Path(args.audio), args.limit, folder)
+    if args.long:
+        folder = long_files(Path(args.audio), args.long, HERE / "out" / "index-prints" / f"long-{args.long:g}")
+    else:
+        folder = HERE / "out" / "index-prints" / f"library-{args.limit}"
+        shutil.rmtree(folder, ignore_errors=True)
+        library_files(Path(args.audio), args.limit, folder)
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores; {len(os.listdir(folder))} files; model {args.model}\n"
     )

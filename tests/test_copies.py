@@ -4,6 +4,7 @@ real Chromaprint, real ChromaDB."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from pathlib import Path
@@ -194,6 +195,39 @@ def test_an_excerpt_is_the_same_recording_at_its_own_place_in_the_file(tmp_path,
     assert all("the same recording" not in h.why for h in hits)
     assert "3.5 s long" in hits.note and "from about 4.5 s" in hits.note, hits.note
     assert not hits.no_good_match or "clearly" in hits.message
+
+
+def test_an_excerpt_from_past_a_files_first_two_minutes_is_the_same_recording(tmp_path, tiny_clap_dir, text_model):
+    """Only a file's first two minutes were fingerprinted: 8 s from 2:11 of a recording were not "the same
+    recording". Files are fingerprinted whole now, and a print kept from before (its first two minutes) is taken
+    again when first needed."""
+    from audioret.duplicates import FingerprintCache
+    from audioret.duplicates.fingerprints import Stream
+    from audioret.duplicates.spectrum import FINGERPRINT_RATE
+
+    lib = tmp_path / "library"
+    x = np.concatenate([_signal(5.0, 100 + k, sr=48000) for k in range(30)])  # 150 s, no stretch like another
+    long = write(lib / "talk.wav", x)
+    write(lib / "other.wav", _signal(20.0, 7, sr=48000))
+    library = _library(tmp_path, tiny_clap_dir, text_model)
+    library.index([lib], progress=False)
+    for start in (131.0, 20.0):
+        excerpt = write(
+            tmp_path / "elsewhere" / f"from {start}.flac", 0.7 * x[int(start * 48000) : int((start + 8) * 48000)]
+        )
+        hits = library.search_audio(excerpt, k=2)
+        assert hits[0].path == str(long) and "the same recording" in hits[0].why and hits[0].score >= 0.95
+        assert abs(hits[0].start_s - start) < 0.3 and abs(hits[0].end_s - (start + 8)) < 0.3, (hits[0], start)
+
+    cache = FingerprintCache(tmp_path / "old.sqlite3")
+    whole = fingerprinted(str(long), cache)
+    assert whole.duration_s == pytest.approx(150.0, abs=0.01) and len(whole.words) * 0.124 > 147
+    head = Stream(limit_s=120.0)  # what an older version kept
+    head.feed(soxr.resample(x, 48000, FINGERPRINT_RATE).astype(np.float32))
+    cache.put(dataclasses.replace(whole, words=head.words()), os.stat(long))
+    assert cache.get(str(long), os.stat(long)) is None  # stale: taken again
+    again = fingerprinted(str(long), cache)
+    assert np.array_equal(again.words, whole.words) and cache.get(str(long), os.stat(long)) is not None
 
 
 def test_an_example_that_starts_before_the_file_is_placed_where_they_overlap(tmp_path, tiny_clap_dir, text_model):
@@ -581,18 +615,20 @@ def test_a_copy_cut_past_a_strokes_loudest_hit_is_the_same_recording(tmp_path, t
 
 def test_chromaprint_fed_block_by_block_gives_the_files_words():
     """An index run feeds Chromaprint the blocks it decodes: the words are those of the whole file's first
-    MAX_FINGERPRINT_S, whatever the blocks' lengths."""
-    from audioret.duplicates.fingerprints import MAX_FINGERPRINT_S, Stream, fingerprint
+    ``limit_s`` (MAX_FINGERPRINT_S), whatever the blocks' lengths."""
+    from audioret.duplicates.fingerprints import Stream, fingerprint
     from audioret.duplicates.spectrum import FINGERPRINT_RATE
 
     rng = np.random.default_rng(5)
-    n = int((MAX_FINGERPRINT_S + 10) * FINGERPRINT_RATE)  # longer than what is fingerprinted
+    limit_s = 120.0
+    n = int((limit_s + 10) * FINGERPRINT_RATE)  # longer than what is fingerprinted
     t = np.arange(n) / FINGERPRINT_RATE
     x = (0.3 * np.sin(2 * np.pi * (200 + 50 * np.sin(t / 3)) * t) * (rng.random(n) > 0.2)).astype(np.float32)
-    whole = fingerprint(x)
-    assert len(whole) > 900
+    whole, head = fingerprint(x), fingerprint(x[: int(limit_s * FINGERPRINT_RATE)])
+    assert len(head) > 900 and len(whole) > len(head) + 70  # all of it, by default
     for block in (4_097, 110_250, n):
-        stream = Stream()
-        for i in range(0, n, block):
-            stream.feed(x[i : i + block])
-        assert np.array_equal(stream.words(), whole)
+        for limit, words in ((limit_s, head), (4 * 3600.0, whole)):
+            stream = Stream(limit_s=limit)
+            for i in range(0, n, block):
+                stream.feed(x[i : i + block])
+            assert np.array_equal(stream.words(), words)

@@ -5,10 +5,11 @@ what kind of sound it is, so two different dog barks are as close as two copies 
 tells nothing apart). Chromaprint reduces audio to one 32-bit word per 0.124 s; copies of one recording keep most
 bits of most words, different recordings differ in half of the bits.
 
-- Each file is decoded to 11,025 Hz mono (Chromaprint's own rate) and fingerprinted, at most its first
-  MAX_FINGERPRINT_S. Fingerprints are kept in ``fingerprints.sqlite3`` beside the index, keyed by path, size and
-  mtime, so only new or changed files are fingerprinted again; an index run takes them from the audio it decodes
-  (:class:`.copies.Known`), so that neither query by example nor this finder decodes the library again.
+- Each file is decoded to 11,025 Hz mono (Chromaprint's own rate) and fingerprinted whole (up to
+  MAX_FINGERPRINT_S, four hours), block by block. Fingerprints are kept in ``fingerprints.sqlite3`` beside the
+  index, keyed by path, size and mtime, so only new or changed files are fingerprinted again; an index run takes
+  them from the audio it decodes (:class:`.copies.Known`), so that neither query by example nor this finder decodes
+  the library again.
 - Files shorter than MIN_DURATION_S, or with fewer than MIN_OVERLAP_WORDS words (a file of 3-3.6 s: Chromaprint's
   first word comes after about 2.6 s), are not compared by Chromaprint (:func:`by_chromaprint`): it writes a
   handful of words for them, and short sounds (a spoken digit, a drum hit) looped or padded to a usable length

@@ -1,5 +1,6 @@
 """The fingerprints of files, kept beside the index in SQLite while each file is unchanged, and taken from a file
-when they are not (:func:`fingerprinted`)."""
+when they are not (:func:`fingerprinted`), block by block (:class:`Printer`), so a long file costs no more memory
+than a short one."""
 
 from __future__ import annotations
 
@@ -11,9 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .fingerprints import fingerprint
-from .rule import WAVE_UNDER_S, Fingerprinted, spectrum_of, wants_profile, wave_of
+from ..audio import Resampler, open_audio, with_last
+from .fingerprints import ITEM_S, MAX_FINGERPRINT_S, Stream, fingerprint
+from .rule import QUIET_UNDER_S, WAVE_UNDER_S, Fingerprinted, spectrum_of, wants_profile, wave_of
 from .spectrum import FINGERPRINT_RATE, PROFILE_BANDS, PROFILE_VERSION
+
+# A kept fingerprint that covers this much less of its file than is fingerprinted now was taken when only a file's
+# first two minutes were (Chromaprint's words cover a file but its first 2.6 s): it is taken again when first needed.
+CUT_SHORT_S = 5.0
 
 
 class FingerprintCache:
@@ -52,6 +58,8 @@ class FingerprintCache:
         if row is None or (row[0], row[1]) != (st.st_size, st.st_mtime_ns):
             return None
         words = np.frombuffer(row[6], np.uint32)
+        if len(words) * ITEM_S < min(row[5], MAX_FINGERPRINT_S) - CUT_SHORT_S:
+            return None  # fingerprinted when only a file's first two minutes were
         if wants_profile(row[5], words) and (row[7] is None or row[8] != PROFILE_VERSION):
             return None  # fingerprinted before such files had this profile
         if row[5] < WAVE_UNDER_S and row[9] is None:
@@ -95,24 +103,51 @@ class FingerprintCache:
 
 
 def fingerprint_file(path: str) -> Fingerprinted:
-    """Decodes a file at FINGERPRINT_RATE and fingerprints it; raises AudioDecodeError."""
-    from .. import audio
+    """Decodes a file block by block and fingerprints it (:class:`Printer`); raises AudioDecodeError."""
+    info, blocks = open_audio(path)
+    printer = Printer(info.sample_rate, path)
+    try:
+        for block, last in with_last(blocks):
+            printer.push(block, last)
+    finally:
+        blocks.close()
+    return printer.result(path, info.format, info.channels, os.path.getsize(path))
 
-    info = audio.probe(path)
-    samples = audio.load(path, sr=FINGERPRINT_RATE)
-    duration_s, words = len(samples) / FINGERPRINT_RATE, fingerprint(samples)
-    kept = spectrum_of(samples, words)
-    return Fingerprinted(
-        path,
-        words,
-        info.format,
-        info.sample_rate,
-        info.channels,
-        duration_s,
-        os.path.getsize(path),
-        kept,
-        wave_of(samples),
-    )
+
+class Printer:
+    """One file's fingerprint from its mono float32 blocks at its own ``sample_rate``, pushed in order (by an index
+    run's decode thread, or by :func:`fingerprint_file`): resampled to FINGERPRINT_RATE as they come, the first
+    MAX_FINGERPRINT_S fed to Chromaprint (which reads a stream), the first QUIET_UNDER_S kept for a spectrum
+    (:func:`wants_profile`) or a waveform. Raises ModelLoadError where Chromaprint is missing."""
+
+    def __init__(self, sample_rate: int, path: str = ""):
+        self.sample_rate = sample_rate
+        self.resampler = Resampler(sample_rate, FINGERPRINT_RATE, path)
+        self.stream: Stream | None = None
+        self.head: list[np.ndarray] = []  # the samples, while the file may still be short enough for a spectrum
+        self.kept = self.read = 0  # samples at FINGERPRINT_RATE fingerprinted; at the file's rate read
+
+    def push(self, block: np.ndarray, last: bool) -> None:
+        self.read += len(block)
+        if self.kept < MAX_FINGERPRINT_S * FINGERPRINT_RATE:
+            out = self.resampler.push(block, last)
+            if self.stream is None:
+                self.stream = Stream()
+            self.stream.feed(out)
+            if self.kept < QUIET_UNDER_S * FINGERPRINT_RATE:
+                self.head.append(out)
+            self.kept += len(out)
+
+    def result(self, path: str, format: str, channels: int, size: int) -> Fingerprinted:
+        """The fingerprint of what was pushed (its duration: all of it, as read)."""
+        whole = self.kept < MAX_FINGERPRINT_S * FINGERPRINT_RATE  # all resampled: its length at that rate
+        duration_s = self.kept / FINGERPRINT_RATE if whole else self.read / self.sample_rate
+        words = self.stream.words() if self.stream is not None else np.zeros(0, np.uint32)
+        head = np.concatenate(self.head) if self.head else np.zeros(0, np.float32)
+        self.head = []
+        kept = spectrum_of(head, words) if wants_profile(duration_s, words) else None
+        wave = wave_of(head) if whole else None
+        return Fingerprinted(path, words, format, self.sample_rate, channels, duration_s, size, kept, wave)
 
 
 def of_samples(samples: np.ndarray, sample_rate: int, name: str = "<array>") -> Fingerprinted:

@@ -33,14 +33,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE, Resampler
+from ..audio import SAMPLE_RATE
 from ..errors import ModelLoadError
 from ..types import Copy
 from . import (
     MIN_SHORT_S,
     MIN_WAVE_CORRELATION,
     MIN_WAVE_S,
-    QUIET_UNDER_S,
     FingerprintCache,
     Fingerprinted,
     by_chromaprint,
@@ -49,24 +48,20 @@ from . import (
     modified_ns,
     of_samples,
     same,
-    spectrum_of,
-    wants_profile,
     wave_correlations,
-    wave_of,
 )
+from .cache import Printer
 from .fingerprints import (
     ITEM_S,
-    MAX_FINGERPRINT_S,
     MIN_SHARED_WORDS,
     NEAR_FILES,
     STOP_FILES,
-    Stream,
     aligned,
     bit_means,
     mostly_one_word,
     near_summaries,
 )
-from .spectrum import FINGERPRINT_RATE, MIN_CUT_S, Summaries, unit_rows
+from .spectrum import MIN_CUT_S, Summaries, unit_rows
 
 logger = logging.getLogger("audioret")
 
@@ -213,53 +208,30 @@ class Known:
 
 
 class Taker:
-    """One file's fingerprint, taken from the blocks an index run decodes (mono float32 at the file's own rate),
-    as :func:`audioret.duplicates.fingerprint_file` takes it from the file: resampled to FINGERPRINT_RATE the same
-    way, the first MAX_FINGERPRINT_S fingerprinted, the spectrum where :func:`wants_profile`. Kept once the last
-    block is in; a failure is logged and leaves the file to be fingerprinted when first needed."""
+    """One file's fingerprint, taken from the blocks an index run decodes (mono float32 at the file's own rate) as
+    :func:`audioret.duplicates.fingerprint_file` takes it from the file (a :class:`.cache.Printer`). Kept once the
+    last block is in; a failure is logged and leaves the file to be fingerprinted when first needed."""
 
     def __init__(self, known: Known, path: str, st: os.stat_result, info):
         self.known, self.path, self.st, self.info = known, path, st, info
-        self.resampler = Resampler(info.sample_rate, FINGERPRINT_RATE, path)
-        self.stream: Stream | None = None  # Chromaprint, fed block by block
-        self.head: list[np.ndarray] = []  # the samples, while the file may still be short enough for a spectrum
-        self.kept = self.read = 0  # samples at FINGERPRINT_RATE fingerprinted; at the file's rate read
-        self.failed = False
+        self.printer: Printer | None = Printer(info.sample_rate, path)
 
     def push(self, block: np.ndarray, last: bool) -> list:
-        if self.failed:
+        if self.printer is None:
             return []
         try:
-            self.read += len(block)
-            if self.kept < MAX_FINGERPRINT_S * FINGERPRINT_RATE:  # what fingerprint() reads
-                out = self.resampler.push(block, last)
-                if self.stream is None:
-                    self.stream = Stream()
-                self.stream.feed(out)
-                if self.kept < QUIET_UNDER_S * FINGERPRINT_RATE:
-                    self.head.append(out)
-                self.kept += len(out)
+            self.printer.push(block, last)
             if last:
-                self._keep()
+                fp = self.printer.result(self.path, self.info.format, self.info.channels, self.st.st_size)
+                self.printer = None
+                self.known.cache.put(fp, self.st)
         except ModelLoadError as e:  # no Chromaprint: no file of this run is fingerprinted while indexing
-            self.known.off, self.failed, self.head = True, True, []
+            self.known.off, self.printer = True, None
             logger.info("Fingerprints are not taken while indexing: %s", e)
         except Exception as e:  # never the file's indexing: it is fingerprinted when first needed
             logger.warning("No fingerprint of %s while indexing: %s", self.path, e)
-            self.head, self.failed = [], True
+            self.printer = None
         return []
-
-    def _keep(self) -> None:
-        whole = self.kept < MAX_FINGERPRINT_S * FINGERPRINT_RATE  # all resampled: its length, as fingerprint_file
-        duration_s = self.kept / FINGERPRINT_RATE if whole else self.read / self.info.sample_rate
-        words = self.stream.words() if self.stream is not None else np.zeros(0, np.uint32)
-        head = np.concatenate(self.head) if self.head else np.zeros(0, np.float32)
-        self.head = []
-        kept = spectrum_of(head, words) if wants_profile(duration_s, words) else None
-        info, size = self.info, self.st.st_size
-        wave = wave_of(head) if whole else None
-        fp = Fingerprinted(self.path, words, info.format, info.sample_rate, info.channels, duration_s, size, kept, wave)
-        self.known.cache.put(fp, self.st)
 
 
 def placed(example: Fingerprinted, other: Fingerprinted) -> tuple[float, float] | None:

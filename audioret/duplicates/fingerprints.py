@@ -1,4 +1,4 @@
-"""Chromaprint fingerprints and how two compare: one 32-bit word per 0.124 s of a file's first MAX_FINGERPRINT_S,
+"""Chromaprint fingerprints and how two compare: one 32-bit word per 0.124 s of a file (its first MAX_FINGERPRINT_S),
 candidate pairs from an inverted index of the words and from how often each bit is set, and the bit error rate at
 the offsets the shared words vote for and at offset 0. Pure numeric parts but :func:`fingerprint`; the method and
 its figures are in :mod:`audioret.duplicates`.
@@ -14,7 +14,11 @@ import numpy as np
 from ..errors import ModelLoadError
 from .spectrum import FINGERPRINT_RATE
 
-MAX_FINGERPRINT_S = 120.0
+# Files are fingerprinted whole, up to four hours (a field recorder splits its files sooner; a print of that length is
+# 116,000 words, 464 kB). Until December 2026 only the first two minutes were: an excerpt from later in a talk was
+# not "the same recording". Chromaprint runs at about 8,000 times real time here (an hour in 0.45 s, and resampling
+# to its rate about as much again), against CLAP's minutes for the same hour.
+MAX_FINGERPRINT_S = 4 * 3600.0
 ITEM_S = 4096 / 3 / FINGERPRINT_RATE  # one word per a third of Chromaprint's 4096-sample frame: 0.124 s
 MIN_SHARED_WORDS = 2
 STOP_FILES = 50
@@ -43,9 +47,10 @@ def fingerprint(samples: np.ndarray) -> np.ndarray:
 class Stream:
     """Chromaprint words of mono float32 blocks at FINGERPRINT_RATE fed one after another, as an index run decodes
     them: the same words as :func:`fingerprint` of the blocks joined (Chromaprint reads a stream), without holding
-    the file's first MAX_FINGERPRINT_S. Raises :class:`ModelLoadError` where Chromaprint is missing."""
+    the samples; what comes after the first ``limit_s`` is not read. Raises :class:`ModelLoadError` where
+    Chromaprint is missing."""
 
-    def __init__(self):
+    def __init__(self, limit_s: float = MAX_FINGERPRINT_S):
         try:
             import chromaprint
         except (ImportError, OSError) as e:
@@ -57,10 +62,10 @@ class Stream:
         self._chromaprint = chromaprint
         self._printer = chromaprint.Fingerprinter()
         self._printer.start(FINGERPRINT_RATE, 1)
-        self.fed = 0  # samples, up to MAX_FINGERPRINT_S of them
+        self.fed, self.limit = 0, int(limit_s * FINGERPRINT_RATE)  # samples fed, up to this many
 
     def feed(self, samples: np.ndarray) -> None:
-        x = np.asarray(samples, np.float32)[: max(0, int(MAX_FINGERPRINT_S * FINGERPRINT_RATE) - self.fed)]
+        x = np.asarray(samples, np.float32)[: max(0, self.limit - self.fed)]
         if len(x):
             self._printer.feed((np.clip(np.nan_to_num(x), -1.0, 1.0) * 32767).astype("<i2").tobytes())
             self.fed += len(x)
