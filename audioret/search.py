@@ -23,9 +23,11 @@ from .query import Query, left_out_note, minus
 from .ranking.calibration import COPY_EVIDENCE
 from .ranking.fusion import fuse
 from .store.filters import accepts
+from .store.records import parse_id
 from .types import Copy, Feedback, Filters, Moment, Results, Scope
 
 DEPTH = 50  # files each channel returns at least (5 k when k is larger)
+WINDOW_S = 10.0  # the longest a sound window is (CLAP's), for the windows that may overlap a time range
 # A liked file teaches a channel when the channel's own strength for it was at least this: above what a channel
 # that knows nothing gives its top (ln 2 nats, strength 0.26). Measured on the spoken digits (docs/BENCHMARKS.md).
 TAUGHT_STRENGTH = 0.25
@@ -101,9 +103,38 @@ def search(channels, weights: Mapping[str, float], request: Request) -> Results:
     if not found and channels.errors:
         raise ModelLoadError(" | ".join(channels.errors.values()))
     out = results(fuse(found, weights, request.k))  # no channel: an empty index, or only one on that holds nothing
+    windows_shown(channels, out)
     out.filters, out.left_out, out.unheld = request.scope.filters, tuple(scope.left_out), scope.unheld
     out.note = ". ".join(n for n in (request.query.note, left_out_note(scope.left_out)) if n)
     return out
+
+
+def windows_shown(channels, hits: Sequence) -> None:
+    """Each hit's ``segment_id`` made the stored window that overlaps its time range most, where the range is not
+    the sound channel's own window: a passage said at 1:58 of a talk whose nearest window by sound is at 3:30 gave
+    "more like this" the stretch at 3:30. Windows start a hop apart, so those that may overlap a range are known by
+    their index; all of them, for every such hit, are looked up at once (their times, no vectors)."""
+    placed = [h for h in hits if h.segment_id is not None]
+    if not placed:
+        return
+    channel = channels.hearing()
+    hop, near = channel.hop_s, {}
+    for h in placed:
+        key, index = parse_id(h.segment_id)
+        if abs(index * hop - h.start_s) > 1e-3:  # not the window's own range
+            first, last = max(0, int((h.start_s - max(hop, WINDOW_S)) // hop)), int(h.end_s // hop)
+            near[h.segment_id] = [f"{key}-{i:06d}" for i in range(first, last + 1)]
+    if not near:
+        return
+    ids, _, metadatas = channel.store.get(sorted({i for ids in near.values() for i in ids}), vectors=False)
+    times = {i: (m["start_s"], m["end_s"]) for i, m in zip(ids, metadatas)}
+    for h in placed:
+        overlap = {
+            i: min(h.end_s, times[i][1]) - max(h.start_s, times[i][0]) for i in near.get(h.segment_id, ()) if i in times
+        }
+        best = max(overlap, key=lambda i: (overlap[i], i == h.segment_id), default=None)  # the one it had, if as good
+        if best is not None and overlap[best] > 0:
+            h.segment_id = best
 
 
 SIDE_BY_SIDE = True  # the channels rank a query at once (False: one after the other; bench/query.py compares)

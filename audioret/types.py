@@ -34,7 +34,7 @@ class Hit:
     start_s: float  # the matching time range in the file
     end_s: float
     score: float  # match strength in [0, 1): MATCH_SCORE is the line between a match and chance, however many channels
-    segment_id: str | None  # the file's best CLAP segment: pass to Library.similar() for "more like this"
+    segment_id: str | None  # the stored window that overlaps the time range most: Library.similar()'s "more like this"
     duration_s: float  # the whole file's
     scores: dict[str, float] = field(default_factory=dict)  # channel -> cosine of the file's best record
     text: str | None = None  # the text channel's matching passage: transcribed words, name, tags or description

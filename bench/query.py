@@ -195,11 +195,12 @@ def measure(lib, rounds: int) -> dict:
     }
 
 
-WAYS = {  # (channels side by side, calibration on one BLAS thread)
-    "now": (True, True),
-    "one after the other": (False, True),
-    "BLAS threads": (True, False),
-    "before (one after the other, BLAS threads)": (False, False),
+WAYS = {  # (channels side by side, calibration on one BLAS thread, each hit's window at its time range)
+    "now": (True, True, True),
+    "one after the other": (False, True, True),
+    "BLAS threads": (True, False, True),
+    "before (one after the other, BLAS threads)": (False, False, True),
+    "hits' windows as the sound channel gave them": (True, True, False),
 }
 
 
@@ -211,6 +212,7 @@ def compare(lib, rounds: int) -> dict:
     from audioret import search
     from audioret.ranking import threads
 
+    shown = search.windows_shown
     for q in QUERIES:
         lib.search(q, k=10)
     clap, encoder = lib.embedder, lib.text_encoder
@@ -219,7 +221,8 @@ def compare(lib, rounds: int) -> dict:
     for r in range(rounds):
         for q in QUERIES:
             for way in list(WAYS) if r % 2 == 0 else list(WAYS)[::-1]:
-                search.SIDE_BY_SIDE, threads.ONE_BLAS_THREAD = WAYS[way]
+                search.SIDE_BY_SIDE, threads.ONE_BLAS_THREAD, placed = WAYS[way]
+                search.windows_shown = shown if placed else lambda channels, hits: None
                 t0 = time.perf_counter()
                 clap.embed_text([q])
                 t1 = time.perf_counter()
@@ -231,7 +234,8 @@ def compare(lib, rounds: int) -> dict:
                 times[way]["search - models"].append((t3 - t2 - (t1 - t0) - (t2 - t1)) * 1000)
                 times[way]["cpu"].append((c3 - c2) * 1000)
                 hits.setdefault(q, []).append([(h.path, h.score) for h in got])
-    search.SIDE_BY_SIDE, threads.ONE_BLAS_THREAD = WAYS["now"]
+    search.SIDE_BY_SIDE, threads.ONE_BLAS_THREAD, _ = WAYS["now"]
+    search.windows_shown = shown
     for q, runs in hits.items():  # the same files in the same order; BLAS's threads move scores by ~1e-6
         assert all([p for p, _ in run] == [p for p, _ in runs[0]] for run in runs), f"the ways ranked {q!r} apart"
     worst = max(abs(a[1] - b[1]) for runs in hits.values() for run in runs for a, b in zip(run, runs[0]))

@@ -81,6 +81,9 @@ def test_paraphrase_finds_the_speech_and_when_it_was_said(mixed):
     assert hit.text_kind == "speech" and "harvest" in hit.text.lower()
     assert 11.0 <= hit.start_s <= 12.5 and hit.end_s <= 16.5  # after the 12 s of room noise, not the whole file
     assert set(hit.scores) == {"clap", "text"} and hit.scores["text"] > 0.3
+    # "more like this" starts from the window that holds what is shown, not the sound channel's nearest one
+    window = library.segment(hit.segment_id)
+    assert min(hit.end_s, window["end_s"]) - max(hit.start_s, window["start_s"]) > 0, (window, hit)
 
 
 def test_read_speech_is_searchable(mixed):

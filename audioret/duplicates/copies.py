@@ -90,8 +90,8 @@ class Prints:
     where either is a sound under MIN_SHORT_S, the files that keep a waveform correlating with the example's to
     MIN_WAVE_CORRELATION (one batch of FFTs; such sounds are few: 10 files of the duplicates set's 4,560). Each
     candidate is checked by the finder's rule, :func:`audioret.duplicates.same`. Held: each file's words (4 bytes
-    per 0.124 s, files being fingerprinted whole: 116 kB an hour) and the look-up's (8 bytes a distinct word), about
-    350 kB per hour of the library."""
+    per 0.124 s, files being fingerprinted whole: 116 kB an hour) and the look-up's (8 bytes a distinct word), at
+    most about 350 kB per hour of the library."""
 
     def __init__(self, prints: Sequence[Fingerprinted], library: Sequence[str] | None = None):
         self.prints = [fp for fp in prints if fp.duration_s >= MIN_WAVE_S]

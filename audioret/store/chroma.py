@@ -323,10 +323,11 @@ class Store:
         found = np.asarray(got["embeddings"], np.float32) if vectors else [None] * len(got["ids"])
         return [SegmentMatch(i, 1.0, m, None, v) for i, m, v in zip(got["ids"], got["metadatas"], found)]
 
-    def get(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray, list[dict]]:
-        """The stored ids, vectors (shape = (n, dim)) and metadata of ``ids``; unknown ids are left out."""
-        got = self.collection.get(ids=list(ids), include=["metadatas", "embeddings"])
-        return got["ids"], np.asarray(got["embeddings"], np.float32), got["metadatas"]
+    def get(self, ids: Sequence[str], vectors: bool = True) -> tuple[list[str], np.ndarray, list[dict]]:
+        """The stored ids, vectors (shape = (n, dim); none without ``vectors``) and metadata of ``ids``; unknown ids
+        are left out."""
+        got = self.collection.get(ids=list(ids), include=["metadatas"] + ["embeddings"] * vectors)
+        return got["ids"], np.asarray(got["embeddings"] if vectors else [], np.float32), got["metadatas"]
 
     def query(self, embeddings: np.ndarray, n: int, clause: dict | None = None) -> list[list[SegmentMatch]]:
         """The ``n`` nearest records for each query vector, best first."""
