@@ -232,6 +232,12 @@ def test_a_match_in_embedded_tags_says_so_apart_from_the_tag_line(tmp_path, tiny
         ("42", "forty-two", False),
         ("forty two", "40", True),
         ("one", "²", False),  # not a number
+        ("three hundred thousand", "The grant was $300,000 this year.", False),  # said with a scale, written so
+        ("one hundred thousand", "The grant was $300,000 this year.", True),  # another amount
+        ("one hundred thousand", "1 100032 A (in sounds)", True),  # a name full of digits is no answer
+        ("two million", "about 2,000,000 people", False),
+        ("eighteen fifteen", "In 1815 the volcano erupted", False),  # a year in two pairs
+        ("eighteen fifteen", "1 19898 C (in sounds)", True),
     ],
 )
 def test_a_passage_that_says_another_number_is_no_answer_to_a_number(query, passage, off):

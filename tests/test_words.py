@@ -195,6 +195,33 @@ def test_a_spelled_number_finds_the_digits_said_and_leaves_them_out(tmp_path, ti
     assert booking in [h.path for h in library.search("a table for the evening -four", k=3)]  # 44 is not four
 
 
+def test_a_year_or_an_amount_said_in_words_finds_what_whisper_wrote(tmp_path, tiny_clap_dir, text_model):
+    """Whisper writes "1815" and "$300,000"; a stranger typed "eighteen fifteen" and "three hundred thousand" and
+    got "no good match", and "one hundred thousand" called a clip named 1-100032-A a good match."""
+    notes = {
+        "eruption": "In 1815 the volcano erupted, and the next year had no summer.",
+        "grant": "The council approved a grant of $300,000 for the new park.",
+    }
+    others = [
+        "bees in winter",
+        "a bus to the hospital",
+        "the rules of chess",
+        "tides and the moon",
+        "a recipe for bread",
+    ]
+    notes |= {f"note {i}": f"A talk about {topic}." for i, topic in enumerate(others + ["coffee", "the tern", "sleep"])}
+    library, lib_dir = _noted(tmp_path, tiny_clap_dir, text_model, notes)
+    write(lib_dir / "1-100032-A.wav", tone(2.0, 440))
+    library.index([lib_dir], progress=False)
+    eruption, grant, clip = (str(lib_dir / n) for n in ("eruption.wav", "grant.wav", "1-100032-A.wav"))
+    hits = library.search("eighteen fifteen", k=3)
+    assert hits[0].path == eruption and hits[0].is_match and "1815" in hits[0].why
+    assert [h.path for h in library.search('"eighteen fifteen"', k=3)] == [eruption]
+    hits = library.search("three hundred thousand", k=3)
+    assert hits[0].path == grant and hits[0].is_match and "300,000" in hits[0].why
+    assert clip not in [h.path for h in library.search("one hundred thousand", k=3) if h.is_match]
+
+
 def test_a_word_typed_whole_finds_it_written_with_a_hyphen(tmp_path):
     """Whisper writes "Wi-Fi" and "e-mail"; people type "wifi" and "email". The index finds them as a scan does,
     through the pairs it holds joined; "wi fi" apart, "wifi" inside another word, and a phrase not word for word
@@ -248,7 +275,7 @@ def test_a_word_index_from_before_joined_words_is_made_again(tmp_path):
 
 
 def test_numbers_are_read_in_digits_whatever_their_spelling():
-    from audioret.store.word_index import numbers_in, spellings
+    from audioret.store.numbers import numbers_in, spellings
 
     assert numbers_in(["four", "4", "04"]) == {"4"} and numbers_in(["44"]) == {"44"}
     assert numbers_in(["forty", "two"]) == {"42"} and numbers_in(["twenty", "zero"]) == {"20", "0"}
@@ -260,11 +287,11 @@ def test_numbers_are_read_in_digits_whatever_their_spelling():
 
 
 def test_a_number_of_two_words_is_one_number():
-    from audioret.store.word_index import numbers_joined
+    from audioret.store.numbers import numbers_joined
 
     assert numbers_joined(("seventy", "eight", "year", "old")) == ("78", "year", "old")
     assert numbers_joined(("forty", "three", "volunteers")) == ("43", "volunteers")
-    assert numbers_joined(("twenty", "twenty", "one")) == ("twenty", "21")
+    assert numbers_joined(("twenty", "twenty", "one")) == ("2021",)  # a year, as said
     assert numbers_joined(("seventy", "miles")) == ("seventy", "miles") and numbers_joined(()) == ()
     assert numbers_joined(("seventyeight",)) == ("78",)  # "seventy-eight", as a query joins a hyphened word
     assert numbers_joined(("the", "twenty", "first")) == ("the", "21st") and numbers_joined(("twentyfirst",)) == (
@@ -272,8 +299,35 @@ def test_a_number_of_two_words_is_one_number():
     )
 
 
+def test_a_number_said_with_a_scale_or_as_a_year_is_one_number():
+    """A stranger's "eighteen fifteen" and "three hundred thousand" found neither the "1815" nor the "$300,000" that
+    Whisper wrote: a number said with hundreds, thousands or millions, or a year in two pairs, is one number."""
+    from audioret.store.numbers import numbers_in, numbers_joined, spellings
+
+    said = {
+        "three hundred thousand": "300000",
+        "eighteen fifteen": "1815",
+        "nineteen eighty four": "1984",
+        "nineteen oh five": "1905",
+        "twenty twenty four": "2024",
+        "two thousand and five": "2005",
+        "two thousand twenty four": "2024",
+        "nineteen hundred": "1900",
+        "one thousand two hundred": "1200",
+        "2 million": "2000000",
+    }
+    for words, digits in said.items():
+        assert numbers_joined(tuple(words.split())) == (digits,), words
+        assert numbers_in(words.split()) == {digits}, words
+    assert numbers_joined(("eleven", "thirty")) == ("eleven", "thirty")  # a time, not the year 1130
+    assert numbers_joined(("hundred", "acre", "wood")) == ("hundred", "acre", "wood")  # a scale alone is a word
+    assert numbers_joined(("five", "six", "hundred")) == ("five", "600") and numbers_in(["hundred"]) == set()
+    assert spellings("300000") == ("300000", "300,000", "300 thousand")
+    assert spellings("2000000") == ("2000000", "2,000,000", "2 million") and spellings("1815") == ("1815", "1,815")
+
+
 def test_an_ordinal_is_one_word_in_letters_and_digits():
-    from audioret.store.word_index import spellings
+    from audioret.store.numbers import spellings
 
     assert spellings("fourteenth") == ("fourteenth", "14th") and spellings("14th") == ("14th", "fourteenth")
     assert spellings("21st") == ("21st", "twenty first", "twenty-first") and spellings("first") == ("first", "1st")

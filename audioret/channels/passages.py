@@ -23,8 +23,8 @@ from ..query import STOPWORDS
 from ..ranking.calibration import phrase_evidence
 from ..ranking.fusion import Found
 from ..render import time_range
+from ..store.numbers import numbers_in, said_numbers
 from ..store.records import SegmentMatch
-from ..store.word_index import numbers_in
 from ..types import SHOWN_KIND, Utterance
 
 logger = logging.getLogger("audioret")
@@ -249,7 +249,7 @@ def numbers_disagree(asked: Sequence[str], text: str) -> bool:
     (docs/BENCHMARKS.md, "A number is matched by its number", "a word for a number"). "the number five" still finds
     "5.", and a memo that says "level 4" still answers "parked on level three" by what else it says. A passage that
     is a number alone ("7", "0.") answers no query that asks for none: "pounds" had called two digit takes good
-    matches. Pure.
+    matches. A number written with thousands separators is one ("$300,000"). Pure.
 
     Args:
         asked: the query's words, function words left out (:attr:`Query.words`).
@@ -258,13 +258,14 @@ def numbers_disagree(asked: Sequence[str], text: str) -> bool:
     wanted = numbers_in(asked)
     if not wanted and len(text) > NUMBER_ALONE_CHARS:  # too long to be a number alone: nothing to read
         return False
-    said = [w for w in re.findall(r"[\w']+", text.lower()) if w not in STOPWORDS]
+    said = [w.replace(",", "") for w in re.findall(r"\d{1,3}(?:,\d{3})+|[\w']+", text.lower()) if w not in STOPWORDS]
     held = numbers_in(said)
     if not wanted:  # a passage that is a number alone ("7", "0.") answers no query that asks for none
         return bool(held) and all(numbers_in((w,)) for w in said)
     if not held or any(_within(a, b) or _within(b, a) for a in wanted for b in held):
         return False
-    numeric = sum(bool(numbers_in((w,))) or w in NUMBER_WORDS for w in asked)
+    said_so = {k for start, stop, _ in said_numbers(asked) for k in range(start, stop)}  # "one hundred thousand"
+    numeric = sum(k in said_so or bool(numbers_in((w,))) or w in NUMBER_WORDS for k, w in enumerate(asked))
     return 2 * numeric >= len(asked) or all(numbers_in((w,)) for w in said)
 
 

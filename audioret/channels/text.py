@@ -27,8 +27,9 @@ from ..ranking.fusion import Found
 from ..ranking.nearest import best_files
 from ..ranking.null import ALIKE, REFERENCE_PROMPTS, UNRELATED_PROMPTS
 from ..store.filters import accepts
+from ..store.numbers import numbers_joined
 from ..store.records import file_fields, records
-from ..store.word_index import numbers_joined, phrase_pattern, word_pattern
+from ..store.word_index import phrase_pattern, word_pattern
 from ..types import IndexReport, Moment, Scope, Transcript, Utterance
 from .base import Channel, Embedded, Output, Recent, provenances, scaled
 from .feedback import moved

@@ -18,7 +18,8 @@ from ..ranking.calibration import idf, phrase_evidence, word_evidence
 from ..ranking.fusion import Found
 from ..store.chroma import TEXT_MATCH_LIMIT
 from ..store.filters import admits
-from ..store.word_index import numbers_joined, phrase_pattern, word_pattern
+from ..store.numbers import numbers_joined
+from ..store.word_index import phrase_pattern, word_pattern
 from ..types import Scope
 from .passages import heard
 

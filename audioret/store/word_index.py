@@ -30,6 +30,8 @@ import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from .numbers import spellings
+
 VERSION = 2  # of the tables and the tokenizer; an index of another version is rebuilt (1: no joined words)
 # The passages in a plain table (ids and paths indexed, for replacing and deleting); FTS5 indexes its text and
 # follows it through triggers (an external-content table, as the SQLite FTS5 documentation sets out).
@@ -47,30 +49,6 @@ CREATE TRIGGER IF NOT EXISTS docs_removed AFTER DELETE ON docs BEGIN
     INSERT INTO passages (passages, rowid, text, joined) VALUES ('delete', old.n, old.text, old.joined);
 END;
 """
-# Numbers from zero to twenty and the tens, as words and digits (spellings); a phrase with more spelled numbers
-# than make MAX_SPELLINGS variants is found by a scan instead.
-NUMBERS = {
-    w: str(i)
-    for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-        "seventeen eighteen nineteen twenty".split()
-    )
-} | {w: str(10 * i) for i, w in enumerate("thirty forty fifty sixty seventy eighty ninety".split(), 3)}
-_NUMBER_WORDS = {digits: w for w, digits in NUMBERS.items()}
-TENS = frozenset("twenty thirty forty fifty sixty seventy eighty ninety".split())  # numbers_in: "forty two" is 42
-# Ordinals as words and as Whisper writes them ("the fourteenth", "the 14th"): from first to thirtieth, and a ten
-# with one ("twenty first" is "21st", numbers_joined)
-ORDINALS = {
-    w: i
-    for i, w in enumerate(
-        "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
-        "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth".split(),
-        1,
-    )
-} | {"thirtieth": 30}
-_ORDINAL_WORDS = {i: w for w, i in ORDINALS.items()}
-_ORDINAL = re.compile(r"(\d{1,2})(st|nd|rd|th)")
-DIGITS = frozenset("123456789")
 MAX_SPELLINGS = 16
 MAX_JOINED = 24  # letters of a word looked for with a hyphen inside too (:func:`joined`)
 HYPHENS = "-\u2010"  # a hyphen, and Unicode's own
@@ -243,86 +221,6 @@ def compounds(text: str) -> str:
         parts = re.split(f"[{HYPHENS}]", run.lower())
         found += [a + b for a, b in zip(parts, parts[1:])]
     return " ".join(found)
-
-
-def spellings(word: str) -> tuple[str, ...]:
-    """The ways a word is written that the lexical leg takes as one: a number as a word and in digits ("four", "4";
-    Whisper writes "level 4" and "9 hundred" where a person types "four" and "nine"; "78", "seventy eight" and
-    "seventy-eight"; "1200" and the "1,200" Whisper writes), a digit with a leading zero too ("02 Rain Song.flac",
-    "take_07"), else the word alone."""
-    word = word.lower()
-    if word.isdecimal() and len(word) >= 4 and word[0] != "0":  # thousands, as Whisper writes them too
-        return (word, f"{int(word):,}")
-    ordinal = ORDINALS.get(word) or (int(m[1]) if (m := _ORDINAL.fullmatch(word)) else None)
-    if ordinal is not None and 1 <= ordinal <= 39:
-        return tuple(dict.fromkeys((word, *_ordinal_spellings(ordinal))))
-    digits = _in_digits(word) if word in NUMBERS or len(word) <= 2 else None  # "04" is a spelling of 4, "004" not
-    if digits is None:
-        return (word,)
-    spelled = [word, _NUMBER_WORDS.get(digits), digits, "0" + digits if len(digits) == 1 else None]
-    if len(digits) == 2 and digits[1] != "0" and digits[0] in "23456789":  # 21-99 that are no ten: two words
-        tens, unit = _NUMBER_WORDS[digits[0] + "0"], _NUMBER_WORDS[digits[1]]
-        spelled += [f"{tens} {unit}", f"{tens}-{unit}"]
-    return tuple(dict.fromkeys(w for w in spelled if w))
-
-
-def _ordinal_spellings(n: int) -> tuple[str, ...]:
-    """An ordinal from 1 to 39 in digits and in words: "21st", "twenty first", "twenty-first"."""
-    suffix = "th" if 11 <= n <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    if n in _ORDINAL_WORDS:
-        return f"{n}{suffix}", _ORDINAL_WORDS[n]
-    tens, unit = _NUMBER_WORDS[str(n - n % 10)], _ORDINAL_WORDS[n % 10]
-    return f"{n}{suffix}", f"{tens} {unit}", f"{tens}-{unit}"
-
-
-def numbers_joined(words: Sequence[str]) -> tuple[str, ...]:
-    """``words`` (lower case) with each number of two words, a ten and a unit, as one in digits: "seventy eight"
-    is "78", which the lexical leg then finds as "78", "seventy eight" or "seventy-eight" (:func:`spellings`),
-    not "seventy" alone in the "70" of another passage; "twenty first" is "21st"."""
-    out: list[str] = []
-    for w in words:
-        tens = next((t for t in TENS if w.startswith(t) and w != t), None)  # "seventyeight": a query joined a hyphen
-        w, tens = (w[len(tens) :], tens) if tens and _unit(w[len(tens) :]) else (w, None)
-        if tens is None and out and out[-1] in TENS and _unit(w):
-            tens = out.pop()
-        out.append(w if tens is None else _with_tens(int(NUMBERS[tens]), w))
-    return tuple(out)
-
-
-def _unit(word: str) -> bool:
-    """Whether ``word`` is a number or an ordinal from one to nine ("eight", "first")."""
-    return NUMBERS.get(word, "0") in DIGITS or 1 <= ORDINALS.get(word, 0) <= 9
-
-
-def _with_tens(tens: int, unit: str) -> str:
-    """A ten and a unit as one number in digits: 78, or the ordinal 21st."""
-    if unit in ORDINALS:
-        return _ordinal_spellings(tens + ORDINALS[unit])[0]
-    return str(tens + int(NUMBERS[unit]))
-
-
-def numbers_in(words: Sequence[str]) -> frozenset[str]:
-    """The numbers among ``words`` (lower case), each in digits without leading zeros: "four", "4" and "04" are
-    "4"; "44" stays "44"; "forty two" (or "forty-two", two words) is "42"."""
-    found, after_tens = set(), None
-    for w in words:
-        if after_tens is not None and NUMBERS.get(w, "0") in DIGITS:  # "forty two": 42, not 40
-            found.discard(after_tens)
-            found.add(str(int(after_tens) + int(NUMBERS[w])))
-            after_tens = None
-            continue
-        digits = _in_digits(w)
-        if digits is not None:
-            found.add(digits)
-        after_tens = NUMBERS[w] if w in TENS else None
-    return frozenset(found)
-
-
-def _in_digits(word: str) -> str | None:
-    """A number word or a decimal number (lower case) in digits without leading zeros; None for any other word."""
-    if word in NUMBERS:
-        return NUMBERS[word]
-    return (word.lstrip("0") or "0") if word.isdecimal() else None
 
 
 def _either(word: str, checked: bool = True) -> str:
