@@ -51,7 +51,13 @@ class Hit:
         return self.score >= MATCH_SCORE
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The hit as JSON writes it: whether it is a match said in so many words, after its score (a reader had to
+        know the line), and lengths to the ms and cosines to six places, as the scores are."""
+        out = asdict(self)
+        out = {**{k: out[k] for k in ("rank", "path", "start_s", "end_s", "score")}, "match": self.is_match, **out}
+        out["duration_s"] = round(self.duration_s, 3)
+        out["scores"] = {c: round(v, 6) for c, v in self.scores.items()}
+        return out
 
 
 class Results(list):

@@ -54,6 +54,8 @@ def test_index_search_similar_stats_remove(env, small_library, capsys, monkeypat
     code, out, _ = run(capsys, "similar", str(clip), "-k", "2", "--json")
     hits = json.loads(out)["hits"]
     assert hits[0]["path"] == str(clip) and hits[0]["scores"]["clap"] == pytest.approx(1.0, abs=1e-4)
+    assert hits[0]["match"] is True and list(hits[0])[:6] == ["rank", "path", "start_s", "end_s", "score", "match"]
+    assert all(h["match"] == (h["score"] >= 0.5) and h["duration_s"] == round(h["duration_s"], 3) for h in hits)
 
     code, out, _ = run(capsys, "similar", "--segment", hits[0]["segment_id"], "-k", "2", "--json")
     assert str(clip) not in [h["path"] for h in json.loads(out)["hits"]]
