@@ -3,6 +3,7 @@ store."""
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 
@@ -220,6 +221,42 @@ def test_a_year_or_an_amount_said_in_words_finds_what_whisper_wrote(tmp_path, ti
     hits = library.search("three hundred thousand", k=3)
     assert hits[0].path == grant and hits[0].is_match and "300,000" in hits[0].why
     assert clip not in [h.path for h in library.search("one hundred thousand", k=3) if h.is_match]
+
+
+def test_a_phrase_whisper_broke_between_two_passages_is_held_by_its_file(tmp_path):
+    """Whisper breaks long speech mid-sentence; a stranger's verbatim quote of such a sentence was "held by no file"
+    ("No exact match"). The file holds it across two passages one after the other, within the filters; not where
+    the two parts are in passages apart, in another order, or in a name."""
+    from audioret.channels.words import across_passages
+    from audioret.types import Filters
+
+    store = Store("some-text-model", 8, path=tmp_path / "chroma", channel="text", words=True)
+    files = {
+        "/lib/talks/lecture.wav": [
+            "Tambora erupted in 1815, and the next",
+            "year was called the year without a summer.",
+        ],
+        "/lib/talks/apart.wav": ["the next", "it rained", "year was called the year without a summer"],
+        "/lib/talks/swapped.wav": ["year was called the year without a summer", "and the next"],
+        "/lib/memos/memo.wav": ["and the next", "year was called the year without a summer!"],
+    }
+    ids, metas, docs = [], [], []
+    for path, said in files.items():
+        for i, text in enumerate(said):
+            ids.append(f"{path}-{i}")
+            meta = {"path": path, "folder": os.path.dirname(path), "kind": "speech", "start_s": 5.0 * i}
+            metas.append(meta | {"seg_index": i})
+            docs.append(text)
+    ids.append("/lib/talks/name.wav-0")
+    metas.append(
+        {"path": "/lib/talks/name.wav", "folder": "/lib/talks", "kind": "name", "start_s": 0.0, "seg_index": 0}
+    )
+    docs.append("the next year was called")  # a name is no speech: held in one passage, not across
+    store.add(ids, np.ones((len(ids), 8), np.float32), metas, docs)
+    phrase = tuple("the next year was called the year without a summer".split())
+    assert across_passages(store, phrase) == {"/lib/talks/lecture.wav", "/lib/memos/memo.wav"}
+    assert across_passages(store, phrase, Filters(folder="/lib/talks")) == {"/lib/talks/lecture.wav"}
+    assert across_passages(store, ("summer", "and")) == {"/lib/talks/swapped.wav"}  # in its order there
 
 
 def test_a_word_typed_whole_finds_it_written_with_a_hyphen(tmp_path):

@@ -35,7 +35,7 @@ from .base import Channel, Embedded, Output, Recent, provenances, scaled
 from .feedback import moved
 from .passages import described, file_passages, numbers_disagree, passage_found, sidecar_signature
 from .speech_cutter import cut_speech, transcribe_pieces
-from .words import lexical
+from .words import across_passages, lexical
 
 logger = logging.getLogger("audioret")
 
@@ -328,12 +328,14 @@ class TextChannel(Channel):
         return lexical(self.store, query, count, scope, self.found)
 
     def paths_with(self, words: Sequence[str], filters=None) -> set[str]:
-        """The files (within ``filters``) whose text holds ``words`` (one word, or a phrase in this order; a number of
-        two words as one: :func:`numbers_joined`)."""
+        """The files (within ``filters``) whose text holds ``words`` (one word, or a phrase in this order, in one
+        passage or across two of speech: :func:`across_passages`; a number of two words as one:
+        :func:`numbers_joined`)."""
         words = numbers_joined(words)
         check = re.compile(word_pattern(words[0]) if len(words) == 1 else phrase_pattern(words))
         found = self.store.phrase_matches(words, limit=None)
-        return {m.path for m in found if check.search(m.document or "") and accepts(filters, m.metadata)}
+        held = {m.path for m in found if check.search(m.document or "") and accepts(filters, m.metadata)}
+        return held | across_passages(self.store, words, filters) if len(words) >= 2 else held
 
     def narrow(self, query: Query, scope: Scope) -> Scope:
         """Only the files whose text holds each required phrase, and none whose text has an excluded word or

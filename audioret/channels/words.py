@@ -11,13 +11,13 @@ word is counts the shared library only: a public page's visitors never change it
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ..query import Query
 from ..ranking.calibration import idf, phrase_evidence, word_evidence
 from ..ranking.fusion import Found
 from ..store.chroma import TEXT_MATCH_LIMIT
-from ..store.filters import admits
+from ..store.filters import accepts, admits
 from ..store.numbers import numbers_joined
 from ..store.word_index import phrase_pattern, word_pattern
 from ..types import Scope
@@ -67,3 +67,32 @@ def lexical(store, query: Query, count: int, scope: Scope, found_as: Callable) -
         if e > 0 and (m.path not in best or e > best[m.path].evidence):
             best[m.path] = found_as(m, e, "words", tuple(w for w in asked if w in words))
     return list(best.values())
+
+
+ACROSS_FILES = 20  # files whose passages start with a phrase's end, looked through for its start before them
+
+
+def across_passages(store, words: Sequence[str], filters=None) -> set[str]:
+    """The files (within ``filters``) whose speech holds ``words`` (a phrase, numbers joined) across two passages
+    one after the other: Whisper breaks long speech mid-sentence ("... the next year / was called the year without
+    a summer"), and a stranger's quote of such a sentence was "held by no file". For each place the phrase may be
+    broken, the passages that start with its end (the word index), then the passage before each in its file, which
+    must end with its start; an end that starts passages in more than ACROSS_FILES files is too common to be told
+    this way."""
+    found: set[str] = set()
+    for k in range(1, len(words)):
+        head = re.compile(phrase_pattern(words[:k]) + r"\W*$")
+        tail = re.compile(phrase_pattern(words[k:]).replace("(?i)", r"(?i)^\W*", 1))
+        starting = [m for m in store.phrase_matches(words[k:], limit=None) if tail.search(m.document or "")]
+        if len({m.path for m in starting}) > ACROSS_FILES:
+            continue
+        for path in {m.path for m in starting} - found:
+            said = sorted(
+                (r for r in store.file_records(path, documents=True) if r.metadata.get("kind") == "speech"),
+                key=lambda r: r.metadata["start_s"],
+            )
+            pairs = zip(said, said[1:])
+            ends = [b for a, b in pairs if head.search(a.document or "") and tail.search(b.document or "")]
+            if ends and accepts(filters, ends[0].metadata):
+                found.add(path)
+    return found
