@@ -319,8 +319,9 @@ def test_numbers_are_read_in_digits_whatever_their_spelling():
     assert numbers_in(["²", "4th", "rain"]) == set()  # not numbers to the lexical leg either
     assert spellings("7") == ("7", "seven", "07") and spellings("rain") == ("rain",)
     assert spellings("44") == ("44", "forty four", "forty-four") and spellings("40") == ("40", "forty")
-    assert spellings("100") == ("100",) and spellings("17") == ("17", "seventeen")
-    assert spellings("1200") == ("1200", "1,200") and spellings("0123") == ("0123",)  # Whisper writes "1,200"
+    assert spellings("100") == ("100", "1 hundred", "one hundred") and spellings("17") == ("17", "seventeen")
+    assert spellings("1200") == ("1200", "1,200", "12 hundred", "twelve hundred")  # Whisper writes "1,200"
+    assert spellings("0123") == ("0123",) and spellings("4567") == ("4567", "4,567")
 
 
 def test_a_number_of_two_words_is_one_number():
@@ -359,8 +360,12 @@ def test_a_number_said_with_a_scale_or_as_a_year_is_one_number():
     assert numbers_joined(("eleven", "thirty")) == ("eleven", "thirty")  # a time, not the year 1130
     assert numbers_joined(("hundred", "acre", "wood")) == ("hundred", "acre", "wood")  # a scale alone is a word
     assert numbers_joined(("five", "six", "hundred")) == ("five", "600") and numbers_in(["hundred"]) == set()
-    assert spellings("300000") == ("300000", "300,000", "300 thousand")
-    assert spellings("2000000") == ("2000000", "2,000,000", "2 million") and spellings("1815") == ("1815", "1,815")
+    assert spellings("300000") == ("300000", "300,000", "300 thousand") and spellings("1815") == ("1815", "1,815")
+    assert spellings("2000000") == ("2000000", "2,000,000", "2 million", "two million")
+    assert spellings("900") == ("900", "9 hundred", "nine hundred")  # Whisper wrote "raised 9 hundred pounds"
+    assert re.search(word_pattern("900"), "The choir raised 9 hundred pounds") and not re.search(
+        word_pattern("900"), "9 hundreds and thousands"
+    )
 
 
 def test_an_ordinal_is_one_word_in_letters_and_digits():

@@ -48,13 +48,18 @@ ZEROS = frozenset({"oh", "o"})  # "nineteen oh five" is 1905
 def spellings(word: str) -> tuple[str, ...]:
     """The ways a word is written that the lexical leg takes as one: a number as a word and in digits ("four", "4";
     Whisper writes "level 4" and "9 hundred" where a person types "four" and "nine"; "78", "seventy eight" and
-    "seventy-eight"; "1200" and the "1,200" Whisper writes, "2000000" and "2 million"), a digit with a leading
-    zero too ("02 Rain Song.flac", "take_07"), else the word alone."""
+    "seventy-eight"; "1200", "1,200" and "twelve hundred", "900" and the "9 hundred" Whisper writes, "2 million"),
+    a digit with a leading zero too ("02 Rain Song.flac", "take_07"), else the word alone."""
     word = word.lower()
-    if word.isdecimal() and len(word) >= 4 and word[0] != "0":  # thousands, as Whisper writes them too
-        n = int(word)
-        scaled = [f"{n // scale} {name}" for name, scale in SCALES.items() if scale >= 1000 and n % scale == 0]
-        return (word, f"{n:,}", *scaled[-1:])  # "2,000,000" and "2 million"
+    if word.isdecimal() and len(word) >= 3 and word[0] != "0":  # "1,200", "9 hundred", "2 million"
+        n, spelled = int(word), [word]
+        spelled += [f"{n:,}"] if n >= 1000 else []
+        for name, scale in reversed(SCALES.items()):  # by its largest scale: "twelve hundred", "300 thousand"
+            if n % scale == 0 and n // scale < 1000:
+                lead = str(n // scale)
+                spelled += [f"{lead} {name}", *([f"{_NUMBER_WORDS[lead]} {name}"] if lead in _NUMBER_WORDS else [])]
+                break
+        return tuple(spelled)
     ordinal = ORDINALS.get(word) or (int(m[1]) if (m := _ORDINAL.fullmatch(word)) else None)
     if ordinal is not None and 1 <= ordinal <= 39:
         return tuple(dict.fromkeys((word, *_ordinal_spellings(ordinal))))
