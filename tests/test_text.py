@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from audioret.channels.passages import (
+    excerpt,
     file_passages,
     numbers_disagree,
     read_sidecar,
@@ -447,3 +448,18 @@ def test_whisper_segments_cut_mid_sentence_are_one_passage():
         "The press combined movable type and a screw press."
     ]
     assert sentences([]) == [] and sentences([Utterance(0.0, 1.0, "  ")]) == []
+
+
+def test_the_words_that_matched_are_in_the_passage_shown():
+    """A hit's "why" showed a long passage's first 90 characters, cut inside a word: "…with oxalic ac…" hid the
+    word that matched. The passage is shown from a few words before the first word found, cut at word bounds."""
+    said = (
+        "In the interview the beekeeper explained the seasons of the hive, and I treat in late summer with oxalic "
+        "acid when the brood is low, and never in spring."
+    )
+    shown = excerpt(said, ("oxalic", "acid"))
+    assert "oxalic acid" in shown and shown.startswith("…") and len(shown) <= 92
+    assert excerpt(said) == "In the interview the beekeeper explained the seasons of the hive, and I treat in late…"
+    assert excerpt(said, ("spring",)).endswith("never in spring.")  # the end, as much of it as fits
+    assert excerpt(said, ("interview",)) == excerpt(said) and excerpt("a short one", ("one",)) == "a short one"
+    assert all(not w or w in said.split() for w in excerpt(said, ("hive",)).strip("…").split())  # whole words

@@ -25,6 +25,7 @@ from ..ranking.fusion import Found
 from ..render import time_range
 from ..store.numbers import numbers_in, said_numbers
 from ..store.records import SegmentMatch
+from ..store.word_index import word_pattern
 from ..types import SHOWN_KIND, Utterance
 
 logger = logging.getLogger("audioret")
@@ -215,6 +216,25 @@ def _cut(text: str) -> list[str]:
     return [" ".join(words[i : i + MAX_PASSAGE_WORDS]) for i in range(0, len(words), MAX_PASSAGE_WORDS)]
 
 
+QUOTE_CHARS = 90  # of a passage shown in a hit's "why"
+
+
+def excerpt(text: str, words: Sequence[str] = (), width: int = QUOTE_CHARS) -> str:
+    """``text`` cut to about ``width`` characters for a hit's "why", at word bounds, "…" where it was cut: its
+    start, or where the first of ``words`` is found in it (:func:`word_pattern`), a few words before it, so that
+    the words that matched are shown ("…and I treat in late summer with oxalic ac…" had hidden "acid"). Pure."""
+    if len(text) <= width:
+        return text
+    found = [m.start() for w in words if (m := re.search(word_pattern(w), text))]
+    at = min(found, default=0)
+    start = 0 if at < width // 2 else max(0, min(at - width // 4, len(text) - width))
+    start = text.find(" ", start - 1) + 1 if start else 0  # from a word's start
+    end = start + width
+    if end < len(text):  # to a word's end
+        end = max(text.rfind(" ", start, end), start + 1) if " " in text[start:end] else end
+    return f"{'…' if start else ''}{text[start:end].strip()}{'…' if end < len(text) else ''}"
+
+
 def passage_found(
     match: SegmentMatch,
     evidence: float,
@@ -231,7 +251,7 @@ def passage_found(
     speech = m.get("kind") == "speech"
     kind = m.get("kind", "text")
     label = f"said at {time_range(m['start_s'], m['end_s'])}" if speech else SHOWN_KIND.get(kind, kind)
-    quote = f'"{text[:90]}{"…" if len(text) > 90 else ""}"'
+    quote = f'"{excerpt(text, words if leg == "words" else ())}"'
     if leg == "words" and words:
         quote += f" (words {', '.join(repr(w) for w in words)})"
     span = (float(m["start_s"]), float(m["end_s"])) if speech else None
