@@ -70,6 +70,7 @@ def lexical(store, query: Query, count: int, scope: Scope, found_as: Callable) -
 
 
 ACROSS_FILES = 20  # files whose passages start with a phrase's end, looked through for its start before them
+ACROSS_PASSAGES = 200  # passages holding a phrase's end read for that (more: too common to be told so)
 
 
 def across_passages(store, words: Sequence[str], filters=None) -> set[str]:
@@ -77,14 +78,15 @@ def across_passages(store, words: Sequence[str], filters=None) -> set[str]:
     one after the other: Whisper breaks long speech mid-sentence ("... the next year / was called the year without
     a summer"), and a stranger's quote of such a sentence was "held by no file". For each place the phrase may be
     broken, the passages that start with its end (the word index), then the passage before each in its file, which
-    must end with its start; an end that starts passages in more than ACROSS_FILES files is too common to be told
-    this way."""
+    must end with its start; an end held by ACROSS_PASSAGES passages or more, or that starts passages in more than
+    ACROSS_FILES files, is too common to be told this way (a look-up a place, for the phrases of a query only)."""
     found: set[str] = set()
     for k in range(1, len(words)):
         head = re.compile(phrase_pattern(words[:k]) + r"\W*$")
         tail = re.compile(phrase_pattern(words[k:]).replace("(?i)", r"(?i)^\W*", 1))
-        starting = [m for m in store.phrase_matches(words[k:], limit=None) if tail.search(m.document or "")]
-        if len({m.path for m in starting}) > ACROSS_FILES:
+        holding = store.phrase_matches(words[k:], limit=ACROSS_PASSAGES)
+        starting = [m for m in holding if tail.search(m.document or "")]
+        if len(holding) >= ACROSS_PASSAGES or len({m.path for m in starting}) > ACROSS_FILES:
             continue
         for path in {m.path for m in starting} - found:
             said = sorted(
