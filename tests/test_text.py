@@ -239,6 +239,11 @@ def test_a_match_in_embedded_tags_says_so_apart_from_the_tag_line(tmp_path, tiny
         ("two million", "about 2,000,000 people", False),
         ("eighteen fifteen", "In 1815 the volcano erupted", False),  # a year in two pairs
         ("eighteen fifteen", "1 19898 C (in sounds)", True),
+        ("eleven thirty", "Meet the builders at 1130 by the gate.", False),  # a time, as Whisper writes it
+        ("eleven thirty", "I had worked there for thirty two years.", True),
+        ("nine forty five", "The last train leaves at 9:45 tonight.", False),  # two numbers one after the other
+        ("nine forty five", "It weighs almost 9 tons.", True),
+        ("five hundred pounds", "The total came to 32 pounds 50.", True),  # a part of the number is no answer
     ],
 )
 def test_a_passage_that_says_another_number_is_no_answer_to_a_number(query, passage, off):

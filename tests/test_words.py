@@ -197,11 +197,15 @@ def test_a_spelled_number_finds_the_digits_said_and_leaves_them_out(tmp_path, ti
 
 
 def test_a_year_or_an_amount_said_in_words_finds_what_whisper_wrote(tmp_path, tiny_clap_dir, text_model):
-    """Whisper writes "1815" and "$300,000"; a stranger typed "eighteen fifteen" and "three hundred thousand" and
-    got "no good match", and "one hundred thousand" called a clip named 1-100032-A a good match."""
+    """Whisper writes "1815", "$300,000" and "1130"; strangers typed "eighteen fifteen", "three hundred thousand"
+    and "eleven thirty" and got "no good match" or the "thirty" of another passage, and "one hundred thousand"
+    called a clip named 1-100032-A a good match."""
     notes = {
         "eruption": "In 1815 the volcano erupted, and the next year had no summer.",
         "grant": "The council approved a grant of $300,000 for the new park.",
+        "builders": "Meet the builders at 1130 by the gate.",
+        "train": "The last train leaves at 9:45 tonight.",
+        "mill": "I had worked there for thirty two years.",
     }
     others = [
         "bees in winter",
@@ -221,6 +225,11 @@ def test_a_year_or_an_amount_said_in_words_finds_what_whisper_wrote(tmp_path, ti
     hits = library.search("three hundred thousand", k=3)
     assert hits[0].path == grant and hits[0].is_match and "300,000" in hits[0].why
     assert clip not in [h.path for h in library.search("one hundred thousand", k=3) if h.is_match]
+    # a time said in words: Whisper wrote "1130", and "9:45"; not the "thirty" of "thirty two years"
+    builders, train, mill = (str(lib_dir / f"{n}.wav") for n in ("builders", "train", "mill"))
+    hits = library.search("eleven thirty", k=3)
+    assert hits[0].path == builders and hits[0].is_match and mill not in [h.path for h in hits if h.is_match]
+    assert library.search("nine forty five", k=1)[0].path == train and library.search("9:45", k=1)[0].path == train
 
 
 def test_a_phrase_whisper_broke_between_two_passages_is_held_by_its_file(tmp_path):
@@ -357,12 +366,16 @@ def test_a_number_said_with_a_scale_or_as_a_year_is_one_number():
     for words, digits in said.items():
         assert numbers_joined(tuple(words.split())) == (digits,), words
         assert numbers_in(words.split()) == {digits}, words
-    assert numbers_joined(("eleven", "thirty")) == ("eleven", "thirty")  # a time, not the year 1130
+    assert numbers_joined(("eleven", "thirty")) == ("1130",)  # a time, as Whisper writes it; not a year
     assert numbers_joined(("hundred", "acre", "wood")) == ("hundred", "acre", "wood")  # a scale alone is a word
     assert numbers_joined(("five", "six", "hundred")) == ("five", "600") and numbers_in(["hundred"]) == set()
     assert spellings("300000") == ("300000", "300,000", "300 thousand") and spellings("1815") == ("1815", "1,815")
     assert spellings("2000000") == ("2000000", "2,000,000", "2 million", "two million")
     assert spellings("900") == ("900", "9 hundred", "nine hundred")  # Whisper wrote "raised 9 hundred pounds"
+    assert spellings("945") == ("945", "9:45", "9.45", "nine forty five", "nine forty-five")  # a time too
+    assert spellings("1205")[-3:] == ("12:05", "12.05", "twelve oh five") and numbers_joined(
+        ("nine", "oh", "five")
+    ) == ("905",)
     assert re.search(word_pattern("900"), "The choir raised 9 hundred pounds") and not re.search(
         word_pattern("900"), "9 hundreds and thousands"
     )

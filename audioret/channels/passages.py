@@ -282,7 +282,9 @@ def numbers_disagree(asked: Sequence[str], text: str) -> bool:
     held = numbers_in(said)
     if not wanted:  # a passage that is a number alone ("7", "0.") answers no query that asks for none
         return bool(held) and all(numbers_in((w,)) for w in said)
-    if not held or any(_within(a, b) or _within(b, a) for a in wanted for b in held):
+    spelled = [d for w in said for d in sorted(numbers_in((w,)))]  # in the passage's order, one word at a time
+    runs = held | {a + b for a, b in zip(spelled, spelled[1:])}  # "9:45" holds 945, "32 pounds 50" no 500
+    if not held or any(_within(a, b) for a in wanted for b in runs):
         return False
     said_so = {k for start, stop, _ in said_numbers(asked) for k in range(start, stop)}  # "one hundred thousand"
     numeric = sum(k in said_so or bool(numbers_in((w,))) or w in NUMBER_WORDS for k, w in enumerate(asked))
@@ -297,7 +299,9 @@ NUMBER_ALONE_CHARS = 40
 
 def _within(number: str, other: str) -> bool:
     """Whether ``number`` is ``other``, or of two digits or more and written inside it: Whisper runs digits together
-    ("room 1011" for "room 101 1", "730" for "7 30"), so such a passage keeps its say."""
+    ("room 1011" for "room 101 1", "730" for "7 30") or apart ("9:45" for 945: two numbers of a passage one after
+    the other are also read as one), so such a passage keeps its say. Not the other way: the "50" of "32 pounds 50"
+    is no answer to "five hundred pounds"."""
     return number == other or (len(number) >= 2 and number in other)
 
 

@@ -312,12 +312,16 @@ class TextChannel(Channel):
         e, beyond = np.where(off, 0.0, e), np.where(off, 0.0, beyond)
         chance = background.informative()  # what its chance tops count for in fusion's match line
         found = {m.path: self.found(m, float(x), beyond=float(b), chance=chance) for m, x, b in zip(matches, e, beyond)}
+        quoted = [re.compile(phrase_pattern(numbers_joined(p))) for p in query.phrases]
         for f in self.lexical(query, count, scope):  # the words found are evidence in both senses
             held = found.get(f.match.path)
-            if held is None or f.evidence > held.evidence:
+            # a passage that holds the quoted phrases is the one shown, at the file's stronger evidence
+            shows = bool(quoted) and all(q.search(f.match.document or "") for q in quoted)
+            if held is None or f.evidence > held.evidence or shows:
                 b = max(f.evidence, held.against_unrelated) if held else None
+                e = max(f.evidence, held.evidence) if held else f.evidence
                 found[f.match.path] = self.found(
-                    f.match, f.evidence, "words", f.words, held.match.score if held else None, b, chance
+                    f.match, e, "words", f.words, held.match.score if held else None, b, chance
                 )
             elif f.evidence > held.against_unrelated:
                 found[f.match.path] = replace(held, beyond=f.evidence)

@@ -6,8 +6,9 @@ Pure.
 
 A number of several words is read as a person says it: a ten and a unit ("forty two"), with hundreds, thousands and
 millions ("two thousand and five", "a hundred"; a scale multiplies what comes before it), and a year said in two
-pairs of digits, from thirteen to twenty ("eighteen fifteen", "nineteen oh five", "twenty twenty four"). Eleven and
-twelve start no year: "eleven thirty" is a time, which Whisper writes "11.30". A stranger's library had "1815",
+pairs of digits, from thirteen to twenty ("eighteen fifteen", "nineteen oh five", "twenty twenty four"), and a time
+said with an hour from one to twelve ("eleven thirty", which Whisper writes "1130" or "11.30"; "nine forty five" is
+945, also found as "9:45" and "9.45"). A stranger's library had "1815",
 "1980" and "$300,000" in its transcripts, and the queries "eighteen fifteen" and "three hundred thousand" found
 neither (docs/BENCHMARKS.md, "Long recordings").
 """
@@ -59,7 +60,7 @@ def spellings(word: str) -> tuple[str, ...]:
                 lead = str(n // scale)
                 spelled += [f"{lead} {name}", *([f"{_NUMBER_WORDS[lead]} {name}"] if lead in _NUMBER_WORDS else [])]
                 break
-        return tuple(spelled)
+        return tuple(spelled + _time_spellings(n))
     ordinal = ORDINALS.get(word) or (int(m[1]) if (m := _ORDINAL.fullmatch(word)) else None)
     if ordinal is not None and 1 <= ordinal <= 39:
         return tuple(dict.fromkeys((word, *_ordinal_spellings(ordinal))))
@@ -71,6 +72,21 @@ def spellings(word: str) -> tuple[str, ...]:
         tens, unit = _NUMBER_WORDS[digits[0] + "0"], _NUMBER_WORDS[digits[1]]
         spelled += [f"{tens} {unit}", f"{tens}-{unit}"]
     return tuple(dict.fromkeys(w for w in spelled if w))
+
+
+def _time_spellings(n: int) -> list[str]:
+    """A number that reads as a time, hours from one to twelve and minutes: "945" is "9:45", "9.45", "nine forty
+    five" and "nine forty-five" (Whisper writes "1130", "9.45" or the words); none for a whole hour ("900")."""
+    hour, minutes = divmod(n, 100)
+    if not (1 <= hour <= 12 and 1 <= minutes <= 59):
+        return []
+    said = [_NUMBER_WORDS[str(minutes)]] if str(minutes) in _NUMBER_WORDS else []
+    if minutes < 10:
+        said = [f"oh {_NUMBER_WORDS[str(minutes)]}"]
+    elif not said:
+        tens, unit = _NUMBER_WORDS[str(minutes - minutes % 10)], _NUMBER_WORDS[str(minutes % 10)]
+        said = [f"{tens} {unit}", f"{tens}-{unit}"]
+    return [f"{hour}:{minutes:02d}", f"{hour}.{minutes:02d}", *(f"{_NUMBER_WORDS[str(hour)]} {m}" for m in said)]
 
 
 def _ordinal_spellings(n: int) -> tuple[str, ...]:
@@ -151,7 +167,7 @@ def said_numbers(words: Sequence[str]) -> list[tuple[int, int, int]]:
     pairs ("nineteen eighty four"). A ten and a unit alone are left to :func:`numbers_joined`."""
     found, i = [], 0
     while i < len(words):
-        run = _year(words, i) or _scaled(words, i)
+        run = _year(words, i) or _time(words, i) or _scaled(words, i)
         if run is None:
             i += 1
             continue
@@ -185,6 +201,23 @@ def _year(words: Sequence[str], i: int) -> tuple[int, int, int] | None:
     if stop < len(words) and words[stop] in SCALES:
         return None
     return i, stop, int(NUMBERS[words[i]]) * 100 + low
+
+
+def _time(words: Sequence[str], i: int) -> tuple[int, int, int] | None:
+    """A time said at ``i``: an hour from one to twelve in words, then minutes from ten to 59 or "oh" and a digit
+    ("eleven thirty" is 1130, as Whisper writes it; "nine forty five" 945); not where a scale follows."""
+    if not 1 <= int(NUMBERS.get(words[i], "0")) <= 12:
+        return None
+    j = i + 1
+    if j + 1 < len(words) and words[j] in ZEROS and NUMBERS.get(words[j + 1], "0") in DIGITS:
+        stop, minutes = j + 2, int(NUMBERS[words[j + 1]])
+    elif (second := _small(words, j)) is not None and 10 <= second[1] <= 59:
+        stop, minutes = second
+    else:
+        return None
+    if stop < len(words) and words[stop] in SCALES:
+        return None
+    return i, stop, int(NUMBERS[words[i]]) * 100 + minutes
 
 
 def _scaled(words: Sequence[str], i: int) -> tuple[int, int, int] | None:
