@@ -320,7 +320,11 @@ def _similar(args, lib, parser) -> int:
         parser.error("similar takes either FILE or --segment ID")
     if args.segment:
         hits = lib.similar(args.segment, k=args.k, filters=_filters(args))
-        _print_hits(hits, args.json, {"segment": args.segment}, lib, args.export)
+        seg = lib.segment(args.segment, _filters(args)) or {}  # where "more like this" starts: said first
+        start = {"path": seg.get("path"), "start_s": seg.get("start_s"), "end_s": seg.get("end_s")}
+        if not args.json and seg:
+            print(f"more like {seg['path']} at {time_range(seg['start_s'], seg['end_s'])}:")
+        _print_hits(hits, args.json, {"segment": args.segment, "segment_at": start}, lib, args.export)
     else:
         hits = lib.search_audio(args.file, k=args.k, filters=_filters(args))
         _print_hits(hits, args.json, {"example": args.file}, lib, args.export)

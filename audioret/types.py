@@ -56,6 +56,8 @@ class Hit:
         out = asdict(self)
         out = {**{k: out[k] for k in ("rank", "path", "start_s", "end_s", "score")}, "match": self.is_match, **out}
         out["duration_s"] = round(self.duration_s, 3)
+        for key in ("text_start_s", "text_end_s"):
+            out[key] = None if out[key] is None else round(out[key], 3)
         out["scores"] = {c: round(v, 6) for c, v in self.scores.items()}
         return out
 

@@ -59,6 +59,10 @@ def test_index_search_similar_stats_remove(env, small_library, capsys, monkeypat
 
     code, out, _ = run(capsys, "similar", "--segment", hits[0]["segment_id"], "-k", "2", "--json")
     assert str(clip) not in [h["path"] for h in json.loads(out)["hits"]]
+    at = json.loads(out)["segment_at"]
+    assert (at["path"], at["start_s"], round(at["end_s"])) == (str(clip), 0.0, 5)
+    code, out, _ = run(capsys, "similar", "--segment", hits[0]["segment_id"], "-k", "1")
+    assert out.startswith(f"more like {clip} at 0:00.0-0:05.0:\n")  # where "more like this" starts
 
     code, out, _ = run(capsys, "search", "tones", "--ext", "flac")
     first, matched, tags = out.strip().splitlines()  # one file, found by CLAP and by its name; its tags
