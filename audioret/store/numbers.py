@@ -42,7 +42,8 @@ _ORDINAL_WORDS = {i: w for w, i in ORDINALS.items()}
 _ORDINAL = re.compile(r"(\d{1,2})(st|nd|rd|th)")
 DIGITS = frozenset("123456789")
 SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000}  # "three hundred thousand" is 300000
-CENTURIES = frozenset(str(n) for n in range(13, 21))  # "nineteen eighty" is 1980 (not 11 or 12: "eleven thirty")
+CENTURIES = range(13, 21)  # a year's first pair: "nineteen eighty" is 1980
+HOURS = range(1, 13)  # a time's hour: "eleven thirty" is 1130
 ZEROS = frozenset({"oh", "o"})  # "nineteen oh five" is 1905
 
 
@@ -167,7 +168,7 @@ def said_numbers(words: Sequence[str]) -> list[tuple[int, int, int]]:
     pairs ("nineteen eighty four"). A ten and a unit alone are left to :func:`numbers_joined`."""
     found, i = [], 0
     while i < len(words):
-        run = _year(words, i) or _time(words, i) or _scaled(words, i)
+        run = _pair(words, i, CENTURIES, 99) or _pair(words, i, HOURS, 59) or _scaled(words, i)
         if run is None:
             i += 1
             continue
@@ -186,38 +187,22 @@ def _small(words: Sequence[str], i: int) -> tuple[int, int] | None:
     return i + 1, value
 
 
-def _year(words: Sequence[str], i: int) -> tuple[int, int, int] | None:
-    """A year said in two pairs at ``i``: a number from thirteen to twenty, then one from ten to 99, or "oh" and a
-    digit; not where a scale follows ("nineteen hundred" is a hundreds)."""
-    if NUMBERS.get(words[i]) not in CENTURIES:
+def _pair(words: Sequence[str], i: int, first: range, most: int) -> tuple[int, int, int] | None:
+    """A number said as two pairs of digits at ``i``: a number in ``first`` in words, then one from ten to ``most``,
+    or "oh" and a digit; not where a scale follows ("nineteen hundred" is hundreds). A year's first pair is from
+    thirteen to twenty, a time's hour from one to twelve ("eleven thirty" is 1130, as Whisper writes it)."""
+    if int(NUMBERS.get(words[i], "0")) not in first:
         return None
     j = i + 1
     if j + 1 < len(words) and words[j] in ZEROS and NUMBERS.get(words[j + 1], "0") in DIGITS:
         stop, low = j + 2, int(NUMBERS[words[j + 1]])
-    elif (second := _small(words, j)) is not None and second[1] >= 10:
+    elif (second := _small(words, j)) is not None and 10 <= second[1] <= most:
         stop, low = second
     else:
         return None
     if stop < len(words) and words[stop] in SCALES:
         return None
     return i, stop, int(NUMBERS[words[i]]) * 100 + low
-
-
-def _time(words: Sequence[str], i: int) -> tuple[int, int, int] | None:
-    """A time said at ``i``: an hour from one to twelve in words, then minutes from ten to 59 or "oh" and a digit
-    ("eleven thirty" is 1130, as Whisper writes it; "nine forty five" 945); not where a scale follows."""
-    if not 1 <= int(NUMBERS.get(words[i], "0")) <= 12:
-        return None
-    j = i + 1
-    if j + 1 < len(words) and words[j] in ZEROS and NUMBERS.get(words[j + 1], "0") in DIGITS:
-        stop, minutes = j + 2, int(NUMBERS[words[j + 1]])
-    elif (second := _small(words, j)) is not None and 10 <= second[1] <= 59:
-        stop, minutes = second
-    else:
-        return None
-    if stop < len(words) and words[stop] in SCALES:
-        return None
-    return i, stop, int(NUMBERS[words[i]]) * 100 + minutes
 
 
 def _scaled(words: Sequence[str], i: int) -> tuple[int, int, int] | None:
