@@ -4,13 +4,13 @@ a number up in all its spellings (:func:`spellings`), a query's number of severa
 (:func:`numbers_joined`), and the text channel compares the numbers a query and a passage hold (:func:`numbers_in`).
 Pure.
 
-A number of several words is read as a person says it: a ten and a unit ("forty two"), with hundreds, thousands and
-millions ("two thousand and five", "a hundred"; a scale multiplies what comes before it), and a year said in two
-pairs of digits, from thirteen to twenty ("eighteen fifteen", "nineteen oh five", "twenty twenty four"), and a time
-said with an hour from one to twelve ("eleven thirty", which Whisper writes "1130" or "11.30"; "nine forty five" is
-945, also found as "9:45" and "9.45"). A stranger's library had "1815",
-"1980" and "$300,000" in its transcripts, and the queries "eighteen fifteen" and "three hundred thousand" found
-neither (docs/BENCHMARKS.md, "Long recordings").
+A number of several words is read as a person says it: a ten and a unit ("forty two"); with hundreds, thousands and
+millions ("two thousand and five", "2 million"; a scale multiplies what comes before it); a year said in two pairs
+of digits, from thirteen to twenty ("eighteen fifteen", "nineteen oh five", "twenty twenty four"); and a time with
+an hour from one to twelve ("eleven thirty", which Whisper writes "1130" or "11.30"; "nine forty five" is 945, also
+found as "9:45" and "9.45"). Strangers' libraries had "1815", "$300,000", "1130" and "945" in their transcripts,
+and "eighteen fifteen", "three hundred thousand", "eleven thirty" and "nine forty five" found none of them
+(docs/BENCHMARKS.md, "Long recordings").
 """
 
 from __future__ import annotations
