@@ -268,6 +268,18 @@ def test_a_phrase_whisper_broke_between_two_passages_is_held_by_its_file(tmp_pat
     assert across_passages(store, ("summer", "and")) == {"/lib/talks/swapped.wav"}  # in its order there
 
 
+def test_a_quoted_phrase_is_shown_in_the_passage_that_holds_it(tmp_path, tiny_clap_dir, text_model):
+    """A stranger's "the mill finally closed" was shown at another passage of the talk, which the meaning leg
+    preferred ("And if you remember the mill before it closed…"): a quoted phrase's own passage is the one shown."""
+    notes = {"remember the mill before it closed": "By 1970 there were 11,000 people, and the mill finally closed."}
+    notes |= {f"note {i}": f"A talk about {t}." for i, t in enumerate(["bees", "tides", "chess", "coffee", "sleep"])}
+    library, lib_dir = _noted(tmp_path, tiny_clap_dir, text_model, notes)
+    for query in ('"the mill finally closed"', 'closing "mill finally closed"'):
+        hit = library.search(query, k=1)[0]
+        assert hit.path == str(lib_dir / "remember the mill before it closed.wav")
+        assert "mill finally closed" in hit.text and "mill finally closed" in hit.why, hit.why
+
+
 def test_a_word_typed_whole_finds_it_written_with_a_hyphen(tmp_path):
     """Whisper writes "Wi-Fi" and "e-mail"; people type "wifi" and "email". The index finds them as a scan does,
     through the pairs it holds joined; "wi fi" apart, "wifi" inside another word, and a phrase not word for word
