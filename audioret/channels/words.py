@@ -81,6 +81,7 @@ def across_passages(store, words: Sequence[str], filters=None) -> set[str]:
     must end with its start; an end held by ACROSS_PASSAGES passages or more, or that starts passages in more than
     ACROSS_FILES files, is too common to be told this way (a look-up a place, for the phrases of a query only)."""
     found: set[str] = set()
+    speech: dict[str, list] = {}  # each candidate file's speech passages in time order, read once for every break
     for k in range(1, len(words)):
         head = re.compile(phrase_pattern(words[:k]) + r"\W*$")
         tail = re.compile(phrase_pattern(words[k:]).replace("(?i)", r"(?i)^\W*", 1))
@@ -89,11 +90,10 @@ def across_passages(store, words: Sequence[str], filters=None) -> set[str]:
         if len(holding) >= ACROSS_PASSAGES or len({m.path for m in starting}) > ACROSS_FILES:
             continue
         for path in {m.path for m in starting} - found:
-            said = sorted(
-                (r for r in store.file_records(path, documents=True) if r.metadata.get("kind") == "speech"),
-                key=lambda r: r.metadata["start_s"],
-            )
-            pairs = zip(said, said[1:])
+            if path not in speech:
+                said = (r for r in store.file_records(path, documents=True) if r.metadata.get("kind") == "speech")
+                speech[path] = sorted(said, key=lambda r: r.metadata["start_s"])
+            pairs = zip(speech[path], speech[path][1:])
             ends = [b for a, b in pairs if head.search(a.document or "") and tail.search(b.document or "")]
             if ends and accepts(filters, ends[0].metadata):
                 found.add(path)
